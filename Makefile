@@ -1,0 +1,28 @@
+# Two entry points, both safe on a fresh machine with only Python 3.11+ and make:
+#   make run    set up, validate the bundled policies and evaluate the example facts
+#   make test   set up, run every test (pytest, the YAML policy tests, the docs build)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/neocrm-policy validate
+	$(BIN)/neocrm-policy examples
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_decide.py
+
+clean:
+	rm -rf $(VENV) site build dist .pytest_cache
