@@ -1,0 +1,237 @@
+"""The one error family of neocrm-policy.
+
+Every stage (source, syntax, loader, checker, evaluator, CLI) raises a subclass of
+`PolicyError`. Each error carries a stable code, a source location when one is known and a
+hint, so a legal editor can find and fix the cause without reading Python. Errors never
+carry a traceback to the user: the CLI prints `str(error)` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a source file: 1-based line and column, as editors show them."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
+
+    def source_line(self) -> str | None:
+        """The text of the line, read again from disk, for the caret display."""
+        if not self.line:
+            return None
+        try:
+            lines = Path(self.file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if 0 < self.line <= len(lines):
+            return lines[self.line - 1]
+        return None
+
+
+class PolicyError(Exception):
+    """Base of every error the package raises on purpose.
+
+    `code` is stable across versions (documented in docs/editors/errors.md), `location`
+    names the file, line and column, `hint` says how to fix it.
+    """
+
+    code = "NP000"
+    title = "policy error"
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        hint: str | None = None,
+        *,
+        source_line: str | None = None,
+        width: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+        self._source_line = source_line
+        self.width = max(1, width)
+
+    def render(self) -> str:
+        """`file:line:col: CODE message`, then the source line with a caret and the hint."""
+        where = f"{self.location}: " if self.location else ""
+        out = [f"{where}{self.code} {self.message}"]
+        line = self._source_line
+        if line is None and self.location is not None:
+            line = self.location.source_line()
+        if line is not None and self.location is not None and self.location.column:
+            out.append(f"    {line.rstrip()}")
+            out.append("    " + " " * (self.location.column - 1) + "^" * min(self.width, 60))
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_json(self) -> dict:
+        loc = self.location
+        return {
+            "code": self.code,
+            "message": self.message,
+            "file": loc.file if loc else None,
+            "line": loc.line if loc else None,
+            "column": loc.column if loc else None,
+            "hint": self.hint,
+        }
+
+
+class PolicyErrors(PolicyError):
+    """Several errors found in one pass: the checker collects them all, not only the first."""
+
+    code = "NP001"
+    title = "several errors"
+
+    def __init__(self, errors: list[PolicyError]) -> None:
+        self.errors = sorted(errors, key=_order)
+        n = len(self.errors)
+        super().__init__(f"{n} error{'s' if n != 1 else ''} found")
+
+    def render(self) -> str:
+        body = "\n".join(e.render() for e in self.errors)
+        return f"{body}\n{self.message}"
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message,
+                "errors": [e.to_json() for e in self.errors]}
+
+
+def _order(error: PolicyError) -> tuple:
+    loc = error.location
+    return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
+
+
+class SourceError(PolicyError):
+    """A file that cannot be read: missing, too large, not UTF-8, not a folder."""
+
+    code = "NP010"
+    title = "file cannot be read"
+
+
+class YamlError(PolicyError):
+    """Text that is not well-formed YAML, or uses YAML features rule files forbid."""
+
+    code = "NP011"
+    title = "malformed YAML"
+
+
+class SchemaError(PolicyError):
+    """A rule file whose shape does not match the rule-file JSON Schema."""
+
+    code = "NP012"
+    title = "rule file does not match the schema"
+
+
+class SyntaxProblem(PolicyError):
+    """An expression that the grammar cannot parse."""
+
+    code = "NP020"
+    title = "expression syntax error"
+
+
+class LimitError(PolicyError):
+    """An input beyond a safety bound: expression depth, file size, evaluation work."""
+
+    code = "NP021"
+    title = "safety limit exceeded"
+
+
+class UnknownNameError(PolicyError):
+    """A name that is not an input, parameter, decision, calendar or built-in."""
+
+    code = "NP030"
+    title = "unknown name"
+
+
+class TypeProblem(PolicyError):
+    """Operands whose types do not fit the operator or function."""
+
+    code = "NP031"
+    title = "type error"
+
+
+class CycleError(PolicyError):
+    """Decisions that depend on each other in a circle."""
+
+    code = "NP032"
+    title = "decisions depend on each other"
+
+
+class DateOrderError(PolicyError):
+    """Dated values out of order, duplicated or overlapping."""
+
+    code = "NP033"
+    title = "dated values out of order"
+
+
+class DeadRuleError(PolicyError):
+    """A rule whose condition can never hold, or that can never be reached."""
+
+    code = "NP034"
+    title = "rule can never apply"
+
+
+class DuplicateError(PolicyError):
+    """Two things with the same name: policies, rules, calendars."""
+
+    code = "NP035"
+    title = "duplicate name"
+
+
+class ConflictError(PolicyError):
+    """Two rules at the same level apply with different values: never a silent pick."""
+
+    code = "NP040"
+    title = "conflicting rules"
+
+
+class NoRuleApplies(PolicyError):
+    """No rule of a decision applies and the decision has no default."""
+
+    code = "NP041"
+    title = "no rule applies"
+
+
+class EvaluationError(PolicyError):
+    """A failure while computing a value, such as a division by zero."""
+
+    code = "NP042"
+    title = "evaluation failed"
+
+
+class FactError(PolicyError):
+    """A fact that is missing, unknown, of the wrong type or not among the allowed values."""
+
+    code = "NP050"
+    title = "bad fact"
+
+
+class QueryError(PolicyError):
+    """A query name that the policy set does not answer."""
+
+    code = "NP051"
+    title = "unknown query"
+
+
+class UsageError(PolicyError):
+    """A command-line or API argument that makes no sense, such as a bad --at time."""
+
+    code = "NP052"
+    title = "bad argument"

@@ -1,0 +1,217 @@
+"""Reading rule files: bounded size, UTF-8, safe YAML that remembers where each node was.
+
+This room turns bytes into plain Python values (dicts, lists, scalars) and nothing more:
+no schema, no expressions. Mappings and lists come back as `YMap` and `YList`, ordinary
+`dict` and `list` subclasses that also know the line and column of each key and item, so
+every later stage can point a legal editor at the exact place of a mistake.
+
+Only YAML's safe subset is accepted: no Python tags, no aliases (billion-laughs), no
+duplicate keys.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Location, SourceError, YamlError
+
+MAX_FILE_BYTES = 1_000_000
+"""A rule file is prose-sized; anything bigger is a mistake or an attack."""
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled(name: str) -> Path:
+    """A data folder shipped with the package (`grammar`, `policies`).
+
+    An installed wheel carries it inside the package; a source checkout (and an editable
+    install) keeps it at the top of the repository.
+    """
+    inside = PACKAGE_DIR / name
+    return inside if inside.exists() else PACKAGE_DIR.parent / name
+
+
+class YMap(dict):
+    """A YAML mapping that knows where it, each key and each value stood."""
+
+    loc: Location
+    key_locs: dict
+    value_locs: dict
+    value_styles: dict
+
+    def where(self, key: Any = None) -> Location:
+        """Location of a key's value (or of the key itself if the value has none)."""
+        if key is None:
+            return self.loc
+        return self.value_locs.get(key) or self.key_locs.get(key) or self.loc
+
+    def where_key(self, key: Any) -> Location:
+        return self.key_locs.get(key) or self.loc
+
+
+class YList(list):
+    """A YAML sequence that knows where it and each item stood."""
+
+    loc: Location
+    item_locs: list
+    item_styles: list
+
+    def where(self, index: int | None = None) -> Location:
+        if index is None or index >= len(self.item_locs):
+            return self.loc
+        return self.item_locs[index]
+
+
+def locate(container: Any, path: tuple | list) -> Location | None:
+    """The location of the node at `path` (keys and indexes) below `container`."""
+    node, found = container, getattr(container, "loc", None)
+    for step in path:
+        if isinstance(node, YMap) and step in node:
+            found, node = node.where(step), node[step]
+        elif isinstance(node, YList) and isinstance(step, int) and step < len(node):
+            found, node = node.where(step), node[step]
+        else:
+            break
+    return found
+
+
+def _loc(file: str, mark: yaml.Mark) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _style(node: yaml.Node) -> str | None:
+    """How a scalar was written ('', "'", '"', '|', '>'), to map columns inside it."""
+    return (node.style or "") if isinstance(node, yaml.ScalarNode) else None
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds YMap/YList with positions and refuses aliases."""
+
+    file = "<text>"
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise YamlError(
+                "YAML aliases (*name) are not allowed in rule files",
+                _loc(self.file, event.start_mark),
+                "write the value out in full where it is needed",
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep)
+        result = YMap()
+        result.loc = _loc(self.file, node.start_mark)
+        result.key_locs, result.value_locs, result.value_styles = {}, {}, {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlError("YAML merge keys (<<) are not allowed in rule files",
+                                _loc(self.file, key_node.start_mark),
+                                "write the keys out in full")
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise YamlError("a mapping key must be a plain value",
+                                _loc(self.file, key_node.start_mark),
+                                "use a name, number or date as the key") from None
+            if key in result:
+                raise YamlError(
+                    f"duplicate key {key!r} (first at line {result.key_locs[key].line})",
+                    _loc(self.file, key_node.start_mark),
+                    "each key may appear once in a mapping; remove or rename one of them",
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_locs[key] = _loc(self.file, key_node.start_mark)
+            result.value_locs[key] = _loc(self.file, value_node.start_mark)
+            result.value_styles[key] = _style(value_node)
+        return result
+
+    def construct_sequence(self, node, deep=False):
+        result = YList(self.construct_object(child, deep=True) for child in node.value)
+        result.loc = _loc(self.file, node.start_mark)
+        result.item_locs = [_loc(self.file, child.start_mark) for child in node.value]
+        result.item_styles = [_style(child) for child in node.value]
+        return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+
+
+def _no_timestamp(loader, node):
+    """YAML 1.1 timestamps become strings; our own date parser reads them with zones."""
+    value = loader.construct_scalar(node)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _no_timestamp)
+
+
+def read_text(path: Path | str) -> str:
+    """A file's text, refusing what is too large, unreadable or not UTF-8."""
+    path = Path(path)
+    where = Location(str(path))
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}", where,
+                          "check the path; rule files end in .yaml") from None
+    if size > MAX_FILE_BYTES:
+        raise SourceError(f"{path} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit",
+                          where, "split the rules into several files")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path} is not UTF-8 text (byte {exc.start})", where,
+                          "save the file as UTF-8") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}", where, None) from None
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    """Safe-load one YAML document, keeping positions; errors point at the bad spot."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise SourceError(f"{file} is over the {MAX_FILE_BYTES}-byte limit",
+                          Location(file), "split the rules into several files")
+    loader = _Loader(text)
+    loader.file = file
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _loc(file, mark) if mark else Location(file)
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise YamlError(
+            f"malformed YAML: {problem}", where,
+            "check the indentation and that every ':' is followed by a space; "
+            "quote text that contains ': ' or starts with a special character",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"malformed YAML: {exc}", Location(file), None) from None
+    except RecursionError:
+        raise YamlError("YAML nested too deeply", Location(file),
+                        "flatten the structure") from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml(path: Path | str) -> Any:
+    return parse_yaml(read_text(path), str(path))
+
+
+def to_plain(value: Any) -> Any:
+    """YMap/YList into plain dicts and lists, for JSON Schema validation and output."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,18 @@
+"""Did-you-mean suggestions: the one place that guesses what an editor meant."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The closest choice to a misspelt word, or None when nothing is close."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def suggestion(word: str, choices: Iterable[str]) -> str:
+    """A hint sentence: `did you mean 'x'?` or an empty string."""
+    guess = did_you_mean(word, choices)
+    return f"did you mean {guess!r}? " if guess else ""
