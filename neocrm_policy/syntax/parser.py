@@ -1,0 +1,318 @@
+"""Parse expression text with the Lark grammar and build `ast` nodes.
+
+The grammar is a data file (`grammar/expressions.lark`), built once per process into an
+LALR parser. Errors become `SyntaxProblem` with the position in the rule file and a hint
+chosen from known mistakes. Depth and length are bounded before the tree is transformed,
+so no input can exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF
+from lark import UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from ..errors import LimitError, Location, SyntaxProblem
+from ..source import bundled
+from ..values import read_datetime
+from . import ast
+
+MAX_EXPRESSION_CHARS = 4_000
+MAX_DEPTH = 64
+"""Nesting deeper than this is refused: no rule a lawyer writes needs it."""
+
+_lock = threading.Lock()
+_parser: Lark | None = None
+
+
+def grammar_parser() -> Lark:
+    """The LALR parser, built on first use and shared (Lark parsers are reentrant)."""
+    global _parser
+    with _lock:
+        if _parser is None:
+            text = (bundled("grammar") / "expressions.lark").read_text(encoding="utf-8")
+            _parser = Lark(text, parser="lalr", propagate_positions=True,
+                           maybe_placeholders=False)
+        return _parser
+
+
+@dataclass(frozen=True)
+class ExprSource:
+    """Where an expression's text stands in a rule file, to turn its positions into
+    file locations. `style` is the YAML scalar style ('' plain, quotes, '|' or '>')."""
+
+    text: str
+    location: Location | None = None
+    style: str | None = ""
+
+    def locate(self, pos: ast.Pos | None) -> Location | None:
+        base = self.location
+        if base is None or pos is None:
+            return base
+        if self.style in ("|", ">"):
+            line = base.line + pos.line
+            return Location(base.file, line, _indent(base.file, line) + pos.column)
+        if pos.line == 1:
+            quote = 1 if self.style in ("'", '"') else 0
+            return Location(base.file, base.line, base.column + quote + pos.column - 1)
+        line = base.line + pos.line - 1
+        return Location(base.file, line, _indent(base.file, line) + pos.column)
+
+    def source_line(self, pos: ast.Pos | None) -> str | None:
+        """The rule file's line, or the expression's own line when there is no file."""
+        where = self.locate(pos)
+        if where is not None:
+            return where.source_line()
+        lines = self.text.splitlines() or [""]
+        return lines[min(pos.line, len(lines)) - 1] if pos else lines[0]
+
+
+def _indent(file: str, line: int) -> int:
+    text = Location(file, line).source_line() or ""
+    return len(text) - len(text.lstrip())
+
+
+# Friendly messages for mistakes seen in practice, matched by Lark's match_examples.
+_CHARACTER_HINTS = {
+    "=": "use `==` to compare; a single `=` is not an operator",
+    "&": "write `and` as a word", "|": "write `or` as a word", "!": "write `not` as a word",
+}
+_KNOWN_MISTAKES = {
+    "a condition is missing between `if` and `then`, or `else` is missing":
+        ["if a then b", "if then a else b"],
+    "the expression ends too early: an operand is missing after an operator":
+        ["a +", "a and", "a ==", "not"],
+    "brackets do not match: every `(` and `[` needs its closing `)` or `]`":
+        ["(a", "[1, 2", "f(a", "a[1"],
+}
+
+_TOKEN_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "quoted text", "DATE": "a date",
+    "DATETIME": "a date and time", "TIME": "a time of day", "UNIT": "a unit (hours, days…)",
+    "COMPARE": "a comparison", "SUM_OP": "`+` or `-`", "PRODUCT_OP": "`*` or `/`",
+    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`",
+    "DOT": "`.`", "$END": "the end of the expression",
+}
+
+
+def _describe(token_type: str) -> str:
+    if token_type in _TOKEN_WORDS:
+        return _TOKEN_WORDS[token_type]
+    return f"`{token_type.lower()}`" if token_type.isalpha() else token_type
+
+
+def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
+    pos = ast.Pos(exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1, 0, 0)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
+                                          and exc.token.type == "$END"):
+        lines = source.text.splitlines() or [""]
+        pos = ast.Pos(len(lines), len(lines[-1]) + 1, 0, 0)
+        found = "the expression ends too early"
+    elif isinstance(exc, UnexpectedCharacters):
+        found = f"unexpected character {source.text[exc.pos_in_stream]!r}"
+    else:
+        found = f"unexpected {_describe(exc.token.type)} {str(exc.token)!r}"
+    if isinstance(exc, UnexpectedCharacters):
+        hint = _CHARACTER_HINTS.get(source.text[exc.pos_in_stream],
+                                    "this character has no meaning in an expression; "
+                                    "put text in quotes, like \"hotline\"")
+    else:
+        hint = _match_known(exc, source.text)
+    if hint is None:
+        expected = sorted({_describe(t) for t in (exc.expected or ()) if not t.startswith("_")})
+        if 0 < len(expected) <= 8:
+            hint = "expected " + ", ".join(expected)
+        else:
+            hint = "see the language reference for what an expression may contain"
+    return SyntaxProblem(f"syntax error in expression: {found}", source.locate(pos), hint,
+                         source_line=source.source_line(pos))
+
+
+def _match_known(exc: UnexpectedInput, text: str) -> str | None:
+    try:
+        return exc.match_examples(grammar_parser().parse, _KNOWN_MISTAKES,
+                                  use_accepts=True)
+    except Exception:  # noqa: BLE001 - a failed match only means no friendly hint
+        return None
+
+
+def _depth(tree: Tree) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
+
+
+def _pos(meta) -> ast.Pos:
+    return ast.Pos(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_pos(token: Token) -> ast.Pos:
+    return ast.Pos(token.line, token.column, token.end_line, token.end_column)
+
+
+def _number(text: str) -> int | Decimal:
+    return Decimal(text) if "." in text else int(text)
+
+
+class _Build(Transformer):
+    """One method per grammar rule, named after it, each returning an `ast` node."""
+
+    def __default__(self, data, children, meta):  # pragma: no cover - grammar guard
+        raise AssertionError(f"no builder for grammar rule {data}")
+
+    def _single(self, children):
+        return children[0] if len(children) == 1 else None
+
+    # Structure -----------------------------------------------------------------------
+    def conditional(self, meta, children):
+        return ast.Conditional(_pos(meta), *children)
+
+    def default_chain(self, meta, children):
+        return self._single(children) or ast.Otherwise(_pos(meta), tuple(children))
+
+    def any_of(self, meta, children):
+        return self._single(children) or ast.Logical(_pos(meta), "or", tuple(children))
+
+    def all_of(self, meta, children):
+        return self._single(children) or ast.Logical(_pos(meta), "and", tuple(children))
+
+    def negate(self, meta, children):
+        return ast.Unary(_pos(meta), "not", children[0])
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Binary(_pos(meta), str(op), left, right)
+
+    def member(self, meta, children):
+        return ast.Binary(_pos(meta), "in", *children)
+
+    def not_member(self, meta, children):
+        return ast.Binary(_pos(meta), "not in", *children)
+
+    def is_set(self, meta, children):
+        return ast.IsSet(_pos(meta), children[0], False)
+
+    def is_missing(self, meta, children):
+        return ast.IsSet(_pos(meta), children[0], True)
+
+    def arithmetic(self, meta, children):
+        node = children[0]
+        for i in range(1, len(children), 2):
+            op, right = children[i], children[i + 1]
+            pos = ast.Pos(node.pos.line, node.pos.column, right.pos.end_line,
+                          right.pos.end_column)
+            node = ast.Binary(pos, str(op), node, right)
+        return node
+
+    def negative(self, meta, children):
+        return ast.Unary(_pos(meta), "-", children[0])
+
+    def attribute(self, meta, children):
+        return ast.Attribute(_pos(meta), children[0], str(children[1]))
+
+    def index(self, meta, children):
+        return ast.Index(_pos(meta), children[0], children[1])
+
+    def call(self, meta, children):
+        return ast.Call(_pos(meta), str(children[0]), tuple(children[1:]))
+
+    def name(self, meta, children):
+        return ast.Name(_pos(meta), str(children[0]))
+
+    def list(self, meta, children):
+        return ast.ListOf(_pos(meta), tuple(children))
+
+    # Literals ------------------------------------------------------------------------
+    def number(self, meta, children):
+        value = _number(children[0])
+        return ast.Literal(_pos(meta), value, "int" if isinstance(value, int) else "decimal")
+
+    def duration(self, meta, children):
+        from ..values import make_duration
+        return ast.Literal(_pos(meta), make_duration(_number(children[0]), str(children[1])),
+                           "duration")
+
+    def calendar_duration(self, meta, children):
+        amount, calendar, unit = children
+        return ast.CalendarSpan(_pos(meta), _number(amount), str(calendar), str(unit))
+
+    def money(self, meta, children):
+        return ast.Literal(_pos(meta), Decimal(str(children[0])), "money")
+
+    def string(self, meta, children):
+        raw = str(children[0])[1:-1]
+        text = raw.replace("\\\\", "\0").replace("\\\"", "\"").replace("\\'", "'")
+        return ast.Literal(_pos(meta), text.replace("\0", "\\"), "string")
+
+    def datetime(self, meta, children):
+        return ast.Literal(_pos(meta), read_datetime(str(children[0])), "datetime")
+
+    def date(self, meta, children):
+        return ast.Literal(_pos(meta), date.fromisoformat(str(children[0])), "date")
+
+    def time_of_day(self, meta, children):
+        return ast.Literal(_pos(meta), time.fromisoformat(str(children[0])), "time")
+
+    def true(self, meta, children):
+        return ast.Literal(_pos(meta), True, "bool")
+
+    def false(self, meta, children):
+        return ast.Literal(_pos(meta), False, "bool")
+
+    def null(self, meta, children):
+        return ast.Literal(_pos(meta), None, "null")
+
+
+for _rule in [n for n in vars(_Build) if not n.startswith("_")]:
+    from lark import v_args
+    setattr(_Build, _rule, v_args(meta=True)(getattr(_Build, _rule)))
+del _rule
+
+
+def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
+    """Parse one expression; raise SyntaxProblem or LimitError with the file location."""
+    source = source or ExprSource(text)
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise LimitError(f"expression is {len(text)} characters long, over the "
+                         f"{MAX_EXPRESSION_CHARS}-character limit", source.location,
+                         "split it into several decisions that refer to each other")
+    return _parse_cached(text, source)
+
+
+def _parse_cached(text: str, source: ExprSource) -> ast.Node:
+    tree = _parse_tree(text, source)
+    if _depth(tree) > MAX_DEPTH:
+        raise LimitError(f"expression is nested more than {MAX_DEPTH} levels deep",
+                         source.location, "split it into several decisions")
+    try:
+        node = _Build().transform(tree)
+    except VisitError as exc:  # a literal Python refuses, such as 2027-02-30
+        raise SyntaxProblem(f"invalid literal: {exc.orig_exc}", source.location,
+                            "check the date, time or number") from None
+    if ast.depth(node) > MAX_DEPTH:
+        raise LimitError(f"expression is nested more than {MAX_DEPTH} levels deep",
+                         source.location, "split it into several decisions")
+    return node
+
+
+def _parse_tree(text: str, source: ExprSource) -> Tree:
+    try:
+        return _lark_parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, source) from None
+
+
+@lru_cache(maxsize=4096)
+def _lark_parse(text: str) -> Tree:
+    return grammar_parser().parse(text)

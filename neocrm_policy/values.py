@@ -1,0 +1,407 @@
+"""Runtime values and their static types.
+
+This room knows what a value *is*: the static `Type` the checker reasons with, how a
+literal or a fact is read into a runtime value, and how a result is written back out as
+JSON or as words. It evaluates nothing.
+
+Runtime representation, chosen so compiled expressions can use plain Python operators:
+int and `Decimal` for numbers, `Decimal` for money (CNY; the static type says it is money),
+`str`, `bool`, `None` for null, `date`, timezone-aware `datetime`, `time`, `timedelta` for
+elapsed durations and `CalendarDuration` for durations counted on a named calendar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import EvaluationError
+
+AGREEMENT_ZONE = ZoneInfo("Asia/Shanghai")
+"""The agreement's default zone: a time written without an offset is read here."""
+
+MAX_LIST_ITEMS = 10_000
+"""Facts and values are bounded, so evaluation work is bounded."""
+
+
+@dataclass(frozen=True)
+class Type:
+    """A static type. `item` is the element type of a list or the value type of a map,
+    `key` the key type of a map, `fields` the members of a group of facts."""
+
+    name: str
+    item: Type | None = None
+    key: Type | None = None
+    nullable: bool = False
+    fields: tuple = field(default=(), compare=False)
+
+    def __str__(self) -> str:
+        if self.name == "list":
+            text = f"list of {self.item}"
+        elif self.name == "map":
+            text = f"map from {self.key} to {self.item}"
+        else:
+            text = self.name
+        return f"{text} or null" if self.nullable and self.name != "null" else text
+
+    def or_null(self) -> Type:
+        return self if self.nullable else Type(self.name, self.item, self.key, True, self.fields)
+
+    def not_null(self) -> Type:
+        return Type(self.name, self.item, self.key, False, self.fields) if self.nullable else self
+
+    @property
+    def numeric(self) -> bool:
+        return self.name in ("int", "decimal")
+
+
+INT, DECIMAL, MONEY = Type("int"), Type("decimal"), Type("money")
+STRING, BOOL, NULL = Type("string"), Type("bool"), Type("null", nullable=True)
+DATE, DATETIME, TIME, DURATION = Type("date"), Type("datetime"), Type("time"), Type("duration")
+CALENDAR, ANY = Type("calendar"), Type("any")
+
+
+def list_of(item: Type) -> Type:
+    return Type("list", item=item)
+
+
+def map_of(key: Type, value: Type) -> Type:
+    return Type("map", item=value, key=key)
+
+
+SCALAR_TYPES = {t.name: t for t in (INT, DECIMAL, MONEY, STRING, BOOL, DATE, DATETIME,
+                                    TIME, DURATION)}
+
+
+def parse_type(text: str) -> Type | None:
+    """`int`, `money`, `list[string]`, `map[int, duration]`… as written in rule files."""
+    text = text.strip()
+    if text in SCALAR_TYPES:
+        return SCALAR_TYPES[text]
+    m = re.fullmatch(r"list\[(.+)\]", text)
+    if m:
+        inner = parse_type(m.group(1))
+        return list_of(inner) if inner else None
+    m = re.fullmatch(r"map\[\s*(\w+)\s*,\s*(.+)\]", text)
+    if m:
+        key, value = parse_type(m.group(1)), parse_type(m.group(2))
+        return map_of(key, value) if key and value else None
+    return None
+
+
+def unify(a: Type, b: Type) -> Type | None:
+    """The type that holds values of both, or None when there is none."""
+    if a.name == "null":
+        return b.or_null()
+    if b.name == "null":
+        return a.or_null()
+    nullable = a.nullable or b.nullable
+    if a.name == b.name and a.name not in ("list", "map"):
+        return a.or_null() if nullable else a.not_null()
+    if a.numeric and b.numeric:
+        return DECIMAL.or_null() if nullable else DECIMAL
+    if a.name == b.name == "list":
+        item = unify(a.item, b.item) if a.item.name != "any" else b.item
+        if b.item.name == "any":
+            item = a.item
+        return None if item is None else Type("list", item=item, nullable=nullable)
+    if a.name == b.name == "map":
+        key, item = unify(a.key, b.key), unify(a.item, b.item)
+        if key is None or item is None:
+            return None
+        return Type("map", item=item, key=key, nullable=nullable)
+    return None
+
+
+def accepts(expected: Type, actual: Type) -> bool:
+    """Whether a value of type `actual` may stand where `expected` is declared."""
+    if actual.name == "null":
+        return expected.nullable
+    if actual.nullable and not expected.nullable:
+        return False
+    if expected.name == "decimal" and actual.name == "int":
+        return True
+    if expected.name != actual.name:
+        return False
+    if expected.name == "list":
+        return actual.item.name == "any" or accepts(expected.item, actual.item)
+    if expected.name == "map":
+        return accepts(expected.key, actual.key) and accepts(expected.item, actual.item)
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Durations
+
+UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+
+def unit_name(unit: str) -> str:
+    """`hours` → `hour`: singular, the key of UNIT_SECONDS."""
+    return unit[:-1] if unit.endswith("s") else unit
+
+
+def make_duration(amount: int | Decimal, unit: str) -> timedelta:
+    seconds = Decimal(amount) * UNIT_SECONDS[unit_name(unit)]
+    return timedelta(seconds=int(seconds)) if seconds == int(seconds) else \
+        timedelta(seconds=float(seconds))
+
+
+class CalendarDuration:
+    """A span counted on a named calendar: `8 support hours`, `2 working days`.
+
+    Added to a datetime it asks the calendar to count only open time. The calendar is
+    bound at load time, so evaluation never looks a name up.
+    """
+
+    __slots__ = ("amount", "unit", "calendar")
+
+    def __init__(self, amount: int | Decimal, unit: str, calendar: Any) -> None:
+        self.amount, self.unit, self.calendar = amount, unit_name(unit), calendar
+
+    def __radd__(self, other: Any) -> datetime:
+        if isinstance(other, datetime):
+            return self.calendar.add(other, self.amount, self.unit + "s")
+        if isinstance(other, date):
+            start = datetime.combine(other, time(0), self.calendar.zone)
+            return self.calendar.add(start, self.amount, self.unit + "s").date()
+        return NotImplemented
+
+    def __rsub__(self, other: Any) -> Any:
+        raise EvaluationError(
+            f"cannot count {self} backwards", None,
+            "durations on a calendar can only be added to a time")
+
+    def __eq__(self, other: Any) -> bool:
+        return (isinstance(other, CalendarDuration) and self.amount == other.amount
+                and self.unit == other.unit and self.calendar.name == other.calendar.name)
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.unit, self.calendar.name))
+
+    def __str__(self) -> str:
+        plural = "" if self.amount == 1 else "s"
+        return f"{self.amount} {self.calendar.name} {self.unit}{plural}"
+
+    __repr__ = __str__
+
+
+# ---------------------------------------------------------------------------------------
+# Reading values: literals in rule files and facts in JSON
+
+_DT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+_D = re.compile(r"\d{4}-\d{2}-\d{2}")
+_T = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+
+
+def read_datetime(text: str) -> datetime:
+    """ISO 8601; without an offset the time is in Asia/Shanghai, as the agreement's zone."""
+    if not isinstance(text, str) or not _DT.fullmatch(text.strip()):
+        raise ValueError("expected a date and time like 2026-03-07T22:30:00+08:00")
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=AGREEMENT_ZONE)
+
+
+def read_date(text: str) -> date:
+    if not isinstance(text, str) or not _D.fullmatch(text.strip()):
+        raise ValueError("expected a date like 2026-03-07")
+    return date.fromisoformat(text.strip())
+
+
+def read_time(text: str) -> time:
+    if not isinstance(text, str) or not _T.fullmatch(text.strip()):
+        raise ValueError("expected a time of day like 08:00")
+    return time.fromisoformat(text.strip())
+
+
+def read_decimal(value: Any) -> Decimal:
+    """A JSON number or decimal string, exactly: 0.1 stays 0.1, never a binary float."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got true/false")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("expected a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("expected a finite number")
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            pass
+    raise ValueError("expected a number such as 12000 or \"12000.50\"")
+
+
+_ISO_DURATION = re.compile(
+    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?")
+
+
+def read_duration(value: Any) -> timedelta:
+    """ISO 8601 (`PT4H`, `P9D`) or our own words (`4 hours`)."""
+    if isinstance(value, str):
+        m = _ISO_DURATION.fullmatch(value.strip())
+        if m and value.strip() != "P":
+            parts = {k: int(v or 0) for k, v in m.groupdict().items()}
+            return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"],
+                             minutes=parts["m"], seconds=parts["s"])
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s+(minutes?|hours?|days?|weeks?)\s*", value)
+        if m:
+            return make_duration(Decimal(m.group(1)), m.group(2))
+    raise ValueError("expected a duration like \"4 hours\" or \"PT4H\"")
+
+
+def read_fact(value: Any, type_: Type) -> Any:
+    """Convert one JSON fact to its runtime value, or raise ValueError saying what was wanted."""
+    name = type_.name
+    if value is None:
+        if type_.nullable:
+            return None
+        raise ValueError("expected a value, got null")
+    if name == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ValueError("expected a whole number")
+        return value
+    if name in ("decimal", "money"):
+        return read_decimal(value)
+    if name == "string":
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        return value
+    if name == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        return value
+    if name == "datetime":
+        return read_datetime(value)
+    if name == "date":
+        return read_date(value)
+    if name == "time":
+        return read_time(value)
+    if name == "duration":
+        return read_duration(value)
+    if name == "list":
+        if not isinstance(value, list):
+            raise ValueError("expected a list")
+        if len(value) > MAX_LIST_ITEMS:
+            raise ValueError(f"a list may hold at most {MAX_LIST_ITEMS} items")
+        return tuple(read_fact(item, type_.item) for item in value)
+    raise ValueError(f"facts of type {type_} are not supported")
+
+
+# ---------------------------------------------------------------------------------------
+# Writing values out
+
+
+def format_money(value: Decimal) -> str:
+    """CNY as a decimal string with at least two decimals, never rounded."""
+    if value.as_tuple().exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}"
+
+
+def duration_iso(value: timedelta) -> str:
+    total = int(value.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    out = f"{sign}P{days}D" if days else f"{sign}P"
+    if hours or minutes or seconds or not days:
+        out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+        out += f"{seconds}S" if seconds or not (hours or minutes) else ""
+    return out
+
+
+def duration_words(value: timedelta | CalendarDuration) -> str:
+    if isinstance(value, CalendarDuration):
+        return str(value)
+    seconds = int(value.total_seconds())
+    for unit in ("week", "day", "hour", "minute"):
+        size = UNIT_SECONDS[unit]
+        if unit == "day" and seconds < 3 * 86400 and seconds % 3600 == 0:
+            continue  # "48 hours" reads as the agreement writes it, not "2 days"
+        if seconds and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+def to_json(value: Any, type_: Type | None = None) -> Any:
+    """A runtime value as JSON: ISO 8601 times with offset, money as a decimal string."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        if type_ is not None and type_.name == "money":
+            return format_money(value)
+        return str(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return duration_iso(value)
+    if isinstance(value, CalendarDuration):
+        return str(value)
+    item = type_.item if type_ is not None else None
+    if isinstance(value, (list, tuple)):
+        return [to_json(v, item) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v, item) for k, v in value.items()}
+    return str(value)
+
+
+def to_words(value: Any, type_: Type | None = None) -> str:
+    """A runtime value as a lawyer would write it in a memo."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal) and type_ is not None and type_.name == "money":
+        return f"CNY {format_money(value)}"
+    if isinstance(value, (timedelta, CalendarDuration)):
+        return duration_words(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (list, tuple)):
+        item = type_.item if type_ is not None else None
+        return ", ".join(to_words(v, item) for v in value) if value else "none"
+    if isinstance(value, dict):
+        item = type_.item if type_ is not None else None
+        return "; ".join(f"{k}: {to_words(v, item)}" for k, v in value.items())
+    return str(to_json(value, type_))
+
+
+def type_of_value(value: Any) -> Type:
+    """The static type of a constant (used for parameters given as plain YAML values)."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, Decimal):
+        return DECIMAL
+    if isinstance(value, str):
+        return STRING
+    if isinstance(value, datetime):
+        return DATETIME
+    if isinstance(value, date):
+        return DATE
+    if isinstance(value, time):
+        return TIME
+    if isinstance(value, (timedelta, CalendarDuration)):
+        return DURATION
+    return ANY
