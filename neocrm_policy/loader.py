@@ -1,0 +1,362 @@
+"""Rule files → model objects: YAML with positions, the JSON Schema, then expressions.
+
+The loader checks shape, not meaning: names, types and cycles are the checker's room.
+It collects every error it can find in a file before giving up, so an editor sees all
+of them at once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .calendars import Calendar, build_calendar
+from .errors import (DuplicateError, Location, PolicyError, PolicyErrors, SchemaError,
+                     SourceError)
+from .model import Decision, Expr, Input, Parameter, ParameterVersion, Policy, Reading, Rule
+from .source import PACKAGE_DIR, YList, YMap, load_yaml, locate
+from .syntax import ExprSource, parse_expression
+from .syntax import ast
+from .values import AGREEMENT_ZONE, parse_type, read_date, read_datetime
+
+
+@lru_cache(maxsize=1)
+def rule_file_schema() -> dict:
+    """The JSON Schema every rule file must match (also printed by `neocrm-policy schema`)."""
+    return json.loads((PACKAGE_DIR / "schema" / "policy.schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(rule_file_schema())
+
+
+class _Errors:
+    """Collects errors so one pass reports all of them."""
+
+    def __init__(self) -> None:
+        self.items: list[PolicyError] = []
+
+    def add(self, error: PolicyError) -> None:
+        if isinstance(error, PolicyErrors):
+            self.items.extend(error.errors)
+        else:
+            self.items.append(error)
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise PolicyErrors(self.items) if len(self.items) > 1 else self.items[0]
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """The rule files of a policy folder: its top-level `*.yaml` files, sorted by name."""
+    if not folder.is_dir():
+        raise SourceError(f"{folder} is not a folder", Location(str(folder)),
+                          "give the folder that holds the rule files (*.yaml)")
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar]]:
+    """Every policy and calendar of a folder; raises all loading errors together."""
+    errors = _Errors()
+    policies: list[Policy] = []
+    calendars: dict[str, Calendar] = {}
+    calendar_where: dict[str, Location] = {}
+    seen: dict[str, Policy] = {}
+    files = rule_files(folder)
+    if not files:
+        raise SourceError(f"{folder} holds no rule files", Location(str(folder)),
+                          "rule files end in .yaml")
+    for path in files:
+        try:
+            data = load_rule_file(path)
+        except PolicyError as exc:
+            errors.add(exc)
+            continue
+        for name, spec in (data.get("calendars") or {}).items():
+            where = data["calendars"].where_key(name)
+            if name in calendars:
+                errors.add(DuplicateError(
+                    f"calendar {name!r} is defined twice (first at {calendar_where[name]})",
+                    where, "give each calendar its own name"))
+                continue
+            try:
+                calendars[name] = build_calendar(name, spec)
+                calendar_where[name] = where
+            except PolicyError as exc:
+                errors.add(exc)
+        if "policy" not in data:
+            continue
+        try:
+            policy = build_policy(data, str(path))
+        except PolicyError as exc:
+            errors.add(exc)
+            continue
+        if policy.id in seen:
+            errors.add(DuplicateError(
+                f"policy {policy.id!r} is defined twice (first in {seen[policy.id].file})",
+                policy.location, "each query is answered by one rule file"))
+            continue
+        seen[policy.id] = policy
+        policies.append(policy)
+    errors.raise_any()
+    return policies, calendars
+
+
+def load_rule_file(path: Path) -> YMap:
+    """Read, parse and schema-check one file; returns its YAML mapping with positions."""
+    data = load_yaml(path)
+    if not isinstance(data, YMap):
+        raise SchemaError("a rule file must be a YAML mapping (key: value lines)",
+                          Location(str(path), 1, 1),
+                          "start with `policy: some.name` or `calendars:`")
+    check_schema(data, str(path))
+    return data
+
+
+def check_schema(data: YMap, file: str) -> None:
+    problems = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = _Errors()
+    for problem in problems:
+        errors.add(_schema_error(problem, data, file))
+    errors.raise_any()
+
+
+def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) -> SchemaError:
+    path = list(problem.absolute_path)
+    where = locate(data, path) or Location(file, 1, 1)
+    at = ".".join(str(p) for p in path) or "the file"
+    validator, schema = problem.validator, problem.schema
+    if validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = [k for k in problem.instance if k not in schema.get("properties", {})]
+        key = extra[0] if extra else "?"
+        node = _node_at(data, path)
+        if isinstance(node, YMap) and key in node:
+            where = node.where_key(key)
+        from .suggest import did_you_mean
+        guess = did_you_mean(str(key), allowed)
+        hint = f"did you mean {guess!r}? " if guess else ""
+        return SchemaError(f"unknown key {key!r} in {at}", where,
+                           hint + "allowed keys: " + ", ".join(allowed))
+    if validator == "required":
+        missing = [k for k in schema.get("required", problem.validator_value)
+                   if k not in (problem.instance or {})]
+        return SchemaError(f"{at} is missing {', '.join(repr(m) for m in missing)}", where,
+                           f"add {missing[0]!r}" if missing else None)
+    if validator == "anyOf" and not path:
+        return SchemaError("a rule file needs `policy`, `title`, `clauses`, `summary` and "
+                           "`decisions` (or only `calendars`)", where,
+                           "see docs/editors/rule-files.md for a complete example")
+    if validator in ("oneOf", "anyOf") and isinstance(problem.instance, dict):
+        keys = [k for k in ("value", "versions", "rules") if k in problem.instance]
+        if len(keys) > 1:
+            return SchemaError(f"{at} has both {keys[0]!r} and {keys[1]!r}", where,
+                               "give either one value or a list, not both")
+        return SchemaError(f"{at} has no value", where,
+                           "add `value:` (or `versions:` for a parameter, `rules:` for a "
+                           "decision)")
+    if validator == "type":
+        expected = schema.get("type")
+        return SchemaError(f"{at} should be {_words(expected)}, not "
+                           f"{_words(type(problem.instance).__name__)}", where,
+                           f"write {at} as {_words(expected)}")
+    if validator == "pattern":
+        return SchemaError(f"{at}: {problem.instance!r} is not in the expected form", where,
+                           schema.get("description") or f"it must match {schema['pattern']}")
+    if validator == "enum":
+        return SchemaError(f"{at}: {problem.instance!r} is not allowed", where,
+                           "allowed: " + ", ".join(map(str, schema["enum"])))
+    return SchemaError(f"{at}: {problem.message}", where, schema.get("description"))
+
+
+def _words(kind: Any) -> str:
+    names = {"object": "a mapping", "dict": "a mapping", "YMap": "a mapping",
+             "array": "a list", "list": "a list", "YList": "a list", "string": "text",
+             "str": "text", "boolean": "true or false", "bool": "true or false",
+             "number": "a number", "int": "a number", "float": "a number",
+             "null": "empty", "NoneType": "empty", "integer": "a whole number"}
+    if isinstance(kind, list):
+        return " or ".join(_words(k) for k in kind)
+    return names.get(kind, str(kind))
+
+
+def _node_at(data: Any, path: list) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+# ---------------------------------------------------------------------------------------
+# Building the model
+
+
+def _expr(value: Any, location: Location, style: str | None) -> Expr:
+    """A YAML scalar as an expression: strings are parsed; numbers, booleans and null
+    are constants (floats read exactly as decimals)."""
+    if isinstance(value, str):
+        source = ExprSource(value, location, style)
+        return Expr(parse_expression(value, source), source)
+    pos = ast.Pos(1, 1, 1, 1)
+    source = ExprSource(_yaml_text(value), location, style)
+    if value is None:
+        return Expr(ast.Literal(pos, None, "null"), source)
+    if isinstance(value, bool):
+        return Expr(ast.Literal(pos, value, "bool"), source)
+    if isinstance(value, int):
+        return Expr(ast.Literal(pos, value, "int"), source)
+    if isinstance(value, float):
+        return Expr(ast.Literal(pos, Decimal(repr(value)), "decimal"), source)
+    raise SchemaError(f"{value!r} is not a value", location, "write an expression")
+
+
+def _yaml_text(value: Any) -> str:
+    return {None: "null", True: "true", False: "false"}.get(value, str(value)) \
+        if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)
+
+
+def _field_expr(mapping: YMap, key: str) -> Expr:
+    return _expr(mapping[key], mapping.where(key), mapping.value_styles.get(key))
+
+
+def _instant(text: str, where: Location) -> datetime:
+    """A `since`/`until` date: a date means midnight in the agreement's zone."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(read_date(text), time(0), AGREEMENT_ZONE)
+        return read_datetime(text)
+    except ValueError as exc:
+        raise SchemaError(f"{text!r} is not a valid date: {exc}", where,
+                          "write dates as YYYY-MM-DD") from None
+
+
+def _type(mapping: YMap, key: str = "type"):
+    if key not in mapping:
+        return None
+    parsed = parse_type(mapping[key])
+    if parsed is None:
+        raise SchemaError(f"unknown type {mapping[key]!r}", mapping.where(key),
+                          "types: int, decimal, money, string, bool, date, datetime, time, "
+                          "duration, list[T], map[K, V]")
+    return parsed
+
+
+def build_policy(data: YMap, file: str) -> Policy:
+    errors = _Errors()
+
+    def attempt(build, *args):
+        try:
+            return build(*args)
+        except PolicyError as exc:
+            errors.add(exc)
+            return None
+
+    inputs = {}
+    for path, spec in (data.get("inputs") or {}).items():
+        built = attempt(_build_input, path, spec)
+        if built:
+            inputs[path] = built
+    parameters = {}
+    for name, spec in (data.get("parameters") or {}).items():
+        built = attempt(_build_parameter, name, spec)
+        if built:
+            parameters[name] = built
+    decisions = {}
+    for name, spec in data["decisions"].items():
+        built = attempt(_build_decision, name, spec)
+        if built:
+            decisions[name] = built
+    readings = tuple(Reading(r["topic"], r["reading"], r.get("clause"), r.get("parameter"))
+                     for r in data.get("readings") or ())
+    errors.raise_any()
+    return Policy(
+        id=data["policy"], title=data["title"], clauses=tuple(data["clauses"]),
+        summary=data["summary"].strip(),
+        limitation_of_liability=bool(data.get("limitation_of_liability", False)),
+        readings=readings, inputs=inputs, parameters=parameters, decisions=decisions,
+        file=file, location=data.where("policy"), raw=data)
+
+
+def _build_input(path: str, spec: YMap) -> Input:
+    type_ = _type(spec)
+    optional = bool(spec.get("optional", False))
+    allowed = tuple(spec["allowed"]) if "allowed" in spec else None
+    if optional:
+        type_ = type_.or_null()
+    return Input(path, type_, optional, allowed, spec.get("description"), spec.where())
+
+
+def _param_tree(value: Any, where: Location, style: str | None, literal_text: bool) -> Any:
+    if isinstance(value, YMap):
+        return {k: _param_tree(v, value.where(k), value.value_styles.get(k), literal_text)
+                for k, v in value.items()}
+    if isinstance(value, YList):
+        return [_param_tree(v, value.where(i), value.item_styles[i], literal_text)
+                for i, v in enumerate(value)]
+    if literal_text and isinstance(value, str):
+        source = ExprSource(value, where, style)
+        return Expr(ast.Literal(ast.Pos(1, 1, 1, len(value) + 1), value, "string"), source)
+    return _expr(value, where, style)
+
+
+def _holds_text(type_) -> bool:
+    """Parameters declared as text (or lists/maps of text) take YAML strings literally."""
+    while type_ is not None and type_.name in ("list", "map"):
+        type_ = type_.item
+    return type_ is not None and type_.name == "string"
+
+
+def _build_parameter(name: str, spec: YMap) -> Parameter:
+    declared = _type(spec)
+    literal = _holds_text(declared)
+    if "value" in spec:
+        versions = (ParameterVersion(None, _param_tree(
+            spec["value"], spec.where("value"), spec.value_styles.get("value"), literal),
+            None, spec.where("value")),)
+        dated = False
+    else:
+        built = []
+        for i, item in enumerate(spec["versions"]):
+            where = spec["versions"].where(i)
+            built.append(ParameterVersion(
+                _instant(str(item["since"]), item.where("since")),
+                _param_tree(item["value"], item.where("value"),
+                            item.value_styles.get("value"), literal),
+                item.get("note"), where))
+        versions, dated = tuple(built), True
+    return Parameter(name, spec.get("description"), spec.get("clause"), declared, versions,
+                     spec.where(), dated)
+
+
+def _build_rule(spec: YMap, parent_path: str) -> Rule:
+    path = f"{parent_path}.{spec['id']}"
+    return Rule(
+        id=spec["id"], path=path, clause=spec.get("clause"),
+        when=_field_expr(spec, "when") if "when" in spec else None,
+        value=_field_expr(spec, "value"),
+        exceptions=tuple(_build_rule(e, path) for e in spec.get("exceptions") or ()),
+        since=_instant(str(spec["since"]), spec.where("since")) if "since" in spec else None,
+        until=_instant(str(spec["until"]), spec.where("until")) if "until" in spec else None,
+        note=spec.get("note"), location=spec.where())
+
+
+def _build_decision(name: str, spec: YMap) -> Decision:
+    if "rules" in spec:
+        rules = tuple(_build_rule(r, name) for r in spec["rules"])
+    else:
+        rules = (Rule(id=name, path=f"{name}.{name}", clause=spec.get("clause"),
+                      when=_field_expr(spec, "when") if "when" in spec else None,
+                      value=_field_expr(spec, "value"), exceptions=(), since=None,
+                      until=None, note=spec.get("note"), location=spec.where()),)
+    has_default = "default" in spec
+    return Decision(
+        name=name, description=spec.get("description"), declared_type=_type(spec),
+        internal=bool(spec.get("internal", False)), rules=rules,
+        default=_field_expr(spec, "default") if has_default else None,
+        has_default=has_default, note=spec.get("note"), location=spec.where())

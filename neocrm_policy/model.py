@@ -1,0 +1,128 @@
+"""The policy model: what a rule file says, as plain frozen dataclasses.
+
+Built by the loader, read by the checker, compiler, engine and docs. Holds no behaviour
+beyond small conveniences; every expression is already parsed (`Expr`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .errors import Location
+from .syntax import ExprSource
+from .syntax import ast
+from .values import Type
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed expression and where its text stands."""
+
+    node: ast.Node
+    source: ExprSource
+
+    @property
+    def text(self) -> str:
+        return self.source.text.strip()
+
+    @property
+    def location(self) -> Location | None:
+        return self.source.location
+
+
+@dataclass(frozen=True)
+class Input:
+    path: str
+    type: Type
+    optional: bool
+    allowed: tuple | None
+    description: str | None
+    location: Location
+
+
+ParamTree = Any
+"""An `Expr`, or a dict / list of ParamTree: a table of values such as level → time."""
+
+
+@dataclass(frozen=True)
+class ParameterVersion:
+    since: datetime | None
+    value: ParamTree
+    note: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str | None
+    clause: str | None
+    declared_type: Type | None
+    versions: tuple[ParameterVersion, ...]
+    location: Location
+    dated: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of default logic: applies `when` its condition holds, gives `value`,
+    and yields to any of its `exceptions` that apply."""
+
+    id: str
+    path: str
+    clause: str | None
+    when: Expr | None
+    value: Expr
+    exceptions: tuple[Rule, ...]
+    since: datetime | None
+    until: datetime | None
+    note: str | None
+    location: Location
+
+    def all_rules(self):
+        yield self
+        for exception in self.exceptions:
+            yield from exception.all_rules()
+
+
+@dataclass(frozen=True)
+class Decision:
+    name: str
+    description: str | None
+    declared_type: Type | None
+    internal: bool
+    rules: tuple[Rule, ...]
+    default: Expr | None
+    has_default: bool
+    note: str | None
+    location: Location
+
+    def all_rules(self):
+        for rule in self.rules:
+            yield from rule.all_rules()
+
+
+@dataclass(frozen=True)
+class Reading:
+    topic: str
+    reading: str
+    clause: str | None
+    parameter: str | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    clauses: tuple[str, ...]
+    summary: str
+    limitation_of_liability: bool
+    readings: tuple[Reading, ...]
+    inputs: dict[str, Input]
+    parameters: dict[str, Parameter]
+    decisions: dict[str, Decision]
+    file: str
+    location: Location
+    raw: Any = field(default=None, compare=False, repr=False)
