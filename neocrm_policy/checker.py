@@ -1,0 +1,889 @@
+"""The static checker: meaning, before anything runs.
+
+Resolves every name (with did-you-mean), infers the type of every expression node,
+finds type errors, cycles between decisions, dated values out of order, rules that can
+never apply and rules that visibly conflict. It collects all errors, then raises them
+together. What it proves lets the compiler emit plain Python operators and the evaluator
+stay small: a checked policy cannot meet a type error at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .calendars import Calendar
+from .errors import (ConflictError, CycleError, DateOrderError, DeadRuleError,
+                     DuplicateError, PolicyError, PolicyErrors, TypeProblem,
+                     UnknownNameError)
+from .model import Decision, Expr, Parameter, Policy, Rule
+from .suggest import suggestion
+from .syntax import ast
+from .values import (ANY, BOOL, CALENDAR, DATE, DATETIME, DECIMAL, DURATION, INT, MONEY,
+                     NULL, STRING, TIME, Type, accepts, list_of, map_of, read_fact,
+                     type_of_value, unify, unit_name)
+
+BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
+"""Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
+
+ORDERED = {"int", "decimal", "money", "duration", "date", "datetime", "time", "string"}
+
+
+@dataclass(frozen=True)
+class FunctionSig:
+    name: str
+    summary: str
+    example: str
+
+
+FUNCTIONS = {f.name: f for f in (
+    FunctionSig("min", "the smallest of its arguments, or of one list", "min(2 hours, 90 minutes)"),
+    FunctionSig("max", "the largest of its arguments, or of one list", "max([1, 4, 3])"),
+    FunctionSig("any", "true when some item of a list of conditions is true", "any([true, false])"),
+    FunctionSig("all", "true when every item of a list of conditions is true", "all([true, false])"),
+    FunctionSig("count", "how many items a list has", "count([\"a\", \"b\"])"),
+    FunctionSig("sum", "the total of a list of numbers, amounts or durations", "sum([1 hour, 30 minutes])"),
+    FunctionSig("each", "looks each item of a list up in a table, giving a list", "each(level_of, [\"a\", \"b\"])"),
+    FunctionSig("date_of", "the calendar date of a time, in the agreement's zone", "date_of(2026-03-07T23:30:00+08:00)"),
+    FunctionSig("time_of", "the time of day of a time, in the agreement's zone", "time_of(2026-03-07T23:30:00+08:00)"),
+    FunctionSig("days_between", "whole calendar days from the first date to the second", "days_between(2026-01-01, 2026-03-02)"),
+    FunctionSig("weekday", "the day of the week, as a lower-case English name", "weekday(2026-03-07)"),
+    FunctionSig("is_open", "whether a named calendar is open at a time", "is_open(hotline, 2026-03-07T22:30:00+08:00)"),
+    FunctionSig("open_at", "the names in a list whose calendars are open at a time", "open_at([\"hotline\", \"email\"], 2026-03-07T22:30:00+08:00)"),
+)}
+
+
+@dataclass
+class CheckedPolicy:
+    """What the checker learnt about one policy; the compiler's input."""
+
+    policy: Policy
+    decision_types: dict[str, Type]
+    parameter_types: dict[str, Type]
+    order: list[str]
+    parameter_order: list[str]
+    node_types: dict[int, Type] = field(repr=False)
+    rule_parameters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rule_facts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rule_lookups: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
+    """For each rule, the tables it looks up with a known key: parameter → (kind, key),
+    kind being "decision", "fact" or "constant"; lets the trace cite the entry used."""
+
+
+class _Scope:
+    """What names mean inside one policy."""
+
+    def __init__(self, policy: Policy, calendars: dict[str, Calendar]) -> None:
+        self.policy = policy
+        self.calendars = calendars
+        self.inputs = policy.inputs
+        self.groups: dict[str, set[str]] = {}
+        for path in policy.inputs:
+            parts = path.split(".")
+            for i in range(1, len(parts)):
+                self.groups.setdefault(".".join(parts[:i]), set()).add(path)
+        self.parameter_types: dict[str, Type] = {}
+        self.decision_types: dict[str, Type] = {}
+
+    def all_names(self) -> list[str]:
+        roots = {p.split(".")[0] for p in self.inputs}
+        return sorted(set(self.policy.parameters) | set(self.policy.decisions) | roots
+                      | set(self.calendars) | set(BUILT_IN_NAMES))
+
+
+class Checker:
+    """Checks a whole policy set; `check()` returns CheckedPolicy objects or raises."""
+
+    def __init__(self, policies: list[Policy], calendars: dict[str, Calendar]) -> None:
+        self.policies = policies
+        self.calendars = calendars
+        self.errors: list[PolicyError] = []
+
+    # Entry point --------------------------------------------------------------------
+    def check(self) -> list[CheckedPolicy]:
+        checked = [self._check_policy(p) for p in self.policies]
+        if self.errors:
+            unique = {(e.code, str(e.location), e.message): e for e in self.errors}
+            errors = list(unique.values())
+            raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+        return checked
+
+    def _error(self, error: PolicyError) -> Type:
+        self.errors.append(error)
+        return ANY
+
+    def _at(self, expr: Expr, node: ast.Node) -> dict:
+        return {"location": expr.source.locate(node.pos),
+                "source_line": expr.source.source_line(node.pos),
+                "width": _width(node)}
+
+    # One policy ---------------------------------------------------------------------
+    def _check_policy(self, policy: Policy) -> CheckedPolicy:
+        scope = _Scope(policy, self.calendars)
+        self.node_types: dict[int, Type] = {}
+        self.scope = scope
+        self._check_names_unique(policy)
+        self._check_inputs(policy)
+        parameter_order = self._parameters(policy, scope)
+        order = self._decision_order(policy)
+        rule_parameters: dict[str, tuple[str, ...]] = {}
+        rule_facts: dict[str, tuple[str, ...]] = {}
+        rule_lookups: dict[str, dict] = {}
+        for name in order:
+            decision = policy.decisions[name]
+            scope.decision_types[name] = self._decision(decision, scope)
+            for rule in decision.all_rules():
+                exprs = [e for e in (rule.when, rule.value) if e is not None]
+                rule_parameters[rule.path] = self._referenced(exprs, policy.parameters)
+                rule_facts[rule.path] = self._facts_read(exprs, policy)
+                rule_lookups[rule.path] = self._lookups(exprs, policy)
+        for reading in policy.readings:
+            if reading.parameter and reading.parameter not in policy.parameters:
+                self._error(UnknownNameError(
+                    f"reading {reading.topic!r} names unknown parameter {reading.parameter!r}",
+                    policy.location, suggestion(reading.parameter, policy.parameters)
+                    + "name one of this policy's parameters"))
+        return CheckedPolicy(policy, dict(scope.decision_types), dict(scope.parameter_types),
+                             order, parameter_order, self.node_types, rule_parameters,
+                             rule_facts, rule_lookups)
+
+    def _check_names_unique(self, policy: Policy) -> None:
+        seen: dict[str, str] = {}
+        kinds = [("parameter", policy.parameters), ("decision", policy.decisions)]
+        for kind, table in kinds:
+            for name, item in table.items():
+                if name in seen:
+                    self._error(DuplicateError(
+                        f"{kind} {name!r} has the same name as a {seen[name]}",
+                        item.location, "give parameters and decisions distinct names"))
+                elif name in BUILT_IN_NAMES or name in FUNCTIONS:
+                    self._error(DuplicateError(
+                        f"{kind} {name!r} hides the built-in name {name!r}", item.location,
+                        "choose another name"))
+                elif name in self.calendars:
+                    self._error(DuplicateError(
+                        f"{kind} {name!r} has the same name as a calendar", item.location,
+                        "choose another name"))
+                seen.setdefault(name, kind)
+        for path in policy.inputs:
+            root = path.split(".")[0]
+            if root in seen:
+                self._error(DuplicateError(
+                    f"input {path!r} starts with {root!r}, which is also a {seen[root]}",
+                    policy.inputs[path].location, "rename the input or the " + seen[root]))
+        for decision in policy.decisions.values():
+            ids: dict[str, Rule] = {}
+            for rule in decision.all_rules():
+                if rule.id in ids:
+                    self._error(DuplicateError(
+                        f"rule id {rule.id!r} is used twice in decision {decision.name!r}",
+                        rule.location, "give every rule of a decision its own id"))
+                ids[rule.id] = rule
+
+    def _check_inputs(self, policy: Policy) -> None:
+        for item in policy.inputs.values():
+            if item.path in self.scope.groups:
+                self._error(DuplicateError(
+                    f"input {item.path!r} is both a fact and a group of facts",
+                    item.location, "rename one of them"))
+            item_type = item.type.item if item.type.name == "list" else item.type
+            for value in item.allowed or ():
+                try:
+                    read_fact(value, item_type)
+                except ValueError as exc:
+                    self._error(TypeProblem(
+                        f"allowed value {value!r} of input {item.path!r} is not a "
+                        f"{item_type.not_null()}: {exc}", item.location,
+                        "list only values of the input's type"))
+
+    # Parameters ---------------------------------------------------------------------
+    def _parameters(self, policy: Policy, scope: _Scope) -> list[str]:
+        graph = {name: self._referenced(self._param_exprs(p), policy.parameters)
+                 for name, p in policy.parameters.items()}
+        order = self._topological(graph, "parameter", policy.parameters)
+        for name in order:
+            parameter = policy.parameters[name]
+            self._check_versions(parameter)
+            found: Type | None = None
+            for version in parameter.versions:
+                vtype = self._param_tree_type(version.value, parameter)
+                if vtype is ANY:
+                    found = ANY
+                    continue
+                merged = vtype if found is None else unify(found, vtype)
+                if merged is None:
+                    self._error(TypeProblem(
+                        f"versions of parameter {name!r} disagree: {found} and {vtype}",
+                        version.location, "every version of a parameter has the same type"))
+                    merged = ANY
+                found = merged
+            if parameter.declared_type is not None and found is not ANY and found is not None:
+                if not accepts(parameter.declared_type, found):
+                    self._error(TypeProblem(
+                        f"parameter {name!r} is declared {parameter.declared_type} but its "
+                        f"value is {found}", parameter.location,
+                        "change the value or the declared type"))
+                found = parameter.declared_type
+            scope.parameter_types[name] = found or ANY
+        return order
+
+    def _param_exprs(self, parameter: Parameter) -> list[Expr]:
+        out: list[Expr] = []
+
+        def collect(tree):
+            if isinstance(tree, Expr):
+                out.append(tree)
+            elif isinstance(tree, dict):
+                for v in tree.values():
+                    collect(v)
+            elif isinstance(tree, list):
+                for v in tree:
+                    collect(v)
+        for version in parameter.versions:
+            collect(version.value)
+        return out
+
+    def _param_tree_type(self, tree, parameter: Parameter) -> Type:
+        if isinstance(tree, Expr):
+            for node in ast.walk(tree.node):
+                if isinstance(node, ast.Name) and node.name not in self.scope.policy.parameters \
+                        and node.name not in self.calendars:
+                    return self._error(TypeProblem(
+                        f"parameter {parameter.name!r} refers to {node.name!r}; a parameter "
+                        "may only use constants and other parameters", **self._at(tree, node),
+                        hint="parameters are fixed terms; move the logic into a decision"))
+            return self._infer(tree, tree.node, frozenset())
+        if isinstance(tree, dict):
+            if not tree:
+                return map_of(STRING, ANY)
+            keys = {type_of_value(k).name for k in tree}
+            if len(keys) != 1 or keys - {"int", "string", "bool"}:
+                return self._error(TypeProblem(
+                    f"the keys of parameter {parameter.name!r} mix kinds", parameter.location,
+                    "use only whole numbers or only names as keys of one table"))
+            key_type = type_of_value(next(iter(tree)))
+            item: Type | None = None
+            for value in tree.values():
+                vt = self._param_tree_type(value, parameter)
+                if vt is ANY:
+                    return ANY
+                merged = vt if item is None else unify(item, vt)
+                if merged is None:
+                    return self._error(TypeProblem(
+                        f"the values of table {parameter.name!r} mix {item} and {vt}",
+                        parameter.location, "every value of one table has the same type"))
+                item = merged
+            return map_of(key_type, item)
+        item = None
+        for value in tree:
+            vt = self._param_tree_type(value, parameter)
+            if vt is ANY:
+                return ANY
+            merged = vt if item is None else unify(item, vt)
+            if merged is None:
+                return self._error(TypeProblem(
+                    f"the items of list {parameter.name!r} mix {item} and {vt}",
+                    parameter.location, "every item of one list has the same type"))
+            item = merged
+        return list_of(item or ANY)
+
+    def _check_versions(self, parameter: Parameter) -> None:
+        previous: datetime | None = None
+        for version in parameter.versions:
+            if version.since is None:
+                continue
+            if previous is not None and version.since <= previous:
+                word = "repeats" if version.since == previous else "comes before"
+                self._error(DateOrderError(
+                    f"version of {parameter.name!r} since {version.since.date()} {word} the "
+                    f"version before it (since {previous.date()})", version.location,
+                    "list versions oldest first, each with a later `since` date"))
+            previous = version.since
+
+    # Decisions ----------------------------------------------------------------------
+    def _decision_order(self, policy: Policy) -> list[str]:
+        graph = {}
+        for name, decision in policy.decisions.items():
+            exprs = [e for r in decision.all_rules() for e in (r.when, r.value) if e]
+            if decision.default is not None:
+                exprs.append(decision.default)
+            graph[name] = self._referenced(exprs, policy.decisions)
+        return self._topological(graph, "decision", policy.decisions)
+
+    def _topological(self, graph: dict, kind: str, items: dict) -> list[str]:
+        order: list[str] = []
+        state: dict[str, int] = {}
+        for start in graph:
+            if state.get(start):
+                continue
+            stack = [(start, iter(sorted(graph[start])))]
+            path = [start]
+            state[start] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    path.pop()
+                    state[node] = 2
+                    order.append(node)
+                elif state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    self._error(CycleError(
+                        f"{kind}s depend on each other in a circle: {' → '.join(cycle)}",
+                        items[child].location,
+                        f"one of these {kind}s must be computed without the others"))
+                elif not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(sorted(graph[child]))))
+        return order
+
+    @staticmethod
+    def _referenced(exprs: list[Expr], names) -> tuple[str, ...]:
+        found = []
+        for expr in exprs:
+            for node in ast.walk(expr.node):
+                if isinstance(node, ast.Name) and node.name in names and node.name not in found:
+                    found.append(node.name)
+        return tuple(found)
+
+    @staticmethod
+    def _lookups(exprs: list[Expr], policy: Policy) -> dict[str, tuple[str, Any]]:
+        found: dict[str, tuple[str, Any]] = {}
+        for expr in exprs:
+            for node in ast.walk(expr.node):
+                if not (isinstance(node, ast.Index) and isinstance(node.subject, ast.Name)
+                        and node.subject.name in policy.parameters):
+                    continue
+                key = node.key
+                path = ast.path_of(key)
+                if isinstance(key, ast.Literal):
+                    entry = ("constant", key.value)
+                elif path in policy.inputs:
+                    entry = ("fact", path)
+                elif isinstance(key, ast.Name) and key.name in policy.decisions:
+                    entry = ("decision", key.name)
+                else:
+                    continue
+                if found.setdefault(node.subject.name, entry) != entry:
+                    found[node.subject.name] = ("ambiguous", None)
+        return {k: v for k, v in found.items() if v[0] != "ambiguous"}
+
+    @staticmethod
+    def _facts_read(exprs: list[Expr], policy: Policy) -> tuple[str, ...]:
+        found = []
+        for expr in exprs:
+            for node in ast.walk(expr.node):
+                path = ast.path_of(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+                if path in policy.inputs and path not in found:
+                    found.append(path)
+        return tuple(found)
+
+    def _decision(self, decision: Decision, scope: _Scope) -> Type:
+        found: Type | None = None
+        for rule in decision.all_rules():
+            vtype = self._rule(rule)
+            if vtype is ANY or found is ANY:
+                found = ANY
+                continue
+            merged = vtype if found is None else unify(found, vtype)
+            if merged is None:
+                self._error(TypeProblem(
+                    f"rule {rule.id!r} gives {vtype} but other rules of {decision.name!r} "
+                    f"give {found}", **self._at(rule.value, rule.value.node),
+                    hint="every rule of a decision gives the same type of value"))
+                merged = ANY
+            found = merged
+        if decision.default is not None:
+            dtype = self._infer(decision.default, decision.default.node, frozenset())
+            if found is not ANY and dtype is not ANY:
+                merged = unify(found, dtype)
+                if merged is None:
+                    self._error(TypeProblem(
+                        f"the default of {decision.name!r} is {dtype} but its rules give "
+                        f"{found}", decision.default.location,
+                        "the default must be the same type as the rules' values"))
+                found = merged or ANY
+        self._static_conflicts(decision.name, decision.rules)
+        declared = decision.declared_type
+        if declared is not None and found not in (None, ANY) and not accepts(declared, found):
+            self._error(TypeProblem(
+                f"decision {decision.name!r} is declared {declared} but its rules give {found}",
+                decision.location, "change the rules or the declared type"))
+        return declared or found or ANY
+
+    def _rule(self, rule: Rule) -> Type:
+        narrowed: frozenset = frozenset()
+        if rule.when is not None:
+            wtype = self._infer(rule.when, rule.when.node, frozenset())
+            if wtype is not ANY:
+                if wtype.name != "bool":
+                    self._error(TypeProblem(
+                        f"the condition of rule {rule.id!r} is {wtype}, not true/false",
+                        **self._at(rule.when, rule.when.node),
+                        hint="a `when` must be a condition, such as `x == 1`"))
+                elif wtype.nullable:
+                    self._error(TypeProblem(
+                        f"the condition of rule {rule.id!r} may be null",
+                        **self._at(rule.when, rule.when.node),
+                        hint="test optional facts first: `x is set and …`"))
+            narrowed = _narrowing(rule.when.node, True)
+            constant = _constant_truth(rule.when.node)
+            if constant is False:
+                self._error(DeadRuleError(
+                    f"rule {rule.id!r} can never apply: its condition is always false",
+                    **self._at(rule.when, rule.when.node),
+                    hint="remove the rule or correct its condition"))
+        if rule.since and rule.until and rule.until <= rule.since:
+            self._error(DeadRuleError(
+                f"rule {rule.id!r} can never apply: it ends ({rule.until.date()}) before it "
+                f"starts ({rule.since.date()})", rule.location,
+                "`until` must be later than `since`"))
+        return self._infer(rule.value, rule.value.node, narrowed)
+
+    def _static_conflicts(self, decision: str, rules: tuple[Rule, ...]) -> None:
+        """Sibling rules that certainly apply together with different values."""
+        for i, first in enumerate(rules):
+            for second in rules[i + 1:]:
+                same_condition = (first.when is None and second.when is None) or (
+                    first.when is not None and second.when is not None
+                    and first.when.node == second.when.node)
+                same_dates = (first.since, first.until) == (second.since, second.until)
+                if same_condition and same_dates and first.value.node != second.value.node \
+                        and not first.exceptions and not second.exceptions:
+                    self._error(ConflictError(
+                        f"rules {first.id!r} (clause {first.clause or '?'}) and "
+                        f"{second.id!r} (clause {second.clause or '?'}) of {decision!r} "
+                        "apply under the same conditions with different values",
+                        second.location,
+                        f"make one an exception of the other, or give them different "
+                        f"conditions (the first is at {first.location})"))
+            self._static_conflicts(decision, first.exceptions)
+
+    # Expressions --------------------------------------------------------------------
+    def _infer(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
+        result = self._infer_node(expr, node, narrowed)
+        if node in narrowed and result is not ANY:
+            result = result.not_null()
+        self.node_types[id(node)] = result
+        return result
+
+    def _fail(self, expr: Expr, node: ast.Node, message: str, hint: str,
+              kind=TypeProblem) -> Type:
+        return self._error(kind(message, **self._at(expr, node), hint=hint))
+
+    def _infer_node(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
+        infer = self._infer
+        scope = self.scope
+        if isinstance(node, ast.Literal):
+            return {"null": NULL}.get(node.kind) or _KIND_TYPES[node.kind]
+        if isinstance(node, ast.CalendarSpan):
+            if node.calendar == "natural":
+                return DURATION
+            if node.calendar not in self.calendars:
+                return self._fail(expr, node, f"unknown calendar {node.calendar!r}",
+                                  suggestion(node.calendar, self.calendars) + "calendars: "
+                                  + (", ".join(sorted(self.calendars)) or "none defined")
+                                  + " (or `natural` for elapsed time)", UnknownNameError)
+            return DURATION
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self._infer_path(expr, node, narrowed)
+        if isinstance(node, ast.Index):
+            subject = infer(expr, node.subject, narrowed)
+            key = infer(expr, node.key, narrowed)
+            if ANY in (subject, key):
+                return ANY
+            if subject.name != "map":
+                return self._fail(expr, node, f"only a table can be looked up with [ ], not "
+                                  f"{subject}", "look up a parameter that is a table, "
+                                  "such as response_time[level]")
+            if not accepts(subject.key, key):
+                return self._fail(expr, node.key, f"the table's keys are {subject.key}, but the "
+                                  f"key given is {key}", f"look it up with a {subject.key}")
+            return subject.item.or_null() if subject.nullable else subject.item
+        if isinstance(node, ast.ListOf):
+            item: Type | None = None
+            for child in node.items:
+                ct = infer(expr, child, narrowed)
+                if ct is ANY:
+                    return ANY
+                merged = ct if item is None else unify(item, ct)
+                if merged is None:
+                    return self._fail(expr, child, f"a list mixes {item} and {ct}",
+                                      "every item of a list has the same type")
+                item = merged
+            return list_of(item or ANY)
+        if isinstance(node, ast.Unary):
+            operand = infer(expr, node.operand, narrowed)
+            if operand is ANY:
+                return ANY
+            if node.op == "not":
+                return self._need_condition(expr, node.operand, operand, "`not`")
+            if operand.numeric or operand.name in ("money", "duration"):
+                return operand
+            return self._fail(expr, node, f"cannot negate {operand}",
+                              "only numbers, amounts and durations have a minus sign")
+        if isinstance(node, ast.Binary):
+            return self._binary(expr, node, narrowed)
+        if isinstance(node, ast.Logical):
+            seen = narrowed
+            for child in node.operands:
+                ct = infer(expr, child, seen)
+                if ct is not ANY:
+                    self._need_condition(expr, child, ct, f"`{node.op}`")
+                seen = seen | _narrowing(child, node.op == "and")
+            return BOOL
+        if isinstance(node, ast.IsSet):
+            infer(expr, node.operand, frozenset())
+            return BOOL
+        if isinstance(node, ast.Otherwise):
+            found: Type | None = None
+            for child in node.options:
+                ct = infer(expr, child, narrowed)
+                if ct is ANY:
+                    return ANY
+                merged = ct if found is None else unify(found.not_null(), ct)
+                if merged is None:
+                    return self._fail(expr, child, f"`otherwise` joins {found} and {ct}",
+                                      "both sides of `otherwise` must be the same type")
+                found = merged
+            return found
+        if isinstance(node, ast.Conditional):
+            ct = infer(expr, node.condition, narrowed)
+            if ct is not ANY:
+                self._need_condition(expr, node.condition, ct, "`if`")
+            then = infer(expr, node.then, narrowed | _narrowing(node.condition, True))
+            other = infer(expr, node.otherwise, narrowed | _narrowing(node.condition, False))
+            if ANY in (then, other):
+                return ANY
+            merged = unify(then, other)
+            if merged is None:
+                return self._fail(expr, node, f"`then` gives {then} but `else` gives {other}",
+                                  "both branches must give the same type of value")
+            return merged
+        if isinstance(node, ast.Call):
+            return self._call(expr, node, narrowed)
+        return self._fail(expr, node, "unsupported expression", "see the language reference")
+
+    def _need_condition(self, expr, node, found: Type, where: str) -> Type:
+        if found.name != "bool":
+            return self._fail(expr, node, f"{where} needs a condition (true/false), not "
+                              f"{found}", "compare values with ==, <, in … to get a condition")
+        if found.nullable:
+            return self._fail(expr, node, f"{where} is given a condition that may be null",
+                              "test optional facts first: `x is set and …`")
+        return BOOL
+
+    def _infer_path(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
+        scope = self.scope
+        path = ast.path_of(node)
+        if path is not None:
+            if path in scope.inputs:
+                return scope.inputs[path].type
+            head = path.split(".")[0]
+            if path in scope.groups:
+                return self._fail(expr, node, f"{path!r} is a group of facts, not a value",
+                                  "name one of its facts: " + ", ".join(sorted(scope.groups[path])))
+            if head in scope.groups or head in scope.inputs:
+                choices = sorted(scope.inputs)
+                return self._fail(expr, node, f"unknown fact {path!r}",
+                                  suggestion(path, choices) + "this policy's inputs: "
+                                  + ", ".join(choices), UnknownNameError)
+        if isinstance(node, ast.Attribute):
+            subject = self._infer(expr, node.subject, narrowed)
+            if subject is ANY:
+                return ANY
+            return self._fail(expr, node, f"{subject} has no part named {node.name!r}",
+                              "only groups of facts have parts (incident.level); "
+                              "look tables up with [ ]")
+        name = node.name
+        if name in scope.decision_types:
+            return scope.decision_types[name]
+        if name in scope.policy.decisions:
+            return ANY  # its own errors are reported where it is defined
+        if name in scope.parameter_types:
+            return scope.parameter_types[name]
+        if name in self.calendars:
+            return CALENDAR
+        if name in BUILT_IN_NAMES:
+            return BUILT_IN_NAMES[name]
+        if name in FUNCTIONS:
+            return self._fail(expr, node, f"{name!r} is a function", f"call it: {FUNCTIONS[name].example}")
+        if name in scope.policy.parameters:
+            return ANY
+        return self._fail(expr, node, f"unknown name {name!r}",
+                          suggestion(name, scope.all_names()) + "names here: inputs, "
+                          "parameters and decisions of this policy, calendars, now, today",
+                          UnknownNameError)
+
+    def _binary(self, expr: Expr, node: ast.Binary, narrowed: frozenset) -> Type:
+        op = node.op
+        left = self._infer(expr, node.left, narrowed)
+        right = self._infer(expr, node.right, narrowed)
+        if ANY in (left, right):
+            return BOOL if op in ("==", "!=", "<", "<=", ">", ">=", "in", "not in") else ANY
+        if op in ("==", "!="):
+            if unify(left, right) is None:
+                return self._fail(expr, node, f"cannot compare {left} with {right}",
+                                  _compare_hint(left, right))
+            self._check_allowed(expr, node, node.left, node.right)
+            self._check_allowed(expr, node, node.right, node.left)
+            return BOOL
+        if op in ("<", "<=", ">", ">="):
+            for side, t in ((node.left, left), (node.right, right)):
+                if t.nullable:
+                    return self._fail(expr, side, f"`{op}` is given a value that may be null",
+                                      "test optional values first: `x is set and …`, or "
+                                      "give a default: `x otherwise …`")
+            merged = unify(left, right)
+            if merged is None or merged.name not in ORDERED:
+                return self._fail(expr, node, f"cannot order {left} and {right} with `{op}`",
+                                  _compare_hint(left, right))
+            return BOOL
+        if op in ("in", "not in"):
+            if right.nullable:
+                return self._fail(expr, node.right, "`in` is given a list that may be null",
+                                  "test it first: `x is set and …`")
+            if right.name not in ("list", "map"):
+                return self._fail(expr, node.right, f"`{op}` needs a list or table, not {right}",
+                                  "write the choices as a list: x in [\"a\", \"b\"]")
+            item = right.item if right.name == "list" else right.key
+            if item.name != "any" and unify(left, item) is None:
+                return self._fail(expr, node, f"cannot look for {left} in a list of {item}",
+                                  "the value and the list items must be the same type")
+            self._check_allowed(expr, node, node.left, node.right)
+            return BOOL
+        return self._arithmetic(expr, node, left, right)
+
+    def _arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
+        op = node.op
+        if "null" in (left.name, right.name):
+            return self._fail(expr, node, f"arithmetic `{op}` with null",
+                              "null has no amount; give a default with `otherwise`")
+        nullable = left.nullable or right.nullable
+        a, b = left.name, right.name
+        result = _ARITHMETIC.get((a, op, b))
+        if result is None and left.numeric and right.numeric:
+            result = (INT if a == b == "int" and op != "/" else DECIMAL)
+        if result is None:
+            return self._fail(expr, node, f"cannot {_VERB[op]} {left.not_null()} "
+                              f"{_PREP[op]} {right.not_null()}", _arith_hint(a, op, b))
+        return result.or_null() if nullable else result
+
+    def _check_allowed(self, expr: Expr, node: ast.Node, fact_side, value_side) -> None:
+        """A comparison of a fact with allowed values against a value it can never take."""
+        path = ast.path_of(fact_side)
+        item = self.scope.inputs.get(path) if path else None
+        if item is None or item.allowed is None:
+            return
+        candidates = []
+        if isinstance(value_side, ast.Literal):
+            candidates = [value_side]
+        elif isinstance(value_side, ast.ListOf):
+            candidates = [n for n in value_side.items if isinstance(n, ast.Literal)]
+        for literal in candidates:
+            if literal.value is not None and literal.value not in item.allowed:
+                self._fail(expr, literal, f"{path} is never {literal.value!r}, so this can never "
+                           "be true", suggestion(str(literal.value), map(str, item.allowed))
+                           + "allowed: " + ", ".join(map(str, item.allowed)), DeadRuleError)
+
+    def _call(self, expr: Expr, node: ast.Call, narrowed: frozenset) -> Type:
+        name = node.function
+        if name not in FUNCTIONS:
+            return self._fail(expr, node, f"unknown function {name!r}",
+                              suggestion(name, FUNCTIONS) + "functions: "
+                              + ", ".join(sorted(FUNCTIONS)), UnknownNameError)
+        args = [self._infer(expr, a, narrowed) for a in node.args]
+        if ANY in args:
+            return ANY
+        for arg, t in zip(node.args, args):
+            if t.nullable and name not in ("count",):
+                return self._fail(expr, arg, f"{name}() is given a value that may be null",
+                                  "test it first with `is set`, or give a default with "
+                                  "`otherwise`")
+
+        def arity(n: int) -> Type | None:
+            if len(args) != n:
+                return self._fail(expr, node, f"{name}() takes {n} argument"
+                                  f"{'s' if n != 1 else ''}, not {len(args)}",
+                                  f"for example {FUNCTIONS[name].example}")
+            return None
+
+        def need(i: int, *kinds: str) -> Type | None:
+            if args[i].name not in kinds:
+                return self._fail(expr, node.args[i], f"{name}() needs {' or '.join(kinds)} "
+                                  f"here, not {args[i]}", f"for example {FUNCTIONS[name].example}")
+            return None
+
+        if name in ("min", "max"):
+            if not args:
+                return self._fail(expr, node, f"{name}() needs at least one argument",
+                                  f"for example {FUNCTIONS[name].example}")
+            if len(args) == 1:
+                if args[0].name != "list":
+                    return self._fail(expr, node, f"{name}() of one value needs a list",
+                                      f"for example {FUNCTIONS[name].example}")
+                item = args[0].item
+            else:
+                item = args[0]
+                for arg, t in zip(node.args[1:], args[1:]):
+                    merged = unify(item, t)
+                    if merged is None:
+                        return self._fail(expr, arg, f"{name}() mixes {item} and {t}",
+                                          "compare values of the same type")
+                    item = merged
+            if item.name not in ORDERED:
+                return self._fail(expr, node, f"{name}() cannot order {item}",
+                                  "use numbers, amounts, durations, dates or times")
+            return item
+        if name in ("any", "all"):
+            if arity(1) or need(0, "list"):
+                return ANY
+            if args[0].item.name not in ("bool", "any"):
+                return self._fail(expr, node.args[0], f"{name}() needs a list of conditions",
+                                  f"for example {FUNCTIONS[name].example}")
+            return BOOL
+        if name == "count":
+            return ANY if arity(1) or need(0, "list") else INT
+        if name == "sum":
+            if arity(1) or need(0, "list"):
+                return ANY
+            item = args[0].item
+            if not (item.numeric or item.name in ("money", "duration")):
+                return self._fail(expr, node.args[0], f"sum() cannot add up {item}",
+                                  "sum numbers, amounts or durations")
+            return item
+        if name == "each":
+            if arity(2) or need(0, "map") or need(1, "list"):
+                return ANY
+            if not accepts(args[0].key, args[1].item) and args[1].item.name != "any":
+                return self._fail(expr, node.args[1], f"each() looks up {args[1].item} in a "
+                                  f"table keyed by {args[0].key}", "use keys of the table's type")
+            return list_of(args[0].item)
+        if name in ("date_of", "time_of"):
+            if arity(1) or need(0, "datetime"):
+                return ANY
+            return DATE if name == "date_of" else TIME
+        if name == "days_between":
+            if arity(2) or need(0, "date", "datetime") or need(1, "date", "datetime"):
+                return ANY
+            return INT
+        if name == "weekday":
+            return ANY if arity(1) or need(0, "date", "datetime") else STRING
+        if name == "is_open":
+            if arity(2) or need(0, "calendar") or need(1, "datetime"):
+                return ANY
+            return BOOL
+        if name == "open_at":
+            if arity(2) or need(0, "list") or need(1, "datetime"):
+                return ANY
+            if args[0].item.name not in ("string", "any"):
+                return self._fail(expr, node.args[0], "open_at() needs a list of calendar names",
+                                  "for example [\"hotline\", \"email\"]")
+            self._check_calendar_names(expr, node.args[0])
+            return list_of(STRING)
+        return self._fail(expr, node, f"function {name!r} is not checked", "report this")
+
+    def _check_calendar_names(self, expr: Expr, node: ast.Node) -> None:
+        """Calendar names written as text in a literal list or a parameter must exist."""
+        texts: list[tuple[str, Expr, ast.Node]] = []
+        if isinstance(node, ast.ListOf):
+            texts = [(n.value, expr, n) for n in node.items if isinstance(n, ast.Literal)]
+        elif isinstance(node, ast.Name) and node.name in self.scope.policy.parameters:
+            for leaf in self._param_exprs(self.scope.policy.parameters[node.name]):
+                if isinstance(leaf.node, ast.Literal):
+                    texts.append((leaf.node.value, leaf, leaf.node))
+        for text, where, literal in texts:
+            if text not in self.calendars:
+                self._fail(where, literal, f"no calendar is named {text!r}",
+                           suggestion(str(text), self.calendars) + "calendars: "
+                           + ", ".join(sorted(self.calendars)), UnknownNameError)
+
+
+_KIND_TYPES = {"int": INT, "decimal": DECIMAL, "money": MONEY, "string": STRING, "bool": BOOL,
+               "date": DATE, "datetime": DATETIME, "time": TIME, "duration": DURATION}
+
+_ARITHMETIC = {
+    ("money", "+", "money"): MONEY, ("money", "-", "money"): MONEY,
+    ("money", "*", "int"): MONEY, ("money", "*", "decimal"): MONEY,
+    ("int", "*", "money"): MONEY, ("decimal", "*", "money"): MONEY,
+    ("money", "/", "int"): MONEY, ("money", "/", "decimal"): MONEY,
+    ("money", "/", "money"): DECIMAL,
+    ("duration", "+", "duration"): DURATION, ("duration", "-", "duration"): DURATION,
+    ("duration", "*", "int"): DURATION, ("int", "*", "duration"): DURATION,
+    ("duration", "*", "decimal"): DURATION, ("decimal", "*", "duration"): DURATION,
+    ("duration", "/", "duration"): DECIMAL,
+    ("datetime", "+", "duration"): DATETIME, ("duration", "+", "datetime"): DATETIME,
+    ("datetime", "-", "duration"): DATETIME, ("datetime", "-", "datetime"): DURATION,
+    ("date", "+", "duration"): DATE, ("duration", "+", "date"): DATE,
+    ("date", "-", "duration"): DATE, ("date", "-", "date"): DURATION,
+    ("string", "+", "string"): STRING,
+}
+_VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+_PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
+
+
+def _arith_hint(a: str, op: str, b: str) -> str:
+    if "money" in (a, b) and ({a, b} & {"int", "decimal"}) and op in "+-":
+        return "write amounts with their currency, such as 100 CNY"
+    if {a, b} == {"date", "datetime"}:
+        return "use date_of(x) to take the date of a time"
+    if "string" in (a, b):
+        return "text cannot take part in arithmetic; quote numbers only when they are text"
+    return "see the table of operators in the language reference"
+
+
+def _compare_hint(a: Type, b: Type) -> str:
+    if {a.name, b.name} == {"date", "datetime"}:
+        return "use date_of(x) to compare a time with a date"
+    if "money" in (a.name, b.name) and (a.numeric or b.numeric):
+        return "write amounts with their currency, such as 100 CNY"
+    return "compare values of the same type"
+
+
+def _width(node: ast.Node) -> int:
+    pos = node.pos
+    if pos is None or pos.end_line != pos.line:
+        return 1
+    return max(1, pos.end_column - pos.column)
+
+
+def _narrowing(node: ast.Node, truth: bool) -> frozenset:
+    """Expressions known not to be null when `node` evaluates to `truth`."""
+    if isinstance(node, ast.IsSet):
+        return frozenset([node.operand]) if node.negated != truth else frozenset()
+    if isinstance(node, ast.Logical):
+        if (node.op == "and") == truth:
+            out: frozenset = frozenset()
+            for child in node.operands:
+                out |= _narrowing(child, truth)
+            return out
+    if isinstance(node, ast.Unary) and node.op == "not":
+        return _narrowing(node.operand, not truth)
+    return frozenset()
+
+
+def _constant_truth(node: ast.Node) -> bool | None:
+    if isinstance(node, ast.Literal) and isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Unary) and node.op == "not":
+        inner = _constant_truth(node.operand)
+        return None if inner is None else not inner
+    if isinstance(node, ast.Logical):
+        values = [_constant_truth(c) for c in node.operands]
+        if node.op == "and" and False in values:
+            return False
+        if node.op == "or" and all(v is False for v in values):
+            return False
+    return None
+
+
+def check(policies: list[Policy], calendars: dict[str, Calendar]) -> list[CheckedPolicy]:
+    """Check a loaded policy set; raises PolicyError (or PolicyErrors) listing every problem."""
+    return Checker(policies, calendars).check()
+
+
+__all__ = ["BUILT_IN_NAMES", "FUNCTIONS", "CheckedPolicy", "check"]
+_ = (Any, CALENDAR, unit_name)
