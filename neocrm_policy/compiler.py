@@ -1,0 +1,331 @@
+"""Checked policies → Python code objects, built from `ast` nodes, once, at load.
+
+Each policy becomes one Python function `decide(F, P, now)`: F holds the validated facts
+by path, P the parameter values in force, `now` the evaluation time. It computes every
+decision in dependency order with default logic (exceptions first, then the rule itself;
+two applicable rules at one level with different values raise a conflict) and returns the
+values and the index of the rule that produced each. No text from a rule file is ever
+passed to `eval` or `exec`: the code is assembled from `ast` nodes whose constants come
+from the parsed, checked model.
+"""
+
+from __future__ import annotations
+
+import ast as py
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from . import runtime
+from .calendars import Calendar
+from .checker import CheckedPolicy
+from .errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
+from .model import Expr, Rule
+from .syntax import ast
+from .values import CalendarDuration
+
+RUNTIME_FAILURES = (TypeError, ValueError, ArithmeticError, OverflowError, InvalidOperation,
+                    KeyError)
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """A policy ready to decide: the generated function and what its indexes mean."""
+
+    checked: CheckedPolicy
+    function: Callable
+    outputs: tuple[str, ...]
+    rules: tuple[Rule | None, ...]
+    parameter_functions: dict[str, Callable]
+
+
+class _Codegen:
+    def __init__(self, checked: CheckedPolicy, calendars: dict[str, Calendar]) -> None:
+        self.checked = checked
+        self.policy = checked.policy
+        self.calendars = calendars
+        self.types = checked.node_types
+        self.globals: dict[str, Any] = {"__builtins__": {}}
+        self.constants: dict[tuple, str] = {}
+        self.rules: list[Rule | None] = []
+        self.counter = 0
+        self.uses_today = False
+        self.bind("_runtime_failures", RUNTIME_FAILURES)
+        self.bind("_fail", self._failure)
+        self.bind("_conflict", self._conflict)
+        self.bind("_no_rule", self._no_rule)
+        for name, fn in runtime.FUNCTIONS.items():
+            self.bind(f"_fn_{name}", fn)
+        self.bind("_fn_open_at", runtime.make_open_at(calendars))
+        for name in ("divide", "scale", "shift_date", "arith", "negative", "look_up",
+                     "first_set"):
+            self.bind(f"_{name}", getattr(runtime, name))
+
+    # Names and constants --------------------------------------------------------------
+    def bind(self, name: str, value: Any) -> py.Name:
+        self.globals[name] = value
+        return py.Name(name, py.Load())
+
+    def constant(self, value: Any) -> py.expr:
+        if value is None or isinstance(value, (bool, int, str)):
+            return py.Constant(value)
+        key = (type(value).__name__, repr(value))
+        if key not in self.constants:
+            self.constants[key] = f"_k{len(self.constants)}"
+            self.globals[self.constants[key]] = value
+        return py.Name(self.constants[key], py.Load())
+
+    def temp(self, stem: str) -> str:
+        self.counter += 1
+        return f"_{stem}{self.counter}"
+
+    # Errors raised from generated code -------------------------------------------------
+    def _failure(self, decision: str, exc: Exception) -> PolicyError:
+        if isinstance(exc, PolicyError):
+            exc.message = f"while deciding {decision!r}: {exc.message}"
+            exc.args = (exc.message,)
+            return exc
+        return EvaluationError(f"while deciding {decision!r}: {exc}", self.policy.location,
+                               "check the facts and the rule's arithmetic")
+
+    def _conflict(self, first: int, second: int, a: Any, b: Any) -> ConflictError:
+        r1, r2 = self.rules[first], self.rules[second]
+        return ConflictError(
+            f"rules {r1.path!r} (clause {r1.clause or '?'}) and {r2.path!r} (clause "
+            f"{r2.clause or '?'}) both apply, giving {a!r} and {b!r}", r2.location,
+            f"make one an exception of the other; the first rule is at {r1.location}")
+
+    def _no_rule(self, decision: str) -> NoRuleApplies:
+        item = self.policy.decisions[decision]
+        return NoRuleApplies(f"no rule of decision {decision!r} applies to these facts",
+                             item.location, "add a rule for this case or a `default:`")
+
+    # Expressions ----------------------------------------------------------------------
+    def expr(self, node: ast.Node, params: str = "P") -> py.expr:
+        e = lambda n: self.expr(n, params)  # noqa: E731
+        t = self.types.get(id(node))
+        if isinstance(node, ast.Literal):
+            return self.constant(node.value)
+        if isinstance(node, ast.CalendarSpan):
+            if node.calendar == "natural":
+                from .values import make_duration
+                return self.constant(make_duration(node.amount, node.unit))
+            return self.constant(CalendarDuration(node.amount, node.unit,
+                                                  self.calendars[node.calendar]))
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self.name(node, params)
+        if isinstance(node, ast.Index):
+            label = ast.path_of(node.subject) or "the table"
+            return self.call("_look_up", e(node.subject), e(node.key), py.Constant(label))
+        if isinstance(node, ast.ListOf):
+            return py.Tuple([e(i) for i in node.items], py.Load())
+        if isinstance(node, ast.Unary):
+            if node.op == "not":
+                return py.UnaryOp(py.Not(), e(node.operand))
+            if t is not None and t.nullable:
+                return self.call("_negative", e(node.operand))
+            return py.UnaryOp(py.USub(), e(node.operand))
+        if isinstance(node, ast.Binary):
+            return self.binary(node, params)
+        if isinstance(node, ast.Logical):
+            op = py.And() if node.op == "and" else py.Or()
+            return py.BoolOp(op, [e(c) for c in node.operands])
+        if isinstance(node, ast.IsSet):
+            op = py.Is() if node.negated else py.IsNot()
+            return py.Compare(e(node.operand), [op], [py.Constant(None)])
+        if isinstance(node, ast.Otherwise):
+            result = e(node.options[-1])
+            for option in reversed(node.options[:-1]):
+                name = self.temp("t")
+                result = py.IfExp(
+                    py.Compare(py.NamedExpr(py.Name(name, py.Store()), e(option)),
+                               [py.IsNot()], [py.Constant(None)]),
+                    py.Name(name, py.Load()), result)
+            return result
+        if isinstance(node, ast.Conditional):
+            return py.IfExp(e(node.condition), e(node.then), e(node.otherwise))
+        if isinstance(node, ast.Call):
+            if node.function == "is_open":
+                return self.call("_fn_is_open", e(node.args[0]), e(node.args[1]))
+            return self.call(f"_fn_{node.function}", *[e(a) for a in node.args])
+        raise AssertionError(f"cannot compile {type(node).__name__}")
+
+    def call(self, function: str, *args: py.expr) -> py.expr:
+        return py.Call(py.Name(function, py.Load()), list(args), [])
+
+    def name(self, node: ast.Node, params: str) -> py.expr:
+        path = ast.path_of(node)
+        if path in self.policy.inputs:
+            return py.Subscript(py.Name("F", py.Load()), py.Constant(path), py.Load())
+        name = node.name
+        if name in self.policy.decisions:
+            return py.Name(f"d_{name}", py.Load())
+        if name in self.policy.parameters:
+            return py.Subscript(py.Name(params, py.Load()), py.Constant(name), py.Load())
+        if name in self.calendars:
+            return self.constant(self.calendars[name])
+        if name == "now":
+            return py.Name("now", py.Load())
+        if name == "today":
+            self.uses_today = True
+            return py.Name("today", py.Load())
+        raise AssertionError(f"unresolved name {name}")
+
+    def binary(self, node: ast.Binary, params: str) -> py.expr:
+        left, right = self.expr(node.left, params), self.expr(node.right, params)
+        op = node.op
+        compare = {"==": py.Eq, "!=": py.NotEq, "<": py.Lt, "<=": py.LtE, ">": py.Gt,
+                   ">=": py.GtE, "in": py.In, "not in": py.NotIn}
+        if op in compare:
+            return py.Compare(left, [compare[op]()], [right])
+        lt, rt = self.types.get(id(node.left)), self.types.get(id(node.right))
+        nullable = (lt is not None and lt.nullable) or (rt is not None and rt.nullable)
+        names = (lt.name if lt else "", rt.name if rt else "")
+        if nullable:
+            return self.call("_arith", py.Constant(op), left, right)
+        if op == "/":
+            return self.call("_divide", left, right)
+        if names[0] == "date" and names[1] == "duration" and op in "+-":
+            return self.call("_shift_date", left, right, py.Constant(1 if op == "+" else -1))
+        if names == ("duration", "date") and op == "+":
+            return self.call("_shift_date", right, left, py.Constant(1))
+        if op == "*" and "duration" in names and "decimal" in names:
+            duration, factor = (left, right) if names[0] == "duration" else (right, left)
+            return self.call("_scale", duration, factor)
+        python_op = {"+": py.Add, "-": py.Sub, "*": py.Mult}[op]()
+        return py.BinOp(left, python_op, right)
+
+    # Rules ----------------------------------------------------------------------------
+    def rule_index(self, rule: Rule | None) -> int:
+        self.rules.append(rule)
+        return len(self.rules) - 1
+
+    def level(self, rules: tuple[Rule, ...], value: str, index: str) -> list[py.stmt]:
+        """Statements that set `value`/`index` from the rules of one level (or leave
+        `index` None when none applies)."""
+        body: list[py.stmt] = [assign(index, py.Constant(None)),
+                               assign(value, py.Constant(None))]
+        if len(rules) == 1:
+            body += self.one_rule(rules[0], value, index)
+            return body
+        for rule in rules:
+            v, i = self.temp("v"), self.temp("i")
+            body += self.one_rule(rule, v, i, initialise=True)
+            found = py.Compare(py.Name(i, py.Load()), [py.IsNot()], [py.Constant(None)])
+            take = [assign(value, py.Name(v, py.Load())), assign(index, py.Name(i, py.Load()))]
+            clash = py.If(
+                py.Compare(py.Name(v, py.Load()), [py.NotEq()], [py.Name(value, py.Load())]),
+                [py.Raise(self.call("_conflict", py.Name(index, py.Load()),
+                                    py.Name(i, py.Load()), py.Name(value, py.Load()),
+                                    py.Name(v, py.Load())), None)], [])
+            body.append(py.If(found, [py.If(
+                py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)]),
+                take, [clash])], []))
+        return body
+
+    def one_rule(self, rule: Rule, value: str, index: str,
+                 initialise: bool = False) -> list[py.stmt]:
+        body: list[py.stmt] = []
+        if initialise:
+            body += [assign(index, py.Constant(None)), assign(value, py.Constant(None))]
+        if rule.exceptions:
+            body += self.level(rule.exceptions, value, index)
+        tests = []
+        if rule.since is not None:
+            tests.append(py.Compare(py.Name("now", py.Load()), [py.GtE()],
+                                    [self.constant(rule.since)]))
+        if rule.until is not None:
+            tests.append(py.Compare(py.Name("now", py.Load()), [py.Lt()],
+                                    [self.constant(rule.until)]))
+        if rule.when is not None:
+            tests.append(self.expr(rule.when.node))
+        position = self.rule_index(rule)
+        apply = [assign(value, self.expr(rule.value.node)),
+                 assign(index, py.Constant(position))]
+        if tests:
+            apply = [py.If(tests[0] if len(tests) == 1 else py.BoolOp(py.And(), tests),
+                           apply, [])]
+        if rule.exceptions:
+            apply = [py.If(py.Compare(py.Name(index, py.Load()), [py.Is()],
+                                      [py.Constant(None)]), apply, [])]
+        return body + apply
+
+    def decision(self, name: str) -> list[py.stmt]:
+        decision = self.policy.decisions[name]
+        value, index = f"d_{name}", f"r_{name}"
+        body = self.level(decision.rules, value, index)
+        unset = py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)])
+        if decision.has_default:
+            fallback = [assign(value, self.expr(decision.default.node)),
+                        assign(index, py.Constant(self.rule_index(None)))]
+        else:
+            fallback = [py.Raise(self.call("_no_rule", py.Constant(name)), None)]
+        body.append(py.If(unset, fallback, []))
+        failure = py.ExceptHandler(
+            py.Name("_runtime_failures", py.Load()), "_e",
+            [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
+                      None)])
+        policy_errors = py.ExceptHandler(
+            self.bind("_policy_error", PolicyError), "_e",
+            [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
+                      None)])
+        return [py.Try(body, [policy_errors, failure], [], [])]
+
+    def function(self) -> tuple[Callable, tuple[str, ...]]:
+        order = self.checked.order
+        outputs = tuple(n for n in order if not self.policy.decisions[n].internal)
+        body: list[py.stmt] = []
+        for name in order:
+            body += self.decision(name)
+        body.append(py.Return(py.Tuple([
+            py.Tuple([py.Name(f"d_{n}", py.Load()) for n in outputs], py.Load()),
+            py.Tuple([py.Name(f"r_{n}", py.Load()) for n in outputs], py.Load())],
+            py.Load())))
+        if self.uses_today:
+            body.insert(0, assign("today", self.call("_fn_date_of", py.Name("now", py.Load()))))
+        args = py.arguments(posonlyargs=[], args=[py.arg("F"), py.arg("P"), py.arg("now")],
+                            kwonlyargs=[], kw_defaults=[], defaults=[])
+        fn = py.FunctionDef(name="decide", args=args, body=body, decorator_list=[],
+                            returns=None, type_params=[])
+        module = py.Module([fn], [])
+        py.fix_missing_locations(module)
+        code = compile(module, f"<policy {self.policy.id}>", "exec")
+        namespace = dict(self.globals)
+        exec(code, namespace)  # noqa: S102 - code built from ast nodes, not from text
+        return namespace["decide"], outputs
+
+    def parameter_function(self, tree: Any) -> Callable:
+        """A function computing one parameter version's value from the others (P)."""
+        expression = self.param_tree(tree)
+        lam = py.Expression(py.Lambda(py.arguments(
+            posonlyargs=[], args=[py.arg("P")], kwonlyargs=[], kw_defaults=[], defaults=[]),
+            expression))
+        py.fix_missing_locations(lam)
+        code = compile(lam, f"<parameters of {self.policy.id}>", "eval")
+        return eval(code, dict(self.globals))  # noqa: S307 - code built from ast nodes
+
+    def param_tree(self, tree: Any) -> py.expr:
+        if isinstance(tree, Expr):
+            return self.expr(tree.node)
+        if isinstance(tree, dict):
+            return py.Dict([self.constant(k) for k in tree],
+                           [self.param_tree(v) for v in tree.values()])
+        return py.Tuple([self.param_tree(v) for v in tree], py.Load())
+
+
+def assign(name: str, value: py.expr) -> py.Assign:
+    return py.Assign([py.Name(name, py.Store())], value)
+
+
+def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> CompiledPolicy:
+    gen = _Codegen(checked, calendars)
+    function, outputs = gen.function()
+    parameter_functions = {}
+    for name, parameter in checked.policy.parameters.items():
+        for n, version in enumerate(parameter.versions):
+            parameter_functions[(name, n)] = gen.parameter_function(version.value)
+    return CompiledPolicy(checked, function, outputs, tuple(gen.rules), parameter_functions)
+
+
+_ = (date, datetime, Decimal)

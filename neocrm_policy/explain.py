@@ -1,0 +1,44 @@
+"""A decision written as a short legal memo, for people reading the CLI's text output."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .values import to_words
+
+
+def memo(decision) -> str:
+    policy = decision.policy
+    types = decision.decision_types
+    clauses = ", ".join(policy.clauses)
+    lines = [f"{policy.title} ({decision.query}; clause{'s' if len(policy.clauses) > 1 else ''}"
+             f" {clauses})",
+             f"Decided as at {decision.at.isoformat(sep=' ')}."]
+    if policy.limitation_of_liability:
+        lines.append("NOTE: this term limits the Company's liability (agreement preamble).")
+    lines.append("")
+    for entry in decision.trace:
+        lines.append(f"- {entry.decision.replace('_', ' ')}: "
+                     f"{to_words(entry.value, types.get(entry.decision))}")
+        why = []
+        if entry.condition:
+            why.append(f"because {entry.condition}")
+        elif entry.rule and entry.rule.endswith(".default"):
+            why.append("no rule applied, so the default applies")
+        cite = f"clause {entry.clause}" if entry.clause else "no clause cited"
+        why.append(f"rule {entry.rule}, {cite}")
+        lines.append(textwrap.fill("; ".join(why), 88, initial_indent="    ",
+                                   subsequent_indent="    "))
+        for use in entry.parameters:
+            since = (f", in force since {use.since.date().isoformat()}" if use.since
+                     else "")
+            entry_of = f"[{to_words(use.key)}]" if use.has_key else ""
+            lines.append(f"    term used: {use.name}{entry_of} = {to_words(use.value)}{since}")
+        if entry.facts:
+            facts = ", ".join(f"{p} = {to_words(v)}" for p, v in entry.facts.items())
+            lines.append(textwrap.fill(f"facts: {facts}", 88, initial_indent="    ",
+                                       subsequent_indent="      "))
+        if entry.note:
+            lines.append(textwrap.fill(f"note: {entry.note}", 88, initial_indent="    ",
+                                       subsequent_indent="      "))
+    return "\n".join(lines)

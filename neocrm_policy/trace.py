@@ -1,0 +1,180 @@
+"""A decision and its explanation: the values, and for each the rule, clause, facts and
+parameters (with the version in force) behind it.
+
+The trace is assembled only when asked for, so a service that needs only `.result` pays
+for nothing else. `explain()` writes it as a short legal memo.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from .values import to_json, to_words
+
+if TYPE_CHECKING:
+    from .compiler import CompiledPolicy
+
+
+@dataclass(frozen=True)
+class ParameterUse:
+    """A term of the agreement used by a rule: the whole parameter, or the one entry of
+    a table (`key`) that the rule looked up."""
+
+    name: str
+    value: Any
+    since: datetime | None
+    clause: str | None
+    key: Any = None
+    has_key: bool = False
+
+    def to_json(self, type_=None) -> dict:
+        if self.has_key and type_ is not None and type_.name == "map":
+            type_ = type_.item
+        return {"name": self.name, **({"entry": to_json(self.key)} if self.has_key else {}),
+                "value": to_json(self.value, type_),
+                "in_force_since": self.since.date().isoformat() if self.since else None,
+                "clause": self.clause}
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """Why one value is what it is."""
+
+    decision: str
+    value: Any
+    rule: str | None
+    clause: str | None
+    condition: str | None
+    expression: str
+    facts: dict
+    parameters: tuple[ParameterUse, ...]
+    note: str | None
+
+
+class Decision:
+    """The answer to one query: `.result` (Python values), `.trace`, `.to_json()`,
+    `.explain()`."""
+
+    __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "__dict__")
+
+    def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
+                 values: tuple, rules: tuple) -> None:
+        self._compiled = compiled
+        self.at = at
+        self._facts = facts
+        self._snapshot = snapshot
+        self._values = values
+        self._rules = rules
+
+    @property
+    def query(self) -> str:
+        return self._compiled.checked.policy.id
+
+    @cached_property
+    def result(self) -> dict[str, Any]:
+        return dict(zip(self._compiled.outputs, self._values))
+
+    def __getitem__(self, name: str) -> Any:
+        return self.result[name]
+
+    @cached_property
+    def trace(self) -> list[TraceEntry]:
+        checked = self._compiled.checked
+        policy = checked.policy
+        entries = []
+        for name, value, index in zip(self._compiled.outputs, self._values, self._rules):
+            rule = self._compiled.rules[index]
+            decision = policy.decisions[name]
+            if rule is None:
+                entries.append(TraceEntry(
+                    name, value, f"{name}.default", _first_clause(policy, decision),
+                    None, decision.default.text if decision.default else "",
+                    {}, self._parameters(self._names_in(decision.default)),
+                    "no rule applied, so the decision's default is used"))
+                continue
+            uses = self._parameters(checked.rule_parameters.get(rule.path, ()),
+                                    checked.rule_lookups.get(rule.path, {}))
+            facts = {p: self._facts.get(p) for p in checked.rule_facts.get(rule.path, ())}
+            entries.append(TraceEntry(
+                name, value, rule.path, rule.clause or _first_clause(policy, decision),
+                rule.when.text if rule.when else None, rule.value.text, facts, uses,
+                rule.note))
+        return entries
+
+    def _names_in(self, expr) -> tuple[str, ...]:
+        if expr is None:
+            return ()
+        from .syntax import ast
+        params = self._compiled.checked.policy.parameters
+        return tuple(n.name for n in ast.walk(expr.node)
+                     if isinstance(n, ast.Name) and n.name in params)
+
+    def _parameters(self, names, lookups=None) -> tuple[ParameterUse, ...]:
+        params = self._compiled.checked.policy.parameters
+        uses = []
+        for name in names:
+            value = self._snapshot.values.get(name)
+            use = ParameterUse(name, value, self._snapshot.versions.get(name),
+                               params[name].clause)
+            kind, ref = (lookups or {}).get(name, (None, None))
+            key = {"constant": lambda: ref, "fact": lambda: self._facts.get(ref),
+                   "decision": lambda: self.result.get(ref, _UNKNOWN)}.get(kind, lambda: _UNKNOWN)()
+            if key is not _UNKNOWN and isinstance(value, dict) and key in value:
+                use = ParameterUse(name, value[key], use.since, use.clause, key, True)
+            uses.append(use)
+        return tuple(uses)
+
+    def to_json(self) -> dict:
+        """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
+        types = self._compiled.checked.decision_types
+        ptypes = self._compiled.checked.parameter_types
+        facts_types = {p: i.type for p, i in self._compiled.checked.policy.inputs.items()}
+        return {
+            "query": self.query,
+            "at": self.at.isoformat(),
+            "result": {n: to_json(v, types.get(n)) for n, v in self.result.items()},
+            "trace": [{
+                "decision": e.decision,
+                "value": to_json(e.value, types.get(e.decision)),
+                "rule": e.rule,
+                "clause": e.clause,
+                "when": e.condition,
+                "value_expression": e.expression,
+                "facts": {p: to_json(v, facts_types.get(p)) for p, v in e.facts.items()},
+                "parameters": [u.to_json(ptypes.get(u.name)) for u in e.parameters],
+                **({"note": e.note} if e.note else {}),
+            } for e in self.trace],
+        }
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+    def explain(self) -> str:
+        """The decision as a short memo: each value, why, and which clause says so."""
+        from .explain import memo
+        return memo(self)
+
+    @property
+    def policy(self):
+        return self._compiled.checked.policy
+
+    @property
+    def decision_types(self):
+        return self._compiled.checked.decision_types
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.query} at {self.at.isoformat()}: {self.result}>"
+
+
+_UNKNOWN = object()
+
+
+def _first_clause(policy, decision) -> str | None:
+    return policy.clauses[0] if policy.clauses else None
+
+
+__all__ = ["Decision", "TraceEntry", "ParameterUse", "to_words"]
