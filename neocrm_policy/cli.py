@@ -1,0 +1,206 @@
+"""The `neocrm-policy` command: argument parsing and printing only.
+
+Every command calls the public API; none has logic of its own. Errors are printed as one
+clear message (with file, line, column and hint) and the exit status is non-zero; a
+traceback never reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .engine import PolicySet, load
+from .errors import FactError, Location, PolicyError, UsageError
+from .source import MAX_FILE_BYTES, bundled
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+The Neocrm subscription agreement as executable policy-as-code.
+
+Rule files (YAML) in a policy folder encode the agreement's clauses; this command
+validates them, evaluates queries on facts and lists what the policies answer.
+Without --policies, the policies bundled with the package are used."""
+
+EPILOG = """\
+examples:
+  neocrm-policy validate
+  neocrm-policy eval support.sla --input incident.json --at 2026-03-07T23:30:00+08:00
+  echo '{"subscription": {"ends_on": "2026-10-10"}}' | neocrm-policy eval data.retention --input -
+  neocrm-policy list
+  neocrm-policy schema > policy.schema.json
+
+exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neocrm-policy", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = sub.add_parser(
+        "validate", help="check rule files: YAML, schema, expressions, names, types",
+        description="Load, check and compile every rule file of DIR and report every "
+                    "problem found, each as file:line:col with a hint.")
+    validate.add_argument("folder", nargs="?", metavar="DIR",
+                          help="policy folder (default: the bundled policies)")
+    validate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text for people (default) or json for tools")
+
+    evaluate = sub.add_parser(
+        "eval", help="evaluate a query on facts and print the decision with its trace",
+        description="Evaluate QUERY on the facts in FILE (a JSON object; - reads standard "
+                    "input) and print each value with the rule and clause behind it.")
+    evaluate.add_argument("query", metavar="QUERY", help="a query name, e.g. support.sla")
+    evaluate.add_argument("--input", "-i", metavar="FILE|-", default=None,
+                          help="JSON facts file, or - for standard input (default: no facts)")
+    evaluate.add_argument("--at", metavar="WHEN",
+                          help="evaluation time, ISO 8601 (no offset = Asia/Shanghai); "
+                               "default: now")
+    evaluate.add_argument("--policies", metavar="DIR",
+                          help="policy folder (default: the bundled policies)")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text: a short memo (default); json: result and trace")
+
+    listing = sub.add_parser("list", help="list the queries with their inputs and results",
+                             description="List every query the policies answer, with the "
+                                         "facts it reads and the results it gives.")
+    listing.add_argument("--policies", metavar="DIR",
+                         help="policy folder (default: the bundled policies)")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+
+    sub.add_parser("schema", help="print the JSON Schema of rule files (for editors)",
+                   description="Print the JSON Schema that rule files follow, for "
+                               "schema-aware editors.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except PolicyError as error:
+        fmt = getattr(args, "format", "text")
+        if fmt == "json":
+            print(json.dumps({"error": error.to_json()}, indent=2, ensure_ascii=False))
+        else:
+            print(error.render(), file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _policy_set(folder: str | None) -> PolicySet:
+    return load(Path(folder) if folder else None)
+
+
+def cmd_validate(args) -> int:
+    folder = Path(args.folder) if args.folder else bundled("policies")
+    policies = load(folder)
+    count = len(policies.queries)
+    if args.format == "json":
+        print(json.dumps({"folder": str(folder), "valid": True,
+                          "queries": policies.queries}, indent=2))
+    else:
+        print(f"{folder}: {count} polic{'y' if count == 1 else 'ies'} valid "
+              f"({', '.join(policies.queries)})")
+    return EXIT_OK
+
+
+def read_facts(source: str | None) -> Any:
+    """Facts from a JSON file or standard input, with located errors."""
+    if source is None:
+        return {}
+    name = "<stdin>" if source == "-" else source
+    try:
+        if source == "-":
+            text = sys.stdin.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read facts from {name}: {exc.strerror}", Location(name),
+                         "give a JSON file, or - to read standard input") from None
+    except UnicodeDecodeError:
+        raise FactError(f"{name} is not UTF-8 text", Location(name), "save it as UTF-8") \
+            from None
+    if len(text) > MAX_FILE_BYTES:
+        raise FactError(f"{name} is over the {MAX_FILE_BYTES}-byte limit", Location(name),
+                        "facts for one decision are small; check the file")
+    try:
+        return json.loads(text, parse_float=lambda s: __import__("decimal").Decimal(s))
+    except json.JSONDecodeError as exc:
+        raise FactError(f"facts are not valid JSON: {exc.msg}",
+                        Location(name, exc.lineno, exc.colno),
+                        "facts are one JSON object, such as {\"incident\": {\"level\": 4}}",
+                        source_line=text.splitlines()[exc.lineno - 1]
+                        if text.splitlines() else "") from None
+    except RecursionError:
+        raise FactError("facts are nested too deeply", Location(name),
+                        "facts are a shallow JSON object") from None
+
+
+def cmd_eval(args) -> int:
+    policies = _policy_set(args.policies)
+    facts = read_facts(args.input)
+    decision = policies.decide(args.query, facts, at=args.at)
+    if args.format == "json":
+        print(decision.to_json_text())
+    else:
+        print(decision.explain())
+    return EXIT_OK
+
+
+def cmd_list(args) -> int:
+    policies = _policy_set(args.policies)
+    rows = []
+    for query in policies.queries:
+        policy = policies.policies[query]
+        compiled = policies.compiled(query)
+        rows.append({
+            "query": query, "title": policy.title, "clauses": list(policy.clauses),
+            "inputs": {p: str(i.type.not_null()) + (" (optional)" if i.optional else "")
+                       for p, i in policy.inputs.items()},
+            "results": {n: str(compiled.checked.decision_types[n])
+                        for n in compiled.outputs},
+        })
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['query']}: {row['title']} (clause {', '.join(row['clauses'])})")
+        inputs = ", ".join(f"{p}: {t}" for p, t in row["inputs"].items()) or "none"
+        print(f"  facts:   {inputs}")
+        print("  results: " + ", ".join(f"{n}: {t}" for n, t in row["results"].items()))
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from .loader import rule_file_schema
+    print(json.dumps(rule_file_schema(), indent=2))
+    return EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
+            "schema": cmd_schema}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
