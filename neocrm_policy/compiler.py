@@ -35,7 +35,10 @@ class CompiledPolicy:
 
     checked: CheckedPolicy
     function: Callable
+    decisions: tuple[str, ...]
+    """Every decision, in the order the function returns their values and rule indexes."""
     outputs: tuple[str, ...]
+    """The decisions that make up the result (internal steps left out)."""
     rules: tuple[Rule | None, ...]
     parameter_functions: dict[str, Callable]
 
@@ -279,8 +282,8 @@ class _Codegen:
         for name in order:
             body += self.decision(name)
         body.append(py.Return(py.Tuple([
-            py.Tuple([py.Name(f"d_{n}", py.Load()) for n in outputs], py.Load()),
-            py.Tuple([py.Name(f"r_{n}", py.Load()) for n in outputs], py.Load())],
+            py.Tuple([py.Name(f"d_{n}", py.Load()) for n in order], py.Load()),
+            py.Tuple([py.Name(f"r_{n}", py.Load()) for n in order], py.Load())],
             py.Load())))
         if self.uses_today:
             body.insert(0, assign("today", self.call("_fn_date_of", py.Name("now", py.Load()))))
@@ -325,7 +328,8 @@ def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> Co
     for name, parameter in checked.policy.parameters.items():
         for n, version in enumerate(parameter.versions):
             parameter_functions[(name, n)] = gen.parameter_function(version.value)
-    return CompiledPolicy(checked, function, outputs, tuple(gen.rules), parameter_functions)
+    return CompiledPolicy(checked, function, tuple(checked.order), outputs, tuple(gen.rules),
+                          parameter_functions)
 
 
 _ = (date, datetime, Decimal)

@@ -76,7 +76,18 @@ class Decision:
 
     @cached_property
     def result(self) -> dict[str, Any]:
-        return dict(zip(self._compiled.outputs, self._values))
+        everything = dict(zip(self._compiled.decisions, self._values))
+        return {name: everything[name] for name in self._compiled.outputs}
+
+    @cached_property
+    def rules_applied(self) -> dict[str, str]:
+        """Decision name → path of the rule that gave its value (internal steps too);
+        `NAME.default` when the default applied. Used for policy-test coverage."""
+        out = {}
+        for name, index in zip(self._compiled.decisions, self._rules):
+            rule = self._compiled.rules[index]
+            out[name] = rule.path if rule is not None else f"{name}.default"
+        return out
 
     def __getitem__(self, name: str) -> Any:
         return self.result[name]
@@ -86,7 +97,10 @@ class Decision:
         checked = self._compiled.checked
         policy = checked.policy
         entries = []
-        for name, value, index in zip(self._compiled.outputs, self._values, self._rules):
+        outputs = set(self._compiled.outputs)
+        for name, value, index in zip(self._compiled.decisions, self._values, self._rules):
+            if name not in outputs:
+                continue
             rule = self._compiled.rules[index]
             decision = policy.decisions[name]
             if rule is None:
