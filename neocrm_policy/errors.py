@@ -195,6 +195,20 @@ class DuplicateError(PolicyError):
     title = "duplicate name"
 
 
+class InvariantError(PolicyError):
+    """A guard rail that fails for some dated version of the terms or a customer overlay."""
+
+    code = "NP036"
+    title = "invariant broken"
+
+
+class OverlayError(PolicyError):
+    """A customer overlay that changes something the base policies do not declare."""
+
+    code = "NP037"
+    title = "illegal overlay"
+
+
 class ConflictError(PolicyError):
     """Two rules at the same level apply with different values: never a silent pick."""
 

@@ -19,7 +19,8 @@ import jsonschema
 from .calendars import Calendar, build_calendar
 from .errors import (DuplicateError, Location, PolicyError, PolicyErrors, SchemaError,
                      SourceError)
-from .model import Decision, Expr, Input, Parameter, ParameterVersion, Policy, Reading, Rule
+from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
+                    Policy, Reading, Rule)
 from .source import PACKAGE_DIR, YList, YMap, load_yaml, locate
 from .syntax import ExprSource, parse_expression
 from .syntax import ast
@@ -33,8 +34,15 @@ def rule_file_schema() -> dict:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(rule_file_schema())
+def overlay_schema() -> dict:
+    """The JSON Schema of customer overlay files (policies/customers/*.yaml)."""
+    return json.loads((PACKAGE_DIR / "schema" / "overlay.schema.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=2)
+def _validator(kind: str = "policy") -> jsonschema.Draft202012Validator:
+    schema = rule_file_schema() if kind == "policy" else overlay_schema()
+    return jsonschema.Draft202012Validator(schema)
 
 
 class _Errors:
@@ -62,13 +70,18 @@ def rule_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar]]:
-    """Every policy and calendar of a folder; raises all loading errors together."""
+CUSTOMERS = "customers"
+"""The subfolder of a policy folder that holds customer overlays."""
+
+
+def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[Overlay]]:
+    """Every policy, calendar and customer overlay of a folder; raises all loading errors
+    together. Several files may give versions of one policy, each with its own `since`."""
     errors = _Errors()
     policies: list[Policy] = []
     calendars: dict[str, Calendar] = {}
     calendar_where: dict[str, Location] = {}
-    seen: dict[str, Policy] = {}
+    seen: dict[tuple, Policy] = {}
     files = rule_files(folder)
     if not files:
         raise SourceError(f"{folder} holds no rule files", Location(str(folder)),
@@ -98,15 +111,26 @@ def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar]]:
         except PolicyError as exc:
             errors.add(exc)
             continue
-        if policy.id in seen:
+        key = (policy.id, policy.since)
+        if key in seen:
+            when = f" with the same `since`" if policy.since else ""
             errors.add(DuplicateError(
-                f"policy {policy.id!r} is defined twice (first in {seen[policy.id].file})",
-                policy.location, "each query is answered by one rule file"))
+                f"policy {policy.id!r} is defined twice{when} (first in {seen[key].file})",
+                policy.location, "each query is answered by one rule file; a new version "
+                "of a policy needs a later `since:` date"))
             continue
-        seen[policy.id] = policy
+        seen[key] = policy
         policies.append(policy)
+    overlays = []
+    customers = folder / CUSTOMERS
+    if customers.is_dir():
+        for path in rule_files(customers):
+            try:
+                overlays.append(load_overlay(path))
+            except PolicyError as exc:
+                errors.add(exc)
     errors.raise_any()
-    return policies, calendars
+    return policies, calendars, overlays
 
 
 def load_rule_file(path: Path) -> YMap:
@@ -120,8 +144,35 @@ def load_rule_file(path: Path) -> YMap:
     return data
 
 
-def check_schema(data: YMap, file: str) -> None:
-    problems = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+def load_overlay(path: Path) -> Overlay:
+    """A customer overlay file: schema-checked, values parsed as parameter values."""
+    data = load_yaml(path)
+    if not isinstance(data, YMap):
+        raise SchemaError("an overlay file must be a YAML mapping", Location(str(path), 1, 1),
+                          "start with `customer: <customer.id>`")
+    check_schema(data, str(path), "overlay")
+    changes: dict[str, dict] = {}
+    locations: dict[tuple, Location] = {}
+    errors = _Errors()
+    for policy_id, params in data["changes"].items():
+        locations[(policy_id, None)] = data["changes"].where_key(policy_id)
+        changes[policy_id] = {}
+        for name, value in params.items():
+            locations[(policy_id, name)] = params.where_key(name)
+            try:
+                changes[policy_id][name] = _param_tree(
+                    value, params.where(name), params.value_styles.get(name), False)
+            except PolicyError as exc:
+                errors.add(exc)
+    errors.raise_any()
+    return Overlay(customer=str(data["customer"]), instrument=data["instrument"],
+                   signed=_instant(str(data["signed"]), data.where("signed")),
+                   clause=data.get("clause"), summary=data.get("summary"), changes=changes,
+                   locations=locations, file=str(path), location=data.where())
+
+
+def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
+    problems = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))
     errors = _Errors()
     for problem in problems:
         errors.add(_schema_error(problem, data, file))
@@ -272,6 +323,11 @@ def build_policy(data: YMap, file: str) -> Policy:
         built = attempt(_build_decision, name, spec)
         if built:
             decisions[name] = built
+    invariants = []
+    for i, spec in enumerate(data.get("invariants") or ()):
+        built = attempt(_build_invariant, spec)
+        if built:
+            invariants.append(built)
     readings = tuple(Reading(r["topic"], r["reading"], r.get("clause"), r.get("parameter"))
                      for r in data.get("readings") or ())
     errors.raise_any()
@@ -280,7 +336,16 @@ def build_policy(data: YMap, file: str) -> Policy:
         summary=data["summary"].strip(),
         limitation_of_liability=bool(data.get("limitation_of_liability", False)),
         readings=readings, inputs=inputs, parameters=parameters, decisions=decisions,
-        file=file, location=data.where("policy"), raw=data)
+        file=file, location=data.where("policy"),
+        since=_instant(str(data["since"]), data.where("since")) if "since" in data else None,
+        invariants=tuple(invariants), raw=data)
+
+
+def _build_invariant(spec: YMap) -> Invariant:
+    return Invariant(id=spec["id"], clause=spec.get("clause"),
+                     for_each_key_of=spec.get("for_each_key_of"),
+                     check=_field_expr(spec, "check"), message=spec.get("message"),
+                     location=spec.where())
 
 
 def _build_input(path: str, spec: YMap) -> Input:

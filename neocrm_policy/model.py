@@ -113,6 +113,38 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class Invariant:
+    """A guard rail over the parameters, checked for every dated version and overlay."""
+
+    id: str
+    clause: str | None
+    for_each_key_of: str | None
+    check: Expr
+    message: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A customer's own signed instrument: new parameter values for one customer.id,
+    from the date signed. `changes` maps policy id → parameter → value tree."""
+
+    customer: str
+    instrument: str
+    signed: datetime
+    clause: str | None
+    summary: str | None
+    changes: dict[str, dict[str, ParamTree]]
+    locations: dict[tuple[str, str | None], Location]
+    file: str
+    location: Location
+
+    @property
+    def label(self) -> str:
+        return f"{self.instrument} (customer {self.customer}, from {self.signed.date()})"
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     title: str
@@ -125,4 +157,6 @@ class Policy:
     decisions: dict[str, Decision]
     file: str
     location: Location
+    since: datetime | None = None
+    invariants: tuple[Invariant, ...] = ()
     raw: Any = field(default=None, compare=False, repr=False)
