@@ -85,6 +85,7 @@ class _Scope:
                 self.groups.setdefault(".".join(parts[:i]), set()).add(path)
         self.parameter_types: dict[str, Type] = {}
         self.decision_types: dict[str, Type] = {}
+        self.bound: dict[str, Type] = {}
 
     def all_names(self) -> list[str]:
         roots = {p.split(".")[0] for p in self.inputs}
@@ -101,8 +102,10 @@ class Checker:
         self.errors: list[PolicyError] = []
 
     # Entry point --------------------------------------------------------------------
-    def check(self) -> list[CheckedPolicy]:
+    def check(self, overlays=()) -> list[CheckedPolicy]:
         checked = [self._check_policy(p) for p in self.policies]
+        for overlay in overlays:
+            self._check_overlay(overlay, checked)
         if self.errors:
             unique = {(e.code, str(e.location), e.message): e for e in self.errors}
             errors = list(unique.values())
@@ -138,6 +141,8 @@ class Checker:
                 rule_parameters[rule.path] = self._referenced(exprs, policy.parameters)
                 rule_facts[rule.path] = self._facts_read(exprs, policy)
                 rule_lookups[rule.path] = self._lookups(exprs, policy)
+        for invariant in policy.invariants:
+            self._invariant(invariant, scope)
         for reading in policy.readings:
             if reading.parameter and reading.parameter not in policy.parameters:
                 self._error(UnknownNameError(
@@ -147,6 +152,96 @@ class Checker:
         return CheckedPolicy(policy, dict(scope.decision_types), dict(scope.parameter_types),
                              order, parameter_order, self.node_types, rule_parameters,
                              rule_facts, rule_lookups)
+
+    def _invariant(self, invariant, scope: _Scope) -> None:
+        expr = invariant.check
+        scope.bound = {}
+        if invariant.for_each_key_of is not None:
+            table = scope.parameter_types.get(invariant.for_each_key_of)
+            if table is None:
+                self._error(UnknownNameError(
+                    f"invariant {invariant.id!r} iterates over unknown parameter "
+                    f"{invariant.for_each_key_of!r}", invariant.location,
+                    suggestion(invariant.for_each_key_of, scope.policy.parameters)
+                    + "name a table parameter of this policy"))
+                return
+            if table.name != "map":
+                self._error(TypeProblem(
+                    f"invariant {invariant.id!r} iterates over {invariant.for_each_key_of!r}, "
+                    f"which is {table}, not a table", invariant.location,
+                    "for_each_key_of names a table such as response_time"))
+                return
+            scope.bound = {"key": table.key}
+        for node in ast.walk(expr.node):
+            if isinstance(node, ast.Name) and node.name not in scope.policy.parameters \
+                    and node.name not in scope.bound and node.name not in self.calendars:
+                self._fail(expr, node, f"invariant {invariant.id!r} uses {node.name!r}; "
+                           "invariants may only use parameters"
+                           + (" and `key`" if scope.bound else ""),
+                           suggestion(node.name, list(scope.policy.parameters) + list(scope.bound))
+                           + "invariants guard the terms, not the facts")
+                scope.bound = {}
+                return
+        found = self._infer(expr, expr.node, frozenset())
+        scope.bound = {}
+        if found is not ANY:
+            self._need_condition(expr, expr.node, found, f"invariant {invariant.id!r}")
+
+    def _check_overlay(self, overlay, checked: list[CheckedPolicy]) -> None:
+        from .errors import OverlayError
+        by_id: dict[str, list[CheckedPolicy]] = {}
+        for item in checked:
+            by_id.setdefault(item.policy.id, []).append(item)
+        for policy_id, params in overlay.changes.items():
+            where = overlay.locations[(policy_id, None)]
+            if policy_id not in by_id:
+                self._error(OverlayError(
+                    f"overlay {overlay.instrument!r} changes unknown policy {policy_id!r}",
+                    where, suggestion(policy_id, by_id) + "policies: "
+                    + ", ".join(sorted(by_id))))
+                continue
+            for name, tree in params.items():
+                where = overlay.locations[(policy_id, name)]
+                versions = [c for c in by_id[policy_id] if name in c.policy.parameters]
+                if not versions:
+                    names = sorted({n for c in by_id[policy_id] for n in c.policy.parameters})
+                    self._error(OverlayError(
+                        f"overlay {overlay.instrument!r} changes {policy_id} parameter "
+                        f"{name!r}, which the policy does not declare", where,
+                        suggestion(name, names) + "an overlay may only change the "
+                        "policy's parameters: " + ", ".join(names)))
+                    continue
+                for item in versions:
+                    self._overlay_value(overlay, item, name, tree, where)
+
+    def _overlay_value(self, overlay, item: CheckedPolicy, name: str, tree, where) -> None:
+        from .errors import OverlayError
+        base = item.parameter_types.get(name, ANY)
+        parameter = item.policy.parameters[name]
+        self.node_types = item.node_types
+        self.scope = _Scope(item.policy, self.calendars)
+        self.scope.parameter_types = item.parameter_types
+        if isinstance(tree, dict) and base.name == "map":
+            keys = {k for v in parameter.versions if isinstance(v.value, dict) for k in v.value}
+            for key, leaf in tree.items():
+                if key not in keys:
+                    self._error(OverlayError(
+                        f"overlay {overlay.instrument!r} sets {item.policy.id} {name}[{key!r}], "
+                        f"an entry the table does not have", where,
+                        "entries: " + ", ".join(map(str, sorted(keys, key=str)))))
+                    continue
+                found = self._param_tree_type(leaf, parameter)
+                if found is not ANY and not accepts(base.item, found):
+                    self._error(OverlayError(
+                        f"overlay {overlay.instrument!r} gives {name}[{key!r}] a {found}, but "
+                        f"the table holds {base.item}", where,
+                        f"give a {base.item}, like the policy's own entries"))
+            return
+        found = self._param_tree_type(tree, parameter)
+        if found is not ANY and base is not ANY and not accepts(base, found):
+            self._error(OverlayError(
+                f"overlay {overlay.instrument!r} gives {name!r} a {found}, but the policy "
+                f"declares {base}", where, f"give a {base}, like the policy's own value"))
 
     def _check_names_unique(self, policy: Policy) -> None:
         seen: dict[str, str] = {}
@@ -443,8 +538,31 @@ class Checker:
                 "`until` must be later than `since`"))
         return self._infer(rule.value, rule.value.node, narrowed)
 
+    def _dated_versions(self, decision: str, rules: tuple[Rule, ...]) -> None:
+        """Sibling rules with the same condition and dates are versions of one rule:
+        they must follow each other without gap or overlap."""
+        groups: dict[Any, list[Rule]] = {}
+        for rule in rules:
+            if rule.since is not None or rule.until is not None:
+                key = rule.when.node if rule.when is not None else None
+                groups.setdefault(key, []).append(rule)
+        for versions in groups.values():
+            versions.sort(key=lambda r: (r.since is not None, r.since or datetime.min))
+            for before, after in zip(versions, versions[1:]):
+                if before.until is None or after.since is None or after.since < before.until:
+                    self._error(DateOrderError(
+                        f"rules {before.id!r} and {after.id!r} of {decision!r} overlap in time",
+                        after.location, f"give {before.id!r} an `until:` no later than the "
+                        f"`since:` of {after.id!r}"))
+                elif after.since > before.until:
+                    self._error(DateOrderError(
+                        f"between {before.until.date()} and {after.since.date()} no version of "
+                        f"rule {before.id!r} of {decision!r} applies", after.location,
+                        f"make {after.id!r} start when {before.id!r} ends"))
+
     def _static_conflicts(self, decision: str, rules: tuple[Rule, ...]) -> None:
         """Sibling rules that certainly apply together with different values."""
+        self._dated_versions(decision, rules)
         for i, first in enumerate(rules):
             for second in rules[i + 1:]:
                 same_condition = (first.when is None and second.when is None) or (
@@ -599,6 +717,8 @@ class Checker:
                               "only groups of facts have parts (incident.level); "
                               "look tables up with [ ]")
         name = node.name
+        if name in scope.bound:
+            return scope.bound[name]
         if name in scope.decision_types:
             return scope.decision_types[name]
         if name in scope.policy.decisions:
@@ -880,9 +1000,10 @@ def _constant_truth(node: ast.Node) -> bool | None:
     return None
 
 
-def check(policies: list[Policy], calendars: dict[str, Calendar]) -> list[CheckedPolicy]:
+def check(policies: list[Policy], calendars: dict[str, Calendar],
+          overlays=()) -> list[CheckedPolicy]:
     """Check a loaded policy set; raises PolicyError (or PolicyErrors) listing every problem."""
-    return Checker(policies, calendars).check()
+    return Checker(policies, calendars).check(overlays)
 
 
 __all__ = ["BUILT_IN_NAMES", "FUNCTIONS", "CheckedPolicy", "check"]

@@ -40,7 +40,13 @@ class CompiledPolicy:
     outputs: tuple[str, ...]
     """The decisions that make up the result (internal steps left out)."""
     rules: tuple[Rule | None, ...]
-    parameter_functions: dict[str, Callable]
+    parameter_functions: dict[tuple[str, int], Callable]
+    invariant_functions: dict[str, Callable]
+    calendars: dict = None
+
+    def value_function(self, tree: Any) -> Callable:
+        """Compile a parameter value given elsewhere (a customer overlay) for this policy."""
+        return _Codegen(self.checked, self.calendars).parameter_function(tree)
 
 
 class _Codegen:
@@ -54,6 +60,7 @@ class _Codegen:
         self.rules: list[Rule | None] = []
         self.counter = 0
         self.uses_today = False
+        self.binds_key = False
         self.bind("_runtime_failures", RUNTIME_FAILURES)
         self.bind("_fail", self._failure)
         self.bind("_conflict", self._conflict)
@@ -162,6 +169,8 @@ class _Codegen:
         if path in self.policy.inputs:
             return py.Subscript(py.Name("F", py.Load()), py.Constant(path), py.Load())
         name = node.name
+        if name == "key" and self.binds_key:
+            return py.Name("key", py.Load())
         if name in self.policy.decisions:
             return py.Name(f"d_{name}", py.Load())
         if name in self.policy.parameters:
@@ -308,6 +317,17 @@ class _Codegen:
         code = compile(lam, f"<parameters of {self.policy.id}>", "eval")
         return eval(code, dict(self.globals))  # noqa: S307 - code built from ast nodes
 
+    def invariant_function(self, check: Expr) -> Callable:
+        """`check` as a function of the parameters (P) and a table key (key)."""
+        self.binds_key = True
+        lam = py.Expression(py.Lambda(py.arguments(
+            posonlyargs=[], args=[py.arg("P"), py.arg("key")], kwonlyargs=[],
+            kw_defaults=[], defaults=[]), self.expr(check.node)))
+        self.binds_key = False
+        py.fix_missing_locations(lam)
+        code = compile(lam, f"<invariants of {self.policy.id}>", "eval")
+        return eval(code, dict(self.globals))  # noqa: S307 - code built from ast nodes
+
     def param_tree(self, tree: Any) -> py.expr:
         if isinstance(tree, Expr):
             return self.expr(tree.node)
@@ -328,8 +348,10 @@ def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> Co
     for name, parameter in checked.policy.parameters.items():
         for n, version in enumerate(parameter.versions):
             parameter_functions[(name, n)] = gen.parameter_function(version.value)
+    invariant_functions = {inv.id: gen.invariant_function(inv.check)
+                           for inv in checked.policy.invariants}
     return CompiledPolicy(checked, function, tuple(checked.order), outputs, tuple(gen.rules),
-                          parameter_functions)
+                          parameter_functions, invariant_functions, calendars)
 
 
 _ = (date, datetime, Decimal)
