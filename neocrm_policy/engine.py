@@ -18,9 +18,11 @@ from typing import Any, Mapping
 from .calendars import Calendar
 from .checker import check
 from .compiler import CompiledPolicy, compile_policy
-from .errors import EvaluationError, FactError, Location, PolicyError, QueryError, UsageError
+from .compiler import RUNTIME_FAILURES
+from .errors import (EvaluationError, FactError, InvariantError, Location, PolicyError,
+                     PolicyErrors, QueryError, UsageError)
 from .loader import load_folder
-from .model import Input, Policy
+from .model import Input, Overlay, Policy
 from .source import bundled
 from .suggest import suggestion
 from .trace import Decision
@@ -29,12 +31,116 @@ from .values import AGREEMENT_ZONE, read_datetime, read_fact, to_json
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The parameter values in force from `since` until the next snapshot."""
+    """The terms in force from `since` until the next snapshot: each parameter's value,
+    the date of the version it comes from, and the instrument that supplied it."""
 
     since: datetime | None
     values: Mapping[str, Any]
     versions: Mapping[str, datetime | None]
+    sources: Mapping[str, str]
     missing: tuple[str, ...]
+
+
+AGREEMENT = "the agreement"
+"""The instrument label of the base policies' own values."""
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    since: datetime | None
+    rank: int                  # later instruments of the same date rank higher
+    compute: Any               # values so far → value
+    source: str
+    partial: bool = False      # an overlay giving only some entries of a table
+
+
+def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapshot]:
+    """Snapshots of the terms for each span between dates where some value changes.
+
+    A parameter's value at an instant is the latest of the policy's own dated versions
+    and the customer's overlays that has begun: the later instrument prevails (clause 12).
+    An overlay that gives some entries of a table changes only those entries.
+    """
+    policy = compiled.checked.policy
+    candidates: dict[str, list[_Candidate]] = {name: [] for name in policy.parameters}
+    for name, parameter in policy.parameters.items():
+        for n, version in enumerate(parameter.versions):
+            candidates[name].append(_Candidate(version.since, 0,
+                                               compiled.parameter_functions[(name, n)],
+                                               AGREEMENT))
+    for rank, overlay in enumerate(overlays, start=1):
+        for name, tree in overlay.changes.get(policy.id, {}).items():
+            if name in candidates:
+                candidates[name].append(_Candidate(overlay.signed, rank,
+                                                   compiled.value_function(tree),
+                                                   overlay.label, isinstance(tree, dict)))
+    changes = sorted({c.since for cs in candidates.values() for c in cs if c.since})
+    snapshots = []
+    for start in [None] + changes:
+        values: dict[str, Any] = {}
+        versions: dict[str, datetime | None] = {}
+        sources: dict[str, str] = {}
+        missing = []
+        for name in compiled.checked.parameter_order:
+            begun = [c for c in candidates[name]
+                     if c.since is None or (start is not None and c.since <= start)]
+            if not begun:
+                missing.append(name)
+                continue
+            chosen = max(begun, key=lambda c: (c.since or _EPOCH, c.rank))
+            try:
+                value = chosen.compute(values)
+                if chosen.partial:
+                    base = max((c for c in begun if c.rank == 0),
+                               key=lambda c: c.since or _EPOCH)
+                    value = {**base.compute(values), **value}
+            except KeyError:
+                missing.append(name)
+                continue
+            values[name], versions[name], sources[name] = value, chosen.since, chosen.source
+        snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(versions),
+                                  MappingProxyType(sources), tuple(missing)))
+    return snapshots
+
+
+_EPOCH = datetime(1, 1, 2, tzinfo=AGREEMENT_ZONE)
+
+
+def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
+                      customer: str | None) -> list[PolicyError]:
+    """Guard rails hold in every span of the timeline, or each failure is reported."""
+    errors: list[PolicyError] = []
+    policy = compiled.checked.policy
+    for invariant in policy.invariants:
+        check = compiled.invariant_functions[invariant.id]
+        for snapshot in snapshots:
+            overlay_terms = sorted({source for source in snapshot.sources.values()
+                                    if source != AGREEMENT})
+            if snapshot.missing or (customer is not None and not overlay_terms):
+                continue  # a customer's spans without its own terms repeat the base ones
+            keys = [None]
+            if invariant.for_each_key_of:
+                keys = list(snapshot.values[invariant.for_each_key_of])
+            for key in keys:
+                try:
+                    holds = check(snapshot.values, key)
+                except (PolicyError, *RUNTIME_FAILURES) as exc:
+                    holds, note = False, f" ({exc})"
+                else:
+                    note = ""
+                if holds:
+                    continue
+                when = (f"in the terms in force from {snapshot.since.date()}"
+                        if snapshot.since else "in the terms in force from the start")
+                whom = f" under {'; '.join(overlay_terms)}" if customer else ""
+                which = f" for {invariant.for_each_key_of}[{key!r}]" if key is not None else ""
+                errors.append(InvariantError(
+                    f"invariant {invariant.id!r} of {policy.id} fails{which} {when}{whom}"
+                    f"{note}", invariant.location,
+                    (invariant.message or "the guard rail must hold") + "; change the "
+                    "parameter values of that version or overlay"))
+                break
+    return errors
 
 
 class _FactReader:
@@ -51,6 +157,9 @@ class _FactReader:
             for i in range(1, len(parts)):
                 self.known[parts[:i]] = True   # a group
             self.known[parts] = False          # a leaf
+        if ("customer", "id") not in self.known:   # selects customer overlays; see decide()
+            self.known.setdefault(("customer",), True)
+            self.known[("customer", "id")] = False
 
     def read(self, facts: Any) -> dict[str, Any]:
         if not isinstance(facts, Mapping):
@@ -127,81 +236,89 @@ _TYPE_WORDS = {
 class PolicySet:
     """Every policy of a folder, checked and compiled; answers queries by name."""
 
-    def __init__(self, folder: Path, policies: list[Policy],
-                 calendars: dict[str, Calendar], compiled: dict[str, CompiledPolicy]) -> None:
+    def __init__(self, folder: Path, policies: list[Policy], calendars: dict[str, Calendar],
+                 compiled: list[CompiledPolicy], overlays: list[Overlay]) -> None:
         self.folder = folder
         self.calendars = MappingProxyType(calendars)
-        self.policies = MappingProxyType({p.id: p for p in policies})
-        self._compiled = compiled
-        self._readers = {q: _FactReader(c.checked.policy) for q, c in compiled.items()}
-        self._snapshots = {q: self._build_snapshots(c) for q, c in compiled.items()}
-        self._starts = {q: [s.since for s in snaps[1:]] for q, snaps in self._snapshots.items()}
+        self.overlays = tuple(sorted(overlays, key=lambda o: (o.customer, o.signed)))
+        versions: dict[str, list[CompiledPolicy]] = {}
+        for item in compiled:
+            versions.setdefault(item.checked.policy.id, []).append(item)
+        for items in versions.values():
+            items.sort(key=lambda c: c.checked.policy.since or _EPOCH)
+        self._versions = versions
+        self._starts = {q: [c.checked.policy.since or _EPOCH for c in items]
+                        for q, items in versions.items()}
+        self.policies = MappingProxyType({q: items[-1].checked.policy
+                                          for q, items in versions.items()})
+        self._readers = {id(c): _FactReader(c.checked.policy) for c in compiled}
+        customers = sorted({o.customer for o in self.overlays})
+        self._timelines: dict[tuple[int, str | None], tuple[list, list]] = {}
+        errors: list[PolicyError] = []
+        for item in compiled:
+            for customer in [None] + customers:
+                mine = [o for o in self.overlays if o.customer == customer]
+                if customer is not None and not any(item.checked.policy.id in o.changes
+                                                    for o in mine):
+                    continue
+                snapshots = _timeline(item, mine)
+                errors += _check_invariants(item, snapshots, customer)
+                self._timelines[(id(item), customer)] = (
+                    [s.since for s in snapshots[1:]], snapshots)
+        if errors:
+            raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
 
     # Loading ---------------------------------------------------------------------------
     @classmethod
     def from_folder(cls, folder: Path | str | None = None) -> PolicySet:
         folder = Path(folder) if folder is not None else bundled("policies")
-        policies, calendars = load_folder(folder)
-        checked = check(policies, calendars)
-        compiled = {c.policy.id: compile_policy(c, calendars) for c in checked}
-        return cls(folder, policies, calendars, compiled)
-
-    def _build_snapshots(self, compiled: CompiledPolicy) -> list[Snapshot]:
-        """Parameter values for each span between dates where some parameter changes."""
-        policy = compiled.checked.policy
-        changes = sorted({v.since for p in policy.parameters.values() for v in p.versions
-                          if v.since is not None})
-        snapshots = []
-        for start in [None] + changes:
-            values: dict[str, Any] = {}
-            versions: dict[str, datetime | None] = {}
-            missing = []
-            for name in compiled.checked.parameter_order:
-                parameter = policy.parameters[name]
-                chosen = None
-                for n, version in enumerate(parameter.versions):
-                    if version.since is None or (start is not None and version.since <= start):
-                        chosen = n
-                if chosen is None:
-                    missing.append(name)
-                    continue
-                try:
-                    values[name] = compiled.parameter_functions[(name, chosen)](values)
-                except KeyError:
-                    missing.append(name)
-                    continue
-                except PolicyError as exc:
-                    exc.location = exc.location or parameter.versions[chosen].location
-                    raise
-                versions[name] = parameter.versions[chosen].since
-            snapshots.append(Snapshot(start, MappingProxyType(values),
-                                      MappingProxyType(versions), tuple(missing)))
-        return snapshots
+        policies, calendars, overlays = load_folder(folder)
+        checked = check(policies, calendars, overlays)
+        compiled = [compile_policy(c, calendars) for c in checked]
+        return cls(folder, policies, calendars, compiled, overlays)
 
     # Queries ---------------------------------------------------------------------------
     @property
     def queries(self) -> list[str]:
-        return sorted(self._compiled)
+        return sorted(self._versions)
 
-    def compiled(self, query: str) -> CompiledPolicy:
-        try:
-            return self._compiled[query]
-        except KeyError:
+    def versions(self, query: str) -> list[CompiledPolicy]:
+        """Every version of a query's policy, oldest first."""
+        if query not in self._versions:
             raise QueryError(f"unknown query {query!r}", None,
-                             suggestion(query, self._compiled) + "queries: "
-                             + ", ".join(self.queries)) from None
+                             suggestion(query, self._versions) + "queries: "
+                             + ", ".join(self.queries))
+        return list(self._versions[query])
 
-    def parameters_at(self, query: str, at: datetime) -> Snapshot:
-        snapshots = self._snapshots[self.compiled(query).checked.policy.id]
-        return snapshots[bisect.bisect_right(self._starts[query], at)]
+    def compiled(self, query: str, at: datetime | None = None) -> CompiledPolicy:
+        """The version of a query's policy in force at `at` (the latest when None)."""
+        items = self.versions(query)
+        if at is None:
+            return items[-1]
+        index = bisect.bisect_right(self._starts[query], at) - 1
+        if index < 0:
+            first = items[0].checked.policy
+            raise EvaluationError(
+                f"policy {query!r} is not in force at {at.isoformat()}", first.location,
+                f"its first version applies from {first.since.date()}")
+        return items[index]
+
+    def terms_at(self, compiled: CompiledPolicy, at: datetime,
+                 customer: str | None = None) -> Snapshot:
+        """The parameter values in force at `at`, for a customer's overlays if any."""
+        starts, snapshots = self._timelines.get((id(compiled), customer)) or \
+            self._timelines[(id(compiled), None)]
+        return snapshots[bisect.bisect_right(starts, at)]
 
     def decide(self, query: str, facts: Mapping[str, Any] | None = None,
                at: datetime | str | None = None) -> Decision:
         """Answer `query` on `facts` as at `at` (default: the current time)."""
-        compiled = self.compiled(query)
         now = _instant(at)
-        known = self._readers[query].read({} if facts is None else facts)
-        snapshot = self.parameters_at(query, now)
+        compiled = self.compiled(query, now)
+        facts = {} if facts is None else facts
+        known = self._readers[id(compiled)].read(facts)
+        customer = _customer_of(facts)
+        snapshot = self.terms_at(compiled, now, customer)
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]
@@ -210,7 +327,13 @@ class PolicySet:
                 first.location, f"its first version applies from {first.since.date()}; "
                 "give an earlier version or evaluate at a later time")
         values, rules = compiled.function(known, snapshot.values, now)
-        return Decision(compiled, now, known, snapshot, values, rules)
+        return Decision(compiled, now, known, snapshot, values, rules, customer)
+
+
+def _customer_of(facts: Mapping[str, Any]) -> str | None:
+    group = facts.get("customer") if isinstance(facts, Mapping) else None
+    value = group.get("id") if isinstance(group, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def _instant(at: datetime | str | None) -> datetime:

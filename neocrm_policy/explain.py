@@ -13,7 +13,10 @@ def memo(decision) -> str:
     clauses = ", ".join(policy.clauses)
     lines = [f"{policy.title} ({decision.query}; clause{'s' if len(policy.clauses) > 1 else ''}"
              f" {clauses})",
-             f"Decided as at {decision.at.isoformat(sep=' ')}."]
+             f"Decided as at {decision.at.isoformat(sep=' ')}"
+             + (f", under the version of {decision.policy_version}" if decision.policy_version
+                else "")
+             + (f", for customer {decision.customer}" if decision.customer else "") + "."]
     if policy.limitation_of_liability:
         lines.append("NOTE: this term limits the Company's liability (agreement preamble).")
     lines.append("")
@@ -33,7 +36,10 @@ def memo(decision) -> str:
             since = (f", in force since {use.since.date().isoformat()}" if use.since
                      else "")
             entry_of = f"[{to_words(use.key)}]" if use.has_key else ""
-            lines.append(f"    term used: {use.name}{entry_of} = {to_words(use.value)}{since}")
+            source = (f", from {use.instrument}" if use.instrument and
+                      use.instrument != "the agreement" else "")
+            lines.append(f"    term used: {use.name}{entry_of} = {to_words(use.value)}"
+                         f"{since}{source}")
         if entry.facts:
             facts = ", ".join(f"{p} = {to_words(v)}" for p, v in entry.facts.items())
             lines.append(textwrap.fill(f"facts: {facts}", 88, initial_indent="    ",

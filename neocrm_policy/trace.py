@@ -30,6 +30,7 @@ class ParameterUse:
     clause: str | None
     key: Any = None
     has_key: bool = False
+    instrument: str | None = None
 
     def to_json(self, type_=None) -> dict:
         if self.has_key and type_ is not None and type_.name == "map":
@@ -37,7 +38,7 @@ class ParameterUse:
         return {"name": self.name, **({"entry": to_json(self.key)} if self.has_key else {}),
                 "value": to_json(self.value, type_),
                 "in_force_since": self.since.date().isoformat() if self.since else None,
-                "clause": self.clause}
+                "instrument": self.instrument, "clause": self.clause}
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,12 @@ class Decision:
     """The answer to one query: `.result` (Python values), `.trace`, `.to_json()`,
     `.explain()`."""
 
-    __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "__dict__")
+    __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "customer",
+                 "__dict__")
 
     def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
-                 values: tuple, rules: tuple) -> None:
+                 values: tuple, rules: tuple, customer: str | None = None) -> None:
+        self.customer = customer
         self._compiled = compiled
         self.at = at
         self._facts = facts
@@ -133,12 +136,13 @@ class Decision:
         for name in names:
             value = self._snapshot.values.get(name)
             use = ParameterUse(name, value, self._snapshot.versions.get(name),
-                               params[name].clause)
+                               params[name].clause, instrument=self._snapshot.sources.get(name))
             kind, ref = (lookups or {}).get(name, (None, None))
             key = {"constant": lambda: ref, "fact": lambda: self._facts.get(ref),
                    "decision": lambda: self.result.get(ref, _UNKNOWN)}.get(kind, lambda: _UNKNOWN)()
             if key is not _UNKNOWN and isinstance(value, dict) and key in value:
-                use = ParameterUse(name, value[key], use.since, use.clause, key, True)
+                use = ParameterUse(name, value[key], use.since, use.clause, key, True,
+                                   use.instrument)
             uses.append(use)
         return tuple(uses)
 
@@ -150,6 +154,8 @@ class Decision:
         return {
             "query": self.query,
             "at": self.at.isoformat(),
+            "policy_version": self.policy_version,
+            "customer": self.customer,
             "result": {n: to_json(v, types.get(n)) for n, v in self.result.items()},
             "trace": [{
                 "decision": e.decision,
@@ -171,6 +177,12 @@ class Decision:
         """The decision as a short memo: each value, why, and which clause says so."""
         from .explain import memo
         return memo(self)
+
+    @property
+    def policy_version(self) -> str | None:
+        """The `since` date of the policy version that decided, or None for an undated one."""
+        since = self._compiled.checked.policy.since
+        return since.date().isoformat() if since else None
 
     @property
     def policy(self):
