@@ -108,8 +108,12 @@ class _Codegen:
 
     def _no_rule(self, decision: str) -> NoRuleApplies:
         item = self.policy.decisions[decision]
+        facts = sorted({f for r in item.all_rules()
+                        for f in self.checked.rule_facts.get(r.path, ())})
+        reads = f"its rules read {', '.join(facts)}; " if facts else ""
         return NoRuleApplies(f"no rule of decision {decision!r} applies to these facts",
-                             item.location, "add a rule for this case or a `default:`")
+                             item.location, f"{reads}give the facts one of its rules needs, "
+                             "or add a rule or a `default:` for this case")
 
     # Expressions ----------------------------------------------------------------------
     def expr(self, node: ast.Node, params: str = "P") -> py.expr:
