@@ -22,7 +22,7 @@ from .suggest import suggestion
 from .syntax import ast
 from .values import (ANY, BOOL, CALENDAR, DATE, DATETIME, DECIMAL, DURATION, INT, MONEY,
                      NULL, STRING, TIME, Type, accepts, list_of, map_of, read_fact,
-                     type_of_value, unify, unit_name)
+                     type_of_value, unify)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -37,21 +37,30 @@ class FunctionSig:
     example: str
 
 
-FUNCTIONS = {f.name: f for f in (
-    FunctionSig("min", "the smallest of its arguments, or of one list", "min(2 hours, 90 minutes)"),
-    FunctionSig("max", "the largest of its arguments, or of one list", "max([1, 4, 3])"),
-    FunctionSig("any", "true when some item of a list of conditions is true", "any([true, false])"),
-    FunctionSig("all", "true when every item of a list of conditions is true", "all([true, false])"),
-    FunctionSig("count", "how many items a list has", "count([\"a\", \"b\"])"),
-    FunctionSig("sum", "the total of a list of numbers, amounts or durations", "sum([1 hour, 30 minutes])"),
-    FunctionSig("each", "looks each item of a list up in a table, giving a list", "each(level_of, [\"a\", \"b\"])"),
-    FunctionSig("date_of", "the calendar date of a time, in the agreement's zone", "date_of(2026-03-07T23:30:00+08:00)"),
-    FunctionSig("time_of", "the time of day of a time, in the agreement's zone", "time_of(2026-03-07T23:30:00+08:00)"),
-    FunctionSig("days_between", "whole calendar days from the first date to the second", "days_between(2026-01-01, 2026-03-02)"),
-    FunctionSig("weekday", "the day of the week, as a lower-case English name", "weekday(2026-03-07)"),
-    FunctionSig("is_open", "whether a named calendar is open at a time", "is_open(hotline, 2026-03-07T22:30:00+08:00)"),
-    FunctionSig("open_at", "the names in a list whose calendars are open at a time", "open_at([\"hotline\", \"email\"], 2026-03-07T22:30:00+08:00)"),
-)}
+_FUNCTION_TABLE = (
+    ("min", "the smallest of its arguments, or of one list", "min(2 hours, 90 minutes)"),
+    ("max", "the largest of its arguments, or of one list", "max([1, 4, 3])"),
+    ("any", "true when some item of a list of conditions is true", "any([true, false])"),
+    ("all", "true when every item of a list of conditions is true", "all([true, false])"),
+    ("count", "how many items a list has", 'count(["a", "b"])'),
+    ("sum", "the total of a list of numbers, amounts or durations",
+     "sum([1 hour, 30 minutes])"),
+    ("each", "looks each item of a list up in a table, giving a list",
+     'each(symptom_level, ["total_outage", "non_core_failure"])'),
+    ("date_of", "the calendar date of a time, in the agreement's zone",
+     "date_of(2026-03-07T23:30:00+08:00)"),
+    ("time_of", "the time of day of a time, in the agreement's zone",
+     "time_of(2026-03-07T23:30:00+08:00)"),
+    ("days_between", "whole calendar days from the first date to the second",
+     "days_between(2026-01-01, 2026-03-02)"),
+    ("weekday", "the day of the week, as a lower-case English name", "weekday(2026-03-07)"),
+    ("is_open", "whether a named calendar is open at a time",
+     "is_open(hotline, 2026-03-07T22:30:00+08:00)"),
+    ("open_at", "the names in a list whose calendars are open at a time",
+     'open_at(["hotline", "email"], 2026-03-07T22:30:00+08:00)'),
+)
+FUNCTIONS = {name: FunctionSig(name, summary, example)
+             for name, summary, example in _FUNCTION_TABLE}
 
 
 @dataclass
@@ -548,7 +557,7 @@ class Checker:
                 groups.setdefault(key, []).append(rule)
         for versions in groups.values():
             versions.sort(key=lambda r: (r.since is not None, r.since or datetime.min))
-            for before, after in zip(versions, versions[1:]):
+            for before, after in zip(versions, versions[1:], strict=False):
                 if before.until is None or after.since is None or after.since < before.until:
                     self._error(DateOrderError(
                         f"rules {before.id!r} and {after.id!r} of {decision!r} overlap in time",
@@ -594,7 +603,6 @@ class Checker:
 
     def _infer_node(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
         infer = self._infer
-        scope = self.scope
         if isinstance(node, ast.Literal):
             return {"null": NULL}.get(node.kind) or _KIND_TYPES[node.kind]
         if isinstance(node, ast.CalendarSpan):
@@ -730,7 +738,8 @@ class Checker:
         if name in BUILT_IN_NAMES:
             return BUILT_IN_NAMES[name]
         if name in FUNCTIONS:
-            return self._fail(expr, node, f"{name!r} is a function", f"call it: {FUNCTIONS[name].example}")
+            return self._fail(expr, node, f"{name!r} is a function",
+                              f"call it: {FUNCTIONS[name].example}")
         if name in scope.policy.parameters:
             return ANY
         return self._fail(expr, node, f"unknown name {name!r}",
@@ -818,7 +827,7 @@ class Checker:
         args = [self._infer(expr, a, narrowed) for a in node.args]
         if ANY in args:
             return ANY
-        for arg, t in zip(node.args, args):
+        for arg, t in zip(node.args, args, strict=True):
             if t.nullable and name not in ("count",):
                 return self._fail(expr, arg, f"{name}() is given a value that may be null",
                                   "test it first with `is set`, or give a default with "
@@ -848,7 +857,7 @@ class Checker:
                 item = args[0].item
             else:
                 item = args[0]
-                for arg, t in zip(node.args[1:], args[1:]):
+                for arg, t in zip(node.args[1:], args[1:], strict=True):
                     merged = unify(item, t)
                     if merged is None:
                         return self._fail(expr, arg, f"{name}() mixes {item} and {t}",
@@ -1007,4 +1016,3 @@ def check(policies: list[Policy], calendars: dict[str, Calendar],
 
 
 __all__ = ["BUILT_IN_NAMES", "FUNCTIONS", "CheckedPolicy", "check"]
-_ = (Any, CALENDAR, unit_name)

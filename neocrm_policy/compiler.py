@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import ast as py
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from decimal import InvalidOperation
+from collections.abc import Callable
+from typing import Any
 
 from . import runtime
 from .calendars import Calendar
@@ -357,5 +357,3 @@ def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> Co
     return CompiledPolicy(checked, function, tuple(checked.order), outputs, tuple(gen.rules),
                           parameter_functions, invariant_functions, calendars)
 
-
-_ = (date, datetime, Decimal)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .calendars import Calendar
 from .checker import check
@@ -206,9 +207,11 @@ class _FactReader:
             if kind and isinstance(value, Mapping):
                 self._unknown(value, path)
             elif kind:
-                raise FactError(f"fact {'.'.join(path)!r} should be an object with "
-                                f"{', '.join(sorted(p for p in self.policy.inputs if p.startswith('.'.join(path) + '.')))}",
-                                None, "nest the facts as the query's inputs name them")
+                dotted = ".".join(path)
+                parts = sorted(p for p in self.policy.inputs if p.startswith(dotted + "."))
+                raise FactError(f"fact {dotted!r} should be an object with "
+                                f"{', '.join(parts) or 'id'}", None,
+                                "nest the facts as the query's inputs name them")
 
 
 _ABSENT = object()

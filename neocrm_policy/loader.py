@@ -22,6 +22,7 @@ from .errors import (DuplicateError, Location, PolicyError, PolicyErrors, Schema
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
 from .source import PACKAGE_DIR, YList, YMap, load_yaml, locate
+from .suggest import suggestion
 from .syntax import ExprSource, parse_expression
 from .syntax import ast
 from .values import AGREEMENT_ZONE, parse_type, read_date, read_datetime
@@ -113,7 +114,7 @@ def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[O
             continue
         key = (policy.id, policy.since)
         if key in seen:
-            when = f" with the same `since`" if policy.since else ""
+            when = " with the same `since`" if policy.since else ""
             errors.add(DuplicateError(
                 f"policy {policy.id!r} is defined twice{when} (first in {seen[key].file})",
                 policy.location, "each query is answered by one rule file; a new version "
@@ -191,11 +192,8 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         node = _node_at(data, path)
         if isinstance(node, YMap) and key in node:
             where = node.where_key(key)
-        from .suggest import did_you_mean
-        guess = did_you_mean(str(key), allowed)
-        hint = f"did you mean {guess!r}? " if guess else ""
         return SchemaError(f"unknown key {key!r} in {at}", where,
-                           hint + "allowed keys: " + ", ".join(allowed))
+                           suggestion(str(key), allowed) + "allowed keys: " + ", ".join(allowed))
     if validator == "required":
         missing = [k for k in schema.get("required", problem.validator_value)
                    if k not in (problem.instance or {})]
@@ -324,7 +322,7 @@ def build_policy(data: YMap, file: str) -> Policy:
         if built:
             decisions[name] = built
     invariants = []
-    for i, spec in enumerate(data.get("invariants") or ()):
+    for spec in data.get("invariants") or ():
         built = attempt(_build_invariant, spec)
         if built:
             invariants.append(built)

@@ -79,7 +79,7 @@ class Decision:
 
     @cached_property
     def result(self) -> dict[str, Any]:
-        everything = dict(zip(self._compiled.decisions, self._values))
+        everything = dict(zip(self._compiled.decisions, self._values, strict=True))
         return {name: everything[name] for name in self._compiled.outputs}
 
     @cached_property
@@ -87,7 +87,7 @@ class Decision:
         """Decision name → path of the rule that gave its value (internal steps too);
         `NAME.default` when the default applied. Used for policy-test coverage."""
         out = {}
-        for name, index in zip(self._compiled.decisions, self._rules):
+        for name, index in zip(self._compiled.decisions, self._rules, strict=True):
             rule = self._compiled.rules[index]
             out[name] = rule.path if rule is not None else f"{name}.default"
         return out
@@ -101,7 +101,8 @@ class Decision:
         policy = checked.policy
         entries = []
         outputs = set(self._compiled.outputs)
-        for name, value, index in zip(self._compiled.decisions, self._values, self._rules):
+        for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
+                                      strict=True):
             if name not in outputs:
                 continue
             rule = self._compiled.rules[index]
@@ -137,14 +138,22 @@ class Decision:
             value = self._snapshot.values.get(name)
             use = ParameterUse(name, value, self._snapshot.versions.get(name),
                                params[name].clause, instrument=self._snapshot.sources.get(name))
-            kind, ref = (lookups or {}).get(name, (None, None))
-            key = {"constant": lambda: ref, "fact": lambda: self._facts.get(ref),
-                   "decision": lambda: self.result.get(ref, _UNKNOWN)}.get(kind, lambda: _UNKNOWN)()
+            key = self._lookup_key(*(lookups or {}).get(name, (None, None)))
             if key is not _UNKNOWN and isinstance(value, dict) and key in value:
                 use = ParameterUse(name, value[key], use.since, use.clause, key, True,
                                    use.instrument)
             uses.append(use)
         return tuple(uses)
+
+    def _lookup_key(self, kind: str | None, ref: Any) -> Any:
+        """The key a rule looked a table up with, when it is known after the decision."""
+        if kind == "constant":
+            return ref
+        if kind == "fact":
+            return self._facts.get(ref, _UNKNOWN)
+        if kind == "decision":
+            return self.result.get(ref, _UNKNOWN)
+        return _UNKNOWN
 
     def to_json(self) -> dict:
         """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
