@@ -144,98 +144,6 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
     return errors
 
 
-class _FactReader:
-    """Validates one query's facts: every declared input present (unless optional), of
-    its type and among its allowed values, and no fact the query does not know."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.inputs: list[tuple[str, tuple[str, ...], Input]] = [
-            (path, tuple(path.split(".")), item) for path, item in policy.inputs.items()]
-        self.known: dict[tuple[str, ...], bool] = {}
-        for path in policy.inputs:
-            parts = tuple(path.split("."))
-            for i in range(1, len(parts)):
-                self.known[parts[:i]] = True   # a group
-            self.known[parts] = False          # a leaf
-        if ("customer", "id") not in self.known:   # selects customer overlays; see decide()
-            self.known.setdefault(("customer",), True)
-            self.known[("customer", "id")] = False
-
-    def read(self, facts: Any) -> dict[str, Any]:
-        if not isinstance(facts, Mapping):
-            raise FactError("facts must be one JSON object", None,
-                            "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
-        self._unknown(facts, ())
-        out: dict[str, Any] = {}
-        for path, parts, item in self.inputs:
-            node: Any = facts
-            for part in parts:
-                node = node.get(part, _ABSENT) if isinstance(node, Mapping) else _ABSENT
-                if node is _ABSENT:
-                    break
-            if node is _ABSENT or node is None:
-                if item.optional:
-                    out[path] = None
-                    continue
-                raise FactError(f"missing fact {path!r}", item.location,
-                                f"this query needs {path} ({item.type.not_null()})"
-                                + (f"; {item.description}" if item.description else ""))
-            try:
-                value = read_fact(node, item.type)
-            except ValueError as exc:
-                raise FactError(f"fact {path!r} is {_show(node)}: {exc}", item.location,
-                                _allowed_hint(item)) from None
-            if item.allowed is not None:
-                for one in (value if item.type.name == "list" else (value,)):
-                    if one not in item.allowed:
-                        raise FactError(f"fact {path!r} has {_show(one)}, which is not "
-                                        "allowed", item.location, _allowed_hint(item))
-            out[path] = value
-        return out
-
-    def _unknown(self, facts: Mapping, prefix: tuple[str, ...]) -> None:
-        for key, value in facts.items():
-            path = prefix + (key,)
-            kind = self.known.get(path)
-            if kind is None:
-                dotted = ".".join(map(str, path))
-                known = sorted(self.policy.inputs)
-                raise FactError(f"unknown fact {dotted!r} for query {self.policy.id!r}", None,
-                                suggestion(dotted, known) + "this query reads: "
-                                + (", ".join(known) or "no facts"))
-            if kind and isinstance(value, Mapping):
-                self._unknown(value, path)
-            elif kind:
-                dotted = ".".join(path)
-                parts = sorted(p for p in self.policy.inputs if p.startswith(dotted + "."))
-                raise FactError(f"fact {dotted!r} should be an object with "
-                                f"{', '.join(parts) or 'id'}", None,
-                                "nest the facts as the query's inputs name them")
-
-
-_ABSENT = object()
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _allowed_hint(item: Input) -> str:
-    if item.allowed is not None:
-        return "allowed: " + ", ".join(str(to_json(v)) for v in item.allowed)
-    return f"give {item.path} as {_TYPE_WORDS.get(item.type.name, str(item.type.not_null()))}"
-
-
-_TYPE_WORDS = {
-    "datetime": "an ISO 8601 date and time, e.g. 2026-03-07T22:30:00+08:00",
-    "date": "a date, e.g. 2026-03-07", "money": "a number or decimal string, e.g. \"50000.00\"",
-    "int": "a whole number", "bool": "true or false", "string": "text",
-    "decimal": "a number", "duration": "a duration such as \"4 hours\" or \"PT4H\"",
-}
-
-
 class PolicySet:
     """Every policy of a folder, checked and compiled; answers queries by name."""
 
@@ -254,7 +162,6 @@ class PolicySet:
                         for q, items in versions.items()}
         self.policies = MappingProxyType({q: items[-1].checked.policy
                                           for q, items in versions.items()})
-        self._readers = {id(c): _FactReader(c.checked.policy) for c in compiled}
         customers = sorted({o.customer for o in self.overlays})
         self._timelines: dict[tuple[int, str | None], tuple[list, list]] = {}
         errors: list[PolicyError] = []
@@ -295,8 +202,8 @@ class PolicySet:
 
     def compiled(self, query: str, at: datetime | None = None) -> CompiledPolicy:
         """The version of a query's policy in force at `at` (the latest when None)."""
-        items = self.versions(query)
-        if at is None:
+        items = self._versions.get(query) or self.versions(query)
+        if at is None or (len(items) == 1 and items[0].checked.policy.since is None):
             return items[-1]
         index = bisect.bisect_right(self._starts[query], at) - 1
         if index < 0:
@@ -319,8 +226,8 @@ class PolicySet:
         now = _instant(at)
         compiled = self.compiled(query, now)
         facts = {} if facts is None else facts
-        known = self._readers[id(compiled)].read(facts)
-        customer = _customer_of(facts)
+        known = compiled.read_facts(facts)
+        customer = _customer_of(facts) if self.overlays else None
         snapshot = self.terms_at(compiled, now, customer)
         if snapshot.missing:
             name = snapshot.missing[0]
@@ -329,14 +236,15 @@ class PolicySet:
                 f"parameter {name!r} of {query!r} has no value in force at {now.isoformat()}",
                 first.location, f"its first version applies from {first.since.date()}; "
                 "give an earlier version or evaluate at a later time")
-        values, rules = compiled.function(known, snapshot.values, now)
-        return Decision(compiled, now, known, snapshot, values, rules, customer)
+        outputs, values, rules = compiled.function(known, snapshot.values, now)
+        return Decision(compiled, now, known, snapshot, outputs, values, rules, customer)
 
 
 def _customer_of(facts: Mapping[str, Any]) -> str | None:
-    group = facts.get("customer") if isinstance(facts, Mapping) else None
-    value = group.get("id") if isinstance(group, Mapping) else None
-    return value if isinstance(value, str) else None
+    """The customer.id of already validated facts (a dict, or a mapping the reader took)."""
+    group = facts.get("customer")
+    value = group.get("id") if type(group) is dict or isinstance(group, Mapping) else None
+    return value if type(value) is str else None
 
 
 def _instant(at: datetime | str | None) -> datetime:

@@ -61,10 +61,13 @@ class Decision:
     `.explain()`."""
 
     __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "customer",
-                 "__dict__")
+                 "result", "__dict__")
 
     def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
-                 values: tuple, rules: tuple, customer: str | None = None) -> None:
+                 outputs: tuple, values: tuple, rules: tuple,
+                 customer: str | None = None) -> None:
+        self.result: dict[str, Any] = dict(zip(compiled.outputs, outputs, strict=True))
+        """Decision name → value (Python values: datetime, Decimal, bool, list…)."""
         self.customer = customer
         self._compiled = compiled
         self.at = at
@@ -76,11 +79,6 @@ class Decision:
     @property
     def query(self) -> str:
         return self._compiled.checked.policy.id
-
-    @cached_property
-    def result(self) -> dict[str, Any]:
-        everything = dict(zip(self._compiled.decisions, self._values, strict=True))
-        return {name: everything[name] for name in self._compiled.outputs}
 
     @cached_property
     def rules_applied(self) -> dict[str, str]:

@@ -298,6 +298,37 @@ def read_fact(value: Any, type_: Type) -> Any:
     raise ValueError(f"facts of type {type_} are not supported")
 
 
+def quick_datetime(text: Any, _parse=datetime.fromisoformat, _zone=AGREEMENT_ZONE) -> datetime:
+    """read_datetime for the common case, several times cheaper than a regular expression:
+    `YYYY-MM-DDTHH:MM…`; anything else raises ValueError (and is then read slowly)."""
+    if type(text) is not str or len(text) < 16 or text[10] not in "T " or text[4] != "-":
+        raise ValueError(text)
+    moment = _parse(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_zone)
+
+
+def fact_converter(type_: Type):
+    """A function reading one JSON fact of `type_` (not null), specialised for speed:
+    the common case costs a type check, anything else goes through `read_fact`."""
+    name = type_.name
+    if name == "int":
+        return lambda v: v if type(v) is int else read_fact(v, type_)
+    if name == "string":
+        return lambda v: v if type(v) is str else read_fact(v, type_)
+    if name == "bool":
+        return lambda v: v if type(v) is bool else read_fact(v, type_)
+    if name == "datetime":
+        fullmatch, parse, zone = _DT.fullmatch, datetime.fromisoformat, AGREEMENT_ZONE
+
+        def read(v):
+            if type(v) is str and fullmatch(v):
+                moment = parse(v)
+                return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+            return read_fact(v, type_)
+        return read
+    return lambda v: read_fact(v, type_)
+
+
 # ---------------------------------------------------------------------------------------
 # Writing values out
 

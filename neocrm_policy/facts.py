@@ -1,0 +1,120 @@
+"""Checking a query's facts against its declared inputs, before any rule runs.
+
+Every declared input must be present (unless optional), of its type and among its
+allowed values; a fact the query does not read is refused with a did-you-mean, so a typo
+never silently turns into a missing value. This is on every decision's path, so the
+work is planned once per policy and the per-call loop uses only cheap operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import FactError
+from .model import Input, Policy
+from .suggest import suggestion
+from .values import fact_converter, to_json
+
+RESERVED = ("customer", "id")
+"""customer.id selects a customer's overlays; every query accepts it."""
+
+_TYPE_WORDS = {
+    "datetime": "an ISO 8601 date and time, e.g. 2026-03-07T22:30:00+08:00",
+    "date": "a date, e.g. 2026-03-07", "money": "a number or decimal string, e.g. \"50000.00\"",
+    "int": "a whole number", "bool": "true or false", "string": "text",
+    "decimal": "a number", "duration": "a duration such as \"4 hours\" or \"PT4H\"",
+}
+
+
+class FactReader:
+    """Validates the facts of one policy; `read(facts)` returns them by dotted path."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        children: dict[tuple[str, ...], set[str]] = {(): set()}
+        leaves: set[tuple[str, ...]] = set()
+        paths = [tuple(p.split(".")) for p in policy.inputs]
+        if RESERVED not in paths:
+            paths.append(RESERVED)
+        for parts in paths:
+            for i in range(len(parts)):
+                children.setdefault(parts[:i], set()).add(parts[i])
+            leaves.add(parts)
+        self.children = {k: frozenset(v) for k, v in children.items()}
+        self.groups = tuple((k, self.children[k]) for k in children if k)
+        self.plan: list[tuple[str, tuple[str, ...], Input, Callable, frozenset | None]] = [
+            (path, tuple(path.split(".")), item, fact_converter(item.type),
+             frozenset(item.allowed) if item.allowed is not None else None)
+            for path, item in policy.inputs.items()]
+
+    def read(self, facts: Any) -> dict[str, Any]:
+        if type(facts) is not dict:
+            if not isinstance(facts, Mapping):
+                raise FactError("facts must be one JSON object", None,
+                                "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
+            facts = dict(facts)
+        self._check_keys(facts, ())
+        out: dict[str, Any] = {}
+        for path, parts, item, convert, allowed in self.plan:
+            node: Any = facts
+            for part in parts:
+                node = node.get(part) if type(node) is dict else None
+                if node is None:
+                    break
+            if node is None:
+                if item.optional:
+                    out[path] = None
+                    continue
+                raise FactError(f"missing fact {path!r}", item.location,
+                                f"this query needs {path} ({item.type.not_null()})"
+                                + (f"; {item.description}" if item.description else ""))
+            try:
+                value = convert(node)
+            except ValueError as exc:
+                raise FactError(f"fact {path!r} is {_show(node)}: {exc}", item.location,
+                                _allowed_hint(item)) from None
+            if allowed is not None:
+                for one in (value if type(value) is tuple else (value,)):
+                    if one not in allowed:
+                        raise FactError(f"fact {path!r} has {_show(one)}, which is not "
+                                        "allowed", item.location, _allowed_hint(item))
+            out[path] = value
+        return out
+
+    def _check_keys(self, node: dict, prefix: tuple[str, ...]) -> None:
+        known = self.children.get(prefix)
+        extra = node.keys() - known
+        if extra:
+            dotted = ".".join(map(str, prefix + (sorted(map(str, extra))[0],)))
+            choices = sorted(self.policy.inputs)
+            raise FactError(f"unknown fact {dotted!r} for query {self.policy.id!r}", None,
+                            suggestion(dotted, choices) + "this query reads: "
+                            + (", ".join(choices) or "no facts"))
+        for key in node.keys() & known:
+            path = prefix + (key,)
+            if path in self.children:
+                value = node[key]
+                if type(value) is dict:
+                    self._check_keys(value, path)
+                elif isinstance(value, Mapping):
+                    node[key] = dict(value)
+                    self._check_keys(node[key], path)
+                elif value is not None:
+                    dotted = ".".join(path)
+                    raise FactError(
+                        f"fact {dotted!r} should be an object with "
+                        + ", ".join(sorted(self.children[path])), None,
+                        "nest the facts as the query's inputs name them, e.g. "
+                        f"{{\"{path[0]}\": {{\"{sorted(self.children[path])[0]}\": …}}}}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_hint(item: Input) -> str:
+    if item.allowed is not None:
+        return "allowed: " + ", ".join(str(to_json(v)) for v in item.allowed)
+    return f"give {item.path} as {_TYPE_WORDS.get(item.type.name, str(item.type.not_null()))}"
