@@ -78,6 +78,8 @@ class CheckedPolicy:
     rule_lookups: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     """For each rule, the tables it looks up with a known key: parameter → (kind, key),
     kind being "decision", "fact" or "constant"; lets the trace cite the entry used."""
+    rule_decisions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """For each rule, the other decisions its condition and value use."""
 
 
 class _Scope:
@@ -142,6 +144,7 @@ class Checker:
         rule_parameters: dict[str, tuple[str, ...]] = {}
         rule_facts: dict[str, tuple[str, ...]] = {}
         rule_lookups: dict[str, dict] = {}
+        rule_decisions: dict[str, tuple[str, ...]] = {}
         for name in order:
             decision = policy.decisions[name]
             scope.decision_types[name] = self._decision(decision, scope)
@@ -150,6 +153,7 @@ class Checker:
                 rule_parameters[rule.path] = self._referenced(exprs, policy.parameters)
                 rule_facts[rule.path] = self._facts_read(exprs, policy)
                 rule_lookups[rule.path] = self._lookups(exprs, policy)
+                rule_decisions[rule.path] = self._referenced(exprs, policy.decisions)
         for invariant in policy.invariants:
             self._invariant(invariant, scope)
         for reading in policy.readings:
@@ -160,7 +164,7 @@ class Checker:
                     + "name one of this policy's parameters"))
         return CheckedPolicy(policy, dict(scope.decision_types), dict(scope.parameter_types),
                              order, parameter_order, self.node_types, rule_parameters,
-                             rule_facts, rule_lookups)
+                             rule_facts, rule_lookups, rule_decisions)
 
     def _invariant(self, invariant, scope: _Scope) -> None:
         expr = invariant.check

@@ -30,6 +30,8 @@ def memo(decision) -> str:
             why.append("no rule applied, so the default applies")
         cite = f"clause {entry.clause}" if entry.clause else "no clause cited"
         why.append(f"rule {entry.rule}, {cite}")
+        if entry.expression and entry.expression != str(to_words(entry.value)):
+            why.append(f"computed as {' '.join(entry.expression.split())}")
         lines.append(textwrap.fill("; ".join(why), 88, initial_indent="    ",
                                    subsequent_indent="    "))
         for use in entry.parameters:
@@ -38,8 +40,14 @@ def memo(decision) -> str:
             entry_of = f"[{to_words(use.key)}]" if use.has_key else ""
             source = (f", from {use.instrument}" if use.instrument and
                       use.instrument != "the agreement" else "")
-            lines.append(f"    term used: {use.name}{entry_of} = {to_words(use.value)}"
-                         f"{since}{source}")
+            lines.append(textwrap.fill(
+                f"term used: {use.name}{entry_of} = {to_words(use.value)}{since}{source}",
+                88, initial_indent="    ", subsequent_indent="      "))
+        if entry.decisions:
+            based = ", ".join(f"{d.replace('_', ' ')} = {to_words(v, types.get(d))}"
+                              for d, v in entry.decisions.items())
+            lines.append(textwrap.fill(f"based on: {based}", 88, initial_indent="    ",
+                                       subsequent_indent="      "))
         if entry.facts:
             facts = ", ".join(f"{p} = {to_words(v)}" for p, v in entry.facts.items())
             lines.append(textwrap.fill(f"facts: {facts}", 88, initial_indent="    ",

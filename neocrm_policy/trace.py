@@ -8,7 +8,7 @@ for nothing else. `explain()` writes it as a short legal memo.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,8 @@ class TraceEntry:
     facts: dict
     parameters: tuple[ParameterUse, ...]
     note: str | None
+    decisions: dict = field(default_factory=dict)
+    """Other decisions the rule relied on, with their values."""
 
 
 class Decision:
@@ -99,6 +101,7 @@ class Decision:
         policy = checked.policy
         entries = []
         outputs = set(self._compiled.outputs)
+        everything = dict(zip(self._compiled.decisions, self._values, strict=True))
         for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
                                       strict=True):
             if name not in outputs:
@@ -115,10 +118,11 @@ class Decision:
             uses = self._parameters(checked.rule_parameters.get(rule.path, ()),
                                     checked.rule_lookups.get(rule.path, {}))
             facts = {p: self._facts.get(p) for p in checked.rule_facts.get(rule.path, ())}
+            used = {d: everything[d] for d in checked.rule_decisions.get(rule.path, ())}
             entries.append(TraceEntry(
                 name, value, rule.path, rule.clause or _first_clause(policy, decision),
                 rule.when.text if rule.when else None, rule.value.text, facts, uses,
-                rule.note))
+                rule.note, used))
         return entries
 
     def _names_in(self, expr) -> tuple[str, ...]:
@@ -173,6 +177,7 @@ class Decision:
                 "value_expression": e.expression,
                 "facts": {p: to_json(v, facts_types.get(p)) for p, v in e.facts.items()},
                 "parameters": [u.to_json(ptypes.get(u.name)) for u in e.parameters],
+                "decisions": {d: to_json(v, types.get(d)) for d, v in e.decisions.items()},
                 **({"note": e.note} if e.note else {}),
             } for e in self.trace],
         }
