@@ -1,0 +1,251 @@
+"""Business-hour calendars: when a support channel is open, and time counted in open hours.
+
+A calendar is declared in a rule file (`calendars:`) as weekly opening hours in a time
+zone, optionally closed on mainland-China public holidays and open on their official
+make-up working days (taken from the maintained `holidays` package, not kept by hand).
+This room only answers questions about time; it parses no expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import EvaluationError, SchemaError
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_DAYS_SCANNED = 3660
+"""Counting open time never looks further than ten years ahead: work stays bounded."""
+
+HOLIDAY_REGIONS = {"mainland_china": "mainland-China public holidays"}
+
+_SPAN = re.compile(r"^\s*(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})\s*$")
+
+
+@lru_cache(maxsize=64)
+def _china_year(year: int) -> tuple[frozenset, frozenset]:
+    """(public holidays, make-up working days) of one year, from the holidays package."""
+    import holidays
+
+    calendar = holidays.China(years=year)
+    closed = frozenset(calendar.keys())
+    make_up = frozenset(getattr(calendar, "weekend_workdays", ()) or ())
+    return closed, make_up
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Weekly opening hours in a zone; `hours[d]` holds (start, end) minutes of day d."""
+
+    name: str
+    zone: ZoneInfo
+    hours: tuple[tuple[tuple[int, int], ...], ...]
+    summary: str | None = None
+    clause: str | None = None
+    holiday_region: str | None = None
+    _make_up_hours: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+
+    # Days -----------------------------------------------------------------------------
+    def spans_on(self, day: date) -> tuple[tuple[int, int], ...]:
+        """Open spans of a calendar day, in minutes after local midnight."""
+        if self.holiday_region == "mainland_china":
+            closed, make_up = _china_year(day.year)
+            if day in make_up:
+                return self._make_up_hours
+            if day in closed:
+                return ()
+        return self.hours[day.weekday()]
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(self.zone)
+        minute = local.hour * 60 + local.minute + local.second / 60
+        return any(start <= minute < end for start, end in self.spans_on(local.date()))
+
+    # Counting open time ---------------------------------------------------------------
+    def add(self, start: datetime, amount: int | Decimal, unit: str) -> datetime:
+        """The moment when `amount` units of open time have passed after `start`.
+
+        Counting starts at `start`, or at the next opening when the calendar is closed
+        then. Hours and minutes count only open time; finishing exactly at a closing time
+        gives that closing time. Days count open days: the same time of day on the N-th
+        open day after counting starts. A week is seven open days.
+        """
+        unit = unit.rstrip("s")
+        if amount < 0:
+            raise EvaluationError(f"cannot count {amount} {unit}s back on {self.name}", None,
+                                  "durations on a calendar are positive")
+        local = start.astimezone(self.zone)
+        if unit in ("minute", "hour"):
+            seconds = Decimal(amount) * (60 if unit == "minute" else 3600)
+            return self._add_seconds(local, int(seconds.to_integral_value()))
+        if unit in ("day", "week"):
+            days = Decimal(amount) * (7 if unit == "week" else 1)
+            if days != days.to_integral_value():
+                raise EvaluationError(f"cannot count part of a day on {self.name}", None,
+                                      "count whole days, or hours")
+            return self._add_days(local, int(days))
+        raise EvaluationError(f"unknown unit {unit!r}", None, "minutes, hours, days, weeks")
+
+    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
+        day = local.date()
+        offset = (local - datetime.combine(day, time(0), self.zone)).total_seconds()
+        for _ in range(MAX_DAYS_SCANNED):
+            for start, end in self.spans_on(day):
+                begin = max(start * 60, offset)
+                finish = end * 60
+                if begin >= finish:
+                    continue
+                available = finish - begin
+                if remaining <= available:
+                    midnight = datetime.combine(day, time(0), self.zone)
+                    return (midnight + timedelta(seconds=begin + remaining)).astimezone(
+                        self.zone)
+                remaining -= available
+            day += timedelta(days=1)
+            offset = 0
+        raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
+                              "give the calendar opening hours")
+
+    def next_opening(self, local: datetime) -> datetime:
+        """`local` itself when open, otherwise the next moment the calendar opens."""
+        day = local.date()
+        minute = local.hour * 60 + local.minute + local.second / 60
+        for _ in range(MAX_DAYS_SCANNED):
+            for start, end in self.spans_on(day):
+                if minute < end:
+                    if minute >= start:
+                        return local
+                    return datetime.combine(day, time(start // 60, start % 60), self.zone)
+            day += timedelta(days=1)
+            minute = -1
+        raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
+                              "give the calendar opening hours")
+
+    def _add_days(self, local: datetime, count: int) -> datetime:
+        begin = self.next_opening(local)
+        day = begin.date()
+        for _ in range(MAX_DAYS_SCANNED):
+            if count == 0:
+                return datetime.combine(day, begin.time(), self.zone)
+            day += timedelta(days=1)
+            if self.spans_on(day):
+                count -= 1
+        raise EvaluationError(f"calendar {self.name!r} has no open day in ten years", None,
+                              "give the calendar opening hours")
+
+    # Words ----------------------------------------------------------------------------
+    def describe(self) -> str:
+        """Opening hours in plain English, e.g. `Monday to Friday 09:00–18:00`."""
+        groups: list[tuple[int, int, tuple]] = []
+        for index, spans in enumerate(self.hours):
+            if groups and groups[-1][2] == spans:
+                groups[-1] = (groups[-1][0], index, spans)
+            else:
+                groups.append((index, index, spans))
+        parts = []
+        for first, last, spans in groups:
+            if not spans:
+                continue
+            days = ("every day" if (first, last) == (0, 6) else
+                    DAYS[first].title() if first == last else
+                    f"{DAYS[first].title()} to {DAYS[last].title()}")
+            parts.append(f"{days} {', '.join(_span_text(s) for s in spans)}")
+        text = "; ".join(parts) or "never open"
+        text += f" ({self.zone.key})"
+        if self.holiday_region:
+            text += (f", closed on {HOLIDAY_REGIONS[self.holiday_region]} and open on their "
+                     "make-up working days")
+        return text
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _span_text(span: tuple[int, int]) -> str:
+    start, end = span
+    return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+def _where(spec: Any, key: str | None = None):
+    where = getattr(spec, "where", None)
+    return where(key) if where else None
+
+
+def _days(key: str) -> list[int] | None:
+    text = str(key).strip().lower()
+    if text in ("every day", "every_day", "daily"):
+        return list(range(7))
+    if "-" in text:
+        first, _, last = (p.strip() for p in text.partition("-"))
+        if first in DAYS and last in DAYS:
+            a, b = DAYS.index(first), DAYS.index(last)
+            return list(range(a, b + 1)) if a <= b else list(range(a, 7)) + list(range(b + 1))
+        return None
+    return [DAYS.index(text)] if text in DAYS else None
+
+
+def build_calendar(name: str, spec: Any) -> Calendar:
+    """A Calendar from its rule-file mapping; every mistake is a located SchemaError."""
+    if not isinstance(spec, dict):
+        raise SchemaError(f"calendar {name!r} must be a mapping", _where(spec),
+                          "give `hours:` and optionally `zone:` and `holidays:`")
+    zone_name = spec.get("zone", "Asia/Shanghai")
+    try:
+        zone = ZoneInfo(str(zone_name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SchemaError(f"calendar {name!r}: unknown time zone {zone_name!r}",
+                          _where(spec, "zone"), "use an IANA zone such as Asia/Shanghai") \
+            from None
+    region = spec.get("holidays")
+    if region is not None and region not in HOLIDAY_REGIONS:
+        raise SchemaError(f"calendar {name!r}: unknown holiday calendar {region!r}",
+                          _where(spec, "holidays"),
+                          "supported: " + ", ".join(HOLIDAY_REGIONS))
+    hours_spec = spec.get("hours")
+    if not isinstance(hours_spec, dict) or not hours_spec:
+        raise SchemaError(f"calendar {name!r} has no opening hours", _where(spec),
+                          "add `hours:`, e.g. `monday-friday: \"09:00-18:00\"`")
+    week: list[list[tuple[int, int]]] = [[] for _ in DAYS]
+    where_hours = hours_spec
+    for key, value in hours_spec.items():
+        days = _days(key)
+        if days is None:
+            raise SchemaError(f"calendar {name!r}: {key!r} is not a day or range of days",
+                              _where(where_hours, key),
+                              "write a day (monday), a range (monday-friday) or `every day`")
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            m = _SPAN.match(str(text))
+            if not m:
+                raise SchemaError(f"calendar {name!r}: {text!r} is not a span of hours",
+                                  _where(where_hours, key),
+                                  "write hours as \"09:00-18:00\"")
+            h1, m1, h2, m2 = map(int, m.groups())
+            start, end = h1 * 60 + m1, h2 * 60 + m2
+            if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60:
+                raise SchemaError(f"calendar {name!r}: {text!r} is not a valid time of day",
+                                  _where(where_hours, key), "hours run from 00:00 to 24:00")
+            if end <= start:
+                raise SchemaError(f"calendar {name!r}: {text!r} ends before it starts",
+                                  _where(where_hours, key),
+                                  "a span may not cross midnight; split it into two days")
+            for day in days:
+                for s, e in week[day]:
+                    if start < e and s < end:
+                        raise SchemaError(
+                            f"calendar {name!r}: {text!r} overlaps another span on "
+                            f"{DAYS[day]}", _where(where_hours, key),
+                            "give each day's spans without overlap")
+                week[day].append((start, end))
+    hours = tuple(tuple(sorted(spans)) for spans in week)
+    if not any(hours):
+        raise SchemaError(f"calendar {name!r} is never open", _where(spec, "hours"),
+                          "give at least one span of hours")
+    make_up = next((spans for spans in hours[:5] if spans), ())
+    return Calendar(name, zone, hours, spec.get("summary"), spec.get("clause"), region,
+                    make_up)
