@@ -33,6 +33,8 @@ examples:
   neocrm-policy eval support.sla --input incident.json --at 2026-03-07T23:30:00+08:00
   echo '{"subscription": {"ends_on": "2026-10-10"}}' | neocrm-policy eval data.retention --input -
   neocrm-policy list
+  neocrm-policy test --coverage
+  neocrm-policy examples
   neocrm-policy schema > policy.schema.json
 
 exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error"""
@@ -76,9 +78,37 @@ def _parser() -> argparse.ArgumentParser:
                          help="policy folder (default: the bundled policies)")
     listing.add_argument("--format", choices=("text", "json"), default="text")
 
-    sub.add_parser("schema", help="print the JSON Schema of rule files (for editors)",
-                   description="Print the JSON Schema that rule files follow, for "
-                               "schema-aware editors.")
+    schema = sub.add_parser("schema", help="print a JSON Schema (for editors)",
+                            description="Print the JSON Schema that rule files (or overlay "
+                                        "or test files) follow, for schema-aware editors.")
+    schema.add_argument("kind", nargs="?", choices=("policy", "overlay", "tests"),
+                        default="policy", help="which file kind (default: policy)")
+
+    testing = sub.add_parser(
+        "test", help="run the YAML policy tests of a policy folder",
+        description="Run every case in DIR/tests/*.yaml against the policies of DIR and "
+                    "report failures with expected and actual values and the decision's "
+                    "memo. Exit status 1 when a case fails (or, with --coverage, when a "
+                    "rule is not exercised by any case).",
+        epilog="example:\n  neocrm-policy test --coverage",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    testing.add_argument("folder", nargs="?", metavar="DIR",
+                         help="policy folder (default: the bundled policies)")
+    testing.add_argument("--coverage", action="store_true",
+                         help="also list the rules and exceptions no case exercised")
+    testing.add_argument("--format", choices=("text", "json"), default="text")
+
+    examples = sub.add_parser(
+        "examples", help="evaluate the example fact files and print each memo",
+        description="Evaluate each example (a JSON file with title, query, at and facts) "
+                    "and print its decision as a memo.",
+        epilog="example:\n  neocrm-policy examples examples/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    examples.add_argument("folder", nargs="?", metavar="DIR",
+                          help="folder of example JSON files (default: the bundled examples)")
+    examples.add_argument("--policies", metavar="DIR",
+                          help="policy folder (default: the bundled policies)")
+    examples.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -193,13 +223,60 @@ def cmd_list(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from .loader import rule_file_schema
-    print(json.dumps(rule_file_schema(), indent=2))
+    from .loader import schema_of
+    print(json.dumps(schema_of(args.kind), indent=2))
+    return EXIT_OK
+
+
+def cmd_test(args) -> int:
+    from .testing import render_failure, run_tests
+    report = run_tests(Path(args.folder) if args.folder else None)
+    uncovered = report.uncovered if args.coverage else []
+    if args.format == "json":
+        print(json.dumps({
+            "passed": report.passed, "failed": report.failed,
+            "failures": [{"file": r.case.file, "line": r.case.location.line,
+                          "query": r.case.query, "case": r.case.name,
+                          "problems": r.problems} for r in report.results if not r.passed],
+            **({"coverage": round(report.coverage, 4),
+                "uncovered": [{"query": q, "rule": p, "location": str(w)}
+                              for q, p, w in uncovered]} if args.coverage else {}),
+        }, indent=2, ensure_ascii=False))
+    else:
+        for result in report.results:
+            if not result.passed:
+                print(render_failure(result))
+                print()
+        if args.coverage:
+            total = len(report.rules)
+            print(f"coverage: {total - len(report.uncovered)} of {total} rules exercised "
+                  f"({report.coverage:.0%})")
+            for query, path, where in uncovered:
+                print(f"  {where}: {query}: rule {path} is not exercised by any case")
+        print(report.summary())
+    return EXIT_FAILED if report.failed or uncovered else EXIT_OK
+
+
+def cmd_examples(args) -> int:
+    from .examples import load_examples
+    policies = _policy_set(args.policies)
+    folder = Path(args.folder) if args.folder else bundled("examples")
+    outputs = []
+    for example in load_examples(folder):
+        decision = policies.decide(example.query, example.facts, at=example.at)
+        if args.format == "json":
+            outputs.append({"example": example.title, **decision.to_json()})
+            continue
+        print(f"== {example.title} ({example.file.name})")
+        print(decision.explain())
+        print()
+    if args.format == "json":
+        print(json.dumps(outputs, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
-            "schema": cmd_schema}
+            "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples}
 
 
 if __name__ == "__main__":  # pragma: no cover

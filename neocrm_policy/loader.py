@@ -40,6 +40,11 @@ def overlay_schema() -> dict:
     return json.loads((PACKAGE_DIR / "schema" / "overlay.schema.json").read_text("utf-8"))
 
 
+def schema_of(kind: str) -> dict:
+    """The JSON Schema of a file kind: `policy`, `overlay` or `tests`."""
+    return json.loads((PACKAGE_DIR / "schema" / f"{kind}.schema.json").read_text("utf-8"))
+
+
 @lru_cache(maxsize=2)
 def _validator(kind: str = "policy") -> jsonschema.Draft202012Validator:
     schema = rule_file_schema() if kind == "policy" else overlay_schema()

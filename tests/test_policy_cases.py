@@ -1,0 +1,30 @@
+"""Every case of the bundled YAML policy tests runs as its own pytest test, so CI fails
+when a rule breaks; and the bundled cases exercise every rule."""
+
+from __future__ import annotations
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.source import bundled
+from neocrm_policy.testing import load_cases, render_failure, run_case, run_tests
+
+POLICIES = neocrm_policy.load()
+CASES = load_cases(bundled("policies"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.query}::{c.name}" for c in CASES])
+def test_policy_case(case):
+    result = run_case(POLICIES, case)
+    assert result.passed, render_failure(result)
+
+
+def test_every_query_has_cases():
+    tested = {case.query for case in CASES}
+    assert set(POLICIES.queries) <= tested, set(POLICIES.queries) - tested
+
+
+def test_bundled_cases_exercise_every_rule():
+    report = run_tests(policies=POLICIES)
+    missing = [f"{where}: {query} {path}" for query, path, where in report.uncovered]
+    assert not missing, "rules no case exercises:\n" + "\n".join(missing)
