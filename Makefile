@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/neocrm-policy examples
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_decide.py

@@ -798,6 +798,11 @@ class Checker:
         nullable = left.nullable or right.nullable
         a, b = left.name, right.name
         result = _ARITHMETIC.get((a, op, b))
+        if a == b == "list" and op == "+":
+            result = unify(left.not_null(), right.not_null())
+            if result is None:
+                return self._fail(expr, node, f"cannot join a {left} and a {right}",
+                                  "join lists of the same type of items")
         if result is None and left.numeric and right.numeric:
             result = (INT if a == b == "int" and op != "/" else DECIMAL)
         if result is None:
