@@ -1,0 +1,65 @@
+"""The clause map covers every clause of the agreement and agrees with the policies."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.clausemap import load_clause_map
+from neocrm_policy.errors import PolicyError
+
+POLICIES = neocrm_policy.load()
+ENTRIES = load_clause_map(POLICIES.folder, POLICIES.queries)
+AGREEMENT = Path(__file__).resolve().parents[2] / "shared" / "agreement"
+
+# The agreement's clauses and paragraphs, by the numbers it gives them (clause 2 is the
+# unnumbered paragraph on passwords and data, as the spec names it).
+CLAUSES = ["preamble", "1", "2", "3", "3(a)", "3(b)", "3(c)", "3(d)", "4", "4(a)", "4(b)",
+           "4(c)", "4(d)", "4(e)", "5", "6", "7.1", "7.2", "7.3", "7.3(a)", "7.3(b)",
+           "7.3(c)", "7.4", "8", "9", "10", "11", "12"]
+
+
+def test_every_clause_of_the_agreement_is_mapped():
+    mapped = {entry.clause for entry in ENTRIES}
+    assert set(CLAUSES) <= mapped, sorted(set(CLAUSES) - mapped)
+
+
+@pytest.mark.skipif(not AGREEMENT.exists(), reason="the agreement text is not beside the repo")
+def test_clause_list_follows_the_agreement_text():
+    text = next(AGREEMENT.glob("*.txt")).read_text(encoding="utf-8")
+    numbered = set(re.findall(r"^(\d+)\.\s*[A-Z]", text, flags=re.M))
+    sub = set(re.findall(r"^(7\.\d)\s", text, flags=re.M))
+    assert numbered | sub <= set(CLAUSES)
+
+
+def test_every_query_is_in_the_map():
+    named = {p for entry in ENTRIES for p in entry.policies}
+    assert set(POLICIES.queries) <= named
+
+
+def test_every_clause_a_policy_cites_is_mapped_to_it():
+    mapped = {(p, entry.clause) for entry in ENTRIES for p in entry.policies}
+    missing = [(q, c) for q in POLICIES.queries for c in POLICIES.policies[q].clauses
+               if (q, c) not in mapped]
+    assert not missing
+
+
+def test_unknown_policy_in_the_map_is_a_located_error(tmp_path):
+    (tmp_path / "clause-map").mkdir()
+    (tmp_path / "clause-map" / "clause-map.yaml").write_text(
+        "clauses:\n  - clause: '5'\n    title: x\n    policies: [liability.data_securty]\n")
+    with pytest.raises(PolicyError) as caught:
+        load_clause_map(tmp_path, POLICIES.queries)
+    assert "did you mean 'liability.data_security'" in str(caught.value)
+    assert caught.value.location.line == 2
+
+
+def test_a_clause_with_no_policy_must_say_why(tmp_path):
+    (tmp_path / "clause-map").mkdir()
+    (tmp_path / "clause-map" / "clause-map.yaml").write_text(
+        "clauses:\n  - clause: '6'\n    title: Privacy\n    policies: []\n")
+    with pytest.raises(PolicyError, match="no policy and no reason"):
+        load_clause_map(tmp_path, POLICIES.queries)
