@@ -976,6 +976,9 @@ def _arith_hint(a: str, op: str, b: str) -> str:
 def _compare_hint(a: Type, b: Type) -> str:
     if {a.name, b.name} == {"date", "datetime"}:
         return "use date_of(x) to compare a time with a date"
+    if {a.name, b.name} & {"date", "datetime"} and (a.numeric or b.numeric):
+        return ("a date is compared with another date: add a duration (ends_on + 60 days) "
+                "or count days with days_between(a, b)")
     if "money" in (a.name, b.name) and (a.numeric or b.numeric):
         return "write amounts with their currency, such as 100 CNY"
     return "compare values of the same type"

@@ -179,8 +179,12 @@ def load_overlay(path: Path) -> Overlay:
 
 def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     problems = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))
+    unknown_at = {tuple(p.absolute_path) for p in problems
+                  if p.validator == "additionalProperties"}
     errors = _Errors()
     for problem in problems:
+        if problem.validator in ("oneOf", "anyOf") and tuple(problem.absolute_path) in unknown_at:
+            continue  # "has no value" only repeats the misspelt key reported at the same spot
         errors.add(_schema_error(problem, data, file))
     errors.raise_any()
 

@@ -188,6 +188,9 @@ def parse_yaml(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = _loc(file, mark) if mark else Location(file)
         problem = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.context_mark and exc.problem_mark and \
+                exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
         raise YamlError(
             f"malformed YAML: {problem}", where,
             "check the indentation and that every ':' is followed by a space; "

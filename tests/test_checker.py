@@ -1,0 +1,72 @@
+"""The checker's errors, pinned as text: each broken folder under tests/data/broken holds
+one mistake (or several) and `expected.txt`, the exact message an editor sees.
+
+Set NEOCRM_UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError, PolicyErrors
+
+BROKEN = Path(__file__).parent / "data" / "broken"
+CASES = sorted(p.name for p in BROKEN.iterdir() if p.is_dir())
+
+
+def render_error(case: str, monkeypatch) -> PolicyError:
+    monkeypatch.chdir(BROKEN)  # locations come out relative: case/policy.yaml:line:col
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(case)
+    return caught.value
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_error_text_is_pinned(case, monkeypatch):
+    error = render_error(case, monkeypatch)
+    text = str(error) + "\n"
+    expected = BROKEN / case / "expected.txt"
+    if os.environ.get("NEOCRM_UPDATE_GOLDEN"):
+        expected.write_text(text, encoding="utf-8")
+    assert text == expected.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_error_is_located_with_a_hint(case, monkeypatch):
+    error = render_error(case, monkeypatch)
+    for one in error.errors if isinstance(error, PolicyErrors) else [error]:
+        assert one.location is not None and one.location.line > 0, one
+        assert one.location.file.startswith(case)
+        assert one.hint, one
+        assert one.code.startswith("NP")
+
+
+def test_all_errors_of_a_folder_are_reported_together(monkeypatch):
+    error = render_error("several_errors", monkeypatch)
+    assert isinstance(error, PolicyErrors)
+    assert [e.code for e in error.errors] == ["NP030", "NP031", "NP030"]
+    assert str(error).endswith("3 errors found")
+
+
+@pytest.mark.parametrize("case, code", [
+    ("bad_yaml", "NP011"), ("schema_unknown_key", "NP012"), ("syntax_error", "NP020"),
+    ("type_duration_plus_text", "NP031"), ("type_date_vs_number", "NP031"),
+    ("unknown_name", "NP030"), ("unknown_fact", "NP030"), ("never_true_value", "NP034"),
+    ("cycle", "NP032"), ("dates_out_of_order", "NP033"), ("dead_rule", "NP034"),
+    ("static_conflict", "NP040"), ("nullable_comparison", "NP031"),
+    ("invariant_broken", "NP036"), ("illegal_overlay", "NP037"),
+])
+def test_each_kind_of_mistake_has_its_code(case, code, monkeypatch):
+    assert render_error(case, monkeypatch).code == code
+
+
+def test_did_you_mean_for_names_and_facts(monkeypatch):
+    assert "did you mean 'response_time'?" in render_error("unknown_name", monkeypatch).hint
+    assert "did you mean 'incident.level'?" in render_error("unknown_fact", monkeypatch).hint
+    assert "did you mean 'gross_negligence'?" in \
+        render_error("never_true_value", monkeypatch).hint
+    assert "did you mean 'value'?" in render_error("schema_unknown_key", monkeypatch).hint
