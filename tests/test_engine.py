@@ -1,0 +1,163 @@
+"""The bundled policies through the public API: editing YAML changes decisions with no
+code change, versions and overlays apply from their dates, answers are deterministic and
+a loaded set is safe to share between threads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.errors import InvariantError, OverlayError, PolicyError
+from neocrm_policy.source import bundled
+from neocrm_policy.values import AGREEMENT_ZONE
+
+DATA = Path(__file__).parent / "data" / "facts"
+FOUR_STAR = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
+ENDED = {"subscription": {"ends_on": "2026-10-10"}}
+
+
+@pytest.fixture
+def policies_copy(tmp_path) -> Path:
+    folder = tmp_path / "policies"
+    shutil.copytree(bundled("policies"), folder)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_changing_the_four_star_solution_time_in_yaml(policies_copy):
+    before = neocrm_policy.load(policies_copy).decide("support.sla", FOUR_STAR, at="2026-03-08")
+    edit(policies_copy / "support-sla.yaml", "      4: 2 hours", "      4: 3 hours")
+    after = neocrm_policy.load(policies_copy).decide("support.sla", FOUR_STAR, at="2026-03-08")
+    assert before.result["resolution_due"] == datetime(2026, 3, 8, 0, 30, tzinfo=AGREEMENT_ZONE)
+    assert after.result["resolution_due"] == datetime(2026, 3, 8, 1, 30, tzinfo=AGREEMENT_ZONE)
+
+
+def test_changing_the_export_window_in_yaml(policies_copy):
+    edit(policies_copy / "data-retention.yaml", "value: 60 days", "value: 75 days")
+    result = neocrm_policy.load(policies_copy).decide("data.retention", ENDED,
+                                                      at="2026-11-24").result
+    assert str(result["export_deadline"]) == "2026-12-24"
+
+
+def test_a_dated_version_applies_from_its_date_only(policies_copy):
+    edit(policies_copy / "data-retention.yaml", "    value: 60 days\n",
+         "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
+         "      - since: 2027-01-01\n        value: 90 days\n")
+    policies = neocrm_policy.load(policies_copy)
+    old = policies.decide("data.retention", ENDED, at="2026-12-31T23:59:59+08:00")
+    new = policies.decide("data.retention", ENDED, at="2027-01-01T00:00:00+08:00")
+    assert str(old.result["export_deadline"]) == "2026-12-09"
+    assert str(new.result["export_deadline"]) == "2027-01-08"
+    assert new.to_json()["trace"][0]["parameters"][0]["in_force_since"] == "2027-01-01"
+
+
+def test_a_whole_policy_version_applies_from_its_date(policies_copy):
+    text = (policies_copy / "data-retention.yaml").read_text(encoding="utf-8")
+    newer = text.replace("summary: >", "since: 2028-01-01\nsummary: >", 1).replace(
+        "value: 60 days", "value: 120 days")
+    (policies_copy / "data-retention-2028.yaml").write_text(newer, encoding="utf-8")
+    policies = neocrm_policy.load(policies_copy)
+    late = policies.decide("data.retention", ENDED, at="2028-01-02")
+    assert late.to_json()["policy_version"] == "2028-01-01"
+    assert str(late.result["export_deadline"]) == "2027-02-07"
+    assert policies.decide("data.retention", ENDED, at="2027-12-31").to_json()[
+        "policy_version"] is None
+
+
+def test_an_overlay_applies_to_its_customer_from_its_date():
+    policies = neocrm_policy.load()
+    acme = {"customer": {"id": "acme"}, **ENDED}
+    before = policies.decide("data.retention", acme, at="2026-11-30")
+    after = policies.decide("data.retention", acme, at="2026-12-01")
+    other = policies.decide("data.retention", {"customer": {"id": "globex"}, **ENDED},
+                            at="2026-12-01")
+    assert str(before.result["export_deadline"]) == "2026-12-09"
+    assert str(after.result["export_deadline"]) == "2027-01-08"
+    assert str(other.result["export_deadline"]) == "2026-12-09"
+    used = after.to_json()["trace"][0]["parameters"][0]
+    assert used["instrument"].startswith("Acme supplementary service agreement")
+
+
+def test_a_later_amendment_prevails_over_an_earlier_overlay(policies_copy):
+    edit(policies_copy / "data-retention.yaml", "    value: 60 days\n",
+         "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
+         "      - since: 2027-06-01\n        value: 120 days\n")
+    policies = neocrm_policy.load(policies_copy)
+    acme = {"customer": {"id": "acme"}, **ENDED}
+    assert str(policies.decide("data.retention", acme, at="2027-05-31").result[
+        "export_deadline"]) == "2027-01-08"   # Acme's 90 days
+    assert str(policies.decide("data.retention", acme, at="2027-06-01").result[
+        "export_deadline"]) == "2027-02-07"   # the later amendment's 120 days
+
+
+def test_an_overlay_may_only_change_what_the_policy_declares(policies_copy):
+    edit(policies_copy / "customers" / "acme.yaml", "export_window: 90 days",
+         "export_window: true")
+    with pytest.raises(OverlayError) as caught:
+        neocrm_policy.load(policies_copy)
+    assert caught.value.location.file.endswith("acme.yaml")
+    assert "declares duration" in caught.value.message
+
+
+def test_breaking_an_invariant_in_an_overlay_fails_validation(policies_copy):
+    edit(policies_copy / "customers" / "acme.yaml", "export_window: 90 days",
+         "export_window: 10 days")
+    with pytest.raises(InvariantError) as caught:
+        neocrm_policy.load(policies_copy)
+    assert "export_window_at_least_30_days" in caught.value.message
+    assert "Acme supplementary service agreement" in caught.value.message
+
+
+def test_same_input_same_decision():
+    policies = neocrm_policy.load()
+    first = policies.decide("support.sla", FOUR_STAR, at="2026-03-08T01:00:00+08:00")
+    second = neocrm_policy.load().decide("support.sla", FOUR_STAR,
+                                         at="2026-03-08T01:00:00+08:00")
+    assert json.dumps(first.to_json()) == json.dumps(second.to_json())
+    assert first.explain() == second.explain()
+
+
+def test_one_loaded_set_is_shared_between_threads():
+    policies = neocrm_policy.load()
+    inputs = [({"incident": {"level": level, "reported_at": f"2026-03-0{day}T10:00:00+08:00"}},
+               f"2026-03-{day + 1:02d}T10:00:00+08:00")
+              for level in (1, 2, 3, 4) for day in range(1, 9)]
+    expected = [policies.decide("support.sla", f, at=at).to_json() for f, at in inputs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            got = list(pool.map(lambda a: policies.decide("support.sla", a[0],
+                                                          at=a[1]).to_json(), inputs))
+            assert got == expected
+
+
+def test_facts_files_of_the_spec():
+    policies = neocrm_policy.load()
+    for path in sorted(DATA.glob("*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        if "error" in case:
+            with pytest.raises(PolicyError) as caught:
+                policies.decide(case["query"], case["facts"], at=case.get("at"))
+            assert case["error"] in caught.value.message, path.name
+        else:
+            result = policies.decide(case["query"], case["facts"], at=case["at"]).to_json()
+            assert result["result"] == case["result"] | {
+                k: v for k, v in result["result"].items() if k not in case["result"]}, path.name
+
+
+def test_unknown_query_and_bad_time_are_errors():
+    policies = neocrm_policy.load()
+    with pytest.raises(PolicyError, match="did you mean 'support.sla'"):
+        policies.decide("support.sl", FOUR_STAR)
+    with pytest.raises(PolicyError, match="not a date and time"):
+        policies.decide("support.sla", FOUR_STAR, at="yesterday")

@@ -1,0 +1,142 @@
+"""The expression language: what each construct parses into, and located syntax errors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from neocrm_policy.errors import LimitError, Location, SyntaxProblem
+from neocrm_policy.syntax import ExprSource, parse_expression
+from neocrm_policy.syntax import ast
+from neocrm_policy.values import AGREEMENT_ZONE
+
+
+def lit(text):
+    node = parse_expression(text)
+    assert isinstance(node, ast.Literal), node
+    return node.value, node.kind
+
+
+@pytest.mark.parametrize("text, value, kind", [
+    ("42", 42, "int"),
+    ("0.10", Decimal("0.10"), "decimal"),
+    ("50000.00 CNY", Decimal("50000.00"), "money"),
+    ('"hotline"', "hotline", "string"),
+    ("'it''s'"[:0] + "'hotline'", "hotline", "string"),
+    ("true", True, "bool"),
+    ("false", False, "bool"),
+    ("null", None, "null"),
+    ("2027-01-01", date(2027, 1, 1), "date"),
+    ("2026-03-07T22:30:00+08:00", datetime(2026, 3, 7, 22, 30, tzinfo=AGREEMENT_ZONE), "datetime"),
+    ("08:00", time(8, 0), "time"),
+    ("1 hour", timedelta(hours=1), "duration"),
+    ("48 hours", timedelta(hours=48), "duration"),
+    ("1 week", timedelta(weeks=1), "duration"),
+    ("90 minutes", timedelta(minutes=90), "duration"),
+])
+def test_literals(text, value, kind):
+    assert lit(text) == (value, kind)
+
+
+def test_datetime_offsets_are_kept():
+    value, _ = lit("2026-03-07T14:30:00Z")
+    assert value.utcoffset() == timedelta(0)
+    value, _ = lit("2026-03-07T14:30:00")
+    assert value.tzinfo is AGREEMENT_ZONE
+
+
+def test_durations_on_a_calendar():
+    node = parse_expression("8 support hours")
+    assert node == ast.CalendarSpan(None, 8, "support", "hours")
+    assert parse_expression("9 natural days") == ast.CalendarSpan(None, 9, "natural", "days")
+
+
+def test_paths_indexing_and_calls():
+    node = parse_expression("incident.reported_at + response_time[level]")
+    assert isinstance(node, ast.Binary) and node.op == "+"
+    assert ast.path_of(node.left) == "incident.reported_at"
+    assert isinstance(node.right, ast.Index)
+    assert node.right.key == ast.Name(None, "level")
+    call = parse_expression("max(1, 2, [3])")
+    assert isinstance(call, ast.Call) and call.function == "max" and len(call.args) == 3
+
+
+@pytest.mark.parametrize("text, shape", [
+    ("a or b and c", ("or", "a", ("and", "b", "c"))),
+    ("not a and b", ("and", ("not", "a"), "b")),
+    ("a + b * c", ("+", "a", ("*", "b", "c"))),
+    ("a - b - c", ("-", ("-", "a", "b"), "c")),
+    ("a < b + 1", ("<", "a", ("+", "b", 1))),
+    ("a in [1, 2] and b not in c", ("and", ("in", "a", ["list", 1, 2]), ("not in", "b", "c"))),
+    ("-a * b", ("*", ("-", "a"), "b")),
+])
+def test_precedence(text, shape):
+    assert _shape(parse_expression(text)) == shape
+
+
+def _shape(node):
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Literal):
+        return node.value
+    if isinstance(node, ast.Binary):
+        return (node.op, _shape(node.left), _shape(node.right))
+    if isinstance(node, ast.Logical):
+        return (node.op, *(_shape(c) for c in node.operands))
+    if isinstance(node, ast.Unary):
+        return (node.op, _shape(node.operand))
+    if isinstance(node, ast.ListOf):
+        return ["list", *(_shape(i) for i in node.items)]
+    raise AssertionError(node)
+
+
+def test_conditional_is_set_and_otherwise():
+    node = parse_expression("if x is set then x else y otherwise 3")
+    assert isinstance(node, ast.Conditional)
+    assert node.condition == ast.IsSet(None, ast.Name(None, "x"), False)
+    assert isinstance(node.otherwise, ast.Otherwise) and len(node.otherwise.options) == 2
+    assert parse_expression("x is missing") == ast.IsSet(None, ast.Name(None, "x"), True)
+
+
+def test_keywords_inside_names_are_names():
+    assert parse_expression("android and income") == ast.Logical(
+        None, "and", (ast.Name(None, "android"), ast.Name(None, "income")))
+
+
+@pytest.mark.parametrize("text, column, hint", [
+    ("a = 1", 3, "use `==`"),
+    ("a && b", 3, "`and`"),
+    ("a + ", 5, "operand is missing"),
+    ("(a", 3, "brackets"),
+    ("if a then b", 12, "`else` is missing"),
+    ("a $ b", 3, "no meaning"),
+])
+def test_syntax_errors_are_located_with_hints(text, column, hint):
+    source = ExprSource(text, Location("policy.yaml", 4, 12), "")
+    with pytest.raises(SyntaxProblem) as caught:
+        parse_expression(text, source)
+    assert caught.value.location == Location("policy.yaml", 4, 11 + column)
+    assert hint in caught.value.hint
+
+
+def test_quoted_yaml_scalars_shift_the_column():
+    source = ExprSource("a = 1", Location("policy.yaml", 2, 10), "'")
+    with pytest.raises(SyntaxProblem) as caught:
+        parse_expression("a = 1", source)
+    assert caught.value.location.column == 13
+
+
+def test_invalid_date_literal():
+    with pytest.raises(SyntaxProblem, match="day is out of range"):
+        parse_expression("2027-02-30")
+
+
+def test_depth_and_length_are_bounded():
+    with pytest.raises(LimitError):
+        parse_expression("(" * 100 + "1" + ")" * 100)
+    with pytest.raises(LimitError):
+        parse_expression(" + ".join(["1"] * 200))
+    with pytest.raises(LimitError):
+        parse_expression("1" * 5000)
