@@ -149,6 +149,9 @@ class _Codegen:
             op = py.And() if node.op == "and" else py.Or()
             return py.BoolOp(op, [e(c) for c in node.operands])
         if isinstance(node, ast.IsSet):
+            if isinstance(node.operand, (ast.Literal, ast.ListOf, ast.CalendarSpan)):
+                return py.Constant((node.operand == ast.Literal(None, None, "null"))
+                                   == node.negated)
             op = py.Is() if node.negated else py.IsNot()
             return py.Compare(e(node.operand), [op], [py.Constant(None)])
         if isinstance(node, ast.Otherwise):

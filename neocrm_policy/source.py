@@ -180,9 +180,10 @@ def parse_yaml(text: str, file: str) -> Any:
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise SourceError(f"{file} is over the {MAX_FILE_BYTES}-byte limit",
                           Location(file), "split the rules into several files")
-    loader = _Loader(text)
-    loader.file = file
+    loader = None
     try:
+        loader = _Loader(text)  # the reader already refuses control characters here
+        loader.file = file
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -196,13 +197,17 @@ def parse_yaml(text: str, file: str) -> Any:
             "check the indentation and that every ':' is followed by a space; "
             "quote text that contains ': ' or starts with a special character",
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlError(f"malformed YAML: character {exc.character!r} is not allowed",
+                        Location(file), "remove control characters from the file") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"malformed YAML: {exc}", Location(file), None) from None
     except RecursionError:
         raise YamlError("YAML nested too deeply", Location(file),
                         "flatten the structure") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_yaml(path: Path | str) -> Any:

@@ -1,0 +1,128 @@
+"""The command line: one clear message and a non-zero status on every error, never a
+traceback; JSON output in the documented shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from pathlib import Path
+
+import pytest
+
+from neocrm_policy.cli import main
+from neocrm_policy.source import bundled
+
+BROKEN = Path(__file__).parent / "data" / "broken"
+FACTS = '{"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}'
+
+
+def run(argv, capsys, stdin=None, monkeypatch=None):
+    if stdin is not None:
+        import io
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return status, out, err
+
+
+def test_validate_bundled(capsys):
+    status, out, _ = run(["validate"], capsys)
+    assert status == 0 and "11 policies valid" in out
+
+
+def test_validate_broken_folder_prints_located_errors(capsys):
+    status, _, err = run(["validate", str(BROKEN / "several_errors")], capsys)
+    assert status == 1
+    assert "policy.yaml:9:12: NP030 unknown fact 'incident.levl'" in err
+    assert err.rstrip().endswith("3 errors found")
+
+
+def test_eval_text_memo(tmp_path, capsys):
+    facts = tmp_path / "facts.json"
+    facts.write_text(FACTS)
+    status, out, _ = run(["eval", "support.sla", "--input", str(facts),
+                          "--at", "2026-03-08T01:00:00+08:00"], capsys)
+    assert status == 0
+    assert "- resolution due: 2026-03-08 00:30:00+08:00" in out
+    assert "term used: resolution_time[4] = 2 hours" in out
+
+
+def test_eval_json_from_stdin(capsys, monkeypatch):
+    status, out, _ = run(["eval", "support.sla", "--input", "-", "--format", "json",
+                          "--at", "2026-03-08T01:00:00+08:00"], capsys, FACTS, monkeypatch)
+    data = json.loads(out)
+    assert status == 0
+    assert data["query"] == "support.sla"
+    assert data["result"]["resolution_due"] == "2026-03-08T00:30:00+08:00"
+    assert {e["decision"] for e in data["trace"]} == set(data["result"])
+    assert all(e["clause"] for e in data["trace"])
+
+
+def test_money_comes_back_as_a_decimal_string(capsys, monkeypatch):
+    facts = ('{"breach": {"cause": "gross_negligence", "damages": 80000.5},'
+             ' "contract": {"annual_fee_paid": "50000"}}')
+    _, out, _ = run(["eval", "liability.data_security", "-i", "-", "--format", "json"],
+                    capsys, facts, monkeypatch)
+    assert json.loads(out)["result"]["compensation"] == "50000.00"
+
+
+@pytest.mark.parametrize("argv, stdin, status, message", [
+    (["eval", "support.sla", "-i", "-"], "{not json", 1, "facts are not valid JSON"),
+    (["eval", "support.sl", "-i", "-"], FACTS, 1, "did you mean 'support.sla'"),
+    (["eval", "support.sla", "-i", "-", "--at", "soon"], FACTS, 2, "is not a date and time"),
+    (["eval", "support.sla", "-i", "-"], '{"incident": {"level": 7}}', 1, "incident.level"),
+    (["eval", "support.sla", "-i", "/no/such/file.json"], None, 2, "cannot read facts"),
+    (["validate", "/no/such/folder"], None, 1, "is not a folder"),
+])
+def test_errors_are_one_message_and_a_status(argv, stdin, status, message, capsys,
+                                             monkeypatch):
+    got, out, err = run(argv, capsys, stdin, monkeypatch)
+    assert got == status
+    assert message in err
+
+
+def test_list_and_schema(capsys):
+    status, out, _ = run(["list"], capsys)
+    assert status == 0 and "support.sla:" in out and "incident.reported_at: datetime" in out
+    status, out, _ = run(["schema"], capsys)
+    schema = json.loads(out)
+    assert status == 0 and schema["title"] == "neocrm-policy rule file"
+    status, out, _ = run(["schema", "overlay"], capsys)
+    assert json.loads(out)["required"] == ["customer", "instrument", "signed", "changes"]
+
+
+def test_policy_tests_pass_and_fail(tmp_path, capsys):
+    status, out, _ = run(["test", "--coverage"], capsys)
+    assert status == 0 and "(100%)" in out and out.rstrip().endswith("0 failed")
+    folder = tmp_path / "p"
+    shutil.copytree(bundled("policies"), folder)
+    sla = folder / "support-sla.yaml"
+    sla.write_text(sla.read_text().replace("      4: 2 hours", "      4: 3 hours"))
+    status, out, _ = run(["test", str(folder)], capsys)
+    assert status == 1
+    assert "FAILED support.sla: 4 stars, responded and solved exactly on time" in out
+    assert 'resolution_due: expected "2026-03-08T00:30:00+08:00", got ' \
+           '"2026-03-08T01:30:00+08:00"' in out
+
+
+def test_examples(capsys):
+    status, out, _ = run(["examples"], capsys)
+    assert status == 0 and out.count("== ") >= 5
+
+
+@pytest.mark.parametrize("command", ["validate", "eval", "list", "schema", "test",
+                                     "examples"])
+def test_help_for_every_command(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert "usage: neocrm-policy" in capsys.readouterr().out
+
+
+def test_module_entry_point_runs_without_traceback():
+    done = subprocess.run([sys.executable, "-m", "neocrm_policy", "eval", "nope"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "unknown query 'nope'" in done.stderr and "Traceback" not in done.stderr

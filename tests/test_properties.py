@@ -1,0 +1,147 @@
+"""Property tests: no expression text, policy value or fact, however odd, makes the
+package raise anything but its own errors."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError
+
+POLICIES = neocrm_policy.load()
+SETTINGS = settings(max_examples=200, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+ATOMS = ["incident.level", "incident.reported_at", "incident.note", "fee", "level",
+         "response_time", "response_time[level]", "now", "today", "1", "0", "2.5", "-3",
+         "100 CNY", "1 hour", "9 natural days", "8 hotline hours", "2027-01-01",
+         "2026-03-07T22:30:00+08:00", "08:00", '"text"', "true", "false", "null", "[]",
+         "[1, 2]", "unknown", "min(1, 2)", "max([1])", "count([])", "days_between(today, today)"]
+BINARY = ["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "and", "or", "in",
+          "not in", "otherwise"]
+
+
+@st.composite
+def expressions(draw, depth=0):
+    if depth > 3 or draw(st.booleans()):
+        return draw(st.sampled_from(ATOMS))
+    kind = draw(st.integers(0, 4))
+    left, right = draw(expressions(depth + 1)), draw(expressions(depth + 1))
+    if kind == 0:
+        return f"{left} {draw(st.sampled_from(BINARY))} {right}"
+    if kind == 1:
+        return f"not ({left})"
+    if kind == 2:
+        return f"if {left} then {right} else {draw(expressions(depth + 1))}"
+    if kind == 3:
+        return f"({left}) is {draw(st.sampled_from(['set', 'missing']))}"
+    return f"{draw(st.sampled_from(['min', 'max', 'any', 'count', 'each', 'weekday']))}({left})"
+
+
+def policy_with(expression: str) -> str:
+    return textwrap.dedent("""\
+        policy: t.random
+        title: random
+        clauses: ["x"]
+        summary: random
+        inputs:
+          incident.level: {type: int, optional: true}
+          incident.reported_at: {type: datetime}
+          incident.note: {type: string, optional: true}
+          fee: {type: money}
+        parameters:
+          response_time: {value: {1: 1 hour, 2: 2 hours}}
+        decisions:
+          level:
+            value: incident.level otherwise 1
+          result:
+            value: %s
+        """) % _yaml_quote(expression)
+
+
+def _yaml_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+CALENDARS = "calendars:\n  hotline:\n    hours: {every day: \"08:00-23:00\"}\n"
+FACTS = {"incident": {"level": 2, "reported_at": "2026-03-07T22:30:00+08:00"}, "fee": "10"}
+
+
+@SETTINGS
+@given(expression=st.one_of(expressions(), st.text(max_size=60)))
+def test_random_expressions_only_raise_policy_errors(tmp_path_factory, expression):
+    folder = tmp_path_factory.mktemp("p")
+    (folder / "policy.yaml").write_text(policy_with(expression), encoding="utf-8")
+    (folder / "calendars.yaml").write_text(CALENDARS, encoding="utf-8")
+    try:
+        policies = neocrm_policy.load(folder)
+        decision = policies.decide("t.random", FACTS, at="2026-03-08T00:00:00+08:00")
+        decision.to_json()
+        decision.explain()
+    except PolicyError as error:
+        assert error.render()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+def random_facts(query: str):
+    paths = list(POLICIES.policies[query].inputs)
+
+    def build(values):
+        facts: dict = {}
+        for path, value in values.items():
+            node = facts
+            *groups, leaf = path.split(".")
+            for group in groups:
+                node = node.setdefault(group, {}) if isinstance(node, dict) else {}
+            if isinstance(node, dict):
+                node[leaf] = value
+        return facts
+    return st.dictionaries(st.sampled_from(paths + ["stray", "incident.extra"]), json_values,
+                           max_size=len(paths) + 1).map(build)
+
+
+@pytest.mark.parametrize("query", POLICIES.queries)
+def test_random_facts_only_raise_policy_errors(query):
+    @SETTINGS
+    @given(facts=st.one_of(random_facts(query), json_values),
+           at=st.one_of(st.none(), st.text(max_size=30),
+                        st.sampled_from(["2026-03-07T22:30:00+08:00", "2026-13-01"])))
+    def check(facts, at):
+        try:
+            POLICIES.decide(query, facts, at=at).to_json()
+        except PolicyError as error:
+            assert error.render()
+    check()
+
+
+def test_facts_are_not_modified():
+    facts = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
+    copy = repr(facts)
+    POLICIES.decide("support.sla", facts, at="2026-03-08")
+    assert repr(facts) == copy
+
+
+def test_rule_files_are_data_not_code(tmp_path):
+    (tmp_path / "p.yaml").write_text(
+        "policy: t.evil\ntitle: x\nclauses: ['1']\nsummary: x\n"
+        "decisions:\n  x:\n    value: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(PolicyError):
+        neocrm_policy.load(tmp_path)
+    (tmp_path / "p.yaml").write_text(
+        "policy: t.evil\ntitle: x\nclauses: ['1']\nsummary: x\n"
+        "decisions:\n  x:\n    value: __import__(\"os\").system(\"echo hacked\")\n")
+    with pytest.raises(PolicyError):
+        neocrm_policy.load(tmp_path)
+    assert not Path("hacked").exists()
