@@ -12,6 +12,7 @@ from the parsed, checked model.
 from __future__ import annotations
 
 import ast as py
+import warnings
 from dataclasses import dataclass
 from decimal import InvalidOperation
 from collections.abc import Callable
@@ -71,8 +72,7 @@ class _Codegen:
         for name, fn in runtime.FUNCTIONS.items():
             self.bind(f"_fn_{name}", fn)
         self.bind("_fn_open_at", runtime.make_open_at(calendars))
-        for name in ("divide", "scale", "shift_date", "arith", "negative", "look_up",
-                     "first_set"):
+        for name in ("divide", "scale", "shift_date", "arith", "negative"):
             self.bind(f"_{name}", getattr(runtime, name))
 
     # Names and constants --------------------------------------------------------------
@@ -99,7 +99,13 @@ class _Codegen:
             exc.message = f"while deciding {decision!r}: {exc.message}"
             exc.args = (exc.message,)
             return exc
-        return EvaluationError(f"while deciding {decision!r}: {exc}", self.policy.location,
+        if isinstance(exc, KeyError):
+            return EvaluationError(
+                f"while deciding {decision!r}: a table has no entry for {exc.args[0]!r}",
+                self.policy.decisions[decision].location,
+                "add the entry to the table, or check the fact used as its key")
+        return EvaluationError(f"while deciding {decision!r}: {exc}",
+                               self.policy.decisions[decision].location,
                                "check the facts and the rule's arithmetic")
 
     def _conflict(self, first: int, second: int, a: Any, b: Any) -> ConflictError:
@@ -133,8 +139,8 @@ class _Codegen:
         if isinstance(node, (ast.Name, ast.Attribute)):
             return self.name(node, params)
         if isinstance(node, ast.Index):
-            label = ast.path_of(node.subject) or "the table"
-            return self.call("_look_up", e(node.subject), e(node.key), py.Constant(label))
+            # a missing key raises KeyError, which _failure turns into a located error
+            return py.Subscript(e(node.subject), e(node.key), py.Load())
         if isinstance(node, ast.ListOf):
             return py.Tuple([e(i) for i in node.items], py.Load())
         if isinstance(node, ast.Unary):
@@ -313,7 +319,7 @@ class _Codegen:
                             returns=None, type_params=[])
         module = py.Module([fn], [])
         py.fix_missing_locations(module)
-        code = compile(module, f"<policy {self.policy.id}>", "exec")
+        code = _compile(module, f"<policy {self.policy.id}>", "exec")
         namespace = dict(self.globals)
         exec(code, namespace)  # noqa: S102 - code built from ast nodes, not from text
         return namespace["decide"], outputs
@@ -325,7 +331,7 @@ class _Codegen:
             posonlyargs=[], args=[py.arg("P")], kwonlyargs=[], kw_defaults=[], defaults=[]),
             expression))
         py.fix_missing_locations(lam)
-        code = compile(lam, f"<parameters of {self.policy.id}>", "eval")
+        code = _compile(lam, f"<parameters of {self.policy.id}>", "eval")
         return eval(code, dict(self.globals))  # noqa: S307 - code built from ast nodes
 
     def invariant_function(self, check: Expr) -> Callable:
@@ -336,7 +342,7 @@ class _Codegen:
             kw_defaults=[], defaults=[]), self.expr(check.node)))
         self.binds_key = False
         py.fix_missing_locations(lam)
-        code = compile(lam, f"<invariants of {self.policy.id}>", "eval")
+        code = _compile(lam, f"<invariants of {self.policy.id}>", "eval")
         return eval(code, dict(self.globals))  # noqa: S307 - code built from ast nodes
 
     def param_tree(self, tree: Any) -> py.expr:
@@ -346,6 +352,14 @@ class _Codegen:
             return py.Dict([self.constant(k) for k in tree],
                            [self.param_tree(v) for v in tree.values()])
         return py.Tuple([self.param_tree(v) for v in tree], py.Load())
+
+
+def _compile(tree: py.AST, name: str, mode: str):
+    """compile() of generated code; Python's style warnings (`1 is not None`) are about
+    source a person wrote, so they are not shown for ours."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(tree, name, mode)
 
 
 def assign(name: str, value: py.expr) -> py.Assign:

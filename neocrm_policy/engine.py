@@ -160,6 +160,9 @@ class PolicySet:
         self._versions = versions
         self._starts = {q: [c.checked.policy.since or _EPOCH for c in items]
                         for q, items in versions.items()}
+        self._only = {q: items[0] for q, items in versions.items()
+                      if len(items) == 1 and items[0].checked.policy.since is None}
+        """Queries with a single undated version: no date lookup needed to pick it."""
         self.policies = MappingProxyType({q: items[-1].checked.policy
                                           for q, items in versions.items()})
         customers = sorted({o.customer for o in self.overlays})
@@ -223,12 +226,17 @@ class PolicySet:
     def decide(self, query: str, facts: Mapping[str, Any] | None = None,
                at: datetime | str | None = None) -> Decision:
         """Answer `query` on `facts` as at `at` (default: the current time)."""
-        now = _instant(at)
-        compiled = self.compiled(query, now)
-        facts = {} if facts is None else facts
+        now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
+        compiled = self._only.get(query) or self.compiled(query, now)
+        if facts is None:
+            facts = {}
         known = compiled.read_facts(facts)
-        customer = _customer_of(facts) if self.overlays else None
-        snapshot = self.terms_at(compiled, now, customer)
+        customer = None
+        if self.overlays and type(facts) is dict and "customer" in facts:
+            customer = _customer_of(facts)
+        starts, snapshots = self._timelines.get((id(compiled), customer)) or \
+            self._timelines[(id(compiled), None)]
+        snapshot = snapshots[bisect.bisect_right(starts, now)] if starts else snapshots[0]
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]

@@ -96,13 +96,6 @@ def look_up(table: dict, key: Any, name: str) -> Any:
                               "use a key of the table's type") from None
 
 
-def first_set(*values: Any) -> Any:
-    for value in values:
-        if value is not None:
-            return value
-    return None
-
-
 def f_min(*args: Any) -> Any:
     items = args[0] if len(args) == 1 else args
     if not items:

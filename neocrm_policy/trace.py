@@ -68,7 +68,7 @@ class Decision:
     def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
                  outputs: tuple, values: tuple, rules: tuple,
                  customer: str | None = None) -> None:
-        self.result: dict[str, Any] = dict(zip(compiled.outputs, outputs, strict=True))
+        self.result: dict[str, Any] = dict(zip(compiled.outputs, outputs))
         """Decision name → value (Python values: datetime, Decimal, bool, list…)."""
         self.customer = customer
         self._compiled = compiled

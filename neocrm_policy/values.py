@@ -326,6 +326,18 @@ def fact_converter(type_: Type):
                 return moment if moment.tzinfo else moment.replace(tzinfo=zone)
             return read_fact(v, type_)
         return read
+    if name == "date":
+        def read_day(v, _parse=date.fromisoformat):
+            if type(v) is str and len(v) == 10 and v[4] == "-" and v[7] == "-":
+                return _parse(v)
+            return read_fact(v, type_)
+        return read_day
+    if name in ("money", "decimal"):
+        def read_amount(v, _decimal=Decimal):
+            if type(v) is int:
+                return _decimal(v)
+            return read_decimal(v)
+        return read_amount
     return lambda v: read_fact(v, type_)
 
 

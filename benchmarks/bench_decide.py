@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""How fast neocrm-policy decides, as ratios against baselines measured in the same run.
+
+1. support.sla and data.retention through the public API (`load().decide(...).result`)
+   against hand-written Python doing the same work: read the nested facts, check their
+   types, parse ISO 8601 times (no offset = Asia/Shanghai), compute the values. Both are
+   first checked to agree on every input. Target: ratio at most 3 (aim 1.5).
+2. Loading: building the grammar, then load + check + compile of the bundled policies,
+   warm (grammar already built, target < 100 ms) and cold (a fresh process).
+
+Not a test: it prints figures; nothing here passes or fails.
+
+    python benchmarks/bench_decide.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import timeit
+from datetime import date, datetime, timedelta
+from time import perf_counter
+from zoneinfo import ZoneInfo
+
+import neocrm_policy
+from neocrm_policy.syntax.parser import grammar_parser
+
+ZONE = ZoneInfo("Asia/Shanghai")
+AT = datetime(2026, 3, 9, 12, 0, tzinfo=ZONE)
+
+# --------------------------------------------------------------------------------------
+# The hand-written baselines
+
+RESPONSE = {4: timedelta(hours=1), 3: timedelta(hours=4), 2: timedelta(hours=24),
+            1: timedelta(weeks=1)}
+RESOLUTION = {4: timedelta(hours=2), 3: timedelta(hours=48), 2: timedelta(days=9), 1: None}
+SYMPTOM_LEVEL = {"total_outage": 4, "login_failure": 4, "repeated_errors": 4,
+                 "service_blocking_slowdown": 4, "network_slowdown": 4,
+                 "function_abnormal": 3, "non_core_failure": 2, "experience_request": 1}
+KNOWN = {"level", "symptoms", "reported_at", "responded_at", "resolved_at", "new_time_limit"}
+
+
+def _time(value):
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise ValueError("not a time")
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZONE)
+
+
+def hand_sla(facts: dict, now: datetime) -> dict:
+    incident = facts["incident"]
+    if type(incident) is not dict or not incident.keys() <= KNOWN:
+        raise ValueError("bad incident")
+    level = incident.get("level")
+    if level is None:
+        symptoms = incident.get("symptoms")
+        if not symptoms:
+            raise ValueError("no level")
+        level = max(SYMPTOM_LEVEL[s] for s in symptoms)
+    elif type(level) is not int or level not in RESPONSE:
+        raise ValueError("bad level")
+    reported = _time(incident["reported_at"])
+    responded = _time(incident.get("responded_at"))
+    resolved = _time(incident.get("resolved_at"))
+    agreed = _time(incident.get("new_time_limit"))
+    response_due = reported + RESPONSE[level]
+    solution = RESOLUTION[level]
+    resolution_due = agreed if agreed is not None else (
+        reported + solution if solution is not None else None)
+    return {
+        "level": level,
+        "response_due": response_due,
+        "resolution_due": resolution_due,
+        "response_breached": (responded > response_due) if responded is not None
+        else now > response_due,
+        "resolution_breached": False if resolution_due is None else (
+            (resolved > resolution_due) if resolved is not None else now > resolution_due),
+    }
+
+
+def hand_retention(facts: dict, now: datetime) -> dict:
+    subscription = facts["subscription"]
+    ends_on = date.fromisoformat(subscription["ends_on"])
+    renewed = subscription.get("renewed")
+    if renewed is not None and type(renewed) is not bool:
+        raise ValueError("bad renewed")
+    deadline = ends_on + timedelta(days=60)
+    today = now.astimezone(ZONE).date()
+    return {"export_deadline": deadline,
+            "data_retained": bool(renewed) or today <= deadline,
+            "days_left": max(0, (deadline - today).days)}
+
+
+# --------------------------------------------------------------------------------------
+# Inputs
+
+
+def sla_inputs() -> list[dict]:
+    cases = []
+    for level in (1, 2, 3, 4):
+        for responded in (None, "2026-03-07T10:30:00+08:00", "2026-03-09T10:00:00+08:00"):
+            incident = {"level": level, "reported_at": "2026-03-07T10:00:00+08:00"}
+            if responded:
+                incident["responded_at"] = responded
+            cases.append({"incident": incident})
+    cases.append({"incident": {"symptoms": ["non_core_failure", "login_failure"],
+                               "reported_at": "2026-03-07T10:00:00"}})
+    cases.append({"incident": {"level": 2, "reported_at": "2026-03-07T10:00:00+08:00",
+                               "resolved_at": "2026-03-08T10:00:00+08:00",
+                               "new_time_limit": "2026-03-08T09:00:00+08:00"}})
+    return cases
+
+
+def retention_inputs() -> list[dict]:
+    return [{"subscription": {"ends_on": day, **({"renewed": r} if r is not None else {})}}
+            for day in ("2026-01-09", "2026-01-10", "2026-03-01") for r in (None, True, False)]
+
+
+# --------------------------------------------------------------------------------------
+# Measuring
+
+
+def per_call_us(fn, inputs, repeats: int, target: float) -> float:
+    def one_pass():
+        for facts in inputs:
+            fn(facts)
+    timer = timeit.Timer(one_pass)
+    number, elapsed = 1, timer.timeit(1)
+    while elapsed < target / 10:
+        number *= 10
+        elapsed = timer.timeit(number)
+    number = max(1, round(number * target / elapsed))
+    return statistics.median(timer.repeat(repeat=repeats, number=number)) / (
+        number * len(inputs)) * 1e6
+
+
+def check_agreement(policies, query, hand, inputs) -> None:
+    for facts in inputs:
+        ours = policies.decide(query, facts, at=AT).result
+        theirs = hand(facts, AT)
+        assert ours == theirs, (query, facts, ours, theirs)
+
+
+def cold_load_ms(runs: int) -> tuple[float, float]:
+    code = ("import time; t=time.perf_counter(); import neocrm_policy;"
+            "from neocrm_policy.syntax.parser import grammar_parser; grammar_parser();"
+            "g=time.perf_counter(); neocrm_policy.load(); e=time.perf_counter();"
+            "print((g-t)*1e3, (e-g)*1e3)")
+    grammar, load = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout.split()
+        grammar.append(float(out[0]))
+        load.append(float(out[1]))
+    return statistics.median(grammar), statistics.median(load)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (about 10 s)")
+    args = parser.parse_args()
+    repeats, target, runs = (3, 0.1, 3) if args.quick else (7, 0.3, 5)
+
+    print(f"python {platform.python_version()} on {platform.platform()}, "
+          f"{os.cpu_count()} logical cores")
+    t0 = perf_counter()
+    grammar_parser()
+    grammar_ms = (perf_counter() - t0) * 1e3
+    policies = neocrm_policy.load()
+    warm = []
+    for _ in range(repeats):
+        t0 = perf_counter()
+        neocrm_policy.load()
+        warm.append((perf_counter() - t0) * 1e3)
+    warm_ms = statistics.median(warm)
+    cold_grammar, cold_load = cold_load_ms(runs)
+
+    rows = []
+    for query, hand, inputs in (("support.sla", hand_sla, sla_inputs()),
+                                ("data.retention", hand_retention, retention_inputs())):
+        check_agreement(policies, query, hand, inputs)
+        decide = policies.decide
+        ours = per_call_us(lambda f, q=query: decide(q, f, at=AT).result, inputs, repeats,
+                           target)
+        theirs = per_call_us(lambda f, h=hand: h(f, AT), inputs, repeats, target)
+        rows.append((query, len(inputs), theirs, ours, ours / theirs))
+
+    print(f"agreement: neocrm-policy and hand-written Python give identical results on "
+          f"{sum(r[1] for r in rows)} inputs")
+    print()
+    print(f"{'decision':<16} {'inputs':>6} {'hand-written µs':>16} {'neocrm-policy µs':>17} "
+          f"{'ratio':>6}  target ≤ 3 (aim 1.5)")
+    for query, n, theirs, ours, ratio in rows:
+        print(f"{query:<16} {n:>6} {theirs:>16.2f} {ours:>17.2f} {ratio:>6.2f}")
+    print()
+    print(f"grammar build (once per process): {grammar_ms:.1f} ms in this process, "
+          f"{cold_grammar:.1f} ms cold")
+    print(f"load + check + compile of the bundled policies, warm: {warm_ms:.1f} ms "
+          f"(ratio to the 100 ms target: {warm_ms / 100:.2f})")
+    print(f"load + check + compile, cold process after the grammar: {cold_load:.1f} ms "
+          f"(ratio to target: {cold_load / 100:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
