@@ -307,7 +307,8 @@ class _Codegen:
         for name in order:
             body += self.decision(name)
         body.append(py.Return(py.Tuple([
-            py.Tuple([py.Name(f"d_{n}", py.Load()) for n in outputs], py.Load()),
+            py.Dict([py.Constant(n) for n in outputs],
+                    [py.Name(f"d_{n}", py.Load()) for n in outputs]),
             py.Tuple([py.Name(f"d_{n}", py.Load()) for n in order], py.Load()),
             py.Tuple([py.Name(f"r_{n}", py.Load()) for n in order], py.Load())],
             py.Load())))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .calendars import Calendar
@@ -244,8 +244,28 @@ class PolicySet:
                 f"parameter {name!r} of {query!r} has no value in force at {now.isoformat()}",
                 first.location, f"its first version applies from {first.since.date()}; "
                 "give an earlier version or evaluate at a later time")
-        outputs, values, rules = compiled.function(known, snapshot.values, now)
-        return Decision(compiled, now, known, snapshot, outputs, values, rules, customer)
+        result, values, rules = compiled.function(known, snapshot.values, now)
+        return Decision(compiled, now, known, snapshot, result, values, rules, customer)
+
+    def prepare(self, query: str, at: datetime | str) -> Callable[[Mapping], dict]:
+        """Prepare once, decide many: a function from facts to the result alone, for a
+        fixed evaluation time. It skips the trace; call `decide()` for the explanation.
+        Customer overlays still apply to facts that name a customer."""
+        now = _instant(at)
+        compiled = self.compiled(query, now)
+        read, function = compiled.read_facts, compiled.function
+        starts, snapshots = self._timelines[(id(compiled), None)]
+        terms = snapshots[bisect.bisect_right(starts, now)]
+        if terms.missing:
+            return lambda facts: self.decide(query, facts, now).result
+        values = terms.values
+        customers = {c for (key, c) in self._timelines if key == id(compiled) and c}
+
+        def decide_result(facts: Mapping) -> dict:
+            if customers and type(facts) is dict and "customer" in facts:
+                return self.decide(query, facts, now).result
+            return function(read(facts), values, now)[0]
+        return decide_result
 
 
 def _customer_of(facts: Mapping[str, Any]) -> str | None:

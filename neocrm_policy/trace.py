@@ -66,9 +66,9 @@ class Decision:
                  "result", "__dict__")
 
     def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
-                 outputs: tuple, values: tuple, rules: tuple,
+                 result: dict, values: tuple, rules: tuple,
                  customer: str | None = None) -> None:
-        self.result: dict[str, Any] = dict(zip(compiled.outputs, outputs))
+        self.result: dict[str, Any] = result
         """Decision name → value (Python values: datetime, Decimal, bool, list…)."""
         self.customer = customer
         self._compiled = compiled
