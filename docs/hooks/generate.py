@@ -1,0 +1,383 @@
+"""mkdocs hook: the pages about the terms are generated from the rules at build time.
+
+Every page here is rendered from the same loaded, checked policy set the evaluator uses
+(`neocrm_policy.load`), so the site cannot drift from what the evaluator does. The policy
+folder is the bundled one, or NEOCRM_POLICIES when set (the tests build the site from an
+edited copy). Nothing is written into docs/: pages are added as generated files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+from mkdocs.structure.files import File
+
+import neocrm_policy
+from neocrm_policy import cli
+from neocrm_policy.checker import FUNCTIONS
+from neocrm_policy.clausemap import load_clause_map
+from neocrm_policy.errors import PolicyError
+from neocrm_policy.source import bundled
+from neocrm_policy.testing import load_cases, run_case
+from neocrm_policy.values import AGREEMENT_ZONE, to_words
+
+DOCS = Path(__file__).resolve().parent.parent
+ERROR_EXAMPLES = DOCS / "examples" / "errors"
+
+
+def _folder() -> Path:
+    return Path(os.environ.get("NEOCRM_POLICIES") or bundled("policies"))
+
+
+def _slug(query: str) -> str:
+    return query.replace(".", "-").replace("_", "-")
+
+
+def _now() -> datetime:
+    """The date the site shows terms 'in force' at: NEOCRM_DOCS_DATE or today."""
+    text = os.environ.get("NEOCRM_DOCS_DATE")
+    return (datetime.fromisoformat(text).replace(tzinfo=AGREEMENT_ZONE) if text
+            else datetime.now(AGREEMENT_ZONE))
+
+
+# --------------------------------------------------------------------------------------
+# mkdocs events
+
+
+def on_config(config):
+    policies = neocrm_policy.load(_folder())
+    for section in config["nav"]:
+        if isinstance(section, dict) and "The terms" in section:
+            section["The terms"] += [
+                {policies.policies[q].title: f"terms/{_slug(q)}.md"} for q in policies.queries]
+    return config
+
+
+def on_files(files, config):
+    policies = neocrm_policy.load(_folder())
+    pages = {"terms/index.md": terms_index(policies),
+             "terms/service-levels.md": service_levels(policies),
+             "terms/clause-map.md": clause_map(policies),
+             "editors/errors.md": error_pages(),
+             "reference/functions.md": functions_page(),
+             "reference/grammar.md": grammar_page(),
+             "services/cli.md": cli_page(),
+             "services/json.md": json_page(policies)}
+    for query in policies.queries:
+        pages[f"terms/{_slug(query)}.md"] = policy_page(policies, query)
+    for uri, content in pages.items():
+        files.append(File.generated(config, uri, content=content))
+    return files
+
+
+# --------------------------------------------------------------------------------------
+# The terms
+
+
+def _code(text: str) -> str:
+    return "`" + " ".join(str(text).split()).replace("`", "'") + "`"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def terms_index(policies) -> str:
+    lines = ["# The terms", "",
+             "Each page below is generated from a rule file in `policies/` when the site is "
+             "built, and shows exactly what the evaluator applies. Terms that limit or "
+             "exempt the Company's liability are **marked in bold**, as the agreement's "
+             "preamble promises.", "",
+             "| Query | Title | Clauses |", "| --- | --- | --- |"]
+    for query in policies.queries:
+        policy = policies.policies[query]
+        title = f"**{policy.title}**" if policy.limitation_of_liability else policy.title
+        lines.append(f"| [`{query}`]({_slug(query)}.md) | {title} | "
+                     f"{', '.join(policy.clauses)} |")
+    return "\n".join(lines) + "\n"
+
+
+def policy_page(policies, query: str) -> str:
+    compiled = policies.compiled(query, _now())
+    policy = compiled.checked.policy
+    terms = policies.terms_at(compiled, _now())
+    out = [f"# {policy.title}", "",
+           f"Query `{query}` · clause{'s' if len(policy.clauses) > 1 else ''} "
+           f"{', '.join(policy.clauses)} · rule file `{Path(policy.file).name}`", ""]
+    if policy.limitation_of_liability:
+        out += ['!!! warning "Limitation of liability"',
+                "    **This term limits or exempts the Company's responsibility.** The "
+                "agreement's preamble asks readers to give such terms special attention "
+                "and shows them in bold.", "",
+                f"**{' '.join(policy.summary.split())}**", ""]
+    else:
+        out += [" ".join(policy.summary.split()), ""]
+    if policy.readings:
+        out += ["## Readings adopted", "",
+                "Where the agreement is vague, these readings are in force; an editor "
+                "changes them in the rule file, not in code.", ""]
+        for reading in policy.readings:
+            extra = []
+            if reading.clause:
+                extra.append(f"clause {reading.clause}")
+            if reading.parameter:
+                extra.append(f"set by `{reading.parameter}`")
+            tail = f" ({'; '.join(extra)})" if extra else ""
+            out.append(f"- **{reading.topic}**: {' '.join(reading.reading.split())}{tail}")
+        out.append("")
+    if policy.parameters:
+        out += ["## Terms an editor can change", "",
+                f"Values in force on {_now().date().isoformat()}.", "",
+                "| Term | Value in force | Since | What it is |", "| --- | --- | --- | --- |"]
+        for name, parameter in policy.parameters.items():
+            value = terms.values.get(name)
+            type_ = compiled.checked.parameter_types.get(name)
+            since = terms.versions.get(name)
+            out.append(f"| `{name}` | {_cell(_value_words(value, type_))} | "
+                       f"{since.date().isoformat() if since else 'from the start'} | "
+                       f"{_cell(' '.join((parameter.description or '').split()))} |")
+        out.append("")
+        for name, parameter in policy.parameters.items():
+            if parameter.dated:
+                out += [f"History of `{name}`:", ""]
+                for version in parameter.versions:
+                    text = version.value.text if hasattr(version.value, "text") else "a table"
+                    out.append(f"- from {version.since.date().isoformat()}: {_code(text)}"
+                               + (f" ({version.note})" if version.note else ""))
+                out.append("")
+    if policy.inputs:
+        out += ["## Facts it reads", "", "| Fact | Type | Required | Allowed values | Meaning |",
+                "| --- | --- | --- | --- | --- |"]
+        for path, item in policy.inputs.items():
+            allowed = ", ".join(f"`{v}`" for v in item.allowed) if item.allowed else ""
+            out.append(f"| `{path}` | {item.type.not_null()} | "
+                       f"{'no' if item.optional else 'yes'} | {allowed} | "
+                       f"{_cell(item.description or '')} |")
+        out.append("")
+    out += ["## Decisions", ""]
+    for name, decision in policy.decisions.items():
+        internal = " (a step used by the others)" if decision.internal else ""
+        out += [f"### `{name}`{internal}", ""]
+        if decision.description:
+            out += [" ".join(decision.description.split()), ""]
+        for rule in decision.rules:
+            out += _rule_lines(rule, 0, None)
+        if decision.has_default:
+            out.append(f"- **Otherwise** (no rule applies): {_code(decision.default.text)}")
+        out.append("")
+    if policy.invariants:
+        out += ["## Guard rails", "",
+                "Checked by `neocrm-policy validate` for every dated version and every "
+                "customer overlay.", ""]
+        for invariant in policy.invariants:
+            each = (f" for every entry of `{invariant.for_each_key_of}` (as `key`)"
+                    if invariant.for_each_key_of else "")
+            out.append(f"- **{invariant.id}**{each}: {_code(invariant.check.text)}"
+                       + (f" — {invariant.message}" if invariant.message else ""))
+        out.append("")
+    out += _examples(policies, query)
+    return "\n".join(out) + "\n"
+
+
+def _rule_lines(rule, depth: int, parent) -> list[str]:
+    pad = "    " * depth
+    kind = "Exception" if parent else "Rule"
+    clause = f" (clause {rule.clause})" if rule.clause else ""
+    when = f"applies when {_code(rule.when.text)}; " if rule.when else "applies always; "
+    dates = ""
+    if rule.since:
+        dates += f" from {rule.since.date().isoformat()}"
+    if rule.until:
+        dates += f" until {rule.until.date().isoformat()}"
+    over = f"; overrides `{parent}`" if parent else ""
+    lines = [f"{pad}- **{kind}** `{rule.id}`{clause}{dates}: {when}gives "
+             f"{_code(rule.value.text)}{over}"]
+    if rule.note:
+        lines.append(f"{pad}    *{rule.note}*")
+    for exception in rule.exceptions:
+        lines += _rule_lines(exception, depth + 1, rule.id)
+    return lines
+
+
+def _value_words(value, type_) -> str:
+    if isinstance(value, dict):
+        item = type_.item if type_ is not None and type_.name == "map" else None
+        return "; ".join(f"{k}: {to_words(v, item)}" for k, v in value.items())
+    return to_words(value, type_)
+
+
+def _examples(policies, query: str) -> list[str]:
+    cases = [c for c in load_cases(policies.folder) if c.query == query]
+    if not cases:
+        return []
+    lines = ["## Examples", "",
+             "Taken from the policy tests (`policies/tests/`) and evaluated when the site "
+             "was built.", "", "| Case | Facts | Result |", "| --- | --- | --- |"]
+    for case in cases[:12]:
+        result = run_case(policies, case)
+        facts = _code(json.dumps(case.facts, ensure_ascii=False)) if case.facts else "none"
+        if result.error is not None:
+            outcome = f"error {result.error.code}: {_cell(result.error.message)}"
+        else:
+            shown = result.decision.to_json()["result"]
+            outcome = "<br>".join(f"{k}: {_code(json.dumps(v, ensure_ascii=False))}"
+                                  for k, v in shown.items())
+        at = f" (at {case.at})" if case.at else ""
+        lines.append(f"| {_cell(case.name)}{_cell(at)} | {_cell(facts)} | {outcome} |")
+    return lines + [""]
+
+
+def service_levels(policies) -> str:
+    out = ["# Service levels and support channels", ""]
+    if "support.sla" in policies.queries:
+        compiled = policies.compiled("support.sla", _now())
+        terms = policies.terms_at(compiled, _now()).values
+        response = terms.get("response_time", {})
+        resolution = terms.get("resolution_time", {})
+        described = terms.get("level_descriptions", {})
+        out += ["The table of clause 3, regenerated from the parameters of `support.sla` in "
+                f"force on {_now().date().isoformat()}. Times run from the report.", "",
+                "| Service response level | Description of failures | Response time | "
+                "Solution time |", "| --- | --- | --- | --- |"]
+        for level in sorted(response, reverse=True):
+            solution = resolution.get(level)
+            out.append(f"| {'★' * int(level)} ({level} star{'s' if level != 1 else ''}) | "
+                       f"{_cell(described.get(level, ''))} | Within {to_words(response[level])} | "
+                       + (f"Within {to_words(solution)}" if solution is not None
+                          else "Subject to the availability of new functions") + " |")
+        out.append("")
+    if policies.calendars:
+        out += ["## Support channels", "", "| Channel | Hours | Clause | Notes |",
+                "| --- | --- | --- | --- |"]
+        for name, calendar in policies.calendars.items():
+            out.append(f"| `{name}` | {_cell(calendar.describe())} | {calendar.clause or ''} | "
+                       f"{_cell(calendar.summary or '')} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def clause_map(policies) -> str:
+    entries = load_clause_map(policies.folder, policies.queries)
+    out = ["# Clause map", "",
+           "Every clause and paragraph of the agreement, with the policies that enforce it "
+           "or the reason nothing executes it.", "",
+           "| Clause | What it says (our summary) | Enforced by | Why nothing executes |",
+           "| --- | --- | --- | --- |"]
+    for entry in entries:
+        enforced = ", ".join(f"[`{p}`]({_slug(p)}.md)" for p in entry.policies)
+        out.append(f"| {entry.clause} | {_cell(entry.title)} | {enforced} | "
+                   f"{_cell(' '.join((entry.reason or '').split()))} |")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# For editors and services
+
+
+def error_pages() -> str:
+    from neocrm_policy import errors as module
+    classes = sorted((c for c in vars(module).values()
+                      if isinstance(c, type) and issubclass(c, PolicyError)),
+                     key=lambda c: c.code)
+    out = ["# Errors and how to fix them", "",
+           "Every error has a stable code, names the file, line and column, shows the line "
+           "with a caret under the mistake, and ends with a hint. The examples below were "
+           "produced by the checker when this site was built, from the small broken files "
+           "in `docs/examples/errors/`.", ""]
+    for cls in classes:
+        out += [f"## {cls.code}: {cls.title} {{ #{cls.code.lower()} }}", "",
+                " ".join((cls.__doc__ or "").split()), ""]
+        example = ERROR_EXAMPLES / cls.code
+        if example.is_dir():
+            out += ["```text", _error_example(example), "```", ""]
+            fix = example / "fix.md"
+            if fix.exists():
+                out += ["**Fix:** " + " ".join(fix.read_text(encoding="utf-8").split()), ""]
+    return "\n".join(out)
+
+
+def _error_example(folder: Path) -> str:
+    here = Path.cwd()
+    os.chdir(folder.parent)
+    try:
+        try:
+            policies = neocrm_policy.load(folder.name)
+            request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
+            policies.decide(request["query"], request.get("facts"), at=request.get("at"))
+        except PolicyError as error:
+            return str(error)
+        return "(no error: the example no longer fails)"
+    finally:
+        os.chdir(here)
+
+
+def functions_page() -> str:
+    out = ["# Built-in functions", "",
+           "The language has a fixed set of functions; there are no user-defined functions "
+           "and no loops, so every expression terminates.", "",
+           "| Function | What it gives | Example |", "| --- | --- | --- |"]
+    for name, function in sorted(FUNCTIONS.items()):
+        out.append(f"| `{name}` | {function.summary} | {_code(function.example)} |")
+    return "\n".join(out) + "\n"
+
+
+def grammar_page() -> str:
+    text = (bundled("grammar") / "expressions.lark").read_text(encoding="utf-8")
+    return ("# Grammar\n\nThe expression language's Lark grammar (`grammar/expressions.lark`), "
+            "included verbatim when the site is built.\n\n```text\n" + text + "```\n")
+
+
+def cli_page() -> str:
+    parser = cli._parser()
+    out = ["# Command line", "",
+           "Generated from the command's own `--help` texts when the site was built.", "",
+           "```text", _help(parser), "```", ""]
+    for name in cli.COMMANDS:
+        sub = parser._subparsers._group_actions[0].choices[name]
+        out += [f"## `neocrm-policy {name}`", "", "```text", _help(sub), "```", ""]
+    return "\n".join(out)
+
+
+def _help(parser) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        parser.print_help()
+    return re.sub(r"usage: \S+", "usage: neocrm-policy", buffer.getvalue(), count=1)
+
+
+def json_page(policies) -> str:
+    facts = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00",
+                          "responded_at": "2026-03-07T23:10:00+08:00"}}
+    try:
+        decision = policies.decide("support.sla", facts, at="2026-03-08T01:00:00+08:00")
+        sample = json.dumps(decision.to_json(), indent=2, ensure_ascii=False)
+    except PolicyError as error:
+        sample = json.dumps({"error": error.to_json()}, indent=2)
+    return "\n".join([
+        "# Decision JSON", "",
+        "`neocrm-policy eval QUERY --format json` and `Decision.to_json()` give one object:",
+        "",
+        "| Key | What it holds |", "| --- | --- |",
+        "| `query` | the query answered |",
+        "| `at` | the evaluation time, ISO 8601 with offset |",
+        "| `policy_version` | the `since` date of the policy version that decided, or null |",
+        "| `customer` | the `customer.id` whose overlays applied, or null |",
+        "| `result` | decision name → value: times ISO 8601 with offset, dates YYYY-MM-DD, "
+        "money as a decimal string, durations ISO 8601 (`PT2H`), lists as arrays |",
+        "| `trace` | one entry per result value, below |", "",
+        "Each trace entry: `decision`, `value`, `rule` (its path, `decision.rule.exception`), "
+        "`clause`, `when` (the rule's condition), `value_expression`, `facts` (the facts the "
+        "rule read), `parameters` (each term used: `name`, `entry` when a table was looked "
+        "up, `value`, `in_force_since`, `instrument` — the agreement or a customer's own "
+        "terms — and `clause`), `decisions` (other decisions it relied on) and `note`.", "",
+        "Errors come back as `{\"error\": {\"code\", \"message\", \"file\", \"line\", "
+        "\"column\", \"hint\"}}` with `--format json`.", "",
+        "A real decision, generated when the site was built:", "",
+        "```json", sample, "```", ""])
+

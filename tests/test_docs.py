@@ -1,0 +1,96 @@
+"""The documentation site: built from the rules, strict, and every example in it runs.
+
+A changed parameter in a copy of the policies shows up on the rendered pages; every
+```python block in docs/ runs; every ```expr line evaluates to the value it states; every
+```console command succeeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.cli import main
+from neocrm_policy.source import bundled
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "examples" not in p.parts)
+
+
+def blocks(kind: str):
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for n, match in enumerate(re.finditer(rf"```{kind}\n(.*?)```", text, re.S)):
+            yield pytest.param(match.group(1), id=f"{page.relative_to(DOCS)}#{n}")
+
+
+def build_site(tmp_path: Path, policies: Path) -> Path:
+    site = tmp_path / "site"
+    env = {**os.environ, "NEOCRM_POLICIES": str(policies), "NEOCRM_DOCS_DATE": "2026-11-24",
+           "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "--site-dir", str(site)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return site
+
+
+def page_text(site: Path, path: str) -> str:
+    return re.sub(r"<[^>]+>", " ", (site / path / "index.html").read_text(encoding="utf-8"))
+
+
+def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
+    policies = tmp_path / "policies"
+    shutil.copytree(bundled("policies"), policies)
+    sla = policies / "support-sla.yaml"
+    sla.write_text(sla.read_text(encoding="utf-8").replace("      4: 2 hours", "      4: 3 hours"),
+                   encoding="utf-8")
+    site = build_site(tmp_path, policies)
+    table = page_text(site, "terms/service-levels")
+    assert re.search(r"★★★★ \(4 stars\).*?Within 1 hour\s+Within 3 hours", table, re.S)
+    assert "4: 3 hours" in page_text(site, "terms/support-sla")
+    for query in neocrm_policy.load(policies).queries:
+        slug = query.replace(".", "-").replace("_", "-")
+        assert (site / "terms" / slug / "index.html").exists(), query
+    liability = (site / "terms" / "liability-data-security" / "index.html").read_text()
+    assert "<strong>This term limits or exempts" in liability
+    errors = page_text(site, "editors/errors")
+    assert "NP030/policy.yaml:" in errors and "did you mean" in errors
+
+
+@pytest.mark.parametrize("code", list(blocks("python")))
+def test_python_examples_run(code, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    exec(compile(textwrap.dedent(code), "<docs example>", "exec"), {})  # noqa: S102
+
+
+@pytest.mark.parametrize("lines", list(blocks("expr")))
+def test_expression_examples_evaluate_as_stated(lines, tmp_path):
+    examples = [line.split("⇒") for line in lines.strip().splitlines()]
+    decisions = "\n".join(
+        f"  e{n}:\n    value: '{expression.strip().replace(chr(39), chr(39) * 2)}'"
+        for n, (expression, _) in enumerate(examples))
+    (tmp_path / "examples.yaml").write_text(
+        "policy: docs.examples\ntitle: examples\nclauses: ['x']\nsummary: examples\n"
+        f"decisions:\n{decisions}\n", encoding="utf-8")
+    result = neocrm_policy.load(tmp_path).decide("docs.examples", {},
+                                                 at="2026-03-07T12:00:00+08:00").to_json()
+    for n, (expression, expected) in enumerate(examples):
+        assert result["result"][f"e{n}"] == json.loads(expected), expression
+
+
+@pytest.mark.parametrize("commands", list(blocks("console")))
+def test_console_examples_succeed(commands, capsys):
+    for line in commands.strip().splitlines():
+        assert line.startswith("$ neocrm-policy "), line
+        assert main(shlex.split(line[len("$ neocrm-policy "):])) == 0, line
