@@ -98,6 +98,8 @@ class _Codegen:
         if isinstance(exc, PolicyError):
             exc.message = f"while deciding {decision!r}: {exc.message}"
             exc.args = (exc.message,)
+            if exc.location is None:
+                exc.location = self.policy.decisions[decision].location
             return exc
         if isinstance(exc, KeyError):
             return EvaluationError(

@@ -102,7 +102,8 @@ class PolicyErrors(PolicyError):
     def __init__(self, errors: list[PolicyError]) -> None:
         self.errors = sorted(errors, key=_order)
         n = len(self.errors)
-        super().__init__(f"{n} error{'s' if n != 1 else ''} found")
+        super().__init__(f"{n} error{'s' if n != 1 else ''} found", None,
+                         "each error above names its file, line and column, with a hint")
 
     def render(self) -> str:
         body = "\n".join(e.render() for e in self.errors)

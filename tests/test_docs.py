@@ -94,3 +94,30 @@ def test_console_examples_succeed(commands, capsys):
     for line in commands.strip().splitlines():
         assert line.startswith("$ neocrm-policy "), line
         assert main(shlex.split(line[len("$ neocrm-policy "):])) == 0, line
+
+
+ERROR_EXAMPLES = DOCS / "examples" / "errors"
+
+
+def _all_codes():
+    from neocrm_policy import errors
+    return sorted({c.code for c in vars(errors).values()
+                   if isinstance(c, type) and issubclass(c, errors.PolicyError)} - {"NP000"})
+
+
+@pytest.mark.parametrize("code", _all_codes())
+def test_every_error_code_has_a_documented_example_that_raises_it(code, monkeypatch):
+    """Each error code has a page section with a real example: the example must still
+    raise exactly that code, located, with a hint."""
+    folder = ERROR_EXAMPLES / code
+    assert folder.is_dir(), f"docs/examples/errors/{code} is missing"
+    assert (folder / "fix.md").exists()
+    monkeypatch.chdir(ERROR_EXAMPLES)
+    with pytest.raises(neocrm_policy.PolicyError) as caught:
+        policies = neocrm_policy.load(code)
+        request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
+        policies.decide(request["query"], request.get("facts"), at=request.get("at"))
+    assert caught.value.code == code
+    assert caught.value.hint
+    located = getattr(caught.value, "errors", [caught.value])
+    assert all(e.location is not None for e in located) or code == "NP051"
