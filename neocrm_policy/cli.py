@@ -35,6 +35,7 @@ examples:
   neocrm-policy list
   neocrm-policy test --coverage
   neocrm-policy examples
+  neocrm-policy diff HEAD~1 HEAD
   neocrm-policy schema > policy.schema.json
 
 exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error"""
@@ -109,6 +110,28 @@ def _parser() -> argparse.ArgumentParser:
     examples.add_argument("--policies", metavar="DIR",
                           help="policy folder (default: the bundled policies)")
     examples.add_argument("--format", choices=("text", "json"), default="text")
+    diff = sub.add_parser(
+        "diff", help="redline: what changed between two versions of the rules, in words",
+        description="Compare two versions of the rules and list every change in force: "
+                    "terms (entry by entry, with the date each takes effect), rules and "
+                    "exceptions, decisions, facts read, readings, guard rails, calendars "
+                    "and customer instruments. OLD and NEW are policy folders or git "
+                    "revisions of the repository in the current directory.",
+        epilog="examples:\n"
+               "  neocrm-policy diff old-policies/ policies/\n"
+               "  neocrm-policy diff HEAD~1 HEAD --folder policies\n"
+               "  neocrm-policy diff v1.0 HEAD --impact examples/ --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    diff.add_argument("old", metavar="OLD", help="policy folder or git revision")
+    diff.add_argument("new", metavar="NEW", help="policy folder or git revision")
+    diff.add_argument("--folder", default="policies",
+                      help="the policy folder inside the repository, for revisions "
+                           "(default: policies)")
+    diff.add_argument("--impact", nargs="+", metavar="FACTS",
+                      help="example files (or folders of them) whose decisions to compare")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--exit-code", action="store_true",
+                      help="exit with status 1 when there are changes, like git diff")
     return parser
 
 
@@ -275,8 +298,34 @@ def cmd_examples(args) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args) -> int:
+    from .redline import impact, load_side, redline
+    old, new = load_side(args.old, args.folder), load_side(args.new, args.folder)
+    changes = redline(old, new)
+    effects = impact(old, new, [Path(p) for p in args.impact]) if args.impact else []
+    if args.format == "json":
+        print(json.dumps({"changes": [c.to_json() for c in changes],
+                          **({"impact": [e.__dict__ for e in effects]} if args.impact else {})},
+                         indent=2, ensure_ascii=False, default=str))
+    else:
+        for change in changes:
+            print(f"{_MARK[change.kind]} {change.text}")
+        if not changes:
+            print("no changes")
+        for effect in effects:
+            print(f"\n{effect.file} ({effect.query}):")
+            for line in effect.lines:
+                print(f"  {line}")
+    changed = bool(changes) or any(e.changed for e in effects)
+    return EXIT_FAILED if args.exit_code and changed else EXIT_OK
+
+
+_MARK = {"added": "+", "removed": "-", "changed": "~"}
+
+
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
-            "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples}
+            "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
+            "diff": cmd_diff}
 
 
 if __name__ == "__main__":  # pragma: no cover
