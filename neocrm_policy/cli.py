@@ -132,6 +132,18 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit with status 1 when there are changes, like git diff")
+    fmt = sub.add_parser(
+        "fmt", help="put rule files in one canonical layout, keeping comments",
+        description="Rewrite rule, test and overlay files in one canonical layout "
+                    "(indentation and key order) without losing comments; a file is "
+                    "rewritten only if its meaning is unchanged, and atomically.",
+        epilog="examples:\n  neocrm-policy fmt\n  neocrm-policy fmt --check policies/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    fmt.add_argument("paths", nargs="*", metavar="PATH",
+                     help="files or folders (default: the bundled policies)")
+    fmt.add_argument("--check", action="store_true",
+                     help="change nothing; exit 1 and list the files that would change")
+    fmt.add_argument("--diff", action="store_true", help="print what would change")
     return parser
 
 
@@ -323,9 +335,29 @@ def cmd_diff(args) -> int:
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 
 
+def cmd_fmt(args) -> int:
+    from .formatting import format_file, rule_file_paths
+    paths = [Path(p) for p in args.paths] or [bundled("policies")]
+    failed = changed = 0
+    for path in rule_file_paths(paths):
+        outcome = format_file(path, check=args.check or args.diff)
+        if outcome.error is not None:
+            print(outcome.error.render(), file=sys.stderr)
+            failed += 1
+        elif outcome.changed:
+            changed += 1
+            if args.diff:
+                print(outcome.diff, end="")
+            else:
+                print(f"{'would reformat' if args.check else 'reformatted'} {path}")
+    if failed:
+        return EXIT_FAILED
+    return EXIT_FAILED if (args.check and changed) else EXIT_OK
+
+
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
-            "diff": cmd_diff}
+            "diff": cmd_diff, "fmt": cmd_fmt}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,159 @@
+"""`neocrm-policy fmt`: one canonical layout for rule files, so diffs stay small.
+
+Round-trip YAML (ruamel.yaml) keeps every comment, quoting style and block scalar; only
+the indentation and the order of known keys change. A file is rewritten only when the
+result means exactly what the original meant (both read back with PyYAML's safe loader),
+and it is written atomically: a temporary file in the same folder, flushed to disk, then
+renamed over the original.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError as RoundTripError
+
+from .errors import Location, PolicyError, YamlError
+from .source import read_text
+
+POLICY = ("policy", "title", "clauses", "summary", "since", "limitation_of_liability",
+          "readings", "calendars", "inputs", "parameters", "invariants", "decisions")
+OVERLAY = ("customer", "instrument", "signed", "clause", "summary", "changes")
+TESTS = ("query", "cases")
+DECISION = ("description", "type", "clause", "internal", "when", "value", "rules", "default",
+            "note")
+RULE = ("id", "clause", "when", "value", "since", "until", "note", "exceptions")
+PARAMETER = ("description", "clause", "type", "value", "versions")
+CASE = ("name", "at", "facts", "expect", "expect_error", "note")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    changed: bool
+    diff: str
+    error: PolicyError | None = None
+
+
+def _yaml() -> YAML:
+    handler = YAML(typ="rt")
+    handler.indent(mapping=2, sequence=4, offset=2)
+    handler.width = 4096  # never re-wrap a line: diffs stay small, values untouched
+    handler.preserve_quotes = True
+    return handler
+
+
+def _order(mapping: CommentedMap, keys: tuple[str, ...]) -> None:
+    """Known keys first in canonical order, unknown ones after in their own order."""
+    wanted = [k for k in keys if k in mapping] + [k for k in mapping if k not in keys]
+    for key in wanted:
+        mapping.move_to_end(key)
+
+
+def _canonical(data) -> None:
+    if not isinstance(data, CommentedMap):
+        return
+    _order(data, OVERLAY if "customer" in data else TESTS if "query" in data else POLICY)
+    for name in ("decisions",):
+        for decision in (data.get(name) or {}).values():
+            if isinstance(decision, CommentedMap):
+                _order(decision, DECISION)
+                for rule in decision.get("rules") or ():
+                    _rule(rule)
+    for parameter in (data.get("parameters") or {}).values():
+        if isinstance(parameter, CommentedMap):
+            _order(parameter, PARAMETER)
+    for case in data.get("cases") or ():
+        if isinstance(case, CommentedMap):
+            _order(case, CASE)
+
+
+def _rule(rule) -> None:
+    if isinstance(rule, CommentedMap):
+        _order(rule, RULE)
+        for exception in rule.get("exceptions") or ():
+            _rule(exception)
+
+
+def format_text(text: str, file: str) -> str:
+    """The canonical layout of one file's text; raises YamlError when it cannot be read
+    or when formatting would change its meaning."""
+    handler = _yaml()
+    try:
+        data = handler.load(text)
+    except RoundTripError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        raise YamlError(f"cannot format: {getattr(exc, 'problem', None) or exc}", where,
+                        "fix the YAML first (neocrm-policy validate shows the mistake)") \
+            from None
+    if data is None:
+        return text
+    _canonical(data)
+    out = io.StringIO()
+    handler.dump(data, out)
+    result = out.getvalue()
+    if not _same_meaning(text, result):
+        raise YamlError(f"formatting {file} would change its meaning; left as it is",
+                        Location(file), "report this file; format it by hand meanwhile")
+    return result
+
+
+def _same_meaning(before: str, after: str) -> bool:
+    try:
+        return yaml.safe_load(before) == yaml.safe_load(after)
+    except yaml.YAMLError:
+        return False
+
+
+def rule_file_paths(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+                            and p.is_file())
+        else:
+            found.append(path)
+    return found
+
+
+def format_file(path: Path, check: bool = False) -> Outcome:
+    try:
+        text = read_text(path)
+        result = format_text(text, str(path))
+    except PolicyError as error:
+        return Outcome(path, False, "", error)
+    if result == text:
+        return Outcome(path, False, "")
+    diff = "".join(difflib.unified_diff(text.splitlines(True), result.splitlines(True),
+                                        str(path), f"{path} (formatted)"))
+    if not check:
+        write_atomically(path, result)
+    return Outcome(path, True, diff)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Never a half-written file: write beside it, flush to disk, then rename over it."""
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["Outcome", "format_file", "format_text", "rule_file_paths", "write_atomically",
+           "CommentedSeq"]

@@ -1,0 +1,101 @@
+"""`neocrm-policy fmt`: canonical layout, comments kept, meaning unchanged, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from neocrm_policy import formatting
+from neocrm_policy.cli import main
+from neocrm_policy.errors import YamlError
+from neocrm_policy.formatting import format_file, format_text
+from neocrm_policy.source import bundled
+
+DATA = Path(__file__).parent / "data" / "fmt"
+MESSY = (DATA / "messy.yaml").read_text(encoding="utf-8")
+
+
+def test_messy_file_becomes_the_canonical_layout():
+    assert format_text(MESSY, "messy.yaml") == \
+        (DATA / "messy.expected.yaml").read_text(encoding="utf-8")
+
+
+def test_comments_survive_and_meaning_is_unchanged():
+    out = format_text(MESSY, "messy.yaml")
+    for comment in ("# the results", "# elapsed time", "# how long", "# yaml-language-server"):
+        assert comment in out
+    assert yaml.safe_load(out) == yaml.safe_load(MESSY)
+    assert out.splitlines()[0].startswith("# yaml-language-server")
+
+
+def test_formatting_is_idempotent():
+    once = format_text(MESSY, "messy.yaml")
+    assert format_text(once, "messy.yaml") == once
+
+
+def test_bundled_files_are_canonical(capsys):
+    assert main(["fmt", "--check"]) == 0, capsys.readouterr().out
+
+
+def test_check_lists_and_changes_nothing(tmp_path, capsys):
+    path = tmp_path / "messy.yaml"
+    path.write_text(MESSY, encoding="utf-8")
+    assert main(["fmt", "--check", str(tmp_path)]) == 1
+    assert f"would reformat {path}" in capsys.readouterr().out
+    assert path.read_text(encoding="utf-8") == MESSY
+    assert main(["fmt", str(tmp_path)]) == 0
+    assert main(["fmt", "--check", str(tmp_path)]) == 0
+
+
+def test_broken_yaml_is_left_untouched_with_a_located_error(tmp_path, capsys):
+    good, bad = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    good.write_text(MESSY, encoding="utf-8")
+    bad.write_text("policy: x\ndecisions: {a: [1,\n", encoding="utf-8")
+    assert main(["fmt", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3:1: NP011 cannot format" in err
+    assert bad.read_text(encoding="utf-8") == "policy: x\ndecisions: {a: [1,\n"
+    assert good.read_text(encoding="utf-8") != MESSY   # the other file was still formatted
+
+
+def test_an_interrupted_write_leaves_the_original_and_no_temporary_file(tmp_path,
+                                                                         monkeypatch):
+    path = tmp_path / "messy.yaml"
+    path.write_text(MESSY, encoding="utf-8")
+
+    def fail(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        format_file(path)
+    assert path.read_text(encoding="utf-8") == MESSY
+    assert [p.name for p in tmp_path.iterdir()] == ["messy.yaml"]
+
+
+def test_a_change_of_meaning_is_refused(monkeypatch):
+    monkeypatch.setattr(formatting, "_same_meaning", lambda before, after: False)
+    with pytest.raises(YamlError, match="would change its meaning"):
+        format_text(MESSY, "messy.yaml")
+
+
+def test_pre_commit_hooks_name_real_commands():
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml")
+                           .read_text(encoding="utf-8"))
+    from neocrm_policy.cli import COMMANDS
+    assert {h["id"] for h in hooks} == {"neocrm-policy-validate", "neocrm-policy-test",
+                                        "neocrm-policy-fmt"}
+    for hook in hooks:
+        assert hook["language"] == "python"
+        command = hook["entry"].split()
+        assert command[0] == "neocrm-policy" and command[1] in COMMANDS
+
+
+def test_copy_of_bundled_policies_formats_to_itself(tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(bundled("policies"), folder)
+    assert all(not format_file(p, check=True).changed
+               for p in formatting.rule_file_paths([folder]))
