@@ -68,8 +68,8 @@ def test_rules_exceptions_clauses_and_entries(edited):
 
 
 def test_inputs_readings_and_overlays(edited):
-    edit(edited / "access-permitted.yaml", "              monitoring_function, competitive]",
-         "              monitoring_function, competitive, research]")
+    edit(edited / "access-permitted.yaml", "monitoring_function, competitive]",
+         "monitoring_function, competitive, research]")
     edit(edited / "customers" / "acme.yaml", "export_window: 90 days", "export_window: 120 days")
     changes = texts(edited)
     assert ("access.permitted: allowed values of requester.purpose changed from business_use, "
