@@ -189,7 +189,7 @@ def main() -> int:
         decide = policies.decide
         prepared = policies.prepare(query, AT)
         assert all(prepared(f) == hand(f, AT) for f in inputs)
-        ours = per_call_us(lambda f, q=query: decide(q, f, at=AT).result, inputs, repeats,
+        ours = per_call_us(lambda f, q=query, d=decide: d(q, f, at=AT).result, inputs, repeats,
                            target)
         fast = per_call_us(prepared, inputs, repeats, target)
         theirs = per_call_us(lambda f, h=hand: h(f, AT), inputs, repeats, target)

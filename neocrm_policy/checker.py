@@ -370,31 +370,26 @@ class Checker:
                 return self._error(TypeProblem(
                     f"the keys of parameter {parameter.name!r} mix kinds", parameter.location,
                     "use only whole numbers or only names as keys of one table"))
-            key_type = type_of_value(next(iter(tree)))
-            item: Type | None = None
-            for value in tree.values():
-                vt = self._param_tree_type(value, parameter)
-                if vt is ANY:
-                    return ANY
-                merged = vt if item is None else unify(item, vt)
-                if merged is None:
-                    return self._error(TypeProblem(
-                        f"the values of table {parameter.name!r} mix {item} and {vt}",
-                        parameter.location, "every value of one table has the same type"))
-                item = merged
-            return map_of(key_type, item)
-        item = None
-        for value in tree:
-            vt = self._param_tree_type(value, parameter)
-            if vt is ANY:
+            item = self._common_type(tree.values(), parameter, "values of table")
+            return ANY if item is ANY else map_of(type_of_value(next(iter(tree))), item)
+        item = self._common_type(tree, parameter, "items of list")
+        return ANY if item is ANY else list_of(item or ANY)
+
+    def _common_type(self, trees, parameter: Parameter, what: str) -> Type | None:
+        """The one type of all entries of a table or list given in YAML."""
+        item: Type | None = None
+        for value in trees:
+            found = self._param_tree_type(value, parameter)
+            if found is ANY:
                 return ANY
-            merged = vt if item is None else unify(item, vt)
+            merged = found if item is None else unify(item, found)
             if merged is None:
                 return self._error(TypeProblem(
-                    f"the items of list {parameter.name!r} mix {item} and {vt}",
-                    parameter.location, "every item of one list has the same type"))
+                    f"the {what} {parameter.name!r} mix {item} and {found}",
+                    parameter.location, f"all {what.split()[0]} of one {what.split()[-1]} "
+                    "have the same type"))
             item = merged
-        return list_of(item or ANY)
+        return item
 
     def _check_versions(self, parameter: Parameter) -> None:
         previous: datetime | None = None

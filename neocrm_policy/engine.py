@@ -20,14 +20,14 @@ from .calendars import Calendar
 from .checker import check
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
-from .errors import (EvaluationError, FactError, InvariantError, Location, PolicyError,
+from .errors import (EvaluationError, InvariantError, Location, PolicyError,
                      PolicyErrors, QueryError, UsageError)
 from .loader import load_folder
-from .model import Input, Overlay, Policy
+from .model import Overlay, Policy
 from .source import bundled
 from .suggest import suggestion
 from .trace import Decision
-from .values import AGREEMENT_ZONE, read_datetime, read_fact, to_json
+from .values import AGREEMENT_ZONE, read_datetime
 
 
 @dataclass(frozen=True)

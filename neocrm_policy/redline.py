@@ -29,7 +29,8 @@ from .values import to_json, to_words
 class Change:
     policy: str
     kind: str          # added, removed, changed
-    subject: str       # policy, parameter, rule, decision, input, reading, invariant, calendar, overlay
+    subject: str       # policy, parameter, rule, decision, input, reading, invariant,
+    #                    calendar or overlay
     name: str
     text: str
     entry: Any = None

@@ -5,7 +5,6 @@ a loaded set is safe to share between threads."""
 from __future__ import annotations
 
 import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 import neocrm_policy
 from neocrm_policy.errors import InvariantError, OverlayError, PolicyError
-from neocrm_policy.source import bundled
+from tests.helpers import edit
 from neocrm_policy.values import AGREEMENT_ZONE
 
 DATA = Path(__file__).parent / "data" / "facts"
@@ -22,17 +21,6 @@ FOUR_STAR = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"
 ENDED = {"subscription": {"ends_on": "2026-10-10"}}
 
 
-@pytest.fixture
-def policies_copy(tmp_path) -> Path:
-    folder = tmp_path / "policies"
-    shutil.copytree(bundled("policies"), folder)
-    return folder
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_changing_the_four_star_solution_time_in_yaml(policies_copy):
