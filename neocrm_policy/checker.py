@@ -117,6 +117,7 @@ class Checker:
         checked = [self._check_policy(p) for p in self.policies]
         for overlay in overlays:
             self._check_overlay(overlay, checked)
+        self._overlay_conflicts(overlays)
         if self.errors:
             unique = {(e.code, str(e.location), e.message): e for e in self.errors}
             errors = list(unique.values())
@@ -199,6 +200,30 @@ class Checker:
         scope.bound = {}
         if found is not ANY:
             self._need_condition(expr, expr.node, found, f"invariant {invariant.id!r}")
+
+    def _overlay_conflicts(self, overlays) -> None:
+        """Two instruments of one customer, signed the same day, that set the same term
+        differently: neither is later, so neither prevails (clause 12)."""
+        from .errors import OverlayError
+        seen: dict[tuple, tuple] = {}
+        for overlay in overlays:
+            for policy_id, params in overlay.changes.items():
+                for name, tree in params.items():
+                    entries = tree.items() if isinstance(tree, dict) else [(None, tree)]
+                    for key, leaf in entries:
+                        slot = (overlay.customer, overlay.signed, policy_id, name, key)
+                        text = getattr(leaf, "text", repr(leaf))
+                        if slot in seen and seen[slot][0] != text:
+                            other = seen[slot][1]
+                            entry = f"[{key!r}]" if key is not None else ""
+                            self._error(OverlayError(
+                                f"{overlay.instrument!r} and {other.instrument!r} are both "
+                                f"signed on {overlay.signed.date()} for customer "
+                                f"{overlay.customer} and set {policy_id} {name}{entry} "
+                                "differently", overlay.locations[(policy_id, name)],
+                                f"neither instrument is later, so neither prevails; change "
+                                f"one of them or its date (the other is {other.file})"))
+                        seen.setdefault(slot, (text, overlay))
 
     def _check_overlay(self, overlay, checked: list[CheckedPolicy]) -> None:
         from .errors import OverlayError

@@ -183,6 +183,33 @@ class CalendarDuration:
     def __hash__(self) -> int:
         return hash((self.amount, self.unit, self.calendar.name))
 
+    @property
+    def nominal(self) -> timedelta:
+        """The span as written, ignoring the calendar: `8 support hours` is 8 hours. Used
+        to compare with other durations (guard rails such as solution ≥ response)."""
+        return make_duration(self.amount, self.unit)
+
+    def _span(self, other: Any) -> Any:
+        if isinstance(other, CalendarDuration):
+            return other.nominal
+        return other if isinstance(other, timedelta) else NotImplemented
+
+    def __lt__(self, other: Any) -> bool:
+        span = self._span(other)
+        return NotImplemented if span is NotImplemented else self.nominal < span
+
+    def __le__(self, other: Any) -> bool:
+        span = self._span(other)
+        return NotImplemented if span is NotImplemented else self.nominal <= span
+
+    def __gt__(self, other: Any) -> bool:
+        span = self._span(other)
+        return NotImplemented if span is NotImplemented else self.nominal > span
+
+    def __ge__(self, other: Any) -> bool:
+        span = self._span(other)
+        return NotImplemented if span is NotImplemented else self.nominal >= span
+
     def __str__(self) -> str:
         plural = "" if self.amount == 1 else "s"
         return f"{self.amount} {self.calendar.name} {self.unit}{plural}"

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
+from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.cli import main
+from neocrm_policy.playground import evaluate
 from neocrm_policy.source import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,18 +77,19 @@ def test_python_examples_run(code, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("lines", list(blocks("expr")))
-def test_expression_examples_evaluate_as_stated(lines, tmp_path):
+def test_expression_examples_evaluate_as_stated(lines):
     examples = [line.split("⇒") for line in lines.strip().splitlines()]
-    decisions = "\n".join(
-        f"  e{n}:\n    value: '{expression.strip().replace(chr(39), chr(39) * 2)}'"
-        for n, (expression, _) in enumerate(examples))
-    (tmp_path / "examples.yaml").write_text(
-        "policy: docs.examples\ntitle: examples\nclauses: ['x']\nsummary: examples\n"
-        f"decisions:\n{decisions}\n", encoding="utf-8")
-    result = neocrm_policy.load(tmp_path).decide("docs.examples", {},
-                                                 at="2026-03-07T12:00:00+08:00").to_json()
-    for n, (expression, expected) in enumerate(examples):
-        assert result["result"][f"e{n}"] == json.loads(expected), expression
+    values = evaluate([expression for expression, _ in examples])
+    for (expression, expected), value in zip(examples, values, strict=True):
+        assert value == json.loads(expected), expression
+
+
+def test_every_function_has_an_example_that_evaluates():
+    values = evaluate([f.example for f in FUNCTIONS.values()])
+    assert len(values) == len(FUNCTIONS)
+    by_name = dict(zip(FUNCTIONS, values, strict=True))
+    assert by_name["each"] == [4, 2] and by_name["open_at"] == ["hotline"]
+    assert by_name["min"] == "PT1H30M" and by_name["days_between"] == 60
 
 
 @pytest.mark.parametrize("commands", list(blocks("console")))

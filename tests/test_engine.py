@@ -149,3 +149,45 @@ def test_unknown_query_and_bad_time_are_errors():
         policies.decide("support.sl", FOUR_STAR)
     with pytest.raises(PolicyError, match="not a date and time"):
         policies.decide("support.sla", FOUR_STAR, at="yesterday")
+
+
+def test_a_clock_on_a_calendar_counts_only_support_hours(policies_copy):
+    edit(policies_copy / "support-sla.yaml", "      4: 2 hours", "      4: 2 support hours")
+    policies = neocrm_policy.load(policies_copy)
+    late_saturday = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
+    result = policies.decide("support.sla", late_saturday, at="2026-03-08T09:00").result
+    # 30 minutes on Saturday before 23:00, then 90 minutes from 08:00 on Sunday
+    assert result["resolution_due"] == datetime(2026, 3, 8, 9, 30, tzinfo=AGREEMENT_ZONE)
+    assert result["resolution_breached"] is False
+
+
+def test_an_editor_attaches_the_holiday_calendar_to_a_channel(policies_copy):
+    calendars = policies_copy / "calendars.yaml"
+    edit(calendars, '      monday-friday: "09:00-18:00"\n  email:',
+         '      monday-friday: "09:00-18:00"\n    holidays: mainland_china\n  email:')
+    policies = neocrm_policy.load(policies_copy)
+    national_day = policies.decide("support.channels", {}, at="2026-10-01T10:00").result
+    make_up_saturday = policies.decide("support.channels", {}, at="2026-02-14T10:00").result
+    assert national_day["open"] == ("hotline", "email", "remote")
+    assert make_up_saturday["open"] == ("hotline", "online_im", "email")
+
+
+def test_policy_tests_show_a_dated_change_from_its_date_only(policies_copy):
+    from neocrm_policy.testing import run_tests
+    edit(policies_copy / "data-retention.yaml", "    value: 60 days\n",
+         "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
+         "      - since: 2027-01-01\n        value: 90 days\n")
+    (policies_copy / "tests" / "dated_window.yaml").write_text(
+        "query: data.retention\ncases:\n"
+        "  - name: the last day under the 60-day window\n"
+        "    at: 2026-12-31T23:59:00+08:00\n"
+        "    facts: {subscription: {ends_on: \"2026-10-10\"}}\n"
+        "    expect: {export_deadline: \"2026-12-09\"}\n"
+        "  - name: the first day of the 90-day window\n"
+        "    at: 2027-01-01T00:00:00+08:00\n"
+        "    facts: {subscription: {ends_on: \"2026-10-10\"}}\n"
+        "    expect: {export_deadline: \"2027-01-08\"}\n", encoding="utf-8")
+    report = run_tests(policies_copy)
+    dated = [r for r in report.results if r.case.file.endswith("dated_window.yaml")]
+    assert [r.passed for r in dated] == [True, True]
+    assert report.failed == 0   # the bundled cases are all evaluated before 2027

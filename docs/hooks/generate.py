@@ -23,6 +23,7 @@ from neocrm_policy import cli
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
+from neocrm_policy.playground import evaluate
 from neocrm_policy.source import bundled
 from neocrm_policy.testing import load_cases, run_case
 from neocrm_policy.values import AGREEMENT_ZONE, to_words
@@ -318,12 +319,17 @@ def _error_example(folder: Path) -> str:
 
 
 def functions_page() -> str:
+    functions = sorted(FUNCTIONS.items())
+    values = evaluate([f.example for _, f in functions])
     out = ["# Built-in functions", "",
            "The language has a fixed set of functions; there are no user-defined functions "
-           "and no loops, so every expression terminates.", "",
-           "| Function | What it gives | Example |", "| --- | --- | --- |"]
-    for name, function in sorted(FUNCTIONS.items()):
-        out.append(f"| `{name}` | {function.summary} | {_code(function.example)} |")
+           "and no loops, so every expression terminates. Each example was evaluated when "
+           "this site was built (`symptom_level` is a sample table; `hotline` and `email` "
+           "are calendars of the bundled policies).", "",
+           "| Function | What it gives | Example | Value |", "| --- | --- | --- | --- |"]
+    for (name, function), value in zip(functions, values, strict=True):
+        out.append(f"| `{name}` | {function.summary} | {_code(function.example)} | "
+                   f"{_code(json.dumps(value, ensure_ascii=False))} |")
     return "\n".join(out) + "\n"
 
 
