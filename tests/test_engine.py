@@ -190,4 +190,8 @@ def test_policy_tests_show_a_dated_change_from_its_date_only(policies_copy):
     report = run_tests(policies_copy)
     dated = [r for r in report.results if r.case.file.endswith("dated_window.yaml")]
     assert [r.passed for r in dated] == [True, True]
-    assert report.failed == 0   # the bundled cases are all evaluated before 2027
+    # the one bundled case evaluated in 2027 now sees the new window, and says so
+    [failed] = [r for r in report.results if not r.passed]
+    assert failed.case.name == "another customer keeps the agreement's 60 days"
+    assert failed.problems == ['export_deadline: expected "2026-12-09", got "2027-01-08"',
+                               'data_retained: expected false, got true']
