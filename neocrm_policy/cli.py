@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
@@ -211,7 +212,7 @@ def read_facts(source: str | None) -> Any:
         raise FactError(f"{name} is over the {MAX_FILE_BYTES}-byte limit", Location(name),
                         "facts for one decision are small; check the file")
     try:
-        return json.loads(text, parse_float=lambda s: __import__("decimal").Decimal(s))
+        return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise FactError(f"facts are not valid JSON: {exc.msg}",
                         Location(name, exc.lineno, exc.colno),
