@@ -65,6 +65,7 @@ def on_files(files, config):
     pages = {"terms/index.md": terms_index(policies),
              "terms/service-levels.md": service_levels(policies),
              "terms/clause-map.md": clause_map(policies),
+             "terms/customers.md": customers_page(policies),
              "editors/errors.md": error_pages(),
              "reference/functions.md": functions_page(),
              "reference/grammar.md": grammar_page(),
@@ -259,6 +260,29 @@ def service_levels(policies) -> str:
         for name, calendar in policies.calendars.items():
             out.append(f"| `{name}` | {_cell(calendar.describe())} | {calendar.clause or ''} | "
                        f"{_cell(calendar.summary or '')} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def customers_page(policies) -> str:
+    out = ["# Customer instruments", "",
+           "A customer's own signed terms change some terms for that customer alone, from "
+           "the date signed (`policies/customers/`). Where the agreement is later amended "
+           "on the same term, the later instrument prevails (clause 12).", ""]
+    if not policies.overlays:
+        return "\n".join(out + ["There are no customer instruments.", ""])
+    for overlay in policies.overlays:
+        out += [f"## {overlay.instrument}", "",
+                f"Customer `{overlay.customer}` · signed {overlay.signed.date().isoformat()}"
+                + (f" · clause {overlay.clause}" if overlay.clause else ""), ""]
+        if overlay.summary:
+            out += [" ".join(overlay.summary.split()), ""]
+        out += ["| Policy | Term | New value |", "| --- | --- | --- |"]
+        for query, params in overlay.changes.items():
+            for name, tree in params.items():
+                value = ("; ".join(f"{k}: {v.text}" for k, v in tree.items())
+                         if isinstance(tree, dict) else getattr(tree, "text", str(tree)))
+                out.append(f"| [`{query}`]({_slug(query)}.md) | `{name}` | {_cell(value)} |")
         out.append("")
     return "\n".join(out)
 
