@@ -41,8 +41,8 @@ class Location:
 class PolicyError(Exception):
     """Base of every error the package raises on purpose.
 
-    `code` is stable across versions (documented in docs/editors/errors.md), `location`
-    names the file, line and column, `hint` says how to fix it.
+    `code` is stable across versions (each has a section on the documentation site's
+    errors page), `location` names the file, line and column, `hint` says how to fix it.
     """
 
     code = "NP000"

@@ -90,8 +90,8 @@ def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[O
     seen: dict[tuple, Policy] = {}
     files = rule_files(folder)
     if not files:
-        raise SourceError(f"{folder} holds no rule files", Location(str(folder)),
-                          "rule files end in .yaml")
+        raise SourceError(f"no rule files (*.yaml) in folder {folder}", Location(str(folder)),
+                          "point at the folder that holds the rule files")
     for path in files:
         try:
             data = load_rule_file(path)
@@ -211,7 +211,7 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
     if validator == "anyOf" and not path:
         return SchemaError("a rule file needs `policy`, `title`, `clauses`, `summary` and "
                            "`decisions` (or only `calendars`)", where,
-                           "see docs/editors/rule-files.md for a complete example")
+                           "policies/data-retention.yaml in the repository is a short, complete example")
     if validator in ("oneOf", "anyOf") and isinstance(problem.instance, dict):
         keys = [k for k in ("value", "versions", "rules") if k in problem.instance]
         if len(keys) > 1:
