@@ -89,19 +89,10 @@ def _style(node: yaml.Node) -> str | None:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds YMap/YList with positions and refuses aliases."""
+    """SafeLoader's constructor, building YMap/YList with positions and refusing merge
+    keys, duplicate keys and keys that are not plain values."""
 
     file = "<text>"
-
-    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlError(
-                "YAML aliases (*name) are not allowed in rule files",
-                _loc(self.file, event.start_mark),
-                "write the value out in full where it is needed",
-            )
-        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):
@@ -175,16 +166,35 @@ def read_text(path: Path | str) -> str:
         raise SourceError(f"cannot read {path}: {exc.strerror}", where, None) from None
 
 
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it (several times faster), else the pure-Python one."""
+
+
+def _refuse_aliases(text: str, file: str) -> None:
+    """Aliases let one node stand in several places; a rule file spells each value out.
+    Every alias starts with '*', so text without one needs no second look."""
+    if "*" not in text:
+        return
+    for event in yaml.parse(text, Loader=_COMPOSER):
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlError("YAML aliases (*name) are not allowed in rule files",
+                            _loc(file, event.start_mark),
+                            "write the value out in full where it is needed")
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Safe-load one YAML document, keeping positions; errors point at the bad spot."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise SourceError(f"{file} is over the {MAX_FILE_BYTES}-byte limit",
                           Location(file), "split the rules into several files")
-    loader = None
     try:
-        loader = _Loader(text)  # the reader already refuses control characters here
-        loader.file = file
-        return loader.get_single_data()
+        _refuse_aliases(text, file)
+        root = yaml.compose(text, Loader=_COMPOSER)
+        if root is None:
+            return None
+        constructor = _Loader("")
+        constructor.file = file
+        return constructor.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _loc(file, mark) if mark else Location(file)
@@ -201,13 +211,12 @@ def parse_yaml(text: str, file: str) -> Any:
         raise YamlError(f"malformed YAML: character {exc.character!r} is not allowed",
                         Location(file), "remove control characters from the file") from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"malformed YAML: {exc}", Location(file), None) from None
+        raise YamlError(f"malformed YAML: {' '.join(str(exc).split())}", Location(file),
+                        "remove control characters and check the file is plain YAML") \
+            from None
     except RecursionError:
         raise YamlError("YAML nested too deeply", Location(file),
                         "flatten the structure") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def load_yaml(path: Path | str) -> Any:
