@@ -211,7 +211,8 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
     if validator == "anyOf" and not path:
         return SchemaError("a rule file needs `policy`, `title`, `clauses`, `summary` and "
                            "`decisions` (or only `calendars`)", where,
-                           "policies/data-retention.yaml in the repository is a short, complete example")
+                           "policies/data-retention.yaml in the repository is a short, "
+                           "complete example")
     if validator in ("oneOf", "anyOf") and isinstance(problem.instance, dict):
         keys = [k for k in ("value", "versions", "rules") if k in problem.instance]
         if len(keys) > 1:
