@@ -1,8 +1,9 @@
 """The documentation site: built from the rules, strict, and every example in it runs.
 
 A changed parameter in a copy of the policies shows up on the rendered pages; every
-```python block in docs/ runs; every ```expr line evaluates to the value it states; every
-```console command succeeds."""
+```python block in README.md and docs/ runs; every ```expr line evaluates to the value
+it states; every ```console command succeeds; every ```yaml and ```json example loads or
+passes."""
 
 from __future__ import annotations
 
@@ -17,23 +18,25 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 import neocrm_policy
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.cli import main
 from neocrm_policy.playground import evaluate
 from neocrm_policy.source import bundled
+from neocrm_policy.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted(p for p in DOCS.rglob("*.md") if "examples" not in p.parts)
+PAGES = [ROOT / "README.md"] + sorted(p for p in DOCS.rglob("*.md") if "examples" not in p.parts)
 
 
 def blocks(kind: str):
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         for n, match in enumerate(re.finditer(rf"```{kind}\n(.*?)```", text, re.S)):
-            yield pytest.param(match.group(1), id=f"{page.relative_to(DOCS)}#{n}")
+            yield pytest.param(match.group(1), id=f"{page.relative_to(ROOT)}#{n}")
 
 
 def build_site(tmp_path: Path, policies: Path) -> Path:
@@ -124,3 +127,68 @@ def test_every_error_code_has_a_documented_example_that_raises_it(code, monkeypa
     assert caught.value.hint
     located = getattr(caught.value, "errors", [caught.value])
     assert all(e.location is not None for e in located) or code == "NP051"
+
+
+def _policy_file_declaring(folder: Path, fragment: dict) -> Path:
+    """The bundled rule file that declares every parameter, decision and invariant the
+    fragment names."""
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or "policy" not in data:
+            continue
+        invariants = {i["id"] for i in data.get("invariants", [])}
+        if all(set(fragment.get(key, {})) <= set(data.get(key, {}))
+               for key in ("parameters", "decisions")) and \
+                {i["id"] for i in fragment.get("invariants", [])} <= invariants:
+            return path
+    raise AssertionError(f"no bundled policy declares {fragment}")
+
+
+def _put_fragment(path: Path, fragment: dict) -> None:
+    """Replace the named items of a rule file by the fragment's, keeping their other keys
+    (description, clause) so that the result is a whole rule file again."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key in ("parameters", "decisions"):
+        for name, item in fragment.get(key, {}).items():
+            kept = {k: v for k, v in data[key][name].items()
+                    if k not in ("value", "versions", "rules", "default")}
+            data[key][name] = kept | item
+    for invariant in fragment.get("invariants", []):
+        data["invariants"] = [invariant if i["id"] == invariant["id"] else i
+                              for i in data["invariants"]]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+
+
+@pytest.mark.parametrize("text", list(blocks("yaml")) + list(blocks("json")))
+def test_yaml_and_json_examples_are_real(text, policies_copy):
+    """Each rule-file fragment, policy test, customer instrument and editor setting shown
+    in the docs is put to work: fragments and instruments load into a copy of the bundled
+    policies, test files pass, and the paths and hook names they mention exist."""
+    data = yaml.safe_load(text)
+    if data is None:  # the schema modeline, relative to a file in policies/
+        path = re.search(r"\$schema=(\S+)", text).group(1)
+        assert (ROOT / "policies" / path).resolve().is_file(), path
+    elif "repos" in data:
+        hooks = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+        assert {h["id"] for repo in data["repos"] for h in repo["hooks"]} <= hooks
+    elif "yaml.schemas" in data:
+        for schema, files in data["yaml.schemas"].items():
+            assert (ROOT / schema).is_file(), schema
+            assert list(ROOT.glob(files)), files
+    elif "cases" in data:
+        tests = policies_copy / "tests"
+        shutil.rmtree(tests)
+        tests.mkdir()
+        (tests / "example.yaml").write_text(text, encoding="utf-8")
+        report = run_tests(policies_copy)
+        assert report.failed == 0 and report.passed == len(data["cases"]), report.summary()
+    elif "customer" in data:
+        (policies_copy / "customers" / f"{data['customer']}.yaml").write_text(
+            text, encoding="utf-8")
+        overlays = neocrm_policy.load(policies_copy).overlays
+        assert data["customer"] in {o.customer for o in overlays}
+    else:
+        assert set(data) <= {"parameters", "decisions", "invariants"}, set(data)
+        _put_fragment(_policy_file_declaring(policies_copy, data), data)
+        neocrm_policy.load(policies_copy)
