@@ -31,7 +31,7 @@ TESTS = ("query", "cases")
 DECISION = ("description", "type", "clause", "internal", "when", "value", "rules", "default",
             "note")
 RULE = ("id", "clause", "when", "value", "since", "until", "note", "exceptions")
-PARAMETER = ("description", "clause", "type", "value", "versions")
+PARAMETER = ("label", "entry_label", "description", "clause", "type", "value", "versions")
 CASE = ("name", "at", "facts", "expect", "expect_error", "note")
 
 

@@ -404,7 +404,7 @@ def _build_parameter(name: str, spec: YMap) -> Parameter:
                 item.get("note"), where))
         versions, dated = tuple(built), True
     return Parameter(name, spec.get("description"), spec.get("clause"), declared, versions,
-                     spec.where(), dated)
+                     spec.where(), dated, spec.get("label"), spec.get("entry_label"))
 
 
 def _build_rule(spec: YMap, parent_path: str) -> Rule:

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import Location
 from .syntax import ExprSource
 from .syntax import ast
-from .values import Type
+from .values import Type, to_words
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,17 @@ class Parameter:
     versions: tuple[ParameterVersion, ...]
     location: Location
     dated: bool = False
+    label: str | None = None
+    entry_label: str | None = None
+
+    def in_words(self, key: Any = None, has_key: bool = False) -> str:
+        """How a lawyer names this term, or one entry of it: "4-star solution time"."""
+        words = self.label or self.name
+        if not has_key:
+            return words
+        if self.entry_label:
+            return self.entry_label.replace("{key}", str(to_words(key)))
+        return f"{words} for {to_words(key)}"
 
 
 @dataclass(frozen=True)

@@ -176,57 +176,63 @@ def _parameters(query, old_set, new_set) -> list[Change]:
     out: list[Change] = []
     old, new = _parameter_versions(old_set, query), _parameter_versions(new_set, query)
     types = new_set.compiled(query).checked.parameter_types
+    declared = {**old_set.compiled(query).checked.policy.parameters,
+                **new_set.compiled(query).checked.policy.parameters}
     for name in sorted(set(old) | set(new)):
         type_ = types.get(name) or old_set.compiled(query).checked.parameter_types.get(name)
+        term = declared[name]
         if name not in new:
             out.append(Change(query, "removed", "parameter", name,
-                              f"{query}: term {name} removed"))
+                              f"{query}: term {term.in_words()} removed"))
             continue
         if name not in old:
             value = next(reversed(new[name].values()))
             out.append(Change(query, "added", "parameter", name,
-                              f"{query}: new term {name} = {_words(value, type_)}",
+                              f"{query}: new term {term.in_words()} = {_words(value, type_)}",
                               new=to_json(value, type_)))
             continue
         before, after = old[name], new[name]
         for since in sorted(set(before) | set(after), key=lambda s: s or ""):
             if since in before and since not in after:
                 out.append(Change(query, "removed", "parameter", name,
-                                  f"{query}: the version of {name} from {since or 'the start'}"
-                                  f" is withdrawn", since=since))
+                                  f"{query}: the version of {term.in_words()} from "
+                                  f"{since or 'the start'} is withdrawn", since=since))
                 continue
             previous = before.get(since)
             if since not in before:   # a new dated version: compare with what was in force
                 earlier = [s for s in before if (s or "") <= (since or "")]
                 previous = before[max(earlier, key=lambda s: s or "")] if earlier else None
-            out += _value_change(query, name, previous, after[since], since, type_)
+            out += _value_change(query, term, previous, after[since], since, type_)
     return out
 
 
-def _value_change(query, name, old, new, since, type_) -> list[Change]:
+def _value_change(query, term, old, new, since, type_) -> list[Change]:
+    """Tables change entry by entry ("4-star solution time"), other terms as a whole."""
+    name = term.name
     if isinstance(old, dict) and isinstance(new, dict):
         item = type_.item if type_ is not None and type_.name == "map" else None
         out = []
         for key in list(old) + [k for k in new if k not in old]:
+            entry = term.in_words(key, has_key=True)
             if key not in new:
                 out.append(Change(query, "removed", "parameter", name,
-                                  f"{query}: {name} entry {key} removed{_from(since)}",
+                                  f"{query}: {entry} removed{_from(since)}",
                                   entry=key, old=to_json(old[key], item), since=since))
             elif key not in old:
                 out.append(Change(query, "added", "parameter", name,
-                                  f"{query}: {name} for {key} added: "
+                                  f"{query}: {entry} added: "
                                   f"{_words(new[key], item)}{_from(since)}",
                                   entry=key, new=to_json(new[key], item), since=since))
             elif old[key] != new[key]:
                 out.append(Change(query, "changed", "parameter", name,
-                                  f"{query}: {name} for {key} changed from "
+                                  f"{query}: {entry} changed from "
                                   f"{_words(old[key], item)} to {_words(new[key], item)}"
                                   f"{_from(since)}", entry=key, old=to_json(old[key], item),
                                   new=to_json(new[key], item), since=since))
         return out
     if old != new:
         return [Change(query, "changed", "parameter", name,
-                       f"{query}: {name} changed from {_words(old, type_)} to "
+                       f"{query}: {term.in_words()} changed from {_words(old, type_)} to "
                        f"{_words(new, type_)}{_from(since)}", old=to_json(old, type_),
                        new=to_json(new, type_), since=since)]
     return []

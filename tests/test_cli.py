@@ -48,7 +48,7 @@ def test_eval_text_memo(tmp_path, capsys):
                           "--at", "2026-03-08T01:00:00+08:00"], capsys)
     assert status == 0
     assert "- resolution due: 2026-03-08 00:30:00+08:00" in out
-    assert "term used: resolution_time[4] = 2 hours" in out
+    assert "term used: 4-star solution time (resolution_time[4]) = 2 hours" in out
 
 
 def test_eval_json_from_stdin(capsys, monkeypatch):

@@ -150,8 +150,9 @@ def _put_fragment(path: Path, fragment: dict) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for key in ("parameters", "decisions"):
         for name, item in fragment.get(key, {}).items():
+            body = {"value", "versions", "rules", "default"}
             kept = {k: v for k, v in data[key][name].items()
-                    if k not in ("value", "versions", "rules", "default")}
+                    if not (k in body and body & set(item))}
             data[key][name] = kept | item
     for invariant in fragment.get("invariants", []):
         data["invariants"] = [invariant if i["id"] == invariant["id"] else i

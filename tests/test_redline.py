@@ -33,8 +33,8 @@ def test_a_table_entry_and_a_dated_version(policies_copy):
          "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
          "      - since: 2027-01-01\n        value: 90 days\n")
     assert texts(policies_copy) == [
-        "data.retention: export_window changed from 60 days to 90 days, from 2027-01-01",
-        "support.sla: resolution_time for 4 changed from 2 hours to 4 hours",
+        "data.retention: export window changed from 60 days to 90 days, from 2027-01-01",
+        "support.sla: 4-star solution time changed from 2 hours to 4 hours",
     ]
 
 
@@ -48,7 +48,7 @@ def test_rules_exceptions_clauses_and_entries(policies_copy):
          "            when: use.action == \"resell\" and use.written_permit\n"
          "            value: true\n")
     assert texts(policies_copy) == [
-        "ip.use: restricted_actions entry derivative_work removed",
+        "ip.use: restricted action derivative_work removed",
         "ip.use: new exception permitted.subscribed_use.resale_by_partner (clause 4): "
         "when use.action == \"resell\" and use.written_permit gives true",
         "liability.data_security: exception company_liable.no_liability_for_internet_risks"
@@ -94,7 +94,7 @@ def test_git_revisions(tmp_path):
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "two")
     old, new = load_side("HEAD~1", repo=repo), load_side("HEAD", repo=repo)
     assert [c.text for c in redline(old, new)] == [
-        "support.sla: resolution_time for 3 changed from 48 hours to 24 hours"]
+        "support.sla: 3-star solution time changed from 48 hours to 24 hours"]
 
 
 def test_cli_json_and_exit_code(policies_copy, capsys):
@@ -104,7 +104,7 @@ def test_cli_json_and_exit_code(policies_copy, capsys):
     [change] = json.loads(capsys.readouterr().out)["changes"]
     assert change == {"policy": "support.sla", "kind": "changed", "subject": "parameter",
                       "name": "resolution_time", "entry": 4, "old": "PT2H", "new": "PT4H",
-                      "text": "support.sla: resolution_time for 4 changed from 2 hours to "
+                      "text": "support.sla: 4-star solution time changed from 2 hours to "
                               "4 hours"}
     assert main(["diff", str(bundled("policies")), str(bundled("policies"))]) == 0
     assert capsys.readouterr().out.strip() == "no changes"

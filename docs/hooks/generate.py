@@ -141,13 +141,14 @@ def policy_page(policies, query: str) -> str:
             value = terms.values.get(name)
             type_ = compiled.checked.parameter_types.get(name)
             since = terms.versions.get(name)
-            out.append(f"| `{name}` | {_cell(_value_words(value, type_))} | "
+            term = f"{parameter.label} (`{name}`)" if parameter.label else f"`{name}`"
+            out.append(f"| {_cell(term)} | {_cell(_value_words(value, type_))} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
                        f"{_cell(' '.join((parameter.description or '').split()))} |")
         out.append("")
         for name, parameter in policy.parameters.items():
             if parameter.dated:
-                out += [f"History of `{name}`:", ""]
+                out += [f"History of {parameter.in_words()} (`{name}`):", ""]
                 for version in parameter.versions:
                     text = version.value.text if hasattr(version.value, "text") else "a table"
                     out.append(f"- from {version.since.date().isoformat()}: {_code(text)}"
