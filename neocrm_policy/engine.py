@@ -26,8 +26,9 @@ from .loader import load_folder
 from .model import Overlay, Policy
 from .source import bundled
 from .suggest import suggestion
+from .syntax import ast
 from .trace import Decision
-from .values import AGREEMENT_ZONE, read_datetime
+from .values import AGREEMENT_ZONE, read_datetime, to_words
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Snapshot:
     versions: Mapping[str, datetime | None]
     sources: Mapping[str, str]
     missing: tuple[str, ...]
+    locations: Mapping[str, Location | None]
+    """Where each value in force was written: a dated version or an overlay's entry."""
 
 
 AGREEMENT = "the agreement"
@@ -53,6 +56,7 @@ class _Candidate:
     compute: Any               # values so far → value
     source: str
     partial: bool = False      # an overlay giving only some entries of a table
+    location: Location | None = None
 
 
 def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapshot]:
@@ -68,19 +72,20 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
         for n, version in enumerate(parameter.versions):
             candidates[name].append(_Candidate(version.since, 0,
                                                compiled.parameter_functions[(name, n)],
-                                               AGREEMENT))
+                                               AGREEMENT, location=version.location))
     for rank, overlay in enumerate(overlays, start=1):
         for name, tree in overlay.changes.get(policy.id, {}).items():
             if name in candidates:
-                candidates[name].append(_Candidate(overlay.signed, rank,
-                                                   compiled.value_function(tree),
-                                                   overlay.label, isinstance(tree, dict)))
+                candidates[name].append(_Candidate(
+                    overlay.signed, rank, compiled.value_function(tree), overlay.label,
+                    isinstance(tree, dict), overlay.locations.get((policy.id, name))))
     changes = sorted({c.since for cs in candidates.values() for c in cs if c.since})
     snapshots = []
     for start in [None] + changes:
         values: dict[str, Any] = {}
         versions: dict[str, datetime | None] = {}
         sources: dict[str, str] = {}
+        locations: dict[str, Location | None] = {}
         missing = []
         for name in compiled.checked.parameter_order:
             begun = [c for c in candidates[name]
@@ -99,8 +104,10 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
                 missing.append(name)
                 continue
             values[name], versions[name], sources[name] = value, chosen.since, chosen.source
+            locations[name] = chosen.location
         snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(versions),
-                                  MappingProxyType(sources), tuple(missing)))
+                                  MappingProxyType(sources), tuple(missing),
+                                  MappingProxyType(locations)))
     return snapshots
 
 
@@ -114,6 +121,7 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
     policy = compiled.checked.policy
     for invariant in policy.invariants:
         check = compiled.invariant_functions[invariant.id]
+        terms = _terms_read(invariant, policy)
         for snapshot in snapshots:
             overlay_terms = sorted({source for source in snapshot.sources.values()
                                     if source != AGREEMENT})
@@ -137,11 +145,30 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
                 which = f" for {invariant.for_each_key_of}[{key!r}]" if key is not None else ""
                 errors.append(InvariantError(
                     f"invariant {invariant.id!r} of {policy.id} fails{which} {when}{whom}"
-                    f"{note}", invariant.location,
+                    f"{note}; {_values_used(terms, snapshot, key)}", invariant.location,
                     (invariant.message or "the guard rail must hold") + "; change the "
                     "parameter values of that version or overlay"))
                 break
     return errors
+
+
+def _terms_read(invariant, policy: Policy) -> list[str]:
+    """The parameters an invariant reads, in the order the policy declares them."""
+    named = {node.name for node in ast.walk(invariant.check.node)
+             if isinstance(node, ast.Name)}
+    return [name for name in policy.parameters if name in named]
+
+
+def _values_used(terms: list[str], snapshot: Snapshot, key: Any) -> str:
+    """The values an invariant found, each with the place it was written, so that an
+    editor goes straight to the dated version or overlay entry to fix."""
+    shown = []
+    for name in terms:
+        value, where, named = snapshot.values.get(name), snapshot.locations.get(name), name
+        if key is not None and isinstance(value, Mapping) and key in value:
+            named, value = f"{name}[{to_words(key)}]", value[key]
+        shown.append(f"{named} = {to_words(value)}" + (f" (set at {where})" if where else ""))
+    return "values used: " + ", ".join(shown)
 
 
 class PolicySet:

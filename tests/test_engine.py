@@ -5,6 +5,7 @@ a loaded set is safe to share between threads."""
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +106,8 @@ def test_breaking_an_invariant_in_an_overlay_fails_validation(policies_copy):
         neocrm_policy.load(policies_copy)
     assert "export_window_at_least_30_days" in caught.value.message
     assert "Acme supplementary service agreement" in caught.value.message
+    assert re.search(r"export_window = 10 days \(set at .*acme\.yaml:\d+:\d+\)",
+                     caught.value.message)
 
 
 def test_same_input_same_decision():
