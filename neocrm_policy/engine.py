@@ -9,19 +9,19 @@ is immutable, so one instance may be shared between threads.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .calendars import Calendar
+from .calendars import HOLIDAY_REGIONS, Calendar
 from .checker import check
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
 from .errors import (EvaluationError, InvariantError, Location, PolicyError,
-                     PolicyErrors, QueryError, UsageError)
+                     PolicyErrors, QueryError, SchemaError, UnknownNameError, UsageError)
 from .loader import load_folder
 from .model import Overlay, Policy
 from .source import bundled
@@ -178,6 +178,7 @@ class PolicySet:
                  compiled: list[CompiledPolicy], overlays: list[Overlay]) -> None:
         self.folder = folder
         self.calendars = MappingProxyType(calendars)
+        self._holiday_variants: dict[tuple, PolicySet] = {}
         self.overlays = tuple(sorted(overlays, key=lambda o: (o.customer, o.signed)))
         versions: dict[str, list[CompiledPolicy]] = {}
         for item in compiled:
@@ -216,6 +217,31 @@ class PolicySet:
         checked = check(policies, calendars, overlays)
         compiled = [compile_policy(c, calendars) for c in checked]
         return cls(folder, policies, calendars, compiled, overlays)
+
+    def observing_holidays(self, regions: Mapping[str, str],
+                           where: Mapping[str, Location] | None = None) -> PolicySet:
+        """The same rules with some calendars closed on public holidays (and open on
+        their make-up working days): calendar name → holiday calendar. Policy tests use
+        it to pin what a channel would do if an editor attached the holidays. Each
+        combination is compiled once per policy set."""
+        key = tuple(sorted(regions.items()))
+        if key in self._holiday_variants:
+            return self._holiday_variants[key]
+        calendars = dict(self.calendars)
+        for name, region in regions.items():
+            if name not in calendars:
+                raise UnknownNameError(f"unknown calendar {name!r}", (where or {}).get(name),
+                                       suggestion(name, calendars) + "calendars: "
+                                       + ", ".join(sorted(calendars)))
+            if region not in HOLIDAY_REGIONS:
+                raise SchemaError(f"unknown holiday calendar {region!r}", (where or {}).get(name),
+                                  "supported: " + ", ".join(HOLIDAY_REGIONS))
+            calendars[name] = replace(calendars[name], holiday_region=region)
+        compiled = [compile_policy(item.checked, calendars)
+                    for items in self._versions.values() for item in items]
+        variant = PolicySet(self.folder, [c.checked.policy for c in compiled], calendars,
+                            compiled, list(self.overlays))
+        return self._holiday_variants.setdefault(key, variant)
 
     # Queries ---------------------------------------------------------------------------
     @property

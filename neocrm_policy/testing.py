@@ -52,6 +52,9 @@ class Case:
     expect_error: dict | None
     location: Location
     expect_locations: dict = field(default_factory=dict, compare=False)
+    holidays: tuple[tuple[str, str], ...] = ()
+    """(calendar, holiday calendar) pairs the file's cases run with (`observe_holidays`)."""
+    holidays_locations: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -149,7 +152,10 @@ def _load_file(path: Path) -> list[Case]:
             expect=to_plain(expect) if expect is not None else None,
             expect_error=to_plain(spec.get("expect_error")) if "expect_error" in spec else None,
             location=where,
-            expect_locations={k: expect.where(k) for k in expect} if expect else {}))
+            expect_locations={k: expect.where(k) for k in expect} if expect else {},
+            holidays=tuple(sorted((data.get("observe_holidays") or {}).items())),
+            holidays_locations={name: data["observe_holidays"].where_key(name)
+                                for name in data.get("observe_holidays") or {}}))
     return cases
 
 
@@ -168,6 +174,8 @@ def all_rules(policies: PolicySet) -> dict[tuple[str, str], Location]:
 
 
 def run_case(policies: PolicySet, case: Case) -> CaseResult:
+    if case.holidays:
+        policies = policies.observing_holidays(dict(case.holidays), case.holidays_locations)
     try:
         decision = policies.decide(case.query, case.facts, at=case.at)
     except PolicyError as error:

@@ -126,3 +126,15 @@ def test_module_entry_point_runs_without_traceback():
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "unknown query 'nope'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_policy_tests_may_observe_holidays_and_name_only_real_calendars(tmp_path, capsys):
+    folder = tmp_path / "p"
+    shutil.copytree(bundled("policies"), folder)
+    tests = folder / "tests" / "support_channels_holidays.yaml"
+    tests.write_text(tests.read_text().replace("  remote: mainland_china",
+                                               "  remotee: mainland_china"))
+    status, _, err = run(["test", str(folder)], capsys)
+    assert status == 1
+    assert "support_channels_holidays.yaml:10:3: NP030 unknown calendar 'remotee'" in err
+    assert "did you mean 'remote'" in err

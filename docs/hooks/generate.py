@@ -216,7 +216,8 @@ def _value_words(value, type_) -> str:
 
 
 def _examples(policies, query: str) -> list[str]:
-    cases = [c for c in load_cases(policies.folder) if c.query == query]
+    # cases run with holidays observed show a what-if, not the terms in force
+    cases = [c for c in load_cases(policies.folder) if c.query == query and not c.holidays]
     if not cases:
         return []
     lines = ["## Examples", "",
