@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                                          "facts it reads and the results it gives.")
     listing.add_argument("--policies", metavar="DIR",
                          help="policy folder (default: the bundled policies)")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text for people (default) or json for tools")
 
     schema = sub.add_parser("schema", help="print a JSON Schema (for editors)",
                             description="Print the JSON Schema that rule files (or overlay "
@@ -99,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="policy folder (default: the bundled policies)")
     testing.add_argument("--coverage", action="store_true",
                          help="also list the rules and exceptions no case exercised")
-    testing.add_argument("--format", choices=("text", "json"), default="text")
+    testing.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text: failures with their memos (default); json: the counts "
+                              "and failures, and with --coverage the rules not exercised")
 
     examples = sub.add_parser(
         "examples", help="evaluate the example fact files and print each memo",
@@ -111,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="folder of example JSON files (default: the bundled examples)")
     examples.add_argument("--policies", metavar="DIR",
                           help="policy folder (default: the bundled policies)")
-    examples.add_argument("--format", choices=("text", "json"), default="text")
+    examples.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text: each decision as a memo (default); json: each "
+                               "decision's result and trace")
     diff = sub.add_parser(
         "diff", help="redline: what changed between two versions of the rules, in words",
         description="Compare two versions of the rules and list every change in force: "
@@ -131,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
                            "(default: policies)")
     diff.add_argument("--impact", nargs="+", metavar="FACTS",
                       help="example files (or folders of them) whose decisions to compare")
-    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text: one line in words per change (default); json: the "
+                           "changes with old and new values, for tools")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit with status 1 when there are changes, like git diff")
     fmt = sub.add_parser(
