@@ -194,6 +194,14 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
     where = locate(data, path) or Location(file, 1, 1)
     at = ".".join(str(p) for p in path) or "the file"
     validator, schema = problem.validator, problem.schema
+    if "propertyNames" in problem.schema_path:   # the key itself is wrong, not its value
+        node = _node_at(data, path)
+        key = problem.instance
+        if isinstance(node, YMap) and key in node:
+            where = node.where_key(key)
+        return SchemaError(f"{key!r} is not a valid name under {at}", where,
+                           "names are lower-case words joined by '_' (dots between the "
+                           "parts of a fact's path), such as resolution_time")
     if validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         extra = [k for k in problem.instance if k not in schema.get("properties", {})]
