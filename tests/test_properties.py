@@ -1,8 +1,9 @@
-"""Property tests: no expression text, policy value or fact, however odd, makes the
-package raise anything but its own errors."""
+"""Property tests: no expression text, policy value, fact or slip in a rule file, however
+odd, makes the package raise anything but its own errors."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
+from neocrm_policy.source import bundled
+from neocrm_policy.testing import run_tests
 
 POLICIES = neocrm_policy.load()
 SETTINGS = settings(max_examples=200, deadline=None,
@@ -145,3 +148,50 @@ def test_rule_files_are_data_not_code(tmp_path):
     with pytest.raises(PolicyError):
         neocrm_policy.load(tmp_path)
     assert not Path("hacked").exists()
+
+
+BUNDLED = bundled("policies")
+RULE_FILES = sorted(str(p.relative_to(BUNDLED)) for p in BUNDLED.rglob("*.yaml"))
+EDITS = [" ", ":", "- ", "{", "}", "[", "]", "'", '"', "#", "null", "1", "-1", "2 hours",
+         "true", "since: 2027-01-01", "when: ", " and ", "otherwise", "(", "is set", "[1]",
+         "\t", "1e400", "2026-02-30", "CNY 5", "5 cal days", "rules:", "exceptions:", "&a",
+         "*a", "!!str", "---", "4: 4 hours"]
+
+
+@st.composite
+def edited_rule_file(draw):
+    """A bundled rule file (a policy, the calendars, an overlay, a test file or the clause
+    map) with lines deleted, repeated, cut short or given stray text, as a slip of an
+    editor's hand might."""
+    name = draw(st.sampled_from(RULE_FILES))
+    lines = (BUNDLED / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["delete", "repeat", "insert", "cut"]))
+        line = lines[n]
+        if action == "delete" and len(lines) > 1:
+            del lines[n]
+        elif action == "repeat":
+            lines.insert(n, lines[draw(st.integers(0, len(lines) - 1))])
+        elif action == "insert":
+            at = draw(st.integers(0, len(line)))
+            lines[n] = line[:at] + draw(st.sampled_from(EDITS)) + line[at:]
+        elif len(line) > 2:
+            start = draw(st.integers(0, len(line) - 2))
+            lines[n] = line[:start] + line[draw(st.integers(start, len(line))):]
+    return name, "".join(lines)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(edit=edited_rule_file())
+def test_edited_rule_files_only_raise_policy_errors(tmp_path_factory, edit):
+    folder = tmp_path_factory.mktemp("p") / "policies"
+    shutil.copytree(BUNDLED, folder)
+    name, text = edit
+    (folder / name).write_text(text, encoding="utf-8")
+    try:
+        policies = neocrm_policy.load(folder)
+        run_tests(policies=policies)
+    except PolicyError as error:
+        assert error.render()
