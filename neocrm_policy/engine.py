@@ -32,9 +32,20 @@ from .values import AGREEMENT_ZONE, read_datetime, to_words
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a term in force comes from: the date it applies from, the instrument (the
+    agreement or a customer's), and the place in a rule file it was written."""
+
+    since: datetime | None
+    source: str
+    location: Location | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The terms in force from `since` until the next snapshot: each parameter's value,
-    the date of the version it comes from, and the instrument that supplied it."""
+    the date of the version it comes from, and the instrument that supplied it. A table
+    whose entries come from several instruments also has an origin per entry."""
 
     since: datetime | None
     values: Mapping[str, Any]
@@ -43,6 +54,16 @@ class Snapshot:
     missing: tuple[str, ...]
     locations: Mapping[str, Location | None]
     """Where each value in force was written: a dated version or an overlay's entry."""
+    entries: Mapping[str, Mapping[Any, Origin]]
+
+    def origin(self, name: str, key: Any = None, has_key: bool = False) -> Origin:
+        """The origin of a term, or of one entry of a table."""
+        if has_key:
+            found = self.entries.get(name, {}).get(key)
+            if found is not None:
+                return found
+        return Origin(self.versions.get(name), self.sources.get(name, AGREEMENT),
+                      self.locations.get(name))
 
 
 AGREEMENT = "the agreement"
@@ -52,19 +73,58 @@ AGREEMENT = "the agreement"
 @dataclass(frozen=True)
 class _Candidate:
     since: datetime | None
-    rank: int                  # later instruments of the same date rank higher
+    rank: int                  # 0 for the agreement; customers' instruments rank higher
     compute: Any               # values so far → value
     source: str
     partial: bool = False      # an overlay giving only some entries of a table
     location: Location | None = None
 
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.since, self.source, self.location)
+
+
+_UNSET = object()
+
+
+def _in_force(begun: list[_Candidate], values: Mapping[str, Any]):
+    """Apply every instrument that has begun, oldest first, as clause 12 reads: a later
+    instrument prevails where it changes a term. A customer's instrument sets the terms
+    (or the table entries) it gives; a new version of the agreement prevails over them
+    only for the terms, or entries, whose value it changes from the agreement's previous
+    version. Returns the value, its latest instrument and, for tables, each entry's."""
+    value, latest, entries, previous = _UNSET, None, {}, _UNSET
+    for candidate in sorted(begun, key=lambda c: (c.since or _EPOCH, c.rank)):
+        new = candidate.compute(values)
+        if candidate.rank == 0 and previous is not _UNSET and value is not _UNSET:
+            if isinstance(new, dict) and isinstance(previous, dict) and isinstance(value, dict):
+                changed = {k: v for k, v in new.items() if k not in previous or previous[k] != v}
+                removed = {k for k in previous if k not in new}
+                value = {k: v for k, v in {**value, **changed}.items() if k not in removed}
+                entries = {k: o for k, o in entries.items() if k not in removed}
+                entries.update({k: candidate.origin for k in changed})
+                latest = candidate if changed or removed else latest
+            elif new != previous:
+                value, latest = new, candidate
+                entries = {k: candidate.origin for k in new} if isinstance(new, dict) else {}
+        elif candidate.partial and isinstance(value, dict):
+            value = {**value, **new}
+            entries.update({k: candidate.origin for k in new})
+            latest = candidate
+        else:
+            value, latest = new, candidate
+            entries = {k: candidate.origin for k in new} if isinstance(new, dict) else {}
+        if candidate.rank == 0:
+            previous = new
+    return value, latest, entries
+
 
 def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapshot]:
     """Snapshots of the terms for each span between dates where some value changes.
 
-    A parameter's value at an instant is the latest of the policy's own dated versions
-    and the customer's overlays that has begun: the later instrument prevails (clause 12).
-    An overlay that gives some entries of a table changes only those entries.
+    A parameter's value at an instant follows from the policy's own dated versions and
+    the customer's overlays that have begun (see `_in_force`). An overlay that gives
+    some entries of a table changes only those entries.
     """
     policy = compiled.checked.policy
     candidates: dict[str, list[_Candidate]] = {name: [] for name in policy.parameters}
@@ -86,28 +146,26 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
         versions: dict[str, datetime | None] = {}
         sources: dict[str, str] = {}
         locations: dict[str, Location | None] = {}
+        entries: dict[str, Mapping[Any, Origin]] = {}
         missing = []
         for name in compiled.checked.parameter_order:
             begun = [c for c in candidates[name]
                      if c.since is None or (start is not None and c.since <= start)]
-            if not begun:
-                missing.append(name)
-                continue
-            chosen = max(begun, key=lambda c: (c.since or _EPOCH, c.rank))
             try:
-                value = chosen.compute(values)
-                if chosen.partial:
-                    base = max((c for c in begun if c.rank == 0),
-                               key=lambda c: c.since or _EPOCH)
-                    value = {**base.compute(values), **value}
+                value, latest, by_entry = _in_force(begun, values)
             except KeyError:
+                value = _UNSET
+            if value is _UNSET:
                 missing.append(name)
                 continue
-            values[name], versions[name], sources[name] = value, chosen.since, chosen.source
-            locations[name] = chosen.location
+            values[name], versions[name], sources[name] = value, latest.since, latest.source
+            locations[name] = latest.location
+            if len({o.source for o in by_entry.values()}) > 1 or \
+                    len({o.since for o in by_entry.values()}) > 1:
+                entries[name] = MappingProxyType(by_entry)
         snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(versions),
                                   MappingProxyType(sources), tuple(missing),
-                                  MappingProxyType(locations)))
+                                  MappingProxyType(locations), MappingProxyType(entries)))
     return snapshots
 
 
@@ -123,14 +181,16 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
         check = compiled.invariant_functions[invariant.id]
         terms = _terms_read(invariant, policy)
         for snapshot in snapshots:
-            overlay_terms = sorted({source for source in snapshot.sources.values()
-                                    if source != AGREEMENT})
-            if snapshot.missing or (customer is not None and not overlay_terms):
-                continue  # a customer's spans without its own terms repeat the base ones
+            if snapshot.missing:
+                continue
             keys = [None]
             if invariant.for_each_key_of:
                 keys = list(snapshot.values[invariant.for_each_key_of])
             for key in keys:
+                origins = [snapshot.origin(term, key, key is not None) for term in terms]
+                overlay_terms = sorted({o.source for o in origins if o.source != AGREEMENT})
+                if customer is not None and not overlay_terms:
+                    continue  # the customer's own terms are not involved: the base check has it
                 try:
                     holds = check(snapshot.values, key)
                 except (PolicyError, *RUNTIME_FAILURES) as exc:
@@ -164,9 +224,10 @@ def _values_used(terms: list[str], snapshot: Snapshot, key: Any) -> str:
     editor goes straight to the dated version or overlay entry to fix."""
     shown = []
     for name in terms:
-        value, where, named = snapshot.values.get(name), snapshot.locations.get(name), name
+        value, named, keyed = snapshot.values.get(name), name, False
         if key is not None and isinstance(value, Mapping) and key in value:
-            named, value = f"{name}[{to_words(key)}]", value[key]
+            named, value, keyed = f"{name}[{to_words(key)}]", value[key], True
+        where = snapshot.origin(name, key, keyed).location
         shown.append(f"{named} = {to_words(value)}" + (f" (set at {where})" if where else ""))
     return "values used: " + ", ".join(shown)
 

@@ -142,8 +142,9 @@ class Decision:
                                params[name].clause, instrument=self._snapshot.sources.get(name))
             key = self._lookup_key(*(lookups or {}).get(name, (None, None)))
             if key is not _UNKNOWN and isinstance(value, dict) and key in value:
-                use = ParameterUse(name, value[key], use.since, use.clause, key, True,
-                                   use.instrument)
+                origin = self._snapshot.origin(name, key, True)
+                use = ParameterUse(name, value[key], origin.since, use.clause, key, True,
+                                   origin.source)
             uses.append(use)
         return tuple(uses)
 

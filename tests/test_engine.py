@@ -90,6 +90,58 @@ def test_a_later_amendment_prevails_over_an_earlier_overlay(policies_copy):
         "export_deadline"]) == "2027-02-07"   # the later amendment's 120 days
 
 
+SOLUTION_TIMES = ("    value:\n      4: 2 hours\n      3: 48 hours\n      2: 9 natural days\n"
+                  "      1:\n")
+
+
+def _amend_solution_times(folder: Path, four: str, three: str) -> None:
+    """The agreement restates its whole solution-time table from 2027-01-01."""
+    edit(folder / "support-sla.yaml", SOLUTION_TIMES,
+         "    versions:\n      - since: 2020-01-01\n" + SOLUTION_TIMES.replace("\n  ", "\n      ")
+         .replace("    value:", "        value:", 1) +
+         f"      - since: 2027-01-01\n        value:\n          4: {four}\n"
+         f"          3: {three}\n          2: 9 natural days\n          1:\n")
+
+
+def _solution(policies, customer: str, level: int, at: str):
+    facts = {"customer": {"id": customer},
+             "incident": {"level": level, "reported_at": at}}
+    decision = policies.decide("support.sla", facts, at=at)
+    [use] = [p for entry in decision.to_json()["trace"] if entry["decision"] == "resolution_due"
+             for p in entry["parameters"]]
+    return use["value"], use.get("instrument"), use.get("in_force_since")
+
+
+def test_an_amendment_prevails_over_a_customer_term_only_where_it_changes_it(policies_copy):
+    _amend_solution_times(policies_copy, four="2 hours", three="24 hours")
+    policies = neocrm_policy.load(policies_copy)
+    # Acme's own 4-star term survives an amendment that restates 4 stars unchanged...
+    value, instrument, since = _solution(policies, "acme", 4, "2027-02-01T10:00:00+08:00")
+    assert value == "PT4H" and instrument.startswith("Acme") and since == "2026-12-01"
+    # ...while the 3-star entry the amendment changed applies to Acme as to everyone
+    assert _solution(policies, "acme", 3, "2027-02-01T10:00:00+08:00")[:1] == ("P1D",)
+    assert _solution(policies, "globex", 3, "2027-02-01T10:00:00+08:00")[:1] == ("P1D",)
+    # before the amendment, Acme's 3-star entry is the agreement's, not Acme's instrument
+    value, instrument, since = _solution(policies, "acme", 3, "2026-12-07T10:00:00+08:00")
+    assert (value, instrument, since) == ("P2D", "the agreement", "2020-01-01")
+
+
+def test_an_amendment_that_changes_the_customer_term_prevails(policies_copy):
+    _amend_solution_times(policies_copy, four="3 hours", three="48 hours")
+    policies = neocrm_policy.load(policies_copy)
+    assert _solution(policies, "acme", 4, "2026-12-07T10:00:00+08:00")[0] == "PT4H"
+    value, instrument, since = _solution(policies, "acme", 4, "2027-02-01T10:00:00+08:00")
+    assert (value, instrument, since) == ("PT3H", "the agreement", "2027-01-01")
+
+
+def test_a_broken_base_term_is_reported_once_not_again_per_customer(policies_copy):
+    edit(policies_copy / "support-sla.yaml", "      3: 4 hours", "      3: 50 hours")
+    with pytest.raises(InvariantError) as caught:
+        neocrm_policy.load(policies_copy)
+    assert "response_time[3] = 50 hours" in caught.value.message
+    assert "Acme" not in caught.value.message
+
+
 def test_an_overlay_may_only_change_what_the_policy_declares(policies_copy):
     edit(policies_copy / "customers" / "acme.yaml", "export_window: 90 days",
          "export_window: true")

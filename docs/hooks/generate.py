@@ -270,7 +270,9 @@ def customers_page(policies) -> str:
     out = ["# Customer instruments", "",
            "A customer's own signed terms change some terms for that customer alone, from "
            "the date signed (`policies/customers/`). Where the agreement is later amended "
-           "on the same term, the later instrument prevails (clause 12).", ""]
+           "on the same term, the later instrument prevails (clause 12): an amendment "
+           "prevails over a customer's term where it changes that term (for a table, that "
+           "entry) from the agreement's previous version.", ""]
     if not policies.overlays:
         return "\n".join(out + ["There are no customer instruments.", ""])
     for overlay in policies.overlays:
