@@ -4,6 +4,8 @@ traceback; JSON output in the documented shape."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from neocrm_policy.cli import main
 from neocrm_policy.source import bundled
@@ -138,3 +141,23 @@ def test_policy_tests_may_observe_holidays_and_name_only_real_calendars(tmp_path
     assert status == 1
     assert "support_channels_holidays.yaml:10:3: NP030 unknown calendar 'remotee'" in err
     assert "did you mean 'remote'" in err
+
+
+def test_pre_commit_hooks_run_as_declared(capsys, monkeypatch):
+    """Each hook of .pre-commit-hooks.yaml, run the way pre-commit runs it (entry, then
+    args, then the matching files when it takes file names), succeeds on this repository."""
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {h["id"] for h in hooks} == {"neocrm-policy-validate", "neocrm-policy-test",
+                                        "neocrm-policy-fmt"}
+    for hook in hooks:
+        program, *argv = shlex.split(hook["entry"])
+        assert program == "neocrm-policy"
+        argv += hook.get("args", [])
+        if hook.get("pass_filenames", True):
+            files = [str(p.relative_to(root)) for p in sorted((root / "policies").rglob("*.y*ml"))
+                     if re.search(hook["files"], str(p.relative_to(root)))]
+            assert files, hook["id"]
+            argv += files
+        assert main(argv) == 0, hook["id"]
