@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 from . import __version__
 from .engine import PolicySet, load
 from .errors import FactError, Location, PolicyError, UsageError
+from .facts import parse_facts_json
 from .source import MAX_FILE_BYTES, bundled
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -110,8 +110,9 @@ def _parser() -> argparse.ArgumentParser:
                     "and print its decision as a memo.",
         epilog="example:\n  neocrm-policy examples examples/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    examples.add_argument("folder", nargs="?", metavar="DIR",
-                          help="folder of example JSON files (default: the bundled examples)")
+    examples.add_argument("folder", nargs="?", metavar="PATH",
+                          help="an example JSON file, or a folder of them (default: the "
+                               "bundled examples)")
     examples.add_argument("--policies", metavar="DIR",
                           help="policy folder (default: the bundled policies)")
     examples.add_argument("--format", choices=("text", "json"), default="text",
@@ -218,17 +219,7 @@ def read_facts(source: str | None) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise FactError(f"{name} is over the {MAX_FILE_BYTES}-byte limit", Location(name),
                         "facts for one decision are small; check the file")
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise FactError(f"facts are not valid JSON: {exc.msg}",
-                        Location(name, exc.lineno, exc.colno),
-                        "facts are one JSON object, such as {\"incident\": {\"level\": 4}}",
-                        source_line=text.splitlines()[exc.lineno - 1]
-                        if text.splitlines() else "") from None
-    except RecursionError:
-        raise FactError("facts are nested too deeply", Location(name),
-                        "facts are a shallow JSON object") from None
+    return parse_facts_json(text, name)
 
 
 def cmd_eval(args) -> int:
@@ -306,7 +297,7 @@ def cmd_examples(args) -> int:
     policies = _policy_set(args.policies)
     folder = Path(args.folder) if args.folder else bundled("examples")
     outputs = []
-    for example in load_examples(folder):
+    for example in load_examples(folder, required=True):
         decision = policies.decide(example.query, example.facts, at=example.at)
         if args.format == "json":
             outputs.append({"example": example.title, **decision.to_json()})

@@ -6,12 +6,12 @@ evaluation time) and `facts`. The README's main command evaluates them all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import FactError, Location, SourceError
+from .facts import parse_facts_json
 from .source import read_text
 
 
@@ -24,22 +24,27 @@ class Example:
     facts: dict[str, Any]
 
 
-def load_examples(folder: Path) -> list[Example]:
-    if not folder.is_dir():
-        raise SourceError(f"{folder} is not a folder", Location(str(folder)),
-                          "give the folder that holds the example *.json files")
-    examples = []
-    for path in sorted(folder.glob("*.json")):
-        text = read_text(path)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FactError(f"{path.name} is not valid JSON: {exc.msg}",
-                            Location(str(path), exc.lineno, exc.colno),
-                            "an example is one JSON object") from None
-        if not isinstance(data, dict) or "query" not in data:
-            raise FactError(f"{path.name} has no `query`", Location(str(path), 1, 1),
-                            "give {\"title\", \"query\", \"at\", \"facts\"}")
-        examples.append(Example(path, str(data.get("title", path.stem)), str(data["query"]),
-                                data.get("at"), data.get("facts") or {}))
+def load_example(path: Path) -> Example:
+    """One example file, with located errors."""
+    data = parse_facts_json(read_text(path), str(path))
+    if not isinstance(data, dict) or "query" not in data:
+        raise FactError(f"{path.name} has no `query`", Location(str(path), 1, 1),
+                        "give {\"title\", \"query\", \"at\", \"facts\"}")
+    return Example(path, str(data.get("title", path.stem)), str(data["query"]),
+                   data.get("at"), data.get("facts") or {})
+
+
+def load_examples(path: Path, required: bool = False) -> list[Example]:
+    """The examples of a folder (its *.json files, in name order), or of one file.
+    With `required`, a folder without any is an error rather than nothing to show."""
+    path = Path(path)
+    if path.is_file():
+        return [load_example(path)]
+    if not path.is_dir():
+        raise SourceError(f"{path} is neither an example file nor a folder of them",
+                          Location(str(path)), "give a *.json example or a folder of them")
+    examples = [load_example(p) for p in sorted(path.glob("*.json"))]
+    if required and not examples:
+        raise SourceError(f"no example files (*.json) in {path}", Location(str(path)),
+                          "an example is a JSON object with title, query, at and facts")
     return examples

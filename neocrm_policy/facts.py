@@ -8,10 +8,12 @@ work is planned once per policy and the per-call loop uses only cheap operations
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
-from .errors import FactError
+from .errors import FactError, Location
 from .model import Input, Policy
 from .suggest import suggestion
 from .values import fact_converter, to_json
@@ -25,6 +27,23 @@ _TYPE_WORDS = {
     "int": "a whole number", "bool": "true or false", "string": "text",
     "decimal": "a number", "duration": "a duration such as \"4 hours\" or \"PT4H\"",
 }
+
+
+def parse_facts_json(text: str, name: str) -> Any:
+    """JSON text as facts: numbers with a fraction become exact decimals (money is never a
+    float), and malformed text is a located error."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        lines = text.splitlines()
+        raise FactError(f"{name} is not valid JSON: {exc.msg}",
+                        Location(name, exc.lineno, exc.colno),
+                        "facts are one JSON object, such as {\"incident\": {\"level\": 4}}",
+                        source_line=lines[exc.lineno - 1] if exc.lineno <= len(lines) else "") \
+            from None
+    except RecursionError:
+        raise FactError(f"{name} is nested too deeply", Location(name),
+                        "facts are a shallow JSON object") from None
 
 
 class FactReader:

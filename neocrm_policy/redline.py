@@ -9,7 +9,9 @@ checked as usual, so a broken side is reported like any other policy error.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -62,6 +64,8 @@ def load_side(spec: str, folder: str = "policies", repo: Path | None = None) -> 
         raise UsageError(f"revision {spec} has no folder {folder!r}", Location(spec),
                          f"name the folder with --folder (now {folder!r})")
     target = Path(tempfile.mkdtemp(prefix="neocrm-redline-"))
+    # kept while the process lives, so that errors can still quote the files' lines
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(target, filter="data")
     return PolicySet.from_folder(target / folder)
@@ -378,7 +382,7 @@ def impact(old: PolicySet, new: PolicySet, paths: list[Path]) -> list[Impact]:
     """How the decisions on each facts file (an example: query, at, facts) change."""
     out = []
     for path in paths:
-        examples = load_examples(path) if path.is_dir() else _one(path)
+        examples = load_examples(path, required=True)
         for example in examples:
             sides = []
             for policies in (old, new):
@@ -400,12 +404,6 @@ def impact(old: PolicySet, new: PolicySet, paths: list[Path]) -> list[Impact]:
             out.append(Impact(str(example.file), example.query, lines or ["no change"],
                               bool(lines)))
     return out
-
-
-def _one(path: Path):
-    folder = Path(tempfile.mkdtemp(prefix="neocrm-impact-"))
-    (folder / path.name).write_bytes(path.read_bytes())
-    return load_examples(folder)
 
 
 def _show(value: Any) -> str:

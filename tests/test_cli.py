@@ -74,12 +74,15 @@ def test_money_comes_back_as_a_decimal_string(capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, stdin, status, message", [
-    (["eval", "support.sla", "-i", "-"], "{not json", 1, "facts are not valid JSON"),
+    (["eval", "support.sla", "-i", "-"], "{not json", 1, "<stdin> is not valid JSON"),
     (["eval", "support.sl", "-i", "-"], FACTS, 1, "did you mean 'support.sla'"),
     (["eval", "support.sla", "-i", "-", "--at", "soon"], FACTS, 2, "is not a date and time"),
     (["eval", "support.sla", "-i", "-"], '{"incident": {"level": 7}}', 1, "incident.level"),
     (["eval", "support.sla", "-i", "/no/such/file.json"], None, 2, "cannot read facts"),
     (["validate", "/no/such/folder"], None, 1, "is not a folder"),
+    (["examples", "tests"], None, 1, "no example files (*.json) in tests"),
+    (["diff", "policies", "policies", "--impact", "/no/such/file.json"], None, 1,
+     "is neither an example file nor a folder"),
 ])
 def test_errors_are_one_message_and_a_status(argv, stdin, status, message, capsys,
                                              monkeypatch):
