@@ -69,6 +69,9 @@ def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
         assert (site / "terms" / slug / "index.html").exists(), query
     liability = (site / "terms" / "liability-data-security" / "index.html").read_text()
     assert "<strong>This term limits or exempts" in liability
+    conditions = page_text(site, "terms/liability-data-security")
+    assert re.search(r"applies when\s+breach\.cause\s+is “gross_negligence” and\s+"
+                     r"liability_cap\s+is given", conditions)
     errors = page_text(site, "editors/errors")
     assert "NP030/policy.yaml:" in errors and "did you mean" in errors
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -25,8 +26,10 @@ from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.playground import evaluate
 from neocrm_policy.source import bundled
+from neocrm_policy.syntax import ast
 from neocrm_policy.testing import load_cases, run_case
 from neocrm_policy.values import AGREEMENT_ZONE, to_words
+from neocrm_policy.wording import in_words
 
 DOCS = Path(__file__).resolve().parent.parent
 ERROR_EXAMPLES = DOCS / "examples" / "errors"
@@ -170,7 +173,7 @@ def policy_page(policies, query: str) -> str:
         if decision.description:
             out += [" ".join(decision.description.split()), ""]
         for rule in decision.rules:
-            out += _rule_lines(rule, 0, None)
+            out += _rule_lines(rule, 0, None, _Words(compiled.checked))
         if decision.has_default:
             out.append(f"- **Otherwise** (no rule applies): {_code(decision.default.text)}")
         out.append("")
@@ -188,11 +191,37 @@ def policy_page(policies, query: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _rule_lines(rule, depth: int, parent) -> list[str]:
+class _Words:
+    """Conditions in words for one policy, its table lookups named by their labels."""
+
+    def __init__(self, checked) -> None:
+        self.types = checked.node_types
+        self.parameters = checked.policy.parameters
+
+    def label(self, name: str) -> str | None:
+        term = self.parameters.get(name)
+        return term.label if term is not None else None
+
+    def condition(self, expr) -> str:
+        return in_words(expr.node, self.types, self.label)
+
+    def value(self, expr) -> str:
+        """Words for values that are themselves conditions; other values as written."""
+        node, kind = expr.node, self.types.get(id(expr.node))
+        if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
+            return _code(expr.text)
+        say = partial(in_words, types=self.types, label=self.label)
+        if isinstance(node, ast.Conditional):
+            return (f"if {say(node.condition)}, whether {say(node.then)}; otherwise "
+                    f"whether {say(node.otherwise)}")
+        return f"whether {say(node)}"
+
+
+def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
     pad = "    " * depth
     kind = "Exception" if parent else "Rule"
     clause = f" (clause {rule.clause})" if rule.clause else ""
-    when = f"applies when {_code(rule.when.text)}; " if rule.when else "applies always; "
+    when = f"applies when {words.condition(rule.when)}; " if rule.when else "applies always; "
     dates = ""
     if rule.since:
         dates += f" from {rule.since.date().isoformat()}"
@@ -200,11 +229,11 @@ def _rule_lines(rule, depth: int, parent) -> list[str]:
         dates += f" until {rule.until.date().isoformat()}"
     over = f"; overrides `{parent}`" if parent else ""
     lines = [f"{pad}- **{kind}** `{rule.id}`{clause}{dates}: {when}gives "
-             f"{_code(rule.value.text)}{over}"]
+             f"{words.value(rule.value)}{over}"]
     if rule.note:
         lines.append(f"{pad}    *{rule.note}*")
     for exception in rule.exceptions:
-        lines += _rule_lines(exception, depth + 1, rule.id)
+        lines += _rule_lines(exception, depth + 1, rule.id, words)
     return lines
 
 
