@@ -72,6 +72,9 @@ def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
     conditions = page_text(site, "terms/liability-data-security")
     assert re.search(r"applies when\s+breach\.cause\s+is “gross_negligence” and\s+"
                      r"liability_cap\s+is given", conditions)
+    keys = page_text(site, "editors/keys")
+    for key in ("entry_label", "for_each_key_of", "observe_holidays", "expect_error", "signed"):
+        assert f" {key} " in keys, key
     errors = page_text(site, "editors/errors")
     assert "NP030/policy.yaml:" in errors and "did you mean" in errors
 
@@ -196,3 +199,21 @@ def test_yaml_and_json_examples_are_real(text, policies_copy):
         assert set(data) <= {"parameters", "decisions", "invariants"}, set(data)
         _put_fragment(_policy_file_declaring(policies_copy, data), data)
         neocrm_policy.load(policies_copy)
+
+
+@pytest.mark.parametrize("kind", ["policy", "overlay", "tests"])
+def test_every_schema_key_is_described(kind):
+    """Editors see these descriptions as hover help, and the keys page shows them."""
+    from neocrm_policy.loader import schema_of
+    missing, stack = [], [("", schema_of(kind))]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, spec in node.get("properties", {}).items():
+                if not spec.get("description"):
+                    missing.append(f"{path}.{key}")
+            stack += [(f"{path}.{k}", v) for k, v in node.items() if k != "properties"]
+            stack += [(f"{path}.{k}", v) for k, v in node.get("properties", {}).items()]
+        elif isinstance(node, list):
+            stack += [(path, item) for item in node]
+    assert not missing, missing

@@ -24,6 +24,7 @@ from neocrm_policy import cli
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
+from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
 from neocrm_policy.source import bundled
 from neocrm_policy.syntax import ast
@@ -70,6 +71,7 @@ def on_files(files, config):
              "terms/clause-map.md": clause_map(policies),
              "terms/customers.md": customers_page(policies),
              "editors/errors.md": error_pages(),
+             "editors/keys.md": keys_page(),
              "reference/functions.md": functions_page(),
              "reference/grammar.md": grammar_page(),
              "services/cli.md": cli_page(),
@@ -373,6 +375,49 @@ def _error_example(folder: Path) -> str:
         return "(no error: the example no longer fails)"
     finally:
         os.chdir(here)
+
+
+_KEY_SECTIONS = [
+    ("policy", (), "A policy file", "One file in `policies/` per query (or per dated version "
+     "of a query). A file that only defines `calendars` needs none of the other keys."),
+    ("policy", ("properties", "readings", "items"), "A reading", "Under `readings:`."),
+    ("policy", ("$defs", "input"), "A fact it reads", "Under `inputs:`, by dotted path."),
+    ("policy", ("$defs", "parameter"), "A term (parameter)", "Under `parameters:`, by name."),
+    ("policy", ("$defs", "parameter", "properties", "versions", "items"),
+     "A dated version of a term", "Under a term's `versions:`, oldest first."),
+    ("policy", ("$defs", "invariant"), "A guard rail", "Under `invariants:`."),
+    ("policy", ("$defs", "decision"), "A decision", "Under `decisions:`, by name."),
+    ("policy", ("$defs", "rule"), "A rule or exception", "Under a decision's `rules:`, or a "
+     "rule's `exceptions:`."),
+    ("policy", ("$defs", "calendar"), "A calendar", "Under `calendars:` (in "
+     "`policies/calendars.yaml`)."),
+    ("overlay", (), "A customer instrument", "One file in `policies/customers/`."),
+    ("tests", (), "A policy test file", "One file in `policies/tests/`."),
+    ("tests", ("properties", "cases", "items"), "A test case", "Under `cases:`."),
+]
+
+
+def keys_page() -> str:
+    """Every key of every rule file, from the JSON Schemas that `validate` and editors use,
+    so the reference cannot drift from what is checked."""
+    out = ["# Rule file keys", "",
+           "Every key a rule file, customer instrument or policy test may hold, taken from "
+           "the JSON Schemas that `neocrm-policy validate` checks and that schema-aware "
+           "editors use (`neocrm-policy schema [policy|overlay|tests]`).", ""]
+    for kind, path, title, where in _KEY_SECTIONS:
+        node = schema_of(kind)
+        for step in path:
+            node = node[step]
+        required = set(node.get("required", ()))
+        if "anyOf" in node:   # a policy file, unless it holds calendars only
+            required |= set(node["anyOf"][0].get("required", ()))
+        out += [f"## {title}", "", where, "", "| Key | Required | What it holds |",
+                "| --- | --- | --- |"]
+        for key, spec in node.get("properties", {}).items():
+            text = spec.get("description", "")
+            out.append(f"| `{key}` | {'yes' if key in required else ''} | {_cell(text)} |")
+        out.append("")
+    return "\n".join(out)
 
 
 def functions_page() -> str:
