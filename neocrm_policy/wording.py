@@ -61,7 +61,7 @@ class _Wording:
         return _SPECIAL_NAMES.get(node.name, f"`{node.name}`")
 
     def Attribute(self, node: ast.Attribute) -> str:  # noqa: N802
-        path = _path(node)
+        path = ast.path_of(node)
         return f"`{path}`" if path else f"the {node.name} of {self.say(node.subject)}"
 
     # Compound -------------------------------------------------------------------------
@@ -135,17 +135,6 @@ class _Wording:
         if phrase is None or phrase.count("{") != len(args):
             return f"{name}({', '.join(args)})"
         return phrase.format(*args)
-
-
-def _path(node: ast.Node) -> str | None:
-    """`a.b.c` for a chain of names, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.name)
-        node = node.subject
-    if not isinstance(node, ast.Name):
-        return None
-    return ".".join([node.name, *reversed(parts)])
 
 
 def _simple(node: ast.Node) -> bool:
