@@ -212,6 +212,9 @@ class _Codegen:
         lt, rt = self.types.get(id(node.left)), self.types.get(id(node.right))
         nullable = (lt is not None and lt.nullable) or (rt is not None and rt.nullable)
         names = (lt.name if lt else "", rt.name if rt else "")
+        if nullable and op in "+-" and lt is not None and rt is not None and \
+                "date" not in names:
+            return self.null_safe(left, op, right)
         if nullable:
             return self.call("_arith", py.Constant(op), left, right)
         if op == "/":
@@ -226,6 +229,19 @@ class _Codegen:
         python_op = {"+": py.Add, "-": py.Sub, "*": py.Mult}[op]()
         return py.BinOp(left, python_op, right)
 
+    def null_safe(self, left: py.expr, op: str, right: py.expr) -> py.expr:
+        """`left op right`, or null when either is null; both sides are evaluated, as
+        the runtime's `arith` does, without the cost of a call."""
+        a, b = self.temp("a"), self.temp("b")
+        either_null = py.BinOp(
+            py.Compare(py.NamedExpr(py.Name(a, py.Store()), left), [py.Is()],
+                       [py.Constant(None)]), py.BitOr(),
+            py.Compare(py.NamedExpr(py.Name(b, py.Store()), right), [py.Is()],
+                       [py.Constant(None)]))
+        python_op = py.Add() if op == "+" else py.Sub()
+        return py.IfExp(either_null, py.Constant(None),
+                        py.BinOp(py.Name(a, py.Load()), python_op, py.Name(b, py.Load())))
+
     # Rules ----------------------------------------------------------------------------
     def rule_index(self, rule: Rule | None) -> int:
         self.rules.append(rule)
@@ -233,34 +249,46 @@ class _Codegen:
 
     def level(self, rules: tuple[Rule, ...], value: str, index: str) -> list[py.stmt]:
         """Statements that set `value`/`index` from the rules of one level (or leave
-        `index` None when none applies)."""
+        `index` None when none applies). Two rules that apply with different values
+        raise a conflict naming both."""
+        if len(rules) == 1 and (rules[0].exceptions or self.always_applies(rules[0])):
+            return self.one_rule(rules[0], value, index)   # sets or clears both itself
         body: list[py.stmt] = [assign(index, py.Constant(None)),
                                assign(value, py.Constant(None))]
         if len(rules) == 1:
-            body += self.one_rule(rules[0], value, index)
-            return body
-        for rule in rules:
+            return body + self.one_rule(rules[0], value, index)
+        for n, rule in enumerate(rules):
+            if n == 0 and not rule.exceptions:   # nothing applied yet: nothing to clash with
+                body += self.one_rule(rule, value, index)
+                continue
+            if not rule.exceptions:
+                body += self.guarded(rule, self.take_or_clash(
+                    self.expr(rule.value.node), py.Constant(self.rule_index(rule)),
+                    value, index))
+                continue
             v, i = self.temp("v"), self.temp("i")
             body += self.one_rule(rule, v, i, initialise=True)
             found = py.Compare(py.Name(i, py.Load()), [py.IsNot()], [py.Constant(None)])
-            take = [assign(value, py.Name(v, py.Load())), assign(index, py.Name(i, py.Load()))]
-            clash = py.If(
-                py.Compare(py.Name(v, py.Load()), [py.NotEq()], [py.Name(value, py.Load())]),
-                [py.Raise(self.call("_conflict", py.Name(index, py.Load()),
-                                    py.Name(i, py.Load()), py.Name(value, py.Load()),
-                                    py.Name(v, py.Load())), None)], [])
-            body.append(py.If(found, [py.If(
-                py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)]),
-                take, [clash])], []))
+            body.append(py.If(found, self.take_or_clash(py.Name(v, py.Load()),
+                                                        py.Name(i, py.Load()), value, index),
+                              []))
         return body
 
-    def one_rule(self, rule: Rule, value: str, index: str,
-                 initialise: bool = False) -> list[py.stmt]:
-        body: list[py.stmt] = []
-        if initialise:
-            body += [assign(index, py.Constant(None)), assign(value, py.Constant(None))]
-        if rule.exceptions:
-            body += self.level(rule.exceptions, value, index)
+    def take_or_clash(self, found: py.expr, position: py.expr, value: str,
+                      index: str) -> list[py.stmt]:
+        """A rule applied: its value stands if none applied before, else it must agree."""
+        v = self.temp("v")
+        clash = py.If(
+            py.Compare(py.Name(v, py.Load()), [py.NotEq()], [py.Name(value, py.Load())]),
+            [py.Raise(self.call("_conflict", py.Name(index, py.Load()), position,
+                                py.Name(value, py.Load()), py.Name(v, py.Load())), None)],
+            [])
+        return [assign(v, found), py.If(
+            py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)]),
+            [assign(value, py.Name(v, py.Load())), assign(index, position)], [clash])]
+
+    def tests(self, rule: Rule) -> list[py.expr]:
+        """What must hold for a rule to apply: its dates and its condition."""
         tests = []
         if rule.since is not None:
             tests.append(py.Compare(py.Name("now", py.Load()), [py.GtE()],
@@ -270,12 +298,33 @@ class _Codegen:
                                     [self.constant(rule.until)]))
         if rule.when is not None:
             tests.append(self.expr(rule.when.node))
+        return tests
+
+    def guarded(self, rule: Rule, apply: list[py.stmt]) -> list[py.stmt]:
+        tests = self.tests(rule)
+        if not tests:
+            return apply
+        return [py.If(tests[0] if len(tests) == 1 else py.BoolOp(py.And(), tests), apply, [])]
+
+    @staticmethod
+    def unconditional(rule: Rule) -> bool:
+        """No condition and no dates: the rule, or one of its exceptions, applies."""
+        return rule.when is None and rule.since is None and rule.until is None
+
+    def always_applies(self, rule: Rule) -> bool:
+        """The rule itself applies, whatever the facts."""
+        return self.unconditional(rule) and not rule.exceptions
+
+    def one_rule(self, rule: Rule, value: str, index: str,
+                 initialise: bool = False) -> list[py.stmt]:
+        body: list[py.stmt] = []
+        if initialise:
+            body += [assign(index, py.Constant(None)), assign(value, py.Constant(None))]
+        if rule.exceptions:
+            body += self.level(rule.exceptions, value, index)
         position = self.rule_index(rule)
-        apply = [assign(value, self.expr(rule.value.node)),
-                 assign(index, py.Constant(position))]
-        if tests:
-            apply = [py.If(tests[0] if len(tests) == 1 else py.BoolOp(py.And(), tests),
-                           apply, [])]
+        apply = self.guarded(rule, [assign(value, self.expr(rule.value.node)),
+                                    assign(index, py.Constant(position))])
         if rule.exceptions:
             apply = [py.If(py.Compare(py.Name(index, py.Load()), [py.Is()],
                                       [py.Constant(None)]), apply, [])]
@@ -285,6 +334,8 @@ class _Codegen:
         decision = self.policy.decisions[name]
         value, index = f"d_{name}", f"r_{name}"
         body = self.level(decision.rules, value, index)
+        if len(decision.rules) == 1 and self.unconditional(decision.rules[0]):
+            return [py.Try(body, self.handlers(name), [], [])]   # its one rule always applies
         unset = py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)])
         if decision.has_default:
             fallback = [assign(value, self.expr(decision.default.node)),
@@ -292,15 +343,14 @@ class _Codegen:
         else:
             fallback = [py.Raise(self.call("_no_rule", py.Constant(name)), None)]
         body.append(py.If(unset, fallback, []))
-        failure = py.ExceptHandler(
-            py.Name("_runtime_failures", py.Load()), "_e",
-            [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
-                      None)])
-        policy_errors = py.ExceptHandler(
-            self.bind("_policy_error", PolicyError), "_e",
-            [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
-                      None)])
-        return [py.Try(body, [policy_errors, failure], [], [])]
+        return [py.Try(body, self.handlers(name), [], [])]
+
+    def handlers(self, name: str) -> list[py.ExceptHandler]:
+        """A failure while deciding `name` is reported as such, whatever raised it."""
+        failing = [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
+                            None)]
+        return [py.ExceptHandler(self.bind("_policy_error", PolicyError), "_e", failing),
+                py.ExceptHandler(py.Name("_runtime_failures", py.Load()), "_e", failing)]
 
     def function(self) -> tuple[Callable, tuple[str, ...]]:
         order = self.checked.order
