@@ -269,6 +269,13 @@ class PolicySet:
                     [s.since for s in snapshots[1:]], snapshots)
         if errors:
             raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+        self._fixed: dict[str, tuple[CompiledPolicy, Snapshot]] = {}
+        """Queries whose terms never change with the date (one undated version, no dated
+        terms): the snapshot is known before any call, unless a customer's terms apply."""
+        for query, item in self._only.items():
+            starts, snapshots = self._timelines[(id(item), None)]
+            if not starts and not snapshots[0].missing:
+                self._fixed[query] = (item, snapshots[0])
 
     # Loading ---------------------------------------------------------------------------
     @classmethod
@@ -341,16 +348,18 @@ class PolicySet:
                at: datetime | str | None = None) -> Decision:
         """Answer `query` on `facts` as at `at` (default: the current time)."""
         now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
-        compiled = self._only.get(query) or self.compiled(query, now)
+        fixed = self._fixed.get(query)
+        compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:
             facts = {}
         known = compiled.read_facts(facts)
         customer = None
         if self.overlays and type(facts) is dict and "customer" in facts:
             customer = _customer_of(facts)
-        starts, snapshots = self._timelines.get((id(compiled), customer)) or \
-            self._timelines[(id(compiled), None)]
-        snapshot = snapshots[bisect.bisect_right(starts, now)] if starts else snapshots[0]
+        if snapshot is None or customer is not None:
+            starts, snapshots = self._timelines.get((id(compiled), customer)) or \
+                self._timelines[(id(compiled), None)]
+            snapshot = snapshots[bisect.bisect_right(starts, now)] if starts else snapshots[0]
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]
