@@ -314,10 +314,14 @@ def customers_page(policies) -> str:
             out += [" ".join(overlay.summary.split()), ""]
         out += ["| Policy | Term | New value |", "| --- | --- | --- |"]
         for query, params in overlay.changes.items():
+            terms = policies.policies[query].parameters
             for name, tree in params.items():
-                value = ("; ".join(f"{k}: {v.text}" for k, v in tree.items())
-                         if isinstance(tree, dict) else getattr(tree, "text", str(tree)))
-                out.append(f"| [`{query}`]({_slug(query)}.md) | `{name}` | {_cell(value)} |")
+                rows = tree.items() if isinstance(tree, dict) else [(None, tree)]
+                for key, value in rows:
+                    words = terms[name].in_words(key, has_key=isinstance(tree, dict))
+                    term = f"{words} (`{name}`)" if words != name else f"`{name}`"
+                    out.append(f"| [`{query}`]({_slug(query)}.md) | {_cell(term)} | "
+                               f"{_cell(getattr(value, 'text', value))} |")
         out.append("")
     return "\n".join(out)
 
