@@ -11,13 +11,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 from collections.abc import Sequence
 
 from . import __version__
 from .engine import PolicySet, load
 from .errors import FactError, Location, PolicyError, UsageError
-from .facts import parse_facts_json
+from .facts import in_input, parse_facts_json
 from .source import MAX_FILE_BYTES, bundled
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -199,10 +198,8 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def read_facts(source: str | None) -> Any:
-    """Facts from a JSON file or standard input, with located errors."""
-    if source is None:
-        return {}
+def read_facts_text(source: str) -> tuple[str, str]:
+    """The text of a facts file (or of standard input, for "-") and the name to cite."""
     name = "<stdin>" if source == "-" else source
     try:
         if source == "-":
@@ -219,13 +216,16 @@ def read_facts(source: str | None) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise FactError(f"{name} is over the {MAX_FILE_BYTES}-byte limit", Location(name),
                         "facts for one decision are small; check the file")
-    return parse_facts_json(text, name)
+    return text, name
 
 
 def cmd_eval(args) -> int:
     policies = _policy_set(args.policies)
-    facts = read_facts(args.input)
-    decision = policies.decide(args.query, facts, at=args.at)
+    text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
+    try:
+        decision = policies.decide(args.query, parse_facts_json(text, name), at=args.at)
+    except FactError as error:
+        raise in_input(error, text, name) from None
     if args.format == "json":
         print(decision.to_json_text())
     else:
@@ -298,7 +298,10 @@ def cmd_examples(args) -> int:
     folder = Path(args.folder) if args.folder else bundled("examples")
     outputs = []
     for example in load_examples(folder, required=True):
-        decision = policies.decide(example.query, example.facts, at=example.at)
+        try:
+            decision = policies.decide(example.query, example.facts, at=example.at)
+        except FactError as error:
+            raise in_input(error, example.text, str(example.file), ("facts",)) from None
         if args.format == "json":
             outputs.append({"example": example.title, **decision.to_json()})
             continue

@@ -237,6 +237,15 @@ class FactError(PolicyError):
     code = "NP050"
     title = "bad fact"
 
+    def __init__(self, message: str, location: Location | None = None,
+                 hint: str | None = None, *, fact: str | None = None,
+                 given: bool = True, **kwargs) -> None:
+        super().__init__(message, location, hint, **kwargs)
+        self.fact = fact
+        """The dotted path of the fact at fault, when one is."""
+        self.given = given
+        """Whether the fact was given (wrong) or not (missing), to find it in the input."""
+
 
 class QueryError(PolicyError):
     """A query name that the policy set does not answer."""

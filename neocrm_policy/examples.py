@@ -6,7 +6,7 @@ evaluation time) and `facts`. The README's main command evaluates them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,19 @@ class Example:
     query: str
     at: str | None
     facts: dict[str, Any]
+    text: str = field(default="", repr=False, compare=False)
+    """The file's text, to point a fact error at its line."""
 
 
 def load_example(path: Path) -> Example:
     """One example file, with located errors."""
-    data = parse_facts_json(read_text(path), str(path))
+    text = read_text(path)
+    data = parse_facts_json(text, str(path))
     if not isinstance(data, dict) or "query" not in data:
         raise FactError(f"{path.name} has no `query`", Location(str(path), 1, 1),
                         "give {\"title\", \"query\", \"at\", \"facts\"}")
     return Example(path, str(data.get("title", path.stem)), str(data["query"]),
-                   data.get("at"), data.get("facts") or {})
+                   data.get("at"), data.get("facts") or {}, text)
 
 
 def load_examples(path: Path, required: bool = False) -> list[Example]:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .errors import FactError, Location
+from .errors import FactError, Location, PolicyError
 from .model import Input, Policy
+from .source import position_of
 from .suggest import suggestion
 from .values import fact_converter, to_json
 
@@ -44,6 +45,26 @@ def parse_facts_json(text: str, name: str) -> Any:
     except RecursionError:
         raise FactError(f"{name} is nested too deeply", Location(name),
                         "facts are a shallow JSON object") from None
+
+
+def in_input(error: PolicyError, text: str, name: str,
+             within: tuple[str, ...] = ()) -> PolicyError:
+    """A fact error pointed at the fact in the input a service wrote (a JSON file, or
+    standard input), where it can be fixed; the declaration it broke goes in the hint.
+    `within` is the path of the facts inside the file (("facts",) in an example)."""
+    if not isinstance(error, FactError) or not error.fact or not error.given:
+        return error
+    found = position_of(text, within + tuple(error.fact.split(".")),
+                        key=error.message.startswith("unknown fact"))
+    if found is None:
+        return error
+    line, column, width = found
+    declared = f" (declared at {error.location})" if error.location else ""
+    lines = text.splitlines()
+    return FactError(error.message, Location(name, line, column),
+                     (error.hint or "") + declared, fact=error.fact,
+                     source_line=lines[line - 1] if line <= len(lines) else None,
+                     width=width)
 
 
 class FactReader:
@@ -87,17 +108,19 @@ class FactReader:
                     continue
                 raise FactError(f"missing fact {path!r}", item.location,
                                 f"this query needs {path} ({item.type.not_null()})"
-                                + (f"; {item.description}" if item.description else ""))
+                                + (f"; {item.description}" if item.description else ""),
+                                fact=path, given=False)
             try:
                 value = convert(node)
             except ValueError as exc:
                 raise FactError(f"fact {path!r} is {_show(node)}: {exc}", item.location,
-                                _allowed_hint(item)) from None
+                                _allowed_hint(item), fact=path) from None
             if allowed is not None:
                 for one in (value if type(value) is tuple else (value,)):
                     if one not in allowed:
                         raise FactError(f"fact {path!r} has {_show(one)}, which is not "
-                                        "allowed", item.location, _allowed_hint(item))
+                                        "allowed", item.location, _allowed_hint(item),
+                                        fact=path)
             out[path] = value
         return out
 
@@ -109,7 +132,7 @@ class FactReader:
             choices = sorted(self.policy.inputs)
             raise FactError(f"unknown fact {dotted!r} for query {self.policy.id!r}", None,
                             suggestion(dotted, choices) + "this query reads: "
-                            + (", ".join(choices) or "no facts"))
+                            + (", ".join(choices) or "no facts"), fact=dotted)
         for key in node.keys() & known:
             path = prefix + (key,)
             if path in self.children:
@@ -125,7 +148,8 @@ class FactReader:
                         f"fact {dotted!r} should be an object with "
                         + ", ".join(sorted(self.children[path])), None,
                         "nest the facts as the query's inputs name them, e.g. "
-                        f"{{\"{path[0]}\": {{\"{sorted(self.children[path])[0]}\": …}}}}")
+                        f"{{\"{path[0]}\": {{\"{sorted(self.children[path])[0]}\": …}}}}",
+                        fact=dotted)
 
 
 def _show(value: Any) -> str:

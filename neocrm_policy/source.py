@@ -219,6 +219,30 @@ def parse_yaml(text: str, file: str) -> Any:
                         "flatten the structure") from None
 
 
+def position_of(text: str, path: tuple[str, ...], key: bool = False) -> tuple[int, int, int] | None:
+    """Line, column and width of the value at `path` (or of its key) in JSON or YAML
+    text, or None when the text does not parse or holds no such path. Used only to point
+    at a fact in a file a service wrote; the facts themselves are read as JSON."""
+    try:
+        node = yaml.compose(text, Loader=_COMPOSER)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    target = node
+    for part in path:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        found = [(k, v) for k, v in node.value
+                 if isinstance(k, yaml.ScalarNode) and k.value == part]
+        if not found:
+            return None
+        target, node = found[-1]   # as in JSON, the last of repeated keys counts
+    if not key:
+        target = node
+    start, end = target.start_mark, target.end_mark
+    width = end.column - start.column if end.line == start.line else 1
+    return start.line + 1, start.column + 1, max(1, width)
+
+
 def load_yaml(path: Path | str) -> Any:
     return parse_yaml(read_text(path), str(path))
 

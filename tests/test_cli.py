@@ -164,3 +164,32 @@ def test_pre_commit_hooks_run_as_declared(capsys, monkeypatch):
             assert files, hook["id"]
             argv += files
         assert main(argv) == 0, hook["id"]
+
+
+def test_a_bad_fact_is_pointed_at_in_the_facts_file(tmp_path, capsys):
+    facts = tmp_path / "facts.json"
+    facts.write_text('{\n  "incident": {\n    "level": 7,\n'
+                     '    "reported_at": "2026-03-07T22:30:00"\n  }\n}\n')
+    status, _, err = run(["eval", "support.sla", "-i", str(facts)], capsys)
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0] == f"{facts}:3:14: NP050 fact 'incident.level' has 7, which is not allowed"
+    assert lines[1:3] == ['        "level": 7,', "                 ^"]
+    assert "allowed: 1, 2, 3, 4 (declared at " in lines[3] and "support-sla.yaml:" in lines[3]
+
+
+def test_an_unknown_fact_is_underlined_at_its_key(capsys, monkeypatch):
+    _, _, err = run(["eval", "support.sla", "-i", "-"], capsys,
+                    '{"incident": {"levle": 4, "reported_at": "2026-03-07T22:30:00"}}',
+                    monkeypatch)
+    assert err.startswith("<stdin>:1:15: NP050 unknown fact 'incident.levle'")
+    assert "\n                  ^^^^^^^\n" in err and "did you mean 'incident.level'?" in err
+
+
+def test_a_bad_fact_in_an_example_is_pointed_at_in_the_example(tmp_path, capsys):
+    (tmp_path / "bad.json").write_text(
+        '{"title": "t", "query": "data.retention", "at": "2026-11-01",\n'
+        ' "facts": {"subscription": {"ends_on": "2026/10/10"}}}\n')
+    status, _, err = run(["examples", str(tmp_path)], capsys)
+    assert status == 1
+    assert err.startswith(f"{tmp_path / 'bad.json'}:2:40: NP050 fact 'subscription.ends_on'")
