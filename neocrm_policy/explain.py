@@ -40,10 +40,9 @@ def memo(decision) -> str:
             entry_of = f"[{to_words(use.key)}]" if use.has_key else ""
             source = (f", from {use.instrument}" if use.instrument and
                       use.instrument != "the agreement" else "")
-            term = policy.parameters.get(use.name)
             named = f"{use.name}{entry_of}"
-            if term is not None and term.label:
-                named = f"{term.in_words(use.key, use.has_key)} ({named})"
+            if use.term and use.term != use.name:
+                named = f"{use.term} ({named})"
             lines.append(textwrap.fill(
                 f"term used: {named} = {to_words(use.value)}{since}{source}",
                 88, initial_indent="    ", subsequent_indent="      "))

@@ -31,12 +31,14 @@ class ParameterUse:
     key: Any = None
     has_key: bool = False
     instrument: str | None = None
+    term: str | None = None
+    """The term in words, as its label gives it ("4-star solution time")."""
 
     def to_json(self, type_=None) -> dict:
         if self.has_key and type_ is not None and type_.name == "map":
             type_ = type_.item
         return {"name": self.name, **({"entry": to_json(self.key)} if self.has_key else {}),
-                "value": to_json(self.value, type_),
+                "term": self.term or self.name, "value": to_json(self.value, type_),
                 "in_force_since": self.since.date().isoformat() if self.since else None,
                 "instrument": self.instrument, "clause": self.clause}
 
@@ -139,12 +141,13 @@ class Decision:
         for name in names:
             value = self._snapshot.values.get(name)
             use = ParameterUse(name, value, self._snapshot.versions.get(name),
-                               params[name].clause, instrument=self._snapshot.sources.get(name))
+                               params[name].clause, instrument=self._snapshot.sources.get(name),
+                               term=params[name].in_words())
             key = self._lookup_key(*(lookups or {}).get(name, (None, None)))
             if key is not _UNKNOWN and isinstance(value, dict) and key in value:
                 origin = self._snapshot.origin(name, key, True)
                 use = ParameterUse(name, value[key], origin.since, use.clause, key, True,
-                                   origin.source)
+                                   origin.source, params[name].in_words(key, True))
             uses.append(use)
         return tuple(uses)
 

@@ -102,7 +102,7 @@ def test_trace_cites_rule_clause_and_parameter_version():
         "trace"]
     deadline = next(e for e in trace if e["decision"] == "deadline")
     assert deadline["rule"] == "deadline.deadline"
-    assert deadline["parameters"] == [{"name": "window", "value": "P90D",
+    assert deadline["parameters"] == [{"name": "window", "term": "window", "value": "P90D",
                                        "in_force_since": "2027-01-01",
                                        "instrument": "the agreement", "clause": None}]
     assert deadline["facts"] == {"ends_on": "2026-10-10"}

@@ -76,6 +76,7 @@ def test_an_overlay_applies_to_its_customer_from_its_date():
     assert str(other.result["export_deadline"]) == "2026-12-09"
     used = after.to_json()["trace"][0]["parameters"][0]
     assert used["instrument"].startswith("Acme supplementary service agreement")
+    assert used["term"] == "export window"
 
 
 def test_a_later_amendment_prevails_over_an_earlier_overlay(policies_copy):

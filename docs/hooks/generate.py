@@ -486,7 +486,8 @@ def json_page(policies) -> str:
         "Each trace entry: `decision`, `value`, `rule` (its path, `decision.rule.exception`), "
         "`clause`, `when` (the rule's condition), `value_expression`, `facts` (the facts the "
         "rule read), `parameters` (each term used: `name`, `entry` when a table was looked "
-        "up, `value`, `in_force_since`, `instrument` — the agreement or a customer's own "
+        "up, `term` (the term in words, such as \"4-star solution time\"), `value`, "
+        "`in_force_since`, `instrument` — the agreement or a customer's own "
         "terms — and `clause`), `decisions` (other decisions it relied on) and `note`.", "",
         "Errors come back as `{\"error\": {\"code\", \"message\", \"file\", \"line\", "
         "\"column\", \"hint\"}}` with `--format json`.", "",
