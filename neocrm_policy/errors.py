@@ -239,12 +239,13 @@ class FactError(PolicyError):
 
     def __init__(self, message: str, location: Location | None = None,
                  hint: str | None = None, *, fact: str | None = None,
-                 given: bool = True, **kwargs) -> None:
+                 at: str = "value", **kwargs) -> None:
         super().__init__(message, location, hint, **kwargs)
         self.fact = fact
         """The dotted path of the fact at fault, when one is."""
-        self.given = given
-        """Whether the fact was given (wrong) or not (missing), to find it in the input."""
+        self.at = at
+        """What to point at in the input: the fact's "value", its "key" (a fact the query
+        does not read), or nothing, when the fact is "absent"."""
 
 
 class QueryError(PolicyError):

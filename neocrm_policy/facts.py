@@ -52,10 +52,9 @@ def in_input(error: PolicyError, text: str, name: str,
     """A fact error pointed at the fact in the input a service wrote (a JSON file, or
     standard input), where it can be fixed; the declaration it broke goes in the hint.
     `within` is the path of the facts inside the file (("facts",) in an example)."""
-    if not isinstance(error, FactError) or not error.fact or not error.given:
+    if not isinstance(error, FactError) or not error.fact or error.at == "absent":
         return error
-    found = position_of(text, within + tuple(error.fact.split(".")),
-                        key=error.message.startswith("unknown fact"))
+    found = position_of(text, within + tuple(error.fact.split(".")), key=error.at == "key")
     if found is None:
         return error
     line, column, width = found
@@ -109,7 +108,7 @@ class FactReader:
                 raise FactError(f"missing fact {path!r}", item.location,
                                 f"this query needs {path} ({item.type.not_null()})"
                                 + (f"; {item.description}" if item.description else ""),
-                                fact=path, given=False)
+                                fact=path, at="absent")
             try:
                 value = convert(node)
             except ValueError as exc:
@@ -132,7 +131,7 @@ class FactReader:
             choices = sorted(self.policy.inputs)
             raise FactError(f"unknown fact {dotted!r} for query {self.policy.id!r}", None,
                             suggestion(dotted, choices) + "this query reads: "
-                            + (", ".join(choices) or "no facts"), fact=dotted)
+                            + (", ".join(choices) or "no facts"), fact=dotted, at="key")
         for key in node.keys() & known:
             path = prefix + (key,)
             if path in self.children:
