@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
                     "and print its decision as a memo.",
         epilog="example:\n  neocrm-policy examples examples/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    examples.add_argument("folder", nargs="?", metavar="PATH",
+    examples.add_argument("path", nargs="?", metavar="PATH",
                           help="an example JSON file, or a folder of them (default: the "
                                "bundled examples)")
     examples.add_argument("--policies", metavar="DIR",
@@ -295,9 +295,9 @@ def cmd_test(args) -> int:
 def cmd_examples(args) -> int:
     from .examples import load_examples
     policies = _policy_set(args.policies)
-    folder = Path(args.folder) if args.folder else bundled("examples")
+    path = Path(args.path) if args.path else bundled("examples")
     outputs = []
-    for example in load_examples(folder, required=True):
+    for example in load_examples(path, required=True):
         try:
             decision = policies.decide(example.query, example.facts, at=example.at)
         except FactError as error:
