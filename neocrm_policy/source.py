@@ -227,6 +227,8 @@ def position_of(text: str, path: tuple[str, ...], key: bool = False) -> tuple[in
         node = yaml.compose(text, Loader=_COMPOSER)
     except (yaml.YAMLError, RecursionError):
         return None
+    if node is None:
+        return None
     target = node
     for part in path:
         if not isinstance(node, yaml.MappingNode):

@@ -3,6 +3,7 @@ odd, makes the package raise anything but its own errors."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -195,3 +196,29 @@ def test_edited_rule_files_only_raise_policy_errors(tmp_path_factory, edit):
         run_tests(policies=policies)
     except PolicyError as error:
         assert error.render()
+
+
+@pytest.mark.parametrize("query", ["support.sla", "liability.data_security"])
+def test_any_facts_text_on_the_command_line_gives_a_status_not_a_traceback(query):
+    """Whatever a service pipes into `eval` (JSON or not, facts right or wrong), the
+    command answers or prints one located error, and the error points into the input
+    when it can."""
+    import contextlib
+    import io
+    import sys
+
+    from neocrm_policy.cli import main
+
+    @settings(max_examples=30, deadline=None)   # each run loads the policies, as the CLI does
+    @given(text=st.one_of(random_facts(query).map(json.dumps), st.text(max_size=60)))
+    def check(text):
+        stdin, out, err = sys.stdin, io.StringIO(), io.StringIO()
+        sys.stdin = io.StringIO(text)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = main(["eval", query, "-i", "-", "--at", "2026-03-08T00:00:00"])
+        finally:
+            sys.stdin = stdin
+        assert status in (0, 1, 2)
+        assert "Traceback" not in err.getvalue()
+    check()
