@@ -25,7 +25,7 @@ def memo(decision) -> str:
                      f"{to_words(entry.value, types.get(entry.decision))}")
         why = []
         if entry.condition:
-            why.append(f"because {entry.condition}")
+            why.append(f"because {entry.condition_words or entry.condition}")
         elif entry.rule and entry.rule.endswith(".default"):
             why.append("no rule applied, so the default applies")
         cite = f"clause {entry.clause}" if entry.clause else "no clause cited"

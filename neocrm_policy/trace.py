@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .values import to_json, to_words
+from .wording import in_words
 
 if TYPE_CHECKING:
     from .compiler import CompiledPolicy
@@ -58,6 +59,8 @@ class TraceEntry:
     note: str | None
     decisions: dict = field(default_factory=dict)
     """Other decisions the rule relied on, with their values."""
+    condition_words: str | None = None
+    """The rule's condition in words, for the memo."""
 
 
 class Decision:
@@ -121,10 +124,14 @@ class Decision:
                                     checked.rule_lookups.get(rule.path, {}))
             facts = {p: self._facts.get(p) for p in checked.rule_facts.get(rule.path, ())}
             used = {d: everything[d] for d in checked.rule_decisions.get(rule.path, ())}
+            words = in_words(rule.when.node, checked.node_types,
+                             lambda term: policy.parameters[term].label
+                             if term in policy.parameters else None,
+                             name=str) if rule.when else None
             entries.append(TraceEntry(
                 name, value, rule.path, rule.clause or _first_clause(policy, decision),
                 rule.when.text if rule.when else None, rule.value.text, facts, uses,
-                rule.note, used))
+                rule.note, used, words))
         return entries
 
     def _names_in(self, expr) -> tuple[str, ...]:

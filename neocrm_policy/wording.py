@@ -24,16 +24,20 @@ _SPECIAL_NAMES = {"now": "the evaluation time", "today": "the evaluation date"}
 
 
 def in_words(node: ast.Node, types: Mapping[int, Type] | None = None,
-             label: Callable[[str], str | None] | None = None) -> str:
+             label: Callable[[str], str | None] | None = None,
+             name: Callable[[str], str] = lambda text: f"`{text}`") -> str:
     """`node` in words. `types` are the checker's node types (comparisons of times read
-    "before"/"after"); `label` gives a term's words ("solution time") for table lookups."""
-    return _Wording(types or {}, label or (lambda name: None)).say(node)
+    "before"/"after"); `label` gives a term's words ("solution time") for table lookups;
+    `name` writes a fact, term or decision name (as code on the site, plain in a memo)."""
+    return _Wording(types or {}, label or (lambda term: None), name).say(node)
 
 
 class _Wording:
-    def __init__(self, types: Mapping[int, Type], label: Callable[[str], str | None]):
+    def __init__(self, types: Mapping[int, Type], label: Callable[[str], str | None],
+                 name: Callable[[str], str]):
         self.types = types
         self.label = label
+        self.name = name
 
     def say(self, node: ast.Node, inside: str | None = None) -> str:
         method: Callable[[Any], str] = getattr(self, type(node).__name__)
@@ -58,11 +62,11 @@ class _Wording:
         return f"{node.amount} {node.calendar} {node.unit}"
 
     def Name(self, node: ast.Name) -> str:  # noqa: N802
-        return _SPECIAL_NAMES.get(node.name, f"`{node.name}`")
+        return _SPECIAL_NAMES.get(node.name) or self.name(node.name)
 
     def Attribute(self, node: ast.Attribute) -> str:  # noqa: N802
         path = ast.path_of(node)
-        return f"`{path}`" if path else f"the {node.name} of {self.say(node.subject)}"
+        return self.name(path) if path else f"the {node.name} of {self.say(node.subject)}"
 
     # Compound -------------------------------------------------------------------------
     def Index(self, node: ast.Index) -> str:  # noqa: N802

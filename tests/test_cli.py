@@ -52,6 +52,8 @@ def test_eval_text_memo(tmp_path, capsys):
     assert status == 0
     assert "- resolution due: 2026-03-08 00:30:00+08:00" in out
     assert "term used: 4-star solution time (resolution_time[4]) = 2 hours" in out
+    assert "because incident.level is given; rule level.level_as_reported, clause 3" in out
+    assert "because resolution_due is given and incident.resolved_at is not given" in out
 
 
 def test_eval_json_from_stdin(capsys, monkeypatch):
