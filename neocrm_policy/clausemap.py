@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Location, PolicyError, PolicyErrors, SchemaError, UnknownNameError
-from .source import YMap, load_yaml
+from .model import Overlay, Policy
+from .source import YList, YMap, load_yaml
 from .suggest import suggestion
 
 CLAUSE_MAP = Path("clause-map") / "clause-map.yaml"
@@ -58,4 +59,50 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
     return entries
 
 
-__all__ = ["ClauseEntry", "load_clause_map", "PolicyError"]
+def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay]) -> None:
+    """Every clause the rule files cite is one the clause map lists, and the map lists each
+    policy under the clauses the policy names; so the map on the docs site stays true.
+    A folder without a clause map has nothing to check against."""
+    entries = load_clause_map(folder, sorted({p.id for p in policies}))
+    if not entries:
+        return
+    known = list(dict.fromkeys(entry.clause for entry in entries))   # the agreement's order
+    mapped = {(name, entry.clause) for entry in entries for name in entry.policies}
+    errors: list[PolicyError] = []
+
+    def unknown(clause: str | None, who: str, where: Location | None) -> bool:
+        if clause is None or clause in known:
+            return False
+        errors.append(UnknownNameError(
+            f"{who} cites clause {clause!r}, which the clause map does not list", where,
+            suggestion(clause, known) + "the clauses: " + ", ".join(known)))
+        return True
+
+    for policy in policies:
+        cited = policy.raw.get("clauses") if isinstance(policy.raw, YMap) else None
+        for i, clause in enumerate(policy.clauses):
+            where = cited.where(i) if isinstance(cited, YList) else policy.location
+            if not unknown(clause, policy.id, where) and (policy.id, clause) not in mapped:
+                errors.append(UnknownNameError(
+                    f"{policy.id} cites clause {clause}, but the clause map does not list "
+                    f"{policy.id} under it", where,
+                    f"add {policy.id} to `policies:` of clause {clause} in {CLAUSE_MAP}"))
+        readings = policy.raw.get("readings") if isinstance(policy.raw, YMap) else None
+        for i, reading in enumerate(policy.readings):
+            where = readings.where(i) if isinstance(readings, YList) else policy.location
+            unknown(reading.clause, f"reading {reading.topic!r} of {policy.id}", where)
+        for name, parameter in policy.parameters.items():
+            unknown(parameter.clause, f"term {name} of {policy.id}", parameter.location)
+        for invariant in policy.invariants:
+            unknown(invariant.clause, f"guard rail {invariant.id} of {policy.id}",
+                    invariant.location)
+        for decision in policy.decisions.values():
+            for rule in decision.all_rules():
+                unknown(rule.clause, f"rule {rule.path} of {policy.id}", rule.location)
+    for overlay in overlays:
+        unknown(overlay.clause, f"instrument {overlay.instrument!r}", overlay.location)
+    if errors:
+        raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+
+
+__all__ = ["ClauseEntry", "check_citations", "load_clause_map", "PolicyError"]

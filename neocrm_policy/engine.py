@@ -18,6 +18,7 @@ from typing import Any
 
 from .calendars import HOLIDAY_REGIONS, Calendar
 from .checker import check
+from .clausemap import check_citations
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
 from .errors import (EvaluationError, InvariantError, Location, PolicyError,
@@ -283,6 +284,7 @@ class PolicySet:
         folder = Path(folder) if folder is not None else bundled("policies")
         policies, calendars, overlays = load_folder(folder)
         checked = check(policies, calendars, overlays)
+        check_citations(folder, policies, overlays)
         compiled = [compile_policy(c, calendars) for c in checked]
         return cls(folder, policies, calendars, compiled, overlays)
 

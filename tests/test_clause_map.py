@@ -10,6 +10,7 @@ import pytest
 import neocrm_policy
 from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
+from tests.helpers import edit
 
 POLICIES = neocrm_policy.load()
 ENTRIES = load_clause_map(POLICIES.folder, POLICIES.queries)
@@ -63,3 +64,24 @@ def test_a_clause_with_no_policy_must_say_why(tmp_path):
         "clauses:\n  - clause: '6'\n    title: Privacy\n    policies: []\n")
     with pytest.raises(PolicyError, match="no policy and no reason"):
         load_clause_map(tmp_path, POLICIES.queries)
+
+
+def test_validate_refuses_a_clause_the_map_does_not_know(policies_copy):
+    edit(policies_copy / "data-retention.yaml", '        clause: "2"\n        value: today',
+         '        clause: "13"\n        value: today')
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(policies_copy)
+    assert caught.value.code == "NP030"
+    assert "rule data_retained.within_export_window of data.retention cites clause '13'" \
+        in caught.value.message
+    assert caught.value.location.file.endswith("data-retention.yaml")
+    assert caught.value.hint.startswith("did you mean '3'? the clauses: preamble, 1, 2, 3,")
+
+
+def test_validate_refuses_a_policy_clause_the_map_does_not_give_it(policies_copy):
+    edit(policies_copy / "data-retention.yaml", 'clauses: ["2"]', 'clauses: ["2", "8"]')
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(policies_copy)
+    assert "the clause map does not list data.retention under it" in caught.value.message
+    assert (caught.value.location.line, caught.value.location.column) == (4, 16)
+    assert "add data.retention to `policies:` of clause 8" in caught.value.hint
