@@ -81,11 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json"), default="text",
                          help="text for people (default) or json for tools")
 
-    schema = sub.add_parser("schema", help="print a JSON Schema (for editors)",
+    schema = sub.add_parser("schema", help="print a JSON Schema (for editors and services)",
                             description="Print the JSON Schema that rule files (or overlay "
-                                        "or test files) follow, for schema-aware editors.")
-    schema.add_argument("kind", nargs="?", choices=("policy", "overlay", "tests"),
-                        default="policy", help="which file kind (default: policy)")
+                                        "or test files) follow, for schema-aware editors; "
+                                        "or, with `decision`, the shape of the JSON that "
+                                        "`eval --format json` prints, for services.")
+    schema.add_argument("kind", nargs="?", choices=("policy", "overlay", "tests", "decision"),
+                        default="policy", help="which kind (default: policy)")
 
     testing = sub.add_parser(
         "test", help="run the YAML policy tests of a policy folder",

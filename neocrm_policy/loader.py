@@ -41,7 +41,8 @@ def overlay_schema() -> dict:
 
 
 def schema_of(kind: str) -> dict:
-    """The JSON Schema of a file kind: `policy`, `overlay` or `tests`."""
+    """The JSON Schema of a file kind (`policy`, `overlay`, `tests`) or of the JSON a
+    decision is given as (`decision`)."""
     return json.loads((PACKAGE_DIR / "schema" / f"{kind}.schema.json").read_text("utf-8"))
 
 

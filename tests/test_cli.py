@@ -99,6 +99,8 @@ def test_list_and_schema(capsys):
     status, out, _ = run(["schema"], capsys)
     schema = json.loads(out)
     assert status == 0 and schema["title"] == "neocrm-policy rule file"
+    status, out, _ = run(["schema", "decision"], capsys)
+    assert status == 0 and json.loads(out)["title"] == "neocrm-policy decision"
     status, out, _ = run(["schema", "overlay"], capsys)
     assert json.loads(out)["required"] == ["customer", "instrument", "signed", "changes"]
 

@@ -201,7 +201,7 @@ def test_yaml_and_json_examples_are_real(text, policies_copy):
         neocrm_policy.load(policies_copy)
 
 
-@pytest.mark.parametrize("kind", ["policy", "overlay", "tests"])
+@pytest.mark.parametrize("kind", ["policy", "overlay", "tests", "decision"])
 def test_every_schema_key_is_described(kind):
     """Editors see these descriptions as hover help, and the keys page shows them."""
     from neocrm_policy.loader import schema_of

@@ -28,3 +28,18 @@ def test_bundled_cases_exercise_every_rule():
     report = run_tests(policies=POLICIES)
     missing = [f"{where}: {query} {path}" for query, path, where in report.uncovered]
     assert not missing, "rules no case exercises:\n" + "\n".join(missing)
+
+
+def test_every_decision_has_the_published_json_shape():
+    """What services receive follows `neocrm-policy schema decision`, for every query and
+    every case of the bundled tests (customers' terms and defaults included)."""
+    import jsonschema
+
+    from neocrm_policy.loader import schema_of
+    validator = jsonschema.Draft202012Validator(
+        schema_of("decision"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    decided = [r.decision for r in (run_case(POLICIES, c) for c in CASES) if r.decision]
+    assert {d.query for d in decided} == set(POLICIES.queries)
+    for decision in decided:
+        problems = [e.message for e in validator.iter_errors(decision.to_json())]
+        assert not problems, (decision.query, problems)

@@ -473,8 +473,9 @@ def json_page(policies) -> str:
         sample = json.dumps({"error": error.to_json()}, indent=2)
     return "\n".join([
         "# Decision JSON", "",
-        "`neocrm-policy eval QUERY --format json` and `Decision.to_json()` give one object:",
-        "",
+        "`neocrm-policy eval QUERY --format json` and `Decision.to_json()` give one object, "
+        "whose JSON Schema `neocrm-policy schema decision` prints (the tests check every "
+        "decision of the policy tests against it):", "",
         "| Key | What it holds |", "| --- | --- |",
         "| `query` | the query answered |",
         "| `at` | the evaluation time, ISO 8601 with offset |",
