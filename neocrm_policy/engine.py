@@ -22,7 +22,8 @@ from .clausemap import check_citations
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
 from .errors import (EvaluationError, InvariantError, Location, PolicyError,
-                     PolicyErrors, QueryError, SchemaError, UnknownNameError, UsageError)
+                     PolicyErrors, Problems, QueryError, SchemaError, UnknownNameError,
+                     UsageError)
 from .loader import load_folder
 from .model import Overlay, Policy
 from .source import bundled
@@ -283,8 +284,16 @@ class PolicySet:
     def from_folder(cls, folder: Path | str | None = None) -> PolicySet:
         folder = Path(folder) if folder is not None else bundled("policies")
         policies, calendars, overlays = load_folder(folder)
-        checked = check(policies, calendars, overlays)
-        check_citations(folder, policies, overlays)
+        problems, checked = Problems(), []   # every problem of both checks in one report
+        try:
+            checked = check(policies, calendars, overlays)
+        except PolicyError as exc:
+            problems.add(exc)
+        try:
+            check_citations(folder, policies, overlays)
+        except PolicyError as exc:
+            problems.add(exc)
+        problems.raise_any()
         compiled = [compile_policy(c, calendars) for c in checked]
         return cls(folder, policies, calendars, compiled, overlays)
 

@@ -114,6 +114,23 @@ class PolicyErrors(PolicyError):
                 "errors": [e.to_json() for e in self.errors]}
 
 
+class Problems:
+    """Collects errors so one pass reports all of them, each once."""
+
+    def __init__(self) -> None:
+        self.items: list[PolicyError] = []
+
+    def add(self, error: PolicyError) -> None:
+        if isinstance(error, PolicyErrors):
+            self.items.extend(error.errors)
+        else:
+            self.items.append(error)
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise PolicyErrors(self.items) if len(self.items) > 1 else self.items[0]
+
+
 def _order(error: PolicyError) -> tuple:
     loc = error.location
     return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from .calendars import Calendar, build_calendar
-from .errors import (DuplicateError, Location, PolicyError, PolicyErrors, SchemaError,
+from .errors import (DuplicateError, Location, PolicyError, Problems, SchemaError,
                      SourceError)
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
@@ -52,23 +52,6 @@ def _validator(kind: str = "policy") -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-class _Errors:
-    """Collects errors so one pass reports all of them."""
-
-    def __init__(self) -> None:
-        self.items: list[PolicyError] = []
-
-    def add(self, error: PolicyError) -> None:
-        if isinstance(error, PolicyErrors):
-            self.items.extend(error.errors)
-        else:
-            self.items.append(error)
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise PolicyErrors(self.items) if len(self.items) > 1 else self.items[0]
-
-
 def rule_files(folder: Path) -> list[Path]:
     """The rule files of a policy folder: its top-level `*.yaml` files, sorted by name."""
     if not folder.is_dir():
@@ -84,7 +67,7 @@ CUSTOMERS = "customers"
 def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[Overlay]]:
     """Every policy, calendar and customer overlay of a folder; raises all loading errors
     together. Several files may give versions of one policy, each with its own `since`."""
-    errors = _Errors()
+    errors = Problems()
     policies: list[Policy] = []
     calendars: dict[str, Calendar] = {}
     calendar_where: dict[str, Location] = {}
@@ -160,7 +143,7 @@ def load_overlay(path: Path) -> Overlay:
     check_schema(data, str(path), "overlay")
     changes: dict[str, dict] = {}
     locations: dict[tuple, Location] = {}
-    errors = _Errors()
+    errors = Problems()
     for policy_id, params in data["changes"].items():
         locations[(policy_id, None)] = data["changes"].where_key(policy_id)
         changes[policy_id] = {}
@@ -182,7 +165,7 @@ def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     problems = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))
     unknown_at = {tuple(p.absolute_path) for p in problems
                   if p.validator == "additionalProperties"}
-    errors = _Errors()
+    errors = Problems()
     for problem in problems:
         if problem.validator in ("oneOf", "anyOf") and tuple(problem.absolute_path) in unknown_at:
             continue  # "has no value" only repeats the misspelt key reported at the same spot
@@ -316,7 +299,7 @@ def _type(mapping: YMap, key: str = "type"):
 
 
 def build_policy(data: YMap, file: str) -> Policy:
-    errors = _Errors()
+    errors = Problems()
 
     def attempt(build, *args):
         try:
