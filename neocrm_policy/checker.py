@@ -470,12 +470,7 @@ class Checker:
 
     @staticmethod
     def _referenced(exprs: list[Expr], names) -> tuple[str, ...]:
-        found = []
-        for expr in exprs:
-            for node in ast.walk(expr.node):
-                if isinstance(node, ast.Name) and node.name in names and node.name not in found:
-                    found.append(node.name)
-        return tuple(found)
+        return ast.names_in([expr.node for expr in exprs], names)
 
     @staticmethod
     def _lookups(exprs: list[Expr], policy: Policy) -> dict[str, tuple[str, Any]]:

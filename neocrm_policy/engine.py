@@ -45,27 +45,23 @@ class Origin:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The terms in force from `since` until the next snapshot: each parameter's value,
-    the date of the version it comes from, and the instrument that supplied it. A table
-    whose entries come from several instruments also has an origin per entry."""
+    """The terms in force from `since` until the next snapshot: each parameter's value
+    and where it comes from; a table's entries, which several instruments may have
+    given, each have their own origin."""
 
     since: datetime | None
     values: Mapping[str, Any]
-    versions: Mapping[str, datetime | None]
-    sources: Mapping[str, str]
-    missing: tuple[str, ...]
-    locations: Mapping[str, Location | None]
-    """Where each value in force was written: a dated version or an overlay's entry."""
+    origins: Mapping[str, Origin]
     entries: Mapping[str, Mapping[Any, Origin]]
+    missing: tuple[str, ...]
 
     def origin(self, name: str, key: Any = None, has_key: bool = False) -> Origin:
-        """The origin of a term, or of one entry of a table."""
+        """The origin of a term (its latest instrument), or of one entry of a table."""
         if has_key:
             found = self.entries.get(name, {}).get(key)
             if found is not None:
                 return found
-        return Origin(self.versions.get(name), self.sources.get(name, AGREEMENT),
-                      self.locations.get(name))
+        return self.origins.get(name) or Origin(None, AGREEMENT, None)
 
 
 AGREEMENT = "the agreement"
@@ -145,9 +141,7 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
     snapshots = []
     for start in [None] + changes:
         values: dict[str, Any] = {}
-        versions: dict[str, datetime | None] = {}
-        sources: dict[str, str] = {}
-        locations: dict[str, Location | None] = {}
+        origins: dict[str, Origin] = {}
         entries: dict[str, Mapping[Any, Origin]] = {}
         missing = []
         for name in compiled.checked.parameter_order:
@@ -160,14 +154,11 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
             if value is _UNSET:
                 missing.append(name)
                 continue
-            values[name], versions[name], sources[name] = value, latest.since, latest.source
-            locations[name] = latest.location
-            if len({o.source for o in by_entry.values()}) > 1 or \
-                    len({o.since for o in by_entry.values()}) > 1:
+            values[name], origins[name] = value, latest.origin
+            if by_entry:
                 entries[name] = MappingProxyType(by_entry)
-        snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(versions),
-                                  MappingProxyType(sources), tuple(missing),
-                                  MappingProxyType(locations), MappingProxyType(entries)))
+        snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(origins),
+                                  MappingProxyType(entries), tuple(missing)))
     return snapshots
 
 
@@ -216,8 +207,7 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
 
 def _terms_read(invariant, policy: Policy) -> list[str]:
     """The parameters an invariant reads, in the order the policy declares them."""
-    named = {node.name for node in ast.walk(invariant.check.node)
-             if isinstance(node, ast.Name)}
+    named = ast.names_in([invariant.check.node], policy.parameters)
     return [name for name in policy.parameters if name in named]
 
 
@@ -251,9 +241,6 @@ class PolicySet:
         self._versions = versions
         self._starts = {q: [c.checked.policy.since or _EPOCH for c in items]
                         for q, items in versions.items()}
-        self._only = {q: items[0] for q, items in versions.items()
-                      if len(items) == 1 and items[0].checked.policy.since is None}
-        """Queries with a single undated version: no date lookup needed to pick it."""
         self.policies = MappingProxyType({q: items[-1].checked.policy
                                           for q, items in versions.items()})
         customers = sorted({o.customer for o in self.overlays})
@@ -274,10 +261,11 @@ class PolicySet:
         self._fixed: dict[str, tuple[CompiledPolicy, Snapshot]] = {}
         """Queries whose terms never change with the date (one undated version, no dated
         terms): the snapshot is known before any call, unless a customer's terms apply."""
-        for query, item in self._only.items():
-            starts, snapshots = self._timelines[(id(item), None)]
-            if not starts and not snapshots[0].missing:
-                self._fixed[query] = (item, snapshots[0])
+        for query, items in versions.items():
+            starts, snapshots = self._timelines[(id(items[0]), None)]
+            if len(items) == 1 and items[0].checked.policy.since is None and not starts \
+                    and not snapshots[0].missing:
+                self._fixed[query] = (items[0], snapshots[0])
 
     # Loading ---------------------------------------------------------------------------
     @classmethod
@@ -368,9 +356,7 @@ class PolicySet:
         if self.overlays and type(facts) is dict and "customer" in facts:
             customer = _customer_of(facts)
         if snapshot is None or customer is not None:
-            starts, snapshots = self._timelines.get((id(compiled), customer)) or \
-                self._timelines[(id(compiled), None)]
-            snapshot = snapshots[bisect.bisect_right(starts, now)] if starts else snapshots[0]
+            snapshot = self.terms_at(compiled, now, customer)
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]
@@ -388,8 +374,7 @@ class PolicySet:
         now = _instant(at)
         compiled = self.compiled(query, now)
         read, function = compiled.read_facts, compiled.function
-        starts, snapshots = self._timelines[(id(compiled), None)]
-        terms = snapshots[bisect.bisect_right(starts, now)]
+        terms = self.terms_at(compiled, now)
         if terms.missing:
             return lambda facts: self.decide(query, facts, now).result
         values = terms.values

@@ -171,3 +171,9 @@ class Policy:
     since: datetime | None = None
     invariants: tuple[Invariant, ...] = ()
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def label_of(self, name: str) -> str | None:
+        """The label of a term of this policy; None for a name that is not a term or has
+        no label (so wording falls back to the name)."""
+        term = self.parameters.get(name)
+        return term.label if term is not None else None

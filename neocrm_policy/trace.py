@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .syntax import ast
 from .values import to_json, to_words
 from .wording import in_words
 
@@ -117,16 +118,16 @@ class Decision:
                 entries.append(TraceEntry(
                     name, value, f"{name}.default", _first_clause(policy, decision),
                     None, decision.default.text if decision.default else "",
-                    {}, self._parameters(self._names_in(decision.default)),
+                    {}, self._parameters(ast.names_in([decision.default.node],
+                                                      policy.parameters)
+                                         if decision.default else ()),
                     "no rule applied, so the decision's default is used"))
                 continue
             uses = self._parameters(checked.rule_parameters.get(rule.path, ()),
                                     checked.rule_lookups.get(rule.path, {}))
             facts = {p: self._facts.get(p) for p in checked.rule_facts.get(rule.path, ())}
             used = {d: everything[d] for d in checked.rule_decisions.get(rule.path, ())}
-            words = in_words(rule.when.node, checked.node_types,
-                             lambda term: policy.parameters[term].label
-                             if term in policy.parameters else None,
+            words = in_words(rule.when.node, checked.node_types, policy.label_of,
                              name=str) if rule.when else None
             entries.append(TraceEntry(
                 name, value, rule.path, rule.clause or _first_clause(policy, decision),
@@ -134,22 +135,14 @@ class Decision:
                 rule.note, used, words))
         return entries
 
-    def _names_in(self, expr) -> tuple[str, ...]:
-        if expr is None:
-            return ()
-        from .syntax import ast
-        params = self._compiled.checked.policy.parameters
-        return tuple(n.name for n in ast.walk(expr.node)
-                     if isinstance(n, ast.Name) and n.name in params)
-
     def _parameters(self, names, lookups=None) -> tuple[ParameterUse, ...]:
         params = self._compiled.checked.policy.parameters
         uses = []
         for name in names:
             value = self._snapshot.values.get(name)
-            use = ParameterUse(name, value, self._snapshot.versions.get(name),
-                               params[name].clause, instrument=self._snapshot.sources.get(name),
-                               term=params[name].in_words())
+            origin = self._snapshot.origin(name)
+            use = ParameterUse(name, value, origin.since, params[name].clause,
+                               instrument=origin.source, term=params[name].in_words())
             key = self._lookup_key(*(lookups or {}).get(name, (None, None)))
             if key is not _UNKNOWN and isinstance(value, dict) and key in value:
                 origin = self._snapshot.origin(name, key, True)

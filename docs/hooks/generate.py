@@ -145,7 +145,7 @@ def policy_page(policies, query: str) -> str:
         for name, parameter in policy.parameters.items():
             value = terms.values.get(name)
             type_ = compiled.checked.parameter_types.get(name)
-            since = terms.versions.get(name)
+            since = terms.origin(name).since
             term = f"{parameter.label} (`{name}`)" if parameter.label else f"`{name}`"
             out.append(f"| {_cell(term)} | {_cell(_value_words(value, type_))} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
@@ -198,11 +198,7 @@ class _Words:
 
     def __init__(self, checked) -> None:
         self.types = checked.node_types
-        self.parameters = checked.policy.parameters
-
-    def label(self, name: str) -> str | None:
-        term = self.parameters.get(name)
-        return term.label if term is not None else None
+        self.label = checked.policy.label_of
 
     def condition(self, expr) -> str:
         return in_words(expr.node, self.types, self.label)

@@ -8,6 +8,7 @@ Positions are relative to the expression (line 1, column 1 is its first characte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Container, Iterable
 from typing import Any
 
 
@@ -162,6 +163,17 @@ def depth(node: Node) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in current.children())
     return deepest
+
+
+def names_in(nodes: Iterable[Node], names: Container[str]) -> tuple[str, ...]:
+    """The names among `names` that the expressions use, each once, in the order met."""
+    found: list[str] = []
+    for node in nodes:
+        for current in walk(node):
+            if isinstance(current, Name) and current.name in names and \
+                    current.name not in found:
+                found.append(current.name)
+    return tuple(found)
 
 
 def path_of(node: Node) -> str | None:
