@@ -170,16 +170,27 @@ _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it (several times faster), else the pure-Python one."""
 
 
-def _refuse_aliases(text: str, file: str) -> None:
+def _refuse_aliases(root: yaml.Node, text: str, file: str) -> None:
     """Aliases let one node stand in several places; a rule file spells each value out.
-    Every alias starts with '*', so text without one needs no second look."""
-    if "*" not in text:
+    The composer reuses the node an alias names, so a node met twice is an alias; only
+    then is the text read again, for the place of the first alias."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            break
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack += [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    else:
         return
-    for event in yaml.parse(text, Loader=_COMPOSER):
-        if isinstance(event, yaml.AliasEvent):
-            raise YamlError("YAML aliases (*name) are not allowed in rule files",
-                            _loc(file, event.start_mark),
-                            "write the value out in full where it is needed")
+    alias = next(e for e in yaml.parse(text, Loader=_COMPOSER) if isinstance(e, yaml.AliasEvent))
+    raise YamlError("YAML aliases (*name) are not allowed in rule files",
+                    _loc(file, alias.start_mark),
+                    "write the value out in full where it is needed")
 
 
 def parse_yaml(text: str, file: str) -> Any:
@@ -188,10 +199,10 @@ def parse_yaml(text: str, file: str) -> Any:
         raise SourceError(f"{file} is over the {MAX_FILE_BYTES}-byte limit",
                           Location(file), "split the rules into several files")
     try:
-        _refuse_aliases(text, file)
         root = yaml.compose(text, Loader=_COMPOSER)
         if root is None:
             return None
+        _refuse_aliases(root, text, file)
         constructor = _Loader("")
         constructor.file = file
         return constructor.construct_document(root)
