@@ -146,8 +146,7 @@ def policy_page(policies, query: str) -> str:
             value = terms.values.get(name)
             type_ = compiled.checked.parameter_types.get(name)
             since = terms.origin(name).since
-            term = f"{parameter.label} (`{name}`)" if parameter.label else f"`{name}`"
-            out.append(f"| {_cell(term)} | {_cell(_value_words(value, type_))} | "
+            out.append(f"| {_cell(_term(parameter))} | {_cell(_value_words(value, type_))} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
                        f"{_cell(' '.join((parameter.description or '').split()))} |")
         out.append("")
@@ -169,13 +168,14 @@ def policy_page(policies, query: str) -> str:
                        f"{_cell(item.description or '')} |")
         out.append("")
     out += ["## Decisions", ""]
+    words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
         out += [f"### `{name}`{internal}", ""]
         if decision.description:
             out += [" ".join(decision.description.split()), ""]
         for rule in decision.rules:
-            out += _rule_lines(rule, 0, None, _Words(compiled.checked))
+            out += _rule_lines(rule, 0, None, words)
         if decision.has_default:
             out.append(f"- **Otherwise** (no rule applies): {_code(decision.default.text)}")
         out.append("")
@@ -191,6 +191,12 @@ def policy_page(policies, query: str) -> str:
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
+
+
+def _term(parameter, key=None, has_key: bool = False) -> str:
+    """A term (or one entry of a table) in words, with the name editors find in YAML."""
+    words = parameter.in_words(key, has_key)
+    return f"{words} (`{parameter.name}`)" if words != parameter.name else f"`{parameter.name}`"
 
 
 class _Words:
@@ -314,8 +320,7 @@ def customers_page(policies) -> str:
             for name, tree in params.items():
                 rows = tree.items() if isinstance(tree, dict) else [(None, tree)]
                 for key, value in rows:
-                    words = terms[name].in_words(key, has_key=isinstance(tree, dict))
-                    term = f"{words} (`{name}`)" if words != name else f"`{name}`"
+                    term = _term(terms[name], key, has_key=isinstance(tree, dict))
                     out.append(f"| [`{query}`]({_slug(query)}.md) | {_cell(term)} | "
                                f"{_cell(getattr(value, 'text', value))} |")
         out.append("")
