@@ -1,4 +1,4 @@
-"""Conditions in words, for readers of the docs site.
+"""Conditions in words, for readers of the docs site and of the decision memo.
 
 The explain room: it reads a checked expression tree with the types the checker found
 and says it in plain English, keeping the names of facts, terms and decisions as they
