@@ -26,7 +26,9 @@ The Neocrm subscription agreement as executable policy-as-code.
 
 Rule files (YAML) in a policy folder encode the agreement's clauses; this command
 validates them, evaluates queries on facts and lists what the policies answer.
-Without --policies, the policies bundled with the package are used."""
+Without a folder, the `policies/` folder of the repository you are in is used (the
+current directory or the nearest parent that has one); outside such a repository, the
+policies bundled with the package. validate and test say which folder they checked."""
 
 EPILOG = """\
 examples:
@@ -42,6 +44,9 @@ examples:
 exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error"""
 
 
+FOLDER_HELP = "policy folder (default: ./policies or a parent's, else the bundled policies)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neocrm-policy", description=DESCRIPTION, epilog=EPILOG,
@@ -54,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Load, check and compile every rule file of DIR and report every "
                     "problem found, each as file:line:col with a hint.")
     validate.add_argument("folder", nargs="?", metavar="DIR",
-                          help="policy folder (default: the bundled policies)")
+                          help=FOLDER_HELP)
     validate.add_argument("--format", choices=("text", "json"), default="text",
                           help="text for people (default) or json for tools")
 
@@ -69,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="evaluation time, ISO 8601 (no offset = Asia/Shanghai); "
                                "default: now")
     evaluate.add_argument("--policies", metavar="DIR",
-                          help="policy folder (default: the bundled policies)")
+                          help=FOLDER_HELP)
     evaluate.add_argument("--format", choices=("text", "json"), default="text",
                           help="text: a short memo (default); json: result and trace")
 
@@ -77,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
                              description="List every query the policies answer, with the "
                                          "facts it reads and the results it gives.")
     listing.add_argument("--policies", metavar="DIR",
-                         help="policy folder (default: the bundled policies)")
+                         help=FOLDER_HELP)
     listing.add_argument("--format", choices=("text", "json"), default="text",
                          help="text for people (default) or json for tools")
 
@@ -98,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  neocrm-policy test --coverage",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     testing.add_argument("folder", nargs="?", metavar="DIR",
-                         help="policy folder (default: the bundled policies)")
+                         help=FOLDER_HELP)
     testing.add_argument("--coverage", action="store_true",
                          help="also list the rules and exceptions no case exercised")
     testing.add_argument("--format", choices=("text", "json"), default="text",
@@ -115,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="an example JSON file, or a folder of them (default: the "
                                "bundled examples)")
     examples.add_argument("--policies", metavar="DIR",
-                          help="policy folder (default: the bundled policies)")
+                          help=FOLDER_HELP)
     examples.add_argument("--format", choices=("text", "json"), default="text",
                           help="text: each decision as a memo (default); json: each "
                                "decision's result and trace")
@@ -151,7 +156,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="examples:\n  neocrm-policy fmt\n  neocrm-policy fmt --check policies/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     fmt.add_argument("paths", nargs="*", metavar="PATH",
-                     help="files or folders (default: the bundled policies)")
+                     help="files or folders (default: ./policies or a parent's, else the "
+                          "bundled policies)")
     fmt.add_argument("--check", action="store_true",
                      help="change nothing; exit 1 and list the files that would change")
     fmt.add_argument("--diff", action="store_true", help="print what would change")
@@ -183,12 +189,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def policy_folder(given: str | None) -> Path:
+    """The folder a command works on: the one given, else the `policies/` folder of the
+    repository the command runs in (this directory or the nearest parent with one), else
+    the bundled policies. An editor running `neocrm-policy test` in a checkout checks the
+    checkout's rules, not the copy installed with the package."""
+    if given:
+        return Path(given)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        candidate = folder / "policies"
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    return bundled("policies")
+
+
 def _policy_set(folder: str | None) -> PolicySet:
-    return load(Path(folder) if folder else None)
+    return load(policy_folder(folder))
 
 
 def cmd_validate(args) -> int:
-    folder = Path(args.folder) if args.folder else bundled("policies")
+    folder = policy_folder(args.folder)
     policies = load(folder)
     count = len(policies.queries)
     if args.format == "json":
@@ -267,7 +288,8 @@ def cmd_schema(args) -> int:
 
 def cmd_test(args) -> int:
     from .testing import render_failure, run_tests
-    report = run_tests(Path(args.folder) if args.folder else None)
+    folder = policy_folder(args.folder)
+    report = run_tests(folder)
     uncovered = report.uncovered if args.coverage else []
     if args.format == "json":
         print(json.dumps({
@@ -290,7 +312,7 @@ def cmd_test(args) -> int:
                   f"({report.coverage:.0%})")
             for query, path, where in uncovered:
                 print(f"  {where}: {query}: rule {path} is not exercised by any case")
-        print(report.summary())
+        print(f"policy tests of {folder}: {report.summary()}")
     return EXIT_FAILED if report.failed or uncovered else EXIT_OK
 
 
@@ -342,7 +364,7 @@ _MARK = {"added": "+", "removed": "-", "changed": "~"}
 
 def cmd_fmt(args) -> int:
     from .formatting import format_file, rule_file_paths
-    paths = [Path(p) for p in args.paths] or [bundled("policies")]
+    paths = [Path(p) for p in args.paths] or [policy_folder(None)]
     failed = changed = 0
     for path in rule_file_paths(paths):
         outcome = format_file(path, check=args.check or args.diff)

@@ -1,4 +1,4 @@
-"""Shared fixtures: an editable copy of the bundled policies."""
+"""Shared fixtures: an editable copy of the tests' own policies (`helpers.REFERENCE`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from neocrm_policy.source import bundled
+from tests.helpers import REFERENCE
 
 
 @pytest.fixture
 def policies_copy(tmp_path) -> Path:
-    """A copy of the bundled policies that a test may edit."""
+    """A copy of the reference policies that a test may edit."""
     folder = tmp_path / "policies"
-    shutil.copytree(bundled("policies"), folder)
+    shutil.copytree(REFERENCE, folder)
     return folder
-

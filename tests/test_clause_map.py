@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
 from tests.helpers import edit
 
-POLICIES = neocrm_policy.load()
+POLICIES = neocrm_policy.load(REFERENCE)
 ENTRIES = load_clause_map(POLICIES.folder, POLICIES.queries)
 AGREEMENT = Path(__file__).resolve().parents[2] / "shared" / "agreement"
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import REFERENCE
 from neocrm_policy.cli import main
-from neocrm_policy.source import bundled
 
 BROKEN = Path(__file__).parent / "data" / "broken"
+POLICIES = ["--policies", str(REFERENCE)]
 FACTS = '{"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}'
 
 
@@ -32,9 +33,21 @@ def run(argv, capsys, stdin=None, monkeypatch=None):
     return status, out, err
 
 
-def test_validate_bundled(capsys):
+def test_validate_a_folder(capsys):
+    status, out, _ = run(["validate", str(REFERENCE)], capsys)
+    assert status == 0 and out.startswith(f"{REFERENCE}: 11 policies valid (acceptance, ")
+
+
+def test_without_a_folder_the_repository_policies_are_checked(tmp_path, capsys, monkeypatch):
+    """Inside a checkout (here a copy with its own policies/), validate and test check the
+    checkout's folder, found from a subfolder too, and say which."""
+    shutil.copytree(REFERENCE, tmp_path / "policies")
+    (tmp_path / "docs").mkdir()
+    monkeypatch.chdir(tmp_path / "docs")
     status, out, _ = run(["validate"], capsys)
-    assert status == 0 and "11 policies valid" in out
+    assert status == 0 and out.startswith(f"{tmp_path / 'policies'}: 11 policies valid")
+    status, out, _ = run(["test"], capsys)
+    assert status == 0 and f"policy tests of {tmp_path / 'policies'}: " in out
 
 
 def test_validate_broken_folder_prints_located_errors(capsys):
@@ -47,7 +60,7 @@ def test_validate_broken_folder_prints_located_errors(capsys):
 def test_eval_text_memo(tmp_path, capsys):
     facts = tmp_path / "facts.json"
     facts.write_text(FACTS)
-    status, out, _ = run(["eval", "support.sla", "--input", str(facts),
+    status, out, _ = run(["eval", "support.sla", "--input", str(facts), *POLICIES,
                           "--at", "2026-03-08T01:00:00+08:00"], capsys)
     assert status == 0
     assert "- resolution due: 2026-03-08 00:30:00+08:00" in out
@@ -57,7 +70,7 @@ def test_eval_text_memo(tmp_path, capsys):
 
 
 def test_eval_json_from_stdin(capsys, monkeypatch):
-    status, out, _ = run(["eval", "support.sla", "--input", "-", "--format", "json",
+    status, out, _ = run(["eval", "support.sla", "--input", "-", "--format", "json", *POLICIES,
                           "--at", "2026-03-08T01:00:00+08:00"], capsys, FACTS, monkeypatch)
     data = json.loads(out)
     assert status == 0
@@ -70,7 +83,8 @@ def test_eval_json_from_stdin(capsys, monkeypatch):
 def test_money_comes_back_as_a_decimal_string(capsys, monkeypatch):
     facts = ('{"breach": {"cause": "gross_negligence", "damages": 80000.5},'
              ' "contract": {"annual_fee_paid": "50000"}}')
-    _, out, _ = run(["eval", "liability.data_security", "-i", "-", "--format", "json"],
+    _, out, _ = run(["eval", "liability.data_security", "-i", "-", "--format", "json",
+                     *POLICIES],
                     capsys, facts, monkeypatch)
     assert json.loads(out)["result"]["compensation"] == "50000.00"
 
@@ -94,7 +108,7 @@ def test_errors_are_one_message_and_a_status(argv, stdin, status, message, capsy
 
 
 def test_list_and_schema(capsys):
-    status, out, _ = run(["list"], capsys)
+    status, out, _ = run(["list", *POLICIES], capsys)
     assert status == 0 and "support.sla:" in out and "incident.reported_at: datetime" in out
     status, out, _ = run(["schema"], capsys)
     schema = json.loads(out)
@@ -106,10 +120,10 @@ def test_list_and_schema(capsys):
 
 
 def test_policy_tests_pass_and_fail(tmp_path, capsys):
-    status, out, _ = run(["test", "--coverage"], capsys)
+    status, out, _ = run(["test", str(REFERENCE), "--coverage"], capsys)
     assert status == 0 and "(100%)" in out and out.rstrip().endswith("0 failed")
     folder = tmp_path / "p"
-    shutil.copytree(bundled("policies"), folder)
+    shutil.copytree(REFERENCE, folder)
     sla = folder / "support-sla.yaml"
     sla.write_text(sla.read_text().replace("      4: 2 hours", "      4: 3 hours"))
     status, out, _ = run(["test", str(folder)], capsys)
@@ -120,7 +134,7 @@ def test_policy_tests_pass_and_fail(tmp_path, capsys):
 
 
 def test_examples(capsys):
-    status, out, _ = run(["examples"], capsys)
+    status, out, _ = run(["examples", *POLICIES], capsys)
     assert status == 0 and out.count("== ") >= 5
 
 
@@ -140,7 +154,7 @@ def test_module_entry_point_runs_without_traceback():
 
 def test_policy_tests_may_observe_holidays_and_name_only_real_calendars(tmp_path, capsys):
     folder = tmp_path / "p"
-    shutil.copytree(bundled("policies"), folder)
+    shutil.copytree(REFERENCE, folder)
     tests = folder / "tests" / "support_channels_holidays.yaml"
     tests.write_text(tests.read_text().replace("  remote: mainland_china",
                                                "  remotee: mainland_china"))
@@ -150,11 +164,13 @@ def test_policy_tests_may_observe_holidays_and_name_only_real_calendars(tmp_path
     assert "did you mean 'remote'" in err
 
 
-def test_pre_commit_hooks_run_as_declared(capsys, monkeypatch):
+def test_pre_commit_hooks_run_as_declared(tmp_path, capsys, monkeypatch):
     """Each hook of .pre-commit-hooks.yaml, run the way pre-commit runs it (entry, then
-    args, then the matching files when it takes file names), succeeds on this repository."""
+    args, then the matching files when it takes file names), succeeds on a repository of
+    policies (here the tests' own, as `policies/`)."""
     root = Path(__file__).resolve().parent.parent
-    monkeypatch.chdir(root)
+    shutil.copytree(REFERENCE, tmp_path / "policies")
+    monkeypatch.chdir(tmp_path)
     hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert {h["id"] for h in hooks} == {"neocrm-policy-validate", "neocrm-policy-test",
                                         "neocrm-policy-fmt"}
@@ -163,8 +179,9 @@ def test_pre_commit_hooks_run_as_declared(capsys, monkeypatch):
         assert program == "neocrm-policy"
         argv += hook.get("args", [])
         if hook.get("pass_filenames", True):
-            files = [str(p.relative_to(root)) for p in sorted((root / "policies").rglob("*.y*ml"))
-                     if re.search(hook["files"], str(p.relative_to(root)))]
+            files = [str(p.relative_to(tmp_path))
+                     for p in sorted((tmp_path / "policies").rglob("*.y*ml"))
+                     if re.search(hook["files"], str(p.relative_to(tmp_path)))]
             assert files, hook["id"]
             argv += files
         assert main(argv) == 0, hook["id"]
@@ -174,7 +191,7 @@ def test_a_bad_fact_is_pointed_at_in_the_facts_file(tmp_path, capsys):
     facts = tmp_path / "facts.json"
     facts.write_text('{\n  "incident": {\n    "level": 7,\n'
                      '    "reported_at": "2026-03-07T22:30:00"\n  }\n}\n')
-    status, _, err = run(["eval", "support.sla", "-i", str(facts)], capsys)
+    status, _, err = run(["eval", "support.sla", "-i", str(facts), *POLICIES], capsys)
     assert status == 1
     lines = err.splitlines()
     assert lines[0] == f"{facts}:3:14: NP050 fact 'incident.level' has 7, which is not allowed"
@@ -183,7 +200,7 @@ def test_a_bad_fact_is_pointed_at_in_the_facts_file(tmp_path, capsys):
 
 
 def test_an_unknown_fact_is_underlined_at_its_key(capsys, monkeypatch):
-    _, _, err = run(["eval", "support.sla", "-i", "-"], capsys,
+    _, _, err = run(["eval", "support.sla", "-i", "-", *POLICIES], capsys,
                     '{"incident": {"levle": 4, "reported_at": "2026-03-07T22:30:00"}}',
                     monkeypatch)
     assert err.startswith("<stdin>:1:15: NP050 unknown fact 'incident.levle'")

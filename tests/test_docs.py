@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.cli import main
 from neocrm_policy.playground import evaluate
-from neocrm_policy.source import bundled
 from neocrm_policy.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def page_text(site: Path, path: str) -> str:
 
 def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
     policies = tmp_path / "policies"
-    shutil.copytree(bundled("policies"), policies)
+    shutil.copytree(REFERENCE, policies)
     sla = policies / "support-sla.yaml"
     sla.write_text(sla.read_text(encoding="utf-8").replace("      4: 2 hours", "      4: 3 hours"),
                    encoding="utf-8")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.errors import InvariantError, OverlayError, PolicyError
 from tests.helpers import edit
@@ -65,7 +66,7 @@ def test_a_whole_policy_version_applies_from_its_date(policies_copy):
 
 
 def test_an_overlay_applies_to_its_customer_from_its_date():
-    policies = neocrm_policy.load()
+    policies = neocrm_policy.load(REFERENCE)
     acme = {"customer": {"id": "acme"}, **ENDED}
     before = policies.decide("data.retention", acme, at="2026-11-30")
     after = policies.decide("data.retention", acme, at="2026-12-01")
@@ -164,16 +165,16 @@ def test_breaking_an_invariant_in_an_overlay_fails_validation(policies_copy):
 
 
 def test_same_input_same_decision():
-    policies = neocrm_policy.load()
+    policies = neocrm_policy.load(REFERENCE)
     first = policies.decide("support.sla", FOUR_STAR, at="2026-03-08T01:00:00+08:00")
-    second = neocrm_policy.load().decide("support.sla", FOUR_STAR,
+    second = neocrm_policy.load(REFERENCE).decide("support.sla", FOUR_STAR,
                                          at="2026-03-08T01:00:00+08:00")
     assert json.dumps(first.to_json()) == json.dumps(second.to_json())
     assert first.explain() == second.explain()
 
 
 def test_one_loaded_set_is_shared_between_threads():
-    policies = neocrm_policy.load()
+    policies = neocrm_policy.load(REFERENCE)
     inputs = [({"incident": {"level": level, "reported_at": f"2026-03-0{day}T10:00:00+08:00"}},
                f"2026-03-{day + 1:02d}T10:00:00+08:00")
               for level in (1, 2, 3, 4) for day in range(1, 9)]
@@ -186,7 +187,7 @@ def test_one_loaded_set_is_shared_between_threads():
 
 
 def test_facts_files_of_the_spec():
-    policies = neocrm_policy.load()
+    policies = neocrm_policy.load(REFERENCE)
     for path in sorted(DATA.glob("*.json")):
         case = json.loads(path.read_text(encoding="utf-8"))
         if "error" in case:
@@ -200,7 +201,7 @@ def test_facts_files_of_the_spec():
 
 
 def test_unknown_query_and_bad_time_are_errors():
-    policies = neocrm_policy.load()
+    policies = neocrm_policy.load(REFERENCE)
     with pytest.raises(PolicyError, match="did you mean 'support.sla'"):
         policies.decide("support.sl", FOUR_STAR)
     with pytest.raises(PolicyError, match="not a date and time"):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import REFERENCE
 from neocrm_policy import formatting
 from neocrm_policy.cli import main
 from neocrm_policy.errors import YamlError
 from neocrm_policy.formatting import format_file, format_text
-from neocrm_policy.source import bundled
 
 DATA = Path(__file__).parent / "data" / "fmt"
 MESSY = (DATA / "messy.yaml").read_text(encoding="utf-8")
@@ -96,6 +96,6 @@ def test_pre_commit_hooks_name_real_commands():
 
 def test_copy_of_bundled_policies_formats_to_itself(tmp_path):
     folder = tmp_path / "p"
-    shutil.copytree(bundled("policies"), folder)
+    shutil.copytree(REFERENCE, folder)
     assert all(not format_file(p, check=True).changed
                for p in formatting.rule_file_paths([folder]))

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.source import bundled
 from neocrm_policy.testing import run_tests
 
-POLICIES = neocrm_policy.load()
+POLICIES = neocrm_policy.load(REFERENCE)
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
@@ -151,7 +151,7 @@ def test_rule_files_are_data_not_code(tmp_path):
     assert not Path("hacked").exists()
 
 
-BUNDLED = bundled("policies")
+BUNDLED = REFERENCE
 RULE_FILES = sorted(str(p.relative_to(BUNDLED)) for p in BUNDLED.rglob("*.yaml"))
 EDITS = [" ", ":", "- ", "{", "}", "[", "]", "'", '"', "#", "null", "1", "-1", "2 hours",
          "true", "since: 2027-01-01", "when: ", " and ", "otherwise", "(", "is set", "[1]",

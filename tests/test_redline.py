@@ -8,13 +8,14 @@ import subprocess
 from pathlib import Path
 
 
+from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.cli import main
 from neocrm_policy.redline import impact, load_side, redline
 from neocrm_policy.source import bundled
 from tests.helpers import edit
 
-BASE = neocrm_policy.load()
+BASE = neocrm_policy.load(REFERENCE)
 
 
 
@@ -83,7 +84,7 @@ def test_impact_on_decisions(policies_copy):
 
 def test_git_revisions(tmp_path):
     repo = tmp_path / "repo"
-    shutil.copytree(bundled("policies"), repo / "policies")
+    shutil.copytree(REFERENCE, repo / "policies")
 
     def git(*args):
         subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
@@ -99,13 +100,13 @@ def test_git_revisions(tmp_path):
 
 def test_cli_json_and_exit_code(policies_copy, capsys):
     edit(policies_copy / "support-sla.yaml", "      4: 2 hours", "      4: 4 hours")
-    assert main(["diff", str(bundled("policies")), str(policies_copy), "--format", "json",
+    assert main(["diff", str(REFERENCE), str(policies_copy), "--format", "json",
                  "--exit-code"]) == 1
     [change] = json.loads(capsys.readouterr().out)["changes"]
     assert change == {"policy": "support.sla", "kind": "changed", "subject": "parameter",
                       "name": "resolution_time", "entry": 4, "old": "PT2H", "new": "PT4H",
                       "text": "support.sla: 4-star solution time changed from 2 hours to "
                               "4 hours"}
-    assert main(["diff", str(bundled("policies")), str(bundled("policies"))]) == 0
+    assert main(["diff", str(REFERENCE), str(REFERENCE)]) == 0
     assert capsys.readouterr().out.strip() == "no changes"
     assert main(["diff", "no-such-thing", str(policies_copy)]) == 2

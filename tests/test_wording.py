@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.syntax.parser import parse_expression
 from neocrm_policy.wording import in_words
@@ -31,7 +32,7 @@ def test_expressions_read_as_words(expression, words):
 
 
 def test_times_compare_as_before_and_after_numbers_as_more_and_less():
-    policies = neocrm_policy.load()
+    policies = neocrm_policy.load(REFERENCE)
     checked = policies.compiled("support.sla").checked
     rules = {r.path: r for d in checked.policy.decisions.values() for r in d.all_rules()}
     solved_late = rules["resolution_breached.solved_late"].value.node
@@ -43,7 +44,7 @@ def test_times_compare_as_before_and_after_numbers_as_more_and_less():
 
 
 def test_a_table_lookup_is_named_by_the_terms_label():
-    checked = neocrm_policy.load().compiled("support.sla").checked
+    checked = neocrm_policy.load(REFERENCE).compiled("support.sla").checked
     due = next(r for d in checked.policy.decisions.values() for r in d.all_rules()
                if r.path == "resolution_due.solution_time_of_level").value.node
     labels = {name: p.label for name, p in checked.policy.parameters.items()}
