@@ -1,7 +1,8 @@
 """Evaluate stand-alone expressions, for the documentation's examples.
 
 Each expression becomes a decision of a throw-away policy (in a temporary folder, beside
-the bundled calendars and a sample table `symptom_level`), so examples go through the same
+a policy folder's calendars — the bundled ones unless told — and a sample table
+`symptom_level`), so examples go through the same
 parser, checker and compiler as real rules and can never show a result the evaluator
 would not give.
 """
@@ -23,11 +24,13 @@ parameters:
 """
 
 
-def evaluate(expressions: list[str], at: str = "2026-03-07T12:00:00+08:00") -> list[Any]:
-    """The JSON value of each expression, evaluated at `at`."""
+def evaluate(expressions: list[str], at: str = "2026-03-07T12:00:00+08:00",
+             policies: Path | None = None) -> list[Any]:
+    """The JSON value of each expression, evaluated at `at` beside the calendars of
+    `policies` (a policy folder; the bundled one when None)."""
     with tempfile.TemporaryDirectory(prefix="neocrm-playground-") as folder:
         root = Path(folder)
-        calendars = bundled("policies") / "calendars.yaml"
+        calendars = (policies or bundled("policies")) / "calendars.yaml"
         if calendars.exists():
             shutil.copy(calendars, root / "calendars.yaml")
         decisions = "\n".join(f"  e{n}:\n    value: '{text.strip().replace(chr(39), chr(39) * 2)}'"

@@ -88,13 +88,13 @@ def test_python_examples_run(code, monkeypatch, capsys):
 @pytest.mark.parametrize("lines", list(blocks("expr")))
 def test_expression_examples_evaluate_as_stated(lines):
     examples = [line.split("⇒") for line in lines.strip().splitlines()]
-    values = evaluate([expression for expression, _ in examples])
+    values = evaluate([expression for expression, _ in examples], policies=REFERENCE)
     for (expression, expected), value in zip(examples, values, strict=True):
         assert value == json.loads(expected), expression
 
 
 def test_every_function_has_an_example_that_evaluates():
-    values = evaluate([f.example for f in FUNCTIONS.values()])
+    values = evaluate([f.example for f in FUNCTIONS.values()], policies=REFERENCE)
     assert len(values) == len(FUNCTIONS)
     by_name = dict(zip(FUNCTIONS, values, strict=True))
     assert by_name["each"] == [4, 2] and by_name["open_at"] == ["hotline"]
@@ -102,7 +102,11 @@ def test_every_function_has_an_example_that_evaluates():
 
 
 @pytest.mark.parametrize("commands", list(blocks("console")))
-def test_console_examples_succeed(commands, capsys):
+def test_console_examples_succeed(commands, capsys, tmp_path, monkeypatch):
+    """Each command succeeds as written, run in a repository of policies (the tests' own,
+    as `policies/`), as an editor runs it in a checkout."""
+    shutil.copytree(REFERENCE, tmp_path / "policies")
+    monkeypatch.chdir(tmp_path)
     for line in commands.strip().splitlines():
         assert line.startswith("$ neocrm-policy "), line
         assert main(shlex.split(line[len("$ neocrm-policy "):])) == 0, line
