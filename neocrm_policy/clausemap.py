@@ -1,7 +1,9 @@
 """The clause map: every clause of the agreement and what enforces it.
 
 Kept as data beside the policies (`clause-map/clause-map.yaml`) and checked against them:
-every policy named must exist, and a clause with no policy must say why.
+every policy named must exist, a clause with no policy must say why (`reason:`), and a
+clause that policies enforce cannot also say that nothing executes it (a remark on how
+they enforce it is a `note:`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class ClauseEntry:
     policies: tuple[str, ...]
     reason: str | None
     location: Location
+    note: str | None = None
 
 
 def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[ClauseEntry]:
@@ -47,13 +50,19 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
         if not policies and not item.get("reason"):
             errors.append(SchemaError(f"clause {item['clause']} names no policy and no reason",
                                       where, "say why nothing executes it, in `reason:`"))
+        if policies and item.get("reason"):
+            errors.append(SchemaError(
+                f"clause {item['clause']} is enforced by {', '.join(policies)} and also gives "
+                "a reason why nothing executes it", item.where_key("reason"),
+                "keep one: empty `policies:` if nothing enforces the clause, or rename "
+                "`reason:` to `note:` for a remark on how the policies enforce it"))
         for name in policies:
             if queries is not None and name not in queries:
                 errors.append(UnknownNameError(
                     f"clause {item['clause']} names unknown policy {name!r}", where,
                     suggestion(name, queries) + "policies: " + ", ".join(queries)))
         entries.append(ClauseEntry(str(item["clause"]), item["title"], policies,
-                                   item.get("reason"), where))
+                                   item.get("reason"), where, item.get("note")))
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
     return entries

@@ -67,6 +67,19 @@ def test_a_clause_with_no_policy_must_say_why(tmp_path):
         load_clause_map(tmp_path, POLICIES.queries)
 
 
+def test_a_clause_cannot_be_enforced_and_say_nothing_executes_it(policies_copy):
+    edit(policies_copy / "clause-map" / "clause-map.yaml",
+         "    policies: [data.retention]\n",
+         "    policies: [data.retention]\n    reason: Nothing to execute.\n")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(policies_copy)
+    assert caught.value.code == "NP012"
+    assert caught.value.message == ("clause 2 is enforced by data.retention and also gives a "
+                                    "reason why nothing executes it")
+    assert caught.value.location.file.endswith("clause-map.yaml")
+    assert "rename `reason:` to `note:`" in caught.value.hint
+
+
 def test_validate_refuses_a_clause_the_map_does_not_know(policies_copy):
     edit(policies_copy / "data-retention.yaml", '        clause: "2"\n        value: today',
          '        clause: "13"\n        value: today')
