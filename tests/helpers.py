@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "data" / "policies"
 """The tests' own policy folder (a snapshot of the agreement's terms on a fixed day).
 
@@ -18,3 +23,20 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path.name}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def build_site(tmp_path: Path, policies: Path) -> Path:
+    """The documentation site built from a policy folder, terms shown as on 2026-11-24."""
+    site = tmp_path / "site"
+    env = {**os.environ, "NEOCRM_POLICIES": str(policies), "NEOCRM_DOCS_DATE": "2026-11-24",
+           "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "--site-dir", str(site)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return site
+
+
+def page_text(site: Path, path: str) -> str:
+    """A built page's HTML with its tags replaced by spaces."""
+    return re.sub(r"<[^>]+>", " ", (site / path / "index.html").read_text(encoding="utf-8"))

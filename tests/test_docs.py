@@ -8,19 +8,16 @@ passes."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import REFERENCE
+from tests.helpers import REFERENCE, build_site, page_text
 import neocrm_policy
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.cli import main
@@ -37,21 +34,6 @@ def blocks(kind: str):
         text = page.read_text(encoding="utf-8")
         for n, match in enumerate(re.finditer(rf"```{kind}\n(.*?)```", text, re.S)):
             yield pytest.param(match.group(1), id=f"{page.relative_to(ROOT)}#{n}")
-
-
-def build_site(tmp_path: Path, policies: Path) -> Path:
-    site = tmp_path / "site"
-    env = {**os.environ, "NEOCRM_POLICIES": str(policies), "NEOCRM_DOCS_DATE": "2026-11-24",
-           "NO_MKDOCS_2_WARNING": "1"}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
-                           "--site-dir", str(site)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return site
-
-
-def page_text(site: Path, path: str) -> str:
-    return re.sub(r"<[^>]+>", " ", (site / path / "index.html").read_text(encoding="utf-8"))
 
 
 def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
