@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                           help=FOLDER_HELP)
     validate.add_argument("--format", choices=("text", "json"), default="text",
                           help="text for people (default) or json for tools")
+    validate.add_argument("--strict", action="store_true",
+                          help="fail (exit 1) on warnings too, such as a sentence that "
+                               "states a term's value by hand (NP060)")
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a query on facts and print the decision with its trace",
@@ -209,16 +212,24 @@ def _policy_set(folder: str | None) -> PolicySet:
 
 
 def cmd_validate(args) -> int:
+    from .prose import stated_values
     folder = policy_folder(args.folder)
     policies = load(folder)
+    warnings = stated_values(policies)
     count = len(policies.queries)
     if args.format == "json":
         print(json.dumps({"folder": str(folder), "valid": True,
-                          "queries": policies.queries}, indent=2))
+                          "queries": policies.queries,
+                          "warnings": [w.to_json() for w in warnings]}, indent=2))
     else:
         print(f"{folder}: {count} polic{'y' if count == 1 else 'ies'} valid "
               f"({', '.join(policies.queries)})")
-    return EXIT_OK
+        for warning in warnings:
+            print(f"warning: {warning.render()}", file=sys.stderr)
+        if warnings:
+            print(f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}",
+                  file=sys.stderr)
+    return EXIT_FAILED if warnings and args.strict else EXIT_OK
 
 
 def read_facts_text(source: str) -> tuple[str, str]:
