@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import EvaluationError, SchemaError
+from .errors import EvaluationError, Location, SchemaError
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_DAYS_SCANNED = 3660
@@ -49,6 +49,8 @@ class Calendar:
     clause: str | None = None
     holiday_region: str | None = None
     _make_up_hours: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    location: Location | None = field(default=None, repr=False, compare=False)
+    """Where its summary was written, to point at a sentence in it."""
 
     # Days -----------------------------------------------------------------------------
     def spans_on(self, day: date) -> tuple[tuple[int, int], ...]:
@@ -248,4 +250,4 @@ def build_calendar(name: str, spec: Any) -> Calendar:
                           "give at least one span of hours")
     make_up = next((spans for spans in hours[:5] if spans), ())
     return Calendar(name, zone, hours, spec.get("summary"), spec.get("clause"), region,
-                    make_up)
+                    make_up, _where(spec, "summary"))

@@ -9,7 +9,7 @@ is immutable, so one instance may be shared between threads.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -27,6 +27,7 @@ from .errors import (EvaluationError, InvariantError, Location, PolicyError,
 from .loader import load_folder
 from .model import Overlay, Policy
 from .source import bundled
+from .prose import check_references, say
 from .suggest import suggestion
 from .syntax import ast
 from .trace import Decision
@@ -54,6 +55,8 @@ class Snapshot:
     origins: Mapping[str, Origin]
     entries: Mapping[str, Mapping[Any, Origin]]
     missing: tuple[str, ...]
+    written: Mapping[str, Any] = field(default_factory=dict)
+    """Each term as its instrument wrote it: the value tree (`Expr`s) the editor typed."""
 
     def origin(self, name: str, key: Any = None, has_key: bool = False) -> Origin:
         """The origin of a term (its latest instrument), or of one entry of a table."""
@@ -62,6 +65,17 @@ class Snapshot:
             if found is not None:
                 return found
         return self.origins.get(name) or Origin(None, AGREEMENT, None)
+
+    def in_words(self, name: str, key: Any = None, has_key: bool = False) -> str:
+        """A term (or one entry of a table) as the editor wrote it ("9 natural days"),
+        for prose that names it; values not written as one expression, in words."""
+        value, tree = self.values[name], self.written.get(name)
+        if has_key:
+            value = value[key]
+            tree = tree.get(key) if isinstance(tree, dict) else None
+        if isinstance(value, str) or not hasattr(tree, "text"):
+            return to_words(value)
+        return " ".join(tree.text.split())
 
 
 AGREEMENT = "the agreement"
@@ -76,6 +90,7 @@ class _Candidate:
     source: str
     partial: bool = False      # an overlay giving only some entries of a table
     location: Location | None = None
+    written: Any = None        # the value tree as the instrument wrote it
 
     @property
     def origin(self) -> Origin:
@@ -100,18 +115,18 @@ def _in_force(begun: list[_Candidate], values: Mapping[str, Any]):
                 removed = {k for k in previous if k not in new}
                 value = {k: v for k, v in {**value, **changed}.items() if k not in removed}
                 entries = {k: o for k, o in entries.items() if k not in removed}
-                entries.update({k: candidate.origin for k in changed})
+                entries.update({k: candidate for k in changed})
                 latest = candidate if changed or removed else latest
             elif new != previous:
                 value, latest = new, candidate
-                entries = {k: candidate.origin for k in new} if isinstance(new, dict) else {}
+                entries = {k: candidate for k in new} if isinstance(new, dict) else {}
         elif candidate.partial and isinstance(value, dict):
             value = {**value, **new}
-            entries.update({k: candidate.origin for k in new})
+            entries.update({k: candidate for k in new})
             latest = candidate
         else:
             value, latest = new, candidate
-            entries = {k: candidate.origin for k in new} if isinstance(new, dict) else {}
+            entries = {k: candidate for k in new} if isinstance(new, dict) else {}
         if candidate.rank == 0:
             previous = new
     return value, latest, entries
@@ -130,19 +145,21 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
         for n, version in enumerate(parameter.versions):
             candidates[name].append(_Candidate(version.since, 0,
                                                compiled.parameter_functions[(name, n)],
-                                               AGREEMENT, location=version.location))
+                                               AGREEMENT, location=version.location,
+                                               written=version.value))
     for rank, overlay in enumerate(overlays, start=1):
         for name, tree in overlay.changes.get(policy.id, {}).items():
             if name in candidates:
                 candidates[name].append(_Candidate(
                     overlay.signed, rank, compiled.value_function(tree), overlay.label,
-                    isinstance(tree, dict), overlay.locations.get((policy.id, name))))
+                    isinstance(tree, dict), overlay.locations.get((policy.id, name)), tree))
     changes = sorted({c.since for cs in candidates.values() for c in cs if c.since})
     snapshots = []
     for start in [None] + changes:
         values: dict[str, Any] = {}
         origins: dict[str, Origin] = {}
         entries: dict[str, Mapping[Any, Origin]] = {}
+        written: dict[str, Any] = {}
         missing = []
         for name in compiled.checked.parameter_order:
             begun = [c for c in candidates[name]
@@ -155,10 +172,14 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
                 missing.append(name)
                 continue
             values[name], origins[name] = value, latest.origin
+            written[name] = latest.written
             if by_entry:
-                entries[name] = MappingProxyType(by_entry)
+                entries[name] = MappingProxyType({k: c.origin for k, c in by_entry.items()})
+                written[name] = {k: c.written.get(k) if isinstance(c.written, dict) else None
+                                 for k, c in by_entry.items()}
         snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(origins),
-                                  MappingProxyType(entries), tuple(missing)))
+                                  MappingProxyType(entries), tuple(missing),
+                                  MappingProxyType(written)))
     return snapshots
 
 
@@ -283,7 +304,17 @@ class PolicySet:
             problems.add(exc)
         problems.raise_any()
         compiled = [compile_policy(c, calendars) for c in checked]
-        return cls(folder, policies, calendars, compiled, overlays)
+        loaded = cls(folder, policies, calendars, compiled, overlays)
+        for error in check_references(loaded):
+            problems.add(error)
+        problems.raise_any()
+        return loaded
+
+    def say(self, text: str | None, query: str | None = None, at: datetime | None = None,
+            customer: str | None = None) -> str | None:
+        """Prose with each term it names (`{export_window}`) given as the value in force
+        at `at` (default: now), for a customer's own terms when given."""
+        return say(self, text, query, at, customer)
 
     def observing_holidays(self, regions: Mapping[str, str],
                            where: Mapping[str, Location] | None = None) -> PolicySet:

@@ -265,6 +265,18 @@ class FactError(PolicyError):
         does not read), or nothing, when the fact is "absent"."""
 
 
+class StatedValueWarning(PolicyError):
+    """A sentence of a rule file (a summary, reading, description, note, the clause map)
+    or of a docs page states a term's value in words ("60 days") instead of naming the
+    term (`{export_window}`). When the term changes, such a sentence would go on saying the
+    old value; named, it shows the value in force wherever it is rendered. A warning:
+    `validate` reports it and `validate --strict` fails on it."""
+
+    code = "NP060"
+    title = "a term's value stated by hand"
+    warning = True
+
+
 class QueryError(PolicyError):
     """A query name that the policy set does not answer."""
 

@@ -22,6 +22,7 @@ import neocrm_policy
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.cli import main
 from neocrm_policy.playground import evaluate
+from neocrm_policy.prose import stated_values
 from neocrm_policy.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,8 @@ def test_every_error_code_has_a_documented_example_that_raises_it(code, monkeypa
     monkeypatch.chdir(ERROR_EXAMPLES)
     with pytest.raises(neocrm_policy.PolicyError) as caught:
         policies = neocrm_policy.load(code)
+        for warning in stated_values(policies):   # a warning is reported, not raised
+            raise warning
         request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
         policies.decide(request["query"], request.get("facts"), at=request.get("at"))
     assert caught.value.code == code

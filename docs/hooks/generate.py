@@ -26,6 +26,7 @@ from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
+from neocrm_policy.prose import stated_values
 from neocrm_policy.source import bundled
 from neocrm_policy.syntax import ast
 from neocrm_policy.testing import load_cases, run_case
@@ -373,6 +374,8 @@ def _error_example(folder: Path) -> str:
     try:
         try:
             policies = neocrm_policy.load(folder.name)
+            for warning in stated_values(policies):   # a warning is reported, not raised
+                return str(warning)
             request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
             policies.decide(request["query"], request.get("facts"), at=request.get("at"))
         except PolicyError as error:
