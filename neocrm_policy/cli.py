@@ -274,7 +274,8 @@ def cmd_list(args) -> int:
         policy = policies.policies[query]
         compiled = policies.compiled(query)
         rows.append({
-            "query": query, "title": policy.title, "clauses": list(policy.clauses),
+            "query": query, "title": policies.say(policy.title, query),
+            "clauses": list(policy.clauses),
             "inputs": {p: str(i.type.not_null()) + (" (optional)" if i.optional else "")
                        for p, i in policy.inputs.items()},
             "results": {n: str(compiled.checked.decision_types[n])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .prose import say_in_force
 from .values import to_words
 
 
@@ -11,7 +12,8 @@ def memo(decision) -> str:
     policy = decision.policy
     types = decision.decision_types
     clauses = ", ".join(policy.clauses)
-    lines = [f"{policy.title} ({decision.query}; clause{'s' if len(policy.clauses) > 1 else ''}"
+    title = say_in_force(policy.title, decision.terms)
+    lines = [f"{title} ({decision.query}; clause{'s' if len(policy.clauses) > 1 else ''}"
              f" {clauses})",
              f"Decided as at {decision.at.isoformat(sep=' ')}"
              + (f", under the version of {decision.policy_version}" if decision.policy_version

@@ -185,6 +185,22 @@ def say(policies, text: str | None, query: str | None = None, at=None,
     return fill(text, words)
 
 
+def say_in_force(text: str | None, snapshot) -> str | None:
+    """Prose of one policy with its own terms filled from the terms in force of a
+    decision (a `Snapshot`); a reference to another policy or a calendar keeps its name."""
+    def words(reference: TermReference) -> str:
+        if reference.scope is not None or reference.name not in snapshot.values:
+            return reference.text.strip("{}")
+        if reference.key is None:
+            return snapshot.in_words(reference.name)
+        try:
+            key = _key_of(snapshot.values[reference.name], reference.key)
+        except (KeyError, TypeError):
+            return reference.text.strip("{}")
+        return snapshot.in_words(reference.name, key, True)
+    return fill(text, words)
+
+
 def _latest():
     from datetime import datetime
     from .values import AGREEMENT_ZONE

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .prose import say_in_force
 from .syntax import ast
 from .values import to_json, to_words
 from .wording import in_words
@@ -132,7 +133,7 @@ class Decision:
             entries.append(TraceEntry(
                 name, value, rule.path, rule.clause or _first_clause(policy, decision),
                 rule.when.text if rule.when else None, rule.value.text, facts, uses,
-                rule.note, used, words))
+                say_in_force(rule.note, self._snapshot), used, words))
         return entries
 
     def _parameters(self, names, lookups=None) -> tuple[ParameterUse, ...]:
@@ -203,6 +204,11 @@ class Decision:
     @property
     def policy(self):
         return self._compiled.checked.policy
+
+    @property
+    def terms(self):
+        """The terms in force for this decision (values, origins, the editor's words)."""
+        return self._snapshot
 
     @property
     def decision_types(self):
