@@ -9,12 +9,12 @@ edited copy). Nothing is written into docs/: pages are added as generated files.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import os
 import re
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -61,7 +61,8 @@ def on_config(config):
     for section in config["nav"]:
         if isinstance(section, dict) and "The terms" in section:
             section["The terms"] += [
-                {policies.policies[q].title: f"terms/{_slug(q)}.md"} for q in policies.queries]
+                {_nav_title(policies.policies[q].title): f"terms/{_slug(q)}.md"}
+                for q in policies.queries]
     return config
 
 
@@ -88,12 +89,39 @@ def on_files(files, config):
 # The terms
 
 
+_MARKDOWN_SIGNIFICANT = re.compile(r"[\\`*_{}\[\]#|!]")
+_STARTS_A_LIST = re.compile(r"[-+]|\d+\.")
+
+
+def _prose(text) -> str:
+    """Text from a rule file as Markdown that shows exactly that text, on one line.
+
+    An editor's words are never markup: raw HTML, links, emphasis, headings, attribute
+    lists and table pipes are shown as typed. Every piece of rule-file text the site
+    shows passes here, so how prose is rendered changes in this one place."""
+    folded = " ".join(str(text).split())
+    escaped = _MARKDOWN_SIGNIFICANT.sub(lambda m: "\\" + m.group(), folded)
+    if _STARTS_A_LIST.match(escaped):
+        escaped = re.sub(r"^(\d*)", lambda m: m.group(1) + "\\", escaped, count=1)
+    return html.escape(escaped, quote=False)
+
+
+def _nav_title(text) -> str:
+    """A title for the navigation and the page's <title>: the theme inserts these as
+    HTML (its templates do not escape), so the text is escaped here."""
+    return html.escape(" ".join(str(text).split()))
+
+
 def _code(text: str) -> str:
     return "`" + " ".join(str(text).split()).replace("`", "'") + "`"
 
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _clauses(clauses) -> str:
+    return ", ".join(_prose(clause) for clause in clauses)
 
 
 def terms_index(policies) -> str:
@@ -105,9 +133,10 @@ def terms_index(policies) -> str:
              "| Query | Title | Clauses |", "| --- | --- | --- |"]
     for query in policies.queries:
         policy = policies.policies[query]
-        title = f"**{policy.title}**" if policy.limitation_of_liability else policy.title
+        title = _prose(policy.title)
+        title = f"**{title}**" if policy.limitation_of_liability else title
         lines.append(f"| [`{query}`]({_slug(query)}.md) | {title} | "
-                     f"{', '.join(policy.clauses)} |")
+                     f"{_clauses(policy.clauses)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -115,17 +144,18 @@ def policy_page(policies, query: str) -> str:
     compiled = policies.compiled(query, _now())
     policy = compiled.checked.policy
     terms = policies.terms_at(compiled, _now())
-    out = [f"# {policy.title}", "",
+    out = ["---", f"title: {json.dumps(_nav_title(policy.title))}", "---", "",
+           f"# {_prose(policy.title)}", "",
            f"Query `{query}` · clause{'s' if len(policy.clauses) > 1 else ''} "
-           f"{', '.join(policy.clauses)} · rule file `{Path(policy.file).name}`", ""]
+           f"{_clauses(policy.clauses)} · rule file {_code(Path(policy.file).name)}", ""]
     if policy.limitation_of_liability:
         out += ['!!! warning "Limitation of liability"',
                 "    **This term limits or exempts the Company's responsibility.** The "
                 "agreement's preamble asks readers to give such terms special attention "
                 "and shows them in bold.", "",
-                f"**{' '.join(policy.summary.split())}**", ""]
+                f"**{_prose(policy.summary)}**", ""]
     else:
-        out += [" ".join(policy.summary.split()), ""]
+        out += [_prose(policy.summary), ""]
     if policy.readings:
         out += ["## Readings adopted", "",
                 "Where the agreement is vague, these readings are in force; an editor "
@@ -133,11 +163,11 @@ def policy_page(policies, query: str) -> str:
         for reading in policy.readings:
             extra = []
             if reading.clause:
-                extra.append(f"clause {reading.clause}")
+                extra.append(f"clause {_prose(reading.clause)}")
             if reading.parameter:
-                extra.append(f"set by `{reading.parameter}`")
+                extra.append(f"set by {_code(reading.parameter)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
-            out.append(f"- **{reading.topic}**: {' '.join(reading.reading.split())}{tail}")
+            out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}")
         out.append("")
     if policy.parameters:
         out += ["## Terms an editor can change", "",
@@ -147,26 +177,26 @@ def policy_page(policies, query: str) -> str:
             value = terms.values.get(name)
             type_ = compiled.checked.parameter_types.get(name)
             since = terms.origin(name).since
-            out.append(f"| {_cell(_term(parameter))} | {_cell(_value_words(value, type_))} | "
+            out.append(f"| {_term(parameter)} | {_value_words(value, type_)} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
-                       f"{_cell(' '.join((parameter.description or '').split()))} |")
+                       f"{_prose(parameter.description or '')} |")
         out.append("")
-        for name, parameter in policy.parameters.items():
+        for parameter in policy.parameters.values():
             if parameter.dated:
-                out += [f"History of {parameter.in_words()} (`{name}`):", ""]
+                out += [f"History of {_term(parameter)}:", ""]
                 for version in parameter.versions:
                     text = version.value.text if hasattr(version.value, "text") else "a table"
                     out.append(f"- from {version.since.date().isoformat()}: {_code(text)}"
-                               + (f" ({version.note})" if version.note else ""))
+                               + (f" ({_prose(version.note)})" if version.note else ""))
                 out.append("")
     if policy.inputs:
         out += ["## Facts it reads", "", "| Fact | Type | Required | Allowed values | Meaning |",
                 "| --- | --- | --- | --- | --- |"]
         for path, item in policy.inputs.items():
-            allowed = ", ".join(f"`{v}`" for v in item.allowed) if item.allowed else ""
+            allowed = ", ".join(_code(v) for v in item.allowed) if item.allowed else ""
             out.append(f"| `{path}` | {item.type.not_null()} | "
                        f"{'no' if item.optional else 'yes'} | {allowed} | "
-                       f"{_cell(item.description or '')} |")
+                       f"{_prose(item.description or '')} |")
         out.append("")
     out += ["## Decisions", ""]
     words = _Words(compiled.checked)
@@ -174,7 +204,7 @@ def policy_page(policies, query: str) -> str:
         internal = " (a step used by the others)" if decision.internal else ""
         out += [f"### `{name}`{internal}", ""]
         if decision.description:
-            out += [" ".join(decision.description.split()), ""]
+            out += [_prose(decision.description), ""]
         for rule in decision.rules:
             out += _rule_lines(rule, 0, None, words)
         if decision.has_default:
@@ -185,10 +215,10 @@ def policy_page(policies, query: str) -> str:
                 "Checked by `neocrm-policy validate` for every dated version and every "
                 "customer overlay.", ""]
         for invariant in policy.invariants:
-            each = (f" for every entry of `{invariant.for_each_key_of}` (as `key`)"
+            each = (f" for every entry of {_code(invariant.for_each_key_of)} (as `key`)"
                     if invariant.for_each_key_of else "")
-            out.append(f"- **{invariant.id}**{each}: {_code(invariant.check.text)}"
-                       + (f" — {invariant.message}" if invariant.message else ""))
+            out.append(f"- **{_prose(invariant.id)}**{each}: {_code(invariant.check.text)}"
+                       + (f" — {_prose(invariant.message)}" if invariant.message else ""))
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
@@ -197,7 +227,8 @@ def policy_page(policies, query: str) -> str:
 def _term(parameter, key=None, has_key: bool = False) -> str:
     """A term (or one entry of a table) in words, with the name editors find in YAML."""
     words = parameter.in_words(key, has_key)
-    return f"{words} (`{parameter.name}`)" if words != parameter.name else f"`{parameter.name}`"
+    name = _code(parameter.name)
+    return f"{_prose(words)} ({name})" if words != parameter.name else name
 
 
 class _Words:
@@ -208,14 +239,25 @@ class _Words:
         self.label = checked.policy.label_of
 
     def condition(self, expr) -> str:
-        return in_words(expr.node, self.types, self.label)
+        return self.say(expr.node)
+
+    def say(self, node) -> str:
+        """The words as prose (labels and quoted text are the editor's), each name of a
+        fact, term or decision as code: names are held aside while the words are escaped."""
+        names: list[str] = []
+
+        def name(text: str) -> str:
+            names.append(text)
+            return f"\ue000{len(names) - 1}\ue001"
+        words = _prose(in_words(node, self.types, self.label, name))
+        return re.sub("\ue000(\\d+)\ue001", lambda m: _code(names[int(m.group(1))]), words)
 
     def value(self, expr) -> str:
         """Words for values that are themselves conditions; other values as written."""
         node, kind = expr.node, self.types.get(id(expr.node))
         if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
             return _code(expr.text)
-        say = partial(in_words, types=self.types, label=self.label)
+        say = self.say
         if isinstance(node, ast.Conditional):
             return (f"if {say(node.condition)}, whether {say(node.then)}; otherwise "
                     f"whether {say(node.otherwise)}")
@@ -225,28 +267,31 @@ class _Words:
 def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
     pad = "    " * depth
     kind = "Exception" if parent else "Rule"
-    clause = f" (clause {rule.clause})" if rule.clause else ""
+    clause = f" (clause {_prose(rule.clause)})" if rule.clause else ""
     when = f"applies when {words.condition(rule.when)}; " if rule.when else "applies always; "
     dates = ""
     if rule.since:
         dates += f" from {rule.since.date().isoformat()}"
     if rule.until:
         dates += f" until {rule.until.date().isoformat()}"
-    over = f"; overrides `{parent}`" if parent else ""
-    lines = [f"{pad}- **{kind}** `{rule.id}`{clause}{dates}: {when}gives "
+    over = f"; overrides {_code(parent)}" if parent else ""
+    lines = [f"{pad}- **{kind}** {_code(rule.id)}{clause}{dates}: {when}gives "
              f"{words.value(rule.value)}{over}"]
     if rule.note:
-        lines.append(f"{pad}    *{rule.note}*")
+        lines.append(f"{pad}    *{_prose(rule.note)}*")
     for exception in rule.exceptions:
         lines += _rule_lines(exception, depth + 1, rule.id, words)
     return lines
 
 
 def _value_words(value, type_) -> str:
+    """A term's value in words; a table's entries one to a line, so that entries that
+    are sentences keep their own full stops."""
     if isinstance(value, dict):
         item = type_.item if type_ is not None and type_.name == "map" else None
-        return "; ".join(f"{k}: {to_words(v, item)}" for k, v in value.items())
-    return to_words(value, type_)
+        return "<br>".join(f"{_prose(k)}: {_prose(to_words(v, item))}"
+                           for k, v in value.items())
+    return _prose(to_words(value, type_))
 
 
 def _examples(policies, query: str) -> list[str]:
@@ -261,13 +306,13 @@ def _examples(policies, query: str) -> list[str]:
         result = run_case(policies, case)
         facts = _code(json.dumps(case.facts, ensure_ascii=False)) if case.facts else "none"
         if result.error is not None:
-            outcome = f"error {result.error.code}: {_cell(result.error.message)}"
+            outcome = f"error {result.error.code}: {_prose(result.error.message)}"
         else:
             shown = result.decision.to_json()["result"]
             outcome = "<br>".join(f"{k}: {_code(json.dumps(v, ensure_ascii=False))}"
                                   for k, v in shown.items())
-        at = f" (at {case.at})" if case.at else ""
-        lines.append(f"| {_cell(case.name)}{_cell(at)} | {_cell(facts)} | {outcome} |")
+        at = f" (at {_prose(case.at)})" if case.at else ""
+        lines.append(f"| {_prose(case.name)}{at} | {_cell(facts)} | {outcome} |")
     return lines + [""]
 
 
@@ -286,7 +331,7 @@ def service_levels(policies) -> str:
         for level in sorted(response, reverse=True):
             solution = resolution.get(level)
             out.append(f"| {'★' * int(level)} ({level} star{'s' if level != 1 else ''}) | "
-                       f"{_cell(described.get(level, ''))} | Within {to_words(response[level])} | "
+                       f"{_prose(described.get(level, ''))} | Within {to_words(response[level])} | "
                        + (f"Within {to_words(solution)}" if solution is not None
                           else "Subject to the availability of new functions") + " |")
         out.append("")
@@ -294,8 +339,8 @@ def service_levels(policies) -> str:
         out += ["## Support channels", "", "| Channel | Hours | Clause | Notes |",
                 "| --- | --- | --- | --- |"]
         for name, calendar in policies.calendars.items():
-            out.append(f"| `{name}` | {_cell(calendar.describe())} | {calendar.clause or ''} | "
-                       f"{_cell(calendar.summary or '')} |")
+            out.append(f"| `{name}` | {_cell(calendar.describe())} | "
+                       f"{_prose(calendar.clause or '')} | {_prose(calendar.summary or '')} |")
         out.append("")
     return "\n".join(out)
 
@@ -310,11 +355,12 @@ def customers_page(policies) -> str:
     if not policies.overlays:
         return "\n".join(out + ["There are no customer instruments.", ""])
     for overlay in policies.overlays:
-        out += [f"## {overlay.instrument}", "",
-                f"Customer `{overlay.customer}` · signed {overlay.signed.date().isoformat()}"
-                + (f" · clause {overlay.clause}" if overlay.clause else ""), ""]
+        out += [f"## {_prose(overlay.instrument)}", "",
+                f"Customer {_code(overlay.customer)} · signed "
+                f"{overlay.signed.date().isoformat()}"
+                + (f" · clause {_prose(overlay.clause)}" if overlay.clause else ""), ""]
         if overlay.summary:
-            out += [" ".join(overlay.summary.split()), ""]
+            out += [_prose(overlay.summary), ""]
         out += ["| Policy | Term | New value |", "| --- | --- | --- |"]
         for query, params in overlay.changes.items():
             terms = policies.policies[query].parameters
@@ -322,8 +368,8 @@ def customers_page(policies) -> str:
                 rows = tree.items() if isinstance(tree, dict) else [(None, tree)]
                 for key, value in rows:
                     term = _term(terms[name], key, has_key=isinstance(tree, dict))
-                    out.append(f"| [`{query}`]({_slug(query)}.md) | {_cell(term)} | "
-                               f"{_cell(getattr(value, 'text', value))} |")
+                    out.append(f"| [`{query}`]({_slug(query)}.md) | {term} | "
+                               f"{_prose(getattr(value, 'text', value))} |")
         out.append("")
     return "\n".join(out)
 
@@ -337,8 +383,8 @@ def clause_map(policies) -> str:
            "| --- | --- | --- | --- |"]
     for entry in entries:
         enforced = ", ".join(f"[`{p}`]({_slug(p)}.md)" for p in entry.policies)
-        out.append(f"| {entry.clause} | {_cell(entry.title)} | {enforced} | "
-                   f"{_cell(' '.join((entry.reason or '').split()))} |")
+        out.append(f"| {_prose(entry.clause)} | {_prose(entry.title)} | {enforced} | "
+                   f"{_prose(entry.reason or '')} |")
     return "\n".join(out) + "\n"
 
 
