@@ -20,9 +20,9 @@ from .errors import (ConflictError, CycleError, DateOrderError, DeadRuleError,
 from .model import Decision, Expr, Parameter, Policy, Rule
 from .suggest import suggestion
 from .syntax import ast
-from .values import (ANY, BOOL, CALENDAR, DATE, DATETIME, DECIMAL, DURATION, INT, MONEY,
-                     NULL, STRING, TIME, Type, accepts, list_of, map_of, read_fact,
-                     type_of_value, unify)
+from .values import (ANY, BOOL, CALENDAR, DATE, DATETIME, DECIMAL, DURATION, DURATION_UNITS,
+                     INT, MONEY, NULL, STRING, TIME, Type, accepts, as_written, duration_words,
+                     list_of, map_of, read_fact, type_of_value, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -111,6 +111,9 @@ class Checker:
         self.policies = policies
         self.calendars = calendars
         self.errors: list[PolicyError] = []
+        self._bare: dict[tuple[int, str], list[Expr]] = {}
+        """Parameters given as a plain number (per policy object), for `_unitless`."""
+        self._unitless_done: set[tuple[int, str]] = set()
 
     # Entry point --------------------------------------------------------------------
     def check(self, overlays=()) -> list[CheckedPolicy]:
@@ -215,7 +218,7 @@ class Checker:
                         text = getattr(leaf, "text", repr(leaf))
                         if slot in seen and seen[slot][0] != text:
                             other = seen[slot][1]
-                            entry = f"[{key!r}]" if key is not None else ""
+                            entry = f"[{as_written(key)}]" if key is not None else ""
                             self._error(OverlayError(
                                 f"{overlay.instrument!r} and {other.instrument!r} are both "
                                 f"signed on {overlay.signed.date()} for customer "
@@ -264,19 +267,23 @@ class Checker:
             for key, leaf in tree.items():
                 if key not in keys:
                     self._error(OverlayError(
-                        f"overlay {overlay.instrument!r} sets {item.policy.id} {name}[{key!r}], "
-                        f"an entry the table does not have", where,
+                        f"overlay {overlay.instrument!r} sets {item.policy.id} "
+                        f"{name}[{as_written(key)}], an entry the table does not have", where,
                         "entries: " + ", ".join(map(str, sorted(keys, key=str)))))
                     continue
                 found = self._param_tree_type(leaf, parameter)
                 if found is not ANY and not accepts(base.item, found):
                     self._error(OverlayError(
-                        f"overlay {overlay.instrument!r} gives {name}[{key!r}] a {found}, but "
-                        f"the table holds {base.item}", where,
+                        f"overlay {overlay.instrument!r} gives {name}[{as_written(key)}] a "
+                        f"{found}, but the table holds {base.item}", where,
                         f"give a {base.item}, like the policy's own entries"))
             return
         found = self._param_tree_type(tree, parameter)
-        if found is not ANY and base is not ANY and not accepts(base, found):
+        if found.name == "duration" and base.numeric \
+                and (id(item.policy), name) in self._bare:
+            self._unitless(item.policy, name, f"{overlay.file} gives it as a duration "
+                           f"({tree.text})", _unit_of(tree))
+        elif found is not ANY and base is not ANY and not accepts(base, found):
             self._error(OverlayError(
                 f"overlay {overlay.instrument!r} gives {name!r} a {found}, but the policy "
                 f"declares {base}", where, f"give a {base}, like the policy's own value"))
@@ -326,7 +333,7 @@ class Checker:
                     read_fact(value, item_type)
                 except ValueError as exc:
                     self._error(TypeProblem(
-                        f"allowed value {value!r} of input {item.path!r} is not a "
+                        f"allowed value {as_written(value)} of input {item.path!r} is not a "
                         f"{item_type.not_null()}: {exc}", item.location,
                         "list only values of the input's type"))
 
@@ -338,6 +345,10 @@ class Checker:
         for name in order:
             parameter = policy.parameters[name]
             self._check_versions(parameter)
+            bare = [v.value for v in parameter.versions
+                    if isinstance(v.value, Expr) and _is_number(v.value.node)]
+            if bare:
+                self._bare[(id(policy), name)] = bare
             found: Type | None = None
             for version in parameter.versions:
                 vtype = self._param_tree_type(version.value, parameter)
@@ -345,14 +356,22 @@ class Checker:
                     found = ANY
                     continue
                 merged = vtype if found is None else unify(found, vtype)
-                if merged is None:
+                if merged is None and bare and {found.name, vtype.name} & {"duration"} \
+                        and (found.numeric or vtype.numeric):
+                    self._unitless(policy, name, "its other versions are durations",
+                                   _unit_of(next(v.value for v in parameter.versions
+                                                 if v.value not in bare)))
+                    merged = DURATION
+                elif merged is None:
                     self._error(TypeProblem(
                         f"versions of parameter {name!r} disagree: {found} and {vtype}",
                         version.location, "every version of a parameter has the same type"))
                     merged = ANY
                 found = merged
             if parameter.declared_type is not None and found is not ANY and found is not None:
-                if not accepts(parameter.declared_type, found):
+                if bare and found.numeric and parameter.declared_type.name == "duration":
+                    self._unitless(policy, name, "it is declared a duration", None)
+                elif not accepts(parameter.declared_type, found):
                     self._error(TypeProblem(
                         f"parameter {name!r} is declared {parameter.declared_type} but its "
                         f"value is {found}", parameter.location,
@@ -382,10 +401,15 @@ class Checker:
             for node in ast.walk(tree.node):
                 if isinstance(node, ast.Name) and node.name not in self.scope.policy.parameters \
                         and node.name not in self.calendars:
+                    line = _quoted_line(tree, node)
+                    hint = "parameters are fixed terms; move the logic into a decision"
+                    if line and node is tree.node:
+                        hint = f"if it is text, write it in quotes: `{line}`, or declare " \
+                            "the parameter `type: string`"
                     return self._error(TypeProblem(
                         f"parameter {parameter.name!r} refers to {node.name!r}; a parameter "
                         "may only use constants and other parameters", **self._at(tree, node),
-                        hint="parameters are fixed terms; move the logic into a decision"))
+                        hint=hint))
             return self._infer(tree, tree.node, frozenset())
         if isinstance(tree, dict):
             if not tree:
@@ -408,6 +432,8 @@ class Checker:
             if found is ANY:
                 return ANY
             merged = found if item is None else unify(item, found)
+            if merged is None and self._unitless_entries(trees, parameter):
+                return DURATION
             if merged is None:
                 return self._error(TypeProblem(
                     f"the {what} {parameter.name!r} mix {item} and {found}",
@@ -415,6 +441,70 @@ class Checker:
                     "have the same type"))
             item = merged
         return item
+
+    def _unitless_entries(self, trees, parameter: Parameter) -> bool:
+        """Entries of a table or list that are plain numbers among durations: each is
+        reported where it stands, with its siblings' unit, and nothing else is."""
+        trees = list(trees)
+        bare = [t for t in trees if isinstance(t, Expr) and _is_number(t.node)]
+        spans = [t for t in trees if isinstance(t, Expr) and not _is_number(t.node)
+                 and self._param_tree_type(t, parameter).name == "duration"]
+        if not bare or len(bare) > len(spans):
+            return False
+        for entry in bare:
+            self._error(TypeProblem(
+                f"{entry.text} has no unit, but the other entries of {parameter.name} are "
+                "durations", entry.location, _write_duration(entry.text, _unit_of(spans[0])),
+                width=len(entry.text)))
+        return True
+
+    def _unitless(self, policy: Policy, name: str, evidence: str, unit: str | None) -> None:
+        """A parameter given as a plain number where a duration is meant: one error at its
+        value (whichever use reveals it first), none where it is used."""
+        key = (id(policy), name)
+        if key in self._unitless_done:
+            return
+        self._unitless_done.add(key)
+        for entry in self._bare[key]:
+            self._error(TypeProblem(
+                f"{name} is the number {entry.text}, with no unit, but {evidence}",
+                entry.location, _write_duration(entry.text, unit or "days"),
+                width=len(entry.text)))
+
+    def _duration_meant(self, expr: Expr, node: ast.Binary, left: Type,
+                        right: Type) -> Type | None:
+        """A number with no unit beside a duration, date or time, where a duration would
+        fit: the number (or the parameter holding it) is reported once, and checking goes
+        on as if it had its unit, so no error follows from it. None when that is not so."""
+        sides = ((node.left, left, node.right, right), (node.right, right, node.left, left))
+        for side, stype, other, otype in sides:
+            if not stype.numeric or otype.name not in ("duration", "date", "datetime"):
+                continue
+            if node.op in ("+", "-", "*", "/"):
+                names = ("duration", otype.name) if side is node.left else \
+                    (otype.name, "duration")
+                result = _ARITHMETIC.get((names[0], node.op, names[1]))
+            else:
+                result = BOOL if otype.name == "duration" else None
+            if result is None:
+                continue
+            if left.nullable or right.nullable:
+                result = result.or_null() if result is not BOOL else result
+            unit = _unit_of_node(other) or ("days" if otype.name == "date" else "hours")
+            policy = self.scope.policy
+            if isinstance(side, ast.Name) and (id(policy), side.name) in self._bare:
+                where = expr.source.locate(node.pos)
+                line = f"line {where.line}" if where else "a rule"
+                text = f": `{expr.text}`" if "\n" not in expr.text and len(expr.text) <= 60 \
+                    else ""
+                self._unitless(policy, side.name, f"{line} uses it as a duration{text}", unit)
+                return result
+            if isinstance(side, ast.Literal):
+                number = as_written(side.value)
+                self._fail(expr, side, f"{number} has no unit, but a duration is meant here",
+                           _write_duration(number, unit))
+                return result
+        return None
 
     def _check_versions(self, parameter: Parameter) -> None:
         previous: datetime | None = None
@@ -761,10 +851,17 @@ class Checker:
                               f"call it: {FUNCTIONS[name].example}")
         if name in scope.policy.parameters:
             return ANY
+        allowed = [i.path for i in scope.inputs.values() if name in (i.allowed or ())]
+        guess = "" if allowed else suggestion(name, scope.all_names())
+        line = None if guess else _quoted_line(expr, node)
+        if line and allowed:
+            guess = f"{name!r} is a value of {allowed[0]}, and text is written in quotes: " \
+                f"`{line}`; "
+        elif line:
+            guess = f"if it is text, write it in quotes: `{line}`; "
         return self._fail(expr, node, f"unknown name {name!r}",
-                          suggestion(name, scope.all_names()) + "names here: inputs, "
-                          "parameters and decisions of this policy, calendars, now, today",
-                          UnknownNameError)
+                          guess + "names here: inputs, parameters and decisions of this "
+                          "policy, calendars, now, today", UnknownNameError)
 
     def _binary(self, expr: Expr, node: ast.Binary, narrowed: frozenset) -> Type:
         op = node.op
@@ -774,6 +871,9 @@ class Checker:
             return BOOL if op in ("==", "!=", "<", "<=", ">", ">=", "in", "not in") else ANY
         if op in ("==", "!="):
             if unify(left, right) is None:
+                meant = self._duration_meant(expr, node, left, right)
+                if meant is not None:
+                    return meant
                 return self._fail(expr, node, f"cannot compare {left} with {right}",
                                   _compare_hint(left, right))
             self._check_allowed(expr, node, node.left, node.right)
@@ -787,6 +887,9 @@ class Checker:
                                       "give a default: `x otherwise …`")
             merged = unify(left, right)
             if merged is None or merged.name not in ORDERED:
+                meant = self._duration_meant(expr, node, left, right)
+                if meant is not None:
+                    return meant
                 return self._fail(expr, node, f"cannot order {left} and {right} with `{op}`",
                                   _compare_hint(left, right))
             return BOOL
@@ -821,6 +924,9 @@ class Checker:
         if result is None and left.numeric and right.numeric:
             result = (INT if a == b == "int" and op != "/" else DECIMAL)
         if result is None:
+            meant = self._duration_meant(expr, node, left, right)
+            if meant is not None:
+                return meant
             return self._fail(expr, node, f"cannot {_VERB[op]} {left.not_null()} "
                               f"{_PREP[op]} {right.not_null()}", _arith_hint(a, op, b))
         return result.or_null() if nullable else result
@@ -838,8 +944,9 @@ class Checker:
             candidates = [n for n in value_side.items if isinstance(n, ast.Literal)]
         for literal in candidates:
             if literal.value is not None and literal.value not in item.allowed:
-                self._fail(expr, literal, f"{path} is never {literal.value!r}, so this can never "
-                           "be true", suggestion(str(literal.value), map(str, item.allowed))
+                self._fail(expr, literal, f"{path} is never {as_written(literal.value)}, so "
+                           "this can never be true",
+                           suggestion(str(literal.value), map(str, item.allowed))
                            + "allowed: " + ", ".join(map(str, item.allowed)), DeadRuleError)
 
     def _call(self, expr: Expr, node: ast.Call, narrowed: frozenset) -> Type:
@@ -976,6 +1083,70 @@ _ARITHMETIC = {
 }
 _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
+
+
+def _write_duration(number: str, unit: str) -> str:
+    return f"write a duration such as `{number} {unit}` (units: {', '.join(DURATION_UNITS)})"
+
+
+def _quoted_line(expr: Expr, node: ast.Name) -> str | None:
+    """For a name that may be text written without quotes, the exact line to write: the
+    text in quotes (and the whole value in '…' too, when YAML needs it)."""
+    if not _may_be_text(expr.node, node):
+        return None
+    where, line = expr.source.locate(node.pos), expr.source.source_line(node.pos)
+    if where is None or line is None or not line[where.column - 1:].startswith(node.name):
+        return None
+    quote = "'" if expr.source.style == '"' else '"'
+    start = where.column - 1
+    fixed = f"{line[:start]}{quote}{node.name}{quote}{line[start + len(node.name):]}"
+    value = expr.source.location
+    if expr.source.style == "" and "\n" not in expr.text and value is not None \
+            and value.line == where.line and value.column == where.column:
+        # a plain YAML value may not start with a quote: the whole value goes in '…'
+        begin = value.column - 1
+        end = begin + len(expr.text)
+        fixed = f"{line[:begin]}'{fixed[begin:end + 2].replace(chr(39), chr(39) * 2)}'" \
+            f"{line[end:]}"
+    return fixed.strip()
+
+
+def _may_be_text(root: ast.Node, node: ast.Node) -> bool:
+    """Whether text could stand where `node` is: the whole value, a side of a comparison,
+    an item of a list, a branch of `if` or `otherwise`; not inside arithmetic or a call."""
+    if root is node:
+        return True
+    for parent in ast.walk(root):
+        if isinstance(parent, ast.Binary) and parent.op in ("==", "!=", "in", "not in"):
+            places: tuple = (parent.left, parent.right)
+        elif isinstance(parent, ast.ListOf):
+            places = parent.items
+        elif isinstance(parent, ast.Conditional):
+            places = (parent.then, parent.otherwise)
+        elif isinstance(parent, ast.Otherwise):
+            places = parent.options
+        else:
+            continue
+        if any(place is node for place in places):
+            return True
+    return False
+
+
+def _is_number(node: ast.Node) -> bool:
+    return isinstance(node, ast.Literal) and node.kind in ("int", "decimal")
+
+
+def _unit_of_node(node: ast.Node) -> str | None:
+    """The unit a duration literal is written in (`days`, `working days`), if it is one."""
+    if isinstance(node, ast.CalendarSpan):
+        return f"{node.calendar} {unit_name(node.unit)}s"
+    if isinstance(node, ast.Literal) and node.kind == "duration":
+        return duration_words(node.value).split()[-1].rstrip("s") + "s"
+    return None
+
+
+def _unit_of(tree: Any) -> str | None:
+    return _unit_of_node(tree.node) if isinstance(tree, Expr) else None
 
 
 def _arith_hint(a: str, op: str, b: str) -> str:

@@ -25,7 +25,7 @@ from .errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
 from .facts import FactReader
 from .model import Expr, Rule
 from .syntax import ast
-from .values import CalendarDuration, quick_datetime
+from .values import CalendarDuration, as_written, quick_datetime
 
 RUNTIME_FAILURES = (TypeError, ValueError, ArithmeticError, OverflowError, InvalidOperation,
                     KeyError)
@@ -114,7 +114,8 @@ class _Codegen:
         r1, r2 = self.rules[first], self.rules[second]
         return ConflictError(
             f"rules {r1.path!r} (clause {r1.clause or '?'}) and {r2.path!r} (clause "
-            f"{r2.clause or '?'}) both apply, giving {a!r} and {b!r}", r2.location,
+            f"{r2.clause or '?'}) both apply, giving {as_written(a)} and {as_written(b)}",
+            r2.location,
             f"make one an exception of the other; the first rule is at {r1.location}")
 
     def _no_rule(self, decision: str) -> NoRuleApplies:

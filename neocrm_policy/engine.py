@@ -31,7 +31,7 @@ from .prose import check_references, say
 from .suggest import suggestion
 from .syntax import ast
 from .trace import Decision
-from .values import AGREEMENT_ZONE, read_datetime, to_words
+from .values import AGREEMENT_ZONE, as_written, read_datetime, to_words
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,8 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
                 when = (f"in the terms in force from {snapshot.since.date()}"
                         if snapshot.since else "in the terms in force from the start")
                 whom = f" under {'; '.join(overlay_terms)}" if customer else ""
-                which = f" for {invariant.for_each_key_of}[{key!r}]" if key is not None else ""
+                which = f" for {invariant.for_each_key_of}[{as_written(key)}]" \
+                    if key is not None else ""
                 errors.append(InvariantError(
                     f"invariant {invariant.id!r} of {policy.id} fails{which} {when}{whom}"
                     f"{note}; {_values_used(terms, snapshot, key)}", invariant.location,
@@ -435,7 +436,7 @@ def _instant(at: datetime | str | None) -> datetime:
         try:
             return read_datetime(text if "T" in text or " " in text else text + "T00:00:00")
         except ValueError:
-            raise UsageError(f"{at!r} is not a date and time", Location("--at"),
+            raise UsageError(f"the time '{at}' is not a date and time", None,
                              "write it as 2026-03-07T22:30:00+08:00 (no offset means "
                              "Asia/Shanghai) or a date such as 2026-03-07") from None
     raise UsageError(f"`at` must be a datetime or ISO 8601 text, not {type(at).__name__}",

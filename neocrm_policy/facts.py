@@ -17,7 +17,7 @@ from .errors import FactError, Location, PolicyError
 from .model import Input, Policy
 from .source import position_of
 from .suggest import suggestion
-from .values import fact_converter, to_json
+from .values import as_written, fact_converter, to_json
 
 RESERVED = ("customer", "id")
 """customer.id selects a customer's overlays; every query accepts it."""
@@ -152,7 +152,7 @@ class FactReader:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    text = as_written(value) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -25,7 +25,7 @@ from .source import PACKAGE_DIR, YList, YMap, load_yaml, locate
 from .suggest import suggestion
 from .syntax import ExprSource, parse_expression
 from .syntax import ast
-from .values import AGREEMENT_ZONE, parse_type, read_date, read_datetime
+from .values import AGREEMENT_ZONE, as_written, parse_type, read_date, read_datetime
 
 
 @lru_cache(maxsize=1)
@@ -183,7 +183,7 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         key = problem.instance
         if isinstance(node, YMap) and key in node:
             where = node.where_key(key)
-        return SchemaError(f"{key!r} is not a valid name under {at}", where,
+        return SchemaError(f"{as_written(key)} is not a valid name under {at}", where,
                            "names are lower-case words joined by '_' (dots between the "
                            "parts of a fact's path), such as resolution_time")
     if validator == "additionalProperties":
@@ -193,7 +193,7 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         node = _node_at(data, path)
         if isinstance(node, YMap) and key in node:
             where = node.where_key(key)
-        return SchemaError(f"unknown key {key!r} in {at}", where,
+        return SchemaError(f"unknown key {as_written(key)} in {at}", where,
                            suggestion(str(key), allowed) + "allowed keys: " + ", ".join(allowed))
     if validator == "required":
         missing = [k for k in schema.get("required", problem.validator_value)
@@ -219,10 +219,11 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
                            f"{_words(type(problem.instance).__name__)}", where,
                            f"write {at} as {_words(expected)}")
     if validator == "pattern":
-        return SchemaError(f"{at}: {problem.instance!r} is not in the expected form", where,
+        return SchemaError(f"{at}: {as_written(problem.instance)} is not in the expected form",
+                           where,
                            schema.get("description") or f"it must match {schema['pattern']}")
     if validator == "enum":
-        return SchemaError(f"{at}: {problem.instance!r} is not allowed", where,
+        return SchemaError(f"{at}: {as_written(problem.instance)} is not allowed", where,
                            "allowed: " + ", ".join(map(str, schema["enum"])))
     return SchemaError(f"{at}: {problem.message}", where, schema.get("description"))
 
@@ -264,7 +265,8 @@ def _expr(value: Any, location: Location, style: str | None) -> Expr:
         return Expr(ast.Literal(pos, value, "int"), source)
     if isinstance(value, float):
         return Expr(ast.Literal(pos, Decimal(repr(value)), "decimal"), source)
-    raise SchemaError(f"{value!r} is not a value", location, "write an expression")
+    raise SchemaError(f"{as_written(value)} is not a value", location,
+                      "write an expression")
 
 
 def _yaml_text(value: Any) -> str:
@@ -292,7 +294,7 @@ def _type(mapping: YMap, key: str = "type"):
         return None
     parsed = parse_type(mapping[key])
     if parsed is None:
-        raise SchemaError(f"unknown type {mapping[key]!r}", mapping.where(key),
+        raise SchemaError(f"unknown type {as_written(mapping[key])}", mapping.where(key),
                           "types: int, decimal, money, string, bool, date, datetime, time, "
                           "duration, list[T], map[K, V]")
     return parsed

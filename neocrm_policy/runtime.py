@@ -12,7 +12,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from .errors import EvaluationError
-from .values import AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration
+from .values import AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, as_written
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -89,10 +89,10 @@ def look_up(table: dict, key: Any, name: str) -> Any:
         return table[key]
     except KeyError:
         keys = ", ".join(map(str, table)) or "none"
-        raise EvaluationError(f"{name} has no entry for {key!r}", None,
+        raise EvaluationError(f"{name} has no entry for {as_written(key)}", None,
                               f"its entries are: {keys}") from None
     except TypeError:
-        raise EvaluationError(f"{name} cannot be looked up with {key!r}", None,
+        raise EvaluationError(f"{name} cannot be looked up with {as_written(key)}", None,
                               "use a key of the table's type") from None
 
 

@@ -11,6 +11,7 @@ duplicate keys.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,90 @@ def _refuse_aliases(root: yaml.Node, text: str, file: str) -> None:
                     "write the value out in full where it is needed")
 
 
+_INDENT_HINT = ("the keys of one mapping start in the same column, and so do the items "
+                "of one list; indent with spaces, two more for each level")
+
+
+def _yaml_mistake(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlError:
+    """A YAML syntax error in an editor's words, pointed at the line of the mistake.
+
+    The parser notices most mistakes only on a later line (where it next expects a key,
+    a quote or a bracket): its `problem_mark` is there, and its `context_mark` is where
+    the unfinished thing began. The mistake is on the line of the context mark for an
+    unclosed quote or bracket and a key without its `: `; on the problem's line for a
+    tab, a colon inside text or a line indented wrongly."""
+    lines = text.splitlines()
+    problem, context = exc.problem or "", exc.context or ""
+    at, began = exc.problem_mark, exc.context_mark
+
+    def line_of(mark: yaml.Mark | None) -> str:
+        return lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+
+    def error(message: str, mark: yaml.Mark | None, hint: str) -> YamlError:
+        return YamlError(message, _loc(file, mark) if mark else Location(file), hint)
+
+    here = line_of(at)
+    if at is not None and ("tab" in problem or here[at.column:at.column + 1] == "\t"):
+        return error("a tab is used to indent this line; YAML indents with spaces only",
+                     at, "replace the tab with spaces, two for each level")
+    if began is not None and "quoted scalar" in context:
+        quote = line_of(began)[began.column:began.column + 1] or '"'
+        return error(f"the text opened with {quote} here is never closed", began,
+                     f"end the text with {quote} on this line (inside '…', write '' for a "
+                     "single quote)")
+    if began is not None and "flow" in context and at is not None and at.line != began.line:
+        opening = line_of(began)[began.column:began.column + 1]
+        closing = {"{": "}", "[": "]"}.get(opening, "the closing bracket")
+        example = "`[1, 2]`" if opening == "[" else "`{type: int}`"
+        return error(f"the {opening} opened here is not closed", began,
+                     f"end it with {closing} on this line, such as {example}")
+    if began is not None and "simple key" in context:
+        return error("this line has no `: ` after its key", began,
+                     "write a space after the colon, such as `value: 1 hour`; text that "
+                     "holds `: ` goes in quotes")
+    if at is not None and "mapping values are not allowed" in problem:
+        row = next((i for i in range(at.line - 1, -1, -1) if lines[i].strip()), 0)
+        above = lines[row] if row < at.line else ""
+        if re.match(r"\s*(?:- )?[\w.]+:(?=[^\s:])", above):
+            # `b:1 hour` above is read as text, and this line as more of it
+            return YamlError("this line has no `: ` after its key",
+                             Location(file, row + 1, len(above) - len(above.lstrip()) + 1),
+                             "write a space after the colon, such as `value: 1 hour`")
+        indent = len(here) - len(here.lstrip())
+        key = here[indent:at.column]
+        if key and " " not in key.strip() and not key.startswith(("-", "'", '"')):
+            at = yaml.Mark(at.name, at.index - at.column + indent, at.line, indent, None, None)
+            return error(f"YAML reads `{key.strip()}:` as more of the text above it, and text "
+                         "cannot hold `: ` unless it is quoted", at,
+                         f"if `{key.strip()}` is a key, line it up with the keys above it; "
+                         "if it is text, put the whole text in quotes")
+        return error("a colon and a space inside text that is not in quotes", at,
+                     _quoted_hint(here, at.column))
+    if at is not None and ("expected key" in problem or "expected '-'" in problem
+                           or "block end" in problem):
+        indent = len(here) - len(here.lstrip())
+        if at.column <= indent:
+            return error("this line is not indented like the lines it belongs with", at,
+                         _INDENT_HINT)
+        return error("more text after the value has ended", at,
+                     "a quoted text ends at its closing quote; put the whole value in "
+                     "quotes")
+    mark = at or began
+    return error(f"malformed YAML: {problem or context or 'unreadable'}", mark,
+                 "check the indentation and that every ':' is followed by a space; "
+                 "quote text that contains ': ' or starts with a special character")
+
+
+def _quoted_hint(line: str, colon: int) -> str:
+    """The exact line to write, with its value quoted, when the colon is in a value."""
+    head, _, value = line.partition(": ")
+    start = len(head) + 2
+    if not value.strip() or colon < start or value.lstrip()[:1] in "'\"|>[{":
+        return "put the whole text in quotes"
+    text = value.strip().replace("'", "''")
+    return f"put the whole text in quotes: `{head.strip()}: '{text}'`"
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Safe-load one YAML document, keeping positions; errors point at the bad spot."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
@@ -207,17 +292,7 @@ def parse_yaml(text: str, file: str) -> Any:
         constructor.file = file
         return constructor.construct_document(root)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = _loc(file, mark) if mark else Location(file)
-        problem = exc.problem or exc.context or "malformed YAML"
-        if exc.context and exc.context_mark and exc.problem_mark and \
-                exc.context_mark.line != exc.problem_mark.line:
-            problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        raise YamlError(
-            f"malformed YAML: {problem}", where,
-            "check the indentation and that every ':' is followed by a space; "
-            "quote text that contains ': ' or starts with a special character",
-        ) from None
+        raise _yaml_mistake(exc, text, file) from None
     except yaml.reader.ReaderError as exc:
         raise YamlError(f"malformed YAML: character {exc.character!r} is not allowed",
                         Location(file), "remove control characters from the file") from None

@@ -138,6 +138,8 @@ def accepts(expected: Type, actual: Type) -> bool:
 # Durations
 
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+DURATION_UNITS = tuple(f"{unit}s" for unit in UNIT_SECONDS)
+"""The units a duration is written in (the grammar's UNIT); there are no months or years."""
 
 
 def unit_name(unit: str) -> str:
@@ -452,6 +454,30 @@ def to_words(value: Any, type_: Type | None = None) -> str:
         item = type_.item if type_ is not None else None
         return "; ".join(f"{k}: {to_words(v, item)}" for k, v in value.items())
     return str(to_json(value, type_))
+
+
+def as_written(value: Any) -> str:
+    """A value as an editor writes it in a rule file, for messages: `true`, `null`, `3.0`,
+    `2026-03-07`, `4 hours`, `[1, 2]`; text in single quotes. Never Python's own spelling
+    (`True`, `None`, `Decimal('3.0')`), which an editor cannot read or write back."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, (timedelta, CalendarDuration)):
+        return duration_words(value)
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(as_written(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{as_written(k)}: {as_written(v)}"
+                               for k, v in value.items()) + "}"
+    return str(value)
 
 
 def type_of_value(value: Any) -> Type:

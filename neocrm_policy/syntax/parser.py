@@ -8,6 +8,7 @@ so no input can exhaust the stack.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from datetime import date, time
@@ -20,7 +21,8 @@ from lark.exceptions import VisitError
 
 from ..errors import LimitError, Location, SyntaxProblem
 from ..source import bundled
-from ..values import read_datetime
+from ..suggest import did_you_mean
+from ..values import DURATION_UNITS, read_datetime
 from . import ast
 
 MAX_EXPRESSION_CHARS = 4_000
@@ -107,7 +109,86 @@ def _describe(token_type: str) -> str:
     return f"`{token_type.lower()}`" if token_type.isalpha() else token_type
 
 
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12,
+                 "fifteen": 15, "twenty": 20, "thirty": 30, "sixty": 60, "ninety": 90}
+_SHORT_UNITS = {"h": "hours", "hr": "hours", "hrs": "hours", "m": "minutes", "min": "minutes",
+                "mins": "minutes", "d": "days", "w": "weeks", "wk": "weeks", "wks": "weeks"}
+_CALENDAR_SPANS = {"month": 30, "year": 365, "quarter": 91}
+"""Spans of the calendar, with the days to suggest per span; none can be written."""
+_WORDS_AFTER_NUMBERS = {"and", "or", "not", "in", "is", "then", "else", "otherwise", "CNY"}
+_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"?|\'(?:\\.|[^\'\\])*\'?|\d+(?:\.\d+)?|[A-Za-z_]\w*|\S')
+
+
+def _unit_mistake(source: ExprSource) -> SyntaxProblem | None:
+    """A duration written with a unit the language does not have (`4 hrs`, `2 months`) or
+    its number in words (`four hours`): said as such, not as a grammar error."""
+    text = source.text
+    tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    words = [t for t, _ in tokens]
+    for i, (token, _) in enumerate(tokens):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if token.lower() in _NUMBER_WORDS and _is_unit(after):
+            number = _NUMBER_WORDS[token.lower()]
+            return _unit_problem(source, tokens[i], f"write the number `{token}` in digits",
+                                 f"write `{number} {after}`")
+        if not token[0].isdigit() or not after[:1].isalpha() or after in _WORDS_AFTER_NUMBERS:
+            continue
+        then = words[i + 2] if i + 2 < len(words) else ""
+        if _is_unit(after) or (then[:1].isalpha() and _is_unit(then)):
+            continue   # `4 hours`, `2 working days`: written correctly
+        at = i + 1
+        if then[:1].isalpha() and then not in _WORDS_AFTER_NUMBERS and (
+                _unit_guess(then) or _calendar_span(then)) and not _unit_guess(after):
+            at = i + 2   # `2 working dyas`: the calendar's name, then a misspelt unit
+        return _wrong_unit(source, token, tokens[at])
+    return None
+
+
+def _is_unit(word: str) -> bool:
+    return word in DURATION_UNITS or f"{word}s" in DURATION_UNITS
+
+
+def _calendar_span(word: str) -> str | None:
+    singular = word.lower().rstrip("s")
+    return singular if singular in _CALENDAR_SPANS else None
+
+
+def _unit_guess(word: str) -> str | None:
+    return _SHORT_UNITS.get(word.lower()) or did_you_mean(word.lower(), DURATION_UNITS)
+
+
+def _wrong_unit(source: ExprSource, number: str, unit: tuple[str, int]) -> SyntaxProblem:
+    word = unit[0]
+    units = ", ".join(DURATION_UNITS)
+    span = _calendar_span(word)
+    if span:
+        days = _number(number) * _CALENDAR_SPANS[span]
+        return _unit_problem(
+            source, unit, f"calendar {span}s cannot be written: a duration is counted in "
+            f"{units}", f"write the days the agreement means, such as `{days} days` "
+            f"(a calendar {span} has no fixed length, so none is assumed)")
+    guess = _unit_guess(word)
+    mean = f"did you mean `{number} {guess}`? " if guess else ""
+    return _unit_problem(source, unit, f"`{word}` is not a unit of time",
+                         f"{mean}the units are {units}, such as `4 hours` or, counted on a "
+                         "calendar, `2 working days`")
+
+
+def _unit_problem(source: ExprSource, token: tuple[str, int], message: str,
+                  hint: str) -> SyntaxProblem:
+    word, offset = token
+    line = source.text.count("\n", 0, offset) + 1
+    column = offset - (source.text.rfind("\n", 0, offset) + 1) + 1
+    pos = ast.Pos(line, column, line, column + len(word))
+    return SyntaxProblem(message, source.locate(pos), hint,
+                         source_line=source.source_line(pos), width=len(word))
+
+
 def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
+    unit = _unit_mistake(source)
+    if unit is not None:
+        return unit
     pos = ast.Pos(exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1, 0, 0)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
                                           and exc.token.type == "$END"):
