@@ -60,6 +60,7 @@ def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
         assert f" {key} " in keys, key
     errors = page_text(site, "editors/errors")
     assert "NP030/policy.yaml:" in errors and "did you mean" in errors
+    assert "Common mistakes" in errors and "write a duration such as" in errors
 
 
 @pytest.mark.parametrize("code", list(blocks("python")))

@@ -9,12 +9,15 @@ edited copy). Nothing is written into docs/: pages are added as generated files.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import io
 import json
+import logging
 import os
 import re
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -26,7 +29,7 @@ from neocrm_policy.clausemap import load_clause_map
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
-from neocrm_policy.prose import stated_values
+from neocrm_policy.prose import stated_in_page, stated_values
 from neocrm_policy.source import bundled
 from neocrm_policy.syntax import ast
 from neocrm_policy.testing import load_cases, run_case
@@ -61,25 +64,49 @@ def on_config(config):
     for section in config["nav"]:
         if isinstance(section, dict) and "The terms" in section:
             section["The terms"] += [
-                {_nav_title(policies.policies[q].title): f"terms/{_slug(q)}.md"}
-                for q in policies.queries]
+                {_nav_title(policies.say(policies.policies[q].title, q, _now())):
+                 f"terms/{_slug(q)}.md"} for q in policies.queries]
     return config
+
+
+def on_page_markdown(markdown, page, config, files):
+    """The docs' own pages may name terms too (`{data.retention:export_window}`): shown as
+    the values in force; a value stated by hand is a warning, which fails the strict
+    build. Code (fenced or inline) is left as written."""
+    if page.file.generated_by:
+        return markdown
+    policies = _loaded(_folder())
+    for warning in stated_in_page(policies, markdown, page.file.src_uri):
+        log.warning(warning.render())
+    return _CODE.sub(lambda m: m[0] if m[0].startswith("`")
+                     else policies.say(m[0], at=_now()), markdown)
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded(folder: Path):
+    return neocrm_policy.load(folder)
+
+
+_CODE = re.compile(r"(?s)```.*?```|`[^`\n]*`|[^`]+")
+log = logging.getLogger("mkdocs.plugins.neocrm_policy")
 
 
 def on_files(files, config):
     policies = neocrm_policy.load(_folder())
-    pages = {"terms/index.md": terms_index(policies),
-             "terms/service-levels.md": service_levels(policies),
-             "terms/clause-map.md": clause_map(policies),
-             "terms/customers.md": customers_page(policies),
-             "editors/errors.md": error_pages(),
-             "editors/keys.md": keys_page(),
-             "reference/functions.md": functions_page(),
-             "reference/grammar.md": grammar_page(),
-             "services/cli.md": cli_page(),
-             "services/json.md": json_page(policies)}
+    with _terms_of(policies):
+        pages = {"terms/index.md": terms_index(policies),
+                 "terms/service-levels.md": service_levels(policies),
+                 "terms/clause-map.md": clause_map(policies),
+                 "terms/customers.md": customers_page(policies)}
+    pages |= {"editors/errors.md": error_pages(),
+              "editors/keys.md": keys_page(),
+              "reference/functions.md": functions_page(),
+              "reference/grammar.md": grammar_page(),
+              "services/cli.md": cli_page(),
+              "services/json.md": json_page(policies)}
     for query in policies.queries:
-        pages[f"terms/{_slug(query)}.md"] = policy_page(policies, query)
+        with _terms_of(policies, query):
+            pages[f"terms/{_slug(query)}.md"] = policy_page(policies, query)
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))
     return files
@@ -93,12 +120,33 @@ _MARKDOWN_SIGNIFICANT = re.compile(r"[\\`*_{}\[\]#|!]")
 _STARTS_A_LIST = re.compile(r"[-+]|\d+\.")
 
 
+class _Speaker:
+    """Whose terms the prose being rendered may name (`{export_window}`): set for each
+    generated page by `_terms_of`, so `_prose` shows each named term as the value in
+    force. mkdocs builds the pages one after another."""
+
+    say = None
+
+
+@contextlib.contextmanager
+def _terms_of(policies, query: str | None = None, customer: str | None = None,
+              at: datetime | None = None):
+    previous = _Speaker.say
+    _Speaker.say = partial(policies.say, query=query, at=at or _now(), customer=customer)
+    try:
+        yield
+    finally:
+        _Speaker.say = previous
+
+
 def _prose(text) -> str:
-    """Text from a rule file as Markdown that shows exactly that text, on one line.
+    """Text from a rule file as Markdown that shows exactly that text, on one line, with
+    the terms it names shown as the values in force.
 
     An editor's words are never markup: raw HTML, links, emphasis, headings, attribute
     lists and table pipes are shown as typed. Every piece of rule-file text the site
     shows passes here, so how prose is rendered changes in this one place."""
+    text = _Speaker.say(str(text)) if _Speaker.say is not None else text
     folded = " ".join(str(text).split())
     escaped = _MARKDOWN_SIGNIFICANT.sub(lambda m: "\\" + m.group(), folded)
     if _STARTS_A_LIST.match(escaped):
@@ -359,8 +407,10 @@ def customers_page(policies) -> str:
                 f"Customer {_code(overlay.customer)} · signed "
                 f"{overlay.signed.date().isoformat()}"
                 + (f" · clause {_prose(overlay.clause)}" if overlay.clause else ""), ""]
-        if overlay.summary:
-            out += [_prose(overlay.summary), ""]
+        if overlay.summary:   # the customer's own terms, as they are once signed
+            with _terms_of(policies, customer=overlay.customer,
+                           at=max(_now(), overlay.signed)):
+                out += [_prose(overlay.summary), ""]
         out += ["| Policy | Term | New value |", "| --- | --- | --- |"]
         for query, params in overlay.changes.items():
             terms = policies.policies[query].parameters
@@ -402,6 +452,7 @@ def error_pages() -> str:
            "with a caret under the mistake, and ends with a hint. The examples below were "
            "produced by the checker when this site was built, from the small broken files "
            "in `docs/examples/errors/`.", ""]
+    out += common_mistakes()
     for cls in classes:
         out += [f"## {cls.code}: {cls.title} {{ #{cls.code.lower()} }}", "",
                 " ".join((cls.__doc__ or "").split()), ""]
@@ -412,6 +463,25 @@ def error_pages() -> str:
             if fix.exists():
                 out += ["**Fix:** " + " ".join(fix.read_text(encoding="utf-8").split()), ""]
     return "\n".join(out)
+
+
+MISTAKES = DOCS.parent / "tests" / "data" / "mistakes"
+
+
+def common_mistakes() -> list[str]:
+    """The mistakes legal editors make, each with the one error it gives, produced at build
+    time from the folders whose messages the tests pin (tests/data/mistakes), so the page
+    shows what `validate` prints today."""
+    if not MISTAKES.is_dir():
+        return []
+    out = ["## Common mistakes { #common-mistakes }", "",
+           "Each of these mistakes gives one error, at the line of the mistake, with a hint "
+           "that says what to write instead. The messages below were printed by the checker "
+           "when this site was built, from the small files in `tests/data/mistakes/`.", ""]
+    for folder in sorted(p for p in MISTAKES.iterdir() if p.is_dir()):
+        title = (folder / "mistake.md").read_text(encoding="utf-8").strip()
+        out += [f"### {title}", "", "```text", _error_example(folder), "```", ""]
+    return out
 
 
 def _error_example(folder: Path) -> str:
