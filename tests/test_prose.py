@@ -12,7 +12,7 @@ from neocrm_policy.cli import main
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.prose import stated_values
 from neocrm_policy.values import AGREEMENT_ZONE
-from tests.helpers import edit
+from tests.helpers import build_site, edit, page_text
 
 SUMMARY_60 = "export and back up its data within 60 days after"
 SUMMARY_REF = "export and back up its data within {export_window} after"
@@ -99,3 +99,14 @@ def test_a_note_in_the_trace_and_memo_shows_the_term_in_force(policies_copy):
                                                         at="2026-03-08T05:00:00+08:00")
     assert decision.trace[0].note.startswith("Until 06:00, a window")
     assert "note: Until 06:00, a window" in decision.explain()
+
+
+def test_the_site_shows_named_terms_as_in_force(policies_copy, tmp_path):
+    """Rule-file prose and the docs' own pages name terms; the built site shows the
+    values of the folder it was built from, never the braces."""
+    edit(policies_copy / "data-retention.yaml", SUMMARY_60, SUMMARY_REF)
+    edit(policies_copy / "data-retention.yaml", "    value: 60 days\n", "    value: 75 days\n")
+    site = build_site(tmp_path, policies_copy)
+    assert "within 75 days after the licence ends" in page_text(site, "terms/data-retention")
+    assert "a licence ends (75 days)" in " ".join(page_text(site, ".").split())
+    assert "{export_window}" not in (site / "terms/data-retention/index.html").read_text()
