@@ -6,12 +6,12 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test bench docs clean
+.PHONY: run test bench docs clean validate policy-test accept editor-change
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs,serve]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -20,7 +20,23 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/neocrm-policy validate --strict policies
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+
+# For legal editors, after `make run`: check the rules, run the YAML policy tests, and
+# accept the new results of the cases a deliberate change of terms moved.
+validate: $(STAMP)
+	$(BIN)/neocrm-policy validate --strict policies
+
+policy-test: $(STAMP)
+	$(BIN)/neocrm-policy test --coverage policies
+
+accept: $(STAMP)
+	$(BIN)/neocrm-policy test --accept policies
+
+# An editor's change, end to end on a fresh clone (what .ci/run also runs).
+editor-change:
+	bash tests/editor_change.sh
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
