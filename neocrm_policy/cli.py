@@ -164,7 +164,50 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--check", action="store_true",
                      help="change nothing; exit 1 and list the files that would change")
     fmt.add_argument("--diff", action="store_true", help="print what would change")
+    _serve_parser(sub)
     return parser
+
+
+def _serve_parser(sub) -> None:
+    serve = sub.add_parser(
+        "serve", help="answer queries over HTTP (needs the `serve` extra)",
+        description="Serve the policies as a JSON API (POST /v1/decisions/QUERY), with "
+                    "a decision log, metrics and hot reload (SIGHUP, POST "
+                    "/v1/admin/reload with NEOCRM_ADMIN_TOKEN set, or --watch). Binds to "
+                    "127.0.0.1 unless --host says otherwise.",
+        epilog="example:\n  neocrm-policy serve --port 8181 --decision-log decisions.jsonl\n"
+               "  curl -s localhost:8181/v1/decisions/data.retention -d "
+               "'{\"facts\": {\"subscription\": {\"ends_on\": \"2026-10-10\"}}}'",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--policies", metavar="DIR", help=FOLDER_HELP)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8181, help="port (default: 8181)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (default: 1); each loads its own set")
+    serve.add_argument("--decision-log", metavar="PATH",
+                       help="append one JSON line per decision to PATH (default: no log)")
+    serve.add_argument("--log-max-bytes", type=int, default=50 * 1024 * 1024,
+                       help="rotate the decision log at this size (default: 50 MiB)")
+    serve.add_argument("--log-backups", type=int, default=5,
+                       help="rotated decision logs kept (default: 5)")
+    serve.add_argument("--log-queue", type=int, default=10_000,
+                       help="decisions waiting to be logged; beyond, they are dropped "
+                            "and counted (default: 10000)")
+    serve.add_argument("--mask", action="append", default=[], metavar="FACT",
+                       help="a dotted fact path left out of the decision log (repeatable)")
+    serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024,
+                       help="largest request body (default: 1 MiB); larger is a 413")
+    serve.add_argument("--max-batch", type=int, default=1000,
+                       help="most fact sets in one batch (default: 1000)")
+    serve.add_argument("--decision-timeout", type=float, default=2.0, metavar="SECONDS",
+                       help="a decision over this time is a 503 (default: 2)")
+    serve.add_argument("--watch", action="store_true",
+                       help="reload when a file of the policy folder changes")
+    serve.add_argument("--admin-token-file", metavar="FILE",
+                       help="file holding the admin bearer token (else NEOCRM_ADMIN_TOKEN "
+                            "or NEOCRM_ADMIN_TOKEN_FILE; none: admin endpoints off)")
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -394,9 +437,33 @@ def cmd_fmt(args) -> int:
     return EXIT_FAILED if (args.check and changed) else EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    try:
+        from .service import ServiceConfig
+        from .service.policies import load_served
+        from .service.server import run
+    except ImportError as exc:
+        raise UsageError(f"serve needs the web stack ({exc.name} is not installed)", None,
+                         "pip install 'neocrm-policy[serve]'") from None
+    folder = policy_folder(args.policies)
+    config = ServiceConfig(
+        policies=str(folder.resolve()), host=args.host, port=args.port,
+        workers=args.workers, decision_log=args.decision_log,
+        log_max_bytes=args.log_max_bytes, log_backups=args.log_backups,
+        log_queue=args.log_queue, mask=tuple(args.mask), max_body_bytes=args.max_body_bytes,
+        max_batch=args.max_batch, decision_timeout=args.decision_timeout, watch=args.watch,
+        admin_token_file=args.admin_token_file)
+    config.admin_token()                 # an unreadable token file is reported now
+    served = load_served(folder)         # a bad folder is reported before the port opens
+    print(f"serving {folder} (revision {served.revision}, {len(served.policies.queries)} "
+          f"queries) on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    run(config, served)
+    return EXIT_OK
+
+
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
-            "diff": cmd_diff, "fmt": cmd_fmt}
+            "diff": cmd_diff, "fmt": cmd_fmt, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # pragma: no cover

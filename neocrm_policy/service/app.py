@@ -1,0 +1,497 @@
+"""The HTTP API: routes, request reading and errors as JSON. Starlette, nothing else.
+
+A decision runs in a worker thread with a time limit, so a slow one answers 503 instead
+of holding the event loop; the request keeps the policy set it started with even if a
+reload swaps in another meanwhile. Every error a client can cause is a JSON body with a
+code, message, location and hint, and a 4xx status; an unexpected failure is a logged
+500 whose body says only that, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import FactError, Location, PolicyError, QueryError, UsageError
+from ..facts import in_input, parse_facts_json
+from ..suggest import suggestion
+from .config import ServiceConfig
+from .decision_log import DecisionLog
+from .describe import describe, schemas
+from .metrics import Metrics
+from .policies import PolicyStore, Served, load_served
+
+logger = logging.getLogger("neocrm_policy.service")
+
+BODY = "request body"
+"""How errors name the request body as a place."""
+REQUEST_KEYS = ("facts", "at", "customer")
+POINT_LIMIT = 64 * 1024
+"""Bodies up to this size have a bad fact pointed at by line and column (finding it
+parses the text again, so larger bodies, and batches, name the fact only)."""
+
+
+class ServiceError(Exception):
+    """An error of the HTTP layer (not of the policies): its status, code and hint."""
+
+    def __init__(self, status: int, code: str, message: str, hint: str | None = None,
+                 headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.hint = status, code, message, hint
+        self.headers = headers
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message, "location": None,
+                "file": None, "line": None, "column": None, "hint": self.hint}
+
+
+SERVICE_CODES = {
+    "NS400": "malformed request", "NS401": "admin token missing or wrong",
+    "NS404": "no such endpoint", "NS405": "method not allowed",
+    "NS413": "request body too large", "NS500": "internal error",
+    "NS503": "decision over the time limit",
+}
+
+
+def error_json(error: PolicyError) -> dict:
+    data = error.to_json()
+    data["location"] = str(error.location) if error.location else None
+    if isinstance(error, FactError) and error.fact:
+        data["fact"] = error.fact
+    return data
+
+
+def status_of(error: PolicyError) -> int:
+    return 404 if isinstance(error, QueryError) else 400
+
+
+def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return Response(body, status, headers, media_type="application/json")
+
+
+def _error(status: int, data: dict, headers: dict | None = None) -> Response:
+    return _json({"error": data}, status, headers)
+
+
+class Service:
+    """Everything one worker process shares between its requests."""
+
+    def __init__(self, config: ServiceConfig, served: Served | None = None) -> None:
+        self.config = config
+        folder = Path(config.policies)
+        self.store = PolicyStore(folder, served or load_served(folder))
+        self.metrics = Metrics()
+        self.token = config.admin_token()
+        self.log: DecisionLog | None = None
+        if config.decision_log:
+            self.log = DecisionLog(log_path(config), config.log_max_bytes,
+                                   config.log_backups, config.log_queue, config.mask)
+        self.executor = ThreadPoolExecutor(config.threads, thread_name_prefix="decide")
+        self.started = time.time()
+        self._watcher: asyncio.Task | None = None
+        self._stop_watching: asyncio.Event | None = None
+
+    # Life cycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.log is not None:
+            self.log.start()
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        if self.config.watch:
+            self._stop_watching = asyncio.Event()
+            self._watcher = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._stop_watching is not None:
+            self._stop_watching.set()
+        if self._watcher is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._watcher, 2)
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.log is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.log.close)
+
+    def _on_hangup(self) -> None:
+        asyncio.get_running_loop().create_task(self._reload_logged("SIGHUP"))
+
+    async def _reload_logged(self, trigger: str) -> None:
+        outcome = await self.store.reload(trigger)
+        if outcome.status == "refused":
+            logger.warning("reload (%s) refused revision %s: %s", trigger, outcome.revision,
+                           outcome.error["message"] if outcome.error else "")
+        else:
+            logger.info("reload (%s): %s revision %s", trigger, outcome.status,
+                        outcome.revision)
+
+    async def _watch(self) -> None:
+        from watchfiles import awatch
+        async for _changes in awatch(self.store.folder, stop_event=self._stop_watching,
+                                     debounce=200, step=50):
+            await self._reload_logged("watch")
+
+    # Deciding ------------------------------------------------------------------------
+    async def in_thread(self, work: Callable[[], Any]) -> Any:
+        future = asyncio.get_running_loop().run_in_executor(self.executor, work)
+        try:
+            return await asyncio.wait_for(future, self.config.decision_timeout)
+        except TimeoutError:
+            raise ServiceError(503, "NS503", "the decision took longer than "
+                               f"{self.config.decision_timeout:g} s",
+                               "try again; if it persists, the facts or the policies make "
+                               "this decision too slow", {"Retry-After": "1"}) from None
+
+    def decide_one(self, served: Served, query: str, request: dict, text: str,
+                   within: tuple[str, ...], explain: bool) -> tuple[int, dict]:
+        """One decision as (status, JSON): the decision, or the error."""
+        started = time.perf_counter()
+        try:
+            facts, at, customer = _request_parts(request, within)
+            decision = served.policies.decide(query, facts, at=at)
+            data = {"decision_id": str(uuid.uuid4()), "revision": served.revision,
+                    **decision.to_json()}
+            if explain:
+                data["memo"] = decision.explain()
+        except PolicyError as error:
+            if isinstance(error, FactError) and not within and len(text) <= POINT_LIMIT:
+                error = in_input(error, text, BODY, ("facts",))
+            return status_of(error), {"error": error_json(error)}
+        if self.log is not None:
+            self.log.record(data["decision_id"], query, data["at"], data["customer"],
+                            served.revision, request.get("facts"), data["result"],
+                            time.perf_counter() - started)
+        return 200, data
+
+
+def log_path(config: ServiceConfig) -> Path:
+    """The decision log file of this process: with several workers, each writes its
+    own (the worker's process id before the suffix), so no two rotate one file."""
+    path = Path(config.decision_log)
+    if config.workers > 1:
+        path = path.with_name(f"{path.stem}.{os.getpid()}{path.suffix}")
+    return path
+
+
+def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, Any]:
+    """The facts, `at` and customer of one request object, checked for shape."""
+    where = Location(BODY + "".join(f"[{p}]" for p in within))
+    if type(request) is not dict:
+        raise UsageError("a decision request is a JSON object", where,
+                         'send {"facts": {...}, "at": "...", "customer": "..."}')
+    extra = sorted(set(request) - set(REQUEST_KEYS))
+    if extra:
+        raise UsageError(f"unknown key {extra[0]!r} in the decision request", where,
+                         suggestion(extra[0], REQUEST_KEYS) + "keys: " + ", ".join(REQUEST_KEYS))
+    facts = request.get("facts")
+    facts = {} if facts is None else facts
+    if type(facts) is not dict:
+        raise FactError("facts must be one JSON object", where,
+                        "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
+    at = request.get("at")
+    if at is not None and type(at) is not str:
+        raise UsageError("`at` must be ISO 8601 text or null", where,
+                         "write it as 2026-03-07T22:30:00+08:00")
+    customer = request.get("customer")
+    if customer is not None:
+        if type(customer) is not str:
+            raise UsageError("`customer` must be a customer id (text) or null", where,
+                             "give the customer.id whose instruments apply")
+        group = facts.get("customer")
+        if group is None:
+            group = {}
+        if type(group) is not dict:
+            raise FactError("fact 'customer' should be an object with id", where,
+                            "give the customer as \"customer\": \"acme\" beside the facts",
+                            fact="customer")
+        if group.get("id") not in (None, customer):
+            raise UsageError("`customer` and the fact customer.id differ", where,
+                             "give the customer once")
+        facts = {**facts, "customer": {**group, "id": customer}}
+    return facts, at, customer
+
+
+async def read_json(request: Request, limit: int) -> tuple[Any, str]:
+    """The body as JSON (numbers with a fraction as exact decimals) and its text."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        if not length.isdigit():
+            raise ServiceError(400, "NS400", "bad Content-Length header")
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    try:
+        text = b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ServiceError(400, "NS400", "the request body is not UTF-8 text",
+                           "send JSON encoded as UTF-8") from None
+    if not text.strip():
+        raise ServiceError(400, "NS400", "the request body is empty",
+                           'send {"facts": {...}}')
+    return parse_facts_json(text, BODY), text
+
+
+def _too_large(limit: int) -> ServiceError:
+    return ServiceError(413, "NS413", f"the request body is over the {limit}-byte limit",
+                        "send fewer fact sets per batch, or ask the operator to raise "
+                        "--max-body-bytes")
+
+
+def _explain(request: Request) -> bool:
+    value = request.query_params.get("explain")
+    if value is None or value == "":
+        return False
+    if value != "memo":
+        raise ServiceError(400, "NS400", f"unknown explain={value!r}",
+                           "explain=memo adds the decision's memo")
+    return True
+
+
+Handler = Callable[[Service, Request], Awaitable[Response]]
+
+
+def endpoint(route: str, service: Service, handler: Handler):
+    """The handler with errors as JSON and the request counted and timed."""
+    metrics = service.metrics
+
+    async def respond(request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            response = await handler(service, request)
+        except ServiceError as error:
+            response = _error(error.status, error.to_json(), error.headers)
+        except PolicyError as error:
+            response = _error(status_of(error), error_json(error))
+        metrics.request(route, request.method, response.status_code,
+                        time.perf_counter() - started)
+        return response
+    return respond
+
+
+# Handlers -------------------------------------------------------------------------------
+async def decide(service: Service, request: Request) -> Response:
+    served = service.store.current
+    query = request.path_params["query"]
+    explain = _explain(request)
+    served.policies.versions(query)          # unknown query: 404 before reading the body
+    try:
+        body, text = await read_json(request, service.config.max_body_bytes)
+    except ServiceError as error:
+        service.metrics.decision(query, error.status)
+        raise
+    except PolicyError:
+        service.metrics.decision(query, 400)
+        raise
+    try:
+        status, data = await service.in_thread(
+            lambda: service.decide_one(served, query, body, text, (), explain))
+    except ServiceError as error:
+        service.metrics.decision(query, error.status)
+        raise
+    service.metrics.decision(query, status)
+    return _json(data, status)
+
+
+async def decide_batch(service: Service, request: Request) -> Response:
+    served = service.store.current
+    query = request.path_params["query"]
+    explain = _explain(request)
+    served.policies.versions(query)
+    body, text = await read_json(request, service.config.max_body_bytes)
+    if type(body) is not dict or set(body) - {"items", "at", "customer"} \
+            or type(body.get("items")) is not list:
+        raise UsageError("a batch is a JSON object with a list of `items`", Location(BODY),
+                         'send {"items": [{"facts": {...}}, ...], "at": "...", '
+                         '"customer": "..."}; `at` and `customer` apply to every item '
+                         "that does not give its own")
+    items = body["items"]
+    if len(items) > service.config.max_batch:
+        raise ServiceError(413, "NS413", f"{len(items)} items is over the batch limit of "
+                           f"{service.config.max_batch}", "split the batch")
+    shared = {k: body[k] for k in ("at", "customer") if body.get(k) is not None}
+
+    def run_all() -> list[dict]:
+        results = []
+        for n, item in enumerate(items):
+            if type(item) is dict and shared:
+                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
+            status, data = service.decide_one(served, query, item, text, ("items", n),
+                                              explain)
+            results.append({"status": status, **({"decision": data} if status == 200
+                                                  else data)})
+        return results
+    try:
+        results = await service.in_thread(run_all)
+    except ServiceError as error:
+        service.metrics.decision(query, error.status, max(1, len(items)))
+        raise
+    for result in results:
+        service.metrics.decision(query, result["status"])
+    return _json({"query": query, "revision": served.revision, "results": results})
+
+
+async def list_queries(service: Service, request: Request) -> Response:
+    served = service.store.current
+    return _json({"revision": served.revision,
+                  "queries": [describe(served.policies, q) for q in served.policies.queries]})
+
+
+async def query_schema(service: Service, request: Request) -> Response:
+    served = service.store.current
+    query = request.path_params["query"]
+    served.policies.versions(query)
+    return _json({"revision": served.revision, **schemas(served.policies, query)})
+
+
+async def health(service: Service, request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+async def ready(service: Service, request: Request) -> Response:
+    store = service.store
+    served = store.current
+    return _json({
+        "ready": True, "revision": served.revision, "loaded_at": served.loaded_at,
+        "folder": str(store.folder), "queries": len(served.policies.queries),
+        "last_reload": store.last.to_json(),
+        "refused": store.refused.to_json() if store.refused else None,
+    })
+
+
+async def metrics(service: Service, request: Request) -> Response:
+    text = service.metrics.render(lambda: _gauges(service))
+    return Response(text, 200, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _gauges(service: Service) -> list[tuple]:
+    store = service.store
+    rows: list[tuple] = [
+        ("neocrm_policy_reloads_total", "counter", "Reloads attempted (start excluded).",
+         (), (), store.reloads),
+        ("neocrm_policy_reload_failures_total", "counter", "Reloads refused because the "
+         "new set failed to load or check.", (), (), store.failures),
+        ("neocrm_policy_revision_info", "gauge", "The revision in service (value 1).",
+         ("revision",), (store.current.revision,), 1),
+    ]
+    if store.refused is not None:
+        error = store.refused.error or {}
+        rows.append(("neocrm_policy_refused_revision_info", "gauge", "The last revision "
+                     "refused, with its first error (value 1; absent after a good reload).",
+                     ("revision", "code", "error"),
+                     (store.refused.revision, error.get("code", ""),
+                      error.get("message", "")[:200]), 1))
+    log = service.log
+    if log is not None:
+        rows += [
+            ("neocrm_decision_log_dropped_total", "counter", "Decision log records dropped "
+             "because the queue was full.", (), (), log.dropped),
+            ("neocrm_decision_log_written_total", "counter", "Decision log records "
+             "written.", (), (), log.written),
+            ("neocrm_decision_log_queue", "gauge", "Records waiting for the writer.",
+             (), (), log.waiting),
+        ]
+    rows.append(("neocrm_uptime_seconds", "gauge", "Seconds since this worker started.",
+                 (), (), round(time.time() - service.started, 3)))
+    return rows
+
+
+async def openapi(service: Service, request: Request) -> Response:
+    from .openapi import document
+    return _json(document())
+
+
+async def reload(service: Service, request: Request) -> Response:
+    _authorise(service, request)
+    outcome = await service.store.reload("admin")
+    return _json(outcome.to_json(), 200 if outcome.status != "refused" else 422)
+
+
+def _authorise(service: Service, request: Request) -> None:
+    if service.token is None:
+        raise ServiceError(404, "NS404", "admin endpoints are off",
+                           "set NEOCRM_ADMIN_TOKEN (or NEOCRM_ADMIN_TOKEN_FILE) to turn them on")
+    given = request.headers.get("authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                             service.token.encode()):
+        raise ServiceError(401, "NS401", "admin token missing or wrong",
+                           "send Authorization: Bearer <token>",
+                           {"WWW-Authenticate": 'Bearer realm="neocrm-policy"'})
+
+
+ROUTES: list[tuple[str, Handler, list[str]]] = [
+    ("/v1/decisions/{query}", decide, ["POST"]),
+    ("/v1/decisions/{query}/batch", decide_batch, ["POST"]),
+    ("/v1/queries", list_queries, ["GET"]),
+    ("/v1/queries/{query}/schema", query_schema, ["GET"]),
+    ("/v1/admin/reload", reload, ["POST"]),
+    ("/health", health, ["GET"]),
+    ("/ready", ready, ["GET"]),
+    ("/metrics", metrics, ["GET"]),
+    ("/openapi.json", openapi, ["GET"]),
+]
+
+
+def create_app(config: ServiceConfig, served: Served | None = None) -> Starlette:
+    service = Service(config, served)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "NS404", 405: "NS405"}.get(exc.status_code, "NS400")
+        hint = "see /openapi.json for the endpoints" if exc.status_code in (404, 405) else None
+        response = _error(exc.status_code, {"code": code, "message": SERVICE_CODES.get(
+            code, str(exc.detail)), "location": None, "file": None, "line": None,
+            "column": None, "hint": hint}, exc.headers)
+        service.metrics.request("unmatched", request.method, exc.status_code, 0.0)
+        return response
+
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        logger.error("internal error on %s %s", request.method, request.url.path,
+                     exc_info=exc)
+        service.metrics.request("unmatched", request.method, 500, 0.0)
+        return _error(500, {"code": "NS500", "message": "internal error", "location": None,
+                            "file": None, "line": None, "column": None,
+                            "hint": "the service logged the details; please report it"})
+
+    routes = [Route(path, endpoint(path, service, handler), methods=methods)
+              for path, handler, methods in ROUTES]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={HTTPException: http_error, Exception: internal_error})
+    app.state.service = service
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn's worker processes call (`--workers` above 1)."""
+    return create_app(ServiceConfig.from_environment())

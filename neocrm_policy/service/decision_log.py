@@ -1,0 +1,215 @@
+"""The decision log: one JSON line per decision, off the request path.
+
+A request only puts a record on a bounded queue (never waits); a background thread
+writes what it finds there and rotates the file by size. When the queue is full the
+record is dropped and counted; the writer then writes a `dropped` line with the count,
+so a gap in the log is always visible in the log itself and in /metrics. What is lost
+on a crash is at most what the queue held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import stat
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("neocrm_policy.service")
+
+MASKED = "masked"
+"""The key listing the fact paths a record leaves out."""
+
+
+def mask_facts(facts: Any, paths: Iterable[tuple[str, ...]]) -> tuple[Any, list[str]]:
+    """A copy of `facts` without the given paths, and the dotted paths that were there."""
+    if type(facts) is not dict:
+        return facts, []
+    copy = dict(facts)
+    removed = []
+    for parts in paths:
+        node = copy
+        for part in parts[:-1]:
+            child = node.get(part)
+            if type(child) is not dict:
+                break
+            node[part] = child = dict(child)
+            node = child
+        else:
+            if parts[-1] in node:
+                del node[parts[-1]]
+                removed.append(".".join(parts))
+    return copy, removed
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+_STOP = object()
+
+
+class DecisionLog:
+    """`record(...)` from any thread; `start()` once, `close()` on shutdown."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int, capacity: int,
+                 mask: Iterable[str] = ()) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self.mask = [tuple(p.split(".")) for p in mask]
+        self._queue: queue.Queue = queue.Queue(maxsize=capacity)
+        self.dropped = 0
+        """Records dropped since start (read by /metrics)."""
+        self.written = 0
+        self.rotations = 0
+        self.write_errors = 0
+        self._reported = 0
+        self._drop_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # Request side --------------------------------------------------------------------
+    def record(self, decision_id: str, query: str, at: str, customer: str | None,
+               revision: str, facts: Any, result: dict, duration: float) -> bool:
+        """Queue one decision; False (and counted) when the queue is full."""
+        try:
+            self._queue.put_nowait((decision_id, _now(), query, at, customer, revision,
+                                    facts, result, duration))
+            return True
+        except queue.Full:
+            with self._drop_lock:
+                self.dropped += 1
+            return False
+
+    @property
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+    # Writer side ---------------------------------------------------------------------
+    def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._write_loop, name="decision-log",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued (waiting at most `timeout`), then stop the writer."""
+        if self._thread is None:
+            return
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            pass      # the writer is stuck (a full disk, a pipe nobody reads): leave it
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _line(self, item: tuple) -> str:
+        decision_id, time, query, at, customer, revision, facts, result, duration = item
+        facts, masked = mask_facts(facts, self.mask)
+        record = {"kind": "decision", "decision_id": decision_id, "time": time,
+                  "query": query, "at": at, "customer": customer, "revision": revision,
+                  "facts": facts, "result": result, "duration_ms": round(duration * 1e3, 3)}
+        if masked:
+            record[MASKED] = masked
+        return json.dumps(record, ensure_ascii=False, default=_plain) + "\n"
+
+    def _drop_line(self) -> str | None:
+        with self._drop_lock:
+            total = self.dropped
+        if total == self._reported:
+            return None
+        new, self._reported = total - self._reported, total
+        return json.dumps({"kind": "dropped", "time": _now(), "dropped": new,
+                           "dropped_total": total}) + "\n"
+
+    def _take(self) -> list:
+        """What the queue holds (waiting up to half a second for the first record)."""
+        try:
+            items = [self._queue.get(timeout=0.5)]
+        except queue.Empty:
+            return []
+        while len(items) < 1000:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _write_loop(self) -> None:
+        handle, size, regular = None, 0, True
+        stop = False
+        while not stop:
+            if handle is None:      # opened before taking records: a stuck file holds none
+                try:
+                    handle, size, regular = self._open()
+                except OSError as error:
+                    logger.warning("decision log %s: %s", self.path, error)
+            items = self._take()
+            stop = _STOP in items
+            lines = [self._line(item) for item in items if item is not _STOP]
+            dropped = self._drop_line()
+            if dropped:
+                lines.insert(0, dropped)
+            if not lines:
+                continue
+            try:
+                if handle is None:
+                    handle, size, regular = self._open()
+                for line in lines:
+                    data = len(line.encode("utf-8"))
+                    if regular and size and size + data > self.max_bytes:
+                        handle.close()
+                        handle = None
+                        self._rotate()
+                        handle = open(self.path, "a", encoding="utf-8")
+                        size = 0
+                    handle.write(line)
+                    size += data
+                handle.flush()
+                self.written += len(items) - stop
+            except OSError as error:
+                # The records of this round are lost: count them as dropped, so the
+                # next `dropped` line and /metrics say so; try the file again next round.
+                with self._drop_lock:
+                    self.dropped += len(items) - stop
+                    self.write_errors += 1
+                logger.warning("decision log %s: %s; %d records lost", self.path, error,
+                               len(items) - stop)
+                if handle is not None:
+                    with contextlib.suppress(OSError):
+                        handle.close()
+                handle = None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
+
+    def _open(self):
+        """The file, its size and whether it is a regular file (a pipe is not rotated)."""
+        handle = open(self.path, "a", encoding="utf-8")
+        regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+        return handle, handle.tell() if regular else 0, regular
+
+    def _rotate(self) -> None:
+        """log → log.1 → log.2 …; the oldest beyond `backups` is removed."""
+        for n in range(self.backups - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{n}")
+            if older.exists():
+                os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
+        if self.backups:
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        else:
+            self.path.unlink()
+        self.rotations += 1

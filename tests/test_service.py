@@ -1,0 +1,527 @@
+"""The decision service, run for real: `neocrm-policy serve` on uvicorn, on a free
+loopback port, against copies of the tests' own policies. Every endpoint, its errors,
+the OpenAPI document against real responses, the decision log (masking, rotation,
+drops), and reloads good and bad under concurrent requests that must all succeed."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import REFERENCE, edit
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from neocrm_policy.service.decision_log import DecisionLog, mask_facts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-admin-token"
+SLA = "/v1/decisions/support.sla"
+INCIDENT = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
+AT = "2026-03-08T01:00:00+08:00"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`neocrm-policy serve` in a subprocess, stopped with SIGINT (then killed)."""
+
+    def __init__(self, folder: Path, *options: str, token: str | None = TOKEN) -> None:
+        self.folder = folder
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEOCRM_ADMIN")}
+        if token:
+            env["NEOCRM_ADMIN_TOKEN"] = token
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "neocrm_policy", "serve", "--policies", str(folder),
+             "--host", "127.0.0.1", "--port", str(self.port), *options],
+            cwd=folder.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(self.process.stderr.read())
+            try:
+                if self.call("GET", "/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError("the server did not start within 20 s")
+
+    def call(self, method: str, path: str, body=None, headers: dict | None = None,
+             timeout: float = 10) -> tuple[int, dict, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if body is not None and not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def json(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict]:
+        status, _, data = self.call(method, path, body, headers)
+        return status, json.loads(data)
+
+    def admin(self, path: str = "/v1/admin/reload") -> tuple[int, dict]:
+        return self.json("POST", path, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    def metrics(self) -> str:
+        return self.call("GET", "/metrics")[2].decode()
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return self.process.stderr.read()
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one series in Prometheus text, 0 when absent."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        series, _, value = line.rpartition(" ")
+        if series == name or series == f"{name}{{{wanted}}}":
+            return float(value)
+    return 0.0
+
+
+def wait_for(check, seconds: float = 10.0, step: float = 0.05):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("service")
+    folder = root / "policies"
+    shutil.copytree(REFERENCE, folder)
+    server = Server(folder, "--decision-log", str(root / "log" / "decisions.jsonl"),
+                    "--mask", "incident.reported_at", "--log-max-bytes", "6000",
+                    "--log-backups", "2")
+    server.root = root
+    yield server
+    errors = server.stop()
+    assert "Traceback" not in errors, errors
+
+
+@pytest.fixture(scope="module")
+def openapi(served) -> dict:
+    status, document = served.json("GET", "/openapi.json")
+    assert status == 200 and document["openapi"].startswith("3.1")
+    return document
+
+
+def conforms(document: dict, path: str, method: str, status: int, body) -> None:
+    """The body matches the OpenAPI document's schema for that response."""
+    response = document["paths"][path][method]["responses"][str(status)]
+    schema = response["content"]["application/json"]["schema"]
+    jsonschema.validate(body, {**schema, "components": document["components"]},
+                        cls=jsonschema.Draft202012Validator)
+
+
+# Decisions ------------------------------------------------------------------------------
+def test_a_decision_is_the_cli_json_with_an_id_and_the_revision(served, openapi):
+    status, decision = served.json("POST", SLA, {"facts": INCIDENT, "at": AT})
+    assert status == 200, decision
+    assert decision["result"]["resolution_due"] == "2026-03-08T00:30:00+08:00"
+    assert decision["result"]["resolution_breached"] is True
+    assert decision["trace"][2]["clause"] == "3"
+    assert len(decision["revision"]) == 16 and len(decision["decision_id"]) == 36
+    assert "memo" not in decision
+    conforms(openapi, "/v1/decisions/{query}", "post", 200, decision)
+    from neocrm_policy import load
+    expected = load(REFERENCE).decide("support.sla", INCIDENT, at=AT).to_json()
+    assert {k: v for k, v in decision.items() if k not in ("decision_id", "revision")} \
+        == expected
+
+    status, with_memo = served.json("POST", SLA + "?explain=memo", {"facts": INCIDENT, "at": AT})
+    assert status == 200 and "clause 3" in with_memo["memo"]
+    conforms(openapi, "/v1/decisions/{query}", "post", 200, with_memo)
+
+
+def test_customer_applies_its_own_instrument(served):
+    facts = {"subscription": {"ends_on": "2027-01-10"}}
+    _, standard = served.json("POST", "/v1/decisions/data.retention",
+                              {"facts": facts, "at": "2027-01-11"})
+    status, acme = served.json("POST", "/v1/decisions/data.retention",
+                               {"facts": facts, "at": "2027-01-11", "customer": "acme"})
+    assert status == 200 and acme["customer"] == "acme"
+    assert standard["result"]["export_deadline"] == "2027-03-11"
+    assert acme["result"]["export_deadline"] == "2027-04-10"
+
+
+def test_batch_gives_one_result_or_one_error_per_item(served, openapi):
+    body = {"at": AT, "items": [
+        {"facts": INCIDENT},
+        {"facts": {"incident": {"level": 9, "reported_at": "2026-03-07T22:30:00"}}},
+        {"facts": {"incident": {"level": 3, "reported_at": "2026-03-07T22:30:00"}},
+         "at": "2026-03-07T23:00:00+08:00"},
+        "not an object",
+    ]}
+    status, batch = served.json("POST", SLA + "/batch", body)
+    assert status == 200, batch
+    conforms(openapi, "/v1/decisions/{query}/batch", "post", 200, batch)
+    assert [r["status"] for r in batch["results"]] == [200, 400, 200, 400]
+    assert batch["results"][0]["decision"]["result"]["level"] == 4
+    assert batch["results"][1]["error"]["fact"] == "incident.level"
+    assert batch["results"][2]["decision"]["at"] == "2026-03-07T23:00:00+08:00"
+    assert batch["results"][2]["decision"]["result"]["response_breached"] is False
+
+
+def test_queries_and_their_schemas(served, openapi):
+    status, listing = served.json("GET", "/v1/queries")
+    assert status == 200
+    conforms(openapi, "/v1/queries", "get", 200, listing)
+    sla = next(q for q in listing["queries"] if q["query"] == "support.sla")
+    assert sla["facts"]["incident.level"] == {
+        "type": "int", "required": False, "allowed": [1, 2, 3, 4],
+        "description": "the service level, as the number of stars (4 is the most severe)"}
+    assert sla["facts"]["incident.reported_at"]["required"] is True
+    assert sla["results"]["resolution_due"]["type"] == "datetime or null"
+
+    status, schemas = served.json("GET", "/v1/queries/support.sla/schema")
+    assert status == 200
+    conforms(openapi, "/v1/queries/{query}/schema", "get", 200, schemas)
+    jsonschema.validate(INCIDENT, schemas["facts"])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"incident": {"level": 7}}, schemas["facts"])
+    _, decision = served.json("POST", SLA, {"facts": INCIDENT, "at": AT})
+    jsonschema.validate(decision["result"], schemas["result"])
+    jsonschema.validate({k: v for k, v in decision.items()
+                         if k not in ("decision_id", "revision")}, schemas["decision"])
+
+
+def test_health_ready_and_metrics(served, openapi):
+    assert served.json("GET", "/health") == (200, {"status": "ok"})
+    status, ready = served.json("GET", "/ready")
+    assert status == 200 and ready["ready"] is True and ready["queries"] == 11
+    conforms(openapi, "/ready", "get", 200, ready)
+    served.json("POST", SLA, {"facts": INCIDENT, "at": AT})
+    served.json("POST", SLA, {"facts": {}})
+    status, headers, body = served.call("GET", "/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = body.decode()
+    assert metric(text, "neocrm_decisions_total", query="support.sla", status="200") >= 1
+    assert metric(text, "neocrm_decisions_total", query="support.sla", status="400") >= 1
+    assert metric(text, "neocrm_http_requests_total", route="/v1/decisions/{query}",
+                  method="POST", status="200") >= 1
+    assert 'neocrm_http_request_duration_seconds_bucket{route="/v1/decisions/{query}",' \
+           'le="+Inf"}' in text
+    for name in ("neocrm_policy_reloads_total", "neocrm_policy_reload_failures_total",
+                 "neocrm_decision_log_dropped_total"):
+        assert f"# TYPE {name} counter" in text
+
+
+# Errors ---------------------------------------------------------------------------------
+def test_errors_are_json_with_code_location_and_hint(served, openapi):
+    status, error = served.json("POST", "/v1/decisions/support.sl", {"facts": {}})
+    assert status == 404 and error["error"]["code"] == "NP051"
+    assert error["error"]["hint"].startswith("did you mean 'support.sla'?")
+    conforms(openapi, "/v1/decisions/{query}", "post", 404, error)
+
+    text = '{"facts": {"incident": {"level": 7, "reported_at": "2026-03-07T22:30:00"}}}'
+    status, error = served.json("POST", SLA, text)
+    assert status == 400, error
+    conforms(openapi, "/v1/decisions/{query}", "post", 400, error)
+    assert error["error"] | {"hint": None} == {
+        "code": "NP050", "message": "fact 'incident.level' has 7, which is not allowed",
+        "location": "request body:1:34", "file": "request body", "line": 1, "column": 34,
+        "hint": None, "fact": "incident.level"}
+    assert error["error"]["hint"].startswith("allowed: 1, 2, 3, 4")
+
+    status, error = served.json("POST", SLA, '{"facts": ')
+    assert status == 400 and error["error"]["code"] == "NP050"
+    assert "not valid JSON" in error["error"]["message"]
+    status, error = served.json("POST", SLA, {"fact": INCIDENT})
+    assert status == 400 and error["error"]["hint"].startswith("did you mean 'facts'?")
+    status, error = served.json("POST", SLA, {"facts": INCIDENT, "at": "yesterday"})
+    assert status == 400 and error["error"]["code"] == "NP052"
+    status, error = served.json("POST", SLA + "?explain=everything", {"facts": INCIDENT})
+    assert status == 400 and error["error"]["code"] == "NS400"
+    status, error = served.json("GET", "/v1/nothing")
+    assert status == 404 and error["error"]["code"] == "NS404"
+    status, error = served.json("GET", SLA)
+    assert status == 405 and error["error"]["code"] == "NS405"
+
+
+def test_a_body_over_the_limit_is_413(tight):
+    status, error = tight.json("POST", SLA, b"{" + b" " * 5000 + b"}")
+    assert status == 413 and error["error"]["code"] == "NS413"
+    items = [{"facts": INCIDENT}] * 30
+    status, error = tight.json("POST", SLA + "/batch", {"items": items})
+    assert status == 413, error
+
+
+def test_a_decision_over_the_time_limit_is_503(tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(REFERENCE, folder)
+    slow = Server(folder, "--decision-timeout", "0.005", token=None)
+    try:
+        items = [{"facts": INCIDENT, "at": AT}] * 1000     # about 0.7 s with the memos
+        status, headers, body = slow.call("POST", SLA + "/batch?explain=memo",
+                                          json.dumps({"items": items}))
+        assert status == 503, body
+        assert json.loads(body)["error"]["code"] == "NS503"
+        assert headers["retry-after"] == "1"
+        assert slow.json("GET", "/health")[0] == 200
+        assert metric(slow.metrics(), "neocrm_decisions_total", query="support.sla",
+                      status="503") == 1000
+    finally:
+        errors = slow.stop()
+    assert "Traceback" not in errors, errors
+
+
+PATHS = ["/v1/decisions/{q}", "/v1/decisions/{q}/batch", "/v1/queries/{q}/schema",
+         "/v1/queries", "/health", "/ready", "/metrics", "/openapi.json", "/v1/admin/reload",
+         "/{q}", "/v1/decisions/{q}?explain={q}"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                 max_size=4), max_leaves=20)
+bodies = st.one_of(
+    st.binary(max_size=200),
+    json_values.map(json.dumps),
+    st.fixed_dictionaries({}, optional={
+        "facts": st.one_of(json_values, st.fixed_dictionaries({}, optional={
+            "incident": st.dictionaries(st.sampled_from(
+                ["level", "symptoms", "reported_at", "resolved_at", "x"]), json_values),
+            "customer": json_values})),
+        "at": json_values, "customer": json_values,
+        "items": st.lists(json_values, max_size=3)}).map(json.dumps))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from(PATHS), name=st.one_of(
+    st.sampled_from(["support.sla", "data.retention", "acceptance"]), st.text(max_size=20)),
+    method=st.sampled_from(["GET", "POST", "PUT"]), body=bodies)
+def test_random_requests_never_get_a_5xx(served, path, name, method, body):
+    target = path.replace("{q}", urllib.parse.quote(name, safe=""))
+    status, _, data = served.call(method, target, body if method != "GET" else None)
+    assert status < 500, (status, data)
+    if status >= 400:
+        assert json.loads(data)["error"]["code"]
+
+
+# Decision log ---------------------------------------------------------------------------
+def test_the_log_has_one_masked_line_per_decision_and_rotates(served):
+    log = served.root / "log" / "decisions.jsonl"
+    status, decision = served.json("POST", SLA, {"facts": INCIDENT, "at": AT,
+                                                 "customer": "acme"})
+    assert status == 200
+
+    def find():
+        for path in sorted(log.parent.glob("decisions.jsonl*")):
+            for line in path.read_text().splitlines():
+                record = json.loads(line)
+                if record.get("decision_id") == decision["decision_id"]:
+                    return record
+        return None
+    record = wait_for(find)
+    assert record["query"] == "support.sla" and record["at"] == AT
+    assert record["customer"] == "acme" and record["revision"] == decision["revision"]
+    assert record["facts"] == {"incident": {"level": 4}}
+    assert record["masked"] == ["incident.reported_at"]
+    assert record["result"] == decision["result"] and record["duration_ms"] > 0
+    for _ in range(12):
+        served.json("POST", SLA, {"facts": INCIDENT, "at": AT})
+    wait_for(lambda: (log.parent / "decisions.jsonl.1").exists())
+    assert all(p.stat().st_size <= 6000 for p in log.parent.glob("decisions.jsonl*"))
+    assert not (log.parent / "decisions.jsonl.3").exists()
+
+
+def test_a_full_queue_drops_records_and_says_so(tight):
+    """The tight server logs to a pipe nobody reads yet, so its writer is stuck: the
+    queue (one record) fills, the rest are dropped, counted, and reported in the log."""
+    items = [{"facts": INCIDENT, "at": AT}] * 20
+    status, batch = tight.json("POST", SLA + "/batch", {"items": items})
+    assert status == 200 and all(r["status"] == 200 for r in batch["results"])
+    assert metric(tight.metrics(), "neocrm_decision_log_dropped_total") == 19
+    assert metric(tight.metrics(), "neocrm_decision_log_queue") == 1
+
+    lines: list[dict] = []
+
+    def read() -> None:           # to the end: the server closes the pipe when it stops
+        with open(tight.root / "decisions.pipe", encoding="utf-8") as pipe:
+            for line in pipe:
+                lines.append(json.loads(line))
+    threading.Thread(target=read, daemon=True).start()
+    wait_for(lambda: len(lines) >= 2)
+    dropped, decided = lines[:2]
+    assert dropped["kind"] == "dropped" and dropped["dropped"] == 19
+    assert dropped["dropped_total"] == 19
+    assert decided["kind"] == "decision"
+    assert decided["decision_id"] == batch["results"][0]["decision"]["decision_id"]
+
+
+def test_mask_keeps_the_callers_facts(tmp_path):
+    facts = {"incident": {"level": 4, "reported_at": "x"}, "customer": {"id": "acme"}}
+    masked, paths = mask_facts(facts, [("incident", "reported_at"), ("customer", "id"),
+                                       ("absent", "path")])
+    assert masked == {"incident": {"level": 4}, "customer": {}}
+    assert paths == ["incident.reported_at", "customer.id"]
+    assert facts["incident"]["reported_at"] == "x"
+
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10)
+    log.start()
+    log.record("id-1", "q", "at", None, "rev", {"amount": __import__("decimal").Decimal("1.50")},
+               {}, 0.001)
+    log.close()
+    assert json.loads((tmp_path / "d.jsonl").read_text())["facts"] == {"amount": "1.50"}
+
+
+# Reload ---------------------------------------------------------------------------------
+class Traffic:
+    """Threads asking for SLA decisions until stopped (at most `limit` each); every
+    answer must be a 200 from one of the expected solution times."""
+
+    def __init__(self, server: Server, threads: int = 3, limit: int = 2000) -> None:
+        self.server, self.limit = server, limit
+        self.stop = threading.Event()
+        self.seen: dict[str, int] = {}
+        self.failures: list = []
+        self.threads = [threading.Thread(target=self._run) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self) -> None:
+        for _ in range(self.limit):
+            if self.stop.is_set():
+                return
+            try:
+                status, data = self.server.json("POST", SLA, {"facts": INCIDENT, "at": AT})
+            except OSError as exc:
+                self.failures.append(repr(exc))
+                continue
+            if status != 200:
+                self.failures.append((status, data))
+                continue
+            due = data["result"]["resolution_due"]
+            self.seen[due] = self.seen.get(due, 0) + 1
+
+    def finish(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(30)
+
+
+def test_reload_good_and_bad_sets_under_traffic(served):
+    folder = served.folder
+    sla = folder / "support-sla.yaml"
+    original = sla.read_text(encoding="utf-8")
+    _, before = served.json("GET", "/ready")
+    traffic = Traffic(served)
+    try:
+        assert served.json("POST", "/v1/admin/reload")[0] == 401
+        assert served.json("POST", "/v1/admin/reload",
+                           headers={"Authorization": "Bearer wrong"})[0] == 401
+        status, outcome = served.admin()
+        assert status == 200 and outcome["status"] == "unchanged"
+
+        edit(sla, "      4: 2 hours", "      4: 3 hours")
+        status, outcome = served.admin()
+        assert status == 200 and outcome["status"] == "loaded", outcome
+        good = outcome["revision"]
+        assert good != before["revision"]
+        wait_for(lambda: traffic.seen.get("2026-03-08T01:30:00+08:00"))
+
+        edit(sla, "      4: 3 hours", "      4: 3 hourz")
+        status, outcome = served.admin()
+        assert status == 422 and outcome["status"] == "refused", outcome
+        assert outcome["error"]["code"] and "support-sla.yaml" in outcome["error"]["location"]
+        _, ready = served.json("GET", "/ready")
+        assert ready["revision"] == good and ready["refused"]["revision"] == outcome["revision"]
+        assert ready["refused"]["error"] == outcome["error"]
+        text = served.metrics()
+        assert metric(text, "neocrm_policy_reload_failures_total") == 1
+        assert f'neocrm_policy_refused_revision_info{{revision="{outcome["revision"]}"' in text
+        count = traffic.seen.get("2026-03-08T01:30:00+08:00", 0)
+        wait_for(lambda: traffic.seen.get("2026-03-08T01:30:00+08:00", 0) > count)
+
+        sla.write_text(original, encoding="utf-8")    # SIGHUP brings the original back
+        served.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: served.json("GET", "/ready")[1]["revision"] == before["revision"])
+        _, ready = served.json("GET", "/ready")
+        assert ready["refused"] is None and ready["last_reload"]["trigger"] == "SIGHUP"
+    finally:
+        traffic.finish()
+        sla.write_text(original, encoding="utf-8")
+    assert not traffic.failures, traffic.failures[:3]
+    assert set(traffic.seen) <= {"2026-03-08T00:30:00+08:00", "2026-03-08T01:30:00+08:00"}
+    assert sum(traffic.seen.values()) > 10
+    assert metric(served.metrics(), "neocrm_policy_reloads_total") >= 4
+
+
+def test_a_watched_folder_reloads_itself(tight):
+    sla = tight.folder / "support-sla.yaml"
+    edit(sla, "      4: 2 hours", "      4: 5 hours")
+    wait_for(lambda: served_due(tight) == "2026-03-08T03:30:00+08:00")
+    assert tight.json("GET", "/ready")[1]["last_reload"]["trigger"] == "watch"
+
+
+def served_due(server: Server) -> str | None:
+    status, data = server.json("POST", SLA, {"facts": INCIDENT, "at": AT})
+    return data["result"]["resolution_due"] if status == 200 else None
+
+
+def test_admin_endpoints_are_off_without_a_token(tight):
+    status, error = tight.json("POST", "/v1/admin/reload",
+                               headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status == 404 and "NEOCRM_ADMIN_TOKEN" in error["error"]["hint"]
+
+
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory):
+    """A server with small limits: a 4 KB body, 20 items a batch, a decision log queue
+    of one record writing to a pipe, a watched folder and no admin token."""
+    root = tmp_path_factory.mktemp("tight")
+    folder = root / "policies"
+    shutil.copytree(REFERENCE, folder)
+    os.mkfifo(root / "decisions.pipe")
+    server = Server(folder, "--max-body-bytes", "4096", "--max-batch", "20", "--decision-log",
+                    str(root / "decisions.pipe"), "--log-queue", "1", "--watch",
+                    token=None)
+    server.root = root
+    yield server
+    errors = server.stop()
+    assert "Traceback" not in errors, errors
+
+
+def test_serve_refuses_a_bad_folder_before_opening_the_port(tmp_path, capsys):
+    from neocrm_policy.cli import main
+    folder = tmp_path / "policies"
+    shutil.copytree(REFERENCE, folder)
+    edit(folder / "support-sla.yaml", "      4: 2 hours", "      4: 2 hourz")
+    assert main(["serve", "--policies", str(folder), "--port", str(free_port())]) == 1
+    assert "support-sla.yaml" in capsys.readouterr().err
