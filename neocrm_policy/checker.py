@@ -468,7 +468,7 @@ class Checker:
         for entry in self._bare[key]:
             self._error(TypeProblem(
                 f"{name} is the number {entry.text}, with no unit, but {evidence}",
-                entry.location, _write_duration(entry.text, unit or "days"),
+                entry.location, _write_duration(entry.text, unit),
                 width=len(entry.text)))
 
     def _duration_meant(self, expr: Expr, node: ast.Binary, left: Type,
@@ -621,7 +621,14 @@ class Checker:
                 found = merged or ANY
         self._static_conflicts(decision.name, decision.rules)
         declared = decision.declared_type
-        if declared is not None and found not in (None, ANY) and not accepts(declared, found):
+        given = [r.value.node.name for r in decision.all_rules()
+                 if isinstance(r.value.node, ast.Name)
+                 and (id(scope.policy), r.value.node.name) in self._bare]
+        if declared is not None and declared.name == "duration" and found is not None \
+                and found.numeric and given:
+            self._unitless(scope.policy, given[0], f"decision {decision.name} is declared a "
+                           "duration and gives it", None)
+        elif declared is not None and found not in (None, ANY) and not accepts(declared, found):
             self._error(TypeProblem(
                 f"decision {decision.name!r} is declared {declared} but its rules give {found}",
                 decision.location, "change the rules or the declared type"))
@@ -1085,8 +1092,10 @@ _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
 
 
-def _write_duration(number: str, unit: str) -> str:
-    return f"write a duration such as `{number} {unit}` (units: {', '.join(DURATION_UNITS)})"
+def _write_duration(number: str, unit: str | None) -> str:
+    """The hint for a number without its unit; with no unit to go by, two to choose from."""
+    such = f"`{number} {unit}`" if unit else f"`{number} hours` or `{number} days`"
+    return f"write a duration such as {such} (units: {', '.join(DURATION_UNITS)})"
 
 
 def _quoted_line(expr: Expr, node: ast.Name) -> str | None:
