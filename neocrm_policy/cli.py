@@ -102,16 +102,25 @@ def _parser() -> argparse.ArgumentParser:
         description="Run every case in DIR/tests/*.yaml against the policies of DIR and "
                     "report failures with expected and actual values and the decision's "
                     "memo. Exit status 1 when a case fails (or, with --coverage, when a "
-                    "rule is not exercised by any case).",
-        epilog="example:\n  neocrm-policy test --coverage",
+                    "rule is not exercised by any case). After a term changes, --accept "
+                    "writes what the policies now decide into the failing cases and "
+                    "lists each value it moved.",
+        epilog="examples:\n  neocrm-policy test --coverage\n  neocrm-policy test --accept",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     testing.add_argument("folder", nargs="?", metavar="DIR",
                          help=FOLDER_HELP)
     testing.add_argument("--coverage", action="store_true",
                          help="also list the rules and exceptions no case exercised")
+    testing.add_argument("--accept", action="store_true",
+                         help="rewrite the expected values of failing cases to what the "
+                              "policies now decide (comments and layout kept) and print "
+                              "each value moved; a failure that is not a moved value (an "
+                              "error expected or now given, a file that does not load) is "
+                              "listed as not accepted and the exit status is 1")
     testing.add_argument("--format", choices=("text", "json"), default="text",
                          help="text: failures with their memos (default); json: the counts "
-                              "and failures, and with --coverage the rules not exercised")
+                              "and failures, with --coverage the rules not exercised, "
+                              "with --accept the values moved and the cases not accepted")
 
     examples = sub.add_parser(
         "examples", help="evaluate the example fact files and print each memo",
@@ -344,10 +353,17 @@ def cmd_schema(args) -> int:
 def cmd_test(args) -> int:
     from .testing import render_failure, run_tests
     folder = policy_folder(args.folder)
-    report = run_tests(folder)
+    accepted = None
+    if args.accept:
+        from .accepting import accept
+        accepted = accept(folder)
+    report = accepted.report if accepted else run_tests(folder)
     uncovered = report.uncovered if args.coverage else []
     if args.format == "json":
         print(json.dumps({
+            **({"moved": [m.to_json() for m in accepted.moves],
+                "not_accepted": [n.to_json() for n in accepted.not_accepted]}
+               if accepted else {}),
             "passed": report.passed, "failed": report.failed,
             "failures": [{"file": r.case.file, "line": r.case.location.line,
                           "query": r.case.query, "case": r.case.name,
@@ -361,14 +377,18 @@ def cmd_test(args) -> int:
             if not result.passed:
                 print(render_failure(result))
                 print()
+        for line in [*accepted.moves, *accepted.not_accepted] if accepted else ():
+            print(line)
         if args.coverage:
             total = len(report.rules)
             print(f"coverage: {total - len(report.uncovered)} of {total} rules exercised "
                   f"({report.coverage:.0%})")
             for query, path, where in uncovered:
                 print(f"  {where}: {query}: rule {path} is not exercised by any case")
-        print(f"policy tests of {folder}: {report.summary()}")
-    return EXIT_FAILED if report.failed or uncovered else EXIT_OK
+        print(f"policy tests of {folder}: {report.summary()}"
+              + (f"; {accepted.summary()}" if accepted else ""))
+    refused = accepted is not None and accepted.not_accepted
+    return EXIT_FAILED if report.failed or uncovered or refused else EXIT_OK
 
 
 def cmd_examples(args) -> int:

@@ -43,7 +43,9 @@ class Outcome:
     error: PolicyError | None = None
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """The round-trip reader and writer of rule files (also `test --accept`'s): comments,
+    quoting and layout survive a load and a dump."""
     handler = YAML(typ="rt")
     handler.indent(mapping=2, sequence=4, offset=2)
     handler.width = 4096  # never re-wrap a line: diffs stay small, values untouched
@@ -86,7 +88,7 @@ def _rule(rule) -> None:
 def format_text(text: str, file: str) -> str:
     """The canonical layout of one file's text; raises YamlError when it cannot be read
     or when formatting would change its meaning."""
-    handler = _yaml()
+    handler = round_trip_yaml()
     try:
         data = handler.load(text)
     except RoundTripError as exc:
@@ -155,5 +157,5 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-__all__ = ["Outcome", "format_file", "format_text", "rule_file_paths", "write_atomically",
-           "CommentedSeq"]
+__all__ = ["Outcome", "format_file", "format_text", "round_trip_yaml", "rule_file_paths",
+           "write_atomically", "CommentedSeq"]

@@ -20,6 +20,7 @@ This room runs cases through the public API; it has no evaluation logic of its o
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -30,7 +31,7 @@ from typing import Any
 import jsonschema
 
 from .engine import PolicySet
-from .errors import Location, PolicyError, PolicyErrors, SchemaError
+from .errors import Location, PolicyError, PolicyErrors, QueryError, SchemaError
 from .loader import _schema_error, rule_files
 from .source import PACKAGE_DIR, YMap, load_yaml, to_plain
 from .suggest import suggestion
@@ -55,6 +56,7 @@ class Case:
     holidays: tuple[tuple[str, str], ...] = ()
     """(calendar, holiday calendar) pairs the file's cases run with (`observe_holidays`)."""
     holidays_locations: dict = field(default_factory=dict, compare=False)
+    query_location: Location | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -109,26 +111,37 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def load_cases(folder: Path) -> list[Case]:
-    """Every case of every test file in `folder/tests`, checked against the schema."""
-    tests = Path(folder) / TESTS
-    if not tests.is_dir():
-        return []
-    cases: list[Case] = []
-    errors: list[PolicyError] = []
-    for path in rule_files(tests):
-        try:
-            cases += _load_file(path)
-        except PolicyErrors as exc:
-            errors += exc.errors
-        except PolicyError as exc:
-            errors.append(exc)
+def load_cases(folder: Path, queries: Collection[str] | None = None) -> list[Case]:
+    """Every case of every test file in `folder/tests`, checked against the schema (and,
+    given the queries the policies answer, each file's `query:`)."""
+    cases, errors = load_test_files(folder, queries)
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
     return cases
 
 
-def _load_file(path: Path) -> list[Case]:
+def load_test_files(folder: Path, queries: Collection[str] | None = None,
+                    ) -> tuple[list[Case], list[PolicyError]]:
+    """The cases of the test files that load, and the errors of those that do not.
+
+    A file naming a query the policies do not answer is one error at its `query:` line,
+    not one failure per case."""
+    tests = Path(folder) / TESTS
+    if not tests.is_dir():
+        return [], []
+    cases: list[Case] = []
+    errors: list[PolicyError] = []
+    for path in rule_files(tests):
+        try:
+            cases += _load_file(path, queries)
+        except PolicyErrors as exc:
+            errors += exc.errors
+        except PolicyError as exc:
+            errors.append(exc)
+    return cases, errors
+
+
+def _load_file(path: Path, queries: Collection[str] | None = None) -> list[Case]:
     data = load_yaml(path)
     file = str(path)
     if not isinstance(data, YMap):
@@ -138,6 +151,11 @@ def _load_file(path: Path) -> list[Case]:
     if problems:
         errors = [_schema_error(p, data, file) for p in problems]
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+    query = data["query"]
+    if queries is not None and query not in queries:
+        raise QueryError(f"unknown query {query!r}", data.where("query"),
+                         suggestion(query, queries) + "queries: " + ", ".join(sorted(queries)),
+                         width=len(str(query)))
     cases, seen = [], {}
     for i, spec in enumerate(data["cases"]):
         where = data["cases"].where(i)
@@ -155,7 +173,8 @@ def _load_file(path: Path) -> list[Case]:
             expect_locations={k: expect.where(k) for k in expect} if expect else {},
             holidays=tuple(sorted((data.get("observe_holidays") or {}).items())),
             holidays_locations={name: data["observe_holidays"].where_key(name)
-                                for name in data.get("observe_holidays") or {}}))
+                                for name in data.get("observe_holidays") or {}},
+            query_location=data.where("query")))
     return cases
 
 
@@ -213,7 +232,7 @@ def run_tests(folder: Path | str | None = None,
               policies: PolicySet | None = None) -> TestReport:
     """Load the policies (unless given) and run every case of `folder/tests`."""
     policies = policies or PolicySet.from_folder(folder)
-    cases = load_cases(policies.folder)
+    cases = load_cases(policies.folder, policies.queries)
     return TestReport([run_case(policies, c) for c in cases], all_rules(policies))
 
 
@@ -265,5 +284,5 @@ def render_failure(result: CaseResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Case", "CaseResult", "TestReport", "load_cases", "run_tests", "same_value",
-           "render_failure", "to_words"]
+__all__ = ["Case", "CaseResult", "TestReport", "load_cases", "load_test_files", "run_tests",
+           "same_value", "render_failure", "to_words"]
