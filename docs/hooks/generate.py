@@ -222,10 +222,8 @@ def policy_page(policies, query: str) -> str:
                 f"Values in force on {_now().date().isoformat()}.", "",
                 "| Term | Value in force | Since | What it is |", "| --- | --- | --- | --- |"]
         for name, parameter in policy.parameters.items():
-            value = terms.values.get(name)
-            type_ = compiled.checked.parameter_types.get(name)
             since = terms.origin(name).since
-            out.append(f"| {_term(parameter)} | {_value_words(value, type_)} | "
+            out.append(f"| {_term(parameter)} | {_value_words(terms, name)} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
                        f"{_prose(parameter.description or '')} |")
         out.append("")
@@ -332,14 +330,16 @@ def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
     return lines
 
 
-def _value_words(value, type_) -> str:
-    """A term's value in words; a table's entries one to a line, so that entries that
-    are sentences keep their own full stops."""
+def _value_words(terms, name: str) -> str:
+    """A term in force as its editor wrote it ("9 natural days"); a table's entries one
+    to a line, so that entries that are sentences keep their own full stops."""
+    if name not in terms.values:
+        return _prose(to_words(None))
+    value = terms.values[name]
     if isinstance(value, dict):
-        item = type_.item if type_ is not None and type_.name == "map" else None
-        return "<br>".join(f"{_prose(k)}: {_prose(to_words(v, item))}"
-                           for k, v in value.items())
-    return _prose(to_words(value, type_))
+        return "<br>".join(f"{_prose(to_words(key))}: {_prose(terms.in_words(name, key, True))}"
+                           for key in value)
+    return _prose(terms.in_words(name))
 
 
 def _examples(policies, query: str) -> list[str]:
@@ -368,7 +368,8 @@ def service_levels(policies) -> str:
     out = ["# Service levels and support channels", ""]
     if "support.sla" in policies.queries:
         compiled = policies.compiled("support.sla", _now())
-        terms = policies.terms_at(compiled, _now()).values
+        snapshot = policies.terms_at(compiled, _now())
+        terms = snapshot.values
         response = terms.get("response_time", {})
         resolution = terms.get("resolution_time", {})
         described = terms.get("level_descriptions", {})
@@ -376,21 +377,99 @@ def service_levels(policies) -> str:
                 f"force on {_now().date().isoformat()}. Times run from the report.", "",
                 "| Service response level | Description of failures | Response time | "
                 "Solution time |", "| --- | --- | --- | --- |"]
+        def within(term: str, level) -> str:
+            return f"Within {_prose(snapshot.in_words(term, level, True))}"
         for level in sorted(response, reverse=True):
             solution = resolution.get(level)
             out.append(f"| {'★' * int(level)} ({level} star{'s' if level != 1 else ''}) | "
-                       f"{_prose(described.get(level, ''))} | Within {to_words(response[level])} | "
-                       + (f"Within {to_words(solution)}" if solution is not None
+                       f"{_prose(described.get(level, ''))} | "
+                       f"{within('response_time', level)} | "
+                       + (within("resolution_time", level) if solution is not None
                           else "Subject to the availability of new functions") + " |")
         out.append("")
-    if policies.calendars:
-        out += ["## Support channels", "", "| Channel | Hours | Clause | Notes |",
-                "| --- | --- | --- | --- |"]
+    channels, clocks = _calendar_uses(policies)
+    if channels:
+        out += ["## Support channels", "",
+                "The calendars that the terms in force ask whether a channel is open "
+                "(`open_at`, `is_open`).", "",
+                "| Channel | Hours | Clause | Notes |", "| --- | --- | --- | --- |"]
         for name, calendar in policies.calendars.items():
-            out.append(f"| `{name}` | {_cell(calendar.describe())} | "
-                       f"{_prose(calendar.clause or '')} | {_prose(calendar.summary or '')} |")
+            if name in channels:
+                out.append(f"| `{name}` | {_cell(calendar.describe())} | "
+                           f"{_prose(calendar.clause or '')} | "
+                           f"{_prose(calendar.summary or '')} |")
+        out.append("")
+    if set(policies.calendars) - set(channels):
+        out += ["## Calendars for clocks", "",
+                "Calendars that no term in force reads as a support channel. A rule or a "
+                "term counts time in one of them by naming it, as in `8 support hours` or "
+                "`2 working days`; a clock that names none runs in elapsed time.", "",
+                "| Calendar | Hours | Clause | Counted by | Notes |",
+                "| --- | --- | --- | --- | --- |"]
+        for name, calendar in policies.calendars.items():
+            if name not in channels:
+                users = ", ".join(f"[`{q}`]({_slug(q)}.md)" for q in clocks.get(name, ()))
+                out.append(f"| `{name}` | {_cell(calendar.describe())} | "
+                           f"{_prose(calendar.clause or '')} | {users or 'no term yet'} | "
+                           f"{_prose(calendar.summary or '')} |")
         out.append("")
     return "\n".join(out)
+
+
+def _calendar_uses(policies) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Calendar → the queries in force that read it as a support channel (what
+    `open_at` or `is_open` is asked about, named in the expression or in the term it
+    reads), and calendar → the queries whose clocks count time in it (`8 support hours`).
+    The site tells channels from clocks' calendars by what the rules do with them."""
+    channels: dict[str, list[str]] = {}
+    clocks: dict[str, list[str]] = {}
+    for query in policies.queries:
+        compiled = policies.compiled(query, _now())
+        values = policies.terms_at(compiled, _now()).values
+        for expr in _expressions(compiled.checked.policy):
+            for node in ast.walk(expr.node):
+                if isinstance(node, ast.CalendarSpan):
+                    clocks.setdefault(node.calendar, []).append(query)
+                elif isinstance(node, ast.Call) and node.args and \
+                        node.function in ("open_at", "is_open"):
+                    for name in _names_asked(node.args[0], values):
+                        channels.setdefault(name, []).append(query)
+    known = policies.calendars
+    return ({c: list(dict.fromkeys(qs)) for c, qs in channels.items() if c in known},
+            {c: list(dict.fromkeys(qs)) for c, qs in clocks.items() if c in known})
+
+
+def _names_asked(node, values) -> list[str]:
+    """The texts an argument names: quoted, a calendar's name, or a term's values."""
+    found: list[str] = []
+    for part in ast.walk(node):
+        if isinstance(part, ast.Literal) and isinstance(part.value, str):
+            found.append(part.value)
+        elif isinstance(part, ast.Name):
+            value = values.get(part.name, part.name)
+            items = value if isinstance(value, (list, tuple)) else [value]
+            found += [v for v in items if isinstance(v, str)]
+    return found
+
+
+def _expressions(policy):
+    """Every expression of a policy: its rules, defaults, guard rails and terms."""
+    for decision in policy.decisions.values():
+        for rule in decision.all_rules():
+            yield from (e for e in (rule.when, rule.value) if e is not None)
+        if decision.has_default:
+            yield decision.default
+    for invariant in policy.invariants:
+        yield invariant.check
+    trees = [v.value for p in policy.parameters.values() for v in p.versions]
+    while trees:
+        tree = trees.pop()
+        if isinstance(tree, dict):
+            trees += tree.values()
+        elif isinstance(tree, (list, tuple)):
+            trees += tree
+        elif hasattr(tree, "node"):
+            yield tree
 
 
 def customers_page(policies) -> str:
