@@ -212,3 +212,31 @@ def test_a_test_file_naming_an_unknown_query_is_one_error_at_its_line(policies_c
         "access.permitted, confidentiality.disclosure, data.retention, disputes.resolution, "
         "ip.use, liability.data_security, maintenance.reboot, outage.responsibility, "
         "support.channels, support.sla)"]
+
+
+def test_durations_keep_their_spelling_and_null_is_written_null(policies_copy, capsys):
+    """A duration written in words stays in words, one in ISO 8601 stays ISO; a value of a
+    block mapping that becomes null reads `null`, its comment kept."""
+    with (policies_copy / "data-retention.yaml").open("a", encoding="utf-8") as rules:
+        rules.write((ACCEPT / "duration_decision.yaml").read_text(encoding="utf-8"))
+    for name in ("durations.yaml", "becomes_null.yaml"):
+        shutil.copy(ACCEPT / name, policies_copy / "tests")
+
+    status, out, _ = run(["test", str(policies_copy), "--accept"], capsys)
+    assert status == 0
+    assert [line for line in out.splitlines() if " → " in line] == [
+        "becomes_null.yaml:7 next_step: arbitration → negotiation",
+        "becomes_null.yaml:8 forum: Beijing → none",
+        "durations.yaml:6 export_window_length: 30 days → 60 days",
+        "durations.yaml:9 export_window_length: 30 days → 60 days",
+    ]
+    tests = policies_copy / "tests"
+    assert (tests / "durations.yaml").read_text(encoding="utf-8") == (
+        ACCEPT / "durations.yaml").read_text(encoding="utf-8").replace(
+        "{export_window_length: 30 days}", "{export_window_length: 60 days}").replace(
+        '{export_window_length: "P30D"}', '{export_window_length: "P60D"}')
+    assert (tests / "becomes_null.yaml").read_text(encoding="utf-8").endswith(
+        "    expect:\n"
+        "      next_step: negotiation   # the comment stays\n"
+        "      forum: null\n")
+    assert run(["test", str(policies_copy)], capsys)[0] == 0
