@@ -72,7 +72,8 @@ class _Codegen:
         for name, fn in runtime.FUNCTIONS.items():
             self.bind(f"_fn_{name}", fn)
         self.bind("_fn_open_at", runtime.make_open_at(calendars))
-        for name in ("divide", "scale", "shift_date", "arith", "negative"):
+        for name in ("divide", "scale", "shift_date", "arith", "negative", "look_up_or_null",
+                     "later"):
             self.bind(f"_{name}", getattr(runtime, name))
 
     # Names and constants --------------------------------------------------------------
@@ -143,6 +144,9 @@ class _Codegen:
             return self.name(node, params)
         if isinstance(node, ast.Index):
             # a missing key raises KeyError, which _failure turns into a located error
+            subject = self.types.get(id(node.subject))
+            if subject is not None and subject.nullable:   # the checker types it "or null"
+                return self.call("_look_up_or_null", e(node.subject), e(node.key))
             return py.Subscript(e(node.subject), e(node.key), py.Load())
         if isinstance(node, ast.ListOf):
             return py.Tuple([e(i) for i in node.items], py.Load())
@@ -214,7 +218,7 @@ class _Codegen:
         nullable = (lt is not None and lt.nullable) or (rt is not None and rt.nullable)
         names = (lt.name if lt else "", rt.name if rt else "")
         if nullable and op in "+-" and lt is not None and rt is not None and \
-                "date" not in names:
+                "date" not in names and names != ("duration", "datetime"):
             return self.null_safe(left, op, right)
         if nullable:
             return self.call("_arith", py.Constant(op), left, right)
@@ -224,7 +228,9 @@ class _Codegen:
             return self.call("_shift_date", left, right, py.Constant(1 if op == "+" else -1))
         if names == ("duration", "date") and op == "+":
             return self.call("_shift_date", right, left, py.Constant(1))
-        if op == "*" and "duration" in names and "decimal" in names:
+        if names == ("duration", "datetime") and op == "+":
+            return self.call("_later", left, right)
+        if op == "*" and "duration" in names:   # a duration on a calendar, too
             duration, factor = (left, right) if names[0] == "duration" else (right, left)
             return self.call("_scale", duration, factor)
         python_op = {"+": py.Add, "-": py.Sub, "*": py.Mult}[op]()

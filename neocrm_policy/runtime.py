@@ -59,11 +59,24 @@ def shift_date(day: date, duration: Any, sign: int) -> date:
     return day + duration if sign > 0 else day - duration
 
 
+def later(duration: Any, moment: Any) -> Any:
+    """`duration + moment`, written duration first: the moment moved by the duration."""
+    return moment + duration
+
+
+def look_up_or_null(table: dict | None, key: Any) -> Any:
+    """A look-up in a table that may be null: null in, null out (a missing key still
+    raises KeyError, which the caller reports with the decision's location)."""
+    return None if table is None else table[key]
+
+
 def arith(op: str, a: Any, b: Any) -> Any:
     """Arithmetic where either side may be null: null in, null out."""
     if a is None or b is None:
         return None
     if op == "+":
+        if isinstance(b, date) and not isinstance(a, date):
+            a, b = b, a                     # duration + time reads as time + duration
         if isinstance(a, date) and not isinstance(a, datetime):
             return shift_date(a, b, 1)
         return a + b
@@ -72,9 +85,9 @@ def arith(op: str, a: Any, b: Any) -> Any:
             return shift_date(a, b, -1)
         return a - b
     if op == "*":
-        if isinstance(a, timedelta) and isinstance(b, Decimal):
+        if isinstance(a, (timedelta, CalendarDuration)):
             return scale(a, b)
-        if isinstance(b, timedelta) and isinstance(a, Decimal):
+        if isinstance(b, (timedelta, CalendarDuration)):
             return scale(b, a)
         return a * b
     return divide(a, b)
