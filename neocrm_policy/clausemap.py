@@ -33,9 +33,9 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
     """The clause map of a policy folder (empty when it has none), checked against the
     queries when given."""
     path = Path(folder) / CLAUSE_MAP
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():   # a broken link is reported
         return []
-    data = load_yaml(path)
+    data = load_yaml(path, folder)
     if not isinstance(data, YMap) or not isinstance(data.get("clauses"), list):
         raise SchemaError("the clause map needs a `clauses:` list", Location(str(path), 1, 1),
                           "each item: {clause, title, policies, reason}")

@@ -26,9 +26,10 @@ class Example:
     """The file's text, to point a fact error at its line."""
 
 
-def load_example(path: Path) -> Example:
-    """One example file, with located errors."""
-    text = read_text(path)
+def load_example(path: Path, inside: Path | None = None) -> Example:
+    """One example file, with located errors; read only from the folder `inside`, when
+    given."""
+    text = read_text(path, inside)
     data = parse_facts_json(text, str(path))
     if not isinstance(data, dict) or "query" not in data:
         raise FactError(f"{path.name} has no `query`", Location(str(path), 1, 1),
@@ -46,7 +47,7 @@ def load_examples(path: Path, required: bool = False) -> list[Example]:
     if not path.is_dir():
         raise SourceError(f"{path} is neither an example file nor a folder of them",
                           Location(str(path)), "give a *.json example or a folder of them")
-    examples = [load_example(p) for p in sorted(path.glob("*.json"))]
+    examples = [load_example(p, path) for p in sorted(path.glob("*.json"))]
     if required and not examples:
         raise SourceError(f"no example files (*.json) in {path}", Location(str(path)),
                           "an example is a JSON object with title, query, at and facts")

@@ -120,16 +120,18 @@ def rule_file_paths(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
-                            and p.is_file())
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
         else:
             found.append(path)
     return found
 
 
 def format_file(path: Path, check: bool = False) -> Outcome:
+    """Format one file in place. It is read only from its own folder: a link that leads
+    elsewhere is refused (writing would replace the link with a copy), and so is a FIFO,
+    device or folder named like a rule file."""
     try:
-        text = read_text(path)
+        text = read_text(path, inside=path.parent)
         result = format_text(text, str(path))
     except PolicyError as error:
         return Outcome(path, False, "", error)

@@ -53,11 +53,13 @@ def _validator(kind: str = "policy") -> jsonschema.Draft202012Validator:
 
 
 def rule_files(folder: Path) -> list[Path]:
-    """The rule files of a policy folder: its top-level `*.yaml` files, sorted by name."""
+    """The rule files of a policy folder: its top-level `*.yaml` files, sorted by name.
+    Whatever bears such a name is listed, so that a folder, FIFO or link named like a rule
+    file is reported when it is read (`source.read_text`), not silently skipped."""
     if not folder.is_dir():
         raise SourceError(f"{folder} is not a folder", Location(str(folder)),
                           "give the folder that holds the rule files (*.yaml)")
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
 
 
 CUSTOMERS = "customers"
@@ -78,7 +80,7 @@ def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[O
                           "point at the folder that holds the rule files")
     for path in files:
         try:
-            data = load_rule_file(path)
+            data = load_rule_file(path, folder)
         except PolicyError as exc:
             errors.add(exc)
             continue
@@ -116,16 +118,17 @@ def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[O
     if customers.is_dir():
         for path in rule_files(customers):
             try:
-                overlays.append(load_overlay(path))
+                overlays.append(load_overlay(path, folder))
             except PolicyError as exc:
                 errors.add(exc)
     errors.raise_any()
     return policies, calendars, overlays
 
 
-def load_rule_file(path: Path) -> YMap:
-    """Read, parse and schema-check one file; returns its YAML mapping with positions."""
-    data = load_yaml(path)
+def load_rule_file(path: Path, inside: Path | None = None) -> YMap:
+    """Read, parse and schema-check one file; returns its YAML mapping with positions.
+    `inside` is the policy folder the file was found in: it is read only from there."""
+    data = load_yaml(path, inside)
     if not isinstance(data, YMap):
         raise SchemaError("a rule file must be a YAML mapping (key: value lines)",
                           Location(str(path), 1, 1),
@@ -134,9 +137,9 @@ def load_rule_file(path: Path) -> YMap:
     return data
 
 
-def load_overlay(path: Path) -> Overlay:
+def load_overlay(path: Path, inside: Path | None = None) -> Overlay:
     """A customer overlay file: schema-checked, values parsed as parameter values."""
-    data = load_yaml(path)
+    data = load_yaml(path, inside)
     if not isinstance(data, YMap):
         raise SchemaError("an overlay file must be a YAML mapping", Location(str(path), 1, 1),
                           "start with `customer: <customer.id>`")

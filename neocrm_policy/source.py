@@ -6,12 +6,15 @@ no schema, no expressions. Mappings and lists come back as `YMap` and `YList`, o
 every later stage can point a legal editor at the exact place of a mistake.
 
 Only YAML's safe subset is accepted: no Python tags, no aliases (billion-laughs), no
-duplicate keys.
+duplicate keys. Files are read only when they are regular files (inside the policy folder,
+when one is given), never waited on.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -146,25 +149,96 @@ def _no_timestamp(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _no_timestamp)
 
 
-def read_text(path: Path | str) -> str:
-    """A file's text, refusing what is too large, unreadable or not UTF-8."""
+def read_text(path: Path | str, inside: Path | str | None = None) -> str:
+    """A file's text, refusing what is not a regular file, too large or not UTF-8.
+
+    With `inside` (the policy folder it was found in), a link that leads out of that
+    folder is refused before anything is read, and the error never shows the text. A FIFO,
+    device, socket or folder is refused without waiting: the file is opened non-blocking
+    and checked before a byte is read. The size is counted while reading (at most one byte
+    over the limit), since FIFOs, devices and /proc files report sizes that are not true."""
     path = Path(path)
     where = Location(str(path))
+    real = _inside(path, Path(inside), where) if inside is not None else path
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | \
+        getattr(os, "O_CLOEXEC", 0) | (getattr(os, "O_NOFOLLOW", 0) if inside is not None else 0)
     try:
-        size = path.stat().st_size
+        descriptor = os.open(real, flags)
     except OSError as exc:
+        try:
+            kind = _not_a_file(os.stat(real).st_mode)
+        except OSError:
+            kind = None
+        if kind:
+            raise _not_a_file_error(path, kind, where) from None
         raise SourceError(f"cannot read {path}: {exc.strerror}", where,
                           "check the path; rule files end in .yaml") from None
-    if size > MAX_FILE_BYTES:
-        raise SourceError(f"{path} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit",
-                          where, "split the rules into several files")
     try:
-        return path.read_bytes().decode("utf-8")
+        kind = _not_a_file(os.fstat(descriptor).st_mode)
+        if kind:
+            raise _not_a_file_error(path, kind, where)
+        data = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}", where, None) from None
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(f"{path} is over the {MAX_FILE_BYTES}-byte limit", where,
+                          "split the rules into several files")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path} is not UTF-8 text (byte {exc.start})", where,
                           "save the file as UTF-8") from None
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror}", where, None) from None
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(descriptor, min(1 << 16, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _inside(path: Path, folder: Path, where: Location) -> Path:
+    """The real path of a file found in `folder`, refused when a link leads out of it."""
+    try:
+        real = path.resolve(strict=True)
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:   # RuntimeError: a loop of links
+        reason = getattr(exc, "strerror", None) or "a loop of links"
+        raise SourceError(f"cannot read {path}: {reason}", where,
+                          "check the path; a link must lead to a file in the folder") from None
+    if not real.is_relative_to(root):
+        raise SourceError(f"{path} is a link to a file outside the policy folder {folder}; "
+                          "it is not read", where,
+                          "copy the file into the folder, or link only to files inside it")
+    return real
+
+
+def _not_a_file(mode: int) -> str | None:
+    """What a path is when it is not a regular file, in an editor's words."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _not_a_file_error(path: Path, kind: str, where: Location) -> SourceError:
+    return SourceError(f"{path} is {kind}, not a file; it is not read", where,
+                       "a rule file is a plain file ending in .yaml; rename or remove this "
+                       "one")
 
 
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -331,8 +405,9 @@ def position_of(text: str, path: tuple[str, ...], key: bool = False) -> tuple[in
     return start.line + 1, start.column + 1, max(1, width)
 
 
-def load_yaml(path: Path | str) -> Any:
-    return parse_yaml(read_text(path), str(path))
+def load_yaml(path: Path | str, inside: Path | str | None = None) -> Any:
+    """A YAML file read with `read_text` (within the folder `inside`, when given)."""
+    return parse_yaml(read_text(path, inside), str(path))
 
 
 def to_plain(value: Any) -> Any:

@@ -133,7 +133,7 @@ def load_test_files(folder: Path, queries: Collection[str] | None = None,
     errors: list[PolicyError] = []
     for path in rule_files(tests):
         try:
-            cases += _load_file(path, queries)
+            cases += _load_file(path, queries, inside=folder)
         except PolicyErrors as exc:
             errors += exc.errors
         except PolicyError as exc:
@@ -141,8 +141,9 @@ def load_test_files(folder: Path, queries: Collection[str] | None = None,
     return cases, errors
 
 
-def _load_file(path: Path, queries: Collection[str] | None = None) -> list[Case]:
-    data = load_yaml(path)
+def _load_file(path: Path, queries: Collection[str] | None = None,
+               inside: Path | None = None) -> list[Case]:
+    data = load_yaml(path, inside)
     file = str(path)
     if not isinstance(data, YMap):
         raise SchemaError("a test file must be a YAML mapping", Location(file, 1, 1),
