@@ -67,6 +67,7 @@ class _Codegen:
         self.binds_key = False
         self.bind("_runtime_failures", RUNTIME_FAILURES)
         self.bind("_fail", self._failure)
+        self.bind("_missing_entry", self._missing_entry)
         self.bind("_conflict", self._conflict)
         self.bind("_no_rule", self._no_rule)
         for name, fn in runtime.FUNCTIONS.items():
@@ -102,14 +103,18 @@ class _Codegen:
             if exc.location is None:
                 exc.location = self.policy.decisions[decision].location
             return exc
-        if isinstance(exc, KeyError):
-            return EvaluationError(
-                f"while deciding {decision!r}: a table has no entry for {exc.args[0]!r}",
-                self.policy.decisions[decision].location,
-                "add the entry to the table, or check the fact used as its key")
         return EvaluationError(f"while deciding {decision!r}: {exc}",
                                self.policy.decisions[decision].location,
                                "check the facts and the rule's arithmetic")
+
+    def _missing_entry(self, decision: str, exc: KeyError) -> EvaluationError:
+        """Table look-ups are inline subscripts: a missing key is their KeyError, caught
+        by its own handler, apart from the runtime failures no checked policy should
+        meet."""
+        return EvaluationError(
+            f"while deciding {decision!r}: a table has no entry for {exc.args[0]!r}",
+            self.policy.decisions[decision].location,
+            "add the entry to the table, or check the fact used as its key")
 
     def _conflict(self, first: int, second: int, a: Any, b: Any) -> ConflictError:
         r1, r2 = self.rules[first], self.rules[second]
@@ -356,7 +361,10 @@ class _Codegen:
         """A failure while deciding `name` is reported as such, whatever raised it."""
         failing = [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
                             None)]
+        missing = [py.Raise(self.call("_missing_entry", py.Constant(name),
+                                      py.Name("_e", py.Load())), None)]
         return [py.ExceptHandler(self.bind("_policy_error", PolicyError), "_e", failing),
+                py.ExceptHandler(self.bind("_key_error", KeyError), "_e", missing),
                 py.ExceptHandler(py.Name("_runtime_failures", py.Load()), "_e", failing)]
 
     def function(self) -> tuple[Callable, tuple[str, ...]]:
