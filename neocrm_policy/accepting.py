@@ -202,11 +202,13 @@ def _rewrite(path: Path, results: list[CaseResult]) -> tuple[list[Move], list[No
         data = handler.load(text)
     except RoundTripError as exc:
         return refuse_all(f"the file cannot be rewritten: {getattr(exc, 'problem', exc)}")
-    specs = {spec["name"]: spec for spec in data["cases"]}
+    specs = {spec.get("name"): spec for spec in _cases_of(data)}
     planned = []
     for result in results:
         case, decision = result.case, result.decision
-        expect = specs[case.name]["expect"]
+        expect = specs.get(case.name, {}).get("expect")
+        if not isinstance(expect, CommentedMap):
+            return refuse_all("the file changed while its cases ran; run the command again")
         flow = expect.fa.flow_style()
         for name, expected in case.expect.items():
             actual, type_ = decision.result[name], decision.decision_types.get(name)
@@ -233,6 +235,11 @@ def _rewrite(path: Path, results: list[CaseResult]) -> tuple[list[Move], list[No
     return moves, []
 
 
+def _cases_of(data: Any) -> list[CommentedMap]:
+    cases = data.get("cases") if isinstance(data, CommentedMap) else None
+    return [c for c in cases or () if isinstance(c, CommentedMap)]
+
+
 def _splice(before: str, after: str, moved: set[tuple[str, str]]) -> str:
     """`before` with the text of each moved value taken from `after` (the round trip's
     whole file), so every other character of the file, even a layout or a spacing the
@@ -243,15 +250,28 @@ def _splice(before: str, after: str, moved: set[tuple[str, str]]) -> str:
         return after
     pieces, end = [], 0
     for key in sorted(moved, key=lambda k: old[k][0]):
-        start, stop = old[key]
-        pieces += [before[end:start], after[new[key][0]:new[key][1]]]
+        start, stop, column = old[key]
+        new_start, new_stop, new_column = new[key]
+        pieces += [before[end:start],
+                   _indented(after[new_start:new_stop], column - new_column)]
         end = stop
     result = "".join(pieces) + before[end:]
     return result if yaml.safe_load(result) == yaml.safe_load(after) else after
 
 
+def _indented(text: str, shift: int) -> str:
+    """A value of several lines (a block list) moved `shift` columns, to stand where the
+    file's own indentation puts it."""
+    first, *rest = text.split("\n")
+    if shift >= 0:
+        return "\n".join([first] + [" " * shift + line for line in rest])
+    return "\n".join([first] + [line[min(-shift, len(line) - len(line.lstrip(" "))):]
+                                for line in rest])
+
+
 def _value_spans(text: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
-    """Where the expected value of each (case, result) is written: start and end offsets."""
+    """Where the expected value of each (case, result) is written: start and end offsets
+    and the column it starts at."""
     spans = {}
     cases = _entry(yaml.compose(text, Loader=yaml.SafeLoader), "cases")
     for case in cases.value if isinstance(cases, yaml.SequenceNode) else ():
@@ -260,8 +280,19 @@ def _value_spans(text: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str
             continue
         for key, value in expect.value:
             if (name.value, key.value) in wanted:
-                spans[(name.value, key.value)] = (value.start_mark.index, value.end_mark.index)
+                spans[(name.value, key.value)] = (value.start_mark.index,
+                                                  _end(value).index, value.start_mark.column)
     return spans
+
+
+def _end(node: yaml.Node) -> yaml.Mark:
+    """Where a value's own text ends. A block list or mapping ends, for PyYAML, where the
+    next key starts, past the comment and line break after its last item: its last
+    item's end is taken instead, so that comment stays."""
+    while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return node.end_mark
 
 
 def _entry(node: yaml.Node | None, key: str) -> yaml.Node | None:

@@ -240,3 +240,20 @@ def test_durations_keep_their_spelling_and_null_is_written_null(policies_copy, c
         "      next_step: negotiation   # the comment stays\n"
         "      forum: null\n")
     assert run(["test", str(policies_copy)], capsys)[0] == 0
+
+
+def test_a_block_list_keeps_its_indentation_and_comments(policies_copy, capsys):
+    shutil.copy(ACCEPT / "block_lists.yaml", policies_copy / "tests")
+    status, out, _ = run(["test", str(policies_copy), "--accept"], capsys)
+    assert status == 0
+    assert [line for line in out.splitlines() if " → " in line] == [
+        "block_lists.yaml:9 open: hotline → hotline, online_im, email, remote",
+        "block_lists.yaml:19 open: hotline, online_im, email, remote, fax → hotline, "
+        "online_im, email, remote",
+    ]
+    assert (policies_copy / "tests" / "block_lists.yaml").read_text(encoding="utf-8") == (
+        ACCEPT / "block_lists.yaml").read_text(encoding="utf-8").replace(
+        "        - hotline   # the only one\n",
+        "        - hotline\n        - online_im\n        - email\n"
+        "        - remote   # the only one\n").replace("      - fax\n", "")
+    assert run(["test", str(policies_copy)], capsys)[0] == 0
