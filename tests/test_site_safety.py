@@ -59,6 +59,9 @@ def hostile_site(tmp_path_factory):
         indent = old[:len(old) - len(old.lstrip())]
         quoted = "'" + _planted(marker).replace("'", "''") + "'"
         edit(policies / file, old, f"{indent}{key}: {quoted}")
+    edit(policies / "support-channels.yaml", "description: The support channels in the "
+         "agreement's order; each is the name of a calendar.",
+         "description: 'CODE an example `a | <b>b</b>` in backticks'")
     return build_site(tmp_path, policies)
 
 
@@ -90,6 +93,11 @@ def test_a_title_is_shown_as_written_in_every_page_navigation(hostile_site):
     head = (hostile_site / "terms/support-channels/index.html").read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", head, re.S).group(1)
     assert "<" not in title and "&lt;script&gt;" in title
+
+
+def test_text_in_backticks_is_an_example_shown_as_code(hostile_site):
+    text = (hostile_site / "terms/support-channels/index.html").read_text(encoding="utf-8")
+    assert "CODE an example <code>a | &lt;b&gt;b&lt;/b&gt;</code> in backticks</td>" in text
 
 
 def test_prose_starting_like_a_heading_or_a_list_stays_a_paragraph(hostile_site):

@@ -61,7 +61,9 @@ def test_a_calendar_is_a_channel_because_a_term_reads_it_as_one(tmp_path):
 def test_terms_are_shown_in_their_editors_words(site):
     assert re.search(r"★★ \(2 stars\).*? Within 24 hours Within 9 natural days ",
                      _visible(site, "terms/service-levels"))
-    assert " 2: 9 natural days " in _visible(site, "terms/support-sla")
+    terms = _visible(site, "terms/support-sla")
+    assert " 2: 9 natural days " in terms
+    assert " 1: none " in terms    # a one-star request has no solution time
 
 
 def test_a_tables_entries_keep_their_own_full_stops(site):

@@ -118,6 +118,7 @@ def on_files(files, config):
 
 _MARKDOWN_SIGNIFICANT = re.compile(r"[\\`*_{}\[\]#|!]")
 _STARTS_A_LIST = re.compile(r"[-+]|\d+\.")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 class _Speaker:
@@ -144,12 +145,18 @@ def _prose(text) -> str:
     the terms it names shown as the values in force.
 
     An editor's words are never markup: raw HTML, links, emphasis, headings, attribute
-    lists and table pipes are shown as typed. Every piece of rule-file text the site
+    lists and table pipes are shown as typed. Only text in backticks, an example, is
+    shown as code (where Markdown escapes it). Every piece of rule-file text the site
     shows passes here, so how prose is rendered changes in this one place."""
     text = _Speaker.say(str(text)) if _Speaker.say is not None else text
-    folded = " ".join(str(text).split())
-    escaped = _MARKDOWN_SIGNIFICANT.sub(lambda m: "\\" + m.group(), folded)
-    if _STARTS_A_LIST.match(escaped):
+    parts = _CODE_SPAN.split(" ".join(str(text).split()))   # words, code, words, ...
+    return "".join(_code(part) if n % 2 else _words(part, first=n == 0)
+                   for n, part in enumerate(parts))
+
+
+def _words(text: str, first: bool) -> str:
+    escaped = _MARKDOWN_SIGNIFICANT.sub(lambda m: "\\" + m.group(), text)
+    if first and _STARTS_A_LIST.match(escaped):
         escaped = re.sub(r"^(\d*)", lambda m: m.group(1) + "\\", escaped, count=1)
     return html.escape(escaped, quote=False)
 
@@ -333,13 +340,22 @@ def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
 def _value_words(terms, name: str) -> str:
     """A term in force as its editor wrote it ("9 natural days"); a table's entries one
     to a line, so that entries that are sentences keep their own full stops."""
-    if name not in terms.values:
-        return _prose(to_words(None))
-    value = terms.values[name]
+    value = terms.values.get(name)
     if isinstance(value, dict):
-        return "<br>".join(f"{_prose(to_words(key))}: {_prose(terms.in_words(name, key, True))}"
+        return "<br>".join(f"{_prose(to_words(key))}: {_written(terms, name, key)}"
                            for key in value)
-    return _prose(terms.in_words(name))
+    return _written(terms, name)
+
+
+def _written(terms, name: str, *key) -> str:
+    """A term, or one entry of a table (`key`), as its editor wrote it; "none" where it
+    has no value."""
+    value = terms.values.get(name)
+    if key and value is not None:
+        value = value.get(key[0])
+    if value is None:
+        return _prose(to_words(None))
+    return _prose(terms.in_words(name, key[0], True) if key else terms.in_words(name))
 
 
 def _examples(policies, query: str) -> list[str]:
@@ -378,7 +394,7 @@ def service_levels(policies) -> str:
                 "| Service response level | Description of failures | Response time | "
                 "Solution time |", "| --- | --- | --- | --- |"]
         def within(term: str, level) -> str:
-            return f"Within {_prose(snapshot.in_words(term, level, True))}"
+            return f"Within {_written(snapshot, term, level)}"
         for level in sorted(response, reverse=True):
             solution = resolution.get(level)
             out.append(f"| {'★' * int(level)} ({level} star{'s' if level != 1 else ''}) | "
