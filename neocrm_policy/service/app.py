@@ -471,6 +471,21 @@ def _authorise(service: Service, request: Request) -> None:
                            {"WWW-Authenticate": 'Bearer realm="neocrm-policy"'})
 
 
+PAGE = Path(__file__).resolve().parent / "page"
+PAGE_FILES = {"index.html": "text/html; charset=utf-8", "page.js": "text/javascript; charset=utf-8",
+              "page.css": "text/css; charset=utf-8"}
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+
+
+async def page(service: Service, request: Request) -> Response:
+    """The page to ask the agreement: files in the package, no build step or CDN."""
+    name = request.path_params.get("name", "index.html")
+    if name not in PAGE_FILES:
+        raise ServiceError(404, "NS404", "no such endpoint", "the page is at /")
+    return Response((PAGE / name).read_bytes(), 200, PAGE_HEADERS, media_type=PAGE_FILES[name])
+
+
 ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/v1/decisions/{query}", decide, ["POST"]),
     ("/v1/decisions/{query}/batch", decide_batch, ["POST"]),
@@ -481,6 +496,8 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     ("/ready", ready, ["GET"]),
     ("/metrics", metrics, ["GET"]),
     ("/openapi.json", openapi, ["GET"]),
+    ("/", page, ["GET"]),
+    ("/page/{name}", page, ["GET"]),
 ]
 
 

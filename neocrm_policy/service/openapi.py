@@ -118,6 +118,9 @@ def document() -> dict:
             "/metrics": {"get": {"summary": "Prometheus text format.", "responses": {
                 "200": {"description": "Metrics.",
                         "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/": {"get": {"summary": "A web page to ask the agreement (HTML).", "responses": {
+                "200": {"description": "The page.",
+                        "content": {"text/html": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document.", "responses": {
                 "200": _json({"type": "object"}, "OpenAPI 3.1.")}}},
         },
