@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test bench docs clean validate policy-test accept editor-change
+.PHONY: run test bench bench-serve docs clean validate policy-test accept editor-change
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_decide.py
+
+# The decision service under load (loopback only, bounded runs); needs wrk and hey
+# (apt-get install wrk hey).
+bench-serve: $(STAMP)
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) site build dist .pytest_cache
