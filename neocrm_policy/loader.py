@@ -254,7 +254,7 @@ def _node_at(data: Any, path: list) -> Any:
 
 def _expr(value: Any, location: Location, style: str | None) -> Expr:
     """A YAML scalar as an expression: strings are parsed; numbers, booleans and null
-    are constants (floats read exactly as decimals)."""
+    are constants (decimals as `source` read them, exactly; never NaN or infinity)."""
     if isinstance(value, str):
         source = ExprSource(value, location, style)
         return Expr(parse_expression(value, source), source)
@@ -266,15 +266,18 @@ def _expr(value: Any, location: Location, style: str | None) -> Expr:
         return Expr(ast.Literal(pos, value, "bool"), source)
     if isinstance(value, int):
         return Expr(ast.Literal(pos, value, "int"), source)
-    if isinstance(value, float):
-        return Expr(ast.Literal(pos, Decimal(repr(value)), "decimal"), source)
+    if isinstance(value, (float, Decimal)):
+        number = Decimal(repr(value)) if isinstance(value, float) else value
+        if number.is_finite():
+            return Expr(ast.Literal(pos, number, "decimal"), source)
     raise SchemaError(f"{as_written(value)} is not a value", location,
                       "write an expression")
 
 
 def _yaml_text(value: Any) -> str:
     return {None: "null", True: "true", False: "false"}.get(value, str(value)) \
-        if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)
+        if not isinstance(value, (int, float, Decimal)) or isinstance(value, bool) \
+        else str(value)
 
 
 def _field_expr(mapping: YMap, key: str) -> Expr:
@@ -359,7 +362,23 @@ def _build_input(path: str, spec: YMap) -> Input:
     allowed = tuple(spec["allowed"]) if "allowed" in spec else None
     if optional:
         type_ = type_.or_null()
-    return Input(path, type_, optional, allowed, spec.get("description"), spec.where())
+    bounds = {key: _amount(spec[key], spec.where(key)) for key in ("min", "max") if key in spec}
+    return Input(path, type_, optional, allowed, spec.get("description"), spec.where(),
+                 minimum=bounds.get("min"), maximum=bounds.get("max"),
+                 decimals=spec.get("decimals"), floats=bool(spec.get("float", False)),
+                 not_before=spec.get("not_before"))
+
+
+def _amount(value: Any, where: Location) -> int | Decimal:
+    """A bound of an input (`min`, `max`) as an exact number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise SchemaError(f"{as_written(value)} is not a number", where,
+                          "write a bound as a number, such as 0 or 1000000.00")
+    number = Decimal(repr(value)) if isinstance(value, float) else value
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise SchemaError(f"{as_written(value)} is not a number", where,
+                          "write a bound as a number, such as 0 or 1000000.00")
+    return number
 
 
 def _param_tree(value: Any, where: Location, style: str | None, literal_text: bool) -> Any:

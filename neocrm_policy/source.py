@@ -6,8 +6,10 @@ no schema, no expressions. Mappings and lists come back as `YMap` and `YList`, o
 every later stage can point a legal editor at the exact place of a mistake.
 
 Only YAML's safe subset is accepted: no Python tags, no aliases (billion-laughs), no
-duplicate keys. Files are read only when they are regular files (inside the policy folder,
-when one is given), never waited on.
+duplicate keys, no nesting past `MAX_NESTING`. Scalars are read as YAML 1.2's core schema
+reads them, and what YAML 1.1 would read otherwise (`017`, `0x1F`, `yes`, `.inf`, `1e5`) is
+refused at its place, so a rule file means the same to every YAML tool. Files are read only
+when they are regular files (inside the policy folder, when one is given), never waited on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import re
 import stat
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,10 @@ from .errors import Location, SourceError, YamlError
 
 MAX_FILE_BYTES = 1_000_000
 """A rule file is prose-sized; anything bigger is a mistake or an attack."""
+
+MAX_NESTING = 50
+"""How deep mappings and lists may nest in a rule file. The bundled files need under ten
+levels; deeper ones only exhaust the schema check's recursion, so they are refused here."""
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -148,6 +155,96 @@ def _no_timestamp(loader, node):
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _no_timestamp)
 
+# ---------------------------------------------------------------------------------------
+# One reading of numbers and booleans
+
+_AMBIGUOUS = "tag:neocrm-policy:yaml-1.1"
+"""The tag of a plain scalar that YAML 1.1 and 1.2 read differently, refused when built."""
+
+_PLAIN_TAGS = [
+    ("tag:yaml.org,2002:merge", r"<<", "<"),
+    ("tag:yaml.org,2002:null", r"~|null|Null|NULL|", "~nN"),
+    ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("tag:yaml.org,2002:int", r"[-+]?[0-9]+", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)", "-+.0123456789"),
+    (_AMBIGUOUS, r"""yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF
+                   | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+                   | [-+]?0[xob][0-9a-fA-F_]+
+                   | [-+]?(?=[0-9_.]*[0-9])(?=.*[_eE])[0-9_]*\.?[0-9_]*(?:[eE][-+]?[0-9]+)?""",
+     "yYnNoO-+.0123456789"),
+]
+"""YAML 1.2's core schema for plain scalars (sexagesimal `8:00` and dates stay text), then
+the forms YAML 1.1 reads as numbers or booleans, which are refused rather than guessed."""
+
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
+
+
+def _ambiguous(loader, node) -> YamlError:
+    """A scalar YAML readers disagree on, with the way to write what was meant."""
+    text = node.value
+    where = _loc(loader.file, node.start_mark)
+    quoted = f"or quote it ('{text}') if it is text"
+    if text.lower() in ("yes", "no", "on", "off"):
+        meant = "true" if text.lower() in ("yes", "on") else "false"
+        return YamlError(f"`{text}` is true or false to some YAML readers and text to others",
+                         where, f"write {meant}, {quoted}")
+    if text.lstrip("+-").lower() in (".inf", ".nan"):
+        return YamlError(f"`{text}` is not a number a rule file can hold", where,
+                         f"write a finite number, {quoted}")
+    if "e" in text.lower() and not text.lower().lstrip("+-").startswith(("0x", "0b")):
+        return YamlError(f"`{text}` has an exponent, which YAML readers read differently",
+                         where, f"write the number in full, without an exponent, {quoted}")
+    digits = text.replace("_", "")
+    if "_" in text:
+        return YamlError(f"`{text}` has underscores, which YAML readers read differently",
+                         where, f"write {digits}, {quoted}")
+    try:
+        number = int(digits, 0) if re.match(r"[-+]?0[xob]", digits, re.I) else int(digits)
+    except ValueError:
+        return YamlError(f"`{text}` is not a number", where,
+                         f"write a number such as 17 or 0.5, {quoted}")
+    if re.match(r"[-+]?0[xob]", digits, re.I):
+        base = {"x": 16, "o": 8, "b": 2}[digits.lstrip("+-")[1].lower()]
+        return YamlError(f"`{text}` is a number in base {base}, which YAML readers read "
+                         "differently", where, f"write {number}, {quoted}")
+    return YamlError(f"`{text}` starts with 0, which YAML 1.1 reads as a number in base 8",
+                     where, f"write {number}, or quote it ('{text}') if the zero matters")
+
+
+def _read_int(loader, node) -> int:
+    if not _INT.fullmatch(node.value):
+        raise _ambiguous(loader, node)
+    try:
+        return int(node.value)
+    except ValueError:   # more digits than Python converts
+        raise YamlError(f"a whole number of {len(node.value)} digits is too long to read",
+                        _loc(loader.file, node.start_mark),
+                        "write a number of at most 4,300 digits") from None
+
+
+def _read_decimal(loader, node) -> Decimal:
+    """Decimals are read exactly from their text: 0.1 stays 0.1, and no digit is lost."""
+    if not _DECIMAL.fullmatch(node.value):
+        raise _ambiguous(loader, node)
+    return Decimal(node.value)
+
+
+def _read_bool(loader, node) -> bool:
+    if node.value not in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        raise _ambiguous(loader, node)
+    return node.value.lower() == "true"
+
+
+def _refuse_ambiguous(loader, node):
+    raise _ambiguous(loader, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _read_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _read_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _read_bool)
+_Loader.add_constructor(_AMBIGUOUS, _refuse_ambiguous)
+
 
 def read_text(path: Path | str, inside: Path | str | None = None) -> str:
     """A file's text, refusing what is not a regular file, too large or not UTF-8.
@@ -245,21 +342,40 @@ _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it (several times faster), else the pure-Python one."""
 
 
+class _Composer(_COMPOSER):
+    """The composer with our own tags for plain scalars (`_PLAIN_TAGS`); PyYAML keeps
+    these per class, so no other YAML reading in the process changes."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+for _tag, _form, _first in _PLAIN_TAGS:
+    _Composer.add_implicit_resolver(_tag, re.compile(rf"^(?:{_form})$", re.X), list(_first))
+_Composer.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+
+
 def _refuse_aliases(root: yaml.Node, text: str, file: str) -> None:
     """Aliases let one node stand in several places; a rule file spells each value out.
     The composer reuses the node an alias names, so a node met twice is an alias; only
-    then is the text read again, for the place of the first alias."""
+    then is the text read again, for the place of the first alias. The same walk refuses
+    nesting deeper than `MAX_NESTING`, before anything recursive (the schema check) sees
+    it."""
     seen: set[int] = set()
-    stack = [root]
+    stack = [(root, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         if id(node) in seen:
             break
         seen.add(id(node))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and depth > MAX_NESTING:
+            raise YamlError(f"mappings and lists are nested more than {MAX_NESTING} levels "
+                            "deep here", _loc(file, node.start_mark),
+                            "a rule file needs only a few levels; flatten the structure or "
+                            "split it into named terms")
         if isinstance(node, yaml.MappingNode):
-            stack += [part for pair in node.value for part in pair]
+            stack += [(part, depth + 1) for pair in node.value for part in pair]
         elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
+            stack += [(item, depth + 1) for item in node.value]
     else:
         return
     alias = next(e for e in yaml.parse(text, Loader=_COMPOSER) if isinstance(e, yaml.AliasEvent))
@@ -358,7 +474,7 @@ def parse_yaml(text: str, file: str) -> Any:
         raise SourceError(f"{file} is over the {MAX_FILE_BYTES}-byte limit",
                           Location(file), "split the rules into several files")
     try:
-        root = yaml.compose(text, Loader=_COMPOSER)
+        root = yaml.compose(text, Loader=_Composer)
         if root is None:
             return None
         _refuse_aliases(root, text, file)
@@ -418,4 +534,7 @@ def to_plain(value: Any) -> Any:
         return [to_plain(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite() and \
+            Decimal(repr(float(value))) == value:
+        return float(value)   # JSON's number; a decimal a float cannot hold stays exact
     return value

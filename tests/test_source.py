@@ -1,5 +1,5 @@
 """Reading rule files (the `source` room): only regular files inside the policy folder,
-bounded in size.
+bounded in size and nesting, and one reading of YAML's numbers and booleans.
 
 Every hostile input here is answered by one located error; where a hang is the failure
 to guard against, the command runs in a child process with a timeout and a memory cap.
@@ -7,21 +7,24 @@ to guard against, the command runs in a child process with a timeout and a memor
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import shutil
 import socket
 import stat
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from neocrm_policy import source
 from neocrm_policy.cli import main
-from neocrm_policy.errors import SourceError
-from neocrm_policy.source import read_text
-from tests.helpers import ROOT
+from neocrm_policy.errors import PolicyError, SourceError, YamlError
+from neocrm_policy.source import MAX_NESTING, parse_yaml, read_text
+from tests.helpers import ROOT, edit
 
 SECRET = "root:x:0:0:the-secret-first-line"
 
@@ -158,3 +161,144 @@ def test_format_refuses_a_device_given_by_name():
     done = in_child(["fmt", "--check", "/dev/zero"])
     assert done.returncode == 1
     assert "/dev/zero" in done.stderr and "device" in done.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Nesting
+
+
+def _nested(levels: int) -> str:
+    return "".join("  " * i + f"k{i}:\n" for i in range(levels)) + "  " * levels + "end\n"
+
+
+def test_nesting_up_to_the_limit_is_read():
+    data = parse_yaml(_nested(MAX_NESTING), "deep.yaml")
+    for i in range(MAX_NESTING):
+        data = data[f"k{i}"]
+    assert data == "end"
+
+
+@pytest.mark.parametrize("levels", [MAX_NESTING + 1, 200, 245])
+def test_nesting_past_the_limit_is_a_located_error(levels):
+    with pytest.raises(YamlError, match=f"nested more than {MAX_NESTING} levels") as caught:
+        parse_yaml(_nested(levels), "deep.yaml")
+    assert caught.value.location.line == MAX_NESTING + 1
+    assert caught.value.hint
+
+
+def test_a_deeply_nested_rule_file_is_one_clear_message(policies_copy, capsys):
+    (policies_copy / "deep.yaml").write_text("policy: deep.one\ndecisions:\n"
+                                             + "".join("  " * (i + 1) + f"k{i}:\n"
+                                                       for i in range(200)),
+                                             encoding="utf-8")
+    status, text = validate(policies_copy, capsys)
+    assert status == 1 and "deep.yaml:" in text and "nested" in text
+
+
+# ---------------------------------------------------------------------------------------
+# One reading of YAML: the 1.2 core schema, with YAML 1.1's surprises refused
+
+
+@pytest.mark.parametrize("written, fix", [
+    ("017", "write 17"),
+    ("-017", "write -17"),
+    ("08", "write 8"),
+    ("0x1F", "write 31"),
+    ("0o17", "write 15"),
+    ("0b101", "write 5"),
+    ("1_000", "write 1000"),
+    ("1_000.5", "write 1000.5"),
+    ("1.0e+400", "without an exponent"),
+    ("1e5", "without an exponent"),
+    (".inf", "finite"),
+    ("-.Inf", "finite"),
+    (".nan", "finite"),
+    ("yes", "write true"),
+    ("No", "write false"),
+    ("ON", "write true"),
+    ("off", "write false"),
+])
+def test_a_yaml_1_1_surprise_is_refused_where_it_stands(written, fix):
+    text = f"policy: x\nparameters:\n  limit:\n    value: {written}\n"
+    with pytest.raises(YamlError, match=fix) as caught:
+        parse_yaml(text, "surprise.yaml")
+    where = caught.value.location
+    assert (where.file, where.line, where.column) == ("surprise.yaml", 4, 12)
+    assert "quote it" in caught.value.hint
+    assert written in caught.value.message
+
+
+@pytest.mark.parametrize("written", ["!!float .inf", "!!float .nan", "!!int 0x1F",
+                                     "!!bool yes", "!!float 1e400"])
+def test_an_explicit_tag_does_not_bring_a_surprise_back(written):
+    with pytest.raises(YamlError):
+        parse_yaml(f"value: {written}\n", "tagged.yaml")
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("12345678901234567.89", Decimal("12345678901234567.89")),
+    ("0.1", Decimal("0.1")),
+    ("-2.50", Decimal("-2.50")),
+    (".5", Decimal("0.5")),
+    ("17", 17),
+    ("0", 0),
+    ("-3", -3),
+    ("true", True),
+    ("False", False),
+    ("8:00", "8:00"),
+    ("22:00", "22:00"),
+    ("00:00", "00:00"),
+    ("1:30:00", "1:30:00"),
+    ("'017'", "017"),
+    ("'yes'", "yes"),
+    ("~", None),
+])
+def test_numbers_are_read_exactly_and_times_stay_text(written, meant):
+    value = parse_yaml(f"value: {written}\n", "ok.yaml")["value"]
+    assert value == meant and type(value) is type(meant)
+
+
+def test_a_whole_number_too_long_to_read_is_a_located_error():
+    with pytest.raises(YamlError, match="5000 digits") as caught:
+        parse_yaml("a: 1\nvalue: " + "9" * 5000 + "\n", "long.yaml")
+    assert caught.value.location.line == 2
+
+
+def test_a_surprise_as_a_key_is_refused_too():
+    with pytest.raises(YamlError, match="write 17"):
+        parse_yaml("levels:\n  017: 2 hours\n", "keys.yaml")
+
+
+def test_a_night_window_from_22_00_is_read_as_a_time(policies_copy, capsys):
+    """`22:00` is 1320 to YAML 1.1 (base 60); here it is the time of day it looks like."""
+    edit(policies_copy / "maintenance-reboot.yaml", "value: 00:00", "value: 22:00")
+    status = main(["eval", "maintenance.reboot", "--policies", str(policies_copy),
+                   "--at", "2026-03-07T23:00:00+08:00", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert json.loads(out)["result"] == {"allowed": True}
+
+
+def test_a_long_decimal_parameter_keeps_every_digit(policies_copy):
+    from neocrm_policy.loader import load_rule_file
+    path = policies_copy / "exact.yaml"
+    shutil.copy(policies_copy / "maintenance-reboot.yaml", path)
+    edit(path, "policy: maintenance.reboot", "policy: exact.one")
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "decisions:", "  big:\n    label: big\n    description: d\n    clause: \"3\"\n"
+        "    value: 12345678901234567.89\n\ndecisions:", 1), encoding="utf-8")
+    data = load_rule_file(path)
+    assert data["parameters"]["big"]["value"] == Decimal("12345678901234567.89")
+
+
+def test_a_nan_in_a_rule_file_never_becomes_a_value(policies_copy, capsys):
+    edit(policies_copy / "maintenance-reboot.yaml", "value: 00:00", "value: .nan")
+    status, text = validate(policies_copy, capsys)
+    assert status == 1 and "maintenance-reboot.yaml:" in text and "finite" in text
+    assert "Decimal" not in text and "float" not in text
+
+
+def test_every_hostile_answer_is_a_policy_error():
+    for text in (_nested(300), "value: .inf\n", "value: 0x1F\n"):
+        with pytest.raises(PolicyError):
+            parse_yaml(text, "x.yaml")
