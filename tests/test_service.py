@@ -312,11 +312,16 @@ PATHS = ["/v1/decisions/{q}", "/v1/decisions/{q}/batch", "/v1/queries/{q}/schema
          "/v1/queries", "/health", "/ready", "/metrics", "/openapi.json", "/v1/admin/reload",
          "/{q}", "/v1/decisions/{q}?explain={q}"]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+    | st.sampled_from(["2026-03-07T22:30:00", "2026-02-30", "50000.005", "-1", "PT2H"]),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
                                                                  max_size=4), max_leaves=20)
 bodies = st.one_of(
     st.binary(max_size=200),
+    st.integers(4000, 6000).map(lambda n: '{"facts": {"incident": {"level": %s}}}' % ("9" * n)),
+    st.sampled_from(["[]", "null", '"x"', "{}", '{"facts": []}', '{"items": {}}',
+                     '{"facts": {"incident": {"level": NaN}}}', '{"at": Infinity}',
+                     '{"facts": ' * 3000, '{"facts": {"customer": "acme"}, "customer": "x"}']),
     json_values.map(json.dumps),
     st.fixed_dictionaries({}, optional={
         "facts": st.one_of(json_values, st.fixed_dictionaries({}, optional={
@@ -327,7 +332,7 @@ bodies = st.one_of(
         "items": st.lists(json_values, max_size=3)}).map(json.dumps))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=st.sampled_from(PATHS), name=st.one_of(
     st.sampled_from(["support.sla", "data.retention", "acceptance"]), st.text(max_size=20)),
     method=st.sampled_from(["GET", "POST", "PUT"]), body=bodies)
