@@ -58,7 +58,7 @@ say "neocrm-policy test: must fail and name the moved cases"
 if "$bin/neocrm-policy" test >"$work/failed.txt" 2>&1; then
   echo "expected failing policy tests after the change"; cat "$work/failed.txt"; exit 1
 fi
-grep '^FAILED' "$work/failed.txt"
+grep ': FAILED ' "$work/failed.txt"
 
 say "neocrm-policy test --accept"
 "$bin/neocrm-policy" test --accept
