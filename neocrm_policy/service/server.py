@@ -18,7 +18,10 @@ from .policies import Served
 
 
 def run(config: ServiceConfig, served: Served | None = None) -> None:
-    common = dict(host=config.host, port=config.port, log_level="warning",
+    # httptools when installed (the `serve` extra has it): in benchmarks/bench_serve.py
+    # --variants it answered 1.2-2.4 times the requests of h11. The stock asyncio loop:
+    # uvloop answered fewer there, so it is not picked even when installed.
+    common = dict(host=config.host, port=config.port, loop="asyncio", log_level="warning",
                   access_log=False, server_header=False, date_header=False,
                   timeout_graceful_shutdown=5)
     if config.workers == 1:
