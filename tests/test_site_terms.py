@@ -78,3 +78,15 @@ def test_names_in_tables_do_not_break_mid_word(site):
     for page in ("terms", "terms/clause-map", "terms/liability-data-security"):
         head = (site / page / "index.html").read_text(encoding="utf-8")
         assert re.search(r'<link rel="stylesheet" href="[./]*stylesheets/names\.css">', head)
+
+
+def test_a_title_naming_a_term_shows_its_value_in_the_nav_and_the_window_title(tmp_path):
+    policies = tmp_path / "policies"
+    shutil.copytree(REFERENCE, policies)
+    edit(policies / "data-retention.yaml",
+         "title: Export window for customer data after the licence ends",
+         "title: Export window of {export_window} after the licence ends")
+    site = build_site(tmp_path, policies)
+    page = (site / "terms/data-retention/index.html").read_text(encoding="utf-8")
+    assert "<title>Export window of 60 days after the licence ends - " in page
+    assert "Export window of 60 days after the licence ends" in _visible(site, "terms")

@@ -199,7 +199,8 @@ def policy_page(policies, query: str) -> str:
     compiled = policies.compiled(query, _now())
     policy = compiled.checked.policy
     terms = policies.terms_at(compiled, _now())
-    out = ["---", f"title: {json.dumps(_nav_title(policy.title))}", "---", "",
+    title = _nav_title(policies.say(policy.title, query, _now()))   # as in the nav
+    out = ["---", f"title: {json.dumps(title)}", "---", "",
            f"# {_prose(policy.title)}", "",
            f"Query `{query}` · clause{'s' if len(policy.clauses) > 1 else ''} "
            f"{_clauses(policy.clauses)} · rule file {_code(Path(policy.file).name)}", ""]
