@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -599,3 +600,29 @@ def test_the_page_asks_the_agreement_and_shows_errors_beside_the_field(served, b
     assert "incident.reported_at" in beside.text
     assert not find(By.ID, "answer").is_displayed()
     assert find(By.ID, "error-general").text == ""
+
+
+def test_several_workers_answer_each_with_its_own_log(tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(REFERENCE, folder)
+    server = Server(folder, "--workers", "2", "--decision-log",
+                    str(tmp_path / "log" / "decisions.jsonl"), token=None)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        took = []
+        for _ in range(30):          # one kept-alive connection, as a client library does
+            started = time.perf_counter()
+            connection.request("POST", SLA, body=json.dumps({"facts": INCIDENT, "at": AT}))
+            response = connection.getresponse()
+            assert response.status == 200, response.read()
+            response.read()
+            took.append(time.perf_counter() - started)
+        connection.close()
+        # Nagle's algorithm left on would hold each answer for the client's delayed ACK
+        assert sorted(took)[len(took) // 2] < 0.025, took
+        files = wait_for(lambda: sorted((tmp_path / "log").glob("decisions.*.jsonl")))
+        assert all(re.fullmatch(r"decisions\.\d+\.jsonl", f.name) for f in files)
+        wait_for(lambda: sum(len(f.read_text().splitlines()) for f in files) == 30)
+    finally:
+        errors = server.stop()
+    assert "Traceback" not in errors, errors
