@@ -26,11 +26,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from .errors import Location, PolicyError, StatedValueWarning, UnknownNameError
-from .source import YMap, locate
+from .errors import Location, PolicyError, SourceError, StatedValueWarning, UnknownNameError
+from .source import YMap, locate, read_text
 from .suggest import suggestion
 from .values import CalendarDuration
 
@@ -343,8 +342,8 @@ def _place(prose: Prose, phrase: str, whole_file: str | None = None
         return where, 1
     if whole_file is None:
         try:
-            whole_file = Path(where.file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            whole_file = read_text(where.file)   # bounded, and never waits on a FIFO
+        except SourceError:
             return where, 1
     lines = whole_file.splitlines()
     for number in range(max(where.line, 1) - 1, len(lines)):

@@ -257,7 +257,7 @@ def read_text(path: Path | str, inside: Path | str | None = None) -> str:
     path = Path(path)
     where = Location(str(path))
     real = _inside(path, Path(inside), where) if inside is not None else path
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | \
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | \
         getattr(os, "O_CLOEXEC", 0) | (getattr(os, "O_NOFOLLOW", 0) if inside is not None else 0)
     try:
         descriptor = os.open(real, flags)
