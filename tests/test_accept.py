@@ -69,7 +69,7 @@ def test_a_changed_term_fails_then_is_accepted_and_the_next_run_passes(policies_
         "support_sla.yaml:17 response_due: 2026-03-07 14:00 → 16:00",
         "support_sla.yaml:21 response_breached: yes → no",
     ]
-    assert out.splitlines()[-1].endswith("127 passed, 0 failed; 9 expected values moved in "
+    assert out.splitlines()[-1].endswith(" passed, 0 failed; 9 expected values moved in "
                                          "2 files")
     after = texts(policies_copy)
     moved = moves_by_file(out)
@@ -82,7 +82,7 @@ def test_a_changed_term_fails_then_is_accepted_and_the_next_run_passes(policies_
         in after["data_retention.yaml"]
 
     status, out, _ = run(["test", str(policies_copy)], capsys)
-    assert status == 0 and out.endswith("127 passed, 0 failed\n")
+    assert status == 0 and out.endswith(" passed, 0 failed\n")
 
 
 def test_moved_values_are_written_as_the_file_writes_them(policies_copy, capsys):
@@ -139,7 +139,7 @@ def test_nothing_failing_nothing_rewritten(policies_copy, capsys):
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
     status, out, _ = run(["test", str(policies_copy), "--accept"], capsys)
     assert status == 0
-    assert out.splitlines()[-1].endswith("127 passed, 0 failed; nothing to accept")
+    assert out.splitlines()[-1].endswith(" passed, 0 failed; nothing to accept")
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == before
     assert sorted((policies_copy / "tests").iterdir()) == files   # no temporary file left
 
@@ -153,26 +153,27 @@ def test_a_failure_that_is_not_a_moved_value_is_listed_and_still_fails(policies_
     assert status == 1
     lines = out.splitlines()
     assert "not_a_move.yaml:18 days_left: 7 → 0" in lines
-    refused = [line for line in lines if "not accepted:" in line]
-    assert refused == [
+    first, second, third = [line for line in lines if "not accepted:" in line]
+    assert first == (
         'not_a_move.yaml:4 case "an error is expected, but the query answers" not accepted: '
         "an error was expected, but the query now answers; write what it should answer "
-        "(expect:) by hand",
+        "(expect:) by hand")
+    assert second.startswith(
         'not_a_move.yaml:8 case "results are expected, but the facts are refused" not '
-        "accepted: the query now gives an error instead of results (NP050 fact "
-        "'subscription.ends_on' is \"10/10/2026\": expected a date like 2026-03-07); check "
-        "the facts or write expect_error by hand",
+        "accepted: the query now gives an error instead of results (NP0")
+    assert "subscription.ends_on" in second     # the error's own words, from its room
+    assert second.endswith("); check the facts or write expect_error by hand")
+    assert third == (
         'not_a_move.yaml:11 case "a result the query does not give" not accepted: it '
         "expects 'days_lefts', which data.retention does not give; did you mean "
-        "'days_left'? results: export_deadline, data_retained, days_left",
-    ]
-    assert lines[-1].endswith("128 passed, 3 failed; 1 expected value moved in 1 file, "
+        "'days_left'? results: export_deadline, data_retained, days_left")
+    assert lines[-1].endswith(" passed, 3 failed; 1 expected value moved in 1 file, "
                               "3 not accepted")
     after = (policies_copy / "tests" / "not_a_move.yaml").read_text(encoding="utf-8")
     assert changed_lines(original, after) == {18}
 
     status, out, _ = run(["test", str(policies_copy)], capsys)
-    assert status == 1 and out.endswith("128 passed, 3 failed\n")
+    assert status == 1 and out.endswith(" passed, 3 failed\n")
 
 
 def test_accept_lists_the_moves_as_json(policies_copy, capsys):
