@@ -84,6 +84,8 @@ for page in sorted(Path("build/site").rglob("*.html")):
     html = page.read_text(encoding="utf-8")
     prose = re.sub(r"(?s)<(pre|code|script|style)\b.*?</\1>", " ", html)
     text = re.sub(r"<[^>]+>", " ", prose)
+    # quotations (the agreement's words, or an example quoted) are not statements of a term
+    text = re.sub(r"&quot;[^&]*?&quot;|\"[^\"]*\"|“[^”]*”", " ", text)
     found += [f"{page}: ...{text[max(0, m.start() - 40):m.end() + 20]!r}"
               for m in stale.finditer(text)]
     if page.parent.name == "data-retention" and new not in text:
