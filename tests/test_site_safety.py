@@ -62,6 +62,8 @@ def hostile_site(tmp_path_factory):
     edit(policies / "support-channels.yaml", "description: The support channels in the "
          "agreement's order; each is the name of a calendar.",
          "description: 'CODE an example `a | <b>b</b>` in backticks'")
+    edit(policies / "tests/access_permitted.yaml", "purpose: benchmarking}",
+         "purpose: \"<script>alert(5)</script> a|b\"}")
     return build_site(tmp_path, policies)
 
 
@@ -98,6 +100,12 @@ def test_a_title_is_shown_as_written_in_every_page_navigation(hostile_site):
 def test_text_in_backticks_is_an_example_shown_as_code(hostile_site):
     text = (hostile_site / "terms/support-channels/index.html").read_text(encoding="utf-8")
     assert "CODE an example <code>a | &lt;b&gt;b&lt;/b&gt;</code> in backticks</td>" in text
+
+
+def test_facts_of_an_example_are_shown_as_written(hostile_site):
+    text = _visible(hostile_site, "terms/access-permitted")
+    assert '"purpose": "<script>alert(5)</script> a|b"}}' in text
+    assert "has \"<script>alert(5)</script> a|b\", which is not allowed" in text
 
 
 def test_prose_starting_like_a_heading_or_a_list_stays_a_paragraph(hostile_site):

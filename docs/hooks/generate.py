@@ -377,7 +377,7 @@ def _examples(policies, query: str) -> list[str]:
             outcome = "<br>".join(f"{k}: {_code(json.dumps(v, ensure_ascii=False))}"
                                   for k, v in shown.items())
         at = f" (at {_prose(case.at)})" if case.at else ""
-        lines.append(f"| {_prose(case.name)}{at} | {_cell(facts)} | {outcome} |")
+        lines.append(f"| {_prose(case.name)}{at} | {facts} | {outcome} |")   # code keeps |
     return lines + [""]
 
 
