@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                           help=FOLDER_HELP)
     evaluate.add_argument("--format", choices=("text", "json"), default="text",
                           help="text: a short memo (default); json: result and trace")
+    _batch_arguments(evaluate)
 
     listing = sub.add_parser("list", help="list the queries with their inputs and results",
                              description="List every query the policies answer, with the "
@@ -175,6 +176,41 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="print what would change")
     _serve_parser(sub)
     return parser
+
+
+def _batch_arguments(evaluate) -> None:
+    batch = evaluate.add_argument_group(
+        "batch (needs the `batch` extra)",
+        "--batch decides every record of FILE (JSON Lines, CSV with dotted fact paths as "
+        "columns, or Parquet) and writes one output record per input record, in order; a "
+        "record's `at` column overrides --at. Exit status 1 when any record failed.")
+    batch.add_argument("--batch", metavar="FILE|-",
+                       help="records to decide: .jsonl, .csv or .parquet, or - for JSON "
+                            "Lines on standard input")
+    batch.add_argument("--out", metavar="FILE|-", default="-",
+                       help="where the output records go: .jsonl, .csv or .parquet, or - "
+                            "for JSON Lines on standard output (default)")
+    batch.add_argument("--in-format", choices=("jsonl", "csv", "parquet"),
+                       help="the input's format when its name does not say")
+    batch.add_argument("--out-format", choices=("jsonl", "csv", "parquet"),
+                       help="the output's format when its name does not say")
+    batch.add_argument("--id", metavar="COLUMN", dest="id_column",
+                       help="a column (or top-level JSON key) carried through to the output "
+                            "to tell records apart; not a fact")
+    batch.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="worker processes (default: 1); each loads the policies once")
+    batch.add_argument("--trace", action="store_true",
+                       help="write each decision's JSON (result and trace), not the result "
+                            "alone")
+    batch.add_argument("--summary", action="store_true",
+                       help="print the count and share of each result value")
+    batch.add_argument("--by", metavar="COLUMN",
+                       help="summarise by a result (level), a fact (customer.id) or the id "
+                            "column")
+    batch.add_argument("--summary-out", metavar="FILE.html",
+                       help="also write the summary as an HTML page with a chart")
+    batch.add_argument("--quiet", action="store_true",
+                       help="no progress bar and no closing count on standard error")
 
 
 def _serve_parser(sub) -> None:
@@ -306,6 +342,8 @@ def read_facts_text(source: str) -> tuple[str, str]:
 
 
 def cmd_eval(args) -> int:
+    if args.batch is not None:
+        return cmd_eval_batch(args)
     policies = _policy_set(args.policies)
     text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
     try:
@@ -317,6 +355,40 @@ def cmd_eval(args) -> int:
     else:
         print(decision.explain())
     return EXIT_OK
+
+
+BATCH_STACK = ("orjson", "pyarrow", "tqdm", "matplotlib")
+
+
+def cmd_eval_batch(args) -> int:
+    if args.input is not None:
+        raise UsageError("give the facts with --input or the records with --batch, not both")
+    try:
+        from .batch import BatchOptions, run_batch
+        from .batch.summary import summary_html, summary_table
+    except ModuleNotFoundError as exc:
+        if exc.name not in BATCH_STACK:
+            raise
+        raise UsageError(f"--batch needs {exc.name}, which is not installed", None,
+                         "pip install 'neocrm-policy[batch]'") from None
+    shown = not args.quiet and sys.stderr.isatty() and args.out != "-"
+    report = run_batch(BatchOptions(
+        query=args.query, policies=policy_folder(args.policies), source=args.batch,
+        out=args.out, at=args.at, id_column=args.id_column, trace=args.trace, jobs=args.jobs,
+        in_format=args.in_format, out_format=args.out_format,
+        summary=bool(args.summary or args.summary_out or args.by), by=args.by,
+        progress=shown))
+    if args.summary or args.by:
+        print(summary_table(report.summary, args.by),
+              file=sys.stderr if args.out == "-" else sys.stdout)
+    if args.summary_out:
+        Path(args.summary_out).write_text(
+            summary_html(report.summary, args.by, f"{args.query}: {args.batch}",
+                         report.lines()), encoding="utf-8")
+    if not args.quiet:
+        for line in report.lines():
+            print(line, file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_list(args) -> int:

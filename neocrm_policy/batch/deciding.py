@@ -1,0 +1,125 @@
+"""A chunk of records in, a chunk of output records out: the batch's hot loop.
+
+Each record is decided alone: a bad fact, a time at which the policy is not in force or
+malformed JSON becomes that record's error (code, fact, message, hint) and the next
+record goes on. Only `PolicyError` is caught; anything else is a bug and stops the batch.
+The prepared function of each evaluation time is made once and shared by every record
+judged at that time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..engine import PolicySet
+from ..errors import FactError, PolicyError, UsageError
+from ..values import Type, to_json
+from .columns import declared_results
+
+MAX_PREPARED = 4096
+"""Prepared functions kept per batch; past this (a distinct `at` on nearly every record)
+the cache starts again, so memory stays flat."""
+
+_AS_ORJSON_WRITES = frozenset({"bool", "int", "string", "datetime", "date", "null"})
+"""Types whose Python values orjson writes exactly as `to_json` does (times in ISO 8601
+with their offset, tuples as arrays)."""
+
+
+def _plain(type_: Type) -> bool:
+    if type_.name == "list":
+        return type_.item is not None and _plain(type_.item)
+    return type_.name in _AS_ORJSON_WRITES
+
+
+def result_encoder(results: dict[str, Type]) -> Callable[[dict], dict] | None:
+    """Results as JSON values (money as a decimal string, durations in ISO 8601), or None
+    when every result of the query is already written that way."""
+    if all(_plain(t) for t in results.values()):
+        return None
+
+    def encode(result: dict) -> dict:
+        return {name: to_json(value, results.get(name)) for name, value in result.items()}
+    return encode
+
+
+def error_json(error: PolicyError) -> dict:
+    """What an output record says of its failure."""
+    return {"code": error.code, "fact": error.fact if isinstance(error, FactError) else None,
+            "message": error.message, "hint": error.hint}
+
+
+@dataclass
+class ChunkDone:
+    """A decided chunk: its output (encoded by the writer), and what the closing summary
+    and the report need, so that worker processes send back counts, not records."""
+
+    output: Any
+    records: int = 0
+    failed: Counter = field(default_factory=Counter)
+    tally: Counter | None = None
+    size: int = 0
+
+
+class Decider:
+    """Decides records of one query for one policy set, each at its own time or the
+    batch's."""
+
+    def __init__(self, policies: PolicySet, query: str, at: Any, trace: bool = False) -> None:
+        self.policies, self.query, self.at, self.trace = policies, query, at, trace
+        self.results = declared_results(policies, query)
+        self.encode = result_encoder(self.results)
+        self._prepared: dict[Any, Callable[[dict], Any]] = {}
+
+    def function(self, at: Any) -> Callable[[dict], Any]:
+        """Facts → the result's JSON (or, with a trace, the decision's), at `at`."""
+        if self.trace:
+            policies, query = self.policies, self.query
+            return lambda facts: policies.decide(query, facts, at=at).to_json()
+        prepared = self.policies.prepare(self.query, at)
+        encode = self.encode
+        if encode is None:
+            return prepared
+        return lambda facts: encode(prepared(facts))
+
+    def decide(self, items: Iterable[tuple[int, Any, Any, Any]], position: str,
+               id_column: str | None, tally: Callable | None = None) -> tuple[list, Counter]:
+        """Output records for (position, id, at, facts or error) items, and the failures
+        by code. `tally(ident, facts, result)` sees each decided record."""
+        cache, default_at = self._prepared, self.at
+        key = "decision" if self.trace else "result"
+        out: list[dict] = []
+        failed: Counter = Counter()
+        for where, ident, at, facts in items:
+            record = {position: where}
+            if id_column is not None:
+                record[id_column] = ident
+            if isinstance(facts, PolicyError):
+                record["error"] = error_json(facts)
+                failed[facts.code] += 1
+                out.append(record)
+                continue
+            when = default_at if at is None else at
+            try:
+                if type(when) is not str and not isinstance(when, datetime):
+                    raise UsageError(f"`at` is {type(when).__name__}, not a date and time",
+                                     None, "give at as ISO 8601 text, e.g. "
+                                     "2026-03-07T22:30:00+08:00")
+                decide = cache.get(when)
+                if decide is None:
+                    if len(cache) >= MAX_PREPARED:
+                        cache.clear()
+                    decide = cache[when] = self.function(when)
+                value = decide(facts)
+            except PolicyError as error:
+                record["error"] = error_json(error)
+                failed[error.code] += 1
+            else:
+                record[key] = value
+                if tally is not None:
+                    tally(ident, facts, value["result"] if self.trace else value)
+            out.append(record)
+        return out, failed

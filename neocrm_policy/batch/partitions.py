@@ -1,0 +1,84 @@
+"""The batch's decisions on someone else's engine: a pandas or Arrow partition of facts
+in, a partition of results out, for Dask's `map_partitions` and Spark's `mapInArrow`.
+
+The function takes the policy folder by path, so that only a short string travels to
+the workers; each worker process loads the folder once and keeps it (a reload happens
+only in a new process). Every result row carries the revision of the rule files it was
+decided under, so a job that ran while the rules changed says so in its output.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..service.policies import Served, load_served
+from ..values import AGREEMENT_ZONE
+from .columns import FactColumns, ResultColumns, declared_inputs, declared_results
+from .deciding import Decider
+
+_served: dict[str, Served] = {}
+_deciders: dict[tuple, Decider] = {}
+_plans: dict[tuple, FactColumns] = {}
+
+
+def served_folder(policies: Path | str) -> Served:
+    """The policy set of a folder, loaded once per process, with its revision."""
+    key = str(Path(policies).resolve())
+    served = _served.get(key)
+    if served is None:
+        served = _served[key] = load_served(Path(key))
+    return served
+
+
+def decide_partition(frame: Any, query: str, *, policies: Path | str,
+                     at: Any = None, trace: bool = False) -> Any:
+    """Decide `query` for every row of `frame` (a pandas DataFrame, or an Arrow Table or
+    RecordBatch) whose columns are dotted fact paths, with an optional `at` column that
+    overrides `at` (default: the time of the call, so give it). Returns the same kind of
+    partition, row for row (a DataFrame keeps its index): one column per result, the
+    error's code, fact, message and hint where a row failed, with `trace` the decision as
+    JSON text, and the policies' `revision`."""
+    import pyarrow as pa
+    served = served_folder(policies)
+    key = (str(Path(policies).resolve()), served.revision, query)
+    if isinstance(frame, pa.RecordBatch):
+        table = pa.Table.from_batches([frame])
+    elif isinstance(frame, pa.Table):
+        table = frame
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    columns = tuple(table.column_names)
+    plan = _plans.get(key + (columns,))
+    if plan is None:
+        inputs = declared_inputs(served.policies, query)
+        plan = _plans[key + (columns,)] = FactColumns(columns, query, inputs, None, text=False)
+    decider = _deciders.get(key + (at, trace)) if at is not None else None
+    if decider is None:
+        decider = Decider(served.policies, query,
+                          at if at is not None else datetime.now(AGREEMENT_ZONE), trace)
+        if at is not None:
+            _deciders[key + (at, trace)] = decider
+    record = plan.record
+    rows = zip(*(c.to_pylist() for c in table.columns), strict=True)
+    records, _failed = decider.decide(((n, *record(row)) for n, row in enumerate(rows)),
+                                      "row", None)
+    out = ResultColumns(declared_results(served.policies, query), None, None, trace)
+    schema = out.arrow_schema([pa.field("revision", pa.string())])
+    cells = [out.row(r) for r in records]
+    arrays = [pa.array([c[i] for c in cells], type=f.type) for i, f in enumerate(schema)
+              if f.name != "revision"]
+    arrays.append(pa.array([served.revision] * len(cells), type=pa.string()))
+    result = pa.Table.from_arrays(arrays, schema=schema)
+    if isinstance(frame, pa.RecordBatch):
+        return result.combine_chunks().to_batches()[0] if len(cells) else \
+            pa.RecordBatch.from_pylist([], schema=schema)
+    if isinstance(frame, pa.Table):
+        return result
+    import pandas as pd
+    decided = result.to_pandas(types_mapper=pd.ArrowDtype)
+    decided.index = frame.index
+    return decided

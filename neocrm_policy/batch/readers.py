@@ -1,0 +1,306 @@
+"""Reading a batch: JSON Lines, CSV and Parquet, in chunks, from a file or standard input.
+
+Reading is split in two so that worker processes share the work: the reading process
+only cuts the input into chunks of raw lines, rows or Arrow record batches (cheap, and
+memory stays flat whatever the file's size), and `Decoding` turns a chunk into records
+wherever it runs. Each record keeps its place: the line of a JSON Lines or CSV file (the
+CSV header is line 1), or the row of a Parquet file (the first row is 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ..errors import FactError, Location, UsageError
+from ..model import Input
+from .columns import AT_COLUMN, FactColumns
+
+FORMATS = ("jsonl", "csv", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+             ".parquet": "parquet", ".pq": "parquet"}
+BLOCK = 1 << 20
+"""Bytes read at a time from a JSON Lines input."""
+
+
+def format_of(path: str, given: str | None, what: str) -> str:
+    """The format named, else the one the file name says; standard streams are JSON Lines."""
+    if given:
+        return given
+    if path == "-":
+        return "jsonl"
+    found = _SUFFIXES.get(Path(path).suffix.lower())
+    if found is None:
+        raise UsageError(f"cannot tell the format of {path} from its name", None,
+                         f"name it .jsonl, .csv or .parquet, or give --{what}-format")
+    return found
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive records as read: raw lines (JSON Lines), (line, cells) pairs (CSV) or
+    an Arrow record batch (Parquet); `first` is the place of the first, `size` the bytes
+    (or rows) read, for progress."""
+
+    first: int
+    items: Any
+    size: int
+
+
+class Source:
+    """An input cut into chunks. `columns` is the header (CSV, Parquet), `total` the
+    size in the unit of `Chunk.size` when it is known beforehand, for progress."""
+
+    position = "line"
+    columns: tuple[str, ...] | None = None
+    total: int | None = None
+
+    def chunks(self) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _open_binary(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}", Location(path),
+                         "give a file, or - for standard input") from None
+
+
+def _size(handle: BinaryIO) -> int | None:
+    try:
+        return os.fstat(handle.fileno()).st_size or None
+    except (OSError, io.UnsupportedOperation, AttributeError):
+        return None
+
+
+class JsonLinesSource(Source):
+    """One JSON object per line; blank lines are skipped (and counted)."""
+
+    def __init__(self, path: str, records: int) -> None:
+        self.handle = _open_binary(path)
+        self.records = records
+        self.total = _size(self.handle) if path != "-" else None
+
+    def chunks(self) -> Iterator[Chunk]:
+        read, first, pending, rest = self.handle.read, 1, [], b""
+        while True:
+            block = read(BLOCK)
+            if not block:
+                break
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            pending += lines
+            while len(pending) >= self.records:
+                taken, pending = pending[:self.records], pending[self.records:]
+                yield Chunk(first, taken, sum(map(len, taken)) + len(taken))
+                first += len(taken)
+        if rest:
+            pending.append(rest)
+        if pending:
+            yield Chunk(first, pending, sum(map(len, pending)) + len(pending))
+
+    def close(self) -> None:
+        if self.handle is not sys.stdin.buffer:
+            self.handle.close()
+
+
+class CsvSource(Source):
+    """A header of dotted fact paths (and `at`, and the id column), then one record a
+    row; UTF-8, with or without a byte-order mark."""
+
+    def __init__(self, path: str, records: int) -> None:
+        self.handle = _open_binary(path)
+        self.total = _size(self.handle) if path != "-" else None
+        self.text = io.TextIOWrapper(self.handle, encoding="utf-8-sig", newline="")
+        self.reader = csv.reader(self.text)
+        self.records = records
+        try:
+            header = next(self.reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise UsageError(f"{path} does not start with a CSV header: {exc}",
+                             Location(path, 1), "save it as UTF-8 CSV") from None
+        if not header:
+            raise UsageError(f"{path} has no header line", Location(path, 1),
+                             "the first line names the columns, e.g. "
+                             "incident.level,incident.reported_at")
+        self.columns = tuple(name.strip() for name in header)
+        self.path = path
+
+    def chunks(self) -> Iterator[Chunk]:
+        reader, rows, line, size = self.reader, [], self.reader.line_num, 0
+        position = self.handle.tell if self.total else None
+        start = position() if position else 0
+        while True:
+            try:
+                cells = next(reader, None)
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"{self.path} is not UTF-8 text after line {line}: {exc}",
+                                 Location(self.path, line + 1), "save it as UTF-8") from None
+            except csv.Error as exc:
+                cells = exc
+            if cells is None:
+                break
+            if cells:                                   # a blank line is no record
+                rows.append((line + 1, cells))
+            line = reader.line_num
+            if len(rows) >= self.records:
+                size, start = (position() - start, position()) if position else (0, 0)
+                yield Chunk(rows[0][0], rows, size)
+                rows = []
+        if rows:
+            yield Chunk(rows[0][0], rows, (position() - start) if position else 0)
+
+    def close(self) -> None:
+        if self.handle is not sys.stdin.buffer:
+            self.text.close()
+
+
+def arrow_columns(schema) -> tuple[str, ...]:
+    """Column names with struct columns spelt as dotted paths, as `flatten` gives them."""
+    import pyarrow as pa
+    names: list[str] = []
+
+    def walk(prefix: str, field) -> None:
+        if pa.types.is_struct(field.type):
+            for child in field.type:
+                walk(f"{prefix}{field.name}.", child)
+        else:
+            names.append(prefix + field.name)
+    for field in schema:
+        walk("", field)
+    return tuple(names)
+
+
+class ParquetSource(Source):
+    """Row groups read a record batch at a time; standard input is read whole first, as
+    Parquet keeps its index at the end of the file."""
+
+    position = "row"
+
+    def __init__(self, path: str, records: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        try:
+            self.file = pq.ParquetFile(pa.BufferReader(sys.stdin.buffer.read())
+                                       if path == "-" else path)
+        except (OSError, pa.ArrowException) as exc:
+            raise UsageError(f"cannot read {path} as Parquet: {exc}", Location(path),
+                             "give a Parquet file, or name the format with --in-format") \
+                from None
+        self.records = records
+        self.columns = arrow_columns(self.file.schema_arrow)
+        self.total = self.file.metadata.num_rows
+
+    def chunks(self) -> Iterator[Chunk]:
+        first = 1
+        for batch in self.file.iter_batches(batch_size=self.records):
+            yield Chunk(first, batch, batch.num_rows)
+            first += batch.num_rows
+
+
+def open_source(path: str, fmt: str, records: int) -> Source:
+    return {"jsonl": JsonLinesSource, "csv": CsvSource, "parquet": ParquetSource}[fmt](
+        path, records)
+
+
+def _decimal_paths(inputs: dict[str, Input]) -> tuple[tuple[str, ...], ...]:
+    def exact(type_) -> bool:
+        return type_.name in ("money", "decimal") or (
+            type_.name == "list" and type_.item is not None and exact(type_.item))
+    return tuple(tuple(p.split(".")) for p, i in inputs.items() if exact(i.type))
+
+
+def _has_float(record: dict, parts: tuple[str, ...]) -> bool:
+    node: Any = record
+    for part in parts:
+        if type(node) is not dict:
+            return False
+        node = node.get(part)
+    return type(node) is float or (type(node) is list and float in map(type, node))
+
+
+class Decoding:
+    """Turns chunks into (place, id, at, facts or error) items, wherever it runs."""
+
+    def __init__(self, fmt: str, query: str, inputs: dict[str, Input],
+                 id_column: str | None, columns: tuple[str, ...] | None) -> None:
+        self.fmt, self.id_column = fmt, id_column
+        self.decimal_paths = _decimal_paths(inputs)
+        self.plan = FactColumns(columns, query, inputs, id_column, text=fmt == "csv") \
+            if columns is not None else None
+
+    def items(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
+        if self.fmt == "jsonl":
+            return self._json_lines(chunk)
+        if self.fmt == "csv":
+            return self._csv(chunk)
+        return self._arrow(chunk)
+
+    def _json_lines(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
+        loads, id_column, exact = orjson.loads, self.id_column, self.decimal_paths
+        line = chunk.first - 1
+        for text in chunk.items:
+            line += 1
+            if not text or text.isspace():
+                continue
+            try:
+                record = loads(text)
+            except orjson.JSONDecodeError as exc:
+                yield line, None, None, FactError(
+                    f"line {line} is not valid JSON: {exc.msg} at column {exc.colno}", None,
+                    'each line is one JSON object, e.g. {"incident": {"level": 4}}')
+                continue
+            if type(record) is not dict:
+                yield line, None, None, FactError(
+                    f"line {line} is not a JSON object", None,
+                    'each line is one JSON object, e.g. {"incident": {"level": 4}}')
+                continue
+            if exact and any(_has_float(record, parts) for parts in exact):
+                record = json.loads(text, parse_float=Decimal)   # money read exactly
+            at = record.pop(AT_COLUMN, None)
+            ident = record.pop(id_column, None) if id_column is not None else None
+            yield line, ident, at, record
+
+    def _csv(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
+        plan = self.plan
+        width = len(plan.columns)
+        for line, cells in chunk.items:
+            if isinstance(cells, csv.Error):
+                yield line, None, None, FactError(f"line {line} is not CSV: {cells}", None,
+                                                  "quote cells that hold commas or quotes")
+            elif len(cells) != width:
+                yield line, None, None, FactError(
+                    f"line {line} has {len(cells)} cells, the header {width}", None,
+                    "give every row as many cells as the header has columns")
+            else:
+                yield line, *plan.record(cells)
+
+    def _arrow(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
+        import pyarrow as pa
+        table = pa.Table.from_batches([chunk.items])
+        while any(pa.types.is_struct(f.type) for f in table.schema):
+            table = table.flatten()
+        plan = self.plan
+        if table.column_names != list(plan.columns):
+            raise UsageError("the Parquet file's columns change between row groups", None,
+                             "write the file with one schema")
+        record = plan.record
+        for row, values in enumerate(zip(*(c.to_pylist() for c in table.columns),
+                                         strict=True), start=chunk.first):
+            yield row, *record(values)

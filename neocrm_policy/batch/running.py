@@ -1,0 +1,223 @@
+"""A whole batch: the policies loaded once, the input read in chunks, each chunk decided
+here or in one of `jobs` worker processes, the output written in input order.
+
+The writing process holds at most a few chunks per worker at any time, so memory stays
+flat whatever the input's size. Each worker loads the policy folder once, and refuses to
+go on if its files are no longer those the batch started with (the revision), so every
+record of a batch is decided under the same rules.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..engine import PolicySet
+from ..errors import UsageError
+from ..service.policies import load_served
+from ..values import AGREEMENT_ZONE
+from .columns import ResultColumns, check_reserved, declared_inputs, declared_results
+from .deciding import ChunkDone, Decider
+from .readers import FORMATS, Chunk, Decoding, format_of, open_source
+from .summary import SummaryRow, Tally, summary_rows
+from .writers import Encoding, Sink
+
+CHUNK_RECORDS = 2000
+IN_FLIGHT = 3
+"""Chunks queued per worker process: enough to keep it busy, few enough to stay flat."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What `neocrm-policy eval QUERY --batch` is asked to do (see its --help)."""
+
+    query: str
+    policies: Path | str
+    source: str = "-"
+    out: str = "-"
+    at: str | datetime | None = None
+    id_column: str | None = None
+    trace: bool = False
+    jobs: int = 1
+    in_format: str | None = None
+    out_format: str | None = None
+    summary: bool = False
+    by: str | None = None
+    chunk_records: int = CHUNK_RECORDS
+    progress: bool = False
+
+
+@dataclass
+class BatchReport:
+    """How a batch went: counts, failures by error code, and the summary rows asked for."""
+
+    query: str
+    revision: str
+    at: datetime | str
+    records: int = 0
+    decided: int = 0
+    failed: Counter = field(default_factory=Counter)
+    counts: Counter = field(default_factory=Counter)
+    fields: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def summary(self) -> list[SummaryRow]:
+        return summary_rows(self.counts, self.fields)
+
+    def lines(self) -> list[str]:
+        """The closing summary, for standard error and the HTML report."""
+        failed = sum(self.failed.values())
+        codes = ", ".join(f"{code} {n:,}" for code, n in sorted(self.failed.items()))
+        at = self.at.isoformat() if isinstance(self.at, datetime) else self.at
+        rate = self.records / self.seconds if self.seconds else 0
+        return [f"{self.records:,} records: {self.decided:,} decided, {failed:,} failed"
+                + (f" ({codes})" if codes else ""),
+                f"{self.query} at {at} under policies revision {self.revision}; "
+                f"{self.seconds:.1f} s, {rate:,.0f} records/s"]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What each process needs to decide chunks: plain data, sent to workers once."""
+
+    folder: str
+    revision: str
+    query: str
+    at: Any
+    trace: bool
+    id_column: str | None
+    in_format: str
+    out_format: str
+    columns: tuple[str, ...] | None
+    position: str
+    summary: bool
+    by: str | None
+
+
+class _Work:
+    """Decoding, deciding, counting and encoding chunks, in one process."""
+
+    def __init__(self, plan: _Plan, policies: PolicySet) -> None:
+        self.plan = plan
+        inputs = declared_inputs(policies, plan.query)
+        results = declared_results(policies, plan.query)
+        self.decoding = Decoding(plan.in_format, plan.query, inputs, plan.id_column,
+                                 plan.columns)
+        self.decider = Decider(policies, plan.query, plan.at, plan.trace)
+        self.columns = ResultColumns(results, plan.position, plan.id_column, plan.trace)
+        self.encoding = Encoding(plan.out_format, self.columns)
+        self.tally = Tally(results, inputs, plan.by, plan.id_column) if plan.summary else None
+
+    def run(self, chunk: Chunk) -> ChunkDone:
+        tally = self.tally
+        if tally is not None:
+            tally.counts = Counter()
+        records, failed = self.decider.decide(self.decoding.items(chunk), self.plan.position,
+                                              self.plan.id_column,
+                                              tally.add if tally is not None else None)
+        return ChunkDone(self.encoding.encode(records), len(records), failed,
+                         tally.counts if tally is not None else None, chunk.size)
+
+
+_worker: _Work | None = None
+
+
+def _worker_chunk(plan: _Plan, chunk: Chunk) -> ChunkDone:
+    """In a worker process: load the policies on the first chunk, then decide."""
+    global _worker
+    if _worker is None or _worker.plan != plan:
+        served = load_served(Path(plan.folder))
+        if served.revision != plan.revision:
+            raise UsageError(f"the policy folder {plan.folder} changed during the batch "
+                             f"(revision {plan.revision}, now {served.revision})")
+        _worker = _Work(plan, served.policies)
+    return _worker.run(chunk)
+
+
+def _progress(options: BatchOptions, total: int | None, by_records: bool):
+    if not options.progress:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total if by_records else None, unit=" records", unit_scale=True,
+                dynamic_ncols=True, leave=False)
+
+
+def run_batch(options: BatchOptions) -> BatchReport:
+    """Decide every record of `options.source` and write one output record each to
+    `options.out`; the report counts what was decided and what failed, by code."""
+    started = time.perf_counter()
+    folder = Path(options.policies)
+    served = load_served(folder)
+    policies = served.policies
+    if options.jobs < 1:
+        raise UsageError(f"--jobs {options.jobs}: at least one process is needed", None,
+                         "give --jobs 1 or more")
+    at = options.at if options.at is not None else datetime.now(AGREEMENT_ZONE)
+    policies.prepare(options.query, at)      # an unknown query or a bad --at fails now
+    check_reserved(policies, options.query, options.id_column)
+    in_format = format_of(options.source, options.in_format, "in")
+    out_format = format_of(options.out, options.out_format, "out")
+    for fmt in (in_format, out_format):
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}", None, "formats: " + ", ".join(FORMATS))
+    source = open_source(options.source, in_format, options.chunk_records)
+    try:
+        plan = _Plan(str(folder.resolve()), served.revision, options.query, at,
+                     options.trace, options.id_column, in_format, out_format,
+                     source.columns, source.position, options.summary, options.by)
+        work = _Work(plan, policies)        # a bad header or --by fails before any output
+        report = BatchReport(options.query, served.revision, at,
+                             fields=work.tally.fields if work.tally else ())
+        sink = Sink(options.out, out_format, work.columns)
+        bar = _progress(options, source.total, in_format == "parquet")
+        try:
+            done_bytes = 0
+            for done in _decided(work, plan, source.chunks(), options.jobs):
+                sink.write(done.output)
+                report.records += done.records
+                report.failed.update(done.failed)
+                if done.tally:
+                    report.counts.update(done.tally)
+                if bar is not None:
+                    done_bytes += done.size
+                    if in_format != "parquet" and source.total and done_bytes:
+                        bar.total = max(report.records,
+                                        round(report.records * source.total / done_bytes))
+                    bar.update(done.records)
+        finally:
+            if bar is not None:
+                bar.close()
+            sink.close()
+    finally:
+        source.close()
+    report.decided = report.records - sum(report.failed.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _decided(work: _Work, plan: _Plan, chunks, jobs: int):
+    """Decided chunks in input order: here, or by `jobs` worker processes that each hold
+    a few chunks at most."""
+    if jobs == 1:
+        for chunk in chunks:
+            yield work.run(chunk)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(jobs) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_worker_chunk, (plan, chunk)))
+            if len(pending) >= jobs * IN_FLIGHT:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()

@@ -1,0 +1,357 @@
+"""Batch decisions (`eval --batch`, `neocrm_policy.batch`): each format in and out, one
+output record per input record in order, per-record errors and times, standard streams,
+worker processes, the summary, and the same decisions on Dask."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from neocrm_policy import PolicyError, load
+from neocrm_policy.batch import BatchOptions, decide_partition, run_batch
+from neocrm_policy.cli import main
+from tests.helpers import REFERENCE
+
+DATA = Path(__file__).resolve().parent / "data" / "batch"
+AT = "2026-03-08T00:00:00+08:00"
+BASE = ["eval", "support.sla", "--policies", str(REFERENCE), "--at", AT, "--id", "id",
+        "--quiet"]
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def by_id(records: list[dict]) -> dict:
+    return {r["id"]: r.get("result") or r["error"]["fact"] for r in records if r.get("id")}
+
+
+@pytest.fixture(scope="module")
+def expected() -> list[dict]:
+    """What the engine decides for each record of incidents.jsonl, one by one."""
+    policies = load(REFERENCE)
+    out = []
+    for n, line in enumerate((DATA / "incidents.jsonl").read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            out.append({"line": n, "id": None, "error": "NP050"})
+            continue
+        ident, at = record.pop("id"), record.pop("at", AT)
+        try:
+            decision = policies.decide("support.sla", record, at=at)
+        except PolicyError as error:
+            out.append({"line": n, "id": ident, "error": error.code})
+        else:
+            out.append({"line": n, "id": ident, "result": decision.to_json()["result"]})
+    return out
+
+
+def test_json_lines_in_and_out_one_record_per_record_in_order(tmp_path, expected, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)]) == 1
+    records = read_lines(out)
+    assert [r["line"] for r in records] == [e["line"] for e in expected]
+    assert [r["line"] for r in records] == [1, 2, 3, 5, 6, 7, 8, 9, 10]   # line 4 is blank
+    for record, want in zip(records, expected, strict=True):
+        assert record["id"] == want["id"]
+        if "result" in want:
+            assert record["result"] == want["result"], record
+        else:
+            assert record["error"]["code"] == want["error"], record
+
+
+def test_each_bad_record_fails_alone_with_its_line_code_and_fact(tmp_path):
+    out = tmp_path / "out.jsonl"
+    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)])
+    errors = {r["line"]: r["error"] for r in read_lines(out) if "error" in r}
+    assert sorted(errors) == [3, 7, 9]
+    assert errors[3]["fact"] == "incident.level" and errors[3]["code"].startswith("NP05")
+    assert "7" in errors[3]["message"] and errors[3]["hint"] == "allowed: 1, 2, 3, 4"
+    assert errors[7]["fact"] == "incident.reported_at"
+    assert "missing" in errors[7]["message"]
+    assert errors[9]["code"] == "NP050" and errors[9]["fact"] is None
+    assert "line 9" in errors[9]["message"]
+
+
+def test_closing_summary_counts_decided_and_failed_by_code(tmp_path, capsys):
+    argv = [a for a in BASE if a != "--quiet"]
+    assert main([*argv, "--batch", str(DATA / "incidents.jsonl"),
+                 "--out", str(tmp_path / "o.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert "9 records: 6 decided, 3 failed (" in err
+    assert "under policies revision " in err and "support.sla at 2026-03-08T00:00:00+08:00" in err
+
+
+def test_a_record_at_column_overrides_at(tmp_path):
+    out = tmp_path / "out.jsonl"
+    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)])
+    results = by_id(read_lines(out))
+    assert results["INC-1"]["response_breached"] is True        # judged at --at
+    assert results["INC-4"]["response_breached"] is False       # judged at its own `at`
+
+
+def test_csv_in_is_typed_by_the_declared_inputs(tmp_path):
+    json_out, csv_out = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(json_out)])
+    assert main([*BASE, "--batch", str(DATA / "incidents.csv"), "--out", str(csv_out)]) == 1
+    from_json, from_csv = read_lines(json_out), read_lines(csv_out)
+    assert [r["line"] for r in from_csv] == list(range(2, 11))   # the header is line 1
+    assert {k: v for k, v in by_id(from_csv).items() if k != "INC-8"} == by_id(from_json)
+    bad = next(r for r in from_csv if r["id"] == "INC-8")
+    assert bad["line"] == 9 and bad["error"]["fact"] == "incident.level"
+    assert '"four"' in bad["error"]["message"]
+
+
+def test_csv_with_a_column_that_is_no_fact_fails_before_any_output(tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text("incident.levle,incident.reported_at\n4,2026-03-07T22:30:00\n")
+    out = tmp_path / "out.jsonl"
+    argv = [a for a in BASE if a not in ("--id", "id")]
+    assert main([*argv, "--batch", str(source), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "column 'incident.levle' is not a fact of support.sla" in err
+    assert "did you mean 'incident.level'" in err
+    assert not out.exists() or out.read_text() == ""
+
+
+def _parquet_input(path: Path) -> None:
+    """incidents.csv as a typed Parquet file: whole numbers, zoned timestamps, a list."""
+    zone = timezone(timedelta(hours=8))
+    rows = list(csv.DictReader((DATA / "incidents.csv").open(encoding="utf-8")))
+
+    def moment(text):
+        if not text:
+            return None
+        value = datetime.fromisoformat(text)
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    table = pa.table({
+        "id": [r["id"] for r in rows],
+        "at": [r["at"] or None for r in rows],
+        "incident": pa.StructArray.from_arrays([
+            pa.array([int(r["incident.level"]) if r["incident.level"].isdigit() else None
+                      for r in rows], pa.int64()),
+            pa.array([json.loads(r["incident.symptoms"]) if r["incident.symptoms"] else None
+                      for r in rows], pa.list_(pa.string())),
+            pa.array([moment(r["incident.reported_at"]) for r in rows],
+                     pa.timestamp("us", tz="Asia/Shanghai")),
+        ], names=["level", "symptoms", "reported_at"]),
+        "incident.resolved_at": [r["incident.resolved_at"] or None for r in rows],
+        "incident.new_time_limit": [r["incident.new_time_limit"] or None for r in rows],
+        "incident.responded_at": [r["incident.responded_at"] or None for r in rows],
+    })
+    pq.write_table(table, path)
+
+
+def test_parquet_in_with_struct_and_dotted_columns(tmp_path):
+    source, out, csv_out = tmp_path / "in.parquet", tmp_path / "out.jsonl", tmp_path / "c.jsonl"
+    _parquet_input(source)
+    main([*BASE, "--batch", str(DATA / "incidents.csv"), "--out", str(csv_out)])
+    assert main([*BASE, "--batch", str(source), "--out", str(out)]) == 1
+    records = read_lines(out)
+    assert [r["row"] for r in records] == list(range(1, 10))
+    want, got = by_id(read_lines(csv_out)), by_id(records)
+    del want["INC-8"], got["INC-8"]            # its level is null in Parquet, not "four"
+    assert got == want
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_csv_and_parquet_out_hold_the_same_records_as_json_lines(tmp_path, fmt):
+    json_out, out = tmp_path / "a.jsonl", tmp_path / f"b.{fmt}"
+    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(json_out)])
+    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)]) == 1
+    if fmt == "csv":
+        rows = list(csv.DictReader(out.open(encoding="utf-8")))
+        cell = {"true": True, "false": False, "": None}
+        rows = [{k: cell.get(v, v) for k, v in row.items()} for row in rows]
+        for row in rows:
+            row["line"] = int(row["line"])
+            row["level"] = int(row["level"]) if row["level"] else None
+    else:
+        rows = pq.read_table(out).to_pylist()
+    records = read_lines(json_out)
+    assert len(rows) == len(records)
+    for row, record in zip(rows, records, strict=True):
+        assert row["line"] == record["line"] and row["id"] == record["id"]
+        if "result" in record:
+            assert {k: row[k] for k in record["result"]} == record["result"]
+            assert row["error_code"] is None
+        else:
+            assert row["error_code"] == record["error"]["code"]
+            assert row["error_fact"] == record["error"]["fact"]
+            assert row["error_message"] == record["error"]["message"]
+
+
+def test_standard_input_to_standard_output(tmp_path):
+    lines = (DATA / "incidents.jsonl").read_bytes()
+    done = subprocess.run([sys.executable, "-m", "neocrm_policy", *BASE, "--batch", "-",
+                           "--out", "-"], input=lines, capture_output=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    file_out = tmp_path / "out.jsonl"
+    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(file_out)])
+    assert records == read_lines(file_out)
+    assert done.stderr == b""          # --quiet: no progress, no closing count
+
+
+def test_trace_writes_each_decision_json(tmp_path):
+    out = tmp_path / "out.jsonl"
+    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out), "--trace"])
+    first = read_lines(out)[0]
+    decision = load(REFERENCE).decide(
+        "support.sla", {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}},
+        at=AT)
+    assert first["decision"] == json.loads(decision.to_json_text())
+
+
+def _generated(path: Path, count: int, seed: int = 7) -> None:
+    """Incidents over a year, some responded to or solved, with a few bad ones."""
+    rnd = random.Random(seed)
+    zone = timezone(timedelta(hours=8))
+    start = datetime(2025, 6, 1, tzinfo=zone)
+    with path.open("wb") as out:
+        for n in range(count):
+            reported = start + timedelta(minutes=rnd.randrange(0, 400_000))
+            incident = {"level": rnd.choice([1, 2, 3, 4, 4, 5] if n % 997 == 0 else [1, 2, 3, 4]),
+                        "reported_at": reported.isoformat()}
+            if rnd.random() < 0.6:
+                incident["responded_at"] = (reported + timedelta(
+                    minutes=rnd.randrange(1, 3000))).isoformat()
+            if rnd.random() < 0.4:
+                incident["resolved_at"] = (reported + timedelta(
+                    minutes=rnd.randrange(10, 20000))).isoformat()
+            out.write(orjson.dumps({"id": f"INC-{n:07d}", "incident": incident}) + b"\n")
+
+
+def test_two_jobs_write_what_one_writes(tmp_path):
+    source = tmp_path / "in.jsonl"
+    _generated(source, 12_000)
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}.jsonl"
+        report = run_batch(BatchOptions("support.sla", REFERENCE, str(source), str(out),
+                                        at=AT, id_column="id", jobs=jobs, chunk_records=1000,
+                                        summary=True, by="level"))
+        outs.append((out.read_bytes(), report))
+    (one, first), (two, second) = outs
+    assert one == two
+    assert first.failed == second.failed and sum(first.failed.values()) > 0
+    assert first.counts == second.counts and first.records == 12_000
+
+
+def test_summary_by_level_as_a_table_and_an_html_report(tmp_path, capsys):
+    page = tmp_path / "summary.html"
+    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out",
+                 str(tmp_path / "o.jsonl"), "--summary", "--by", "level",
+                 "--summary-out", str(page)]) == 1
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["result", "level", "value", "count", "share"]
+    assert "response_breached    4      false      1   33.3%" in table
+    assert "response_breached    4      true       2   66.7%" in table
+    assert "resolution_breached  4      false      3  100.0%" in table
+    text = page.read_text(encoding="utf-8")
+    assert '<img alt="shares of each result value" src="data:image/png;base64,' in text
+    assert "<td>response_breached</td><td>4</td><td>true</td>" in text
+    outside_chart = re.sub(r'src="data:image/png;base64,[^"]*"', "", text)
+    assert "<script" not in outside_chart and "http" not in outside_chart
+    assert "9 records: 6 decided, 3 failed" in text
+
+
+def test_summary_by_something_unknown_is_a_usage_error(tmp_path, capsys):
+    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out",
+                 str(tmp_path / "o.jsonl"), "--summary", "--by", "levl"]) == 2
+    assert "did you mean 'level'" in capsys.readouterr().err
+
+
+def test_a_pandas_partition_gets_the_batch_results_and_the_revision():
+    import pandas as pd
+
+    from neocrm_policy.service.policies import revision_of
+    frame = pd.read_csv(DATA / "incidents.csv", dtype=str, keep_default_na=False)
+    frame.index = frame.pop("id")
+    decided = decide_partition(frame, "support.sla", policies=REFERENCE, at=AT)
+    assert list(decided.index) == list(frame.index)
+    assert set(decided["revision"]) == {revision_of(REFERENCE)}
+    assert decided.loc["INC-4", "response_breached"] is False or \
+        not decided.loc["INC-4", "response_breached"]
+    assert decided.loc["INC-1", "response_due"] == "2026-03-07T23:30:00+08:00"
+    assert decided.loc["INC-8", "error_fact"] == "incident.level"
+    assert pd.isna(decided.loc["INC-1", "error_code"])
+    empty = decide_partition(frame.iloc[:0], "support.sla", policies=REFERENCE, at=AT)
+    assert list(empty.columns) == list(decided.columns)
+    assert list(empty.dtypes) == list(decided.dtypes)
+
+
+def test_an_arrow_batch_gets_an_arrow_batch():
+    batch = pa.RecordBatch.from_pylist([
+        {"incident.level": 4, "incident.reported_at": "2026-03-07T22:30:00+08:00"},
+        {"incident.level": 9, "incident.reported_at": "2026-03-07T22:30:00+08:00"}])
+    decided = decide_partition(batch, "support.sla", policies=REFERENCE, at=AT)
+    assert isinstance(decided, pa.RecordBatch) and decided.num_rows == 2
+    rows = decided.to_pylist()
+    assert rows[0]["level"] == 4 and rows[0]["error_code"] is None
+    assert rows[1]["error_fact"] == "incident.level" and rows[1]["level"] is None
+
+
+DASK_RECORDS = 100_000
+"""The issue's million records run in benchmarks/bench_batch.py; CI runs this many."""
+
+
+def _generated_frame(count: int, seed: int = 11):
+    """Incidents over most of a year (vectorised: the frame is large), some responded to
+    or solved, every third judged at its own time, a few with no such level."""
+    import numpy as np
+    import pandas as pd
+    rnd = np.random.default_rng(seed)
+    start = np.datetime64("2025-06-01T00:00", "m")
+
+    def times(minutes, share=1.0):     # local times: no offset means Asia/Shanghai
+        text = pd.Series(np.datetime_as_string(start + minutes, unit="s"), dtype=object)
+        return text.where(rnd.random(count) < share, None) if share < 1 else text
+    reported = rnd.integers(0, 400_000, count)
+    levels = rnd.integers(1, 5, count)
+    levels[::1009] = 5
+    at = times(reported + 3 * 1440)
+    return pd.DataFrame({
+        "incident.level": levels, "incident.reported_at": times(reported),
+        "incident.responded_at": times(reported + rnd.integers(1, 3000, count), 0.6),
+        "incident.resolved_at": times(reported + rnd.integers(10, 20000, count), 0.4),
+        "at": at.where(np.arange(count) % 3 == 0, None)})
+
+
+def test_dask_on_a_local_cluster_decides_as_the_single_process_batch(tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    frame = _generated_frame(DASK_RECORDS)
+    source, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    frame.to_parquet(source, index=False)
+    report = run_batch(BatchOptions("support.sla", REFERENCE, str(source), str(out), at=AT,
+                                    chunk_records=20_000))
+    assert report.records == DASK_RECORDS and sum(report.failed.values()) > 0
+    single = pq.read_table(out).drop(["row"]).to_pandas()
+    meta = decide_partition(frame.iloc[:0], "support.sla", policies=REFERENCE, at=AT)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        decided = dd.from_pandas(frame, npartitions=8).map_partitions(
+            decide_partition, "support.sla", policies=str(REFERENCE), at=AT,
+            meta=meta).compute()
+    assert set(decided.pop("revision")) == {report.revision}
+    decided = decided.reset_index(drop=True)
+    assert list(decided.columns) == list(single.columns)
+    for name in single.columns:
+        assert decided[name].astype(object).where(decided[name].notna(), None).tolist() == \
+            single[name].astype(object).where(single[name].notna(), None).tolist(), name
