@@ -282,6 +282,22 @@ def test_errors_are_json_with_code_location_and_hint(served, openapi):
     assert status == 405 and error["error"]["code"] == "NS405"
 
 
+@pytest.mark.skipif(not hasattr(errors, "FactErrors"),
+                    reason="needs the fact reader that reports every problem at once")
+def test_every_bad_fact_is_reported_at_once_each_pointed_at(served, openapi):
+    text = ('{"facts": {"incident": {"level": 7,\n'
+            '                        "reported_at": "yesterday", "colour": "red"}}}')
+    status, error = served.json("POST", SLA, text)
+    assert status == 400, error
+    conforms(openapi, "/v1/decisions/{query}", "post", 400, error)
+    problems = {e["fact"]: e for e in error["error"]["errors"]}
+    assert set(problems) == {"incident.level", "incident.reported_at", "incident.colour"}
+    assert problems["incident.level"]["location"] == "request body:1:34"
+    assert problems["incident.reported_at"]["location"] == "request body:2:40"
+    assert problems["incident.colour"]["location"] == "request body:2:53"
+    assert all(e["code"] in FACT_CODES and e["hint"] for e in problems.values())
+
+
 def test_a_body_over_the_limit_is_413(tight):
     status, error = tight.json("POST", SLA, b"{" + b" " * 5000 + b"}")
     assert status == 413 and error["error"]["code"] == "NS413"

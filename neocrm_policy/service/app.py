@@ -72,10 +72,15 @@ SERVICE_CODES = {
 
 
 def error_json(error: PolicyError) -> dict:
+    """An error as JSON: its code, message, location (in words too), hint and fact;
+    an error holding several problems lists each the same way under `errors`."""
     data = error.to_json()
     data["location"] = str(error.location) if error.location else None
     if isinstance(error, FactError) and error.fact:
         data["fact"] = error.fact
+    problems = [e for e in getattr(error, "errors", None) or () if e is not error]
+    if problems:
+        data["errors"] = [error_json(e) for e in problems]
     return data
 
 
@@ -180,7 +185,7 @@ class Service:
             if explain:
                 data["memo"] = decision.explain()
         except PolicyError as error:
-            if isinstance(error, FactError) and not within and len(text) <= POINT_LIMIT:
+            if not within and len(text) <= POINT_LIMIT:
                 error = in_input(error, text, BODY, ("facts",))
             return status_of(error), {"error": error_json(error)}
         return 200, data
