@@ -90,3 +90,8 @@ def test_a_title_naming_a_term_shows_its_value_in_the_nav_and_the_window_title(t
     page = (site / "terms/data-retention/index.html").read_text(encoding="utf-8")
     assert "<title>Export window of 60 days after the licence ends - " in page
     assert "Export window of 60 days after the licence ends" in _visible(site, "terms")
+
+
+def test_a_rules_note_stands_on_its_own_line(site):
+    page = (site / "terms/maintenance-reboot/index.html").read_text(encoding="utf-8")
+    assert re.search(r"<br>\s*<em>A window that runs across midnight", page)

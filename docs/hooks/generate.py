@@ -331,8 +331,8 @@ def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
     over = f"; overrides {_code(parent)}" if parent else ""
     lines = [f"{pad}- **{kind}** {_code(rule.id)}{clause}{dates}: {when}gives "
              f"{words.value(rule.value)}{over}"]
-    if rule.note:
-        lines.append(f"{pad}    *{_prose(rule.note)}*")
+    if rule.note:   # on its own line, not run on into the rule's sentence
+        lines.append(f"{pad}    <br>*{_prose(rule.note)}*")
     for exception in rule.exceptions:
         lines += _rule_lines(exception, depth + 1, rule.id, words)
     return lines
