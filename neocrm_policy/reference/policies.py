@@ -46,8 +46,8 @@ def decide(policies, query: str, facts: Mapping | None = None,
     now = _instant(at)
     checked = _version_in_force(policies, query, now)
     policy = checked.policy
-    known = FactReader(policy).read({} if facts is None else facts)
-    overlays = _overlays_of(policies, facts)
+    known = _read_facts(policies, policy, {} if facts is None else facts)
+    overlays = _overlays_of(policies, known.get("customer.id", _UNSET), facts)
     terms = terms_in_force(policy, checked.parameter_order, overlays, policies.calendars, now)
     scope = Scope(facts=known, parameters=terms, decisions={},
                   calendars=policies.calendars, now=now)
@@ -79,12 +79,22 @@ def _version_in_force(policies, query: str, now: datetime):
     return max(begun, key=lambda c: c.policy.since or datetime.min.replace(tzinfo=AGREEMENT_ZONE))
 
 
-def _overlays_of(policies, facts: Any) -> list:
+def _read_facts(policies, policy: Policy, facts: Mapping) -> dict[str, Any]:
+    """The facts by dotted path, read and checked by the one fact reader, told which
+    customers have terms of their own where the policy set lists them."""
+    customers = getattr(policies, "customers", None)
+    if customers is None:
+        return FactReader(policy).read(facts)
+    return FactReader(policy, frozenset(customers)).read(facts)
+
+
+def _overlays_of(policies, customer: Any, facts: Any) -> list:
     """The customer's own instruments, when the facts name a customer that has some."""
-    if not policies.overlays or type(facts) is not dict:
+    if customer is _UNSET:          # a reader that does not give customer.id
+        group = facts.get("customer") if type(facts) is dict else None
+        customer = group.get("id") if isinstance(group, Mapping) else None
+    if not policies.overlays:
         return []
-    group = facts.get("customer")
-    customer = group.get("id") if isinstance(group, Mapping) else None
     if type(customer) is not str:
         return []
     return [o for o in policies.overlays if o.customer == customer]

@@ -1,0 +1,153 @@
+"""The reference interpreter (neocrm_policy/reference) against the compiler.
+
+The interpreter reads the language reference line by line; the compiled policies must
+give the same result mapping, or fail with the same error code (the differential test).
+A checked policy, given facts that pass their declarations, fails only with a located
+`PolicyError`, and never because the compiler caught a Python error in generated code
+(the soundness property). Every disagreement found is pinned below with its own rule
+file in tests/data/reference/findings/.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import neocrm_policy
+from neocrm_policy import compiler
+from neocrm_policy.errors import PolicyError
+from neocrm_policy.reference import decide as reference_decide
+from neocrm_policy.testing import _load_file
+from tests.differential import compiled_outcome, outcome, reference_outcome
+from tests.generated_policies import drawn_with, facts, instants, policy_folders
+from tests.helpers import REFERENCE
+
+FINDINGS = Path(__file__).parent / "data" / "reference" / "findings"
+AT = "2026-06-01T00:00:00+08:00"
+
+
+def both(policies, query: str, given_facts: dict, at=AT) -> tuple[tuple, tuple]:
+    compiled = outcome(lambda: policies.decide(query, given_facts, at=at).result)
+    reference = outcome(lambda: reference_decide(policies, query, given_facts, at))
+    return compiled, reference
+
+
+# ---------------------------------------------------------------------------------------
+# Pinned findings of the differential test
+
+FRIDAY_5PM = "2026-03-06T17:00:00+08:00"   # the hotline closes at 18:00, reopens Monday 09:00
+
+PINNED = [
+    ("t.null_table", {"flag": True}, {"entry": ("duration", "PT1H")}),
+    ("t.null_table", {"flag": False}, {"entry": ("duration", "PT5M")}),
+    ("t.scaled_calendar", {"start": FRIDAY_5PM},
+     {"due": ("datetime", "2026-03-09T16:00:00+08:00"),
+      "due_optional": ("datetime", "2026-03-06T18:00:00+08:00")}),
+    ("t.scaled_calendar", {"start": FRIDAY_5PM, "times": 3},
+     {"due": ("datetime", "2026-03-09T16:00:00+08:00"),
+      "due_optional": ("datetime", "2026-03-10T11:00:00+08:00")}),
+    ("t.calendar_first", {"start": FRIDAY_5PM},
+     {"due": ("datetime", "2026-03-09T12:00:00+08:00"), "due_optional": ("null", None)}),
+    ("t.calendar_first", {"start": FRIDAY_5PM, "span": "PT1H"},
+     {"due": ("datetime", "2026-03-09T12:00:00+08:00"),
+      "due_optional": ("datetime", "2026-03-09T12:00:00+08:00")}),
+    ("t.duration_before_date", {"day": "2026-03-06", "extra": "P2D"},
+     {"moved": ("date", "2026-03-08")}),
+    ("t.duration_before_date", {"day": "2026-03-06", "extra": "PT5H"}, "NP042"),
+    ("t.duration_before_date", {"day": "2026-03-06"}, {"moved": ("null", None)}),
+]
+
+
+@pytest.fixture(scope="module")
+def findings():
+    return neocrm_policy.load(FINDINGS)
+
+
+@pytest.mark.parametrize(("query", "given_facts", "expected"), PINNED)
+def test_pinned_findings_agree(findings, query, given_facts, expected):
+    compiled, reference = both(findings, query, given_facts)
+    wanted = ("error", expected) if isinstance(expected, str) else ("result", expected)
+    assert compiled == reference == wanted
+
+
+def test_the_policy_cases_of_the_tests_folder_agree():
+    """Every case of tests/data/policies/tests, through both implementations."""
+    policies = neocrm_policy.load(REFERENCE)
+    compared = 0
+    for file in sorted((REFERENCE / "tests").glob("*.yaml")):
+        for case in _load_file(file, policies.queries):
+            if case.holidays:
+                continue
+            compiled, reference = both(policies, case.query, case.facts, case.at)
+            assert compiled == reference, f"{file.name}: {case.name}"
+            compared += 1
+    assert compared > 50
+
+
+# ---------------------------------------------------------------------------------------
+# The differential test: generated policies, facts and times, both implementations
+
+PROPERTY = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                    phases=[Phase.explicit, Phase.generate],   # a shrink takes minutes:
+                    suppress_health_check=list(HealthCheck))   # make fuzz-diff finds one
+CASES = st.lists(st.tuples(facts(), instants()), min_size=4, max_size=4)
+
+
+def load_generated(folder) -> neocrm_policy.PolicySet | None:
+    """The generated policy set, or None when the checker refuses the draw."""
+    root = Path(tempfile.mkdtemp(prefix="gen-"))
+    try:
+        return neocrm_policy.load(folder.write(root))
+    except PolicyError:
+        return None
+
+
+@PROPERTY
+@given(folder=policy_folders(), cases=CASES)
+def test_compiled_and_reference_agree_on_generated_policies(folder, cases):
+    policies = load_generated(folder)
+    if policies is None:
+        return
+    for given_facts, at in cases:
+        compiled = compiled_outcome(policies, given_facts, at)
+        assert compiled == reference_outcome(policies, given_facts, at), (folder, given_facts)
+
+
+# ---------------------------------------------------------------------------------------
+# Soundness: only located PolicyErrors, and never thanks to RUNTIME_FAILURES
+
+
+@pytest.fixture
+def runtime_failures_caught(monkeypatch) -> list:
+    """Every Python error that generated code caught with `RUNTIME_FAILURES` and turned
+    into an EvaluationError: what the checker should have made impossible."""
+    caught: list = []
+    report = compiler._Codegen._failure
+
+    def counting(self, decision, exc):
+        if not isinstance(exc, PolicyError):
+            caught.append(f"{decision}: {type(exc).__name__}: {exc}")
+        return report(self, decision, exc)
+    monkeypatch.setattr(compiler._Codegen, "_failure", counting)
+    return caught
+
+
+@PROPERTY
+@given(drawn=drawn_with(st.tuples(policy_folders(), CASES), anywhere=False))
+def test_checked_policies_fail_only_with_located_policy_errors(runtime_failures_caught,
+                                                               drawn):
+    folder, cases = drawn
+    policies = load_generated(folder)
+    if policies is None:
+        return
+    for given_facts, at in cases:
+        try:
+            policies.decide("t.gen", given_facts, at=at).to_json()
+        except PolicyError as error:
+            for one in getattr(error, "errors", None) or [error]:
+                assert one.location is not None, (one.render(), folder)
+        assert runtime_failures_caught == [], (folder, given_facts, at)
