@@ -38,6 +38,12 @@ accept: $(STAMP)
 editor-change:
 	bash tests/editor_change.sh
 
+# Not a test: 10^5 decisions of generated policies, compiled and by the reference
+# interpreter, must agree (benchmarks/fuzz_diff.py; about an hour; FUZZ_ARGS to change).
+.PHONY: fuzz-diff
+fuzz-diff: $(STAMP)
+	$(BIN)/python benchmarks/fuzz_diff.py $(FUZZ_ARGS)
+
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
