@@ -283,7 +283,14 @@ async def read_json(request: Request, limit: int) -> tuple[Any, str]:
     if not text.strip():
         raise ServiceError(400, "NS400", "the request body is empty",
                            'send {"facts": {...}}')
-    return parse_facts_json(text, BODY), text
+    try:
+        return parse_facts_json(text, BODY), text
+    except PolicyError:
+        raise
+    except ValueError as exc:    # json's own limits, such as the digits of one integer
+        raise ServiceError(400, "NS400", f"the request body cannot be read as JSON: {exc}",
+                           "send numbers of ordinary size; money as a decimal string") \
+            from None
 
 
 def _too_large(limit: int) -> ServiceError:
