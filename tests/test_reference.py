@@ -151,3 +151,28 @@ def test_checked_policies_fail_only_with_located_policy_errors(runtime_failures_
             for one in getattr(error, "errors", None) or [error]:
                 assert one.location is not None, (one.render(), folder)
         assert runtime_failures_caught == [], (folder, given_facts, at)
+
+
+# ---------------------------------------------------------------------------------------
+# Known holes: the claim holds only thanks to RUNTIME_FAILURES (strict: fixing one fails
+# its test here, to be turned into a plain regression test)
+
+HOLES = Path(__file__).parent / "data" / "reference" / "holes"
+
+
+@pytest.mark.xfail(strict=True, reason="the checker accepts arithmetic on durations on a "
+                   "calendar that the runtime cannot do")
+def test_no_runtime_failure_adding_a_calendar_duration_to_a_duration(runtime_failures_caught):
+    policies = neocrm_policy.load(HOLES)
+    assert both(policies, "t.calendar_arithmetic", {"start": FRIDAY_5PM}) == (
+        ("error", "NP042"), ("error", "NP042"))
+    assert runtime_failures_caught == []
+
+
+@pytest.mark.xfail(strict=True, reason="a time past 9999 is an OverflowError (issue 9, "
+                   "point 5)")
+def test_no_runtime_failure_past_the_year_9999(runtime_failures_caught):
+    policies = neocrm_policy.load(HOLES)
+    assert both(policies, "t.past_year_9999", {"start": FRIDAY_5PM, "weeks": 10**6}) == (
+        ("error", "NP042"), ("error", "NP042"))
+    assert runtime_failures_caught == []
