@@ -136,7 +136,7 @@ def accept(folder: Path | str | None = None, policies: PolicySet | None = None) 
     moves: list[Move] = []
     files: list[Path] = []
     for file, results in to_move.items():
-        moved, problems = _rewrite(Path(file), results)
+        moved, problems = _rewrite(Path(file), results, policies.folder)
         moves += moved
         refused += problems
         if moved:
@@ -189,13 +189,15 @@ _Representer.add_representer(
         "tag:yaml.org,2002:null", "null"))
 
 
-def _rewrite(path: Path, results: list[CaseResult]) -> tuple[list[Move], list[NotAccepted]]:
-    """Move the failing values of one file's cases and write the file once."""
+def _rewrite(path: Path, results: list[CaseResult], folder: Path | None = None
+             ) -> tuple[list[Move], list[NotAccepted]]:
+    """Move the failing values of one file's cases and write the file once; the file is
+    read again only from the policy folder it was loaded from."""
     def refuse_all(reason: str) -> tuple[list[Move], list[NotAccepted]]:
         return [], [NotAccepted(str(path), r.case.location.line, r.case.name, reason)
                     for r in results]
 
-    text = read_text(path)
+    text = read_text(path, folder)
     handler = round_trip_yaml()
     handler.Representer = _Representer
     try:

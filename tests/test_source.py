@@ -157,6 +157,17 @@ def test_a_file_over_the_cap_is_refused(tmp_path, monkeypatch):
     assert read_text(big, inside=tmp_path).startswith("a: x")
 
 
+def test_the_service_revision_never_reads_through_a_link_out_of_the_folder(policies_copy,
+                                                                        tmp_path):
+    from neocrm_policy.service.policies import revision_of
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("policy: one\n", encoding="utf-8")
+    (policies_copy / "notes.yaml").symlink_to(outside)
+    before = revision_of(policies_copy)
+    outside.write_text("policy: two\n", encoding="utf-8")
+    assert revision_of(policies_copy) == before
+
+
 def test_format_refuses_a_device_given_by_name():
     done = in_child(["fmt", "--check", "/dev/zero"])
     assert done.returncode == 1

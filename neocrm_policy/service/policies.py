@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..engine import PolicySet, load
-from ..errors import PolicyError, PolicyErrors
+from ..errors import PolicyError, PolicyErrors, SourceError
 from ..loader import CUSTOMERS
+from ..source import read_text
 
 _FOLDERS_READ = ("", CUSTOMERS, "clause-map")
 """The parts of a policy folder that decide answers (policy tests do not)."""
@@ -33,11 +34,11 @@ def revision_of(folder: Path) -> str:
         if not place.is_dir():
             continue
         for path in sorted(place.iterdir()):
-            if path.suffix in (".yaml", ".yml") and path.is_file():
+            if path.suffix in (".yaml", ".yml"):
                 digest.update(f"{sub}/{path.name}\0".encode())
-                try:
-                    digest.update(path.read_bytes())
-                except OSError:
+                try:   # as the loader reads it: never a FIFO, a device or a link out
+                    digest.update(read_text(path, folder).encode())
+                except SourceError:
                     digest.update(b"\0unreadable")
                 digest.update(b"\0")
     return digest.hexdigest()[:16]
