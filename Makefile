@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test bench bench-serve docs clean validate policy-test accept editor-change
+.PHONY: run test bench bench-serve bench-batch docs clean validate policy-test accept editor-change
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench: $(STAMP)
 # (apt-get install wrk hey).
 bench-serve: $(STAMP)
 	$(BIN)/python benchmarks/bench_serve.py
+
+# eval --batch: one process, --jobs 2, Dask on a local cluster, and peak memory on a
+# 2-million-line input, each beside hand-written Python (several minutes; --quick: one).
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) site build dist .pytest_cache
