@@ -74,7 +74,7 @@ class _Codegen:
             self.bind(f"_fn_{name}", fn)
         self.bind("_fn_open_at", runtime.make_open_at(calendars))
         for name in ("divide", "scale", "shift_date", "arith", "negative", "look_up_or_null",
-                     "later"):
+                     "later", "bounded"):
             self.bind(f"_{name}", getattr(runtime, name))
 
     # Names and constants --------------------------------------------------------------
@@ -103,9 +103,44 @@ class _Codegen:
             if exc.location is None:
                 exc.location = self.policy.decisions[decision].location
             return exc
+        if isinstance(exc, OverflowError):
+            text = self._calendar_arithmetic(decision)
+            return EvaluationError(
+                f"while deciding {decision!r}: {text or 'the rule'} gives a date, time or "
+                "duration out of range", self.policy.decisions[decision].location,
+                "dates run from year 1 to year 9999 and durations up to 999,999,999 days; "
+                "check the facts and the durations added")
         return EvaluationError(f"while deciding {decision!r}: {exc}",
                                self.policy.decisions[decision].location,
                                "check the facts and the rule's arithmetic")
+
+    def _calendar_arithmetic(self, decision: str) -> str | None:
+        """The first expression of a decision that computes a date, time or duration by
+        arithmetic, as written: what a date out of range came from."""
+        item = self.policy.decisions[decision]
+        exprs = [e for r in item.all_rules() for e in (r.when, r.value) if e is not None]
+        for expr in exprs + ([item.default] if item.default is not None else []):
+            for node in ast.walk(expr.node):
+                found = self.types.get(id(node))
+                if isinstance(node, ast.Binary) and node.op in ("+", "-", "*") \
+                        and found is not None and found.name in ("date", "datetime", "duration"):
+                    text = " ".join(expr.text.split())
+                    return f"`{text if len(text) <= 80 else text[:77] + '...'}`"
+        return None
+
+    def grows(self, decision: str) -> bool:
+        """Whether a decision's value can grow past the language's bounds: a number, text
+        or list computed by arithmetic or sum(), perhaps of other decisions' values."""
+        found = self.checked.decision_types.get(decision)
+        if found is None or found.name not in ("int", "decimal", "money", "string", "list"):
+            return False
+        item = self.policy.decisions[decision]
+        exprs = [e for r in item.all_rules() for e in (r.when, r.value) if e is not None]
+        if item.default is not None:
+            exprs.append(item.default)
+        return any((isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/"))
+                   or (isinstance(node, ast.Call) and node.function == "sum")
+                   for expr in exprs for node in ast.walk(expr.node))
 
     def _missing_entry(self, decision: str, exc: KeyError) -> EvaluationError:
         """Table look-ups are inline subscripts: a missing key is their KeyError, caught
@@ -346,8 +381,10 @@ class _Codegen:
         decision = self.policy.decisions[name]
         value, index = f"d_{name}", f"r_{name}"
         body = self.level(decision.rules, value, index)
+        bound = [py.Expr(self.call("_bounded", py.Name(value, py.Load())))] \
+            if self.grows(name) else []
         if len(decision.rules) == 1 and self.unconditional(decision.rules[0]):
-            return [py.Try(body, self.handlers(name), [], [])]   # its one rule always applies
+            return [py.Try(body + bound, self.handlers(name), [], [])]   # its one rule applies
         unset = py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)])
         if decision.has_default:
             fallback = [assign(value, self.expr(decision.default.node)),
@@ -355,7 +392,7 @@ class _Codegen:
         else:
             fallback = [py.Raise(self.call("_no_rule", py.Constant(name)), None)]
         body.append(py.If(unset, fallback, []))
-        return [py.Try(body, self.handlers(name), [], [])]
+        return [py.Try(body + bound, self.handlers(name), [], [])]
 
     def handlers(self, name: str) -> list[py.ExceptHandler]:
         """A failure while deciding `name` is reported as such, whatever raised it."""

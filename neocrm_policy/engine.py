@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from collections.abc import Callable, Mapping
@@ -31,6 +31,7 @@ from .prose import check_references, say
 from .suggest import suggestion
 from .syntax import ast
 from .trace import Decision
+from .runtime import bounded
 from .values import AGREEMENT_ZONE, as_written, read_datetime, to_words
 
 
@@ -108,7 +109,7 @@ def _in_force(begun: list[_Candidate], values: Mapping[str, Any]):
     version. Returns the value, its latest instrument and, for tables, each entry's."""
     value, latest, entries, previous = _UNSET, None, {}, _UNSET
     for candidate in sorted(begun, key=lambda c: (c.since or _EPOCH, c.rank)):
-        new = candidate.compute(values)
+        new = _computed(candidate, values)
         if candidate.rank == 0 and previous is not _UNSET and value is not _UNSET:
             if isinstance(new, dict) and isinstance(previous, dict) and isinstance(value, dict):
                 changed = {k: v for k, v in new.items() if k not in previous or previous[k] != v}
@@ -130,6 +131,22 @@ def _in_force(begun: list[_Candidate], values: Mapping[str, Any]):
         if candidate.rank == 0:
             previous = new
     return value, latest, entries
+
+
+def _computed(candidate: _Candidate, values: Mapping[str, Any]) -> Any:
+    """A term's value, within the language's bounds, or a located error: terms computed
+    from terms (`p2: p1 * p1`) could otherwise grow without end at load. A KeyError is a
+    term not in force yet, which the caller handles."""
+    try:
+        return bounded(candidate.compute(values))
+    except PolicyError as exc:
+        if exc.location is None:
+            exc.location = candidate.location
+        raise
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise EvaluationError(f"this term cannot be computed: {exc}", candidate.location,
+                              "check the arithmetic of the term and the terms it uses") \
+            from None
 
 
 def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapshot]:
@@ -379,6 +396,8 @@ class PolicySet:
                at: datetime | str | None = None) -> Decision:
         """Answer `query` on `facts` as at `at` (default: the current time)."""
         now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
+        if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
+            raise _outside_years(now)
         fixed = self._fixed.get(query)
         compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:
@@ -404,6 +423,8 @@ class PolicySet:
         fixed evaluation time. It skips the trace; call `decide()` for the explanation.
         Customer overlays still apply to facts that name a customer."""
         now = _instant(at)
+        if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
+            raise _outside_years(now)
         compiled = self.compiled(query, now)
         read, function = compiled.read_facts, compiled.function
         terms = self.terms_at(compiled, now)
@@ -424,6 +445,16 @@ def _customer_of(facts: Mapping[str, Any]) -> str | None:
     group = facts.get("customer")
     value = group.get("id") if type(group) is dict or isinstance(group, Mapping) else None
     return value if type(value) is str else None
+
+
+_FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+_LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+"""Evaluation times a day inside the calendar's years, so `today` in Asia/Shanghai exists."""
+
+
+def _outside_years(now: datetime) -> UsageError:
+    return UsageError(f"the evaluation time {now.isoformat()} is outside the years 1 to 9999 "
+                      "in Asia/Shanghai", None, "give a time between 0001-01-02 and 9999-12-30")
 
 
 def _instant(at: datetime | str | None) -> datetime:

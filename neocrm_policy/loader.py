@@ -17,13 +17,14 @@ from typing import Any
 import jsonschema
 
 from .calendars import Calendar, build_calendar
-from .errors import (DuplicateError, Location, PolicyError, Problems, SchemaError,
-                     SourceError)
+from .errors import (DuplicateError, LimitError, Location, PolicyError, Problems,
+                     SchemaError, SourceError)
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
 from .source import PACKAGE_DIR, YList, YMap, load_yaml, locate
 from .suggest import suggestion
 from .syntax import ExprSource, parse_expression
+from .syntax.parser import check_literal_digits
 from .syntax import ast
 from .values import AGREEMENT_ZONE, as_written, parse_type, read_date, read_datetime
 
@@ -133,6 +134,7 @@ def load_rule_file(path: Path, inside: Path | None = None) -> YMap:
         raise SchemaError("a rule file must be a YAML mapping (key: value lines)",
                           Location(str(path), 1, 1),
                           "start with `policy: some.name` or `calendars:`")
+    _within_text_budget(data)
     check_schema(data, str(path))
     return data
 
@@ -162,6 +164,30 @@ def load_overlay(path: Path, inside: Path | None = None) -> Overlay:
                    signed=_instant(str(data["signed"]), data.where("signed")),
                    clause=data.get("clause"), summary=data.get("summary"), changes=changes,
                    locations=locations, file=str(path), location=data.where())
+
+
+MAX_TEXT_PER_FILE = 50_000
+"""Characters of text values (expressions, titles, summaries) in one rule file: ten times
+the largest file of the agreement, and few enough that reading, checking and compiling a
+file stays within seconds. Checked before anything is parsed."""
+
+
+def _within_text_budget(data: YMap) -> None:
+    left, stack = MAX_TEXT_PER_FILE, [data]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, str):
+                left -= len(value)
+                if left < 0:
+                    raise LimitError(
+                        f"the text values of this rule file total over {MAX_TEXT_PER_FILE} "
+                        "characters", node.where(key),
+                        "no policy of the agreement needs so much text; split the terms "
+                        "over several policies")
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
 
 
 def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
@@ -260,6 +286,8 @@ def _expr(value: Any, location: Location, style: str | None) -> Expr:
         return Expr(parse_expression(value, source), source)
     pos = ast.Pos(1, 1, 1, 1)
     source = ExprSource(_yaml_text(value), location, style)
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        check_literal_digits(value, source)
     if value is None:
         return Expr(ast.Literal(pos, None, "null"), source)
     if isinstance(value, bool):

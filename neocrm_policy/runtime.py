@@ -11,10 +11,48 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
-from .errors import EvaluationError
+from .errors import EvaluationError, LimitError
 from .values import AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, as_written
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+MAX_RESULT_DIGITS = 40
+"""A number a decision or a term computes has at most this many digits before the point:
+products of two facts fit (a fact has at most 18), products of products chained across
+decisions stop here instead of growing until a call takes minutes."""
+MAX_RESULT_CHARS = 10_000
+"""Characters of a text a decision or a term computes (as a text fact)."""
+_RESULT_LIMIT = 10 ** MAX_RESULT_DIGITS
+
+
+def too_big(value: Any) -> str | None:
+    """What makes a computed value too big to keep computing with, or None."""
+    kind = type(value)
+    if kind is int or kind is Decimal:
+        if -_RESULT_LIMIT < value < _RESULT_LIMIT:
+            return None
+        return f"a number of more than {MAX_RESULT_DIGITS} digits, over the limit"
+    if kind is str:
+        return f"a text of {len(value):,} characters, over the {MAX_RESULT_CHARS:,}-character " \
+            "limit" if len(value) > MAX_RESULT_CHARS else None
+    if kind is tuple or kind is dict:
+        if len(value) > MAX_LIST_ITEMS:
+            return f"a list of {len(value):,} items, over the {MAX_LIST_ITEMS:,}-item limit"
+        for item in value.values() if kind is dict else value:
+            found = too_big(item)
+            if found is not None:
+                return found
+    return None
+
+
+def bounded(value: Any) -> Any:
+    """`value`, or a LimitError when it is past the bounds of the language."""
+    found = too_big(value)
+    if found is not None:
+        raise LimitError(f"the value computed is {found}", None,
+                         "the rules multiply or join values that grow without end; "
+                         "check the arithmetic and the facts it uses")
+    return value
 
 
 def divide(a: Any, b: Any) -> Any:

@@ -39,21 +39,31 @@ class ConflictChecker:
                         f"make {after.id!r} start when {before.id!r} ends"))
 
     def _static_conflicts(self, decision: str, rules: tuple[Rule, ...]) -> None:
-        """Sibling rules that certainly apply together with different values."""
+        """Sibling rules that certainly apply together with different values.
+
+        Only rules with the same condition and dates can, so rules are grouped by those
+        first: near-linear in the number of rules, where comparing every pair took minutes
+        for a decision of ten thousand rules. Each rule is reported once, against the
+        first earlier rule of its group that gives another value."""
         self._dated_versions(decision, rules)
-        for i, first in enumerate(rules):
-            for second in rules[i + 1:]:
-                same_condition = (first.when is None and second.when is None) or (
-                    first.when is not None and second.when is not None
-                    and first.when.node == second.when.node)
-                same_dates = (first.since, first.until) == (second.since, second.until)
-                if same_condition and same_dates and first.value.node != second.value.node \
-                        and not first.exceptions and not second.exceptions:
-                    self._error(ConflictError(
-                        f"rules {first.id!r} (clause {first.clause or '?'}) and "
-                        f"{second.id!r} (clause {second.clause or '?'}) of {decision!r} "
-                        "apply under the same conditions with different values",
-                        second.location,
-                        f"make one an exception of the other, or give them different "
-                        f"conditions (the first is at {first.location})"))
-            self._static_conflicts(decision, first.exceptions)
+        groups: dict[Any, tuple[Rule, Rule | None]] = {}
+        for rule in rules:
+            self._static_conflicts(decision, rule.exceptions)
+            if rule.exceptions:
+                continue
+            key = (rule.when.node if rule.when is not None else None, rule.since, rule.until)
+            first, other = groups.get(key, (rule, None))
+            if first is rule:
+                groups[key] = (rule, None)
+                continue
+            earlier = first if first.value.node != rule.value.node else other
+            if other is None and earlier is first:
+                groups[key] = (first, rule)
+            if earlier is not None:
+                self._error(ConflictError(
+                    f"rules {earlier.id!r} (clause {earlier.clause or '?'}) and "
+                    f"{rule.id!r} (clause {rule.clause or '?'}) of {decision!r} "
+                    "apply under the same conditions with different values",
+                    rule.location,
+                    f"make one an exception of the other, or give them different "
+                    f"conditions (the first is at {earlier.location})"))

@@ -28,6 +28,12 @@ from . import ast
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
 """Nesting deeper than this is refused: no rule a lawyer writes needs it."""
+MAX_LITERAL_DIGITS = 30
+"""Digits of a number written in an expression (before and after the point): more than
+any amount or rate the agreement states, few enough that arithmetic stays fast."""
+MAX_DURATION_DAYS = 36_600
+"""A duration written in an expression is at most a hundred years (as a duration fact),
+so moving a date by it stays within the calendar's years."""
 
 _lock = threading.Lock()
 _parser: Lark | None = None
@@ -242,8 +248,45 @@ def _token_pos(token: Token) -> ast.Pos:
     return ast.Pos(token.line, token.column, token.end_line, token.end_column)
 
 
-def _number(text: str) -> int | Decimal:
+class _LiteralOutOfBounds(ValueError):
+    """A number or duration literal past its bound; becomes a LimitError at its place."""
+
+    def __init__(self, message: str, hint: str, pos: ast.Pos) -> None:
+        super().__init__(message)
+        self.hint, self.pos = hint, pos
+
+
+def _number(text: str, token: Token | None = None) -> int | Decimal:
+    digits = len(text) - text.count(".")
+    if digits > MAX_LITERAL_DIGITS:
+        raise _LiteralOutOfBounds(
+            f"a number of {digits} digits, over the {MAX_LITERAL_DIGITS}-digit limit",
+            "no term of the agreement needs so many digits; check the number",
+            _token_pos(token) if token is not None else None)
     return Decimal(text) if "." in text else int(text)
+
+
+def check_literal_digits(value: int | Decimal, source: ExprSource) -> None:
+    """A number YAML read as a value (not an expression) is bounded as literals are."""
+    if isinstance(value, Decimal):
+        too_many = value.is_finite() and (len(value.as_tuple().digits) > MAX_LITERAL_DIGITS
+                                          or value.adjusted() >= MAX_LITERAL_DIGITS)
+    else:
+        too_many = abs(value) >= 10 ** MAX_LITERAL_DIGITS
+    if too_many:
+        raise LimitError(f"a number of more than {MAX_LITERAL_DIGITS} digits, over the "
+                         "limit", source.location,
+                         "no term of the agreement needs so many digits; check the number")
+
+
+def _within_days(amount: int | Decimal, unit: str, meta) -> None:
+    from ..values import UNIT_SECONDS, unit_name
+    days = amount * UNIT_SECONDS[unit_name(unit)] / 86_400
+    if days > MAX_DURATION_DAYS:
+        raise _LiteralOutOfBounds(
+            f"a duration of {amount} {unit}, over the {MAX_DURATION_DAYS}-day limit "
+            "(a hundred years)", "no term of the agreement runs so long; check the number",
+            _pos(meta))
 
 
 class _Build(Transformer):
@@ -316,20 +359,23 @@ class _Build(Transformer):
 
     # Literals ------------------------------------------------------------------------
     def number(self, meta, children):
-        value = _number(children[0])
+        value = _number(children[0], children[0])
         return ast.Literal(_pos(meta), value, "int" if isinstance(value, int) else "decimal")
 
     def duration(self, meta, children):
         from ..values import make_duration
-        return ast.Literal(_pos(meta), make_duration(_number(children[0]), str(children[1])),
-                           "duration")
+        amount = _number(children[0], children[0])
+        _within_days(amount, str(children[1]), meta)
+        return ast.Literal(_pos(meta), make_duration(amount, str(children[1])), "duration")
 
     def calendar_duration(self, meta, children):
         amount, calendar, unit = children
+        _within_days(_number(amount, amount), str(unit), meta)
         return ast.CalendarSpan(_pos(meta), _number(amount), str(calendar), str(unit))
 
     def money(self, meta, children):
-        return ast.Literal(_pos(meta), Decimal(str(children[0])), "money")
+        return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0]))),
+                           "money")
 
     def string(self, meta, children):
         raw = str(children[0])[1:-1]
@@ -379,6 +425,10 @@ def _parse_cached(text: str, source: ExprSource) -> ast.Node:
     try:
         node = _Build().transform(tree)
     except VisitError as exc:  # a literal Python refuses, such as 2027-02-30
+        if isinstance(exc.orig_exc, _LiteralOutOfBounds):
+            bound = exc.orig_exc
+            raise LimitError(str(bound), source.locate(bound.pos), bound.hint,
+                             source_line=source.source_line(bound.pos)) from None
         raise SyntaxProblem(f"invalid literal: {exc.orig_exc}", source.location,
                             "check the date, time or number") from None
     if ast.depth(node) > MAX_DEPTH:

@@ -1,0 +1,159 @@
+"""The language's bounds (docs: language reference, "Bounds"): each hostile input is
+answered by a located PolicyError, never a hang, a traceback or memory growth.
+
+Inputs that would grow run in a child process (`tests.hostile`) under a memory cap and a
+time cap; the others are checked in this process. Big rule files are written into a
+temporary folder; the small ones live in tests/data/bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from neocrm_policy.checker import check
+from neocrm_policy.engine import load
+from neocrm_policy.errors import LimitError, PolicyError, PolicyErrors, UsageError
+from neocrm_policy.loader import load_folder
+from neocrm_policy.syntax import parse_expression
+
+from .helpers import REFERENCE, ROOT
+
+BOUNDS = Path(__file__).resolve().parent / "data" / "bounds"
+MEGABYTES = 1024
+SECONDS = 30
+
+
+def hostile(*args: str) -> list[str]:
+    """The lines `tests.hostile` prints for one input, under the memory and time caps."""
+    done = subprocess.run([sys.executable, "-m", "tests.hostile", str(MEGABYTES), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=SECONDS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.splitlines()
+
+
+def test_products_chained_across_decisions_stop_at_forty_digits():
+    out = hostile(str(BOUNDS / "products"), "t.products",
+                  json.dumps({"n": 999_999_999_999_999_999}), "2026-03-07")
+    assert out == [f"NP021 {BOUNDS / 'products' / 'products.yaml'}:10:5 while deciding 'a': "
+                   "the value computed is a number of more than 40 digits, over the limit"]
+
+
+def test_texts_joined_across_decisions_stop_at_ten_thousand_characters():
+    out = hostile(str(BOUNDS / "texts"), "t.texts", json.dumps({"word": "x" * 1000}),
+                  "2026-03-07")
+    assert out == [f"NP021 {BOUNDS / 'texts' / 'texts.yaml'}:12:5 while deciding 't2': the "
+                   "value computed is a text of 64,000 characters, over the 10,000-character "
+                   "limit"]
+
+
+def test_lists_joined_across_decisions_stop_at_ten_thousand_items():
+    out = hostile(str(BOUNDS / "lists"), "t.lists", json.dumps({"word": "x"}), "2026-03-07")
+    assert out == [f"NP021 {BOUNDS / 'lists' / 'lists.yaml'}:20:5 while deciding 'l6': the "
+                   "value computed is a list of 65,536 items, over the 10,000-item limit"]
+
+
+def test_terms_computed_from_terms_stop_at_load():
+    out = hostile(str(BOUNDS / "terms"))
+    assert out == [f"NP021 {BOUNDS / 'terms' / 'terms.yaml'}:10:15 the value computed is a "
+                   "text of 40,960 characters, over the 10,000-character limit"]
+
+
+def test_a_time_moved_past_year_9999_names_the_expression():
+    out = hostile(str(BOUNDS / "dates"), "t.dates",
+                  json.dumps({"start": "2026-03-07T10:00:00+08:00"}), "2026-03-07")
+    assert out == [f"NP042 {BOUNDS / 'dates' / 'dates.yaml'}:9:5 while deciding 'due': "
+                   "`start + 30000 days * 300` gives a date, time or duration out of range"]
+
+
+def test_numbers_and_durations_written_past_their_bounds_are_refused_where_written():
+    with pytest.raises(PolicyErrors) as caught:
+        load(BOUNDS / "literal")
+    found = [(e.code, str(e.location), e.message) for e in caught.value.errors]
+    literal = str(BOUNDS / "literal" / "literal.yaml")
+    assert found == [
+        ("NP021", f"{literal}:9:16", "a number of 40 digits, over the 30-digit limit"),
+        ("NP021", f"{literal}:11:12",
+         "a duration of 3650000 days, over the 36600-day limit (a hundred years)")]
+
+
+def test_a_number_yaml_reads_as_a_value_is_bounded_too(tmp_path):
+    text = (BOUNDS / "literal" / "literal.yaml").read_text(encoding="utf-8")
+    start = text.index("  big:")
+    (tmp_path / "literal.yaml").write_text(
+        text[:start] + "  big:\n    value: " + "9" * 400 + "\n", encoding="utf-8")
+    with pytest.raises(LimitError, match="a number of more than 30 digits, over the limit"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-12:00"])
+def test_an_evaluation_time_outside_the_years_of_the_calendar_is_a_usage_error(at):
+    policies = load(REFERENCE)
+    with pytest.raises(UsageError, match="outside the years 1 to 9999 in Asia/Shanghai"):
+        policies.decide("data.retention", {"subscription": {"ends_on": "2026-01-01"}}, at)
+    with pytest.raises(UsageError, match="outside the years 1 to 9999"):
+        policies.prepare("data.retention", at)
+
+
+def test_expressions_nested_past_the_depth_bound_are_refused_without_recursion():
+    for text in ("(" * 1999 + "1" + ")" * 1999, "not " * 999 + "true", "-" * 3999 + "1"):
+        with pytest.raises(LimitError, match="nested more than 64 levels"):
+            parse_expression(text)
+
+
+def rules_file(folder: Path, rules: int) -> Path:
+    """One decision with `rules` rules, each testing the same fact against another value."""
+    folder.mkdir()
+    body = "".join(f"      - id: r{i}\n        when: n == {i}\n        value: {i}\n"
+                   for i in range(rules))
+    (folder / "big.yaml").write_text(
+        'policy: t.big\ntitle: Big\nclauses: ["1"]\nsummary: Big.\ninputs:\n'
+        "  n: {type: int}\ndecisions:\n  pick:\n    rules:\n" + body, encoding="utf-8")
+    return folder
+
+
+def lists_file(folder: Path, decisions: int, items: int) -> Path:
+    folder.mkdir()
+    values = ",".join(str(i % 10) for i in range(items))
+    body = "".join(f"  d{j}:\n    value: \"count([{values}])\"\n" for j in range(decisions))
+    (folder / "big.yaml").write_text(
+        'policy: t.big\ntitle: Big\nclauses: ["1"]\nsummary: Big.\ninputs:\n'
+        "  n: {type: int}\ndecisions:\n" + body, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("build", [
+    lambda tmp: rules_file(tmp / "rules", 12_000),
+    lambda tmp: lists_file(tmp / "lists", 240, 1990)], ids=["12000-rules", "240-lists"])
+def test_a_rule_file_of_a_megabyte_of_expressions_is_refused_quickly(tmp_path, build):
+    folder = build(tmp_path)
+    out = hostile(str(folder))
+    assert len(out) == 1 and out[0].startswith(f"NP021 {folder / 'big.yaml'}:")
+    assert out[0].endswith("the text values of this rule file total over 50000 characters")
+
+
+def test_a_thousand_rule_decision_is_checked_in_well_under_a_second(tmp_path):
+    policies, calendars, overlays = load_folder(rules_file(tmp_path / "rules", 1000))
+    started = time.perf_counter()
+    check(policies, calendars, overlays)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_conflicting_rules_among_many_are_each_reported_once(tmp_path):
+    folder = rules_file(tmp_path / "rules", 3)
+    big = folder / "big.yaml"
+    big.write_text(big.read_text(encoding="utf-8").replace("n == 1", "n == 0")
+                   .replace("n == 2", "n == 0"), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load(folder)
+    errors = caught.value.errors if isinstance(caught.value, PolicyErrors) else [caught.value]
+    assert [e.message for e in errors] == [
+        "rules 'r0' (clause ?) and 'r1' (clause ?) of 'pick' apply under the same "
+        "conditions with different values",
+        "rules 'r0' (clause ?) and 'r2' (clause ?) of 'pick' apply under the same "
+        "conditions with different values"]
