@@ -10,13 +10,30 @@ Services use a small API::
 Every error the package raises on purpose is a `PolicyError`.
 """
 
-from .engine import PolicySet, load
+from typing import TYPE_CHECKING
+
 from .errors import (ConflictError, FactError, PolicyError, PolicyErrors, QueryError,
                      SchemaError, SyntaxProblem, TypeProblem, UnknownNameError)
-from .trace import Decision
+
+if TYPE_CHECKING:
+    from .engine import PolicySet, load
+    from .trace import Decision
 
 __all__ = [
     "ConflictError", "Decision", "FactError", "PolicyError", "PolicyErrors", "PolicySet",
     "QueryError", "SchemaError", "SyntaxProblem", "TypeProblem", "UnknownNameError", "load",
 ]
 __version__ = "0.1.0"
+
+_LAZY = {"PolicySet": "engine", "load": "engine", "Decision": "trace"}
+
+
+def __getattr__(name: str):
+    """The engine is imported on first use, not with the package: a command that only
+    reads a cached verdict (or prints its version) never pays for the parser and checker."""
+    if name in _LAZY:
+        from importlib import import_module
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

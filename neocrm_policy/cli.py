@@ -13,11 +13,14 @@ import sys
 from pathlib import Path
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 from . import __version__
-from .engine import PolicySet, load
 from .errors import FactError, Location, PolicyError, UsageError
-from .facts import in_input, parse_facts_json
 from .source import MAX_FILE_BYTES, bundled
+
+if TYPE_CHECKING:
+    from .engine import PolicySet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -296,22 +299,23 @@ def policy_folder(given: str | None) -> Path:
 
 
 def _policy_set(folder: str | None) -> PolicySet:
+    from .engine import load
     return load(policy_folder(folder))
 
 
 def cmd_validate(args) -> int:
-    from .prose import stated_values
+    from .validation import validate
     folder = policy_folder(args.folder)
-    policies = load(folder)
-    warnings = stated_values(policies)
-    count = len(policies.queries)
+    verdict = validate(folder)
+    warnings, queries = verdict.warnings, verdict.queries
+    count = len(queries)
     if args.format == "json":
         print(json.dumps({"folder": str(folder), "valid": True,
-                          "queries": policies.queries,
+                          "queries": queries,
                           "warnings": [w.to_json() for w in warnings]}, indent=2))
     else:
         print(f"{folder}: {count} polic{'y' if count == 1 else 'ies'} valid "
-              f"({', '.join(policies.queries)})")
+              f"({', '.join(queries)})")
         for warning in warnings:
             print(f"warning: {warning.render()}", file=sys.stderr)
         if warnings:
@@ -344,6 +348,7 @@ def read_facts_text(source: str) -> tuple[str, str]:
 def cmd_eval(args) -> int:
     if args.batch is not None:
         return cmd_eval_batch(args)
+    from .facts import in_input, parse_facts_json
     policies = _policy_set(args.policies)
     text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
     try:
@@ -465,6 +470,7 @@ def cmd_test(args) -> int:
 
 def cmd_examples(args) -> int:
     from .examples import load_examples
+    from .facts import in_input
     policies = _policy_set(args.policies)
     path = Path(args.path) if args.path else bundled("examples")
     outputs = []

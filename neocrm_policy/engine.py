@@ -385,6 +385,16 @@ class PolicySet:
                 f"its first version applies from {first.since.date()}")
         return items[index]
 
+    def next_change(self, after: datetime) -> datetime | None:
+        """The first instant after `after` at which a policy version or a term in force
+        (the agreement's or a customer's) changes; None when nothing is dated later. What
+        is judged on the terms in force now (prose that restates them) holds until then."""
+        later = [start for starts, _ in self._timelines.values() for start in starts
+                 if start > after]
+        later += [start for starts in self._starts.values() for start in starts
+                  if start > after]
+        return min(later, default=None)
+
     def terms_at(self, compiled: CompiledPolicy, at: datetime,
                  customer: str | None = None) -> Snapshot:
         """The parameter values in force at `at`, for a customer's overlays if any."""

@@ -12,21 +12,23 @@ from datetime import datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
+from . import cache
 from .calendars import Calendar, build_calendar
 from .errors import (DuplicateError, LimitError, Location, PolicyError, Problems,
                      SchemaError, SourceError)
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
-from .source import PACKAGE_DIR, YList, YMap, load_yaml, locate
+from .source import PACKAGE_DIR, YList, YMap, locate, parse_yaml, read_text
 from .suggest import suggestion
 from .syntax import ExprSource, parse_expression
 from .syntax.parser import check_literal_digits
 from .syntax import ast
 from .values import AGREEMENT_ZONE, as_written, parse_type, read_date, read_datetime
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +51,7 @@ def schema_of(kind: str) -> dict:
 
 @lru_cache(maxsize=2)
 def _validator(kind: str = "policy") -> jsonschema.Draft202012Validator:
+    import jsonschema   # a tenth of a second to import: only when a file is new or changed
     schema = rule_file_schema() if kind == "policy" else overlay_schema()
     return jsonschema.Draft202012Validator(schema)
 
@@ -129,23 +132,25 @@ def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[O
 def load_rule_file(path: Path, inside: Path | None = None) -> YMap:
     """Read, parse and schema-check one file; returns its YAML mapping with positions.
     `inside` is the policy folder the file was found in: it is read only from there."""
-    data = load_yaml(path, inside)
+    text = read_text(path, inside)
+    data = parse_yaml(text, str(path))
     if not isinstance(data, YMap):
         raise SchemaError("a rule file must be a YAML mapping (key: value lines)",
                           Location(str(path), 1, 1),
                           "start with `policy: some.name` or `calendars:`")
     _within_text_budget(data)
-    check_schema(data, str(path))
+    _check_schema_once(data, text, str(path))
     return data
 
 
 def load_overlay(path: Path, inside: Path | None = None) -> Overlay:
     """A customer overlay file: schema-checked, values parsed as parameter values."""
-    data = load_yaml(path, inside)
+    text = read_text(path, inside)
+    data = parse_yaml(text, str(path))
     if not isinstance(data, YMap):
         raise SchemaError("an overlay file must be a YAML mapping", Location(str(path), 1, 1),
                           "start with `customer: <customer.id>`")
-    check_schema(data, str(path), "overlay")
+    _check_schema_once(data, text, str(path), "overlay")
     changes: dict[str, dict] = {}
     locations: dict[tuple, Location] = {}
     errors = Problems()
@@ -188,6 +193,38 @@ def _within_text_budget(data: YMap) -> None:
                         "over several policies")
             elif isinstance(value, (dict, list)):
                 stack.append(value)
+
+
+SCHEMA_VERDICTS = "schema-verdicts"
+"""The cache record of the file texts that matched their schema (by hash, newest last)."""
+MAX_SCHEMA_VERDICTS = 4_000
+
+
+def _check_schema_once(data: YMap, text: str, file: str, kind: str = "policy") -> None:
+    """`check_schema`, skipped for a text that matched already: the same text, read the
+    same way by the same code, gives the same data, so the verdict stands. Only passes are
+    remembered; a file with problems is checked (and reported) every time."""
+    digest = cache.digest_of(kind, text)
+    known = _schema_verdicts()
+    if digest in known:
+        return
+    check_schema(data, file, kind)
+    known[digest] = None
+    while len(known) > MAX_SCHEMA_VERDICTS:
+        del known[next(iter(known))]
+    cache.write(SCHEMA_VERDICTS, cache.code_digest(), list(known))
+
+
+_verdicts: dict[str, None] | None = None
+
+
+def _schema_verdicts() -> dict[str, None]:
+    global _verdicts
+    if _verdicts is None:
+        stored = cache.read(SCHEMA_VERDICTS, cache.code_digest()) if cache.enabled() else None
+        _verdicts = dict.fromkeys(d for d in stored if isinstance(d, str)) \
+            if isinstance(stored, list) else {}
+    return _verdicts
 
 
 def check_schema(data: YMap, file: str, kind: str = "policy") -> None:

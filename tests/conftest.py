@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,3 +18,13 @@ def policies_copy(tmp_path) -> Path:
     folder = tmp_path / "policies"
     shutil.copytree(REFERENCE, folder)
     return folder
+
+
+def pytest_configure(config) -> None:
+    """The run's user cache (`neocrm_policy.cache`) is its own, empty at the start, so no
+    test depends on what an earlier run or the developer's commands left there."""
+    os.environ["NEOCRM_POLICY_CACHE_DIR"] = tempfile.mkdtemp(prefix="neocrm-policy-cache-")
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(os.environ.pop("NEOCRM_POLICY_CACHE_DIR", ""), ignore_errors=True)
