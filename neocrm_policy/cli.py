@@ -327,22 +327,25 @@ def cmd_validate(args) -> int:
 def read_facts_text(source: str) -> tuple[str, str]:
     """The text of a facts file (or of standard input, for "-") and the name to cite."""
     name = "<stdin>" if source == "-" else source
+    not_utf8 = FactError(f"{name} is not UTF-8 text", Location(name), "save it as UTF-8")
     try:
         if source == "-":
-            text = sys.stdin.read(MAX_FILE_BYTES + 1)
-        else:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read(MAX_FILE_BYTES + 1)
+            data = sys.stdin.read(MAX_FILE_BYTES + 1).encode("utf-8", "surrogateescape")
+        else:   # a pipe such as <(…) is welcome; the limit counts bytes, as for rule files
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read facts from {name}: {exc.strerror}", Location(name),
                          "give a JSON file, or - to read standard input") from None
     except UnicodeDecodeError:
-        raise FactError(f"{name} is not UTF-8 text", Location(name), "save it as UTF-8") \
-            from None
-    if len(text) > MAX_FILE_BYTES:
+        raise not_utf8 from None
+    if len(data) > MAX_FILE_BYTES:
         raise FactError(f"{name} is over the {MAX_FILE_BYTES}-byte limit", Location(name),
                         "facts for one decision are small; check the file")
-    return text, name
+    try:
+        return data.decode("utf-8"), name
+    except UnicodeDecodeError:
+        raise not_utf8 from None
 
 
 def cmd_eval(args) -> int:

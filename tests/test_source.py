@@ -24,7 +24,7 @@ from neocrm_policy import source
 from neocrm_policy.cli import main
 from neocrm_policy.errors import PolicyError, SourceError, YamlError
 from neocrm_policy.source import MAX_NESTING, parse_yaml, read_text
-from tests.helpers import ROOT, edit
+from tests.helpers import REFERENCE, ROOT, edit
 
 SECRET = "root:x:0:0:the-secret-first-line"
 
@@ -166,6 +166,16 @@ def test_the_service_revision_never_reads_through_a_link_out_of_the_folder(polic
     before = revision_of(policies_copy)
     outside.write_text("policy: two\n", encoding="utf-8")
     assert revision_of(policies_copy) == before
+
+
+def test_a_facts_file_is_capped_in_bytes_not_characters(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("neocrm_policy.cli.MAX_FILE_BYTES", 100)
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"note": "' + "é" * 60 + '"}', encoding="utf-8")   # 72 characters
+    status = main(["eval", "support.sla", "--policies", str(REFERENCE), "-i", str(facts)])
+    out, err = capsys.readouterr()
+    assert status == 1 and "Traceback" not in out + err
+    assert "facts.json is over the 100-byte limit" in err
 
 
 def test_format_refuses_a_device_given_by_name():
