@@ -12,16 +12,20 @@ Every error the package raises on purpose is a `PolicyError`.
 
 from typing import TYPE_CHECKING
 
-from .errors import (ConflictError, FactError, PolicyError, PolicyErrors, QueryError,
-                     SchemaError, SyntaxProblem, TypeProblem, UnknownNameError)
+from .errors import (ConflictError, FactError, FactErrors, FactNotAllowed, FactOutOfRange,
+                     FactTypeError, MissingFact, PolicyError, PolicyErrors, QueryError,
+                     SchemaError, SyntaxProblem, TypeProblem, UnknownCustomer, UnknownFact,
+                     UnknownNameError)
 
 if TYPE_CHECKING:
     from .engine import PolicySet, load
     from .trace import Decision
 
 __all__ = [
-    "ConflictError", "Decision", "FactError", "PolicyError", "PolicyErrors", "PolicySet",
-    "QueryError", "SchemaError", "SyntaxProblem", "TypeProblem", "UnknownNameError", "load",
+    "ConflictError", "Decision", "FactError", "FactErrors", "FactNotAllowed", "FactOutOfRange",
+    "FactTypeError", "MissingFact", "PolicyError", "PolicyErrors", "PolicySet", "QueryError",
+    "SchemaError", "SyntaxProblem", "TypeProblem", "UnknownCustomer", "UnknownFact",
+    "UnknownNameError", "load",
 ]
 __version__ = "0.1.0"
 

@@ -390,9 +390,13 @@ def cmd_eval_batch(args) -> int:
         print(summary_table(report.summary, args.by),
               file=sys.stderr if args.out == "-" else sys.stdout)
     if args.summary_out:
-        Path(args.summary_out).write_text(
-            summary_html(report.summary, args.by, f"{args.query}: {args.batch}",
-                         report.lines()), encoding="utf-8")
+        page = summary_html(report.summary, args.by, f"{args.query}: {args.batch}",
+                            report.lines())
+        try:
+            Path(args.summary_out).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.summary_out}: {exc.strerror}",
+                             Location(args.summary_out), "give a writable file") from None
     if not args.quiet:
         for line in report.lines():
             print(line, file=sys.stderr)
@@ -409,7 +413,7 @@ def cmd_list(args) -> int:
             "query": query, "title": policies.say(policy.title, query),
             "clauses": list(policy.clauses),
             "inputs": {p: str(i.type.not_null()) + (" (optional)" if i.optional else "")
-                       for p, i in policy.inputs.items()},
+                       for p, i in policies.facts_read(query).items()},
             "results": {n: str(compiled.checked.decision_types[n])
                         for n in compiled.outputs},
         })

@@ -25,7 +25,7 @@ from .errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
 from .facts import FactReader
 from .model import Expr, Rule
 from .syntax import ast
-from .values import CalendarDuration, as_written, quick_datetime
+from .values import CalendarDuration, as_written
 
 RUNTIME_FAILURES = (TypeError, ValueError, ArithmeticError, OverflowError, InvalidOperation,
                     KeyError)
@@ -480,126 +480,6 @@ def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> Co
             parameter_functions[(name, n)] = gen.parameter_function(version.value)
     invariant_functions = {inv.id: gen.invariant_function(inv.check)
                            for inv in checked.policy.invariants}
-    read_facts = compile_fact_reader(FactReader(checked.policy))
+    read_facts = FactReader(checked.policy).read
     return CompiledPolicy(checked, function, tuple(checked.order), outputs, tuple(gen.rules),
                           parameter_functions, invariant_functions, read_facts, calendars)
-
-
-
-# ---------------------------------------------------------------------------------------
-# Fact readers
-
-
-class _ReaderCodegen:
-    """Straight-line Python for the common case of reading one policy's facts.
-
-    Each fact is fetched, type-checked and converted with a few cheap operations; any
-    deviation (a missing, unknown, ill-typed or disallowed fact, a mapping that is not a
-    dict) hands the whole input to the complete `FactReader`, which either raises the
-    precise, located error or returns the values. The fast path never decides an error
-    on its own, so both paths always agree.
-    """
-
-    def __init__(self, reader: FactReader) -> None:
-        self.reader = reader
-        self.globals: dict[str, Any] = {"__builtins__": {}, "_slow": reader.read,
-                                        "_EMPTY": {}, "_dict": dict, "_str": str,
-                                        "_int": int, "_bool": bool, "_tuple": tuple}
-        self.counter = 0
-
-    def bind(self, value: Any) -> py.Name:
-        self.counter += 1
-        name = f"_g{self.counter}"
-        self.globals[name] = value
-        return py.Name(name, py.Load())
-
-    def bail(self) -> py.Return:
-        return py.Return(py.Call(py.Name("_slow", py.Load()),
-                                 [py.Name("facts", py.Load())], []))
-
-    def check_group(self, target: str, source: py.expr, keys: frozenset) -> list[py.stmt]:
-        """target = source, a dict whose keys are all known, or {} when absent."""
-        load = py.Name(target, py.Load())
-        bad = py.BoolOp(py.Or(), [
-            py.Compare(py.Call(py.Name("type", py.Load()), [load], []), [py.IsNot()],
-                       [py.Name("_dict", py.Load())]),
-            py.UnaryOp(py.Not(), py.Compare(
-                py.Call(py.Attribute(load, "keys", py.Load()), [], []), [py.LtE()],
-                [self.bind(keys)]))])
-        return [assign(target, source),
-                py.If(py.Compare(load, [py.Is()], [py.Constant(None)]),
-                      [assign(target, py.Name("_EMPTY", py.Load()))],
-                      [py.If(bad, [self.bail()], [])])]
-
-    def function(self) -> Callable:
-        self.globals["type"] = type
-        reader = self.reader
-        body: list[py.stmt] = [py.If(
-            py.Compare(py.Call(py.Name("type", py.Load()), [py.Name("facts", py.Load())], []),
-                       [py.IsNot()], [py.Name("_dict", py.Load())]), [self.bail()], [])]
-        top = py.Name("facts", py.Load())
-        body.append(py.If(py.UnaryOp(py.Not(), py.Compare(
-            py.Call(py.Attribute(top, "keys", py.Load()), [], []), [py.LtE()],
-            [self.bind(reader.children[()])])), [self.bail()], []))
-        group_names = {(): "facts"}
-        for parts, keys in reader.groups:
-            name = f"g{len(group_names)}"
-            parent = py.Name(group_names[parts[:-1]], py.Load())
-            body += self.check_group(name, py.Call(py.Attribute(parent, "get", py.Load()),
-                                                   [py.Constant(parts[-1])], []), keys)
-            group_names[parts] = name
-        keys, values = [], []
-        for n, (path, parts, item, convert, allowed) in enumerate(reader.plan):
-            var = f"v{n}"
-            load = py.Name(var, py.Load())
-            parent = py.Name(group_names[parts[:-1]], py.Load())
-            body.append(assign(var, py.Call(py.Attribute(parent, "get", py.Load()),
-                                            [py.Constant(parts[-1])], [])))
-            convert_stmts = self.convert(var, item, convert, allowed)
-            absent = [] if item.optional else [self.bail()]
-            body.append(py.If(py.Compare(load, [py.Is()], [py.Constant(None)]),
-                              absent or [py.Pass()], convert_stmts))
-            keys.append(py.Constant(path))
-            values.append(load)
-        body.append(py.Return(py.Dict(keys, values)))
-        args = py.arguments(posonlyargs=[], args=[py.arg("facts")], kwonlyargs=[],
-                            kw_defaults=[], defaults=[])
-        fn = py.FunctionDef(name="read_facts", args=args, body=body, decorator_list=[],
-                            returns=None, type_params=[])
-        module = py.Module([fn], [])
-        py.fix_missing_locations(module)
-        namespace = dict(self.globals)
-        exec(compile(module, f"<facts of {reader.policy.id}>", "exec"), namespace)  # noqa: S102
-        return namespace["read_facts"]
-
-    def convert(self, var: str, item, convert: Callable, allowed) -> list[py.stmt]:
-        load = py.Name(var, py.Load())
-        kind = item.type.name
-        plain = {"int": "_int", "string": "_str", "bool": "_bool"}
-        stmts: list[py.stmt] = []
-        if kind == "datetime":
-            stmts.append(py.Try(
-                [assign(var, py.Call(self.bind(quick_datetime), [load], []))],
-                [py.ExceptHandler(self.bind(ValueError), None, [self.bail()])], [], []))
-        elif kind in plain:
-            stmts.append(py.If(py.Compare(py.Call(py.Name("type", py.Load()), [load], []),
-                                          [py.IsNot()], [py.Name(plain[kind], py.Load())]),
-                               [self.bail()], []))
-        else:
-            stmts.append(py.Try(
-                [assign(var, py.Call(self.bind(convert), [load], []))],
-                [py.ExceptHandler(self.bind(ValueError), None, [self.bail()])], [], []))
-        if allowed is not None:
-            if kind == "list":
-                test = py.UnaryOp(py.Not(), py.Compare(
-                    py.Call(self.bind(frozenset), [load], []), [py.LtE()],
-                    [self.bind(allowed)]))
-            else:
-                test = py.Compare(load, [py.NotIn()], [self.bind(allowed)])
-            stmts.append(py.If(test, [self.bail()], []))
-        return stmts
-
-
-def compile_fact_reader(reader: FactReader) -> Callable:
-    """The fast fact reader of one policy (see `_ReaderCodegen`)."""
-    return _ReaderCodegen(reader).function()

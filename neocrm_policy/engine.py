@@ -21,11 +21,12 @@ from .checker import check
 from .clausemap import check_citations
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
+from .facts import FactReader, declared_facts
 from .errors import (EvaluationError, InvariantError, Location, PolicyError,
                      PolicyErrors, Problems, QueryError, SchemaError, UnknownNameError,
                      UsageError)
 from .loader import load_folder
-from .model import Overlay, Policy
+from .model import Input, Overlay, Policy
 from .source import bundled
 from .prose import check_references, say
 from .suggest import suggestion
@@ -283,6 +284,11 @@ class PolicySet:
         self.policies = MappingProxyType({q: items[-1].checked.policy
                                           for q, items in versions.items()})
         customers = sorted({o.customer for o in self.overlays})
+        self.customers = tuple(customers)
+        """The customers with signed terms of their own: a `customer.id` must name one,
+        unless the facts state the customer has the standard terms."""
+        self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers)).read
+                         for item in compiled}
         self._timelines: dict[tuple[int, str | None], tuple[list, list]] = {}
         errors: list[PolicyError] = []
         for item in compiled:
@@ -364,6 +370,11 @@ class PolicySet:
     def queries(self) -> list[str]:
         return sorted(self._versions)
 
+    def facts_read(self, query: str) -> dict[str, Input]:
+        """Every fact a query reads, declared: its own inputs, then `customer.id` and
+        `customer.standard_terms`, which every query reads."""
+        return declared_facts(self.compiled(query).checked.policy)
+
     def versions(self, query: str) -> list[CompiledPolicy]:
         """Every version of a query's policy, oldest first."""
         if query not in self._versions:
@@ -412,10 +423,8 @@ class PolicySet:
         compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:
             facts = {}
-        known = compiled.read_facts(facts)
-        customer = None
-        if self.overlays and type(facts) is dict and "customer" in facts:
-            customer = _customer_of(facts)
+        known = self._readers[id(compiled)](facts)
+        customer = known["customer.id"]
         if snapshot is None or customer is not None:
             snapshot = self.terms_at(compiled, now, customer)
         if snapshot.missing:
@@ -436,7 +445,7 @@ class PolicySet:
         if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
             raise _outside_years(now)
         compiled = self.compiled(query, now)
-        read, function = compiled.read_facts, compiled.function
+        read, function = self._readers[id(compiled)], compiled.function
         terms = self.terms_at(compiled, now)
         if terms.missing:
             return lambda facts: self.decide(query, facts, now).result
@@ -444,17 +453,11 @@ class PolicySet:
         customers = {c for (key, c) in self._timelines if key == id(compiled) and c}
 
         def decide_result(facts: Mapping) -> dict:
-            if customers and type(facts) is dict and "customer" in facts:
+            known = read(facts)
+            if customers and known["customer.id"] is not None:
                 return self.decide(query, facts, now).result
-            return function(read(facts), values, now)[0]
+            return function(known, values, now)[0]
         return decide_result
-
-
-def _customer_of(facts: Mapping[str, Any]) -> str | None:
-    """The customer.id of already validated facts (a dict, or a mapping the reader took)."""
-    group = facts.get("customer")
-    value = group.get("id") if type(group) is dict or isinstance(group, Mapping) else None
-    return value if type(value) is str else None
 
 
 _FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)

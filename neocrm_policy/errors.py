@@ -264,6 +264,82 @@ class FactError(PolicyError):
         """What to point at in the input: the fact's "value", its "key" (a fact the query
         does not read), or nothing, when the fact is "absent"."""
 
+    @property
+    def errors(self) -> list[FactError]:
+        """Every problem this error stands for: itself, or each of several (`FactErrors`),
+        so a service handles one bad fact and many alike."""
+        return [self]
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "fact": self.fact}
+
+
+class FactErrors(FactError):
+    """Several problems with one call's facts, each its own error with its own code, in
+    the order of the input (facts that are absent last, in the order declared)."""
+
+    title = "bad facts"
+
+    def __init__(self, problems: list[FactError]) -> None:
+        self._problems = list(problems)
+        super().__init__(f"{len(self._problems)} problems with the facts", None,
+                         "each problem above names its fact, with a hint")
+
+    @property
+    def errors(self) -> list[FactError]:
+        return list(self._problems)
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self._problems) + f"\n{self.message}"
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message, "hint": self.hint,
+                "errors": [e.to_json() for e in self._problems]}
+
+
+class MissingFact(FactError):
+    """A fact the query needs is absent (or null where null is not allowed)."""
+
+    code = "NP053"
+    title = "missing fact"
+
+
+class UnknownFact(FactError):
+    """A fact the query does not read: a typo must not turn into a missing value."""
+
+    code = "NP054"
+    title = "unknown fact"
+
+
+class FactTypeError(FactError):
+    """A fact of the wrong type: text where a number is wanted, a date for a time."""
+
+    code = "NP055"
+    title = "fact of the wrong type"
+
+
+class FactNotAllowed(FactError):
+    """A fact that is not among the values its declaration allows."""
+
+    code = "NP056"
+    title = "fact not among the allowed values"
+
+
+class FactOutOfRange(FactError):
+    """A fact of the right type outside its bounds: a negative amount of money, more
+    decimals than fen, more digits than any amount has, a time before one it follows."""
+
+    code = "NP057"
+    title = "fact out of range"
+
+
+class UnknownCustomer(FactError):
+    """A `customer.id` naming no customer with signed terms, not stated to have the
+    standard terms: a misspelt id must not silently get the standard terms."""
+
+    code = "NP058"
+    title = "unknown customer"
+
 
 class StatedValueWarning(PolicyError):
     """A sentence of a rule file (a summary, reading, description, note, the clause map)
@@ -289,3 +365,23 @@ class UsageError(PolicyError):
 
     code = "NP052"
     title = "bad argument"
+
+
+class AgreementChanged(PolicyError):
+    """The agreement's text no longer matches the clause map: an entry's words cannot be
+    found, or its passage's wording differs from the hash the map pins (`sha256:`). The
+    map must account for every change of the customer's text: read the new wording,
+    update what it affects, then pin the new hash."""
+
+    code = "NP013"
+    title = "the agreement's wording changed"
+
+
+class AgreementMissing(PolicyError):
+    """The clause map names the agreement's text file (`agreement:`), but it is not there.
+    A warning for `validate` (an installed copy carries the policies, not the customer's
+    text); the documentation site, which quotes the text, fails to build without it."""
+
+    code = "NP061"
+    title = "the agreement's text is missing"
+    warning = True

@@ -15,7 +15,7 @@ def memo(decision) -> str:
     title = say_in_force(policy.title, decision.terms)
     lines = [f"{title} ({decision.query}; clause{'s' if len(policy.clauses) > 1 else ''}"
              f" {clauses})",
-             f"Decided as at {decision.at.isoformat(sep=' ')}"
+             f"Decided as at {to_words(decision.at)}"
              + (f", under the version of {decision.policy_version}" if decision.policy_version
                 else "")
              + (f", for customer {decision.customer}" if decision.customer else "") + "."]
@@ -23,41 +23,50 @@ def memo(decision) -> str:
         lines.append("NOTE: this term limits the Company's liability (agreement preamble).")
     lines.append("")
     for entry in decision.trace:
-        lines.append(f"- {entry.decision.replace('_', ' ')}: "
+        lines.append(f"- {_decision_words(policy, entry.decision)}: "
                      f"{to_words(entry.value, types.get(entry.decision))}")
         why = []
-        if entry.condition:
-            why.append(f"because {entry.condition_words or entry.condition}")
+        if entry.note:
+            why.append(" ".join(entry.note.split()).rstrip("."))
         elif entry.rule and entry.rule.endswith(".default"):
             why.append("no rule applied, so the default applies")
-        cite = f"clause {entry.clause}" if entry.clause else "no clause cited"
-        why.append(f"rule {entry.rule}, {cite}")
-        if entry.expression and entry.expression != str(to_words(entry.value)):
-            why.append(f"computed as {' '.join(entry.expression.split())}")
-        lines.append(textwrap.fill("; ".join(why), 88, initial_indent="    ",
-                                   subsequent_indent="    "))
+        why.append(f"clause {entry.clause}" if entry.clause else "no clause cited")
+        lines.append(_fill("; ".join(why)))
         for use in entry.parameters:
             since = (f", in force since {use.since.date().isoformat()}" if use.since
                      else "")
-            entry_of = f"[{to_words(use.key)}]" if use.has_key else ""
             source = (f", from {use.instrument}" if use.instrument and
                       use.instrument != "the agreement" else "")
-            named = f"{use.name}{entry_of}"
-            if use.term and use.term != use.name:
-                named = f"{use.term} ({named})"
-            lines.append(textwrap.fill(
-                f"term used: {named} = {to_words(use.value)}{since}{source}",
-                88, initial_indent="    ", subsequent_indent="      "))
+            named = use.term if use.term and use.term != use.name else \
+                use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
+            lines.append(_fill(f"term used: {named} = {to_words(use.value)}{since}{source}"))
         if entry.decisions:
-            based = ", ".join(f"{d.replace('_', ' ')} = {to_words(v, types.get(d))}"
+            based = ", ".join(f"{_decision_words(policy, d)} = {to_words(v, types.get(d))}"
                               for d, v in entry.decisions.items())
-            lines.append(textwrap.fill(f"based on: {based}", 88, initial_indent="    ",
-                                       subsequent_indent="      "))
+            lines.append(_fill(f"based on: {based}"))
         if entry.facts:
-            facts = ", ".join(f"{p} = {to_words(v)}" for p, v in entry.facts.items())
-            lines.append(textwrap.fill(f"facts: {facts}", 88, initial_indent="    ",
-                                       subsequent_indent="      "))
-        if entry.note:
-            lines.append(textwrap.fill(f"note: {entry.note}", 88, initial_indent="    ",
-                                       subsequent_indent="      "))
+            facts = ", ".join(f"{_fact_words(policy, p)} = {to_words(v)}"
+                              for p, v in entry.facts.items())
+            lines.append(_fill(f"facts: {facts}"))
     return "\n".join(lines)
+
+
+def _fill(text: str) -> str:
+    return textwrap.fill(text, 88, initial_indent="    ", subsequent_indent="      ")
+
+
+def _decision_words(policy, name: str) -> str:
+    """A result by its public name in words ("export deadline"); a step the policy keeps
+    to itself by its description, since its name is nobody's vocabulary but the file's."""
+    item = policy.decisions.get(name)
+    if item is not None and item.internal and item.description:
+        text = " ".join(item.description.split()).rstrip(".")
+        return text[:1].lower() + text[1:]
+    return name.replace("_", " ")
+
+
+def _fact_words(policy, path: str) -> str:
+    """A fact by what it means (its declared description), as a reader knows it."""
+    item = policy.inputs.get(path)
+    return item.description if item is not None and item.description else \
+        path.replace(".", " ").replace("_", " ")

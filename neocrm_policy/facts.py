@@ -9,18 +9,20 @@ work is planned once per policy and the per-call loop uses only cheap operations
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from .errors import FactError, Location, PolicyError
+from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
+                     Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact)
 from .model import Input, Policy
 from .source import position_of
 from .suggest import suggestion
-from .values import as_written, fact_converter, to_json
-
-RESERVED = ("customer", "id")
-"""customer.id selects a customer's overlays; every query accepts it."""
+from .values import (AGREEMENT_ZONE, BOOL, MAX_LIST_ITEMS, STRING, as_written, duration_iso,
+                     make_duration, to_json)
 
 _TYPE_WORDS = {
     "datetime": "an ISO 8601 date and time, e.g. 2026-03-07T22:30:00+08:00",
@@ -34,7 +36,16 @@ def parse_facts_json(text: str, name: str) -> Any:
     """JSON text as facts: numbers with a fraction become exact decimals (money is never a
     float), and malformed text is a located error."""
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_int=_json_int,
+                          parse_constant=Decimal, object_pairs_hook=_no_repeated_keys)
+    except _RepeatedKey as repeated:
+        key = json.dumps(repeated.args[0])
+        line, column = _second(text, key)
+        lines = text.splitlines()
+        raise FactError(f"{name} gives the key {key} twice in one object", Location(
+            name, line, column), "give each fact once: JSON keeps only the last, silently",
+            source_line=lines[line - 1] if 0 < line <= len(lines) else None,
+            width=len(key)) from None
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         raise FactError(f"{name} is not valid JSON: {exc.msg}",
@@ -47,11 +58,42 @@ def parse_facts_json(text: str, name: str) -> Any:
                         "facts are a shallow JSON object") from None
 
 
+class _RepeatedKey(ValueError):
+    """A JSON object giving one key twice (JSON itself would keep the last)."""
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return found
+
+
+def _json_int(text: str) -> int | Decimal:
+    """A JSON whole number; one too long for any amount stays a Decimal, which the fact
+    reader refuses by its digits (Python refuses to read ints of thousands of digits)."""
+    return int(text) if len(text) <= 40 else Decimal(text)
+
+
+def _second(text: str, key: str) -> tuple[int, int]:
+    """Line and column of the second place a key is written, to point at a repetition."""
+    places = [m.start() for m in re.finditer(re.escape(key) + r"\s*:", text)]
+    offset = places[1] if len(places) > 1 else 0
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def in_input(error: PolicyError, text: str, name: str,
              within: tuple[str, ...] = ()) -> PolicyError:
     """A fact error pointed at the fact in the input a service wrote (a JSON file, or
     standard input), where it can be fixed; the declaration it broke goes in the hint.
     `within` is the path of the facts inside the file (("facts",) in an example)."""
+    if isinstance(error, FactErrors):
+        return FactErrors([in_input(e, text, name, within) for e in error.errors])
     if not isinstance(error, FactError) or not error.fact or error.at == "absent":
         return error
     found = position_of(text, within + tuple(error.fact.split(".")), key=error.at == "key")
@@ -60,100 +102,457 @@ def in_input(error: PolicyError, text: str, name: str,
     line, column, width = found
     declared = f" (declared at {error.location})" if error.location else ""
     lines = text.splitlines()
-    return FactError(error.message, Location(name, line, column),
-                     (error.hint or "") + declared, fact=error.fact,
-                     source_line=lines[line - 1] if line <= len(lines) else None,
-                     width=width)
+    return type(error)(error.message, Location(name, line, column),
+                       (error.hint or "") + declared, fact=error.fact, at=error.at,
+                       source_line=lines[line - 1] if line <= len(lines) else None,
+                       width=width)
+
+
+class _Problem(ValueError):
+    """One fact's value refused by its reader; `kind` is the error it becomes."""
+
+    kind: type[FactError] = FactTypeError
+
+
+class _OutOfRange(_Problem):
+    kind = FactOutOfRange
+
+
+MAX_WHOLE_DIGITS = 18
+"""A number fact has at most this many digits before the point (a quintillion yuan is
+more than any amount the agreement counts), so no fact can make arithmetic slow."""
+MAX_DECIMALS = 12
+"""Digits after the point of a decimal fact that declares no precision."""
+MAX_TEXT = 10_000
+"""Characters in a text fact."""
+MAX_DURATION = timedelta(days=36_600)
+"""A duration fact is at most a hundred years."""
+
+_LIMIT = 10 ** MAX_WHOLE_DIGITS
+_NUMBER_TEXT = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
+_DATETIME_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?", re.ASCII)
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_TIME_TEXT = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?", re.ASCII)
+_ISO_DURATION_TEXT = re.compile(
+    r"P(?:([0-9]{1,6})W)?(?:([0-9]{1,6})D)?"
+    r"(?:T(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,6})S)?)?", re.ASCII)
+_WORDS_DURATION_TEXT = re.compile(
+    r"([0-9]{1,6}(?:\.[0-9]{1,6})?) (minutes?|hours?|days?|weeks?)", re.ASCII)
+_OFFSETS: dict[timedelta, timezone] = {}
+
+
+def in_agreement_zone(moment: datetime) -> datetime:
+    """A moment as the agreement's zone shows it, on that instant's fixed offset, so that
+    adding a duration adds elapsed time even in Shanghai's daylight-saving years
+    (1986–91), where wall-clock arithmetic would be an hour off."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=AGREEMENT_ZONE)
+    local = moment.astimezone(AGREEMENT_ZONE)
+    offset = local.utcoffset()
+    zone = _OFFSETS.get(offset)
+    if zone is None:
+        zone = _OFFSETS.setdefault(offset, timezone(offset))
+    return local.replace(tzinfo=zone)
+
+
+def _digits(number: Decimal, item: Input) -> Decimal:
+    """A finite decimal within the digits any amount has and the declared precision."""
+    _sign, digits, exponent = number.as_tuple()
+    if len(digits) > 2 * MAX_WHOLE_DIGITS or number.adjusted() >= MAX_WHOLE_DIGITS:
+        raise _OutOfRange(f"more than {MAX_WHOLE_DIGITS} digits before the point")
+    places = _places(item)
+    if exponent < -places and number:
+        trailing = 0
+        for digit in reversed(digits):
+            if digit:
+                break
+            trailing += 1
+        if exponent + trailing < -places:
+            unit = "fen (two decimals)" if item.type.name == "money" and places == 2 \
+                else f"{places} decimal{'s' if places != 1 else ''}"
+            raise _OutOfRange(f"finer than {unit}")
+    return number
+
+
+def _places(item: Input) -> int:
+    if item.decimals is not None:
+        return item.decimals
+    return 2 if item.type.name == "money" else MAX_DECIMALS
+
+
+def _bounded(number: Any, item: Input) -> Any:
+    least = item.minimum if item.minimum is not None else \
+        (0 if item.type.name == "money" else None)
+    if least is not None and number < least:
+        raise _OutOfRange(f"less than {as_written(least)}, the least allowed")
+    if item.maximum is not None and number > item.maximum:
+        raise _OutOfRange(f"more than {as_written(item.maximum)}, the most allowed")
+    return number
+
+
+def _read_number(value: Any, item: Input) -> Any:
+    """int, Decimal, decimal text in ASCII digits, or (where declared) a float read
+    exactly from its shortest decimal text; never a bool."""
+    whole = item.type.name == "int"
+    kind = type(value)
+    if kind is bool:
+        raise _Problem("expected a number, got true/false")
+    if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
+        if not -_LIMIT < value < _LIMIT:
+            raise _OutOfRange(f"more than {MAX_WHOLE_DIGITS} digits")
+        return _bounded(int(value) if whole else Decimal(int(value)), item)
+    if isinstance(value, float):
+        if not item.floats:
+            raise _Problem("a binary float is not exact: give a Decimal or decimal text "
+                           "such as \"12.50\" (or declare the input with `float: true`)")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Problem("expected a finite number")
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _Problem("expected a finite number")
+        number = value
+    elif isinstance(value, str):
+        if not _NUMBER_TEXT.fullmatch(value):
+            raise _Problem("expected a whole number" if whole else "expected a number such "
+                           "as 12000 or \"12000.50\", in the digits 0 to 9")
+        number = Decimal(value)
+    else:
+        raise _Problem("expected a number")
+    number = _digits(number, item)
+    if whole:
+        if number != number.to_integral_value():
+            raise _Problem("expected a whole number")
+        return _bounded(int(number), item)
+    return _bounded(number, item)
+
+
+def _read_datetime(value: Any, item: Input) -> datetime:
+    if isinstance(value, datetime):
+        return in_agreement_zone(value)
+    if isinstance(value, str) and _DATETIME_TEXT.fullmatch(value):
+        try:
+            return in_agreement_zone(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            raise _Problem("no such date and time") from None
+    if isinstance(value, date):
+        raise _Problem("a date without a time of day; give a datetime such as "
+                       "2026-03-07T22:30:00+08:00")
+    raise _Problem("expected a date and time like 2026-03-07T22:30:00+08:00")
+
+
+def _read_date(value: Any, item: Input) -> date:
+    if isinstance(value, datetime):
+        raise _Problem("a date and time where a date is wanted; give a date such as "
+                       "2026-03-07")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE_TEXT.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _Problem("no such date") from None
+    raise _Problem("expected a date like 2026-03-07")
+
+
+def _read_time(value: Any, item: Input) -> time:
+    if isinstance(value, time) and value.tzinfo is None:
+        return value
+    if isinstance(value, str) and _TIME_TEXT.fullmatch(value):
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise _Problem("no such time of day") from None
+    raise _Problem("expected a time of day like 08:00")
+
+
+def _read_duration(value: Any, item: Input) -> timedelta:
+    if isinstance(value, timedelta):
+        span = value
+    elif isinstance(value, str) and (m := _ISO_DURATION_TEXT.fullmatch(value)) \
+            and value != "P" and not value.endswith("T"):
+        weeks, days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+        span = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes,
+                         seconds=seconds)
+    elif isinstance(value, str) and (m := _WORDS_DURATION_TEXT.fullmatch(value)):
+        span = make_duration(Decimal(m.group(1)), m.group(2))
+    else:
+        raise _Problem("expected a duration like \"4 hours\" or \"PT4H\"")
+    if span < timedelta(0):
+        raise _OutOfRange("a duration is never negative")
+    if span > MAX_DURATION:
+        raise _OutOfRange("more than a hundred years")
+    return span
+
+
+def _read_text(value: Any, item: Input) -> str:
+    if type(value) is not str and not isinstance(value, str):
+        raise _Problem("expected text")
+    if len(value) > MAX_TEXT:
+        raise _OutOfRange(f"more than {MAX_TEXT} characters")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Problem("text holding a lone surrogate (such as \\ud800), which is not "
+                           "a character") from None
+    return str(value)
+
+
+def _read_bool(value: Any, item: Input) -> bool:
+    if type(value) is not bool:
+        raise _Problem("expected true or false")
+    return value
+
+
+_READERS: dict[str, Callable[[Any, Input], Any]] = {
+    "int": _read_number, "decimal": _read_number, "money": _read_number,
+    "datetime": _read_datetime, "date": _read_date, "time": _read_time,
+    "duration": _read_duration, "string": _read_text, "bool": _read_bool}
+
+
+def _reader_of(item: Input) -> Callable[[Any], Any]:
+    """The function reading one fact of `item`'s type (a list reads each of its items)."""
+    type_ = item.type
+    if type_.name == "list":
+        one = _READERS.get(type_.item.name)
+        if one is None:
+            raise ValueError(f"facts of type {type_} are not supported")
+
+        def read_list(value: Any) -> tuple:
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+                raise _Problem("expected a list")
+            if len(value) > MAX_LIST_ITEMS:
+                raise _OutOfRange(f"a list may hold at most {MAX_LIST_ITEMS} items")
+            return tuple(None if v is None else one(v, item) for v in value)
+        return read_list
+    one = _READERS[type_.name]
+    return lambda value: one(value, item)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """One declared fact: its reader, and its allowed values read the same way."""
+
+    path: str
+    item: Input
+    read: Callable[[Any], Any]
+    allowed: frozenset | None
+
+
+def _customer_inputs(policy: Policy) -> dict[str, Input]:
+    """`customer.id` and `customer.standard_terms`: every query reads them."""
+    where = policy.location
+    return {
+        "customer.id": Input("customer.id", STRING.or_null(), True, None,
+                             "the customer whose own signed terms apply (absent: the "
+                             "standard terms)", where),
+        "customer.standard_terms": Input(
+            "customer.standard_terms", BOOL.or_null(), True, None,
+            "true when the customer named by customer.id has signed no terms of its own, "
+            "so the standard terms apply to it", where)}
+
+
+def declared_facts(policy: Policy) -> dict[str, Input]:
+    """Every fact a query reads, as declared: its own inputs, then the customer's."""
+    declared = {**policy.inputs}
+    for path, item in _customer_inputs(policy).items():
+        declared.setdefault(path, item)
+    return declared
 
 
 class FactReader:
-    """Validates the facts of one policy; `read(facts)` returns them by dotted path."""
+    """Reads and checks the facts of one policy: the one fact reader, used by every path
+    (the API, the compiled decisions, the reference interpreter, the CLI and the
+    service). `read(facts)` returns the values by dotted path, or raises one error
+    holding every problem, in the order of the input.
 
-    def __init__(self, policy: Policy) -> None:
+    The facts may be any mapping (a dict, a MappingProxyType), nested as the inputs'
+    paths name them; each value may be what JSON gives (numbers, text in ISO 8601) or
+    what Python has (datetime, date, Decimal, int; a float only where declared).
+    `customers`, when given, are the ids with signed terms of their own."""
+
+    def __init__(self, policy: Policy, customers: frozenset[str] | None = None) -> None:
         self.policy = policy
-        children: dict[tuple[str, ...], set[str]] = {(): set()}
-        leaves: set[tuple[str, ...]] = set()
-        paths = [tuple(p.split(".")) for p in policy.inputs]
-        if RESERVED not in paths:
-            paths.append(RESERVED)
-        for parts in paths:
-            for i in range(len(parts)):
-                children.setdefault(parts[:i], set()).add(parts[i])
-            leaves.add(parts)
-        self.children = {k: frozenset(v) for k, v in children.items()}
-        self.groups = tuple((k, self.children[k]) for k in children if k)
-        self.plan: list[tuple[str, tuple[str, ...], Input, Callable, frozenset | None]] = [
-            (path, tuple(path.split(".")), item, fact_converter(item.type),
-             frozenset(item.allowed) if item.allowed is not None else None)
-            for path, item in policy.inputs.items()]
+        self.customers = customers
+        self.declared = declared = declared_facts(policy)
+        self.tree: dict[str, Any] = {}
+        self.leaves: list[_Leaf] = []
+        for path, item in declared.items():
+            node = self.tree
+            parts = path.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            read = _reader_of(item)
+            leaf = _Leaf(path, item, read, self._allowed(item, read))
+            node[parts[-1]] = leaf
+            self.leaves.append(leaf)
+        self.order_checks = tuple((path, item.not_before) for path, item in declared.items()
+                                  if item.not_before)
+        self.absent = {leaf.path: None for leaf in self.leaves if leaf.item.optional}
+        """What an optional fact is when not given: null."""
+        self.required = tuple(leaf for leaf in self.leaves if not leaf.item.optional)
+        self.choices = sorted(declared)
+
+    @staticmethod
+    def _allowed(item: Input, read: Callable) -> frozenset | None:
+        """The allowed values as facts would be read: "2026-01-01" as a date, 1.50 as a
+        decimal, so that a fact is compared with a value of its own kind."""
+        if item.allowed is None:
+            return None
+        plain = replace(item, type=item.type.item if item.type.name == "list" else item.type,
+                        minimum=None, maximum=None, decimals=MAX_DECIMALS, floats=True)
+        one = _READERS.get(plain.type.name)
+        values = set()
+        for value in item.allowed:
+            try:
+                values.add(one(value, plain) if one else value)
+            except _Problem:
+                values.add(value)
+        return frozenset(values)
 
     def read(self, facts: Any) -> dict[str, Any]:
-        if type(facts) is not dict:
-            if not isinstance(facts, Mapping):
-                raise FactError("facts must be one JSON object", None,
+        if facts is None:
+            facts = {}
+        if not isinstance(facts, Mapping):
+            raise FactTypeError("facts must be one JSON object", self.policy.location,
                                 "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
-            facts = dict(facts)
-        self._check_keys(facts, ())
-        out: dict[str, Any] = {}
-        for path, parts, item, convert, allowed in self.plan:
-            node: Any = facts
-            for part in parts:
-                node = node.get(part) if type(node) is dict else None
-                if node is None:
-                    break
-            if node is None:
-                if item.optional:
-                    out[path] = None
-                    continue
-                raise FactError(f"missing fact {path!r}", item.location,
-                                f"this query needs {path} ({item.type.not_null()})"
-                                + (f"; {item.description}" if item.description else ""),
-                                fact=path, at="absent")
-            try:
-                value = convert(node)
-            except ValueError as exc:
-                raise FactError(f"fact {path!r} is {_show(node)}: {exc}", item.location,
-                                _allowed_hint(item), fact=path) from None
-            if allowed is not None:
-                for one in (value if type(value) is tuple else (value,)):
-                    if one not in allowed:
-                        raise FactError(f"fact {path!r} has {_show(one)}, which is not "
-                                        "allowed", item.location, _allowed_hint(item),
-                                        fact=path)
-            out[path] = value
+        out: dict[str, Any] = dict(self.absent)
+        problems: list[FactError] = []
+        refused: set[str] = set()
+        self._walk(facts, self.tree, (), out, problems, refused)
+        for leaf in self.required:
+            path = leaf.path
+            if path in out or path in refused:
+                continue
+            problems.append(MissingFact(
+                f"missing fact {path!r}", leaf.item.location,
+                f"this query needs {path} ({leaf.item.type.not_null()})"
+                + (f"; {leaf.item.description}" if leaf.item.description else ""),
+                fact=path, at="absent"))
+        for path, earlier in self.order_checks:
+            later_value, earlier_value = out.get(path), out.get(earlier)
+            if later_value is not None and earlier_value is not None \
+                    and later_value < earlier_value:
+                problems.append(FactOutOfRange(
+                    f"fact {path!r} ({to_json(later_value)}) is before {earlier!r} "
+                    f"({to_json(earlier_value)})", self.declared[path].location,
+                    f"{path} cannot come before {earlier}; check both facts", fact=path))
+        if self.customers is not None and out["customer.id"] is not None:
+            self._check_customer(out, problems)
+        if problems:
+            raise problems[0] if len(problems) == 1 else FactErrors(problems)
         return out
 
-    def _check_keys(self, node: dict, prefix: tuple[str, ...]) -> None:
-        known = self.children.get(prefix)
-        extra = node.keys() - known
-        if extra:
-            dotted = ".".join(map(str, prefix + (sorted(map(str, extra))[0],)))
-            choices = sorted(self.policy.inputs)
-            raise FactError(f"unknown fact {dotted!r} for query {self.policy.id!r}", None,
-                            suggestion(dotted, choices) + "this query reads: "
-                            + (", ".join(choices) or "no facts"), fact=dotted, at="key")
-        for key in node.keys() & known:
-            path = prefix + (key,)
-            if path in self.children:
-                value = node[key]
-                if type(value) is dict:
-                    self._check_keys(value, path)
-                elif isinstance(value, Mapping):
-                    node[key] = dict(value)
-                    self._check_keys(node[key], path)
-                elif value is not None:
-                    dotted = ".".join(path)
-                    raise FactError(
-                        f"fact {dotted!r} should be an object with "
-                        + ", ".join(sorted(self.children[path])), None,
-                        "nest the facts as the query's inputs name them, e.g. "
-                        f"{{\"{path[0]}\": {{\"{sorted(self.children[path])[0]}\": …}}}}",
-                        fact=dotted)
+    def _walk(self, node: Mapping, tree: dict, prefix: tuple[str, ...], out: dict,
+              problems: list[FactError], refused: set[str]) -> None:
+        for key, value in node.items():
+            child = tree.get(key) if type(key) is str else None
+            if child is None:
+                dotted = ".".join(map(str, prefix + (key,)))
+                problems.append(UnknownFact(
+                    f"unknown fact {dotted!r} for query {self.policy.id!r}",
+                    self.policy.location, suggestion(dotted, self.choices)
+                    + "this query reads: " + ", ".join(self.choices), fact=dotted,
+                    at="key"))
+            elif type(child) is dict:
+                if value is None:
+                    continue
+                if isinstance(value, Mapping):
+                    self._walk(value, child, prefix + (key,), out, problems, refused)
+                    continue
+                dotted = ".".join(prefix + (key,))
+                members = sorted(child)
+                refused.update(p for p in self.choices if p.startswith(dotted + "."))
+                problems.append(FactTypeError(
+                    f"fact {dotted!r} should be an object with " + ", ".join(members),
+                    self.policy.location,
+                    "nest the facts as the query's inputs name them, e.g. "
+                    f"{{\"{key}\": {{\"{members[0]}\": …}}}}", fact=dotted))
+            elif value is not None:
+                try:
+                    read = child.read(value)
+                    if child.allowed is not None:
+                        for one in (read if type(read) is tuple else (read,)):
+                            if one not in child.allowed:
+                                problems.append(FactNotAllowed(
+                                    f"fact {child.path!r} has {_show(one)}, which is not "
+                                    "allowed", child.item.location, _allowed_hint(child.item),
+                                    fact=child.path))
+                                refused.add(child.path)
+                                break
+                        else:
+                            out[child.path] = read
+                    else:
+                        out[child.path] = read
+                except _Problem as problem:
+                    refused.add(child.path)
+                    problems.append(problem.kind(
+                        f"fact {child.path!r} is {_show(value)}: {problem}",
+                        child.item.location, _type_hint(child.item, problem),
+                        fact=child.path))
+
+    def _check_customer(self, out: dict, problems: list[FactError]) -> None:
+        customer, standard = out["customer.id"], out.get("customer.standard_terms")
+        if customer in self.customers:
+            if standard:
+                problems.append(UnknownCustomer(
+                    f"customer {customer!r} has signed terms of its own, so "
+                    "customer.standard_terms cannot be true", self.policy.location,
+                    f"leave out customer.standard_terms: {customer}'s own terms apply",
+                    fact="customer.standard_terms"))
+            return
+        if standard:
+            out["customer.id"] = None   # the standard terms, as the caller states
+            return
+        problems.append(UnknownCustomer(
+            f"no customer {customer!r} has signed terms of its own", self.policy.location,
+            suggestion(customer, self.customers)
+            + "customers with their own terms: " + (", ".join(sorted(self.customers))
+                                                    or "none")
+            + "; for a customer on the standard terms, give customer.standard_terms: true",
+            fact="customer.id"))
 
 
 def _show(value: Any) -> str:
-    text = as_written(value) if not isinstance(value, str) else f'"{value}"'
+    """A fact's value as a message shows it, short, whatever its size or spelling."""
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    elif isinstance(value, bool) or value is None:
+        text = as_written(value)
+    elif isinstance(value, int):
+        text = str(value) if -_LIMIT < value < _LIMIT else \
+            f"a number of about {round(value.bit_length() * 0.30103)} digits"
+    elif isinstance(value, Decimal):
+        text = f"{value:f}" if value.is_finite() and abs(value.adjusted()) <= 40 \
+            else str(value)
+    elif isinstance(value, (datetime, date, time)):
+        text = value.isoformat()
+    elif isinstance(value, timedelta):
+        text = duration_iso(value)
+    else:
+        text = as_written(value) if isinstance(value, (float, list, tuple, dict)) \
+            else f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_hint(item: Input, problem: _Problem) -> str:
+    if isinstance(problem, _OutOfRange):
+        bounds = []
+        least = item.minimum if item.minimum is not None else \
+            (0 if item.type.name == "money" else None)
+        if least is not None:
+            bounds.append(f"at least {as_written(least)}")
+        if item.maximum is not None:
+            bounds.append(f"at most {as_written(item.maximum)}")
+        if item.type.name in ("money", "decimal"):
+            places = _places(item)
+            bounds.append(f"at most {places} decimal{'s' if places != 1 else ''}")
+        return f"give {item.path} " + (", ".join(bounds) if bounds else "within its range")
+    return _allowed_hint(item)
 
 
 def _allowed_hint(item: Input) -> str:

@@ -427,7 +427,23 @@ def _build_input(path: str, spec: YMap) -> Input:
     allowed = tuple(spec["allowed"]) if "allowed" in spec else None
     if optional:
         type_ = type_.or_null()
-    return Input(path, type_, optional, allowed, spec.get("description"), spec.where())
+    bounds = {key: _amount(spec[key], spec.where(key)) for key in ("min", "max") if key in spec}
+    return Input(path, type_, optional, allowed, spec.get("description"), spec.where(),
+                 minimum=bounds.get("min"), maximum=bounds.get("max"),
+                 decimals=spec.get("decimals"), floats=bool(spec.get("float", False)),
+                 not_before=spec.get("not_before"))
+
+
+def _amount(value: Any, where: Location) -> int | Decimal:
+    """A bound of an input (`min`, `max`) as an exact number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise SchemaError(f"{as_written(value)} is not a number", where,
+                          "write a bound as a number, such as 0 or 1000000.00")
+    number = Decimal(repr(value)) if isinstance(value, float) else value
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise SchemaError(f"{as_written(value)} is not a number", where,
+                          "write a bound as a number, such as 0 or 1000000.00")
+    return number
 
 
 def _param_tree(value: Any, where: Location, style: str | None, literal_text: bool) -> Any:

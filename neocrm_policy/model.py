@@ -40,6 +40,15 @@ class Input:
     allowed: tuple | None
     description: str | None
     location: Location
+    minimum: Any = None
+    """The least amount a number fact may be (money: 0 unless declared)."""
+    maximum: Any = None
+    decimals: int | None = None
+    """At most this many digits after the point (money: 2, fen, unless declared)."""
+    floats: bool = False
+    """Whether a Python float is accepted (read exactly from its shortest decimal text)."""
+    not_before: str | None = None
+    """Another time fact this one may not come before (a response before the report)."""
 
 
 ParamTree = Any

@@ -8,6 +8,7 @@ import csv
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -25,8 +26,20 @@ from tests.helpers import REFERENCE
 
 DATA = Path(__file__).resolve().parent / "data" / "batch"
 AT = "2026-03-08T00:00:00+08:00"
-BASE = ["eval", "support.sla", "--policies", str(REFERENCE), "--at", AT, "--id", "id",
-        "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def policies(tmp_path_factory) -> Path:
+    """A copy of the tests' policies: a batch (and its workers) loads the folder more
+    than once, and compares revisions, so it must not change during a test."""
+    folder = tmp_path_factory.mktemp("batch") / "policies"
+    shutil.copytree(REFERENCE, folder)
+    return folder
+
+
+def base(policies: Path) -> list[str]:
+    return ["eval", "support.sla", "--policies", str(policies), "--at", AT, "--id", "id",
+            "--quiet"]
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -38,9 +51,9 @@ def by_id(records: list[dict]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def expected() -> list[dict]:
+def expected(policies) -> list[dict]:
     """What the engine decides for each record of incidents.jsonl, one by one."""
-    policies = load(REFERENCE)
+    policies = load(policies)
     out = []
     for n, line in enumerate((DATA / "incidents.jsonl").read_text().splitlines(), start=1):
         if not line.strip():
@@ -60,9 +73,9 @@ def expected() -> list[dict]:
     return out
 
 
-def test_json_lines_in_and_out_one_record_per_record_in_order(tmp_path, expected, capsys):
+def test_json_lines_in_and_out_one_record_per_record_in_order(policies, tmp_path, expected, capsys):
     out = tmp_path / "out.jsonl"
-    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)]) == 1
+    assert main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)]) == 1
     records = read_lines(out)
     assert [r["line"] for r in records] == [e["line"] for e in expected]
     assert [r["line"] for r in records] == [1, 2, 3, 5, 6, 7, 8, 9, 10]   # line 4 is blank
@@ -74,9 +87,9 @@ def test_json_lines_in_and_out_one_record_per_record_in_order(tmp_path, expected
             assert record["error"]["code"] == want["error"], record
 
 
-def test_each_bad_record_fails_alone_with_its_line_code_and_fact(tmp_path):
+def test_each_bad_record_fails_alone_with_its_line_code_and_fact(policies, tmp_path):
     out = tmp_path / "out.jsonl"
-    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)])
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)])
     errors = {r["line"]: r["error"] for r in read_lines(out) if "error" in r}
     assert sorted(errors) == [3, 7, 9]
     assert errors[3]["fact"] == "incident.level" and errors[3]["code"].startswith("NP05")
@@ -87,8 +100,8 @@ def test_each_bad_record_fails_alone_with_its_line_code_and_fact(tmp_path):
     assert "line 9" in errors[9]["message"]
 
 
-def test_closing_summary_counts_decided_and_failed_by_code(tmp_path, capsys):
-    argv = [a for a in BASE if a != "--quiet"]
+def test_closing_summary_counts_decided_and_failed_by_code(policies, tmp_path, capsys):
+    argv = [a for a in base(policies) if a != "--quiet"]
     assert main([*argv, "--batch", str(DATA / "incidents.jsonl"),
                  "--out", str(tmp_path / "o.jsonl")]) == 1
     err = capsys.readouterr().err
@@ -96,18 +109,19 @@ def test_closing_summary_counts_decided_and_failed_by_code(tmp_path, capsys):
     assert "under policies revision " in err and "support.sla at 2026-03-08T00:00:00+08:00" in err
 
 
-def test_a_record_at_column_overrides_at(tmp_path):
+def test_a_record_at_column_overrides_at(policies, tmp_path):
     out = tmp_path / "out.jsonl"
-    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)])
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)])
     results = by_id(read_lines(out))
     assert results["INC-1"]["response_breached"] is True        # judged at --at
     assert results["INC-4"]["response_breached"] is False       # judged at its own `at`
 
 
-def test_csv_in_is_typed_by_the_declared_inputs(tmp_path):
+def test_csv_in_is_typed_by_the_declared_inputs(policies, tmp_path):
     json_out, csv_out = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(json_out)])
-    assert main([*BASE, "--batch", str(DATA / "incidents.csv"), "--out", str(csv_out)]) == 1
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(json_out)])
+    assert main([*base(policies), "--batch", str(DATA / "incidents.csv"),
+                 "--out", str(csv_out)]) == 1
     from_json, from_csv = read_lines(json_out), read_lines(csv_out)
     assert [r["line"] for r in from_csv] == list(range(2, 11))   # the header is line 1
     assert {k: v for k, v in by_id(from_csv).items() if k != "INC-8"} == by_id(from_json)
@@ -116,11 +130,11 @@ def test_csv_in_is_typed_by_the_declared_inputs(tmp_path):
     assert '"four"' in bad["error"]["message"]
 
 
-def test_csv_with_a_column_that_is_no_fact_fails_before_any_output(tmp_path, capsys):
+def test_csv_with_a_column_that_is_no_fact_fails_before_any_output(policies, tmp_path, capsys):
     source = tmp_path / "in.csv"
     source.write_text("incident.levle,incident.reported_at\n4,2026-03-07T22:30:00\n")
     out = tmp_path / "out.jsonl"
-    argv = [a for a in BASE if a not in ("--id", "id")]
+    argv = [a for a in base(policies) if a not in ("--id", "id")]
     assert main([*argv, "--batch", str(source), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "column 'incident.levle' is not a fact of support.sla" in err
@@ -156,11 +170,11 @@ def _parquet_input(path: Path) -> None:
     pq.write_table(table, path)
 
 
-def test_parquet_in_with_struct_and_dotted_columns(tmp_path):
+def test_parquet_in_with_struct_and_dotted_columns(policies, tmp_path):
     source, out, csv_out = tmp_path / "in.parquet", tmp_path / "out.jsonl", tmp_path / "c.jsonl"
     _parquet_input(source)
-    main([*BASE, "--batch", str(DATA / "incidents.csv"), "--out", str(csv_out)])
-    assert main([*BASE, "--batch", str(source), "--out", str(out)]) == 1
+    main([*base(policies), "--batch", str(DATA / "incidents.csv"), "--out", str(csv_out)])
+    assert main([*base(policies), "--batch", str(source), "--out", str(out)]) == 1
     records = read_lines(out)
     assert [r["row"] for r in records] == list(range(1, 10))
     want, got = by_id(read_lines(csv_out)), by_id(records)
@@ -169,10 +183,10 @@ def test_parquet_in_with_struct_and_dotted_columns(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_csv_and_parquet_out_hold_the_same_records_as_json_lines(tmp_path, fmt):
+def test_csv_and_parquet_out_hold_the_same_records_as_json_lines(policies, tmp_path, fmt):
     json_out, out = tmp_path / "a.jsonl", tmp_path / f"b.{fmt}"
-    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(json_out)])
-    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)]) == 1
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(json_out)])
+    assert main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(out)]) == 1
     if fmt == "csv":
         rows = list(csv.DictReader(out.open(encoding="utf-8")))
         cell = {"true": True, "false": False, "": None}
@@ -195,23 +209,23 @@ def test_csv_and_parquet_out_hold_the_same_records_as_json_lines(tmp_path, fmt):
             assert row["error_message"] == record["error"]["message"]
 
 
-def test_standard_input_to_standard_output(tmp_path):
+def test_standard_input_to_standard_output(policies, tmp_path):
     lines = (DATA / "incidents.jsonl").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "neocrm_policy", *BASE, "--batch", "-",
+    done = subprocess.run([sys.executable, "-m", "neocrm_policy", *base(policies), "--batch", "-",
                            "--out", "-"], input=lines, capture_output=True, timeout=120)
     assert done.returncode == 1, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     file_out = tmp_path / "out.jsonl"
-    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(file_out)])
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(file_out)])
     assert records == read_lines(file_out)
     assert done.stderr == b""          # --quiet: no progress, no closing count
 
 
-def test_trace_writes_each_decision_json(tmp_path):
+def test_trace_writes_each_decision_json(policies, tmp_path):
     out = tmp_path / "out.jsonl"
-    main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out", str(out), "--trace"])
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(out), "--trace"])
     first = read_lines(out)[0]
-    decision = load(REFERENCE).decide(
+    decision = load(policies).decide(
         "support.sla", {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}},
         at=AT)
     assert first["decision"] == json.loads(decision.to_json_text())
@@ -236,13 +250,13 @@ def _generated(path: Path, count: int, seed: int = 7) -> None:
             out.write(orjson.dumps({"id": f"INC-{n:07d}", "incident": incident}) + b"\n")
 
 
-def test_two_jobs_write_what_one_writes(tmp_path):
+def test_two_jobs_write_what_one_writes(policies, tmp_path):
     source = tmp_path / "in.jsonl"
     _generated(source, 12_000)
     outs = []
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}.jsonl"
-        report = run_batch(BatchOptions("support.sla", REFERENCE, str(source), str(out),
+        report = run_batch(BatchOptions("support.sla", policies, str(source), str(out),
                                         at=AT, id_column="id", jobs=jobs, chunk_records=1000,
                                         summary=True, by="level"))
         outs.append((out.read_bytes(), report))
@@ -252,9 +266,9 @@ def test_two_jobs_write_what_one_writes(tmp_path):
     assert first.counts == second.counts and first.records == 12_000
 
 
-def test_summary_by_level_as_a_table_and_an_html_report(tmp_path, capsys):
+def test_summary_by_level_as_a_table_and_an_html_report(policies, tmp_path, capsys):
     page = tmp_path / "summary.html"
-    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out",
+    assert main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out",
                  str(tmp_path / "o.jsonl"), "--summary", "--by", "level",
                  "--summary-out", str(page)]) == 1
     table = capsys.readouterr().out.splitlines()
@@ -270,36 +284,36 @@ def test_summary_by_level_as_a_table_and_an_html_report(tmp_path, capsys):
     assert "9 records: 6 decided, 3 failed" in text
 
 
-def test_summary_by_something_unknown_is_a_usage_error(tmp_path, capsys):
-    assert main([*BASE, "--batch", str(DATA / "incidents.jsonl"), "--out",
+def test_summary_by_something_unknown_is_a_usage_error(policies, tmp_path, capsys):
+    assert main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out",
                  str(tmp_path / "o.jsonl"), "--summary", "--by", "levl"]) == 2
     assert "did you mean 'level'" in capsys.readouterr().err
 
 
-def test_a_pandas_partition_gets_the_batch_results_and_the_revision():
+def test_a_pandas_partition_gets_the_batch_results_and_the_revision(policies):
     import pandas as pd
 
     from neocrm_policy.service.policies import revision_of
     frame = pd.read_csv(DATA / "incidents.csv", dtype=str, keep_default_na=False)
     frame.index = frame.pop("id")
-    decided = decide_partition(frame, "support.sla", policies=REFERENCE, at=AT)
+    decided = decide_partition(frame, "support.sla", policies=policies, at=AT)
     assert list(decided.index) == list(frame.index)
-    assert set(decided["revision"]) == {revision_of(REFERENCE)}
+    assert set(decided["revision"]) == {revision_of(policies)}
     assert decided.loc["INC-4", "response_breached"] is False or \
         not decided.loc["INC-4", "response_breached"]
     assert decided.loc["INC-1", "response_due"] == "2026-03-07T23:30:00+08:00"
     assert decided.loc["INC-8", "error_fact"] == "incident.level"
     assert pd.isna(decided.loc["INC-1", "error_code"])
-    empty = decide_partition(frame.iloc[:0], "support.sla", policies=REFERENCE, at=AT)
+    empty = decide_partition(frame.iloc[:0], "support.sla", policies=policies, at=AT)
     assert list(empty.columns) == list(decided.columns)
     assert list(empty.dtypes) == list(decided.dtypes)
 
 
-def test_an_arrow_batch_gets_an_arrow_batch():
+def test_an_arrow_batch_gets_an_arrow_batch(policies):
     batch = pa.RecordBatch.from_pylist([
         {"incident.level": 4, "incident.reported_at": "2026-03-07T22:30:00+08:00"},
         {"incident.level": 9, "incident.reported_at": "2026-03-07T22:30:00+08:00"}])
-    decided = decide_partition(batch, "support.sla", policies=REFERENCE, at=AT)
+    decided = decide_partition(batch, "support.sla", policies=policies, at=AT)
     assert isinstance(decided, pa.RecordBatch) and decided.num_rows == 2
     rows = decided.to_pylist()
     assert rows[0]["level"] == 4 and rows[0]["error_code"] is None
@@ -332,22 +346,22 @@ def _generated_frame(count: int, seed: int = 11):
         "at": at.where(np.arange(count) % 3 == 0, None)})
 
 
-def test_dask_on_a_local_cluster_decides_as_the_single_process_batch(tmp_path):
+def test_dask_on_a_local_cluster_decides_as_the_single_process_batch(policies, tmp_path):
     dd = pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("distributed")
     frame = _generated_frame(DASK_RECORDS)
     source, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
     frame.to_parquet(source, index=False)
-    report = run_batch(BatchOptions("support.sla", REFERENCE, str(source), str(out), at=AT,
+    report = run_batch(BatchOptions("support.sla", policies, str(source), str(out), at=AT,
                                     chunk_records=20_000))
     assert report.records == DASK_RECORDS and sum(report.failed.values()) > 0
     single = pq.read_table(out).drop(["row"]).to_pandas()
-    meta = decide_partition(frame.iloc[:0], "support.sla", policies=REFERENCE, at=AT)
+    meta = decide_partition(frame.iloc[:0], "support.sla", policies=policies, at=AT)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster):
         decided = dd.from_pandas(frame, npartitions=8).map_partitions(
-            decide_partition, "support.sla", policies=str(REFERENCE), at=AT,
+            decide_partition, "support.sla", policies=str(policies), at=AT,
             meta=meta).compute()
     assert set(decided.pop("revision")) == {report.revision}
     decided = decided.reset_index(drop=True)

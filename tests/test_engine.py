@@ -70,7 +70,8 @@ def test_an_overlay_applies_to_its_customer_from_its_date():
     acme = {"customer": {"id": "acme"}, **ENDED}
     before = policies.decide("data.retention", acme, at="2026-11-30")
     after = policies.decide("data.retention", acme, at="2026-12-01")
-    other = policies.decide("data.retention", {"customer": {"id": "globex"}, **ENDED},
+    other = policies.decide("data.retention",
+                            {"customer": {"id": "globex", "standard_terms": True}, **ENDED},
                             at="2026-12-01")
     assert str(before.result["export_deadline"]) == "2026-12-09"
     assert str(after.result["export_deadline"]) == "2027-01-08"
@@ -106,7 +107,7 @@ def _amend_solution_times(folder: Path, four: str, three: str) -> None:
 
 
 def _solution(policies, customer: str, level: int, at: str):
-    facts = {"customer": {"id": customer},
+    facts = {"customer": {"id": customer, "standard_terms": customer not in policies.customers},
              "incident": {"level": level, "reported_at": at}}
     decision = policies.decide("support.sla", facts, at=at)
     [use] = [p for entry in decision.to_json()["trace"] if entry["decision"] == "resolution_due"

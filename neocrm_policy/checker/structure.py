@@ -265,6 +265,33 @@ class Checker(TypeChecker, ConflictChecker):
                         f"allowed value {as_written(value)} of input {item.path!r} is not a "
                         f"{item_type.not_null()}: {exc}", item.location,
                         "list only values of the input's type"))
+            self._check_input_bounds(policy, item, item_type)
+
+    def _check_input_bounds(self, policy: Policy, item, item_type: Type) -> None:
+        """Bounds and precision belong to numbers, `not_before` to another time fact."""
+        number = item_type.name in ("int", "decimal", "money")
+        for key, given in (("min", item.minimum is not None), ("max", item.maximum is not None),
+                           ("decimals", item.decimals is not None), ("float", item.floats)):
+            if given and (not number or (key in ("decimals", "float")
+                                         and item_type.name == "int")):
+                self._error(TypeProblem(
+                    f"input {item.path!r} is a {item_type.not_null()}, which has no {key}",
+                    item.location, "min and max bound int, decimal and money facts; "
+                    "decimals and float apply to decimal and money facts"))
+        if item.minimum is not None and item.maximum is not None \
+                and item.minimum > item.maximum:
+            self._error(TypeProblem(
+                f"input {item.path!r} has min {as_written(item.minimum)} above max "
+                f"{as_written(item.maximum)}", item.location, "swap min and max"))
+        if item.not_before is not None:
+            other = policy.inputs.get(item.not_before)
+            if other is None or other.type.name != item_type.name \
+                    or item_type.name not in ("datetime", "date"):
+                self._error(TypeProblem(
+                    f"input {item.path!r} may not come before {item.not_before!r}, which is "
+                    f"not a {item_type.not_null()} input of this policy", item.location,
+                    suggestion(item.not_before, policy.inputs) + "name another date or "
+                    "time input of the same type"))
 
     # Parameters ---------------------------------------------------------------------
     def _parameters(self, policy: Policy, scope: _Scope) -> list[str]:

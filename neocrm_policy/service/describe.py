@@ -47,9 +47,8 @@ def type_schema(type_: Type, allowed: tuple | None = None, *, result: bool = Fal
 
 def facts_schema(policies: PolicySet, query: str) -> dict:
     """The JSON Schema of a query's facts object, nested as the dotted paths say."""
-    policy = policies.policies[query]
     root: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
-    paths = dict(policy.inputs)
+    paths = policies.facts_read(query)
     for path, item in paths.items():
         node, chain = root, [root]
         parts = path.split(".")
@@ -67,12 +66,6 @@ def facts_schema(policies: PolicySet, query: str) -> dict:
             for parent, part in zip(chain, parts, strict=True):
                 if part not in parent.setdefault("required", []):
                     parent["required"].append(part)
-    if "customer.id" not in paths:
-        group = root["properties"].setdefault(
-            "customer", {"type": "object", "properties": {}, "additionalProperties": False})
-        group["properties"]["id"] = {"type": ["string", "null"],
-                                     "description": "the customer whose own signed "
-                                                    "instruments apply"}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": f"facts of {query}", **root}
 
@@ -89,7 +82,7 @@ def describe(policies: PolicySet, query: str) -> dict:
                          "allowed": [to_json(v) for v in item.allowed]
                          if item.allowed is not None else None,
                          "description": item.description}
-                  for path, item in policy.inputs.items()},
+                  for path, item in policies.facts_read(query).items()},
         "results": {name: {"type": str(compiled.checked.decision_types[name]),
                            "description": policy.decisions[name].description}
                     for name in compiled.outputs},
