@@ -59,6 +59,9 @@ PINNED = [
      {"moved": ("date", "2026-03-08")}),
     ("t.duration_before_date", {"day": "2026-03-06", "extra": "PT5H"}, "NP042"),
     ("t.duration_before_date", {"day": "2026-03-06"}, {"moved": ("null", None)}),
+    ("t.huge_calendar_duration", {"times": 3},
+     {"longest": ("calendar duration", "6 hotline hours")}),
+    ("t.huge_calendar_duration", {"times": 10**12}, "NP042"),
 ]
 
 

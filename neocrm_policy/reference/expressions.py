@@ -159,7 +159,10 @@ def order_key(value: Any) -> Any:
     if isinstance(value, datetime):
         return instant(value)
     if isinstance(value, CalendarDuration):
-        return make_duration(value.amount, value.unit)
+        try:
+            return make_duration(value.amount, value.unit)
+        except OverflowError:
+            return fail(f"{value} is too long to compare", "check the durations' amounts")
     return value
 
 
