@@ -298,15 +298,16 @@ def test_every_bad_fact_is_reported_at_once_each_pointed_at(served, openapi):
     assert all(e["code"] in FACT_CODES and e["hint"] for e in problems.values())
 
 
-def test_a_body_over_the_limit_is_413(tight):
+def test_a_body_over_the_limit_is_413(tight, openapi):
     status, error = tight.json("POST", SLA, b"{" + b" " * 5000 + b"}")
     assert status == 413 and error["error"]["code"] == "NS413"
+    conforms(openapi, "/v1/decisions/{query}", "post", 413, error)
     items = [{"facts": INCIDENT}] * 30
     status, error = tight.json("POST", SLA + "/batch", {"items": items})
     assert status == 413, error
 
 
-def test_a_decision_over_the_time_limit_is_503(tmp_path):
+def test_a_decision_over_the_time_limit_is_503(tmp_path, openapi):
     folder = tmp_path / "policies"
     shutil.copytree(REFERENCE, folder)
     slow = Server(folder, "--decision-timeout", "0.00002", token=None)
@@ -317,6 +318,7 @@ def test_a_decision_over_the_time_limit_is_503(tmp_path):
         assert status == 503, body
         assert json.loads(body)["error"]["code"] == "NS503"
         assert headers["retry-after"] == "1"
+        conforms(openapi, "/v1/decisions/{query}", "post", 503, json.loads(body))
         # a batch, in a worker thread that the request stops waiting for
         items = [{"facts": INCIDENT, "at": AT}] * 300
         status, _, body = slow.call("POST", SLA + "/batch?explain=memo",
@@ -474,18 +476,21 @@ class Traffic:
             thread.join(30)
 
 
-def test_reload_good_and_bad_sets_under_traffic(served):
+def test_reload_good_and_bad_sets_under_traffic(served, openapi):
     folder = served.folder
     sla = folder / "support-sla.yaml"
     original = sla.read_text(encoding="utf-8")
     _, before = served.json("GET", "/ready")
     traffic = Traffic(served)
     try:
-        assert served.json("POST", "/v1/admin/reload")[0] == 401
+        status, error = served.json("POST", "/v1/admin/reload")
+        assert status == 401 and error["error"]["code"] == "NS401"
+        conforms(openapi, "/v1/admin/reload", "post", 401, error)
         assert served.json("POST", "/v1/admin/reload",
                            headers={"Authorization": "Bearer wrong"})[0] == 401
         status, outcome = served.admin()
         assert status == 200 and outcome["status"] == "unchanged"
+        conforms(openapi, "/v1/admin/reload", "post", 200, outcome)
 
         edit(sla, "      4: 2 hours", "      4: 3 hours")
         status, outcome = served.admin()
@@ -497,6 +502,7 @@ def test_reload_good_and_bad_sets_under_traffic(served):
         edit(sla, "      4: 3 hours", "      4: 3 hourz")
         status, outcome = served.admin()
         assert status == 422 and outcome["status"] == "refused", outcome
+        conforms(openapi, "/v1/admin/reload", "post", 422, outcome)
         assert outcome["error"]["code"] and "support-sla.yaml" in outcome["error"]["location"]
         _, ready = served.json("GET", "/ready")
         assert ready["revision"] == good and ready["refused"]["revision"] == outcome["revision"]
