@@ -56,8 +56,13 @@ class MissingParameter(LookupError):
 
 
 def evaluate(node: ast.Node, scope: Scope) -> Any:
-    """The value of an expression tree."""
-    return _node(node, scope)
+    """The value of an expression tree. A time or duration beyond what Python holds
+    (years 1 to 9999, 999,999,999 days) is an error wherever it arises."""
+    try:
+        return _node(node, scope)
+    except OverflowError:
+        return fail("a time or duration in this expression is out of range",
+                    "times run from year 1 to 9999; check the durations")
 
 
 def fail(message: str, hint: str = "check the facts and the rule's arithmetic"):
