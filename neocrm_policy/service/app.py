@@ -115,6 +115,7 @@ class Service:
         self._watcher: asyncio.Task | None = None
         self.deadline = Deadline()
         self._stop_watching: asyncio.Event | None = None
+        self._hangups: set[asyncio.Task] = set()
 
     # Life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -132,8 +133,8 @@ class Service:
         if self._stop_watching is not None:
             self._stop_watching.set()
         if self._watcher is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._watcher, 2)
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._watcher, 2)    # cancelled if it overruns
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         self.deadline.uninstall()
@@ -142,7 +143,9 @@ class Service:
             await asyncio.get_running_loop().run_in_executor(None, self.log.close)
 
     def _on_hangup(self) -> None:
-        asyncio.get_running_loop().create_task(self._reload_logged("SIGHUP"))
+        task = asyncio.get_running_loop().create_task(self._reload_logged("SIGHUP"))
+        self._hangups.add(task)              # the loop keeps only a weak reference
+        task.add_done_callback(self._hangups.discard)
 
     async def _reload_logged(self, trigger: str) -> None:
         outcome = await self.store.reload(trigger)
