@@ -44,6 +44,15 @@ editor-change:
 fuzz-diff: $(STAMP)
 	$(BIN)/python benchmarks/fuzz_diff.py $(FUZZ_ARGS)
 
+# Not a test: atheris over the front door (YAML loader, grammar, checker, facts reader)
+# for FUZZ_SECONDS (default 600); anything but a PolicyError stops it and leaves the
+# input in build/fuzz/ (benchmarks/fuzz_front_door.py).
+FUZZ_SECONDS ?= 600
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris
+	$(BIN)/python benchmarks/fuzz_front_door.py $(FUZZ_SECONDS)
+
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 

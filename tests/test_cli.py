@@ -137,8 +137,17 @@ def test_policy_tests_pass_and_fail(tmp_path, capsys):
 
 
 def test_examples(capsys):
+    """Every example file, in order, under its own title, with the memo of its own query,
+    facts and time; none left out."""
+    from neocrm_policy import load
+    from neocrm_policy.examples import load_examples
+    from neocrm_policy.source import bundled
+    policies, examples = load(REFERENCE), load_examples(bundled("examples"), required=True)
     status, out, _ = run(["examples", *POLICIES], capsys)
-    assert status == 0 and out.count("== ") >= 5
+    assert status == 0 and len(examples) >= 5
+    assert out == "".join(f"== {e.title} ({e.file.name})\n"
+                          f"{policies.decide(e.query, e.facts, at=e.at).explain()}\n\n"
+                          for e in examples)
 
 
 @pytest.mark.parametrize("command", ["validate", "eval", "list", "schema", "test",

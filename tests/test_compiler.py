@@ -3,6 +3,7 @@ null, default logic with exceptions, conflicts, defaults and dated versions."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -108,11 +109,37 @@ def test_trace_cites_rule_clause_and_parameter_version():
     assert deadline["facts"] == {"ends_on": "2026-10-10"}
 
 
+def code_objects(code):
+    yield code
+    for constant in code.co_consts:
+        if hasattr(constant, "co_code"):
+            yield from code_objects(constant)
+
+
 def test_generated_code_never_uses_text_from_the_file():
-    compiled = POLICIES.compiled("t.language")
-    assert compiled.function.__code__.co_filename == "<policy t.language>"
-    assert "__builtins__" in compiled.function.__globals__
-    assert compiled.function.__globals__["__builtins__"] == {}
+    """Text of a rule file, Python in quotes included, becomes constants of the generated
+    code and nothing else: every name the code uses is one the compiler made, and the
+    text comes back out as the value it is."""
+    folder = Path(__file__).parent / "data" / "hostile_text"
+    policies = neocrm_policy.load(folder)
+    compiled = policies.compiled("t.hostile_text")
+    functions = [compiled.function, *compiled.parameter_functions.values()]
+    made = re.compile(r"(_[a-z_]+[0-9]*|[dr]_answer|F|P|now|today|key)")
+    for function in functions:
+        assert function.__globals__["__builtins__"] == {}
+        for code in code_objects(function.__code__):
+            assert code.co_filename.startswith("<")
+            for name in (*code.co_names, *code.co_varnames, *code.co_freevars):
+                assert made.fullmatch(name), name
+    constants = {c for code in code_objects(compiled.function.__code__)
+                 for c in code.co_consts if isinstance(c, str)}
+    quoted = "__import__('os').system('touch pwned')"
+    assert quoted in constants
+    said = policies.decide("t.hostile_text", {"channel": quoted}, at="2026-03-07").result
+    assert said == {"answer": "') or __import__('os').system('touch pwned') or ('"}
+    said = policies.decide("t.hostile_text", {"channel": "x"}, at="2026-03-07").result
+    assert said == {"answer": "{0.__class__.__mro__}"}
+    assert not (folder / "pwned").exists() and not Path("pwned").exists()
 
 
 def test_durations_scale_exactly():

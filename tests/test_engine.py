@@ -5,7 +5,10 @@ a loaded set is safe to share between threads."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -165,13 +168,28 @@ def test_breaking_an_invariant_in_an_overlay_fails_validation(policies_copy):
                      caught.value.message)
 
 
+DECIDE_ONCE = ("import json, sys, neocrm_policy\n"
+               "decision = neocrm_policy.load(sys.argv[1]).decide(\n"
+               "    'support.sla', json.loads(sys.argv[2]), at=sys.argv[3])\n"
+               "print(json.dumps(decision.to_json()))\n"
+               "print(decision.explain())\n")
+
+
 def test_same_input_same_decision():
-    policies = neocrm_policy.load(REFERENCE)
-    first = policies.decide("support.sla", FOUR_STAR, at="2026-03-08T01:00:00+08:00")
-    second = neocrm_policy.load(REFERENCE).decide("support.sla", FOUR_STAR,
-                                         at="2026-03-08T01:00:00+08:00")
-    assert json.dumps(first.to_json()) == json.dumps(second.to_json())
-    assert first.explain() == second.explain()
+    """The same facts and time give the same result, trace and memo in processes whose
+    hash seeds differ, so no set or dict order of names leaks into an answer."""
+    outputs = set()
+    for seed in ("0", "1", "4242"):
+        done = subprocess.run(
+            [sys.executable, "-c", DECIDE_ONCE, str(REFERENCE), json.dumps(FOUR_STAR),
+             "2026-03-08T01:00:00+08:00"], capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    here = neocrm_policy.load(REFERENCE).decide("support.sla", FOUR_STAR,
+                                                at="2026-03-08T01:00:00+08:00")
+    assert outputs == {f"{json.dumps(here.to_json())}\n{here.explain()}\n"}
 
 
 def test_one_loaded_set_is_shared_between_threads():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -138,17 +137,22 @@ def test_facts_are_not_modified():
 
 
 def test_rule_files_are_data_not_code(tmp_path):
-    (tmp_path / "p.yaml").write_text(
-        "policy: t.evil\ntitle: x\nclauses: ['1']\nsummary: x\n"
-        "decisions:\n  x:\n    value: !!python/object/apply:os.system ['echo hacked']\n")
-    with pytest.raises(PolicyError):
-        neocrm_policy.load(tmp_path)
-    (tmp_path / "p.yaml").write_text(
-        "policy: t.evil\ntitle: x\nclauses: ['1']\nsummary: x\n"
-        "decisions:\n  x:\n    value: __import__(\"os\").system(\"echo hacked\")\n")
-    with pytest.raises(PolicyError):
-        neocrm_policy.load(tmp_path)
-    assert not Path("hacked").exists()
+    """Each payload would leave a file behind if it ran; none may, and each is the error
+    of what it is (a YAML tag no loader constructs, an expression the grammar refuses)."""
+    folder, hacked = tmp_path / "policies", tmp_path / "hacked"
+    folder.mkdir()
+    touch = f"touch {hacked}"
+    payloads = [(f"!!python/object/apply:os.system ['{touch}']", "NP011"),
+                (f"__import__(\"os\").system(\"{touch}\")", "NP020"),
+                (f"'\"\" + __import__(\"os\").system(\"{touch}\")'", "NP020")]
+    for payload, error in payloads:
+        (folder / "p.yaml").write_text(
+            "policy: t.evil\ntitle: x\nclauses: ['1']\nsummary: x\n"
+            f"decisions:\n  x:\n    value: {payload}\n", encoding="utf-8")
+        with pytest.raises(PolicyError) as caught:
+            neocrm_policy.load(folder)
+        assert caught.value.code == error, payload
+        assert not hacked.exists(), payload
 
 
 BUNDLED = REFERENCE
