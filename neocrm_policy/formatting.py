@@ -28,6 +28,7 @@ POLICY = ("policy", "title", "clauses", "summary", "since", "limitation_of_liabi
           "readings", "calendars", "inputs", "parameters", "invariants", "decisions")
 OVERLAY = ("customer", "instrument", "signed", "clause", "summary", "changes")
 TESTS = ("query", "observe_holidays", "cases")
+CLAUSE_MAP = ("agreement", "clauses")
 DECISION = ("description", "type", "clause", "internal", "when", "value", "rules", "default",
             "note")
 RULE = ("id", "clause", "when", "value", "since", "until", "note", "exceptions")
@@ -63,7 +64,8 @@ def _order(mapping: CommentedMap, keys: tuple[str, ...]) -> None:
 def _canonical(data) -> None:
     if not isinstance(data, CommentedMap):
         return
-    _order(data, OVERLAY if "customer" in data else TESTS if "query" in data else POLICY)
+    _order(data, OVERLAY if "customer" in data else TESTS if "query" in data
+           else CLAUSE_MAP if "agreement" in data else POLICY)
     for name in ("decisions",):
         for decision in (data.get(name) or {}).values():
             if isinstance(decision, CommentedMap):

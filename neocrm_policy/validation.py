@@ -55,16 +55,17 @@ def validate(folder: Path) -> Validation:
         recalled = _recall(cache.read(name, key), folder)
         if recalled is not None:
             return recalled
+    from .clausemap import agreement_file, check_agreement
     from .engine import load
     from .prose import stated_values
     policies = load(folder)
-    warnings = stated_values(policies)
+    warnings = stated_values(policies) + check_agreement(policies.folder)
     now = datetime.now(AGREEMENT_ZONE)
     found = Validation(folder, list(policies.queries),
                        [Finding(w.render(), w.to_json()) for w in warnings])
     if key is not None:
         until = policies.next_change(now)
-        agreement = None
+        agreement = agreement_file(folder)
         cache.write(name, key, {
             "queries": found.queries,
             "warnings": [{"text": w.text, "json": w.json} for w in found.warnings],

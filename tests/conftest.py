@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import copy_policies
 
 
 @pytest.fixture
 def policies_copy(tmp_path) -> Path:
     """A copy of the reference policies that a test may edit."""
-    folder = tmp_path / "policies"
-    shutil.copytree(REFERENCE, folder)
-    return folder
+    return copy_policies(tmp_path / "policies")
 
 
 def pytest_configure(config) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from neocrm_policy.clausemap import agreement_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "data" / "policies"
@@ -16,6 +19,18 @@ The Python tests never read the bundled `policies/`: a legal editor changes thos
 and pins them in `policies/tests/`, so an editor's change, a new policy or a new customer
 instrument never breaks a test here. Tests that need exact values read them from this
 folder, whose terms they may pin."""
+
+
+def copy_policies(folder: Path) -> Path:
+    """A copy of the reference policies at `folder`, its clause map still naming the
+    agreement's text (the map's path is relative to where the map lies)."""
+    shutil.copytree(REFERENCE, folder)
+    agreement = agreement_file(REFERENCE)
+    if agreement is not None:
+        edit(folder / "clause-map" / "clause-map.yaml",
+             re.search(r"(?m)^agreement: .*$", (REFERENCE / "clause-map" / "clause-map.yaml")
+                       .read_text(encoding="utf-8"))[0], f"agreement: {agreement}")
+    return folder
 
 
 def edit(path: Path, old: str, new: str) -> None:

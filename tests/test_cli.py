@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import REFERENCE
+from tests.helpers import REFERENCE, copy_policies
 from neocrm_policy.cli import main
 
 BROKEN = Path(__file__).parent / "data" / "broken"
@@ -41,7 +40,7 @@ def test_validate_a_folder(capsys):
 def test_without_a_folder_the_repository_policies_are_checked(tmp_path, capsys, monkeypatch):
     """Inside a checkout (here a copy with its own policies/), validate and test check the
     checkout's folder, found from a subfolder too, and say which."""
-    shutil.copytree(REFERENCE, tmp_path / "policies")
+    copy_policies(tmp_path / "policies")
     (tmp_path / "docs").mkdir()
     monkeypatch.chdir(tmp_path / "docs")
     status, out, _ = run(["validate"], capsys)
@@ -126,7 +125,7 @@ def test_policy_tests_pass_and_fail(tmp_path, capsys):
     status, out, _ = run(["test", str(REFERENCE), "--coverage"], capsys)
     assert status == 0 and "(100%)" in out and out.rstrip().endswith("0 failed")
     folder = tmp_path / "p"
-    shutil.copytree(REFERENCE, folder)
+    copy_policies(folder)
     sla = folder / "support-sla.yaml"
     sla.write_text(sla.read_text().replace("      4: 2 hours", "      4: 3 hours"))
     status, out, _ = run(["test", str(folder)], capsys)
@@ -166,7 +165,7 @@ def test_module_entry_point_runs_without_traceback():
 
 def test_policy_tests_may_observe_holidays_and_name_only_real_calendars(tmp_path, capsys):
     folder = tmp_path / "p"
-    shutil.copytree(REFERENCE, folder)
+    copy_policies(folder)
     tests = folder / "tests" / "support_channels_holidays.yaml"
     tests.write_text(tests.read_text().replace("  remote: mainland_china",
                                                "  remotee: mainland_china"))
@@ -181,7 +180,7 @@ def test_pre_commit_hooks_run_as_declared(tmp_path, capsys, monkeypatch):
     args, then the matching files when it takes file names), succeeds on a repository of
     policies (here the tests' own, as `policies/`)."""
     root = Path(__file__).resolve().parent.parent
-    shutil.copytree(REFERENCE, tmp_path / "policies")
+    copy_policies(tmp_path / "policies")
     monkeypatch.chdir(tmp_path)
     hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert {h["id"] for h in hooks} == {"neocrm-policy-validate", "neocrm-policy-test",

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import REFERENCE, build_site, page_text
+from tests.helpers import REFERENCE, build_site, copy_policies, page_text
 import neocrm_policy
 from neocrm_policy.checker import FUNCTIONS
+from neocrm_policy.clausemap import check_agreement
 from neocrm_policy.cli import main
 from neocrm_policy.playground import evaluate
 from neocrm_policy.prose import stated_values
@@ -39,7 +40,7 @@ def blocks(kind: str):
 
 def test_site_shows_a_changed_parameter_and_every_policy(tmp_path):
     policies = tmp_path / "policies"
-    shutil.copytree(REFERENCE, policies)
+    copy_policies(policies)
     sla = policies / "support-sla.yaml"
     sla.write_text(sla.read_text(encoding="utf-8").replace("      4: 2 hours", "      4: 3 hours"),
                    encoding="utf-8")
@@ -89,7 +90,7 @@ def test_every_function_has_an_example_that_evaluates():
 def test_console_examples_succeed(commands, capsys, tmp_path, monkeypatch):
     """Each command succeeds as written, run in a repository of policies (the tests' own,
     as `policies/`), as an editor runs it in a checkout."""
-    shutil.copytree(REFERENCE, tmp_path / "policies")
+    copy_policies(tmp_path / "policies")
     monkeypatch.chdir(tmp_path)
     for line in commands.strip().splitlines():
         assert line.startswith("$ neocrm-policy "), line
@@ -115,8 +116,8 @@ def test_every_error_code_has_a_documented_example_that_raises_it(code, monkeypa
     monkeypatch.chdir(ERROR_EXAMPLES)
     with pytest.raises(neocrm_policy.PolicyError) as caught:
         policies = neocrm_policy.load(code)
-        for warning in stated_values(policies):   # a warning is reported, not raised
-            raise warning
+        for warning in stated_values(policies) + check_agreement(policies.folder):
+            raise warning   # a warning is reported, not raised
         request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
         policies.decide(request["query"], request.get("facts"), at=request.get("at"))
     assert caught.value.code == code

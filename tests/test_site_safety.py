@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 
 import pytest
 
-from tests.helpers import REFERENCE, build_site, edit, page_text
+from tests.helpers import build_site, copy_policies, edit, page_text
 
 PAYLOAD = ("<script>alert(1)</script> <img src=x onerror=alert(2)> a | b "
            "[link](javascript:alert(3)) *not bold* {: onclick=\"alert(4)\" }")
@@ -50,7 +49,7 @@ def _planted(marker: str) -> str:
 def hostile_site(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("hostile")
     policies = tmp_path / "policies"
-    shutil.copytree(REFERENCE, policies)
+    copy_policies(policies)
     for file, old, marker, _ in PLANTED.values():
         key, _, rest = old.strip().partition(": ")
         if old.startswith("  ") and not rest:  # a line of a folded block: no key, no quotes

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 
 import pytest
 
-from tests.helpers import REFERENCE, build_site, edit, page_text
+from tests.helpers import build_site, copy_policies, edit, page_text
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("reference")
     policies = tmp_path / "policies"
-    shutil.copytree(REFERENCE, policies)
+    copy_policies(policies)
     return build_site(tmp_path, policies)
 
 
@@ -49,7 +48,7 @@ def test_channels_and_clocks_calendars_are_listed_apart(site):
 
 def test_a_calendar_is_a_channel_because_a_term_reads_it_as_one(tmp_path):
     policies = tmp_path / "policies"
-    shutil.copytree(REFERENCE, policies)
+    copy_policies(policies)
     edit(policies / "support-channels.yaml", "value: [hotline, online_im, email, remote]",
          "value: [hotline, online_im, email]")
     edit(policies / "support-sla.yaml", "      2: 9 natural days", "      2: 9 working days")
@@ -82,7 +81,7 @@ def test_names_in_tables_do_not_break_mid_word(site):
 
 def test_a_title_naming_a_term_shows_its_value_in_the_nav_and_the_window_title(tmp_path):
     policies = tmp_path / "policies"
-    shutil.copytree(REFERENCE, policies)
+    copy_policies(policies)
     edit(policies / "data-retention.yaml",
          "title: Export window for customer data after the licence ends",
          "title: Export window of {export_window} after the licence ends")

@@ -20,12 +20,13 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 import neocrm_policy
 from neocrm_policy import cli
 from neocrm_policy.checker import FUNCTIONS
-from neocrm_policy.clausemap import load_clause_map
+from neocrm_policy.clausemap import check_agreement, load_clause_map, read_agreement
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
@@ -91,12 +92,24 @@ _CODE = re.compile(r"(?s)```.*?```|`[^`\n]*`|[^`]+")
 log = logging.getLogger("mkdocs.plugins.neocrm_policy")
 
 
+def _agreement(folder: Path):
+    """The agreement's text that the clause map names, split into its passages. The site
+    quotes it, so a missing file or wording the map has not read fails the build."""
+    try:
+        return read_agreement(folder)
+    except PolicyError as error:
+        raise PluginError("the documentation site quotes the agreement, and cannot: "
+                          + error.render()) from None
+
+
 def on_files(files, config):
     policies = neocrm_policy.load(_folder())
+    agreement = _agreement(policies.folder)
     with _terms_of(policies):
         pages = {"terms/index.md": terms_index(policies),
                  "terms/service-levels.md": service_levels(policies),
                  "terms/clause-map.md": clause_map(policies),
+                 "terms/agreement.md": agreement_page(policies, agreement),
                  "terms/customers.md": customers_page(policies)}
     pages |= {"editors/errors.md": error_pages(),
               "editors/keys.md": keys_page(),
@@ -106,7 +119,7 @@ def on_files(files, config):
               "services/json.md": json_page(policies)}
     for query in policies.queries:
         with _terms_of(policies, query):
-            pages[f"terms/{_slug(query)}.md"] = policy_page(policies, query)
+            pages[f"terms/{_slug(query)}.md"] = policy_page(policies, query, agreement)
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))
     return files
@@ -195,7 +208,7 @@ def terms_index(policies) -> str:
     return "\n".join(lines) + "\n"
 
 
-def policy_page(policies, query: str) -> str:
+def policy_page(policies, query: str, agreement=None) -> str:
     compiled = policies.compiled(query, _now())
     policy = compiled.checked.policy
     terms = policies.terms_at(compiled, _now())
@@ -212,8 +225,9 @@ def policy_page(policies, query: str) -> str:
                 f"**{_prose(policy.summary)}**", ""]
     else:
         out += [_prose(policy.summary), ""]
+    out += _clause_text(agreement, query)
     if policy.readings:
-        out += ["## Readings adopted", "",
+        out += ["## Readings adopted { #readings }", "",
                 "Where the agreement is vague, these readings are in force; an editor "
                 "changes them in the rule file, not in code.", ""]
         for reading in policy.readings:
@@ -226,7 +240,7 @@ def policy_page(policies, query: str) -> str:
             out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}")
         out.append("")
     if policy.parameters:
-        out += ["## Terms an editor can change", "",
+        out += ["## Terms an editor can change { #terms }", "",
                 f"Values in force on {_now().date().isoformat()}.", "",
                 "| Term | Value in force | Since | What it is |", "| --- | --- | --- | --- |"]
         for name, parameter in policy.parameters.items():
@@ -256,7 +270,7 @@ def policy_page(policies, query: str) -> str:
     words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
-        out += [f"### `{name}`{internal}", ""]
+        out += [f"### `{name}`{internal} {{ #decision-{name} }}", ""]
         if decision.description:
             out += [_prose(decision.description), ""]
         for rule in decision.rules:
@@ -522,16 +536,132 @@ def customers_page(policies) -> str:
 
 def clause_map(policies) -> str:
     entries = load_clause_map(policies.folder, policies.queries)
+    unnumbered = list(dict.fromkeys(e.clause for e in entries if e.unnumbered))
     out = ["# Clause map", "",
            "Every clause and paragraph of the agreement, with the policies that enforce it "
-           "or the reason nothing executes it.", "",
-           "| Clause | What it says (our summary) | Enforced by | Why nothing executes |",
-           "| --- | --- | --- | --- |"]
+           "or the reason nothing executes it.", ""]
+    if unnumbered:
+        out += [_unnumbered_note(unnumbered), ""]
+    out += ["| Clause | What it says (our summary) | Enforced by | Why nothing executes |",
+            "| --- | --- | --- | --- |"]
     for entry in entries:
         enforced = ", ".join(f"[`{p}`]({_slug(p)}.md)" for p in entry.policies)
         out.append(f"| {_prose(entry.clause)} | {_prose(entry.title)} | {enforced} | "
                    f"{_prose(entry.reason or '')} |")
     return "\n".join(out) + "\n"
+
+
+def _anchors(entries) -> list[str]:
+    """Each clause-map entry's anchor on the agreement page: the clause, then the entry's
+    place among the clause's entries (`clause-3`, `clause-3-2`), stable while the map's
+    order within a clause is."""
+    seen: dict[str, int] = {}
+    out = []
+    for entry in entries:
+        slug = re.sub(r"[^a-z0-9]+", "-", entry.clause.lower()).strip("-")
+        seen[slug] = seen.get(slug, 0) + 1
+        out.append(f"clause-{slug}" + (f"-{seen[slug]}" if seen[slug] > 1 else ""))
+    return out
+
+
+def _quote(text: str) -> list[str]:
+    """The agreement's own words as a block quote, exactly (never markup): its paragraphs
+    kept, and its lines within a paragraph (the service-level table's rows)."""
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        rows = [" ".join(row.split()) for row in paragraph.splitlines() if row.strip()]
+        if rows:
+            out += ["> " + "<br>".join(_words(row, first=True) for row in rows), ">"]
+    return out[:-1]
+
+
+def _clause_name(entry) -> str:
+    clause = "the preamble" if entry.clause == "preamble" else f"clause {_prose(entry.clause)}"
+    return clause + (" (a paragraph the agreement does not number; the site names it)"
+                     if entry.unnumbered else "")
+
+
+def _clause_text(agreement, query: str) -> list[str]:
+    """The passages of the agreement this policy encodes, quoted from the agreement's
+    file at build time, each linked to its place on the agreement page."""
+    if agreement is None:
+        return []
+    anchors = _anchors([p.entry for p in agreement.passages])
+    out = ["## What the agreement says { #agreement }", "",
+           "The agreement's own words, quoted from its text when the site was built; the "
+           "readings and rules below are how they are applied.", ""]
+    found = False
+    for passage, anchor in zip(agreement.passages, anchors, strict=True):
+        if query not in passage.entry.policies:
+            continue
+        found = True
+        name = _clause_name(passage.entry)
+        out += [f"**{name[0].upper()}{name[1:]}**: {_prose(passage.entry.title)} "
+                f"([in the full text](agreement.md#{anchor}))", ""]
+        out += _quote(passage.text) + [""]
+    return out if found else []
+
+
+def agreement_page(policies, agreement) -> str:
+    """The whole agreement, split into the clause map's passages, each with its anchor and
+    what enforces it, or the reason no decision turns on it."""
+    out = ["# The agreement", ""]
+    if agreement is None:
+        return "\n".join(out + ["The clause map names no agreement text.", ""])
+    entries = [p.entry for p in agreement.passages]
+    anchors = dict(zip((id(p) for p in agreement.passages), _anchors(entries), strict=True))
+    unnumbered = list(dict.fromkeys(e.clause for e in entries if e.unnumbered))
+    out += [f"The customer's text, read from {_code(agreement.path.name)} when the site was "
+            "built (the repository keeps only the clause map and our own words). It is "
+            "split into the clauses and paragraphs of the [clause map](clause-map.md); "
+            "each part links to the rules, terms and readings that enforce it, or says "
+            "why no decision turns on it.", ""]
+    if unnumbered:
+        out += [_unnumbered_note(unnumbered), ""]
+    for passage, text in agreement.pieces():
+        if passage is None:
+            out += _quote(text) + [""]
+            continue
+        entry = passage.entry
+        name = _clause_name(entry)
+        out += [f"## {name[0].upper()}{name[1:]}: {_prose(entry.title)} "
+                f"{{ #{anchors[id(passage)]} }}", ""]
+        out += _quote(text) + [""]
+        if entry.policies:
+            out += ["Enforced by:", ""]
+            out += [_enforcement(policies, query, entry.clause) for query in entry.policies]
+            if entry.note:
+                out += ["", f"*{_prose(entry.note)}*"]
+        else:
+            out += ['!!! note "No decision turns on this clause"',
+                    f"    {_prose(entry.reason or '')}"]
+        out.append("")
+    return "\n".join(out)
+
+
+def _enforcement(policies, query: str, clause: str) -> str:
+    """One policy's part in a clause: its rules, terms and readings that cite it."""
+    policy = policies.compiled(query, _now()).checked.policy
+    page = f"{_slug(query)}.md"
+    rules = [f"[{_code(rule.path)}]({page}#decision-{name})"
+             for name, decision in policy.decisions.items()
+             for rule in decision.all_rules() if rule.clause == clause]
+    terms = [f"[{_code(name)}]({page}#terms)" for name, parameter in
+             policy.parameters.items() if parameter.clause == clause]
+    readings = [f"[{_prose(r.topic)}]({page}#readings)" for r in policy.readings
+                if r.clause == clause]
+    parts = [f"{label}: {', '.join(items)}" for label, items in
+             (("rules", rules), ("terms", terms), ("readings", readings)) if items]
+    return (f"- [{_prose(policy.title)}]({page}) ({_code(query)})"
+            + (" — " + "; ".join(parts) if parts else ""))
+
+
+def _unnumbered_note(clauses: list[str]) -> str:
+    """Unnumbered paragraphs carry the names the clause map gives them; the site says so."""
+    named = " and ".join(f"clause {_prose(c)}" for c in clauses)
+    return (f"The agreement gives {named} no number: they are paragraphs without a "
+            "heading, which this site names by their place between the numbered clauses "
+            "(the clause map's names).")
 
 
 # --------------------------------------------------------------------------------------
@@ -586,8 +716,8 @@ def _error_example(folder: Path) -> str:
     try:
         try:
             policies = neocrm_policy.load(folder.name)
-            for warning in stated_values(policies):   # a warning is reported, not raised
-                return str(warning)
+            for warning in stated_values(policies) + check_agreement(policies.folder):
+                return str(warning)   # a warning is reported, not raised
             request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
             policies.decide(request["query"], request.get("facts"), at=request.get("at"))
         except PolicyError as error:

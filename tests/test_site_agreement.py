@@ -1,0 +1,100 @@
+"""The site reads the agreement's own text: quoted beside the rules, whole on its own page."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.clausemap import agreement_file, load_clause_map, read_agreement
+from tests.helpers import REFERENCE, ROOT, build_site, copy_policies, edit, page_text
+
+POLICIES = neocrm_policy.load(REFERENCE)
+ENTRIES_OF_REFERENCE = load_clause_map(REFERENCE)
+
+
+def test_the_site_does_not_build_without_the_agreement(policies_copy, tmp_path):
+    clause_map = policies_copy / "clause-map" / "clause-map.yaml"
+    named = next(line for line in clause_map.read_text().splitlines()
+                 if line.startswith("agreement: "))
+    edit(clause_map, named, f"agreement: {tmp_path / 'nowhere.txt'}")
+    env = {**os.environ, "NEOCRM_POLICIES": str(policies_copy), "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "--site-dir", str(tmp_path / "site")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "the documentation site quotes the agreement, and cannot: " in done.stderr
+    assert f"NP061 the agreement's text is not at {tmp_path / 'nowhere.txt'}" in done.stderr
+
+
+def test_unnumbered_paragraphs_are_named_and_the_site_says_so(policies_copy, tmp_path):
+    site = build_site(tmp_path, policies_copy)
+    assert "The agreement gives clause 2 and clause 8 no number" in \
+        " ".join(page_text(site, "terms/clause-map").split())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site built from a copy of the tests' policies, its agreement a copy whose
+    unnumbered title line carries markup (a part no entry cites, so no hash pins it)."""
+    tmp = tmp_path_factory.mktemp("agreement-site")
+    policies = copy_policies(tmp / "policies")
+    text = agreement_file(REFERENCE).read_text(encoding="utf-8")
+    agreement = tmp / "agreement.txt"
+    agreement.write_text(text.replace("Use of Neocrm!", "Use of <b>Neocrm</b> *now*!", 1),
+                         encoding="utf-8")
+    clause_map = policies / "clause-map" / "clause-map.yaml"
+    edit(clause_map, f"agreement: {agreement_file(REFERENCE)}", f"agreement: {agreement}")
+    return build_site(tmp, policies)
+
+
+def _html(site: Path, page: str) -> str:
+    return (site / page / "index.html").read_text(encoding="utf-8")
+
+
+def test_each_policy_page_quotes_its_clauses_above_readings_and_rules(site):
+    agreement = read_agreement(REFERENCE)
+    for query in POLICIES.queries:
+        page = _html(site, f"terms/{query.replace('.', '-').replace('_', '-')}")
+        quoted = page.index('id="agreement"')
+        assert quoted < page.index('id="decisions"'), query
+        if 'id="readings"' in page:
+            assert quoted < page.index('id="readings"'), query
+        shown = " ".join(page_text(site, f"terms/{query.replace('.', '-').replace('_', '-')}")
+                         .split())
+        for passage in agreement.passages:
+            if query in passage.entry.policies:
+                first = html.escape(" ".join(passage.text.split()[:6]), quote=False)
+                assert first in shown, (query, passage.entry.clause)
+    retention = " ".join(page_text(site, "terms/data-retention").split())
+    assert "Clause 2 (a paragraph the agreement does not number; the site names it)" \
+        in retention
+    assert "within 60 days after the end of licensed date because Company" in retention
+    assert 'href="../agreement/#clause-2-2"' in _html(site, "terms/data-retention")
+
+
+def test_the_agreement_page_shows_the_whole_text_with_every_clause_linked(site):
+    page = _html(site, "terms/agreement")
+    text = " ".join(page_text(site, "terms/agreement").split())
+    assert "User Master Subscription Agreement" in text   # parts no entry cites too
+    for passage in read_agreement(REFERENCE).passages:
+        assert html.escape(" ".join(passage.text.split()[:8]), quote=False) in text
+    ids = re.findall(r'<h2 id="(clause-[^"]+|preamble[^"]*)"', page)
+    assert len(ids) == len(ENTRIES_OF_REFERENCE) and len(set(ids)) == len(ids)
+    assert ids[:5] == ["clause-preamble", "clause-preamble-2", "clause-preamble-3",
+                       "clause-preamble-4", "clause-1"]
+    assert 'href="../support-sla/#decision-' in page   # rules, linked to their decision
+    assert 'href="../data-retention/#terms"' in page
+    assert 'href="../data-retention/#readings"' in page
+    assert "No decision turns on this clause" in text
+    assert "Refers to the separate Neocrm privacy statement" in text
+    assert "The agreement gives clause 2 and clause 8 no number" in text
+    assert "&lt;b&gt;Neocrm&lt;/b&gt; *now*!" in page and "<b>Neocrm</b>" not in page
+    nav = _html(site, "terms/clause-map")
+    assert 'href="../agreement/"' in nav
