@@ -439,6 +439,9 @@ def _gauges(service: Service) -> list[tuple]:
          "new set failed to load or check.", (), (), store.failures),
         ("neocrm_policy_revision_info", "gauge", "The revision in service (value 1).",
          ("revision",), (store.current.revision,), 1),
+        ("neocrm_policy_last_reload_seconds", "gauge", "Seconds the last reload took to "
+         "load and check the folder (off the request path).", (), (),
+         round(store.last_duration, 6)),
     ]
     if store.refused is not None:
         error = store.refused.error or {}

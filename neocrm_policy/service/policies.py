@@ -101,6 +101,8 @@ class PolicyStore:
         self.refused: ReloadOutcome | None = None
         self.reloads = 0
         self.failures = 0
+        self.last_duration = 0.0
+        """Seconds the last reload took to load and check the folder."""
         self._lock = threading.Lock()
         self._pending: asyncio.Lock | None = None
 
