@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("query", metavar="QUERY", help="a query name, e.g. support.sla")
     evaluate.add_argument("--input", "-i", metavar="FILE|-", default=None,
                           help="JSON facts file, or - for standard input (default: no facts)")
+    evaluate.add_argument("--missing", action="store_true",
+                          help="required facts may be absent: give the results already "
+                               "settled and, for each other, the facts that would settle it")
     evaluate.add_argument("--at", metavar="WHEN",
                           help="evaluation time, ISO 8601 (no offset = Asia/Shanghai); "
                                "default: now")
@@ -355,7 +358,8 @@ def cmd_eval(args) -> int:
     policies = _policy_set(args.policies)
     text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
     try:
-        decision = policies.decide(args.query, parse_facts_json(text, name), at=args.at)
+        decision = policies.decide(args.query, parse_facts_json(text, name), at=args.at,
+                                   partial=args.missing)
     except FactError as error:
         raise in_input(error, text, name) from None
     if args.format == "json":

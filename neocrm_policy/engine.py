@@ -287,8 +287,9 @@ class PolicySet:
         self.customers = tuple(customers)
         """The customers with signed terms of their own: a `customer.id` must name one,
         unless the facts state the customer has the standard terms."""
-        self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers)).read
+        self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers))
                          for item in compiled}
+        self._reads: dict[int, dict[str, frozenset[str]]] = {}
         self._timelines: dict[tuple[int, str | None], tuple[list, list]] = {}
         errors: list[PolicyError] = []
         for item in compiled:
@@ -414,8 +415,12 @@ class PolicySet:
         return snapshots[bisect.bisect_right(starts, at)]
 
     def decide(self, query: str, facts: Mapping[str, Any] | None = None,
-               at: datetime | str | None = None) -> Decision:
-        """Answer `query` on `facts` as at `at` (default: the current time)."""
+               at: datetime | str | None = None, *, partial: bool = False) -> Decision:
+        """Answer `query` on `facts` as at `at` (default: the current time).
+
+        With `partial=True`, required facts may be absent: the decision holds the results
+        those facts do not settle, and `.missing` names, for each other result, the
+        facts that would settle it, in the order the policy declares them."""
         now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
         if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
             raise _outside_years(now)
@@ -423,7 +428,11 @@ class PolicySet:
         compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:
             facts = {}
-        known = self._readers[id(compiled)](facts)
+        reader = self._readers[id(compiled)]
+        if partial:
+            known, absent = reader.read_partial(facts)
+        else:
+            known, absent = reader.read(facts), ()
         customer = known["customer.id"]
         if snapshot is None or customer is not None:
             snapshot = self.terms_at(compiled, now, customer)
@@ -434,8 +443,42 @@ class PolicySet:
                 f"parameter {name!r} of {query!r} has no value in force at {now.isoformat()}",
                 first.location, f"its first version applies from {first.since.date()}; "
                 "give an earlier version or evaluate at a later time")
-        result, values, rules = compiled.function(known, snapshot.values, now)
-        return Decision(compiled, now, known, snapshot, result, values, rules, customer)
+        if not absent:
+            result, values, rules = compiled.function(known, snapshot.values, now)
+            return Decision(compiled, now, known, snapshot, result, values, rules, customer,
+                            missing={} if partial else None)
+        stand_ins = {**known, **{path: reader.stand_in(path, now) for path in absent}}
+        result, values, rules = compiled.function(stand_ins, snapshot.values, now)
+        reads = self._fact_reads(compiled)
+        missing = {name: tuple(p for p in absent if p in reads[name])
+                   for name in compiled.outputs if reads[name].intersection(absent)}
+        settled = {name: value for name, value in result.items() if name not in missing}
+        return Decision(compiled, now, known, snapshot, settled, values, rules, customer,
+                        missing=missing)
+
+    def _fact_reads(self, compiled: CompiledPolicy) -> dict[str, frozenset[str]]:
+        """For each decision, every fact it reads, itself or through the decisions it
+        uses: a result none of whose facts is missing is settled."""
+        found = self._reads.get(id(compiled))
+        if found is not None:
+            return found
+        checked = compiled.checked
+        policy = checked.policy
+        reads: dict[str, frozenset[str]] = {}
+        for name in checked.order:
+            decision = policy.decisions[name]
+            facts: set[str] = set()
+            uses: set[str] = set()
+            for rule in decision.all_rules():
+                facts.update(checked.rule_facts.get(rule.path, ()))
+                uses.update(checked.rule_decisions.get(rule.path, ()))
+            if decision.default is not None:
+                facts.update(ast.names_in([decision.default.node], policy.inputs))
+                uses.update(ast.names_in([decision.default.node], policy.decisions))
+            for used in uses:
+                facts.update(reads.get(used, ()))
+            reads[name] = frozenset(facts)
+        return self._reads.setdefault(id(compiled), reads)
 
     def prepare(self, query: str, at: datetime | str) -> Callable[[Mapping], dict]:
         """Prepare once, decide many: a function from facts to the result alone, for a
@@ -445,7 +488,7 @@ class PolicySet:
         if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
             raise _outside_years(now)
         compiled = self.compiled(query, now)
-        read, function = self._readers[id(compiled)], compiled.function
+        read, function = self._readers[id(compiled)].read, compiled.function
         terms = self.terms_at(compiled, now)
         if terms.missing:
             return lambda facts: self.decide(query, facts, now).result

@@ -48,6 +48,10 @@ def memo(decision) -> str:
             facts = ", ".join(f"{_fact_words(policy, p)} = {to_words(v)}"
                               for p, v in entry.facts.items())
             lines.append(_fill(f"facts: {facts}"))
+    for name, paths in (decision.missing or {}).items():
+        asked = ", ".join(_fact_words(policy, path) for path in paths)
+        lines.append(f"- {_decision_words(policy, name)}: not settled yet")
+        lines.append(_fill(f"to settle it, give: {asked}"))
     return "\n".join(lines)
 
 

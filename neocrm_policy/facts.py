@@ -414,6 +414,15 @@ class FactReader:
         return frozenset(values)
 
     def read(self, facts: Any) -> dict[str, Any]:
+        return self._read(facts, None)
+
+    def read_partial(self, facts: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The facts given, and the required facts not given (in declared order), for a
+        caller who asks what is still missing; every other problem is still an error."""
+        absent: list[str] = []
+        return self._read(facts, absent), tuple(absent)
+
+    def _read(self, facts: Any, absent: list[str] | None) -> dict[str, Any]:
         if facts is None:
             facts = {}
         if not isinstance(facts, Mapping):
@@ -426,6 +435,9 @@ class FactReader:
         for leaf in self.required:
             path = leaf.path
             if path in out or path in refused:
+                continue
+            if absent is not None:
+                absent.append(path)
                 continue
             problems.append(MissingFact(
                 f"missing fact {path!r}", leaf.item.location,
@@ -493,6 +505,21 @@ class FactReader:
                         f"fact {child.path!r} is {_show(value)}: {problem}",
                         child.item.location, _type_hint(child.item, problem),
                         fact=child.path))
+
+    def stand_in(self, path: str, now: datetime) -> Any:
+        """A value of a missing fact's type that its declaration allows, to run the rules
+        for the results that never read it (`decide(..., partial=True)`)."""
+        leaf = next(leaf for leaf in self.leaves if leaf.path == path)
+        item = leaf.item
+        kind = item.type.not_null().name
+        if kind == "list":
+            return ()
+        if item.allowed:
+            return leaf.read(item.allowed[0])
+        least = item.minimum if item.minimum is not None else 0
+        return {"int": int(least), "decimal": Decimal(least), "money": Decimal(least),
+                "bool": False, "string": "", "date": now.date(), "datetime": now,
+                "time": time(0), "duration": timedelta(0)}[kind]
 
     def _check_customer(self, out: dict, problems: list[FactError]) -> None:
         customer, standard = out["customer.id"], out.get("customer.standard_terms")

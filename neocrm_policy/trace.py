@@ -74,9 +74,12 @@ class Decision:
 
     def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
                  result: dict, values: tuple, rules: tuple,
-                 customer: str | None = None) -> None:
+                 customer: str | None = None, missing: dict | None = None) -> None:
         self.result: dict[str, Any] = result
         """Decision name → value (Python values: datetime, Decimal, bool, list…)."""
+        self.missing: dict[str, tuple[str, ...]] | None = missing
+        """Asked with `partial=True`: each result not yet settled → the facts that would
+        settle it, in the order the policy declares them (None when not asked)."""
         self.customer = customer
         self._compiled = compiled
         self.at = at
@@ -111,7 +114,7 @@ class Decision:
         everything = dict(zip(self._compiled.decisions, self._values, strict=True))
         for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
                                       strict=True):
-            if name not in outputs:
+            if name not in outputs or (self.missing and name in self.missing):
                 continue
             rule = self._compiled.rules[index]
             decision = policy.decisions[name]
@@ -185,7 +188,18 @@ class Decision:
                 "decisions": {d: to_json(v, types.get(d)) for d, v in e.decisions.items()},
                 **({"note": e.note} if e.note else {}),
             } for e in self.trace],
+            **({"missing": self.missing_json()} if self.missing is not None else {}),
         }
+
+    def missing_json(self) -> dict[str, list[dict]]:
+        """Each result not yet settled → the facts to ask for, each with its type, allowed
+        values and description, so a service can build the questions from it."""
+        inputs = self._compiled.checked.policy.inputs
+        return {name: [{"fact": path, "type": str(inputs[path].type.not_null()),
+                        "allowed": [to_json(v) for v in inputs[path].allowed]
+                        if inputs[path].allowed is not None else None,
+                        "description": inputs[path].description} for path in paths]
+                for name, paths in (self.missing or {}).items()}
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -313,6 +313,6 @@ def test_a_week_is_elapsed_time_in_shanghais_daylight_saving_years(policies):
     decision = policies.decide("support.sla", {"incident": {
         "level": 1, "reported_at": "1988-04-12T10:00:00"}}, at="1988-05-01")
     due = decision.result["response_due"]
-    reported = datetime(1988, 4, 12, 2, 0, tzinfo=timezone.utc)
+    reported = datetime(1988, 4, 12, 2, 0, tzinfo=UTC)
     assert due - reported == timedelta(weeks=1)
     assert decision.to_json()["result"]["response_due"] == "1988-04-19T11:00:00+09:00"
