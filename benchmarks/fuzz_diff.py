@@ -106,10 +106,15 @@ def main(argv: list[str] | None = None) -> int:
 
     start_seed = args.seed if args.seed is not None else random.randrange(2**32)
     draw = Draw(rng=random.Random(start_seed))
+    shown = 0
     with drawing(**options):
         while run.examples < args.examples:
             folder = policy_folder(draw)
             run.one(folder, [(facts_of_types(draw), instant(draw)) for _ in range(args.cases)])
+            if run.examples >= shown + 10_000:
+                shown = run.examples
+                print(f"fuzz-diff: {shown} examples so far, {len(run.found)} kinds of "
+                      "disagreement", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     print(f"fuzz-diff: {run.examples} examples (decisions compared) on {run.policies} "
           f"generated policies ({run.refused} draws refused by the checker), years "
