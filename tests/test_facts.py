@@ -316,3 +316,16 @@ def test_a_week_is_elapsed_time_in_shanghais_daylight_saving_years(policies):
     reported = datetime(1988, 4, 12, 2, 0, tzinfo=UTC)
     assert due - reported == timedelta(weeks=1)
     assert decision.to_json()["result"]["response_due"] == "1988-04-19T11:00:00+09:00"
+
+
+def test_the_customer_is_a_declared_fact_of_every_query(policies, capsys):
+    from neocrm_policy.service.describe import facts_schema
+    for query in policies.queries:
+        declared = policies.facts_read(query)
+        assert list(declared)[-2:] == ["customer.id", "customer.standard_terms"], query
+        customer = facts_schema(policies, query)["properties"]["customer"]["properties"]
+        assert set(customer) == {"id", "standard_terms"} and customer["id"]["description"]
+    assert main(["list", "--policies", str(REFERENCE)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("customer.id: string (optional)") == len(policies.queries)
+    assert out.count("customer.standard_terms: bool (optional)") == len(policies.queries)
