@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from .prose import say_in_force
 from .syntax import ast
 from .values import to_json, to_words
@@ -107,87 +109,63 @@ class Decision:
 
     @cached_property
     def trace(self) -> list[TraceEntry]:
-        checked = self._compiled.checked
-        policy = checked.policy
+        steps = _steps(self._compiled, self._snapshot)
+        everything = None
         entries = []
-        outputs = set(self._compiled.outputs)
-        everything = dict(zip(self._compiled.decisions, self._values, strict=True))
         for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
                                       strict=True):
-            if name not in outputs or (self.missing and name in self.missing):
+            if name not in steps.outputs or (self.missing and name in self.missing):
                 continue
-            rule = self._compiled.rules[index]
-            decision = policy.decisions[name]
-            if rule is None:
-                entries.append(TraceEntry(
-                    name, value, f"{name}.default", _first_clause(policy, decision),
-                    None, decision.default.text if decision.default else "",
-                    {}, self._parameters(ast.names_in([decision.default.node],
-                                                      policy.parameters)
-                                         if decision.default else ()),
-                    "no rule applied, so the decision's default is used"))
-                continue
-            uses = self._parameters(checked.rule_parameters.get(rule.path, ()),
-                                    checked.rule_lookups.get(rule.path, {}))
-            facts = {p: self._facts.get(p) for p in checked.rule_facts.get(rule.path, ())}
-            used = {d: everything[d] for d in checked.rule_decisions.get(rule.path, ())}
-            words = in_words(rule.when.node, checked.node_types, policy.label_of,
-                             name=str) if rule.when else None
+            step = steps.get((name, index)) or steps.build(name, index)
+            if step.decisions and everything is None:
+                everything = dict(zip(self._compiled.decisions, self._values, strict=True))
             entries.append(TraceEntry(
-                name, value, rule.path, rule.clause or _first_clause(policy, decision),
-                rule.when.text if rule.when else None, rule.value.text, facts, uses,
-                say_in_force(rule.note, self._snapshot), used, words))
+                name, value, step.rule, step.clause, step.condition, step.expression,
+                {p: self._facts.get(p) for p in step.facts},
+                step.uses if step.uses is not None else
+                self._parameters(step.names, step.lookups),
+                step.note, {d: everything[d] for d in step.decisions}, step.words))
         return entries
 
     def _parameters(self, names, lookups=None) -> tuple[ParameterUse, ...]:
-        params = self._compiled.checked.policy.parameters
-        uses = []
-        for name in names:
-            value = self._snapshot.values.get(name)
-            origin = self._snapshot.origin(name)
-            use = ParameterUse(name, value, origin.since, params[name].clause,
-                               instrument=origin.source, term=params[name].in_words())
-            key = self._lookup_key(*(lookups or {}).get(name, (None, None)))
-            if key is not _UNKNOWN and isinstance(value, dict) and key in value:
-                origin = self._snapshot.origin(name, key, True)
-                use = ParameterUse(name, value[key], origin.since, use.clause, key, True,
-                                   origin.source, params[name].in_words(key, True))
-            uses.append(use)
-        return tuple(uses)
-
-    def _lookup_key(self, kind: str | None, ref: Any) -> Any:
-        """The key a rule looked a table up with, when it is known after the decision."""
-        if kind == "constant":
-            return ref
-        if kind == "fact":
-            return self._facts.get(ref, _UNKNOWN)
-        if kind == "decision":
-            return self.result.get(ref, _UNKNOWN)
-        return _UNKNOWN
+        return _parameter_uses(self._compiled, self._snapshot, names, lookups, self._facts,
+                               self.result)
 
     def to_json(self) -> dict:
         """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
-        types = self._compiled.checked.decision_types
-        ptypes = self._compiled.checked.parameter_types
-        facts_types = {p: i.type for p, i in self._compiled.checked.policy.inputs.items()}
+        steps = _steps(self._compiled, self._snapshot)
+        types = steps.types
+        result = {n: to_json(v, types.get(n)) for n, v in self.result.items()}
+        trace = []
+        facts, everything = self._facts, None
+        for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
+                                      strict=True):
+            if name not in steps.outputs or (self.missing and name in self.missing):
+                continue
+            step = steps.get((name, index)) or steps.build(name, index)
+            shown = result[name] if name in result and value is self.result[name] \
+                and not isinstance(result[name], (list, dict)) else to_json(value, step.type)
+            if step.decisions and everything is None:
+                everything = dict(zip(self._compiled.decisions, self._values, strict=True))
+            entry = {
+                "decision": name, "value": shown, "rule": step.rule, "clause": step.clause,
+                "when": step.condition, "value_expression": step.expression,
+                "facts": {p: to_json(facts.get(p), t) for p, t in step.fact_types},
+                "parameters": step.parameters_json() if step.uses is not None else
+                [u.to_json(steps.parameter_types.get(u.name))
+                 for u in self._parameters(step.names, step.lookups)],
+                "decisions": {d: to_json(everything[d], t) for d, t in step.decision_types},
+            }
+            if step.note:
+                entry["note"] = step.note
+            trace.append(entry)
         return {
             "query": self.query,
-            "at": self.at.isoformat(),
+            "at": to_json(self.at),
             "policy_version": self.policy_version,
             "customer": self.customer,
-            "result": {n: to_json(v, types.get(n)) for n, v in self.result.items()},
-            "trace": [{
-                "decision": e.decision,
-                "value": to_json(e.value, types.get(e.decision)),
-                "rule": e.rule,
-                "clause": e.clause,
-                "when": e.condition,
-                "value_expression": e.expression,
-                "facts": {p: to_json(v, facts_types.get(p)) for p, v in e.facts.items()},
-                "parameters": [u.to_json(ptypes.get(u.name)) for u in e.parameters],
-                "decisions": {d: to_json(v, types.get(d)) for d, v in e.decisions.items()},
-                **({"note": e.note} if e.note else {}),
-            } for e in self.trace],
+            "result": result,
+            "trace": trace,
             **({"missing": self.missing_json()} if self.missing is not None else {}),
         }
 
@@ -201,8 +179,10 @@ class Decision:
                         "description": inputs[path].description} for path in paths]
                 for name, paths in (self.missing or {}).items()}
 
-    def to_json_text(self) -> str:
-        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+    def to_json_text(self, indent: int | None = None) -> str:
+        """`to_json()` as text: compact, or indented by `indent` spaces (2 is what
+        `json.dumps(..., indent=2, ensure_ascii=False)` writes, byte for byte)."""
+        return json_text(self.to_json(), indent)
 
     def explain(self) -> str:
         """The decision as a short memo: each value, why, and which clause says so."""
@@ -233,6 +213,138 @@ class Decision:
 
 
 _UNKNOWN = object()
+
+
+class _Step:
+    """What a trace entry of one decision says whatever the facts are, when one rule (or
+    the default) gave its value under one set of terms in force: the rule and clause, the
+    condition in words, the note, the parameters used and their JSON. Built the first time
+    that rule decides, then shared by every decision made under those terms."""
+
+    __slots__ = ("rule", "clause", "condition", "expression", "facts", "fact_types",
+                 "decisions", "decision_types", "names", "lookups", "uses", "note", "words",
+                 "type", "_parameters_json", "_flat")
+
+    def parameters_json(self) -> list[dict]:
+        """A fresh copy each time: the caller owns what `to_json()` returns."""
+        if self._flat:
+            return [dict(item) for item in self._parameters_json]
+        return _copy_json(self._parameters_json)
+
+
+class _Steps(dict):
+    """The `_Step`s of one compiled policy under one snapshot of its terms, by (decision,
+    rule index); filled as rules decide."""
+
+    def __init__(self, compiled: CompiledPolicy, snapshot) -> None:
+        super().__init__()
+        checked = compiled.checked
+        self.compiled, self.snapshot = compiled, snapshot
+        self.outputs = frozenset(compiled.outputs)
+        self.types = checked.decision_types
+        self.parameter_types = checked.parameter_types
+        self.fact_types = {p: i.type for p, i in checked.policy.inputs.items()}
+
+    def build(self, name: str, index: int) -> _Step:
+        checked = self.compiled.checked
+        policy = checked.policy
+        rule, decision = self.compiled.rules[index], policy.decisions[name]
+        step = _Step()
+        step.type = self.types.get(name)
+        if rule is None:
+            step.rule, step.clause = f"{name}.default", _first_clause(policy, decision)
+            step.condition, step.words = None, None
+            step.expression = decision.default.text if decision.default else ""
+            step.facts, step.decisions = (), ()
+            step.names = tuple(ast.names_in([decision.default.node], policy.parameters)) \
+                if decision.default else ()
+            step.lookups = None
+            step.note = "no rule applied, so the decision's default is used"
+        else:
+            step.rule, step.clause = rule.path, rule.clause or _first_clause(policy, decision)
+            step.condition = rule.when.text if rule.when else None
+            step.words = in_words(rule.when.node, checked.node_types, policy.label_of,
+                                  name=str) if rule.when else None
+            step.expression = rule.value.text
+            step.facts = tuple(checked.rule_facts.get(rule.path, ()))
+            step.decisions = tuple(checked.rule_decisions.get(rule.path, ()))
+            step.names = tuple(checked.rule_parameters.get(rule.path, ()))
+            step.lookups = checked.rule_lookups.get(rule.path, {})
+            step.note = say_in_force(rule.note, self.snapshot)
+        step.fact_types = tuple((p, self.fact_types.get(p)) for p in step.facts)
+        step.decision_types = tuple((d, self.types.get(d)) for d in step.decisions)
+        known_keys = all((step.lookups or {}).get(n, (None, None))[0] in (None, "constant")
+                         for n in step.names)
+        step.uses = _parameter_uses(self.compiled, self.snapshot, step.names, step.lookups,
+                                    {}, {}) if known_keys else None
+        step._parameters_json = tuple(u.to_json(self.parameter_types.get(u.name))
+                                      for u in step.uses or ())
+        step._flat = all(not isinstance(v, (list, dict))
+                         for item in step._parameters_json for v in item.values())
+        self[(name, index)] = step
+        return step
+
+
+def _steps(compiled: CompiledPolicy, snapshot) -> _Steps:
+    """The steps of a compiled policy under a snapshot, kept on the compiled policy (as a
+    cached property keeps its value) and so freed with it."""
+    by_snapshot = compiled.__dict__.get("_trace_steps")
+    if by_snapshot is None:
+        by_snapshot = compiled.__dict__.setdefault("_trace_steps", {})
+    steps = by_snapshot.get(id(snapshot))
+    if steps is None or steps.snapshot is not snapshot:
+        steps = by_snapshot[id(snapshot)] = _Steps(compiled, snapshot)
+    return steps
+
+
+def _parameter_uses(compiled, snapshot, names, lookups, facts, result
+                    ) -> tuple[ParameterUse, ...]:
+    params = compiled.checked.policy.parameters
+    uses = []
+    for name in names:
+        value = snapshot.values.get(name)
+        origin = snapshot.origin(name)
+        use = ParameterUse(name, value, origin.since, params[name].clause,
+                           instrument=origin.source, term=params[name].in_words())
+        key = _lookup_key(facts, result, *(lookups or {}).get(name, (None, None)))
+        if key is not _UNKNOWN and isinstance(value, dict) and key in value:
+            origin = snapshot.origin(name, key, True)
+            use = ParameterUse(name, value[key], origin.since, use.clause, key, True,
+                               origin.source, params[name].in_words(key, True))
+        uses.append(use)
+    return tuple(uses)
+
+
+def _lookup_key(facts, result, kind: str | None, ref: Any) -> Any:
+    """The key a rule looked a table up with, when it is known after the decision."""
+    if kind == "constant":
+        return ref
+    if kind == "fact":
+        return facts.get(ref, _UNKNOWN)
+    if kind == "decision":
+        return result.get(ref, _UNKNOWN)
+    return _UNKNOWN
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """JSON text of plain JSON data: compact, or indented as `json.dumps` indents (with
+    non-ASCII characters kept). orjson writes it when it can (integers past 64 bits it
+    cannot), the standard library otherwise, to the same bytes."""
+    if indent in (None, 2):
+        try:
+            return orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(data, indent=indent, ensure_ascii=False,
+                      separators=(",", ":") if indent is None else None)
 
 
 def _first_clause(policy, decision) -> str | None:

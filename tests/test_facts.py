@@ -329,3 +329,8 @@ def test_the_customer_is_a_declared_fact_of_every_query(policies, capsys):
     out = capsys.readouterr().out
     assert out.count("customer.id: string (optional)") == len(policies.queries)
     assert out.count("customer.standard_terms: bool (optional)") == len(policies.queries)
+
+
+def test_the_evaluation_time_is_shown_in_the_agreements_zone(policies):
+    decision = policies.decide("support.channels", {}, at="2026-03-09T02:00:00Z")
+    assert decision.to_json()["at"] == "2026-03-09T10:00:00+08:00"
