@@ -92,7 +92,8 @@ def main() -> None:
     sys.setrecursionlimit(10_000)
     args = [sys.argv[0], str(CORPUS), f"-max_total_time={seconds}",
             f"-timeout={SECONDS_PER_INPUT}", f"-rss_limit_mb={MEGABYTES}",
-            "-max_len=65536", "-print_final_stats=1", f"-artifact_prefix={WORK}/"]
+            "-max_len=65536", "-print_final_stats=1", f"-artifact_prefix={WORK}/",
+            f"-dict={Path(__file__).with_suffix('.dict')}"]
     atheris.Setup(args, one_input)
     try:
         atheris.Fuzz()

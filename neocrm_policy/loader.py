@@ -227,8 +227,15 @@ def _schema_verdicts() -> dict[str, None]:
     return _verdicts
 
 
+def _path_order(problem) -> list[tuple]:
+    """A schema problem's place, as a sort key: YAML keys may be numbers and text side by
+    side (`1:` beside `default:`), which Python cannot order together."""
+    return [(0, step, "") if isinstance(step, int) else (1, 0, str(step))
+            for step in problem.absolute_path]
+
+
 def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
-    problems = sorted(_validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))
+    problems = sorted(_validator(kind).iter_errors(data), key=lambda e: _path_order(e))
     unknown_at = {tuple(p.absolute_path) for p in problems
                   if p.validator == "additionalProperties"}
     errors = Problems()
