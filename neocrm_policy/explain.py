@@ -26,9 +26,7 @@ def memo(decision) -> str:
         lines.append(f"- {_decision_words(policy, entry.decision)}: "
                      f"{to_words(entry.value, types.get(entry.decision))}")
         why = []
-        if entry.note:
-            why.append(" ".join(entry.note.split()).rstrip("."))
-        elif entry.rule and entry.rule.endswith(".default"):
+        if entry.rule and entry.rule.endswith(".default"):
             why.append("no rule applied, so the default applies")
         why.append(f"clause {entry.clause}" if entry.clause else "no clause cited")
         lines.append(_fill("; ".join(why)))
@@ -48,6 +46,8 @@ def memo(decision) -> str:
             facts = ", ".join(f"{_fact_words(policy, p)} = {to_words(v)}"
                               for p, v in entry.facts.items())
             lines.append(_fill(f"facts: {facts}"))
+        if entry.note and not entry.rule.endswith(".default"):
+            lines.append(_fill(f"note: {' '.join(entry.note.split())}"))
     for name, paths in (decision.missing or {}).items():
         asked = ", ".join(_fact_words(policy, path) for path in paths)
         lines.append(f"- {_decision_words(policy, name)}: not settled yet")
