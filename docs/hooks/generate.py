@@ -824,11 +824,15 @@ def json_page(policies) -> str:
         "decision of the policy tests against it):", "",
         "| Key | What it holds |", "| --- | --- |",
         "| `query` | the query answered |",
-        "| `at` | the evaluation time, ISO 8601 with offset |",
+        "| `at` | the evaluation time, ISO 8601 in the agreement's zone (`+08:00`) |",
         "| `policy_version` | the `since` date of the policy version that decided, or null |",
         "| `customer` | the `customer.id` whose overlays applied, or null |",
-        "| `result` | decision name → value: times ISO 8601 with offset, dates YYYY-MM-DD, "
-        "money as a decimal string, durations ISO 8601 (`PT2H`), lists as arrays |",
+        "| `result` | decision name → value: times ISO 8601 in the agreement's zone "
+        "(`+08:00`) whatever the facts' offset, dates YYYY-MM-DD, money as a decimal string, "
+        "durations ISO 8601 (`PT2H`), lists as arrays |",
+        "| `missing` | only with `eval --missing` or `decide(..., partial=True)`: each result "
+        "not yet settled → the facts that would settle it (`fact`, `type`, `allowed`, "
+        "`description`) |",
         "| `trace` | one entry per result value, below |", "",
         "Each trace entry: `decision`, `value`, `rule` (its path, `decision.rule.exception`), "
         "`clause`, `when` (the rule's condition), `value_expression`, `facts` (the facts the "
@@ -837,7 +841,9 @@ def json_page(policies) -> str:
         "`in_force_since`, `instrument` — the agreement or a customer's own "
         "terms — and `clause`), `decisions` (other decisions it relied on) and `note`.", "",
         "Errors come back as `{\"error\": {\"code\", \"message\", \"file\", \"line\", "
-        "\"column\", \"hint\"}}` with `--format json`.", "",
+        "\"column\", \"hint\"}}` with `--format json`; a fact error also names its "
+        "`fact`, and several problems with the facts come back as one error `NP050` whose "
+        "`errors` list each problem in that shape, in the order of the input.", "",
         "A real decision, generated when the site was built:", "",
         "```json", sample, "```", ""])
 
