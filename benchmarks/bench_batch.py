@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -207,8 +208,10 @@ def main() -> int:
         args.records, args.dask_records, args.memory_records = 50_000, 100_000, 200_000
     print(f"python {platform.python_version()} on {platform.platform()}, "
           f"{os.cpu_count()} logical cores; load average {os.getloadavg()[0]:.1f} at start")
+    global POLICIES
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
+        POLICIES = Path(shutil.copytree(POLICIES, work / "policies"))  # fixed for the run
         source = work / "incidents.jsonl"
         generate(source, args.records)
         ceiling = hand_file(source, work / "hand.jsonl")
@@ -220,6 +223,12 @@ def main() -> int:
         n = args.records
         print(f"support.sla, {n:,} records, JSON Lines to JSON Lines; outputs identical to "
               f"the hand-written ones: {same}")
+        if not same:
+            pairs = zip(hand_bytes.splitlines(), (work / "one.jsonl").read_bytes().splitlines(),
+                        strict=False)
+            theirs, ours = next((a, b) for a, b in pairs if a != b)
+            print(f"  first difference:\n    hand-written {theirs.decode()}\n"
+                  f"    eval --batch {ours.decode()}")
         print(f"  hand-written ceiling (in process): {ceiling:.2f} s, {n / ceiling:,.0f}/s")
         print(f"  eval --batch, 1 process (end to end): {one:.2f} s, {n / one:,.0f}/s, "
               f"ratio {one / ceiling:.2f}")

@@ -218,3 +218,20 @@ def csv_cell(value: Any) -> Any:
     if value is False:
         return "false"
     return value
+
+
+def flattened(table):
+    """An Arrow table with its struct columns spelt as dotted columns (`incident.level`),
+    as fact paths name them."""
+    import pyarrow as pa
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    return table
+
+
+def arrow_rows(rows: list[list], schema):
+    """Rows of JSON values (`ResultColumns.row`) as an Arrow record batch of `schema`."""
+    import pyarrow as pa
+    return pa.RecordBatch.from_arrays(
+        [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)],
+        schema=schema)

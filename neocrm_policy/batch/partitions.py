@@ -15,7 +15,8 @@ from typing import Any
 
 from ..service.policies import Served, load_served
 from ..values import AGREEMENT_ZONE
-from .columns import FactColumns, ResultColumns, declared_inputs, declared_results
+from .columns import (FactColumns, ResultColumns, arrow_rows, declared_inputs,
+                      declared_results, flattened)
 from .deciding import Decider
 
 _served: dict[str, Served] = {}
@@ -49,8 +50,7 @@ def decide_partition(frame: Any, query: str, *, policies: Path | str,
         table = frame
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
+    table = flattened(table)
     columns = tuple(table.column_names)
     plan = _plans.get(key + (columns,))
     if plan is None:
@@ -66,16 +66,13 @@ def decide_partition(frame: Any, query: str, *, policies: Path | str,
     rows = zip(*(c.to_pylist() for c in table.columns), strict=True)
     records, _failed = decider.decide(((n, *record(row)) for n, row in enumerate(rows)),
                                       "row", None)
-    out = ResultColumns(declared_results(served.policies, query), None, None, trace)
+    out = ResultColumns(declared_results(served.policies, query), None, None, trace,
+                        extra=("revision",))
     schema = out.arrow_schema([pa.field("revision", pa.string())])
-    cells = [out.row(r) for r in records]
-    arrays = [pa.array([c[i] for c in cells], type=f.type) for i, f in enumerate(schema)
-              if f.name != "revision"]
-    arrays.append(pa.array([served.revision] * len(cells), type=pa.string()))
-    result = pa.Table.from_arrays(arrays, schema=schema)
+    batch = arrow_rows([out.row(r) + [served.revision] for r in records], schema)
     if isinstance(frame, pa.RecordBatch):
-        return result.combine_chunks().to_batches()[0] if len(cells) else \
-            pa.RecordBatch.from_pylist([], schema=schema)
+        return batch
+    result = pa.Table.from_batches([batch])
     if isinstance(frame, pa.Table):
         return result
     import pandas as pd

@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import FactError, Location, UsageError
 from ..model import Input
-from .columns import AT_COLUMN, FactColumns
+from .columns import AT_COLUMN, FactColumns, flattened
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
@@ -293,9 +293,7 @@ class Decoding:
 
     def _arrow(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
         import pyarrow as pa
-        table = pa.Table.from_batches([chunk.items])
-        while any(pa.types.is_struct(f.type) for f in table.schema):
-            table = table.flatten()
+        table = flattened(pa.Table.from_batches([chunk.items]))
         plan = self.plan
         if table.column_names != list(plan.columns):
             raise UsageError("the Parquet file's columns change between row groups", None,

@@ -18,7 +18,7 @@ import orjson
 
 from ..errors import Location, UsageError
 from ..values import to_json
-from .columns import ResultColumns, csv_cell
+from .columns import ResultColumns, arrow_rows, csv_cell
 
 
 def _json_default(value: Any) -> Any:
@@ -46,10 +46,7 @@ class Encoding:
             writer = csv.writer(text, lineterminator="\n")
             writer.writerows([[csv_cell(v) for v in row] for row in rows])
             return text.getvalue().encode("utf-8")
-        import pyarrow as pa
-        arrays = [pa.array([row[i] for row in rows], type=field.type)
-                  for i, field in enumerate(self.schema)]
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        return arrow_rows(rows, self.schema)
 
 
 class Sink:
