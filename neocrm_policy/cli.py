@@ -363,7 +363,7 @@ def cmd_eval(args) -> int:
     except FactError as error:
         raise in_input(error, text, name) from None
     if args.format == "json":
-        print(decision.to_json_text())
+        print(decision.to_json_text(indent=2))
     else:
         print(decision.explain())
     return EXIT_OK

@@ -123,7 +123,7 @@ class Decision:
                 name, value, step.rule, step.clause, step.condition, step.expression,
                 {p: self._facts.get(p) for p in step.facts},
                 step.uses if step.uses is not None else
-                self._parameters(step.names, step.lookups),
+                step.looked_up(steps, self._facts, self.result)[0],
                 step.note, {d: everything[d] for d in step.decisions}, step.words))
         return entries
 
@@ -138,6 +138,7 @@ class Decision:
         result = {n: to_json(v, types.get(n)) for n, v in self.result.items()}
         trace = []
         facts, everything = self._facts, None
+        seen = {("decision", n): v for n, v in result.items() if not isinstance(v, (list, dict))}
         for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
                                       strict=True):
             if name not in steps.outputs or (self.missing and name in self.missing):
@@ -150,11 +151,11 @@ class Decision:
             entry = {
                 "decision": name, "value": shown, "rule": step.rule, "clause": step.clause,
                 "when": step.condition, "value_expression": step.expression,
-                "facts": {p: to_json(facts.get(p), t) for p, t in step.fact_types},
+                "facts": {p: _shown(seen, p, facts.get(p), t) for p, t in step.fact_types},
                 "parameters": step.parameters_json() if step.uses is not None else
-                [u.to_json(steps.parameter_types.get(u.name))
-                 for u in self._parameters(step.names, step.lookups)],
-                "decisions": {d: to_json(everything[d], t) for d, t in step.decision_types},
+                step.parameters_json(step.looked_up(steps, facts, self.result)),
+                "decisions": {d: _shown(seen, ("decision", d), everything[d], t)
+                              for d, t in step.decision_types},
             }
             if step.note:
                 entry["note"] = step.note
@@ -223,13 +224,35 @@ class _Step:
 
     __slots__ = ("rule", "clause", "condition", "expression", "facts", "fact_types",
                  "decisions", "decision_types", "names", "lookups", "uses", "note", "words",
-                 "type", "_parameters_json", "_flat")
+                 "type", "_parameters_json", "_flat", "_by_key")
 
-    def parameters_json(self) -> list[dict]:
+    def parameters_json(self, found: tuple | None = None) -> list[dict]:
         """A fresh copy each time: the caller owns what `to_json()` returns."""
-        if self._flat:
-            return [dict(item) for item in self._parameters_json]
-        return _copy_json(self._parameters_json)
+        _, items, flat = found if found is not None else (None, self._parameters_json,
+                                                           self._flat)
+        if flat:
+            return [dict(item) for item in items]
+        return _copy_json(items)
+
+    def looked_up(self, steps: _Steps, facts: dict, result: dict) -> tuple:
+        """The parameters of a rule that looks a table up by a fact or a decision: the
+        uses, their JSON and whether it is flat, kept for each key seen (by type and
+        value, so 4 and 4.0 stay apart)."""
+        keys = tuple(_lookup_key(facts, result, *self.lookups.get(n, (None, None)))
+                     for n in self.names)
+        marked = tuple((type(k), k) for k in keys)
+        try:
+            found = self._by_key.get(marked)
+        except TypeError:   # a key that cannot be hashed: worked out each time
+            marked, found = None, None
+        if found is None:
+            uses = _parameter_uses(steps.compiled, steps.snapshot, self.names, self.lookups,
+                                   facts, result)
+            items = tuple(u.to_json(steps.parameter_types.get(u.name)) for u in uses)
+            found = (uses, items, _flat(items))
+            if marked is not None and len(self._by_key) < _KEYS_KEPT:
+                self._by_key[marked] = found
+        return found
 
 
 class _Steps(dict):
@@ -279,8 +302,8 @@ class _Steps(dict):
                                     {}, {}) if known_keys else None
         step._parameters_json = tuple(u.to_json(self.parameter_types.get(u.name))
                                       for u in step.uses or ())
-        step._flat = all(not isinstance(v, (list, dict))
-                         for item in step._parameters_json for v in item.values())
+        step._flat = _flat(step._parameters_json)
+        step._by_key = {}
         self[(name, index)] = step
         return step
 
@@ -324,6 +347,26 @@ def _lookup_key(facts, result, kind: str | None, ref: Any) -> Any:
     if kind == "decision":
         return result.get(ref, _UNKNOWN)
     return _UNKNOWN
+
+
+def _shown(seen: dict, key: Any, value: Any, type_) -> Any:
+    """A fact's or decision's JSON, worked out once per `to_json()` call (several rules
+    cite the same fact); lists and mappings are made afresh, so no two places share one."""
+    found = seen.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = to_json(value, type_)
+        if isinstance(found, (list, dict)):
+            return found
+        seen[key] = found
+    return found
+
+
+_KEYS_KEPT = 256
+"""Table keys remembered per rule: the levels, channels or symptoms a table is read by."""
+
+
+def _flat(items) -> bool:
+    return all(not isinstance(v, (list, dict)) for item in items for v in item.values())
 
 
 def _copy_json(value: Any) -> Any:
