@@ -289,7 +289,8 @@ class PolicySet:
         unless the facts state the customer has the standard terms."""
         self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers))
                          for item in compiled}
-        self._reads: dict[int, dict[str, frozenset[str]]] = {}
+        self._reads: dict = {}
+        """Per compiled policy, what each decision and rule reads (for partial facts)."""
         self._timelines: dict[tuple[int, str | None], tuple[list, list]] = {}
         errors: list[PolicyError] = []
         for item in compiled:
@@ -449,12 +450,71 @@ class PolicySet:
                             missing={} if partial else None)
         stand_ins = {**known, **{path: reader.stand_in(path, now) for path in absent}}
         result, values, rules = compiled.function(stand_ins, snapshot.values, now)
-        reads = self._fact_reads(compiled)
-        missing = {name: tuple(p for p in absent if p in reads[name])
-                   for name in compiled.outputs if reads[name].intersection(absent)}
+        unsettled = self._unsettled(compiled, frozenset(absent), rules)
+        missing = {name: tuple(p for p in absent if p in unsettled[name])
+                   for name in compiled.outputs if name in unsettled}
         settled = {name: value for name, value in result.items() if name not in missing}
         return Decision(compiled, now, known, snapshot, settled, values, rules, customer,
                         missing=missing)
+
+    def _unsettled(self, compiled: CompiledPolicy, absent: frozenset[str],
+                   rules: tuple) -> dict[str, set[str]]:
+        """The decisions the absent facts leave open, each with the facts that would
+        settle it. A decision is settled when no rule's condition reads an absent fact or
+        an open decision (so the same rule applies whatever they are) and the value of the
+        rule that applied reads none either. An open decision whose conditions are
+        settled needs only what its value reads; otherwise every fact it reads."""
+        reads = self._fact_reads(compiled)
+        parts = self._rule_reads(compiled)
+        policy = compiled.checked.policy
+        open_: dict[str, set[str]] = {}
+        for name, index in zip(compiled.decisions, rules, strict=True):
+            decision = policy.decisions[name]
+            conditions = [parts[rule.path][0] for rule in decision.all_rules()]
+            if any(facts & absent or any(d in open_ for d in used)
+                   for facts, used in conditions):
+                open_[name] = set(reads[name] & absent)
+                continue
+            rule = compiled.rules[index]
+            facts, used = parts[rule.path][1] if rule is not None else \
+                parts[f"{name}.default"][1]
+            needed = set(facts & absent)
+            for other in used:
+                needed |= open_.get(other, set())
+            if needed:
+                open_[name] = needed
+        return open_
+
+    def _rule_reads(self, compiled: CompiledPolicy) -> dict[str, tuple]:
+        """For each rule (and default) of a policy: the facts and decisions its condition
+        reads, and those its value reads."""
+        key = ("rules", id(compiled))
+        found = self._reads.get(key)
+        if found is not None:
+            return found
+        policy = compiled.checked.policy
+        inputs, decisions = policy.inputs, policy.decisions
+
+        def names(node) -> tuple[frozenset, frozenset]:
+            if node is None:
+                return frozenset(), frozenset()
+            facts, used = set(), set()
+            for current in ast.walk(node):
+                path = ast.path_of(current)
+                if path in inputs:
+                    facts.add(path)
+                elif isinstance(current, ast.Name) and current.name in decisions:
+                    used.add(current.name)
+            return frozenset(facts), frozenset(used)
+
+        parts = {}
+        for name, decision in decisions.items():
+            for rule in decision.all_rules():
+                parts[rule.path] = (names(rule.when.node if rule.when else None),
+                                    names(rule.value.node))
+            parts[f"{name}.default"] = (names(None), names(
+                decision.default.node if decision.default is not None else None))
+        return self._reads.setdefault(key, parts)
 
     def _fact_reads(self, compiled: CompiledPolicy) -> dict[str, frozenset[str]]:
         """For each decision, every fact it reads, itself or through the decisions it

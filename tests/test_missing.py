@@ -56,6 +56,20 @@ def test_liability_with_the_cause_only_asks_for_the_amounts(policies):
     assert cause["fact"] == "breach.cause" and "gross_negligence" in cause["allowed"]
 
 
+def test_only_what_matters_is_asked(policies):
+    """A result is settled when the rule that applies is known whatever the missing facts
+    are and its value reads none of them: a customer's fault settles every result, intent
+    needs the damages but not the fee."""
+    fault = policies.decide("liability.data_security", {"breach": {"cause": "customer_fault"}},
+                            partial=True)
+    assert fault.missing == {} and fault.to_json()["result"] == {
+        "company_liable": False, "liability_cap": None, "compensation": "0.00"}
+    intent = policies.decide("liability.data_security", {"breach": {"cause": "intent"}},
+                             partial=True)
+    assert intent.result == {"company_liable": True, "liability_cap": None}
+    assert intent.missing == {"compensation": ("breach.damages",)}
+
+
 def test_every_fact_given_means_nothing_missing(policies):
     facts = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
     decision = policies.decide("support.sla", facts, at="2026-03-08", partial=True)
