@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+PARSER  = neocrm_policy/syntax/_standalone.py
 
 .PHONY: run test bench bench-serve bench-batch docs clean validate policy-test accept editor-change
 
@@ -14,21 +15,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,docs,serve,batch]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The grammar's LALR tables as a stand-alone module (not committed; see syntax/generate.py):
+# commands start without importing Lark or building the tables.
+$(PARSER): grammar/expressions.lark $(STAMP)
+	$(BIN)/python -m neocrm_policy.syntax.generate
+
+run: $(STAMP) $(PARSER)
 	$(BIN)/neocrm-policy validate
 	$(BIN)/neocrm-policy examples
 
-test: $(STAMP)
+test: $(STAMP) $(PARSER)
 	$(BIN)/python -m pytest -q
 	$(BIN)/neocrm-policy validate --strict policies
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 # For legal editors, after `make run`: check the rules, run the YAML policy tests, and
 # accept the new results of the cases a deliberate change of terms moved.
-validate: $(STAMP)
+validate: $(STAMP) $(PARSER)
 	$(BIN)/neocrm-policy validate --strict policies
 
-policy-test: $(STAMP)
+policy-test: $(STAMP) $(PARSER)
 	$(BIN)/neocrm-policy test --coverage policies
 
 accept: $(STAMP)
@@ -56,7 +62,7 @@ fuzz: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
-bench: $(STAMP)
+bench: $(STAMP) $(PARSER)
 	$(BIN)/python benchmarks/bench_decide.py
 
 # The decision service under load (loopback only, bounded runs); needs wrk and hey

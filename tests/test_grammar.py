@@ -140,3 +140,91 @@ def test_depth_and_length_are_bounded():
         parse_expression(" + ".join(["1"] * 200))
     with pytest.raises(LimitError):
         parse_expression("1" * 5000)
+
+
+# The generated stand-alone parser (neocrm_policy/syntax/generate.py) -----------------------
+
+def _expressions_of_the_reference() -> list[str]:
+    """Every expression written in the tests' own rule files."""
+    from dataclasses import fields, is_dataclass
+
+    from neocrm_policy.loader import load_folder
+    from neocrm_policy.model import Expr
+    from tests.helpers import REFERENCE
+
+    found, seen, stack = [], set(), list(load_folder(REFERENCE)[0])
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Expr):
+            found.append(item.source.text)
+        elif isinstance(item, dict):
+            stack += list(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack += list(item)
+        elif is_dataclass(item) and not isinstance(item, type):
+            stack += [getattr(item, f.name) for f in fields(item)]
+    return sorted(set(found))
+
+
+MISTAKES = ["a ==", "(a", "a b", "1 +* 2", "x in [1, 2", "'open", "if a then b", "a.b.",
+            "3 dayz", "2026-02-30", "a ? b", "", "not", "a and or b", "[1,, 2]"]
+
+
+def _outcome(parser, errors, text):
+    try:
+        tree = parser.parse(text)
+    except errors as exc:   # the expected set's order in the message follows hashing
+        return (type(exc).__name__, getattr(exc, "line", None), getattr(exc, "column", None),
+                sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()))
+    return "tree", tree.pretty(), [(t.meta.line, t.meta.column, t.meta.end_line,
+                                     t.meta.end_column) for t in tree.iter_subtrees()
+                                    if not t.meta.empty]
+
+
+def test_the_stand_alone_parser_reads_as_lark_does(tmp_path):
+    """Same trees, positions and errors from the generated tables as from Lark's own."""
+    import importlib.util
+
+    import lark
+
+    from neocrm_policy.syntax import _runtime, generate
+    target = generate.write(tmp_path / "standalone_copy.py")
+    spec = importlib.util.spec_from_file_location("standalone_copy", target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert _runtime.usable(module) and module.__version__ == lark.__version__
+    generated = module.Lark_StandAlone()
+    built = lark.Lark(_runtime.grammar_text(), **_runtime.OPTIONS)
+    corpus = _expressions_of_the_reference() + MISTAKES
+    assert len(corpus) > 50
+    for text in corpus:
+        assert _outcome(generated, module.LarkError, text) == \
+            _outcome(built, lark.exceptions.LarkError, text), text
+
+
+def test_a_generated_parser_of_another_grammar_is_not_used():
+    from types import SimpleNamespace
+
+    from neocrm_policy.syntax import _runtime
+    import lark
+    stale = SimpleNamespace(__version__=lark.__version__,
+                            GRAMMAR_STAMP=_runtime.stamp("start: NAME", lark.__version__))
+    assert not _runtime.usable(stale)
+    assert not _runtime.usable(SimpleNamespace(__version__=lark.__version__))
+
+
+def test_the_generated_parser_in_place_is_current_when_present():
+    """`make` writes syntax/_standalone.py; if present it must be today's grammar's (a
+    stale one would be ignored, silently costing every command the table build)."""
+    from pathlib import Path
+
+    import lark
+
+    from neocrm_policy.syntax import _runtime, generate
+    if not Path(generate.TARGET).exists():
+        pytest.skip("not generated in this checkout (make generates it)")
+    assert _runtime.STANDALONE is not None
+    assert _runtime.STANDALONE.__version__ == lark.__version__

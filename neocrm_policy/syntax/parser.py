@@ -15,15 +15,14 @@ from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF
-from lark import UnexpectedInput, UnexpectedToken
-from lark.exceptions import VisitError
+from ._runtime import (Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF,
+                       UnexpectedInput, UnexpectedToken, VisitError, build_parser)
 
 from ..errors import LimitError, Location, SyntaxProblem
-from ..source import bundled
 from ..suggest import did_you_mean
 from ..values import DURATION_UNITS, read_datetime
 from . import ast
+from ._runtime import grammar_text
 
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
@@ -44,9 +43,7 @@ def grammar_parser() -> Lark:
     global _parser
     with _lock:
         if _parser is None:
-            text = (bundled("grammar") / "expressions.lark").read_text(encoding="utf-8")
-            _parser = Lark(text, parser="lalr", propagate_positions=True,
-                           maybe_placeholders=False)
+            _parser = build_parser(grammar_text())
         return _parser
 
 
@@ -402,7 +399,7 @@ class _Build(Transformer):
 
 
 for _rule in [n for n in vars(_Build) if not n.startswith("_")]:
-    from lark import v_args
+    from ._runtime import v_args
     setattr(_Build, _rule, v_args(meta=True)(getattr(_Build, _rule)))
 del _rule
 
