@@ -375,6 +375,8 @@ BATCH_STACK = ("orjson", "pyarrow", "tqdm", "matplotlib")
 def cmd_eval_batch(args) -> int:
     if args.input is not None:
         raise UsageError("give the facts with --input or the records with --batch, not both")
+    if getattr(args, "missing", False):
+        raise UsageError("--missing answers one set of facts; it does not apply to --batch")
     try:
         from .batch import BatchOptions, run_batch
         from .batch.summary import summary_html, summary_table

@@ -369,3 +369,12 @@ def test_dask_on_a_local_cluster_decides_as_the_single_process_batch(policies, t
     for name in single.columns:
         assert decided[name].astype(object).where(decided[name].notna(), None).tolist() == \
             single[name].astype(object).where(single[name].notna(), None).tolist(), name
+
+
+def test_batch_with_input_or_a_bad_at_is_a_usage_error(policies, capsys):
+    records = str(DATA / "incidents.jsonl")
+    assert main([*base(policies), "--batch", records, "--input", records]) == 2
+    assert "not both" in capsys.readouterr().err
+    argv = [a if a != AT else "yesterday" for a in base(policies)]
+    assert main([*argv, "--batch", records]) == 2
+    assert "the time 'yesterday' is not a date and time" in capsys.readouterr().err
