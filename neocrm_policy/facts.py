@@ -141,6 +141,9 @@ _ISO_DURATION_TEXT = re.compile(
 _WORDS_DURATION_TEXT = re.compile(
     r"([0-9]{1,6}(?:\.[0-9]{1,6})?) (minutes?|hours?|days?|weeks?)", re.ASCII)
 _OFFSETS: dict[timedelta, timezone] = {}
+_SHANGHAI_SINCE_1992 = _OFFSETS.setdefault(timedelta(hours=8), timezone(timedelta(hours=8)))
+_parse_datetime = datetime.fromisoformat
+_EIGHT_HOURS = timedelta(hours=8)
 
 
 def in_agreement_zone(moment: datetime) -> datetime:
@@ -149,6 +152,8 @@ def in_agreement_zone(moment: datetime) -> datetime:
     (1986–91), where wall-clock arithmetic would be an hour off."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=AGREEMENT_ZONE)
+    elif moment.tzinfo is _SHANGHAI_SINCE_1992 and moment.year > 1991:
+        return moment   # Shanghai has kept +08:00, without daylight saving, since 1992
     local = moment.astimezone(AGREEMENT_ZONE)
     offset = local.utcoffset()
     zone = _OFFSETS.get(offset)
@@ -197,6 +202,9 @@ def _read_number(value: Any, item: Input) -> Any:
     exactly from its shortest decimal text; never a bool."""
     whole = item.type.name == "int"
     kind = type(value)
+    if kind is int and whole and item.minimum is None and item.maximum is None \
+            and -_LIMIT < value < _LIMIT:
+        return value
     if kind is bool:
         raise _Problem("expected a number, got true/false")
     if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
@@ -232,6 +240,15 @@ def _read_number(value: Any, item: Input) -> Any:
 def _read_datetime(value: Any, item: Input) -> datetime:
     if isinstance(value, datetime):
         return in_agreement_zone(value)
+    if type(value) is str and _DATETIME_TEXT.fullmatch(value):
+        try:
+            moment = _parse_datetime(value)
+        except ValueError:
+            raise _Problem("no such date and time") from None
+        if moment.tzinfo is not None and moment.utcoffset() == _EIGHT_HOURS \
+                and moment.year > 1991:
+            return moment   # already on the agreement zone's fixed offset
+        return in_agreement_zone(moment)
     if isinstance(value, str) and _DATETIME_TEXT.fullmatch(value):
         try:
             return in_agreement_zone(datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -313,7 +330,7 @@ _READERS: dict[str, Callable[[Any, Input], Any]] = {
     "duration": _read_duration, "string": _read_text, "bool": _read_bool}
 
 
-def _reader_of(item: Input) -> Callable[[Any], Any]:
+def _reader_of(item: Input) -> Callable[[Any, Input], Any]:
     """The function reading one fact of `item`'s type (a list reads each of its items)."""
     type_ = item.type
     if type_.name == "list":
@@ -321,15 +338,14 @@ def _reader_of(item: Input) -> Callable[[Any], Any]:
         if one is None:
             raise ValueError(f"facts of type {type_} are not supported")
 
-        def read_list(value: Any) -> tuple:
+        def read_list(value: Any, item: Input) -> tuple:
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
                 raise _Problem("expected a list")
             if len(value) > MAX_LIST_ITEMS:
                 raise _OutOfRange(f"a list may hold at most {MAX_LIST_ITEMS} items")
             return tuple(None if v is None else one(v, item) for v in value)
         return read_list
-    one = _READERS[type_.name]
-    return lambda value: one(value, item)
+    return _READERS[type_.name]
 
 
 @dataclass(frozen=True)
@@ -338,8 +354,11 @@ class _Leaf:
 
     path: str
     item: Input
-    read: Callable[[Any], Any]
+    convert: Callable[[Any, Input], Any]
     allowed: frozenset | None
+
+    def read(self, value: Any) -> Any:
+        return self.convert(value, self.item)
 
 
 def _customer_inputs(policy: Policy) -> dict[str, Input]:
@@ -425,7 +444,7 @@ class FactReader:
     def _read(self, facts: Any, absent: list[str] | None) -> dict[str, Any]:
         if facts is None:
             facts = {}
-        if not isinstance(facts, Mapping):
+        if type(facts) is not dict and not isinstance(facts, Mapping):
             raise FactTypeError("facts must be one JSON object", self.policy.location,
                                 "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
         out: dict[str, Any] = dict(self.absent)
@@ -472,7 +491,7 @@ class FactReader:
             elif type(child) is dict:
                 if value is None:
                     continue
-                if isinstance(value, Mapping):
+                if type(value) is dict or isinstance(value, Mapping):
                     self._walk(value, child, prefix + (key,), out, problems, refused)
                     continue
                 dotted = ".".join(prefix + (key,))
@@ -485,7 +504,7 @@ class FactReader:
                     f"{{\"{key}\": {{\"{members[0]}\": …}}}}", fact=dotted))
             elif value is not None:
                 try:
-                    read = child.read(value)
+                    read = child.convert(value, child.item)
                     if child.allowed is not None:
                         for one in (read if type(read) is tuple else (read,)):
                             if one not in child.allowed:
