@@ -597,6 +597,10 @@ def _type_hint(item: Input, problem: _Problem) -> str:
         if item.type.name in ("money", "decimal"):
             places = _places(item)
             bounds.append(f"at most {places} decimal{'s' if places != 1 else ''}")
+        if item.type.not_null().name == "duration":
+            return f"give {item.path} as a duration of at most a hundred years"
+        if item.type.not_null().name == "string":
+            return f"give {item.path} as text of at most {MAX_TEXT} characters"
         return f"give {item.path} " + (", ".join(bounds) if bounds else "within its range")
     return _allowed_hint(item)
 
