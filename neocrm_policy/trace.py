@@ -148,17 +148,18 @@ class Decision:
                 and not isinstance(result[name], (list, dict)) else to_json(value, step.type)
             if step.decisions and everything is None:
                 everything = dict(zip(self._compiled.decisions, self._values, strict=True))
-            entry = {
-                "decision": name, "value": shown, "rule": step.rule, "clause": step.clause,
-                "when": step.condition, "value_expression": step.expression,
-                "facts": {p: _shown(seen, p, facts.get(p), t) for p, t in step.fact_types},
-                "parameters": step.parameters_json() if step.uses is not None else
-                step.parameters_json(step.looked_up(steps, facts, self.result)),
-                "decisions": {d: _shown(seen, ("decision", d), everything[d], t)
-                              for d, t in step.decision_types},
-            }
-            if step.note:
-                entry["note"] = step.note
+            entry = step.template.copy()   # the keys in their order, the wording filled
+            entry["value"] = shown
+            entry["facts"] = {p: _shown(seen, p, facts.get(p), t)
+                              for p, t in step.fact_types} if step.fact_types else {}
+            if step.parameters_static is None:
+                entry["parameters"] = step.parameters_json(
+                    step.looked_up(steps, facts, self.result))
+            else:
+                entry["parameters"] = step.parameters_json() if step.parameters_static else []
+            entry["decisions"] = {d: _shown(seen, ("decision", d), everything[d], t)
+                                  for d, t in step.decision_types} \
+                if step.decision_types else {}
             trace.append(entry)
         return {
             "query": self.query,
@@ -224,7 +225,8 @@ class _Step:
 
     __slots__ = ("rule", "clause", "condition", "expression", "facts", "fact_types",
                  "decisions", "decision_types", "names", "lookups", "uses", "note", "words",
-                 "type", "_parameters_json", "_flat", "_by_key")
+                 "type", "_parameters_json", "_flat", "_by_key", "template",
+                 "parameters_static")
 
     def parameters_json(self, found: tuple | None = None) -> list[dict]:
         """A fresh copy each time: the caller owns what `to_json()` returns."""
@@ -304,6 +306,12 @@ class _Steps(dict):
                                       for u in step.uses or ())
         step._flat = _flat(step._parameters_json)
         step._by_key = {}
+        step.parameters_static = step._parameters_json if step.uses is not None else None
+        step.template = {"decision": name, "value": None, "rule": step.rule,
+                         "clause": step.clause, "when": step.condition,
+                         "value_expression": step.expression, "facts": None,
+                         "parameters": None, "decisions": None,
+                         **({"note": step.note} if step.note else {})}
         self[(name, index)] = step
         return step
 
