@@ -98,3 +98,50 @@ def test_the_agreement_page_shows_the_whole_text_with_every_clause_linked(site):
     assert "&lt;b&gt;Neocrm&lt;/b&gt; *now*!" in page and "<b>Neocrm</b>" not in page
     nav = _html(site, "terms/clause-map")
     assert 'href="../agreement/"' in nav
+
+
+def _slug(query: str) -> str:
+    return query.replace(".", "-").replace("_", "-")
+
+
+def test_each_policy_page_has_its_diagram_inline(site):
+    for query in POLICIES.queries:
+        page = _html(site, f"terms/{_slug(query)}")
+        svg = re.search(r'<svg [^>]*class="np-picture np-diagram".*?</svg>', page, re.S)
+        assert svg, query
+        for name in POLICIES.policies[query].decisions:
+            assert f">{name}" in svg[0], (query, name)
+        assert "<script" not in svg[0] and "href=" not in svg[0], query
+
+
+def test_retention_and_sla_pages_have_a_worked_timeline(site):
+    sla = _html(site, "terms/support-sla")
+    timeline = re.search(r'<svg [^>]*np-timeline.*?</svg>', sla, re.S)[0]
+    for moment in ("incident reported at", "response due", "resolution due", "asked"):
+        assert f"{moment}</text>" in timeline, moment
+    assert "response breached: yes" in timeline
+    retention = _html(site, "terms/data-retention")
+    timeline = re.search(r'<svg [^>]*np-timeline.*?</svg>', retention, re.S)[0]
+    assert "subscription ends on</text>" in timeline and "export deadline</text>" in timeline
+
+
+def test_a_dated_term_has_a_timeline_of_its_versions(policies_copy, tmp_path):
+    edit(policies_copy / "data-retention.yaml", "    value: 60 days\n",
+         "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
+         "      - since: 2027-01-01\n        value: 90 days\n")
+    page = _html(build_site(tmp_path, policies_copy), "terms/data-retention")
+    svg = re.search(r'<svg [^>]*class="np-picture np-versions".*?</svg>', page, re.S)[0]
+    assert "from 2020-01-01: 60 days</text>" in svg
+    assert "from 2027-01-01: 90 days</text>" in svg
+    assert "shown as on 2026-11-24</text>" in svg
+
+
+def test_examples_read_in_words_and_local_times_with_the_json_folded(site):
+    text = " ".join(page_text(site, "terms/support-sla").split())
+    assert ("incident reported at: Saturday 7 March 2026, 22:30 incident responded at: "
+            "23:30 the same day incident resolved at: 00:30 on Sunday") in text
+    assert "resolution due: 00:30 on Sunday response breached: no" in text
+    page = _html(site, "terms/support-sla")
+    folded = page[page.index('<details class="np-json">'):]
+    assert "&quot;reported_at&quot;: &quot;2026-03-07T22:30:00+08:00&quot;" in folded
+    assert page.index('id="examples"') < page.index('<details class="np-json">')

@@ -28,6 +28,9 @@ from neocrm_policy import cli
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.clausemap import check_agreement, load_clause_map, read_agreement
 from neocrm_policy.errors import PolicyError
+from neocrm_policy.illustrate import (as_time, decision_diagram, flatten, name_in_words,
+                                      versions_timeline, when_in_words,
+                                      worked_timeline)
 from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
 from neocrm_policy.prose import stated_in_page, stated_values
@@ -251,7 +254,10 @@ def policy_page(policies, query: str, agreement=None) -> str:
         out.append("")
         for parameter in policy.parameters.values():
             if parameter.dated:
-                out += [f"History of {_term(parameter)}:", ""]
+                out += [f"History of {_term(parameter)}:", "", _figure(versions_timeline(
+                    f"{parameter.in_words()}: its values over time",
+                    [(v.since, getattr(v.value, "text", "a table")) for v in
+                     parameter.versions if v.since is not None], _now())), ""]
                 for version in parameter.versions:
                     text = version.value.text if hasattr(version.value, "text") else "a table"
                     out.append(f"- from {version.since.date().isoformat()}: {_code(text)}"
@@ -266,7 +272,11 @@ def policy_page(policies, query: str, agreement=None) -> str:
                        f"{'no' if item.optional else 'yes'} | {allowed} | "
                        f"{_prose(item.description or '')} |")
         out.append("")
-    out += ["## Decisions", ""]
+    out += ["## Decisions", "",
+            "How the decisions below are reached: each decision's rules, each rule's "
+            "exceptions as branches off it, and the facts and terms each decision reads. "
+            "Hover over a clipped line to read it whole.", "",
+            _figure(decision_diagram(policy, compiled.checked.node_types)), ""]
     words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
@@ -290,6 +300,11 @@ def policy_page(policies, query: str, agreement=None) -> str:
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
+
+
+def _figure(svg: str) -> str:
+    """An inline picture as a block of raw HTML on one line: Markdown leaves it as is."""
+    return f'<div class="np-figure">{svg}</div>'
 
 
 def _term(parameter, key=None, has_key: bool = False) -> str:
@@ -374,25 +389,99 @@ def _written(terms, name: str, *key) -> str:
 
 
 def _examples(policies, query: str) -> list[str]:
+    """The policy tests' cases as a reader follows them: facts and results in words and
+    local times, a worked timeline of one case, and the JSON folded below."""
     # cases run with holidays observed show a what-if, not the terms in force
     cases = [c for c in load_cases(policies.folder) if c.query == query and not c.holidays]
     if not cases:
         return []
-    lines = ["## Examples", "",
+    results = [run_case(policies, case) for case in cases[:12]]
+    lines = ["## Examples { #examples }", "",
              "Taken from the policy tests (`policies/tests/`) and evaluated when the site "
-             "was built.", "", "| Case | Facts | Result |", "| --- | --- | --- |"]
-    for case in cases[:12]:
-        result = run_case(policies, case)
-        facts = _code(json.dumps(case.facts, ensure_ascii=False)) if case.facts else "none"
+             "was built. Times are in the agreement's time zone (Asia/Shanghai); a later "
+             "time of the same example is said from the first one.", "",
+             "| Case | Facts | Result |", "| --- | --- | --- |"]
+    for result in results:
+        case = result.case
+        moments = [t for t in (as_time(v) for _, v in flatten(case.facts)) if t is not None]
+        first = min(moments, key=_instant) if moments else None
+        facts = "<br>".join(f"{_prose(name_in_words(path))}: {_fact_words(value, first)}"
+                            for path, value in flatten(case.facts)) or "none"
         if result.error is not None:
             outcome = f"error {result.error.code}: {_prose(result.error.message)}"
         else:
-            shown = result.decision.to_json()["result"]
-            outcome = "<br>".join(f"{k}: {_code(json.dumps(v, ensure_ascii=False))}"
-                                  for k, v in shown.items())
-        at = f" (at {_prose(case.at)})" if case.at else ""
-        lines.append(f"| {_prose(case.name)}{at} | {facts} | {outcome} |")   # code keeps |
-    return lines + [""]
+            outcome = "<br>".join(f"{_prose(name_in_words(name))}: {_value_in_words(v, first)}"
+                                  for name, v in result.decision.result.items())
+        at = as_time(case.at) if case.at else None
+        asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
+        lines.append(f"| {_prose(case.name)}{asked} | {facts} | {outcome} |")
+    lines.append("")
+    worked = _worked_example(results)
+    if worked:
+        lines += [worked, ""]
+    lines += ['<details class="np-json"><summary>The same cases as JSON, for developers'
+              "</summary>", ""]
+    for result in results:
+        shown = {"at": result.case.at, "facts": result.case.facts}
+        if result.error is not None:
+            shown["error"] = {"code": result.error.code, "message": result.error.message}
+        else:
+            shown["result"] = result.decision.to_json()["result"]
+        lines += [f"<p><strong>{html.escape(result.case.name)}</strong></p>",
+                  "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
+                  + "</code></pre>"]
+    return lines + ["", "</details>", ""]
+
+
+def _instant(moment) -> datetime:
+    return moment if isinstance(moment, datetime) else \
+        datetime(moment.year, moment.month, moment.day, tzinfo=AGREEMENT_ZONE)
+
+
+def _fact_words(value, first) -> str:
+    moment = as_time(value)
+    if moment is not None:
+        return _prose(when_in_words(moment, None if moment == first else first))
+    if isinstance(value, str):
+        return "“" + _prose(value) + "”"
+    if isinstance(value, list):
+        return ", ".join(_fact_words(v, first) for v in value) or "none"
+    return _prose(to_words(value))
+
+
+def _value_in_words(value, first) -> str:
+    moment = as_time(value) if not isinstance(value, str) else None
+    if moment is not None:
+        return _prose(when_in_words(moment, first))
+    return _prose(to_words(value))
+
+
+def _worked_example(results) -> str | None:
+    """A timeline of the case with the most moments (a report and what falls due; a
+    licence's end and the export deadline), with when it was asked and what was decided."""
+    best, most = None, (0, 1)
+    for result in results:   # rather one where something is breached, or still held
+        if result.error is not None:
+            continue
+        held = sum(v is True for v in result.decision.result.values())
+        if (held, len(_moments(result))) > most:
+            best, most = result, (held, len(_moments(result)))
+    if best is None:
+        return None
+    others = [f"{name_in_words(name)}: {to_words(value)}"
+              for name, value in best.decision.result.items()
+              if as_time(value) is None or isinstance(value, str)]
+    notes = [f"Decided then: {'; '.join(others)}."] if others else []
+    return _figure(worked_timeline(f"A worked example: {best.case.name}", _moments(best),
+                                   notes))
+
+
+def _moments(result) -> list[tuple[str, object]]:
+    facts = [(name_in_words(path), as_time(value)) for path, value in flatten(result.case.facts)]
+    found = [(name_in_words(name), value) for name, value in result.decision.result.items()
+             if not isinstance(value, str) and as_time(value) is not None]
+    asked = [("asked", as_time(result.case.at))] if result.case.at else []
+    return [(name, moment) for name, moment in facts + found + asked if moment is not None]
 
 
 def service_levels(policies) -> str:
