@@ -220,6 +220,22 @@ def _batch_arguments(evaluate) -> None:
 
 
 def _serve_parser(sub) -> None:
+    outdated = sub.add_parser(
+        "outdated", help="list the terms past or near their review date (review_by)",
+        description="List the terms in force whose `review_by:` date has passed or falls "
+                    "within --within days, soonest first, with their owners. Exit status 1 "
+                    "when a term is past its review date.",
+        epilog="examples:\n  neocrm-policy outdated\n"
+               "  neocrm-policy outdated --at 2027-01-01 --within 60 --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    outdated.add_argument("folder", nargs="?", metavar="DIR", help=FOLDER_HELP)
+    outdated.add_argument("--at", metavar="DATE",
+                          help="the date to judge at, ISO 8601 (default: today)")
+    outdated.add_argument("--within", type=int, default=30, metavar="DAYS",
+                          help="how many days ahead counts as near (default: 30)")
+    outdated.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text for people (default) or json for tools")
+
     serve = sub.add_parser(
         "serve", help="answer queries over HTTP (needs the `serve` extra)",
         description="Serve the policies as a JSON API (POST /v1/decisions/QUERY), with "
@@ -434,6 +450,18 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_outdated(args) -> int:
+    from .review import terms_to_review
+    reviews = terms_to_review(_policy_set(args.folder), args.at, args.within)
+    if args.format == "json":
+        print(json.dumps([r.to_json() for r in reviews], indent=2))
+    elif not reviews:
+        print(f"no term is past or within {args.within} days of its review date")
+    for review in reviews if args.format == "text" else ():
+        print(f"{review.location.file}:{review.location.line}: {review.describe()}")
+    return EXIT_FAILED if any(r.overdue for r in reviews) else EXIT_OK
+
+
 def cmd_schema(args) -> int:
     from .loader import schema_of
     print(json.dumps(schema_of(args.kind), indent=2))
@@ -574,7 +602,7 @@ def cmd_serve(args) -> int:
 
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
-            "diff": cmd_diff, "fmt": cmd_fmt, "serve": cmd_serve}
+            "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # pragma: no cover

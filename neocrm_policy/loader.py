@@ -491,8 +491,11 @@ def _build_parameter(name: str, spec: YMap) -> Parameter:
                             item.value_styles.get("value"), literal),
                 item.get("note"), where))
         versions, dated = tuple(built), True
+    review_by = (_instant(str(spec["review_by"]), spec.where("review_by"))
+                 if "review_by" in spec else None)
     return Parameter(name, spec.get("description"), spec.get("clause"), declared, versions,
-                     spec.where(), dated, spec.get("label"), spec.get("entry_label"))
+                     spec.where(), dated, spec.get("label"), spec.get("entry_label"),
+                     review_by, spec.get("owner"))
 
 
 def _build_rule(spec: YMap, parent_path: str) -> Rule:

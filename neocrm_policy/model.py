@@ -74,6 +74,9 @@ class Parameter:
     dated: bool = False
     label: str | None = None
     entry_label: str | None = None
+    review_by: datetime | None = None
+    """When the term's value should be looked at again (midnight, Asia/Shanghai)."""
+    owner: str | None = None
 
     def in_words(self, key: Any = None, has_key: bool = False) -> str:
         """How a lawyer names this term, or one entry of it: "4-star solution time"."""

@@ -34,6 +34,7 @@ from neocrm_policy.illustrate import (as_time, decision_diagram, flatten, name_i
 from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
 from neocrm_policy.prose import stated_in_page, stated_values
+from neocrm_policy.review import terms_to_review
 from neocrm_policy.source import bundled
 from neocrm_policy.syntax import ast
 from neocrm_policy.testing import load_cases, run_case
@@ -208,6 +209,14 @@ def terms_index(policies) -> str:
         title = f"**{title}**" if policy.limitation_of_liability else title
         lines.append(f"| [`{query}`]({_slug(query)}.md) | {title} | "
                      f"{_clauses(policy.clauses)} |")
+    reviews = terms_to_review(policies, _now())
+    if reviews:
+        lines += ["", "## Terms to review { #review }", "",
+                  f"Terms past their review date, or within 30 days of it, on "
+                  f"{_now().date().isoformat()} (`neocrm-policy outdated` lists them too).",
+                  ""]
+        lines += [f"- {'**⚠ past** ' if r.overdue else ''}[{_code(r.query)}]"
+                  f"({_slug(r.query)}.md#terms): {_prose(r.describe())}" for r in reviews]
     return "\n".join(lines) + "\n"
 
 
@@ -246,11 +255,13 @@ def policy_page(policies, query: str, agreement=None) -> str:
         out += ["## Terms an editor can change { #terms }", "",
                 f"Values in force on {_now().date().isoformat()}.", "",
                 "| Term | Value in force | Since | What it is |", "| --- | --- | --- | --- |"]
+        reviews = {r.term: r for r in terms_to_review(policies, _now()) if r.query == query}
         for name, parameter in policy.parameters.items():
             since = terms.origin(name).since
             out.append(f"| {_term(parameter)} | {_value_words(terms, name)} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
-                       f"{_prose(parameter.description or '')} |")
+                       f"{_prose(parameter.description or '')}"
+                       f"{_review_note(parameter, reviews.get(name))} |")
         out.append("")
         for parameter in policy.parameters.values():
             if parameter.dated:
@@ -300,6 +311,20 @@ def policy_page(policies, query: str, agreement=None) -> str:
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
+
+
+def _review_note(parameter, review) -> str:
+    """A term's review date and owner; marked when past or near (`neocrm-policy
+    outdated` lists the same terms)."""
+    if parameter.review_by is None:
+        return ""
+    owner = f", owner {_prose(parameter.owner)}" if parameter.owner else ""
+    note = f"review by {parameter.review_by.date().isoformat()}{owner}"
+    if review is not None and review.overdue:
+        return f"<br>**⚠ Past its review date:** {note}"
+    if review is not None:
+        return f"<br>**Review due soon:** {note}"
+    return f"<br>*{note}*"
 
 
 def _figure(svg: str) -> str:
