@@ -101,6 +101,8 @@ def in_input(error: PolicyError, text: str, name: str,
         return error
     line, column, width = found
     declared = f" (declared at {error.location})" if error.location else ""
+    if isinstance(error, UnknownFact) and error.location:
+        declared = f" (the query's facts are declared in {error.location.file})"
     lines = text.splitlines()
     return type(error)(error.message, Location(name, line, column),
                        (error.hint or "") + declared, fact=error.fact, at=error.at,
