@@ -20,6 +20,7 @@ from .values import AGREEMENT_ZONE
 from .wording import in_words
 
 _CHAR = 6.4           # width of a character of the 12px sans-serif text, roughly
+WIDTH = 820           # a picture's width: about the content column's, so text stays legible
 _FACT, _DECISION, _TERM = "#2e7d32", "#1a4f8b", "#9a6700"
 _EXCEPTION = "#c2410c"
 _FONT = 'font-family="sans-serif" font-size="12"'
@@ -137,7 +138,7 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
 
     facts = [p for p in policy.inputs if any(p in r for r in reads.values())]
     terms = [t for t in policy.parameters if any(t in r for r in reads.values())]
-    width, fact_x, fact_w, dec_x, dec_w, term_w = 1040, 8, 180, 260, 560, 170
+    width, fact_x, fact_w, dec_x, dec_w, term_w = WIDTH, 6, 150, 198, 436, 150
     term_x = width - 8 - term_w
     top, line_h, head_h = 44, 16, 26
     body: list[str] = [
@@ -218,7 +219,7 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
 def versions_timeline(title: str, versions: Sequence[tuple[datetime, str]],
                       today: datetime) -> str:
     """A term's dated values on a line, oldest first, with today marked."""
-    width, left, right, axis = 1040, 60, 980, 58
+    width, left, right, axis = WIDTH, 60, WIDTH - 60, 58
     dates = [since for since, _ in versions] + [today]
     first, last = min(dates), max(dates)
     span = (last - first).total_seconds() or 1.0
@@ -296,7 +297,7 @@ def worked_timeline(title: str, points: Sequence[tuple[str, datetime | date]],
     spaced, each labelled with its name and its time in words, the time between them on
     the line; `notes` (what was decided then) below."""
     ordered = sorted(points, key=lambda p: _as_time(p[1]))
-    width, left, axis = 1040, 70, 92
+    width, left, axis = WIDTH, 70, 92
     step = (width - 2 * left) / max(1, len(ordered) - 1)
     body = [_label(8, 18, title, width - 16, _DECISION, "bold")]
     if len(ordered) > 1:
