@@ -9,6 +9,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 git clone --quiet "$repo" "$work/clone"
+# the agreement's text is the customer's, kept beside the clone (../shared/agreement/), as
+# in CI; the clause map names it there, and the site quotes it
+if [ -d "$repo/../shared/agreement" ]; then
+  mkdir -p "$work/shared" && cp -r "$repo/../shared/agreement" "$work/shared/agreement"
+fi
 cd "$work/clone"
 say() { printf '\n== %s\n' "$*"; }
 
