@@ -59,6 +59,13 @@ fuzz: $(STAMP)
 	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris
 	$(BIN)/python benchmarks/fuzz_front_door.py $(FUZZ_SECONDS)
 
+# Not in CI (hours): mutmut over the checker, compiler, facts reader and loader, in a copy
+# of the committed tree under build/mutation (benchmarks/mutation.py; MODULES to narrow).
+.PHONY: mutation
+mutation: $(STAMP)
+	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet mutmut
+	$(BIN)/python benchmarks/mutation.py $(MODULES)
+
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 

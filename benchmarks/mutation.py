@@ -1,0 +1,48 @@
+"""Mutation testing (`make mutation`, not in CI): mutmut changes the checker, compiler,
+facts reader and loader one small edit at a time and runs the tests that cover each
+change; a mutant no test notices ("survived") is a test missing, or an edit that means
+the same. Survivors are listed in the language reference ("Reliability"), each killed by
+a test or explained.
+
+It runs in a copy of the committed tree under build/mutation, so the working tree and its
+pyproject.toml stay as they are:
+
+    python benchmarks/mutation.py [MODULE ...]     # default: the four rooms below
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "build" / "mutation"
+ROOMS = ["neocrm_policy/checker/", "neocrm_policy/compiler.py", "neocrm_policy/facts.py",
+         "neocrm_policy/loader.py"]
+TESTS = ["tests/test_checker.py", "tests/test_conflicts.py", "tests/test_compiler.py",
+         "tests/test_engine.py", "tests/test_bounds.py", "tests/test_front_door.py",
+         "tests/test_source.py"]
+COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "README.md",
+          "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]
+
+
+def main(rooms: list[str]) -> int:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    tree = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
+                          check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(WORK)], input=tree, check=True)
+    tests = [t for t in TESTS if (WORK / t).exists()]
+    with (WORK / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write(f"\n[tool.mutmut]\npaths_to_mutate = {rooms!r}\ntests_dir = {tests!r}\n"
+                     f"pytest_add_cli_args_test_selection = {tests!r}\n"
+                     f"also_copy = {COPIED!r}\n".replace("'", '"'))
+    mutmut = Path(sys.executable).with_name("mutmut")
+    subprocess.run([str(mutmut), "run", "--max-children", "2"], cwd=WORK, check=False)
+    return subprocess.run([str(mutmut), "results"], cwd=WORK, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or ROOMS))
