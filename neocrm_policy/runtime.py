@@ -62,8 +62,8 @@ def divide(a: Any, b: Any) -> Any:
             if not b:
                 raise EvaluationError("division by a zero duration", None,
                                       "check the durations being divided")
-            return Decimal(int(a.total_seconds() * 1_000_000)) / Decimal(
-                int(b.total_seconds() * 1_000_000))
+            microsecond = timedelta(microseconds=1)   # exact: total_seconds() is a float
+            return Decimal(a // microsecond) / Decimal(b // microsecond)
         return scale(a, 1 / Decimal(b)) if b else _by_zero()
     try:
         return Decimal(a) / Decimal(b)

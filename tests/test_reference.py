@@ -62,6 +62,9 @@ PINNED = [
     ("t.huge_calendar_duration", {"times": 3},
      {"longest": ("calendar duration", "6 hotline hours")}),
     ("t.huge_calendar_duration", {"times": 10**12}, "NP042"),
+    ("t.duration_ratio", {"start": "2020-01-01T00:00:00+08:00",
+                          "later": "2028-09-27T04:30:25.701184+08:00"},
+     {"hours": ("number", "76612.50713921777777777777778")}),
 ]
 
 
