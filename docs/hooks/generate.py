@@ -171,6 +171,12 @@ def _prose(text) -> str:
                    for n, part in enumerate(parts))
 
 
+def _said(text) -> str:
+    """Rule-file text for a picture, the terms it names shown as the values in force; the
+    picture escapes it (SVG text is not Markdown)."""
+    return _Speaker.say(str(text)) if _Speaker.say is not None else str(text)
+
+
 def _words(text: str, first: bool) -> str:
     escaped = _MARKDOWN_SIGNIFICANT.sub(lambda m: "\\" + m.group(), text)
     if first and _STARTS_A_LIST.match(escaped):
@@ -266,7 +272,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
         for parameter in policy.parameters.values():
             if parameter.dated:
                 out += [f"History of {_term(parameter)}:", "", _figure(versions_timeline(
-                    f"{parameter.in_words()}: its values over time",
+                    f"{_said(parameter.in_words())}: its values over time",
                     [(v.since, getattr(v.value, "text", "a table")) for v in
                      parameter.versions if v.since is not None], _now())), ""]
                 for version in parameter.versions:
@@ -497,8 +503,8 @@ def _worked_example(results) -> str | None:
               for name, value in best.decision.result.items()
               if as_time(value) is None or isinstance(value, str)]
     notes = [f"Decided then: {'; '.join(others)}."] if others else []
-    return _figure(worked_timeline(f"A worked example: {best.case.name}", _moments(best),
-                                   notes))
+    return _figure(worked_timeline(f"A worked example: {_said(best.case.name)}",
+                                   _moments(best), notes))
 
 
 def _moments(result) -> list[tuple[str, object]]:
@@ -689,10 +695,12 @@ def _quote(text: str) -> list[str]:
     return out[:-1]
 
 
-def _clause_name(entry) -> str:
+def _clause_name(entry, short: bool = False) -> str:
     clause = "the preamble" if entry.clause == "preamble" else f"clause {_prose(entry.clause)}"
-    return clause + (" (a paragraph the agreement does not number; the site names it)"
-                     if entry.unnumbered else "")
+    if not entry.unnumbered:
+        return clause
+    return clause + (" (unnumbered)" if short else
+                     " (a paragraph the agreement does not number; the site names it)")
 
 
 def _clause_text(agreement, query: str) -> list[str]:
@@ -737,7 +745,7 @@ def agreement_page(policies, agreement) -> str:
             out += _quote(text) + [""]
             continue
         entry = passage.entry
-        name = _clause_name(entry)
+        name = _clause_name(entry, short=True)
         out += [f"## {name[0].upper()}{name[1:]}: {_prose(entry.title)} "
                 f"{{ #{anchors[id(passage)]} }}", ""]
         out += _quote(text) + [""]
