@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
@@ -56,6 +56,9 @@ def parse_facts_json(text: str, name: str) -> Any:
     except RecursionError:
         raise FactError(f"{name} is nested too deeply", Location(name),
                         "facts are a shallow JSON object") from None
+    except InvalidOperation:  # an exponent past any decimal's, such as 1e999999999999999999
+        raise FactError(f"{name} holds a number no decimal can hold", Location(name),
+                        "write numbers in plain digits, such as 12000.50") from None
 
 
 class _RepeatedKey(ValueError):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.errors import PolicyError
+from neocrm_policy.errors import FactError, PolicyError
+from neocrm_policy.facts import parse_facts_json
 
 FOUND = Path(__file__).resolve().parent / "data" / "front_door"
 
@@ -20,3 +21,11 @@ def test_numbers_and_names_side_by_side_as_keys_are_schema_errors():
         neocrm_policy.load(FOUND / "int_and_text_keys")
     text = caught.value.render()
     assert "policy.yaml:5:3: NP012 '1ault' is not a valid name under decisions" in text
+
+
+def test_a_number_whose_exponent_no_decimal_can_hold_is_a_fact_error():
+    """A facts document holding `661e999…` (found as is): Decimal refused it inside the
+    JSON reader with InvalidOperation."""
+    text = (FOUND / "huge_exponent.json").read_text(encoding="utf-8")
+    with pytest.raises(FactError, match="huge_exponent.json holds a number no decimal can"):
+        parse_facts_json(text, "huge_exponent.json")
