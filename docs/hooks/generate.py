@@ -216,13 +216,12 @@ def terms_index(policies) -> str:
         lines.append(f"| [`{query}`]({_slug(query)}.md) | {title} | "
                      f"{_clauses(policy.clauses)} |")
     reviews = terms_to_review(policies, _now())
-    if reviews:
-        lines += ["", "## Terms to review { #review }", "",
-                  f"Terms past their review date, or within 30 days of it, on "
-                  f"{_now().date().isoformat()} (`neocrm-policy outdated` lists them too).",
-                  ""]
-        lines += [f"- {'**⚠ past** ' if r.overdue else ''}[{_code(r.query)}]"
-                  f"({_slug(r.query)}.md#terms): {_prose(r.describe())}" for r in reviews]
+    lines += ["", "## Terms to review { #review }", "",
+              f"Terms past their review date (`review_by:`), or within 30 days of it, on "
+              f"{_now().date().isoformat()}; `neocrm-policy outdated` lists them too.", ""]
+    lines += [f"- {'**⚠ past** ' if r.overdue else ''}[{_code(r.query)}]"
+              f"({_slug(r.query)}.md#terms): {_prose(r.describe())}" for r in reviews] \
+        or ["None."]
     return "\n".join(lines) + "\n"
 
 
