@@ -333,10 +333,13 @@ def as_time(value: object) -> datetime | date | None:
         return value
     if isinstance(value, str) and _ISO_DAY.match(value):
         try:
-            return (datetime.fromisoformat(value) if len(value) > 10
-                    else date.fromisoformat(value))
+            moment = (datetime.fromisoformat(value) if len(value) > 10
+                      else date.fromisoformat(value))
         except ValueError:
             return None
+        if isinstance(moment, datetime) and moment.tzinfo is None:
+            return moment.replace(tzinfo=AGREEMENT_ZONE)   # no offset: the agreement's zone
+        return moment
     return None
 
 

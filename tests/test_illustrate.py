@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from neocrm_policy.illustrate import gap_in_words, when_in_words, worked_timeline
+from neocrm_policy.illustrate import as_time, gap_in_words, when_in_words, worked_timeline
 from neocrm_policy.values import AGREEMENT_ZONE
 
 
@@ -22,6 +22,12 @@ def test_times_in_words_after_the_first_time_of_an_example():
         "Friday 20 March 2026, 10:00"
     assert when_in_words(at("2026-03-07T14:30:00+00:00")) == "Saturday 7 March 2026, 22:30"
     assert when_in_words(date(2026, 12, 9)) == "Wednesday 9 December 2026"
+
+
+def test_a_time_without_an_offset_is_in_the_agreements_zone():
+    assert as_time("2026-03-07T22:30:00") == at("2026-03-07T22:30:00+08:00")
+    assert as_time("2026-03-07") == date(2026, 3, 7)
+    assert as_time("2026-13-45") is None and as_time("soon") is None
 
 
 def test_gaps_in_words():

@@ -457,7 +457,7 @@ def _examples(policies, query: str) -> list[str]:
             shown["error"] = {"code": result.error.code, "message": result.error.message}
         else:
             shown["result"] = result.decision.to_json()["result"]
-        lines += [f"<p><strong>{html.escape(result.case.name)}</strong></p>",
+        lines += [f"<p><strong>{html.escape(_said(result.case.name))}</strong></p>",
                   "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
                   + "</code></pre>"]
     return lines + ["", "</details>", ""]
