@@ -26,7 +26,8 @@ from mkdocs.structure.files import File
 import neocrm_policy
 from neocrm_policy import cli
 from neocrm_policy.checker import FUNCTIONS
-from neocrm_policy.clausemap import check_agreement, load_clause_map, read_agreement
+from neocrm_policy.clausemap import (agreement_file, check_agreement, load_clause_map,
+                                     read_agreement)
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.illustrate import (as_time, decision_diagram, flatten, name_in_words,
                                       versions_timeline, when_in_words,
@@ -663,9 +664,12 @@ def clause_map(policies) -> str:
         out += [_unnumbered_note(unnumbered), ""]
     out += ["| Clause | What it says (our summary) | Enforced by | Why nothing executes |",
             "| --- | --- | --- | --- |"]
-    for entry in entries:
+    quoted = agreement_file(policies.folder) is not None   # then the agreement page has it
+    for entry, anchor in zip(entries, _anchors(entries), strict=True):
         enforced = ", ".join(f"[`{p}`]({_slug(p)}.md)" for p in entry.policies)
-        out.append(f"| {_prose(entry.clause)} | {_prose(entry.title)} | {enforced} | "
+        clause = (f"[{_prose(entry.clause)}](agreement.md#{anchor})" if quoted
+                  else _prose(entry.clause))
+        out.append(f"| {clause} | {_prose(entry.title)} | {enforced} | "
                    f"{_prose(entry.reason or '')} |")
     return "\n".join(out) + "\n"
 
