@@ -9,9 +9,10 @@
 2. Loading: building the grammar, then load + check + compile of the bundled policies,
    warm (grammar already built, target < 100 ms) and cold (a fresh process).
 3. The goals of issue 11, each with its figure and ratio from this run: the decision JSON
-   and memo against the decision itself (interleaved rounds, medians), and whole
-   processes (`import neocrm_policy`, `validate`, `eval`) against `python -c pass`, with
-   bytecode and the user cache warm as on an editor's machine.
+   and memo against the decision itself (interleaved rounds, medians), whole processes
+   (`import neocrm_policy`, `validate`, `eval`) against `python -c pass`, with bytecode
+   and the user cache warm as on an editor's machine, and 1,000 generated policies
+   loaded in a fresh process (`bench_large.py`; 100 with --quick).
 
 Not a test: it prints figures; nothing here passes or fails.
 
@@ -214,7 +215,7 @@ def process_ms(runs: int, folder: str) -> dict[str, float]:
 
 
 def issue_11_goals(policies, sla_hand_us: float, sla_prepared_us: float, runs: int,
-                   rounds: int) -> None:
+                   rounds: int, large_count: int) -> None:
     inputs = sla_inputs()
     decide = policies.decide
     per_call = interleaved_us({
@@ -254,7 +255,13 @@ def issue_11_goals(policies, sla_hand_us: float, sla_prepared_us: float, runs: i
     print(f"  (decide().result: {base:.1f} µs; python -c pass: {python:.0f} ms; a busy "
           "machine stretches absolute times, so read the ratios to the same run's "
           "baselines first)")
-    print("  not measured here: point 3 (1,000-rule and 1,000-policy sets) and the peer "
+    from bench_large import large_set
+    large = large_set(large_count)
+    print(f"  {large['count']:,} policies (bench_large.py): {large['seconds']:.2f} s, goal < 4 s "
+          f"for 1,000: ratio {large['seconds'] / 4 * 1000 / large['count']:.2f} per 1,000; "
+          f"{large['mb']:.0f} MB, goal < 80 MB: ratio "
+          f"{large['mb'] / 80 * 1000 / large['count']:.2f} per 1,000")
+    print("  not measured here: the 1,000-rule decision (point 3, another room) and the peer "
           "table (benchmarks/README.md, run with peers_plugin.py)")
 
 
@@ -311,7 +318,7 @@ def main() -> int:
     print()
     sla = rows[0]
     issue_11_goals(policies, sla[2], sla[5], runs=3 if args.quick else 11,
-                   rounds=7 if args.quick else 25)
+                   rounds=7 if args.quick else 25, large_count=100 if args.quick else 1000)
     return 0
 
 
