@@ -87,7 +87,9 @@ stale = re.compile(rf"(?<![\w.]){number}[- ](?:calendar |natural )?days?\b")
 found = []
 for page in sorted(Path("build/site").rglob("*.html")):
     html = page.read_text(encoding="utf-8")
-    prose = re.sub(r"(?s)<(pre|code|script|style)\b.*?</\1>", " ", html)
+    # code, the agreement's own words (quoted in blockquotes) and the pictures (drawn from
+    # the checked rules and the examples' own times) are not prose that restates a term
+    prose = re.sub(r"(?s)<(pre|code|script|style|svg|blockquote)\b.*?</\1>", " ", html)
     text = re.sub(r"<[^>]+>", " ", prose)
     # quotations (the agreement's words, or an example quoted) are not statements of a term
     text = re.sub(r"&quot;[^&]*?&quot;|\"[^\"]*\"|“[^”]*”", " ", text)
