@@ -276,7 +276,6 @@ def _serve_parser(sub) -> None:
                             "or NEOCRM_ADMIN_TOKEN_FILE; none: admin endpoints off)")
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:

@@ -198,7 +198,7 @@ def test_money_is_a_non_negative_amount_in_fen_of_bounded_digits(policies, amoun
                                                                   words):
     started = time.perf_counter()
     error = _refused(policies, "liability.data_security", _damages(amount))
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 10    # a hang guard: this took minutes before
     assert _codes(error) == [(code, "breach.damages")] and words in error.message
     assert len(error.render()) < 2000
 
@@ -208,7 +208,7 @@ def test_a_decimal_of_a_billion_digits_in_json_is_refused_quickly(policies):
     facts = parse_facts_json('{"breach": {"cause": "intent", "damages": 1e999999999}, '
                              '"contract": {"annual_fee_paid": 1}}', "facts")
     error = _refused(policies, "liability.data_security", facts)
-    assert time.perf_counter() - started < 1 and error.code == "NP057"
+    assert time.perf_counter() - started < 10 and error.code == "NP057"   # was a hang
 
 
 def test_a_json_integer_of_five_thousand_digits_is_refused_not_a_traceback(policies):
