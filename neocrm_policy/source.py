@@ -123,6 +123,12 @@ class _Loader(yaml.SafeLoader):
                 raise YamlError("a mapping key must be a plain value",
                                 _loc(self.file, key_node.start_mark),
                                 "use a name, number or date as the key") from None
+            if isinstance(key, str) and (key != key.strip() or not key.isprintable()):
+                # a quoted key may hide a line break or a space that no reader sees, and
+                # a schema's `$` lets a name end in a line break
+                raise YamlError("a key holds a line break, a tab or a space at an end",
+                                _loc(self.file, key_node.start_mark),
+                                "write the key on one line, without spaces around it")
             if key in result:
                 raise YamlError(
                     f"duplicate key {key!r} (first at line {result.key_locs[key].line})",

@@ -323,3 +323,15 @@ def test_every_hostile_answer_is_a_policy_error():
     for text in (_nested(300), "value: .inf\n", "value: 0x1F\n"):
         with pytest.raises(PolicyError):
             parse_yaml(text, "x.yaml")
+
+
+@pytest.mark.parametrize("key", ['"x\\n"', '"x "', '"a\\tb"'])
+def test_a_key_that_hides_a_line_break_or_space_is_refused(tmp_path, key):
+    """A name ending in a line break passed the schema's `$` and was accepted (issue 9)."""
+    (tmp_path / "p.yaml").write_text(
+        'policy: t.keys\ntitle: T\nclauses: ["1"]\nsummary: S.\ninputs:\n'
+        f"  {key}:\n    type: int\ndecisions:\n  a:\n    value: 1\n", encoding="utf-8")
+    with pytest.raises(YamlError) as caught:
+        source.load_yaml(tmp_path / "p.yaml")
+    assert (caught.value.location.line, caught.value.location.column) == (6, 3)
+    assert "line break, a tab or a space" in caught.value.message
