@@ -24,14 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from .errors import Location, PolicyError, SourceError, StatedValueWarning, UnknownNameError
 from .source import YMap, locate, read_text
 from .suggest import suggestion
-from .values import CalendarDuration
+from .values import AGREEMENT_ZONE, CalendarDuration
 
 REFERENCE = re.compile(r"\{(?:(?P<scope>[a-z][a-z0-9_.]*):)?(?P<name>[a-z_][a-z0-9_]*)"
                        r"(?:\[(?P<key>[^\]\s{}]+)\])?\}")
@@ -172,12 +172,14 @@ def say(policies, text: str | None, query: str | None = None, at=None,
         customer: str | None = None) -> str | None:
     """Prose with every reference replaced by the value in force at `at` (for a customer's
     own terms when given), as the editor wrote it."""
+    at = at or _latest()   # one instant for both the policy version and its terms
+
     def words(reference: TermReference) -> str:
         scope, name = resolve(policies, reference, query)
         if scope == CALENDAR:
             return policies.calendars[name].describe()
         compiled = policies.compiled(scope, at)
-        snapshot = policies.terms_at(compiled, at or _latest(), customer)
+        snapshot = policies.terms_at(compiled, at, customer)
         if reference.key is None:
             return snapshot.in_words(name)
         return snapshot.in_words(name, _key_of(snapshot.values[name], reference.key), True)
@@ -200,9 +202,7 @@ def say_in_force(text: str | None, snapshot) -> str | None:
     return fill(text, words)
 
 
-def _latest():
-    from datetime import datetime
-    from .values import AGREEMENT_ZONE
+def _latest() -> datetime:
     return datetime.now(AGREEMENT_ZONE)
 
 

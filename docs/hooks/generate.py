@@ -66,7 +66,8 @@ def _now() -> datetime:
 
 
 def on_config(config):
-    policies = neocrm_policy.load(_folder())
+    _loaded.cache_clear()     # each build (and each `mkdocs serve` rebuild) loads afresh
+    policies = _loaded(_folder())
     for section in config["nav"]:
         if isinstance(section, dict) and "The terms" in section:
             section["The terms"] += [
@@ -108,7 +109,7 @@ def _agreement(folder: Path):
 
 
 def on_files(files, config):
-    policies = neocrm_policy.load(_folder())
+    policies = _loaded(_folder())
     agreement = _agreement(policies.folder)
     with _terms_of(policies):
         pages = {"terms/index.md": terms_index(policies),
