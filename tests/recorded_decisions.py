@@ -1,5 +1,7 @@
 """The decisions of the tests' own policy cases, recorded as `to_json()`, `to_json_text()`
-and `explain()` gave them, so that a faster trace or encoder is held to the same bytes.
+and `explain()` gave them, so that a faster trace or encoder is held to the same bytes;
+each case also decided with `partial=True` without its first fact (results not settled
+yet, and the facts that would settle them).
 
 Re-record only for a deliberate change of what a decision says (and review the diff):
     .venv/bin/python -m tests.recorded_decisions
@@ -33,9 +35,40 @@ def decisions() -> dict[str, dict]:
         except PolicyError:
             continue
         key = f"{Path(case.file).name}: {case.name}"
-        out[key] = {"text": decision.to_json_text(indent=2), "explain": decision.explain(),
-                    "json": json.dumps(decision.to_json(), ensure_ascii=False)}
+        out[key] = _made(decision)
+        dropped = _first_leaf(case.facts)
+        if dropped is None:
+            continue
+        try:
+            partial = chosen.decide(case.query, _without(case.facts, dropped),
+                                    at=case.at or FIXED_AT, partial=True)
+        except PolicyError:
+            continue
+        out[f"{key} (partial, without {'.'.join(dropped)})"] = _made(partial)
     return out
+
+
+def _made(decision) -> dict:
+    return {"text": decision.to_json_text(indent=2), "explain": decision.explain(),
+            "json": json.dumps(decision.to_json(), ensure_ascii=False),
+            "compact": decision.to_json_text()}
+
+
+def _first_leaf(facts: dict, above: tuple = ()) -> tuple | None:
+    """The path of the first fact given (in sorted order), which the partial decision of
+    a case goes without: its results not settled yet, and the facts asked for them."""
+    for name in sorted(facts):
+        value = facts[name]
+        if isinstance(value, dict) and value:
+            return _first_leaf(value, (*above, name))
+        return (*above, name)
+    return None
+
+
+def _without(facts: dict, path: tuple) -> dict:
+    if len(path) == 1:
+        return {k: v for k, v in facts.items() if k != path[0]}
+    return {**facts, path[0]: _without(facts[path[0]], path[1:])}
 
 
 def main() -> int:

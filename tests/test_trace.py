@@ -26,4 +26,6 @@ def test_the_decision_reads_as_recorded(decided, case):
     now, then = decided[case], RECORDED[case]
     assert now["text"] == then["text"]
     assert now["json"] == json.dumps(json.loads(then["text"]), ensure_ascii=False)
+    assert now["compact"] == json.dumps(json.loads(then["text"]), ensure_ascii=False,
+                                        separators=(",", ":"))
     assert now["explain"] == then["explain"]
