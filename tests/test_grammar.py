@@ -128,6 +128,29 @@ def test_quoted_yaml_scalars_shift_the_column():
     assert caught.value.location.column == 13
 
 
+@pytest.mark.parametrize("text, value", [
+    ('"a\\\\b"', "a\\b"),          # \\ is one backslash
+    ('"say \\"yes\\""', 'say "yes"'),
+    ("'it\\'s'", "it's"),
+    ('"a\0b"', "a\0b"),             # a NUL written as itself stays a NUL (issue 9)
+    ('"\\\\0"', "\\0"),
+])
+def test_quoted_text_has_three_escapes_and_keeps_every_other_character(text, value):
+    assert lit(text) == (value, "string")
+
+
+@pytest.mark.parametrize("escape", ["\\0", "\\n", "\\t", "\\x"])
+def test_any_other_backslash_in_quoted_text_is_refused_at_its_place(escape):
+    text = f'kind == "a{escape}b"'
+    source = ExprSource(text, Location("policy.yaml", 4, 12), "")
+    with pytest.raises(SyntaxProblem) as caught:
+        parse_expression(text, source)
+    error = caught.value
+    assert error.message == f"`{escape}` in quoted text is not an escape the language knows"
+    assert error.location == Location("policy.yaml", 4, 12 + text.index("\\"))
+    assert f"write `\\{escape}` for a backslash followed by" in error.hint
+
+
 def test_invalid_date_literal():
     with pytest.raises(SyntaxProblem, match="day is out of range"):
         parse_expression("2027-02-30")

@@ -286,6 +286,37 @@ def _within_days(amount: int | Decimal, unit: str, meta) -> None:
             _pos(meta))
 
 
+ESCAPES = {"\\": "\\", '"': '"', "'": "'"}
+"""The only escapes of quoted text: `\\"`, `\\'` and `\\\\` stand for the character after
+the backslash (docs: language reference, Types)."""
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+class _BadEscape(ValueError):
+    """A backslash in quoted text that escapes nothing the language knows; becomes a
+    SyntaxProblem at the backslash."""
+
+    def __init__(self, message: str, hint: str, pos: ast.Pos) -> None:
+        super().__init__(message)
+        self.hint, self.pos = hint, pos
+
+
+def _unescape(raw: str, token: Token) -> str:
+    """Quoted text as it reads, in one pass: any other character, a NUL among them,
+    stands for itself."""
+    for match in _ESCAPE.finditer(raw):
+        if match.group(1) not in ESCAPES:
+            escaped = match.group(1)
+            column = token.column + 1 + match.start()
+            raise _BadEscape(
+                f"`\\{escaped}` in quoted text is not an escape the language knows",
+                "in quotes a backslash escapes only a quote or another backslash "
+                f"(`\\\"`, `\\'`, `\\\\`); write `\\\\{escaped}` for a backslash followed by "
+                f"{escaped!r}",
+                ast.Pos(token.line, column, token.line, column + 2))
+    return _ESCAPE.sub(lambda m: m.group(1), raw)
+
+
 class _Build(Transformer):
     """One method per grammar rule, named after it, each returning an `ast` node."""
 
@@ -375,9 +406,8 @@ class _Build(Transformer):
                            "money")
 
     def string(self, meta, children):
-        raw = str(children[0])[1:-1]
-        text = raw.replace("\\\\", "\0").replace("\\\"", "\"").replace("\\'", "'")
-        return ast.Literal(_pos(meta), text.replace("\0", "\\"), "string")
+        token = children[0]
+        return ast.Literal(_pos(meta), _unescape(str(token)[1:-1], token), "string")
 
     def datetime(self, meta, children):
         return ast.Literal(_pos(meta), read_datetime(str(children[0])), "datetime")
@@ -422,6 +452,10 @@ def _parse_cached(text: str, source: ExprSource) -> ast.Node:
     try:
         node = _Build().transform(tree)
     except VisitError as exc:  # a literal Python refuses, such as 2027-02-30
+        if isinstance(exc.orig_exc, _BadEscape):
+            bad = exc.orig_exc
+            raise SyntaxProblem(str(bad), source.locate(bad.pos), bad.hint,
+                                source_line=source.source_line(bad.pos), width=2) from None
         if isinstance(exc.orig_exc, _LiteralOutOfBounds):
             bound = exc.orig_exc
             raise LimitError(str(bound), source.locate(bound.pos), bound.hint,
