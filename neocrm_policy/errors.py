@@ -8,8 +8,9 @@ carry a traceback to the user: the CLI prints `str(error)` and exits non-zero.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +27,60 @@ class Location:
         return self.file
 
     def source_line(self) -> str | None:
-        """The text of the line, read again from disk, for the caret display."""
+        """The text of the line, read again from disk, for the caret display: only from a
+        regular file, and never more than a rule file may hold, so a location in a FIFO,
+        a device or a file grown huge since shows no line instead of waiting or filling
+        memory."""
         if not self.line:
             return None
+        data = _read_capped(self.file)
+        if data is None:
+            return None
         try:
-            lines = Path(self.file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            lines = data.decode("utf-8").splitlines()
+        except UnicodeDecodeError:
             return None
         if 0 < self.line <= len(lines):
             return lines[self.line - 1]
         return None
+
+
+MAX_FILE_BYTES = 1_000_000
+"""A rule file is prose-sized; anything bigger is a mistake or an attack."""
+
+
+def _read_capped(file: str) -> bytes | None:
+    """A regular file's bytes, or None when it is something else or over the cap. Opened
+    without blocking (a FIFO would wait for a writer) and checked before a byte is read;
+    the size is counted while reading, not trusted from `st_size`."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(file, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        data = read_at_most(descriptor, MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    return None if len(data) > MAX_FILE_BYTES else data
+
+
+def read_at_most(descriptor: int, limit: int) -> bytes:
+    """At most `limit` bytes of an open file, counted as they come."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(descriptor, min(1 << 16, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 class PolicyError(Exception):

@@ -24,10 +24,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, SourceError, YamlError
-
-MAX_FILE_BYTES = 1_000_000
-"""A rule file is prose-sized; anything bigger is a mistake or an attack."""
+from .errors import MAX_FILE_BYTES, Location, SourceError, YamlError, read_at_most
 
 MAX_NESTING = 50
 """How deep mappings and lists may nest in a rule file. The bundled files need under ten
@@ -280,7 +277,7 @@ def read_text(path: Path | str, inside: Path | str | None = None) -> str:
         kind = _not_a_file(os.fstat(descriptor).st_mode)
         if kind:
             raise _not_a_file_error(path, kind, where)
-        data = _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+        data = read_at_most(descriptor, MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}", where, None) from None
     finally:
@@ -293,18 +290,6 @@ def read_text(path: Path | str, inside: Path | str | None = None) -> str:
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path} is not UTF-8 text (byte {exc.start})", where,
                           "save the file as UTF-8") from None
-
-
-def _read_at_most(descriptor: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit:
-        chunk = os.read(descriptor, min(1 << 16, limit - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 def _inside(path: Path, folder: Path, where: Location) -> Path:

@@ -15,14 +15,15 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from neocrm_policy import source
+from neocrm_policy import errors, source
 from neocrm_policy.cli import main
-from neocrm_policy.errors import PolicyError, SourceError, YamlError
+from neocrm_policy.errors import Location, PolicyError, SourceError, YamlError
 from neocrm_policy.source import MAX_NESTING, parse_yaml, read_text
 from tests.helpers import REFERENCE, ROOT, edit
 
@@ -335,3 +336,49 @@ def test_a_key_that_hides_a_line_break_or_space_is_refused(tmp_path, key):
         source.load_yaml(tmp_path / "p.yaml")
     assert (caught.value.location.line, caught.value.location.column) == (6, 3)
     assert "line break, a tab or a space" in caught.value.message
+
+
+# ---------------------------------------------------------------------------------------
+# The line an error shows is read again, capped as a rule file is (issue 9)
+
+
+def test_an_error_shows_its_line_from_a_regular_file(tmp_path):
+    rules = tmp_path / "p.yaml"
+    rules.write_text("policy: t.p\ntitle: T\n", encoding="utf-8")
+    assert Location(str(rules), 2, 1).source_line() == "title: T"
+    assert Location(str(rules), 3, 1).source_line() is None
+
+
+def test_an_error_in_a_file_grown_past_the_cap_shows_no_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(errors, "MAX_FILE_BYTES", 100)
+    rules = tmp_path / "p.yaml"
+    rules.write_text("policy: t.p\n" + "# " + "x" * 200 + "\n", encoding="utf-8")
+    assert Location(str(rules), 1, 1).source_line() is None
+    rules.write_text("policy: t.p\n" + "# " + "x" * 80 + "\n", encoding="utf-8")
+    assert Location(str(rules), 1, 1).source_line() == "policy: t.p"
+
+
+def test_an_error_located_in_a_fifo_shows_no_line_without_waiting(tmp_path):
+    fifo = tmp_path / "p.yaml"
+    os.mkfifo(fifo)
+    shown: list = []
+    reader = threading.Thread(target=lambda: shown.append(Location(str(fifo), 1, 1)
+                                                          .source_line()), daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():   # release the reader that waits for a writer
+        with open(fifo, "w", encoding="utf-8") as writer:
+            writer.write("x\n")
+        reader.join(5)
+    assert shown == [None]
+
+
+def test_an_error_located_in_a_device_shows_no_line_and_reads_nothing(tmp_path):
+    """/dev/zero never ends: reading it whole grew until memory ran out."""
+    zero = tmp_path / "p.yaml"
+    zero.symlink_to("/dev/zero")
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from neocrm_policy.errors import Location; "
+         "print(Location(sys.argv[1], 1, 1).source_line())", str(zero)],
+        cwd=ROOT, capture_output=True, text=True, timeout=20, preexec_fn=_limited)
+    assert (done.returncode, done.stdout) == (0, "None\n"), done.stderr[-500:]
