@@ -23,7 +23,7 @@ from .checker import check
 from .clausemap import check_citations
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
-from .facts import FactReader, declared_facts
+from .facts import FactReader, declared_facts, in_agreement_zone
 from .errors import (EvaluationError, InvariantError, Location, PolicyError,
                      PolicyErrors, Problems, QueryError, SchemaError, UnknownNameError,
                      UsageError)
@@ -452,7 +452,7 @@ class PolicySet:
         if partial:
             known, absent = reader.read_partial(facts)
         else:
-            known, absent = reader.read(facts), ()
+            known, absent = reader.fast(facts), ()
         customer = known["customer.id"]
         if snapshot is None or customer is not None:
             snapshot = self.terms_at(compiled, now, customer)
@@ -567,12 +567,13 @@ class PolicySet:
         if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
             raise _outside_years(now)
         compiled = self.compiled(query, now)
-        read, function = self._readers[id(compiled)].read, compiled.function
+        read, function = self._readers[id(compiled)].fast, compiled.function
         terms = self.terms_at(compiled, now)
         if terms.missing:
             return lambda facts: self.decide(query, facts, now).result
         values = terms.values
         customers = {c for (key, c) in self._timelines if key == id(compiled) and c}
+        now = in_agreement_zone(now)   # the zone object facts are read in: quick comparisons
 
         def decide_result(facts: Mapping) -> dict:
             known = read(facts)

@@ -157,8 +157,12 @@ def in_agreement_zone(moment: datetime) -> datetime:
     (1986–91), where wall-clock arithmetic would be an hour off."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=AGREEMENT_ZONE)
-    elif moment.tzinfo is _SHANGHAI_SINCE_1992 and moment.year > 1991:
-        return moment   # Shanghai has kept +08:00, without daylight saving, since 1992
+    elif moment.year > 1991 and (moment.tzinfo is _SHANGHAI_SINCE_1992
+                                 or moment.utcoffset() == _EIGHT_HOURS):
+        # Shanghai has kept +08:00, without daylight saving, since 1992; one zone object
+        # for every such time makes comparing two of them cheap
+        return moment if moment.tzinfo is _SHANGHAI_SINCE_1992 else \
+            datetime.combine(moment, moment.time(), _SHANGHAI_SINCE_1992)
     local = moment.astimezone(AGREEMENT_ZONE)
     offset = local.utcoffset()
     zone = _OFFSETS.get(offset)
@@ -250,9 +254,6 @@ def _read_datetime(value: Any, item: Input) -> datetime:
             moment = _parse_datetime(value)
         except ValueError:
             raise _Problem("no such date and time") from None
-        if moment.tzinfo is not None and moment.utcoffset() == _EIGHT_HOURS \
-                and moment.year > 1991:
-            return moment   # already on the agreement zone's fixed offset
         return in_agreement_zone(moment)
     if isinstance(value, str) and _DATETIME_TEXT.fullmatch(value):
         try:
@@ -419,6 +420,9 @@ class FactReader:
         """What an optional fact is when not given: null."""
         self.required = tuple(leaf for leaf in self.leaves if not leaf.item.optional)
         self.choices = sorted(declared)
+        from .fact_plan import fast_reader
+        self.fast = fast_reader(self)
+        """`read` as one generated function, for callers on a hot path."""
 
     @staticmethod
     def _allowed(item: Input, read: Callable) -> frozenset | None:
@@ -438,7 +442,7 @@ class FactReader:
         return frozenset(values)
 
     def read(self, facts: Any) -> dict[str, Any]:
-        return self._read(facts, None)
+        return self.fast(facts)
 
     def read_partial(self, facts: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         """The facts given, and the required facts not given (in declared order), for a

@@ -1,0 +1,155 @@
+"""The fact reader's generated fast path gives exactly what the careful reader gives: the
+same values (of the same types, on the same offsets) or the same error, for documents
+spelt every way a caller might, right or wrong."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone, UTC
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError
+from tests.helpers import REFERENCE
+
+TYPED = Path(__file__).parent / "data" / "fact_reading" / "typed"
+
+_SPELLINGS = [
+    None, 0, 1, 4, 5, -3, 10 ** 18, 10 ** 19, True, False, 1.5, float("nan"),
+    Decimal("12.50"), Decimal("1.005"), Decimal("NaN"), "12000.50", "１２", "", "x", "a" * 10_001,
+    "\ud800", "login_failure", "total_outage", "non_core_failure", "no_such_symptom",
+    "2026-03-07T10:00:00+08:00", "2026-03-07T10:00:00", "2026-03-07 10:00:00+08:00",
+    "2026-03-07T10:00:00Z", "2026-03-07T10:00:00+09:00", "1988-06-01T10:00:00+08:00",
+    "1988-06-01T10:00:00", "1991-12-31T23:59:59", "2026-02-30T10:00:00+08:00",
+    "2026-03-07T10:00:00.5+08:00", "2026-W10-1T10:00:00", "2026-03-07T22+08:00",
+    "2026-03-06T09:00:00+08:00", "2026-03-08T10:00:00+08:00", "9999-12-31T23:59:59",
+    "2026-01-01", "2026-12-31", "2026-02-30", "20260101", "08:00", "PT4H", "4 hours",
+    "P99999999999W", "-PT1H", [], ["login_failure"], ["login_failure", "total_outage"],
+    ["login_failure", None], ["login_failure", 3], [["x"]], ("login_failure",),
+    {"a": 1}, {}, datetime(2026, 3, 7, 10, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 3, 7, 10), date(2026, 1, 1), time(8), timedelta(hours=4),
+    "acme", "initech", "ACME",
+]
+
+
+_GOOD = {   # spellings each type reads, some on the fast path and some not
+    "int": [0, 1, 2, 3, 4, 7, Decimal(4), "4"],
+    "bool": [True, False],
+    "string": ["login_failure", "total_outage", "function_abnormal", "acme", "x", "é",
+               "\ud800", "a" * 10_001],
+    "datetime": ["2026-03-07T10:00:00+08:00", "2026-03-07T10:00:00", "2026-03-07T10:00:00Z",
+                 "1988-06-01T10:00:00+08:00", "1988-06-01T10:00:00", "1991-12-31T23:59:59",
+                 "2026-03-06T09:00:00+08:00", "2026-03-08T10:00:00+08:00",
+                 datetime(2026, 3, 7, 10, tzinfo=timezone(timedelta(hours=8))),
+                 datetime(1989, 7, 1, 10), "2026-03-07 10:00:00+08:00"],
+    "date": ["2026-01-01", "2026-12-31", "1988-06-01", date(2026, 1, 1)],
+    "money": [0, 12, "12000.50", Decimal("1.5")],
+    "decimal": [0, Decimal("0.5"), "0.25", 0.5],
+    "duration": ["PT4H", "4 hours", timedelta(hours=4)],
+    "time": ["08:00", time(8)],
+    "list": [[], ["login_failure"], ["login_failure", "non_core_failure"], ("total_outage",)],
+}
+
+
+def _spelling(draw, leaf):
+    kind = leaf.item.type.name
+    if draw(st.integers(0, 4)) and kind in _GOOD:
+        return draw(st.sampled_from(_GOOD[kind]))
+    return draw(st.sampled_from(_SPELLINGS))
+
+
+def _readers():
+    found = []
+    for folder in (REFERENCE, TYPED):
+        policies = neocrm_policy.load(folder)
+        found += [(policy_id, reader) for policy_id, reader in
+                  ((r.policy.id, r) for r in policies._readers.values())]
+    return found
+
+
+READERS = _readers()
+
+
+@st.composite
+def documents(draw, reader):
+    """A facts document shaped by the reader's declarations: each fact absent or spelt
+    one of many ways, objects sometimes replaced, and now and then a stray key."""
+    facts: dict = {}
+    for leaf in reader.leaves:
+        if draw(st.integers(0, 3)) == 0:
+            continue
+        *parents, last = leaf.path.split(".")
+        node = facts
+        for part in parents:
+            inner = node.setdefault(part, {})
+            if type(inner) is not dict:
+                break
+            node = inner
+        else:
+            node[last] = _spelling(draw, leaf)
+    if draw(st.integers(0, 9)) == 0:
+        facts[draw(st.sampled_from(["incident", "customer", "extra", "span"]))] = \
+            draw(st.sampled_from([None, 3, "x", {}, {"stray": 1}]))
+    wrap = draw(st.sampled_from(["dict", "dict", "dict", "proxy", "none"]))
+    if wrap == "proxy":
+        return MappingProxyType(facts)
+    return None if wrap == "none" and not facts else facts
+
+
+def _outcome(read, facts):
+    try:
+        values = read(facts)
+    except PolicyError as error:
+        return ("error", type(error).__name__, str(error), getattr(error, "hint", None))
+    return ("values", sorted(
+        (path, type(value).__name__, value,
+         value.utcoffset() if isinstance(value, datetime) else None)
+        for path, value in values.items()))
+
+
+@pytest.mark.parametrize("policy_id,reader", READERS, ids=[p for p, _ in READERS])
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_fast_path_reads_as_the_careful_reader(policy_id, reader, data):
+    facts = data.draw(documents(reader))
+    assert _outcome(reader.fast, facts) == _outcome(lambda f: reader._read(f, None), facts)
+
+
+def test_the_common_spellings_take_the_fast_path():
+    """The fast path is not the careful reader in disguise: a well-formed document is read
+    without it, an ill-formed one is handed to it."""
+    reader = dict(READERS)["support.sla"]
+    calls = []
+    careful = reader._read
+    reader._read = lambda facts, absent: calls.append(facts) or careful(facts, absent)
+    try:
+        fast = __import__("neocrm_policy.fact_plan", fromlist=["fast_reader"]).fast_reader(reader)
+        read = fast({"incident": {"level": 4, "symptoms": ["login_failure"],
+                                  "reported_at": "2026-03-07T10:00:00+08:00",
+                                  "responded_at": "2026-03-07T10:30:00"}})
+        assert calls == []
+        assert read["incident.reported_at"] == datetime(2026, 3, 7, 2, tzinfo=UTC)
+        assert read["incident.symptoms"] == ("login_failure",)
+        with pytest.raises(PolicyError):
+            fast({"incident": {"level": 9, "reported_at": "2026-03-07T10:00:00+08:00"}})
+        assert len(calls) == 1
+    finally:
+        del reader._read
+
+
+def test_times_share_one_zone_object():
+    """Every time read on +08:00 after 1991 carries the same zone object, whichever
+    reader read it, so comparing two of them takes Python's quick path."""
+    reader = dict(READERS)["support.sla"]
+    facts = {"incident": {"level": 4, "reported_at": "2026-03-07T10:00:00+08:00",
+                          "responded_at": datetime(2026, 3, 7, 11, tzinfo=timezone(
+                              timedelta(hours=8)))}}
+    fast, careful = reader.fast(facts), reader._read(facts, None)
+    zones = {id(v.tzinfo) for read in (fast, careful) for v in read.values()
+             if isinstance(v, datetime)}
+    assert len(zones) == 1
