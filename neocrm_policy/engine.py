@@ -567,13 +567,14 @@ class PolicySet:
         if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
             raise _outside_years(now)
         compiled = self.compiled(query, now)
-        read, function = self._readers[id(compiled)].fast, compiled.function
+        reader, function = self._readers[id(compiled)], compiled.function
         terms = self.terms_at(compiled, now)
         if terms.missing:
             return lambda facts: self.decide(query, facts, now).result
         values = terms.values
         customers = {c for (key, c) in self._timelines if key == id(compiled) and c}
         now = in_agreement_zone(now)   # the zone object facts are read in: quick comparisons
+        read = reader.generated()
 
         def decide_result(facts: Mapping) -> dict:
             known = read(facts)

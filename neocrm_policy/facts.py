@@ -420,9 +420,18 @@ class FactReader:
         """What an optional fact is when not given: null."""
         self.required = tuple(leaf for leaf in self.leaves if not leaf.item.optional)
         self.choices = sorted(declared)
-        from .fact_plan import fast_reader
-        self.fast = fast_reader(self)
+
+    def fast(self, facts: Any) -> dict[str, Any]:
         """`read` as one generated function, for callers on a hot path."""
+        return self.generated()(facts)
+
+    def generated(self) -> Callable[[Any], dict[str, Any]]:
+        """The generated reader, made at the first need (a command line asking one query
+        pays for that query's alone), then the instance's own `fast`."""
+        if "fast" not in self.__dict__:
+            from .fact_plan import fast_reader
+            self.fast = fast_reader(self)
+        return self.fast
 
     @staticmethod
     def _allowed(item: Input, read: Callable) -> frozenset | None:
