@@ -238,10 +238,14 @@ def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     problems = sorted(_validator(kind).iter_errors(data), key=lambda e: _path_order(e))
     unknown_at = {tuple(p.absolute_path) for p in problems
                   if p.validator == "additionalProperties"}
+    wrong_kind_at = {tuple(p.absolute_path) for p in problems if p.validator == "type"}
     errors = Problems()
     for problem in problems:
         if problem.validator in ("oneOf", "anyOf") and tuple(problem.absolute_path) in unknown_at:
             continue  # "has no value" only repeats the misspelt key reported at the same spot
+        if problem.validator in ("oneOf", "anyOf", "not") \
+                and tuple(problem.absolute_path) in wrong_kind_at:
+            continue  # a number where a mapping is wanted: the kind is the one mistake
         errors.add(_schema_error(problem, data, file))
     errors.raise_any()
 
@@ -279,18 +283,45 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
                            "policies/data-retention.yaml in the repository is a short, "
                            "complete example")
     if validator in ("oneOf", "anyOf") and isinstance(problem.instance, dict):
-        keys = [k for k in ("value", "versions", "rules") if k in problem.instance]
+        choices = [k for branch in problem.validator_value if isinstance(branch, dict)
+                   for k in branch.get("required", ())]
+        keys = [k for k in choices if k in problem.instance]
         if len(keys) > 1:
             return SchemaError(f"{at} has both {keys[0]!r} and {keys[1]!r}", where,
-                               "give either one value or a list, not both")
-        return SchemaError(f"{at} has no value", where,
-                           "add `value:` (or `versions:` for a parameter, `rules:` for a "
-                           "decision)")
+                               "give one of them, not both")
+        if set(choices) <= {"value", "versions", "rules"}:
+            return SchemaError(f"{at} has no value", where,
+                               "add `value:` (or `versions:` for a parameter, `rules:` for "
+                               "a decision)")
+        if choices:
+            return SchemaError(f"{at} has none of {', '.join(map(repr, choices))}", where,
+                               " or ".join(f"add `{k}:`" for k in choices))
     if validator == "type":
         expected = schema.get("type")
+        if len(path) == 2 and path[0] in ("decisions", "parameters") and expected == "object":
+            kind = path[0][:-1]
+            first = "rules" if kind == "decision" else "versions"
+            instance = problem.instance
+            value = as_written(instance) if isinstance(instance, (list, dict)) \
+                else _yaml_text(instance)
+            return SchemaError(f"{kind} {as_written(path[1])} is written as a plain value",
+                               where, f"write `{path[1]}: {{value: {value}}}`, or `value: "
+                               f"{value}` on the line below, indented; a {kind} may give "
+                               f"`{first}:` instead")
         return SchemaError(f"{at} should be {_words(expected)}, not "
                            f"{_words(type(problem.instance).__name__)}", where,
                            f"write {at} as {_words(expected)}")
+    if validator in ("oneOf", "anyOf", "not"):
+        return _no_alternative_fits(problem, data, file, at, where)
+    if validator in ("minItems", "minProperties", "minLength"):
+        return SchemaError(f"{at} is empty", where, schema.get("description")
+                           or f"give {at} a value")
+    if validator in ("minimum", "maximum"):
+        bound = "at least" if validator == "minimum" else "at most"
+        return SchemaError(f"{at} is {as_written(problem.instance)}, but may be {bound} "
+                           f"{as_written(problem.validator_value)}", where,
+                           schema.get("description") or f"give a number {bound} "
+                           f"{as_written(problem.validator_value)}")
     if validator == "pattern":
         return SchemaError(f"{at}: {as_written(problem.instance)} is not in the expected form",
                            where,
@@ -299,6 +330,31 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         return SchemaError(f"{at}: {as_written(problem.instance)} is not allowed", where,
                            "allowed: " + ", ".join(map(str, schema["enum"])))
     return SchemaError(f"{at}: {problem.message}", where, schema.get("description"))
+
+
+def _no_alternative_fits(problem: jsonschema.ValidationError, data: YMap, file: str,
+                         at: str, where: Location) -> SchemaError:
+    """A value that fits none of the forms a key may take (or, for `not`, one it may
+    not): the deepest mistake inside it when one form nearly fits, else the forms that
+    would, in an editor's words, never the schema's own text."""
+    nearly = [p for p in problem.context or ()
+              if len(p.absolute_path) > len(problem.absolute_path)]
+    if nearly and problem.validator != "not":
+        from jsonschema.exceptions import best_match
+        return _schema_error(best_match(nearly), data, file)
+    branches = problem.validator_value if isinstance(problem.validator_value, list) else []
+    kinds = [branch["type"] for branch in branches
+             if isinstance(branch, dict) and isinstance(branch.get("type"), str)]
+    if kinds:
+        expected = " or ".join(dict.fromkeys(_words(k) for k in kinds))
+    else:
+        expected = _words(problem.schema.get("type", "object"))
+    actual = _words(type(problem.instance).__name__)
+    hint = problem.schema.get("description") or \
+        f"write it as {expected}, as the policies in the repository's policies/ do"
+    if actual != expected:
+        return SchemaError(f"{at} should be {expected}, not {actual}", where, hint)
+    return SchemaError(f"{at} is not in a form this key takes", where, hint)
 
 
 def _words(kind: Any) -> str:

@@ -21,6 +21,12 @@ def test_numbers_and_names_side_by_side_as_keys_are_schema_errors():
         neocrm_policy.load(FOUND / "int_and_text_keys")
     text = caught.value.render()
     assert "policy.yaml:5:3: NP012 '1ault' is not a valid name under decisions" in text
+    # `1ault: 0` was also "decisions.1ault: 0 is valid under each of {'required': …}",
+    # jsonschema's own words (issue 9)
+    assert "policy.yaml:5:10: NP012 decision '1ault' is written as a plain value" in text
+    assert "write `1ault: {value: 0}`" in text
+    assert "valid under" not in text and "{'" not in text
+    assert all(one.hint for one in caught.value.errors)
 
 
 def test_a_number_whose_exponent_no_decimal_can_hold_is_a_fact_error():

@@ -3,11 +3,14 @@ when a rule breaks; and the bundled cases exercise every rule."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import neocrm_policy
 from neocrm_policy.source import bundled
-from neocrm_policy.testing import load_cases, render_failure, run_case, run_tests
+from neocrm_policy.testing import (load_cases, load_test_files, render_failure, run_case,
+                                   run_tests)
 
 POLICIES = neocrm_policy.load()
 CASES = load_cases(bundled("policies"))
@@ -43,3 +46,15 @@ def test_every_decision_has_the_published_json_shape():
     for decision in decided:
         problems = [e.message for e in validator.iter_errors(decision.to_json())]
         assert not problems, (decision.query, problems)
+
+
+def test_a_case_with_both_expectations_or_neither_is_worded_for_test_files():
+    """The schema's one-of for a case was worded as a decision's (`add value:`)."""
+    folder = Path(__file__).parent / "data" / "broken_tests"
+    _, errors = load_test_files(folder)
+    found = [(e.location.line, e.message, e.hint)
+             for error in errors for e in getattr(error, "errors", [error])]
+    assert found == [
+        (5, "cases.0 has both 'expect' and 'expect_error'", "give one of them, not both"),
+        (9, "cases.1 has none of 'expect', 'expect_error'",
+         "add `expect:` or add `expect_error:`")]
