@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -31,6 +32,28 @@ def copy_policies(folder: Path) -> Path:
              re.search(r"(?m)^agreement: .*$", (REFERENCE / "clause-map" / "clause-map.yaml")
                        .read_text(encoding="utf-8"))[0], f"agreement: {agreement}")
     return folder
+
+
+@functools.cache
+def spark_missing() -> str | None:
+    """Why the Spark examples and tests cannot run here, or None when they can: PySpark is
+    the `spark` extra, and its engine is a Java program (Java 17 or later)."""
+    import importlib.util
+    if importlib.util.find_spec("pyspark") is None:
+        return "PySpark is not installed (the spark extra: pip install '.[batch,spark]')"
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not Path(java).exists():
+        return "PySpark needs Java 17 or later, and there is no java on PATH or in JAVA_HOME"
+    try:
+        shown = subprocess.run([java, "-version"], capture_output=True, text=True,
+                               timeout=60).stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{java} -version failed: {exc}"
+    found = re.search(r'version "(1\.)?(\d+)', shown)
+    if found is None or int(found.group(2)) < 17:
+        return f"PySpark needs Java 17 or later; {java} is {shown.splitlines()[:1]}"
+    return None
 
 
 def edit(path: Path, old: str, new: str) -> None:
