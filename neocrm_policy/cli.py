@@ -191,8 +191,10 @@ def _batch_arguments(evaluate) -> None:
         "columns, or Parquet) and writes one output record per input record, in order; a "
         "record's `at` column overrides --at. Exit status 1 when any record failed.")
     batch.add_argument("--batch", metavar="FILE|-",
-                       help="records to decide: .jsonl, .csv or .parquet, or - for JSON "
-                            "Lines on standard input")
+                       help="records to decide: .jsonl, .csv or .parquet, or - for "
+                            "standard input (JSON Lines unless --in-format says; Parquet "
+                            "from standard input is first copied to a temporary file, in "
+                            "memory up to 32 MiB, as Parquet keeps its index at the end)")
     batch.add_argument("--out", metavar="FILE|-", default="-",
                        help="where the output records go: .jsonl, .csv or .parquet, or - "
                             "for JSON Lines on standard output (default)")
@@ -201,8 +203,9 @@ def _batch_arguments(evaluate) -> None:
     batch.add_argument("--out-format", choices=("jsonl", "csv", "parquet"),
                        help="the output's format when its name does not say")
     batch.add_argument("--id", metavar="COLUMN", dest="id_column",
-                       help="a column (or top-level JSON key) carried through to the output "
-                            "to tell records apart; not a fact")
+                       help="a column carried through to the output to tell records apart; "
+                            "not a fact. In JSON Lines a key, or a dotted path to one "
+                            "(incident.ticket), as a dotted CSV or Parquet column")
     batch.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="worker processes (default: 1); each loads the policies once")
     batch.add_argument("--trace", action="store_true",

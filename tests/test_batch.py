@@ -5,6 +5,7 @@ worker processes, the summary, and the same decisions on Dask."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import random
@@ -220,6 +221,62 @@ def test_standard_input_to_standard_output(policies, tmp_path):
     main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(file_out)])
     assert records == read_lines(file_out)
     assert done.stderr == b""          # --quiet: no progress, no closing count
+
+
+def test_parquet_from_standard_input_is_spooled_not_held(policies, tmp_path):
+    """Parquet needs its end first: standard input is copied to memory while small, else
+    to a temporary file a block at a time, and decided as the same file would be."""
+    from neocrm_policy.batch.readers import spooled
+    source = tmp_path / "in.parquet"
+    _parquet_input(source)
+    done = subprocess.run([sys.executable, "-m", "neocrm_policy", *base(policies), "--batch",
+                           "-", "--in-format", "parquet", "--out", "-"],
+                          input=source.read_bytes(), capture_output=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    file_out = tmp_path / "out.jsonl"
+    main([*base(policies), "--batch", str(source), "--out", str(file_out)])
+    assert [json.loads(line) for line in done.stdout.splitlines()] == read_lines(file_out)
+    data = bytes(range(256)) * 5000                 # 1.28 MB, past a 100 kB spool
+    small, large = spooled(io.BytesIO(data[:1000]), 100_000), spooled(io.BytesIO(data), 100_000)
+    assert type(small) is io.BytesIO and small.read() == data[:1000]
+    assert type(large) is not io.BytesIO and large.fileno() >= 0 and large.read() == data
+    large.close()
+    bad = subprocess.run([sys.executable, "-m", "neocrm_policy", *base(policies), "--batch",
+                          "-", "--in-format", "parquet"], input=b"not parquet",
+                         capture_output=True, timeout=120)
+    assert bad.returncode == 2 and b"cannot read - as Parquet" in bad.stderr
+
+
+def test_json_lines_id_may_be_a_dotted_path_beside_the_facts(policies, tmp_path, capsys):
+    """`--id incident.ticket` takes the ticket out of each record's incident object (and
+    an object it leaves empty), as a CSV column of that name would be; an id that is, or
+    holds, a fact the query reads is refused before anything is decided."""
+    plain = [json.loads(line) for line in (DATA / "incidents.jsonl").read_text().splitlines()
+             if line.strip() and line.startswith("{") and line.rstrip().endswith("}")]
+    nested, meta = tmp_path / "nested.jsonl", tmp_path / "meta.jsonl"
+    with nested.open("w") as a, meta.open("w") as b:
+        for record in plain:
+            ident = record.pop("id")
+            a.write(json.dumps({**record, "incident": {"ticket": ident, **record["incident"]}})
+                    + "\n")
+            b.write(json.dumps({"meta": {"ticket": ident}, **record}) + "\n")
+    argv = [a for a in base(policies) if a not in ("--id", "id")]
+    want = tmp_path / "want.jsonl"
+    main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(want)])
+    want_by_id = by_id(read_lines(want))
+    for path, name in ((nested, "incident.ticket"), (meta, "meta.ticket")):
+        out = tmp_path / f"{name}.jsonl"
+        main([*argv, "--id", name, "--batch", str(path), "--out", str(out)])
+        records = read_lines(out)
+        assert len(records) == len(plain) and all(name in r for r in records)
+        got = {r[name]: r.get("result") or r["error"]["fact"] for r in records}
+        assert got == {k: v for k, v in want_by_id.items() if k in got}, name
+        assert len(got) == len(plain)
+    for name, fact in (("incident.level", "incident.level"), ("incident", "incident.level"),
+                       ("customer.id", "customer.id")):
+        assert main([*argv, "--id", name, "--batch", str(nested)]) == 2
+        err = capsys.readouterr().err
+        assert f"support.sla reads the fact '{fact}', so '{name}' cannot also be" in err, err
 
 
 def test_trace_writes_each_decision_json(policies, tmp_path):

@@ -48,13 +48,19 @@ def declared_results(policies: PolicySet, query: str) -> dict[str, Type]:
 
 def check_reserved(policies: PolicySet, query: str, id_column: str | None) -> None:
     """`at` and the id column are taken out of each record before it is decided, so a
-    query that reads a fact of that name could never see it: refuse at the start."""
-    groups = {path.split(".")[0] for path in declared_inputs(policies, query)}
+    query that reads a fact there (the path itself, under it, or a whole object that holds
+    it) could never see it: refuse at the start. A dotted id beside the facts, such as
+    `incident.ticket` beside `incident.level`, hides nothing."""
+    facts = [*declared_inputs(policies, query), CUSTOMER_FACT]
     for name in (AT_COLUMN, id_column):
-        if name is not None and name.split(".")[0] in groups:
-            raise UsageError(f"{query} reads facts under {name.split('.')[0]!r}, so "
-                             f"{name!r} cannot also be the batch's "
-                             f"{'time' if name == AT_COLUMN else 'id'} column", None,
+        if name is None:
+            continue
+        hidden = next((path for path in facts if path == name or path.startswith(name + ".")
+                       or name.startswith(path + ".")), None)
+        if hidden is not None:
+            what = "time" if name == AT_COLUMN else "id"
+            raise UsageError(f"{query} reads the fact {hidden!r}, so {name!r} cannot also be "
+                             f"the batch's {what} column", None,
                              "name another id column with --id" if name != AT_COLUMN
                              else "give the facts as a JSON object per record")
 

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -187,19 +188,41 @@ def arrow_columns(schema) -> tuple[str, ...]:
     return tuple(names)
 
 
+SPOOL_MEMORY = 32 << 20
+"""Bytes of a Parquet input on standard input kept in memory; past this it goes to a
+temporary file."""
+
+
+def spooled(stream: BinaryIO, memory: int = SPOOL_MEMORY) -> BinaryIO:
+    """A seekable copy of `stream`, at its start: in memory while it is at most `memory`
+    bytes, else in an unnamed temporary file (in TMPDIR, gone when closed), copied a block
+    at a time, so memory stays bounded whatever the stream's size."""
+    spool: BinaryIO = io.BytesIO()
+    while block := stream.read(BLOCK):
+        if type(spool) is io.BytesIO and spool.tell() + len(block) > memory:
+            file = tempfile.TemporaryFile()
+            file.write(spool.getbuffer())
+            spool = file
+        spool.write(block)
+    spool.seek(0)
+    return spool
+
+
 class ParquetSource(Source):
-    """Row groups read a record batch at a time; standard input is read whole first, as
-    Parquet keeps its index at the end of the file."""
+    """Row groups read a record batch at a time. Parquet keeps its index at the end of
+    the file, so standard input is first copied (`spooled`): to memory up to 32 MiB, past
+    that to a temporary file as large as the input."""
 
     position = "row"
 
     def __init__(self, path: str, records: int) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
+        self.spool = spooled(sys.stdin.buffer) if path == "-" else None
         try:
-            self.file = pq.ParquetFile(pa.BufferReader(sys.stdin.buffer.read())
-                                       if path == "-" else path)
+            self.file = pq.ParquetFile(self.spool if self.spool is not None else path)
         except (OSError, pa.ArrowException) as exc:
+            self.close()
             raise UsageError(f"cannot read {path} as Parquet: {exc}", Location(path),
                              "give a Parquet file, or name the format with --in-format") \
                 from None
@@ -212,6 +235,10 @@ class ParquetSource(Source):
         for batch in self.file.iter_batches(batch_size=self.records):
             yield Chunk(first, batch, batch.num_rows)
             first += batch.num_rows
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
 
 
 def open_source(path: str, fmt: str, records: int) -> Source:
@@ -235,12 +262,31 @@ def _has_float(record: dict, parts: tuple[str, ...]) -> bool:
     return type(node) is float or (type(node) is list and float in map(type, node))
 
 
+def pop_path(record: dict, path: tuple[str, ...]) -> Any:
+    """Take the value at a dotted path (`incident.ticket`) out of a JSON record, and the
+    objects it leaves empty; None when the record has nothing there."""
+    parents, node = [], record
+    for part in path[:-1]:
+        child = node.get(part)
+        if type(child) is not dict:
+            return None
+        parents.append((node, part))
+        node = child
+    value = node.pop(path[-1], None)
+    for parent, part in reversed(parents):
+        if parent[part]:
+            break
+        del parent[part]
+    return value
+
+
 class Decoding:
     """Turns chunks into (place, id, at, facts or error) items, wherever it runs."""
 
     def __init__(self, fmt: str, query: str, inputs: dict[str, Input],
                  id_column: str | None, columns: tuple[str, ...] | None) -> None:
         self.fmt, self.id_column = fmt, id_column
+        self.id_path = tuple(id_column.split(".")) if id_column and "." in id_column else None
         self.decimal_paths = _decimal_paths(inputs)
         self.plan = FactColumns(columns, query, inputs, id_column, text=fmt == "csv") \
             if columns is not None else None
@@ -254,6 +300,7 @@ class Decoding:
 
     def _json_lines(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
         loads, id_column, exact = orjson.loads, self.id_column, self.decimal_paths
+        id_path = self.id_path
         line = chunk.first - 1
         for text in chunk.items:
             line += 1
@@ -274,7 +321,12 @@ class Decoding:
             if exact and any(_has_float(record, parts) for parts in exact):
                 record = json.loads(text, parse_float=Decimal)   # money read exactly
             at = record.pop(AT_COLUMN, None)
-            ident = record.pop(id_column, None) if id_column is not None else None
+            if id_column is None:
+                ident = None
+            elif id_path is None or id_column in record:
+                ident = record.pop(id_column, None)
+            else:
+                ident = pop_path(record, id_path)
             yield line, ident, at, record
 
     def _csv(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
