@@ -373,7 +373,8 @@ def cmd_eval(args) -> int:
     if args.batch is not None:
         return cmd_eval_batch(args)
     from .facts import in_input, parse_facts_json
-    policies = _policy_set(args.policies)
+    from .validation import load_for
+    policies = load_for(policy_folder(args.policies), args.query)
     text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
     try:
         decision = policies.decide(args.query, parse_facts_json(text, name), at=args.at,

@@ -335,22 +335,28 @@ class PolicySet:
     # Loading ---------------------------------------------------------------------------
     @classmethod
     @_collector_paused
-    def from_folder(cls, folder: Path | str | None = None) -> PolicySet:
+    def from_folder(cls, folder: Path | str | None = None,
+                    only: frozenset[str] | None = None) -> PolicySet:
+        """`only`: the rule files one query needs, read from a folder whose verdict as a
+        whole is known good (`validation.load_for`); what spans the folder (the clause
+        map's citations, prose naming other policies' terms) was checked then."""
         folder = Path(folder) if folder is not None else bundled("policies")
-        policies, calendars, overlays = load_folder(folder)
+        policies, calendars, overlays = load_folder(folder, only)
         problems, checked = Problems(), []   # every problem of both checks in one report
         try:
-            checked = check(policies, calendars, overlays)
+            checked = check(policies, calendars, overlays if only is None else
+                            _overlays_of(overlays, {p.id for p in policies}))
         except PolicyError as exc:
             problems.add(exc)
         try:
-            check_citations(folder, policies, overlays)
+            if only is None:
+                check_citations(folder, policies, overlays)
         except PolicyError as exc:
             problems.add(exc)
         problems.raise_any()
         compiled = [compile_policy(c, calendars) for c in checked]
         loaded = cls(folder, policies, calendars, compiled, overlays)
-        for error in check_references(loaded):
+        for error in check_references(loaded) if only is None else ():
             problems.add(error)
         problems.raise_any()
         return loaded
@@ -582,6 +588,12 @@ class PolicySet:
                 return self.decide(query, facts, now).result
             return function(known, values, now)[0]
         return decide_result
+
+
+def _overlays_of(overlays: list[Overlay], queries: set[str]) -> list[Overlay]:
+    """Customer overlays cut to the changes they make to `queries`."""
+    return [replace(o, changes={q: c for q, c in o.changes.items() if q in queries})
+            for o in overlays]
 
 
 _FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)

@@ -70,15 +70,17 @@ CUSTOMERS = "customers"
 """The subfolder of a policy folder that holds customer overlays."""
 
 
-def load_folder(folder: Path) -> tuple[list[Policy], dict[str, Calendar], list[Overlay]]:
+def load_folder(folder: Path, only: frozenset[str] | None = None
+                ) -> tuple[list[Policy], dict[str, Calendar], list[Overlay]]:
     """Every policy, calendar and customer overlay of a folder; raises all loading errors
-    together. Several files may give versions of one policy, each with its own `since`."""
+    together. Several files may give versions of one policy, each with its own `since`.
+    `only` names the rule files to read (every customer overlay is still read)."""
     errors = Problems()
     policies: list[Policy] = []
     calendars: dict[str, Calendar] = {}
     calendar_where: dict[str, Location] = {}
     seen: dict[tuple, Policy] = {}
-    files = rule_files(folder)
+    files = [p for p in rule_files(folder) if only is None or p.name in only]
     if not files:
         raise SourceError(f"no rule files (*.yaml) in folder {folder}", Location(str(folder)),
                           "point at the folder that holds the rule files")

@@ -49,12 +49,41 @@ class Validation:
 def validate(folder: Path) -> Validation:
     """Load, check and compile every rule file of `folder` (raising every problem, as
     `load` does) and collect the warnings; or recall the verdict of an unchanged folder."""
+    return _judged(folder)[0]
+
+
+def load_for(folder: Path, query: str):
+    """The policy set a command asking one query needs. When the folder as a whole is
+    known valid (its verdict recalled, or found now and recorded), only the rule files
+    that query reads are loaded, checked and compiled: its own, the files that are no
+    policy (calendars), those of the policies its prose names, and customer overlays.
+    Otherwise, or for a query the verdict does not know, the whole folder is loaded."""
     key = _key(folder)
-    name = "validate-" + cache.digest_of(os.path.abspath(folder))[:24]
+    if key is not None:
+        record = cache.read(_name(folder), key)
+        if _recall(record, folder) is not None:
+            files = record.get("sources", {}).get(query) if isinstance(
+                record.get("sources"), dict) else None
+            if isinstance(files, list) and files and all(type(f) is str for f in files):
+                from .engine import PolicySet
+                return PolicySet.from_folder(folder, frozenset(files))
+    from .engine import load
+    policies = _judged(folder)[1]
+    return policies if policies is not None else load(folder)
+
+
+def _name(folder: Path) -> str:
+    return "validate-" + cache.digest_of(os.path.abspath(folder))[:24]
+
+
+def _judged(folder: Path):
+    """The verdict on `folder`, and the policy set when it had to be loaded for it."""
+    key = _key(folder)
+    name = _name(folder)
     if key is not None:
         recalled = _recall(cache.read(name, key), folder)
         if recalled is not None:
-            return recalled
+            return recalled, None
     from .clausemap import agreement_file, check_agreement
     from .engine import load
     from .prose import stated_values
@@ -71,8 +100,28 @@ def validate(folder: Path) -> Validation:
             "warnings": [{"text": w.text, "json": w.json} for w in found.warnings],
             "until": until.isoformat() if until else None,
             "agreement": [str(agreement), _file_digest(agreement)] if agreement else None,
+            "sources": _sources(policies),
         })
-    return found
+    return found, policies
+
+
+def _sources(policies) -> dict[str, list[str]]:
+    """For each query, the top-level rule files it reads (see `load_for`)."""
+    from .loader import rule_files
+    from .prose import CALENDAR, prose_of, references, resolve
+    files: dict[str, set[str]] = {}
+    for query in policies.queries:
+        files[query] = {Path(c.checked.policy.file).name for c in policies._versions[query]}
+    common = [p.name for p in rule_files(policies.folder)
+              if not any(p.name in own for own in files.values())]
+    named: dict[str, set[str]] = {query: set() for query in files}
+    for prose in prose_of(policies):
+        for reference in references(prose.text):
+            scope, _name = resolve(policies, reference, prose.query)
+            if prose.query in named and scope != CALENDAR:
+                named[prose.query].add(scope)
+    return {query: sorted(own.union(common, *(files[q] for q in named[query])))
+            for query, own in files.items()}
 
 
 def _recall(record: Any, folder: Path) -> Validation | None:

@@ -135,3 +135,64 @@ def test_a_recalled_validate_imports_neither_parser_nor_schema(cache_dir, polici
     assert first.stdout.splitlines()[0] == second.stdout.splitlines()[0]
     assert second.stdout.splitlines()[-1] == "[] 0"
     assert first.stderr == second.stderr
+
+
+# One query from a folder known valid ----------------------------------------------------
+
+def _loaded(policies) -> list[str]:
+    return sorted(policies.queries)
+
+
+def test_one_query_loads_only_its_files_once_the_folder_is_known_valid(cache_dir,
+                                                                         policies_copy):
+    from neocrm_policy import load
+    from neocrm_policy.validation import load_for
+    facts = {"incident": {"level": 3, "reported_at": "2026-03-07T10:00:00+08:00"}}
+    whole = load(policies_copy)
+    first = load_for(policies_copy, "support.sla")   # no verdict yet: the whole folder
+    assert _loaded(first) == _loaded(whole)
+    again = load_for(policies_copy, "support.sla")
+    assert _loaded(again) == ["support.sla"]
+    assert again.customers == whole.customers      # every overlay is still read
+    for policies in (first, again):
+        decision = policies.decide("support.sla", facts, at="2026-03-08")
+        assert decision.to_json() == whole.decide("support.sla", facts,
+                                                  at="2026-03-08").to_json()
+        assert decision.explain() == whole.decide("support.sla", facts,
+                                                  at="2026-03-08").explain()
+    customer = {**facts, "customer": {"id": whole.customers[0]}}
+    assert again.decide("support.sla", customer, at="2026-03-08").to_json() == \
+        whole.decide("support.sla", customer, at="2026-03-08").to_json()
+
+
+def test_a_broken_file_elsewhere_still_stops_one_query(cache_dir, policies_copy):
+    """The shortcut holds only for the folder judged valid as it is now: an edit to any
+    other file is a new key, so the whole folder is loaded and its problem reported."""
+    from neocrm_policy.validation import load_for
+    load_for(policies_copy, "support.sla")
+    edit(policies_copy / "data-retention.yaml", "policy: data.retention",
+         "policy: data.retention\nnot_a_key: 1")
+    loader._verdicts = None
+    with pytest.raises(PolicyError, match="unknown key 'not_a_key'"):
+        load_for(policies_copy, "support.sla")
+
+
+def test_an_unknown_query_is_answered_from_the_whole_folder(cache_dir, policies_copy):
+    from neocrm_policy.validation import load_for
+    validate(policies_copy)
+    policies = load_for(policies_copy, "support.slaa")
+    with pytest.raises(PolicyError, match="did you mean 'support.sla'"):
+        policies.decide("support.slaa", {})
+
+
+def test_a_record_naming_files_wrongly_is_not_trusted(cache_dir, policies_copy):
+    from neocrm_policy.validation import load_for
+    validate(policies_copy)
+    [name] = _records(cache_dir)
+    path = cache_dir / name
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["value"]["sources"]["support.sla"] = "support-sla.yaml"   # not a list
+    path.write_text(json.dumps(record), encoding="utf-8")
+    os.chmod(path, 0o600)
+    assert _loaded(load_for(policies_copy, "support.sla")) == \
+        _loaded(__import__("neocrm_policy").load(policies_copy))
