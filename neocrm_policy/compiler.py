@@ -12,6 +12,7 @@ from the parsed, checked model.
 from __future__ import annotations
 
 import ast as py
+import operator
 import warnings
 from dataclasses import dataclass
 from decimal import InvalidOperation
@@ -76,6 +77,8 @@ class _Codegen:
         for name in ("divide", "scale", "shift_date", "arith", "negative", "look_up_or_null",
                      "later", "bounded"):
             self.bind(f"_{name}", getattr(runtime, name))
+        self.bind("_in_range", runtime.in_range)
+        self.sources: dict[int, Any] | None = None
 
     # Names and constants --------------------------------------------------------------
     def bind(self, name: str, value: Any) -> py.Name:
@@ -194,10 +197,10 @@ class _Codegen:
             if node.op == "not":
                 return py.UnaryOp(py.Not(), e(node.operand))
             if t is not None and t.nullable:
-                return self.call("_negative", e(node.operand))
-            return py.UnaryOp(py.USub(), e(node.operand))
+                return self.in_range(node, self.call("_negative", e(node.operand)))
+            return self.in_range(node, py.UnaryOp(py.USub(), e(node.operand)))
         if isinstance(node, ast.Binary):
-            return self.binary(node, params)
+            return self.in_range(node, self.binary(node, params))
         if isinstance(node, ast.Logical):
             op = py.And() if node.op == "and" else py.Or()
             return py.BoolOp(op, [e(c) for c in node.operands])
@@ -221,11 +224,75 @@ class _Codegen:
         if isinstance(node, ast.Call):
             if node.function == "is_open":
                 return self.call("_fn_is_open", e(node.args[0]), e(node.args[1]))
-            return self.call(f"_fn_{node.function}", *[e(a) for a in node.args])
+            return self.in_range(node, self.call(f"_fn_{node.function}",
+                                                 *[e(a) for a in node.args]))
         raise AssertionError(f"cannot compile {type(node).__name__}")
 
     def call(self, function: str, *args: py.expr) -> py.expr:
         return py.Call(py.Name(function, py.Load()), list(args), [])
+
+    # Dates, times and durations out of range ------------------------------------------
+    def in_range(self, node: ast.Node, code: py.expr) -> py.expr:
+        """`code`, computing `node`, made to raise a located error naming `node` when the
+        date, time or duration it gives is out of range (issue 9), instead of Python's
+        OverflowError, which only RUNTIME_FAILURES would catch. Other code is kept."""
+        if not self.moves_time(node):
+            return code
+        source = self.source_of(node)
+        where = runtime.OutOfRange(source.written(node.pos) if source else None,
+                                   source.locate(node.pos) if source else None)
+        name = self.bind(self.temp("w"), where)
+        if isinstance(code, py.IfExp):          # null_safe: the arithmetic is its last part
+            return py.IfExp(code.test, code.body, self.in_range_call(name, code.orelse))
+        return self.in_range_call(name, code)
+
+    def in_range_call(self, where: py.Name, code: py.expr) -> py.expr:
+        if isinstance(code, py.Call):
+            return self.call("_in_range", where, code.func, *code.args)
+        if isinstance(code, py.BinOp):
+            operands = (code.left, code.right)
+        elif isinstance(code, py.UnaryOp):
+            operands = (code.operand,)
+        elif isinstance(code, py.Compare) and len(code.ops) == 1:
+            operands = (code.left, code.comparators[0])
+        else:
+            return code
+        kind = type(code.op if not isinstance(code, py.Compare) else code.ops[0]).__name__
+        operate = self.bind(f"_operator_{kind}", getattr(operator, _OPERATORS[kind]))
+        return self.call("_in_range", where, operate, *operands)
+
+    def moves_time(self, node: ast.Node) -> bool:
+        """Whether `node` computes a date, time or duration that can fall out of range:
+        arithmetic on them, a minus sign, a sum; and ordering, min and max of durations on
+        a calendar (compared by a nominal length that may not fit)."""
+        found = self.types.get(id(node))
+        if isinstance(node, ast.Binary):
+            sides = [self.types.get(id(node.left)), self.types.get(id(node.right))]
+            if node.op in ("<", "<=", ">", ">="):
+                return any(side is not None and side.on_calendar for side in sides)
+            return node.op in ("+", "-", "*", "/") and any(
+                t is not None and t.name in ("date", "datetime", "duration")
+                for t in (*sides, found))
+        if found is None or found.name != "duration":
+            return False
+        if isinstance(node, ast.Unary):
+            return node.op == "-"
+        return isinstance(node, ast.Call) and (
+            node.function == "sum" or node.function in ("min", "max") and found.on_calendar)
+
+    def source_of(self, node: ast.Node) -> Any:
+        """The `ExprSource` of the expression a node belongs to, to name and locate it."""
+        if self.sources is None:
+            self.sources = {}
+            for expr in _expressions(self.policy):
+                self.note_source(expr)
+        return self.sources.get(id(node))
+
+    def note_source(self, expr: Expr) -> None:
+        if self.sources is None:
+            self.source_of(expr.node)
+        for node in ast.walk(expr.node):
+            self.sources[id(node)] = expr.source
 
     def name(self, node: ast.Node, params: str) -> py.expr:
         path = ast.path_of(node)
@@ -452,6 +519,7 @@ class _Codegen:
 
     def param_tree(self, tree: Any) -> py.expr:
         if isinstance(tree, Expr):
+            self.note_source(tree)   # an overlay's value is not among the policy's own
             return self.expr(tree.node)
         if isinstance(tree, dict):
             return py.Dict([self.constant(k) for k in tree],
@@ -465,6 +533,33 @@ def _compile(tree: py.AST, name: str, mode: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         return compile(tree, name, mode)
+
+
+_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "USub": "neg", "Lt": "lt",
+              "LtE": "le", "Gt": "gt", "GtE": "ge"}
+
+
+def _expressions(policy) -> list[Expr]:
+    """Every expression of a policy: rules' conditions and values, defaults, terms and
+    guard rails."""
+    found: list[Expr] = []
+    for decision in policy.decisions.values():
+        for rule in decision.all_rules():
+            found += [e for e in (rule.when, rule.value) if e is not None]
+        if decision.default is not None:
+            found.append(decision.default)
+    found += [invariant.check for invariant in policy.invariants]
+
+    def collect(tree: Any) -> None:
+        if isinstance(tree, Expr):
+            found.append(tree)
+        elif isinstance(tree, (dict, list, tuple)):
+            for value in tree.values() if isinstance(tree, dict) else tree:
+                collect(value)
+    for parameter in policy.parameters.values():
+        for version in parameter.versions:
+            collect(version.value)
+    return found
 
 
 def assign(name: str, value: py.expr) -> py.Assign:

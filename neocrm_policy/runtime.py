@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
-from .errors import EvaluationError, LimitError
+from .errors import EvaluationError, LimitError, Location
 from .values import AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, as_written
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -53,6 +53,34 @@ def bounded(value: Any) -> Any:
                          "the rules multiply or join values that grow without end; "
                          "check the arithmetic and the facts it uses")
     return value
+
+
+class OutOfRange:
+    """Where generated code computes a date, time or duration: the expression as written
+    and its place, to name when the result falls outside what Python holds (years 1 to
+    9999, durations of 999,999,999 days). Bound once, at compile time."""
+
+    __slots__ = ("written", "location")
+
+    def __init__(self, written: str | None, location: Location | None) -> None:
+        self.written, self.location = written, location
+
+    def error(self) -> EvaluationError:
+        what = f"`{self.written}`" if self.written else "a computation of this rule"
+        return EvaluationError(
+            f"{what} gives a date, time or duration out of range", self.location,
+            "dates run from year 1 to year 9999 and durations up to 999,999,999 days; "
+            "check the facts and the durations added")
+
+
+def in_range(where: OutOfRange, operate: Any, *args: Any) -> Any:
+    """`operate(*args)`, or the located error naming the expression when a date, time or
+    duration it gives is out of range: never Python's OverflowError, which only the
+    compiler's RUNTIME_FAILURES would catch."""
+    try:
+        return operate(*args)
+    except OverflowError:
+        raise where.error() from None
 
 
 def divide(a: Any, b: Any) -> Any:

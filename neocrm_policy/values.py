@@ -38,21 +38,29 @@ class Type:
     key: Type | None = None
     nullable: bool = False
     fields: tuple = field(default=(), compare=False)
+    on_calendar: bool = False
+    """A duration that may be counted on a calendar (`8 hotline hours`): a type of its
+    own, since such a span may only be added to a date or a time, multiplied by a
+    number, or compared; it still reads as a duration wherever no arithmetic is done."""
 
     def __str__(self) -> str:
         if self.name == "list":
             text = f"list of {self.item}"
         elif self.name == "map":
             text = f"map from {self.key} to {self.item}"
+        elif self.on_calendar:
+            text = "duration on a calendar"
         else:
             text = self.name
         return f"{text} or null" if self.nullable and self.name != "null" else text
 
     def or_null(self) -> Type:
-        return self if self.nullable else Type(self.name, self.item, self.key, True, self.fields)
+        return self if self.nullable else Type(self.name, self.item, self.key, True, self.fields,
+                                               self.on_calendar)
 
     def not_null(self) -> Type:
-        return Type(self.name, self.item, self.key, False, self.fields) if self.nullable else self
+        return Type(self.name, self.item, self.key, False, self.fields, self.on_calendar) \
+            if self.nullable else self
 
     @property
     def numeric(self) -> bool:
@@ -63,6 +71,7 @@ INT, DECIMAL, MONEY = Type("int"), Type("decimal"), Type("money")
 STRING, BOOL, NULL = Type("string"), Type("bool"), Type("null", nullable=True)
 DATE, DATETIME, TIME, DURATION = Type("date"), Type("datetime"), Type("time"), Type("duration")
 CALENDAR, ANY = Type("calendar"), Type("any")
+CALENDAR_DURATION = Type("duration", on_calendar=True)
 
 
 def list_of(item: Type) -> Type:
@@ -75,6 +84,17 @@ def map_of(key: Type, value: Type) -> Type:
 
 SCALAR_TYPES = {t.name: t for t in (INT, DECIMAL, MONEY, STRING, BOOL, DATE, DATETIME,
                                     TIME, DURATION)}
+
+
+def on_calendar(type_: Type) -> Type:
+    """`type_` with each duration in it (itself, or the items of a list or table) allowed
+    to be on a calendar: what a `duration` declared for a term or a decision holds."""
+    if type_.name == "duration":
+        return Type("duration", nullable=type_.nullable, on_calendar=True)
+    if type_.name in ("list", "map") and type_.item is not None:
+        return Type(type_.name, on_calendar(type_.item), type_.key, type_.nullable,
+                    type_.fields)
+    return type_
 
 
 def parse_type(text: str) -> Type | None:
@@ -100,6 +120,8 @@ def unify(a: Type, b: Type) -> Type | None:
     if b.name == "null":
         return a.or_null()
     nullable = a.nullable or b.nullable
+    if a.name == b.name == "duration" and a.on_calendar != b.on_calendar:
+        return CALENDAR_DURATION.or_null() if nullable else CALENDAR_DURATION
     if a.name == b.name and a.name not in ("list", "map"):
         return a.or_null() if nullable else a.not_null()
     if a.numeric and b.numeric:
@@ -125,7 +147,7 @@ def accepts(expected: Type, actual: Type) -> bool:
         return False
     if expected.name == "decimal" and actual.name == "int":
         return True
-    if expected.name != actual.name:
+    if expected.name != actual.name or (actual.on_calendar and not expected.on_calendar):
         return False
     if expected.name == "list":
         return actual.item.name == "any" or accepts(expected.item, actual.item)
@@ -460,6 +482,8 @@ def type_of_value(value: Any) -> Type:
         return DATE
     if isinstance(value, time):
         return TIME
-    if isinstance(value, (timedelta, CalendarDuration)):
+    if isinstance(value, CalendarDuration):
+        return CALENDAR_DURATION
+    if isinstance(value, timedelta):
         return DURATION
     return ANY

@@ -66,7 +66,7 @@ def test_terms_computed_from_terms_stop_at_load():
 def test_a_time_moved_past_year_9999_names_the_expression():
     out = hostile(str(BOUNDS / "dates"), "t.dates",
                   json.dumps({"start": "2026-03-07T10:00:00+08:00"}), "2026-03-07")
-    assert out == [f"NP042 {BOUNDS / 'dates' / 'dates.yaml'}:9:5 while deciding 'due': "
+    assert out == [f"NP042 {BOUNDS / 'dates' / 'dates.yaml'}:9:12 while deciding 'due': "
                    "`start + 30000 days * 300` gives a date, time or duration out of range"]
 
 

@@ -160,25 +160,59 @@ def test_checked_policies_fail_only_with_located_policy_errors(runtime_failures_
 
 
 # ---------------------------------------------------------------------------------------
-# Known holes: the claim holds only thanks to RUNTIME_FAILURES (strict: fixing one fails
-# its test here, to be turned into a plain regression test)
+# The two holes the claim once had (issue 9), each pinned where it was closed: the checker
+# refuses what the runtime could not do, and a time out of range is a located error of its
+# own in both implementations, never a Python error the compiler had to catch
 
-HOLES = Path(__file__).parent / "data" / "reference" / "holes"
+YEARS = Path(__file__).parent / "data" / "reference" / "years"
+CALENDAR_ARITHMETIC = Path(__file__).parent / "data" / "broken" / \
+    "type_calendar_duration_arithmetic"
 
 
-@pytest.mark.xfail(strict=True, reason="the checker accepts arithmetic on durations on a "
-                   "calendar that the runtime cannot do")
-def test_no_runtime_failure_adding_a_calendar_duration_to_a_duration(runtime_failures_caught):
-    policies = neocrm_policy.load(HOLES)
-    assert both(policies, "t.calendar_arithmetic", {"start": FRIDAY_5PM}) == (
-        ("error", "NP042"), ("error", "NP042"))
+def test_arithmetic_on_durations_on_a_calendar_is_refused_before_anything_runs():
+    """`4 hotline hours + 1 hour`, `start - 4 hotline hours`, a minus sign, a division and
+    a sum of them were typed as elapsed durations; the generated code raised TypeError.
+    (The exact messages are pinned in the folder's expected.txt.)"""
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(CALENDAR_ARITHMETIC)
+    refused = {(e.code, e.location.line): e for e in caught.value.errors}
+    assert sorted(refused) == [("NP031", 18), ("NP031", 20), ("NP031", 22), ("NP031", 24),
+                               ("NP031", 26), ("NP037", 8)]
+    for error in refused.values():
+        assert error.location.column > 1 and "on a calendar" in error.message + error.hint
+
+
+def test_what_a_duration_on_a_calendar_may_do_is_still_done(runtime_failures_caught):
+    folder = Path(tempfile.mkdtemp(prefix="calendar-"))
+    text = (CALENDAR_ARITHMETIC / "policy.yaml").read_text(encoding="utf-8")
+    allowed = text[:text.index("  plus_elapsed:")] + text[text.index("  allowed:"):]
+    (folder / "policy.yaml").write_text(allowed, encoding="utf-8")
+    policies = neocrm_policy.load(folder)
+    # 17:00 Friday + 4 hotline hours: 12:00 Monday; + 1 hour: 13:00; + 2 × 2 hotline
+    # hours: 17:00; + 2 elapsed hours: 19:00
+    assert both(policies, "t.case", {"start": FRIDAY_5PM}) == (
+        ("result", {"allowed": ("datetime", "2026-03-09T19:00:00+08:00")}),) * 2
     assert runtime_failures_caught == []
 
 
-@pytest.mark.xfail(strict=True, reason="a time past 9999 is an OverflowError (issue 9, "
-                   "point 5)")
-def test_no_runtime_failure_past_the_year_9999(runtime_failures_caught):
-    policies = neocrm_policy.load(HOLES)
-    assert both(policies, "t.past_year_9999", {"start": FRIDAY_5PM, "weeks": 10**6}) == (
-        ("error", "NP042"), ("error", "NP042"))
+@pytest.mark.parametrize("weeks", [10**6, 10**15])
+def test_a_time_past_the_year_9999_names_the_expression_in_both(runtime_failures_caught,
+                                                                  weeks):
+    """`start + weeks * 1 week`: a time past 9999 (or a duration past 999,999,999 days)
+    was Python's OverflowError, caught only by RUNTIME_FAILURES."""
+    policies = neocrm_policy.load(YEARS)
+    facts = {"start": FRIDAY_5PM, "weeks": weeks}
+    failed = []
+    for run in (lambda: policies.decide("t.past_year_9999", facts, at=AT),
+                lambda: reference_decide(policies, "t.past_year_9999", facts, AT)):
+        with pytest.raises(PolicyError) as caught:
+            run()
+        failed.append(caught.value)
+    written = "start + weeks * 1 week" if weeks == 10**6 else "weeks * 1 week"
+    place = f"{YEARS / 'past-year-9999.yaml'}:12:{12 if weeks == 10**6 else 20}"
+    for error in failed:
+        assert (error.code, str(error.location)) == ("NP042", place)
+        assert error.message.endswith(f"`{written}` gives a date, time or duration out of "
+                                      "range")
+        assert "year 9999" in error.hint
     assert runtime_failures_caught == []

@@ -16,8 +16,8 @@ from ..errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError,
 from ..model import Decision, Expr, Parameter, Policy, Rule
 from ..suggest import suggestion
 from ..syntax import ast
-from ..values import (ANY, DURATION, STRING, Type, accepts, as_written, list_of, map_of, read_fact,
-                      type_of_value, unify)
+from ..values import (ANY, DURATION, STRING, Type, accepts, as_written, list_of, map_of,
+                      on_calendar, read_fact, type_of_value, unify)
 from .conflicts import ConflictChecker
 from .types import (BUILT_IN_NAMES, FUNCTIONS, TypeChecker, _constant_truth, _is_number, _narrowing,
                     _quoted_line, _Scope, _unit_of_node, _write_duration)
@@ -201,7 +201,10 @@ class Checker(TypeChecker, ConflictChecker):
                         "entries: " + ", ".join(map(str, sorted(keys, key=str)))))
                     continue
                 found = self._param_tree_type(leaf, parameter)
-                if found is not ANY and not accepts(base.item, found):
+                if found is not ANY and _newly_on_calendar(base.item, found):
+                    self._error(_calendar_overlay(overlay, f"{name}[{as_written(key)}]", leaf,
+                                                  where))
+                elif found is not ANY and not accepts(base.item, found):
                     self._error(OverlayError(
                         f"overlay {overlay.instrument!r} gives {name}[{as_written(key)}] a "
                         f"{found}, but the table holds {base.item}", where,
@@ -212,6 +215,8 @@ class Checker(TypeChecker, ConflictChecker):
                 and (id(item.policy), name) in self._bare:
             self._unitless(item.policy, name, f"{overlay.file} gives it as a duration "
                            f"({tree.text})", _unit_of(tree))
+        elif found is not ANY and base is not ANY and _newly_on_calendar(base, found):
+            self._error(_calendar_overlay(overlay, repr(name), tree, where))
         elif found is not ANY and base is not ANY and not accepts(base, found):
             self._error(OverlayError(
                 f"overlay {overlay.instrument!r} gives {name!r} a {found}, but the policy "
@@ -327,12 +332,15 @@ class Checker(TypeChecker, ConflictChecker):
             if parameter.declared_type is not None and found is not ANY and found is not None:
                 if bare and found.numeric and parameter.declared_type.name == "duration":
                     self._unitless(policy, name, "it is declared a duration", None)
-                elif not accepts(parameter.declared_type, found):
+                    found = parameter.declared_type
+                elif not accepts(on_calendar(parameter.declared_type), found):
                     self._error(TypeProblem(
                         f"parameter {name!r} is declared {parameter.declared_type} but its "
                         f"value is {found}", parameter.location,
                         "change the value or the declared type"))
-                found = parameter.declared_type
+                    found = parameter.declared_type
+                else:   # a declared duration may be on a calendar: its uses are checked so
+                    found = unify(parameter.declared_type, found) or parameter.declared_type
             scope.parameter_types[name] = found or ANY
         return order
 
@@ -549,10 +557,13 @@ class Checker(TypeChecker, ConflictChecker):
                 and found.numeric and given:
             self._unitless(scope.policy, given[0], f"decision {decision.name} is declared a "
                            "duration and gives it", None)
-        elif declared is not None and found not in (None, ANY) and not accepts(declared, found):
+        elif declared is not None and found not in (None, ANY) \
+                and not accepts(on_calendar(declared), found):
             self._error(TypeProblem(
                 f"decision {decision.name!r} is declared {declared} but its rules give {found}",
                 decision.location, "change the rules or the declared type"))
+        elif declared is not None and found not in (None, ANY):
+            return unify(declared, found) or declared   # kept on a calendar, if it is
         return declared or found or ANY
 
     def _rule(self, rule: Rule) -> Type:
@@ -587,6 +598,23 @@ class Checker(TypeChecker, ConflictChecker):
 
 def _unit_of(tree: Any) -> str | None:
     return _unit_of_node(tree.node) if isinstance(tree, Expr) else None
+
+
+def _newly_on_calendar(base: Type, found: Type) -> bool:
+    """A customer's term on a calendar where the policy's own is elapsed time: its rules
+    were checked for elapsed time only (subtracted, summed…)."""
+    return accepts(on_calendar(base), found) and not accepts(base, found)
+
+
+def _calendar_overlay(overlay, term: str, tree: Any, where) -> PolicyError:
+    from ..errors import OverlayError
+    span = tree.node if isinstance(tree, Expr) else None
+    elapsed = f"{span.amount} {span.unit}" if isinstance(span, ast.CalendarSpan) else "4 hours"
+    return OverlayError(
+        f"overlay {overlay.instrument!r} gives {term} a duration on a calendar, but the "
+        "policy's own term is elapsed time, and its rules are checked for that only", where,
+        f"give an elapsed duration such as `{elapsed}`; to count the term on a calendar, "
+        "write the policy's own value on one, so that its rules are checked for it")
 
 
 

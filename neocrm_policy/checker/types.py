@@ -16,9 +16,9 @@ from ..errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
 from ..model import Expr, Policy
 from ..suggest import suggestion
 from ..syntax import ast
-from ..values import (ANY, BOOL, CALENDAR, DATE, DATETIME, DECIMAL, DURATION, DURATION_UNITS, INT,
-                      MONEY, NULL, STRING, TIME, Type, accepts, as_written, duration_words, list_of,
-                      unify, unit_name)
+from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
+                      DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, accepts, as_written,
+                      duration_words, list_of, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -118,7 +118,7 @@ class TypeChecker:
                                   suggestion(node.calendar, self.calendars) + "calendars: "
                                   + (", ".join(sorted(self.calendars)) or "none defined")
                                   + " (or `natural` for elapsed time)", UnknownNameError)
-            return DURATION
+            return CALENDAR_DURATION
         if isinstance(node, (ast.Name, ast.Attribute)):
             return self._infer_path(expr, node, narrowed)
         if isinstance(node, ast.Index):
@@ -152,6 +152,8 @@ class TypeChecker:
                 return ANY
             if node.op == "not":
                 return self._need_condition(expr, node.operand, operand, "`not`")
+            if operand.on_calendar:
+                return self._fail(expr, node, f"cannot negate a {operand}", _ON_CALENDAR)
             if operand.numeric or operand.name in ("money", "duration"):
                 return operand
             return self._fail(expr, node, f"cannot negate {operand}",
@@ -311,6 +313,8 @@ class TypeChecker:
                               "null has no amount; give a default with `otherwise`")
         nullable = left.nullable or right.nullable
         a, b = left.name, right.name
+        if left.on_calendar or right.on_calendar:
+            return self._calendar_arithmetic(expr, node, left, right)
         result = _ARITHMETIC.get((a, op, b))
         if a == b == "list" and op == "+":
             result = unify(left.not_null(), right.not_null())
@@ -326,6 +330,22 @@ class TypeChecker:
             return self._fail(expr, node, f"cannot {_VERB[op]} {left.not_null()} "
                               f"{_PREP[op]} {right.not_null()}", _arith_hint(a, op, b))
         return result.or_null() if nullable else result
+
+    def _calendar_arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
+        """What the language reference allows a duration on a calendar: added to a date or
+        a time (either written first), multiplied by a number; nothing else."""
+        op, names = node.op, (left.name, right.name)
+        nullable = left.nullable or right.nullable
+        if op == "+" and {"date", "datetime"} & set(names) and "duration" in names:
+            found = DATE if "date" in names else DATETIME
+        elif op == "*" and (left.numeric or right.numeric):
+            found = CALENDAR_DURATION
+        else:
+            sides = f"{left.not_null()} {_PREP[op]} {right.not_null()}"
+            if op == "-" and right.on_calendar and names[0] in ("date", "datetime"):
+                sides = f"{right.not_null()} from {left.not_null()}"
+            return self._fail(expr, node, f"cannot {_VERB[op]} {sides}", _ON_CALENDAR)
+        return found.or_null() if nullable else found
 
     def _check_allowed(self, expr: Expr, node: ast.Node, fact_side, value_side) -> None:
         """A comparison of a fact with allowed values against a value it can never take."""
@@ -407,6 +427,9 @@ class TypeChecker:
             if arity(1) or need(0, "list"):
                 return ANY
             item = args[0].item
+            if item.on_calendar:
+                return self._fail(expr, node.args[0], "sum() cannot add up durations on a calendar",
+                                  _ON_CALENDAR)
             if not (item.numeric or item.name in ("money", "duration")):
                 return self._fail(expr, node.args[0], f"sum() cannot add up {item}",
                                   "sum numbers, amounts or durations")
@@ -513,6 +536,9 @@ _ARITHMETIC = {
     ("date", "-", "duration"): DATE, ("date", "-", "date"): DURATION,
     ("string", "+", "string"): STRING,
 }
+_ON_CALENDAR = ("a duration on a calendar (such as 4 hotline hours) is only added to a time "
+                "or a date, or multiplied by a number: add each duration to the time in turn, "
+                "as in `start + 4 hotline hours + 1 hour`")
 _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
 

@@ -55,14 +55,29 @@ class MissingParameter(LookupError):
     """A parameter not (yet) in force was named: the policy level decides what it means."""
 
 
-def evaluate(node: ast.Node, scope: Scope) -> Any:
-    """The value of an expression tree. A time or duration beyond what Python holds
-    (years 1 to 9999, 999,999,999 days) is an error wherever it arises."""
+def evaluate(node: ast.Node, scope: Scope, source: Any = None) -> Any:
+    """The value of an expression tree. A date, time or duration beyond what Python holds
+    (years 1 to 9999, 999,999,999 days) is an error naming the part of the expression that
+    gave it, at its place in `source` (the expression's `ExprSource`) when given (Limits:
+    "a time moved past the year 9999 is NP042 naming the expression")."""
     try:
         return _node(node, scope)
-    except OverflowError:
-        return fail("a time or duration in this expression is out of range",
-                    "times run from year 1 to 9999; check the durations")
+    except _OutOfRange as out:
+        where = out.node.pos
+        what = f"`{source.written(where)}`" if source is not None else "this expression"
+        raise EvaluationError(
+            f"{what} gives a date, time or duration out of range",
+            source.locate(where) if source is not None else None,
+            "dates run from year 1 to year 9999 and durations up to 999,999,999 days; "
+            "check the facts and the durations added") from None
+
+
+class _OutOfRange(Exception):
+    """The node whose date, time or duration fell out of range, on its way to `evaluate`."""
+
+    def __init__(self, node: ast.Node) -> None:
+        super().__init__()
+        self.node = node
 
 
 def fail(message: str, hint: str = "check the facts and the rule's arithmetic"):
@@ -88,10 +103,18 @@ def _node(node: ast.Node, scope: Scope) -> Any:
         return tuple(_node(item, scope) for item in node.items)
     if isinstance(node, ast.Unary):
         operand = _node(node.operand, scope)
-        return (not operand) if node.op == "not" else negative(operand)
+        if node.op == "not":
+            return not operand
+        try:
+            return negative(operand)
+        except OverflowError:
+            raise _OutOfRange(node) from None
     if isinstance(node, ast.Binary):
         left, right = _node(node.left, scope), _node(node.right, scope)
-        return binary(node.op, left, right)
+        try:
+            return binary(node.op, left, right)
+        except OverflowError:
+            raise _OutOfRange(node) from None
     if isinstance(node, ast.Logical):          # Operators: and, or (left to right)
         stop_at = node.op == "or"
         for operand in node.operands:
@@ -111,7 +134,11 @@ def _node(node: ast.Node, scope: Scope) -> Any:
         chosen = node.then if _node(node.condition, scope) else node.otherwise
         return _node(chosen, scope)
     if isinstance(node, ast.Call):
-        return call(node.function, [_node(arg, scope) for arg in node.args], scope)
+        args = [_node(arg, scope) for arg in node.args]
+        try:
+            return call(node.function, args, scope)
+        except OverflowError:
+            raise _OutOfRange(node) from None
     raise AssertionError(f"the reference has no meaning for {type(node).__name__}")
 
 
@@ -164,10 +191,7 @@ def order_key(value: Any) -> Any:
     if isinstance(value, datetime):
         return instant(value)
     if isinstance(value, CalendarDuration):
-        try:
-            return make_duration(value.amount, value.unit)
-        except OverflowError:
-            return fail(f"{value} is too long to compare", "check the durations' amounts")
+        return make_duration(value.amount, value.unit)   # may be out of range: see _node
     return value
 
 
@@ -210,9 +234,6 @@ def binary(op: str, left: Any, right: Any) -> Any:
         return None
     try:
         return {"+": add, "-": subtract, "*": multiply, "/": divide}[op](left, right)
-    except OverflowError:
-        return fail(f"the result of `{op}` is out of range",
-                    "times run from year 1 to 9999; check the durations")
     except DecimalException as exc:
         return fail(f"the result of `{op}` is not a number ({type(exc).__name__})")
 
@@ -297,10 +318,7 @@ def negative(value: Any) -> Any:
         return None
     if isinstance(value, CalendarDuration):
         return fail(f"cannot negate {value}", "durations on a calendar are positive")
-    try:
-        return -value
-    except OverflowError:
-        return fail("the negated duration is out of range")
+    return -value                       # may be out of range: see _node
 
 
 # ---------------------------------------------------------------------------------------

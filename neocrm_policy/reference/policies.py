@@ -163,7 +163,7 @@ def _prevailing(begun: list[_Instrument], values: dict, calendars) -> Any:
 
 def _term_value(tree: Any, values: dict, calendars) -> Any:
     if isinstance(tree, Expr):
-        return evaluate(tree.node, Scope(parameters=values, calendars=calendars))
+        return evaluate(tree.node, Scope(parameters=values, calendars=calendars), tree.source)
     if isinstance(tree, dict):
         return {key: _term_value(v, values, calendars) for key, v in tree.items()}
     return tuple(_term_value(v, values, calendars) for v in tree)
@@ -180,7 +180,7 @@ def _decision(policy: Policy, name: str, scope: Scope) -> Any:
         if found is not None:
             return found.value
         if decision.has_default:
-            return evaluate(decision.default.node, scope)
+            return evaluate(decision.default.node, scope, decision.default.source)
         raise NoRuleApplies(f"no rule of decision {name!r} applies to these facts",
                             decision.location, "add a rule or a `default:` for this case")
     except PolicyError as error:
@@ -215,9 +215,9 @@ def _rule(rule: Rule, scope: Scope) -> _Outcome | None:
         return None
     if rule.until is not None and not scope.now < rule.until:
         return None
-    if rule.when is not None and not evaluate(rule.when.node, scope):
+    if rule.when is not None and not evaluate(rule.when.node, scope, rule.when.source):
         return None
-    return _Outcome(evaluate(rule.value.node, scope), rule)
+    return _Outcome(evaluate(rule.value.node, scope, rule.value.source), rule)
 
 
 __all__ = ["decide", "terms_in_force"]

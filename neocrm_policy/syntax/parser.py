@@ -69,6 +69,20 @@ class ExprSource:
         line = base.line + pos.line - 1
         return Location(base.file, line, _indent(base.file, line) + pos.column)
 
+    def written(self, pos: ast.Pos | None) -> str:
+        """The text of a part of the expression, as written, on one line: what an error
+        names (`start + 30000 days`)."""
+        if pos is None:
+            return " ".join(self.text.split())
+        lines = self.text.splitlines() or [""]
+        if pos.line == pos.end_line:
+            part = lines[pos.line - 1][pos.column - 1:pos.end_column - 1]
+        else:
+            part = "\n".join([lines[pos.line - 1][pos.column - 1:],
+                              *lines[pos.line:pos.end_line - 1],
+                              lines[pos.end_line - 1][:pos.end_column - 1]])
+        return " ".join(part.split())
+
     def source_line(self, pos: ast.Pos | None) -> str | None:
         """The rule file's line, or the expression's own line when there is no file."""
         where = self.locate(pos)
