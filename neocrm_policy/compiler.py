@@ -22,6 +22,7 @@ from typing import Any
 from . import runtime
 from .calendars import Calendar
 from .checker import CheckedPolicy
+from .dispatch import Dispatch
 from .errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
 from .facts import FactReader
 from .model import Expr, Rule
@@ -54,7 +55,7 @@ class CompiledPolicy:
         return _Codegen(self.checked, self.calendars).parameter_function(tree)
 
 
-class _Codegen:
+class _Codegen(Dispatch):
     def __init__(self, checked: CheckedPolicy, calendars: dict[str, Calendar]) -> None:
         self.checked = checked
         self.policy = checked.policy
@@ -63,6 +64,11 @@ class _Codegen:
         self.globals: dict[str, Any] = {"__builtins__": {}}
         self.constants: dict[tuple, str] = {}
         self.rules: list[Rule | None] = []
+        self.numbers: dict[int, int] = {}
+        """A rule's index by id(rule): a rule has one, in every case of a table."""
+        self.originals: dict[int, Rule] = {}
+        """A rule specialised for one case of a table (dispatch.py) → the rule."""
+        self.kept: list[Rule] = []
         self.counter = 0
         self.uses_today = False
         self.binds_key = False
@@ -358,13 +364,22 @@ class _Codegen:
 
     # Rules ----------------------------------------------------------------------------
     def rule_index(self, rule: Rule | None) -> int:
-        self.rules.append(rule)
-        return len(self.rules) - 1
+        if rule is None:
+            self.rules.append(rule)
+            return len(self.rules) - 1
+        rule = self.originals.get(id(rule), rule)
+        if id(rule) not in self.numbers:
+            self.numbers[id(rule)] = len(self.rules)
+            self.rules.append(rule)
+        return self.numbers[id(rule)]
 
     def level(self, rules: tuple[Rule, ...], value: str, index: str) -> list[py.stmt]:
         """Statements that set `value`/`index` from the rules of one level (or leave
         `index` None when none applies). Two rules that apply with different values
         raise a conflict naming both."""
+        table = self.dispatched(rules, value, index)   # many rules keyed on one fact
+        if table is not None:
+            return table
         if len(rules) == 1 and (rules[0].exceptions or self.always_applies(rules[0])):
             return self.one_rule(rules[0], value, index)   # sets or clears both itself
         body: list[py.stmt] = [assign(index, py.Constant(None)),

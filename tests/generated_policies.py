@@ -508,6 +508,62 @@ def _rule(draw, kind: str, names: Names, path: str, depth: int, need_when: bool)
 
 DECISION_KINDS = SCALARS + NULLABLE + ["list[int]", "list[string]"]
 
+KEYED_FACTS = {
+    "f.channel": lambda draw: _string_text(draw),
+    "f.note": lambda draw: draw.sampled_from([_string_text(draw), "null"]),
+    "f.count": lambda draw: str(draw.integers(-2, 12)),
+    "f.n": lambda draw: draw.sampled_from([str(draw.integers(-2, 12)), "null"]),
+    "f.flag": lambda draw: draw.sampled_from(["true", "false"]),
+    "f.rate": lambda draw: draw.sampled_from([_decimal_text(draw, [1]),
+                                              str(draw.integers(0, 3))]),
+}
+"""Facts a decision's rules may test against constants (a table, issue 11), each with
+constants that its drawn values often equal (null too, for an optional fact)."""
+KEYED_RULES = (8, 11)
+"""As many rules as make the compiler dispatch a level through a table
+(`neocrm_policy.dispatch.DISPATCH_MIN_RULES`), and a few more."""
+
+
+def _keyed_test(draw, fact: str) -> str:
+    """`fact == K`, `K == fact`, `fact in [K, …]` or two of those joined by `or`."""
+    constant = KEYED_FACTS[fact]
+    form = draw.integers(0, 3)
+    if form == 0:
+        return f"{fact} == {constant(draw)}"
+    if form == 1:
+        return f"{constant(draw)} == {fact}"
+    if form == 2:
+        return f"{fact} in [{', '.join(constant(draw) for _ in range(draw.integers(1, 3)))}]"
+    return f"({fact} == {constant(draw)} or {fact} in [{constant(draw)}])"
+
+
+def _keyed_rule(draw, names: Names, fact: str, path: str, values: list[str],
+                depth: int) -> dict:
+    """A rule testing `fact` against constants (overlapping other rules' constants),
+    sometimes with more to its condition and exceptions of the same kind."""
+    when = _keyed_test(draw, fact)
+    if draw.integers(0, 3) == 0:
+        when = f"{when} and {expression(draw, 'bool', names, 1)}"
+    rule: dict = {"id": path, "when": when, "value": draw.sampled_from(values)}
+    if depth > 1 and draw.integers(0, 3) == 0:
+        rule["exceptions"] = [_keyed_rule(draw, names, fact, f"{path}_e{n}", values, depth - 1)
+                              for n in range(draw.integers(1, 2))]
+    return rule
+
+
+def _keyed_rules(draw, kind: str, names: Names, n: int, depth: int) -> list[dict]:
+    """A level the compiler dispatches through a table: rules testing one fact against
+    constants, values drawn from a few (so that overlapping rules sometimes agree and
+    sometimes conflict), and perhaps one rule that tests something else."""
+    fact = draw.sampled_from(sorted(KEYED_FACTS))
+    values = [expression(draw, kind, names, 1) for _ in range(draw.integers(1, 3))]
+    rules = [_keyed_rule(draw, names, fact, f"r{n}_{i}", values, depth)
+             for i in range(draw.integers(*KEYED_RULES))]
+    if draw.booleans():
+        rules.insert(draw.integers(0, len(rules)),
+                     _rule(draw, kind, names, f"r{n}_other", 2, need_when=True))
+    return rules
+
 
 def _decisions(draw, depth: int) -> dict:
     names = Names()
@@ -515,9 +571,12 @@ def _decisions(draw, depth: int) -> dict:
     for n in range(draw.integers(1, 4)):
         kind = draw.sampled_from(DECISION_KINDS)
         spec: dict = {}
-        count = draw.integers(1, 3)
-        rules = [_rule(draw, kind, names, f"r{n}_{i}", depth, need_when=i > 0)
-                 for i in range(count)]
+        if draw.integers(0, 3) == 0:
+            rules = _keyed_rules(draw, kind, names, n, depth)
+        else:
+            rules = [_rule(draw, kind, names, f"r{n}_{i}", depth, need_when=i > 0)
+                     for i in range(draw.integers(1, 3))]
+        count = len(rules)
         if count == 1 and "when" not in rules[0] and not rules[0].get("exceptions") \
                 and draw.booleans():
             spec["value"] = rules[0]["value"]

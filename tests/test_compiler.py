@@ -4,15 +4,22 @@ null, default logic with exceptions, conflicts, defaults and dated versions."""
 from __future__ import annotations
 
 import re
+import tempfile
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy.errors import ConflictError, FactError, NoRuleApplies
+from neocrm_policy import dispatch
+from neocrm_policy.errors import (ConflictError, EvaluationError, FactError, NoRuleApplies,
+                                  PolicyError)
 from neocrm_policy.values import AGREEMENT_ZONE
+from tests.generated_policies import facts, instants, policy_folders
 
 POLICIES = neocrm_policy.load(Path(__file__).parent / "data" / "compiler")
 FACTS = {"fee": "100.00", "damages": "250.50", "start": "2026-03-06T18:00:00+08:00",
@@ -146,3 +153,140 @@ def test_durations_scale_exactly():
     assert language()["hours_between"] * 2 == Decimal(72)
     assert timedelta(hours=36) == language()["due"] - datetime(
         2026, 3, 6, 18, tzinfo=AGREEMENT_ZONE)
+
+
+# ---------------------------------------------------------------------------------------
+# Rules that test one fact against constants: dispatched through a table (issue 11)
+
+TABLES = Path(__file__).parent / "data" / "tables"
+
+
+@contextmanager
+def scanned():
+    """Decisions compiled as a scan of every rule: the table off."""
+    saved = dispatch.DISPATCH_MIN_RULES
+    dispatch.DISPATCH_MIN_RULES = 10 ** 9
+    try:
+        yield
+    finally:
+        dispatch.DISPATCH_MIN_RULES = saved
+
+
+def tables_of(policies, query):
+    return sorted(name for item in policies._versions[query]
+                  for name in item.function.__globals__ if name.startswith("_case_of"))
+
+
+def answer(policies, query, facts, at="2026-06-01T00:00:00+08:00"):
+    """Everything a decision says: result, the rule behind each value and the decision
+    JSON with its trace; or the error's code, message and location."""
+    try:
+        decision = policies.decide(query, facts, at=at)
+    except PolicyError as error:
+        return ("error", type(error).__name__, error.render())
+    return ("decided", decision.result, decision.rules_applied, decision.to_json())
+
+
+def test_many_rules_testing_one_fact_are_decided_through_a_table():
+    policies = neocrm_policy.load(TABLES)
+    assert len(tables_of(policies, "t.tables")) == 2    # price and band; `short` is scanned
+    with scanned():
+        assert tables_of(neocrm_policy.load(TABLES), "t.tables") == []
+
+
+def test_a_table_decides_exactly_as_the_scan():
+    """Same values, same rule reported, same trace and JSON, same errors naming the same
+    rules, for every plan a rule names, null, absent and unknown plans."""
+    table = neocrm_policy.load(TABLES)
+    with scanned():
+        scan = neocrm_policy.load(TABLES)
+    assert table.compiled("t.tables").rules == scan.compiled("t.tables").rules
+    plans = ["basic", "team", "pro", "edu", "school", "enterprise", "legacy", "trial",
+             "charity", "gold", "", None, "absent"]
+    compared = 0
+    for plan in plans:
+        for seats in (1, 3, 5, 10, 11, 200, 20_000):
+            for vip in (True, False):
+                facts = {"seats": seats, "vip": vip, **({} if plan == "absent" else {"plan": plan})}
+                assert answer(table, "t.tables", facts) == answer(scan, "t.tables", facts), facts
+                compared += 1
+    assert compared == 182
+
+
+def test_a_table_keeps_default_logic():
+    policies = neocrm_policy.load(TABLES)
+
+    def decide(**facts):
+        return policies.decide("t.tables", {"seats": 5, "vip": False, **facts},
+                               at="2026-06-01T00:00:00+08:00")
+
+    # two rules apply with the same value: the first is the one reported
+    assert decide(plan="team").rules_applied["price"] == "price.team"
+    # two apply with different values: the conflict names both
+    with pytest.raises(ConflictError, match="'price.team_or_pro' .* and 'price.pro_large'"):
+        decide(plan="pro", seats=200)
+    # the rest of a condition is still tested; `or` is a list of constants
+    assert decide(plan="pro").rules_applied["price"] == "price.team_or_pro"
+    assert decide(plan="school").result["price"] == 5
+    # exceptions: one narrowed to its rule's constant, one that applies whatever the rule's
+    # own test (a rule's exceptions are looked at first)
+    assert decide(plan="enterprise", vip=True).rules_applied["price"] == "price.enterprise.vip"
+    assert decide(plan="enterprise").result["price"] == 10
+    assert decide(plan="legacy").rules_applied["price"] == "price.enterprise.legacy"
+    # null and absent facts find the rule for null; unknown values the default
+    assert decide(plan=None).rules_applied["price"] == "price.no_plan"
+    assert policies.decide("t.tables", {"seats": 5, "vip": False}).result["price"] == -1
+    assert decide(plan="gold").rules_applied["price"] == "price.default"
+    # a rule that tests something else is in every case
+    assert decide(plan="gold", seats=20_000).rules_applied["price"] == "price.giant"
+    with pytest.raises(ConflictError, match="'price.basic' .* and 'price.giant'"):
+        decide(plan="basic", seats=20_000)
+    # a value that fails fails as it would in a scan
+    with pytest.raises(EvaluationError, match="division by zero"):
+        decide(plan="charity", seats=1)
+    # a number fact finds a constant written another way (3.0 is 3)
+    assert decide(seats=3).result["band"] == "three"
+    assert decide(seats=5).rules_applied["band"] == "band.few"
+
+
+def test_a_level_that_would_copy_too_many_rules_into_its_cases_is_scanned(tmp_path):
+    """Rules that test something else are in every case: past the budget (eight copies
+    per rule of the level), the level is scanned rather than copied into every case."""
+    for others, table in ((20, True), (40, False)):   # 11 cases: 230 copies of 30, 450 of 50
+        rules = [f"      - {{id: k{n}, when: 'code == \"c{n}\"', value: {n}}}" for n in range(10)]
+        rules += [f"      - {{id: other{n}, when: 'seats > {1000 + n}', value: 0}}"
+                  for n in range(others)]
+        (tmp_path / "p.yaml").write_text("\n".join([
+            "policy: t.budget", "title: t", 'clauses: ["1"]', "summary: s", "inputs:",
+            "  code: {type: string}", "  seats: {type: int}", "decisions:", "  price:",
+            "    rules:", *rules, "    default: -1", ""]), encoding="utf-8")
+        policies = neocrm_policy.load(tmp_path)
+        assert bool(tables_of(policies, "t.budget")) is table
+        assert policies.decide("t.budget", {"code": "c3", "seats": 70}).result["price"] == 3
+
+
+TABLE_PROPERTY = settings(max_examples=30, deadline=None, derandomize=True, database=None,
+                          phases=[Phase.explicit, Phase.generate],
+                          suppress_health_check=list(HealthCheck))
+
+
+@TABLE_PROPERTY
+@given(folder=policy_folders(), cases=st.lists(st.tuples(facts(), instants()), min_size=3,
+                                                max_size=3))
+def test_generated_policies_decide_alike_through_tables_and_scans(folder, cases):
+    """Every level with two rules keyed on one fact made a table (the threshold lowered),
+    against the scan: the same answers to the letter."""
+    root = Path(tempfile.mkdtemp(prefix="gen-"))
+    folder.write(root)
+    saved = dispatch.DISPATCH_MIN_RULES
+    dispatch.DISPATCH_MIN_RULES = 2
+    try:
+        table = neocrm_policy.load(root)
+    except PolicyError:
+        return
+    finally:
+        dispatch.DISPATCH_MIN_RULES = saved
+    with scanned():
+        scan = neocrm_policy.load(root)
+    for given_facts, at in cases:
+        assert answer(table, "t.gen", given_facts, at) == answer(scan, "t.gen", given_facts, at)
