@@ -83,10 +83,8 @@ class Checker(TypeChecker, ConflictChecker):
             scope.decision_types[name] = self._decision(decision, scope)
             for rule in decision.all_rules():
                 exprs = [e for e in (rule.when, rule.value) if e is not None]
-                rule_parameters[rule.path] = self._referenced(exprs, policy.parameters)
-                rule_facts[rule.path] = self._facts_read(exprs, policy)
-                rule_lookups[rule.path] = self._lookups(exprs, policy)
-                rule_decisions[rule.path] = self._referenced(exprs, policy.decisions)
+                (rule_parameters[rule.path], rule_facts[rule.path], rule_lookups[rule.path],
+                 rule_decisions[rule.path]) = self._rule_reads(exprs, policy)
         for invariant in policy.invariants:
             self._invariant(invariant, scope)
         for reading in policy.readings:
@@ -492,36 +490,45 @@ class Checker(TypeChecker, ConflictChecker):
         return ast.names_in([expr.node for expr in exprs], names)
 
     @staticmethod
-    def _lookups(exprs: list[Expr], policy: Policy) -> dict[str, tuple[str, Any]]:
-        found: dict[str, tuple[str, Any]] = {}
+    def _rule_reads(exprs: list[Expr], policy: Policy) -> tuple[tuple, tuple, dict, tuple]:
+        """What a rule's expressions read, in one walk (issue 11: a decision of a thousand
+        rules): the parameters, the facts and the decisions named, each once in the order
+        met, and the tables looked up each with its one kind of key (a constant, a fact
+        or a decision; a table looked up with several is left out)."""
+        parameters: dict[str, None] = {}
+        facts: dict[str, None] = {}
+        decisions: dict[str, None] = {}
+        lookups: dict[str, tuple[str, Any]] = {}
         for expr in exprs:
             for node in ast.walk(expr.node):
-                if not (isinstance(node, ast.Index) and isinstance(node.subject, ast.Name)
-                        and node.subject.name in policy.parameters):
-                    continue
-                key = node.key
-                path = ast.path_of(key)
-                if isinstance(key, ast.Literal):
-                    entry = ("constant", key.value)
-                elif path in policy.inputs:
-                    entry = ("fact", path)
-                elif isinstance(key, ast.Name) and key.name in policy.decisions:
-                    entry = ("decision", key.name)
-                else:
-                    continue
-                if found.setdefault(node.subject.name, entry) != entry:
-                    found[node.subject.name] = ("ambiguous", None)
-        return {k: v for k, v in found.items() if v[0] != "ambiguous"}
-
-    @staticmethod
-    def _facts_read(exprs: list[Expr], policy: Policy) -> tuple[str, ...]:
-        found = []
-        for expr in exprs:
-            for node in ast.walk(expr.node):
-                path = ast.path_of(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-                if path in policy.inputs and path not in found:
-                    found.append(path)
-        return tuple(found)
+                kind = type(node)
+                if kind is ast.Name:
+                    name = node.name
+                    if name in policy.parameters:
+                        parameters[name] = None
+                    if name in policy.decisions:
+                        decisions[name] = None
+                    if name in policy.inputs:
+                        facts[name] = None
+                elif kind is ast.Attribute:
+                    path = ast.path_of(node)
+                    if path in policy.inputs:
+                        facts[path] = None
+                elif kind is ast.Index and isinstance(node.subject, ast.Name) \
+                        and node.subject.name in policy.parameters:
+                    key = node.key
+                    if isinstance(key, ast.Literal):
+                        entry = ("constant", key.value)
+                    elif ast.path_of(key) in policy.inputs:
+                        entry = ("fact", ast.path_of(key))
+                    elif isinstance(key, ast.Name) and key.name in policy.decisions:
+                        entry = ("decision", key.name)
+                    else:
+                        continue
+                    if lookups.setdefault(node.subject.name, entry) != entry:
+                        lookups[node.subject.name] = ("ambiguous", None)
+        return (tuple(parameters), tuple(facts),
+                {k: v for k, v in lookups.items() if v[0] != "ambiguous"}, tuple(decisions))
 
     def _decision(self, decision: Decision, scope: _Scope) -> Type:
         found: Type | None = None
