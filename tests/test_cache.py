@@ -196,3 +196,22 @@ def test_a_record_naming_files_wrongly_is_not_trusted(cache_dir, policies_copy):
     os.chmod(path, 0o600)
     assert _loaded(load_for(policies_copy, "support.sla")) == \
         _loaded(__import__("neocrm_policy").load(policies_copy))
+
+
+def test_a_folder_writes_its_schema_verdicts_once(cache_dir, policies_copy, monkeypatch):
+    """Each new file used to rewrite (and sync) the whole record: 1,000 new files took
+    longer to record than to load (issue 11). Now a folder's load writes it once."""
+    writes = []
+    write = cache.write
+    monkeypatch.setattr(cache, "write", lambda name, key, value: (
+        writes.append(name), write(name, key, value)))
+    loader._verdicts = None
+    loader.load_folder(policies_copy)
+    assert writes == [loader.SCHEMA_VERDICTS]
+    recorded = json.loads((cache_dir / f"{loader.SCHEMA_VERDICTS}.json").read_text())["value"]
+    files = loader.rule_files(policies_copy) + loader.rule_files(policies_copy / loader.CUSTOMERS)
+    assert len(recorded) == len(files)   # rule files and customers' overlays
+    loader._verdicts = None
+    writes.clear()
+    loader.load_folder(policies_copy)   # nothing new: nothing written
+    assert writes == []
