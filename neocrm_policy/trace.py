@@ -3,13 +3,19 @@ parameters (with the version in force) behind it.
 
 The trace is assembled only when asked for, so a service that needs only `.result` pays
 for nothing else. `explain()` writes it as a short legal memo.
+
+What a trace entry says whatever the facts are (the rule and clause, the condition, the
+note, the parameters used and their JSON) is worked out once per rule and terms in force.
+`to_json()` runs a function generated for the combination of rules that gave the values
+(one per combination seen, up to `_PLANS_KEPT`; past them, one per rule), which holds
+that part as it is and works out only the JSON of the values and facts of the call.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +23,14 @@ import orjson
 
 from .prose import say_in_force
 from .syntax import ast
-from .values import to_json, to_words
+from .values import AGREEMENT_ZONE, to_json, to_words
 from .wording import in_words
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from .compiler import CompiledPolicy
+    from .values import Type
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class Decision:
     `.explain()`."""
 
     __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "customer",
-                 "result", "__dict__")
+                 "result", "missing", "__dict__")
 
     def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
                  result: dict, values: tuple, rules: tuple,
@@ -112,64 +121,65 @@ class Decision:
         steps = _steps(self._compiled, self._snapshot)
         everything = None
         entries = []
-        for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
-                                      strict=True):
-            if name not in steps.outputs or (self.missing and name in self.missing):
-                continue
-            step = steps.get((name, index)) or steps.build(name, index)
+        for position, name, step in self._steps_taken(steps):
             if step.decisions and everything is None:
                 everything = dict(zip(self._compiled.decisions, self._values, strict=True))
             entries.append(TraceEntry(
-                name, value, step.rule, step.clause, step.condition, step.expression,
-                {p: self._facts.get(p) for p in step.facts},
+                name, self._values[position], step.rule, step.clause, step.condition,
+                step.expression, {p: self._facts.get(p) for p in step.facts},
                 step.uses if step.uses is not None else
-                step.looked_up(steps, self._facts, self.result)[0],
+                step.looked_up(steps, self._facts, self.result).uses,
                 step.note, {d: everything[d] for d in step.decisions}, step.words))
         return entries
 
-    def _parameters(self, names, lookups=None) -> tuple[ParameterUse, ...]:
-        return _parameter_uses(self._compiled, self._snapshot, names, lookups, self._facts,
-                               self.result)
+    def _trace_steps(self) -> _Steps:
+        """What this decision's trace says whatever the facts are, by rule (for the memo)."""
+        return _steps(self._compiled, self._snapshot)
+
+    def _steps_taken(self, steps: _Steps) -> Iterator[tuple[int, str, _Step]]:
+        """Each result the trace explains, in the order of the decisions (those not
+        settled yet left out): its place among the values, its name and its step."""
+        rules, missing = self._rules, self.missing
+        for position, name in steps.shown:
+            if missing and name in missing:
+                continue
+            index = rules[position]
+            yield position, name, steps.get((name, index)) or steps.build(name, index)
 
     def to_json(self) -> dict:
         """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
         steps = _steps(self._compiled, self._snapshot)
-        types = steps.types
-        result = {n: to_json(v, types.get(n)) for n, v in self.result.items()}
-        trace = []
-        facts, everything = self._facts, None
-        seen = {("decision", n): v for n, v in result.items() if not isinstance(v, (list, dict))}
-        for name, value, index in zip(self._compiled.decisions, self._values, self._rules,
-                                      strict=True):
-            if name not in steps.outputs or (self.missing and name in self.missing):
+        missing = self.missing
+        if not missing:
+            plan = steps.plans.get(self._rules) or steps.make_plan(self._rules)
+            if plan is not None:
+                out = plan(self._values, self._facts, self.result, self.at, self.customer)
+                if missing is not None:
+                    out["missing"] = {}
+                return out
+        return self._to_json_by_entry(steps)
+
+    def _to_json_by_entry(self, steps: _Steps) -> dict:
+        """`to_json()` written entry by entry: with results not settled yet, or past the
+        combinations of rules that have a writer of their own."""
+        values, facts, result, rules = self._values, self._facts, self.result, self._rules
+        shown, out = (steps.head or steps.make_head())(values, facts, self.at, self.customer)
+        missing = self.missing
+        if missing:
+            written = out["result"]
+            for name in missing:
+                written.pop(name, None)
+        trace = out["trace"] = []
+        entries = steps.entries
+        for position, name in steps.shown:
+            if missing and name in missing:
                 continue
-            step = steps.get((name, index)) or steps.build(name, index)
-            shown = result[name] if name in result and value is self.result[name] \
-                and not isinstance(result[name], (list, dict)) else to_json(value, step.type)
-            if step.decisions and everything is None:
-                everything = dict(zip(self._compiled.decisions, self._values, strict=True))
-            entry = step.template.copy()   # the keys in their order, the wording filled
-            entry["value"] = shown
-            entry["facts"] = {p: _shown(seen, p, facts.get(p), t)
-                              for p, t in step.fact_types} if step.fact_types else {}
-            if step.parameters_static is None:
-                entry["parameters"] = step.parameters_json(
-                    step.looked_up(steps, facts, self.result))
-            else:
-                entry["parameters"] = step.parameters_json() if step.parameters_static else []
-            entry["decisions"] = {d: _shown(seen, ("decision", d), everything[d], t)
-                                  for d, t in step.decision_types} \
-                if step.decision_types else {}
-            trace.append(entry)
-        return {
-            "query": self.query,
-            "at": to_json(self.at),
-            "policy_version": self.policy_version,
-            "customer": self.customer,
-            "result": result,
-            "trace": trace,
-            **({"missing": self.missing_json()} if self.missing is not None else {}),
-        }
+            key = (name, rules[position])
+            entry = entries.get(key) or steps.make_entry(key)
+            trace.append(entry(values, facts, result, shown))
+        if missing is not None:
+            out["missing"] = self.missing_json()
+        return out
 
     def missing_json(self) -> dict[str, list[dict]]:
         """Each result not yet settled → the facts to ask for, each with its type, allowed
@@ -223,26 +233,20 @@ class _Step:
     condition in words, the note, the parameters used and their JSON. Built the first time
     that rule decides, then shared by every decision made under those terms."""
 
-    __slots__ = ("rule", "clause", "condition", "expression", "facts", "fact_types",
-                 "decisions", "decision_types", "names", "lookups", "uses", "note", "words",
-                 "type", "_parameters_json", "_flat", "_by_key", "template",
-                 "parameters_static")
+    __slots__ = ("rule", "clause", "condition", "expression", "facts", "decisions", "names",
+                 "lookups", "uses", "parameters", "note", "words", "type", "_by_key", "_one")
 
-    def parameters_json(self, found: tuple | None = None) -> list[dict]:
-        """A fresh copy each time: the caller owns what `to_json()` returns."""
-        _, items, flat = found if found is not None else (None, self._parameters_json,
-                                                           self._flat)
-        if flat:
-            return [dict(item) for item in items]
-        return _copy_json(items)
-
-    def looked_up(self, steps: _Steps, facts: dict, result: dict) -> tuple:
-        """The parameters of a rule that looks a table up by a fact or a decision: the
-        uses, their JSON and whether it is flat, kept for each key seen (by type and
-        value, so 4 and 4.0 stay apart)."""
-        keys = tuple(_lookup_key(facts, result, *self.lookups.get(n, (None, None)))
-                     for n in self.names)
-        marked = tuple((type(k), k) for k in keys)
+    def looked_up(self, steps: _Steps, facts: dict, result: dict) -> _Looked:
+        """The parameters of a rule that looks a table up by a fact or a decision, kept
+        for each key seen (by type and value, so 4 and 4.0 stay apart)."""
+        if self._one is not None:   # one table, looked up by one fact or decision
+            by_fact, ref = self._one
+            key = (facts if by_fact else result).get(ref, _UNKNOWN)
+            marked = ((type(key), key),)
+        else:
+            marked = tuple((type(k), k) for k in (
+                _lookup_key(facts, result, *self.lookups.get(n, (None, None)))
+                for n in self.names))
         try:
             found = self._by_key.get(marked)
         except TypeError:   # a key that cannot be hashed: worked out each time
@@ -250,16 +254,35 @@ class _Step:
         if found is None:
             uses = _parameter_uses(steps.compiled, steps.snapshot, self.names, self.lookups,
                                    facts, result)
-            items = tuple(u.to_json(steps.parameter_types.get(u.name)) for u in uses)
-            found = (uses, items, _flat(items))
+            found = _Looked(uses, tuple(u.to_json(steps.parameter_types.get(u.name))
+                                        for u in uses))
             if marked is not None and len(self._by_key) < _KEYS_KEPT:
                 self._by_key[marked] = found
         return found
 
 
+class _Looked:
+    """The parameters a rule used with one table key: their uses and JSON, and the memo's
+    lines for them (written by `explain` the first time it needs them)."""
+
+    __slots__ = ("uses", "items", "flat", "lines")
+
+    def __init__(self, uses: tuple[ParameterUse, ...], items: tuple[dict, ...]) -> None:
+        self.uses, self.items, self.lines = uses, items, None
+        self.flat = all(not isinstance(v, (list, dict)) for item in items
+                        for v in item.values())
+
+    def fresh(self) -> list[dict]:
+        """The parameters' JSON, a fresh copy each time: the caller owns what `to_json()`
+        returns."""
+        if self.flat:
+            return list(map(dict.copy, self.items))
+        return _copy_json(self.items)
+
+
 class _Steps(dict):
     """The `_Step`s of one compiled policy under one snapshot of its terms, by (decision,
-    rule index); filled as rules decide."""
+    rule index), filled as rules decide; with the JSON writers generated for them."""
 
     def __init__(self, compiled: CompiledPolicy, snapshot) -> None:
         super().__init__()
@@ -269,6 +292,32 @@ class _Steps(dict):
         self.types = checked.decision_types
         self.parameter_types = checked.parameter_types
         self.fact_types = {p: i.type for p, i in checked.policy.inputs.items()}
+        self.shown = tuple((n, name) for n, name in enumerate(compiled.decisions)
+                           if name in self.outputs)
+        """(position among the values, name) of each result, in decision order."""
+        self.position = {name: n for n, name in enumerate(compiled.decisions)}
+        self.plans: dict[tuple, Callable] = {}
+        """The rule index of each decision → the function writing the decision JSON."""
+        self.entries: dict[tuple[str, int], Callable] = {}
+        """(decision, rule index) → the function writing that trace entry's JSON."""
+        self.head: Callable | None = None
+        """See `make_head`."""
+        self.slots: list[tuple[str, Any, Type | None] | None] = []
+        """What the writers work out once per call: the JSON of each value, by its
+        position (a result, or a step whose JSON is a single value; None for the others),
+        then of each single-valued fact that a rule cites (its place in `fact_slot`)."""
+        for name in compiled.decisions:
+            type_ = self.types.get(name)
+            self.slots.append(("decision", name, type_)
+                              if name in self.outputs or _single(type_) else None)
+        self.fact_slot: dict[str, int] = {}
+        for path in dict.fromkeys(p for paths in checked.rule_facts.values() for p in paths):
+            if _single(self.fact_types.get(path)):
+                self.fact_slot[path] = len(self.slots)
+                self.slots.append(("fact", path, self.fact_types.get(path)))
+        self.memo_head: Any = None
+        self.memo_pieces: dict = {}
+        """What the memo says whatever the facts are, kept here by `explain`."""
 
     def build(self, name: str, index: int) -> _Step:
         checked = self.compiled.checked
@@ -296,24 +345,192 @@ class _Steps(dict):
             step.names = tuple(checked.rule_parameters.get(rule.path, ()))
             step.lookups = checked.rule_lookups.get(rule.path, {})
             step.note = say_in_force(rule.note, self.snapshot)
-        step.fact_types = tuple((p, self.fact_types.get(p)) for p in step.facts)
-        step.decision_types = tuple((d, self.types.get(d)) for d in step.decisions)
         known_keys = all((step.lookups or {}).get(n, (None, None))[0] in (None, "constant")
                          for n in step.names)
         step.uses = _parameter_uses(self.compiled, self.snapshot, step.names, step.lookups,
                                     {}, {}) if known_keys else None
-        step._parameters_json = tuple(u.to_json(self.parameter_types.get(u.name))
-                                      for u in step.uses or ())
-        step._flat = _flat(step._parameters_json)
+        step.parameters = tuple(u.to_json(self.parameter_types.get(u.name))
+                                for u in step.uses) if step.uses is not None else None
+        """The parameters' JSON when it is the same whatever the facts (None otherwise)."""
         step._by_key = {}
-        step.parameters_static = step._parameters_json if step.uses is not None else None
-        step.template = {"decision": name, "value": None, "rule": step.rule,
-                         "clause": step.clause, "when": step.condition,
-                         "value_expression": step.expression, "facts": None,
-                         "parameters": None, "decisions": None,
-                         **({"note": step.note} if step.note else {})}
+        kind, ref = (step.lookups or {}).get(step.names[0], (None, None)) \
+            if len(step.names) == 1 else (None, None)
+        step._one = (kind == "fact", ref) if kind in ("fact", "decision") else None
         self[(name, index)] = step
         return step
+
+    def make_plan(self, rules: tuple) -> Callable | None:
+        """The function writing the whole decision JSON when these rules gave the values
+        (one index per decision): (values, facts, result, at, customer) → the JSON. None
+        once `_PLANS_KEPT` combinations are kept: each entry is then written on its own."""
+        if len(self.plans) >= _PLANS_KEPT:
+            return None
+        code = _Code(f"<decision JSON of {self.compiled.checked.policy.id}>")
+        needed: dict[int, None] = {}
+
+        def slot(k: int) -> str:
+            needed[k] = None
+            return f"j{k}"
+        for position, _ in self.shown:
+            slot(position)
+        trace = [self._entry_text(code, (name, rules[position]), slot)
+                 for position, name in self.shown]
+        for k in sorted(needed):
+            code.line(self._slot_line(code, k))
+        code.line(f"return {self._top_text(code, '[' + ', '.join(trace) + ']')}")
+        return self.plans.setdefault(rules, code.function("decision_json",
+                                                          "V, F, R, at, customer"))
+
+    def make_head(self) -> Callable:
+        """The function writing what every decision JSON of this policy has, for a
+        decision written entry by entry: (values, facts, at, customer) → (the JSON of
+        each value and of each single-valued fact a rule cites, see `slots`; the top
+        level, its trace to fill)."""
+        code = _Code(f"<decision JSON of {self.compiled.checked.policy.id}>")
+        for k, slot in enumerate(self.slots):
+            if slot is not None:
+                code.line(self._slot_line(code, k))
+        shown = "".join(f"j{k}, " if self.slots[k] is not None else "None, "
+                        for k in range(len(self.slots)))
+        code.line(f"return ({shown}), {self._top_text(code, 'None')}")
+        self.head = code.function("head", "V, F, at, customer")
+        return self.head
+
+    def make_entry(self, key: tuple[str, int]) -> Callable:
+        """The function writing one trace entry's JSON: (values, facts, result, the head's
+        JSON of each value and fact) → the entry, its keys in their order."""
+        code = _Code(f"<decision JSON of {self.compiled.checked.policy.id}>")
+        code.line(f"return {self._entry_text(code, key, lambda k: f'J[{k}]')}")
+        return self.entries.setdefault(key, code.function("entry", "V, F, R, J"))
+
+    def _slot_line(self, code: _Code, k: int) -> str:
+        kind, name, type_ = self.slots[k]
+        read = f"V[{k}]" if kind == "decision" else f"F.get({code.constant(name)})"
+        return f"x = {read}; j{k} = {code.json_of('x', type_)}"
+
+    def _top_text(self, code: _Code, trace: str) -> str:
+        policy = self.compiled.checked.policy
+        result = ", ".join(f"{code.constant(name)}: j{position}"
+                           for position, name in self.shown)
+        top = {"query": code.constant(policy.id), "at": code.json_of("at", None, moment=True),
+               "policy_version": code.constant(policy.since.date().isoformat()
+                                               if policy.since else None),
+               "customer": "customer", "result": "{" + result + "}", "trace": trace}
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in top.items()) + "}"
+
+    def _entry_text(self, code: _Code, key: tuple[str, int], slot: Callable) -> str:
+        """One trace entry as an expression; `slot(k)` reads what is worked out once per
+        call (see `slots`)."""
+        name, index = key
+        step = self.get(key) or self.build(name, index)
+
+        def decision(d: str) -> str:   # a list or table afresh at each place
+            position, type_ = self.position[d], self.types.get(d)
+            return slot(position) if _single(type_) else \
+                f"_json(V[{position}], {code.name(type_)})"
+
+        def fact(path: str) -> str:
+            k = self.fact_slot.get(path)
+            return slot(k) if k is not None else \
+                f"_json(F.get({code.constant(path)}), {code.name(self.fact_types.get(path))})"
+        facts = ", ".join(f"{code.constant(p)}: {fact(p)}" for p in dict.fromkeys(step.facts))
+        decisions = ", ".join(f"{code.constant(d)}: {decision(d)}"
+                              for d in dict.fromkeys(step.decisions))
+        if step.parameters is not None:
+            parameters = code.constant(list(step.parameters))   # a fresh list each time
+        else:
+            parameters = code.name(lambda F, R: step.looked_up(self, F, R).fresh()) + "(F, R)"
+        entry = {"decision": code.constant(name), "value": decision(name),
+                 "rule": code.constant(step.rule), "clause": code.constant(step.clause),
+                 "when": code.constant(step.condition),
+                 "value_expression": code.constant(step.expression),
+                 "facts": "{" + facts + "}", "parameters": parameters,
+                 "decisions": "{" + decisions + "}"}
+        if step.note:
+            entry["note"] = code.constant(step.note)
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in entry.items()) + "}"
+
+
+_PLANS_KEPT = 128
+"""Combinations of rules whose decision JSON has a writer of its own, per policy and terms
+in force; past them, each entry is written by its rule's writer."""
+
+
+_SINGLE = frozenset({"int", "decimal", "money", "string", "bool", "null", "date", "datetime",
+                     "time", "duration"})
+
+
+def _single(type_: Type | None) -> bool:
+    """A type whose JSON is one value (never a list or a mapping)."""
+    return type_ is not None and type_.name in _SINGLE
+
+
+class _Code:
+    """Python for a JSON writer, written as text and compiled. Every value that comes
+    from a rule file is a global of the generated code (`C0`, `C1`, …), never text in it;
+    a list or mapping is written as a display of such globals, so each run builds it
+    afresh."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"_PLAIN": _PLAIN, "_json": to_json,
+                                      "_datetime": datetime, "_EIGHT": _EIGHT,
+                                      "_Z": AGREEMENT_ZONE, "_dumps": orjson.dumps,
+                                      "_SEQUENCES": _SEQUENCES}
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+
+    def constant(self, value: Any) -> str:
+        """An expression for a JSON value: a global holding it, or a display of them."""
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{self.constant(k)}: {self.constant(v)}"
+                                   for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(self.constant(v) for v in value) + "]"
+        if value is None or value is True or value is False:
+            return repr(value)
+        return self.name(value, "C")
+
+    def name(self, value: Any, prefix: str = "N") -> str:
+        """A global of the generated code holding an object (a value, a type, a function)."""
+        name = f"{prefix}{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def json_of(self, variable: str, type_: Type | None, moment: bool = False,
+                depth: int = 0) -> str:
+        """An expression giving what `to_json(variable, type_)` gives, quicker for the
+        values that are their own JSON, for times and for lists."""
+        slow = f"_json({variable}, {self.name(type_) if type_ is not None else 'None'})"
+        if moment or (type_ is not None and type_.name == "datetime"):
+            # a time on +08:00 after 1991 is already in the agreement's zone, and orjson
+            # writes it as isoformat() does, three times as fast
+            slow = (f"(_dumps({variable})[1:-1].decode() if ({variable}.tzinfo == _EIGHT or "
+                    f"{variable}.tzinfo is _Z) and {variable}.year > 1991 else "
+                    f"{variable}.astimezone(_Z).isoformat()) "
+                    f"if {variable}.__class__ is _datetime else {slow}")
+        elif type_ is not None and type_.name == "list" and depth < 2:
+            item = f"y{depth}"
+            slow = (f"[{self.json_of(item, type_.item, depth=depth + 1)} for {item} in "
+                    f"{variable}] if {variable}.__class__ in _SEQUENCES else {slow}")
+        return f"({variable} if {variable}.__class__ in _PLAIN else {slow})"
+
+    def function(self, name: str, arguments: str) -> Callable:
+        text = f"def {name}({arguments}):\n" + "".join(f"    {line}\n" for line in self.lines)
+        namespace = dict(self.names)
+        exec(compile(text, self.filename, "exec"), namespace)  # noqa: S102 - see _Code
+        return namespace[name]
+
+
+_PLAIN = frozenset({type(None), bool, int, str})
+"""The classes of values that are their own JSON."""
+
+_SEQUENCES = frozenset({list, tuple})
+
+_EIGHT = timezone(timedelta(hours=8))
+"""Equal to any fixed +08:00 zone (the facts reader's): Asia/Shanghai's offset since 1992."""
 
 
 def _steps(compiled: CompiledPolicy, snapshot) -> _Steps:
@@ -357,24 +574,8 @@ def _lookup_key(facts, result, kind: str | None, ref: Any) -> Any:
     return _UNKNOWN
 
 
-def _shown(seen: dict, key: Any, value: Any, type_) -> Any:
-    """A fact's or decision's JSON, worked out once per `to_json()` call (several rules
-    cite the same fact); lists and mappings are made afresh, so no two places share one."""
-    found = seen.get(key, _UNKNOWN)
-    if found is _UNKNOWN:
-        found = to_json(value, type_)
-        if isinstance(found, (list, dict)):
-            return found
-        seen[key] = found
-    return found
-
-
 _KEYS_KEPT = 256
 """Table keys remembered per rule: the levels, channels or symptoms a table is read by."""
-
-
-def _flat(items) -> bool:
-    return all(not isinstance(v, (list, dict)) for item in items for v in item.values())
 
 
 def _copy_json(value: Any) -> Any:

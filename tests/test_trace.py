@@ -1,12 +1,24 @@
 """The decision's trace, JSON and memo: the same bytes as recorded for every decision of the
-tests' own policy cases (`tests/recorded_decisions.py`), however they are built."""
+tests' own policy cases (`tests/recorded_decisions.py`), however they are built; and on
+decisions of any facts, what the plain definitions below (from `decision.trace`) give."""
 
 from __future__ import annotations
 
 import json
+import textwrap
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import neocrm_policy
+from neocrm_policy import explain, trace
+from neocrm_policy.errors import PolicyError
+from neocrm_policy.prose import say_in_force
+from neocrm_policy.values import DATETIME, list_of, to_json, to_words
+from tests.helpers import REFERENCE
 from tests.recorded_decisions import RECORD, decisions
 
 RECORDED = json.loads(RECORD.read_text(encoding="utf-8"))
@@ -29,3 +41,223 @@ def test_the_decision_reads_as_recorded(decided, case):
     assert now["compact"] == json.dumps(json.loads(then["text"]), ensure_ascii=False,
                                         separators=(",", ":"))
     assert now["explain"] == then["explain"]
+
+
+# --------------------------------------------------------------------------------------
+# The quick writers against the plain definitions, on decisions of any facts
+#
+# `to_json()` runs code generated per combination of rules (or per rule, past
+# `_PLANS_KEPT` combinations and for results not settled yet), and `explain()` fills a memo
+# written once per rule and terms in force. What they must give is defined plainly below,
+# from `decision.trace`, as the code before them wrote it.
+
+
+
+
+POLICIES = neocrm_policy.load(REFERENCE)
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def plain_json(decision) -> dict:
+    """The decision JSON by its definition, from the trace."""
+    types = decision.decision_types
+    inputs = decision.policy.inputs
+    parameter_types = decision._compiled.checked.parameter_types
+    entries = []
+    for e in decision.trace:
+        entry = {"decision": e.decision, "value": to_json(e.value, types.get(e.decision)),
+                 "rule": e.rule, "clause": e.clause, "when": e.condition,
+                 "value_expression": e.expression,
+                 "facts": {p: to_json(v, inputs[p].type if p in inputs else None)
+                           for p, v in e.facts.items()},
+                 "parameters": [u.to_json(parameter_types.get(u.name)) for u in e.parameters],
+                 "decisions": {d: to_json(v, types.get(d)) for d, v in e.decisions.items()}}
+        if e.note:
+            entry["note"] = e.note
+        entries.append(entry)
+    out = {"query": decision.query, "at": to_json(decision.at),
+           "policy_version": decision.policy_version, "customer": decision.customer,
+           "result": {n: to_json(v, types.get(n)) for n, v in decision.result.items()},
+           "trace": entries}
+    if decision.missing is not None:
+        out["missing"] = decision.missing_json()
+    return out
+
+
+def plain_memo(decision) -> str:
+    """The memo by its definition, from the trace, wrapped by textwrap itself."""
+    def fill(text):
+        return textwrap.fill(text, 88, initial_indent="    ", subsequent_indent="      ")
+    policy, types = decision.policy, decision.decision_types
+    words = explain._decision_words
+    lines = [f"{say_in_force(policy.title, decision.terms)} ({decision.query}; "
+             f"clause{'s' if len(policy.clauses) > 1 else ''} {', '.join(policy.clauses)})",
+             f"Decided as at {to_words(decision.at)}"
+             + (f", under the version of {decision.policy_version}"
+                if decision.policy_version else "")
+             + (f", for customer {decision.customer}" if decision.customer else "") + "."]
+    if policy.limitation_of_liability:
+        lines.append("NOTE: this term limits the Company's liability (agreement preamble).")
+    lines.append("")
+    for entry in decision.trace:
+        lines.append(f"- {words(policy, entry.decision)}: "
+                     f"{to_words(entry.value, types.get(entry.decision))}")
+        why = ["no rule applied, so the default applies"] \
+            if entry.rule.endswith(".default") else []
+        why.append(f"clause {entry.clause}" if entry.clause else "no clause cited")
+        lines.append(fill("; ".join(why)))
+        for use in entry.parameters:
+            since = f", in force since {use.since.date().isoformat()}" if use.since else ""
+            source = f", from {use.instrument}" if use.instrument and \
+                use.instrument != "the agreement" else ""
+            named = use.term if use.term and use.term != use.name else \
+                use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
+            lines.append(fill(f"term used: {named} = {to_words(use.value)}{since}{source}"))
+        if entry.decisions:
+            lines.append(fill("based on: " + ", ".join(
+                f"{words(policy, d)} = {to_words(v, types.get(d))}"
+                for d, v in entry.decisions.items())))
+        if entry.facts:
+            lines.append(fill("facts: " + ", ".join(
+                f"{explain._fact_words(policy, p)} = {to_words(v)}"
+                for p, v in entry.facts.items())))
+        if entry.note and not entry.rule.endswith(".default"):
+            lines.append(fill(f"note: {' '.join(entry.note.split())}"))
+    for name, paths in (decision.missing or {}).items():
+        lines.append(f"- {words(policy, name)}: not settled yet")
+        lines.append(fill("to settle it, give: "
+                          + ", ".join(explain._fact_words(policy, p) for p in paths)))
+    return "\n".join(lines)
+
+
+ZONES = [None, timezone(timedelta(hours=8)), UTC, timezone(timedelta(hours=-5)),
+         timezone(timedelta(hours=9, minutes=30)), ZoneInfo("Asia/Shanghai")]
+
+
+def times(first=1900, last=2200):
+    return st.builds(lambda moment, zone: moment.replace(tzinfo=zone),
+                     st.datetimes(datetime(first, 1, 1), datetime(last, 12, 31)),
+                     st.sampled_from(ZONES))
+
+
+def fact_values(item):
+    """Values of a declared fact as a client sends them (mostly ones it accepts)."""
+    kind = item.type.name
+    if item.allowed is not None and kind != "list":
+        return st.sampled_from(item.allowed)
+    if kind == "bool":
+        return st.booleans()
+    if kind == "int":
+        return st.integers(-5, 10)
+    if kind == "money":
+        return st.decimals(0, 10**7, places=2).map(str)
+    if kind == "date":
+        return st.dates(date(1980, 1, 1), date(2100, 12, 31)).map(date.isoformat)
+    if kind == "datetime":
+        return times(1980, 2100).map(lambda moment: moment.isoformat())
+    if kind == "list":
+        allowed = item.allowed or ("a", "b")
+        return st.lists(st.sampled_from(allowed), max_size=3)
+    return st.text(max_size=12)
+
+
+@st.composite
+def decisions_of_any_facts(draw):
+    query = draw(st.sampled_from(POLICIES.queries))
+    facts: dict = {}
+    for path, item in POLICIES.policies[query].inputs.items():
+        if item.optional and draw(st.booleans()):
+            continue
+        node = facts
+        *groups, leaf = path.split(".")
+        for group in groups:
+            node = node.setdefault(group, {})
+        node[leaf] = draw(fact_values(item))
+    if draw(st.integers(0, 4)) == 0:
+        facts["customer"] = {"id": "acme"}
+    partial = draw(st.integers(0, 3)) == 0
+    if partial and facts:
+        facts.pop(draw(st.sampled_from(sorted(facts))))
+    at = draw(times(1985, 2100))
+    try:
+        return POLICIES.decide(query, facts, at=at, partial=partial)
+    except PolicyError:
+        return None
+
+
+@SETTINGS
+@given(decision=decisions_of_any_facts())
+def test_the_writers_give_what_the_trace_says(decision):
+    if decision is None:
+        return
+    plain = plain_json(decision)
+    assert decision.to_json() == plain
+    assert decision.to_json_text() == json.dumps(plain, ensure_ascii=False,
+                                                 separators=(",", ":"))
+    assert decision.to_json_text(indent=2) == json.dumps(plain, ensure_ascii=False, indent=2)
+    assert decision.explain() == plain_memo(decision)
+    assert decision._to_json_by_entry(trace._steps(decision._compiled, decision.terms)) \
+        == plain
+
+
+def test_each_entry_written_on_its_own_reads_as_recorded(monkeypatch):
+    """Past `_PLANS_KEPT` combinations of rules, the entries are written one by one."""
+    monkeypatch.setattr(trace, "_PLANS_KEPT", 0)
+    made = decisions()
+    for case, then in RECORDED.items():
+        assert made[case]["text"] == then["text"], case
+
+
+def _containers(value, found):
+    if isinstance(value, (list, dict)):
+        found.append(value)
+        for item in value.values() if isinstance(value, dict) else value:
+            _containers(item, found)
+    return found
+
+
+def test_the_caller_owns_the_json():
+    """No list or mapping is shared between two places, two calls or the terms."""
+    facts = {"incident": {"symptoms": ["login_failure", "non_core_failure"],
+                          "reported_at": "2026-03-07T10:00:00"}}
+    decision = POLICIES.decide("support.sla", facts, at="2026-03-09")
+    first = decision.to_json()
+    held = _containers(first, [])
+    assert len({id(c) for c in held}) == len(held)
+    expected = json.loads(json.dumps(first))
+    for container in held:
+        container.clear()
+    assert decision.to_json() == expected
+    assert POLICIES.decide("support.sla", facts, at="2026-03-09").to_json() == expected
+
+
+@SETTINGS
+@given(moment=st.builds(lambda moment, zone: moment.replace(tzinfo=zone),
+                        st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30)),
+                        st.sampled_from(ZONES[1:])))
+def test_times_are_written_as_to_json_and_to_words_write_them(moment):
+    code = trace._Code("<test>")
+    code.line(f"return {code.json_of('x', DATETIME)}, "
+              f"{code.json_of('y', list_of(DATETIME))}")
+    try:
+        expected = to_json(moment, DATETIME)
+    except OverflowError:   # past the calendar's ends in Asia/Shanghai
+        return
+    assert code.function("f", "x, y")(moment, (moment,)) == (expected, [expected])
+    assert explain._words(moment) == to_words(moment)
+
+
+@SETTINGS
+@given(value=st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5),
+                       st.decimals(allow_nan=False, allow_infinity=False, places=3),
+                       st.timedeltas(), st.lists(st.integers(), max_size=3)))
+def test_other_values_are_written_as_to_words_writes_them(value):
+    assert explain._words(value) == to_words(value)
+
+
+@SETTINGS
+@given(text=st.text(st.sampled_from("ab1- .,_—\t\nxé-–"), max_size=300))
+def test_memo_lines_wrap_as_textwrap_wraps_them(text):
+    assert explain._wrapped(text) == textwrap.fill(
+        text, 88, initial_indent="    ", subsequent_indent="      ")
