@@ -143,6 +143,9 @@ class _Codegen(Dispatch):
         found = self.checked.decision_types.get(decision)
         if found is None or found.name not in ("int", "decimal", "money", "string", "list"):
             return False
+        if found.name == "list" and found.item is not None \
+                and found.item.name in ("list", "map"):
+            return True   # lists of lists, even written as literals, nest without end
         item = self.policy.decisions[decision]
         exprs = [e for r in item.all_rules() for e in (r.when, r.value) if e is not None]
         if item.default is not None:

@@ -12,21 +12,19 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from .errors import EvaluationError, LimitError, Location
-from .values import AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, as_written
+from .values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
+                     CalendarDuration, as_written)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-MAX_RESULT_DIGITS = 40
-"""A number a decision or a term computes has at most this many digits before the point:
-products of two facts fit (a fact has at most 18), products of products chained across
-decisions stop here instead of growing until a call takes minutes."""
-MAX_RESULT_CHARS = 10_000
-"""Characters of a text a decision or a term computes (as a text fact)."""
 _RESULT_LIMIT = 10 ** MAX_RESULT_DIGITS
 
 
 def too_big(value: Any) -> str | None:
-    """What makes a computed value too big to keep computing with, or None."""
+    """What makes a computed value too big to keep computing with, or None. A list (or
+    table) counts the items of the lists inside it too, so lists of lists built from one
+    another are bounded as one list is; counting stops at the limit, so a list of the same
+    list repeated is not walked in full."""
     kind = type(value)
     if kind is int or kind is Decimal:
         if -_RESULT_LIMIT < value < _RESULT_LIMIT:
@@ -38,10 +36,22 @@ def too_big(value: Any) -> str | None:
     if kind is tuple or kind is dict:
         if len(value) > MAX_LIST_ITEMS:
             return f"a list of {len(value):,} items, over the {MAX_LIST_ITEMS:,}-item limit"
-        for item in value.values() if kind is dict else value:
-            found = too_big(item)
-            if found is not None:
-                return found
+        counted, waiting = len(value), [value]
+        while waiting:
+            container = waiting.pop()
+            for item in container.values() if type(container) is dict else container:
+                inner = type(item)
+                if inner is tuple or inner is dict:
+                    counted += len(item)
+                    if counted > MAX_LIST_ITEMS:
+                        return f"a list holding more than {MAX_LIST_ITEMS:,} items with " \
+                            f"those of the lists inside it, over the {MAX_LIST_ITEMS:,}-item " \
+                            "limit"
+                    waiting.append(item)
+                else:
+                    found = too_big(item)
+                    if found is not None:
+                        return found
     return None
 
 

@@ -25,7 +25,14 @@ AGREEMENT_ZONE = ZoneInfo("Asia/Shanghai")
 """The agreement's default zone: a time written without an offset is read here."""
 
 MAX_LIST_ITEMS = 10_000
-"""Facts and values are bounded, so evaluation work is bounded."""
+"""Facts and values are bounded, so evaluation work is bounded. A list computed by the
+rules counts the items of the lists inside it too."""
+MAX_RESULT_DIGITS = 40
+"""A number a decision or a term computes has at most this many digits before the point:
+products of two facts fit (a fact has at most 18), products of products chained across
+decisions stop here instead of growing until a call takes minutes."""
+MAX_RESULT_CHARS = 10_000
+"""Characters of a text a decision or a term computes (as a text fact)."""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,15 @@ def test_lists_joined_across_decisions_stop_at_ten_thousand_items():
                    "value computed is a list of 65,536 items, over the 10,000-item limit"]
 
 
+def test_lists_of_lists_nested_across_decisions_stop_at_ten_thousand_items_in_all():
+    """No arithmetic, no list over 10,000 items: each decision a list of eight of the one
+    before, sharing it, so the ninth printed holds 134 million words (issue 9)."""
+    out = hostile(str(BOUNDS / "nested"), "t.nested", json.dumps({"word": "x"}), "2026-03-07")
+    assert out == [f"NP021 {BOUNDS / 'nested' / 'nested.yaml'}:18:5 while deciding 'l5': the "
+                   "value computed is a list holding more than 10,000 items with those of the "
+                   "lists inside it, over the 10,000-item limit"]
+
+
 def test_terms_computed_from_terms_stop_at_load():
     out = hostile(str(BOUNDS / "terms"))
     assert out == [f"NP021 {BOUNDS / 'terms' / 'terms.yaml'}:10:15 the value computed is a "
