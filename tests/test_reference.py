@@ -80,6 +80,30 @@ def test_pinned_findings_agree(findings, query, given_facts, expected):
     assert compiled == reference == wanted
 
 
+BOUNDS = Path(__file__).parent / "data" / "reference" / "bounds"
+LONG = 6_000   # a text or list fact of 6,000: within the bounds, but not twice over
+
+
+@pytest.mark.parametrize(("query", "given_facts", "expected"), [
+    ("t.bound_number", {"n": 10**13}, {"cube": ("number", 10**39)}),
+    ("t.bound_number", {"n": 10**18 - 1}, "NP021"),
+    ("t.bound_text", {"word": "x" * 5_000}, {"twice": ("string", "x" * 10_000)}),
+    ("t.bound_text", {"word": "x" * LONG}, "NP021"),
+    ("t.bound_list", {"items": [1] * 5_000}, {"twice": ("list", [("number", 1)] * 10_000)}),
+    ("t.bound_list", {"items": [1] * LONG}, "NP021"),
+    ("t.bound_nested", {"items": [1] * 4_999},
+     {"twice": ("list", [("list", [("number", 1)] * 4_999)] * 2)}),
+    ("t.bound_nested", {"items": [1] * 5_000}, "NP021"),
+])
+def test_both_stop_at_the_bounds_of_what_the_rules_compute(query, given_facts, expected):
+    """The interpreter applied none of the run-time bounds (issue 9): a product of facts
+    past forty digits, a text past 10,000 characters, a list past 10,000 items, counting
+    the items of the lists inside it, are NP021 in both, at the same decision."""
+    compiled, reference = both(neocrm_policy.load(BOUNDS), query, given_facts)
+    wanted = ("error", expected) if isinstance(expected, str) else ("result", expected)
+    assert compiled == reference == wanted
+
+
 def test_the_policy_cases_of_the_tests_folder_agree():
     """Every case of tests/data/policies/tests, through both implementations."""
     policies = neocrm_policy.load(REFERENCE)
@@ -209,7 +233,7 @@ def test_a_time_past_the_year_9999_names_the_expression_in_both(runtime_failures
             run()
         failed.append(caught.value)
     written = "start + weeks * 1 week" if weeks == 10**6 else "weeks * 1 week"
-    place = f"{YEARS / 'past-year-9999.yaml'}:12:{12 if weeks == 10**6 else 20}"
+    place = f"{YEARS / 'past-year-9999.yaml'}:13:{12 if weeks == 10**6 else 20}"
     for error in failed:
         assert (error.code, str(error.location)) == ("NP042", place)
         assert error.message.endswith(f"`{written}` gives a date, time or duration out of "

@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from ..errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
+from ..errors import ConflictError, EvaluationError, LimitError, NoRuleApplies, PolicyError
 from ..facts import FactReader
 from ..model import Expr, Policy, Rule
-from ..values import AGREEMENT_ZONE, read_datetime
+from ..values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
+                      read_datetime)
 from .expressions import MissingParameter, Scope, evaluate, same
 
 _UNSET = object()
@@ -144,7 +146,7 @@ def _prevailing(begun: list[_Instrument], values: dict, calendars) -> Any:
     value, previous = _UNSET, _UNSET
     earliest = datetime.min.replace(tzinfo=AGREEMENT_ZONE)
     for instrument in sorted(begun, key=lambda i: (i.since or earliest, i.rank)):
-        new = _term_value(instrument.tree, values, calendars)
+        new = within_bounds(_term_value(instrument.tree, values, calendars))
         if instrument.rank == 0 and previous is not _UNSET and value is not _UNSET:
             if all(isinstance(v, dict) for v in (new, previous, value)):
                 changed = {k: v for k, v in new.items()
@@ -178,14 +180,50 @@ def _decision(policy: Policy, name: str, scope: Scope) -> Any:
     try:
         found = _level(decision.rules, scope)
         if found is not None:
-            return found.value
+            return within_bounds(found.value)
         if decision.has_default:
-            return evaluate(decision.default.node, scope, decision.default.source)
+            return within_bounds(evaluate(decision.default.node, scope,
+                                          decision.default.source))
         raise NoRuleApplies(f"no rule of decision {name!r} applies to these facts",
                             decision.location, "add a rule or a `default:` for this case")
     except PolicyError as error:
         error.location = error.location or decision.location
         raise
+
+
+def within_bounds(value: Any) -> Any:
+    """Limits: "a number a decision or a term gives is below 10^40, a text at most 10,000
+    characters, a list at most 10,000 items", the items of the lists inside a list counted
+    with it. `value`, or NP021. Silent in the reference, chosen as the compiler does: a
+    number is bounded by its size, not its digits after the point; a table's entries count
+    as items."""
+    limit = 10 ** MAX_RESULT_DIGITS
+    seen = 0
+    waiting = [value]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, (int, Decimal)) and not isinstance(item, bool):
+            if not -limit < item < limit:
+                _too_big(f"a number of more than {MAX_RESULT_DIGITS} digits, over the limit")
+        elif isinstance(item, str) and len(item) > MAX_RESULT_CHARS:
+            _too_big(f"a text of {len(item):,} characters, over the {MAX_RESULT_CHARS:,}-"
+                     "character limit")
+        elif isinstance(item, (tuple, dict)):
+            if len(item) > MAX_LIST_ITEMS:
+                _too_big(f"a list of {len(item):,} items, over the {MAX_LIST_ITEMS:,}-item "
+                         "limit")
+            seen += len(item)
+            if seen > MAX_LIST_ITEMS:
+                _too_big(f"a list holding more than {MAX_LIST_ITEMS:,} items with those of "
+                         f"the lists inside it, over the {MAX_LIST_ITEMS:,}-item limit")
+            waiting.extend(reversed(item.values() if isinstance(item, dict) else item))
+    return value
+
+
+def _too_big(what: str) -> None:
+    raise LimitError(f"the value computed is {what}", None,
+                     "the rules multiply or join values that grow without end; check the "
+                     "arithmetic and the facts it uses")
 
 
 def _level(rules: tuple[Rule, ...], scope: Scope) -> _Outcome | None:
