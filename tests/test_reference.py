@@ -167,7 +167,7 @@ def runtime_failures_caught(monkeypatch) -> list:
 
 
 @PROPERTY
-@given(drawn=drawn_with(st.tuples(policy_folders(), CASES), anywhere=False))
+@given(drawn=drawn_with(st.tuples(policy_folders(), CASES), anywhere=True))
 def test_checked_policies_fail_only_with_located_policy_errors(runtime_failures_caught,
                                                                drawn):
     folder, cases = drawn
