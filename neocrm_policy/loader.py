@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import cache
+from . import cache, schema_match
 from .calendars import Calendar, build_calendar
 from .errors import (DuplicateError, LimitError, Location, PolicyError, Problems,
                      SchemaError, SourceError)
@@ -226,12 +226,15 @@ MAX_SCHEMA_VERDICTS = 4_000
 def _check_schema_once(data: YMap, text: str, file: str, kind: str = "policy") -> None:
     """`check_schema`, skipped for a text that matched already: the same text, read the
     same way by the same code, gives the same data, so the verdict stands. Only passes are
-    remembered; a file with problems is checked (and reported) every time."""
+    remembered; a file with problems is checked (and reported) every time. A new text is
+    passed by the quick check of `schema_match` when it matches, or else checked by
+    jsonschema, whose errors are the ones reported."""
     digest = cache.digest_of(kind, text)
     known = _schema_verdicts()
     if digest in known:
         return
-    check_schema(data, file, kind)
+    if not schema_match.matches(data, kind):
+        check_schema(data, file, kind)
     known[digest] = None
     while len(known) > MAX_SCHEMA_VERDICTS:
         del known[next(iter(known))]
