@@ -5,22 +5,12 @@ stand-alone one spares a command importing Lark and building the tables."""
 
 from __future__ import annotations
 
-import hashlib
-
 from ..source import bundled
-
-OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
-"""The options `parser.grammar_parser` builds with; the tables are made with the same."""
+from .generate import OPTIONS, stamp  # noqa: F401 - OPTIONS: the options both build with
 
 
 def grammar_text() -> str:
     return (bundled("grammar") / "expressions.lark").read_text(encoding="utf-8")
-
-
-def stamp(grammar: str, lark_version: str) -> str:
-    """What a generated module must carry to be used: the grammar's hash and the Lark
-    version whose runtime it embeds."""
-    return hashlib.sha256(f"{lark_version}\0{OPTIONS}\0{grammar}".encode()).hexdigest()
 
 
 def usable(module) -> bool:
