@@ -20,7 +20,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +124,18 @@ def write(name: str, key: str, value: Any) -> None:
     text = json.dumps({"format": FORMAT, "key": key, "value": value}, ensure_ascii=False,
                       separators=(",", ":"))
     try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:   # a lone surrogate, written as an escape in YAML
+        return
+    try:
         where.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _owned(os.stat(where)):
             return
+        import tempfile   # only to write: a command that reads the cache does not import it
         handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=where)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, where / f"{name}.json")

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import cache
+from . import cache, parsed
 from .values import AGREEMENT_ZONE
 
 
@@ -66,7 +66,8 @@ def load_for(folder: Path, query: str):
                 record.get("sources"), dict) else None
             if isinstance(files, list) and files and all(type(f) is str for f in files):
                 from .engine import PolicySet
-                return PolicySet.from_folder(folder, frozenset(files))
+                with parsed.replaying(cache.read(_parsed_name(folder), key)):
+                    return PolicySet.from_folder(folder, frozenset(files))
     from .engine import load
     policies = _judged(folder)[1]
     return policies if policies is not None else load(folder)
@@ -74,6 +75,12 @@ def load_for(folder: Path, query: str):
 
 def _name(folder: Path) -> str:
     return "validate-" + cache.digest_of(os.path.abspath(folder))[:24]
+
+
+def _parsed_name(folder: Path) -> str:
+    """The record of what the folder's rule files parse to (`parsed`), kept beside its
+    verdict under the same key."""
+    return "parsed-" + cache.digest_of(os.path.abspath(folder))[:24]
 
 
 def _judged(folder: Path):
@@ -87,7 +94,8 @@ def _judged(folder: Path):
     from .clausemap import agreement_file, check_agreement
     from .engine import load
     from .prose import stated_values
-    policies = load(folder)
+    with parsed.recording() as found_parsed:
+        policies = load(folder)
     warnings = stated_values(policies) + check_agreement(policies.folder)
     now = datetime.now(AGREEMENT_ZONE)
     found = Validation(folder, list(policies.queries),
@@ -102,6 +110,7 @@ def _judged(folder: Path):
             "agreement": [str(agreement), _file_digest(agreement)] if agreement else None,
             "sources": _sources(policies),
         })
+        cache.write(_parsed_name(folder), key, found_parsed.to_json())
     return found, policies
 
 

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
-
-from ._runtime import (Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF,
-                       UnexpectedInput, UnexpectedToken, VisitError, build_parser)
+from typing import TYPE_CHECKING
 
 from ..errors import LimitError, Location, SyntaxProblem
 from ..suggest import did_you_mean
 from ..values import DURATION_UNITS, read_datetime
+from .. import parsed
 from . import ast
-from ._runtime import grammar_text
+
+if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
+    from ._runtime import Lark, Token, Tree, UnexpectedInput
 
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
@@ -43,6 +44,7 @@ def grammar_parser() -> Lark:
     global _parser
     with _lock:
         if _parser is None:
+            from ._runtime import build_parser, grammar_text
             _parser = build_parser(grammar_text())
         return _parser
 
@@ -203,6 +205,7 @@ def _unit_problem(source: ExprSource, token: tuple[str, int], message: str,
 
 
 def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
+    from ._runtime import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
     unit = _unit_mistake(source)
     if unit is not None:
         return unit
@@ -241,6 +244,7 @@ def _match_known(exc: UnexpectedInput, text: str) -> str | None:
 
 
 def _depth(tree: Tree) -> int:
+    from ._runtime import Tree
     deepest, stack = 0, [(tree, 1)]
     while stack:
         node, depth = stack.pop()
@@ -331,8 +335,9 @@ def _unescape(raw: str, token: Token) -> str:
     return _ESCAPE.sub(lambda m: m.group(1), raw)
 
 
-class _Build(Transformer):
-    """One method per grammar rule, named after it, each returning an `ast` node."""
+class _Build:
+    """One method per grammar rule, named after it, each returning an `ast` node (made a
+    Lark Transformer by `_builder`, when the first expression is parsed)."""
 
     def __default__(self, data, children, meta):  # pragma: no cover - grammar guard
         raise AssertionError(f"no builder for grammar rule {data}")
@@ -442,18 +447,19 @@ class _Build(Transformer):
         return ast.Literal(_pos(meta), None, "null")
 
 
-for _rule in [n for n in vars(_Build) if not n.startswith("_")]:
-    from ._runtime import v_args
-    setattr(_Build, _rule, v_args(meta=True)(getattr(_Build, _rule)))
-del _rule
-
-_BUILD = _Build()
-"""The one builder (it keeps no state between expressions), its rule methods bound once:
-Lark's v_args wraps a method anew at every look-up, a third of the time spent building
-the nodes of the thousands of expressions of a large policy set (issue 11)."""
-for _rule in [n for n in vars(_Build) if not n.startswith("_")]:
-    setattr(_BUILD, _rule, getattr(_BUILD, _rule))
-del _rule
+@lru_cache(maxsize=1)
+def _builder():
+    """The one builder (it keeps no state between expressions), its rule methods bound once:
+    Lark's v_args wraps a method anew at every look-up, a third of the time spent building
+    the nodes of the thousands of expressions of a large policy set (issue 11)."""
+    from ._runtime import Transformer, v_args
+    rules = [n for n in vars(_Build) if not n.startswith("_")]
+    cls = type("_Build", (_Build, Transformer),
+               {rule: v_args(meta=True)(getattr(_Build, rule)) for rule in rules})
+    builder = cls()
+    for rule in rules:
+        setattr(builder, rule, getattr(builder, rule))
+    return builder
 
 
 def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
@@ -463,16 +469,21 @@ def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
         raise LimitError(f"expression is {len(text)} characters long, over the "
                          f"{MAX_EXPRESSION_CHARS}-character limit", source.location,
                          "split it into several decisions that refer to each other")
-    return _parse_cached(text, source)
+    node = parsed.recall_tree(text)   # a tree kept between processes (see `parsed`)
+    if node is None:
+        node = _parse_cached(text, source)
+        parsed.note_tree(text, node)
+    return node
 
 
 def _parse_cached(text: str, source: ExprSource) -> ast.Node:
+    from ._runtime import VisitError
     tree = _parse_tree(text, source)
     if _depth(tree) > MAX_DEPTH:
         raise LimitError(f"expression is nested more than {MAX_DEPTH} levels deep",
                          source.location, "split it into several decisions")
     try:
-        node = _BUILD.transform(tree)
+        node = _builder().transform(tree)
     except VisitError as exc:  # a literal Python refuses, such as 2027-02-30
         if isinstance(exc.orig_exc, _BadEscape):
             bad = exc.orig_exc
@@ -491,6 +502,7 @@ def _parse_cached(text: str, source: ExprSource) -> ast.Node:
 
 
 def _parse_tree(text: str, source: ExprSource) -> Tree:
+    from ._runtime import UnexpectedInput
     try:
         return _lark_parse(text)
     except UnexpectedInput as exc:
