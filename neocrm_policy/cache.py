@@ -61,15 +61,27 @@ def code_digest() -> str:
     global _code_digest
     if _code_digest is None:
         digest = hashlib.sha256(f"{FORMAT}|{sys.version}|".encode())
-        for path in sorted(_PACKAGE.rglob("*")):
-            if path.suffix in (".py", ".json", ".lark") and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
+        for parts in _code_files():   # os.walk, not Path.rglob: a third of the time
+            digest.update(os.path.join(*parts).encode() + b"\0")
+            with open(os.path.join(_PACKAGE, *parts), "rb") as handle:
+                digest.update(handle.read() + b"\0")
         grammar = _PACKAGE.parent / "grammar"
         for path in sorted(grammar.glob("*.lark")) if grammar.is_dir() else ():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         _code_digest = digest.hexdigest()
     return _code_digest
+
+
+def _code_files() -> list[tuple[str, ...]]:
+    """The package's .py, .json and .lark files (outside __pycache__), as the parts of
+    their paths below it, in order."""
+    found = []
+    for root, dirs, files in os.walk(_PACKAGE):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        inside = os.path.relpath(root, _PACKAGE)
+        prefix = () if inside == os.curdir else tuple(inside.split(os.sep))
+        found += [(*prefix, name) for name in files if name.endswith((".py", ".json", ".lark"))]
+    return sorted(found)
 
 
 def digest_of(*parts: str | bytes) -> str:

@@ -20,7 +20,6 @@ from typing import Any
 
 from .calendars import HOLIDAY_REGIONS, Calendar
 from .checker import check
-from .clausemap import check_citations
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
 from .facts import FactReader, declared_facts, in_agreement_zone
@@ -349,7 +348,8 @@ class PolicySet:
         except PolicyError as exc:
             problems.add(exc)
         try:
-            if only is None:
+            if only is None:   # the clause map is imported only to check it
+                from .clausemap import check_citations
                 check_citations(folder, policies, overlays)
         except PolicyError as exc:
             problems.add(exc)
