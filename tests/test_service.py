@@ -441,6 +441,56 @@ def test_mask_keeps_the_callers_facts(tmp_path):
     assert json.loads((tmp_path / "d.jsonl").read_text())["facts"] == {"amount": "1.50"}
 
 
+def test_what_orjson_refuses_is_written_by_json_to_the_same_content(tmp_path):
+    """Answers and log lines are written by orjson; an integer past 64 bits, a key that
+    is not text and a lone surrogate go through the standard library instead, which
+    escapes the surrogate rather than failing; a Decimal is text in the log and an
+    exact number in an answer."""
+    from decimal import Decimal
+
+    from neocrm_policy.service.jsonio import dumps
+    plain = {"a": [1, "é", None, True, {"b": -2}], "c": 1.5}
+    assert json.loads(dumps(plain)) == plain
+    for data in ({"big": 10 ** 30, "x": "é"}, {1: "one", "two": 2}):
+        assert json.loads(dumps(data)) == json.loads(json.dumps(data))
+    assert json.loads(dumps({"s": "a\ud800b"})) == {"s": "a\ud800b"}
+    assert dumps({"m": Decimal("0.10")}, decimals="text") == b'{"m":"0.10"}'
+    assert dumps({"m": Decimal("0.10")}, decimals="number") == b'{"m":0.10}'
+    assert json.loads(dumps({"m": Decimal("0.10"), "big": 10 ** 30}, decimals="number")) \
+        == {"m": 0.1, "big": 10 ** 30}
+    with pytest.raises(TypeError):
+        dumps({"m": Decimal("0.10")})
+
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10)
+    log.start()
+    for n, facts in enumerate(({"note": "a\ud800b"}, {"amount": 10 ** 30}, {"k": "é"})):
+        log.record(f"id-{n}", "q", "at", None, "rev", facts, {}, 0.001)
+    log.close()
+    lines = (tmp_path / "d.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["facts"] for line in lines] == [
+        {"note": "a\ud800b"}, {"amount": 10 ** 30}, {"k": "é"}]
+    assert log.written == 3 and log.dropped == 0
+
+
+def test_a_lone_surrogate_in_a_key_is_a_400_not_a_500(served):
+    """The error names the unknown fact, whose key holds \\ud800: UTF-8 cannot carry it,
+    so the answer escapes it (it was a 500 when the body was encoded after json.dumps)."""
+    body = '{"facts": {"incident": {"level": 4, "x\\ud800": 1}}}'
+    status, data = served.json("POST", SLA, body)
+    assert status == 400 and "\ud800" in json.dumps(data["error"], ensure_ascii=False)
+
+
+def test_decision_ids_are_random_uuid4_text():
+    import uuid
+
+    from neocrm_policy.service.app import decision_id
+    ids = {decision_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    for text in list(ids)[:500]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
 # Reload ---------------------------------------------------------------------------------
 class Traffic:
     """Threads asking for SLA decisions until stopped (at most `limit` each); every

@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import os
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +34,7 @@ from .config import ServiceConfig
 from .deadline import Deadline, Overrun
 from .decision_log import DecisionLog
 from .describe import describe, schemas
+from .jsonio import dumps
 from .metrics import Metrics
 from .policies import PolicyStore, Served, load_served
 
@@ -88,9 +87,20 @@ def status_of(error: PolicyError) -> int:
     return 404 if isinstance(error, QueryError) else 400
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def decision_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from the same
+    16 bytes of os.urandom in half the time (no UUID object on the way)."""
+    digits = f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False).encode("utf-8")
-    return Response(body, status, headers, media_type="application/json")
+    return Response(dumps(data, decimals="number"), status, headers,
+                    media_type="application/json")
 
 
 def _error(status: int, data: dict, headers: dict | None = None) -> Response:
@@ -183,7 +193,7 @@ class Service:
         try:
             facts, at, customer = _request_parts(request, within)
             decision = served.policies.decide(query, facts, at=at)
-            data = {"decision_id": str(uuid.uuid4()), "revision": served.revision,
+            data = {"decision_id": decision_id(), "revision": served.revision,
                     **decision.to_json()}
             if explain:
                 data["memo"] = decision.explain()
@@ -303,6 +313,8 @@ def _too_large(limit: int) -> ServiceError:
 
 
 def _explain(request: Request) -> bool:
+    if not request.scope.get("query_string"):
+        return False                       # most requests: no query string to parse
     value = request.query_params.get("explain")
     if value is None or value == "":
         return False

@@ -10,7 +10,6 @@ on a crash is at most what the queue held.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import queue
@@ -18,9 +17,10 @@ import stat
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from .jsonio import dumps
 
 logger = logging.getLogger("neocrm_policy.service")
 
@@ -47,12 +47,6 @@ def mask_facts(facts: Any, paths: Iterable[tuple[str, ...]]) -> tuple[Any, list[
                 del node[parts[-1]]
                 removed.append(".".join(parts))
     return copy, removed
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _now() -> str:
@@ -116,7 +110,7 @@ class DecisionLog:
         self._thread.join(timeout)
         self._thread = None
 
-    def _line(self, item: tuple) -> str:
+    def _line(self, item: tuple) -> bytes:
         decision_id, time, query, at, customer, revision, facts, result, duration = item
         facts, masked = mask_facts(facts, self.mask)
         record = {"kind": "decision", "decision_id": decision_id, "time": time,
@@ -124,16 +118,33 @@ class DecisionLog:
                   "facts": facts, "result": result, "duration_ms": round(duration * 1e3, 3)}
         if masked:
             record[MASKED] = masked
-        return json.dumps(record, ensure_ascii=False, default=_plain) + "\n"
+        return dumps(record, decimals="text") + b"\n"
 
-    def _drop_line(self) -> str | None:
+    def _lines(self, items: list) -> list[bytes]:
+        """The lines of the records among `items`; a record JSON cannot hold (none is
+        expected: facts come from JSON) is counted as dropped instead of stopping the
+        writer."""
+        lines = []
+        for item in items:
+            if item is _STOP:
+                continue
+            try:
+                lines.append(self._line(item))
+            except (TypeError, ValueError, RecursionError) as error:
+                with self._drop_lock:
+                    self.dropped += 1
+                logger.warning("decision log %s: a record could not be written: %s",
+                               self.path, error)
+        return lines
+
+    def _drop_line(self) -> bytes | None:
         with self._drop_lock:
             total = self.dropped
         if total == self._reported:
             return None
         new, self._reported = total - self._reported, total
-        return json.dumps({"kind": "dropped", "time": _now(), "dropped": new,
-                           "dropped_total": total}) + "\n"
+        return dumps({"kind": "dropped", "time": _now(), "dropped": new,
+                      "dropped_total": total}) + b"\n"
 
     def _take(self) -> list:
         """What the queue holds (waiting up to half a second for the first record)."""
@@ -159,7 +170,8 @@ class DecisionLog:
                     logger.warning("decision log %s: %s", self.path, error)
             items = self._take()
             stop = _STOP in items
-            lines = [self._line(item) for item in items if item is not _STOP]
+            lines = self._lines(items)
+            records = len(lines)
             dropped = self._drop_line()
             if dropped:
                 lines.insert(0, dropped)
@@ -169,25 +181,24 @@ class DecisionLog:
                 if handle is None:
                     handle, size, regular = self._open()
                 for line in lines:
-                    data = len(line.encode("utf-8"))
-                    if regular and size and size + data > self.max_bytes:
+                    if regular and size and size + len(line) > self.max_bytes:
                         handle.close()
                         handle = None
                         self._rotate()
-                        handle = open(self.path, "a", encoding="utf-8")
+                        handle = open(self.path, "ab")
                         size = 0
                     handle.write(line)
-                    size += data
+                    size += len(line)
                 handle.flush()
-                self.written += len(items) - stop
+                self.written += records
             except OSError as error:
                 # The records of this round are lost: count them as dropped, so the
                 # next `dropped` line and /metrics say so; try the file again next round.
                 with self._drop_lock:
-                    self.dropped += len(items) - stop
+                    self.dropped += records
                     self.write_errors += 1
                 logger.warning("decision log %s: %s; %d records lost", self.path, error,
-                               len(items) - stop)
+                               records)
                 if handle is not None:
                     with contextlib.suppress(OSError):
                         handle.close()
@@ -198,7 +209,7 @@ class DecisionLog:
 
     def _open(self):
         """The file, its size and whether it is a regular file (a pipe is not rotated)."""
-        handle = open(self.path, "a", encoding="utf-8")
+        handle = open(self.path, "ab")
         regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
         return handle, handle.tell() if regular else 0, regular
 
