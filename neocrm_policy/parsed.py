@@ -14,6 +14,9 @@ and scalars, a tree from the node classes of `syntax.ast`, each field checked ag
 the parser builds (a name is text, an operand a node, a literal's value of its kind). An
 entry that is missing, damaged or of another shape is not used: that text is parsed as
 usual. Failures are never kept: what does not parse is parsed, and reported, every time.
+Each entry is kept as JSON text inside the record, read only when it is asked for: a query
+reads a few files of its folder, and reading the record stays quick however large the
+folder is.
 
 Both ends are scoped with a context variable (`recording()`, `replaying()`): a load in
 another thread, or outside them, parses as it always did.
@@ -42,7 +45,7 @@ def recall_yaml(text: str, file: str) -> Any:
     if entry is None:
         return None
     try:
-        return _document(entry, file)
+        return _document(_entry(entry), file)
     except _UNREADABLE:
         return None
 
@@ -53,7 +56,7 @@ def note_yaml(text: str, file: str, data: Any) -> None:
     session = _session.get()
     if session is not None and session.recording:
         try:
-            session.new_yaml[_digest(text)] = _document_json(data, file)
+            session.new_yaml[_digest(text)] = _text(_document_json(data, file))
         except ValueError:   # not a rule file's mapping, or a value JSON cannot carry
             pass
 
@@ -67,7 +70,7 @@ def recall_tree(text: str):
     if entry is None:
         return None
     try:
-        return _tree(entry)
+        return _tree(_entry(entry))
     except _UNREADABLE:
         return None
 
@@ -114,10 +117,22 @@ class _Session:
         trees = {}
         for text, node in self.new_trees.items():
             try:
-                trees[text] = _tree_json(node)
+                trees[text] = _text(_tree_json(node))
             except ValueError:   # a value JSON cannot carry exactly: parsed each time
                 continue
         return {"yaml": dict(self.new_yaml), "expressions": trees}
+
+
+def _text(entry: Any) -> str:
+    import json
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
+def _entry(text: Any) -> Any:
+    import json
+    if type(text) is not str:
+        raise ValueError("not an entry")
+    return json.loads(text)
 
 
 def _digest(text: str) -> str:

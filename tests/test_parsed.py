@@ -130,7 +130,10 @@ def test_every_expression_reads_back_as_parsed():
     {"n": "Call", "p": [1, 1, 1, 2], "f": ["max", "not a list"]},
     "a + 1", None, [], {"n": "Name", "p": [1, 1, 1, 2], "f": ["a"], "x": 1},
 ])
-def test_a_tree_of_another_shape_is_parsed_instead(entry):
+@pytest.mark.parametrize("kept", ["as JSON text", "as it is"])
+def test_a_tree_of_another_shape_is_parsed_instead(entry, kept):
+    if kept == "as JSON text":
+        entry = json.dumps(entry)
     with parsed.replaying({"expressions": {"a + 1": entry}}):
         assert parsed.recall_tree("a + 1") is None
         same(parse_expression("a + 1"), parse_expression("a + 1"))
@@ -146,8 +149,11 @@ def test_a_tree_of_another_shape_is_parsed_instead(entry):
     {"m": [1, 1], "e": [["a", 1, [1, 1], [1, 4], "?"]]},               # an unknown style
     {"m": ["1", 1], "e": []},
 ])
-def test_a_document_of_another_shape_is_parsed_instead(entry):
+@pytest.mark.parametrize("kept", ["as JSON text", "as it is"])
+def test_a_document_of_another_shape_is_parsed_instead(entry, kept):
     text = "a: 1\n"
+    if kept == "as JSON text":
+        entry = json.dumps(entry)
     with parsed.replaying({"yaml": {parsed._digest(text): entry}}):
         assert parsed.recall_yaml(text, "f.yaml") is None
         same(parse_yaml(text, "f.yaml"), yaml_reader.parse(text, "f.yaml"))
@@ -214,8 +220,8 @@ def test_a_damaged_record_is_parsed_around(cache_dir, policies_copy, monkeypatch
         if damage == "other key":
             record["key"] = "0" * 64
         else:
-            record["value"] = {"yaml": {k: {"m": 1} for k in record["value"]["yaml"]},
-                               "expressions": {k: ["n"] for k in
+            record["value"] = {"yaml": {k: '{"m": 1}' for k in record["value"]["yaml"]},
+                               "expressions": {k: '["n"]' for k in
                                                record["value"]["expressions"]}}
         text = json.dumps(record)
     path.write_text(text, encoding="utf-8")
