@@ -228,6 +228,68 @@ def test_queries_and_their_schemas(served, openapi):
                          if k not in ("decision_id", "revision")}, schemas["decision"])
 
 
+TYPED = ROOT / "tests" / "data" / "fact_reading" / "typed"
+
+
+def test_a_facts_schema_bounds_numbers_as_the_fact_reader_does(tmp_path, openapi):
+    """Declared min, max and decimals are JSON Schema keywords a client's validator
+    enforces, and it never refuses a fact the service accepts; not_before is said in
+    words. A bound with a fraction is written as a JSON number of exactly its digits."""
+    folder = tmp_path / "typed"
+    shutil.copytree(TYPED, folder)
+    edit(folder / "typed.yaml", "fee.cap: {type: money, optional: true, max: 1000000,",
+         "fee.cap: {type: money, optional: true, min: 0.01, max: 999999.99,")
+    server = Server(folder, token=None)
+    try:
+        status, headers, raw = server.call("GET", "/v1/queries/typed/schema")
+        assert status == 200
+        schemas = json.loads(raw)
+        conforms(openapi, "/v1/queries/{query}/schema", "get", 200, schemas)
+        facts = schemas["facts"]
+        fee, count, span = (facts["properties"][g]["properties"]
+                            for g in ("fee", "count", "span"))
+        assert fee["paid"]["minimum"] == 0 and "maximum" not in fee["paid"]
+        assert fee["paid"]["pattern"] == r"^[0-9]+(\.[0-9]{1,2}0*)?$"
+        assert b'"minimum":0.01,"maximum":999999.99' in raw
+        assert (fee["rate"]["minimum"], fee["rate"]["maximum"]) == (0, 1)
+        assert fee["rate"]["pattern"] == r"^[0-9]+(\.[0-9]{1,4}0*)?$"
+        assert "multipleOf" not in fee["rate"]
+        assert count["items"]["minimum"] == 0 and count["items"]["type"] == ["integer", "null"]
+        assert span["end"]["description"].endswith("not before span.start")
+        for float_parser in (float, __import__("decimal").Decimal):
+            checker = jsonschema.Draft202012Validator(
+                json.loads(raw, parse_float=float_parser)["facts"])
+            for group, name, value, valid in [
+                    ("fee", "paid", 19.99, True), ("fee", "paid", "19.99", True),
+                    ("fee", "paid", "19.990", True), ("fee", "paid", 0, True),
+                    ("fee", "paid", "19.995", False), ("fee", "paid", -1, False),
+                    ("fee", "paid", "-1", False), ("fee", "paid", "1e3", False),
+                    ("fee", "paid", "١٢", False),
+                    ("fee", "cap", 0.01, True), ("fee", "cap", 999999.99, True),
+                    ("fee", "cap", 0, False), ("fee", "cap", 1000000, False),
+                    ("fee", "rate", 0.0003, True), ("fee", "rate", "0.0003", True),
+                    ("fee", "rate", 1, True), ("fee", "rate", "0.00031", False),
+                    ("fee", "rate", 1.5, False), ("fee", "rate", -0.5, False),
+                    ("count", "items", 0, True), ("count", "items", 7, True),
+                    ("count", "items", -1, False), ("count", "items", 1.5, False)]:
+                facts_given = {group: {name: value}}
+                body = json.dumps({"facts": facts_given}, ensure_ascii=False).encode()
+                answered = server.call("POST", "/v1/decisions/typed", body)[0]
+                said = checker.is_valid(facts_given)
+                assert said == valid, (float_parser, facts_given)
+                assert answered == (200 if valid else 400), (facts_given, answered)
+            # What no JSON Schema validator checks reliably: a JSON number's decimals
+            # (multipleOf 0.0001 fails on 0.0003 in binary floating point), and bounds
+            # of a number written as text. The service still refuses them.
+            for facts_given in ({"fee": {"rate": 0.00005}}, {"fee": {"cap": "1000000"}}):
+                assert checker.is_valid(facts_given)
+                body = json.dumps({"facts": facts_given}).encode()
+                assert server.call("POST", "/v1/decisions/typed", body)[0] == 400
+    finally:
+        errors = server.stop()
+    assert "Traceback" not in errors, errors
+
+
 def test_health_ready_and_metrics(served, openapi):
     assert served.json("GET", "/health") == (200, {"status": "ok"})
     status, ready = served.json("GET", "/ready")
