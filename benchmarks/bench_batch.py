@@ -3,9 +3,12 @@
 
 1. support.sla from JSON Lines to JSON Lines, end to end through the command (process
    start, loading the policies, reading, deciding, writing), in one process and with
-   `--jobs 2`; beside it the ceiling: hand-written Python (orjson, the hand-written
-   decision of bench_decide.py) doing the same file to file in this process. Both
-   outputs are first checked to be identical, byte for byte.
+   `--jobs 2`, in wall time and in CPU time (the machine is shared: CPU time is what the
+   command would take on a free core); beside it the ceiling: hand-written Python
+   (orjson, the hand-written decision of bench_decide.py) doing the same file to file in
+   this process. Both outputs are first checked to be identical, byte for byte. Then the
+   split of one process's time per record: the file cut into chunks, JSON in, the fact
+   reader, the decision function, JSON out, and the batch loop around them.
 2. Dask: `decide_partition` through `map_partitions` on a 2-worker LocalCluster over
    generated records, checked identical to the single-process batch; beside it the same
    cluster running a hand-written partition function.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -103,17 +107,21 @@ finally:
 parent's pages from before exec, so it cannot be used."""
 
 
-def command(source: Path, out: Path, *extra: str) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one `neocrm-policy eval --batch` process."""
+def command(source: Path, out: Path, *extra: str) -> tuple[float, int, float]:
+    """Wall time, peak RSS (KiB) and CPU time (user and system, its workers' included)
+    of one `neocrm-policy eval --batch` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK, "eval", "support.sla", "--batch", str(source),
          "--out", str(out), "--policies", str(POLICIES), "--at", AT, "--id", "id", "--quiet",
          *extra], capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"the batch failed (exit {done.returncode}): {done.stderr}")
-    return seconds, int(done.stderr.split()[-2])
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, int(done.stderr.split()[-2]), cpu
 
 
 def frame_of(count: int):
@@ -197,6 +205,111 @@ def dask_figures(count: int, work: Path) -> None:
           f"partition: {theirs:.1f} s, {count / theirs:,.0f}/s; ratio {ours / theirs:.2f}")
 
 
+def _best(function, repeats: int = 3) -> float:
+    """The least CPU time of `repeats` runs (the machine is shared: CPU time leaves out
+    the waits, and the least is the run the others disturbed least)."""
+    times = []
+    for _ in range(repeats):
+        started = time.process_time()
+        function()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def split_figures(source: Path, work: Path) -> None:
+    """Where one process's time goes, per record, on the same JSON Lines file: cutting
+    the file into chunks, JSON in (orjson and the at/id keys), the fact reader, the
+    decision function, JSON out, and the batch loop around them (`_Work.run` less its
+    parts; JSON in is timed through `Decoding.items`, a generator that the batch's own
+    loop does without, so the loop's share is if anything low); then the whole batch in
+    this process. The reader and the function are timed apart through the engine's
+    internals, where they are still where this expects. CPU times."""
+    from neocrm_policy.batch import BatchOptions, run_batch
+    from neocrm_policy.batch.readers import JsonLinesSource
+    from neocrm_policy.batch.running import CHUNK_RECORDS, _Plan, _Work
+    from neocrm_policy.service.policies import load_served
+    served = load_served(POLICIES)
+    policies = served.policies
+    plan = _Plan(str(POLICIES), served.revision, "support.sla", AT, False, "id", "jsonl",
+                 "jsonl", None, "line", False, None)
+    work_ = _Work(plan, policies)
+
+    def chunks():
+        source_ = JsonLinesSource(str(source), CHUNK_RECORDS)
+        try:
+            return list(source_.chunks())
+        finally:
+            source_.close()
+    cut = _best(chunks)
+    taken = chunks()
+    n = sum(len(c.items) for c in taken)
+    prepared = policies.prepare("support.sla", AT)
+    read = None
+    try:                                 # the engine's insides: may move
+        from neocrm_policy.engine import _instant
+        compiled = policies.compiled("support.sla", _instant(AT))
+        reader = policies._readers[id(compiled)]
+        read = reader.generated() if hasattr(reader, "generated") else reader.read
+    except (AttributeError, KeyError, ImportError):
+        pass
+    decoding, decider, encoding = work_.decoding, work_.decider, work_.encoding
+    clock = time.process_time      # CPU time: the machine is shared
+
+    def parts() -> list[float]:
+        """Chunk by chunk, as the batch goes (records consumed as they are read, nothing
+        kept from one chunk to the next): JSON in alone, JSON in with the decisions (less
+        JSON in: the decisions), JSON out."""
+        spent = [0.0, 0.0, 0.0]
+        for chunk in taken:
+            t0 = clock()
+            for _item in decoding.items(chunk):
+                pass
+            t1 = clock()
+            for item in decoding.items(chunk):
+                prepared(item[3])
+            t2 = clock()
+            records = decider.decide(decoding.items(chunk), "line", "id")[0]
+            t3 = clock()
+            encoding.encode(records)
+            t4 = clock()
+            spent[0] += t1 - t0
+            spent[1] += t2 - t1 - (t1 - t0)
+            spent[2] += t4 - t3
+        return spent
+
+    def reading() -> float:
+        spent = 0.0
+        for chunk in taken:
+            t0 = clock()
+            for _item in decoding.items(chunk):
+                pass
+            t1 = clock()
+            for item in decoding.items(chunk):
+                read(item[3])
+            spent += clock() - t1 - (t1 - t0)
+        return spent
+    json_in, decide, json_out = (min(column) for column in zip(*(parts() for _ in range(5)),
+                                                               strict=True))
+    read_time = min(reading() for _ in range(5)) if read is not None else None
+    whole = _best(lambda: [work_.run(c) for c in taken])
+    loop = whole - json_in - decide - json_out
+    started = time.perf_counter()
+    report = run_batch(BatchOptions("support.sla", POLICIES, str(source),
+                                    str(work / "split-out.jsonl"), at=AT, id_column="id"))
+    in_process = time.perf_counter() - started
+
+    def us(seconds: float) -> str:
+        return f"{seconds / n * 1e6:5.2f} us"
+    print(f"split of one process, per record ({n:,} records, least of 3 runs each):")
+    print(f"  file into chunks {us(cut)} | JSON in (orjson, at, id) {us(json_in)} | "
+          + (f"fact reader {us(read_time)} | decision function {us(decide - read_time)}"
+             if read_time is not None else f"reader and function {us(decide)}")
+          + f" | JSON out {us(json_out)} | batch loop {us(loop)}")
+    print(f"  chunks decided (in, decide, out, loop): {us(whole)}, {n / whole:,.0f}/s; "
+          f"the batch in this process, file to file with loading: {in_process:.2f} s, "
+          f"{report.records / in_process:,.0f}/s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
@@ -215,8 +328,8 @@ def main() -> int:
         source = work / "incidents.jsonl"
         generate(source, args.records)
         ceiling = hand_file(source, work / "hand.jsonl")
-        one, _rss = command(source, work / "one.jsonl")
-        two, _rss = command(source, work / "two.jsonl", "--jobs", "2")
+        one, _rss, one_cpu = command(source, work / "one.jsonl")
+        two, _rss, two_cpu = command(source, work / "two.jsonl", "--jobs", "2")
         hand_bytes = (work / "hand.jsonl").read_bytes()
         same = (work / "one.jsonl").read_bytes() == hand_bytes == \
             (work / "two.jsonl").read_bytes()
@@ -231,10 +344,13 @@ def main() -> int:
                   f"    eval --batch {ours.decode()}")
         print(f"  hand-written ceiling (in process): {ceiling:.2f} s, {n / ceiling:,.0f}/s")
         print(f"  eval --batch, 1 process (end to end): {one:.2f} s, {n / one:,.0f}/s, "
-              f"ratio {one / ceiling:.2f}")
+              f"ratio {one / ceiling:.2f}; CPU {one_cpu:.2f} s, {n / one_cpu:,.0f}/s of CPU")
         print(f"  eval --batch --jobs 2 (end to end): {two:.2f} s, {n / two:,.0f}/s, "
-              f"ratio {two / ceiling:.2f}, {one / two:.2f}x one process")
-        for path in (source, work / "hand.jsonl", work / "one.jsonl", work / "two.jsonl"):
+              f"ratio {two / ceiling:.2f}, {one / two:.2f}x one process; CPU {two_cpu:.2f} s "
+              "(both workers and the reading process)")
+        split_figures(source, work)
+        for path in (source, work / "hand.jsonl", work / "one.jsonl", work / "two.jsonl",
+                     work / "split-out.jsonl"):
             path.unlink()
 
         dask_figures(args.dask_records, work)
@@ -245,8 +361,8 @@ def main() -> int:
             block = small.read_bytes()
             for _ in range(10):
                 out.write(block)
-        small_time, small_rss = command(small, work / "small-out.jsonl")
-        large_time, large_rss = command(large, work / "large-out.jsonl")
+        small_time, small_rss, _cpu = command(small, work / "small-out.jsonl")
+        large_time, large_rss, _cpu = command(large, work / "large-out.jsonl")
         print(f"memory: peak RSS {small_rss / 1024:.0f} MiB for {args.memory_records // 10:,} "
               f"lines ({small_time:.1f} s), {large_rss / 1024:.0f} MiB for "
               f"{args.memory_records:,} lines ({large_time:.1f} s, "

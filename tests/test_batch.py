@@ -279,6 +279,49 @@ def test_json_lines_id_may_be_a_dotted_path_beside_the_facts(policies, tmp_path,
         assert f"support.sla reads the fact '{fact}', so '{name}' cannot also be" in err, err
 
 
+def test_json_lines_out_is_cut_from_one_array_only_where_records_meet():
+    """A chunk is written as one JSON array and cut into lines between records: text that
+    looks like a boundary, a list of objects starting with "line", and keys that are not
+    text still give the lines one call per record gives."""
+    from neocrm_policy.batch.columns import ResultColumns
+    from neocrm_policy.batch.writers import Encoding
+    from neocrm_policy.values import Type
+    encoding = Encoding("jsonl", ResultColumns({"x": Type("string")}, "line", "id", False))
+    records = [{"line": 1, "id": 'a},{"line":2', "result": {"x": '},{"line": 3'}},
+               {"line": 2, "id": [{"a": 1}, {"line": 5}], "result": {"x": None}},
+               {"line": 3, "id": {1: "a key that is a number"}, "result": {"x": "y"}},
+               {"line": 4, "id": None, "error": {"code": "NP050", "fact": None}}]
+    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    for chunk in (records[:1], records[:2], records, [records[0], records[3]],
+                  [records[2], records[3]], []):
+        assert encoding.encode(chunk) == b"".join(orjson.dumps(r, option=option)
+                                                  for r in chunk)
+
+
+def test_money_in_json_lines_is_read_exactly(policies, tmp_path):
+    """A record with money is read again with exact decimals (1234.57 is not a binary
+    fraction), also with a dotted id beside the facts, as one decision reads it."""
+    from decimal import Decimal
+    lines = [{"breach": {"cause": "gross_negligence", "damages": 1234.57, "ticket": "B-1"},
+              "contract": {"annual_fee_paid": 1000.1}},
+             {"breach": {"cause": "intent", "damages": 0.3, "ticket": "B-2"},
+              "contract": {"annual_fee_paid": 0.1}},
+             {"breach": {"cause": "virus", "damages": 12, "ticket": "B-3"},
+              "contract": {"annual_fee_paid": 5}}]
+    source, out = tmp_path / "breaches.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["eval", "liability.data_security", "--policies", str(policies), "--at", AT,
+                 "--id", "breach.ticket", "--quiet", "--batch", str(source),
+                 "--out", str(out)]) == 0
+    engine = load(policies)
+    for record, line in zip(read_lines(out), source.read_text().splitlines(), strict=True):
+        facts = json.loads(line, parse_float=Decimal)
+        assert record["breach.ticket"] == facts["breach"].pop("ticket")
+        assert record["result"] == engine.decide("liability.data_security", facts,
+                                                 at=AT).to_json()["result"]
+    assert [r["result"]["compensation"] for r in read_lines(out)] == ["1000.10", "0.30", "0.00"]
+
+
 def test_trace_writes_each_decision_json(policies, tmp_path):
     out = tmp_path / "out.jsonl"
     main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out", str(out), "--trace"])

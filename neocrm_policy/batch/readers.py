@@ -57,6 +57,19 @@ class Chunk:
     items: Any
     size: int
 
+    def slices(self, records: int) -> Iterator[Chunk]:
+        """The chunk as consecutive chunks of at most `records` items each (JSON Lines:
+        raw lines, so the places follow on; CSV items carry their own lines)."""
+        items = self.items
+        total = len(items) if isinstance(items, list) else items.num_rows
+        if total <= records:
+            yield self
+            return
+        for start in range(0, total, records):
+            part = items[start:start + records] if isinstance(items, list) \
+                else items.slice(start, records)
+            yield Chunk(self.first + start, part, 0)
+
 
 class Source:
     """An input cut into chunks. `columns` is the header (CSV, Parquet), `total` the
@@ -299,35 +312,53 @@ class Decoding:
         return self._arrow(chunk)
 
     def _json_lines(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
-        loads, id_column, exact = orjson.loads, self.id_column, self.decimal_paths
-        id_path = self.id_path
+        """Each line's item; the common line (an object, no money to read exactly, a
+        top-level id) the quick way, any other through `json_item`. The batch's own loop,
+        `Decider.decide_json_lines`, does the same without a generator between."""
+        loads, id_column, careful = orjson.loads, self.id_column, self.json_item
+        quick = not self.decimal_paths and self.id_path is None
         line = chunk.first - 1
         for text in chunk.items:
             line += 1
-            if not text or text.isspace():
-                continue
             try:
-                record = loads(text)
-            except orjson.JSONDecodeError as exc:
-                yield line, None, None, FactError(
-                    f"line {line} is not valid JSON: {exc.msg} at column {exc.colno}", None,
-                    'each line is one JSON object, e.g. {"incident": {"level": 4}}')
-                continue
-            if type(record) is not dict:
-                yield line, None, None, FactError(
-                    f"line {line} is not a JSON object", None,
-                    'each line is one JSON object, e.g. {"incident": {"level": 4}}')
-                continue
-            if exact and any(_has_float(record, parts) for parts in exact):
-                record = json.loads(text, parse_float=Decimal)   # money read exactly
-            at = record.pop(AT_COLUMN, None)
-            if id_column is None:
-                ident = None
-            elif id_path is None or id_column in record:
-                ident = record.pop(id_column, None)
+                record = loads(text) if quick else None
+            except orjson.JSONDecodeError:
+                record = None
+            if type(record) is dict:
+                at = record.pop(AT_COLUMN, None)
+                yield line, (record.pop(id_column, None) if id_column is not None
+                             else None), at, record
             else:
-                ident = pop_path(record, id_path)
-            yield line, ident, at, record
+                item = careful(line, text)
+                if item is not None:
+                    yield item
+
+    def json_item(self, line: int, text: bytes) -> tuple[int, Any, Any, Any] | None:
+        """(place, id, at, facts or error) of one JSON line, None for a blank line."""
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            if not text or text.isspace():
+                return None
+            return line, None, None, FactError(
+                f"line {line} is not valid JSON: {exc.msg} at column {exc.colno}", None,
+                'each line is one JSON object, e.g. {"incident": {"level": 4}}')
+        if type(record) is not dict:
+            return line, None, None, FactError(
+                f"line {line} is not a JSON object", None,
+                'each line is one JSON object, e.g. {"incident": {"level": 4}}')
+        exact = self.decimal_paths
+        if exact and any(_has_float(record, parts) for parts in exact):
+            record = json.loads(text, parse_float=Decimal)   # money read exactly
+        at = record.pop(AT_COLUMN, None)
+        id_column = self.id_column
+        if id_column is None:
+            ident = None
+        elif self.id_path is None or id_column in record:
+            ident = record.pop(id_column, None)
+        else:
+            ident = pop_path(record, self.id_path)
+        return line, ident, at, record
 
     def _csv(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
         plan = self.plan

@@ -28,6 +28,11 @@ from .summary import SummaryRow, Tally, summary_rows
 from .writers import Encoding, Sink
 
 CHUNK_RECORDS = 2000
+"""Records read at a time, and sent to a worker process at a time."""
+SLICE = 256
+"""Records of a chunk decoded, decided and encoded together: few enough that a slice's
+output records are still in the processor's cache when they are written (about a
+microsecond a record less, in one process, than whole chunks of 2,000)."""
 IN_FLIGHT = 3
 """Chunks queued per worker process: enough to keep it busy, few enough to stay flat."""
 
@@ -119,13 +124,26 @@ class _Work:
         self.tally = Tally(results, inputs, plan.by, plan.id_column) if plan.summary else None
 
     def run(self, chunk: Chunk) -> ChunkDone:
+        """A chunk decided and encoded a slice at a time (`SLICE`)."""
         tally = self.tally
         if tally is not None:
             tally.counts = Counter()
-        records, failed = self.decider.decide(self.decoding.items(chunk), self.plan.position,
-                                              self.plan.id_column,
-                                              tally.add if tally is not None else None)
-        return ChunkDone(self.encoding.encode(records), len(records), failed,
+        decider, decoding, encode = self.decider, self.decoding, self.encoding.encode
+        position, id_column = self.plan.position, self.plan.id_column
+        add = tally.add if tally is not None else None
+        pieces, count, failed = [], 0, Counter()
+        for piece in chunk.slices(SLICE):
+            if decoding.fmt == "jsonl":
+                records, bad = decider.decide_json_lines(piece, decoding, position,
+                                                         id_column, add)
+            else:
+                records, bad = decider.decide(decoding.items(piece), position, id_column,
+                                              add)
+            pieces.append(encode(records))
+            count += len(records)
+            if bad:
+                failed.update(bad)
+        return ChunkDone(self.encoding.joined(pieces), count, failed,
                          tally.counts if tally is not None else None, chunk.size)
 
 

@@ -35,11 +35,12 @@ class Encoding:
     def __init__(self, fmt: str, columns: ResultColumns) -> None:
         self.fmt, self.columns = fmt, columns
         self.schema = columns.arrow_schema() if fmt == "parquet" else None
+        self.between = b"},{" + orjson.dumps(columns.position) + b":" if columns.position \
+            else None
 
     def encode(self, records: list[dict]) -> Any:
         if self.fmt == "jsonl":
-            dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
-            return b"".join([dumps(r, default=_json_default, option=option) for r in records])
+            return self.json_lines(records)
         rows = [self.columns.row(r) for r in records]
         if self.fmt == "csv":
             text = io.StringIO()
@@ -47,6 +48,30 @@ class Encoding:
             writer.writerows([[csv_cell(v) for v in row] for row in rows])
             return text.getvalue().encode("utf-8")
         return arrow_rows(rows, self.schema)
+
+    def joined(self, pieces: list) -> Any:
+        """Encoded slices of a chunk as one: bytes end to end, or the record batches."""
+        return pieces if self.fmt == "parquet" else b"".join(pieces)
+
+    def json_lines(self, records: list[dict]) -> bytes:
+        """One JSON object per line. The chunk is written as one JSON array (a call per
+        record costs several times more), then cut into lines where one record ends and
+        the next begins: `},{"line":`. That cannot be inside a string (a quote in one is
+        written `\\"`), only where an object inside a list starts with the key "line"
+        (an id or a result holding such a list). So the cut is made only when there are
+        exactly as many places as records less one; else one call per record."""
+        if not records:
+            return b""
+        dumps, between = orjson.dumps, self.between
+        if between is not None:
+            try:             # results and ids have text keys; else, keys written as text
+                array = dumps(records, default=_json_default)
+            except orjson.JSONEncodeError:
+                array = dumps(records, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+            if array.count(between) == len(records) - 1:
+                return array[1:-1].replace(between, b"}\n{" + between[3:]) + b"\n"
+        option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+        return b"".join([dumps(r, default=_json_default, option=option) for r in records])
 
 
 class Sink:
@@ -73,9 +98,11 @@ class Sink:
                              "give a writable file, or - for standard output") from None
 
     def write(self, encoded: Any) -> None:
+        """Bytes (JSON Lines, CSV) or a list of record batches (Parquet)."""
         if self.parquet is not None:
-            if encoded.num_rows:
-                self.parquet.write_batch(encoded)
+            for batch in encoded:
+                if batch.num_rows:
+                    self.parquet.write_batch(batch)
         elif encoded:
             self.handle.write(encoded)
 
