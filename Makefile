@@ -82,5 +82,13 @@ bench-serve: $(STAMP)
 bench-batch: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py
 
+# The docs' Spark recipe and the Spark tests, which `make test` (and so CI) skips, saying
+# why, where PySpark is not installed: adds the `spark` extra to the venv (about 520 MB
+# and a minute; Java 17 or later must be installed) and runs them (a minute or two).
+.PHONY: spark-test
+spark-test: $(STAMP) $(PARSER)
+	$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[spark]'
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider tests/test_batch.py tests/test_docs.py -k "spark or batch.md"
+
 clean:
 	rm -rf $(VENV) site build dist .pytest_cache
