@@ -193,8 +193,9 @@ def _batch_arguments(evaluate) -> None:
     batch.add_argument("--batch", metavar="FILE|-",
                        help="records to decide: .jsonl, .csv or .parquet, or - for "
                             "standard input (JSON Lines unless --in-format says; Parquet "
-                            "from standard input is first copied to a temporary file, in "
-                            "memory up to 32 MiB, as Parquet keeps its index at the end)")
+                            "keeps its index at the end, so it is first copied whole from "
+                            "standard input: to memory up to 32 MiB, past that to a "
+                            "temporary file)")
     batch.add_argument("--out", metavar="FILE|-", default="-",
                        help="where the output records go: .jsonl, .csv or .parquet, or - "
                             "for JSON Lines on standard output (default)")
