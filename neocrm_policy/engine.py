@@ -22,7 +22,7 @@ from .calendars import HOLIDAY_REGIONS, Calendar
 from .checker import check
 from .compiler import CompiledPolicy, compile_policy
 from .compiler import RUNTIME_FAILURES
-from .facts import FactReader, declared_facts, in_agreement_zone
+from .facts import FactReader, declared_facts
 from .errors import (EvaluationError, InvariantError, Location, PolicyError,
                      PolicyErrors, Problems, QueryError, SchemaError, UnknownNameError,
                      UsageError)
@@ -34,7 +34,7 @@ from .suggest import suggestion
 from .syntax import ast
 from .trace import Decision
 from .runtime import bounded
-from .values import AGREEMENT_ZONE, as_written, read_datetime, to_words
+from .values import AGREEMENT_ZONE, as_written, in_agreement_zone, read_datetime, to_words
 
 
 @dataclass(frozen=True)
@@ -450,6 +450,7 @@ class PolicySet:
         now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
         if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
             raise _outside_years(now)
+        now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
         fixed = self._fixed.get(query)
         compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:
@@ -610,7 +611,7 @@ def _instant(at: datetime | str | None) -> datetime:
     if at is None:
         return datetime.now(AGREEMENT_ZONE)
     if isinstance(at, datetime):
-        return at if at.tzinfo else at.replace(tzinfo=AGREEMENT_ZONE)
+        return at if at.tzinfo else in_agreement_zone(at)
     if isinstance(at, str):
         text = at.strip()
         try:

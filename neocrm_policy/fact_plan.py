@@ -48,7 +48,8 @@ class _Plan:
     values that come from the rule file (replaced by constants before compiling)."""
 
     def __init__(self, reader: FactReader) -> None:
-        from .facts import _SHANGHAI_SINCE_1992, _Problem  # the careful reader's own parts
+        from .facts import _Problem  # the careful reader's own
+        from .values import SHANGHAI_SINCE_1992
         self.reader = reader
         self.constants: list[Any] = []
         self.names: dict[str, Any] = {
@@ -56,7 +57,7 @@ class _Plan:
             "_datetime": _DATETIME, "_date": _DATE, "_from_iso": datetime.fromisoformat,
             "_combine": datetime.combine,
             "_date_from_iso": date.fromisoformat, "_str_only": frozenset({str}),
-            "_shanghai": _SHANGHAI_SINCE_1992}
+            "_shanghai": SHANGHAI_SINCE_1992}
 
     def constant(self, value: Any) -> str:
         """A value from the rule file: a literal in the code when Python has one for it

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,8 +21,8 @@ from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, Fact
 from .model import Input, Policy
 from .source import position_of
 from .suggest import suggestion
-from .values import (AGREEMENT_ZONE, BOOL, MAX_LIST_ITEMS, STRING, as_written, duration_iso,
-                     make_duration, to_json)
+from .values import (BOOL, MAX_LIST_ITEMS, STRING, as_written,
+                     duration_iso, in_agreement_zone, make_duration, to_json)
 
 _TYPE_WORDS = {
     "datetime": "an ISO 8601 date and time, e.g. 2026-03-07T22:30:00+08:00",
@@ -145,30 +145,7 @@ _ISO_DURATION_TEXT = re.compile(
     r"(?:T(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,6})S)?)?", re.ASCII)
 _WORDS_DURATION_TEXT = re.compile(
     r"([0-9]{1,6}(?:\.[0-9]{1,6})?) (minutes?|hours?|days?|weeks?)", re.ASCII)
-_OFFSETS: dict[timedelta, timezone] = {}
-_SHANGHAI_SINCE_1992 = _OFFSETS.setdefault(timedelta(hours=8), timezone(timedelta(hours=8)))
 _parse_datetime = datetime.fromisoformat
-_EIGHT_HOURS = timedelta(hours=8)
-
-
-def in_agreement_zone(moment: datetime) -> datetime:
-    """A moment as the agreement's zone shows it, on that instant's fixed offset, so that
-    adding a duration adds elapsed time even in Shanghai's daylight-saving years
-    (1986–91), where wall-clock arithmetic would be an hour off."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=AGREEMENT_ZONE)
-    elif moment.year > 1991 and (moment.tzinfo is _SHANGHAI_SINCE_1992
-                                 or moment.utcoffset() == _EIGHT_HOURS):
-        # Shanghai has kept +08:00, without daylight saving, since 1992; one zone object
-        # for every such time makes comparing two of them cheap
-        return moment if moment.tzinfo is _SHANGHAI_SINCE_1992 else \
-            datetime.combine(moment, moment.time(), _SHANGHAI_SINCE_1992)
-    local = moment.astimezone(AGREEMENT_ZONE)
-    offset = local.utcoffset()
-    zone = _OFFSETS.get(offset)
-    if zone is None:
-        zone = _OFFSETS.setdefault(offset, timezone(offset))
-    return local.replace(tzinfo=zone)
 
 
 def _digits(number: Decimal, item: Input) -> Decimal:

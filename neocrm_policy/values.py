@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,31 @@ from .errors import EvaluationError
 
 AGREEMENT_ZONE = ZoneInfo("Asia/Shanghai")
 """The agreement's default zone: a time written without an offset is read here."""
+
+_OFFSETS: dict[timedelta, timezone] = {}
+SHANGHAI_SINCE_1992 = _OFFSETS.setdefault(timedelta(hours=8), timezone(timedelta(hours=8)))
+"""The one zone object of every time on +08:00 after 1991 (Shanghai has kept +08:00,
+without daylight saving, since 1992): comparing two times of one zone object is quick."""
+_EIGHT_HOURS = timedelta(hours=8)
+
+
+def in_agreement_zone(moment: datetime) -> datetime:
+    """A moment as the agreement's zone shows it, on that instant's fixed offset, so that
+    adding a duration adds elapsed time even in Shanghai's daylight-saving years (the
+    1940s, 1986–91), where wall-clock arithmetic would be an hour off. A moment without
+    an offset is a wall-clock time in Asia/Shanghai."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=AGREEMENT_ZONE)
+    elif moment.year > 1991 and (moment.tzinfo is SHANGHAI_SINCE_1992
+                                 or moment.utcoffset() == _EIGHT_HOURS):
+        return moment if moment.tzinfo is SHANGHAI_SINCE_1992 else \
+            datetime.combine(moment, moment.time(), SHANGHAI_SINCE_1992)
+    local = moment.astimezone(AGREEMENT_ZONE)
+    offset = local.utcoffset()
+    zone = _OFFSETS.get(offset)
+    if zone is None:
+        zone = _OFFSETS.setdefault(offset, timezone(offset))
+    return local.replace(tzinfo=zone)
 
 MAX_LIST_ITEMS = 10_000
 """Facts and values are bounded, so evaluation work is bounded. A list computed by the
@@ -258,11 +283,12 @@ _T = re.compile(r"\d{2}:\d{2}(:\d{2})?", re.ASCII)
 
 
 def read_datetime(text: str) -> datetime:
-    """ISO 8601; without an offset the time is in Asia/Shanghai, as the agreement's zone."""
+    """ISO 8601; without an offset the time is in Asia/Shanghai, as the agreement's zone
+    (on the fixed offset Shanghai had then, so durations move it in elapsed time)."""
     if not isinstance(text, str) or not _DT.fullmatch(text.strip()):
         raise ValueError("expected a date and time like 2026-03-07T22:30:00+08:00")
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=AGREEMENT_ZONE)
+    return value if value.tzinfo else in_agreement_zone(value)
 
 
 def read_date(text: str) -> date:

@@ -44,7 +44,12 @@ def test_datetime_offsets_are_kept():
     value, _ = lit("2026-03-07T14:30:00Z")
     assert value.utcoffset() == timedelta(0)
     value, _ = lit("2026-03-07T14:30:00")
-    assert value.tzinfo is AGREEMENT_ZONE
+    assert value == datetime(2026, 3, 7, 14, 30, tzinfo=AGREEMENT_ZONE)
+    assert value.utcoffset() == timedelta(hours=8)
+    summer, _ = lit("1988-06-01T12:00:00")   # Shanghai kept daylight saving then
+    assert summer.utcoffset() == timedelta(hours=9)
+    assert (summer + timedelta(days=200)).utcoffset() == timedelta(hours=9)   # fixed:
+    # the offset of the instant written, so adding a duration adds elapsed time
 
 
 def test_durations_on_a_calendar():
