@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
 ROOMS = ["neocrm_policy/checker/", "neocrm_policy/compiler.py", "neocrm_policy/facts.py",
-         "neocrm_policy/loader.py"]
+         "neocrm_policy/fact_plan.py", "neocrm_policy/loader.py"]
 TESTS = ["tests/test_checker.py", "tests/test_conflicts.py", "tests/test_compiler.py",
          "tests/test_engine.py", "tests/test_bounds.py", "tests/test_front_door.py",
-         "tests/test_source.py"]
+         "tests/test_source.py", "tests/test_facts.py", "tests/test_fact_plan.py"]
 COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "README.md",
           "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]
 
