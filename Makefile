@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The grammar's LALR tables as a stand-alone module (not committed; see syntax/generate.py):
-# commands start without importing Lark or building the tables.
-$(PARSER): grammar/expressions.lark $(STAMP)
+# commands start without importing Lark or building the tables. A wheel gets its own from
+# hatch_build.py; this one serves the editable install.
+$(PARSER): grammar/expressions.lark neocrm_policy/syntax/generate.py $(STAMP)
 	$(BIN)/python -m neocrm_policy.syntax.generate
 
 run: $(STAMP) $(PARSER)
