@@ -8,14 +8,24 @@ and on, for each server configuration asked for. Every run is bounded in time; t
 server binds to 127.0.0.1 only. Not a test: it prints figures.
 
     python benchmarks/bench_serve.py [--seconds 8] [--workers 1 2] [--quick]
+    python benchmarks/bench_serve.py --variants-only [--rounds 2] [--quick]
 
-Needs `wrk` and `hey` (Debian: apt-get install wrk hey) and the `serve` extra.
+`--variants` (or `--variants-only`) first compares ASGI servers running the same
+application, one worker, decision log off: uvicorn (h11 or httptools, asyncio or uvloop),
+granian (its ASGI interface, asyncio or uvloop) and hypercorn (asyncio or uvloop), each
+at saturation and at 1,000 requests/s. The machine is shared, so the variants are run in
+interleaved rounds and each figure is also given as a ratio to uvicorn httptools/asyncio
+of the same round; a server that is not installed is skipped, saying so.
+
+Needs `wrk` and `hey` (Debian: apt-get install wrk hey) and the `serve` extra; granian
+and hypercorn only for their variants (pip install granian hypercorn).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -33,6 +43,8 @@ POLICIES = ROOT / "tests" / "data" / "policies"
 BODY = {"facts": {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}},
         "at": "2026-03-08T01:00:00+08:00"}
 PATH = "/v1/decisions/support.sla"
+ENVIRONMENT = "NEOCRM_SERVICE_CONFIG"
+"""How the service's factory gets its configuration (neocrm_policy.service.config)."""
 
 
 def free_port() -> int:
@@ -47,22 +59,56 @@ uvicorn.run(create_app(ServiceConfig(policies=sys.argv[1])), host="127.0.0.1",
             port=int(sys.argv[2]), http=sys.argv[3], loop=sys.argv[4], log_level="warning",
             access_log=False)
 """
+GRANIAN = """import sys
+from granian import Granian
+Granian("neocrm_policy.service.app:app_from_environment", factory=True, interface="asgi",
+        address="127.0.0.1", port=int(sys.argv[1]), loop=sys.argv[2], workers=1,
+        log_level="warning").serve()
+"""
+FACTORY = "neocrm_policy.service.app:app_from_environment"
+"""What granian and hypercorn import: the application built from NEOCRM_SERVICE_CONFIG."""
+
+
+def variant_command(name: str, port: int) -> list[str] | None:
+    """The command serving the application on the server variant `name`, or None when
+    that server (or its event loop) is not installed."""
+    server, *options = name.split()
+    needs = {"uvicorn": "uvicorn", "granian": "granian", "hypercorn": "hypercorn"}[server]
+    for module in (needs, *(["uvloop"] if "uvloop" in options else []),
+                   *(["httptools"] if "httptools" in options else [])):
+        if importlib.util.find_spec(module) is None:
+            return None
+    if server == "uvicorn":
+        return [sys.executable, "-c", LAUNCH, str(POLICIES), str(port), *options]
+    if server == "granian":
+        return [sys.executable, "-c", GRANIAN, str(port), options[0]]
+    return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}",
+            "--worker-class", options[0], "--log-level", "warning", FACTORY + "()"]
+
+
+VARIANTS = ("uvicorn httptools asyncio", "uvicorn h11 asyncio", "uvicorn httptools uvloop",
+            "granian asyncio", "granian uvloop", "hypercorn asyncio", "hypercorn uvloop")
+"""Server variants compared by --variants; the first is the reference of the ratios."""
 
 
 class Server:
-    """`neocrm-policy serve` with `options`, or, for `variant` (http, loop), the same
-    application on uvicorn with that HTTP parser and event loop."""
+    """`neocrm-policy serve` with `options`, or the same application on the server
+    `variant` names (see VARIANTS)."""
 
-    def __init__(self, *options: str, variant: tuple[str, str] | None = None) -> None:
+    def __init__(self, *options: str, variant: str | None = None) -> None:
         self.port = free_port()
         command = [sys.executable, "-m", "neocrm_policy", "serve", "--policies",
                    str(POLICIES), "--host", "127.0.0.1", "--port", str(self.port), *options]
+        env = dict(os.environ)
         if variant:
-            command = [sys.executable, "-c", LAUNCH, str(POLICIES), str(self.port), *variant]
+            command = variant_command(variant, self.port)
+            env[ENVIRONMENT] = json.dumps({"policies": str(POLICIES)})
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=subprocess.PIPE, text=True, env=env)
         deadline = time.monotonic() + 90     # a loaded machine starts slowly
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit("the server stopped:\n" + self.process.stderr.read())
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("POST", PATH, body=json.dumps(BODY))
@@ -89,7 +135,33 @@ wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def saturation(port: int, seconds: int, connections: int = 64) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by a process and every process below it:
+    the server's cost whatever else the machine is running, unlike requests/s."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue              # gone meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, total = {pid}, 0.0
+    for _ in range(4):            # the supervisor, its workers, their helpers
+        tree |= {child for child, parent in parents.items() if parent in tree}
+    for member in tree:
+        total += times.get(member, 0.0)
+    return total
+
+
+def saturation(server: Server, seconds: int, connections: int = 64) -> tuple[float, float]:
+    """Requests/s with `wrk`, and the server's CPU milliseconds per request meanwhile."""
+    port = server.port
+    before = cpu_seconds(server.process.pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % json.dumps(BODY))
     try:
@@ -100,7 +172,9 @@ def saturation(port: int, seconds: int, connections: int = 64) -> float:
         os.unlink(script.name)
     if re.search(r"Non-2xx or 3xx responses: \d+", done.stdout):
         raise SystemExit("wrk saw failed responses:\n" + done.stdout)
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
+    requests = int(re.search(r"(\d+) requests in", done.stdout).group(1))
+    return rate, (cpu_seconds(server.process.pid) - before) / requests * 1e3
 
 
 def at_rate(port: int, seconds: int, rate: int = 1000, workers: int = 10) -> dict:
@@ -132,14 +206,49 @@ def embedded(seconds: float = 2.0) -> float:
     return count / (time.perf_counter() - started)
 
 
+def compare_variants(seconds: int, rounds: int) -> None:
+    """Each installed server variant at saturation and at 1,000 requests/s, in
+    interleaved rounds, with ratios to the first variant of the same round."""
+    names = []
+    for name in VARIANTS:
+        if variant_command(name, 0) is None:
+            print(f"{name}: not installed, skipped")
+        else:
+            names.append(name)
+    print(f"{'round':>5} {'server':<26} {'saturation req/s':>16} {'ratio':>6} "
+          f"{'CPU ms':>7} {'ratio':>6} {'paced req/s':>11} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'p99 ratio':>9} {'load':>5}")
+    for round_ in range(1, rounds + 1):
+        reference = None
+        for name in names:
+            server = Server(variant=name)
+            try:
+                saturated, cpu = saturation(server, seconds)
+                time.sleep(0.5)
+                paced = at_rate(server.port, seconds)
+            finally:
+                server.stop()
+            if reference is None:
+                reference = (saturated, paced["p99_ms"], cpu)
+            print(f"{round_:>5} {name:<26} {saturated:>16,.0f} "
+                  f"{saturated / reference[0]:>6.2f} {cpu:>7.3f} {cpu / reference[2]:>6.2f} "
+                  f"{paced['rps']:>11,.0f} {paced['p50_ms']:>7.2f} "
+                  f"{paced['p99_ms']:>7.2f} {paced['p99_ms'] / reference[1]:>9.2f} "
+                  f"{os.getloadavg()[0]:>5.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="3-second runs")
     parser.add_argument("--variants", action="store_true",
-                        help="also compare uvicorn's HTTP parsers and event loops "
-                             "(one worker, log off, saturation only)")
+                        help="first compare ASGI servers and their HTTP parsers and event "
+                             "loops (one worker, log off)")
+    parser.add_argument("--variants-only", action="store_true",
+                        help="compare the server variants, nothing else")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved rounds of the variant comparison")
     args = parser.parse_args()
     seconds = 3 if args.quick else args.seconds
     for tool in ("wrk", "hey"):
@@ -148,17 +257,13 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine "
           "skews every figure)")
     print(f"embedded decide()+to_json()+dumps: {embedded():,.0f} decisions/s (one thread)")
-    if args.variants:
-        for variant in (("h11", "asyncio"), ("httptools", "asyncio"), ("httptools", "uvloop")):
-            server = Server(variant=variant)
-            try:
-                print(f"uvicorn http={variant[0]} loop={variant[1]}: "
-                      f"{saturation(server.port, seconds):,.0f} req/s at saturation",
-                      flush=True)
-            finally:
-                server.stop()
-    print(f"{'workers':>7} {'log':>4} {'saturation req/s':>17} {'at 1000/s: req/s':>17} "
-          f"{'p50 ms':>7} {'p99 ms':>7}")
+    if args.variants or args.variants_only:
+        compare_variants(seconds, args.rounds)
+        if args.variants_only:
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            return
+    print(f"{'workers':>7} {'log':>4} {'saturation req/s':>17} {'CPU ms/req':>10} "
+          f"{'at 1000/s: req/s':>17} {'p50 ms':>7} {'p99 ms':>7} {'load':>5}")
     with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
         for workers in args.workers:
             for log in (False, True):
@@ -168,14 +273,14 @@ def main() -> None:
                                 "--log-max-bytes", str(200 * 1024 * 1024)]
                 server = Server(*options)
                 try:
-                    saturated = saturation(server.port, seconds)
+                    saturated, cpu = saturation(server, seconds)
                     time.sleep(0.5)
                     paced = at_rate(server.port, seconds)
                 finally:
                     server.stop()
                 print(f"{workers:>7} {'on' if log else 'off':>4} {saturated:>17,.0f} "
-                      f"{paced['rps']:>17,.0f} {paced['p50_ms']:>7.2f} {paced['p99_ms']:>7.2f}",
-                      flush=True)
+                      f"{cpu:>10.3f} {paced['rps']:>17,.0f} {paced['p50_ms']:>7.2f} "
+                      f"{paced['p99_ms']:>7.2f} {os.getloadavg()[0]:>5.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -41,11 +41,19 @@ class NoDelayProtocol(_Protocol):
         super().connection_made(transport)
 
 
+try:       # the event loop (the `serve` extra has uvloop where it runs: not on Windows)
+    import uvloop  # noqa: F401
+    LOOP = "uvloop"
+except ImportError:   # pragma: no cover
+    LOOP = "asyncio"
+
+
 def run(config: ServiceConfig, served: Served | None = None) -> None:
-    # httptools when installed: in benchmarks/bench_serve.py --variants it answered
-    # 1.2-2.4 times the requests of h11. The stock asyncio loop: uvloop answered fewer
-    # there, so it is not picked even when installed.
-    common = dict(host=config.host, port=config.port, loop="asyncio", http=NoDelayProtocol,
+    # By benchmarks/bench_serve.py --variants (see benchmarks/README.md), medians of the
+    # server's CPU a request: with httptools 0.53 of what h11 needs, with uvloop 0.83 of
+    # what the stock asyncio loop needs; granian 1.48-1.75 and hypercorn 2.2-2.5 times
+    # uvicorn's. Requests/s, on a machine shared with other work, did not rank them.
+    common = dict(host=config.host, port=config.port, loop=LOOP, http=NoDelayProtocol,
                   log_level="warning", access_log=False, server_header=False,
                   date_header=False, timeout_graceful_shutdown=5)
     if config.workers == 1:
