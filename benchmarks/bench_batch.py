@@ -291,7 +291,7 @@ def split_figures(source: Path, work: Path) -> None:
     json_in, decide, json_out = (min(column) for column in zip(*(parts() for _ in range(5)),
                                                                strict=True))
     read_time = min(reading() for _ in range(5)) if read is not None else None
-    whole = _best(lambda: [work_.run(c) for c in taken])
+    whole = _best(lambda: [work_.run(c) for c in taken], 5)
     loop = whole - json_in - decide - json_out
     started = time.perf_counter()
     report = run_batch(BatchOptions("support.sla", POLICIES, str(source),
@@ -300,7 +300,7 @@ def split_figures(source: Path, work: Path) -> None:
 
     def us(seconds: float) -> str:
         return f"{seconds / n * 1e6:5.2f} us"
-    print(f"split of one process, per record ({n:,} records, least of 3 runs each):")
+    print(f"split of one process, per record ({n:,} records, least of 5 runs each):")
     print(f"  file into chunks {us(cut)} | JSON in (orjson, at, id) {us(json_in)} | "
           + (f"fact reader {us(read_time)} | decision function {us(decide - read_time)}"
              if read_time is not None else f"reader and function {us(decide)}")
