@@ -36,8 +36,7 @@ def parse_facts_json(text: str, name: str) -> Any:
     """JSON text as facts: numbers with a fraction become exact decimals (money is never a
     float), and malformed text is a located error."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=_json_int,
-                          parse_constant=Decimal, object_pairs_hook=_no_repeated_keys)
+        return _FACTS_JSON.decode(text)
     except _RepeatedKey as repeated:
         key = json.dumps(repeated.args[0])
         line, column = _second(text, key)
@@ -80,6 +79,11 @@ def _json_int(text: str) -> int | Decimal:
     """A JSON whole number; one too long for any amount stays a Decimal, which the fact
     reader refuses by its digits (Python refuses to read ints of thousands of digits)."""
     return int(text) if len(text) <= 40 else Decimal(text)
+
+
+_FACTS_JSON = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int,
+                               parse_constant=Decimal, object_pairs_hook=_no_repeated_keys)
+"""One decoder for every facts document (json.loads with hooks builds one per call)."""
 
 
 def _second(text: str, key: str) -> tuple[int, int]:
