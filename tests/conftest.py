@@ -13,6 +13,17 @@ from tests.helpers import copy_policies
 
 
 @pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    """A user cache of the test's own, empty, as a new process would start with it."""
+    from neocrm_policy import cache, loader
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(folder))
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    monkeypatch.setattr(loader, "_verdicts", None)
+    return folder
+
+
+@pytest.fixture
 def policies_copy(tmp_path) -> Path:
     """A copy of the reference policies that a test may edit."""
     return copy_policies(tmp_path / "policies")

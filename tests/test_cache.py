@@ -16,15 +16,6 @@ from neocrm_policy.validation import validate
 from tests.helpers import ROOT, edit
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(folder))
-    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
-    monkeypatch.setattr(loader, "_verdicts", None)   # as a new process would start
-    return folder
-
-
 def _records(folder):
     return sorted(p.name for p in folder.glob("validate-*.json"))
 

@@ -27,15 +27,6 @@ FACTS = {"incident": {"level": 3, "reported_at": "2026-03-07T10:00:00+08:00",
                       "responded_at": "2026-03-07T16:00:00"}}
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(folder))
-    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
-    monkeypatch.setattr(loader, "_verdicts", None)   # as a new process would start
-    return folder
-
-
 def same(a, b, where="") -> None:
     """Equal, and alike in every way a later stage can see: types, positions, places and
     styles, zones."""
