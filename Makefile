@@ -83,9 +83,9 @@ bench-serve: $(STAMP)
 bench-batch: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py
 
-# The docs' Spark recipe and the Spark tests, which `make test` (and so CI) skips, saying
-# why, where PySpark is not installed: adds the `spark` extra to the venv (about 520 MB
-# and a minute; Java 17 or later must be installed) and runs them (a minute or two).
+# The docs' Spark recipe and the Spark tests, which `make test` skips, saying why, where
+# PySpark is not installed: adds the `spark` extra to the venv (about 520 MB and a minute;
+# Java 17 or later must be installed) and runs them (a minute or two). CI runs it.
 .PHONY: spark-test
 spark-test: $(STAMP) $(PARSER)
 	$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[spark]'
