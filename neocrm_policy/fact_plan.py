@@ -152,11 +152,18 @@ class _Plan:
             from .facts import _LIMIT
             least = -_LIMIT + 1 if item.minimum is None else max(-_LIMIT + 1, item.minimum)
             most = _LIMIT - 1 if item.maximum is None else min(_LIMIT - 1, item.maximum)
+            if leaf.allowed is not None:   # the allowed values within the bounds: one test
+                within = frozenset(a for a in leaf.allowed
+                                   if type(a) is int and least <= a <= most)
+                return f"type({v}) is int and {v} in {self.constant(within)}", []
             return (f"type({v}) is int and {self.constant(least)} <= {v} <= "
-                    f"{self.constant(most)}{member}"), []
+                    f"{self.constant(most)}"), []
         if kind == "string":
             from .facts import MAX_TEXT
-            return f"type({v}) is str and {v}.isascii() and len({v}) <= {MAX_TEXT}{member}", []
+            if leaf.allowed is not None:   # allowed texts the careful reader reads as given
+                texts = frozenset(_plain_texts(leaf.allowed))
+                return f"type({v}) is str and {v} in {self.constant(texts)}", []
+            return f"type({v}) is str and {v}.isascii() and len({v}) <= {MAX_TEXT}", []
         if kind == "datetime":
             return f"type({v}) is str and _datetime({v}) is not None", [
                 "try:", f"    {v} = _from_iso({v}[:19])", "except ValueError:",

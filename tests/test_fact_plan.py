@@ -23,7 +23,8 @@ TYPED = Path(__file__).parent / "data" / "fact_reading" / "typed"
 BOUNDED = Path(__file__).parent / "data" / "fact_reading" / "bounded"
 
 _SPELLINGS = [
-    None, 0, 1, 4, 5, -3, 10 ** 18, 10 ** 19, 10 ** 18 - 1, -(10 ** 18), -(10 ** 18) + 1,
+    None, 0, 1, 4, 5, 30, -3, "grand\u00e9", "small", 10 ** 18, 10 ** 19, 10 ** 18 - 1,
+    -(10 ** 18), -(10 ** 18) + 1,
     10, 11, 1000, 1001, True, False, 1.5, float("nan"),
     Decimal("12.50"), Decimal("1.005"), Decimal("NaN"), "12000.50", "１２", "", "x", "a" * 10_001,
     "\ud800", "login_failure", "total_outage", "non_core_failure", "no_such_symptom",
