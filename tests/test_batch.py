@@ -367,6 +367,41 @@ def test_two_jobs_write_what_one_writes(policies, tmp_path):
     assert first.counts == second.counts and first.records == 12_000
 
 
+@pytest.mark.parametrize("tail", [b"\n", b"", b"\n\n"])
+def test_blocks_for_workers_hold_the_lines_chunks_hold(tmp_path, monkeypatch, tail):
+    """Two jobs are sent the file in blocks of whole lines: the same lines, numbered
+    alike, as one process reads them, whatever the block size and the file's end."""
+    from neocrm_policy.batch import readers
+    lines = [b'{"a": 1}', b"", b"not json", b'{"b": "x\\ny"}', b"  ", b'{"c": []}'] * 7
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + tail)
+    for block in (1, 5, 17, 64, 1 << 20):
+        monkeypatch.setattr(readers, "BLOCK", block)
+        chunked = [(c.first + n, line) for c in readers.JsonLinesSource(str(path), 4).chunks()
+                   for n, line in enumerate(c.items)]
+        blocked = [(c.first + n, line) for c in readers.JsonLinesSource(str(path), 4).blocks()
+                   for n, line in enumerate(c.items.split(b"\n"))]
+        assert blocked == chunked
+
+
+def test_two_jobs_read_past_one_block(policies, tmp_path, monkeypatch):
+    from neocrm_policy.batch import readers
+    monkeypatch.setattr(readers, "BLOCK", 4096)
+    source = tmp_path / "in.jsonl"
+    _generated(source, 3_000)
+    with source.open("ab") as out:
+        out.write(b"\n{broken\n\n" + b'{"id": "last", "incident": {"level": 4, '
+                  b'"reported_at": "2026-03-07T10:00:00+08:00"}}')   # no newline at the end
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}.jsonl"
+        run_batch(BatchOptions("support.sla", policies, str(source), str(out), at=AT,
+                               id_column="id", jobs=jobs))
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert outs[0].count(b"\n") == 3_002 and b'"line":3004' in outs[0]
+
+
 def test_summary_by_level_as_a_table_and_an_html_report(policies, tmp_path, capsys):
     page = tmp_path / "summary.html"
     assert main([*base(policies), "--batch", str(DATA / "incidents.jsonl"), "--out",

@@ -159,6 +159,8 @@ def _worker_chunk(plan: _Plan, chunk: Chunk) -> ChunkDone:
             raise UsageError(f"the policy folder {plan.folder} changed during the batch "
                              f"(revision {plan.revision}, now {served.revision})")
         _worker = _Work(plan, served.policies)
+    if type(chunk.items) is bytes:          # JSON Lines sent whole (`JsonLinesSource.blocks`)
+        chunk = Chunk(chunk.first, chunk.items.split(b"\n"), chunk.size)
     return _worker.run(chunk)
 
 
@@ -200,7 +202,9 @@ def run_batch(options: BatchOptions) -> BatchReport:
         bar = _progress(options, source.total, in_format == "parquet")
         try:
             done_bytes = 0
-            for done in _decided(work, plan, source.chunks(), options.jobs):
+            chunks = source.blocks() if options.jobs > 1 and hasattr(source, "blocks") \
+                else source.chunks()
+            for done in _decided(work, plan, chunks, options.jobs):
                 sink.write(done.output)
                 report.records += done.records
                 report.failed.update(done.failed)
