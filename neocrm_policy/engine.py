@@ -583,9 +583,12 @@ class PolicySet:
         now = in_agreement_zone(now)   # the zone object facts are read in: quick comparisons
         read = reader.generated()
 
+        if not customers:   # no customer has own terms for this query: nothing to look up
+            return lambda facts: function(read(facts), values, now)[0]
+
         def decide_result(facts: Mapping) -> dict:
             known = read(facts)
-            if customers and known["customer.id"] is not None:
+            if known["customer.id"] is not None:
                 return self.decide(query, facts, now).result
             return function(known, values, now)[0]
         return decide_result
