@@ -49,7 +49,12 @@ class Validation:
 def validate(folder: Path) -> Validation:
     """Load, check and compile every rule file of `folder` (raising every problem, as
     `load` does) and collect the warnings; or recall the verdict of an unchanged folder."""
-    return _judged(folder)[0]
+    key = _key(folder)
+    if key is not None:
+        recalled = _recall(cache.read(_name(folder), key), folder)
+        if recalled is not None:
+            return recalled
+    return _judge(folder, key)[0]
 
 
 def load_for(folder: Path, query: str):
@@ -62,15 +67,15 @@ def load_for(folder: Path, query: str):
     if key is not None:
         record = cache.read(_name(folder), key)
         if _recall(record, folder) is not None:
-            files = record.get("sources", {}).get(query) if isinstance(
-                record.get("sources"), dict) else None
+            sources = record.get("sources")
+            files = sources.get(query) if isinstance(sources, dict) else None
             if isinstance(files, list) and files and all(type(f) is str for f in files):
                 from .engine import PolicySet
                 with parsed.replaying(cache.read(_parsed_name(folder), key)):
                     return PolicySet.from_folder(folder, frozenset(files))
-    from .engine import load
-    policies = _judged(folder)[1]
-    return policies if policies is not None else load(folder)
+            from .engine import load
+            return load(folder)     # a query the valid folder's verdict does not name
+    return _judge(folder, key)[1]
 
 
 def _name(folder: Path) -> str:
@@ -83,14 +88,10 @@ def _parsed_name(folder: Path) -> str:
     return "parsed-" + cache.digest_of(os.path.abspath(folder))[:24]
 
 
-def _judged(folder: Path):
-    """The verdict on `folder`, and the policy set when it had to be loaded for it."""
-    key = _key(folder)
+def _judge(folder: Path, key: str | None):
+    """Load the whole folder for its verdict, and record both under `key` (the folder's,
+    None when it cannot have one); returns the verdict and the policy set."""
     name = _name(folder)
-    if key is not None:
-        recalled = _recall(cache.read(name, key), folder)
-        if recalled is not None:
-            return recalled, None
     from .clausemap import agreement_file, check_agreement
     from .engine import load
     from .prose import stated_values
@@ -126,7 +127,7 @@ def _sources(policies) -> dict[str, list[str]]:
     named: dict[str, set[str]] = {query: set() for query in files}
     for prose in prose_of(policies):
         for reference in references(prose.text):
-            scope, _name = resolve(policies, reference, prose.query)
+            scope, _term = resolve(policies, reference, prose.query)
             if prose.query in named and scope != CALENDAR:
                 named[prose.query].add(scope)
     return {query: sorted(own.union(common, *(files[q] for q in named[query])))
