@@ -149,9 +149,6 @@ _ISO_DURATION_TEXT = re.compile(
     r"(?:T(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,6})S)?)?", re.ASCII)
 _WORDS_DURATION_TEXT = re.compile(
     r"([0-9]{1,6}(?:\.[0-9]{1,6})?) (minutes?|hours?|days?|weeks?)", re.ASCII)
-_parse_datetime = datetime.fromisoformat
-
-
 def _digits(number: Decimal, item: Input) -> Decimal:
     """A finite decimal within the digits any amount has and the declared precision."""
     _sign, digits, exponent = number.as_tuple()
@@ -230,15 +227,9 @@ def _read_number(value: Any, item: Input) -> Any:
 def _read_datetime(value: Any, item: Input) -> datetime:
     if isinstance(value, datetime):
         return in_agreement_zone(value)
-    if type(value) is str and _DATETIME_TEXT.fullmatch(value):
-        try:
-            moment = _parse_datetime(value)
-        except ValueError:
-            raise _Problem("no such date and time") from None
-        return in_agreement_zone(moment)
     if isinstance(value, str) and _DATETIME_TEXT.fullmatch(value):
         try:
-            return in_agreement_zone(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            return in_agreement_zone(datetime.fromisoformat(value))
         except ValueError:
             raise _Problem("no such date and time") from None
     if isinstance(value, date):
