@@ -101,12 +101,13 @@ class _Plan:
                 body.append(f"{inner} = {name}.get({self.constant(key)})")
                 given: list[str] = []
                 self.node(child, inner, given, slots)
-                below = [slots[leaf.path] for leaf in _leaves(child)]
+                leaves = _leaves(child)
                 body.append(f"if {inner} is None:")
-                if any(not leaf.item.optional for leaf in _leaves(child)):
+                if any(not leaf.item.optional for leaf in leaves):
                     body.append("    return careful(facts)")
                 else:
-                    body.append("    " + " = ".join(below) + " = None")
+                    body.append("    " + " = ".join(slots[leaf.path] for leaf in leaves)
+                                + " = None")
                 body.append("else:")
                 body += ["    " + line for line in given]
             else:
