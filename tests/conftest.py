@@ -33,6 +33,10 @@ def pytest_configure(config) -> None:
     """The run's user cache (`neocrm_policy.cache`) is its own, empty at the start, so no
     test depends on what an earlier run or the developer's commands left there."""
     os.environ["NEOCRM_POLICY_CACHE_DIR"] = tempfile.mkdtemp(prefix="neocrm-policy-cache-")
+    from neocrm_policy import loader   # and so is what this process remembers of earlier runs
+    loader._verdicts = None            # (`make mutation` runs the tests again in one process)
+    for remembered in (loader.rule_file_schema, loader.overlay_schema, loader._validator):
+        remembered.cache_clear()
 
 
 def pytest_unconfigure(config) -> None:

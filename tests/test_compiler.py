@@ -21,7 +21,17 @@ from neocrm_policy.errors import (ConflictError, EvaluationError, FactError, NoR
 from neocrm_policy.values import AGREEMENT_ZONE
 from tests.generated_policies import facts, instants, policy_folders
 
-POLICIES = neocrm_policy.load(Path(__file__).parent / "data" / "compiler")
+POLICIES: neocrm_policy.PolicySet
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _load_policies():
+    """Loaded when the tests run, not when this module is imported: `make mutation` runs
+    them again in a process that imported it before the mutant was in place."""
+    global POLICIES
+    POLICIES = neocrm_policy.load(Path(__file__).parent / "data" / "compiler")
+
+
 FACTS = {"fee": "100.00", "damages": "250.50", "start": "2026-03-06T18:00:00+08:00",
          "ends_on": "2026-10-10"}
 
