@@ -38,9 +38,9 @@ def main(rooms: list[str]) -> int:
     subprocess.run(["tar", "-x", "-C", str(WORK)], input=tree, check=True)
     tests = [t for t in TESTS if (WORK / t).exists()]
     with (WORK / "pyproject.toml").open("a", encoding="utf-8") as config:
-        config.write(f"\n[tool.mutmut]\npaths_to_mutate = {rooms!r}\ntests_dir = {tests!r}\n"
-                     f"pytest_add_cli_args_test_selection = {tests!r}\n"
-                     f"also_copy = {COPIED!r}\n".replace("'", '"'))
+        config.write(f"\n[tool.mutmut]\nsource_paths = {rooms!r}\n"   # mutmut 3.8's names:
+                     f"pytest_add_cli_args_test_selection = {tests!r}\n"   # no warnings in
+                     f"also_copy = {COPIED!r}\n".replace("'", '"'))        # a CLI's stderr
     mutmut = Path(sys.executable).with_name("mutmut")
     subprocess.run([str(mutmut), "run", "--max-children", "2"], cwd=WORK, check=False)
     return subprocess.run([str(mutmut), "results"], cwd=WORK, check=False).returncode
