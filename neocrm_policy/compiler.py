@@ -490,6 +490,16 @@ class _Codegen(Dispatch):
                 py.ExceptHandler(py.Name("_runtime_failures", py.Load()), "_e", failing)]
 
     def function(self) -> tuple[Callable, tuple[str, ...]]:
+        module, outputs = self.function_tree()
+        code = _compile(module, f"<policy {self.policy.id}>", "exec")
+        namespace = dict(self.globals)
+        exec(code, namespace)  # noqa: S102 - code built from ast nodes, not from text
+        return namespace["decide"], outputs
+
+    def function_tree(self) -> tuple[py.Module, tuple[str, ...]]:
+        """`decide(F, P, now)` as a module of one function, before it is compiled: the
+        facts by path (F), the terms in force (P), the evaluation time. It returns the
+        result, each decision's value and each decision's rule index."""
         order = self.checked.order
         outputs = tuple(n for n in order if not self.policy.decisions[n].internal)
         body: list[py.stmt] = []
@@ -509,10 +519,7 @@ class _Codegen(Dispatch):
                             returns=None, type_params=[])
         module = py.Module([fn], [])
         _locate(module)
-        code = _compile(module, f"<policy {self.policy.id}>", "exec")
-        namespace = dict(self.globals)
-        exec(code, namespace)  # noqa: S102 - code built from ast nodes, not from text
-        return namespace["decide"], outputs
+        return module, outputs
 
     def parameter_function(self, tree: Any) -> Callable:
         """A function computing one parameter version's value from the others (P)."""

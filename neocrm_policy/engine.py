@@ -579,19 +579,17 @@ class PolicySet:
         if terms.missing:
             return lambda facts: self.decide(query, facts, now).result
         values = terms.values
-        customers = {c for (key, c) in self._timelines if key == id(compiled) and c}
+        customers = any(c for (key, c) in self._timelines if key == id(compiled))
         now = in_agreement_zone(now)   # the zone object facts are read in: quick comparisons
-        read = reader.generated()
-
-        if not customers:   # no customer has own terms for this query: nothing to look up
-            return lambda facts: function(read(facts), values, now)[0]
 
         def decide_result(facts: Mapping) -> dict:
-            known = read(facts)
-            if known["customer.id"] is not None:
+            """Read carefully and decide; a customer with own terms is decided in full."""
+            known = reader._read(facts, None)
+            if customers and known["customer.id"] is not None:
                 return self.decide(query, facts, now).result
             return function(known, values, now)[0]
-        return decide_result
+        from .prepared import fused
+        return fused(compiled, reader, values, now, decide_result) or decide_result
 
 
 def _overlays_of(overlays: list[Overlay], queries: set[str]) -> list[Overlay]:

@@ -73,6 +73,15 @@ class _Plan:
         return name
 
     def lines(self) -> list[str]:
+        body, slots = self.statements()
+        pairs = ", ".join(f"{self.constant(leaf.path)}: {slots[leaf.path]}"
+                          for leaf in self.reader.leaves)
+        body.append(f"return {{{pairs}}}")
+        return ["def read_facts(facts):"] + ["    " + line for line in body]
+
+    def statements(self) -> tuple[list[str], dict[str, str]]:
+        """The reading, up to the facts it leaves in local names: those statements and
+        the name of each fact's path."""
         body: list[str] = []
         slots: dict[str, str] = {}
         self.node(self.reader.tree, "facts", body, slots)
@@ -84,10 +93,7 @@ class _Plan:
         if customer is not None and self.reader.customers is not None:
             body.append(f"if {customer} is not None:")   # its own terms are looked up there
             body.append("    return careful(facts)")
-        pairs = ", ".join(f"{self.constant(leaf.path)}: {slots[leaf.path]}"
-                          for leaf in self.reader.leaves)
-        body.append(f"return {{{pairs}}}")
-        return ["def read_facts(facts):"] + ["    " + line for line in body]
+        return body, slots
 
     def node(self, tree: dict, name: str, body: list[str], slots: dict[str, str]) -> None:
         """A nested object: a dict naming only declared facts, each read in turn. An

@@ -1,0 +1,180 @@
+"""`prepare()` reads the facts and decides in one generated function (`prepared.py`); it
+gives what `decide()` gives for the same facts at the same time: the same result, value
+for value and type for type, or the same error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import neocrm_policy
+from neocrm_policy.engine import _instant
+from neocrm_policy.errors import PolicyError
+from tests.generated_policies import facts as generated_facts
+from tests.generated_policies import instants, policy_folders
+from tests.helpers import REFERENCE
+from tests.test_fact_plan import (_GOOD, _SPELLINGS, BOUNDED, TYPED, _base, _careful_calls,
+                                  _with, documents)
+
+DATA = Path(__file__).parent / "data"
+FOLDERS = [REFERENCE, TYPED, BOUNDED, DATA / "compiler", DATA / "tables"]
+TIMES = ["2016-06-01T00:00:00+08:00", "2026-06-01T09:30:00+08:00", "2027-01-15T12:00:00"]
+"""Before and after dated versions of the reference terms; Acme's own terms are signed
+2026-12-01."""
+
+
+@pytest.fixture(scope="module")
+def folders() -> dict[str, neocrm_policy.PolicySet]:
+    """Each query's policy set, loaded by the tests (not at import: `make mutation`)."""
+    found = {}
+    for folder in FOLDERS:
+        policies = neocrm_policy.load(folder)
+        found.update(dict.fromkeys(policies.queries, policies))
+    return found
+
+
+def instant(at) -> datetime:
+    return _instant(at)
+
+
+def terms_missing(policies, query, at) -> bool:
+    """No version of some term is in force at `at` (prepare() then decides in full)."""
+    now = instant(at)
+    return bool(policies.terms_at(policies.compiled(query, now), now).missing)
+
+
+def outcome(decide, facts):
+    try:
+        result = decide(facts)
+    except PolicyError as error:
+        return ("error", type(error).__name__, error.render())
+    return ("decided", sorted(
+        (name, type(value).__name__, value,
+         value.utcoffset() if isinstance(value, datetime) else None)
+        for name, value in result.items()))
+
+
+def both(policies, query, at):
+    """The prepared function and `decide()`'s result, for one query at one time."""
+    return (policies.prepare(query, at),
+            lambda facts: policies.decide(query, facts, at).result)
+
+
+QUERIES = [(folder, query) for folder in FOLDERS for query in neocrm_policy.load(folder).queries]
+
+
+@pytest.mark.parametrize("query", [q for _, q in QUERIES])
+def test_prepare_makes_one_function_of_reading_and_deciding(folders, query):
+    """Not the two steps in disguise: wherever terms are in force, the function returned
+    is the generated one."""
+    policies = folders[query]
+    made = []
+    for at in TIMES:
+        try:
+            prepared = policies.prepare(query, at)
+        except PolicyError:
+            continue
+        if not terms_missing(policies, query, at):
+            made.append(prepared.__code__.co_filename)
+    assert made and set(made) == {f"<prepared {query}>"}
+
+
+@pytest.mark.parametrize("query", [q for _, q in QUERIES])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_prepared_decides_as_decide(folders, query, data):
+    policies = folders[query]
+    reader = policies._readers[id(policies.compiled(query, instant(TIMES[1])))]
+    at = data.draw(st.sampled_from(TIMES))
+    facts = data.draw(documents(reader))
+    try:
+        prepared, decided = both(policies, query, at)
+    except PolicyError:
+        return
+    assert outcome(prepared, facts) == outcome(decided, facts)
+
+
+@pytest.mark.parametrize("query", [q for _, q in QUERIES])
+def test_each_fact_alone_is_decided_as_decide(folders, query):
+    """Every fact, one at a time and in every spelling, beside valid required facts."""
+    policies = folders[query]
+    at = TIMES[1]
+    reader = policies._readers[id(policies.compiled(query, instant(at)))]
+    prepared, decided = both(policies, query, at)
+    base = _base(reader)
+    assert outcome(prepared, base) == outcome(decided, base)
+    for leaf in reader.leaves:
+        for value in [*_SPELLINGS, *_GOOD.get(leaf.item.type.name, ()),
+                      *(leaf.item.allowed or ())]:
+            facts = _with(base, leaf.path, value)
+            assert outcome(prepared, facts) == outcome(decided, facts), (leaf.path, value)
+
+
+def test_common_facts_are_decided_without_the_careful_reader(folders):
+    """The fast path decides the common spellings alone; any other spelling is read by
+    the careful reader, to the same decision."""
+    policies = folders["support.sla"]
+    reader = policies._readers[id(policies.compiled("support.sla", instant(TIMES[1])))]
+    common = {"incident": {"level": 3, "symptoms": ["login_failure"],
+                           "reported_at": "2026-03-07T10:00:00+08:00",
+                           "responded_at": "2026-03-07T10:30:00",
+                           "resolved_at": "2026-03-09T11:00:00+08:00"},
+              "customer": {"standard_terms": True}}
+    unusual = {"incident": {**common["incident"], "level": "3"}}
+    expected = [policies.decide("support.sla", facts, TIMES[1]).result
+                for facts in (common, unusual)]
+    calls = _careful_calls(reader)
+    try:
+        prepared = policies.prepare("support.sla", TIMES[1])
+        assert prepared(common) == expected[0]
+        assert calls == []
+        assert prepared(unusual) == expected[1] == expected[0]
+        assert ("incident.level", "3") in calls   # its converter, then the decision
+    finally:
+        del reader._read
+        for leaf in reader.leaves:
+            object.__setattr__(leaf, "convert", leaf.convert.__defaults__[0])
+
+
+def test_a_customer_with_own_terms_is_decided_on_them(folders):
+    """Acme's overlay (four hours to solve a four-star failure, once signed): prepare()
+    applies it to facts naming Acme, and the agreement's terms to everyone else."""
+    policies = folders["support.sla"]
+    incident = {"level": 4, "reported_at": "2027-01-15T08:00:00+08:00"}
+    acme = {"incident": incident, "customer": {"id": "acme"}}
+    prepared = policies.prepare("support.sla", TIMES[2])
+    assert prepared(acme) == policies.decide("support.sla", acme, TIMES[2]).result
+    assert prepared(acme)["resolution_due"] == datetime.fromisoformat(
+        "2027-01-15T12:00:00+08:00")
+    anyone = prepared({"incident": incident})
+    assert anyone != prepared(acme)
+    assert prepared({"incident": incident, "customer": {"standard_terms": True}}) == anyone
+    assert outcome(prepared, {"incident": incident, "customer": {"id": "initech"}}) \
+        == outcome(lambda f: policies.decide("support.sla", f, TIMES[2]).result,
+                   {"incident": incident, "customer": {"id": "initech"}})
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@given(folder=policy_folders(), cases=st.lists(st.tuples(generated_facts(), instants()),
+                                               min_size=3, max_size=3))
+def test_generated_policies_are_prepared_as_decided(tmp_path_factory, folder, cases):
+    """Rules using every operator, built-in and unit the generator knows."""
+    root = tmp_path_factory.mktemp("gen")
+    folder.write(root)
+    try:
+        policies = neocrm_policy.load(root)
+    except PolicyError:
+        return
+    for facts, at in cases:
+        try:
+            prepared, decided = both(policies, "t.gen", at)
+        except PolicyError:
+            continue
+        assert prepared.__code__.co_filename == "<prepared t.gen>" \
+            or terms_missing(policies, "t.gen", at)
+        assert outcome(prepared, facts) == outcome(decided, facts)
