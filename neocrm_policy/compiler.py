@@ -19,10 +19,10 @@ from decimal import InvalidOperation
 from collections.abc import Callable
 from typing import Any
 
-from . import runtime
+from . import dispatch, runtime
 from .calendars import Calendar
 from .checker import CheckedPolicy
-from .dispatch import Dispatch
+from .dispatch import DISPATCH_MIN_RULES, Dispatch
 from .errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
 from .facts import FactReader
 from .model import Expr, Rule
@@ -49,6 +49,9 @@ class CompiledPolicy:
     read_facts: Callable
     """Validated facts by dotted path, or a located FactError."""
     calendars: dict = None
+    tables_from: int = DISPATCH_MIN_RULES
+    """The dispatch threshold the function was generated with, so that code generated for
+    it later (`prepared.fused`) takes the same shape."""
 
     def value_function(self, tree: Any) -> Callable:
         """Compile a parameter value given elsewhere (a customer overlay) for this policy."""
@@ -56,7 +59,9 @@ class CompiledPolicy:
 
 
 class _Codegen(Dispatch):
-    def __init__(self, checked: CheckedPolicy, calendars: dict[str, Calendar]) -> None:
+    def __init__(self, checked: CheckedPolicy, calendars: dict[str, Calendar],
+                 tables_from: int | None = None) -> None:
+        self.tables_from = dispatch.DISPATCH_MIN_RULES if tables_from is None else tables_from
         self.checked = checked
         self.policy = checked.policy
         self.calendars = calendars
@@ -636,4 +641,5 @@ def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> Co
                            for inv in checked.policy.invariants}
     read_facts = FactReader(checked.policy).read
     return CompiledPolicy(checked, function, tuple(checked.order), outputs, tuple(gen.rules),
-                          parameter_functions, invariant_functions, read_facts, calendars)
+                          parameter_functions, invariant_functions, read_facts, calendars,
+                          gen.tables_from)

@@ -115,14 +115,14 @@ class Dispatch:
     def dispatched(self, rules: tuple[Rule, ...], value: str,
                    index: str) -> list[py.stmt] | None:
         """The level's statements through a table, or None when it is better scanned."""
-        if len(rules) < DISPATCH_MIN_RULES:
+        if len(rules) < self.tables_from:
             return None
         counts: dict[str, int] = {}
         for rule in rules:
             found = self.rule_key(rule)
             if found is not None:
                 counts[found.path] = counts.get(found.path, 0) + 1
-        if not counts or max(counts.values()) < DISPATCH_MIN_RULES:
+        if not counts or max(counts.values()) < self.tables_from:
             return None
         path = max(counts, key=counts.__getitem__)
         tree = [r for rule in rules for r in rule.all_rules()]

@@ -38,7 +38,7 @@ def fused(compiled: CompiledPolicy, reader: FactReader, terms: Mapping[str, Any]
     Facts naming a customer go to `slow`, as the fast path sends them to the careful
     reader: that customer's own terms, if any, are looked up there."""
     from .compiler import _Codegen, _compile, _locate
-    gen = _Codegen(compiled.checked, compiled.calendars)
+    gen = _Codegen(compiled.checked, compiled.calendars, compiled.tables_from)
     module, _ = gen.function_tree()
     plan = _Plan(reader)
     plan.names["careful"] = slow
