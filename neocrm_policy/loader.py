@@ -514,7 +514,35 @@ def build_policy(data: YMap, file: str) -> Policy:
         readings=readings, inputs=inputs, parameters=parameters, decisions=decisions,
         file=file, location=data.where("policy"),
         since=_instant(str(data["since"]), data.where("since")) if "since" in data else None,
-        invariants=tuple(invariants), raw=data)
+        invariants=tuple(invariants), raw=_outline(data, _OUTLINE))
+
+
+_OUTLINE = {"title": True, "summary": True, "clauses": True, "readings": True,
+            "inputs": {"*": {"description": True}},
+            "parameters": {"*": {"description": True, "label": True}},
+            "decisions": {"*": {"description": True, "note": True}}}
+"""What of a rule file's YAML a policy keeps after loading: where its prose and its
+citations stand (`prose`, `clausemap`). Its rules, terms and expressions are kept by
+the model, each with its own location; the whole document was half the memory of a
+large set (issue 11)."""
+
+
+def _outline(node: Any, keep: dict | bool) -> Any:
+    if keep is True or not isinstance(node, YMap):
+        return node
+    kept = YMap()
+    kept.loc, kept.key_locs, kept.value_locs, kept.value_styles = node.loc, {}, {}, {}
+    for key, value in node.items():
+        inner = keep.get(key, keep.get("*"))
+        if inner is None:
+            continue
+        value = _outline(value, inner)
+        if value or inner is True:   # a term with neither description nor label: nothing
+            kept[key] = value        # of it is kept
+            kept.key_locs[key] = node.key_locs.get(key)
+            kept.value_locs[key] = node.value_locs.get(key)
+            kept.value_styles[key] = node.value_styles.get(key)
+    return kept
 
 
 def _build_invariant(spec: YMap) -> Invariant:

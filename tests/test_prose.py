@@ -110,3 +110,23 @@ def test_the_site_shows_named_terms_as_in_force(policies_copy, tmp_path):
     assert "within 75 days after the licence ends" in page_text(site, "terms/data-retention")
     assert "a licence ends (75 days)" in " ".join(page_text(site, ".").split())
     assert "{export_window}" not in (site / "terms/data-retention/index.html").read_text()
+
+
+def test_a_loaded_policy_keeps_the_places_of_its_prose_not_its_whole_file():
+    """A policy keeps an outline of its YAML (where its prose and citations stand), not
+    its rules a second time: every piece of prose is found where the whole file puts it."""
+    from dataclasses import replace
+
+    from neocrm_policy.prose import _policy_prose
+    from neocrm_policy.source import load_yaml
+    from tests.helpers import REFERENCE
+    policies, ruled = neocrm_policy.load(REFERENCE), 0
+    for query in policies.queries:
+        for compiled in policies.versions(query):
+            policy = compiled.checked.policy
+            whole = load_yaml(policy.file)
+            assert not any("rules" in d for d in policy.raw.get("decisions", {}).values())
+            ruled += sum("rules" in d for d in whole["decisions"].values())
+            assert list(_policy_prose(policy)) == list(_policy_prose(replace(policy, raw=whole)))
+            assert policy.raw["clauses"].item_locs == whole["clauses"].item_locs
+    assert ruled > 10
