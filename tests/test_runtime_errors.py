@@ -1,0 +1,107 @@
+"""The errors a checked policy can still give while deciding, pinned as an editor reads
+them: a table without the entry a fact asks for, two rules that both apply with different
+values, no rule for the facts and no default, and a date out of range. Each names the
+decision, the rules or expression behind it, where they stand, and what to change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.compiler import _Codegen
+from neocrm_policy.engine import _instant
+from neocrm_policy.errors import ConflictError, EvaluationError, NoRuleApplies
+
+DATA = Path(__file__).parent / "data"
+AT = "2026-06-01T00:00:00+08:00"
+HINT_RANGE = ("  hint: dates run from year 1 to year 9999 and durations up to 999,999,999 "
+              "days; check the facts and the durations added")
+
+
+@pytest.fixture
+def policies(monkeypatch):
+    """The folder, loaded by each test from tests/data (so locations read
+    runtime_errors/…), never at import: `make mutation` re-runs tests in one process."""
+    monkeypatch.chdir(DATA)
+    return neocrm_policy.load(Path("runtime_errors"))
+
+
+def error_of(policies, query, facts, kind):
+    with pytest.raises(kind) as caught:
+        policies.decide(query, facts, AT)
+    return caught.value.render().splitlines()
+
+
+def test_a_table_without_the_entry_names_the_key_and_the_decision(policies):
+    assert error_of(policies, "t.missing_entry", {"level": 3}, EvaluationError) == [
+        "runtime_errors/missing-entry.yaml:15:5: NP042 while deciding 'charge': a table "
+        "has no entry for 3",
+        "        rules:",
+        "        ^",
+        "  hint: add the entry to the table, or check the fact used as its key"]
+    assert policies.decide("t.missing_entry", {"level": 2}, AT).result["charge"] == 20
+
+
+@pytest.mark.parametrize(("facts", "expected"), [
+    ({"level": 2, "urgent": True}, [
+        "runtime_errors/conflict.yaml:15:9: NP040 while deciding 'priority': rules "
+        "'priority.from_level' (clause 3) and 'priority.urgent' (clause ?) both apply, "
+        "giving 2 and 9",
+        "          - id: urgent",
+        "            ^",
+        "  hint: make one an exception of the other; the first rule is at "
+        "runtime_errors/conflict.yaml:11:9"]),
+    ({"level": 2}, [
+        "runtime_errors/conflict.yaml:24:9: NP040 while deciding 'band': rules "
+        "'band.any_level' (clause ?) and 'band.top' (clause 3) both apply, giving 1 and 2",
+        "          - id: top",
+        "            ^",
+        "  hint: make one an exception of the other; the first rule is at "
+        "runtime_errors/conflict.yaml:21:9"]),
+])
+def test_two_rules_that_both_apply_are_named_with_their_clauses_and_values(
+        policies, facts, expected):
+    """A rule without a clause shows `?`, first or second."""
+    assert error_of(policies, "t.conflict", facts, ConflictError) == expected
+
+
+def test_no_rule_for_the_facts_names_the_facts_its_rules_read(policies):
+    assert error_of(policies, "t.no_rule", {"level": 1}, NoRuleApplies) == [
+        "runtime_errors/no-rule.yaml:9:5: NP041 while deciding 'tier': no rule of decision "
+        "'tier' applies to these facts",
+        "        rules:",
+        "        ^",
+        "  hint: its rules read level; give the facts one of its rules needs, or add a rule "
+        "or a `default:` for this case"]
+    assert error_of(policies, "t.no_rule", {"level": 7}, NoRuleApplies) == [
+        "runtime_errors/no-rule.yaml:14:5: NP041 while deciding 'later': no rule of "
+        "decision 'later' applies to these facts",
+        "        rules:",
+        "        ^",
+        "  hint: give the facts one of its rules needs, or add a rule or a `default:` for "
+        "this case"]
+
+
+@pytest.mark.parametrize(("decision", "first_line"), [
+    ("due", "runtime_errors/overflow.yaml:10:5: NP042 while deciding 'due': "
+            "`start + 3 days` gives a date, time or duration out of range"),
+    ("later_due", "runtime_errors/overflow.yaml:14:5: NP042 while deciding 'later_due': "
+                  "`start + weeks * 1 week + weeks * 2 days + weeks * 3 hours + weeks * 4 "
+                  "minutes...` gives a date, time or duration out of range"),
+    ("label", "runtime_errors/overflow.yaml:18:5: NP042 while deciding 'label': the rule "
+              "gives a date, time or duration out of range"),
+])
+def test_an_overflow_that_escapes_names_the_arithmetic(policies, decision, first_line):
+    """Date arithmetic goes through `runtime.in_range`, which names the expression; should
+    Python's OverflowError ever reach a decision's handler instead, the error still
+    names the first arithmetic of the decision that gives a date, time or duration (cut
+    at 80 characters), or `the rule`."""
+    compiled = policies.compiled("t.overflow", _instant(AT))
+    error = _Codegen(compiled.checked, compiled.calendars)._failure(
+        decision, OverflowError("date value out of range"))
+    assert isinstance(error, EvaluationError)
+    lines = error.render().splitlines()
+    assert lines[0] == first_line
+    assert lines[-1] == HINT_RANGE
