@@ -40,13 +40,13 @@ def parse_facts_json(text: str, name: str) -> Any:
     except _RepeatedKey as repeated:
         key = json.dumps(repeated.args[0])
         line, column = _second(text, key)
-        lines = text.splitlines()
+        lines = text.split("\n")   # lines as JSON and _second count them: at "\n" only
         raise FactError(f"{name} gives the key {key} twice in one object", Location(
             name, line, column), "give each fact once: JSON keeps only the last, silently",
             source_line=lines[line - 1] if 0 < line <= len(lines) else None,
             width=len(key)) from None
     except json.JSONDecodeError as exc:
-        lines = text.splitlines()
+        lines = text.split("\n")   # not splitlines(): a U+2028 in a string ends no line
         raise FactError(f"{name} is not valid JSON: {exc.msg}",
                         Location(name, exc.lineno, exc.colno),
                         "facts are one JSON object, such as {\"incident\": {\"level\": 4}}",

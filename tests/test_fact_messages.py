@@ -634,3 +634,15 @@ def test_a_time_before_the_one_it_follows_says_to_check_both(typed):
                              "'span.start' (2026-03-07T10:00:00+08:00)")
     assert error.hint == "span.end cannot come before span.start; check both facts"
     assert str(error.location) == _declared(typed, "typed", "span.end")
+
+
+def test_a_line_separator_inside_a_string_does_not_shift_the_line_shown():
+    """JSON counts lines at "\\n" alone; the line shown under the caret was found by
+    `splitlines()`, which also breaks at U+2028 and a lone "\\r", so it showed the wrong
+    line of a document holding one."""
+    error = _parse_error('{"note": "a\u2028b",\n "x": 1,}')
+    assert (error.location.line, error.location.column) == (2, 9)
+    assert error.render().splitlines()[1] == '     "x": 1,}'
+    error = _parse_error('{"note": "a\u2028b",\r "x": 1,\n "x": 2}')
+    assert (error.location.line, error.location.column) == (2, 2)
+    assert error.render().splitlines()[1] == '     "x": 2}'
