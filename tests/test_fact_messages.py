@@ -646,3 +646,32 @@ def test_a_line_separator_inside_a_string_does_not_shift_the_line_shown():
     error = _parse_error('{"note": "a\u2028b",\r "x": 1,\n "x": 2}')
     assert (error.location.line, error.location.column) == (2, 2)
     assert error.render().splitlines()[1] == '     "x": 2}'
+
+
+# Nesting --------------------------------------------------------------------------------
+
+def test_an_unknown_fact_lists_every_fact_the_query_reads(typed):
+    error = _refused(typed, "typed", {"fe": {"paid": 1}})
+    assert type(error) is UnknownFact and (error.fact, error.at) == ("fe", "key")
+    assert error.hint == (
+        "this query reads: count.flag, count.items, customer.id, customer.standard_terms, "
+        "fee.cap, fee.paid, fee.rate, span.day, span.end, span.note, span.start, span.wait")
+
+
+def test_a_value_where_an_object_of_facts_belongs_is_refused_once(typed, bounded, kinds):
+    """Its facts are not reported missing as well: the one error says how to nest them."""
+    error = _refused(typed, "typed", {"fee": 5})
+    assert type(error) is FactTypeError and error.fact == "fee"
+    assert error.message == "fact 'fee' should be an object with cap, paid, rate"
+    assert error.hint == ("nest the facts as the query's inputs name them, e.g. "
+                          '{"fee": {"cap": …}}')
+    assert str(error.location) == str(_reader(typed, "typed").policy.location)
+    error = _refused(bounded, "bounded", {"order": {"count": 4, "items": 5}})
+    assert error.message == "fact 'order.items' should be an object with extra, size, tags"
+    error = _refused(kinds, "kinds", {"shift": 5})
+    assert type(error) is FactTypeError and error.fact == "shift"
+
+
+def test_an_object_of_facts_given_as_null_leaves_the_facts_after_it_read(typed):
+    read = _read(typed, "typed", {"fee": None, "count": {"items": 3}})
+    assert read["fee.paid"] is None and read["count.items"] == 3
