@@ -279,8 +279,13 @@ def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     unknown_at = {tuple(p.absolute_path) for p in problems
                   if p.validator == "additionalProperties"}
     wrong_kind_at = {tuple(p.absolute_path) for p in problems if p.validator == "type"}
+    missing_at: set[tuple] = set()
     errors = Problems()
     for problem in problems:
+        if problem.validator == "required":
+            if tuple(problem.absolute_path) in missing_at:
+                continue  # jsonschema gives one problem per missing key; one message names all
+            missing_at.add(tuple(problem.absolute_path))
         if problem.validator in ("oneOf", "anyOf") and tuple(problem.absolute_path) in unknown_at:
             continue  # "has no value" only repeats the misspelt key reported at the same spot
         if problem.validator in ("oneOf", "anyOf", "not") \
@@ -329,7 +334,7 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         if len(keys) > 1:
             return SchemaError(f"{at} has both {keys[0]!r} and {keys[1]!r}", where,
                                "give one of them, not both")
-        if set(choices) <= {"value", "versions", "rules"}:
+        if choices and set(choices) <= {"value", "versions", "rules"}:
             return SchemaError(f"{at} has no value", where,
                                "add `value:` (or `versions:` for a parameter, `rules:` for "
                                "a decision)")
@@ -401,7 +406,7 @@ def _words(kind: Any) -> str:
     names = {"object": "a mapping", "dict": "a mapping", "YMap": "a mapping",
              "array": "a list", "list": "a list", "YList": "a list", "string": "text",
              "str": "text", "boolean": "true or false", "bool": "true or false",
-             "number": "a number", "int": "a number", "float": "a number",
+             "number": "a number", "int": "a number", "float": "a number", "Decimal": "a number",
              "null": "empty", "NoneType": "empty", "integer": "a whole number"}
     if isinstance(kind, list):
         return " or ".join(_words(k) for k in kind)
