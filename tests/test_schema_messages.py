@@ -1,0 +1,267 @@
+"""The schema errors in a legal editor's words: one small broken rule file per kind of
+mistake the JSON Schema catches (a misspelt key, a missing one, the wrong kind of value,
+an empty list, a name in capitals, a number out of range, a value not in the list),
+with the exact message, the line and column it points at, and the hint.
+
+The golden folders under tests/data/broken show a few of these messages; this file pins
+every branch of `loader._schema_error` and its helpers, so that mutation testing of
+loader.py sees a test fail when a message, its place or its hint changes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError, PolicyErrors
+
+HEADER = """\
+policy: t.case
+title: Test case
+clauses: ["3"]
+summary: A small policy.
+"""
+"""The four lines every policy starts with; the rows below add the broken part."""
+
+FILE_KEYS = ("calendars, clauses, decisions, inputs, invariants, limitation_of_liability, "
+             "parameters, policy, readings, since, summary, title")
+DECISION_KEYS = "clause, default, description, internal, note, rules, type, value, when"
+NAME_HINT = ("names are lower-case words joined by '_' (dots between the parts of a fact's "
+             "path), such as resolution_time")
+ADD_VALUE = "add `value:` (or `versions:` for a parameter, `rules:` for a decision)"
+DECIMALS_HINT = ("At most this many digits after the point in a decimal or money fact; "
+                 "money is in fen (2) unless this says otherwise.")
+
+
+def mistakes(folder: Path, policy: str, overlay: str | None = None) -> list[tuple]:
+    """Load a folder holding `policy` (and a customer overlay) and give back what the
+    editor sees of each error: message, line, column, hint."""
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(policy, encoding="utf-8")
+    if overlay is not None:
+        (folder / "customers").mkdir()
+        (folder / "customers" / "acme.yaml").write_text(overlay, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    error = caught.value
+    found = error.errors if isinstance(error, PolicyErrors) else [error]
+    return [(e.message, e.location.line, e.location.column, e.hint) for e in found]
+
+
+# Each row: a rule file, then every error it gives, in the order the editor reads them.
+RULE_FILES = [
+    pytest.param(
+        "policy: t.case\ntitel: Test case\nclauses: [\"3\"]\nsummary: x\n"
+        "decisions: {due: {value: 1}}\n",
+        [("unknown key 'titel' in the file", 2, 1,
+          f"did you mean 'title'? allowed keys: {FILE_KEYS}")],
+        id="misspelt-key-at-the-top-is-the-one-mistake"),
+    pytest.param(
+        HEADER + "decisions:\n  due:\n    value: 1\n    notes: x\n",
+        [("unknown key 'notes' in decisions.due", 8, 5,
+          f"did you mean 'note'? allowed keys: {DECISION_KEYS}")],
+        id="misspelt-key-after-a-good-one-points-at-itself"),
+    pytest.param(
+        HEADER + "decisions:\n  Due: {value: 1}\n",
+        [("'Due' is not a valid name under decisions", 6, 3, NAME_HINT)],
+        id="name-in-capitals"),
+    pytest.param(
+        HEADER + "decisions:\n  due:\n    rules:\n      - value: 1\n",
+        [("decisions.due.rules.0 is missing 'id'", 8, 9, "add 'id'")],
+        id="rule-without-id"),
+    pytest.param(
+        HEADER + "decisions:\n  due:\n    rules:\n      - when: true\n",
+        [("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id'")],
+        id="rule-without-id-or-value-is-one-error"),
+    pytest.param(
+        HEADER + "decisions:\n  due: {rules: [{id: r, value: 1}], value: 2}\n",
+        [("decisions.due has both 'rules' and 'value'", 6, 8, "give one of them, not both")],
+        id="decision-with-rules-and-value"),
+    pytest.param(
+        HEADER + "parameters:\n  limit: {value: 1, versions: [{since: 2026-01-01, value: 2}]}\n"
+        "decisions:\n  due: {value: limit}\n",
+        [("parameters.limit has both 'value' and 'versions'", 6, 10,
+          "give one of them, not both")],
+        id="parameter-with-value-and-versions"),
+    pytest.param(
+        HEADER + "decisions:\n  due: {note: x}\n",
+        [("decisions.due has no value", 6, 8, ADD_VALUE)],
+        id="decision-without-value"),
+    pytest.param(
+        HEADER + "parameters:\n  limit: {label: Limit}\ndecisions:\n  due: {value: 1}\n",
+        [("parameters.limit has no value", 6, 10, ADD_VALUE)],
+        id="parameter-without-value"),
+    pytest.param(
+        HEADER + "decisions:\n  due: soon\n  late: [true, null]\n",
+        [("decision 'due' is written as a plain value", 6, 8,
+          "write `due: {value: soon}`, or `value: soon` on the line below, indented; "
+          "a decision may give `rules:` instead"),
+         ("decision 'late' is written as a plain value", 7, 9,
+          "write `late: {value: [true, null]}`, or `value: [true, null]` on the line "
+          "below, indented; a decision may give `rules:` instead")],
+        id="decision-as-plain-text-or-list"),
+    pytest.param(
+        HEADER + "parameters:\n  limit: 5\ndecisions:\n  due: {value: 1}\n",
+        [("parameter 'limit' is written as a plain value", 6, 10,
+          "write `limit: {value: 5}`, or `value: 5` on the line below, indented; "
+          "a parameter may give `versions:` instead")],
+        id="parameter-as-plain-value"),
+    pytest.param(
+        "policy: t.case\ntitle: 3\nclauses: \"3\"\nsummary: true\n"
+        "limitation_of_liability: \"yes\"\ninputs: []\ndecisions: {due: {value: 1}}\n",
+        [("title should be text, not a number", 2, 8, "write title as text"),
+         ("clauses should be a list, not text", 3, 10, "write clauses as a list"),
+         ("summary should be text, not true or false", 4, 10, "write summary as text"),
+         ("limitation_of_liability should be true or false, not text", 5, 26,
+          "write limitation_of_liability as true or false"),
+         ("inputs should be a mapping, not a list", 6, 9, "write inputs as a mapping")],
+        id="wrong-kinds-at-the-top"),
+    pytest.param(
+        "policy: t.case\ntitle: 1.5\nclauses: {a: 1}\nsummary: [a]\n"
+        "decisions: {due: {value: 1}}\n",
+        [("title should be text, not a number", 2, 8, "write title as text"),
+         ("clauses should be a list, not a mapping", 3, 10, "write clauses as a list"),
+         ("summary should be text, not a list", 4, 10, "write summary as text")],
+        id="decimal-mapping-and-list-where-they-do-not-belong"),
+    pytest.param(
+        "policy: t.case\ntitle:\nclauses: [3]\nsummary: x\ndecisions: {due: {value: 1}}\n",
+        [("title should be text, not empty", 2, 7, "write title as text"),
+         ("clauses.0 should be text, not a number", 3, 11, "write clauses.0 as text")],
+        id="empty-title-and-clause-number"),
+    pytest.param(
+        HEADER + "inputs:\n  x.y: {type: decimal, min: low}\n  x.w: {type: int, decimals: \"2\"}\n"
+        "  x.v: 5\ndecisions:\n  due: {value: [1]}\n",
+        [("inputs.x.y.min should be a number, not text", 6, 29,
+          "write inputs.x.y.min as a number"),
+         ("inputs.x.w.decimals should be a whole number, not text", 7, 30,
+          "write inputs.x.w.decimals as a whole number"),
+         ("inputs.x.v should be a mapping, not a number", 8, 8, "write inputs.x.v as a mapping"),
+         ("decisions.due.value should be text or a number or true or false or empty, "
+          "not a list", 10, 16,
+          "write decisions.due.value as text or a number or true or false or empty")],
+        id="wrong-kinds-inside"),
+    pytest.param(
+        "policy: t.case\ntitle: \"\"\nclauses: []\nsummary: x\ndecisions: {}\n",
+        [("title is empty", 2, 8, "A short title for people."),
+         ("clauses is empty", 3, 10, 'Clauses of the agreement this policy encodes, by '
+          'number ("3", "7.3", "preamble").'),
+         ("decisions is empty", 5, 12,
+          "The results of the query, each decided by rules with exceptions.")],
+        id="empty-text-list-and-mapping"),
+    pytest.param(
+        "policy: t.case\ntitle: x\nclauses: [\"\"]\nsummary: x\ndecisions: {due: {value: 1}}\n",
+        [("clauses.0 is empty", 3, 11, "give clauses.0 a value")],
+        id="empty-clause-number"),
+    pytest.param(
+        HEADER + "inputs:\n  x.y: {type: decimal, decimals: -1}\n  x.z: {type: decimal, "
+        "decimals: 13}\ndecisions:\n  due: {value: 1}\n",
+        [("inputs.x.y.decimals is -1, but may be at least 0", 6, 34, DECIMALS_HINT),
+         ("inputs.x.z.decimals is 13, but may be at most 12", 7, 34, DECIMALS_HINT)],
+        id="too-few-and-too-many-decimals"),
+    pytest.param(
+        "policy: T.Case\ntitle: x\nclauses: [\"3\"]\nsummary: x\n"
+        "decisions: {due: {rules: [{id: First, value: 1}]}}\n",
+        [("policy: 'T.Case' is not in the expected form", 1, 9,
+          "The query this file answers, e.g. support.sla. Lower-case words joined by dots."),
+         ("decisions.due.rules.0.id: 'First' is not in the expected form", 5, 32,
+          "it must match ^[a-z][a-z0-9_]*$")],
+        id="policy-and-rule-names-in-capitals"),
+    pytest.param(
+        HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline: {hours: {monday: "
+        "\"09:00-17:00\"}, holidays: france}\n",
+        [("calendars.hotline.holidays: 'france' is not allowed", 8, 55,
+          "allowed: mainland_china")],
+        id="holidays-not-in-the-list"),
+    pytest.param(
+        HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline:\n"
+        "    hours: {monday: [\"09:00-12:00\", 14], tuesday: {from: 9}}\n",
+        [("calendars.hotline.hours.monday.1 should be text, not a number", 9, 37,
+          "write calendars.hotline.hours.monday.1 as text"),
+         ("calendars.hotline.hours.tuesday should be text or a list, not a mapping", 9, 51,
+          "write it as text or a list, as the policies in the repository's policies/ do")],
+        id="opening-hours-as-a-number-in-a-list-and-as-a-mapping"),
+    pytest.param(
+        "policy: t.case\ntitle: x\nclauses: [\"3\"]\nsummary: 3\ndecisions: {due: 0}\n",
+        [("summary should be text, not a number", 4, 10, "write summary as text"),
+         ("decision 'due' is written as a plain value", 5, 18,
+          "write `due: {value: 0}`, or `value: 0` on the line below, indented; "
+          "a decision may give `rules:` instead")],
+        id="plain-value-and-a-mistake-after-it-both-reported"),
+]
+
+
+@pytest.mark.parametrize("policy, expected", RULE_FILES)
+def test_a_rule_file_that_breaks_the_schema(policy, expected, tmp_path):
+    """Each mistake is told once, in words, at its own line and column, with a hint."""
+    assert mistakes(tmp_path / "policies", policy) == expected
+
+
+POLICY_WITH_A_TERM = (HEADER + "parameters:\n  limit: {value: 1}\n"
+                      "decisions:\n  due: {value: limit}\n")
+
+OVERLAYS = [
+    pytest.param(
+        "customer: acme\n",
+        [("the file is missing 'instrument', 'signed', 'changes'", 1, 1, "add 'instrument'")],
+        id="overlay-missing-keys-is-one-error"),
+    pytest.param(
+        "customer: acme\ninstrument: \"\"\nsigned: 2026-01-01\nchanges: {t.case: {}}\n",
+        [("instrument is empty", 2, 13, "The name of the signed instrument, shown in traces."),
+         ("changes.t.case is empty", 4, 19, "give changes.t.case a value")],
+        id="overlay-empty-instrument-and-changes"),
+]
+
+
+@pytest.mark.parametrize("overlay, expected", OVERLAYS)
+def test_a_customer_overlay_that_breaks_the_schema(overlay, expected, tmp_path):
+    """A customer's signed terms are checked against their own schema, in the same words."""
+    assert mistakes(tmp_path / "policies", POLICY_WITH_A_TERM, overlay) == expected
+
+
+def test_a_fact_bound_in_decimals_is_kept_exactly(tmp_path):
+    """`min: 0.5` is a number, kept as written; a whole bound stays a whole number."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "inputs:\n  claim.share: {type: decimal, min: 0.5, max: 10}\n"
+        "decisions:\n  due: {value: claim.share}\n", encoding="utf-8")
+    fact = neocrm_policy.load(folder).policies["t.case"].inputs["claim.share"]
+    assert (fact.minimum, fact.maximum) == (Decimal("0.5"), 10)
+    assert isinstance(fact.maximum, int)
+
+
+def test_a_guard_rail_keeps_the_clause_it_protects(tmp_path):
+    """The clause of an invariant is what the clause map and docs cite for it."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "parameters:\n  limit: {value: 1}\ninvariants:\n"
+        "  - {id: positive, clause: \"3\", check: limit > 0}\n"
+        "decisions:\n  due: {value: limit}\n", encoding="utf-8")
+    guard = neocrm_policy.load(folder).policies["t.case"].invariants[0]
+    assert (guard.id, guard.clause) == ("positive", "3")
+
+
+@pytest.mark.parametrize("kind, title", [
+    ("policy", "neocrm-policy rule file"), ("overlay", "neocrm-policy customer overlay"),
+    ("decision", "neocrm-policy decision")])
+def test_each_schema_is_printed_from_its_own_file(kind, title):
+    """`neocrm-policy schema KIND` prints the schema the loader checks files against."""
+    from neocrm_policy.loader import overlay_schema, rule_file_schema, schema_of
+    schema = schema_of(kind)
+    assert schema["title"] == title
+    if kind != "decision":
+        assert schema == (rule_file_schema() if kind == "policy" else overlay_schema())
+
+
+def test_a_file_that_is_not_key_value_lines(tmp_path):
+    """A rule file or an overlay written as a list is refused at its first line, saying
+    how such a file starts."""
+    assert mistakes(tmp_path / "policies", "- policy: t.case\n- title: x\n") == [
+        ("a rule file must be a YAML mapping (key: value lines)", 1, 1,
+         "start with `policy: some.name` or `calendars:`")]
+    assert mistakes(tmp_path / "overlaid", POLICY_WITH_A_TERM, "- customer: acme\n") == [
+        ("an overlay file must be a YAML mapping", 1, 1, "start with `customer: <customer.id>`")]
