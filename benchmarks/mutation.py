@@ -25,7 +25,9 @@ TESTS = ["tests/test_checker.py", "tests/test_conflicts.py", "tests/test_compile
          "tests/test_engine.py", "tests/test_bounds.py", "tests/test_front_door.py",
          "tests/test_source.py", "tests/test_facts.py", "tests/test_fact_plan.py",
          "tests/test_reference.py", "tests/test_missing.py", "tests/test_readings.py",
-         "tests/test_parsed.py", "tests/test_schema_match.py", "tests/test_calendars.py"]
+         "tests/test_parsed.py", "tests/test_schema_match.py", "tests/test_calendars.py",
+         "tests/test_runtime_errors.py", "tests/test_schema_messages.py",
+         "tests/test_fact_messages.py"]
 COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "README.md",
           "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]
 
