@@ -304,7 +304,7 @@ def _pattern(value: Any) -> re.Pattern | None:
 def _time_pattern(moment) -> re.Pattern:
     hour = moment.hour if isinstance(moment, time) else int(moment) // 60
     minute = moment.minute if isinstance(moment, time) else int(moment) % 60
-    return re.compile(rf"(?<![\w:.])0?{hour}:{minute:02d}(?![\d:])")
+    return re.compile(rf"(?<![\w:.+])0?{hour}:{minute:02d}(?![\d:])")   # +09:00: an offset
 
 
 _EXEMPT = re.compile(r"\"[^\"]*\"|“[^”]*”|`[^`]*`|\{[^{}]*\}")

@@ -130,3 +130,13 @@ def test_a_loaded_policy_keeps_the_places_of_its_prose_not_its_whole_file():
             assert list(_policy_prose(policy)) == list(_policy_prose(replace(policy, raw=whole)))
             assert policy.raw["clauses"].item_locs == whole["clauses"].item_locs
     assert ruled > 10
+
+
+def test_a_utc_offset_is_not_a_time_of_day_stated_by_hand():
+    """`+09:00` after a time is its offset; `09:00` alone is a calendar's opening."""
+    from neocrm_policy.prose import stated_in_page
+    from tests.helpers import REFERENCE
+    policies = neocrm_policy.load(REFERENCE)
+    assert stated_in_page(policies, "Times on +09:00 in the summers of 1986-91.", "p.md") == []
+    found = stated_in_page(policies, "The hotline opens at 09:00.", "p.md")
+    assert [w.message.split(" states")[0] for w in found] == ["'09:00'"]
