@@ -304,6 +304,8 @@ class PolicySet:
         self.customers = tuple(customers)
         """The customers with signed terms of their own: a `customer.id` must name one,
         unless the facts state the customer has the standard terms."""
+        self._makers: dict[int, Callable | None] = {}
+        """prepare()'s generated function maker of each compiled policy, made at first need."""
         self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers))
                          for item in compiled}
         self._reads: dict = {}
@@ -588,8 +590,11 @@ class PolicySet:
             if customers and known["customer.id"] is not None:
                 return self.decide(query, facts, now).result
             return function(known, values, now)[0]
-        from .prepared import fused
-        return fused(compiled, reader, values, now, decide_result) or decide_result
+        if id(compiled) not in self._makers:
+            from .prepared import fused
+            self._makers[id(compiled)] = fused(compiled, reader)
+        make = self._makers[id(compiled)]
+        return (make and make(decide_result, now, values)) or decide_result
 
 
 def _overlays_of(overlays: list[Overlay], queries: set[str]) -> list[Overlay]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .fact_plan import _Constants, _literal, _Plan
+from .fact_plan import _Constants, _Plan
 
 if TYPE_CHECKING:
     from .compiler import CompiledPolicy
@@ -31,36 +31,47 @@ _READER_BUILTINS = {one.__name__: one for one in (type, dict, list, str, int, bo
 """What the fast path's own statements call; the rules' code calls no built-in at all."""
 
 
-def fused(compiled: CompiledPolicy, reader: FactReader, terms: Mapping[str, Any],
-          now: datetime, slow: Callable[[Any], dict]) -> Callable[[Any], dict] | None:
-    """One function from facts to the result, or None when the decision's code uses its
-    facts or terms in a way this does not rewrite (then `prepare()` keeps the two steps).
-    Facts naming a customer go to `slow`, as the fast path sends them to the careful
-    reader: that customer's own terms, if any, are looked up there."""
+def fused(compiled: CompiledPolicy, reader: FactReader
+          ) -> Callable[[Callable, datetime, Mapping[str, Any]], Callable[[Any], dict]] | None:
+    """A maker of one function from facts to the result, given `slow`, the evaluation time
+    and the terms in force; or None when the decision's code uses its facts or terms in a
+    way this does not rewrite (then `prepare()` keeps the two steps). The code is made
+    once per policy: a batch prepares once per distinct time, and generating it each
+    time took milliseconds. Facts naming a customer go to `slow`, as the fast path sends
+    them to the careful reader: that customer's own terms, if any, are looked up there."""
     from .compiler import _Codegen, _compile, _locate
     gen = _Codegen(compiled.checked, compiled.calendars, compiled.tables_from)
     module, _ = gen.function_tree()
     plan = _Plan(reader)
-    plan.names["careful"] = slow
+    del plan.names["careful"]   # a parameter of the maker, as are the time and the terms
     body, slots = plan.statements()
-    reading = py.parse("\n".join(["def prepared(facts):"] + ["    " + line for line in body]))
-    reading = _Constants(plan.constants).visit(reading)
-    deciding = _Inline(slots, terms)
+    deciding = _Inline(slots)
     try:
         decide = deciding.visit(module.body[0])
     except _CannotInline:
         return None
-    function = reading.body[0]
+    terms = list(deciding.bound)
+    source = [f"def make(careful, now, {', '.join(['_'] + list(deciding.bound.values()))}):",
+              "    def prepared(facts):"] + ["        " + line for line in body]
+    maker = py.parse("\n".join(source + ["    return prepared"]))
+    maker = _Constants(plan.constants).visit(maker)
+    function = maker.body[0].body[0]
     function.body += decide.body[:-1] + [py.Return(decide.body[-1].value.elts[0])]
-    names = {**gen.globals, "now": now, **deciding.names}
+    names = dict(gen.globals)
     if names.keys() & plan.names.keys():
         return None
     names.update(plan.names)
     names["__builtins__"] = _READER_BUILTINS
-    _locate(reading)
-    code = _compile(reading, f"<prepared {compiled.checked.policy.id}>", "exec")
+    _locate(maker)
+    code = _compile(maker, f"<prepared {compiled.checked.policy.id}>", "exec")
     exec(code, names)  # noqa: S102 - code built from our templates and ast nodes
-    return names["prepared"]
+    make = names["make"]
+
+    def made(slow: Callable, now: datetime, values: Mapping[str, Any]) -> Callable | None:
+        if not all(name in values for name in terms):
+            return None
+        return make(slow, now, None, *(values[name] for name in terms))
+    return made
 
 
 class _CannotInline(Exception):
@@ -68,15 +79,13 @@ class _CannotInline(Exception):
 
 
 class _Inline(py.NodeTransformer):
-    """`F['path']` becomes the local name the fact was read into, `P['name']` the term's
-    value (a constant, or a name bound to it); any other use of F or P cannot be
-    rewritten."""
+    """`F['path']` becomes the local name the fact was read into, `P['name']` the name
+    the term's value is passed under; any other use of F or P cannot be rewritten."""
 
-    def __init__(self, slots: dict[str, str], terms: Mapping[str, Any]) -> None:
+    def __init__(self, slots: dict[str, str]) -> None:
         self.slots = slots
-        self.terms = terms
-        self.names: dict[str, Any] = {}
         self.bound: dict[str, str] = {}
+        """Each term read → the name it is passed to the maker under."""
 
     def visit_Subscript(self, node: py.Subscript) -> py.AST:
         target, key = node.value, node.slice
@@ -96,12 +105,6 @@ class _Inline(py.NodeTransformer):
         return node
 
     def term(self, name: str) -> py.expr:
-        if name not in self.terms:
-            raise _CannotInline
-        value = self.terms[name]
-        if _literal(value) and type(value) not in (frozenset, tuple):
-            return py.Constant(value)
         if name not in self.bound:
             self.bound[name] = f"_term{len(self.bound)}"
-            self.names[self.bound[name]] = value
         return py.Name(self.bound[name], py.Load())

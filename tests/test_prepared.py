@@ -114,10 +114,11 @@ def test_each_fact_alone_is_decided_as_decide(folders, query):
             assert outcome(prepared, facts) == outcome(decided, facts), (leaf.path, value)
 
 
-def test_common_facts_are_decided_without_the_careful_reader(folders):
+def test_common_facts_are_decided_without_the_careful_reader():
     """The fast path decides the common spellings alone; any other spelling is read by
-    the careful reader, to the same decision."""
-    policies = folders["support.sla"]
+    the careful reader, to the same decision. (A set of its own: prepare() makes its code
+    once per policy, with the converters it finds then.)"""
+    policies = neocrm_policy.load(REFERENCE)
     reader = policies._readers[id(policies.compiled("support.sla", instant(TIMES[1])))]
     common = {"incident": {"level": 3, "symptoms": ["login_failure"],
                            "reported_at": "2026-03-07T10:00:00+08:00",
@@ -178,3 +179,15 @@ def test_generated_policies_are_prepared_as_decided(tmp_path_factory, folder, ca
         assert prepared.__code__.co_filename == "<prepared t.gen>" \
             or terms_missing(policies, "t.gen", at)
         assert outcome(prepared, facts) == outcome(decided, facts)
+
+
+def test_the_code_is_made_once_and_each_time_gets_its_own_function():
+    """A batch prepares once per distinct time: the code is generated once per policy,
+    and each time is decided on its own terms and clock."""
+    policies = neocrm_policy.load(REFERENCE)
+    incident = {"incident": {"level": 4, "reported_at": "2026-03-07T10:00:00+08:00"}}
+    early, late = (policies.prepare("support.sla", at) for at in
+                   ("2026-03-07T10:30:00+08:00", "2026-03-09T10:30:00+08:00"))
+    assert early.__code__ is late.__code__
+    assert early(incident)["response_breached"] is False
+    assert late(incident)["response_breached"] is True
