@@ -4,8 +4,9 @@ A prepared decision is asked again and again with the terms in force and the eva
 time fixed. Read and decided separately, the facts are first put in a dictionary by path
 and each rule looks them up there, as it looks up each term. Here the fact reader's fast
 path (`fact_plan`) and the decision function (`compiler`) are generated together: each
-fact stays in a local name, each term becomes a constant, and the result is all the
-function returns. Whatever the fast path does not read — a problem to report, a customer
+fact stays in a local name, each term is a variable of the function (made once per
+policy, then given the time and terms of each `prepare()`), and the result is all it
+returns. Whatever the fast path does not read — a problem to report, a customer
 with own terms, an unusual spelling — goes to `slow`, the reading and deciding that
 `prepare()` did before, so both give the same result or the same error
 (tests/test_prepared.py holds that).
@@ -51,7 +52,7 @@ def fused(compiled: CompiledPolicy, reader: FactReader
     except _CannotInline:
         return None
     terms = list(deciding.bound)
-    source = [f"def make(careful, now, {', '.join(['_'] + list(deciding.bound.values()))}):",
+    source = [f"def make({', '.join(['careful', 'now', *deciding.bound.values()])}):",
               "    def prepared(facts):"] + ["        " + line for line in body]
     maker = py.parse("\n".join(source + ["    return prepared"]))
     maker = _Constants(plan.constants).visit(maker)
@@ -70,7 +71,7 @@ def fused(compiled: CompiledPolicy, reader: FactReader
     def made(slow: Callable, now: datetime, values: Mapping[str, Any]) -> Callable | None:
         if not all(name in values for name in terms):
             return None
-        return make(slow, now, None, *(values[name] for name in terms))
+        return make(slow, now, *(values[name] for name in terms))
     return made
 
 
