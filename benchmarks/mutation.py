@@ -7,11 +7,14 @@ a test or explained.
 It runs in a copy of the committed tree under build/mutation, so the working tree and its
 pyproject.toml stay as they are:
 
-    python benchmarks/mutation.py [MODULE ...]     # default: the four rooms below
+    python benchmarks/mutation.py [--work DIR] [MODULE ...]   # default: the rooms below
+
+`--work` keeps one run's results while another runs (each wipes its own folder first).
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -32,21 +35,27 @@ COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "
           "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]
 
 
-def main(rooms: list[str]) -> int:
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
+def main(rooms: list[str], work: Path = WORK) -> int:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     tree = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
                           check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(WORK)], input=tree, check=True)
-    tests = [t for t in TESTS if (WORK / t).exists()]
-    with (WORK / "pyproject.toml").open("a", encoding="utf-8") as config:
+    subprocess.run(["tar", "-x", "-C", str(work)], input=tree, check=True)
+    tests = [t for t in TESTS if (work / t).exists()]
+    with (work / "pyproject.toml").open("a", encoding="utf-8") as config:
         config.write(f"\n[tool.mutmut]\nsource_paths = {rooms!r}\n"   # mutmut 3.8's names:
                      f"pytest_add_cli_args_test_selection = {tests!r}\n"   # no warnings in
                      f"also_copy = {COPIED!r}\n".replace("'", '"'))        # a CLI's stderr
     mutmut = Path(sys.executable).with_name("mutmut")
-    subprocess.run([str(mutmut), "run", "--max-children", "2"], cwd=WORK, check=False)
-    return subprocess.run([str(mutmut), "results"], cwd=WORK, check=False).returncode
+    subprocess.run([str(mutmut), "run", "--max-children", "2"], cwd=work, check=False)
+    return subprocess.run([str(mutmut), "results"], cwd=work, check=False).returncode
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ROOMS))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rooms", nargs="*", metavar="MODULE", default=ROOMS,
+                        help="files or folders under neocrm_policy/ (default: %(default)s)")
+    parser.add_argument("--work", type=Path, default=WORK,
+                        help="the folder to run in, wiped first (default: build/mutation)")
+    options = parser.parse_args()
+    sys.exit(main(options.rooms, options.work.resolve()))
