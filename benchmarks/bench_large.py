@@ -19,6 +19,7 @@ Not a test: it prints figures.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -246,7 +247,10 @@ def rule_set_lines(found: dict) -> list[str]:
 
 
 def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", nargs="?", type=int, default=1000, metavar="N",
+                        help="policies to load and rules in one decision (default: %(default)s)")
+    count = parser.parse_args().count
     for line in rule_set_lines(rule_set(count)) + large_set_lines(large_set(count)):
         print(line)
     return 0

@@ -16,6 +16,7 @@ of tests/data/broken, their expressions and the example facts, and grows between
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import resource
@@ -85,7 +86,11 @@ def seed() -> None:
 
 
 def main() -> None:
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 600
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("seconds", nargs="?", type=int, default=600,
+                        help="how long to fuzz (default: %(default)s)")
+    seconds = parser.parse_args().seconds
     cap = MEGABYTES << 20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     seed()
