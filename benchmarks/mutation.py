@@ -7,7 +7,7 @@ a test or explained.
 It runs in a copy of the committed tree under build/mutation, so the working tree and its
 pyproject.toml stay as they are:
 
-    python benchmarks/mutation.py [--work DIR] [MODULE ...]   # default: the rooms below
+    python benchmarks/mutation.py [--work DIR] [--all-tests] [MODULE ...]
 
 `--work` keeps one run's results while another runs (each wipes its own folder first).
 """
@@ -24,24 +24,37 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
 ROOMS = ["neocrm_policy/checker/", "neocrm_policy/compiler.py", "neocrm_policy/facts.py",
          "neocrm_policy/fact_plan.py", "neocrm_policy/loader.py"]
-TESTS = ["tests/test_checker.py", "tests/test_conflicts.py", "tests/test_compiler.py",
-         "tests/test_engine.py", "tests/test_bounds.py", "tests/test_front_door.py",
-         "tests/test_source.py", "tests/test_facts.py", "tests/test_fact_plan.py",
-         "tests/test_reference.py", "tests/test_missing.py", "tests/test_readings.py",
-         "tests/test_parsed.py", "tests/test_schema_match.py", "tests/test_calendars.py",
-         "tests/test_runtime_errors.py", "tests/test_schema_messages.py",
-         "tests/test_fact_messages.py"]
+TESTS = {   # the tests that speak for each room: a surviving mutant runs all of them, so a
+    # room's list leaves out slow tests of other rooms (`--all-tests` gives every room's)
+    "checker/": ["test_checker", "test_type_messages", "test_structure_messages",
+                 "test_conflicts", "test_runtime_errors", "test_readings", "test_calendars",
+                 "test_bounds", "test_front_door", "test_engine", "test_compiler",
+                 "test_reference"],
+    "compiler.py": ["test_compiler", "test_runtime_errors", "test_readings", "test_calendars",
+                    "test_missing", "test_bounds", "test_engine", "test_reference",
+                    "test_prepared"],
+    "facts.py": ["test_facts", "test_fact_messages", "test_missing", "test_source",
+                 "test_front_door", "test_bounds", "test_engine", "test_fact_plan"],
+    "fact_plan.py": ["test_fact_plan", "test_facts", "test_fact_messages", "test_engine",
+                     "test_prepared"],
+    "loader.py": ["test_schema_messages", "test_checker", "test_source", "test_front_door",
+                  "test_bounds", "test_readings", "test_engine", "test_parsed",
+                  "test_schema_match"],
+}
 COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "README.md",
           "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]
 
 
-def main(rooms: list[str], work: Path = WORK) -> int:
+def main(rooms: list[str], work: Path = WORK, all_tests: bool = False) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     tree = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
                           check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(work)], input=tree, check=True)
-    tests = [t for t in TESTS if (work / t).exists()]
+    named = [name for room, names in TESTS.items()
+             if all_tests or any(room in r for r in rooms) for name in names]
+    tests = [f"tests/{name}.py" for name in dict.fromkeys(named)
+             if (work / "tests" / f"{name}.py").exists()]
     with (work / "pyproject.toml").open("a", encoding="utf-8") as config:
         config.write(f"\n[tool.mutmut]\nsource_paths = {rooms!r}\n"   # mutmut 3.8's names:
                      f"pytest_add_cli_args_test_selection = {tests!r}\n"   # no warnings in
@@ -57,5 +70,7 @@ if __name__ == "__main__":
                         help="files or folders under neocrm_policy/ (default: %(default)s)")
     parser.add_argument("--work", type=Path, default=WORK,
                         help="the folder to run in, wiped first (default: build/mutation)")
+    parser.add_argument("--all-tests", action="store_true",
+                        help="run every room's tests, not only those of the rooms named")
     options = parser.parse_args()
-    sys.exit(main(options.rooms, options.work.resolve()))
+    sys.exit(main(options.rooms, options.work.resolve(), options.all_tests))
