@@ -1,0 +1,406 @@
+"""The checker's errors about a policy's structure, pinned word for word: names that
+clash, facts declared wrongly, parameters whose values disagree, invariants that use what
+they may not, decisions whose rules disagree, and a customer's overlay that changes what
+it may not or gives the wrong kind of value.
+
+A mutation-testing run of checker/structure.py showed that most of these messages were
+reached by no test that would notice a change (no test wrote a broken invariant at all):
+a hint could vanish, an error move to another line, a check stop firing. The golden
+folders under tests/data/broken show one message of a few kinds; each row here is a
+small rule file of its own (and a customer's overlay where one is needed), written into
+the test's own folder, never the repository's policies/, with every error it gives: the
+code, the message, the file, line and column, the width of the caret line and the hint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError, PolicyErrors
+
+HEADER = """\
+policy: t.case
+title: Test case
+clauses: ["3"]
+summary: A small policy.
+"""
+"""The four lines every policy starts with; the rows below add the broken part."""
+
+CALENDAR = 'calendars:\n  hotline:\n    hours: {monday-friday: "09:00-18:00"}\n'
+
+OVERLAY = "customer: acme\ninstrument: Acme addendum\nsigned: 2026-12-01\nchanges:\n"
+"""A customer's signed terms, without the changes the rows add."""
+
+
+def mistakes(tmp_path: Path, monkeypatch, policy: str,
+             overlays: dict[str, str] | None = None) -> list[tuple]:
+    """Load a folder holding `policy` (and customer overlays, file name → text) and give
+    back what the editor sees of each error: code, file:line:column, message, caret
+    width, hint. The folder is loaded by a relative name, so messages that name a file
+    name it as an editor in the repository would see it."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(policy, encoding="utf-8")
+    if overlays:
+        (folder / "customers").mkdir()
+        for name, text in overlays.items():
+            (folder / "customers" / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load("policies")
+    error = caught.value
+    found = error.errors if isinstance(error, PolicyErrors) else [error]
+    return [(e.code, f"{Path(e.location.file).name}:{e.location.line}:{e.location.column}",
+             e.message, e.width, e.hint) for e in found]
+
+
+def loads(tmp_path: Path, policy: str):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(policy, encoding="utf-8")
+    return neocrm_policy.load(folder)
+
+
+# Invariants ---------------------------------------------------------------------------
+
+TABLES = """\
+parameters:
+  response_time: {value: {1: 4 hours, 2: 8 hours}}
+  limit: {value: 3}
+inputs:
+  incident.level: {type: int}
+decisions:
+  due: {value: limit}
+invariants:
+"""
+"""A table and a number to guard; each row below adds one invariant."""
+
+NOT_THE_FACTS = "invariants guard the terms, not the facts"
+
+INVARIANTS = [
+    pytest.param(
+        "  - id: covered\n    for_each_key_of: respons_time\n    check: key in response_time\n",
+        [("NP030", "policy.yaml:13:5",
+          "invariant 'covered' iterates over unknown parameter 'respons_time'", 1,
+          "did you mean 'response_time'? name a table parameter of this policy")],
+        id="for-each-key-of-a-misspelt-parameter"),
+    pytest.param(
+        "  - id: covered\n    for_each_key_of: deadline\n    check: key in response_time\n",
+        [("NP030", "policy.yaml:13:5",
+          "invariant 'covered' iterates over unknown parameter 'deadline'", 1,
+          "name a table parameter of this policy")],
+        id="for-each-key-of-an-unknown-name-has-no-guess"),
+    pytest.param(
+        "  - id: flat\n    for_each_key_of: limit\n    check: limit > 0\n",
+        [("NP031", "policy.yaml:13:5",
+          "invariant 'flat' iterates over 'limit', which is int, not a table", 1,
+          "for_each_key_of names a table such as response_time")],
+        id="for-each-key-of-a-number"),
+    pytest.param(
+        "  - id: factual\n    check: limit > incident.level\n",
+        [("NP031", "policy.yaml:14:20",
+          "invariant 'factual' uses 'incident'; invariants may only use parameters", 8,
+          NOT_THE_FACTS)],
+        id="an-invariant-using-a-fact"),
+    pytest.param(
+        "  - id: factual\n    check: limit > 0 and limitt > 1\n",
+        [("NP031", "policy.yaml:14:26",
+          "invariant 'factual' uses 'limitt'; invariants may only use parameters", 6,
+          f"did you mean 'limit'? {NOT_THE_FACTS}")],
+        id="an-invariant-using-a-misspelt-parameter"),
+    pytest.param(
+        "  - id: keyed\n    for_each_key_of: response_time\n"
+        "    check: response_time[key] > 1 hour and respons_time[key] > 0 hours\n",
+        [("NP031", "policy.yaml:15:44",
+          "invariant 'keyed' uses 'respons_time'; invariants may only use parameters "
+          "and `key`", 12, f"did you mean 'response_time'? {NOT_THE_FACTS}")],
+        id="an-invariant-over-a-table-using-a-misspelt-name"),
+    pytest.param(
+        "  - id: keyed\n    for_each_key_of: response_time\n"
+        "    check: response_time[kei] > 1 hour\n",
+        [("NP031", "policy.yaml:15:26",
+          "invariant 'keyed' uses 'kei'; invariants may only use parameters and `key`", 3,
+          f"did you mean 'key'? {NOT_THE_FACTS}")],
+        id="an-invariant-over-a-table-misspelling-key"),
+    pytest.param(
+        "  - id: numeric\n    check: limit + 1\n",
+        [("NP031", "policy.yaml:14:12",
+          "invariant 'numeric' needs a condition (true/false), not int", 9,
+          "compare values with ==, <, in … to get a condition")],
+        id="an-invariant-that-is-no-condition"),
+    pytest.param(
+        "  - id: keyed\n    for_each_key_of: response_time\n    check: response_time[key]\n",
+        [("NP031", "policy.yaml:15:12",
+          "invariant 'keyed' needs a condition (true/false), not duration", 18,
+          "compare values with ==, <, in … to get a condition")],
+        id="an-invariant-over-a-table-that-is-no-condition"),
+    pytest.param(
+        "  - id: first\n    check: limit > incident.level\n"
+        "  - id: second\n    check: limit + 1\n",
+        [("NP031", "policy.yaml:14:20",
+          "invariant 'first' uses 'incident'; invariants may only use parameters", 8,
+          NOT_THE_FACTS),
+         ("NP031", "policy.yaml:16:12",
+          "invariant 'second' needs a condition (true/false), not int", 9,
+          "compare values with ==, <, in … to get a condition")],
+        id="an-invariant-after-a-refused-one-is-checked-too"),
+]
+
+
+@pytest.mark.parametrize("invariant, expected", INVARIANTS)
+def test_an_invariant_that_cannot_be_checked(invariant, expected, tmp_path, monkeypatch):
+    """An invariant guards the terms: it iterates over a table parameter, uses only
+    parameters (and `key`), and is a condition."""
+    assert mistakes(tmp_path, monkeypatch, HEADER + TABLES + invariant) == expected
+
+
+def test_an_invariant_may_use_a_calendar_and_key(tmp_path):
+    """A calendar is no fact: an invariant may ask whether it is open; `key` is the
+    table's key, of the table's key type."""
+    policies = loads(tmp_path, HEADER + TABLES
+                     + "  - id: open_on_monday\n"
+                     "    check: is_open(hotline, 2026-03-09T10:00:00+08:00) or limit > 0\n"
+                     "  - id: every_level\n    for_each_key_of: response_time\n"
+                     "    check: key > 0 and response_time[key] > 1 hour\n"
+                     + CALENDAR)
+    guards = policies.policies["t.case"].invariants
+    assert [g.id for g in guards] == ["open_on_monday", "every_level"]
+
+
+# Names --------------------------------------------------------------------------------
+
+NAMES = [
+    pytest.param(
+        "parameters:\n  due: {value: 1}\ndecisions:\n  due: {value: 2}\n",
+        [("NP035", "policy.yaml:8:8", "decision 'due' has the same name as a parameter", 1,
+          "give parameters and decisions distinct names")],
+        id="a-decision-named-as-a-parameter"),
+    pytest.param(
+        "parameters:\n  count: {value: 1}\ndecisions:\n  today: {value: count}\n",
+        [("NP035", "policy.yaml:6:10", "parameter 'count' hides the built-in name 'count'", 1,
+          "choose another name"),
+         ("NP035", "policy.yaml:8:10", "decision 'today' hides the built-in name 'today'", 1,
+          "choose another name")],
+        id="a-function-and-a-built-in-name-taken"),
+    pytest.param(
+        "parameters:\n  hotline: {value: 1}\ndecisions:\n  due: {value: hotline}\n" + CALENDAR,
+        [("NP035", "policy.yaml:6:12", "parameter 'hotline' has the same name as a calendar",
+          1, "choose another name")],
+        id="a-parameter-named-as-a-calendar"),
+    pytest.param(
+        "inputs:\n  due.at: {type: datetime}\ndecisions:\n  due: {value: 1}\n",
+        [("NP035", "policy.yaml:6:11", "input 'due.at' starts with 'due', which is also a "
+          "decision", 1, "rename the input or the decision")],
+        id="an-input-under-a-decision-s-name"),
+    pytest.param(
+        "inputs:\n  limit.at: {type: datetime}\nparameters:\n  limit: {value: 1}\n"
+        "decisions:\n  due: {value: 1}\n",
+        [("NP035", "policy.yaml:6:13", "input 'limit.at' starts with 'limit', which is also a "
+          "parameter", 1, "rename the input or the parameter")],
+        id="an-input-under-a-parameter-s-name"),
+    pytest.param(
+        "decisions:\n  due:\n    rules:\n      - {id: r, value: 1}\n"
+        "      - {id: r, value: 1}\n",
+        [("NP035", "policy.yaml:9:9", "rule id 'r' is used twice in decision 'due'", 1,
+          "give every rule of a decision its own id")],
+        id="a-rule-id-used-twice"),
+]
+
+
+@pytest.mark.parametrize("policy, expected", NAMES)
+def test_a_name_that_clashes(policy, expected, tmp_path, monkeypatch):
+    """Parameters, decisions, calendars, built-in names and the first part of a fact's path
+    share one space of names; rule ids are unique within their decision."""
+    assert mistakes(tmp_path, monkeypatch, HEADER + policy) == expected
+
+
+def test_the_same_rule_id_in_two_decisions_is_fine(tmp_path):
+    policies = loads(tmp_path, HEADER + "decisions:\n  due:\n    rules: [{id: r, value: 1}]\n"
+                     "  late:\n    rules: [{id: r, value: 2}]\n")
+    assert set(policies.policies["t.case"].decisions) == {"due", "late"}
+
+
+# Inputs -------------------------------------------------------------------------------
+
+NUMBERS_ONLY = ("min and max bound int, decimal and money facts; decimals and float apply to "
+                "decimal and money facts")
+
+INPUTS = [
+    pytest.param(
+        "  a: {type: int}\n  a.b: {type: int}\n",
+        [("NP035", "policy.yaml:6:6", "input 'a' is both a fact and a group of facts", 1,
+          "rename one of them")],
+        id="a-fact-and-a-group-of-one-name"),
+    pytest.param(
+        "  c.n: {type: int, allowed: [1, x, 2.5]}\n  c.d: {type: \"list[int]\", allowed: [y]}\n",
+        [("NP031", "policy.yaml:6:8", "allowed value 'x' of input 'c.n' is not a int: "
+          "expected a whole number", 1, "list only values of the input's type"),
+         ("NP031", "policy.yaml:6:8", "allowed value 2.5 of input 'c.n' is not a int: "
+          "expected a whole number", 1, "list only values of the input's type"),
+         ("NP031", "policy.yaml:7:8", "allowed value 'y' of input 'c.d' is not a int: "
+          "expected a whole number", 1, "list only values of the input's type")],
+        id="allowed-values-of-another-type-also-for-a-list"),
+    pytest.param(
+        "  c.s: {type: string, min: 1, max: 2}\n",
+        [("NP031", "policy.yaml:6:8", "input 'c.s' is a string, which has no min", 1,
+          NUMBERS_ONLY),
+         ("NP031", "policy.yaml:6:8", "input 'c.s' is a string, which has no max", 1,
+          NUMBERS_ONLY)],
+        id="bounds-on-text"),
+    pytest.param(
+        "  c.i: {type: int, decimals: 2, float: true, min: 5, max: 1}\n",
+        [("NP031", "policy.yaml:6:8", "input 'c.i' is a int, which has no decimals", 1,
+          NUMBERS_ONLY),
+         ("NP031", "policy.yaml:6:8", "input 'c.i' is a int, which has no float", 1,
+          NUMBERS_ONLY),
+         ("NP031", "policy.yaml:6:8", "input 'c.i' has min 5 above max 1", 1,
+          "swap min and max")],
+        id="decimals-and-float-on-a-whole-number-and-min-above-max"),
+    pytest.param(
+        "  c.t: {type: date, not_before: c.u}\n  c.u: {type: datetime}\n"
+        "  c.w: {type: date, not_before: c.tt}\n",
+        [("NP031", "policy.yaml:6:8", "input 'c.t' may not come before 'c.u', which is not a "
+          "date input of this policy", 1, "did you mean 'c.u'? name another date or time "
+          "input of the same type"),
+         ("NP031", "policy.yaml:8:8", "input 'c.w' may not come before 'c.tt', which is not a "
+          "date input of this policy", 1, "did you mean 'c.t'? name another date or time "
+          "input of the same type")],
+        id="not-before-a-time-of-another-type-or-none"),
+]
+
+
+@pytest.mark.parametrize("inputs, expected", INPUTS)
+def test_a_fact_declared_wrongly(inputs, expected, tmp_path, monkeypatch):
+    """Allowed values have the fact's type, bounds and precision belong to numbers, and
+    `not_before` names another date or time fact."""
+    policy = HEADER + "inputs:\n" + inputs + "decisions:\n  due: {value: 1}\n"
+    assert mistakes(tmp_path, monkeypatch, policy) == expected
+
+
+def test_facts_declared_rightly(tmp_path):
+    """The same keys where they belong are no mistake."""
+    policies = loads(tmp_path, HEADER + "inputs:\n"
+                     "  c.m: {type: money, decimals: 1, float: true, min: 1, max: 1}\n"
+                     "  c.d: {type: decimal, decimals: 0, float: true}\n"
+                     "  c.n: {type: \"list[int]\", allowed: [1, 2]}\n"
+                     "  c.s: {type: datetime}\n  c.e: {type: datetime, not_before: c.s}\n"
+                     "  c.f: {type: date}\n  c.g: {type: date, optional: true, not_before: c.f}\n"
+                     "decisions:\n  due: {value: 1}\n")
+    assert policies.policies["t.case"].inputs["c.e"].not_before == "c.s"
+
+
+# Parameters ---------------------------------------------------------------------------
+
+FIXED_TERMS = "parameters are fixed terms; move the logic into a decision"
+SAME_TYPE = "every version of a parameter has the same type"
+
+PARAMETERS = [
+    pytest.param(
+        "  a:\n    versions:\n      - {since: 2026-01-01, value: 1}\n"
+        "      - {since: 2026-01-01, value: 2}\n",
+        [("NP033", "policy.yaml:9:9", "version of 'a' since 2026-01-01 repeats the version "
+          "before it (since 2026-01-01)", 1,
+          "list versions oldest first, each with a later `since` date")],
+        id="two-versions-since-one-day"),
+    pytest.param(
+        "  a:\n    versions:\n      - {since: 2025-01-01, value: 1}\n"
+        "      - {since: 2026-01-01, value: 2}\n      - {since: 2027-01-01, value: 3}\n",
+        None,
+        id="versions-in-order-are-fine"),
+    pytest.param(
+        "  a:\n    versions:\n      - {since: 2026-01-01, value: 1}\n"
+        "      - {since: 2027-01-01, value: '\"one\"'}\n",
+        [("NP031", "policy.yaml:9:9", "versions of parameter 'a' disagree: int and string", 1,
+          SAME_TYPE)],
+        id="versions-of-two-types"),
+    pytest.param(
+        "  a:\n    versions:\n      - {since: 2026-01-01, value: 1}\n"
+        "      - {since: 2027-01-01, value: 2.5}\n",
+        None,
+        id="a-whole-number-and-a-decimal-version-are-one-type"),
+    pytest.param(
+        "  b: {type: int, value: '\"x\"'}\n",
+        [("NP031", "policy.yaml:6:6", "parameter 'b' is declared int but its value is string",
+          1, "change the value or the declared type")],
+        id="a-value-not-of-the-declared-type"),
+    pytest.param(
+        "  c: {value: soon}\n",
+        [("NP031", "policy.yaml:6:14", "parameter 'c' refers to 'soon'; a parameter may only "
+          "use constants and other parameters", 4,
+          "if it is text, write it in quotes: `c: {value: '\"soon\"'}`, or declare the "
+          "parameter `type: string`")],
+        id="text-without-quotes"),
+    pytest.param(
+        "  c: {value: \"soon + 1\"}\n",
+        [("NP031", "policy.yaml:6:15", "parameter 'c' refers to 'soon'; a parameter may only "
+          "use constants and other parameters", 4, FIXED_TERMS)],
+        id="a-name-inside-a-computed-term"),
+    pytest.param(
+        "  e: {value: {1: 2, x: 3}}\n",
+        [("NP031", "policy.yaml:6:6", "the keys of parameter 'e' mix kinds", 1,
+          "use only whole numbers or only names as keys of one table")],
+        id="table-keys-of-two-kinds"),
+    pytest.param(
+        "  f: {value: {1: 1, 2: '\"t\"'}}\n",
+        [("NP031", "policy.yaml:6:6", "the values of table 'f' mix int and string", 1,
+          "all values of one table have the same type")],
+        id="table-values-of-two-types"),
+    pytest.param(
+        "  g: {value: [1, '\"t\"']}\n",
+        [("NP031", "policy.yaml:6:6", "the items of list 'g' mix int and string", 1,
+          "all items of one list have the same type")],
+        id="list-items-of-two-types"),
+    pytest.param(
+        "  h: {value: [1, 2, 3 hours]}\n",
+        [("NP031", "policy.yaml:6:6", "the items of list 'h' mix int and duration", 1,
+          "all items of one list have the same type")],
+        id="more-plain-numbers-than-durations-is-a-mix"),
+    pytest.param(
+        "  i: {value: ['\"t\"', 2 hours]}\n",
+        [("NP031", "policy.yaml:6:6", "the items of list 'i' mix string and duration", 1,
+          "all items of one list have the same type")],
+        id="text-among-durations-is-a-mix"),
+    pytest.param(
+        "  j: {value: [12, 5 days, 1 hour]}\n",
+        [("NP031", "policy.yaml:6:15", "12 has no unit, but the other entries of j are "
+          "durations", 2, "write a duration such as `12 days` (units: minutes, hours, days, "
+          "weeks)")],
+        id="a-plain-number-among-durations-takes-the-first-one-s-unit"),
+    pytest.param(
+        "  j: {value: [12, 5 days, fooo]}\n",
+        [("NP031", "policy.yaml:6:15", "12 has no unit, but the other entries of j are "
+          "durations", 2, "write a duration such as `12 days` (units: minutes, hours, days, "
+          "weeks)"),
+         ("NP031", "policy.yaml:6:27", "parameter 'j' refers to 'fooo'; a parameter may only "
+          "use constants and other parameters", 4,
+          "if it is text, write it in quotes: `j: {value: [12, 5 days, '\"fooo\"']}`, or "
+          "declare the parameter `type: string`")],
+        id="a-plain-number-and-an-unknown-name-among-durations"),
+    pytest.param(
+        "  l: {value: [1, 2 hours, [1, '\"t\"']]}\n",
+        [("NP031", "policy.yaml:6:15", "1 has no unit, but the other entries of l are "
+          "durations", 1, "write a duration such as `1 hours` (units: minutes, hours, days, "
+          "weeks)")],
+        id="entries-after-a-plain-number-among-durations-are-not-typed"),
+    pytest.param(
+        "  k: {value: \"k2 + 1\"}\n  k2: {value: \"k + 1\"}\n",
+        [("NP032", "policy.yaml:6:6", "parameters depend on each other in a circle: "
+          "k → k2 → k", 1, "one of these parameters must be computed without the others")],
+        id="parameters-in-a-circle"),
+]
+
+
+@pytest.mark.parametrize("parameters, expected", PARAMETERS)
+def test_a_parameter_whose_values_disagree(parameters, expected, tmp_path, monkeypatch):
+    """A parameter's versions are in date order and of one type, the declared one; its
+    value uses constants and other parameters only; a table's keys, a table's values and
+    a list's items are each of one kind, and a plain number among durations is told
+    where it stands, with its neighbours' unit."""
+    policy = HEADER + "parameters:\n" + parameters + "decisions:\n  due: {value: 1}\n"
+    if expected is None:
+        assert loads(tmp_path, policy).policies["t.case"].parameters
+    else:
+        assert mistakes(tmp_path, monkeypatch, policy) == expected
