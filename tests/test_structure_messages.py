@@ -404,3 +404,195 @@ def test_a_parameter_whose_values_disagree(parameters, expected, tmp_path, monke
         assert loads(tmp_path, policy).policies["t.case"].parameters
     else:
         assert mistakes(tmp_path, monkeypatch, policy) == expected
+
+
+# Decisions ----------------------------------------------------------------------------
+
+FACTS = ("inputs:\n  x.n: {type: int, optional: true}\n  x.b: {type: bool, optional: true}\n"
+         "parameters:\n  wait: {value: 3}\ndecisions:\n")
+"""Facts and a term for the decisions below (their first line is line 11)."""
+
+DECISIONS = [
+    pytest.param(
+        "  mixed:\n    rules:\n      - {id: one, value: 1}\n"
+        "      - {id: two, when: x.n is set, value: '\"t\"'}\n",
+        [("NP031", "policy.yaml:14:45", "rule 'two' gives string but other rules of 'mixed' "
+          "give int", 3, "every rule of a decision gives the same type of value")],
+        id="rules-giving-two-types"),
+    pytest.param(
+        "  defaulted:\n    rules:\n      - {id: one, when: x.n is set, value: 1}\n"
+        "    default: '\"none\"'\n",
+        [("NP031", "policy.yaml:14:14", "the default of 'defaulted' is string but its rules "
+          "give int", 1, "the default must be the same type as the rules' values")],
+        id="a-default-of-another-type"),
+    pytest.param(
+        "  declared:\n    type: string\n    value: 1\n",
+        [("NP031", "policy.yaml:12:5", "decision 'declared' is declared string but its rules "
+          "give int", 1, "change the rules or the declared type")],
+        id="rules-not-of-the-declared-type"),
+    pytest.param(
+        "  unclear:\n    rules:\n      - {id: numeric, when: x.n otherwise 0, value: 1}\n"
+        "      - {id: maybe, when: x.b, value: 2}\n",
+        [("NP031", "policy.yaml:13:29", "the condition of rule 'numeric' is int, not "
+          "true/false", 15, "a `when` must be a condition, such as `x == 1`"),
+         ("NP031", "policy.yaml:14:27", "the condition of rule 'maybe' may be null", 3,
+          "test optional facts first: `x is set and …`")],
+        id="conditions-that-are-no-condition-or-may-be-null"),
+    pytest.param(
+        "  late:\n    rules:\n      - {id: late, since: 2026-05-01, until: 2026-04-01, value: 3}\n"
+        "  brief:\n    rules:\n"
+        "      - {id: brief, since: 2026-05-01, until: 2026-05-01, value: 3}\n",
+        [("NP034", "policy.yaml:13:9", "rule 'late' can never apply: it ends (2026-04-01) "
+          "before it starts (2026-05-01)", 1, "`until` must be later than `since`"),
+         ("NP034", "policy.yaml:16:9", "rule 'brief' can never apply: it ends (2026-05-01) "
+          "before it starts (2026-05-01)", 1, "`until` must be later than `since`")],
+        id="a-rule-that-ends-before-or-when-it-starts"),
+    pytest.param(
+        "  typed:\n    type: duration\n    value: wait\n",
+        [("NP031", "policy.yaml:9:17", "wait is the number 3, with no unit, but decision typed "
+          "is declared a duration and gives it", 1,
+          "write a duration such as `3 hours` or `3 days` (units: minutes, hours, days, "
+          "weeks)")],
+        id="a-duration-decision-giving-a-plain-number-term"),
+]
+
+
+@pytest.mark.parametrize("decisions, expected", DECISIONS)
+def test_a_decision_whose_rules_disagree(decisions, expected, tmp_path, monkeypatch):
+    """A decision's rules, its default and its declared type agree; a rule's condition is
+    true or false, never null; a rule's `until` comes after its `since`."""
+    assert mistakes(tmp_path, monkeypatch, HEADER + FACTS + decisions) == expected
+
+
+def test_decisions_that_agree(tmp_path):
+    """A whole number where a decimal is declared, a default of the rules' type, a rule
+    that ends the day after it starts, and a condition tested for null first are fine."""
+    policies = loads(tmp_path, HEADER + FACTS
+                     + "  rate:\n    type: decimal\n    rules:\n"
+                     "      - {id: set, when: x.b is set and x.b, value: 1}\n"
+                     "      - {id: short, since: 2026-05-01, until: 2026-05-02, value: 2.5}\n"
+                     "    default: 0\n")
+    assert policies.policies["t.case"].decisions["rate"].default is not None
+
+
+# Customers' overlays ------------------------------------------------------------------
+
+TERMS = HEADER + """\
+parameters:
+  limit: {value: 3}
+  window: {value: 4 hours}
+  table: {value: {1: 4 hours, 2: 8 hours}}
+  names: {value: ['"a"', '"b"']}
+  spans: {value: [4 hours, 8 hours]}
+decisions:
+  due: {value: "limit + 1"}
+  at: {value: "window + table[1]"}
+  who: {value: names}
+  how_long: {value: spans}
+""" + CALENDAR
+"""A policy with a number, a duration, a table, a list of text and a list of durations
+for a customer to change."""
+
+ON_A_CALENDAR = ("a duration on a calendar, but the policy's own term is elapsed time, and its "
+                 "rules are checked for that only")
+
+
+def elapsed_hint(example: str) -> str:
+    return (f"give an elapsed duration such as `{example}`; to count the term on a calendar, "
+            "write the policy's own value on one, so that its rules are checked for it")
+
+
+OVERLAYS = [
+    pytest.param(
+        "  t.cas:\n    limit: 4\n",
+        [("NP037", "acme.yaml:5:3", "overlay 'Acme addendum' changes unknown policy 't.cas'",
+          1, "did you mean 't.case'? policies: t.case")],
+        id="an-unknown-policy"),
+    pytest.param(
+        "  support.sla:\n    limit: 4\n",
+        [("NP037", "acme.yaml:5:3",
+          "overlay 'Acme addendum' changes unknown policy 'support.sla'", 1,
+          "policies: t.case")],
+        id="an-unknown-policy-with-no-guess"),
+    pytest.param(
+        "  t.case:\n    window: 5\n    names: [1, 2]\n",
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'window' a int, but the "
+          "policy declares duration", 1, "give a duration, like the policy's own value"),
+         ("NP037", "acme.yaml:7:5", "overlay 'Acme addendum' gives 'names' a list of int, but "
+          "the policy declares list of string", 1,
+          "give a list of string, like the policy's own value")],
+        id="a-term-of-another-type"),
+    pytest.param(
+        "  t.case:\n    table: {1: 5, 4: 1 hour, 2: 8 hotline hours}\n",
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives table[1] a int, but the "
+          "table holds duration", 1, "give a duration, like the policy's own entries"),
+         ("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' sets t.case table[4], an entry "
+          "the table does not have", 1, "entries: 1, 2"),
+         ("NP037", "acme.yaml:6:5", f"overlay 'Acme addendum' gives table[2] {ON_A_CALENDAR}",
+          1, elapsed_hint("8 hours"))],
+        id="table-entries-of-another-type-unknown-or-on-a-calendar"),
+    pytest.param(
+        "  t.case:\n    window: 2 * 3 hotline hours\n    spans: [4 hotline hours, 1 hour]\n",
+        [("NP037", "acme.yaml:6:5", f"overlay 'Acme addendum' gives 'window' {ON_A_CALENDAR}",
+          1, elapsed_hint("4 hours")),
+         ("NP037", "acme.yaml:7:5", f"overlay 'Acme addendum' gives 'spans' {ON_A_CALENDAR}",
+          1, elapsed_hint("4 hours"))],
+        id="a-computed-span-or-a-list-on-a-calendar-gets-the-general-example"),
+    pytest.param(
+        "  t.case:\n    window: 3 hotline hours\n",
+        [("NP037", "acme.yaml:6:5", f"overlay 'Acme addendum' gives 'window' {ON_A_CALENDAR}",
+          1, elapsed_hint("3 hours"))],
+        id="a-span-on-a-calendar-gets-its-own-amount-as-the-example"),
+    pytest.param(
+        "  t.case:\n    limit: 2 hours\n",
+        [("NP031", "policy.yaml:6:18", "limit is the number 3, with no unit, but "
+          "policies/customers/acme.yaml gives it as a duration (2 hours)", 1,
+          "write a duration such as `3 hours` (units: minutes, hours, days, weeks)")],
+        id="a-duration-for-a-plain-number-term"),
+]
+
+
+@pytest.mark.parametrize("changes, expected", OVERLAYS)
+def test_an_overlay_that_changes_what_it_may_not(changes, expected, tmp_path, monkeypatch):
+    """A customer's overlay changes a policy that exists, each term with a value of the
+    term's own type (an entry of a table with the table's), never on a calendar where
+    the policy's own term is elapsed time."""
+    assert mistakes(tmp_path, monkeypatch, TERMS, {"acme.yaml": OVERLAY + changes}) == expected
+
+
+def test_an_overlay_of_the_right_types_is_fine(tmp_path):
+    """A whole number where a decimal is kept, entries of the table's type, elapsed time."""
+    folder = tmp_path / "policies"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "policy.yaml").write_text(TERMS, encoding="utf-8")
+    (folder / "customers" / "acme.yaml").write_text(
+        OVERLAY + "  t.case:\n    limit: 4\n    window: 5 hours\n    table: {2: 6 hours}\n"
+        "    names: ['\"c\"']\n    spans: []\n", encoding="utf-8")
+    policies = neocrm_policy.load(folder)
+    assert "t.case" in policies.policies
+
+
+def test_two_overlays_signed_the_same_day_that_disagree(tmp_path, monkeypatch):
+    """Two instruments of one customer signed on one day that set one entry of a table
+    differently: neither prevails. Setting a term the same way is no conflict."""
+    second = OVERLAY.replace("Acme addendum", "Acme B")
+    assert mistakes(tmp_path, monkeypatch, TERMS, {
+        "acme.yaml": OVERLAY + "  t.case:\n    table: {1: 5 hours}\n    limit: 3\n",
+        "acme-b.yaml": second + "  t.case:\n    table: {1: 6 hours, 2: 8 hours}\n    limit: 3\n",
+    }) == [("NP037", "acme.yaml:6:5", "'Acme addendum' and 'Acme B' are both signed on "
+            "2026-12-01 for customer acme and set t.case table[1] differently", 1,
+            "neither instrument is later, so neither prevails; change one of them or its date "
+            "(the other is policies/customers/acme-b.yaml)")]
+
+
+# Readings -----------------------------------------------------------------------------
+
+def test_a_reading_that_names_an_unknown_parameter(tmp_path, monkeypatch):
+    policy = (HEADER + "parameters:\n  strict: {value: true}\ndecisions:\n  due: {value: 1}\n"
+              "readings:\n  - {topic: Counting, reading: x, parameter: stric}\n"
+              "  - {topic: Other, reading: y, parameter: window}\n")
+    assert mistakes(tmp_path, monkeypatch, policy) == [
+        ("NP030", "policy.yaml:1:9", "reading 'Counting' names unknown parameter 'stric'", 1,
+         "did you mean 'strict'? name one of this policy's parameters"),
+        ("NP030", "policy.yaml:1:9", "reading 'Other' names unknown parameter 'window'", 1,
+         "name one of this policy's parameters")]
