@@ -584,6 +584,16 @@ def test_a_customer_without_terms_of_its_own_is_refused_naming_those_with_them(a
                           "standard terms, give customer.standard_terms: true")
 
 
+def test_the_customers_with_terms_of_their_own_are_named_in_order(policies_copy):
+    (policies_copy / "customers" / "umbrella.yaml").write_text(
+        (policies_copy / "customers" / "acme.yaml").read_text(encoding="utf-8")
+        .replace("customer: acme", "customer: umbrella"), encoding="utf-8")
+    error = _refused(neocrm_policy.load(policies_copy), "data.retention",
+                     {"customer": {"id": "globex"}, **ENDED})
+    assert error.hint == ("customers with their own terms: acme, umbrella; for a customer on "
+                          "the standard terms, give customer.standard_terms: true")
+
+
 def test_where_no_customer_has_terms_of_its_own_the_hint_says_none(typed):
     error = _refused(typed, "typed", {"customer": {"id": "acme"}})
     assert type(error) is UnknownCustomer and error.fact == "customer.id"
