@@ -470,7 +470,7 @@ class FactReader:
     def _walk(self, node: Mapping, tree: dict, prefix: tuple[str, ...], out: dict,
               problems: list[FactError], refused: set[str]) -> None:
         for key, value in node.items():
-            child = tree.get(key) if type(key) is str else None
+            child = tree.get(key) if isinstance(key, str) else None
             if child is None:
                 dotted = ".".join(map(str, prefix + (key,)))
                 problems.append(UnknownFact(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, time, timedelta, timezone, UTC
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
@@ -258,3 +259,20 @@ def test_times_share_one_zone_object(readers):
     zones = {id(v.tzinfo) for read in (fast, careful) for v in read.values()
              if isinstance(v, datetime)}
     assert len(zones) == 1
+
+
+def test_keys_of_a_callers_string_enum_read_alike_on_both_paths(readers):
+    """A Python caller may name facts with a `StrEnum`; the fast path found them as the
+    text they are, while the careful reader refused them as unknown facts."""
+    class Incident(StrEnum):
+        ROOT, LEVEL, REPORTED_AT = "incident", "level", "reported_at"
+
+    reader = readers["support.sla"]
+    facts = {Incident.ROOT: {Incident.LEVEL: 4,
+                             Incident.REPORTED_AT: "2026-03-07T10:00:00+08:00"}}
+    careful = reader._read(facts, None)
+    assert careful["incident.level"] == 4
+    assert _outcome(fast_reader(reader), facts) == _outcome(lambda f: careful, facts)
+    wrong = {Incident.ROOT: {Incident.LEVEL: 4}, Incident.LEVEL: 1}
+    assert _outcome(fast_reader(reader), wrong) == _outcome(
+        lambda f: reader._read(f, None), wrong)
