@@ -317,6 +317,17 @@ PARAMETERS = [
           SAME_TYPE)],
         id="versions-of-two-types"),
     pytest.param(
+        "  a:\n    versions:\n      - {since: 2026-01-01, value: soon}\n"
+        "      - {since: 2027-01-01, value: 1}\n      - {since: 2028-01-01, value: 2 hours}\n"
+        "      - {since: 2029-01-01, value: later}\n",
+        [("NP031", "policy.yaml:8:36", "parameter 'a' refers to 'soon'; a parameter may only "
+          "use constants and other parameters", 4, "if it is text, write it in quotes: "
+          "`- {since: 2026-01-01, value: '\"soon\"'}`, or declare the parameter `type: string`"),
+         ("NP031", "policy.yaml:11:36", "parameter 'a' refers to 'later'; a parameter may only "
+          "use constants and other parameters", 5, "if it is text, write it in quotes: "
+          "`- {since: 2029-01-01, value: '\"later\"'}`, or declare the parameter `type: string`")],
+        id="versions-after-one-in-error-are-not-compared-with-it"),
+    pytest.param(
         "  a:\n    versions:\n      - {since: 2026-01-01, value: 1}\n"
         "      - {since: 2027-01-01, value: 2.5}\n",
         None,

@@ -311,7 +311,7 @@ class Checker(TypeChecker, ConflictChecker):
             found: Type | None = None
             for version in parameter.versions:
                 vtype = self._param_tree_type(version.value, parameter)
-                if vtype is ANY:
+                if vtype is ANY or found is ANY:   # an error already told: none after it
                     found = ANY
                     continue
                 merged = vtype if found is None else unify(found, vtype)
