@@ -263,12 +263,16 @@ INPUTS = [
         "  c.t: {type: date, not_before: c.u}\n  c.u: {type: datetime}\n"
         "  c.w: {type: date, not_before: c.tt}\n",
         [("NP031", "policy.yaml:6:8", "input 'c.t' may not come before 'c.u', which is not a "
-          "date input of this policy", 1, "did you mean 'c.u'? name another date or time "
-          "input of the same type"),
+          "date input of this policy", 1, "name another date or time input of the same type"),
          ("NP031", "policy.yaml:8:8", "input 'c.w' may not come before 'c.tt', which is not a "
           "date input of this policy", 1, "did you mean 'c.t'? name another date or time "
           "input of the same type")],
         id="not-before-a-time-of-another-type-or-none"),
+    pytest.param(
+        "  c.n: {type: int}\n  c.m: {type: int, not_before: c.n}\n",
+        [("NP031", "policy.yaml:7:8", "input 'c.m' is a int, which has no not_before", 1,
+          "not_before names another date or time input that this one may not come before")],
+        id="not-before-on-a-number"),
 ]
 
 

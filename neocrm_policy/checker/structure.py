@@ -288,13 +288,17 @@ class Checker(TypeChecker, ConflictChecker):
                 f"{as_written(item.maximum)}", item.location, "swap min and max"))
         if item.not_before is not None:
             other = policy.inputs.get(item.not_before)
-            if other is None or other.type.name != item_type.name \
-                    or item_type.name not in ("datetime", "date"):
+            if item_type.name not in ("datetime", "date"):
+                self._error(TypeProblem(
+                    f"input {item.path!r} is a {item_type.not_null()}, which has no "
+                    "not_before", item.location, "not_before names another date or time "
+                    "input that this one may not come before"))
+            elif other is None or other.type.name != item_type.name:
                 self._error(TypeProblem(
                     f"input {item.path!r} may not come before {item.not_before!r}, which is "
                     f"not a {item_type.not_null()} input of this policy", item.location,
-                    suggestion(item.not_before, policy.inputs) + "name another date or "
-                    "time input of the same type"))
+                    (suggestion(item.not_before, policy.inputs) if other is None else "")
+                    + "name another date or time input of the same type"))
 
     # Parameters ---------------------------------------------------------------------
     def _parameters(self, policy: Policy, scope: _Scope) -> list[str]:
