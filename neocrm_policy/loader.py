@@ -509,8 +509,8 @@ def build_policy(data: YMap, file: str) -> Policy:
         built = attempt(_build_invariant, spec)
         if built:
             invariants.append(built)
-    readings = tuple(Reading(r["topic"], r["reading"], r.get("clause"), r.get("parameter"))
-                     for r in data.get("readings") or ())
+    readings = tuple(Reading(r["topic"], r["reading"], r.get("clause"), r.get("parameter"),
+                             r.where()) for r in data.get("readings") or ())
     errors.raise_any()
     return Policy(
         id=data["policy"], title=data["title"], clauses=tuple(data["clauses"]),

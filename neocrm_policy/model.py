@@ -133,6 +133,8 @@ class Reading:
     reading: str
     clause: str | None
     parameter: str | None
+    location: Location | None = field(default=None, compare=False)
+    """Where the reading is written, for an error about the parameter it names."""
 
 
 @dataclass(frozen=True)

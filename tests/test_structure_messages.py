@@ -603,11 +603,12 @@ def test_two_overlays_signed_the_same_day_that_disagree(tmp_path, monkeypatch):
 # Readings -----------------------------------------------------------------------------
 
 def test_a_reading_that_names_an_unknown_parameter(tmp_path, monkeypatch):
+    """Told at the reading that names it (it was told at the file's first line)."""
     policy = (HEADER + "parameters:\n  strict: {value: true}\ndecisions:\n  due: {value: 1}\n"
               "readings:\n  - {topic: Counting, reading: x, parameter: stric}\n"
               "  - {topic: Other, reading: y, parameter: window}\n")
     assert mistakes(tmp_path, monkeypatch, policy) == [
-        ("NP030", "policy.yaml:1:9", "reading 'Counting' names unknown parameter 'stric'", 1,
+        ("NP030", "policy.yaml:10:5", "reading 'Counting' names unknown parameter 'stric'", 1,
          "did you mean 'strict'? name one of this policy's parameters"),
-        ("NP030", "policy.yaml:1:9", "reading 'Other' names unknown parameter 'window'", 1,
+        ("NP030", "policy.yaml:11:5", "reading 'Other' names unknown parameter 'window'", 1,
          "name one of this policy's parameters")]

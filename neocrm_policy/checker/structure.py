@@ -91,7 +91,8 @@ class Checker(TypeChecker, ConflictChecker):
             if reading.parameter and reading.parameter not in policy.parameters:
                 self._error(UnknownNameError(
                     f"reading {reading.topic!r} names unknown parameter {reading.parameter!r}",
-                    policy.location, suggestion(reading.parameter, policy.parameters)
+                    reading.location or policy.location,
+                    suggestion(reading.parameter, policy.parameters)
                     + "name one of this policy's parameters"))
         return CheckedPolicy(policy, dict(scope.decision_types), dict(scope.parameter_types),
                              order, parameter_order, self.node_types, rule_parameters,
