@@ -612,3 +612,55 @@ def test_a_reading_that_names_an_unknown_parameter(tmp_path, monkeypatch):
          "did you mean 'strict'? name one of this policy's parameters"),
         ("NP030", "policy.yaml:11:5", "reading 'Other' names unknown parameter 'window'", 1,
          "name one of this policy's parameters")]
+
+
+# What each rule reads -----------------------------------------------------------------
+
+READER = HEADER + """\
+inputs:
+  x.k: {type: int}
+  x.n: {type: int, optional: true}
+  bonus: {type: int}
+parameters:
+  table: {value: {1: 4 hours, 2: 8 hours}}
+  extra: {value: 2 hours}
+decisions:
+  level:
+    value: x.k
+  by_fact:
+    rules:
+      - {id: r, when: x.n is set, value: "table[x.k] + extra + bonus * 1 hour"}
+      - {id: s, when: x.n is missing, value: "table[1] + table[1]"}
+  by_decision:
+    value: "table[level]"
+  by_both:
+    value: "table[1] + table[x.k]"
+  by_sum:
+    value: "table[level + 0]"
+"""
+"""Tables looked up with a fact, a constant, a decision, two kinds of key and a computed
+key; a fact without a group, a term used whole."""
+
+
+def _reads(decision) -> list[tuple]:
+    """Each trace entry's rule, the facts and decisions it cites, and the terms it cites,
+    each with the entry of the table it looked up (when it can tell which)."""
+    return [(step["rule"], step["facts"], step["decisions"],
+             [(p["name"], p.get("entry")) for p in step["parameters"]])
+            for step in decision.to_json()["trace"]]
+
+
+def test_each_trace_entry_cites_what_its_rule_reads(tmp_path):
+    """The checker records, per rule, the facts, decisions and terms it reads, each once,
+    in the order written, and the key each table is looked up with when it is one kind
+    of key: the trace cites the entry used, or the whole table when it cannot tell."""
+    policies = loads(tmp_path, READER)
+    at = "2026-03-08T00:00:00+08:00"
+    assert _reads(policies.decide("t.case", {"x": {"k": 2, "n": 1}, "bonus": 1}, at=at)) == [
+        ("level.level", {"x.k": 2}, {}, []),
+        ("by_fact.r", {"x.n": 1, "x.k": 2, "bonus": 1}, {}, [("table", 2), ("extra", None)]),
+        ("by_decision.by_decision", {}, {"level": 2}, [("table", 2)]),
+        ("by_both.by_both", {"x.k": 2}, {}, [("table", None)]),
+        ("by_sum.by_sum", {}, {"level": 2}, [("table", None)])]
+    assert _reads(policies.decide("t.case", {"x": {"k": 1}, "bonus": 0}, at=at))[1] == (
+        "by_fact.s", {"x.n": None}, {}, [("table", 1)])
