@@ -600,6 +600,39 @@ def test_two_overlays_signed_the_same_day_that_disagree(tmp_path, monkeypatch):
             "(the other is policies/customers/acme-b.yaml)")]
 
 
+def test_two_overlays_signed_the_same_day_that_set_a_list_differently(tmp_path, monkeypatch):
+    second = OVERLAY.replace("Acme addendum", "Acme B")
+    assert mistakes(tmp_path, monkeypatch, TERMS, {
+        "acme.yaml": OVERLAY + "  t.case:\n    names: ['\"c\"', '\"d\"']\n",
+        "acme-b.yaml": second + "  t.case:\n    names: ['\"c\"']\n",
+    }) == [("NP037", "acme.yaml:6:5", "'Acme addendum' and 'Acme B' are both signed on "
+            "2026-12-01 for customer acme and set t.case names differently", 1,
+            "neither instrument is later, so neither prevails; change one of them or its date "
+            "(the other is policies/customers/acme-b.yaml)")]
+
+
+def test_overlays_that_do_not_conflict(tmp_path):
+    """Two instruments signed the same day that set a term (a list, a table's entry) the
+    same way, written in other places of their files (it was told as a conflict for a
+    list, compared by where its items stand); another customer's instrument signed that
+    day; the same customer's instrument signed another day."""
+    folder = tmp_path / "policies"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "policy.yaml").write_text(TERMS, encoding="utf-8")
+    overlays = {
+        "a.yaml": OVERLAY + "  t.case:\n    names: ['\"c\"']\n    table: {1: 5 hours}\n"
+                            "    limit: 4\n",
+        "b.yaml": OVERLAY.replace("Acme addendum", "Acme B")
+        + "  t.case:\n    limit: 4\n    table: {2: 9 hours, 1: 5 hours}\n"
+          "    names:\n      - '\"c\"'\n",
+        "c.yaml": OVERLAY.replace("acme", "beta") + "  t.case:\n    limit: 5\n",
+        "d.yaml": OVERLAY.replace("2026-12-01", "2026-12-02") + "  t.case:\n    limit: 6\n"}
+    for name, text in overlays.items():
+        (folder / "customers" / name).write_text(text, encoding="utf-8")
+    policies = neocrm_policy.load(folder)
+    assert "t.case" in policies.policies
+
+
 # Readings -----------------------------------------------------------------------------
 
 def test_a_reading_that_names_an_unknown_parameter(tmp_path, monkeypatch):

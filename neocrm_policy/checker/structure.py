@@ -143,7 +143,7 @@ class Checker(TypeChecker, ConflictChecker):
                     entries = tree.items() if isinstance(tree, dict) else [(None, tree)]
                     for key, leaf in entries:
                         slot = (overlay.customer, overlay.signed, policy_id, name, key)
-                        text = getattr(leaf, "text", repr(leaf))
+                        text = _written(leaf)
                         if slot in seen and seen[slot][0] != text:
                             other = seen[slot][1]
                             entry = f"[{as_written(key)}]" if key is not None else ""
@@ -610,6 +610,18 @@ class Checker(TypeChecker, ConflictChecker):
 
 def _unit_of(tree: Any) -> str | None:
     return _unit_of_node(tree.node) if isinstance(tree, Expr) else None
+
+
+def _written(tree: Any) -> str:
+    """A term's value as written, to compare two instruments' values: a list's items by
+    their text, not by the place each is written."""
+    if isinstance(tree, Expr):
+        return tree.text
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{as_written(k)}: {_written(v)}" for k, v in tree.items()) + "}"
+    if isinstance(tree, list):
+        return "[" + ", ".join(_written(v) for v in tree) + "]"
+    return as_written(tree)
 
 
 def _newly_on_calendar(base: Type, found: Type) -> bool:
