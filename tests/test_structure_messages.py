@@ -564,6 +564,27 @@ OVERLAYS = [
           "policies/customers/acme.yaml gives it as a duration (2 hours)", 1,
           "write a duration such as `3 hours` (units: minutes, hours, days, weeks)")],
         id="a-duration-for-a-plain-number-term"),
+    pytest.param(
+        "  t.case:\n    limit: {1: 2}\n    table: 4 hours\n",
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'limit' a map from int to "
+          "int, but the policy declares int", 1, "give a int, like the policy's own value"),
+         ("NP037", "acme.yaml:7:5", "overlay 'Acme addendum' gives 'table' a duration, but the "
+          "policy declares map from int to duration", 1,
+          "give a map from int to duration, like the policy's own value")],
+        id="a-table-for-a-number-and-a-number-for-a-table"),
+    pytest.param(
+        "  t.case:\n    window: \"limit * 2\"\n    spans: \"[window, extra]\"\n",
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'window' a int, but the "
+          "policy declares duration", 1, "give a duration, like the policy's own value"),
+         ("NP031", "acme.yaml:7:22", "parameter 'spans' refers to 'extra'; a parameter may only "
+          "use constants and other parameters", 5, FIXED_TERMS)],
+        id="a-term-computed-from-the-policy-s-terms-is-typed-with-them"),
+    pytest.param(
+        "  t.case:\n    table: {1: fooo, 2: \"window * 2\"}\n",
+        [("NP031", "acme.yaml:6:16", "parameter 'table' refers to 'fooo'; a parameter may only "
+          "use constants and other parameters", 4, "if it is text, write it in quotes: "
+          "`table: {1: '\"fooo\"', 2: \"window * 2\"}`, or declare the parameter `type: string`")],
+        id="a-table-entry-naming-no-term"),
 ]
 
 
@@ -697,3 +718,21 @@ def test_each_trace_entry_cites_what_its_rule_reads(tmp_path):
         ("by_sum.by_sum", {}, {"level": 2}, [("table", None)])]
     assert _reads(policies.decide("t.case", {"x": {"k": 1}, "bonus": 0}, at=at))[1] == (
         "by_fact.s", {"x.n": None}, {}, [("table", 1)])
+
+
+def test_an_overlay_entry_a_table_has_in_one_version(tmp_path, monkeypatch):
+    """A table's entries are those of all its versions; an entry none of them has is told
+    with the entries listed in order (10 after 2: they were sorted as text)."""
+    policy = HEADER + """\
+parameters:
+  table:
+    versions:
+      - {since: 2026-01-01, value: {1: 4 hours, 2: 8 hours}}
+      - {since: 2027-01-01, value: {1: 4 hours, 2: 8 hours, 10: 1 hour}}
+decisions:
+  at: {value: "table[1]"}
+"""
+    assert mistakes(tmp_path, monkeypatch, policy, {
+        "acme.yaml": OVERLAY + "  t.case:\n    table: {10: 2 hours, 3: 1 hour}\n"}) == [
+        ("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' sets t.case table[3], an entry the "
+         "table does not have", 1, "entries: 1, 2, 10")]

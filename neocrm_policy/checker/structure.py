@@ -197,7 +197,7 @@ class Checker(TypeChecker, ConflictChecker):
                     self._error(OverlayError(
                         f"overlay {overlay.instrument!r} sets {item.policy.id} "
                         f"{name}[{as_written(key)}], an entry the table does not have", where,
-                        "entries: " + ", ".join(map(str, sorted(keys, key=str)))))
+                        "entries: " + ", ".join(map(str, sorted(keys)))))
                     continue
                 found = self._param_tree_type(leaf, parameter)
                 if found is not ANY and _newly_on_calendar(base.item, found):
