@@ -736,3 +736,45 @@ decisions:
         "acme.yaml": OVERLAY + "  t.case:\n    table: {10: 2 hours, 3: 1 hour}\n"}) == [
         ("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' sets t.case table[3], an entry the "
          "table does not have", 1, "entries: 1, 2, 10")]
+
+
+def _versions(tmp_path: Path, overlay: str) -> Path:
+    """t.case in two files, the second in force from 2027 with one more term."""
+    folder = tmp_path / "policies"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "a.yaml").write_text(HEADER + "parameters:\n  window: {value: 4 hours}\n"
+                                   "decisions:\n  due: {value: window}\n", encoding="utf-8")
+    (folder / "b.yaml").write_text(HEADER + "since: 2027-01-01\nparameters:\n"
+                                   "  window: {value: 5 hours}\n  limit: {value: 3}\n"
+                                   "decisions:\n  due: {value: window}\n  n: {value: limit}\n",
+                                   encoding="utf-8")
+    (folder / "customers" / "acme.yaml").write_text(OVERLAY + "  t.case:\n" + overlay,
+                                                    encoding="utf-8")
+    return folder
+
+
+def test_an_overlay_mistake_in_every_version_of_a_policy_is_told_once(tmp_path):
+    """Each version of the policy finds the same mistake in the overlay: it is told once,
+    as the one error it is, not as a list of one."""
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(_versions(tmp_path, "    window: 5\n"))
+    assert type(caught.value).__name__ == "OverlayError"
+    assert caught.value.message == ("overlay 'Acme addendum' gives 'window' a int, but the "
+                                    "policy declares duration")
+    assert (caught.value.location.line, caught.value.location.column) == (6, 5)
+
+
+def test_an_overlay_term_of_one_version_of_a_policy(tmp_path):
+    """A term one version declares may be changed; one no version declares is told with
+    the terms of all the versions."""
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(_versions(tmp_path, "    limit: 2 hours\n    limits: 4\n"))
+    assert [(Path(e.location.file).name, e.location.line, e.message, e.hint)
+            for e in caught.value.errors] == [
+        ("b.yaml", 8, f"limit is the number 3, with no unit, but {tmp_path}/policies/customers/"
+         "acme.yaml gives it as a duration (2 hours)",
+         "write a duration such as `3 hours` (units: minutes, hours, days, weeks)"),
+        ("acme.yaml", 7, "overlay 'Acme addendum' changes t.case parameter 'limits', which the "
+         "policy does not declare", "did you mean 'limit'? an overlay may only change the "
+         "policy's parameters: limit, window")]
+    assert neocrm_policy.load(_versions(tmp_path / "fine", "    limit: 4\n")).policies
