@@ -778,3 +778,41 @@ def test_an_overlay_term_of_one_version_of_a_policy(tmp_path):
          "policy does not declare", "did you mean 'limit'? an overlay may only change the "
          "policy's parameters: limit, window")]
     assert neocrm_policy.load(_versions(tmp_path / "fine", "    limit: 4\n")).policies
+
+
+ON_A_CALENDAR_ONLY = ("a duration on a calendar (such as 4 hotline hours) is only added to a "
+                      "time or a date, or multiplied by a number: add each duration to the "
+                      "time in turn, as in `start + 4 hotline hours + 1 hour`")
+
+
+def test_a_declared_type_is_what_the_other_rules_see(tmp_path, monkeypatch):
+    """A term or a decision declared `duration` whose value is on a calendar stays on the
+    calendar for the rules that use it (which may not add elapsed time to it); a term
+    declared decimal is a decimal even when written as a whole number; a fact tested set
+    by a rule's condition is not null in its value."""
+    policy = HEADER + """\
+inputs:
+  x.n: {type: int, optional: true}
+  start: {type: datetime}
+parameters:
+  rate: {type: decimal, value: 1}
+  span: {type: duration, value: 2 hotline hours}
+  plain: {type: duration, value: 2 hours}
+decisions:
+  on_cal: {type: duration, value: 3 hotline hours}
+  later: {value: "on_cal + 1 hour"}
+  also: {value: "span + 1 hour"}
+  fine: {value: "start + span + plain + on_cal"}
+  whole: {type: int, value: rate}
+  narrowed:
+    rules:
+      - {id: set, when: x.n is set, value: x.n + 1}
+    default: 0
+""" + CALENDAR
+    assert mistakes(tmp_path, monkeypatch, policy) == [
+        ("NP031", "policy.yaml:14:19", "cannot add duration on a calendar and duration", 15,
+         ON_A_CALENDAR_ONLY),
+        ("NP031", "policy.yaml:15:18", "cannot add duration on a calendar and duration", 13,
+         ON_A_CALENDAR_ONLY),
+        ("NP031", "policy.yaml:17:10", "decision 'whole' is declared int but its rules give "
+         "decimal", 1, "change the rules or the declared type")]
