@@ -42,7 +42,7 @@ def mistakes(tmp_path: Path, monkeypatch, policy: str,
     width, hint. The folder is loaded by a relative name, so messages that name a file
     name it as an editor in the repository would see it."""
     folder = tmp_path / "policies"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / "policy.yaml").write_text(policy, encoding="utf-8")
     if overlays:
         (folder / "customers").mkdir()
@@ -260,14 +260,16 @@ INPUTS = [
           "swap min and max")],
         id="decimals-and-float-on-a-whole-number-and-min-above-max"),
     pytest.param(
-        "  c.t: {type: date, not_before: c.u}\n  c.u: {type: datetime}\n"
-        "  c.w: {type: date, not_before: c.tt}\n",
+        "  c.t: {type: date, not_before: c.u}\n  c.u: {type: datetime}\n",
         [("NP031", "policy.yaml:6:8", "input 'c.t' may not come before 'c.u', which is not a "
-          "date input of this policy", 1, "name another date or time input of the same type"),
-         ("NP031", "policy.yaml:8:8", "input 'c.w' may not come before 'c.tt', which is not a "
+          "date input of this policy", 1, "name another date or time input of the same type")],
+        id="not-before-a-time-of-another-type"),
+    pytest.param(
+        "  c.t: {type: date}\n  c.w: {type: date, not_before: c.tt}\n",
+        [("NP031", "policy.yaml:7:8", "input 'c.w' may not come before 'c.tt', which is not a "
           "date input of this policy", 1, "did you mean 'c.t'? name another date or time "
           "input of the same type")],
-        id="not-before-a-time-of-another-type-or-none"),
+        id="not-before-no-fact"),
     pytest.param(
         "  c.n: {type: int}\n  c.m: {type: int, not_before: c.n}\n",
         [("NP031", "policy.yaml:7:8", "input 'c.m' is a int, which has no not_before", 1,
@@ -309,6 +311,13 @@ PARAMETERS = [
           "before it (since 2026-01-01)", 1,
           "list versions oldest first, each with a later `since` date")],
         id="two-versions-since-one-day"),
+    pytest.param(
+        "  a:\n    versions:\n      - {since: 2026-01-01, value: 1}\n"
+        "      - {since: 2025-01-01, value: 2}\n",
+        [("NP033", "policy.yaml:9:9", "version of 'a' since 2025-01-01 comes before the version "
+          "before it (since 2026-01-01)", 1,
+          "list versions oldest first, each with a later `since` date")],
+        id="a-version-older-than-the-one-before"),
     pytest.param(
         "  a:\n    versions:\n      - {since: 2025-01-01, value: 1}\n"
         "      - {since: 2026-01-01, value: 2}\n      - {since: 2027-01-01, value: 3}\n",
@@ -394,6 +403,13 @@ PARAMETERS = [
           "if it is text, write it in quotes: `j: {value: [12, 5 days, '\"fooo\"']}`, or "
           "declare the parameter `type: string`")],
         id="a-plain-number-and-an-unknown-name-among-durations"),
+    pytest.param(
+        "  j: {value: [12, fooo, 5 days]}\n",
+        [("NP031", "policy.yaml:6:19", "parameter 'j' refers to 'fooo'; a parameter may only "
+          "use constants and other parameters", 4,
+          "if it is text, write it in quotes: `j: {value: [12, '\"fooo\"', 5 days]}`, or "
+          "declare the parameter `type: string`")],
+        id="an-entry-that-cannot-be-typed-ends-the-typing-of-its-list"),
     pytest.param(
         "  l: {value: [1, 2 hours, [1, '\"t\"']]}\n",
         [("NP031", "policy.yaml:6:15", "1 has no unit, but the other entries of l are "
@@ -768,13 +784,13 @@ def test_an_overlay_term_of_one_version_of_a_policy(tmp_path):
     """A term one version declares may be changed; one no version declares is told with
     the terms of all the versions."""
     with pytest.raises(PolicyError) as caught:
-        neocrm_policy.load(_versions(tmp_path, "    limit: 2 hours\n    limits: 4\n"))
+        neocrm_policy.load(_versions(tmp_path, "    limits: 4\n    limit: 2 hours\n"))
     assert [(Path(e.location.file).name, e.location.line, e.message, e.hint)
             for e in caught.value.errors] == [
         ("b.yaml", 8, f"limit is the number 3, with no unit, but {tmp_path}/policies/customers/"
          "acme.yaml gives it as a duration (2 hours)",
          "write a duration such as `3 hours` (units: minutes, hours, days, weeks)"),
-        ("acme.yaml", 7, "overlay 'Acme addendum' changes t.case parameter 'limits', which the "
+        ("acme.yaml", 6, "overlay 'Acme addendum' changes t.case parameter 'limits', which the "
          "policy does not declare", "did you mean 'limit'? an overlay may only change the "
          "policy's parameters: limit, window")]
     assert neocrm_policy.load(_versions(tmp_path / "fine", "    limit: 4\n")).policies
@@ -816,3 +832,18 @@ decisions:
          ON_A_CALENDAR_ONLY),
         ("NP031", "policy.yaml:17:10", "decision 'whole' is declared int but its rules give "
          "decimal", 1, "change the rules or the declared type")]
+
+
+def test_an_overlay_of_an_unknown_policy_and_a_known_one(tmp_path, monkeypatch):
+    """The policies are listed when an overlay names none of them; its changes to a policy
+    that exists are checked all the same."""
+    other = HEADER.replace("t.case", "a.case") + "decisions:\n  due: {value: 1}\n"
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "other.yaml").write_text(other, encoding="utf-8")
+    assert mistakes(tmp_path, monkeypatch, TERMS, {
+        "acme.yaml": OVERLAY + "  x.case:\n    limit: 4\n  t.case:\n    window: 5\n"}) == [
+        ("NP037", "acme.yaml:5:3", "overlay 'Acme addendum' changes unknown policy 'x.case'", 1,
+         "did you mean 't.case'? policies: a.case, t.case"),
+        ("NP037", "acme.yaml:8:5", "overlay 'Acme addendum' gives 'window' a int, but the "
+         "policy declares duration", 1, "give a duration, like the policy's own value")]
