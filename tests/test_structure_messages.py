@@ -695,21 +695,22 @@ parameters:
   table: {value: {1: 4 hours, 2: 8 hours}}
   extra: {value: 2 hours}
 decisions:
+  by_decision:
+    value: "table[level]"
   level:
     value: x.k
   by_fact:
     rules:
       - {id: r, when: x.n is set, value: "table[x.k] + extra + bonus * 1 hour"}
       - {id: s, when: x.n is missing, value: "table[1] + table[1]"}
-  by_decision:
-    value: "table[level]"
   by_both:
     value: "table[1] + table[x.k]"
   by_sum:
     value: "table[level + 0]"
 """
 """Tables looked up with a fact, a constant, a decision, two kinds of key and a computed
-key; a fact without a group, a term used whole."""
+key; a fact without a group, a term used whole; a decision written before the one it
+uses."""
 
 
 def _reads(decision) -> list[tuple]:
@@ -728,11 +729,11 @@ def test_each_trace_entry_cites_what_its_rule_reads(tmp_path):
     at = "2026-03-08T00:00:00+08:00"
     assert _reads(policies.decide("t.case", {"x": {"k": 2, "n": 1}, "bonus": 1}, at=at)) == [
         ("level.level", {"x.k": 2}, {}, []),
-        ("by_fact.r", {"x.n": 1, "x.k": 2, "bonus": 1}, {}, [("table", 2), ("extra", None)]),
         ("by_decision.by_decision", {}, {"level": 2}, [("table", 2)]),
+        ("by_fact.r", {"x.n": 1, "x.k": 2, "bonus": 1}, {}, [("table", 2), ("extra", None)]),
         ("by_both.by_both", {"x.k": 2}, {}, [("table", None)]),
         ("by_sum.by_sum", {}, {"level": 2}, [("table", None)])]
-    assert _reads(policies.decide("t.case", {"x": {"k": 1}, "bonus": 0}, at=at))[1] == (
+    assert _reads(policies.decide("t.case", {"x": {"k": 1}, "bonus": 0}, at=at))[2] == (
         "by_fact.s", {"x.n": None}, {}, [("table", 1)])
 
 
@@ -847,3 +848,81 @@ def test_an_overlay_of_an_unknown_policy_and_a_known_one(tmp_path, monkeypatch):
          "did you mean 't.case'? policies: a.case, t.case"),
         ("NP037", "acme.yaml:8:5", "overlay 'Acme addendum' gives 'window' a int, but the "
          "policy declares duration", 1, "give a duration, like the policy's own value")]
+
+
+FOLLOW_UPS = [
+    pytest.param(
+        "  typed:\n    type: string\n    rules:\n"
+        "      - {id: one, when: x.n is set, value: fooo}\n"
+        "      - {id: two, when: x.n is missing, value: barr}\n"
+        "      - {id: three, when: x.b is set, value: 3}\n",
+        [("NP030", "policy.yaml:14:44", "unknown name 'fooo'", 4, "if it is text, write it in "
+          "quotes: `- {id: one, when: x.n is set, value: '\"fooo\"'}`; names here: inputs, "
+          "parameters and decisions of this policy, calendars, now, today"),
+         ("NP030", "policy.yaml:15:48", "unknown name 'barr'", 4, "if it is text, write it in "
+          "quotes: `- {id: two, when: x.n is missing, value: '\"barr\"'}`; names here: inputs, "
+          "parameters and decisions of this policy, calendars, now, today")],
+        id="every-rule-is-checked-after-one-in-error-and-none-is-compared-with-it"),
+    pytest.param(
+        "  mixed:\n    rules:\n      - {id: one, when: x.n is set, value: 1}\n"
+        "      - {id: two, when: x.n is missing, value: '\"t\"'}\n"
+        "      - {id: three, when: x.b is set, value: 3}\n"
+        "  uses: {value: mixed and true}\n",
+        [("NP031", "policy.yaml:14:49", "rule 'two' gives string but other rules of 'mixed' "
+          "give int", 3, "every rule of a decision gives the same type of value")],
+        id="rules-of-two-types-are-told-once-and-the-decision-has-no-type"),
+    pytest.param(
+        "  defaulted:\n    rules:\n      - {id: one, when: x.n is set, value: bazz}\n"
+        "    default: 0\n",
+        [("NP030", "policy.yaml:13:44", "unknown name 'bazz'", 4, "if it is text, write it in "
+          "quotes: `- {id: one, when: x.n is set, value: '\"bazz\"'}`; names here: inputs, "
+          "parameters and decisions of this policy, calendars, now, today")],
+        id="a-default-is-not-compared-with-rules-in-error"),
+    pytest.param(
+        "  defaulted:\n    rules:\n      - {id: one, when: x.n is set, value: 1}\n"
+        "    default: 0\n  plain: {value: 2}\n"
+        "  uses: {value: (defaulted and true) or (plain and true)}\n",
+        [("NP031", "policy.yaml:16:18", "`and` needs a condition (true/false), not int", 9,
+          "compare values with ==, <, in … to get a condition"),
+         ("NP031", "policy.yaml:16:42", "`and` needs a condition (true/false), not int", 5,
+          "compare values with ==, <, in … to get a condition")],
+        id="a-decision-s-type-is-its-rules-and-default-s"),
+    pytest.param(
+        "  conds:\n    rules:\n      - {id: odd, when: wait > true, value: 1}\n"
+        "      - {id: never, when: false and x.b is set, value: 2}\n"
+        "      - {id: always, when: true, value: 3}\n"
+        "    default: '\"a\" * 2'\n"
+        "  narrowed:\n    rules:\n      - {id: set, when: x.n is set, value: x.n > 1}\n"
+        "    default: false\n",
+        [("NP031", "policy.yaml:13:25", "cannot order int and bool with `>`", 11,
+          "compare values of the same type"),
+         ("NP034", "policy.yaml:14:27", "rule 'never' can never apply: its condition is always "
+          "false", 20, "remove the rule or correct its condition"),
+         ("NP031", "policy.yaml:16:15", "cannot multiply string by int", 7,
+          "text cannot take part in arithmetic; quote numbers only when they are text")],
+        id="a-condition-and-a-default-in-error-and-a-condition-always-false"),
+    pytest.param(
+        "  first: {value: second + 1}\n  second: {value: third + 1}\n"
+        "  third: {value: second + 1}\n",
+        [("NP032", "policy.yaml:12:11", "decisions depend on each other in a circle: "
+          "second → third → second", 1,
+          "one of these decisions must be computed without the others")],
+        id="decisions-in-a-circle-after-the-first"),
+    pytest.param(
+        "  due:\n    rules:\n      - {id: r, clause: \"3\", value: 1}\n"
+        "      - {id: s, clause: \"3\", value: 2}\n",
+        [("NP040", "policy.yaml:14:9", "rules 'r' (clause 3) and 's' (clause 3) of 'due' apply "
+          "under the same conditions with different values", 1, "make one an exception of "
+          "the other, or give them different conditions (the first is at "
+          "policies/policy.yaml:13:9)")],
+        id="rules-that-always-conflict"),
+]
+
+
+@pytest.mark.parametrize("decisions, expected", FOLLOW_UPS)
+def test_a_decision_in_error_tells_each_mistake_once(decisions, expected, tmp_path,
+                                                     monkeypatch):
+    """A rule in error is told once: the rules after it are checked on their own, but not
+    compared with it, nor its default, nor the decision's declared type; a decision's type
+    is what its rules and default give, for the decisions that use it."""
+    assert mistakes(tmp_path, monkeypatch, HEADER + FACTS + decisions) == expected
