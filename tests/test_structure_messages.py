@@ -893,6 +893,7 @@ FOLLOW_UPS = [
         "      - {id: always, when: true, value: 3}\n"
         "    default: '\"a\" * 2'\n"
         "  narrowed:\n    rules:\n      - {id: set, when: x.n is set, value: x.n > 1}\n"
+        "      - {id: both, when: x.n is set and x.b is set, value: x.n > 2 and x.b}\n"
         "    default: false\n",
         [("NP031", "policy.yaml:13:25", "cannot order int and bool with `>`", 11,
           "compare values of the same type"),
