@@ -1,0 +1,360 @@
+"""The checker's type errors in a legal editor's words: one small rule file per mistake in
+an expression (a number with no unit, money without its currency, a date beside a time, a
+duration on a calendar used as it may not be, text written without quotes, a misspelt
+name or calendar), with the exact code, message, line, column and hint, and the types the
+checker infers where a rule file is correct.
+
+The golden folders under tests/data/broken show a few of these messages; a mutation-testing
+run of checker/types.py showed that many hints, the did-you-mean choices, the fix-it line
+of an unquoted text and the type given to a number that has lost its unit were reached by
+no test that would notice a change. This file pins each of them, so that mutation testing
+of types.py sees a test fail when a message, its place, its hint or a type changes.
+
+Rule files are written into tmp_path, never read from the bundled policies/ folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError, PolicyErrors
+
+HEADER = """\
+policy: t.case
+title: Test case
+clauses: ["3"]
+summary: A small policy.
+"""
+FACTS = """\
+inputs:
+  a.n: {type: int}
+  a.m: {type: money}
+  a.d: {type: date}
+  a.start: {type: datetime}
+  a.wait: {type: duration}
+  a.opt_start: {type: datetime, optional: true}
+  a.opt_d: {type: date, optional: true}
+  a.opt_wait: {type: duration, optional: true}
+  a.level: {type: string, allowed: [high, low]}
+  a.tags: {type: "list[string]"}
+calendars:
+  hotline: {hours: {monday-friday: "09:00-18:00"}}
+  email: {hours: {monday-friday: "09:00-18:00"}}
+decisions:
+"""
+"""Facts of every kind the rows use, two calendars, then the decisions: the decision `due`
+below it has its `value:` on line 21, where each row's expression starts (column 12)."""
+
+UNITS = "(units: minutes, hours, days, weeks)"
+ON_CALENDAR = ("a duration on a calendar (such as 4 hotline hours) is only added to a time "
+               "or a date, or multiplied by a number: add each duration to the time in turn, "
+               "as in `start + 4 hotline hours + 1 hour`")
+NAMES = "names here: inputs, parameters and decisions of this policy, calendars, now, today"
+CURRENCY = "write amounts with their currency, such as 100 CNY"
+OPERATORS = "see the table of operators in the language reference"
+NO_UNIT = "2 has no unit, but a duration is meant here"
+
+
+def due(value: str, after: str = "") -> str:
+    """A rule file whose decision `due` has `value` (line 21), then `after` (parameters)."""
+    return HEADER + FACTS + "  due:\n    value: " + value + "\n" + after
+
+
+def mistakes(folder: Path, policy: str) -> list[tuple]:
+    """Load a folder holding `policy` and give back what the editor sees of each error:
+    code, message, line, column, hint."""
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(policy, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    error = caught.value
+    found = error.errors if isinstance(error, PolicyErrors) else [error]
+    return [(e.code, e.message, e.location.line, e.location.column, e.hint) for e in found]
+
+
+def quote_hint(line: str) -> str:
+    return f"if it is text, write it in quotes: `{line}`; {NAMES}"
+
+
+# Each row: a rule file, then every error it gives, in the order the editor reads them.
+RULE_FILES = [
+    # A number with no unit where a duration is meant: told once, and checking goes on as
+    # if it had the unit, so no second error follows from it.
+    pytest.param(
+        due("a.start - 2"),
+        [("NP031", NO_UNIT, 21, 22, f"write a duration such as `2 hours` {UNITS}")],
+        id="number-subtracted-from-a-time"),
+    pytest.param(
+        due("2 + a.start"),
+        [("NP031", NO_UNIT, 21, 12, f"write a duration such as `2 hours` {UNITS}")],
+        id="number-added-to-a-time-written-first"),
+    pytest.param(
+        due("2 - a.start"),
+        [("NP031", "cannot subtract int and datetime", 21, 12, OPERATORS)],
+        id="a-time-subtracted-from-a-number-is-no-missing-unit"),
+    pytest.param(
+        due("a.start - 2 < now"),
+        [("NP031", NO_UNIT, 21, 22, f"write a duration such as `2 hours` {UNITS}")],
+        id="time-minus-a-number-is-still-a-time"),
+    pytest.param(
+        due("a.wait / 2 > 3"),
+        [("NP031", NO_UNIT, 21, 21, f"write a duration such as `2 hours` {UNITS}")],
+        id="duration-divided-by-a-number-is-taken-as-a-ratio"),
+    pytest.param(
+        due("a.opt_start + 2 < now"),
+        [("NP031", "`<` is given a value that may be null", 21, 12,
+          "test optional values first: `x is set and …`, or give a default: `x otherwise …`"),
+         ("NP031", NO_UNIT, 21, 26, f"write a duration such as `2 hours` {UNITS}")],
+        id="optional-time-plus-a-number-may-be-null"),
+    pytest.param(
+        due("if a.opt_wait == 2 then 1 else 0"),
+        [("NP031", NO_UNIT, 21, 29, f"write a duration such as `2 hours` {UNITS}")],
+        id="comparing-an-optional-duration-is-a-condition-that-is-never-null"),
+    pytest.param(
+        due("3 days + 2"),
+        [("NP031", NO_UNIT, 21, 21, f"write a duration such as `2 days` {UNITS}")],
+        id="unit-taken-from-the-duration-beside-it"),
+    pytest.param(
+        due("4 hotline hours > 2"),
+        [("NP031", NO_UNIT, 21, 30, f"write a duration such as `2 hotline hours` {UNITS}")],
+        id="unit-taken-from-the-duration-on-a-calendar-beside-it"),
+    pytest.param(
+        due("1 hour + \"2\""),
+        [("NP031", "cannot add duration and string", 21, 12,
+          "text cannot take part in arithmetic; quote numbers only when they are text")],
+        id="text-beside-a-duration-is-no-missing-unit"),
+    # A parameter that is a bare number, used as a duration: told at the parameter, naming
+    # the line that uses it, with the expression when it is short and on one line.
+    pytest.param(
+        due("a.start + grace", "parameters:\n  grace: {value: 2}\n"),
+        [("NP031", "grace is the number 2, with no unit, but line 21 uses it as a duration: "
+          "`a.start + grace`", 23, 18, f"write a duration such as `2 hours` {UNITS}")],
+        id="bare-parameter-used-as-a-duration"),
+    pytest.param(
+        due("a.start + grace + 1 hour + 1 hour + 1 hour + 1 hour + 1 hour",
+            "parameters:\n  grace: {value: 2}\n"),
+        [("NP031", "grace is the number 2, with no unit, but line 21 uses it as a duration: "
+          "`a.start + grace + 1 hour + 1 hour + 1 hour + 1 hour + 1 hour`", 23, 18,
+          f"write a duration such as `2 hours` {UNITS}")],
+        id="bare-parameter-in-an-expression-of-60-characters-shows-it"),
+    pytest.param(
+        due("a.start + grace + 1 hour + 1 hour + 1 hour + 1 hour + 1 hours",
+            "parameters:\n  grace: {value: 2}\n"),
+        [("NP031", "grace is the number 2, with no unit, but line 21 uses it as a duration",
+          23, 18, f"write a duration such as `2 hours` {UNITS}")],
+        id="bare-parameter-in-an-expression-of-61-characters-does-not"),
+    pytest.param(
+        due("|\n      a.start\n      + grace", "parameters:\n  grace: {value: 2}\n"),
+        [("NP031", "grace is the number 2, with no unit, but line 22 uses it as a duration",
+          25, 18, f"write a duration such as `2 hours` {UNITS}")],
+        id="bare-parameter-in-an-expression-of-two-lines-does-not"),
+    # Money, dates and times: the message names both types, the hint says what to write.
+    pytest.param(
+        due("a.m + 1"),
+        [("NP031", "cannot add money and int", 21, 12, CURRENCY)],
+        id="money-plus-a-number"),
+    pytest.param(
+        due("a.m - 1.5"),
+        [("NP031", "cannot subtract money and decimal", 21, 12, CURRENCY)],
+        id="money-minus-a-decimal"),
+    pytest.param(
+        due("1 / a.m"),
+        [("NP031", "cannot divide int by money", 21, 12, OPERATORS)],
+        id="number-divided-by-money-is-no-missing-currency"),
+    pytest.param(
+        due("a.m + a.d"),
+        [("NP031", "cannot add money and date", 21, 12, OPERATORS)],
+        id="money-plus-a-date"),
+    pytest.param(
+        due("a.start - a.d"),
+        [("NP031", "cannot subtract datetime and date", 21, 12,
+          "use date_of(x) to take the date of a time")],
+        id="time-minus-a-date"),
+    pytest.param(
+        due("a.d < a.start"),
+        [("NP031", "cannot order date and datetime with `<`", 21, 12,
+          "use date_of(x) to compare a time with a date")],
+        id="date-before-a-time"),
+    pytest.param(
+        due("a.m > 100"),
+        [("NP031", "cannot order money and int with `>`", 21, 12, CURRENCY)],
+        id="money-above-a-number"),
+    pytest.param(
+        due("a.start > 3"),
+        [("NP031", "cannot order datetime and int with `>`", 21, 12,
+          "a date is compared with another date: add a duration (ends_on + 60 days) or count "
+          "days with days_between(a, b)")],
+        id="time-after-a-number"),
+    pytest.param(
+        due("a.n == \"high\""),
+        [("NP031", "cannot compare int with string", 21, 12, "compare values of the same type")],
+        id="number-equal-to-text"),
+    # A duration on a calendar: added to a date or a time, multiplied by a number; the
+    # message says which way round it was written.
+    pytest.param(
+        due("a.d / 2 hotline hours"),
+        [("NP031", "cannot divide date by duration on a calendar", 21, 12, ON_CALENDAR)],
+        id="date-divided-by-a-calendar-duration"),
+    pytest.param(
+        due("2 hotline hours - a.d"),
+        [("NP031", "cannot subtract duration on a calendar and date", 21, 12, ON_CALENDAR)],
+        id="date-subtracted-from-a-calendar-duration"),
+    pytest.param(
+        due("a.d - 2 hotline hours"),
+        [("NP031", "cannot subtract duration on a calendar from date", 21, 12, ON_CALENDAR)],
+        id="calendar-duration-subtracted-from-a-date"),
+    # Calendar names written as text must exist, in the list itself or in a parameter.
+    pytest.param(
+        due("open_at([\"hotline\", \"emial\"], now)"),
+        [("NP030", "no calendar is named 'emial'", 21, 32,
+          "did you mean 'email'? calendars: email, hotline")],
+        id="misspelt-calendar-name-in-a-list"),
+    pytest.param(
+        due("open_at(channels, now)",
+            "parameters:\n  channels:\n    value: ['\"hotline\"', '\"emial\"']\n"),
+        [("NP030", "no calendar is named 'emial'", 24, 27,
+          "did you mean 'email'? calendars: email, hotline")],
+        id="misspelt-calendar-name-in-a-parameter-is-told-at-the-parameter"),
+    # Text written without quotes: the fix-it line is the editor's own line, quoted.
+    pytest.param(
+        due("a.level == critical"),
+        [("NP030", "unknown name 'critical'", 21, 23,
+          quote_hint('value: a.level == "critical"'))],
+        id="unquoted-text-compared"),
+    pytest.param(
+        due("\"a.level != critical\""),
+        [("NP030", "unknown name 'critical'", 21, 24,
+          quote_hint("value: \"a.level != 'critical'\""))],
+        id="unquoted-text-inside-double-quotes-gets-single-quotes"),
+    pytest.param(
+        due("critical in a.tags"),
+        [("NP030", "unknown name 'critical'", 21, 12,
+          quote_hint("value: '\"critical\" in a.tags'"))],
+        id="unquoted-text-looked-for-in-a-list-starts-the-value"),
+    pytest.param(
+        due("critical not in a.tags"),
+        [("NP030", "unknown name 'critical'", 21, 12,
+          quote_hint("value: '\"critical\" not in a.tags'"))],
+        id="unquoted-text-not-in-a-list"),
+    pytest.param(
+        due("a.level in [\"high\", critical]"),
+        [("NP030", "unknown name 'critical'", 21, 32,
+          quote_hint('value: a.level in ["high", "critical"]'))],
+        id="unquoted-text-in-a-list"),
+    pytest.param(
+        due("a.level == critical and true"),
+        [("NP030", "unknown name 'critical'", 21, 23,
+          quote_hint('value: a.level == "critical" and true'))],
+        id="unquoted-text-in-a-comparison-inside-and"),
+    pytest.param(
+        due("if true then critical else \"x\""),
+        [("NP030", "unknown name 'critical'", 21, 25,
+          quote_hint('value: if true then "critical" else "x"'))],
+        id="unquoted-text-in-a-branch"),
+    pytest.param(
+        due("a.level otherwise critical"),
+        [("NP030", "unknown name 'critical'", 21, 30,
+          quote_hint('value: a.level otherwise "critical"'))],
+        id="unquoted-text-after-otherwise"),
+    pytest.param(
+        HEADER + FACTS + "  due: {value: critical}\n",
+        [("NP030", "unknown name 'critical'", 20, 16,
+          quote_hint("due: {value: '\"critical\"'}"))],
+        id="unquoted-text-as-a-whole-value-in-braces"),
+    pytest.param(
+        due("critical otherwise \"it's\""),
+        [("NP030", "unknown name 'critical'", 21, 12,
+          quote_hint("value: '\"critical\" otherwise \"it''s\"'"))],
+        id="whole-value-in-single-quotes-doubles-the-apostrophe"),
+    pytest.param(
+        due("|\n      a.level ==\n      critical"),
+        [("NP030", "unknown name 'critical'", 23, 7, quote_hint('"critical"'))],
+        id="unquoted-text-on-the-second-line-of-a-block"),
+    pytest.param(
+        due("a.n + fee == 3"),
+        [("NP030", "unknown name 'fee'", 21, 18, NAMES)],
+        id="a-name-in-arithmetic-is-not-taken-for-text"),
+]
+
+
+@pytest.mark.parametrize("policy, expected", RULE_FILES)
+def test_a_rule_file_with_a_type_mistake(policy, expected, tmp_path):
+    """Each mistake is told once, in words, at its own line and column, with a hint."""
+    assert mistakes(tmp_path / "policies", policy) == expected
+
+
+def test_did_you_mean_draws_on_every_kind_of_name(tmp_path):
+    """A misspelt built-in name, fact group, calendar or decision is matched to it."""
+    policy = HEADER + """\
+inputs:
+  incident.level: {type: string}
+parameters:
+  grace_period: {value: 2 hours}
+calendars:
+  hotline: {hours: {monday-friday: "09:00-18:00"}}
+decisions:
+  response_due: {value: todya + grace_period}
+  late: {value: incidnt.level == "high"}
+  open:
+    value: is_open(hotlin, now)
+  also_due: {value: respons_due}
+"""
+    assert mistakes(tmp_path / "policies", policy) == [
+        ("NP030", "unknown name 'todya'", 12, 25, f"did you mean 'today'? {NAMES}"),
+        ("NP030", "unknown name 'incidnt'", 13, 17, f"did you mean 'incident'? {NAMES}"),
+        ("NP030", "unknown name 'hotlin'", 15, 20, f"did you mean 'hotline'? {NAMES}"),
+        ("NP030", "unknown name 'respons_due'", 16, 21, f"did you mean 'response_due'? {NAMES}"),
+    ]
+
+
+def test_types_of_durations_on_a_calendar(tmp_path):
+    """A duration on a calendar added to a date gives a date, to a time a time, and either
+    may be null when the date or time may be; a fact's list given to open_at() is not
+    checked against a parameter that happens to share its last name."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(HEADER + FACTS + """\
+  on_date: {value: a.d + 2 hotline hours}
+  on_optional_date: {value: a.opt_d + 2 hotline hours}
+  on_optional_time: {value: 2 hotline hours + a.opt_start}
+  open:
+    value: open_at(a.tags, now)
+parameters:
+  tags: {value: ['"emial"']}
+""", encoding="utf-8")
+    types = neocrm_policy.load(folder).compiled("t.case").checked.decision_types
+    assert {name: str(t) for name, t in types.items()} == {
+        "on_date": "date", "on_optional_date": "date or null",
+        "on_optional_time": "datetime or null", "open": "list of string"}
+
+
+@pytest.mark.parametrize("value, rendered", [
+    pytest.param(
+        "|\n      a.n == 1 and\n      a.start + \"x\" > now",
+        """\
+policy.yaml:23:7: NP031 cannot add datetime and string
+          a.start + "x" > now
+          ^^^^^^^^^^^^^
+  hint: text cannot take part in arithmetic; quote numbers only when they are text""",
+        id="error-on-the-second-line-of-a-block-shows-that-line"),
+    pytest.param(
+        "|\n      a.start\n      + \"x\"",
+        """\
+policy.yaml:22:7: NP031 cannot add datetime and string
+          a.start
+          ^
+  hint: text cannot take part in arithmetic; quote numbers only when they are text""",
+        id="error-over-two-lines-has-one-caret"),
+])
+def test_an_error_in_a_block_is_shown_on_its_own_line(value, rendered, tmp_path):
+    """What the editor reads in the terminal: the file's line under the message, and
+    carets under the part in error (one, when that part spans lines)."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(due(value), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.render().replace(f"{folder}/", "") == rendered
