@@ -927,3 +927,50 @@ def test_a_decision_in_error_tells_each_mistake_once(decisions, expected, tmp_pa
     compared with it, nor its default, nor the decision's declared type; a decision's type
     is what its rules and default give, for the decisions that use it."""
     assert mistakes(tmp_path, monkeypatch, HEADER + FACTS + decisions) == expected
+
+
+TABLE_TERMS = [
+    pytest.param(
+        "  empty: {value: {}}\ndecisions:\n  b: {value: \"empty[1]\"}\n",
+        [("NP031", "policy.yaml:8:21", "the table's keys are string, but the key given is int",
+          1, "look it up with a string")],
+        id="an-empty-table-is-looked-up-by-name"),
+    pytest.param(
+        "  a: {value: {1: b}}\n  b: {value: [a]}\ndecisions:\n  d: {value: a}\n",
+        [("NP032", "policy.yaml:6:6", "parameters depend on each other in a circle: a → b → a",
+          1, "one of these parameters must be computed without the others")],
+        id="terms-in-a-circle-through-a-table-and-a-list"),
+    pytest.param(
+        "  table: {value: {1: \"base * 2\"}}\n  base: {value: 2 hours}\n"
+        "  bad: {value: '\"a\" * 2'}\ndecisions:\n  d: {value: \"table[1] and true\"}\n",
+        [("NP031", "policy.yaml:8:17", "cannot multiply string by int", 7,
+          "text cannot take part in arithmetic; quote numbers only when they are text"),
+         ("NP031", "policy.yaml:10:15", "`and` needs a condition (true/false), not duration", 8,
+          "compare values with ==, <, in … to get a condition")],
+        id="a-table-entry-computed-from-a-later-term-has-its-type"),
+]
+
+
+@pytest.mark.parametrize("terms, expected", TABLE_TERMS)
+def test_terms_in_tables_and_lists(terms, expected, tmp_path, monkeypatch):
+    """A table's entries and a list's items may use other terms, written before or after
+    them: they are typed after those terms, and a circle through them is told."""
+    policy = HEADER + "parameters:\n" + terms
+    assert mistakes(tmp_path, monkeypatch, policy) == expected
+
+
+def test_tables_keyed_by_names_and_by_true_or_false_and_empty_ones(tmp_path):
+    """Keys are whole numbers, names or true/false; an empty table or list is fine, and
+    what is looked up in an empty table may be anything."""
+    policies = loads(tmp_path, HEADER + """\
+parameters:
+  empty: {value: {}}
+  named: {value: {gold: 1, silver: 2}}
+  flags: {value: {true: 1, false: 2}}
+  nothing: {value: []}
+decisions:
+  a: {value: "named[\\"gold\\"] + flags[true]"}
+  b: {value: "empty[\\"x\\"] + 1"}
+  c: {value: "count(nothing)"}
+""")
+    assert set(policies.policies["t.case"].parameters) == {"empty", "named", "flags", "nothing"}
