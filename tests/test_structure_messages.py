@@ -672,16 +672,26 @@ def test_overlays_that_do_not_conflict(tmp_path):
 
 # Readings -----------------------------------------------------------------------------
 
+READINGS = (HEADER + "parameters:\n  strict: {value: true}\ndecisions:\n  due: {value: 1}\n"
+            "readings:\n  - {topic: Counting, reading: x, parameter: stric}\n"
+            "  - {topic: Other, reading: y, parameter: window}\n"
+            "  - {topic: Kept, reading: z, parameter: strict}\n  - {topic: Plain, reading: w}\n")
+
+
 def test_a_reading_that_names_an_unknown_parameter(tmp_path, monkeypatch):
-    """Told at the reading that names it (it was told at the file's first line)."""
-    policy = (HEADER + "parameters:\n  strict: {value: true}\ndecisions:\n  due: {value: 1}\n"
-              "readings:\n  - {topic: Counting, reading: x, parameter: stric}\n"
-              "  - {topic: Other, reading: y, parameter: window}\n")
-    assert mistakes(tmp_path, monkeypatch, policy) == [
-        ("NP030", "policy.yaml:10:5", "reading 'Counting' names unknown parameter 'stric'", 1,
+    """A reading names one of the policy's parameters, or none."""
+    assert [(code, message, hint) for code, _, message, _, hint
+            in mistakes(tmp_path, monkeypatch, READINGS)] == [
+        ("NP030", "reading 'Counting' names unknown parameter 'stric'",
          "did you mean 'strict'? name one of this policy's parameters"),
-        ("NP030", "policy.yaml:11:5", "reading 'Other' names unknown parameter 'window'", 1,
+        ("NP030", "reading 'Other' names unknown parameter 'window'",
          "name one of this policy's parameters")]
+
+
+def test_a_reading_in_error_is_told_where_it_is_written(tmp_path, monkeypatch):
+    """(It was told at the file's first line.)"""
+    assert [where for _, where, _, _, _ in mistakes(tmp_path, monkeypatch, READINGS)] == [
+        "policy.yaml:10:5", "policy.yaml:11:5"]
 
 
 # What each rule reads -----------------------------------------------------------------
