@@ -270,6 +270,15 @@ RULE_FILES = [
           quote_hint("value: '\"critical\" otherwise \"it''s\"'"))],
         id="whole-value-in-single-quotes-doubles-the-apostrophe"),
     pytest.param(
+        due("critical  # the level"),
+        [("NP030", "unknown name 'critical'", 21, 12,
+          quote_hint("value: '\"critical\"'  # the level"))],
+        id="whole-value-in-single-quotes-keeps-the-comment-after-it"),
+    pytest.param(
+        due("critical\n      otherwise \"x\""),
+        [("NP030", "unknown name 'critical'", 21, 12, NAMES)],
+        id="plain-value-over-two-lines-gets-no-one-line-fix"),
+    pytest.param(
         due("|\n      a.level ==\n      critical"),
         [("NP030", "unknown name 'critical'", 23, 7, quote_hint('"critical"'))],
         id="unquoted-text-on-the-second-line-of-a-block"),
@@ -358,3 +367,13 @@ def test_an_error_in_a_block_is_shown_on_its_own_line(value, rendered, tmp_path)
     with pytest.raises(PolicyError) as caught:
         neocrm_policy.load(folder)
     assert caught.value.render().replace(f"{folder}/", "") == rendered
+
+
+def test_no_fix_it_line_where_the_written_line_differs_from_the_expression(tmp_path):
+    """In double quotes, `\\"` is one character of the expression but two of the line, so
+    the name is not where the expression's position puts it: no line is offered to copy
+    (the column is not pinned here: it is counted in the expression's characters)."""
+    found = mistakes(tmp_path / "policies",
+                     due('"a.level == \\"high\\" or a.level == critical"'))
+    assert [(code, message, line, hint) for code, message, line, _, hint in found] == [
+        ("NP030", "unknown name 'critical'", 21, NAMES)]

@@ -561,11 +561,13 @@ def _quoted_line(expr: Expr, node: ast.Name) -> str | None:
     start = where.column - 1
     fixed = f"{line[:start]}{quote}{node.name}{quote}{line[start + len(node.name):]}"
     value = expr.source.location
-    if expr.source.style == "" and "\n" not in expr.text and value is not None \
+    if expr.source.style == "" and value is not None \
             and value.line == where.line and value.column == where.column:
         # a plain YAML value may not start with a quote: the whole value goes in '…'
         begin = value.column - 1
         end = begin + len(expr.text)
+        if line[begin:end] != expr.text:
+            return None   # the value goes on over the lines below: no one line to write
         fixed = f"{line[:begin]}'{fixed[begin:end + 2].replace(chr(39), chr(39) * 2)}'" \
             f"{line[end:]}"
     return fixed.strip()
