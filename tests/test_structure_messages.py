@@ -984,3 +984,71 @@ decisions:
   c: {value: "count(nothing)"}
 """)
     assert set(policies.policies["t.case"].parameters) == {"empty", "named", "flags", "nothing"}
+
+
+NEEDS_A_CONDITION = "compare values with ==, <, in … to get a condition"
+
+TERM_TYPES = [
+    pytest.param(
+        """\
+  p:
+    versions:
+      - {since: 2026-01-01, value: 5 days}
+      - {since: 2027-01-01, value: 3}
+      - {since: 2028-01-01, value: 4}
+  q: {type: duration, value: 3}
+  b: {type: int, value: '"x"'}
+  t: {value: {1: fooo}}
+  l: {value: [barr]}
+decisions:
+  d: {value: "p + 1 hour"}
+  e: {value: "q and true"}
+  f: {value: "b and true"}
+  g: {value: "t[\\"a\\"]"}
+  h: {value: "l and true"}
+""",
+        [("NP031", "policy.yaml:9:36", "p is the number 3, with no unit, but its other versions "
+          "are durations", 1, "write a duration such as `3 days` (units: minutes, hours, days, "
+          "weeks)"),
+         ("NP031", "policy.yaml:10:36", "p is the number 4, with no unit, but its other versions "
+          "are durations", 1, "write a duration such as `4 days` (units: minutes, hours, days, "
+          "weeks)"),
+         ("NP031", "policy.yaml:11:30", "q is the number 3, with no unit, but it is declared a "
+          "duration", 1, "write a duration such as `3 hours` or `3 days` (units: minutes, "
+          "hours, days, weeks)"),
+         ("NP031", "policy.yaml:12:6", "parameter 'b' is declared int but its value is string",
+          1, "change the value or the declared type"),
+         ("NP031", "policy.yaml:13:18", "parameter 't' refers to 'fooo'; a parameter may only "
+          "use constants and other parameters", 4, "if it is text, write it in quotes: "
+          "`t: {value: {1: '\"fooo\"'}}`, or declare the parameter `type: string`"),
+         ("NP031", "policy.yaml:14:15", "parameter 'l' refers to 'barr'; a parameter may only "
+          "use constants and other parameters", 4, "if it is text, write it in quotes: "
+          "`l: {value: ['\"barr\"']}`, or declare the parameter `type: string`"),
+         ("NP031", "policy.yaml:17:15", "`and` needs a condition (true/false), not duration", 1,
+          NEEDS_A_CONDITION),
+         ("NP031", "policy.yaml:18:15", "`and` needs a condition (true/false), not int", 1,
+          NEEDS_A_CONDITION)],
+        id="a-term-in-error-keeps-the-type-meant-or-none"),
+    pytest.param(
+        """\
+  m:
+    versions:
+      - {since: 2026-01-01, value: 1}
+      - {since: 2027-01-01, value: '"t"'}
+      - {since: 2028-01-01, value: 2 hours}
+decisions:
+  d: {value: "m and true"}
+""",
+        [("NP031", "policy.yaml:9:9", "versions of parameter 'm' disagree: int and string", 1,
+          SAME_TYPE)],
+        id="a-term-whose-versions-disagree-has-no-type"),
+]
+
+
+@pytest.mark.parametrize("terms, expected", TERM_TYPES)
+def test_the_type_of_a_term_in_error(terms, expected, tmp_path, monkeypatch):
+    """A term told once is not told again where it is used: a plain number among
+    durations, or declared a duration, is a duration; a value not of the declared type
+    has the declared type; a table, a list or versions with a mistake have no type, so
+    uses of them are not checked against a guess."""
+    assert mistakes(tmp_path, monkeypatch, HEADER + "parameters:\n" + terms) == expected
