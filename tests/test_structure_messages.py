@@ -1006,6 +1006,7 @@ decisions:
   f: {value: "b and true"}
   g: {value: "t[\\"a\\"]"}
   h: {value: "l and true"}
+  k: {value: "p and true"}
 """,
         [("NP031", "policy.yaml:9:36", "p is the number 3, with no unit, but its other versions "
           "are durations", 1, "write a duration such as `3 days` (units: minutes, hours, days, "
@@ -1027,6 +1028,8 @@ decisions:
          ("NP031", "policy.yaml:17:15", "`and` needs a condition (true/false), not duration", 1,
           NEEDS_A_CONDITION),
          ("NP031", "policy.yaml:18:15", "`and` needs a condition (true/false), not int", 1,
+          NEEDS_A_CONDITION),
+         ("NP031", "policy.yaml:21:15", "`and` needs a condition (true/false), not duration", 1,
           NEEDS_A_CONDITION)],
         id="a-term-in-error-keeps-the-type-meant-or-none"),
     pytest.param(
