@@ -92,3 +92,43 @@ def test_did_you_mean_for_names_and_facts(monkeypatch):
     assert "did you mean 'gross_negligence'?" in \
         render_error("never_true_value", monkeypatch).hint
     assert "did you mean 'value'?" in render_error("schema_unknown_key", monkeypatch).hint
+
+
+FOLDED = """\
+policy: t.case
+title: Test case
+clauses: ["3"]
+summary: A small policy.
+inputs:
+  a.level: {type: int}
+decisions:
+  due:
+    rules:
+      - id: first
+        when: >
+          a.level == 1
+
+          and a.levle == 2
+        value: >
+          1 +
+            2 + zed
+      - id: second
+        when: a.level == 3 and
+          a.lvel == 4
+        value: 3
+"""
+
+
+def test_a_mistake_in_a_folded_expression_is_shown_on_its_own_line(tmp_path):
+    """YAML folds a `>` value or a plain one written over several lines into one line of
+    text; the error must still point at the line and column the editor wrote (it pointed
+    past the end of the first line)."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "policy.yaml").write_text(FOLDED, encoding="utf-8")
+    with pytest.raises(PolicyErrors) as caught:
+        neocrm_policy.load(tmp_path / "p")
+    assert [(e.message, e.location.line, e.location.column) for e in caught.value.errors] == [
+        ("unknown fact 'a.levle'", 14, 15), ("unknown name 'zed'", 17, 17),
+        ("unknown fact 'a.lvel'", 20, 11)]
+    assert str(caught.value).split("\n")[1:3] == [" " * 14 + "and a.levle == 2",
+                                                  " " * 18 + "^^^^^^^"]

@@ -62,6 +62,10 @@ class ExprSource:
         base = self.location
         if base is None or pos is None:
             return base
+        if self.style in ("", ">"):
+            folded = self._unfold(pos)
+            if folded is not None:
+                return folded
         if self.style in ("|", ">"):
             line = base.line + pos.line
             return Location(base.file, line, _indent(base.file, line) + pos.column)
@@ -70,6 +74,36 @@ class ExprSource:
             return Location(base.file, base.line, base.column + quote + pos.column - 1)
         line = base.line + pos.line - 1
         return Location(base.file, line, _indent(base.file, line) + pos.column)
+
+    def _unfold(self, pos: ast.Pos) -> Location | None:
+        """Where `pos` stands in a plain or `>` value that YAML folded from several lines
+        of the file into one: the file's lines are matched against the text one by one
+        (a folded line break is a space, a blank line a newline). None where they do not
+        match as written, e.g. a comment after a plain value."""
+        base, text = self.location, self.text
+        lines = text.split("\n")
+        if pos.line > len(lines):
+            return None
+        target = sum(len(line) + 1 for line in lines[:pos.line - 1]) + pos.column - 1
+        first = base.line + 1 if self.style == ">" else base.line
+        at = 0
+        for line in range(first, first + len(text) + 2):
+            written = Location(base.file, line).source_line()
+            if written is None:
+                return None
+            start = base.column - 1 if line == base.line else \
+                len(written) - len(written.lstrip())
+            part = written[start:].rstrip()
+            while at < len(text) and text[at] in " \n":   # a folded break, or the spaces
+                at += 1                                      # of a more-indented line
+            if not part:
+                continue
+            if not text.startswith(part, at):
+                return None
+            if target < at + len(part):
+                return Location(base.file, line, start + 1 + max(0, target - at))
+            at += len(part)
+        return None
 
     def written(self, pos: ast.Pos | None) -> str:
         """The text of a part of the expression, as written, on one line: what an error
