@@ -106,6 +106,12 @@ CALENDAR, ANY = Type("calendar"), Type("any")
 CALENDAR_DURATION = Type("duration", on_calendar=True)
 
 
+def a_or_an(type_: Type) -> str:
+    """A type named with its article, as a message reads: "an int", "a date"."""
+    text = str(type_)
+    return ("an " if text[:1] in "aeiou" else "a ") + text
+
+
 def list_of(item: Type) -> Type:
     return Type("list", item=item)
 

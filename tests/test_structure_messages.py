@@ -236,11 +236,11 @@ INPUTS = [
         id="a-fact-and-a-group-of-one-name"),
     pytest.param(
         "  c.n: {type: int, allowed: [1, x, 2.5]}\n  c.d: {type: \"list[int]\", allowed: [y]}\n",
-        [("NP031", "policy.yaml:6:8", "allowed value 'x' of input 'c.n' is not a int: "
+        [("NP031", "policy.yaml:6:8", "allowed value 'x' of input 'c.n' is not an int: "
           "expected a whole number", 1, "list only values of the input's type"),
-         ("NP031", "policy.yaml:6:8", "allowed value 2.5 of input 'c.n' is not a int: "
+         ("NP031", "policy.yaml:6:8", "allowed value 2.5 of input 'c.n' is not an int: "
           "expected a whole number", 1, "list only values of the input's type"),
-         ("NP031", "policy.yaml:7:8", "allowed value 'y' of input 'c.d' is not a int: "
+         ("NP031", "policy.yaml:7:8", "allowed value 'y' of input 'c.d' is not an int: "
           "expected a whole number", 1, "list only values of the input's type")],
         id="allowed-values-of-another-type-also-for-a-list"),
     pytest.param(
@@ -252,9 +252,9 @@ INPUTS = [
         id="bounds-on-text"),
     pytest.param(
         "  c.i: {type: int, decimals: 2, float: true, min: 5, max: 1}\n",
-        [("NP031", "policy.yaml:6:8", "input 'c.i' is a int, which has no decimals", 1,
+        [("NP031", "policy.yaml:6:8", "input 'c.i' is an int, which has no decimals", 1,
           NUMBERS_ONLY),
-         ("NP031", "policy.yaml:6:8", "input 'c.i' is a int, which has no float", 1,
+         ("NP031", "policy.yaml:6:8", "input 'c.i' is an int, which has no float", 1,
           NUMBERS_ONLY),
          ("NP031", "policy.yaml:6:8", "input 'c.i' has min 5 above max 1", 1,
           "swap min and max")],
@@ -272,7 +272,7 @@ INPUTS = [
         id="not-before-no-fact"),
     pytest.param(
         "  c.n: {type: int}\n  c.m: {type: int, not_before: c.n}\n",
-        [("NP031", "policy.yaml:7:8", "input 'c.m' is a int, which has no not_before", 1,
+        [("NP031", "policy.yaml:7:8", "input 'c.m' is an int, which has no not_before", 1,
           "not_before names another date or time input that this one may not come before")],
         id="not-before-on-a-number"),
 ]
@@ -547,7 +547,7 @@ OVERLAYS = [
         id="an-unknown-policy-with-no-guess"),
     pytest.param(
         "  t.case:\n    window: 5\n    names: [1, 2]\n",
-        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'window' a int, but the "
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'window' an int, but the "
           "policy declares duration", 1, "give a duration, like the policy's own value"),
          ("NP037", "acme.yaml:7:5", "overlay 'Acme addendum' gives 'names' a list of int, but "
           "the policy declares list of string", 1,
@@ -555,7 +555,7 @@ OVERLAYS = [
         id="a-term-of-another-type"),
     pytest.param(
         "  t.case:\n    table: {1: 5, 4: 1 hour, 2: 8 hotline hours}\n",
-        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives table[1] a int, but the "
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives table[1] an int, but the "
           "table holds duration", 1, "give a duration, like the policy's own entries"),
          ("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' sets t.case table[4], an entry "
           "the table does not have", 1, "entries: 1, 2"),
@@ -583,14 +583,14 @@ OVERLAYS = [
     pytest.param(
         "  t.case:\n    limit: {1: 2}\n    table: 4 hours\n",
         [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'limit' a map from int to "
-          "int, but the policy declares int", 1, "give a int, like the policy's own value"),
+          "int, but the policy declares int", 1, "give an int, like the policy's own value"),
          ("NP037", "acme.yaml:7:5", "overlay 'Acme addendum' gives 'table' a duration, but the "
           "policy declares map from int to duration", 1,
           "give a map from int to duration, like the policy's own value")],
         id="a-table-for-a-number-and-a-number-for-a-table"),
     pytest.param(
         "  t.case:\n    window: \"limit * 2\"\n    spans: \"[window, extra]\"\n",
-        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'window' a int, but the "
+        [("NP037", "acme.yaml:6:5", "overlay 'Acme addendum' gives 'window' an int, but the "
           "policy declares duration", 1, "give a duration, like the policy's own value"),
          ("NP031", "acme.yaml:7:22", "parameter 'spans' refers to 'extra'; a parameter may only "
           "use constants and other parameters", 5, FIXED_TERMS)],
@@ -786,7 +786,7 @@ def test_an_overlay_mistake_in_every_version_of_a_policy_is_told_once(tmp_path):
     with pytest.raises(PolicyError) as caught:
         neocrm_policy.load(_versions(tmp_path, "    window: 5\n"))
     assert type(caught.value).__name__ == "OverlayError"
-    assert caught.value.message == ("overlay 'Acme addendum' gives 'window' a int, but the "
+    assert caught.value.message == ("overlay 'Acme addendum' gives 'window' an int, but the "
                                     "policy declares duration")
     assert (caught.value.location.line, caught.value.location.column) == (6, 5)
 
@@ -856,7 +856,7 @@ def test_an_overlay_of_an_unknown_policy_and_a_known_one(tmp_path, monkeypatch):
         "acme.yaml": OVERLAY + "  x.case:\n    limit: 4\n  t.case:\n    window: 5\n"}) == [
         ("NP037", "acme.yaml:5:3", "overlay 'Acme addendum' changes unknown policy 'x.case'", 1,
          "did you mean 't.case'? policies: a.case, t.case"),
-        ("NP037", "acme.yaml:8:5", "overlay 'Acme addendum' gives 'window' a int, but the "
+        ("NP037", "acme.yaml:8:5", "overlay 'Acme addendum' gives 'window' an int, but the "
          "policy declares duration", 1, "give a duration, like the policy's own value")]
 
 

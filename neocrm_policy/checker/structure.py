@@ -16,7 +16,8 @@ from ..errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError,
 from ..model import Decision, Expr, Parameter, Policy, Rule
 from ..suggest import suggestion
 from ..syntax import ast
-from ..values import (ANY, DURATION, STRING, Type, accepts, as_written, list_of, map_of,
+from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, list_of,
+                      map_of,
                       on_calendar, read_fact, type_of_value, unify)
 from .conflicts import ConflictChecker
 from .types import (BUILT_IN_NAMES, FUNCTIONS, TypeChecker, _constant_truth, _is_number, _narrowing,
@@ -205,9 +206,9 @@ class Checker(TypeChecker, ConflictChecker):
                                                   where))
                 elif found is not ANY and not accepts(base.item, found):
                     self._error(OverlayError(
-                        f"overlay {overlay.instrument!r} gives {name}[{as_written(key)}] a "
-                        f"{found}, but the table holds {base.item}", where,
-                        f"give a {base.item}, like the policy's own entries"))
+                        f"overlay {overlay.instrument!r} gives {name}[{as_written(key)}] "
+                        f"{a_or_an(found)}, but the table holds {base.item}", where,
+                        f"give {a_or_an(base.item)}, like the policy's own entries"))
             return
         found = self._param_tree_type(tree, parameter)
         if found.name == "duration" and base.numeric \
@@ -218,8 +219,8 @@ class Checker(TypeChecker, ConflictChecker):
             self._error(_calendar_overlay(overlay, repr(name), tree, where))
         elif found is not ANY and base is not ANY and not accepts(base, found):
             self._error(OverlayError(
-                f"overlay {overlay.instrument!r} gives {name!r} a {found}, but the policy "
-                f"declares {base}", where, f"give a {base}, like the policy's own value"))
+                f"overlay {overlay.instrument!r} gives {name!r} {a_or_an(found)}, but the policy "
+                f"declares {base}", where, f"give {a_or_an(base)}, like the policy's own value"))
 
     def _check_names_unique(self, policy: Policy) -> None:
         seen: dict[str, str] = {}
@@ -266,8 +267,8 @@ class Checker(TypeChecker, ConflictChecker):
                     read_fact(value, item_type)
                 except ValueError as exc:
                     self._error(TypeProblem(
-                        f"allowed value {as_written(value)} of input {item.path!r} is not a "
-                        f"{item_type.not_null()}: {exc}", item.location,
+                        f"allowed value {as_written(value)} of input {item.path!r} is not "
+                        f"{a_or_an(item_type.not_null())}: {exc}", item.location,
                         "list only values of the input's type"))
             self._check_input_bounds(policy, item, item_type)
 
@@ -279,7 +280,7 @@ class Checker(TypeChecker, ConflictChecker):
             if given and (not number or (key in ("decimals", "float")
                                          and item_type.name == "int")):
                 self._error(TypeProblem(
-                    f"input {item.path!r} is a {item_type.not_null()}, which has no {key}",
+                    f"input {item.path!r} is {a_or_an(item_type.not_null())}, which has no {key}",
                     item.location, "min and max bound int, decimal and money facts; "
                     "decimals and float apply to decimal and money facts"))
         if item.minimum is not None and item.maximum is not None \
@@ -291,13 +292,13 @@ class Checker(TypeChecker, ConflictChecker):
             other = policy.inputs.get(item.not_before)
             if item_type.name not in ("datetime", "date"):
                 self._error(TypeProblem(
-                    f"input {item.path!r} is a {item_type.not_null()}, which has no "
+                    f"input {item.path!r} is {a_or_an(item_type.not_null())}, which has no "
                     "not_before", item.location, "not_before names another date or time "
                     "input that this one may not come before"))
             elif other is None or other.type.name != item_type.name:
                 self._error(TypeProblem(
                     f"input {item.path!r} may not come before {item.not_before!r}, which is "
-                    f"not a {item_type.not_null()} input of this policy", item.location,
+                    f"not {a_or_an(item_type.not_null())} input of this policy", item.location,
                     (suggestion(item.not_before, policy.inputs) if other is None else "")
                     + "name another date or time input of the same type"))
 

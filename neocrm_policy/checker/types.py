@@ -17,7 +17,8 @@ from ..model import Expr, Policy
 from ..suggest import suggestion
 from ..syntax import ast
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
-                      DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, accepts, as_written,
+                      DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
+                      as_written,
                       duration_words, list_of, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
@@ -132,7 +133,7 @@ class TypeChecker:
                                   "such as response_time[level]")
             if not accepts(subject.key, key):
                 return self._fail(expr, node.key, f"the table's keys are {subject.key}, but the "
-                                  f"key given is {key}", f"look it up with a {subject.key}")
+                                  f"key given is {key}", f"look it up with {a_or_an(subject.key)}")
             return subject.item.or_null() if subject.nullable else subject.item
         if isinstance(node, ast.ListOf):
             item: Type | None = None
@@ -153,7 +154,7 @@ class TypeChecker:
             if node.op == "not":
                 return self._need_condition(expr, node.operand, operand, "`not`")
             if operand.on_calendar:
-                return self._fail(expr, node, f"cannot negate a {operand}", _ON_CALENDAR)
+                return self._fail(expr, node, f"cannot negate {a_or_an(operand)}", _ON_CALENDAR)
             if operand.numeric or operand.name in ("money", "duration"):
                 return operand
             return self._fail(expr, node, f"cannot negate {operand}",
@@ -319,7 +320,7 @@ class TypeChecker:
         if a == b == "list" and op == "+":
             result = unify(left.not_null(), right.not_null())
             if result is None:
-                return self._fail(expr, node, f"cannot join a {left} and a {right}",
+                return self._fail(expr, node, f"cannot join {a_or_an(left)} and {a_or_an(right)}",
                                   "join lists of the same type of items")
         if result is None and left.numeric and right.numeric:
             result = (INT if a == b == "int" and op != "/" else DECIMAL)
