@@ -7,7 +7,7 @@ a test or explained.
 It runs in a copy of the committed tree under build/mutation, so the working tree and its
 pyproject.toml stay as they are:
 
-    python benchmarks/mutation.py [--work DIR] [--all-tests] [MODULE ...]
+    python benchmarks/mutation.py [--work DIR] [--all-tests] [--only FILE] [MODULE ...]
 
 `--work` keeps one run's results while another runs (each wipes its own folder first).
 """
@@ -45,7 +45,8 @@ COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "
           "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]
 
 
-def main(rooms: list[str], work: Path = WORK, all_tests: bool = False) -> int:
+def main(rooms: list[str], work: Path = WORK, all_tests: bool = False,
+         names: list[str] = ()) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     tree = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
@@ -60,7 +61,7 @@ def main(rooms: list[str], work: Path = WORK, all_tests: bool = False) -> int:
                      f"pytest_add_cli_args_test_selection = {tests!r}\n"   # no warnings in
                      f"also_copy = {COPIED!r}\n".replace("'", '"'))        # a CLI's stderr
     mutmut = Path(sys.executable).with_name("mutmut")
-    subprocess.run([str(mutmut), "run", "--max-children", "2"], cwd=work, check=False)
+    subprocess.run([str(mutmut), "run", "--max-children", "2", *names], cwd=work, check=False)
     return subprocess.run([str(mutmut), "results"], cwd=work, check=False).returncode
 
 
@@ -72,5 +73,9 @@ if __name__ == "__main__":
                         help="the folder to run in, wiped first (default: build/mutation)")
     parser.add_argument("--all-tests", action="store_true",
                         help="run every room's tests, not only those of the rooms named")
+    parser.add_argument("--only", type=Path, metavar="FILE",
+                        help="run only the mutants named in FILE, one a line (such as an "
+                             "earlier run's survivors, to see which the tests kill now)")
     options = parser.parse_args()
-    sys.exit(main(options.rooms, options.work.resolve(), options.all_tests))
+    names = options.only.read_text(encoding="utf-8").split() if options.only else []
+    sys.exit(main(options.rooms, options.work.resolve(), options.all_tests, names))
