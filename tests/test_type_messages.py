@@ -377,3 +377,67 @@ def test_no_fix_it_line_where_the_written_line_differs_from_the_expression(tmp_p
                      due('"a.level == \\"high\\" or a.level == critical"'))
     assert [(code, message, line, hint) for code, message, line, _, hint in found] == [
         ("NP030", "unknown name 'critical'", 21, NAMES)]
+
+
+TABLE = "parameters:\n  table: {value: {high: 1, low: 2}}\n"
+EXAMPLE = {name: f"for example {example}" for name, example in [
+    ("weekday", "weekday(2026-03-07)"), ("min", "min(2 hours, 90 minutes)"),
+    ("is_open", "is_open(hotline, 2026-03-07T22:30:00+08:00)"),
+    ("each", 'each(symptom_level, ["total_outage", "non_core_failure"])')]}
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("summ(a.tags)", ("NP030", "unknown function 'summ'", 12,
+                      "did you mean 'sum'? functions: all, any, count, date_of, days_between, "
+                      "each, is_open, max, min, open_at, sum, time_of, weekday")),
+    ("weekday(a.opt_d)", ("NP031", "weekday() is given a value that may be null", 20,
+                          "test it first with `is set`, or give a default with `otherwise`")),
+    ("weekday(a.d, a.d)", ("NP031", "weekday() takes 1 argument, not 2", 12,
+                           EXAMPLE["weekday"])),
+    ("is_open(hotline)", ("NP031", "is_open() takes 2 arguments, not 1", 12,
+                          EXAMPLE["is_open"])),
+    ("min()", ("NP031", "min() needs at least one argument", 12, EXAMPLE["min"])),
+    ("min(a.n)", ("NP031", "min() of one value needs a list", 12, EXAMPLE["min"])),
+    ("max(a.n, a.d)", ("NP031", "max() mixes int and date", 21,
+                       "compare values of the same type")),
+    ("min([true, false])", ("NP031", "min() cannot order bool", 12,
+                            "use numbers, amounts, durations, dates or times")),
+    ("any(a.tags)", ("NP031", "any() needs a list of conditions", 16,
+                     "for example any([true, false])")),
+    ("all(a.n)", ("NP031", "all() needs list here, not int", 16,
+                  "for example all([true, false])")),
+    ("count(a.n)", ("NP031", "count() needs list here, not int", 18,
+                    'for example count(["a", "b"])')),
+    ("sum(a.tags)", ("NP031", "sum() cannot add up string", 16,
+                     "sum numbers, amounts or durations")),
+    ("sum([4 hotline hours])", ("NP031", "sum() cannot add up durations on a calendar", 16,
+                                ON_CALENDAR)),
+    ("each(a.tags, a.tags)", ("NP031", "each() needs map here, not list of string", 17,
+                              EXAMPLE["each"])),
+    ("each(table, [1])", ("NP031", "each() looks up int in a table keyed by string", 24,
+                          "use keys of the table's type")),
+    ("date_of(a.d)", ("NP031", "date_of() needs datetime here, not date", 20,
+                      "for example date_of(2026-03-07T23:30:00+08:00)")),
+    ("days_between(a.d, a.n)", ("NP031", "days_between() needs date or datetime here, not "
+                                "int", 30, "for example days_between(2026-01-01, 2026-03-02)")),
+    ("is_open(a.d, a.start)", ("NP031", "is_open() needs calendar here, not date", 20,
+                               EXAMPLE["is_open"])),
+    ("open_at([1], a.start)", ("NP031", "open_at() needs a list of calendar names", 20,
+                               'for example ["hotline", "email"]')),
+])
+def test_a_function_called_wrongly(value, expected, tmp_path):
+    """Each way of calling a built-in function wrongly is told at the call or at the
+    argument in error, with an example of the right call."""
+    code, message, column, hint = expected
+    assert mistakes(tmp_path / "policies", due(value, TABLE)) == [
+        (code, message, 21, column, hint)]
+
+
+def test_count_takes_a_list_that_may_be_null_but_no_other_function_does(tmp_path):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        due("count(a.tags) + count(if a.n > 1 then a.tags else null) + count([a.opt_d])"), encoding="utf-8")
+    assert neocrm_policy.load(folder).decide("t.case", {"a": {
+        "n": 1, "m": "1.00", "d": "2026-01-01", "start": "2026-01-01T00:00:00+08:00",
+        "wait": "PT1H", "level": "high", "tags": ["x", "y"]}}).result == {"due": 3}
