@@ -437,7 +437,8 @@ def test_count_takes_a_list_that_may_be_null_but_no_other_function_does(tmp_path
     folder = tmp_path / "policies"
     folder.mkdir()
     (folder / "policy.yaml").write_text(
-        due("count(a.tags) + count(if a.n > 1 then a.tags else null) + count([a.opt_d])"), encoding="utf-8")
+        due("count(a.tags) + count(if a.n > 1 then a.tags else null) + count([a.opt_d])"),
+        encoding="utf-8")
     assert neocrm_policy.load(folder).decide("t.case", {"a": {
         "n": 1, "m": "1.00", "d": "2026-01-01", "start": "2026-01-01T00:00:00+08:00",
         "wait": "PT1H", "level": "high", "tags": ["x", "y"]}}).result == {"due": 3}
