@@ -18,6 +18,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +47,14 @@ COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "
 
 
 def main(rooms: list[str], work: Path = WORK, all_tests: bool = False,
-         names: list[str] = ()) -> int:
+         mutants: Sequence[str] = ()) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     tree = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
                           check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(work)], input=tree, check=True)
-    named = [name for room, names in TESTS.items()
-             if all_tests or any(room in r for r in rooms) for name in names]
+    named = [name for room, listed in TESTS.items()
+             if all_tests or any(room in r for r in rooms) for name in listed]
     tests = [f"tests/{name}.py" for name in dict.fromkeys(named)
              if (work / "tests" / f"{name}.py").exists()]
     with (work / "pyproject.toml").open("a", encoding="utf-8") as config:
@@ -61,7 +62,7 @@ def main(rooms: list[str], work: Path = WORK, all_tests: bool = False,
                      f"pytest_add_cli_args_test_selection = {tests!r}\n"   # no warnings in
                      f"also_copy = {COPIED!r}\n".replace("'", '"'))        # a CLI's stderr
     mutmut = Path(sys.executable).with_name("mutmut")
-    subprocess.run([str(mutmut), "run", "--max-children", "2", *names], cwd=work, check=False)
+    subprocess.run([str(mutmut), "run", "--max-children", "2", *mutants], cwd=work, check=False)
     return subprocess.run([str(mutmut), "results"], cwd=work, check=False).returncode
 
 
@@ -77,5 +78,5 @@ if __name__ == "__main__":
                         help="run only the mutants named in FILE, one a line (such as an "
                              "earlier run's survivors, to see which the tests kill now)")
     options = parser.parse_args()
-    names = options.only.read_text(encoding="utf-8").split() if options.only else []
-    sys.exit(main(options.rooms, options.work.resolve(), options.all_tests, names))
+    mutants = options.only.read_text(encoding="utf-8").split() if options.only else []
+    sys.exit(main(options.rooms, options.work.resolve(), options.all_tests, mutants))

@@ -17,8 +17,7 @@ from ..model import Decision, Expr, Parameter, Policy, Rule
 from ..suggest import suggestion
 from ..syntax import ast
 from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, list_of,
-                      map_of,
-                      on_calendar, read_fact, type_of_value, unify)
+                      map_of, on_calendar, read_fact, type_of_value, unify)
 from .conflicts import ConflictChecker
 from .types import (BUILT_IN_NAMES, FUNCTIONS, TypeChecker, _constant_truth, _is_number, _narrowing,
                     _quoted_line, _Scope, _unit_of_node, _write_duration)

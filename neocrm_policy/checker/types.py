@@ -18,8 +18,7 @@ from ..suggest import suggestion
 from ..syntax import ast
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      as_written,
-                      duration_words, list_of, unify, unit_name)
+                      as_written, duration_words, list_of, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
