@@ -106,8 +106,9 @@ CALENDAR, ANY = Type("calendar"), Type("any")
 CALENDAR_DURATION = Type("duration", on_calendar=True)
 
 
-def a_or_an(type_: Type) -> str:
-    """A type named with its article, as a message reads: "an int", "a date"."""
+def a_or_an(type_: Type | str) -> str:
+    """A type (or a kind of type) named with its article, as a message reads: "an int",
+    "a date"."""
     text = str(type_)
     return ("an " if text[:1] in "aeiou" else "a ") + text
 

@@ -389,8 +389,9 @@ class TypeChecker:
 
         def need(i: int, *kinds: str) -> Type | None:
             if args[i].name not in kinds:
-                return self._fail(expr, node.args[i], f"{name}() needs {' or '.join(kinds)} "
-                                  f"here, not {args[i]}", f"for example {FUNCTIONS[name].example}")
+                return self._fail(expr, node.args[i], f"{name}() needs "
+                                  f"{' or '.join(map(a_or_an, kinds))} here, not "
+                                  f"{a_or_an(args[i])}", f"for example {FUNCTIONS[name].example}")
             return None
 
         if name in ("min", "max"):
