@@ -429,8 +429,10 @@ def _expr(value: Any, location: Location, style: str | None) -> Expr:
     if isinstance(value, str):
         source = ExprSource(value, location, style)
         return Expr(parse_expression(value, source), source)
-    pos = ast.Pos(1, 1, 1, 1)
-    source = ExprSource(_yaml_text(value), location, style)
+    text = _yaml_text(value)
+    width = 1 if value is None else len(text)   # null may be written `~`: one character
+    pos = ast.Pos(1, 1, 1, 1 + width)
+    source = ExprSource(text, location, style)
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         check_literal_digits(value, source)
     if value is None:

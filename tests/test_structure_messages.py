@@ -913,6 +913,14 @@ FOLLOW_UPS = [
           "text cannot take part in arithmetic; quote numbers only when they are text")],
         id="a-condition-and-a-default-in-error-and-a-condition-always-false"),
     pytest.param(
+        "  bare:\n    rules:\n      - {id: never, when: false, value: 1}\n"
+        "      - {id: number, when: 1234, value: 2}\n    default: 0\n",
+        [("NP034", "policy.yaml:13:27", "rule 'never' can never apply: its condition is always "
+          "false", 5, "remove the rule or correct its condition"),
+         ("NP031", "policy.yaml:14:28", "the condition of rule 'number' is int, not true/false",
+          4, "a `when` must be a condition, such as `x == 1`")],
+        id="a-condition-written-as-a-bare-yaml-constant-is-underlined-whole"),
+    pytest.param(
         "  first: {value: second + 1}\n  second: {value: third + 1}\n"
         "  third: {value: second + 1}\n",
         [("NP032", "policy.yaml:12:11", "decisions depend on each other in a circle: "
