@@ -132,3 +132,33 @@ def test_a_mistake_in_a_folded_expression_is_shown_on_its_own_line(tmp_path):
         ("unknown fact 'a.lvel'", 20, 11)]
     assert str(caught.value).split("\n")[1:3] == [" " * 14 + "and a.levle == 2",
                                                   " " * 18 + "^^^^^^^"]
+
+
+ESCAPED = """\
+policy: t.case
+title: Test case
+clauses: ["3"]
+summary: A small policy.
+inputs:
+  a.name: {type: string}
+decisions:
+  double: {value: "\\"it's\\" + \\u0061.name + a.nmae"}
+  single: {value: '"it''s" + a.nmae'}
+  plain: {value: '"é" + a.nmae'}
+"""
+
+
+def test_a_mistake_after_an_escape_in_quotes_is_shown_where_it_is_written(tmp_path):
+    """In quotes, YAML writes one character of the text with several (`\\"`, `\\u0061`,
+    `''`); the caret must still stand under the mistake (it was one column to the left
+    per character escaped before it)."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "policy.yaml").write_text(ESCAPED, encoding="utf-8")
+    with pytest.raises(PolicyErrors) as caught:
+        neocrm_policy.load(tmp_path / "p")
+    lines = ESCAPED.splitlines()
+    written = [(n, line.index("a.nmae") + 1) for n, line in enumerate(lines, 1)
+               if "a.nmae" in line]
+    assert len(written) == 3
+    assert [(e.message, e.location.line, e.location.column) for e in caught.value.errors] \
+        == [("unknown fact 'a.nmae'", line, column) for line, column in written]

@@ -70,10 +70,40 @@ class ExprSource:
             line = base.line + pos.line
             return Location(base.file, line, _indent(base.file, line) + pos.column)
         if pos.line == 1:
+            quoted = self._unquote(pos.column) if self._escaped(pos.column) else None
+            if quoted is not None:
+                return Location(base.file, base.line, quoted)
             quote = 1 if self.style in ("'", '"') else 0
             return Location(base.file, base.line, base.column + quote + pos.column - 1)
         line = base.line + pos.line - 1
         return Location(base.file, line, _indent(base.file, line) + pos.column)
+
+    def _escaped(self, column: int) -> bool:
+        """Whether a quoted value may write the text before `column` with escapes (only
+        then is the file read again to count them)."""
+        before = self.text[:column - 1]
+        if self.style == "'":
+            return "'" in before
+        return self.style == '"' and any(c in '"\\' or not (c.isascii() and c.isprintable())
+                                         for c in before)
+
+    def _unquote(self, column: int) -> int | None:
+        """The file's column of the text's `column`th character in a quoted value, where
+        an escape (`\\"`, `\\u00e9`, or `''` in single quotes) writes one character
+        with several. None where the line is not there to read."""
+        base = self.location
+        written = base.source_line()
+        if written is None:
+            return None
+        at = base.column            # the 0-based index just after the opening quote
+        for _ in range(column - 1):
+            if at >= len(written):
+                return None
+            if self.style == '"' and written[at] == "\\":
+                at += {"x": 4, "u": 6, "U": 10}.get(written[at + 1:at + 2], 2)
+            else:
+                at += 2 if self.style == "'" and written[at:at + 2] == "''" else 1
+        return at + 1
 
     def _unfold(self, pos: ast.Pos) -> Location | None:
         """Where `pos` stands in a plain or `>` value that YAML folded from several lines
