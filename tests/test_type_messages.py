@@ -369,14 +369,14 @@ def test_an_error_in_a_block_is_shown_on_its_own_line(value, rendered, tmp_path)
     assert caught.value.render().replace(f"{folder}/", "") == rendered
 
 
-def test_no_fix_it_line_where_the_written_line_differs_from_the_expression(tmp_path):
-    """In double quotes, `\\"` is one character of the expression but two of the line, so
-    the name is not where the expression's position puts it: no line is offered to copy
-    (the column is not pinned here: it is counted in the expression's characters)."""
-    found = mistakes(tmp_path / "policies",
-                     due('"a.level == \\"high\\" or a.level == critical"'))
-    assert [(code, message, line, hint) for code, message, line, _, hint in found] == [
-        ("NP030", "unknown name 'critical'", 21, NAMES)]
+def test_a_fix_it_line_for_a_quoted_value_with_escapes(tmp_path):
+    """In double quotes, `\\"` is one character of the expression but two of the line;
+    the name is found where it is written all the same, and the line offered to copy keeps
+    the escapes (the name quoted with ' so that it needs none)."""
+    value = '"a.level == \\"high\\" or a.level == critical"'
+    found = mistakes(tmp_path / "policies", due(value))
+    assert found == [("NP030", "unknown name 'critical'", 21, 12 + value.index("critical"),
+                      quote_hint("value: \"a.level == \\\"high\\\" or a.level == 'critical'\""))]
 
 
 TABLE = "parameters:\n  table: {value: {high: 1, low: 2}}\n"
