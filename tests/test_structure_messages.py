@@ -413,7 +413,7 @@ PARAMETERS = [
     pytest.param(
         "  l: {value: [1, 2 hours, [1, '\"t\"']]}\n",
         [("NP031", "policy.yaml:6:15", "1 has no unit, but the other entries of l are "
-          "durations", 1, "write a duration such as `1 hours` (units: minutes, hours, days, "
+          "durations", 1, "write a duration such as `1 hour` (units: minutes, hours, days, "
           "weeks)")],
         id="entries-after-a-plain-number-among-durations-are-not-typed"),
     pytest.param(

@@ -118,6 +118,15 @@ RULE_FILES = [
         [("NP031", NO_UNIT, 21, 21, f"write a duration such as `2 days` {UNITS}")],
         id="unit-taken-from-the-duration-beside-it"),
     pytest.param(
+        due("2 + 1 day"),
+        [("NP031", NO_UNIT, 21, 12, f"write a duration such as `2 days` {UNITS}")],
+        id="unit-taken-as-written-beside-it-not-as-it-prints"),
+    pytest.param(
+        due("a.start + 1"),
+        [("NP031", "1 has no unit, but a duration is meant here", 21, 22,
+          f"write a duration such as `1 hour` {UNITS}")],
+        id="one-hour-not-one-hours"),
+    pytest.param(
         due("4 hotline hours > 2"),
         [("NP031", NO_UNIT, 21, 30, f"write a duration such as `2 hotline hours` {UNITS}")],
         id="unit-taken-from-the-duration-on-a-calendar-beside-it"),

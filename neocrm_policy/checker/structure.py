@@ -609,7 +609,7 @@ class Checker(TypeChecker, ConflictChecker):
 
 
 def _unit_of(tree: Any) -> str | None:
-    return _unit_of_node(tree.node) if isinstance(tree, Expr) else None
+    return _unit_of_node(tree.node, tree.source) if isinstance(tree, Expr) else None
 
 
 def _written(tree: Any) -> str:

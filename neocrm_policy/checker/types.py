@@ -16,9 +16,10 @@ from ..errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
 from ..model import Expr, Policy
 from ..suggest import suggestion
 from ..syntax import ast
+from ..syntax.parser import ExprSource
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      as_written, duration_words, list_of, unify, unit_name)
+                      UNIT_SECONDS, as_written, duration_words, list_of, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -501,7 +502,8 @@ class TypeChecker:
                 continue
             if left.nullable or right.nullable:
                 result = result.or_null() if result is not BOOL else result
-            unit = _unit_of_node(other) or ("days" if otype.name == "date" else "hours")
+            unit = _unit_of_node(other, expr.source) or \
+                ("days" if otype.name == "date" else "hours")
             policy = self.scope.policy
             if isinstance(side, ast.Name) and (id(policy), side.name) in self._bare:
                 where = expr.source.locate(node.pos)
@@ -546,7 +548,9 @@ _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
 
 def _write_duration(number: str, unit: str | None) -> str:
     """The hint for a number without its unit; with no unit to go by, two to choose from."""
-    such = f"`{number} {unit}`" if unit else f"`{number} hours` or `{number} days`"
+    def of(unit: str) -> str:
+        return f"`{number} {unit[:-1] if number == '1' else unit}`"
+    such = of(unit) if unit else f"{of('hours')} or {of('days')}"
     return f"write a duration such as {such} (units: {', '.join(DURATION_UNITS)})"
 
 
@@ -599,12 +603,18 @@ def _is_number(node: ast.Node) -> bool:
     return isinstance(node, ast.Literal) and node.kind in ("int", "decimal")
 
 
-def _unit_of_node(node: ast.Node) -> str | None:
-    """The unit a duration literal is written in (`days`, `working days`), if it is one."""
+def _unit_of_node(node: ast.Node, source: ExprSource | None = None) -> str | None:
+    """The unit a duration literal is written in (`days`, `hotline hours`), if it is one:
+    as the editor wrote it (`1 day`, not the `24 hours` it prints as) where the text is
+    known."""
     if isinstance(node, ast.CalendarSpan):
         return f"{node.calendar} {unit_name(node.unit)}s"
     if isinstance(node, ast.Literal) and node.kind == "duration":
-        return duration_words(node.value).split()[-1].rstrip("s") + "s"
+        written = source.written(node.pos).split() if source is not None else []
+        word = unit_name(written[-1]) if written else ""
+        if word not in UNIT_SECONDS:
+            word = unit_name(duration_words(node.value).split()[-1])
+        return f"{word}s"
     return None
 
 
