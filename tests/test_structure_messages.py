@@ -102,7 +102,8 @@ INVARIANTS = [
     pytest.param(
         "  - id: factual\n    check: limit > incident.level\n",
         [("NP031", "policy.yaml:14:20",
-          "invariant 'factual' uses 'incident'; invariants may only use parameters", 8,
+          "invariant 'factual' uses 'incident.level'; invariants may only use parameters",
+          14,
           NOT_THE_FACTS)],
         id="an-invariant-using-a-fact"),
     pytest.param(
@@ -141,7 +142,7 @@ INVARIANTS = [
         "  - id: first\n    check: limit > incident.level\n"
         "  - id: second\n    check: limit + 1\n",
         [("NP031", "policy.yaml:14:20",
-          "invariant 'first' uses 'incident'; invariants may only use parameters", 8,
+          "invariant 'first' uses 'incident.level'; invariants may only use parameters", 14,
           NOT_THE_FACTS),
          ("NP031", "policy.yaml:16:12",
           "invariant 'second' needs a condition (true/false), not int", 9,

@@ -117,13 +117,18 @@ class Checker(TypeChecker, ConflictChecker):
                     "for_each_key_of names a table such as response_time"))
                 return
             scope.bound = {"key": table.key}
-        for node in ast.walk(expr.node):
-            if isinstance(node, ast.Name) and node.name not in scope.policy.parameters \
-                    and node.name not in scope.bound and node.name not in self.calendars:
-                self._fail(expr, node, f"invariant {invariant.id!r} uses {node.name!r}; "
+        for node in ast.walk(expr.node):   # outer nodes first: a fact's whole path
+            path, root = [], node
+            while isinstance(root, ast.Attribute):
+                path.insert(0, root.name)
+                root = root.subject
+            if isinstance(root, ast.Name) and root.name not in scope.policy.parameters \
+                    and root.name not in scope.bound and root.name not in self.calendars:
+                used = ".".join([root.name, *path])
+                self._fail(expr, node, f"invariant {invariant.id!r} uses {used!r}; "
                            "invariants may only use parameters"
                            + (" and `key`" if scope.bound else ""),
-                           suggestion(node.name, list(scope.policy.parameters) + list(scope.bound))
+                           suggestion(root.name, list(scope.policy.parameters) + list(scope.bound))
                            + "invariants guard the terms, not the facts")
                 scope.bound = {}
                 return
