@@ -31,6 +31,10 @@ from .values import CalendarDuration, as_written
 
 RUNTIME_FAILURES = (TypeError, ValueError, ArithmeticError, OverflowError, InvalidOperation,
                     KeyError)
+_SHOWN_IN_A_ZONE = frozenset({"is_open", "open_at"})
+"""Built-in functions that read a time in a calendar's zone, where a time the agreement's
+zone shows on 9999-12-31 may be in the year 10000 (every time computed is one the
+agreement's zone can show: `runtime.in_range`)."""
 
 
 @dataclass(frozen=True)
@@ -236,8 +240,6 @@ class _Codegen(Dispatch):
         if isinstance(node, ast.Conditional):
             return py.IfExp(e(node.condition), e(node.then), e(node.otherwise))
         if isinstance(node, ast.Call):
-            if node.function == "is_open":
-                return self.call("_fn_is_open", e(node.args[0]), e(node.args[1]))
             return self.in_range(node, self.call(f"_fn_{node.function}",
                                                  *[e(a) for a in node.args]))
         raise AssertionError(f"cannot compile {type(node).__name__}")
@@ -278,8 +280,12 @@ class _Codegen(Dispatch):
     def moves_time(self, node: ast.Node) -> bool:
         """Whether `node` computes a date, time or duration that can fall out of range:
         arithmetic on them, a minus sign, a sum; and ordering, min and max of durations on
-        a calendar (compared by a nominal length that may not fit)."""
+        a calendar (compared by a nominal length that may not fit); and a function that
+        reads a time in a calendar's zone."""
         found = self.types.get(id(node))
+        if isinstance(node, ast.Call) and node.function in _SHOWN_IN_A_ZONE:
+            return any(getattr(self.types.get(id(arg)), "name", None) == "datetime"
+                       for arg in node.args)
         if isinstance(node, ast.Binary):
             sides = [self.types.get(id(node.left)), self.types.get(id(node.right))]
             if node.op in ("<", "<=", ">", ">="):

@@ -12,7 +12,7 @@ import bisect
 import functools
 import gc
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from collections.abc import Callable, Mapping
@@ -34,7 +34,8 @@ from .suggest import suggestion
 from .syntax import ast
 from .trace import Decision
 from .runtime import bounded
-from .values import AGREEMENT_ZONE, as_written, in_agreement_zone, read_datetime, to_words
+from .values import (AGREEMENT_ZONE, YEARS_HINT, as_written, in_agreement_zone, outside_years,
+                     read_datetime, to_words)
 
 
 @dataclass(frozen=True)
@@ -450,7 +451,7 @@ class PolicySet:
         those facts do not settle, and `.missing` names, for each other result, the
         facts that would settle it, in the order the policy declares them."""
         now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
-        if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
+        if outside_years(now):
             raise _outside_years(now)
         now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
         fixed = self._fixed.get(query)
@@ -573,7 +574,7 @@ class PolicySet:
         fixed evaluation time. It skips the trace; call `decide()` for the explanation.
         Customer overlays still apply to facts that name a customer."""
         now = _instant(at)
-        if not _FIRST_INSTANT <= now <= _LAST_INSTANT:
+        if outside_years(now):
             raise _outside_years(now)
         compiled = self.compiled(query, now)
         reader, function = self._readers[id(compiled)], compiled.function
@@ -603,14 +604,9 @@ def _overlays_of(overlays: list[Overlay], queries: set[str]) -> list[Overlay]:
             for o in overlays]
 
 
-_FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
-_LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
-"""Evaluation times a day inside the calendar's years, so `today` in Asia/Shanghai exists."""
-
-
 def _outside_years(now: datetime) -> UsageError:
     return UsageError(f"the evaluation time {now.isoformat()} is outside the years 1 to 9999 "
-                      "in Asia/Shanghai", None, "give a time between 0001-01-02 and 9999-12-30")
+                      "in Asia/Shanghai", None, YEARS_HINT)
 
 
 def _instant(at: datetime | str | None) -> datetime:

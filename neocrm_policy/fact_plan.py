@@ -25,9 +25,10 @@ from .values import MAX_LIST_ITEMS
 if TYPE_CHECKING:
     from .facts import FactReader, _Leaf
 
-_DATETIME = re.compile(   # 1992 onwards: Shanghai's offset is +08:00 all year round
-    r"(?:199[2-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\+08:00)?",
-    re.ASCII).fullmatch
+_DATETIME = re.compile(   # 1992 onwards: Shanghai's offset is +08:00 all year round; the
+    # year 9999, whose end is out of bounds (values.LAST_INSTANT), is left to the careful reader
+    r"(?:199[2-9]|[2-8][0-9]{3}|9(?!999)[0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\+08:00)?", re.ASCII).fullmatch
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII).fullmatch
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import EvaluationError, LimitError, Location
 from .values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
-                     CalendarDuration, as_written)
+                     CalendarDuration, as_written, shown_in_the_agreement_zone)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -88,9 +88,12 @@ def in_range(where: OutOfRange, operate: Any, *args: Any) -> Any:
     duration it gives is out of range: never Python's OverflowError, which only the
     compiler's RUNTIME_FAILURES would catch."""
     try:
-        return operate(*args)
+        result = operate(*args)
     except OverflowError:
         raise where.error() from None
+    if type(result) is datetime and not shown_in_the_agreement_zone(result):
+        raise where.error()
+    return result
 
 
 def divide(a: Any, b: Any) -> Any:

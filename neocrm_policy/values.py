@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,34 @@ SHANGHAI_SINCE_1992 = _OFFSETS.setdefault(timedelta(hours=8), timezone(timedelta
 """The one zone object of every time on +08:00 after 1991 (Shanghai has kept +08:00,
 without daylight saving, since 1992): comparing two times of one zone object is quick."""
 _EIGHT_HOURS = timedelta(hours=8)
+
+FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+"""Times a day inside the calendar's years (1 to 9999): every zone shows them as a date
+that exists, so `today`, date_of() and a calendar's hours never leave the calendar. The
+evaluation time, datetime facts and datetime literals are held to it."""
+YEARS_HINT = "give a time between 0001-01-02 and 9999-12-30"
+
+
+def shown_in_the_agreement_zone(moment: datetime) -> bool:
+    """Whether the agreement's zone can show a computed time: one near the end of the year
+    9999 (or the start of the year 1) held at another offset may be in the year 10000 (or
+    0) there, which no output, date_of() or `today` could give."""
+    if 1 < moment.year < 9999:
+        return True
+    try:
+        moment.astimezone(AGREEMENT_ZONE)
+    except OverflowError:
+        return False
+    return True
+
+
+def outside_years(moment: datetime) -> bool:
+    """Whether a time (without an offset: in the agreement's zone) is not between
+    FIRST_INSTANT and LAST_INSTANT."""
+    if moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=AGREEMENT_ZONE)
+    return not FIRST_INSTANT <= moment <= LAST_INSTANT
 
 
 def in_agreement_zone(moment: datetime) -> datetime:

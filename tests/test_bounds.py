@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -106,6 +107,52 @@ def test_an_evaluation_time_outside_the_years_of_the_calendar_is_a_usage_error(a
         policies.decide("data.retention", {"subscription": {"ends_on": "2026-01-01"}}, at)
     with pytest.raises(UsageError, match="outside the years 1 to 9999"):
         policies.prepare("data.retention", at)
+
+
+TIMES = """\
+policy: t.times
+title: Times near the calendar's ends
+clauses: ["1"]
+summary: A time given and a time written.
+inputs:
+  start: {type: datetime}
+decisions:
+  day:
+    value: date_of(start)
+"""
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:00:00-05:00", "9999-12-31T23:00:00+08:00",
+                                   "9999-12-31T00:00:00", "0001-01-01T01:00:00+14:00"])
+def test_a_datetime_fact_outside_the_years_evaluated_is_refused_at_the_fact(tmp_path, start):
+    """The fact's date in Asia/Shanghai, or a calendar's zone, may be the year 10000 or 0:
+    date_of() raised OverflowError out of the facts reader, a traceback. Each is refused
+    as the evaluation time is, by the fast reader (which reads +08:00 itself) and by the
+    careful one alike (a mapping it does not know sends the facts to it)."""
+    (tmp_path / "times.yaml").write_text(TIMES, encoding="utf-8")
+    policies = load(tmp_path)
+    for given in ({"start": start}, MappingProxyType({"start": start})):
+        with pytest.raises(PolicyError) as caught:
+            policies.decide("t.times", given, "2026-03-07")
+        assert (caught.value.code, caught.value.message) == (
+            "NP055", f"fact 'start' is {json.dumps(start)}: a time outside the years "
+            "evaluated (0001-01-02 to 9999-12-30)")
+    assert policies.decide("t.times", {"start": "9999-12-30T07:59:59+08:00"},
+                           "2026-03-07").to_json()["result"] == {"day": "9999-12-30"}
+
+
+def test_a_datetime_written_outside_the_years_evaluated_is_refused_where_written(tmp_path):
+    (tmp_path / "times.yaml").write_text(
+        TIMES.replace("date_of(start)", "date_of(9999-12-31T20:00:00+08:00)"),
+        encoding="utf-8")
+    with pytest.raises(LimitError) as caught:
+        load(tmp_path)
+    error = caught.value
+    assert (error.code, error.location.line, error.location.column, error.width) == \
+        ("NP021", 9, 20, 25)
+    assert (error.message, error.hint) == (
+        "the time 9999-12-31T20:00:00+08:00 is outside the years evaluated",
+        "give a time between 0001-01-02 and 9999-12-30")
 
 
 def test_expressions_nested_past_the_depth_bound_are_refused_without_recursion():

@@ -250,3 +250,53 @@ def test_a_time_past_the_year_9999_names_the_expression_in_both(runtime_failures
                                       "range")
         assert "year 9999" in error.hint
     assert runtime_failures_caught == []
+
+
+ZONES = """\
+calendars:
+  far_east:
+    zone: Pacific/Kiritimati
+    hours: {monday-sunday: "00:00-24:00"}
+policy: t.zones
+title: A time read in another zone
+clauses: ["1"]
+summary: A time near the end of the year 9999.
+inputs:
+  start: {type: datetime}
+decisions:
+  shown:
+    value: %s
+"""
+LATE_START = "9999-12-30T07:00:00+08:00"    # the last day a datetime fact may be on
+WESTERN = "start - 2026-01-01T00:00:00+08:00 + 2026-01-01T00:00:00-05:00 + 36 hours"
+"""`start` 49 hours on, at -05:00: 9999-12-31T19:00:00-05:00, the year 10000 in Shanghai."""
+
+
+@pytest.mark.parametrize("shown, named", [
+    (WESTERN, WESTERN), (f"date_of({WESTERN})", WESTERN),
+    ("is_open(far_east, start + 36 hours)", "is_open(far_east, start + 36 hours)"),
+    ('open_at(["far_east"], start + 36 hours)', 'open_at(["far_east"], start + 36 hours)')])
+def test_a_time_past_the_year_9999_in_a_zone_names_the_expression_in_both(
+        runtime_failures_caught, shown, named, tmp_path):
+    """A time computed at another offset that the agreement's zone shows in the year 10000
+    was given out, and failed only when printed (OverflowError) or read by date_of()
+    (caught by RUNTIME_FAILURES); one that Asia/Shanghai shows on 9999-12-31 failed the
+    same way when a calendar kept at +14:00 read it."""
+    for folder, value in (("premise", "start + 36 hours"), ("shown", shown)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "zones.yaml").write_text(ZONES % value, encoding="utf-8")
+    premise = neocrm_policy.load(tmp_path / "premise").decide(
+        "t.zones", {"start": LATE_START}, at=AT).to_json()["result"]
+    assert premise == {"shown": "9999-12-31T19:00:00+08:00"}
+    policies = neocrm_policy.load(tmp_path / "shown")
+    failed = []
+    for run in (lambda: policies.decide("t.zones", {"start": LATE_START}, at=AT),
+                lambda: reference_decide(policies, "t.zones", {"start": LATE_START}, AT)):
+        with pytest.raises(PolicyError) as caught:
+            run()
+        failed.append(caught.value)
+    for error in failed:
+        assert (error.code, error.location.line, error.location.column) == \
+            ("NP042", 13, 12 + shown.index(named))
+        assert error.message.endswith(f"`{named}` gives a date, time or duration out of range")
+    assert runtime_failures_caught == []

@@ -31,7 +31,8 @@ from typing import Any
 
 from ..errors import EvaluationError
 from ..syntax import ast
-from ..values import AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, make_duration
+from ..values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, make_duration,
+                      shown_in_the_agreement_zone)
 from . import opening_hours
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -112,9 +113,12 @@ def _node(node: ast.Node, scope: Scope) -> Any:
     if isinstance(node, ast.Binary):
         left, right = _node(node.left, scope), _node(node.right, scope)
         try:
-            return binary(node.op, left, right)
+            result = binary(node.op, left, right)
         except OverflowError:
             raise _OutOfRange(node) from None
+        if isinstance(result, datetime) and not shown_in_the_agreement_zone(result):
+            raise _OutOfRange(node)            # Limits: years 1 to 9999 in Asia/Shanghai
+        return result
     if isinstance(node, ast.Logical):          # Operators: and, or (left to right)
         stop_at = node.op == "or"
         for operand in node.operands:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import LimitError, Location, SyntaxProblem
 from ..suggest import did_you_mean
-from ..values import DURATION_UNITS, read_datetime
+from ..values import DURATION_UNITS, YEARS_HINT, outside_years, read_datetime
 from .. import parsed
 from . import ast
 
@@ -328,7 +328,8 @@ def _token_pos(token: Token) -> ast.Pos:
 
 
 class _LiteralOutOfBounds(ValueError):
-    """A number or duration literal past its bound; becomes a LimitError at its place."""
+    """A number, duration or time literal past its bound; becomes a LimitError at its
+    place."""
 
     def __init__(self, message: str, hint: str, pos: ast.Pos) -> None:
         super().__init__(message)
@@ -493,7 +494,11 @@ class _Build:
         return ast.Literal(_pos(meta), _unescape(str(token)[1:-1], token), "string")
 
     def datetime(self, meta, children):
-        return ast.Literal(_pos(meta), read_datetime(str(children[0])), "datetime")
+        moment = read_datetime(str(children[0]))
+        if outside_years(moment):
+            raise _LiteralOutOfBounds(
+                f"the time {children[0]} is outside the years evaluated", YEARS_HINT, _pos(meta))
+        return ast.Literal(_pos(meta), moment, "datetime")
 
     def date(self, meta, children):
         return ast.Literal(_pos(meta), date.fromisoformat(str(children[0])), "date")
@@ -555,8 +560,11 @@ def _parse_cached(text: str, source: ExprSource) -> ast.Node:
                                 source_line=source.source_line(bad.pos), width=2) from None
         if isinstance(exc.orig_exc, _LiteralOutOfBounds):
             bound = exc.orig_exc
-            raise LimitError(str(bound), source.locate(bound.pos), bound.hint,
-                             source_line=source.source_line(bound.pos)) from None
+            pos = bound.pos
+            raise LimitError(str(bound), source.locate(pos), bound.hint,
+                             source_line=source.source_line(pos),
+                             width=pos.end_column - pos.column if pos.end_line == pos.line
+                             else 1) from None
         raise SyntaxProblem(f"invalid literal: {exc.orig_exc}", source.location,
                             "check the date, time or number") from None
     if ast.depth(node) > MAX_DEPTH:
