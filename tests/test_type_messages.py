@@ -432,15 +432,50 @@ EXAMPLE = {name: f"for example {example}" for name, example in [
                                 "for example days_between(2026-01-01, 2026-03-02)")),
     ("is_open(a.d, a.start)", ("NP031", "is_open() needs a calendar here, not a date", 20,
                                EXAMPLE["is_open"])),
+    ("count(a.n) + true", ("NP031", "count() needs a list here, not an int", 18,
+                           'for example count(["a", "b"])')),
+    ("weekday(a.n) + true", ("NP031", "weekday() needs a date or a datetime here, not an int",
+                             20, EXAMPLE["weekday"])),
+    ("sum(a.n)", ("NP031", "sum() needs a list here, not an int", 16,
+                  "for example sum([1 hour, 30 minutes])")),
+    ("days_between(a.n, a.d)", ("NP031", "days_between() needs a date or a datetime here, "
+                                "not an int", 25,
+                                "for example days_between(2026-01-01, 2026-03-02)")),
+    ("is_open(a.d, a.start) + 1", ("NP031", "is_open() needs a calendar here, not a date", 20,
+                                   EXAMPLE["is_open"])),
+    ("open_at(a.n, a.start) + 1", ("NP031", "open_at() needs a list here, not an int", 20,
+                                   'for example open_at(["hotline", "email"], '
+                                   '2026-03-07T22:30:00+08:00)')),
     ("open_at([1], a.start)", ("NP031", "open_at() needs a list of calendar names", 20,
                                'for example ["hotline", "email"]')),
 ])
 def test_a_function_called_wrongly(value, expected, tmp_path):
     """Each way of calling a built-in function wrongly is told at the call or at the
-    argument in error, with an example of the right call."""
+    argument in error, with an example of the right call; what the call gives is then
+    unknown, so adding to it is no second error."""
     code, message, column, hint = expected
     assert mistakes(tmp_path / "policies", due(value, TABLE)) == [
         (code, message, 21, column, hint)]
+
+
+@pytest.mark.parametrize("call, gives", [
+    ("count(a.tags)", "int"), ("weekday(a.d)", "string"), ("weekday(a.start)", "string"),
+    ("date_of(a.start)", "date"), ("time_of(a.start)", "time"),
+    ("days_between(a.d, a.start)", "int"), ("days_between(a.start, a.d)", "int"),
+    ("is_open(hotline, a.start)", "bool"), ('open_at(["hotline"], a.start)', "list of string"),
+    ("open_at([], a.start)", "list of string"), ("any([true, false])", "bool"),
+    ("all([])", "bool"), ("sum([1, 2])", "int"), ("sum([1 CNY])", "money"),
+    ("sum([1 hour])", "duration"), ("sum([1.5])", "decimal"),
+    ('each(table, ["high"])', "list of int"), ("each(table, [])", "list of int"),
+    ("min(1, 2)", "int"), ("max([a.d])", "date")])
+def test_each_function_called_rightly_gives_its_type(call, gives, tmp_path):
+    """A right call (an empty list among them) is no error, and what it gives is typed:
+    adding true to it names that type, as the language reference's table of functions
+    says. A call typed `any` would let the mistake pass unseen."""
+    hint = "text cannot take part in arithmetic; quote numbers only when they are text" \
+        if gives == "string" else OPERATORS
+    assert mistakes(tmp_path / "policies", due(f"{call} + true", TABLE)) == [
+        ("NP031", f"cannot add {gives} and bool", 21, 12, hint)]
 
 
 def test_count_takes_a_list_that_may_be_null_but_no_other_function_does(tmp_path):

@@ -19,7 +19,7 @@ from ..syntax import ast
 from ..syntax.parser import ExprSource
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      UNIT_SECONDS, as_written, duration_words, list_of, unify, unit_name)
+                      as_written, duration_words, list_of, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -603,18 +603,13 @@ def _is_number(node: ast.Node) -> bool:
     return isinstance(node, ast.Literal) and node.kind in ("int", "decimal")
 
 
-def _unit_of_node(node: ast.Node, source: ExprSource | None = None) -> str | None:
+def _unit_of_node(node: ast.Node, source: ExprSource) -> str | None:
     """The unit a duration literal is written in (`days`, `hotline hours`), if it is one:
-    as the editor wrote it (`1 day`, not the `24 hours` it prints as) where the text is
-    known."""
+    as the editor wrote it (`1 day`, not the `24 hours` it prints as)."""
     if isinstance(node, ast.CalendarSpan):
         return f"{node.calendar} {unit_name(node.unit)}s"
-    if isinstance(node, ast.Literal) and node.kind == "duration":
-        written = source.written(node.pos).split() if source is not None else []
-        word = unit_name(written[-1]) if written else ""
-        if word not in UNIT_SECONDS:
-            word = unit_name(duration_words(node.value).split()[-1])
-        return f"{word}s"
+    if isinstance(node, ast.Literal) and node.kind == "duration":   # NUMBER UNIT
+        return f"{unit_name(source.written(node.pos).split()[-1])}s"
     return None
 
 
