@@ -478,6 +478,41 @@ def test_each_function_called_rightly_gives_its_type(call, gives, tmp_path):
         ("NP031", f"cannot add {gives} and bool", 21, 12, hint)]
 
 
+NULL_AMOUNT = "null has no amount; give a default with `otherwise`"
+MAY_BE_NULL = "test optional facts first: `x is set and …`"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1 + null", [("NP031", "arithmetic `+` with null", 21, 12, NULL_AMOUNT)]),
+    ("null * a.n", [("NP031", "arithmetic `*` with null", 21, 12, NULL_AMOUNT)]),
+    ("'[1] + [\"a\"]'", [("NP031", "cannot join a list of int and a list of string", 21, 13,
+                          "join lists of the same type of items")]),
+    ("a.opt_wait + 1 hour > 2 hours", [
+        ("NP031", "`>` is given a value that may be null", 21, 12,
+         "test optional values first: `x is set and …`, or give a default: `x otherwise …`")]),
+    ("1 / 2 + true", [("NP031", "cannot add decimal and bool", 21, 12, OPERATORS)]),
+    ("a.n * 2 + true", [("NP031", "cannot add int and bool", 21, 12, OPERATORS)]),
+    ("a.n - 2 + true", [("NP031", "cannot add int and bool", 21, 12, OPERATORS)]),
+    ("1.5 * 2 + true", [("NP031", "cannot add decimal and bool", 21, 12, OPERATORS)]),
+    ("not (if a.n > 1 then true else null)", [
+        ("NP031", "`not` is given a condition that may be null", 21, 17, MAY_BE_NULL)]),
+    ("if (if a.n > 1 then true else null) then 1 else 2", [
+        ("NP031", "`if` is given a condition that may be null", 21, 16, MAY_BE_NULL)]),
+])
+def test_arithmetic_and_conditions_are_typed_as_the_reference_says(value, expected, tmp_path):
+    """Whole numbers stay whole except under `/`; arithmetic with null, lists of two kinds
+    joined, a sum that may be null compared, and a condition that may be null are each
+    told at their place."""
+    assert mistakes(tmp_path / "policies", due(value, TABLE)) == expected
+
+
+def test_a_bare_decimal_among_durations_is_told_its_unit(tmp_path):
+    assert mistakes(tmp_path / "policies", due("1", "parameters:\n  waits: {value: {a: 2 hours, "
+                                                    "b: 1.5}}\n")) == [
+        ("NP031", "1.5 has no unit, but the other entries of waits are durations", 23, 34,
+         f"write a duration such as `1.5 hours` {UNITS}")]
+
+
 def test_count_takes_a_list_that_may_be_null_but_no_other_function_does(tmp_path):
     folder = tmp_path / "policies"
     folder.mkdir()
