@@ -922,6 +922,17 @@ FOLLOW_UPS = [
           4, "a `when` must be a condition, such as `x == 1`")],
         id="a-condition-written-as-a-bare-yaml-constant-is-underlined-whole"),
     pytest.param(
+        "  folded:\n    rules:\n      - {id: negated, when: not true, value: 1}\n"
+        "      - {id: neither, when: false or false, value: 2}\n"
+        "      - {id: open, when: not false, value: 3}\n"
+        "      - {id: either, when: true or false, value: 4}\n"
+        "      - {id: unknown, when: not (x.b otherwise false), value: 5}\n    default: 0\n",
+        [("NP034", "policy.yaml:13:29", "rule 'negated' can never apply: its condition is "
+          "always false", 8, "remove the rule or correct its condition"),
+         ("NP034", "policy.yaml:14:29", "rule 'neither' can never apply: its condition is "
+          "always false", 14, "remove the rule or correct its condition")],
+        id="conditions-that-are-always-false-once-not-and-or-are-worked-out"),
+    pytest.param(
         "  first: {value: second + 1}\n  second: {value: third + 1}\n"
         "  third: {value: second + 1}\n",
         [("NP032", "policy.yaml:12:11", "decisions depend on each other in a circle: "

@@ -506,6 +506,52 @@ def test_arithmetic_and_conditions_are_typed_as_the_reference_says(value, expect
     assert mistakes(tmp_path / "policies", due(value, TABLE)) == expected
 
 
+MAY_BE_NULL_VALUE = ("test optional values first: `x is set and …`, or give a default: "
+                     "`x otherwise …`")
+UNKNOWN_ZED = ("if it is text, write it in quotes: `value: (\"zed\" {op} {right}) + 1`; "
+               + NAMES)
+ALLOWED_LEVELS = "did you mean 'high'? allowed: high, low"
+
+
+@pytest.mark.parametrize("value", [
+    "if not (a.opt_wait is missing) then a.opt_wait > 1 hour else false",
+    "if a.opt_d is set and not (a.opt_wait is missing) then a.opt_wait > 1 hour else false",
+    "if not (a.opt_wait is set) then false else a.opt_wait > 1 hour"])
+def test_a_fact_tested_through_not_is_known_to_be_set(value, tmp_path):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(due(value), encoding="utf-8")
+    assert neocrm_policy.load(folder).policies["t.case"].decisions["due"] is not None
+
+
+def test_a_fact_known_to_be_missing_is_not_known_to_be_set(tmp_path):
+    assert mistakes(tmp_path / "policies", due(
+        "if a.opt_wait is missing then a.opt_wait > 1 hour else false")) == [
+        ("NP031", "`>` is given a value that may be null", 21, 42, MAY_BE_NULL_VALUE)]
+
+
+@pytest.mark.parametrize("op, right", [(op, "1") for op in ("==", "!=", "<", "<=", ">", ">=")]
+                         + [("in", "[1]"), ("not in", "[1]")])
+def test_a_comparison_with_an_unknown_name_is_still_a_condition(op, right, tmp_path):
+    """The unknown name is told once (offered in quotes where text may be meant: beside
+    == and in, not < ); the comparison is a condition all the same, so adding 1 to it is
+    the mistake it would be with the name spelt right."""
+    hint = UNKNOWN_ZED.format(op=op, right=right) if op in ("==", "!=", "in", "not in") \
+        else NAMES
+    assert mistakes(tmp_path / "policies", due(f"(zed {op} {right}) + 1")) == [
+        ("NP030", "unknown name 'zed'", 21, 13, hint),
+        ("NP031", "cannot add bool and int", 21, 13, OPERATORS)]
+
+
+@pytest.mark.parametrize("value", [
+    '\'a.level == "hgh"\'', '\'"hgh" == a.level\'', '\'a.level in ["high", "hgh"]\''])
+def test_a_value_a_fact_never_has_is_told_where_it_is_written(value, tmp_path):
+    """Under the misspelt value, on whichever side of the comparison it stands."""
+    assert mistakes(tmp_path / "policies", due(value)) == [
+        ("NP034", "a.level is never 'hgh', so this can never be true", 21,
+         12 + value.index('"hgh"'), ALLOWED_LEVELS)]
+
+
 def test_a_bare_decimal_among_durations_is_told_its_unit(tmp_path):
     assert mistakes(tmp_path / "policies", due("1", "parameters:\n  waits: {value: {a: 2 hours, "
                                                     "b: 1.5}}\n")) == [
