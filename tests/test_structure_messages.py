@@ -129,13 +129,13 @@ INVARIANTS = [
     pytest.param(
         "  - id: numeric\n    check: limit + 1\n",
         [("NP031", "policy.yaml:14:12",
-          "invariant 'numeric' needs a condition (true/false), not int", 9,
+          "invariant 'numeric' needs a condition (true/false), not an int", 9,
           "compare values with ==, <, in … to get a condition")],
         id="an-invariant-that-is-no-condition"),
     pytest.param(
         "  - id: keyed\n    for_each_key_of: response_time\n    check: response_time[key]\n",
         [("NP031", "policy.yaml:15:12",
-          "invariant 'keyed' needs a condition (true/false), not duration", 18,
+          "invariant 'keyed' needs a condition (true/false), not a duration", 18,
           "compare values with ==, <, in … to get a condition")],
         id="an-invariant-over-a-table-that-is-no-condition"),
     pytest.param(
@@ -145,7 +145,7 @@ INVARIANTS = [
           "invariant 'first' uses 'incident.level'; invariants may only use parameters", 14,
           NOT_THE_FACTS),
          ("NP031", "policy.yaml:16:12",
-          "invariant 'second' needs a condition (true/false), not int", 9,
+          "invariant 'second' needs a condition (true/false), not an int", 9,
           "compare values with ==, <, in … to get a condition")],
         id="an-invariant-after-a-refused-one-is-checked-too"),
 ]
@@ -465,7 +465,7 @@ DECISIONS = [
     pytest.param(
         "  unclear:\n    rules:\n      - {id: numeric, when: x.n otherwise 0, value: 1}\n"
         "      - {id: maybe, when: x.b, value: 2}\n",
-        [("NP031", "policy.yaml:13:29", "the condition of rule 'numeric' is int, not "
+        [("NP031", "policy.yaml:13:29", "the condition of rule 'numeric' is an int, not "
           "true/false", 15, "a `when` must be a condition, such as `x == 1`"),
          ("NP031", "policy.yaml:14:27", "the condition of rule 'maybe' may be null", 3,
           "test optional facts first: `x is set and …`")],
@@ -893,9 +893,9 @@ FOLLOW_UPS = [
         "  defaulted:\n    rules:\n      - {id: one, when: x.n is set, value: 1}\n"
         "    default: 0\n  plain: {value: 2}\n"
         "  uses: {value: (defaulted and true) or (plain and true)}\n",
-        [("NP031", "policy.yaml:16:18", "`and` needs a condition (true/false), not int", 9,
+        [("NP031", "policy.yaml:16:18", "`and` needs a condition (true/false), not an int", 9,
           "compare values with ==, <, in … to get a condition"),
-         ("NP031", "policy.yaml:16:42", "`and` needs a condition (true/false), not int", 5,
+         ("NP031", "policy.yaml:16:42", "`and` needs a condition (true/false), not an int", 5,
           "compare values with ==, <, in … to get a condition")],
         id="a-decision-s-type-is-its-rules-and-default-s"),
     pytest.param(
@@ -918,7 +918,7 @@ FOLLOW_UPS = [
         "      - {id: number, when: 1234, value: 2}\n    default: 0\n",
         [("NP034", "policy.yaml:13:27", "rule 'never' can never apply: its condition is always "
           "false", 5, "remove the rule or correct its condition"),
-         ("NP031", "policy.yaml:14:28", "the condition of rule 'number' is int, not true/false",
+         ("NP031", "policy.yaml:14:28", "the condition of rule 'number' is an int, not true/false",
           4, "a `when` must be a condition, such as `x == 1`")],
         id="a-condition-written-as-a-bare-yaml-constant-is-underlined-whole"),
     pytest.param(
@@ -975,7 +975,7 @@ TABLE_TERMS = [
         "  bad: {value: '\"a\" * 2'}\ndecisions:\n  d: {value: \"table[1] and true\"}\n",
         [("NP031", "policy.yaml:8:17", "cannot multiply string by int", 7,
           "text cannot take part in arithmetic; quote numbers only when they are text"),
-         ("NP031", "policy.yaml:10:15", "`and` needs a condition (true/false), not duration", 8,
+         ("NP031", "policy.yaml:10:15", "`and` needs a condition (true/false), not a duration", 8,
           "compare values with ==, <, in … to get a condition")],
         id="a-table-entry-computed-from-a-later-term-has-its-type"),
 ]
@@ -1045,11 +1045,11 @@ decisions:
          ("NP031", "policy.yaml:14:15", "parameter 'l' refers to 'barr'; a parameter may only "
           "use constants and other parameters", 4, "if it is text, write it in quotes: "
           "`l: {value: ['\"barr\"']}`, or declare the parameter `type: string`"),
-         ("NP031", "policy.yaml:17:15", "`and` needs a condition (true/false), not duration", 1,
+         ("NP031", "policy.yaml:17:15", "`and` needs a condition (true/false), not a duration", 1,
           NEEDS_A_CONDITION),
-         ("NP031", "policy.yaml:18:15", "`and` needs a condition (true/false), not int", 1,
+         ("NP031", "policy.yaml:18:15", "`and` needs a condition (true/false), not an int", 1,
           NEEDS_A_CONDITION),
-         ("NP031", "policy.yaml:21:15", "`and` needs a condition (true/false), not duration", 1,
+         ("NP031", "policy.yaml:21:15", "`and` needs a condition (true/false), not a duration", 1,
           NEEDS_A_CONDITION)],
         id="a-term-in-error-keeps-the-type-meant-or-none"),
     pytest.param(

@@ -479,6 +479,7 @@ def test_each_function_called_rightly_gives_its_type(call, gives, tmp_path):
 
 
 NULL_AMOUNT = "null has no amount; give a default with `otherwise`"
+CHOICES = 'write the choices as a list: x in ["a", "b"]'
 MAY_BE_NULL = "test optional facts first: `x is set and …`"
 
 
@@ -490,6 +491,12 @@ MAY_BE_NULL = "test optional facts first: `x is set and …`"
     ("a.opt_wait + 1 hour > 2 hours", [
         ("NP031", "`>` is given a value that may be null", 21, 12,
          "test optional values first: `x is set and …`, or give a default: `x otherwise …`")]),
+    ("a.n in (if a.n > 1 then [1] else null)", [
+        ("NP031", "`in` is given a list that may be null", 21, 20,
+         "test it first: `x is set and …`")]),
+    ("a.n in 5", [("NP031", "`in` needs a list or a table, not an int", 21, 19, CHOICES)]),
+    ("a.n not in a.n", [
+        ("NP031", "`not in` needs a list or a table, not an int", 21, 23, CHOICES)]),
     ("1 / 2 + true", [("NP031", "cannot add decimal and bool", 21, 12, OPERATORS)]),
     ("a.n * 2 + true", [("NP031", "cannot add int and bool", 21, 12, OPERATORS)]),
     ("a.n - 2 + true", [("NP031", "cannot add int and bool", 21, 12, OPERATORS)]),

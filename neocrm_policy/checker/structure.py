@@ -590,7 +590,7 @@ class Checker(TypeChecker, ConflictChecker):
             if wtype is not ANY:
                 if wtype.name != "bool":
                     self._error(TypeProblem(
-                        f"the condition of rule {rule.id!r} is {wtype}, not true/false",
+                        f"the condition of rule {rule.id!r} is {a_or_an(wtype)}, not true/false",
                         **self._at(rule.when, rule.when.node),
                         hint="a `when` must be a condition, such as `x == 1`"))
                 elif wtype.nullable:

@@ -19,7 +19,7 @@ from ..syntax import ast
 from ..syntax.parser import ExprSource
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      as_written, duration_words, list_of, unify, unit_name)
+                      as_written, list_of, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -204,7 +204,8 @@ class TypeChecker:
     def _need_condition(self, expr, node, found: Type, where: str) -> Type:
         if found.name != "bool":
             return self._fail(expr, node, f"{where} needs a condition (true/false), not "
-                              f"{found}", "compare values with ==, <, in … to get a condition")
+                              f"{a_or_an(found)}",
+                              "compare values with ==, <, in … to get a condition")
         if found.nullable:
             return self._fail(expr, node, f"{where} is given a condition that may be null",
                               "test optional facts first: `x is set and …`")
@@ -275,8 +276,8 @@ class TypeChecker:
                     return meant
                 return self._fail(expr, node, f"cannot compare {left} with {right}",
                                   _compare_hint(left, right))
-            self._check_allowed(expr, node, node.left, node.right)
-            self._check_allowed(expr, node, node.right, node.left)
+            self._check_allowed(expr, node.left, node.right)
+            self._check_allowed(expr, node.right, node.left)
             return BOOL
         if op in ("<", "<=", ">", ">="):
             for side, t in ((node.left, left), (node.right, right)):
@@ -297,13 +298,14 @@ class TypeChecker:
                 return self._fail(expr, node.right, "`in` is given a list that may be null",
                                   "test it first: `x is set and …`")
             if right.name not in ("list", "map"):
-                return self._fail(expr, node.right, f"`{op}` needs a list or table, not {right}",
+                return self._fail(expr, node.right, f"`{op}` needs a list or a table, not "
+                                  f"{a_or_an(right)}",
                                   "write the choices as a list: x in [\"a\", \"b\"]")
             item = right.item if right.name == "list" else right.key
             if item.name != "any" and unify(left, item) is None:
                 return self._fail(expr, node, f"cannot look for {left} in a list of {item}",
                                   "the value and the list items must be the same type")
-            self._check_allowed(expr, node, node.left, node.right)
+            self._check_allowed(expr, node.left, node.right)
             return BOOL
         return self._arithmetic(expr, node, left, right)
 
@@ -348,7 +350,7 @@ class TypeChecker:
             return self._fail(expr, node, f"cannot {_VERB[op]} {sides}", _ON_CALENDAR)
         return found.or_null() if nullable else found
 
-    def _check_allowed(self, expr: Expr, node: ast.Node, fact_side, value_side) -> None:
+    def _check_allowed(self, expr: Expr, fact_side, value_side) -> None:
         """A comparison of a fact with allowed values against a value it can never take."""
         path = ast.path_of(fact_side)
         item = self.scope.inputs.get(path) if path else None
