@@ -600,5 +600,12 @@ def _type_hint(item: Input, problem: _Problem) -> str:
 
 def _allowed_hint(item: Input) -> str:
     if item.allowed is not None:
-        return "allowed: " + ", ".join(str(to_json(v)) for v in item.allowed)
+        return "allowed: " + ", ".join(_written(v) for v in item.allowed)
     return f"give {item.path} as {_TYPE_WORDS.get(item.type.name, str(item.type.not_null()))}"
+
+
+def _written(value: Any) -> str:
+    """An allowed value as facts write it: text and times bare, true and null as JSON
+    spells them (not Python's True and None)."""
+    shown = to_json(value)
+    return shown if isinstance(shown, str) else json.dumps(shown)

@@ -685,3 +685,32 @@ def test_a_value_where_an_object_of_facts_belongs_is_refused_once(typed, bounded
 def test_an_object_of_facts_given_as_null_leaves_the_facts_after_it_read(typed):
     read = _read(typed, "typed", {"fee": None, "count": {"items": 3}})
     assert read["fee.paid"] is None and read["count.items"] == 3
+
+
+# Rule files whose facts were told wrongly -----------------------------------------------
+
+ALLOWED = """\
+policy: allowed
+title: Allowed values JSON writes otherwise than Python
+clauses: ["3"]
+summary: A flag allowed only true, a level allowed one number or null.
+inputs:
+  flag.on: {type: bool, optional: true, allowed: [true]}
+  flag.level: {type: int, optional: true, allowed: [1, null]}
+decisions:
+  raised:
+    value: flag.on
+"""
+
+
+def test_allowed_true_and_null_are_hinted_as_facts_write_them(tmp_path):
+    """The hint spelt them as Python does (True, None), under a message saying false."""
+    (tmp_path / "allowed.yaml").write_text(ALLOWED, encoding="utf-8")
+    policies = neocrm_policy.load(tmp_path)
+    error = _refused(policies, "allowed", {"flag": {"on": False}})
+    assert type(error) is FactNotAllowed
+    assert error.message == "fact 'flag.on' has false, which is not allowed"
+    assert error.hint == "allowed: true"
+    error = _refused(policies, "allowed", {"flag": {"level": 2}})
+    assert error.message == "fact 'flag.level' has 2, which is not allowed"
+    assert error.hint == "allowed: 1, null"
