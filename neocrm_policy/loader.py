@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import cache, schema_match
 from .calendars import Calendar, build_calendar
 from .errors import (DuplicateError, LimitError, Location, PolicyError, Problems,
-                     SchemaError, SourceError)
+                     SchemaError, SourceError, TypeProblem)
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
 from .source import PACKAGE_DIR, YList, YMap, locate, parse_yaml, read_text
@@ -27,7 +27,8 @@ from .suggest import suggestion
 from .syntax import ExprSource, parse_expression
 from .syntax.parser import check_literal_digits
 from .syntax import ast
-from .values import AGREEMENT_ZONE, as_written, parse_type, read_date, read_datetime
+from .values import (AGREEMENT_ZONE, SCALAR_TYPES, a_or_an, as_written, parse_type,
+                     read_date, read_datetime)
 
 if TYPE_CHECKING:
     import jsonschema
@@ -561,6 +562,11 @@ def _build_invariant(spec: YMap) -> Invariant:
 
 def _build_input(path: str, spec: YMap) -> Input:
     type_ = _type(spec)
+    one = type_.item if type_.name == "list" else type_
+    if one.name not in SCALAR_TYPES:   # a table is a parameter's, never a fact's
+        raise TypeProblem(f"input {path!r} is {a_or_an(type_)}, which no fact can be",
+                          spec.where("type"), "facts are int, decimal, money, string, bool, "
+                          "date, datetime, time, duration, or a list[T] of one of those")
     optional = bool(spec.get("optional", False))
     allowed = tuple(spec["allowed"]) if "allowed" in spec else None
     if optional:

@@ -714,3 +714,33 @@ def test_allowed_true_and_null_are_hinted_as_facts_write_them(tmp_path):
     error = _refused(policies, "allowed", {"flag": {"level": 2}})
     assert error.message == "fact 'flag.level' has 2, which is not allowed"
     assert error.hint == "allowed: 1, null"
+
+
+TABLES = """\
+policy: tables
+title: Inputs of types no fact has
+clauses: ["3"]
+summary: A table and a list of lists, which are parameters' types, never facts'.
+inputs:
+  fee.table: {type: "map[string, int]", optional: true}
+  fee.rows: {type: "list[list[int]]"}
+  fee.paid: {type: money}
+decisions:
+  paid:
+    value: fee.paid
+"""
+
+
+def test_an_input_of_a_type_no_fact_has_is_refused_where_its_type_is_written(tmp_path):
+    """Loading such a file raised a bare KeyError or ValueError from the fact reader."""
+    (tmp_path / "tables.yaml").write_text(TABLES, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(tmp_path)
+    hint = ("facts are int, decimal, money, string, bool, date, datetime, time, duration, "
+            "or a list[T] of one of those")
+    file = str(tmp_path / "tables.yaml")
+    assert [(e.code, e.message, str(e.location), e.hint) for e in caught.value.errors] == [
+        ("NP031", "input 'fee.table' is a map from string to int, which no fact can be",
+         f"{file}:6:21", hint),
+        ("NP031", "input 'fee.rows' is a list of list of int, which no fact can be",
+         f"{file}:7:20", hint)]
