@@ -13,6 +13,7 @@ process that imported this module before the mutant was active).
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +25,7 @@ from neocrm_policy.errors import (FactError, FactErrors, FactNotAllowed, FactOut
                                   FactTypeError, MissingFact, PolicyError, UnknownCustomer,
                                   UnknownFact)
 from neocrm_policy.facts import in_input, parse_facts_json
+from neocrm_policy.service.describe import describe
 
 DATA = Path(__file__).parent / "data"
 FACT_READING = DATA / "fact_reading"
@@ -51,6 +53,28 @@ decisions:
 """
 
 
+LONG = "x" * 10_001   # one character past the longest text a fact may hold
+
+EDGES = f"""\
+policy: edges
+title: Facts at the edges the generated reader decides alone
+clauses: ["3"]
+summary: Allowed values and bounds the fast path tests inline, and ones no fact can reach.
+inputs:
+  case.kind: {{type: int, allowed: [2, 4]}}
+  case.open: {{type: bool, optional: true, allowed: [true]}}
+  case.low: {{type: int, optional: true, min: -1000000000000000000}}
+  case.high: {{type: int, optional: true, max: 1000000000000000000}}
+  case.code: {{type: string, optional: true, allowed: [short, {LONG}]}}
+  case.codes: {{type: "list[int]", optional: true, allowed: [1, 1000000000000000000]}}
+  case.days: {{type: "list[date]", optional: true, allowed: ["2026-01-01"]}}
+  case.fee: {{type: money, optional: true, decimals: 4, allowed: ["1.0005"]}}
+decisions:
+  kind:
+    value: case.kind
+"""
+
+
 @pytest.fixture(scope="module")
 def typed():
     return neocrm_policy.load(FACT_READING / "typed")
@@ -65,6 +89,13 @@ def bounded():
 def kinds(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kinds")
     (folder / "kinds.yaml").write_text(KINDS, encoding="utf-8")
+    return neocrm_policy.load(folder)
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("edges")
+    (folder / "edges.yaml").write_text(EDGES, encoding="utf-8")
     return neocrm_policy.load(folder)
 
 
@@ -87,6 +118,14 @@ def _read(policies, query: str, facts) -> dict:
 def _refused(policies, query: str, facts) -> FactError:
     with pytest.raises(FactError) as caught:
         _read(policies, query, facts)
+    return caught.value
+
+
+def _refused_fast(policies, query: str, facts) -> FactError:
+    """The error of the reader decisions use: the generated one, which hands a document
+    it cannot read alone to the careful reader."""
+    with pytest.raises(FactError) as caught:
+        _reader(policies, query).read(facts)
     return caught.value
 
 
@@ -335,7 +374,9 @@ def test_decimals_are_shown_in_plain_digits_unless_far_too_long(typed, number, s
 
 def test_other_values_are_shown_as_json_would_write_them_or_by_their_kind(typed):
     error = _refused(typed, "typed", {"fee": {"paid": 0.1}})
-    assert error.message.startswith("fact 'fee.paid' is 0.1: a binary float is not exact")
+    assert error.message == ("fact 'fee.paid' is 0.1: a binary float is not exact: give a "
+                             "Decimal or decimal text such as \"12.50\" (or declare the input "
+                             "with `float: true`)")
     error = _refused(typed, "typed", {"fee": {"paid": [1]}})
     assert error.message == "fact 'fee.paid' is [1]: expected a number"
     error = _refused(typed, "typed", {"fee": {"paid": b"12"}})
@@ -685,6 +726,228 @@ def test_a_value_where_an_object_of_facts_belongs_is_refused_once(typed, bounded
 def test_an_object_of_facts_given_as_null_leaves_the_facts_after_it_read(typed):
     read = _read(typed, "typed", {"fee": None, "count": {"items": 3}})
     assert read["fee.paid"] is None and read["count.items"] == 3
+
+
+# Numbers refused in their words ---------------------------------------------------------
+
+@pytest.mark.parametrize("value, shown", [
+    (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf")])
+def test_a_float_that_is_no_number_is_refused_where_floats_are_declared(typed, value, shown):
+    error = _refused(typed, "typed", {"fee": {"rate": value}})
+    assert type(error) is FactTypeError
+    assert error.message == f"fact 'fee.rate' is {shown}: expected a finite number"
+    assert error.hint == "give fee.rate as a number"
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_decimal_that_is_no_number_is_refused(typed, value):
+    error = _refused(typed, "typed", {"fee": {"paid": Decimal(value)}})
+    assert type(error) is FactTypeError
+    assert error.message == f"fact 'fee.paid' is {value}: expected a finite number"
+    assert error.hint == 'give fee.paid as a number or decimal string, e.g. "50000.00"'
+
+
+def test_text_that_is_no_number_is_told_which_number_is_wanted(typed):
+    """A whole number is asked for where the fact is an int, any number elsewhere."""
+    error = _refused(typed, "typed", {"count": {"items": "three"}})
+    assert type(error) is FactTypeError
+    assert error.message == "fact 'count.items' is \"three\": expected a whole number"
+    assert error.hint == "give count.items as a whole number"
+    error = _refused(typed, "typed", {"fee": {"paid": "12,50"}})
+    assert error.message == ("fact 'fee.paid' is \"12,50\": expected a number such as 12000 "
+                             "or \"12000.50\", in the digits 0 to 9")
+
+
+@pytest.mark.parametrize("value, shown", [("3.5", '"3.5"'), (Decimal("3.5"), "3.5")])
+def test_a_number_with_a_fraction_is_no_whole_number(typed, value, shown):
+    error = _refused(typed, "typed", {"count": {"items": value}})
+    assert type(error) is FactTypeError
+    assert error.message == f"fact 'count.items' is {shown}: expected a whole number"
+
+
+def test_a_whole_number_with_only_a_most_is_held_to_it(bounded):
+    """A bound on one side only is still checked (no least does not mean no bounds)."""
+    error = _refused(bounded, "bounded", {"order": {"count": 4, "items": {"size": 1001}}})
+    assert type(error) is FactOutOfRange
+    assert error.message == "fact 'order.items.size' is 1001: more than 1000, the most allowed"
+    assert error.hint == "give order.items.size at most 1000"
+
+
+def test_minus_a_quintillion_is_refused_like_a_quintillion(kinds):
+    """-10**18 has nineteen digits, as 10**18 has, for an int and a decimal alike."""
+    base = {"opens": "08:00", "tags": [], "units": 5}
+    error = _refused(kinds, "kinds", {"shift": {**base, "level": -(10 ** 18)}})
+    assert type(error) is FactOutOfRange
+    assert error.message == ("fact 'shift.level' is a number of about 18 digits: more than "
+                             "18 digits")
+    error = _refused(kinds, "kinds", {"shift": {**base, "share": -(10 ** 18)}})
+    assert type(error) is FactOutOfRange
+    assert error.message == ("fact 'shift.share' is a number of about 18 digits: more than "
+                             "18 digits")
+    assert error.hint == "give shift.share at most 12 decimals"
+
+
+class _Level(enum.IntEnum):
+    LOW = 3
+
+
+def test_a_python_int_of_another_class_is_read_as_its_number(typed, kinds):
+    """An IntEnum is an int to Python's API callers: read as plain int or decimal."""
+    read = _read(typed, "typed", {"count": {"items": _Level.LOW}, "fee": {"paid": _Level.LOW}})
+    assert read["count.items"] == 3 and type(read["count.items"]) is int
+    assert read["fee.paid"] == Decimal(3) and type(read["fee.paid"]) is Decimal
+    base = {"opens": "08:00", "tags": [], "units": 5}
+    level = _read(kinds, "kinds", {"shift": {**base, "level": _Level.LOW}})["shift.level"]
+    assert level == 3 and type(level) is int
+
+
+def test_zero_written_with_more_places_than_declared_is_zero(typed, kinds):
+    """Trailing zeros are no finer amount, even of nothing."""
+    assert _read(typed, "typed", {"fee": {"paid": "0.0000"}})["fee.paid"] == Decimal(0)
+    base = {"opens": "08:00", "tags": [], "units": 5}
+    assert _read(kinds, "kinds", {"shift": {**base, "whole": "0.00"}})["shift.whole"] == \
+        Decimal(0)
+
+
+# Text and lists -------------------------------------------------------------------------
+
+def test_a_number_where_text_belongs_is_refused(typed):
+    error = _refused(typed, "typed", {"span": {"note": 5}})
+    assert type(error) is FactTypeError
+    assert error.message == "fact 'span.note' is 5: expected text"
+    assert error.hint == "give span.note as text"
+
+
+class _Note(str):
+    pass
+
+
+def test_text_of_a_str_class_is_read_as_plain_text_up_to_ten_thousand_characters(typed):
+    read = _read(typed, "typed", {"span": {"note": _Note("late")}})["span.note"]
+    assert read == "late" and type(read) is str
+    longest = "x" * 10_000
+    assert _read(typed, "typed", {"span": {"note": longest}})["span.note"] == longest
+
+
+def test_text_holding_a_lone_surrogate_is_refused_and_shown_escaped(typed):
+    error = _refused(typed, "typed", {"span": {"note": "a\ud800"}})
+    assert type(error) is FactTypeError
+    assert error.message == ("fact 'span.note' is \"a\\ud800\": text holding a lone surrogate "
+                             "(such as \\ud800), which is not a character")
+    assert error.hint == "give span.note as text"
+
+
+@pytest.mark.parametrize("value, shown", [(5, "5"), ({"night"}, "a set")])
+def test_a_value_that_is_no_list_is_refused_as_one(kinds, value, shown):
+    error = _refused(kinds, "kinds", {"shift": {"opens": "08:00", "units": 5, "tags": value}})
+    assert type(error) is FactTypeError
+    assert error.message == f"fact 'shift.tags' is {shown}: expected a list"
+
+
+def test_a_list_holds_ten_thousand_items_and_no_more(kinds):
+    base = {"opens": "08:00", "units": 5}
+    full = _read(kinds, "kinds", {"shift": {**base, "tags": ["a"] * 10_000}})["shift.tags"]
+    assert full == ("a",) * 10_000
+    error = _refused(kinds, "kinds", {"shift": {**base, "tags": ["a"] * 10_001}})
+    assert type(error) is FactOutOfRange
+    assert error.message == ("fact 'shift.tags' is ['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', "
+                             "'a', 'a', 'a', '...: a list may hold at most 10000 items")
+
+
+def test_a_null_in_a_list_without_allowed_values_is_kept_as_null(kinds):
+    base = {"opens": "08:00", "units": 5}
+    read = _read(kinds, "kinds", {"shift": {**base, "tags": ["night", None]}})
+    assert read["shift.tags"] == ("night", None)
+
+
+# The customer's facts, read by every query ----------------------------------------------
+
+def test_a_customer_id_that_is_no_text_is_refused_at_the_policy(typed):
+    error = _refused(typed, "typed", {"customer": {"id": 5}})
+    assert type(error) is FactTypeError and error.fact == "customer.id"
+    assert error.message == "fact 'customer.id' is 5: expected text"
+    assert error.hint == "give customer.id as text"
+    assert str(error.location) == str(_reader(typed, "typed").policy.location)
+
+
+def test_standard_terms_that_are_no_bool_are_refused_at_the_policy(typed):
+    error = _refused(typed, "typed", {"customer": {"standard_terms": "yes"}})
+    assert type(error) is FactTypeError and error.fact == "customer.standard_terms"
+    assert error.message == "fact 'customer.standard_terms' is \"yes\": expected true or false"
+    assert error.hint == "give customer.standard_terms as true or false"
+    assert str(error.location) == str(_reader(typed, "typed").policy.location)
+
+
+def test_an_unknown_customer_is_refused_at_the_policy(typed):
+    error = _refused(typed, "typed", {"customer": {"id": "acme"}})
+    assert str(error.location) == str(_reader(typed, "typed").policy.location)
+
+
+def test_the_customer_facts_are_described_to_a_service(typed):
+    """What `describe` tells a service of the two facts every query reads."""
+    facts = describe(typed, "typed")["facts"]
+    assert facts["customer.id"] == {
+        "type": "string", "required": False, "allowed": None,
+        "description": "the customer whose own signed terms apply (absent: the standard "
+                       "terms)"}
+    assert facts["customer.standard_terms"] == {
+        "type": "bool", "required": False, "allowed": None,
+        "description": "true when the customer named by customer.id has signed no terms of "
+                       "its own, so the standard terms apply to it"}
+
+
+# Allowed values and bounds, on the reader decisions use ---------------------------------
+
+def test_a_required_fact_not_allowed_is_not_also_missing(edges):
+    error = _refused_fast(edges, "edges", {"case": {"kind": 3}})
+    assert type(error) is FactNotAllowed and error.fact == "case.kind"
+    assert error.message == "fact 'case.kind' has 3, which is not allowed"
+    assert error.hint == "allowed: 2, 4"
+
+
+def test_a_bool_not_allowed_is_refused(edges):
+    error = _refused_fast(edges, "edges", {"case": {"kind": 2, "open": False}})
+    assert type(error) is FactNotAllowed
+    assert error.message == "fact 'case.open' has false, which is not allowed"
+    assert error.hint == "allowed: true"
+
+
+@pytest.mark.parametrize("path, value", [("low", -(10 ** 18)), ("high", 10 ** 18)])
+def test_a_bound_past_eighteen_digits_lets_no_longer_number_in(edges, path, value):
+    """A declared min or max beyond any amount does not widen the digits a fact has."""
+    error = _refused_fast(edges, "edges", {"case": {"kind": 2, path: value}})
+    assert type(error) is FactOutOfRange
+    assert error.message == (f"fact 'case.{path}' is a number of about 18 digits: more than "
+                             "18 digits")
+    edge = value + 1 if value < 0 else value - 1
+    assert _reader(edges, "edges").read({"case": {"kind": 2, path: edge}})[f"case.{path}"] \
+        == edge
+
+
+def test_an_allowed_text_too_long_for_a_fact_is_still_refused(edges):
+    error = _refused_fast(edges, "edges", {"case": {"kind": 2, "code": LONG}})
+    assert type(error) is FactOutOfRange
+    assert error.message == ("fact 'case.code' is \"" + "x" * 56 + "...: more than 10000 "
+                             "characters")
+    assert error.hint == "give case.code as text of at most 10000 characters"
+
+
+def test_a_null_in_a_list_is_refused_though_an_allowed_value_is_no_fact(edges):
+    """An allowed value no fact can be (nineteen digits) allows no null in its place."""
+    error = _refused_fast(edges, "edges", {"case": {"kind": 2, "codes": [1, None]}})
+    assert type(error) is FactNotAllowed
+    assert error.message == "fact 'case.codes' has null, which is not allowed"
+    assert error.hint == "allowed: 1, 1000000000000000000"
+
+
+def test_allowed_values_are_read_as_the_facts_are(edges, bounded):
+    """A date allowed as text is a date, in a list too; an amount to its declared places."""
+    read = _reader(edges, "edges").read(
+        {"case": {"kind": 2, "days": ["2026-01-01"], "fee": "1.0005"}})
+    assert read["case.days"] == (date(2026, 1, 1),)
+    assert read["case.fee"] == Decimal("1.0005")
+    read = _reader(bounded, "bounded").read({"order": {"count": 4, "day": "2026-01-01"}})
+    assert read["order.day"] == date(2026, 1, 1)
 
 
 # Rule files whose facts were told wrongly -----------------------------------------------
