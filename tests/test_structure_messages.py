@@ -926,7 +926,8 @@ FOLLOW_UPS = [
         "      - {id: neither, when: false or false, value: 2}\n"
         "      - {id: open, when: not false, value: 3}\n"
         "      - {id: either, when: true or false, value: 4}\n"
-        "      - {id: unknown, when: not (x.b otherwise false), value: 5}\n    default: 0\n",
+        "      - {id: unknown, when: not (x.b otherwise false), value: 5}\n"
+        "      - {id: twice, when: not not (x.b otherwise false), value: 6}\n    default: 0\n",
         [("NP034", "policy.yaml:13:29", "rule 'negated' can never apply: its condition is "
           "always false", 8, "remove the rule or correct its condition"),
          ("NP034", "policy.yaml:14:29", "rule 'neither' can never apply: its condition is "

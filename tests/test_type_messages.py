@@ -523,7 +523,8 @@ ALLOWED_LEVELS = "did you mean 'high'? allowed: high, low"
 @pytest.mark.parametrize("value", [
     "if not (a.opt_wait is missing) then a.opt_wait > 1 hour else false",
     "if a.opt_d is set and not (a.opt_wait is missing) then a.opt_wait > 1 hour else false",
-    "if not (a.opt_wait is set) then false else a.opt_wait > 1 hour"])
+    "if not (a.opt_wait is set) then false else a.opt_wait > 1 hour",
+    "if not (a.opt_d is missing or a.opt_wait is missing) then a.opt_wait > 1 hour else false"])
 def test_a_fact_tested_through_not_is_known_to_be_set(value, tmp_path):
     folder = tmp_path / "policies"
     folder.mkdir()
