@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.errors import PolicyError, PolicyErrors
+from neocrm_policy.errors import Location, PolicyError, PolicyErrors
+from neocrm_policy.syntax.ast import Pos
 
 HEADER = """\
 policy: t.case
@@ -190,6 +191,24 @@ RULE_FILES = [
           "write `due: {value: 0}`, or `value: 0` on the line below, indented; "
           "a decision may give `rules:` instead")],
         id="plain-value-and-a-mistake-after-it-both-reported"),
+    pytest.param(
+        "policy: t.case\ntitle: x\nclauses: [\"3\"]\nsummary: 3\ndecisions:\n  due:\n"
+        "    rules:\n      - when: true\n",
+        [("summary should be text, not a number", 4, 10, "write summary as text"),
+         ("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id'")],
+        id="two-missing-keys-then-a-mistake-further-on-all-reported"),
+    pytest.param(
+        HEADER + "inputs:\n  x.t: {type: \"map[string, int]\"}\ndecisions:\n  due: {value: 1}\n",
+        [("input 'x.t' is a map from string to int, which no fact can be", 6, 15,
+          "facts are int, decimal, money, string, bool, date, datetime, time, duration, or a "
+          "list[T] of one of those")],
+        id="fact-declared-as-a-table"),
+    pytest.param(
+        HEADER + "parameters:\n  a: {type: \"list[blob]\", value: 1}\n"
+        "decisions:\n  due: {value: a}\n",
+        [("unknown type 'list[blob]'", 6, 13, "types: int, decimal, money, string, bool, date, "
+          "datetime, time, duration, list[T], map[K, V]")],
+        id="list-of-an-unknown-type"),
 ]
 
 
@@ -212,6 +231,14 @@ OVERLAYS = [
         [("instrument is empty", 2, 13, "The name of the signed instrument, shown in traces."),
          ("changes.t.case is empty", 4, 19, "give changes.t.case a value")],
         id="overlay-empty-instrument-and-changes"),
+    pytest.param(
+        "customer: acme\ninstrument: x\nsigned: 2026-01-01\n"
+        "changes: {t.case: {limit: 1 +, other: ((}}\n",
+        [("syntax error in expression: the expression ends too early", 4, 30,
+          "the expression ends too early: an operand is missing after an operator"),
+         ("syntax error in expression: the expression ends too early", 4, 41,
+          "see the language reference for what an expression may contain")],
+        id="overlay-values-that-are-not-expressions-each-told"),
 ]
 
 
@@ -265,3 +292,166 @@ def test_a_file_that_is_not_key_value_lines(tmp_path):
          "start with `policy: some.name` or `calendars:`")]
     assert mistakes(tmp_path / "overlaid", POLICY_WITH_A_TERM, "- customer: acme\n") == [
         ("an overlay file must be a YAML mapping", 1, 1, "start with `customer: <customer.id>`")]
+
+
+def test_an_overlay_is_read_as_signed(tmp_path):
+    """Clause, summary, the signed instant and each change are kept with where they are
+    written: traces and the redline cite them."""
+    folder = tmp_path / "policies"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "policy.yaml").write_text(POLICY_WITH_A_TERM, encoding="utf-8")
+    overlay = folder / "customers" / "acme.yaml"
+    overlay.write_text(
+        "customer: acme\ninstrument: Acme terms\nsigned: 2026-03-01T09:30:00+08:00\n"
+        "clause: \"12\"\nsummary: Acme's own terms.\n"
+        "changes: { t.case: { limit: \"2\" } }\n", encoding="utf-8")
+    (acme,) = neocrm_policy.load(folder).overlays
+    file = str(overlay)
+    assert (acme.clause, acme.summary) == ("12", "Acme's own terms.")
+    assert acme.signed.isoformat() == "2026-03-01T09:30:00+08:00"
+    assert acme.location == Location(file, 1, 1)
+    assert acme.locations == {("t.case", None): Location(file, 6, 12),
+                              ("t.case", "limit"): Location(file, 6, 22)}
+    source = acme.changes["t.case"]["limit"].source
+    assert (source.text, source.location, source.style) == ("2", Location(file, 6, 29), '"')
+
+
+def test_an_overlay_signed_on_a_day_that_does_not_exist(tmp_path):
+    """A date of the right shape but not in the calendar is refused where it is written."""
+    assert mistakes(tmp_path / "policies", POLICY_WITH_A_TERM,
+                    "customer: acme\ninstrument: Acme terms\nsigned: 2026-02-30\n"
+                    "changes: {t.case: {limit: 2}}\n") == [
+        ("'2026-02-30' is not a valid date: day is out of range for month", 3, 9,
+         "write dates as YYYY-MM-DD")]
+
+
+def test_an_overlay_that_is_not_a_mapping_names_its_file(tmp_path):
+    """The editor is sent to the overlay, not to the policy beside it."""
+    folder = tmp_path / "policies"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "policy.yaml").write_text(POLICY_WITH_A_TERM, encoding="utf-8")
+    (folder / "customers" / "acme.yaml").write_text("- customer: acme\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.location == Location(str(folder / "customers" / "acme.yaml"), 1, 1)
+
+
+def test_what_a_rule_file_says_is_read_as_written(tmp_path):
+    """Every key of a parameter, a dated rule and a fact reaches the model: the docs, the
+    redline, `outdated` and the fact reader show them."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "inputs:\n  x.amount: {type: decimal, optional: true, description: Amount, "
+        "decimals: 2, float: true}\n  x.due: {type: date, not_before: x.start}\n"
+        "  x.start: {type: date}\n"
+        "parameters:\n  limit:\n    description: The cap\n    clause: \"3.1\"\n"
+        "    label: the cap\n    entry_label: \"{key} cap\"\n    review_by: 2027-01-01\n"
+        "    owner: legal\n    versions:\n      - {since: 2026-01-01, value: \"2\", note: N}\n"
+        "  plain: {value: \"3\"}\n"
+        "decisions:\n  due:\n    rules:\n      - {id: r, value: limit, clause: \"3\", note: M,"
+        " since: 2026-02-01, until: 2026-03-01,\n         exceptions: [{id: e, value: plain}]}\n",
+        encoding="utf-8")
+    policy = neocrm_policy.load(folder).policies["t.case"]
+    file = str(folder / "policy.yaml")
+    fact, due = policy.inputs["x.amount"], policy.inputs["x.due"]
+    assert (fact.optional, fact.description, fact.decimals, fact.floats, fact.location) == (
+        True, "Amount", 2, True, Location(file, 6, 13))
+    assert (due.optional, due.floats, due.not_before) == (False, False, "x.start")
+    limit, plain = policy.parameters["limit"], policy.parameters["plain"]
+    assert (limit.description, limit.clause, limit.label, limit.entry_label, limit.owner,
+            limit.dated, limit.location) == (
+        "The cap", "3.1", "the cap", "{key} cap", "legal", True, Location(file, 11, 5))
+    assert limit.review_by.isoformat() == "2027-01-01T00:00:00+08:00"
+    (version,) = limit.versions
+    assert (version.since.isoformat(), version.note, version.location) == (
+        "2026-01-01T00:00:00+08:00", "N", Location(file, 18, 9))
+    assert version.value.source.style == '"'
+    assert (plain.dated, plain.review_by, plain.versions[0].since) == (False, None, None)
+    assert plain.versions[0].location == Location(file, 19, 18)
+    assert plain.versions[0].value.source.style == '"'
+    (rule,) = policy.decisions["due"].rules
+    assert (rule.clause, rule.note, rule.since.isoformat(), rule.until.isoformat()) == (
+        "3", "M", "2026-02-01T00:00:00+08:00", "2026-03-01T00:00:00+08:00")
+    assert [e.path for e in rule.exceptions] == ["due.r.e"]
+
+
+def test_a_day_that_does_not_exist_is_refused_where_it_is_written(tmp_path):
+    """A review date, a version's start and a rule's start and end are each checked as
+    dates, and the editor is sent to the one that is wrong."""
+    bad = "is not a valid date: day is out of range for month"
+    assert mistakes(
+        tmp_path / "policies",
+        HEADER + "parameters:\n  a: {value: 1, review_by: 2026-02-30}\n"
+        "  b: {versions: [{since: 2026-02-31, value: 1}]}\n"
+        "decisions:\n  due:\n    rules:\n      - {id: r, value: a, since: 2026-04-31}\n"
+        "  late:\n    rules:\n      - {id: s, value: b, until: 2026-06-31}\n") == [
+        (f"'2026-02-30' {bad}", 6, 28, "write dates as YYYY-MM-DD"),
+        (f"'2026-02-31' {bad}", 7, 26, "write dates as YYYY-MM-DD"),
+        (f"'2026-04-31' {bad}", 11, 34, "write dates as YYYY-MM-DD"),
+        (f"'2026-06-31' {bad}", 14, 34, "write dates as YYYY-MM-DD")]
+
+
+def test_a_policy_keeps_an_outline_of_its_prose(tmp_path):
+    """What the docs cite (title, summary, clauses, descriptions, labels, notes) is kept
+    with where it is written and how it is quoted; terms with no prose are left out."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        "policy: t.case\ntitle: Test case\nclauses: [\"3\"]\nsummary: \"A small policy.\"\n"
+        "inputs:\n  x.a: {type: int, description: The count}\n  x.b: {type: int}\n"
+        "parameters:\n  limit: {value: 1, description: The cap, label: cap}\n"
+        "  plain: {value: 2}\n"
+        "decisions:\n  due: {value: limit, note: 'See clause 3', internal: false}\n",
+        encoding="utf-8")
+    raw = neocrm_policy.load(folder).policies["t.case"].raw
+    file = str(folder / "policy.yaml")
+    assert raw == {"title": "Test case", "clauses": ["3"], "summary": "A small policy.",
+                   "inputs": {"x.a": {"description": "The count"}},
+                   "parameters": {"limit": {"description": "The cap", "label": "cap"}},
+                   "decisions": {"due": {"note": "See clause 3"}}}
+    assert raw.loc == Location(file, 1, 1)
+    assert (raw.where_key("summary"), raw.where("summary")) == (
+        Location(file, 4, 1), Location(file, 4, 10))
+    assert (raw.value_styles["summary"], raw["decisions"]["due"].value_styles["note"]) == (
+        '"', "'")
+
+
+def test_a_term_of_text_and_a_table_keep_where_each_value_stands(tmp_path):
+    """A text term is taken literally, spanning its whole text; each entry of a table or a
+    list keeps its own place and quoting, so an error in it is shown where it is."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "parameters:\n  name: {type: string, value: 'Hot line'}\n"
+        "  table: {value: {1: '4 hours', 2: 5 hours}}\n  steps: {value: [\"8 hours\", 9 hours]}\n"
+        "decisions:\n  due: {value: table}\n", encoding="utf-8")
+    terms = neocrm_policy.load(folder).policies["t.case"].parameters
+    file = str(folder / "policy.yaml")
+    name = terms["name"].versions[0].value
+    assert (name.node.value, name.node.pos) == ("Hot line", Pos(1, 1, 1, 9))
+    assert (name.source.text, name.source.location, name.source.style) == (
+        "Hot line", Location(file, 6, 31), "'")
+    one, five = (terms["table"].versions[0].value[k] for k in (1, 2))
+    eight, nine = terms["steps"].versions[0].value
+    assert [(e.source.location, e.source.style) for e in (one, five, eight, nine)] == [
+        (Location(file, 7, 22), "'"), (Location(file, 7, 36), ""), (Location(file, 8, 19), '"'),
+        (Location(file, 8, 30), "")]
+
+
+def test_a_constant_term_spans_what_is_written(tmp_path):
+    """A number, true/false or null written as a term is a constant of its own kind, read
+    exactly, underlined over its text (`~` is one character)."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "parameters:\n  a: {value: 7}\n  b: {value: 2.50}\n  c: {value: true}\n"
+        "  d: {value: ~}\ndecisions:\n  due: {value: a}\n", encoding="utf-8")
+    terms = neocrm_policy.load(folder).policies["t.case"].parameters
+    read = [(e.node.pos, e.node.value, e.node.kind, e.source.text, e.source.style)
+            for e in (terms[k].versions[0].value for k in "abcd")]
+    assert read == [(Pos(1, 1, 1, 2), 7, "int", "7", ""),
+                    (Pos(1, 1, 1, 5), Decimal("2.50"), "decimal", "2.50", ""),
+                    (Pos(1, 1, 1, 5), True, "bool", "true", ""),
+                    (Pos(1, 1, 1, 2), None, "null", "null", "")]
+    assert str(read[1][1]) == "2.50"
