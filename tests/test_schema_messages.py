@@ -455,3 +455,67 @@ def test_a_constant_term_spans_what_is_written(tmp_path):
                     (Pos(1, 1, 1, 5), True, "bool", "true", ""),
                     (Pos(1, 1, 1, 2), None, "null", "null", "")]
     assert str(read[1][1]) == "2.50"
+
+
+def test_a_reading_keeps_its_topic_clause_term_and_place(tmp_path):
+    """A reading of an unclear clause is shown on the policy page with what it reads."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "readings:\n  - topic: Who is bound\n    reading: Nobody, until accepted.\n"
+        "    clause: \"3\"\n    parameter: limit\n"
+        "parameters:\n  limit: {value: 1}\ndecisions:\n  due: {value: limit}\n",
+        encoding="utf-8")
+    (reading,) = neocrm_policy.load(folder).policies["t.case"].readings
+    assert (reading.topic, reading.reading, reading.clause, reading.parameter,
+            reading.location) == ("Who is bound", "Nobody, until accepted.", "3", "limit",
+                                  Location(str(folder / "policy.yaml"), 6, 5))
+
+
+def test_what_a_decision_and_a_policy_say_of_themselves_is_read(tmp_path):
+    """A decision given by one value keeps its own clause, condition, note and default;
+    the policy keeps its title, summary, liability flag, start and where it begins."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(
+        HEADER + "limitation_of_liability: true\nsince: 2026-05-01\ndecisions:\n"
+        "  due: {value: 1, when: true, clause: \"3.2\", note: N, description: D, internal: true,"
+        " default: 0}\n  late:\n    rules: [{id: r, value: 2}]\n", encoding="utf-8")
+    policy = neocrm_policy.load(folder).policies["t.case"]
+    file = str(folder / "policy.yaml")
+    assert (policy.title, policy.summary, policy.limitation_of_liability, policy.location,
+            policy.since.isoformat()) == ("Test case", "A small policy.", True,
+                                          Location(file, 1, 9), "2026-05-01T00:00:00+08:00")
+    assert policy.raw["title"] == "Test case"
+    due, late = policy.decisions["due"], policy.decisions["late"]
+    (rule,) = due.rules
+    assert (rule.id, rule.clause, rule.when.text, rule.note, rule.location) == (
+        "due", "3.2", "true", "N", Location(file, 8, 8))
+    assert (due.description, due.internal, due.default.text, due.has_default, due.note) == (
+        "D", True, "0", True, "N")
+    assert (late.internal, late.default, late.has_default, late.rules[0].path) == (
+        False, None, False, "late.r")
+
+
+def test_a_start_of_the_policy_that_does_not_exist(tmp_path):
+    """The policy's own `since` is checked as a date, where it is written."""
+    assert mistakes(tmp_path / "policies",
+                    HEADER + "since: 2026-02-30\ndecisions:\n  due: {value: 1}\n") == [
+        ("'2026-02-30' is not a valid date: day is out of range for month", 5, 8,
+         "write dates as YYYY-MM-DD")]
+
+
+def test_text_up_to_the_budget_loads_and_one_character_more_does_not(tmp_path):
+    """50,000 characters of text in one file load; one more is refused, counted over all
+    the file's text, not only its longest value."""
+    def policy(note: int) -> str:
+        return ("policy: t.case\ntitle: T\nclauses: [\"3\"]\nsummary: " + "a" * 30_000
+                + "\ndecisions:\n  due: {value: 1, note: " + "b" * note + "}\n")
+    folder = tmp_path / "fits"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(policy(19_992), encoding="utf-8")
+    assert neocrm_policy.load(folder).policies["t.case"].summary == "a" * 30_000
+    assert mistakes(tmp_path / "over", policy(19_993)) == [
+        ("the text values of this rule file total over 50000 characters", 3, 11,
+         "no policy of the agreement needs so much text; split the terms over several "
+         "policies")]
