@@ -446,14 +446,16 @@ def test_a_constant_term_spans_what_is_written(tmp_path):
     folder.mkdir()
     (folder / "policy.yaml").write_text(
         HEADER + "parameters:\n  a: {value: 7}\n  b: {value: 2.50}\n  c: {value: true}\n"
-        "  d: {value: ~}\ndecisions:\n  due: {value: a}\n", encoding="utf-8")
+        "  d: {value: ~}\n  e: {value: false}\ndecisions:\n  due: {value: a}\n",
+        encoding="utf-8")
     terms = neocrm_policy.load(folder).policies["t.case"].parameters
     read = [(e.node.pos, e.node.value, e.node.kind, e.source.text, e.source.style)
-            for e in (terms[k].versions[0].value for k in "abcd")]
+            for e in (terms[k].versions[0].value for k in "abcde")]
     assert read == [(Pos(1, 1, 1, 2), 7, "int", "7", ""),
                     (Pos(1, 1, 1, 5), Decimal("2.50"), "decimal", "2.50", ""),
                     (Pos(1, 1, 1, 5), True, "bool", "true", ""),
-                    (Pos(1, 1, 1, 2), None, "null", "null", "")]
+                    (Pos(1, 1, 1, 2), None, "null", "null", ""),
+                    (Pos(1, 1, 1, 6), False, "bool", "false", "")]
     assert str(read[1][1]) == "2.50"
 
 
@@ -519,3 +521,13 @@ def test_text_up_to_the_budget_loads_and_one_character_more_does_not(tmp_path):
         ("the text values of this rule file total over 50000 characters", 3, 11,
          "no policy of the agreement needs so much text; split the terms over several "
          "policies")]
+
+
+def test_a_rule_file_copied_as_an_overlay_is_checked_as_an_overlay(tmp_path):
+    """A text that passed as a rule file is not taken as passed when it is an overlay:
+    the remembered verdicts are per kind of file."""
+    assert mistakes(tmp_path / "policies", POLICY_WITH_A_TERM, POLICY_WITH_A_TERM) == [
+        ("unknown key 'policy' in the file", 1, 1,
+         "allowed keys: changes, clause, customer, instrument, signed, summary"),
+        ("the file is missing 'customer', 'instrument', 'signed', 'changes'", 1, 1,
+         "add 'customer'")]
