@@ -576,3 +576,80 @@ def test_count_takes_a_list_that_may_be_null_but_no_other_function_does(tmp_path
     assert neocrm_policy.load(folder).decide("t.case", {"a": {
         "n": 1, "m": "1.00", "d": "2026-01-01", "start": "2026-01-01T00:00:00+08:00",
         "wait": "PT1H", "level": "high", "tags": ["x", "y"]}}).result == {"due": 3}
+
+
+INPUTS = ("this policy's inputs: a.d, a.level, a.m, a.n, a.opt_d, a.opt_start, a.opt_wait, "
+          "a.start, a.tags, a.wait")
+ADD = "cannot add {} and bool"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("a.start + 2 hotlne hours", [("NP030", "unknown calendar 'hotlne'", 21, 22,
+                                   "did you mean 'hotline'? calendars: email, hotline "
+                                   "(or `natural` for elapsed time)")]),
+    ("a", [("NP031", "'a' is a group of facts, not a value", 21, 12,
+            "name one of its facts: a.d, a.level, a.m, a.n, a.opt_d, a.opt_start, a.opt_wait, "
+            "a.start, a.tags, a.wait")]),
+    ("a.x", [("NP030", "unknown fact 'a.x'", 21, 12, "did you mean 'a.n'? " + INPUTS)]),
+    ("count", [("NP031", "'count' is a function", 21, 12, 'call it: count(["a", "b"])')]),
+    ("a.level == high", [("NP030", "unknown name 'high'", 21, 23,
+                          "'high' is a value of a.level, and text is written in quotes: "
+                          '`value: a.level == "high"`; ' + NAMES)]),
+    ("hotlin", [("NP030", "unknown name 'hotlin'", 21, 12, "did you mean 'hotline'? " + NAMES)]),
+    ("a.n[1]", [("NP031", "only a table can be looked up with [ ], not int", 21, 12,
+                 "look up a parameter that is a table, such as response_time[level]")]),
+    ("table[1]", [("NP031", "the table's keys are string, but the key given is int", 21, 18,
+                   "look it up with a string")]),
+    ("'[1, \"a\"]'", [("NP031", "a list mixes int and string", 21, 17,
+                       "every item of a list has the same type")]),
+    ("-true", [("NP031", "cannot negate bool", 21, 12,
+                "only numbers, amounts and durations have a minus sign")]),
+    ("-(2 hotline hours)", [("NP031", "cannot negate a duration on a calendar", 21, 12,
+                             ON_CALENDAR)]),
+    ("a.n and true", [("NP031", "`and` needs a condition (true/false), not an int", 21, 12,
+                       "compare values with ==, <, in … to get a condition")]),
+    ("a.opt_d otherwise 1", [("NP031", "`otherwise` joins date or null and int", 21, 30,
+                              "both sides of `otherwise` must be the same type")]),
+    ("'if true then 1 else \"x\"'", [("NP031", "`then` gives int but `else` gives string",
+                                      21, 13, "both branches must give the same type of value")]),
+    ("'a.n in [\"x\"]'", [("NP031", "cannot look for int in a list of string", 21, 13,
+                           "the value and the list items must be the same type")]),
+])
+def test_each_mistake_in_an_expression_is_told_in_full(value, expected, tmp_path):
+    """An unknown calendar, fact or name, a group or function used as a value, a lookup, a
+    mixed list, a minus sign, a condition, `otherwise`, `if` and `in` each told with their
+    message, place and hint."""
+    assert mistakes(tmp_path / "policies", due(value, TABLE)) == expected
+
+
+@pytest.mark.parametrize("value, kind", [
+    ("hotline", "calendar"), ("now", "datetime"), ("today", "date"), ("2 days", "duration"),
+    ("a.opt_d otherwise a.d", "date"), ("a.opt_d otherwise null", "date"),
+    ("a.opt_start otherwise a.start", "datetime"), ("-a.m", "money"), ("-a.n", "int"),
+    ("-1.5", "decimal"), ("-a.wait", "duration"), ("[a.n]", "list of int"),
+    ('table["high"]', "int"), ("table", "map from string to int"),
+    ("a.tags", "list of string"), ("if a.n > 1 then a.opt_d else a.d", "date")])
+def test_the_type_of_each_kind_of_expression(value, kind, tmp_path):
+    """Adding true to an expression names the type the checker gave it."""
+    value = f"'({value}) + true'" if '"' in value else f"({value}) + true"
+    assert mistakes(tmp_path / "policies", due(value, TABLE)) == [
+        ("NP031", ADD.format(kind), 21, 12 + value.index("(") + 1, OPERATORS)]
+
+
+@pytest.mark.parametrize("value", [
+    "a.n is set", "a.n > 1 and a.n < 3", "a.n > 1 or zed", "a.n == zed", "a.n in zed",
+    '"x" in a.tags'])
+def test_conditions_are_bool_even_beside_an_unknown_name(value, tmp_path):
+    """A test of a fact, `and`/`or` and a comparison are conditions, so adding 1 fails."""
+    value = f"'({value}) + 1'" if '"' in value else f"({value}) + 1"
+    found = mistakes(tmp_path / "policies", due(value))
+    assert found[0] == ("NP031", "cannot add bool and int", 21, 12 + value.index("(") + 1,
+                        OPERATORS)
+
+
+@pytest.mark.parametrize("value, column", [
+    ("zed.y", 13), ("zed[1]", 13), ("[zed]", 14), ("-zed", 14), ("if true then zed else 2", 26)])
+def test_an_unknown_name_inside_gives_no_second_error(value, column, tmp_path):
+    """Whatever holds an unknown name has no type, so adding to it is not told again."""
+    found = mistakes(tmp_path / "policies", due(f"({value}) + 1"))
+    assert [(f[0], f[1], f[3]) for f in found] == [("NP030", "unknown name 'zed'", column)]
