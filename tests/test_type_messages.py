@@ -596,6 +596,13 @@ ADD = "cannot add {} and bool"
                           "'high' is a value of a.level, and text is written in quotes: "
                           '`value: a.level == "high"`; ' + NAMES)]),
     ("hotlin", [("NP030", "unknown name 'hotlin'", 21, 12, "did you mean 'hotline'? " + NAMES)]),
+    ("table.x", [("NP031", "map from string to int has no part named 'x'", 21, 12,
+                  "only groups of facts have parts (incident.level); look tables up with [ ]")]),
+    ("table[zed]", [("NP030", "unknown name 'zed'", 21, 18, NAMES)]),
+    ("'(if a.n > 1 then table else null)[\"high\"] > 1'", [
+        ("NP031", "`>` is given a value that may be null", 21, 13, MAY_BE_NULL_VALUE)]),
+    ("if a.opt_wait is set then false else a.opt_wait > 1 hour", [
+        ("NP031", "`>` is given a value that may be null", 21, 49, MAY_BE_NULL_VALUE)]),
     ("a.n[1]", [("NP031", "only a table can be looked up with [ ], not int", 21, 12,
                  "look up a parameter that is a table, such as response_time[level]")]),
     ("table[1]", [("NP031", "the table's keys are string, but the key given is int", 21, 18,
@@ -657,3 +664,14 @@ def test_an_unknown_name_inside_gives_no_second_error(value, column, tmp_path):
     """Whatever holds an unknown name has no type, so adding to it is not told again."""
     found = mistakes(tmp_path / "policies", due(f"({value}) + 1"))
     assert [(f[0], f[1], f[3]) for f in found] == [("NP030", "unknown name 'zed'", column)]
+
+
+def test_a_group_two_levels_deep_and_a_policy_with_no_calendars(tmp_path):
+    """The group `x.y` of the fact x.y.z is named as written; with no calendar defined the
+    hint says so."""
+    assert mistakes(tmp_path / "policies", HEADER + "inputs:\n  x.y.z: {type: int}\n"
+                    "decisions:\n  due:\n    value: x.y\n"
+                    "  late:\n    value: today + 2 hotline hours\n") == [
+        ("NP031", "'x.y' is a group of facts, not a value", 9, 12, "name one of its facts: x.y.z"),
+        ("NP030", "unknown calendar 'hotline'", 11, 20,
+         "calendars: none defined (or `natural` for elapsed time)")]
