@@ -599,6 +599,7 @@ ADD = "cannot add {} and bool"
     ("table.x", [("NP031", "map from string to int has no part named 'x'", 21, 12,
                   "only groups of facts have parts (incident.level); look tables up with [ ]")]),
     ("table[zed]", [("NP030", "unknown name 'zed'", 21, 18, NAMES)]),
+    ("zed is set", [("NP030", "unknown name 'zed'", 21, 12, NAMES)]),
     ("'(if a.n > 1 then table else null)[\"high\"] > 1'", [
         ("NP031", "`>` is given a value that may be null", 21, 13, MAY_BE_NULL_VALUE)]),
     ("if a.opt_wait is set then false else a.opt_wait > 1 hour", [
@@ -675,3 +676,13 @@ def test_a_group_two_levels_deep_and_a_policy_with_no_calendars(tmp_path):
         ("NP031", "'x.y' is a group of facts, not a value", 9, 12, "name one of its facts: x.y.z"),
         ("NP030", "unknown calendar 'hotline'", 11, 20,
          "calendars: none defined (or `natural` for elapsed time)")]
+
+
+@pytest.mark.parametrize("value", [
+    "a.opt_d is set and a.opt_d > today", "a.opt_d is missing or a.opt_d > today"])
+def test_a_fact_tested_before_and_or_is_known_to_be_set_after_it(value, tmp_path):
+    """`x is set and …` and `x is missing or …` let what follows use x as set."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(due(value), encoding="utf-8")
+    assert neocrm_policy.load(folder).policies["t.case"].decisions["due"] is not None
