@@ -374,6 +374,7 @@ def test_what_a_rule_file_says_is_read_as_written(tmp_path):
     assert (rule.clause, rule.note, rule.since.isoformat(), rule.until.isoformat()) == (
         "3", "M", "2026-02-01T00:00:00+08:00", "2026-03-01T00:00:00+08:00")
     assert [e.path for e in rule.exceptions] == ["due.r.e"]
+    assert policy.limitation_of_liability is False   # not written: the clause is not one
 
 
 def test_a_day_that_does_not_exist_is_refused_where_it_is_written(tmp_path):
