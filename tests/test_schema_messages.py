@@ -532,3 +532,24 @@ def test_a_rule_file_copied_as_an_overlay_is_checked_as_an_overlay(tmp_path):
          "allowed keys: changes, clause, customer, instrument, signed, summary"),
         ("the file is missing 'customer', 'instrument', 'signed', 'changes'", 1, 1,
          "add 'customer'")]
+
+
+def test_a_rule_file_that_is_not_a_mapping_names_its_file(tmp_path):
+    """The error points into the rule file itself, at its first line."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text("- policy: t.case\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.location == Location(str(folder / "policy.yaml"), 1, 1)
+
+
+def test_a_policy_folder_that_is_not_there(tmp_path):
+    """Loading a folder that does not exist says so, naming it, with what to give."""
+    missing = tmp_path / "nowhere"
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(missing)
+    error = caught.value
+    assert (error.code, error.message, error.location, error.hint) == (
+        "NP010", f"{missing} is not a folder", Location(str(missing)),
+        "give the folder that holds the rule files (*.yaml)")
