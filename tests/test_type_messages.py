@@ -600,6 +600,8 @@ ADD = "cannot add {} and bool"
                   "only groups of facts have parts (incident.level); look tables up with [ ]")]),
     ("table[zed]", [("NP030", "unknown name 'zed'", 21, 18, NAMES)]),
     ("zed is set", [("NP030", "unknown name 'zed'", 21, 12, NAMES)]),
+    ("a.opt_d is set or a.opt_d > today", [
+        ("NP031", "`>` is given a value that may be null", 21, 30, MAY_BE_NULL_VALUE)]),
     ("'(if a.n > 1 then table else null)[\"high\"] > 1'", [
         ("NP031", "`>` is given a value that may be null", 21, 13, MAY_BE_NULL_VALUE)]),
     ("if a.opt_wait is set then false else a.opt_wait > 1 hour", [
