@@ -296,6 +296,11 @@ def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     errors.raise_any()
 
 
+def _and_list(words: list[str]) -> str:
+    """'a', 'b' and 'c': every missing key named in a hint, as a sentence lists them."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) -> SchemaError:
     path = list(problem.absolute_path)
     where = locate(data, path) or Location(file, 1, 1)
@@ -322,7 +327,7 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         missing = [k for k in schema.get("required", problem.validator_value)
                    if k not in (problem.instance or {})]
         return SchemaError(f"{at} is missing {', '.join(repr(m) for m in missing)}", where,
-                           f"add {missing[0]!r}" if missing else None)
+                           "add " + _and_list([repr(m) for m in missing]) if missing else None)
     if validator == "anyOf" and not path:
         return SchemaError("a rule file needs `policy`, `title`, `clauses`, `summary` and "
                            "`decisions` (or only `calendars`)", where,

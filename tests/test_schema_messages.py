@@ -75,7 +75,7 @@ RULE_FILES = [
         id="rule-without-id"),
     pytest.param(
         HEADER + "decisions:\n  due:\n    rules:\n      - when: true\n",
-        [("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id'")],
+        [("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
         id="rule-without-id-or-value-is-one-error"),
     pytest.param(
         HEADER + "decisions:\n  due: {rules: [{id: r, value: 1}], value: 2}\n",
@@ -195,7 +195,7 @@ RULE_FILES = [
         "policy: t.case\ntitle: x\nclauses: [\"3\"]\nsummary: 3\ndecisions:\n  due:\n"
         "    rules:\n      - when: true\n",
         [("summary should be text, not a number", 4, 10, "write summary as text"),
-         ("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id'")],
+         ("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
         id="two-missing-keys-then-a-mistake-further-on-all-reported"),
     pytest.param(
         HEADER + "inputs:\n  x.t: {type: \"map[string, int]\"}\ndecisions:\n  due: {value: 1}\n",
@@ -224,7 +224,8 @@ POLICY_WITH_A_TERM = (HEADER + "parameters:\n  limit: {value: 1}\n"
 OVERLAYS = [
     pytest.param(
         "customer: acme\n",
-        [("the file is missing 'instrument', 'signed', 'changes'", 1, 1, "add 'instrument'")],
+        [("the file is missing 'instrument', 'signed', 'changes'", 1, 1,
+          "add 'instrument', 'signed' and 'changes'")],
         id="overlay-missing-keys-is-one-error"),
     pytest.param(
         "customer: acme\ninstrument: \"\"\nsigned: 2026-01-01\nchanges: {t.case: {}}\n",
@@ -531,7 +532,7 @@ def test_a_rule_file_copied_as_an_overlay_is_checked_as_an_overlay(tmp_path):
         ("unknown key 'policy' in the file", 1, 1,
          "allowed keys: changes, clause, customer, instrument, signed, summary"),
         ("the file is missing 'customer', 'instrument', 'signed', 'changes'", 1, 1,
-         "add 'customer'")]
+         "add 'customer', 'instrument', 'signed' and 'changes'")]
 
 
 def test_a_rule_file_that_is_not_a_mapping_names_its_file(tmp_path):
