@@ -40,7 +40,7 @@ TESTS = {   # the tests that speak for each room: a surviving mutant runs all of
                      "test_prepared"],
     "loader.py": ["test_schema_messages", "test_checker", "test_source", "test_front_door",
                   "test_bounds", "test_readings", "test_engine", "test_parsed",
-                  "test_schema_match", "test_fact_messages", "test_review"],
+                  "test_schema_match", "test_fact_messages", "test_review", "test_cache"],
 }
 COPIED = ["grammar", "policies", "examples", "neocrm_policy", "tests", "docs", "README.md",
           "mkdocs.yml", "benchmarks", "Makefile", "pyproject.toml"]

@@ -206,3 +206,41 @@ def test_a_folder_writes_its_schema_verdicts_once(cache_dir, policies_copy, monk
     writes.clear()
     loader.load_folder(policies_copy)   # nothing new: nothing written
     assert writes == []
+
+
+def _small_policy(name: str) -> str:
+    return (f"policy: t.{name}\ntitle: {name}\nclauses: [\"1\"]\nsummary: A small policy.\n"
+            "decisions:\n  due: {value: 1}\n")
+
+
+def test_the_schema_verdicts_keep_the_newest_up_to_their_bound(cache_dir, tmp_path,
+                                                                monkeypatch):
+    """The record is bounded (MAX_SCHEMA_VERDICTS): past it the oldest verdicts go."""
+    monkeypatch.setattr(loader, "MAX_SCHEMA_VERDICTS", 2)
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.yaml").write_text(_small_policy(name), encoding="utf-8")
+    loader.load_folder(folder)
+    recorded = json.loads((cache_dir / f"{loader.SCHEMA_VERDICTS}.json").read_text())["value"]
+    assert recorded == [cache.digest_of("policy", _small_policy(name)) for name in ("b", "c")]
+
+
+def test_a_verdict_in_the_cache_is_not_read_when_the_cache_is_off(cache_dir, tmp_path,
+                                                                 monkeypatch):
+    """With NEOCRM_POLICY_CACHE=0 no record is trusted: a verdict recorded for a broken
+    text (as if by another version's bug) does not spare it the schema check."""
+    broken = _small_policy("a") + "not_a_key: 1\n"
+    cache.write(loader.SCHEMA_VERDICTS, cache.code_digest(), [cache.digest_of("policy", broken)])
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(broken, encoding="utf-8")
+    monkeypatch.setenv(cache.CACHE_ENV, "0")
+    with pytest.raises(PolicyError, match="unknown key 'not_a_key'"):
+        loader.load_folder(folder)
+
+
+def test_a_rule_file_may_end_in_yml(tmp_path):
+    (tmp_path / "a.yml").write_text(_small_policy("a"), encoding="utf-8")
+    assert [p.name for p in loader.rule_files(tmp_path)] == ["a.yml"]
+    assert [policy.id for policy in loader.load_folder(tmp_path)[0]] == ["t.a"]
