@@ -21,8 +21,8 @@ from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, Fact
 from .model import Input, Policy
 from .source import position_of
 from .suggest import suggestion
-from .values import (BOOL, MAX_LIST_ITEMS, STRING, as_written, duration_iso,
-                     in_agreement_zone, make_duration, outside_years, to_json)
+from .values import (BOOL, FIRST_INSTANT, LAST_INSTANT, MAX_LIST_ITEMS, STRING, as_written,
+                     duration_iso, in_agreement_zone, make_duration, outside_years, to_json)
 
 _TYPE_WORDS = {
     "datetime": "an ISO 8601 date and time, e.g. 2026-03-07T22:30:00+08:00",
@@ -233,7 +233,8 @@ def _read_datetime(value: Any, item: Input) -> datetime:
             raise _Problem("no such date and time") from None
     if moment is not None:
         if outside_years(moment):
-            raise _Problem("a time outside the years evaluated (0001-01-02 to 9999-12-30)")
+            raise _Problem(f"a time outside the years evaluated ({FIRST_INSTANT.date()} to "
+                           f"{LAST_INSTANT.date()})")
         return in_agreement_zone(moment)
     if isinstance(value, date):
         raise _Problem("a date without a time of day; give a datetime such as "

@@ -35,7 +35,7 @@ LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
 """Times a day inside the calendar's years (1 to 9999): every zone shows them as a date
 that exists, so `today`, date_of() and a calendar's hours never leave the calendar. The
 evaluation time, datetime facts and datetime literals are held to it."""
-YEARS_HINT = "give a time between 0001-01-02 and 9999-12-30"
+YEARS_HINT = f"give a time between {FIRST_INSTANT.date()} and {LAST_INSTANT.date()}"
 
 
 def shown_in_the_agreement_zone(moment: datetime) -> bool:

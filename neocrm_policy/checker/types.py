@@ -637,10 +637,7 @@ def _compare_hint(a: Type, b: Type) -> str:
 
 
 def _width(node: ast.Node) -> int:
-    pos = node.pos
-    if pos is None or pos.end_line != pos.line:
-        return 1
-    return max(1, pos.end_column - pos.column)
+    return 1 if node.pos is None else node.pos.width
 
 
 def _narrowing(node: ast.Node, truth: bool) -> frozenset:

@@ -19,6 +19,11 @@ class Pos:
     end_line: int
     end_column: int
 
+    @property
+    def width(self) -> int:
+        """How many carets underline it: its length on one line, one when it spans lines."""
+        return max(1, self.end_column - self.column) if self.end_line == self.line else 1
+
 
 @dataclass(frozen=True)
 class Node:

@@ -560,11 +560,9 @@ def _parse_cached(text: str, source: ExprSource) -> ast.Node:
                                 source_line=source.source_line(bad.pos), width=2) from None
         if isinstance(exc.orig_exc, _LiteralOutOfBounds):
             bound = exc.orig_exc
-            pos = bound.pos
-            raise LimitError(str(bound), source.locate(pos), bound.hint,
-                             source_line=source.source_line(pos),
-                             width=pos.end_column - pos.column if pos.end_line == pos.line
-                             else 1) from None
+            raise LimitError(str(bound), source.locate(bound.pos), bound.hint,
+                             source_line=source.source_line(bound.pos),
+                             width=bound.pos.width) from None
         raise SyntaxProblem(f"invalid literal: {exc.orig_exc}", source.location,
                             "check the date, time or number") from None
     if ast.depth(node) > MAX_DEPTH:
