@@ -556,6 +556,14 @@ class FactReader:
             fact="customer.id"))
 
 
+def _digit_count(value: int) -> str:
+    """How long a whole number too long to show is: exactly while Python will write it
+    out (a few thousand digits), else estimated from its bits."""
+    if value.bit_length() <= 10_000:
+        return f"a number of {len(str(abs(value)))} digits"
+    return f"a number of about {round(value.bit_length() * 0.30103)} digits"
+
+
 def _show(value: Any) -> str:
     """A fact's value as a message shows it, short, whatever its size or spelling."""
     if isinstance(value, str):
@@ -564,8 +572,7 @@ def _show(value: Any) -> str:
     elif isinstance(value, bool) or value is None:
         text = as_written(value)
     elif isinstance(value, int):
-        text = str(value) if -_LIMIT < value < _LIMIT else \
-            f"a number of about {round(value.bit_length() * 0.30103)} digits"
+        text = str(value) if -_LIMIT < value < _LIMIT else _digit_count(value)
     elif isinstance(value, Decimal):
         text = f"{value:f}" if value.is_finite() and abs(value.adjusted()) <= 40 \
             else str(value)
