@@ -565,25 +565,43 @@ def _digit_count(value: int) -> str:
 
 
 def _show(value: Any) -> str:
-    """A fact's value as a message shows it, short, whatever its size or spelling."""
+    """A fact's value as a message shows it, short, whatever its size or spelling: in
+    JSON's spelling where it has one, since facts are written in JSON."""
+    text = _spelled(value, 61)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _spelled(value: Any, room: int) -> str:
+    """`value` written out; a list or an object only while its text fits in `room`, so
+    that ten thousand items are not all written to show the first few."""
+    if isinstance(value, (list, tuple, dict)):
+        pairs = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        parts: list[str] = []
+        used = 1
+        for key, item in pairs:
+            if used > room:
+                parts.append("...")
+                break
+            part = ("" if key is None else f"{_spelled(key, room)}: ") + _spelled(item, room)
+            parts.append(part)
+            used += len(part) + 2
+        ends = "{}" if isinstance(value, dict) else "[]"
+        return ends[0] + ", ".join(parts) + ends[1]
     if isinstance(value, str):
         text = json.dumps(value, ensure_ascii=False)
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    elif isinstance(value, bool) or value is None:
-        text = as_written(value)
-    elif isinstance(value, int):
-        text = str(value) if -_LIMIT < value < _LIMIT else _digit_count(value)
-    elif isinstance(value, Decimal):
-        text = f"{value:f}" if value.is_finite() and abs(value.adjusted()) <= 40 \
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, bool) or value is None:
+        return as_written(value)
+    if isinstance(value, int):
+        return str(value) if -_LIMIT < value < _LIMIT else _digit_count(value)
+    if isinstance(value, Decimal):
+        return f"{value:f}" if value.is_finite() and abs(value.adjusted()) <= 40 \
             else str(value)
-    elif isinstance(value, (datetime, date, time)):
-        text = value.isoformat()
-    elif isinstance(value, timedelta):
-        text = duration_iso(value)
-    else:
-        text = as_written(value) if isinstance(value, (float, list, tuple, dict)) \
-            else f"a {type(value).__name__}"
-    return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return duration_iso(value)
+    return as_written(value) if isinstance(value, float) else f"a {type(value).__name__}"
 
 
 def _type_hint(item: Input, problem: _Problem) -> str:

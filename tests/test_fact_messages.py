@@ -373,6 +373,20 @@ def test_decimals_are_shown_in_plain_digits_unless_far_too_long(typed, number, s
     assert error.message.startswith(f"fact 'span.wait' is {shown}: ")
 
 
+@pytest.mark.parametrize("value, shown", [
+    (["a", None, True], '["a", null, true]'),
+    ({"b": None, "c": [1.5, "x"]}, '{"b": null, "c": [1.5, "x"]}'),
+    ([Decimal("2.50"), date(2026, 3, 7)], "[2.50, 2026-03-07]"),
+    ([[]], "[[]]"),
+    (list(range(40)), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16..."),
+    ([["z" * 70]], '[["' + "z" * 54 + "...")],
+    ids=["list", "object", "python", "nested-empty", "long", "long-item"])
+def test_lists_and_objects_are_shown_in_json_spelling(typed, value, shown):
+    """Facts are written in JSON: `null` and double quotes, not the rule file's `'a'`."""
+    error = _refused(typed, "typed", {"fee": {"paid": value}})
+    assert error.message == f"fact 'fee.paid' is {shown}: expected a number"
+
+
 def test_other_values_are_shown_as_json_would_write_them_or_by_their_kind(typed):
     error = _refused(typed, "typed", {"fee": {"paid": 0.1}})
     assert error.message == ("fact 'fee.paid' is 0.1: a binary float is not exact: give a "
@@ -851,8 +865,8 @@ def test_a_list_holds_ten_thousand_items_and_no_more(kinds):
     assert full == ("a",) * 10_000
     error = _refused(kinds, "kinds", {"shift": {**base, "tags": ["a"] * 10_001}})
     assert type(error) is FactOutOfRange
-    assert error.message == ("fact 'shift.tags' is ['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', "
-                             "'a', 'a', 'a', '...: a list may hold at most 10000 items")
+    assert error.message == ("fact 'shift.tags' is " + '["a", "a", "a", "a", "a", "a", "a", '
+                             '"a", "a", "a", "a", "...: a list may hold at most 10000 items')
 
 
 def test_a_null_in_a_list_without_allowed_values_is_kept_as_null(kinds):
