@@ -275,7 +275,42 @@ def _path_order(problem) -> list[tuple]:
             for step in problem.absolute_path]
 
 
+_OTHER_KINDS = {   # a key that marks a file of another kind → what it is, where it goes
+    "policy": {"customer": ("a customer's overlay", "in the customers/ folder beside the "
+                            "rule files"),
+               "query": ("a policy test file", "in the tests/ folder beside the rule files "
+                         "(run by `neocrm-policy test`)")},
+    "overlay": {"policy": ("a rule file", "in the policies folder itself, not in "
+                           "customers/"),
+                "calendars": ("a rule file of calendars", "in the policies folder itself, "
+                              "not in customers/"),
+                "query": ("a policy test file", "in the tests/ folder beside the rule files, "
+                          "not in customers/")},
+}
+
+
+_OWN_MARKS = {"policy": ("policy", "calendars"), "overlay": ("customer",)}
+
+
+def _misplaced(data: YMap, kind: str) -> SchemaError | None:
+    """A file of another kind in a folder of this kind (a rule file copied into
+    customers/): told once where it belongs, not key by key as a broken file of this
+    kind."""
+    if any(key in data for key in _OWN_MARKS[kind]):
+        return None   # a file of this kind, with a stray key: told key by key
+    for key, (what, where) in _OTHER_KINDS[kind].items():
+        if key in data:
+            return SchemaError(f"this is {what} (it has `{key}:`), not "
+                               + ("a rule file" if kind == "policy"
+                                  else "a customer's overlay"),
+                               data.where_key(key), f"move it: {what} belongs {where}")
+    return None
+
+
 def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
+    misplaced = _misplaced(data, kind)
+    if misplaced is not None:
+        raise misplaced
     problems = sorted(_validator(kind).iter_errors(data), key=lambda e: _path_order(e))
     unknown_at = {tuple(p.absolute_path) for p in problems
                   if p.validator == "additionalProperties"}

@@ -529,10 +529,48 @@ def test_a_rule_file_copied_as_an_overlay_is_checked_as_an_overlay(tmp_path):
     """A text that passed as a rule file is not taken as passed when it is an overlay:
     the remembered verdicts are per kind of file."""
     assert mistakes(tmp_path / "policies", POLICY_WITH_A_TERM, POLICY_WITH_A_TERM) == [
-        ("unknown key 'policy' in the file", 1, 1,
-         "allowed keys: changes, clause, customer, instrument, signed, summary"),
-        ("the file is missing 'customer', 'instrument', 'signed', 'changes'", 1, 1,
-         "add 'customer', 'instrument', 'signed' and 'changes'")]
+        ("this is a rule file (it has `policy:`), not a customer's overlay", 1, 1,
+         "move it: a rule file belongs in the policies folder itself, not in customers/")]
+
+
+OVERLAY_TEXT = "customer: acme\ninstrument: x\nsigned: 2026-01-01\nchanges: {t.case: {limit: 2}}\n"
+TESTS_TEXT = "# tests\nquery: t.case\ncases: []\n"
+
+
+@pytest.mark.parametrize("rule_file, overlay, expected", [
+    (OVERLAY_TEXT, None, ("this is a customer's overlay (it has `customer:`), not a rule file",
+                          1, 1, "move it: a customer's overlay belongs in the customers/ "
+                          "folder beside the rule files")),
+    (TESTS_TEXT, None, ("this is a policy test file (it has `query:`), not a rule file", 2, 1,
+                        "move it: a policy test file belongs in the tests/ folder beside the "
+                        "rule files (run by `neocrm-policy test`)")),
+    (POLICY_WITH_A_TERM, "summary: x\ncalendars: {}\n",
+     ("this is a rule file of calendars (it has `calendars:`), not a customer's overlay", 2, 1,
+      "move it: a rule file of calendars belongs in the policies folder itself, not in "
+      "customers/")),
+    (POLICY_WITH_A_TERM, TESTS_TEXT,
+     ("this is a policy test file (it has `query:`), not a customer's overlay", 2, 1,
+      "move it: a policy test file belongs in the tests/ folder beside the rule files, not "
+      "in customers/"))],
+    ids=["overlay-among-rule-files", "tests-among-rule-files", "calendars-in-customers",
+         "tests-in-customers"])
+def test_a_file_in_the_wrong_folder_is_told_where_it_belongs(tmp_path, rule_file, overlay,
+                                                              expected):
+    """One error naming the kind of file and its folder, not every key it does not take."""
+    assert mistakes(tmp_path / "policies", rule_file, overlay) == [expected]
+
+
+@pytest.mark.parametrize("rule_file, overlay, expected", [
+    (HEADER + "customer: acme\ndecisions: {due: {value: 1}}\n", None,
+     ("unknown key 'customer' in the file", 5, 1, "allowed keys: " + FILE_KEYS)),
+    (POLICY_WITH_A_TERM, OVERLAY_TEXT + "policy: t.case\n",
+     ("unknown key 'policy' in the file", 5, 1,
+      "allowed keys: changes, clause, customer, instrument, signed, summary"))],
+    ids=["rule-file", "overlay"])
+def test_a_file_of_its_kind_with_the_other_kinds_key_is_told_the_key(tmp_path, rule_file,
+                                                                      overlay, expected):
+    """A rule file (it has `policy:`) with a stray `customer:` is not taken for an overlay."""
+    assert mistakes(tmp_path / "policies", rule_file, overlay) == [expected]
 
 
 def test_a_rule_file_that_is_not_a_mapping_names_its_file(tmp_path):
