@@ -101,8 +101,40 @@ RULE_FILES = [
         id="time-minus-a-number-is-still-a-time"),
     pytest.param(
         due("a.wait / 2 > 3"),
-        [("NP031", NO_UNIT, 21, 21, f"write a duration such as `2 hours` {UNITS}")],
-        id="duration-divided-by-a-number-is-taken-as-a-ratio"),
+        [("NP031", "a duration is divided by a duration, not by a number: 2 has no unit",
+          21, 21, "for a part of it, multiply: `a.wait * 0.5`; for how many times a duration "
+          "fits in it, divide by that duration: `a.wait / 2 hours`")],
+        id="duration-divided-by-a-number-compared-as-a-ratio"),
+    pytest.param(
+        due("a.wait / 4 + 1 hour"),
+        [("NP031", "a duration is divided by a duration, not by a number: 4 has no unit",
+          21, 21, "for a part of it, multiply: `a.wait * 0.25`; for how many times a "
+          "duration fits in it, divide by that duration: `a.wait / 4 hours`")],
+        id="duration-divided-by-a-number-added-as-a-part"),
+    pytest.param(
+        due("(a.start - now) / 3"),
+        [("NP031", "a duration is divided by a duration, not by a number: 3 has no unit",
+          21, 30, "for a part of it, multiply by a fraction, as in `(a.start - now) * 0.5`; "
+          "for how many times a duration fits in it, divide by that duration: "
+          "`(a.start - now) / 3 hours`")],
+        id="a-third-has-no-short-decimal"),
+    pytest.param(
+        due("3 days / 1"),
+        [("NP031", "a duration is divided by a duration, not by a number: 1 has no unit",
+          21, 21, "for a part of it, multiply: `3 days * 1`; for how many times a duration "
+          "fits in it, divide by that duration: `3 days / 1 day`")],
+        id="by-one-a-day-not-one-days"),
+    pytest.param(
+        due("a.opt_wait / 0 > 1"),
+        [("NP031", "a duration is divided by a duration, not by a number: 0 has no unit",
+          21, 25, "for a part of it, multiply by a fraction, as in `a.opt_wait * 0.5`; for "
+          "how many times a duration fits in it, divide by that duration: "
+          "`a.opt_wait / 0 hours`")],
+        id="by-zero-and-maybe-null-one-error"),
+    pytest.param(
+        due("2 / a.wait"),
+        [("NP031", NO_UNIT, 21, 12, f"write a duration such as `2 hours` {UNITS}")],
+        id="a-number-divided-by-a-duration-is-a-ratio-missing-its-unit"),
     pytest.param(
         due("a.opt_start + 2 < now"),
         [("NP031", "`<` is given a value that may be null", 21, 12,

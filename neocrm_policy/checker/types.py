@@ -10,6 +10,8 @@ scope of the policy being checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from ..calendars import Calendar
 from ..errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
@@ -514,6 +516,19 @@ class TypeChecker:
                     else ""
                 self._unitless(policy, side.name, f"{line} uses it as a duration{text}", unit)
                 return result
+            if isinstance(side, ast.Literal) and node.op == "/" and side is node.right \
+                    and otype.name == "duration":
+                # a part of the duration (half the wait) may be meant as well as a ratio:
+                # the hint offers both, and the value is typed as neither, so no second
+                # error follows from the reading it did not take
+                whole = expr.source.written(node.left.pos)
+                if not isinstance(node.left, (ast.Name, ast.Attribute, ast.Literal,
+                                              ast.CalendarSpan, ast.Call, ast.Index)):
+                    whole = f"({whole})"   # its brackets lie outside its own position
+                self._fail(expr, side, "a duration is divided by a duration, not by a "
+                           f"number: {as_written(side.value)} has no unit",
+                           _part_or_ratio(whole, side.value, unit))
+                return ANY
             if isinstance(side, ast.Literal):
                 number = as_written(side.value)
                 self._fail(expr, side, f"{number} has no unit, but a duration is meant here",
@@ -554,6 +569,24 @@ def _write_duration(number: str, unit: str | None) -> str:
         return f"`{number} {unit[:-1] if number == '1' else unit}`"
     such = of(unit) if unit else f"{of('hours')} or {of('days')}"
     return f"write a duration such as {such} (units: {', '.join(DURATION_UNITS)})"
+
+
+def _part_or_ratio(whole: str, number: Any, unit: str) -> str:
+    """The two things `duration / number` may mean, each as the language writes it: a part
+    of the duration (multiplied by the number's inverse, where it has a short one) or how
+    many of a unit it holds."""
+    if len(whole) > 40:
+        whole = "…"
+    inverse = None
+    if number:
+        inverse = Decimal(1) / Decimal(number)
+        if inverse * number != 1 or len(f"{inverse:f}") > 8:
+            inverse = None
+    part = f"multiply: `{whole} * {inverse:f}`" if inverse is not None \
+        else f"multiply by a fraction, as in `{whole} * 0.5`"
+    count = f"{as_written(number)} {unit[:-1] if number == 1 else unit}"
+    return (f"for a part of it, {part}; for how many times a duration fits in it, divide "
+            f"by that duration: `{whole} / {count}`")
 
 
 def _quoted_line(expr: Expr, node: ast.Name) -> str | None:
