@@ -300,3 +300,86 @@ def test_generated_policies_decide_alike_through_tables_and_scans(folder, cases)
         scan = neocrm_policy.load(root)
     for given_facts, at in cases:
         assert answer(table, "t.gen", given_facts, at) == answer(scan, "t.gen", given_facts, at)
+
+
+# Code shapes a mutation-testing run of compiler.py found no test to notice a change in:
+# each policy below is the smallest that takes one of them.
+
+HEADER = 'policy: t.shape\ntitle: Shapes\nclauses: ["3"]\nsummary: One shape of code.\n'
+
+
+def _shape(tmp_path, body: str, overlay: str | None = None) -> neocrm_policy.PolicySet:
+    (tmp_path / "shape.yaml").write_text(HEADER + body, encoding="utf-8")
+    if overlay is not None:
+        (tmp_path / "customers").mkdir()
+        (tmp_path / "customers" / "acme.yaml").write_text(overlay, encoding="utf-8")
+    return neocrm_policy.load(tmp_path)
+
+
+@pytest.mark.parametrize("dates, before, after", [
+    ("since: 2027-01-01", "2026-12-31T23:59:00+08:00", "2027-01-01T00:00:00+08:00"),
+    ("until: 2027-01-01", "2027-01-01T00:00:00+08:00", "2026-12-31T23:59:00+08:00")],
+    ids=["since", "until"])
+def test_a_lone_dated_rule_out_of_its_dates_applies_to_nothing(tmp_path, dates, before, after):
+    """A decision's one rule, with no condition but a date, does not always apply: outside
+    its dates no rule applies (and the decision has no default)."""
+    policies = _shape(tmp_path, "decisions:\n  tier:\n    rules:\n      - id: dated\n"
+                      f"        {dates}\n        value: 2\n")
+    assert policies.decide("t.shape", {}, at=after).result == {"tier": 2}
+    with pytest.raises(NoRuleApplies, match="no rule of decision 'tier' applies"):
+        policies.decide("t.shape", {}, at=before)
+
+
+def test_arithmetic_with_a_value_that_may_be_null_subtracts(tmp_path):
+    policies = _shape(tmp_path, "inputs:\n  n: {type: int, optional: true}\n"
+                      "  m: {type: money, optional: true}\ndecisions:\n"
+                      "  less:\n    value: n - 1\n  more:\n    value: n + 1\n"
+                      "  left:\n    value: m - 2.50 CNY\n")
+    result = policies.decide("t.shape", {"n": 5, "m": "10.00"}, at="2026-06-01").result
+    assert result == {"less": 4, "more": 6, "left": Decimal("7.50")}
+    assert policies.decide("t.shape", {}, at="2026-06-01").result == {
+        "less": None, "more": None, "left": None}
+
+
+def test_a_customers_term_computed_from_another_term(tmp_path):
+    """A customer's value may be written from the policy's other terms (`grace * 5`)."""
+    policies = _shape(
+        tmp_path, "inputs:\n  start: {type: datetime}\nparameters:\n  grace: {value: 2 days}\n"
+        "  window: {value: grace * 3}\ndecisions:\n  due:\n    value: start + window\n",
+        "customer: acme\ninstrument: Acme terms\nsigned: 2026-01-01\n"
+        "changes:\n  t.shape:\n    window: grace * 5\n")
+    start = "2026-06-01T00:00:00+08:00"
+    standard = policies.decide("t.shape", {"start": start}, at=start).result["due"]
+    acme = policies.decide("t.shape", {"start": start, "customer": {"id": "acme"}},
+                           at=start).result["due"]
+    assert (standard.date(), acme.date()) == (date(2026, 6, 7), date(2026, 6, 11))
+
+
+def test_a_date_out_of_range_in_any_rule_names_its_expression(tmp_path):
+    """Every rule's expressions are known by their text, not only the last rule's."""
+    policies = _shape(tmp_path, "inputs:\n  start: {type: datetime}\n  late: {type: bool}\n"
+                      "decisions:\n  due:\n    rules:\n      - id: early\n"
+                      "        when: not late\n        value: start + 400 days\n"
+                      "      - id: later\n        when: late\n        value: start + 1 day\n")
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {"start": "9999-06-01T00:00:00+08:00", "late": False},
+                        at="2026-06-01")
+    assert caught.value.message == ("while deciding 'due': `start + 400 days` gives a date, "
+                                    "time or duration out of range")
+    assert (caught.value.location.line, caught.value.location.column) == (13, 16)
+
+
+def test_durations_on_a_calendar_compared_past_any_length_name_the_comparison(tmp_path):
+    """Ordering durations on a calendar compares their nominal lengths, which may not fit
+    in a duration: the comparison is named where it is written, not the decision."""
+    policies = _shape(tmp_path, "inputs:\n  weeks: {type: int}\ncalendars:\n"
+                      "  hotline: {hours: {monday-friday: \"09:00-18:00\"}}\n"
+                      "decisions:\n  longer:\n"
+                      "    value: weeks * 4 hotline hours > 1 hotline hours\n")
+    assert policies.decide("t.shape", {"weeks": 2}, at="2026-06-01").result == {"longer": True}
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {"weeks": 10 ** 15}, at="2026-06-01")
+    assert caught.value.message == (
+        "while deciding 'longer': `weeks * 4 hotline hours > 1 hotline hours` gives a date, "
+        "time or duration out of range")
+    assert (caught.value.location.line, caught.value.location.column) == (11, 12)

@@ -85,13 +85,29 @@ def test_no_rule_for_the_facts_names_the_facts_its_rules_read(policies):
 
 
 @pytest.mark.parametrize(("decision", "first_line"), [
-    ("due", "runtime_errors/overflow.yaml:10:5: NP042 while deciding 'due': "
+    ("due", "runtime_errors/overflow.yaml:11:5: NP042 while deciding 'due': "
             "`start + 3 days` gives a date, time or duration out of range"),
-    ("later_due", "runtime_errors/overflow.yaml:14:5: NP042 while deciding 'later_due': "
+    ("later_due", "runtime_errors/overflow.yaml:15:5: NP042 while deciding 'later_due': "
                   "`start + weeks * 1 week + weeks * 2 days + weeks * 3 hours + weeks * 4 "
                   "minutes...` gives a date, time or duration out of range"),
-    ("label", "runtime_errors/overflow.yaml:18:5: NP042 while deciding 'label': the rule "
+    ("label", "runtime_errors/overflow.yaml:19:5: NP042 while deciding 'label': the rule "
               "gives a date, time or duration out of range"),
+    # the first arithmetic that gives a date, time or duration, in the order written:
+    # not a condition's comparison or a name in it, nor arithmetic on numbers
+    ("step_back", "runtime_errors/overflow.yaml:23:5: NP042 while deciding 'step_back': "
+                  "`start - 1 day` gives a date, time or duration out of range"),
+    ("counted", "runtime_errors/overflow.yaml:28:5: NP042 while deciding 'counted': "
+                "`weeks * 1 week` gives a date, time or duration out of range"),
+    ("next_day", "runtime_errors/overflow.yaml:33:5: NP042 while deciding 'next_day': "
+                 "`day + 1 day` gives a date, time or duration out of range"),
+    ("fallback", "runtime_errors/overflow.yaml:38:5: NP042 while deciding 'fallback': "
+                 "`start + 1 hour` gives a date, time or duration out of range"),
+    ("eighty", "runtime_errors/overflow.yaml:44:5: NP042 while deciding 'eighty': `start + "
+               "weeks * 1 week + weeks * 2 days + weeks * 3 hours + weeks * 4000 minutes` "
+               "gives a date, time or duration out of range"),
+    ("eighty_one", "runtime_errors/overflow.yaml:48:5: NP042 while deciding 'eighty_one': "
+                   "`start + weeks * 1 week + weeks * 2 days + weeks * 3 hours + weeks * "
+                   "40000 min...` gives a date, time or duration out of range"),
 ])
 def test_an_overflow_that_escapes_names_the_arithmetic(policies, decision, first_line):
     """Date arithmetic goes through `runtime.in_range`, which names the expression; should
@@ -105,3 +121,18 @@ def test_an_overflow_that_escapes_names_the_arithmetic(policies, decision, first
     lines = error.render().splitlines()
     assert lines[0] == first_line
     assert lines[-1] == HINT_RANGE
+
+
+def test_any_other_failure_that_escapes_is_located_at_its_decision(policies):
+    """No checked policy should raise anything but a PolicyError from generated code (the
+    soundness property holds that); should one ever escape, it is still located at the
+    decision it stopped, with a hint, never a traceback."""
+    compiled = policies.compiled("t.overflow", _instant(AT))
+    error = _Codegen(compiled.checked, compiled.calendars)._failure(
+        "due", TypeError("unsupported operand"))
+    assert type(error) is EvaluationError
+    assert error.render().splitlines() == [
+        "runtime_errors/overflow.yaml:11:5: NP042 while deciding 'due': unsupported operand",
+        "        rules:",
+        "        ^",
+        "  hint: check the facts and the rule's arithmetic"]
