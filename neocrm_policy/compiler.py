@@ -190,8 +190,8 @@ class _Codegen(Dispatch):
                              "or add a rule or a `default:` for this case")
 
     # Expressions ----------------------------------------------------------------------
-    def expr(self, node: ast.Node, params: str = "P") -> py.expr:
-        e = lambda n: self.expr(n, params)  # noqa: E731
+    def expr(self, node: ast.Node) -> py.expr:
+        e = self.expr
         t = self.types.get(id(node))
         if isinstance(node, ast.Literal):
             return self.constant(node.value)
@@ -202,7 +202,7 @@ class _Codegen(Dispatch):
             return self.constant(CalendarDuration(node.amount, node.unit,
                                                   self.calendars[node.calendar]))
         if isinstance(node, (ast.Name, ast.Attribute)):
-            return self.name(node, params)
+            return self.name(node)
         if isinstance(node, ast.Index):
             # a missing key raises KeyError, which _failure turns into a located error
             subject = self.types.get(id(node.subject))
@@ -218,7 +218,7 @@ class _Codegen(Dispatch):
                 return self.in_range(node, self.call("_negative", e(node.operand)))
             return self.in_range(node, py.UnaryOp(py.USub(), e(node.operand)))
         if isinstance(node, ast.Binary):
-            return self.in_range(node, self.binary(node, params))
+            return self.in_range(node, self.binary(node))
         if isinstance(node, ast.Logical):
             op = py.And() if node.op == "and" else py.Or()
             return py.BoolOp(op, [e(c) for c in node.operands])
@@ -314,7 +314,7 @@ class _Codegen(Dispatch):
         for node in ast.walk(expr.node):
             self.sources[id(node)] = expr.source
 
-    def name(self, node: ast.Node, params: str) -> py.expr:
+    def name(self, node: ast.Node) -> py.expr:
         path = ast.path_of(node)
         if path in self.policy.inputs:
             return py.Subscript(py.Name("F", py.Load()), py.Constant(path), py.Load())
@@ -324,7 +324,7 @@ class _Codegen(Dispatch):
         if name in self.policy.decisions:
             return py.Name(f"d_{name}", py.Load())
         if name in self.policy.parameters:
-            return py.Subscript(py.Name(params, py.Load()), py.Constant(name), py.Load())
+            return py.Subscript(py.Name("P", py.Load()), py.Constant(name), py.Load())
         if name in self.calendars:
             return self.constant(self.calendars[name])
         if name == "now":
@@ -334,8 +334,8 @@ class _Codegen(Dispatch):
             return py.Name("today", py.Load())
         raise AssertionError(f"unresolved name {name}")
 
-    def binary(self, node: ast.Binary, params: str) -> py.expr:
-        left, right = self.expr(node.left, params), self.expr(node.right, params)
+    def binary(self, node: ast.Binary) -> py.expr:
+        left, right = self.expr(node.left), self.expr(node.right)
         op = node.op
         compare = {"==": py.Eq, "!=": py.NotEq, "<": py.Lt, "<=": py.LtE, ">": py.Gt,
                    ">=": py.GtE, "in": py.In, "not in": py.NotIn}

@@ -133,7 +133,7 @@ def shift_date(day: date, duration: Any, sign: int) -> date:
                                   "durations on a calendar can only be added")
         return day + duration
     if duration.seconds or duration.microseconds:
-        raise EvaluationError(f"cannot move a date by {duration}", None,
+        raise EvaluationError(f"cannot move a date by {as_written(duration)}", None,
                               "add whole days to a date, or use a date and time")
     return day + duration if sign > 0 else day - duration
 

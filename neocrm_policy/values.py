@@ -450,15 +450,18 @@ def duration_iso(value: timedelta) -> str:
 def duration_words(value: timedelta | CalendarDuration) -> str:
     if isinstance(value, CalendarDuration):
         return str(value)
-    seconds = int(value.total_seconds())
+    micro = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    if micro % 1_000_000:   # a part of a second, kept exactly (a duration times 0.001)
+        return f"{Decimal(micro).scaleb(-6).normalize():f} seconds"
+    seconds = micro // 1_000_000
     for unit in ("week", "day", "hour", "minute"):
         size = UNIT_SECONDS[unit]
-        if unit == "day" and seconds < 3 * 86400 and seconds % 3600 == 0:
+        if unit == "day" and abs(seconds) < 3 * 86400 and seconds % 3600 == 0:
             continue  # "48 hours" reads as the agreement writes it, not "2 days"
         if seconds and seconds % size == 0:
             n = seconds // size
-            return f"{n} {unit}{'' if n == 1 else 's'}"
-    return f"{seconds} seconds"
+            return f"{n} {unit}{'' if abs(n) == 1 else 's'}"
+    return f"{seconds} second{'' if abs(seconds) == 1 else 's'}"
 
 
 def to_json(value: Any, type_: Type | None = None) -> Any:

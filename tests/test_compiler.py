@@ -18,7 +18,7 @@ import neocrm_policy
 from neocrm_policy import dispatch
 from neocrm_policy.errors import (ConflictError, EvaluationError, FactError, NoRuleApplies,
                                   PolicyError)
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.values import AGREEMENT_ZONE, as_written
 from tests.generated_policies import facts, instants, policy_folders
 
 POLICIES: neocrm_policy.PolicySet
@@ -309,6 +309,7 @@ HEADER = 'policy: t.shape\ntitle: Shapes\nclauses: ["3"]\nsummary: One shape of 
 
 
 def _shape(tmp_path, body: str, overlay: str | None = None) -> neocrm_policy.PolicySet:
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "shape.yaml").write_text(HEADER + body, encoding="utf-8")
     if overlay is not None:
         (tmp_path / "customers").mkdir()
@@ -383,3 +384,64 @@ def test_durations_on_a_calendar_compared_past_any_length_name_the_comparison(tm
         "while deciding 'longer': `weeks * 4 hotline hours > 1 hotline hours` gives a date, "
         "time or duration out of range")
     assert (caught.value.location.line, caught.value.location.column) == (11, 12)
+
+
+def test_a_date_that_may_be_null_moves_by_whole_days_only(tmp_path):
+    """A date plus a duration is a whole number of days later, whether or not the date may
+    be null: 36 hours is refused, never cut to one day."""
+    policies = _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
+                      "  sure: {type: date}\ndecisions:\n"
+                      "  odd:\n    value: day + 36 hours\n  sure_odd:\n"
+                      "    value: sure + 36 hours\n")
+    at = "2026-06-01"
+
+    def refused(facts) -> str:
+        with pytest.raises(EvaluationError) as caught:
+            policies.decide("t.shape", facts, at=at)
+        return caught.value.message
+    maybe = refused({"day": "2026-06-01", "sure": "2026-06-01"})   # `odd` fails first
+    sure = refused({"day": None, "sure": "2026-06-01"})             # `odd` is null
+    assert maybe == "while deciding 'odd': cannot move a date by 36 hours"
+    assert sure == "while deciding 'sure_odd': cannot move a date by 36 hours"
+    policies = _shape(tmp_path / "whole", "inputs:\n  day: {type: date, optional: true}\n"
+                      "decisions:\n  next:\n    value: day + 2 days\n"
+                      "  before:\n    value: day - 1 day\n")
+    assert policies.decide("t.shape", {"day": "2026-06-01"}, at=at).result == {
+        "next": date(2026, 6, 3), "before": date(2026, 5, 31)}
+
+
+@pytest.mark.parametrize("span, words", [
+    (timedelta(hours=36), "36 hours"), (timedelta(days=3), "3 days"),
+    (timedelta(weeks=2), "2 weeks"), (timedelta(hours=-1), "-1 hour"),
+    (timedelta(days=-2), "-48 hours"), (timedelta(seconds=1), "1 second"),
+    (timedelta(seconds=90.5), "90.5 seconds"), (timedelta(microseconds=5), "0.000005 seconds"),
+    (timedelta(0), "0 seconds")])
+def test_a_duration_in_a_message_is_written_as_an_editor_writes_it(span, words):
+    """Never Python's `1 day, 12:00:00`; a part of a second is kept, not shown as 0."""
+    assert as_written(span) == words
+
+
+def test_a_duration_on_a_calendar_written_before_a_time_that_may_be_null(tmp_path):
+    """`4 hotline hours + start` reads as `start + 4 hotline hours`, start optional or not."""
+    policies = _shape(tmp_path, "inputs:\n  start: {type: datetime, optional: true}\n"
+                      "calendars:\n  hotline: {hours: {monday-friday: \"09:00-18:00\"}}\n"
+                      "decisions:\n  due:\n    value: 4 hotline hours + start\n"
+                      "  back:\n    value: start + 4 hotline hours\n")
+    start = "2026-06-05T16:00:00+08:00"   # a Friday: two hours that day, two on Monday
+    result = policies.decide("t.shape", {"start": start}, at=start).result
+    assert result["due"] == result["back"] == datetime(2026, 6, 8, 11, 0, tzinfo=AGREEMENT_ZONE)
+    assert policies.decide("t.shape", {}, at=start).result == {"due": None, "back": None}
+
+
+def test_prepared_code_takes_the_shape_its_policy_was_compiled_in():
+    """`prepare()` generates its code again: with the tables the policy was compiled with,
+    whatever the threshold is by then."""
+    at = "2026-06-01T00:00:00+08:00"
+    with scanned():
+        scan = neocrm_policy.load(TABLES)
+    table = neocrm_policy.load(TABLES)
+    shapes = [sorted(name for name in policies.prepare("t.tables", at).__globals__
+                     if name.startswith("_case_of")) for policies in (scan, table)]
+    assert shapes[0] == [] and len(shapes[1]) == 2
+    facts = {"plan": "pro", "seats": 5, "vip": False}
+    assert scan.prepare("t.tables", at)(facts) == table.prepare("t.tables", at)(facts)

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import EvaluationError
 from ..syntax import ast
-from ..values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, make_duration,
+from ..values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, CalendarDuration, as_written, make_duration,
                       shown_in_the_agreement_zone)
 from . import opening_hours
 
@@ -284,7 +284,7 @@ def subtract(a: Any, b: Any) -> Any:
 def whole_days(span: timedelta) -> timedelta:
     """A date moves by whole days only: a part of a day would silently vanish."""
     if span % timedelta(days=1):
-        fail(f"cannot move a date by {span}", "add whole days to a date, or use a date "
+        fail(f"cannot move a date by {as_written(span)}", "add whole days to a date, or use a date "
              "and time")
     return span
 
