@@ -33,7 +33,7 @@ TESTS = {   # the tests that speak for each room: a surviving mutant runs all of
                  "test_reference"],
     "compiler.py": ["test_compiler", "test_runtime_errors", "test_readings", "test_calendars",
                     "test_missing", "test_bounds", "test_engine", "test_reference",
-                    "test_prepared"],
+                    "test_prepared", "test_facts"],
     "facts.py": ["test_facts", "test_fact_messages", "test_missing", "test_source",
                  "test_front_door", "test_bounds", "test_engine", "test_fact_plan"],
     "fact_plan.py": ["test_fact_plan", "test_facts", "test_fact_messages", "test_engine",
