@@ -386,28 +386,38 @@ def test_durations_on_a_calendar_compared_past_any_length_name_the_comparison(tm
     assert (caught.value.location.line, caught.value.location.column) == (11, 12)
 
 
-def test_a_date_that_may_be_null_moves_by_whole_days_only(tmp_path):
+@pytest.mark.parametrize("value, shown", [
+    ("day + 36 hours", "36 hours"), ("sure + 36 hours", "36 hours"),
+    ("36 hours + day", "36 hours"), ("36 hours + sure", "36 hours"),
+    ("sure - 90 minutes", "90 minutes"), ("day - 90 minutes", "90 minutes")])
+def test_a_date_is_never_moved_by_part_of_a_day(tmp_path, value, shown):
+    """A fraction of a day would silently vanish from a date: refused, whether the date
+    may be null or not and whichever side it is written on."""
+    policies = _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
+                      f"  sure: {{type: date}}\ndecisions:\n  moved:\n    value: {value}\n")
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01"},
+                        at="2026-06-01")
+    assert caught.value.message == f"while deciding 'moved': cannot move a date by {shown}"
+
+
+def test_a_date_that_may_be_null_moves_by_whole_days(tmp_path):
     """A date plus a duration is a whole number of days later, whether or not the date may
-    be null: 36 hours is refused, never cut to one day."""
+    be null, written first or last."""
+    at = "2026-06-01"
     policies = _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
                       "  sure: {type: date}\ndecisions:\n"
-                      "  odd:\n    value: day + 36 hours\n  sure_odd:\n"
-                      "    value: sure + 36 hours\n")
-    at = "2026-06-01"
-
-    def refused(facts) -> str:
-        with pytest.raises(EvaluationError) as caught:
-            policies.decide("t.shape", facts, at=at)
-        return caught.value.message
-    maybe = refused({"day": "2026-06-01", "sure": "2026-06-01"})   # `odd` fails first
-    sure = refused({"day": None, "sure": "2026-06-01"})             # `odd` is null
-    assert maybe == "while deciding 'odd': cannot move a date by 36 hours"
-    assert sure == "while deciding 'sure_odd': cannot move a date by 36 hours"
-    policies = _shape(tmp_path / "whole", "inputs:\n  day: {type: date, optional: true}\n"
-                      "decisions:\n  next:\n    value: day + 2 days\n"
-                      "  before:\n    value: day - 1 day\n")
-    assert policies.decide("t.shape", {"day": "2026-06-01"}, at=at).result == {
-        "next": date(2026, 6, 3), "before": date(2026, 5, 31)}
+                      "  next:\n    value: day + 2 days\n  before:\n    value: day - 1 day\n"
+                      "  first:\n    value: 2 days + day\n"
+                      "  sure_next:\n    value: sure + 2 days\n"
+                      "  sure_before:\n    value: sure - 1 day\n"
+                      "  sure_first:\n    value: 2 days + sure\n"
+                      "  hours_first:\n    value: 8 hours * 3 + sure\n")
+    assert policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01"},
+                           at=at).result == {
+        "next": date(2026, 6, 3), "before": date(2026, 5, 31), "first": date(2026, 6, 3),
+        "sure_next": date(2026, 6, 3), "sure_before": date(2026, 5, 31),
+        "sure_first": date(2026, 6, 3), "hours_first": date(2026, 6, 2)}
 
 
 @pytest.mark.parametrize("span, words", [
