@@ -370,19 +370,34 @@ def test_a_date_out_of_range_in_any_rule_names_its_expression(tmp_path):
     assert (caught.value.location.line, caught.value.location.column) == (13, 16)
 
 
-def test_durations_on_a_calendar_compared_past_any_length_name_the_comparison(tmp_path):
-    """Ordering durations on a calendar compares their nominal lengths, which may not fit
-    in a duration: the comparison is named where it is written, not the decision."""
+SUM = "sum([weeks * 30000 days, weeks * 30000 days])"
+
+
+@pytest.mark.parametrize("value, small, huge", [
+    ("weeks * 4 hotline hours > 1 hotline hours", True, 10 ** 15),
+    ("weeks * 4 hotline hours < 1 hotline hours", False, 10 ** 15),
+    ("weeks * 4 hotline hours <= 1 hotline hours", False, 10 ** 15),
+    ("weeks * 4 hotline hours >= 1 hotline hours", True, 10 ** 15),
+    ("weeks * 4 hotline hours > 2 hours", True, 10 ** 15),     # one side on a calendar
+    ("2 hours < weeks * 4 hotline hours", True, 10 ** 15),
+    ("min(weeks * 4 hotline hours, 1 hotline hours)", "1 hotline hour", 10 ** 15),
+    ("max([weeks * 4 hotline hours, 1 hotline hours])", "8 hotline hours", 10 ** 15),
+    (SUM + " > 1 day", True, 20_000)])
+def test_durations_compared_or_summed_past_any_length_name_the_expression(tmp_path, value,
+                                                                          small, huge):
+    """Ordering durations on a calendar compares their nominal lengths, and a sum adds
+    durations that each fit: either may not fit in a duration. The expression is named
+    where it is written, not only the decision."""
     policies = _shape(tmp_path, "inputs:\n  weeks: {type: int}\ncalendars:\n"
                       "  hotline: {hours: {monday-friday: \"09:00-18:00\"}}\n"
-                      "decisions:\n  longer:\n"
-                      "    value: weeks * 4 hotline hours > 1 hotline hours\n")
-    assert policies.decide("t.shape", {"weeks": 2}, at="2026-06-01").result == {"longer": True}
+                      f"decisions:\n  longer:\n    value: {value}\n")
+    found = policies.decide("t.shape", {"weeks": 2}, at="2026-06-01").to_json()
+    assert found["result"] == {"longer": small}
     with pytest.raises(EvaluationError) as caught:
-        policies.decide("t.shape", {"weeks": 10 ** 15}, at="2026-06-01")
-    assert caught.value.message == (
-        "while deciding 'longer': `weeks * 4 hotline hours > 1 hotline hours` gives a date, "
-        "time or duration out of range")
+        policies.decide("t.shape", {"weeks": huge}, at="2026-06-01")
+    named = SUM if value.startswith(SUM) else value
+    assert caught.value.message == (f"while deciding 'longer': `{named}` gives a date, time or "
+                                    "duration out of range")
     assert (caught.value.location.line, caught.value.location.column) == (11, 12)
 
 
