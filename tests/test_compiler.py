@@ -370,6 +370,21 @@ def test_a_date_out_of_range_in_any_rule_names_its_expression(tmp_path):
     assert (caught.value.location.line, caught.value.location.column) == (13, 16)
 
 
+@pytest.mark.parametrize("value", ["start - weeks * 1 week", "weeks * 1 week + start",
+                                   "start + weeks * 1 week"])
+def test_a_time_moved_past_the_calendar_names_the_arithmetic(tmp_path, value):
+    """Back before the year 1 or on past 9999, whichever way it is written."""
+    policies = _shape(tmp_path, "inputs:\n  start: {type: datetime}\n  weeks: {type: int}\n"
+                      f"decisions:\n  moved:\n    value: {value}\n")
+    facts = {"start": "2026-06-01T00:00:00+08:00", "weeks": 1}
+    assert policies.decide("t.shape", facts, at="2026-06-01").result["moved"].year == 2026
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {**facts, "weeks": 500_000}, at="2026-06-01")
+    assert caught.value.message == (f"while deciding 'moved': `{value}` gives a date, time "
+                                    "or duration out of range")
+    assert (caught.value.location.line, caught.value.location.column) == (10, 12)
+
+
 SUM = "sum([weeks * 30000 days, weeks * 30000 days])"
 
 
