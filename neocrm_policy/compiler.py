@@ -554,9 +554,11 @@ class _Codegen(Dispatch):
         code = _compile(together, f"<parameters of {self.policy.id}>", "eval")
         return eval(code, dict(self.globals))  # noqa: S307 - code built from ast nodes
 
-    def invariant_function(self, check: Expr) -> Callable:
-        """`check` as a function of the parameters (P) and a table key (key)."""
-        self.binds_key = True
+    def invariant_function(self, check: Expr, for_each_key: bool) -> Callable:
+        """`check` as a function of the parameters (P) and a table key (key). `key` names
+        the key only in a guard rail over a table's keys, as the checker reads it;
+        elsewhere it is a term like any other."""
+        self.binds_key = for_each_key
         lam = py.Expression(py.Lambda(py.arguments(
             posonlyargs=[], args=[py.arg("P"), py.arg("key")], kwonlyargs=[],
             kw_defaults=[], defaults=[]), self.expr(check.node)))
@@ -643,7 +645,8 @@ def compile_policy(checked: CheckedPolicy, calendars: dict[str, Calendar]) -> Co
                 for n, version in enumerate(parameter.versions)}
     parameter_functions = dict(zip(versions, gen.parameter_functions(list(versions.values())),
                                    strict=True))
-    invariant_functions = {inv.id: gen.invariant_function(inv.check)
+    invariant_functions = {inv.id: gen.invariant_function(inv.check,
+                                                          bool(inv.for_each_key_of))
                            for inv in checked.policy.invariants}
     read_facts = FactReader(checked.policy).read
     return CompiledPolicy(checked, function, tuple(checked.order), outputs, tuple(gen.rules),

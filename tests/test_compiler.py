@@ -485,3 +485,65 @@ def test_prepared_code_takes_the_shape_its_policy_was_compiled_in():
     assert shapes[0] == [] and len(shapes[1]) == 2
     facts = {"plan": "pro", "seats": 5, "vip": False}
     assert scan.prepare("t.tables", at)(facts) == table.prepare("t.tables", at)(facts)
+
+
+OVER = "the value computed is a number of more than 40 digits, over the limit"
+
+
+@pytest.mark.parametrize("decisions, facts, last", [
+    ("  d1:\n    value: n * n * n * 9\n  d2:\n    value: 0 - d1\n  d3:\n    value: d1 - d2\n",
+     {"n": 10 ** 13}, "d3"),
+    ("  d1:\n    value: x / 0.0000000001\n  d2:\n    value: d1 / 0.0000000001\n"
+     "  d3:\n    value: d2 / 0.0000000001\n", {"x": "99999999999999999"}, "d3"),
+    ("  d1:\n    value: x * x * x\n", {"x": "99999999999999"}, "d1"),
+    ("  d1:\n    value: fee * n * n\n", {"fee": "100000000000000", "n": 10 ** 13}, "d1"),
+    ("  d1:\n    value: n * n * n * 9\n  d2:\n    value: sum([d1, d1, d1, d1, d1, d1, d1, "
+     "d1, d1, d1, d1, d1])\n", {"n": 10 ** 13}, "d2")],
+    ids=["int-minus", "decimal-divided", "decimal-times", "money-times", "sum"])
+def test_a_number_computed_past_forty_digits_is_refused_however_computed(tmp_path, decisions,
+                                                                         facts, last):
+    """Products, differences, quotients and sums of values already at the bound: each
+    refused at the decision that passes it, never given out."""
+    policies = _shape(tmp_path, "inputs:\n  n: {type: int, optional: true}\n"
+                      "  x: {type: decimal, optional: true}\n"
+                      "  fee: {type: money, optional: true}\ndecisions:\n" + decisions)
+    with pytest.raises(PolicyError) as caught:
+        policies.decide("t.shape", facts, at="2026-06-01")
+    assert caught.value.code == "NP021"
+    assert caught.value.message == f"while deciding '{last}': {OVER}"
+
+
+def test_a_term_named_key_is_the_term_outside_guard_rails_over_a_table(tmp_path):
+    """`key` names a table's key only in a guard rail over its keys (`for_each_key_of`);
+    elsewhere, in a rule or another guard rail, a term may be called so. A guard rail
+    once read it as no key at all (null), failing in Python's words."""
+    policies = _shape(tmp_path, "parameters:\n  key: {value: 3}\n"
+                      "  waits: {value: {1: 2 hours, 2: 4 hours}}\n"
+                      "invariants:\n  - id: small\n    check: key < 10\n"
+                      "    message: the key term stays small\n"
+                      "  - id: short\n    for_each_key_of: waits\n"
+                      "    check: waits[key] <= 4 hours\n"
+                      "    message: no wait is long\n"
+                      "decisions:\n  next:\n    value: key + 1\n")
+    assert policies.decide("t.shape", {}, at="2026-06-01").result == {"next": 4}
+    compiled = policies.compiled("t.shape")
+    terms = {"key": 12, "waits": {1: timedelta(hours=2), 2: timedelta(hours=5)}}
+    assert compiled.invariant_functions["small"](terms, None) is False
+    assert compiled.invariant_functions["short"](terms, 1) is True
+    assert compiled.invariant_functions["short"](terms, 2) is False
+
+
+def test_a_failure_no_checked_policy_should_meet_is_still_located(tmp_path, monkeypatch):
+    """The last line of defence: were a built-in to fail in a way the soundness property
+    says it cannot, the decision it stopped is named, with a hint, never a traceback."""
+    from neocrm_policy import runtime
+
+    def broken(items):
+        raise ValueError("the built-in failed")
+    monkeypatch.setitem(runtime.FUNCTIONS, "count", broken)
+    policies = _shape(tmp_path, "decisions:\n  many:\n    value: count([1, 2])\n")
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {}, at="2026-06-01")
+    assert caught.value.message == "while deciding 'many': the built-in failed"
+    assert caught.value.hint == "check the facts and the rule's arithmetic"
+    assert (caught.value.location.line, caught.value.location.column) == (7, 5)
