@@ -547,3 +547,25 @@ def test_a_failure_no_checked_policy_should_meet_is_still_located(tmp_path, monk
     assert caught.value.message == "while deciding 'many': the built-in failed"
     assert caught.value.hint == "check the facts and the rule's arithmetic"
     assert (caught.value.location.line, caught.value.location.column) == (7, 5)
+
+
+def test_is_set_and_is_missing_of_a_constant(tmp_path):
+    policies = _shape(tmp_path, "decisions:\n"
+                      "  a:\n    value: 5 is set\n  b:\n    value: null is set\n"
+                      "  c:\n    value: null is missing\n  d:\n    value: '\"\" is missing'\n"
+                      "  e:\n    value: '[] is set'\n  f:\n    value: 1 day is missing\n")
+    assert policies.decide("t.shape", {}, at="2026-06-01").result == {
+        "a": True, "b": False, "c": True, "d": False, "e": True, "f": False}
+
+
+def test_a_look_up_in_a_table_that_may_be_null(tmp_path):
+    """A table that may be null gives null, not a failure; a key it lacks is still told."""
+    policies = _shape(tmp_path, "inputs:\n  pick: {type: bool}\n  level: {type: int}\n"
+                      "parameters:\n  waits: {value: {1: 2 hours, 2: 4 hours}}\n"
+                      "decisions:\n  wait:\n"
+                      "    value: (if pick then waits else null)[level]\n")
+    decide = lambda **facts: policies.decide("t.shape", facts, at="2026-06-01")  # noqa: E731
+    assert decide(pick=True, level=2).result == {"wait": timedelta(hours=4)}
+    assert decide(pick=False, level=2).result == {"wait": None}
+    with pytest.raises(EvaluationError, match="a table has no entry for 3"):
+        decide(pick=True, level=3)
