@@ -569,3 +569,11 @@ def test_a_look_up_in_a_table_that_may_be_null(tmp_path):
     assert decide(pick=False, level=2).result == {"wait": None}
     with pytest.raises(EvaluationError, match="a table has no entry for 3"):
         decide(pick=True, level=3)
+
+
+def test_otherwise_takes_the_first_value_that_is_set_of_several(tmp_path):
+    policies = _shape(tmp_path, "inputs:\n  a: {type: int, optional: true}\n"
+                      "  b: {type: int, optional: true}\ndecisions:\n"
+                      "  first:\n    value: a otherwise b otherwise 3\n")
+    decide = lambda facts: policies.decide("t.shape", facts, at="2026-06-01").result  # noqa: E731
+    assert [decide(f)["first"] for f in ({"a": 1, "b": 2}, {"b": 2}, {})] == [1, 2, 3]
