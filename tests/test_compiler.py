@@ -577,3 +577,50 @@ def test_otherwise_takes_the_first_value_that_is_set_of_several(tmp_path):
                       "  first:\n    value: a otherwise b otherwise 3\n")
     decide = lambda facts: policies.decide("t.shape", facts, at="2026-06-01").result  # noqa: E731
     assert [decide(f)["first"] for f in ({"a": 1, "b": 2}, {"b": 2}, {})] == [1, 2, 3]
+
+
+def test_a_dated_rule_with_a_condition_needs_both(tmp_path):
+    policies = _shape(tmp_path, "inputs:\n  urgent: {type: bool}\ndecisions:\n  tier:\n"
+                      "    rules:\n      - id: dated\n        since: 2027-01-01\n"
+                      "        until: 2028-01-01\n        when: urgent\n        value: 2\n"
+                      "    default: 1\n")
+    tier = lambda urgent, at: policies.decide(  # noqa: E731
+        "t.shape", {"urgent": urgent}, at=at).result["tier"]
+    assert [tier(True, "2027-06-01"), tier(False, "2027-06-01"), tier(True, "2026-06-01"),
+            tier(True, "2028-06-01")] == [2, 1, 1, 1]
+
+
+def test_exceptions_of_exceptions_beside_another_rule_when_none_applies(tmp_path):
+    """A second rule whose exception has an exception of its own: when no rule, exception
+    or exception of an exception applies, the default stands; each level still decides
+    when it applies."""
+    policies = _shape(tmp_path, "inputs:\n  a: {type: bool}\n  b: {type: bool}\n"
+                      "  c: {type: bool}\n  d: {type: bool}\ndecisions:\n  tier:\n"
+                      "    rules:\n      - id: first\n        when: a\n        value: 1\n"
+                      "      - id: second\n        when: b\n        value: 2\n"
+                      "        exceptions:\n          - id: inner\n            when: c\n"
+                      "            value: 3\n            exceptions:\n"
+                      "              - id: innermost\n                when: d\n"
+                      "                value: 4\n"
+                      "    default: 0\n")
+
+    def tier(**facts) -> tuple:
+        decision = policies.decide("t.shape", {"a": False, "b": False, "c": False,
+                                               "d": False, **facts}, at="2026-06-01")
+        return decision.result["tier"], decision.rules_applied.get("tier")
+    assert tier() == (0, "tier.default")
+    assert tier(b=True) == (2, "tier.second")
+    assert tier(c=True) == (3, "tier.second.inner")
+    assert tier(c=True, d=True) == (4, "tier.second.inner.innermost")
+    assert tier(a=True) == (1, "tier.first")
+
+
+def test_no_rule_applies_names_every_fact_its_rules_read(tmp_path):
+    policies = _shape(tmp_path, "inputs:\n  level: {type: int}\n  urgent: {type: bool}\n"
+                      "decisions:\n  tier:\n    rules:\n      - id: high\n"
+                      "        when: level > 5\n        value: 1\n      - id: urgent\n"
+                      "        when: urgent\n        value: 2\n")
+    with pytest.raises(NoRuleApplies) as caught:
+        policies.decide("t.shape", {"level": 1, "urgent": False}, at="2026-06-01")
+    assert caught.value.hint == ("its rules read level, urgent; give the facts one of its "
+                                 "rules needs, or add a rule or a `default:` for this case")
