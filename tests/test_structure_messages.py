@@ -1076,3 +1076,39 @@ def test_the_type_of_a_term_in_error(terms, expected, tmp_path, monkeypatch):
     has the declared type; a table, a list or versions with a mistake have no type, so
     uses of them are not checked against a guess."""
     assert mistakes(tmp_path, monkeypatch, HEADER + "parameters:\n" + terms) == expected
+
+
+LIST_TERMS = HEADER + """\
+parameters:
+  names: {value: ['"a"', '"b"']}
+  tiers: {value: [{1: 2}, {1: 3}]}
+decisions:
+  who: {value: names}
+  tier: {value: tiers}
+"""
+
+
+@pytest.mark.parametrize("first, second", [
+    ("names: ['\"c\"', '\"d\"']", "names: ['\"c\"', '\"e\"']"),
+    ("tiers: [{1: 2}]", "tiers: [{1: 5}]"),
+    ("tiers: [{1: 2}]", "tiers: [{2: 2}]")],
+    ids=["list-item", "table-value-in-a-list", "table-key-in-a-list"])
+def test_two_overlays_the_same_day_that_differ_in_one_item(tmp_path, monkeypatch, first,
+                                                            second):
+    """Lists of one length, or lists of tables, that differ in one item, key or value."""
+    term = first.split(":")[0]
+    found = mistakes(tmp_path, monkeypatch, LIST_TERMS, {
+        "acme.yaml": OVERLAY + f"  t.case:\n    {first}\n",
+        "acme-b.yaml": OVERLAY.replace("Acme addendum", "Acme B") + f"  t.case:\n    {second}\n"})
+    assert [(code, message) for code, _, message, _, _ in found] == [
+        ("NP037", "'Acme addendum' and 'Acme B' are both signed on 2026-12-01 for customer "
+         f"acme and set t.case {term} differently")]
+
+
+def test_an_invariant_using_a_fact_of_three_parts_names_it_in_order(tmp_path, monkeypatch):
+    policy = HEADER + ("inputs:\n  a.b.c: {type: int}\nparameters:\n  limit: {value: 3}\n"
+                       "decisions:\n  due: {value: limit}\n"
+                       "invariants:\n  - id: deep\n    check: limit > a.b.c\n")
+    found = mistakes(tmp_path, monkeypatch, policy)
+    assert [message for _, _, message, _, _ in found] == [
+        "invariant 'deep' uses 'a.b.c'; invariants may only use parameters"]
