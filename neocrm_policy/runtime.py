@@ -86,11 +86,16 @@ class OutOfRange:
 def in_range(where: OutOfRange, operate: Any, *args: Any) -> Any:
     """`operate(*args)`, or the located error naming the expression when a date, time or
     duration it gives is out of range: never Python's OverflowError, which only the
-    compiler's RUNTIME_FAILURES would catch."""
+    compiler's RUNTIME_FAILURES would catch. An error of the operation itself (a date moved
+    by part of a day) is placed at the expression too."""
     try:
         result = operate(*args)
     except OverflowError:
         raise where.error() from None
+    except EvaluationError as error:   # a date moved by part of a day: placed where written
+        if error.location is None:
+            error.location = where.location
+        raise
     if type(result) is datetime and not shown_in_the_agreement_zone(result):
         raise where.error()
     return result

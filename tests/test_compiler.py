@@ -429,6 +429,7 @@ def test_a_date_is_never_moved_by_part_of_a_day(tmp_path, value, shown):
         policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01"},
                         at="2026-06-01")
     assert caught.value.message == f"while deciding 'moved': cannot move a date by {shown}"
+    assert (caught.value.location.line, caught.value.location.column) == (10, 12)
 
 
 def test_a_date_that_may_be_null_moves_by_whole_days(tmp_path):
