@@ -290,6 +290,7 @@ _OTHER_KINDS = {   # a key that marks a file of another kind → what it is, whe
 
 
 _OWN_MARKS = {"policy": ("policy", "calendars"), "overlay": ("customer",)}
+_KIND_WORDS = {"policy": "a rule file", "overlay": "a customer's overlay"}
 
 
 def _misplaced(data: YMap, kind: str) -> SchemaError | None:
@@ -300,9 +301,7 @@ def _misplaced(data: YMap, kind: str) -> SchemaError | None:
         return None   # a file of this kind, with a stray key: told key by key
     for key, (what, where) in _OTHER_KINDS[kind].items():
         if key in data:
-            return SchemaError(f"this is {what} (it has `{key}:`), not "
-                               + ("a rule file" if kind == "policy"
-                                  else "a customer's overlay"),
+            return SchemaError(f"this is {what} (it has `{key}:`), not {_KIND_WORDS[kind]}",
                                data.where_key(key), f"move it: {what} belongs {where}")
     return None
 

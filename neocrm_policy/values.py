@@ -450,7 +450,7 @@ def duration_iso(value: timedelta) -> str:
 def duration_words(value: timedelta | CalendarDuration) -> str:
     if isinstance(value, CalendarDuration):
         return str(value)
-    micro = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    micro = value // timedelta(microseconds=1)
     if micro % 1_000_000:   # a part of a second, kept exactly (a duration times 0.001)
         return f"{Decimal(micro).scaleb(-6).normalize():f} seconds"
     seconds = micro // 1_000_000

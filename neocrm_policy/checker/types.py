@@ -584,7 +584,7 @@ def _part_or_ratio(whole: str, number: Any, unit: str) -> str:
             inverse = None
     part = f"multiply: `{whole} * {inverse:f}`" if inverse is not None \
         else f"multiply by a fraction, as in `{whole} * 0.5`"
-    count = f"{as_written(number)} {unit[:-1] if number == 1 else unit}"
+    count = f"{as_written(number)} {unit_name(unit) if number == 1 else unit}"
     return (f"for a part of it, {part}; for how many times a duration fits in it, divide "
             f"by that duration: `{whole} / {count}`")
 
