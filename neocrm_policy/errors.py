@@ -14,6 +14,24 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """A mistake's mechanical fix: `replacement` written over `width` characters from
+    `location` (a line and column of the file). Applying it gives text that loads."""
+
+    location: Location
+    width: int
+    replacement: str
+
+    def apply(self, text: str) -> str:
+        """`text` (the file's whole text) with the fix applied."""
+        lines = text.split("\n")
+        line = lines[self.location.line - 1]
+        at = self.location.column - 1
+        lines[self.location.line - 1] = line[:at] + self.replacement + line[at + self.width:]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """A place in a source file: 1-based line and column, as editors show them."""
 
@@ -101,6 +119,7 @@ class PolicyError(Exception):
         *,
         source_line: str | None = None,
         width: int = 1,
+        fix: Fix | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -108,6 +127,7 @@ class PolicyError(Exception):
         self.hint = hint
         self._source_line = source_line
         self.width = max(1, width)
+        self.fix = fix
 
     def render(self) -> str:
         """`file:line:col: CODE message`, then the source line with a caret and the hint."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from calendar import month_name, monthrange
 from collections.abc import Callable
 from datetime import datetime, time
 from decimal import Decimal
@@ -18,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import cache, schema_match
 from .calendars import Calendar, build_calendar
-from .errors import (DuplicateError, LimitError, Location, PolicyError, Problems,
+from .errors import (DuplicateError, Fix, LimitError, Location, PolicyError, Problems,
                      SchemaError, SourceError, TypeProblem)
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
 from .source import PACKAGE_DIR, YList, YMap, locate, parse_yaml, read_text
 from .suggest import suggestion
 from .syntax import ExprSource, parse_expression
+from .syntax.notation import Mistake, read_whole
 from .syntax.parser import check_literal_digits
 from .syntax import ast
 from .values import (AGREEMENT_ZONE, SCALAR_TYPES, a_or_an, as_written, parse_type,
@@ -330,6 +333,49 @@ def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     errors.raise_any()
 
 
+def path_in_words(path: list) -> str:
+    """Where a value stands in a file, counted from 1 as an editor counts:
+    `parameters.cap.versions item 2, since` (not `versions.1.since`)."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f" item {step + 1}"
+        elif out and out[-1].isdigit():
+            out += f", {step}"
+        else:
+            out += f".{step}" if out else str(step)
+    return out or "the file"
+
+
+def date_form_error(text: str, where: Location) -> SchemaError:
+    """A date (`since`, `until`, `review_by`) written in another form or not a date of the
+    calendar, with the `YYYY-MM-DD` line to write where it can be worked out."""
+    mistake = read_whole(text)
+    if isinstance(mistake, Mistake):
+        fix = Fix(where, len(text), mistake.replacement) \
+            if mistake.replacement and where.line else None
+        return SchemaError(mistake.message, where, mistake.hint, width=len(text), fix=fix)
+    if ISO_DAY.match(text):
+        return SchemaError(f"{as_written(text[:10])} is not a day of the calendar", where,
+                           "check the day and the month (year-month-day): "
+                           f"{_month_length(text)}", width=len(text))
+    return SchemaError(f"{as_written(text)} is not a date in the form rule files write "
+                       "dates", where, "write the date as year-month-day, such as "
+                       "`2027-03-01` (a time may follow: `2027-03-01T09:00:00+08:00`)",
+                       width=len(text))
+
+
+ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _month_length(text: str) -> str:
+    year, month = int(text[:4]), int(text[5:7])
+    if not 1 <= month <= 12:
+        return "a year has twelve months"
+    days = monthrange(max(year, 1), month)[1]
+    return f"{month_name[month]} {year} has {days} days"
+
+
 def _and_list(words: list[str]) -> str:
     """'a', 'b' and 'c': every missing key named in a hint, as a sentence lists them."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
@@ -338,7 +384,7 @@ def _and_list(words: list[str]) -> str:
 def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) -> SchemaError:
     path = list(problem.absolute_path)
     where = locate(data, path) or Location(file, 1, 1)
-    at = ".".join(str(p) for p in path) or "the file"
+    at = path_in_words(path)
     validator, schema = problem.validator, problem.schema
     if "propertyNames" in problem.schema_path:   # the key itself is wrong, not its value
         node = _node_at(data, path)
@@ -407,6 +453,9 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
                            f"{as_written(problem.validator_value)}", where,
                            schema.get("description") or f"give a number {bound} "
                            f"{as_written(problem.validator_value)}")
+    if validator == "pattern" and isinstance(problem.instance, str) and \
+            "date" in (schema.get("description") or ""):
+        return date_form_error(problem.instance, where)
     if validator == "pattern":
         return SchemaError(f"{at}: {as_written(problem.instance)} is not in the expected form",
                            where,
@@ -505,9 +554,8 @@ def _instant(text: str, where: Location) -> datetime:
         if len(text) == 10:
             return datetime.combine(read_date(text), time(0), AGREEMENT_ZONE)
         return read_datetime(text)
-    except ValueError as exc:
-        raise SchemaError(f"{text!r} is not a valid date: {exc}", where,
-                          "write dates as YYYY-MM-DD") from None
+    except ValueError:
+        raise date_form_error(text, where) from None
 
 
 def _type(mapping: YMap, key: str = "type"):

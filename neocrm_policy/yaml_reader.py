@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, YamlError
+from .errors import Fix, Location, YamlError
 from .source import MAX_NESTING, YList, YMap
 
 
@@ -57,6 +57,8 @@ class _Loader(yaml.SafeLoader):
                 raise YamlError("a key holds a line break, a tab or a space at an end",
                                 _loc(self.file, key_node.start_mark),
                                 "write the key on one line, without spaces around it")
+            if isinstance(key, str):
+                _refuse_full_width(key, key_node, self.file)
             if key in result:
                 raise YamlError(
                     f"duplicate key {key!r} (first at line {result.key_locs[key].line})",
@@ -79,6 +81,25 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+
+
+def _refuse_full_width(key: str, node: yaml.Node, file: str) -> None:
+    """A key typed with a Chinese input method (`４`, `ｖａｌｕｅ`) is refused naming the
+    character, never read as the ASCII key it looks like (see `syntax.notation`)."""
+    from .syntax.notation import ascii_form, describe_full_width, is_full_width
+    at = next((i for i, c in enumerate(key) if is_full_width(c)), None)
+    if at is None:
+        return
+    plain = ascii_form(key)
+    where = _loc(file, node.start_mark)
+    fix = None
+    if not _style(node):   # a plain key: its characters stand in the file as read
+        where = Location(file, where.line, where.column + at)
+        fix = Fix(Location(file, where.line, where.column - at), len(key), plain)
+    raise YamlError(f"the {describe_full_width(key[at])} in the key `{key}` is not read "
+                    "in rule files", where,
+                    f"type it again in plain (half-width) characters: write `{plain}:`",
+                    fix=fix)
 
 
 def _no_timestamp(loader, node):
@@ -248,6 +269,9 @@ def _yaml_mistake(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlError:
     def error(message: str, mark: yaml.Mark | None, hint: str) -> YamlError:
         return YamlError(message, _loc(file, mark) if mark else Location(file), hint)
 
+    colon = _full_width_colon(lines, began or at, at, file)
+    if colon is not None:
+        return colon
     here = line_of(at)
     if at is not None and ("tab" in problem or here[at.column:at.column + 1] == "\t"):
         return error("a tab is used to indent this line; YAML indents with spaces only",
@@ -298,6 +322,30 @@ def _yaml_mistake(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlError:
     return error(f"malformed YAML: {problem or context or 'unreadable'}", mark,
                  "check the indentation and that every ':' is followed by a space; "
                  "quote text that contains ': ' or starts with a special character")
+
+
+_FULL_WIDTH_KEY = re.compile(r"\s*(?:- )?([^\s:#'\"]+)：")
+
+
+def _full_width_colon(lines: list[str], began: yaml.Mark | None, at: yaml.Mark | None,
+                      file: str) -> YamlError | None:
+    """A key typed with a full-width colon (`value：60 days`): YAML reads the line as
+    text, and the mistake is named at the colon, with the line to write."""
+    if began is None or at is None:
+        return None
+    for row in range(max(0, min(began.line, at.line) - 1), min(at.line + 1, len(lines))):
+        match = _FULL_WIDTH_KEY.match(lines[row])
+        if match:
+            column = match.end() - 1
+            after = lines[row][column + 1:column + 2]
+            replacement = ":" if after in ("", " ") else ": "
+            fixed = lines[row][:column] + replacement + lines[row][column + 1:]
+            where = Location(file, row + 1, column + 1)
+            return YamlError("this key ends with a full-width colon `：`, which YAML does "
+                             "not read as a colon", where,
+                             f"type the colon in plain (half-width) characters: write "
+                             f"`{fixed.strip()}`", fix=Fix(where, 1, replacement))
+    return None
 
 
 def _quoted_hint(line: str, colon: int) -> str:

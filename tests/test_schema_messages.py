@@ -71,11 +71,11 @@ RULE_FILES = [
         id="name-in-capitals"),
     pytest.param(
         HEADER + "decisions:\n  due:\n    rules:\n      - value: 1\n",
-        [("decisions.due.rules.0 is missing 'id'", 8, 9, "add 'id'")],
+        [("decisions.due.rules item 1 is missing 'id'", 8, 9, "add 'id'")],
         id="rule-without-id"),
     pytest.param(
         HEADER + "decisions:\n  due:\n    rules:\n      - when: true\n",
-        [("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
+        [("decisions.due.rules item 1 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
         id="rule-without-id-or-value-is-one-error"),
     pytest.param(
         HEADER + "decisions:\n  due: {rules: [{id: r, value: 1}], value: 2}\n",
@@ -130,7 +130,7 @@ RULE_FILES = [
     pytest.param(
         "policy: t.case\ntitle:\nclauses: [3]\nsummary: x\ndecisions: {due: {value: 1}}\n",
         [("title should be text, not empty", 2, 7, "write title as text"),
-         ("clauses.0 should be text, not a number", 3, 11, "write clauses.0 as text")],
+         ("clauses item 1 should be text, not a number", 3, 11, "write clauses item 1 as text")],
         id="empty-title-and-clause-number"),
     pytest.param(
         HEADER + "inputs:\n  x.y: {type: decimal, min: low}\n  x.w: {type: int, decimals: \"2\"}\n"
@@ -154,7 +154,7 @@ RULE_FILES = [
         id="empty-text-list-and-mapping"),
     pytest.param(
         "policy: t.case\ntitle: x\nclauses: [\"\"]\nsummary: x\ndecisions: {due: {value: 1}}\n",
-        [("clauses.0 is empty", 3, 11, "give clauses.0 a value")],
+        [("clauses item 1 is empty", 3, 11, "give clauses item 1 a value")],
         id="empty-clause-number"),
     pytest.param(
         HEADER + "inputs:\n  x.y: {type: decimal, decimals: -1}\n  x.z: {type: decimal, "
@@ -167,8 +167,9 @@ RULE_FILES = [
         "decisions: {due: {rules: [{id: First, value: 1}]}}\n",
         [("policy: 'T.Case' is not in the expected form", 1, 9,
           "The query this file answers, e.g. support.sla. Lower-case words joined by dots."),
-         ("decisions.due.rules.0.id: 'First' is not in the expected form", 5, 32,
-          "it must match ^[a-z][a-z0-9_]*$")],
+         ("decisions.due.rules item 1, id: 'First' is not in the expected form", 5, 32,
+          "A name: lower-case letters, digits and _, starting with a letter, such as "
+          "first_response.")],
         id="policy-and-rule-names-in-capitals"),
     pytest.param(
         HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline: {hours: {monday: "
@@ -179,8 +180,8 @@ RULE_FILES = [
     pytest.param(
         HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline:\n"
         "    hours: {monday: [\"09:00-12:00\", 14], tuesday: {from: 9}}\n",
-        [("calendars.hotline.hours.monday.1 should be text, not a number", 9, 37,
-          "write calendars.hotline.hours.monday.1 as text"),
+        [("calendars.hotline.hours.monday item 2 should be text, not a number", 9, 37,
+          "write calendars.hotline.hours.monday item 2 as text"),
          ("calendars.hotline.hours.tuesday should be text or a list, not a mapping", 9, 51,
           "write it as text or a list, as the policies in the repository's policies/ do")],
         id="opening-hours-as-a-number-in-a-list-and-as-a-mapping"),
@@ -195,7 +196,7 @@ RULE_FILES = [
         "policy: t.case\ntitle: x\nclauses: [\"3\"]\nsummary: 3\ndecisions:\n  due:\n"
         "    rules:\n      - when: true\n",
         [("summary should be text, not a number", 4, 10, "write summary as text"),
-         ("decisions.due.rules.0 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
+         ("decisions.due.rules item 1 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
         id="two-missing-keys-then-a-mistake-further-on-all-reported"),
     pytest.param(
         HEADER + "inputs:\n  x.t: {type: \"map[string, int]\"}\ndecisions:\n  due: {value: 1}\n",
@@ -317,13 +318,15 @@ def test_an_overlay_is_read_as_signed(tmp_path):
     assert (source.text, source.location, source.style) == ("2", Location(file, 6, 29), '"')
 
 
+FEBRUARY_2026 = "check the day and the month (year-month-day): February 2026 has 28 days"
+
+
 def test_an_overlay_signed_on_a_day_that_does_not_exist(tmp_path):
     """A date of the right shape but not in the calendar is refused where it is written."""
     assert mistakes(tmp_path / "policies", POLICY_WITH_A_TERM,
                     "customer: acme\ninstrument: Acme terms\nsigned: 2026-02-30\n"
                     "changes: {t.case: {limit: 2}}\n") == [
-        ("'2026-02-30' is not a valid date: day is out of range for month", 3, 9,
-         "write dates as YYYY-MM-DD")]
+        ("'2026-02-30' is not a day of the calendar", 3, 9, FEBRUARY_2026)]
 
 
 def test_an_overlay_that_is_not_a_mapping_names_its_file(tmp_path):
@@ -381,17 +384,17 @@ def test_what_a_rule_file_says_is_read_as_written(tmp_path):
 def test_a_day_that_does_not_exist_is_refused_where_it_is_written(tmp_path):
     """A review date, a version's start and a rule's start and end are each checked as
     dates, and the editor is sent to the one that is wrong."""
-    bad = "is not a valid date: day is out of range for month"
+    bad, check = "is not a day of the calendar", "check the day and the month (year-month-day): "
     assert mistakes(
         tmp_path / "policies",
         HEADER + "parameters:\n  a: {value: 1, review_by: 2026-02-30}\n"
         "  b: {versions: [{since: 2026-02-31, value: 1}]}\n"
         "decisions:\n  due:\n    rules:\n      - {id: r, value: a, since: 2026-04-31}\n"
         "  late:\n    rules:\n      - {id: s, value: b, until: 2026-06-31}\n") == [
-        (f"'2026-02-30' {bad}", 6, 28, "write dates as YYYY-MM-DD"),
-        (f"'2026-02-31' {bad}", 7, 26, "write dates as YYYY-MM-DD"),
-        (f"'2026-04-31' {bad}", 11, 34, "write dates as YYYY-MM-DD"),
-        (f"'2026-06-31' {bad}", 14, 34, "write dates as YYYY-MM-DD")]
+        (f"'2026-02-30' {bad}", 6, 28, check + "February 2026 has 28 days"),
+        (f"'2026-02-31' {bad}", 7, 26, check + "February 2026 has 28 days"),
+        (f"'2026-04-31' {bad}", 11, 34, check + "April 2026 has 30 days"),
+        (f"'2026-06-31' {bad}", 14, 34, check + "June 2026 has 30 days")]
 
 
 def test_a_policy_keeps_an_outline_of_its_prose(tmp_path):
@@ -505,8 +508,7 @@ def test_a_start_of_the_policy_that_does_not_exist(tmp_path):
     """The policy's own `since` is checked as a date, where it is written."""
     assert mistakes(tmp_path / "policies",
                     HEADER + "since: 2026-02-30\ndecisions:\n  due: {value: 1}\n") == [
-        ("'2026-02-30' is not a valid date: day is out of range for month", 5, 8,
-         "write dates as YYYY-MM-DD")]
+        ("'2026-02-30' is not a day of the calendar", 5, 8, FEBRUARY_2026)]
 
 
 def test_text_up_to_the_budget_loads_and_one_character_more_does_not(tmp_path):

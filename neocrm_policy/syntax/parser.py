@@ -16,11 +16,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..errors import LimitError, Location, SyntaxProblem
+from ..errors import Fix, LimitError, Location, SyntaxProblem
 from ..suggest import did_you_mean
 from ..values import DURATION_UNITS, YEARS_HINT, outside_years, read_datetime
 from .. import parsed
-from . import ast
+from . import ast, notation
 
 if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
     from ._runtime import Lark, Token, Tree, UnexpectedInput
@@ -270,6 +270,11 @@ def _unit_problem(source: ExprSource, token: tuple[str, int], message: str,
 
 def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
     from ._runtime import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    mistake = notation.read_whole(source.text)
+    if not isinstance(mistake, notation.Mistake):
+        mistake = notation.find_money(source.text) or notation.find_date(source.text)
+    if mistake is not None:
+        return notation_problem(mistake, source)
     unit = _unit_mistake(source)
     if unit is not None:
         return unit
@@ -489,6 +494,11 @@ class _Build:
         return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0]))),
                            "money")
 
+    def percent(self, meta, children):
+        """`10 %` is the rate 0.10, exactly: a hundredth of the number written."""
+        return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0])))
+                           .scaleb(-2), "decimal")
+
     def string(self, meta, children):
         token = children[0]
         return ast.Literal(_pos(meta), _unescape(str(token)[1:-1], token), "string")
@@ -547,7 +557,16 @@ def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
 
 def _parse_cached(text: str, source: ExprSource) -> ast.Node:
     from ._runtime import VisitError
-    tree = _parse_tree(text, source)
+    mistake = notation.find_full_width(text) or notation.find_date(text)
+    if mistake is not None:
+        raise notation_problem(mistake, source)
+    try:
+        tree = _parse_tree(text, source)
+    except SyntaxProblem:
+        whole = notation.read_whole(text)
+        if isinstance(whole, notation.Reading):
+            return _written_whole(whole, text, source)
+        raise
     if _depth(tree) > MAX_DEPTH:
         raise LimitError(f"expression is nested more than {MAX_DEPTH} levels deep",
                          source.location, "split it into several decisions")
@@ -569,6 +588,36 @@ def _parse_cached(text: str, source: ExprSource) -> ast.Node:
         raise LimitError(f"expression is nested more than {MAX_DEPTH} levels deep",
                          source.location, "split it into several decisions")
     return node
+
+
+def _written_whole(reading: notation.Reading, text: str, source: ExprSource) -> ast.Node:
+    """A value written whole in a contract's notation (`CNY 200,000.00`), as the literal
+    the language's own form (`200000.00 CNY`) gives."""
+    digits = str(reading.value)
+    if len(digits) - digits.count(".") > MAX_LITERAL_DIGITS:
+        pos = ast.Pos(1, 1, 1, len(text) + 1)
+        raise LimitError(f"a number of {len(digits) - digits.count('.')} digits, over the "
+                         f"{MAX_LITERAL_DIGITS}-digit limit", source.locate(pos),
+                         "no term of the agreement needs so many digits; check the number",
+                         source_line=source.source_line(pos), width=pos.width)
+    lines = text.split("\n")
+    return ast.Literal(ast.Pos(1, 1, len(lines), len(lines[-1]) + 1), reading.value,
+                       reading.kind)
+
+
+def notation_problem(mistake: notation.Mistake, source: ExprSource) -> SyntaxProblem:
+    """A value in a contract's notation written wrongly, at the part that is wrong, with
+    the fix that makes it load."""
+    text = source.text
+    line = text.count("\n", 0, mistake.start) + 1
+    column = mistake.start - (text.rfind("\n", 0, mistake.start) + 1) + 1
+    pos = ast.Pos(line, column, line, column + (mistake.end - mistake.start))
+    where = source.locate(pos)
+    fix = None
+    if mistake.replacement is not None and where is not None and where.line:
+        fix = Fix(where, mistake.end - mistake.start, mistake.replacement)
+    return SyntaxProblem(mistake.message, where, mistake.hint,
+                         source_line=source.source_line(pos), width=pos.width, fix=fix)
 
 
 def _parse_tree(text: str, source: ExprSource) -> Tree:
