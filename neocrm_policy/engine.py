@@ -61,6 +61,8 @@ class Snapshot:
     missing: tuple[str, ...]
     written: Mapping[str, Any] = field(default_factory=dict)
     """Each term as its instrument wrote it: the value tree (`Expr`s) the editor typed."""
+    absent: Mapping[str, str] = field(default_factory=dict)
+    """What a table entry written `none` means, in words, by term (`none_means`)."""
 
     def origin(self, name: str, key: Any = None, has_key: bool = False) -> Origin:
         """The origin of a term (its latest instrument), or of one entry of a table."""
@@ -77,6 +79,8 @@ class Snapshot:
         if has_key:
             value = value[key]
             tree = tree.get(key) if isinstance(tree, dict) else None
+        if value is None and name in self.absent:
+            return self.absent[name]
         if isinstance(value, str) or not hasattr(tree, "text"):
             return to_words(value)
         return " ".join(tree.text.split())
@@ -174,6 +178,8 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
                     overlay.signed, rank, compiled.value_function(tree), overlay.label,
                     isinstance(tree, dict), overlay.locations.get((policy.id, name)), tree))
     changes = sorted({c.since for cs in candidates.values() for c in cs if c.since})
+    absent = MappingProxyType({name: p.none_means for name, p in policy.parameters.items()
+                               if p.none_means})
     snapshots = []
     for start in [None] + changes:
         values: dict[str, Any] = {}
@@ -199,7 +205,7 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
                                  for k, c in by_entry.items()}
         snapshots.append(Snapshot(start, MappingProxyType(values), MappingProxyType(origins),
                                   MappingProxyType(entries), tuple(missing),
-                                  MappingProxyType(written)))
+                                  MappingProxyType(written), absent))
     return snapshots
 
 

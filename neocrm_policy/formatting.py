@@ -32,8 +32,8 @@ CLAUSE_MAP = ("agreement", "clauses")
 DECISION = ("description", "type", "clause", "internal", "when", "value", "rules", "default",
             "note")
 RULE = ("id", "clause", "when", "value", "since", "until", "note", "exceptions")
-PARAMETER = ("label", "entry_label", "description", "clause", "review_by", "owner", "type",
-             "value", "versions")
+PARAMETER = ("label", "entry_label", "none_means", "description", "clause", "review_by",
+             "owner", "type", "value", "versions")
 CASE = ("name", "at", "facts", "expect", "expect_error", "note")
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import cache, schema_match
 from .calendars import Calendar, build_calendar
 from .errors import (DuplicateError, Fix, LimitError, Location, PolicyError, Problems,
-                     SchemaError, SourceError, TypeProblem)
+                     SchemaError, SourceError, SyntaxProblem, TypeProblem)
 from .model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParameterVersion,
                     Policy, Reading, Rule)
 from .source import PACKAGE_DIR, YList, YMap, locate, parse_yaml, read_text
@@ -677,17 +677,44 @@ def _amount(value: Any, where: Location) -> int | Decimal:
     return number
 
 
-def _param_tree(value: Any, where: Location, style: str | None, literal_text: bool) -> Any:
+def _param_tree(value: Any, where: Location, style: str | None, literal_text: bool,
+                entry: bool = False) -> Any:
     if isinstance(value, YMap):
-        return {k: _param_tree(v, value.where(k), value.value_styles.get(k), literal_text)
-                for k, v in value.items()}
+        return {k: _param_tree(v, value.where(k), value.value_styles.get(k), literal_text,
+                               entry=True) for k, v in value.items()}
     if isinstance(value, YList):
         return [_param_tree(v, value.where(i), value.item_styles[i], literal_text)
                 for i, v in enumerate(value)]
     if literal_text and isinstance(value, str):
         source = ExprSource(value, where, style)
         return Expr(ast.Literal(ast.Pos(1, 1, 1, len(value) + 1), value, "string"), source)
+    if entry and value == "none" and style == "":
+        # an entry with no value, as a contract's table says it ("none"); the term's
+        # `none_means` says what that is in words
+        return Expr(ast.Literal(ast.Pos(1, 1, 1, 5), None, "null"),
+                    ExprSource(value, where, style))
+    if entry and isinstance(value, str):
+        return _table_entry(value, where, style)
     return _expr(value, where, style)
+
+
+_PROSE = re.compile(r"[A-Za-z][A-Za-z'-]*(?:[ ,;]+[A-Za-z][A-Za-z'-]*){2,}[.]?")
+
+
+def _table_entry(value: str, where: Location, style: str | None) -> Expr:
+    """A table entry: an expression, or a sentence where a value belongs, told as such
+    (not as a grammar error at its third word)."""
+    try:
+        return _expr(value, where, style)
+    except SyntaxProblem:
+        if not _PROSE.fullmatch(value.strip()):
+            raise
+        raise SyntaxProblem(
+            f"`{value.strip()}` is a sentence, but a table entry is a value",
+            where, "write the value, such as `48 hours`; for an entry with no value write "
+            "`none`, and say what it means with `none_means:` on the term (the sentence "
+            "belongs there or in the term's `description:`)",
+            width=len(value.strip())) from None
 
 
 def _holds_text(type_) -> bool:
@@ -719,7 +746,7 @@ def _build_parameter(name: str, spec: YMap) -> Parameter:
                  if "review_by" in spec else None)
     return Parameter(name, spec.get("description"), spec.get("clause"), declared, versions,
                      spec.where(), dated, spec.get("label"), spec.get("entry_label"),
-                     review_by, spec.get("owner"))
+                     review_by, spec.get("owner"), spec.get("none_means"))
 
 
 def _build_rule(spec: YMap, parent_path: str) -> Rule:

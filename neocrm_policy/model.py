@@ -77,6 +77,8 @@ class Parameter:
     review_by: datetime | None = None
     """When the term's value should be looked at again (midnight, Asia/Shanghai)."""
     owner: str | None = None
+    none_means: str | None = None
+    """For a table: what an entry written `none` means, in words ("no solution time")."""
 
     def in_words(self, key: Any = None, has_key: bool = False) -> str:
         """How a lawyer names this term, or one entry of it: "4-star solution time"."""

@@ -162,3 +162,27 @@ def test_a_mistake_after_an_escape_in_quotes_is_shown_where_it_is_written(tmp_pa
     assert len(written) == 3
     assert [(e.message, e.location.line, e.location.column) for e in caught.value.errors] \
         == [("unknown fact 'a.nmae'", line, column) for line, column in written]
+
+
+FIXABLE = ["money_grouped_wrongly", "money_notation_inside_expression", "date_with_slashes",
+           "date_in_words", "date_in_chinese", "date_compared_with_slashes",
+           "full_width_digits", "full_width_key", "full_width_colon"]
+"""Mistakes whose fix is mechanical: the error carries the text to write and its place."""
+
+
+@pytest.mark.parametrize("case", EDITORS_MISTAKES)
+def test_a_mechanical_fix_makes_the_folder_load(case, monkeypatch, tmp_path):
+    """Applying the fix an error carries gives a folder that loads: no hint leads to a
+    second error."""
+    error = render_error(f"mistakes/{case}", monkeypatch)
+    if case in FIXABLE:
+        assert error.fix is not None, case
+    if error.fix is None:
+        return
+    folder = tmp_path / case
+    folder.mkdir()
+    policy = (MISTAKES / case / "policy.yaml").read_text(encoding="utf-8")
+    assert error.fix.location.file == f"{case}/policy.yaml"
+    (folder / "policy.yaml").write_text(error.fix.apply(policy), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    neocrm_policy.load(case)

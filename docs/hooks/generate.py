@@ -416,7 +416,7 @@ def _written(terms, name: str, *key) -> str:
     if key and value is not None:
         value = value.get(key[0])
     if value is None:
-        return _prose(to_words(None))
+        return _prose(terms.absent.get(name) or to_words(None))
     return _prose(terms.in_words(name, key[0], True) if key else terms.in_words(name))
 
 

@@ -375,7 +375,10 @@ class Checker(TypeChecker, ConflictChecker):
                         and node.name not in self.calendars:
                     line = _quoted_line(tree, node)
                     hint = "parameters are fixed terms; move the logic into a decision"
-                    if line and node is tree.node:
+                    if node.name == "none" and node is tree.node:
+                        hint = "an entry with no value is written `none` without quotes, as " \
+                            "an entry of a table; say what it means with `none_means:`"
+                    elif line and node is tree.node:
                         hint = f"if it is text, write it in quotes: `{line}`, or declare " \
                             "the parameter `type: string`"
                     return self._error(TypeProblem(

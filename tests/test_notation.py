@@ -1,0 +1,166 @@
+"""Values as a contract writes them (`syntax.notation`): every notation of an amount is
+read as the same exact amount wherever an editor writes a value, percentages are rates,
+a table entry may be `none`, and what cannot be read is refused at the character.
+
+The mistakes' messages and their fixes are pinned with the other editors' mistakes in
+tests/data/mistakes (test_checker.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import neocrm_policy
+from neocrm_policy.errors import PolicyError
+from neocrm_policy.syntax.notation import ascii_form, group_digits, read_whole
+from neocrm_policy.syntax.parser import parse_expression
+
+HEADER = """\
+policy: t.cap
+title: A cap
+clauses: ["5"]
+summary: A cap on compensation.
+inputs:
+  breach.damages: {type: money}
+"""
+
+AMOUNTS = ["CNY 200,000.00", "200,000.00 CNY", "RMB 200,000", "¥200,000", "￥200,000",
+           "200000 yuan", "200,000 元", "200000.00 CNY", "200000 CNY"]
+
+
+def _folder(tmp_path: Path, policy: str, overlay: str | None = None) -> Path:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "cap.yaml").write_text(policy, encoding="utf-8")
+    if overlay is not None:
+        (folder / "customers").mkdir()
+        (folder / "customers" / "acme.yaml").write_text(overlay, encoding="utf-8")
+    return folder
+
+
+def _compensation(folder: Path, customer: str | None = None) -> Decimal:
+    facts = {"breach": {"damages": "1000000.00"}}
+    if customer:
+        facts["customer"] = {"id": customer}
+    decision = neocrm_policy.load(folder).decide("t.cap", facts, at="2027-06-01")
+    return decision.result["compensation"]
+
+
+@pytest.mark.parametrize("written", AMOUNTS)
+def test_every_notation_of_an_amount_is_the_same_exact_amount(written, tmp_path):
+    """In a term, in a table entry and in a rule's value alike."""
+    policy = HEADER + f"""\
+parameters:
+  cap:
+    value: {written}
+  caps:
+    value:
+      gold: {written}
+decisions:
+  compensation:
+    value: min(breach.damages, cap)
+  table_cap:
+    value: caps["gold"]
+  rule_cap:
+    rules:
+      - id: stated
+        value: {written}
+"""
+    result = neocrm_policy.load(_folder(tmp_path, policy)).decide(
+        "t.cap", {"breach": {"damages": "1000000.00"}}).result
+    assert result["compensation"] == result["table_cap"] == result["rule_cap"] \
+        == Decimal("200000")
+    assert all(isinstance(v, Decimal) for v in result.values())
+
+
+@pytest.mark.parametrize("written", ["CNY 200,000.00", "¥200,000", "200000 yuan"])
+def test_a_customer_instrument_may_write_money_as_a_contract_does(written, tmp_path):
+    policy = HEADER + "parameters:\n  cap: {value: 100 CNY}\n" \
+        "decisions:\n  compensation:\n    value: min(breach.damages, cap)\n"
+    overlay = ("customer: acme\ninstrument: Acme terms\nsigned: 2027-01-01\n"
+               f"changes:\n  t.cap:\n    cap: {written}\n")
+    folder = _folder(tmp_path, policy, overlay)
+    assert _compensation(folder) == Decimal("100")
+    assert _compensation(folder, customer="acme") == Decimal("200000")
+
+
+@pytest.mark.parametrize("written, rate", [("10 %", "0.10"), ("10%", "0.10"),
+                                           ("12.5 %", "0.125"), ("0.5%", "0.005")])
+def test_a_percentage_is_an_exact_rate_usable_in_expressions(written, rate, tmp_path):
+    policy = HEADER + f"""\
+parameters:
+  share:
+    value: {written}
+decisions:
+  compensation:
+    value: breach.damages * share
+  also:
+    value: breach.damages * {written}
+"""
+    result = neocrm_policy.load(_folder(tmp_path, policy)).decide(
+        "t.cap", {"breach": {"damages": "1000.00"}}).result
+    assert result["compensation"] == result["also"] == Decimal("1000.00") * Decimal(rate)
+    assert parse_expression(written).value == Decimal(rate)
+
+
+def test_a_table_entry_may_be_none_and_says_what_that_means(tmp_path):
+    policy = """\
+policy: t.cap
+title: A table with an entry that has no value
+clauses: ["3"]
+summary: Solution times.
+inputs:
+  incident.level: {type: int}
+parameters:
+  solution_time:
+    none_means: no solution time (it waits for new functions)
+    value:
+      2: 9 days
+      1: none
+decisions:
+  time:
+    value: solution_time[incident.level]
+"""
+    policies = neocrm_policy.load(_folder(tmp_path, policy))
+    assert policies.decide("t.cap", {"incident": {"level": 1}}).result["time"] is None
+    now = policies.decide("t.cap", {"incident": {"level": 2}}).at
+    terms = policies.terms_at(policies.compiled("t.cap", now), now)
+    assert terms.in_words("solution_time", 1, True) == \
+        "no solution time (it waits for new functions)"
+    assert terms.in_words("solution_time", 2, True) == "9 days"
+
+
+@pytest.mark.parametrize("text", ["60 days", "a.level == 4", "\"hotline\""])
+def test_plain_expressions_are_not_notation(text):
+    assert read_whole(text) is None
+
+
+def test_full_width_text_in_quotes_is_text(tmp_path):
+    """Quoted text is the editor's own words: full-width characters in it are kept."""
+    node = parse_expression('"第４号（附件）"')
+    assert node.value == "第４号（附件）"
+
+
+@pytest.mark.parametrize("text, fixed", [("６０ days", "60 days"),
+                                         ("（a＋１）", "(a+1)"),
+                                         ("a\u3000+ 1", "a + 1")])
+def test_full_width_forms_are_refused_with_the_whole_text_in_ascii(text, fixed):
+    with pytest.raises(PolicyError) as caught:
+        parse_expression(text)
+    assert f"write `{fixed}`" in caught.value.hint
+    assert ascii_form(text) == fixed
+
+
+@pytest.mark.parametrize("digits, grouped", [("200000", "200,000"), ("200000.50", "200,000.50"),
+                                             ("999", "999"), ("1000000", "1,000,000")])
+def test_digits_are_grouped_in_threes(digits, grouped):
+    assert group_digits(digits) == grouped
+
+
+@pytest.mark.parametrize("written", ["31 February 2027", "2027/02/30", "2027年2月30日"])
+def test_a_date_not_of_the_calendar_is_named_as_such(written):
+    mistake = read_whole(written)
+    assert "is not a date of the calendar" in mistake.message
+    assert mistake.replacement is None
