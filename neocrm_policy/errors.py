@@ -418,6 +418,19 @@ class StatedValueWarning(PolicyError):
     warning = True
 
 
+class UnreadFactWarning(PolicyError):
+    """A fact a policy declares under `inputs:` that none of its rules reads, not even
+    a rule of a dated version or one whose terms make it apply rarely. A service would
+    still be asked for it, and refused when it leaves it out, for a decision it cannot
+    change: after a change of terms leaves a fact unused, delete its declaration (or
+    make it `optional: true` while services stop sending it). A warning: `validate`
+    reports it and `validate --strict` fails on it."""
+
+    code = "NP062"
+    title = "a fact no rule reads"
+    warning = True
+
+
 class QueryError(PolicyError):
     """A query name that the policy set does not answer."""
 

@@ -401,6 +401,15 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         node = _node_at(data, path)
         if isinstance(node, YMap) and key in node:
             where = node.where_key(key)
+        if isinstance(key, (int, Decimal)) and not isinstance(key, bool):
+            # `{value: CNY 200,000.00}`: inside braces a comma separates entries
+            line = where.source_line() or ""
+            written = re.match(r"[^:,}\s]*", line[where.column - 1:])[0] or as_written(key)
+            return SchemaError(f"a comma inside {{…}} split a value, leaving `{written}` "
+                               f"as a key of {at}", where,
+                               "inside `{…}` a comma separates entries: put a value "
+                               "holding a comma in quotes (`'CNY 200,000.00'`), or write "
+                               "the key on a line of its own")
         return SchemaError(f"unknown key {as_written(key)} in {at}", where,
                            suggestion(str(key), allowed) + "allowed keys: " + ", ".join(allowed))
     if validator == "required":

@@ -94,10 +94,12 @@ def _judge(folder: Path, key: str | None):
     name = _name(folder)
     from .clausemap import agreement_file, check_agreement
     from .engine import load
+    from .checker.unread import unread_facts
     from .prose import stated_values
     with parsed.recording() as found_parsed:
         policies = load(folder)
-    warnings = stated_values(policies) + check_agreement(policies.folder)
+    warnings = stated_values(policies) + unread_facts(policies) + \
+        check_agreement(policies.folder)
     now = datetime.now(AGREEMENT_ZONE)
     found = Validation(folder, list(policies.queries),
                        [Finding(w.render(), w.to_json()) for w in warnings])

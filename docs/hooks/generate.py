@@ -34,6 +34,7 @@ from neocrm_policy.illustrate import (as_time, decision_diagram, flatten, name_i
                                       worked_timeline)
 from neocrm_policy.loader import schema_of
 from neocrm_policy.playground import evaluate
+from neocrm_policy.checker.unread import unread_facts
 from neocrm_policy.prose import stated_in_page, stated_values
 from neocrm_policy.review import terms_to_review
 from neocrm_policy.source import bundled
@@ -842,7 +843,8 @@ def _error_example(folder: Path) -> str:
     try:
         try:
             policies = neocrm_policy.load(folder.name)
-            for warning in stated_values(policies) + check_agreement(policies.folder):
+            for warning in stated_values(policies) + unread_facts(policies) + \
+                    check_agreement(policies.folder):
                 return str(warning)   # a warning is reported, not raised
             request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
             policies.decide(request["query"], request.get("facts"), at=request.get("at"))
