@@ -47,8 +47,9 @@ decisions:
 
 
 @pytest.mark.parametrize("reads", [
-    pytest.param("decisions:\n  cap:\n    rules:\n      - id: r\n        when: a.s is set and a.t > a.s\n"
-                 "        value: 1\n", id="a rule's condition"),
+    pytest.param("decisions:\n  cap:\n    rules:\n      - id: r\n"
+                 "        when: a.s is set and a.t > a.s\n        value: 1\n",
+                 id="a rule's condition"),
     pytest.param("decisions:\n  cap:\n    rules:\n      - id: r\n        when: a.s is set\n"
                  "        value: 1\n    default: a.t\n".replace("value: 1", "value: a.s"),
                  id="a decision's default"),
