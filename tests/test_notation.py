@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
@@ -26,8 +27,23 @@ inputs:
   breach.damages: {type: money}
 """
 
-AMOUNTS = ["CNY 200,000.00", "200,000.00 CNY", "RMB 200,000", "¥200,000", "￥200,000",
-           "200000 yuan", "200,000 元", "200000.00 CNY", "200000 CNY"]
+NOTATION = yaml.safe_load((Path(__file__).parent / "data" / "notation" / "notation.yaml")
+                          .read_text(encoding="utf-8"))
+"""The notation table the editors' page shows (built from this file)."""
+AMOUNTS = next(row["written"] for row in NOTATION if row["kind"] == "money")
+
+
+@pytest.mark.parametrize("row", NOTATION, ids=[row["kind"] for row in NOTATION])
+def test_each_notation_reads_as_its_language_form(row):
+    for written in row["written"]:
+        if written == "none":   # an entry of a table: test_a_table_entry_may_be_none…
+            continue
+        node = parse_expression(str(written))
+        if row["reads_as"] == "as written":
+            assert type(node).__name__ in ("Literal", "CalendarSpan"), written
+            continue
+        same = parse_expression(row["reads_as"])
+        assert (node.value, node.kind) == (same.value, same.kind), written
 
 
 def _folder(tmp_path: Path, policy: str, overlay: str | None = None) -> Path:

@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
@@ -86,6 +87,7 @@ def on_page_markdown(markdown, page, config, files):
     policies = _loaded(_folder())
     for warning in stated_in_page(policies, markdown, page.file.src_uri):
         log.warning(warning.render())
+    markdown = markdown.replace(NOTATION_MARK, notation_table())
     return _CODE.sub(lambda m: m[0] if m[0].startswith("`")
                      else policies.say(m[0], at=_now()), markdown)
 
@@ -819,6 +821,20 @@ def error_pages() -> str:
 
 
 MISTAKES = DOCS.parent / "tests" / "data" / "mistakes"
+NOTATION = DOCS.parent / "tests" / "data" / "notation" / "notation.yaml"
+NOTATION_MARK = "<!-- the notation table -->"
+
+
+def notation_table() -> str:
+    """Every notation a value may be written in, from the file whose rows the tests hold
+    (tests/data/notation/notation.yaml): each row is read as the same exact value."""
+    rows = yaml.safe_load(NOTATION.read_text(encoding="utf-8"))
+    out = ["| Kind | You may write | Read as | Notes |", "| --- | --- | --- | --- |"]
+    for row in rows:
+        written = ", ".join(f"`{w}`" for w in row["written"])
+        reads = "as written" if row["reads_as"] == "as written" else f"`{row['reads_as']}`"
+        out.append(f"| {row['kind'].capitalize()} | {written} | {reads} | {row['note']} |")
+    return "\n".join(out)
 
 
 def common_mistakes() -> list[str]:
