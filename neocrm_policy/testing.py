@@ -35,6 +35,7 @@ from .errors import Location, PolicyError, PolicyErrors, QueryError, SchemaError
 from .loader import _schema_error, rule_files
 from .source import PACKAGE_DIR, YMap, load_yaml, to_plain
 from .suggest import suggestion
+from .syntax.notation import amount_in
 from .values import (CalendarDuration, Type, read_date, read_datetime, read_decimal,
                      read_duration, to_json, to_words)
 
@@ -196,7 +197,8 @@ def all_rules(policies: PolicySet) -> dict[tuple[str, str], Location]:
 def _facts(value: Any) -> Any:
     """A case's facts as a service would send them in JSON: mappings and lists plain,
     times as ISO text, a YAML decimal as its decimal text (0.1 is "0.1", never the
-    binary float a fact reader refuses where money is meant)."""
+    binary float a fact reader refuses where money is meant), money and percentages
+    written as a contract writes them (`CNY 200,000.00`, `10 %`) as their decimal text."""
     if isinstance(value, dict):
         return {k: _facts(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -207,7 +209,7 @@ def _facts(value: Any) -> Any:
         return str(Decimal(repr(value)))
     if isinstance(value, Decimal):
         return f"{value:f}" if value.is_finite() else str(value)
-    return value
+    return amount_in(value)
 
 
 def run_case(policies: PolicySet, case: Case) -> CaseResult:
@@ -273,7 +275,7 @@ def same_value(expected: Any, actual: Any, type_: Type | None) -> bool:
         if isinstance(actual, date):
             return read_date(str(expected)) == actual
         if isinstance(actual, (int, Decimal)):
-            return read_decimal(expected) == Decimal(actual)
+            return read_decimal(amount_in(expected)) == Decimal(actual)
         if isinstance(actual, timedelta):
             return read_duration(expected) == actual
         if isinstance(actual, CalendarDuration):

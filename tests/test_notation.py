@@ -180,3 +180,38 @@ def test_a_date_not_of_the_calendar_is_named_as_such(written):
     mistake = read_whole(written)
     assert "is not a date of the calendar" in mistake.message
     assert mistake.replacement is None
+
+
+def test_a_policy_test_may_write_facts_and_results_as_a_contract_does(tmp_path):
+    """Facts and expected results of a YAML test case: `CNY 200,000.00` means the same
+    as "200000.00"; a wrong amount still fails, naming both."""
+    policy = HEADER + "parameters:\n  cap:\n    value: CNY 200,000.00\n" \
+        "decisions:\n  compensation:\n    value: min(breach.damages, cap)\n"
+    folder = _folder(tmp_path, policy)
+    (folder / "tests").mkdir()
+    (folder / "tests" / "cap.yaml").write_text("""\
+query: t.cap
+cases:
+  - name: damages above the cap are capped
+    facts:
+      breach:
+        damages: CNY 1,000,000.00
+    expect:
+      compensation: CNY 200,000.00
+  - name: damages below the cap, in yuan
+    facts:
+      breach:
+        damages: 30000 yuan
+    expect:
+      compensation: ¥30,000
+  - name: a wrong amount fails
+    facts:
+      breach:
+        damages: RMB 5
+    expect:
+      compensation: CNY 6.00
+""", encoding="utf-8")
+    from neocrm_policy.testing import run_tests
+    report = run_tests(folder)
+    assert [r.passed for r in report.results] == [True, True, False]
+    assert report.results[2].problems == ['compensation: expected "CNY 6.00", got "5.00"']

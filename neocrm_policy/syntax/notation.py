@@ -28,6 +28,7 @@ _AMOUNT = r"(?P<amount>\d[\d,]*(?:\.\d+)?)"
 _FOREIGN = r"[A-Z]{3}|US\$|HK\$|\$|€|£"
 _PREFIX = re.compile(rf"(?P<currency>CNY|RMB|¥|￥|{_FOREIGN})\s*{_AMOUNT}")
 _SUFFIX = re.compile(rf"{_AMOUNT}\s*(?P<currency>CNY|RMB|[Yy]uan|元|{_FOREIGN})")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})*(?:\.\d+)?")
 
 _MONTHS = {name: number for number, names in enumerate(
@@ -70,10 +71,15 @@ class Mistake:
 
 
 def read_whole(text: str) -> Reading | Mistake | None:
-    """The value `text` stands for when it is, whole, a contract's notation of money or
-    a date; a `Mistake` where it is that notation written wrongly; None otherwise."""
+    """The value `text` stands for when it is, whole, a contract's notation of money, a
+    percentage or a date; a `Mistake` where it is that notation written wrongly; None
+    otherwise."""
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
+    percent = _PERCENT.fullmatch(stripped)
+    if percent:
+        rate = Decimal(percent.group(1)).scaleb(-2)
+        return Reading(rate, "decimal", f"{percent.group(1)} %")
     for pattern in (_PREFIX, _SUFFIX):
         match = pattern.fullmatch(stripped)
         if match:
@@ -95,6 +101,17 @@ def _money(match: re.Match, lead: int) -> Reading | Mistake:
                        lead + match.start("amount"), lead + match.end("amount"), regrouped)
     digits = amount.replace(",", "")
     return Reading(Decimal(digits), "money", f"{digits} CNY")
+
+
+def amount_in(value: object) -> object:
+    """A value a test file gives (a fact or an expected result) with money or a
+    percentage written as a contract writes it read as its decimal text, as a service
+    sends it ("200000.00"); anything else as it is."""
+    if isinstance(value, str):
+        reading = read_whole(value)
+        if isinstance(reading, Reading):
+            return f"{reading.value:f}"
+    return value
 
 
 def group_digits(digits: str) -> str:
