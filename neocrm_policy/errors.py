@@ -226,7 +226,7 @@ class SyntaxProblem(PolicyError):
     """An expression that the grammar cannot parse."""
 
     code = "NP020"
-    title = "expression syntax error"
+    title = "an expression that cannot be read"
 
 
 class LimitError(PolicyError):

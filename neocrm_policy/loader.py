@@ -333,13 +333,21 @@ def check_schema(data: YMap, file: str, kind: str = "policy") -> None:
     errors.raise_any()
 
 
+_ONE_OF = {"cases": "case", "versions": "version", "rules": "rule",
+           "exceptions": "exception", "readings": "reading", "invariants": "invariant"}
+"""Lists whose items an editor names in the singular: "case 2", "version 2", "rule 1"."""
+
+
 def path_in_words(path: list) -> str:
     """Where a value stands in a file, counted from 1 as an editor counts:
     `parameters.cap.versions item 2, since` (not `versions.1.since`)."""
     out = ""
     for step in path:
         if isinstance(step, int):
-            out += f" item {step + 1}"
+            one = next((s for p, s in _ONE_OF.items() if re.search(rf"(^|[., ]){p}$", out)),
+                       None)
+            out = f"{out[:len(out) - len(one) - 1]}{one} {step + 1}" if one \
+                else f"{out} item {step + 1}"
         elif out and out[-1].isdigit():
             out += f", {step}"
         else:

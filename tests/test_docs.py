@@ -20,6 +20,7 @@ import yaml
 
 from tests.helpers import REFERENCE, build_site, copy_policies, page_text, spark_missing
 import neocrm_policy
+from neocrm_policy.checker.unread import unread_facts
 from neocrm_policy.checker import FUNCTIONS
 from neocrm_policy.clausemap import check_agreement
 from neocrm_policy.cli import main
@@ -125,7 +126,8 @@ def test_every_error_code_has_a_documented_example_that_raises_it(code, monkeypa
     monkeypatch.chdir(ERROR_EXAMPLES)
     with pytest.raises(neocrm_policy.PolicyError) as caught:
         policies = neocrm_policy.load(code)
-        for warning in stated_values(policies) + check_agreement(policies.folder):
+        for warning in stated_values(policies) + unread_facts(policies) + \
+                check_agreement(policies.folder):
             raise warning   # a warning is reported, not raised
         request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
         policies.decide(request["query"], request.get("facts"), at=request.get("at"))

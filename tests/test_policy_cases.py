@@ -55,6 +55,6 @@ def test_a_case_with_both_expectations_or_neither_is_worded_for_test_files():
     found = [(e.location.line, e.message, e.hint)
              for error in errors for e in getattr(error, "errors", [error])]
     assert found == [
-        (5, "cases item 1 has both 'expect' and 'expect_error'", "give one of them, not both"),
-        (9, "cases item 2 has none of 'expect', 'expect_error'",
+        (5, "case 1 has both 'expect' and 'expect_error'", "give one of them, not both"),
+        (9, "case 2 has none of 'expect', 'expect_error'",
          "add `expect:` or add `expect_error:`")]

@@ -71,11 +71,11 @@ RULE_FILES = [
         id="name-in-capitals"),
     pytest.param(
         HEADER + "decisions:\n  due:\n    rules:\n      - value: 1\n",
-        [("decisions.due.rules item 1 is missing 'id'", 8, 9, "add 'id'")],
+        [("decisions.due.rule 1 is missing 'id'", 8, 9, "add 'id'")],
         id="rule-without-id"),
     pytest.param(
         HEADER + "decisions:\n  due:\n    rules:\n      - when: true\n",
-        [("decisions.due.rules item 1 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
+        [("decisions.due.rule 1 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
         id="rule-without-id-or-value-is-one-error"),
     pytest.param(
         HEADER + "decisions:\n  due: {rules: [{id: r, value: 1}], value: 2}\n",
@@ -167,7 +167,7 @@ RULE_FILES = [
         "decisions: {due: {rules: [{id: First, value: 1}]}}\n",
         [("policy: 'T.Case' is not in the expected form", 1, 9,
           "The query this file answers, e.g. support.sla. Lower-case words joined by dots."),
-         ("decisions.due.rules item 1, id: 'First' is not in the expected form", 5, 32,
+         ("decisions.due.rule 1, id: 'First' is not in the expected form", 5, 32,
           "A name: lower-case letters, digits and _, starting with a letter, such as "
           "first_response.")],
         id="policy-and-rule-names-in-capitals"),
@@ -196,7 +196,7 @@ RULE_FILES = [
         "policy: t.case\ntitle: x\nclauses: [\"3\"]\nsummary: 3\ndecisions:\n  due:\n"
         "    rules:\n      - when: true\n",
         [("summary should be text, not a number", 4, 10, "write summary as text"),
-         ("decisions.due.rules item 1 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
+         ("decisions.due.rule 1 is missing 'id', 'value'", 8, 9, "add 'id' and 'value'")],
         id="two-missing-keys-then-a-mistake-further-on-all-reported"),
     pytest.param(
         HEADER + "inputs:\n  x.t: {type: \"map[string, int]\"}\ndecisions:\n  due: {value: 1}\n",
@@ -236,9 +236,9 @@ OVERLAYS = [
     pytest.param(
         "customer: acme\ninstrument: x\nsigned: 2026-01-01\n"
         "changes: {t.case: {limit: 1 +, other: ((}}\n",
-        [("syntax error in expression: the expression ends too early", 4, 30,
+        [("this expression cannot be read: it ends too early", 4, 30,
           "the expression ends too early: an operand is missing after an operator"),
-         ("syntax error in expression: the expression ends too early", 4, 41,
+         ("this expression cannot be read: it ends too early", 4, 41,
           "see the language reference for what an expression may contain")],
         id="overlay-values-that-are-not-expressions-each-told"),
 ]

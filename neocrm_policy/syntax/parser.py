@@ -186,6 +186,16 @@ _TOKEN_WORDS = {
 }
 
 
+_THE = {"NAME": "the word", "NUMBER": "the number", "STRING": "the quoted text",
+        "DATE": "the date", "DATETIME": "the date and time", "TIME": "the time of day",
+        "UNIT": "the unit", "COMPARE": "the comparison"}
+
+
+def _the(token_type: str, text: str) -> str:
+    """A token as an editor reads it: "the word `to`", "the number `200`", "`,`"."""
+    return f"{_THE[token_type]} `{text}`" if token_type in _THE else f"`{text}`"
+
+
 def _describe(token_type: str) -> str:
     if token_type in _TOKEN_WORDS:
         return _TOKEN_WORDS[token_type]
@@ -283,11 +293,11 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
                                           and exc.token.type == "$END"):
         lines = source.text.splitlines() or [""]
         pos = ast.Pos(len(lines), len(lines[-1]) + 1, 0, 0)
-        found = "the expression ends too early"
+        found = "it ends too early"
     elif isinstance(exc, UnexpectedCharacters):
-        found = f"unexpected character {source.text[exc.pos_in_stream]!r}"
+        found = f"the character `{source.text[exc.pos_in_stream]}` has no meaning here"
     else:
-        found = f"unexpected {_describe(exc.token.type)} {str(exc.token)!r}"
+        found = f"it cannot go on with {_the(exc.token.type, str(exc.token))} here"
     if isinstance(exc, UnexpectedCharacters):
         hint = _CHARACTER_HINTS.get(source.text[exc.pos_in_stream],
                                     "this character has no meaning in an expression; "
@@ -297,10 +307,10 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
     if hint is None:
         expected = sorted({_describe(t) for t in (exc.expected or ()) if not t.startswith("_")})
         if 0 < len(expected) <= 8:
-            hint = "expected " + ", ".join(expected)
+            hint = "what may come here: " + ", ".join(expected)
         else:
             hint = "see the language reference for what an expression may contain"
-    return SyntaxProblem(f"syntax error in expression: {found}", source.locate(pos), hint,
+    return SyntaxProblem(f"this expression cannot be read: {found}", source.locate(pos), hint,
                          source_line=source.source_line(pos))
 
 
