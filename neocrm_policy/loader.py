@@ -478,8 +478,17 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
                            where,
                            schema.get("description") or f"it must match {schema['pattern']}")
     if validator == "enum":
-        return SchemaError(f"{at}: {as_written(problem.instance)} is not allowed", where,
-                           "allowed: " + ", ".join(map(str, schema["enum"])))
+        allowed = " or ".join(f"`{as_written(v).strip(chr(39))}`" for v in schema["enum"])
+        instance = problem.instance
+        if isinstance(instance, (list, dict)):
+            kind = "a list" if isinstance(instance, list) else "a mapping"
+            return SchemaError(f"{at} is {kind} here, but takes one value", where,
+                               f"write one of {allowed}: `{path[-1]}: "
+                               f"{as_written(schema['enum'][0]).strip(chr(39))}`"
+                               if path else f"write one of {allowed}")
+        return SchemaError(f"{at}: {as_written(instance)} is not allowed", where,
+                           suggestion(str(instance), [str(v) for v in schema["enum"]])
+                           + f"write one of {allowed}")
     return SchemaError(f"{at}: {problem.message}", where, schema.get("description"))
 
 

@@ -175,8 +175,14 @@ RULE_FILES = [
         HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline: {hours: {monday: "
         "\"09:00-17:00\"}, holidays: france}\n",
         [("calendars.hotline.holidays: 'france' is not allowed", 8, 55,
-          "allowed: mainland_china")],
+          "write one of `mainland_china`")],
         id="holidays-not-in-the-list"),
+    pytest.param(
+        HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline: {hours: {monday: "
+        "\"09:00-17:00\"}, holidays: [mainland_china, 2027-03-10]}\n",
+        [("calendars.hotline.holidays is a list here, but takes one value", 8, 55,
+          "write one of `mainland_china`: `holidays: mainland_china`")],
+        id="holidays-given-as-a-list"),
     pytest.param(
         HEADER + "decisions:\n  due: {value: 1}\ncalendars:\n  hotline:\n"
         "    hours: {monday: [\"09:00-12:00\", 14], tuesday: {from: 9}}\n",
