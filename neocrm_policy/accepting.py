@@ -36,7 +36,7 @@ from .testing import (TESTS, CaseResult, TestReport, all_rules, load_test_files,
                       same_value)
 from .values import (AGREEMENT_ZONE, CalendarDuration, Type, duration_iso, duration_words,
                      format_money, read_date, read_datetime, read_decimal, read_duration,
-                     read_time, to_json, to_words)
+                     read_time, time_words, to_json, to_words)
 
 
 @dataclass(frozen=True)
@@ -429,22 +429,14 @@ def _change(before: Any, value: Any, type_: Type | None) -> str:
     if isinstance(old, datetime) and isinstance(value, datetime):
         old_local, new_local = old.astimezone(AGREEMENT_ZONE), value.astimezone(AGREEMENT_ZONE)
         if old_local.date() == new_local.date():
-            return f"{_moment(old_local)} → {_clock(new_local)}"
+            # "14:00 → 16:00 on Saturday 7 March 2026 (Shanghai time)": the day once
+            clock, day = time_words(new_local).split(" on ", 1)
+            return f"{time_words(old_local).split(' on ', 1)[0]} → {clock} on {day}"
     return f"{_words(old, type_)} → {_words(value, type_)}"
 
 
 def _words(value: Any, type_: Type | None) -> str:
-    if isinstance(value, datetime):
-        return _moment(value.astimezone(AGREEMENT_ZONE))
     return to_words(value, type_)
-
-
-def _clock(moment: datetime) -> str:
-    return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
-
-
-def _moment(moment: datetime) -> str:
-    return f"{moment.date().isoformat()} {_clock(moment)}"
 
 
 __all__ = ["Acceptance", "Move", "NotAccepted", "accept"]

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import re
 import textwrap
-from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-import orjson
-
 from .prose import say_in_force
-from .values import AGREEMENT_ZONE, to_words
+from .values import date_words, to_words
 
 
 def memo(decision) -> str:
@@ -41,7 +38,8 @@ def memo(decision) -> str:
                 [words + _words(values[k], type_) for words, k, type_ in piece.based])))
         if piece.facts:
             lines.append(_fill("facts: " + ", ".join(
-                [words + _words(facts.get(path)) for words, path in piece.facts])))
+                [words + _fact_value(facts.get(path), fact) for words, path, fact
+                 in piece.facts])))
         lines += piece.note
     policy = steps.compiled.checked.policy
     for name, paths in (decision.missing or {}).items():
@@ -84,7 +82,7 @@ def _piece(steps, step, name: str) -> _Piece:
     piece.terms = _term_lines(step.uses) if step.uses is not None else None
     piece.based = tuple((f"{_decision_words(policy, d)} = ", steps.position[d], types.get(d))
                         for d in dict.fromkeys(step.decisions))
-    piece.facts = tuple((f"{_fact_words(policy, path)} = ", path)
+    piece.facts = tuple((f"{_fact_words(policy, path)} = ", path, policy.inputs.get(path))
                         for path in dict.fromkeys(step.facts))
     piece.note = (_fill(f"note: {' '.join(step.note.split())}"),) \
         if step.note and not default else ()
@@ -94,7 +92,7 @@ def _piece(steps, step, name: str) -> _Piece:
 def _term_lines(uses) -> tuple[str, ...]:
     lines = []
     for use in uses:
-        since = f", in force since {use.since.date().isoformat()}" if use.since else ""
+        since = f", in force since {date_words(use.since.date())}" if use.since else ""
         source = (f", from {use.instrument}" if use.instrument and
                   use.instrument != "the agreement" else "")
         named = use.term if use.term and use.term != use.name else \
@@ -103,12 +101,8 @@ def _term_lines(uses) -> tuple[str, ...]:
     return tuple(lines)
 
 
-_EIGHT = timezone(timedelta(hours=8))
-
-
 def _words(value, type_=None) -> str:
-    """`to_words(value, type_)`, quicker for text, whole numbers, truth values and times
-    in the agreement's zone (whose offset has been +08:00 all year round since 1992)."""
+    """`to_words(value, type_)`, quicker for text, whole numbers and truth values."""
     kind = value.__class__
     if kind is str:
         return value
@@ -116,11 +110,26 @@ def _words(value, type_=None) -> str:
         return str(value)
     if kind is bool:
         return "yes" if value else "no"
-    if kind is datetime and (value.tzinfo == _EIGHT or value.tzinfo is AGREEMENT_ZONE) \
-            and value.year > 1991:
-        text = orjson.dumps(value).decode()   # as isoformat() writes it, three times as fast
-        return f"{text[1:11]} {text[12:-1]}"
     return to_words(value, type_)
+
+
+def _fact_value(value, fact) -> str:
+    """A fact's value in words: money as money, a choice by the label its policy gives."""
+    if fact is None:
+        return _words(value)
+    if fact.allowed is not None and value is not None:
+        if isinstance(value, (list, tuple)):
+            return ", ".join(_choice(v, fact) for v in value) if value else "none"
+        return _choice(value, fact)
+    return _words(value, fact.type)
+
+
+def _choice(value, fact) -> str:
+    """One of a fact's allowed values, by the label its policy gives it ("the Company's
+    gross negligence"), else in words ("network slowdown", not `network_slowdown`)."""
+    if fact.labels and value in fact.labels:
+        return fact.labels[value]
+    return value.replace("_", " ") if isinstance(value, str) else _words(value, fact.type)
 
 
 def _fill(text: str) -> str:

@@ -682,13 +682,15 @@ def _build_input(path: str, spec: YMap) -> Input:
                           "date, datetime, time, duration, or a list[T] of one of those")
     optional = bool(spec.get("optional", False))
     allowed = tuple(spec["allowed"]) if "allowed" in spec else None
+    labels = {value: " ".join(str(label).split()) for value, label in spec["allowed"].items()} \
+        if isinstance(spec.get("allowed"), dict) else None
     if optional:
         type_ = type_.or_null()
     bounds = {key: _amount(spec[key], spec.where(key)) for key in ("min", "max") if key in spec}
     return Input(path, type_, optional, allowed, spec.get("description"), spec.where(),
                  minimum=bounds.get("min"), maximum=bounds.get("max"),
                  decimals=spec.get("decimals"), floats=bool(spec.get("float", False)),
-                 not_before=spec.get("not_before"))
+                 not_before=spec.get("not_before"), labels=labels)
 
 
 def _amount(value: Any, where: Location) -> int | Decimal:

@@ -6,6 +6,7 @@ beyond small conveniences; every expression is already parsed (`Expr`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,8 @@ class Input:
     """Whether a Python float is accepted (read exactly from its shortest decimal text)."""
     not_before: str | None = None
     """Another time fact this one may not come before (a response before the report)."""
+    labels: Mapping[Any, str] | None = None
+    """For a choice: each allowed value's label in words (`gross negligence`)."""
 
 
 ParamTree = Any

@@ -16,7 +16,7 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from .engine import PolicySet
 from .errors import Location, PolicyError, UsageError
 from .examples import load_examples
-from .values import to_json, to_words
+from .values import date_words, to_json, to_words
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,12 @@ def _date(instant: datetime | None) -> str | None:
 
 
 def _from(since: str | None) -> str:
-    return f", from {since}" if since else ""
+    return f", from {_day(since)}" if since else ""
+
+
+def _day(since: str) -> str:
+    """A date of the diff's JSON (`2027-01-01`) as its text says it: "1 January 2027"."""
+    return date_words(date.fromisoformat(since))
 
 
 def _words(value: Any, type_=None) -> str:
@@ -150,11 +155,14 @@ def _versions_of_policy(query, old_set, new_set) -> list[Change]:
     out = []
     for since in sorted(x for x in b - a if x):
         out.append(Change(query, "added", "policy", "version", f"{query}: a new version of "
-                          f"the whole policy takes effect on {since}", since=since))
+                          f"the whole policy takes effect on {_day(since)}", since=since))
     for since in sorted(x for x in a - b if x):
         out.append(Change(query, "removed", "policy", "version", f"{query}: the version of "
-                          f"the whole policy from {since} is withdrawn", since=since))
+                          f"the whole policy from {_day(since)} is withdrawn", since=since))
     return out
+
+
+_NO_KEY = object()
 
 
 def _parameter_versions(policies: PolicySet, query: str) -> dict[str, dict]:
@@ -167,8 +175,30 @@ def _parameter_versions(policies: PolicySet, query: str) -> dict[str, dict]:
         for n, version in enumerate(parameter.versions):
             at = version.since or datetime(1971, 1, 1, tzinfo=_zone())
             key = None if n == 0 else _date(version.since)
-            out[name][key] = policies.terms_at(compiled, at).values.get(name)
+            snapshot = policies.terms_at(compiled, at)
+            out[name][key] = _Term(snapshot.values.get(name), snapshot, name)
     return out
+
+
+class _Term:
+    """A term's value in one version, and its words as the editor wrote them ("9 natural
+    days" stays that, not "9 days"): the value decides whether it changed, the words
+    say how."""
+
+    __slots__ = ("value", "snapshot", "name")
+
+    def __init__(self, value, snapshot, name: str) -> None:
+        self.value, self.snapshot, self.name = value, snapshot, name
+
+    def words(self, type_, key=_NO_KEY) -> str:
+        value = self.value if key is _NO_KEY else self.value[key]
+        try:
+            if self.name in self.snapshot.values:
+                return self.snapshot.in_words(self.name, None if key is _NO_KEY else key,
+                                              key is not _NO_KEY)
+        except (KeyError, TypeError):
+            pass
+        return _words(value, type_)
 
 
 def _zone():
@@ -190,17 +220,18 @@ def _parameters(query, old_set, new_set) -> list[Change]:
                               f"{query}: term {term.in_words()} removed"))
             continue
         if name not in old:
-            value = next(reversed(new[name].values()))
+            latest = next(reversed(new[name].values()))
             out.append(Change(query, "added", "parameter", name,
-                              f"{query}: new term {term.in_words()} = {_words(value, type_)}",
-                              new=to_json(value, type_)))
+                              f"{query}: new term {term.in_words()} = {latest.words(type_)}",
+                              new=to_json(latest.value, type_)))
             continue
         before, after = old[name], new[name]
         for since in sorted(set(before) | set(after), key=lambda s: s or ""):
             if since in before and since not in after:
                 out.append(Change(query, "removed", "parameter", name,
                                   f"{query}: the version of {term.in_words()} from "
-                                  f"{since or 'the start'} is withdrawn", since=since))
+                                  f"{_day(since) if since else 'the start'} is withdrawn",
+                                  since=since))
                 continue
             previous = before.get(since)
             if since not in before:   # a new dated version: compare with what was in force
@@ -210,9 +241,12 @@ def _parameters(query, old_set, new_set) -> list[Change]:
     return out
 
 
-def _value_change(query, term, old, new, since, type_) -> list[Change]:
-    """Tables change entry by entry ("4-star solution time"), other terms as a whole."""
+def _value_change(query, term, before, after, since, type_) -> list[Change]:
+    """Tables change entry by entry ("4-star solution time"), other terms as a whole; each
+    value in the words its editor wrote."""
     name = term.name
+    old = before.value if before is not None else None
+    new = after.value
     if isinstance(old, dict) and isinstance(new, dict):
         item = type_.item if type_ is not None and type_.name == "map" else None
         out = []
@@ -225,19 +259,20 @@ def _value_change(query, term, old, new, since, type_) -> list[Change]:
             elif key not in old:
                 out.append(Change(query, "added", "parameter", name,
                                   f"{query}: {entry} added: "
-                                  f"{_words(new[key], item)}{_from(since)}",
+                                  f"{after.words(item, key)}{_from(since)}",
                                   entry=key, new=to_json(new[key], item), since=since))
             elif old[key] != new[key]:
                 out.append(Change(query, "changed", "parameter", name,
                                   f"{query}: {entry} changed from "
-                                  f"{_words(old[key], item)} to {_words(new[key], item)}"
+                                  f"{before.words(item, key)} to {after.words(item, key)}"
                                   f"{_from(since)}", entry=key, old=to_json(old[key], item),
                                   new=to_json(new[key], item), since=since))
         return out
     if old != new:
+        was = before.words(type_) if before is not None else _words(None, type_)
         return [Change(query, "changed", "parameter", name,
-                       f"{query}: {term.in_words()} changed from {_words(old, type_)} to "
-                       f"{_words(new, type_)}{_from(since)}", old=to_json(old, type_),
+                       f"{query}: {term.in_words()} changed from {was} to "
+                       f"{after.words(type_)}{_from(since)}", old=to_json(old, type_),
                        new=to_json(new, type_), since=since)]
     return []
 

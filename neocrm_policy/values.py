@@ -490,18 +490,49 @@ def to_json(value: Any, type_: Type | None = None) -> Any:
     return str(value)
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def money_words(value: Decimal) -> str:
+    """An amount as the agreement's readers write it: `CNY 200,000.00`."""
+    return f"CNY {Decimal(format_money(value)):,f}"
+
+
+def date_words(day: date) -> str:
+    """A day as a lawyer writes it: `1 March 2027`."""
+    return f"{day.day} {_MONTHS[day.month]} {day.year}"
+
+
+def time_words(moment: datetime) -> str:
+    """A moment in the agreement's zone, in words: `23:30 on Saturday 7 March 2026
+    (Shanghai time)`; seconds only where there are some."""
+    local = moment.astimezone(AGREEMENT_ZONE)
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if local.second or local.microsecond:
+        clock += f":{local.second:02d}"
+        if local.microsecond:
+            clock += f".{local.microsecond:06d}".rstrip("0")
+    return (f"{clock} on {_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month]} "
+            f"{local.year} (Shanghai time)")
+
+
 def to_words(value: Any, type_: Type | None = None) -> str:
-    """A runtime value as a lawyer would write it in a memo."""
+    """A runtime value as a lawyer would write it in a memo: one form per kind, the same
+    in every memo, diff, listing and page (`CNY 200,000.00`, `1 March 2027`, `yes`)."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal) and type_ is not None and type_.name == "money":
-        return f"CNY {format_money(value)}"
+        return money_words(value)
     if isinstance(value, (timedelta, CalendarDuration)):
         return duration_words(value)
     if isinstance(value, datetime):
-        return value.astimezone(AGREEMENT_ZONE).isoformat(sep=" ")
+        return time_words(value)
+    if isinstance(value, date):
+        return date_words(value)
     if isinstance(value, (list, tuple)):
         item = type_.item if type_ is not None else None
         return ", ".join(to_words(v, item) for v in value) if value else "none"

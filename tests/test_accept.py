@@ -59,14 +59,14 @@ def test_a_changed_term_fails_then_is_accepted_and_the_next_run_passes(policies_
     status, out, _ = run(["test", str(policies_copy), "--accept"], capsys)
     assert status == 0
     assert [line for line in out.splitlines() if " → " in line] == [
-        "data_retention.yaml:7 export_deadline: 2026-12-09 → 2027-01-08",
+        "data_retention.yaml:7 export_deadline: 9 December 2026 → 8 January 2027",
         "data_retention.yaml:7 days_left: 0 → 30",
         "data_retention.yaml:11 data_retained: no → yes",
         "data_retention.yaml:11 days_left: 0 → 29",
         "data_retention.yaml:15 days_left: 15 → 45",
-        "data_retention.yaml:31 export_deadline: 2026-12-09 → 2027-01-08",
+        "data_retention.yaml:31 export_deadline: 9 December 2026 → 8 January 2027",
         "data_retention.yaml:31 data_retained: no → yes",
-        "support_sla.yaml:17 response_due: 2026-03-07 14:00 → 16:00",
+        "support_sla.yaml:17 response_due: 14:00 → 16:00 on Saturday 7 March 2026 (Shanghai time)",
         "support_sla.yaml:21 response_breached: yes → no",
     ]
     assert out.splitlines()[-1].endswith(" passed, 0 failed; 9 expected values moved in "
@@ -96,10 +96,12 @@ def test_moved_values_are_written_as_the_file_writes_them(policies_copy, capsys)
     status, out, _ = run(["test", str(policies_copy), "--accept"], capsys)
     assert status == 0
     lines = out.splitlines()
-    assert "liability_data_security.yaml:6 liability_cap: CNY 50000.00 → CNY 100000.00" in lines
+    assert "liability_data_security.yaml:6 liability_cap: CNY 50,000.00 → CNY 100,000.00" in lines
     assert "support_channels.yaml:7 open: none → hotline" in lines
-    assert "support_sla.yaml:75 response_due: 2026-03-07 20:30 → 21:30" in lines
-    assert "support_sla.yaml:8 response_due: 2026-03-07 23:30 → 2026-03-08 00:30" in lines
+    assert "support_sla.yaml:75 response_due: 20:30 → 21:30 on Saturday 7 March 2026 " \
+        "(Shanghai time)" in lines
+    assert "support_sla.yaml:8 response_due: 23:30 on Saturday 7 March 2026 (Shanghai time) " \
+        "→ 00:30 on Sunday 8 March 2026 (Shanghai time)" in lines
     after = texts(policies_copy)
     assert 'liability_cap: "100000.00", compensation: "30000.00"}' in after[
         "liability_data_security.yaml"]
@@ -122,7 +124,7 @@ def test_a_hand_written_layout_is_kept_byte_for_byte(policies_copy, capsys):
     status, out, _ = run(["test", str(policies_copy), "--accept"], capsys)
     assert status == 0
     assert [line for line in out.splitlines() if line.startswith("by_hand.yaml")] == [
-        "by_hand.yaml:10 export_deadline: 2026-12-09 → 2027-01-08",
+        "by_hand.yaml:10 export_deadline: 9 December 2026 → 8 January 2027",
         "by_hand.yaml:12 days_left: 0 → 30",
         "by_hand.yaml:16 days_left: 0 → 30",
     ]
@@ -186,7 +188,7 @@ def test_accept_lists_the_moves_as_json(policies_copy, capsys):
             for m in report["moved"]] == [
         {"line": 17, "case": "3 stars, exactly on time", "result": "response_due",
          "old": "2026-03-07T14:00:00+08:00", "new": "2026-03-07T16:00:00+08:00",
-         "change": "2026-03-07 14:00 → 16:00"},
+         "change": "14:00 → 16:00 on Saturday 7 March 2026 (Shanghai time)"},
         {"line": 21, "case": "3 stars, one minute late", "result": "response_breached",
          "old": True, "new": False, "change": "yes → no"},
     ]

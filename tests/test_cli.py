@@ -62,7 +62,7 @@ def test_eval_text_memo(tmp_path, capsys):
     status, out, _ = run(["eval", "support.sla", "--input", str(facts), *POLICIES,
                           "--at", "2026-03-08T01:00:00+08:00"], capsys)
     assert status == 0
-    assert "- resolution due: 2026-03-08 00:30:00+08:00" in out
+    assert "- resolution due: 00:30 on Sunday 8 March 2026 (Shanghai time)" in out
     assert "term used: 4-star solution time = 2 hours" in out
     assert "facts: the service level, as the number of stars (4 is the most severe) = 4" in out
     # a memo speaks in words, values and clauses: no rule ids, names or expressions

@@ -34,9 +34,18 @@ def test_a_table_entry_and_a_dated_version(policies_copy):
          "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
          "      - since: 2027-01-01\n        value: 90 days\n")
     assert texts(policies_copy) == [
-        "data.retention: export window changed from 60 days to 90 days, from 2027-01-01",
+        "data.retention: export window changed from 60 days to 90 days, from 1 January 2027",
         "support.sla: 4-star solution time changed from 2 hours to 4 hours",
     ]
+
+
+def test_terms_are_shown_as_their_editor_wrote_them(policies_copy):
+    """A duration on a calendar keeps its calendar ("7 natural days", not "1 week"), and
+    an amount reads as money; a term rewritten to the same value is no change."""
+    edit(policies_copy / "support-sla.yaml", "      2: 9 natural days", "      2: 7 natural days")
+    edit(policies_copy / "support-sla.yaml", "      1: 1 week", "      1: 7 days")
+    assert texts(policies_copy) == [
+        "support.sla: 2-star solution time changed from 9 natural days to 7 natural days"]
 
 
 def test_rules_exceptions_clauses_and_entries(policies_copy):

@@ -17,7 +17,7 @@ import neocrm_policy
 from neocrm_policy import explain, trace
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.prose import say_in_force
-from neocrm_policy.values import DATETIME, list_of, to_json, to_words
+from neocrm_policy.values import DATETIME, date_words, list_of, to_json, to_words
 from tests.helpers import REFERENCE
 from tests.recorded_decisions import RECORD, decisions
 
@@ -108,7 +108,7 @@ def plain_memo(decision) -> str:
         why.append(f"clause {entry.clause}" if entry.clause else "no clause cited")
         lines.append(fill("; ".join(why)))
         for use in entry.parameters:
-            since = f", in force since {use.since.date().isoformat()}" if use.since else ""
+            since = f", in force since {date_words(use.since.date())}" if use.since else ""
             source = f", from {use.instrument}" if use.instrument and \
                 use.instrument != "the agreement" else ""
             named = use.term if use.term and use.term != use.name else \
@@ -120,7 +120,7 @@ def plain_memo(decision) -> str:
                 for d, v in entry.decisions.items())))
         if entry.facts:
             lines.append(fill("facts: " + ", ".join(
-                f"{explain._fact_words(policy, p)} = {to_words(v)}"
+                f"{explain._fact_words(policy, p)} = {plain_fact(v, policy.inputs.get(p))}"
                 for p, v in entry.facts.items())))
         if entry.note and not entry.rule.endswith(".default"):
             lines.append(fill(f"note: {' '.join(entry.note.split())}"))
@@ -133,6 +133,20 @@ def plain_memo(decision) -> str:
 
 ZONES = [None, timezone(timedelta(hours=8)), UTC, timezone(timedelta(hours=-5)),
          timezone(timedelta(hours=9, minutes=30)), ZoneInfo("Asia/Shanghai")]
+
+
+def plain_fact(value, fact) -> str:
+    """A fact's value in words: a choice by its label, or its words with underscores read
+    as spaces; anything else in words of its declared type."""
+    if fact is None or value is None:
+        return to_words(value)
+    if fact.allowed is not None:
+        one = [value] if not isinstance(value, (list, tuple)) else value
+        if not one:
+            return "none"
+        return ", ".join((fact.labels or {}).get(v) or (v.replace("_", " ") if isinstance(
+            v, str) else to_words(v, fact.type)) for v in one)
+    return to_words(value, fact.type)
 
 
 def times(first=1900, last=2200):
