@@ -114,22 +114,8 @@ def _words(value, type_=None) -> str:
 
 
 def _fact_value(value, fact) -> str:
-    """A fact's value in words: money as money, a choice by the label its policy gives."""
-    if fact is None:
-        return _words(value)
-    if fact.allowed is not None and value is not None:
-        if isinstance(value, (list, tuple)):
-            return ", ".join(_choice(v, fact) for v in value) if value else "none"
-        return _choice(value, fact)
-    return _words(value, fact.type)
-
-
-def _choice(value, fact) -> str:
-    """One of a fact's allowed values, by the label its policy gives it ("the Company's
-    gross negligence"), else in words ("network slowdown", not `network_slowdown`)."""
-    if fact.labels and value in fact.labels:
-        return fact.labels[value]
-    return value.replace("_", " ") if isinstance(value, str) else _words(value, fact.type)
+    """A fact's value in words, as its declaration says it (`Input.in_words`)."""
+    return _words(value) if fact is None else fact.in_words(value)
 
 
 def _fill(text: str) -> str:

@@ -53,6 +53,26 @@ class Input:
     labels: Mapping[Any, str] | None = None
     """For a choice: each allowed value's label in words (`gross negligence`)."""
 
+    def in_words(self, value: Any) -> str:
+        """A value of this fact as people read it: a choice by the label its policy gives
+        ("the Company's gross negligence", else "network slowdown" for
+        `network_slowdown`), money as money, anything else in words of its type."""
+        if value is None:
+            return to_words(None)
+        if self.allowed is not None:
+            if isinstance(value, (list, tuple)):
+                return ", ".join(self._choice(v) for v in value) if value else "none"
+            return self._choice(value)
+        return to_words(value, self.type.not_null())
+
+    def _choice(self, value: Any) -> str:
+        if self.labels and value in self.labels:
+            return self.labels[value]
+        if isinstance(value, str):
+            return value.replace("_", " ")
+        item = self.type.item if self.type.name == "list" else self.type
+        return to_words(value, item)
+
 
 ParamTree = Any
 """An `Expr`, or a dict / list of ParamTree: a table of values such as level → time."""

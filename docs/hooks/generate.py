@@ -41,7 +41,7 @@ from neocrm_policy.review import terms_to_review
 from neocrm_policy.source import bundled
 from neocrm_policy.syntax import ast
 from neocrm_policy.testing import load_cases, run_case
-from neocrm_policy.values import AGREEMENT_ZONE, to_words
+from neocrm_policy.values import AGREEMENT_ZONE, read_fact, to_words
 from neocrm_policy.wording import in_words
 
 DOCS = Path(__file__).resolve().parent.parent
@@ -440,12 +440,16 @@ def _examples(policies, query: str) -> list[str]:
         case = result.case
         moments = [t for t in (as_time(v) for _, v in flatten(case.facts)) if t is not None]
         first = min(moments, key=_instant) if moments else None
-        facts = "<br>".join(f"{_prose(name_in_words(path))}: {_fact_words(value, first)}"
+        inputs = policies.compiled(query).checked.policy.inputs
+        facts = "<br>".join(f"{_prose(name_in_words(path))}: "
+                            f"{_fact_words(value, first, inputs.get(path))}"
                             for path, value in flatten(case.facts)) or "none"
         if result.error is not None:
             outcome = f"error {result.error.code}: {_prose(result.error.message)}"
         else:
-            outcome = "<br>".join(f"{_prose(name_in_words(name))}: {_value_in_words(v, first)}"
+            types = result.decision.decision_types
+            outcome = "<br>".join(f"{_prose(name_in_words(name))}: "
+                                  f"{_value_in_words(v, first, types.get(name))}"
                                   for name, v in result.decision.result.items())
         at = as_time(case.at) if case.at else None
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
@@ -473,10 +477,17 @@ def _instant(moment) -> datetime:
         datetime(moment.year, moment.month, moment.day, tzinfo=AGREEMENT_ZONE)
 
 
-def _fact_words(value, first) -> str:
+def _fact_words(value, first, fact=None) -> str:
+    """A fact of an example as its declaration says it (a choice by its label, money as
+    money); a time said from the example's first one."""
     moment = as_time(value)
     if moment is not None:
         return _prose(when_in_words(moment, None if moment == first else first))
+    if fact is not None:
+        try:
+            return _prose(fact.in_words(read_fact(value, fact.type)))
+        except (ValueError, TypeError, ArithmeticError):
+            pass   # a case that shows a fact refused: as written
     if isinstance(value, str):
         return "“" + _prose(value) + "”"
     if isinstance(value, list):
@@ -484,11 +495,11 @@ def _fact_words(value, first) -> str:
     return _prose(to_words(value))
 
 
-def _value_in_words(value, first) -> str:
+def _value_in_words(value, first, type_=None) -> str:
     moment = as_time(value) if not isinstance(value, str) else None
     if moment is not None:
         return _prose(when_in_words(moment, first))
-    return _prose(to_words(value))
+    return _prose(to_words(value, type_))
 
 
 def _worked_example(results) -> str | None:
