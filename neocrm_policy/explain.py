@@ -97,7 +97,8 @@ def _term_lines(uses) -> tuple[str, ...]:
                   use.instrument != "the agreement" else "")
         named = use.term if use.term and use.term != use.name else \
             use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
-        lines.append(_fill(f"term used: {named} = {to_words(use.value)}{since}{source}"))
+        shown = use.written or to_words(use.value)
+        lines.append(_fill(f"term used: {named} = {shown}{since}{source}"))
     return tuple(lines)
 
 

@@ -47,6 +47,9 @@ class ParameterUse:
     instrument: str | None = None
     term: str | None = None
     """The term in words, as its label gives it ("4-star solution time")."""
+    written: str | None = field(default=None, compare=False)
+    """Its value as the editor wrote it ("9 natural days"), for the memo; JSON keeps the
+    value's machine form."""
 
     def to_json(self, type_=None) -> dict:
         if self.has_key and type_ is not None and type_.name == "map":
@@ -553,14 +556,30 @@ def _parameter_uses(compiled, snapshot, names, lookups, facts, result
         value = snapshot.values.get(name)
         origin = snapshot.origin(name)
         use = ParameterUse(name, value, origin.since, params[name].clause,
-                           instrument=origin.source, term=params[name].in_words())
+                           instrument=origin.source, term=params[name].in_words(),
+                           written=_as_written(snapshot, name))
         key = _lookup_key(facts, result, *(lookups or {}).get(name, (None, None)))
         if key is not _UNKNOWN and isinstance(value, dict) and key in value:
             origin = snapshot.origin(name, key, True)
             use = ParameterUse(name, value[key], origin.since, use.clause, key, True,
-                               origin.source, params[name].in_words(key, True))
+                               origin.source, params[name].in_words(key, True),
+                               _as_written(snapshot, name, key, True))
         uses.append(use)
     return tuple(uses)
+
+
+def _as_written(snapshot, name: str, key: Any = None, has_key: bool = False) -> str | None:
+    """A term (or one entry) as its editor wrote it, where it was written as one value
+    ("9 natural days", "CNY 200,000.00"); None for a whole table or a computed term."""
+    value = snapshot.values.get(name)
+    if has_key:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, (dict, list, str, bool)) or value is None:
+        return None   # yes/no, text and tables are said in words, not as written
+    try:
+        return snapshot.in_words(name, key, has_key)
+    except (KeyError, TypeError):
+        return None
 
 
 def _lookup_key(facts, result, kind: str | None, ref: Any) -> Any:

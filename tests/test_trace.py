@@ -113,7 +113,8 @@ def plain_memo(decision) -> str:
                 use.instrument != "the agreement" else ""
             named = use.term if use.term and use.term != use.name else \
                 use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
-            lines.append(fill(f"term used: {named} = {to_words(use.value)}{since}{source}"))
+            shown = use.written or to_words(use.value)
+            lines.append(fill(f"term used: {named} = {shown}{since}{source}"))
         if entry.decisions:
             lines.append(fill("based on: " + ", ".join(
                 f"{words(policy, d)} = {to_words(v, types.get(d))}"
