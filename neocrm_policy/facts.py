@@ -39,12 +39,12 @@ def parse_facts_json(text: str, name: str) -> Any:
         return _FACTS_JSON.decode(text)
     except _RepeatedKey as repeated:
         key = json.dumps(repeated.args[0])
-        line, column = _second(text, key)
+        line, column, width = _second(text, repeated.args[0])
         lines = text.split("\n")   # lines as JSON and _second count them: at "\n" only
         raise FactError(f"{name} gives the key {key} twice in one object", Location(
             name, line, column), "give each fact once: JSON keeps only the last, silently",
             source_line=lines[line - 1] if 0 < line <= len(lines) else None,
-            width=len(key)) from None
+            width=width) from None
     except json.JSONDecodeError as exc:
         lines = text.split("\n")   # not splitlines(): a U+2028 in a string ends no line
         raise FactError(f"{name} is not valid JSON: {exc.msg}",
@@ -86,12 +86,28 @@ _FACTS_JSON = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int,
 """One decoder for every facts document (json.loads with hooks builds one per call)."""
 
 
-def _second(text: str, key: str) -> tuple[int, int]:
-    """Line and column of the second place a key is written, to point at a repetition."""
-    places = [m.start() for m in re.finditer(re.escape(key) + r"\s*:", text)]
-    offset = places[1] if len(places) > 1 else 0
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[^"]+', re.DOTALL)
+
+
+def _second(text: str, key: str) -> tuple[int, int, int]:
+    """Line, column and width of the second place a key is written, however it is
+    spelt (`"level"`, `"le\\u0076el"`), to point at a repetition: one pass over the
+    text's strings, each read as JSON only when it is a key of that length or longer."""
+    seen = 0
+    offset, width = 0, 1
+    for token in _TOKENS.finditer(text):
+        written = token.group()
+        if written[0] != '"' or written[-1] != ":":
+            continue
+        spelt = written[:-1].rstrip()
+        if len(spelt) < len(key) + 2 or json.loads(spelt) != key:
+            continue
+        seen += 1
+        if seen == 2:
+            offset, width = token.start(), len(spelt)
+            break
     line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1, width
 
 
 def in_input(error: PolicyError, text: str, name: str,
