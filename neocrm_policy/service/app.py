@@ -251,7 +251,7 @@ def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, An
     facts = {} if facts is None else facts
     if type(facts) is not dict:      # as the fact reader says it, for every door
         raise FactTypeError("facts must be one JSON object", where,
-                        "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
+                            "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
     at = request.get("at")
     if at is not None and type(at) is not str:
         raise UsageError("`at` must be ISO 8601 text or null", where,
