@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -279,20 +278,26 @@ def open_source(path: str, fmt: str, records: int) -> Source:
         path, records)
 
 
-_STRINGS = re.compile(rb'"[^"\\]*"')
-_FRACTION_OR_EXPONENT = re.compile(rb"[0-9][.eE]")
-
-
 def read_as_written(text: bytes, record: dict) -> bool:
     """True when orjson's reading of a JSON line is the facts reader's own
-    (`facts.parse_facts_json`, as `eval --input` and the service read facts): no escape
-    in any text, no number with a fraction or an exponent (exact decimals there, not
-    floats), and no key given twice in one object (orjson keeps the last, silently).
-    Cheap enough for every line: the text is scanned in C, and the keys and texts read
-    are counted by their quotes, which one key given twice leaves fewer of."""
-    if b"\\" in text or _FRACTION_OR_EXPONENT.search(_STRINGS.sub(b"", text)):
+    (`facts.parse_facts_json`, as `eval --input` and the service read facts): no float (a
+    number with a fraction or an exponent is an exact decimal there), and no key given
+    twice in one object (orjson keeps the last, silently). Cheap enough for every line
+    (about 0.4 µs): a line that orjson writes back as it was given, or with as many
+    quotes, lost no key to a repetition."""
+    if _has_float(record):
         return False
-    return text.count(b'"') == orjson.dumps(record).count(b'"')
+    written = orjson.dumps(record)
+    return written == text or (b"\\" not in text
+                               and text.count(b'"') == written.count(b'"'))
+
+
+def _has_float(node: dict | list) -> bool:
+    for value in (node.values() if type(node) is dict else node):
+        kind = type(value)
+        if kind is float or ((kind is dict or kind is list) and _has_float(value)):
+            return True
+    return False
 
 
 def not_one_object() -> FactTypeError:
