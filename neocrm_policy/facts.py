@@ -612,10 +612,10 @@ class FactReader:
                 "bool": False, "string": "", "date": now.date(), "datetime": now,
                 "time": time(0), "duration": timedelta(0)}[kind]
 
-    def _check_customer(self, out: dict, problems: list[FactError]) -> None:
+    def _check_customer(self, out: dict, problems: _Problems) -> None:
         customer, standard = out["customer.id"], out.get("customer.standard_terms")
         if customer in self.customers:
-            if standard:
+            if standard and not problems.full():
                 problems.append(UnknownCustomer(
                     f"customer {customer!r} has signed terms of its own, so "
                     "customer.standard_terms cannot be true", self.policy.location,
@@ -624,6 +624,8 @@ class FactReader:
             return
         if standard:
             out["customer.id"] = None   # the standard terms, as the caller states
+            return
+        if problems.full():
             return
         problems.append(UnknownCustomer(
             f"no customer {customer!r} has signed terms of its own", self.policy.location,

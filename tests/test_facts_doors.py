@@ -450,3 +450,11 @@ def test_a_batch_record_with_several_bad_facts_names_each(tmp_path):
     assert [(e["code"], e["fact"]) for e in error["errors"]] == [
         ("NP054", "incident.levl"), ("NP055", "incident.reported_at")]
     assert error["errors"][0]["hint"].startswith("did you mean 'incident.level'?")
+
+
+def test_an_unknown_customer_past_the_listed_problems_is_counted_not_listed(policies):
+    facts = {"incident": INCIDENT, "customer": {"id": "nobody"},
+             **{f"k{i:02d}": i for i in range(MAX_FACT_PROBLEMS)}}
+    error = _refused(policies, facts)
+    assert len(error.errors) == MAX_FACT_PROBLEMS and error.more == 1
+    assert error.message.startswith(f"{MAX_FACT_PROBLEMS + 1} problems with the facts")
