@@ -117,8 +117,9 @@ class PolicyError(Exception):
         if line is None and self.location is not None:
             line = self.location.source_line()
         if line is not None and self.location is not None and self.location.column:
-            out.append(f"    {line.rstrip()}")
-            out.append("    " + " " * (self.location.column - 1) + "^" * min(self.width, 60))
+            shown, before = _around(line.rstrip(), self.location.column - 1)
+            out.append(f"    {shown}")
+            out.append("    " + " " * before + "^" * min(self.width, 60))
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)
@@ -291,6 +292,22 @@ class EvaluationError(PolicyError):
 
     code = "NP042"
     title = "evaluation failed"
+
+
+SHOWN_LINE = 160
+"""Characters of a source line shown under an error; a longer line (a one-line JSON
+document of a thousand facts) is shown around the place, cut with "…" at either end."""
+
+
+def _around(line: str, column: int) -> tuple[str, int]:
+    """The part of `line` to show and where `column` (from 0) falls in it."""
+    if len(line) <= SHOWN_LINE:
+        return line, column
+    start = max(0, min(column - SHOWN_LINE // 4, len(line) - SHOWN_LINE))
+    shown = line[start:start + SHOWN_LINE]
+    if start:
+        shown, column = "…" + shown, column - start + 1
+    return shown + ("…" if start + SHOWN_LINE < len(line) else ""), column
 
 
 class FactError(PolicyError):

@@ -458,3 +458,15 @@ def test_an_unknown_customer_past_the_listed_problems_is_counted_not_listed(poli
     error = _refused(policies, facts)
     assert len(error.errors) == MAX_FACT_PROBLEMS and error.more == 1
     assert error.message.startswith(f"{MAX_FACT_PROBLEMS + 1} problems with the facts")
+
+
+def test_a_long_line_is_shown_around_the_place_not_whole(policies):
+    """A one-line document of a thousand keys was printed whole under each error."""
+    text = _unknown_keys(1000)
+    error = in_input(_refused(policies, parse_facts_json(text, NAME)), text, NAME)
+    last = error.errors[-1]
+    shown, caret = last.render().splitlines()[1:3]
+    assert len(shown) <= 4 + 2 + 160 + 1 and shown.startswith("    …") and shown.endswith("…")
+    at = caret.index("^")
+    assert shown[at:at + last.width] == f'"k{MAX_FACT_PROBLEMS - 1:04d}"'
+    assert last.location.column == text.index(f'"k{MAX_FACT_PROBLEMS - 1:04d}"') + 1
