@@ -137,8 +137,9 @@ class PolicyError(Exception):
         if line is None and self.location is not None:
             line = self.location.source_line()
         if line is not None and self.location is not None and self.location.column:
-            out.append(f"    {line.rstrip()}")
-            out.append("    " + " " * (self.location.column - 1) + "^" * min(self.width, 60))
+            shown, before = _around(line.rstrip(), self.location.column - 1)
+            out.append(f"    {shown}")
+            out.append("    " + " " * before + "^" * min(self.width, 60))
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)
@@ -313,6 +314,22 @@ class EvaluationError(PolicyError):
     title = "evaluation failed"
 
 
+SHOWN_LINE = 160
+"""Characters of a source line shown under an error; a longer line (a one-line JSON
+document of a thousand facts) is shown around the place, cut with "…" at either end."""
+
+
+def _around(line: str, column: int) -> tuple[str, int]:
+    """The part of `line` to show and where `column` (from 0) falls in it."""
+    if len(line) <= SHOWN_LINE:
+        return line, column
+    start = max(0, min(column - SHOWN_LINE // 4, len(line) - SHOWN_LINE))
+    shown = line[start:start + SHOWN_LINE]
+    if start:
+        shown, column = "…" + shown, column - start + 1
+    return shown + ("…" if start + SHOWN_LINE < len(line) else ""), column
+
+
 class FactError(PolicyError):
     """A fact that is missing, unknown, of the wrong type or not among the allowed values."""
 
@@ -321,13 +338,16 @@ class FactError(PolicyError):
 
     def __init__(self, message: str, location: Location | None = None,
                  hint: str | None = None, *, fact: str | None = None,
-                 at: str = "value", **kwargs) -> None:
+                 at: str = "value", keys: tuple[str, ...] | None = None, **kwargs) -> None:
         super().__init__(message, location, hint, **kwargs)
         self.fact = fact
         """The dotted path of the fact at fault, when one is."""
         self.at = at
         """What to point at in the input: the fact's "value", its "key" (a fact the query
         does not read), or nothing, when the fact is "absent"."""
+        self.keys = keys if keys is not None else tuple(fact.split(".")) if fact else ()
+        """The keys leading to the fact as the input wrote them: ("incident", "level"), or
+        ("incident.level",) for one key holding a dot, so the input can be pointed at."""
 
     @property
     def errors(self) -> list[FactError]:
@@ -345,9 +365,14 @@ class FactErrors(FactError):
 
     title = "bad facts"
 
-    def __init__(self, problems: list[FactError]) -> None:
+    def __init__(self, problems: list[FactError], more: int = 0) -> None:
         self._problems = list(problems)
-        super().__init__(f"{len(self._problems)} problems with the facts", None,
+        self.more = more
+        """Problems found beyond those listed (`MAX_FACT_PROBLEMS`): counted, not shown."""
+        total = len(self._problems) + more
+        super().__init__(f"{total} problems with the facts"
+                         + (f" (the first {len(self._problems)} shown, and {more} more)"
+                            if more else ""), None,
                          "each problem above names its fact, with a hint")
 
     @property
@@ -358,8 +383,11 @@ class FactErrors(FactError):
         return "\n".join(e.render() for e in self._problems) + f"\n{self.message}"
 
     def to_json(self) -> dict:
-        return {"code": self.code, "message": self.message, "hint": self.hint,
+        data = {"code": self.code, "message": self.message, "hint": self.hint,
                 "errors": [e.to_json() for e in self._problems]}
+        if self.more:
+            data["more"] = self.more
+        return data
 
 
 class MissingFact(FactError):

@@ -19,7 +19,7 @@ from typing import Any
 from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
                      Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact)
 from .model import Input, Policy
-from .source import position_of
+from .source import positions_in
 from .suggest import suggestion
 from .values import (BOOL, FIRST_INSTANT, LAST_INSTANT, MAX_LIST_ITEMS, STRING, as_written,
                      duration_iso, in_agreement_zone, make_duration, outside_years, to_json)
@@ -39,12 +39,12 @@ def parse_facts_json(text: str, name: str) -> Any:
         return _FACTS_JSON.decode(text)
     except _RepeatedKey as repeated:
         key = json.dumps(repeated.args[0])
-        line, column = _second(text, key)
+        line, column, width = _second(text, repeated.args[0])
         lines = text.split("\n")   # lines as JSON and _second count them: at "\n" only
         raise FactError(f"{name} gives the key {key} twice in one object", Location(
             name, line, column), "give each fact once: JSON keeps only the last, silently",
             source_line=lines[line - 1] if 0 < line <= len(lines) else None,
-            width=len(key)) from None
+            width=width) from None
     except json.JSONDecodeError as exc:
         lines = text.split("\n")   # not splitlines(): a U+2028 in a string ends no line
         raise FactError(f"{name} is not valid JSON: {exc.msg}",
@@ -86,33 +86,61 @@ _FACTS_JSON = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int,
 """One decoder for every facts document (json.loads with hooks builds one per call)."""
 
 
-def _second(text: str, key: str) -> tuple[int, int]:
-    """Line and column of the second place a key is written, to point at a repetition."""
-    places = [m.start() for m in re.finditer(re.escape(key) + r"\s*:", text)]
-    offset = places[1] if len(places) > 1 else 0
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[^"]+', re.DOTALL)
+
+
+def _second(text: str, key: str) -> tuple[int, int, int]:
+    """Line, column and width of the second place a key is written, however it is
+    spelt (`"level"`, `"le\\u0076el"`), to point at a repetition: one pass over the
+    text's strings, each read as JSON only when it is a key of that length or longer."""
+    seen = 0
+    offset, width = 0, 1
+    for token in _TOKENS.finditer(text):
+        written = token.group()
+        if written[0] != '"' or written[-1] != ":":
+            continue
+        spelt = written[:-1].rstrip()
+        if len(spelt) < len(key) + 2 or json.loads(spelt) != key:
+            continue
+        seen += 1
+        if seen == 2:
+            offset, width = token.start(), len(spelt)
+            break
     line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1, width
 
 
 def in_input(error: PolicyError, text: str, name: str,
              within: tuple[str, ...] = ()) -> PolicyError:
     """A fact error pointed at the fact in the input a service wrote (a JSON file, or
     standard input), where it can be fixed; the declaration it broke goes in the hint.
-    `within` is the path of the facts inside the file (("facts",) in an example)."""
-    if isinstance(error, FactErrors):
-        return FactErrors([in_input(e, text, name, within) for e in error.errors])
-    if not isinstance(error, FactError) or not error.fact or error.at == "absent":
+    `within` is the path of the facts inside the file (("facts",) in an example). The
+    text is read once, whatever the number of errors."""
+    if not isinstance(error, FactError) or not any(
+            one.keys and one.at != "absent" for one in error.errors):
         return error
-    found = position_of(text, within + tuple(error.fact.split(".")), key=error.at == "key")
+    find = positions_in(text)
+    lines = text.splitlines()
+    if isinstance(error, FactErrors):
+        return FactErrors([_pointed(e, find, lines, name, within) for e in error.errors],
+                          error.more)
+    return _pointed(error, find, lines, name, within)
+
+
+def _pointed(error: FactError, find: Callable, lines: list[str], name: str,
+             within: tuple[str, ...]) -> FactError:
+    if not error.keys or error.at == "absent":
+        return error
+    found = find(within + error.keys, error.at == "key")
     if found is None:
         return error
     line, column, width = found
     declared = f" (declared at {error.location})" if error.location else ""
     if isinstance(error, UnknownFact) and error.location:
         declared = f" (the query's facts are declared in {error.location.file})"
-    lines = text.splitlines()
     return type(error)(error.message, Location(name, line, column),
                        (error.hint or "") + declared, fact=error.fact, at=error.at,
+                       keys=error.keys,
                        source_line=lines[line - 1] if line <= len(lines) else None,
                        width=width)
 
@@ -125,6 +153,30 @@ class _Problem(ValueError):
 
 class _OutOfRange(_Problem):
     kind = FactOutOfRange
+
+
+MAX_FACT_PROBLEMS = 20
+"""Problems listed for one set of facts; past these they are only counted ("and 980
+more"), so a document of a thousand unknown keys costs no more than its reading."""
+MAX_SUGGESTED = 100
+"""A key longer than this gets no did-you-mean: no fact's name is that long, and
+comparing it would cost time in its square."""
+
+
+class _Problems(list):
+    """The problems found so far: the first `MAX_FACT_PROBLEMS`, and how many more."""
+
+    more = 0
+
+    def full(self) -> bool:
+        """True (and one more counted) when no further problem is listed."""
+        if len(self) < MAX_FACT_PROBLEMS:
+            return False
+        self.more += 1
+        return True
+
+    def error(self) -> FactError:
+        return self[0] if len(self) == 1 and not self.more else FactErrors(self, self.more)
 
 
 MAX_WHOLE_DIGITS = 18
@@ -442,7 +494,7 @@ class FactReader:
             raise FactTypeError("facts must be one JSON object", self.policy.location,
                                 "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
         out: dict[str, Any] = dict(self.absent)
-        problems: list[FactError] = []
+        problems = _Problems()
         refused: set[str] = set()
         self._walk(facts, self.tree, (), out, problems, refused)
         for leaf in self.required:
@@ -452,6 +504,8 @@ class FactReader:
             if absent is not None:
                 absent.append(path)
                 continue
+            if problems.full():
+                continue
             problems.append(MissingFact(
                 f"missing fact {path!r}", leaf.item.location,
                 f"this query needs {path} ({leaf.item.type.not_null()})"
@@ -460,7 +514,7 @@ class FactReader:
         for path, earlier in self.order_checks:
             later_value, earlier_value = out.get(path), out.get(earlier)
             if later_value is not None and earlier_value is not None \
-                    and later_value < earlier_value:
+                    and later_value < earlier_value and not problems.full():
                 problems.append(FactOutOfRange(
                     f"fact {path!r} ({to_json(later_value)}) is before {earlier!r} "
                     f"({to_json(earlier_value)})", self.declared[path].location,
@@ -468,20 +522,16 @@ class FactReader:
         if self.customers is not None and out["customer.id"] is not None:
             self._check_customer(out, problems)
         if problems:
-            raise problems[0] if len(problems) == 1 else FactErrors(problems)
+            raise problems.error()
         return out
 
     def _walk(self, node: Mapping, tree: dict, prefix: tuple[str, ...], out: dict,
-              problems: list[FactError], refused: set[str]) -> None:
+              problems: _Problems, refused: set[str]) -> None:
         for key, value in node.items():
             child = tree.get(key) if isinstance(key, str) else None
             if child is None:
-                dotted = ".".join(map(str, prefix + (key,)))
-                problems.append(UnknownFact(
-                    f"unknown fact {dotted!r} for query {self.policy.id!r}",
-                    self.policy.location, suggestion(dotted, self.choices)
-                    + "this query reads: " + ", ".join(self.choices), fact=dotted,
-                    at="key"))
+                if not problems.full():
+                    problems.append(self._unknown(prefix, key))
             elif type(child) is dict:
                 if value is None:
                     continue
@@ -491,6 +541,8 @@ class FactReader:
                 dotted = ".".join(prefix + (key,))
                 members = sorted(child)
                 refused.update(p for p in self.choices if p.startswith(dotted + "."))
+                if problems.full():
+                    continue
                 problems.append(FactTypeError(
                     f"fact {dotted!r} should be an object with " + ", ".join(members),
                     self.policy.location,
@@ -502,6 +554,9 @@ class FactReader:
                     if child.allowed is not None:
                         for one in (read if type(read) is tuple else (read,)):
                             if one not in child.allowed:
+                                refused.add(child.path)
+                                if problems.full():
+                                    break
                                 problems.append(FactNotAllowed(
                                     f"fact {child.path!r} has {_show(one)}, which is not "
                                     "allowed", child.item.location, _allowed_hint(child.item),
@@ -514,10 +569,33 @@ class FactReader:
                         out[child.path] = read
                 except _Problem as problem:
                     refused.add(child.path)
+                    if problems.full():
+                        continue
                     problems.append(problem.kind(
                         f"fact {child.path!r} is {_show(value)}: {problem}",
                         child.item.location, _type_hint(child.item, problem),
                         fact=child.path))
+
+    def _unknown(self, prefix: tuple[str, ...], key: Any) -> UnknownFact:
+        """A key the query does not read, with the fact it most likely meant: a fact's
+        dotted path written as one key (`"incident.level": 4`) is told to nest, not
+        offered the very name it wrote."""
+        keys = prefix + (str(key),)
+        dotted = ".".join(keys)
+        if "." in keys[-1] and (dotted in self.declared or any(
+                path.startswith(dotted + ".") for path in self.choices)):
+            parts = dotted.split(".")
+            nested = "".join(f'{{"{part}": ' for part in parts) + "…" + "}" * len(parts)
+            return UnknownFact(
+                f"unknown fact {dotted!r} for query {self.policy.id!r}: it is written as "
+                "one key with dots in it", self.policy.location,
+                f"nest it, as {nested}: each part of the name is a key of its own",
+                fact=dotted, at="key", keys=keys)
+        guess = suggestion(dotted, self.choices) if len(dotted) <= MAX_SUGGESTED else ""
+        return UnknownFact(
+            f"unknown fact {dotted!r} for query {self.policy.id!r}", self.policy.location,
+            guess + "this query reads: " + ", ".join(self.choices), fact=dotted, at="key",
+            keys=keys)
 
     def stand_in(self, path: str, now: datetime) -> Any:
         """A value of a missing fact's type that its declaration allows, to run the rules
@@ -534,10 +612,10 @@ class FactReader:
                 "bool": False, "string": "", "date": now.date(), "datetime": now,
                 "time": time(0), "duration": timedelta(0)}[kind]
 
-    def _check_customer(self, out: dict, problems: list[FactError]) -> None:
+    def _check_customer(self, out: dict, problems: _Problems) -> None:
         customer, standard = out["customer.id"], out.get("customer.standard_terms")
         if customer in self.customers:
-            if standard:
+            if standard and not problems.full():
                 problems.append(UnknownCustomer(
                     f"customer {customer!r} has signed terms of its own, so "
                     "customer.standard_terms cannot be true", self.policy.location,
@@ -546,6 +624,8 @@ class FactReader:
             return
         if standard:
             out["customer.id"] = None   # the standard terms, as the caller states
+            return
+        if problems.full():
             return
         problems.append(UnknownCustomer(
             f"no customer {customer!r} has signed terms of its own", self.policy.location,

@@ -190,6 +190,12 @@ def position_of(text: str, path: tuple[str, ...], key: bool = False) -> tuple[in
     return find(text, path, key)
 
 
+def positions_in(text: str):
+    """`position_of` for many paths of one text, which is read once (`yaml_reader.positions`)."""
+    from .yaml_reader import positions
+    return positions(text)
+
+
 def load_yaml(path: Path | str, inside: Path | str | None = None) -> Any:
     """A YAML file read with `read_text` (within the folder `inside`, when given)."""
     return parse_yaml(read_text(path, inside), str(path))

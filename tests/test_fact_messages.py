@@ -175,12 +175,13 @@ def test_a_document_starting_with_a_blank_line_still_points_at_the_repetition():
     assert (error.location.line, error.location.column) == (2, 10)
 
 
-def test_a_key_repeated_in_another_spelling_points_at_the_start():
-    """"\\u0061" is "a" written with an escape: the repetition cannot be found as
-    written, so the error points at the document's start instead of failing."""
+def test_a_key_repeated_in_another_spelling_is_pointed_at_as_written():
+    """"\\u0061" is "a" written with an escape: the repetition is found however it is
+    spelt (it used to point at the document's start)."""
     error = _parse_error('{"a": 1, "\\u0061": 2}')
     assert error.message == f'{NAME} gives the key "a" twice in one object'
-    assert (error.location.file, error.location.line, error.location.column) == (NAME, 1, 1)
+    assert (error.location.file, error.location.line, error.location.column) == (NAME, 1, 10)
+    assert error.width == len('"\\u0061"')
 
 
 def test_text_that_is_not_json_is_shown_on_its_line():

@@ -100,6 +100,20 @@ def _value_cell(type_: Type) -> Callable[[Any], Any]:
     return lambda v: v
 
 
+def _once_each(columns: Sequence[str]) -> None:
+    """Refuse a column named twice (in a CSV header, or in Parquet as a struct's field
+    and as a dotted column, `incident` with `level` beside `incident.level`): one of the
+    two would silently win, as a key given twice in JSON would, which every door refuses."""
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise FactError(f"the column {column!r} is given twice", None,
+                            "give each fact once, in one column (in Parquet, a struct's "
+                            "field and a dotted column name the same fact)", fact=column,
+                            at="key")
+        seen.add(column)
+
+
 class FactColumns:
     """How the columns of a flat record (a CSV row, an Arrow row) become one record's
     id, evaluation time and nested facts. Built once per header."""
@@ -107,6 +121,7 @@ class FactColumns:
     def __init__(self, columns: Sequence[str], query: str, inputs: dict[str, Input],
                  id_column: str | None, text: bool) -> None:
         self.columns = tuple(columns)
+        _once_each(self.columns)
         self.at_index = self.id_index = None
         self.plan: list[tuple[int, tuple[str, ...], Callable]] = []
         known = {**inputs}

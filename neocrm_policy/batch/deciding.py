@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from ..engine import PolicySet
-from ..errors import FactError, PolicyError, UsageError
+from ..errors import FactError, FactErrors, PolicyError, UsageError
 from ..values import Type, to_json
 from .columns import AT_COLUMN, declared_results
+from .readers import read_as_written
 
 MAX_PREPARED = 4096
 """Prepared functions kept per batch; past this (a distinct `at` on nearly every record)
@@ -49,7 +50,16 @@ def result_encoder(results: dict[str, Type]) -> Callable[[dict], dict] | None:
 
 
 def error_json(error: PolicyError) -> dict:
-    """What an output record says of its failure."""
+    """What an output record says of its failure. Several problems with one record's
+    facts are each named in the message (a flat output has no room for a list), and
+    listed under `errors` as the service lists them."""
+    if isinstance(error, FactErrors):
+        problems = error.errors
+        return {"code": error.code, "fact": None,
+                "message": f"{error.message}: " + "; ".join(e.message for e in problems),
+                "hint": "fix each fact the message names; JSON Lines output lists each "
+                        "problem with its own hint under errors",
+                "errors": [error_json(e) for e in problems]}
     return {"code": error.code, "fact": error.fact if isinstance(error, FactError) else None,
             "message": error.message, "hint": error.hint}
 
@@ -141,9 +151,9 @@ class Decider:
         """`decide` on a chunk of JSON Lines with the common line read here, in the same
         loop: the batch's hot path (a generator between reading and deciding costs about
         a third of a microsecond a record). Any other line (blank, not an object, money
-        to read exactly, a dotted id) is read by `decoding.json_item`."""
-        loads, careful = orjson.loads, decoding.json_item
-        quick = not decoding.decimal_paths and decoding.id_path is None
+        to read exactly, a key given twice, a dotted id) is read by `decoding.json_item`."""
+        loads, careful, as_written = orjson.loads, decoding.json_item, read_as_written
+        quick = decoding.id_path is None
         default_at, prepared, trace = self.at, self.prepared, self.trace
         default = None
         key = "decision" if trace else "result"
@@ -159,7 +169,7 @@ class Decider:
                     facts = loads(text) if quick else None
                 except orjson.JSONDecodeError:
                     facts = None
-                if type(facts) is dict:
+                if type(facts) is dict and as_written(text, facts):
                     at = facts.pop(AT_COLUMN, None)
                     if id_column is not None:
                         ident = facts.pop(id_column, None)

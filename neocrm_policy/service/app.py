@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import FactError, Location, PolicyError, QueryError, UsageError
+from ..errors import FactError, FactTypeError, Location, PolicyError, QueryError, UsageError
 from ..facts import in_input, parse_facts_json
 from ..suggest import suggestion
 from .config import ServiceConfig
@@ -249,9 +249,9 @@ def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, An
                          suggestion(extra[0], REQUEST_KEYS) + "keys: " + ", ".join(REQUEST_KEYS))
     facts = request.get("facts")
     facts = {} if facts is None else facts
-    if type(facts) is not dict:
-        raise FactError("facts must be one JSON object", where,
-                        "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
+    if type(facts) is not dict:      # as the fact reader says it, for every door
+        raise FactTypeError("facts must be one JSON object", where,
+                            "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
     at = request.get("at")
     if at is not None and type(at) is not str:
         raise UsageError("`at` must be ISO 8601 text or null", where,

@@ -25,7 +25,9 @@ _ERROR_BODY = {
         "hint": {"type": ["string", "null"]},
         "fact": {"type": "string", "description": "The dotted path of the fact at fault."},
         "errors": {"type": "array", "items": {"type": "object"},
-                   "description": "Every problem, when there are several."},
+                   "description": "Every problem, when there are several (at most the "
+                                  "first 20)."},
+        "more": {"type": "integer", "description": "Problems found beyond those listed."},
     },
 }
 
