@@ -427,23 +427,29 @@ def read_fact(value: Any, type_: Type) -> Any:
 
 
 def format_money(value: Decimal) -> str:
-    """CNY as a decimal string with at least two decimals, never rounded."""
+    """CNY as a decimal string with at least two decimals, never rounded; no amount is
+    shown as "-0.00" (a negative zero, written `-0` or computed `0 CNY * -1`, is 0.00)."""
     if value.as_tuple().exponent > -2:
         value = value.quantize(Decimal("0.01"))
+    if value.is_zero() and value.is_signed():
+        value = value.copy_abs()
     return f"{value:f}"
 
 
 def duration_iso(value: timedelta) -> str:
-    total = int(value.total_seconds())
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
+    """ISO 8601 (`PT2H`, `P1DT4H`, `PT0.06S`, `-PT0.36S`): a part of a second is kept to
+    the microsecond and a negative duration keeps its sign, as the memo shows them."""
+    micro = value // timedelta(microseconds=1)
+    sign = "-" if micro < 0 else ""
+    whole, part = divmod(abs(micro), 1_000_000)
+    days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
+    second_text = f"{seconds}.{part:06d}".rstrip("0") if part else f"{seconds}"
     out = f"{sign}P{days}D" if days else f"{sign}P"
-    if hours or minutes or seconds or not days:
+    if hours or minutes or seconds or part or not days:
         out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-        out += f"{seconds}S" if seconds or not (hours or minutes) else ""
+        out += f"{second_text}S" if seconds or part or not (hours or minutes) else ""
     return out
 
 
