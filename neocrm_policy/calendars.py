@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -36,6 +36,53 @@ def _china_year(year: int) -> tuple[frozenset, frozenset]:
     closed = frozenset(calendar.keys())
     make_up = frozenset(getattr(calendar, "weekend_workdays", ()) or ())
     return closed, make_up
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _moved(moment: datetime, hours: int) -> datetime:
+    """`moment` moved by `hours`, held inside the years a datetime can give."""
+    try:
+        return moment + timedelta(hours=hours)
+    except OverflowError:
+        return _LATEST if hours > 0 else _EARLIEST
+
+
+@lru_cache(maxsize=4096)
+def _offset_pieces(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime, timedelta], ...]:
+    """The real time (UTC) around a local day, cut where the zone's offset from UTC
+    changes: (from, until, offset) pieces. Offsets are looked at every four hours and a
+    change is found to the second; no zone changes its clock twice in four hours."""
+    noon = datetime.combine(day, time(12), UTC)
+    edges = [_moved(noon, hours) for hours in range(-40, 41, 4)]
+    offsets = [_offset(zone, edge) for edge in edges]
+    pieces, first = [], edges[0]
+    for before, after, old, new in zip(edges, edges[1:], offsets, offsets[1:], strict=False):
+        if old != new:
+            low, high = before, after          # old offset at low, new at high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle -= timedelta(microseconds=middle.microsecond)
+                if middle <= low:
+                    break
+                if _offset(zone, middle) == old:
+                    low = middle
+                else:
+                    high = middle
+            pieces.append((first, high, old))
+            first = high
+    pieces.append((first, edges[-1], offsets[-1]))
+    return tuple(pieces)
+
+
+def _offset(zone: ZoneInfo, moment: datetime) -> timedelta:
+    """The zone's offset from UTC at a real moment."""
+    try:
+        return moment.astimezone(zone).utcoffset()
+    except OverflowError:   # at the very ends of the years a datetime holds
+        return zone.utcoffset(moment.replace(tzinfo=None))
 
 
 @dataclass(frozen=True)
@@ -93,38 +140,57 @@ class Calendar:
             return self._add_days(local, int(days))
         raise EvaluationError(f"unknown unit {unit!r}", None, "minutes, hours, days, weeks")
 
-    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
-        day = local.date()
-        offset = (local - datetime.combine(day, time(0), self.zone)).total_seconds()
-        for _ in range(MAX_DAYS_SCANNED):
-            for start, end in self.spans_on(day):
-                begin = max(start * 60, offset)
-                finish = end * 60
-                if begin >= finish:
-                    continue
-                available = finish - begin
-                if remaining <= available:
-                    midnight = datetime.combine(day, time(0), self.zone)
-                    return (midnight + timedelta(seconds=begin + remaining)).astimezone(
-                        self.zone)
-                remaining -= available
+    def open_stretches(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The open spans of a calendar day as stretches of real time (UTC), in order.
+
+        A span names wall-clock times; on a day the zone changes its clock the span holds
+        the instants whose clock reads a time in it: an hour less when the clock springs
+        forward inside it, the repeated hour twice when it falls back. So open time counts
+        elapsed time, as the clock on the wall of the support office would not."""
+        spans = self.spans_on(day)
+        if not spans:
+            return []
+        midnight = datetime.combine(day, time(0), UTC)   # the wall clock, read as UTC
+        found = []
+        for first, last, offset in _offset_pieces(self.zone, day):
+            for start, end in spans:
+                begin = max(first, midnight + timedelta(minutes=start) - offset)
+                finish = min(last, midnight + timedelta(minutes=end) - offset)
+                if begin < finish:
+                    found.append((begin, finish))
+        return sorted(found)
+
+    def _on_its_clock(self, moment: datetime) -> datetime:
+        """A moment as the calendar's clock shows it, on that instant's fixed offset: the
+        second 01:30 of a night the clock falls back stays the second, and equals the
+        same instant written in any other zone."""
+        local = moment.astimezone(self.zone)
+        return local.replace(tzinfo=timezone(local.utcoffset()), fold=0)
+
+    def _stretches_from(self, moment: datetime):
+        """The open stretches that end after `moment`, in order, for ten years ahead."""
+        day = moment.astimezone(self.zone).date() - timedelta(days=1)
+        for _ in range(MAX_DAYS_SCANNED + 1):
+            for begin, finish in self.open_stretches(day):
+                if finish > moment:
+                    yield max(begin, moment), finish
             day += timedelta(days=1)
-            offset = 0
+
+    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
+        moment = local.astimezone(UTC)
+        for begin, finish in self._stretches_from(moment):
+            available = (finish - begin).total_seconds()
+            if remaining <= available:
+                return self._on_its_clock(begin + timedelta(seconds=remaining))
+            remaining -= available
         raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
                               "give the calendar opening hours")
 
     def next_opening(self, local: datetime) -> datetime:
-        """`local` itself when open, otherwise the next moment the calendar opens."""
-        day = local.date()
-        minute = local.hour * 60 + local.minute + local.second / 60
-        for _ in range(MAX_DAYS_SCANNED):
-            for start, end in self.spans_on(day):
-                if minute < end:
-                    if minute >= start:
-                        return local
-                    return datetime.combine(day, time(start // 60, start % 60), self.zone)
-            day += timedelta(days=1)
-            minute = -1
+        """`local` itself when open, otherwise the next moment the calendar opens; a
+        closing time is not open (Friday 18:00 waits for Monday's opening)."""
+        for begin, _ in self._stretches_from(local.astimezone(UTC)):
+            return self._on_its_clock(begin)
         raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
                               "give the calendar opening hours")
 
@@ -133,7 +199,7 @@ class Calendar:
         day = begin.date()
         for _ in range(MAX_DAYS_SCANNED):
             if count == 0:
-                return datetime.combine(day, begin.time(), self.zone)
+                return self._on_its_clock(datetime.combine(day, begin.time(), self.zone))
             day += timedelta(days=1)
             if self.spans_on(day):
                 count -= 1

@@ -3,7 +3,7 @@ counted in open hours or open days."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from neocrm_policy.calendars import build_calendar
 from neocrm_policy.errors import EvaluationError, SchemaError
+from neocrm_policy.reference.opening_hours import count_open_time
 from neocrm_policy.values import AGREEMENT_ZONE
 
 HOTLINE = build_calendar("hotline", {"hours": {"monday-sunday": "08:00-23:00"}})
@@ -103,3 +104,81 @@ def test_open_time_counted_matches_minute_by_minute(start, hours):
     end = WORKING.add(start, hours, "hours")
     assert end >= start
     assert _open_minutes(WORKING, start, end) == hours * 60
+
+
+# Daylight saving: open time is elapsed time -----------------------------------------------
+
+ALWAYS_NEW_YORK = build_calendar("ny", {"zone": "America/New_York",
+                                        "hours": {"every day": "00:00-24:00"}})
+
+
+@pytest.mark.parametrize("start, amount, unit, elapsed", [
+    ("2026-03-08T00:30:00-05:00", 3, "hours", 3 * 60),     # the clock springs forward
+    ("2026-11-01T00:30:00-04:00", 3, "hours", 3 * 60),     # the clock falls back
+    ("2026-11-01T01:30:00-05:00", 90, "minutes", 90),      # in the repeated hour
+    ("2026-11-01T01:30:00-04:00", 90, "minutes", 90)])
+def test_hours_on_a_calendar_are_elapsed_time_on_daylight_saving_days(start, amount, unit,
+                                                                       elapsed):
+    """`t + 3 ny hours` is three hours later, not the wall clock's three hours (two hours
+    of real time in March, four in November)."""
+    begin = datetime.fromisoformat(start)
+    assert ALWAYS_NEW_YORK.add(begin, amount, unit) - begin == timedelta(minutes=elapsed)
+    assert count_open_time(ALWAYS_NEW_YORK, begin, amount, unit) - begin == \
+        timedelta(minutes=elapsed)
+
+
+TRANSITION_DAYS = {   # the days each zone changes its clock (Shanghai last did in 1991)
+    "America/New_York": ["2026-03-08", "2026-11-01"],
+    "Europe/London": ["2026-03-29", "2026-10-25"],
+    "Australia/Sydney": ["2026-04-05", "2026-10-04"],
+    "Asia/Shanghai": ["1991-04-14", "1991-09-15", "2026-03-08"]}
+
+
+@st.composite
+def _calendar_and_start(draw):
+    """A calendar open every day in one or two spans (on quarter hours, so the hours the
+    clock skips or repeats fall inside, at the edge of or outside them), and a start
+    within a day and a half of one of its zone's clock changes."""
+    zone = draw(st.sampled_from(sorted(TRANSITION_DAYS)))
+    marks = sorted(draw(st.sets(st.integers(0, 96), min_size=2, max_size=4)))
+    spans = [f"{a // 4:02d}:{a % 4 * 15:02d}-{b // 4:02d}:{b % 4 * 15:02d}"
+             for a, b in zip(marks[::2], marks[1::2], strict=False)]
+    calendar = build_calendar("office", {"zone": zone, "hours": {"every day": spans}})
+    day = datetime.fromisoformat(draw(st.sampled_from(TRANSITION_DAYS[zone])))
+    minutes = draw(st.integers(-36 * 60, 36 * 60))
+    start = day.replace(tzinfo=UTC) + timedelta(minutes=minutes)
+    return calendar, start
+
+
+def _open_by_the_clock(calendar, moment: datetime) -> bool:
+    """What the wall clock in the calendar's zone shows at `moment`, in an open span."""
+    local = moment.astimezone(calendar.zone)
+    minute = local.hour * 60 + local.minute
+    return any(start <= minute < end for start, end in calendar.spans_on(local.date()))
+
+
+def _minute_by_minute(calendar, start: datetime, minutes: int) -> datetime:
+    """Walk real time a minute at a time, counting the minutes that begin open."""
+    moment, counted = start, 0
+    while True:
+        if _open_by_the_clock(calendar, moment):
+            if counted == minutes:
+                return moment
+            counted += 1
+            if counted == minutes:
+                return moment + timedelta(minutes=1)
+        moment += timedelta(minutes=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=_calendar_and_start(), minutes=st.integers(min_value=1, max_value=6 * 60))
+def test_open_time_is_elapsed_time_across_clock_changes(case, minutes):
+    """Counted on a calendar in any zone, across the days its clock changes, open time
+    is the minutes that pass while the wall clock there shows an open time: both
+    implementations agree with a walk through real time a minute at a time."""
+    calendar, start = case
+    expected = _minute_by_minute(calendar, start, minutes)
+    assert calendar.add(start, minutes, "minutes") == expected
+    assert count_open_time(calendar, start, minutes, "minutes") == expected
+    if minutes % 60 == 0:
+        assert calendar.add(start, minutes // 60, "hours") == expected
