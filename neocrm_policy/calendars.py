@@ -19,8 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import EvaluationError, Location, SchemaError
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MAX_DAYS_SCANNED = 3660
-"""Counting open time never looks further than ten years ahead: work stays bounded."""
+MAX_DAYS_SCANNED = 36_600
+"""Counting open time never looks further than a hundred years ahead (the longest duration
+a rule may write, `syntax.parser.MAX_DURATION_DAYS`): work stays bounded."""
+COUNTABLE_YEARS = 80
+"""A duration on a calendar written in a rule counts at most what the calendar's weekly
+hours give in 80 years (`Calendar.longest`, checked by `validate`): public holidays close
+at most a few weeks of a year and daylight saving an hour, so counting it never looks
+past a hundred years, and whatever the checker accepts is decided."""
+_WEEKS_COUNTABLE = Decimal(COUNTABLE_YEARS * 365) / 7
 
 HOLIDAY_REGIONS = {"mainland_china": "mainland-China public holidays"}
 
@@ -56,7 +63,10 @@ def _offset_pieces(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime,
     changes: (from, until, offset) pieces. Offsets are looked at every four hours and a
     change is found to the second; no zone changes its clock twice in four hours."""
     noon = datetime.combine(day, time(12), UTC)
-    edges = [_moved(noon, hours) for hours in range(-40, 41, 4)]
+    ends = (_moved(noon, -40), _moved(noon, 40))
+    if _offset(zone, ends[0]) == _offset(zone, noon) == _offset(zone, ends[1]):
+        return ((ends[0], ends[1], _offset(zone, noon)),)   # no change: clocks change
+    edges = [_moved(noon, hours) for hours in range(-40, 41, 4)]     # months apart
     offsets = [_offset(zone, edge) for edge in edges]
     pieces, first = [], edges[0]
     for before, after, old, new in zip(edges, edges[1:], offsets, offsets[1:], strict=False):
@@ -168,7 +178,7 @@ class Calendar:
         return local.replace(tzinfo=timezone(local.utcoffset()), fold=0)
 
     def _stretches_from(self, moment: datetime):
-        """The open stretches that end after `moment`, in order, for ten years ahead."""
+        """The open stretches that end after `moment`, in order, for a hundred years ahead."""
         day = moment.astimezone(self.zone).date() - timedelta(days=1)
         for _ in range(MAX_DAYS_SCANNED + 1):
             for begin, finish in self.open_stretches(day):
@@ -183,16 +193,14 @@ class Calendar:
             if remaining <= available:
                 return self._on_its_clock(begin + timedelta(seconds=remaining))
             remaining -= available
-        raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
-                              "give the calendar opening hours")
+        raise _too_far(self)
 
     def next_opening(self, local: datetime) -> datetime:
         """`local` itself when open, otherwise the next moment the calendar opens; a
         closing time is not open (Friday 18:00 waits for Monday's opening)."""
         for begin, _ in self._stretches_from(local.astimezone(UTC)):
             return self._on_its_clock(begin)
-        raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
-                              "give the calendar opening hours")
+        raise _too_far(self)
 
     def _add_days(self, local: datetime, count: int) -> datetime:
         begin = self.next_opening(local)
@@ -203,8 +211,19 @@ class Calendar:
             day += timedelta(days=1)
             if self.spans_on(day):
                 count -= 1
-        raise EvaluationError(f"calendar {self.name!r} has no open day in ten years", None,
-                              "give the calendar opening hours")
+        raise _too_far(self)
+
+    def longest(self, unit: str) -> int:
+        """The most `unit`s a rule may write on this calendar: what it is open in
+        COUNTABLE_YEARS years of its weekly hours."""
+        unit = unit.rstrip("s")
+        if unit in ("day", "week"):
+            per_week = Decimal(sum(1 for spans in self.hours if spans))
+            size = 7 if unit == "week" else 1
+        else:
+            per_week = Decimal(sum(end - start for spans in self.hours for start, end in spans))
+            size = 60 if unit == "hour" else 1
+        return int(per_week * _WEEKS_COUNTABLE / size)
 
     # Words ----------------------------------------------------------------------------
     def describe(self) -> str:
@@ -232,6 +251,13 @@ class Calendar:
 
     def __str__(self) -> str:
         return self.name
+
+
+def _too_far(calendar: Calendar) -> EvaluationError:
+    return EvaluationError(
+        f"counting on calendar {calendar.name!r} goes past a hundred years ahead", None,
+        "counting on a calendar looks at most a hundred years ahead; check the number of "
+        "hours or days counted")
 
 
 def _span_text(span: tuple[int, int]) -> str:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import neocrm_policy
 from neocrm_policy.calendars import build_calendar
-from neocrm_policy.errors import EvaluationError, SchemaError
+from neocrm_policy.errors import EvaluationError, PolicyError, SchemaError
+from neocrm_policy.reference import policies as reference
 from neocrm_policy.reference.opening_hours import count_open_time
 from neocrm_policy.values import AGREEMENT_ZONE
 
@@ -182,3 +185,81 @@ def test_open_time_is_elapsed_time_across_clock_changes(case, minutes):
     assert count_open_time(calendar, start, minutes, "minutes") == expected
     if minutes % 60 == 0:
         assert calendar.add(start, minutes // 60, "hours") == expected
+
+
+# What the checker accepts is decided ------------------------------------------------------
+
+LONG_CALENDARS = """\
+calendars:
+  hotline: {hours: {every day: "08:00-23:00"}}
+  office: {hours: {monday-friday: "09:00-18:00"}, holidays: mainland_china}
+  tiny: {hours: {monday: "09:00-09:01"}, holidays: mainland_china}
+  ny: {hours: {sunday: "01:00-03:00"}, zone: America/New_York}
+"""
+
+
+def _long_policy(folder, decisions: dict[str, str]):
+    folder.mkdir(exist_ok=True)
+    body = "".join(f"  {name}:\n    value: {value}\n" for name, value in decisions.items())
+    (folder / "long.yaml").write_text(
+        "policy: t.long\ntitle: Long counts\nclauses: [\"1\"]\nsummary: Long counts.\n"
+        f"inputs:\n  t: {{type: datetime}}\n{LONG_CALENDARS}decisions:\n{body}",
+        encoding="utf-8")
+    return neocrm_policy.load(folder)
+
+
+def test_the_longest_count_the_checker_accepts_on_each_calendar_is_decided(tmp_path):
+    """`a.t + 4000 hotline days` passed `validate` and every decision failed with "no
+    open day in ten years". Now the longest duration `validate` accepts on a calendar
+    (what it is open in 80 years) is decided by both implementations, public holidays
+    and daylight saving included."""
+    calendars = {name: build_calendar(name, spec) for name, spec in
+                 yaml.safe_load(LONG_CALENDARS)["calendars"].items()}
+    decisions = {"four_thousand": "t + 4000 hotline days"}
+    for name, calendar in calendars.items():
+        for unit in ("minutes", "days") if name == "tiny" else ("hours", "days"):
+            decisions[f"{name}_{unit}"] = f"t + {calendar.longest(unit)} {name} {unit}"
+    policies = _long_policy(tmp_path / "long", decisions)
+    facts, at = {"t": "2026-12-31T22:00:00+08:00"}, "2026-12-31T22:00:00+08:00"
+    found = policies.decide("t.long", facts, at).result
+    assert found["four_thousand"].year == 2037
+    assert all(value.year > 2090 for name, value in found.items() if name != "four_thousand")
+    assert reference.decide(policies, "t.long", facts, at) == found
+
+
+@pytest.mark.parametrize("written, longest", [
+    ("30000 hotline days", "29200 hotline days"), ("4172 tiny minutes", "4171 tiny minutes"),
+    ("4200 hotline weeks", "4171 hotline weeks"), ("16685 ny hours", "8342 ny hours")])
+def test_a_count_the_runtime_could_not_decide_is_refused_by_validate(tmp_path, written,
+                                                                     longest):
+    with pytest.raises(PolicyError) as caught:
+        _long_policy(tmp_path / "long", {"far": f"t + {written}"})
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert found.code == "NP031"
+    assert found.message == f"{written} is more than the calendar is open in 80 years " \
+        f"({longest})"
+    assert (found.location.line, found.location.column, found.width) == \
+        (14, 16, len(written))
+    assert found.hint.startswith("counting on a calendar looks at most a hundred years")
+
+
+def test_a_count_only_known_when_deciding_that_goes_too_far_is_located(tmp_path):
+    """A count computed from a fact is decided when it fits, and otherwise stops with
+    NP042 at its expression, both implementations alike."""
+    folder = tmp_path / "computed"
+    folder.mkdir()
+    (folder / "long.yaml").write_text(
+        "policy: t.long\ntitle: Long counts\nclauses: [\"1\"]\nsummary: Long counts.\n"
+        f"inputs:\n  t: {{type: datetime}}\n  n: {{type: int}}\n{LONG_CALENDARS}"
+        "decisions:\n  far:\n    value: t + n * 1 hotline days\n", encoding="utf-8")
+    policies = neocrm_policy.load(folder)
+    at = "2026-12-31T22:00:00+08:00"
+    assert policies.decide("t.long", {"t": at, "n": 36_000}, at).result["far"].year == 2125
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.long", {"t": at, "n": 40_000}, at)
+    assert caught.value.code == "NP042"
+    assert caught.value.message == ("while deciding 'far': counting on calendar 'hotline' "
+                                    "goes past a hundred years ahead")
+    with pytest.raises(EvaluationError) as caught:
+        reference.decide(policies, "t.long", {"t": at, "n": 40_000}, at)
+    assert caught.value.code == "NP042"

@@ -417,19 +417,41 @@ def test_durations_compared_or_summed_past_any_length_name_the_expression(tmp_pa
 
 
 @pytest.mark.parametrize("value, shown", [
-    ("day + 36 hours", "36 hours"), ("sure + 36 hours", "36 hours"),
-    ("36 hours + day", "36 hours"), ("36 hours + sure", "36 hours"),
-    ("sure - 90 minutes", "90 minutes"), ("day - 90 minutes", "90 minutes")])
+    ("day + span", "36 hours"), ("sure + span", "36 hours"),
+    ("span + day", "36 hours"), ("span + sure", "36 hours"),
+    ("sure - span", "36 hours"), ("day - span * 0.5", "18 hours")])
 def test_a_date_is_never_moved_by_part_of_a_day(tmp_path, value, shown):
     """A fraction of a day would silently vanish from a date: refused, whether the date
-    may be null or not and whichever side it is written on."""
+    may be null or not and whichever side it is written on. A duration only a fact gives
+    is refused when deciding, at the expression that moves the date."""
     policies = _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
-                      f"  sure: {{type: date}}\ndecisions:\n  moved:\n    value: {value}\n")
+                      "  sure: {type: date}\n  span: {type: duration}\n"
+                      f"decisions:\n  moved:\n    value: {value}\n")
     with pytest.raises(EvaluationError) as caught:
-        policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01"},
-                        at="2026-06-01")
+        policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01",
+                                    "span": "36 hours"}, at="2026-06-01")
     assert caught.value.message == f"while deciding 'moved': cannot move a date by {shown}"
-    assert (caught.value.location.line, caught.value.location.column) == (10, 12)
+    assert (caught.value.location.line, caught.value.location.column) == (11, 12)
+
+
+@pytest.mark.parametrize("value, shown, width", [
+    ("day + 36 hours", "36 hours", 14), ("sure + 1 hour", "1 hour", 13),
+    ("36 hours + day", "36 hours", 14), ("90 minutes * 2 + sure", "3 hours", 21),
+    ("sure - 90 minutes", "90 minutes", 17), ("day - 1 day * 0.5", "12 hours", 17),
+    ("sure + 1 minute * 0.001", "0.06 seconds", 23)])
+def test_a_date_moved_by_a_written_part_of_a_day_is_refused_by_the_checker(
+        tmp_path, value, shown, width):
+    """`date + 1 hour` could never be decided: `validate` refuses it, at its place, rather
+    than every decision failing."""
+    with pytest.raises(PolicyError) as caught:
+        _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
+               f"  sure: {{type: date}}\ndecisions:\n  moved:\n    value: {value}\n")
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert found.code == "NP031"
+    assert found.message == f"cannot move a date by {shown}"
+    assert (found.location.line, found.location.column) == (10, 12)
+    assert found.width == width
+    assert found.hint.startswith("a date moves by whole days")
 
 
 def test_a_date_that_may_be_null_moves_by_whole_days(tmp_path):

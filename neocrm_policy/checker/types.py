@@ -10,18 +10,20 @@ scope of the policy being checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..calendars import Calendar
+from ..calendars import COUNTABLE_YEARS, Calendar
 from ..errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
 from ..model import Expr, Policy
+from ..runtime import scale
 from ..suggest import suggestion
 from ..syntax import ast
 from ..syntax.parser import ExprSource
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      as_written, list_of, unify, unit_name)
+                      as_written, duration_words, list_of, make_duration, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -121,6 +123,15 @@ class TypeChecker:
                                   suggestion(node.calendar, self.calendars) + "calendars: "
                                   + (", ".join(sorted(self.calendars)) or "none defined")
                                   + " (or `natural` for elapsed time)", UnknownNameError)
+            longest = self.calendars[node.calendar].longest(node.unit)
+            if node.amount > longest:
+                unit = unit_name(node.unit)
+                return self._fail(expr, node, f"{as_written(node.amount)} {node.calendar} "
+                                  f"{unit}s is more than the calendar is open in "
+                                  f"{COUNTABLE_YEARS} years ({longest} {node.calendar} "
+                                  f"{unit}s)", "counting on a calendar looks at most a "
+                                  "hundred years ahead; check the number, or count elapsed "
+                                  "time (`natural days`)")
             return CALENDAR_DURATION
         if isinstance(node, (ast.Name, ast.Attribute)):
             return self._infer_path(expr, node, narrowed)
@@ -334,6 +345,12 @@ class TypeChecker:
                 return meant
             return self._fail(expr, node, f"cannot {_VERB[op]} {left.not_null()} "
                               f"{_PREP[op]} {right.not_null()}", _arith_hint(a, op, b))
+        if result.name == "date" and "duration" in (a, b):
+            span = _constant_span(node.right if b == "duration" else node.left)
+            if span is not None and span % _DAY:
+                return self._fail(expr, node, f"cannot move a date by {duration_words(span)}",
+                                  "a date moves by whole days: add days (`+ 1 day`), or "
+                                  "use a date and time (a datetime fact, or `now`)")
         return result.or_null() if nullable else result
 
     def _calendar_arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
@@ -561,6 +578,33 @@ _ON_CALENDAR = ("a duration on a calendar (such as 4 hotline hours) is only adde
                 "as in `start + 4 hotline hours + 1 hour`")
 _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
+
+
+_DAY = timedelta(days=1)
+
+
+def _constant_span(node: ast.Node) -> timedelta | None:
+    """The duration an expression written only with durations and numbers (`1 hour`,
+    `8 hours * 3`, `1 day - 30 minutes`) always gives, as the runtime computes it; None
+    when it reads anything else, whose value is known only when deciding."""
+    if isinstance(node, ast.Literal):
+        return node.value if isinstance(node.value, timedelta) else None
+    if isinstance(node, ast.CalendarSpan) and node.calendar == "natural":
+        return make_duration(node.amount, node.unit)
+    if isinstance(node, ast.Unary) and node.op == "-":
+        inner = _constant_span(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Binary) and node.op in ("+", "-"):
+        left, right = _constant_span(node.left), _constant_span(node.right)
+        if left is None or right is None:
+            return None
+        return left + right if node.op == "+" else left - right
+    if isinstance(node, ast.Binary) and node.op == "*":
+        for span_side, number_side in ((node.left, node.right), (node.right, node.left)):
+            span = _constant_span(span_side)
+            if span is not None and _is_number(number_side):
+                return scale(span, number_side.value)
+    return None
 
 
 def _write_duration(number: str, unit: str | None) -> str:

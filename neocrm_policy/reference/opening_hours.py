@@ -10,7 +10,7 @@ given moment, or at the next opening when closed; hours and minutes count open t
 only, and finishing exactly at a closing time gives that closing time; a fraction of a
 second is rounded to the nearest second (halves to even); days count open days, the
 result being the time of day counting started on the N-th open day; a week is seven
-open days; nothing further than ten years ahead is looked at. Hours and minutes are
+open days; nothing further than a hundred years ahead is looked at. Hours and minutes are
 elapsed time: a span holds the instants whose wall clock reads a time in it, so on a
 day the clock springs forward or falls back a span is an hour shorter or longer (the
 language reference says so). The result is given in the calendar's zone.
@@ -24,8 +24,9 @@ from decimal import Decimal
 from ..calendars import Calendar
 from ..errors import EvaluationError
 
-TEN_YEARS = 3660
-"""Days looked at, at most, when counting open time."""
+A_HUNDRED_YEARS = 36_600
+"""Days looked at, at most, when counting open time (the longest duration a rule may
+write)."""
 
 SECONDS = {"minute": 60, "hour": 3600}
 MINUTE = timedelta(minutes=1)
@@ -101,14 +102,21 @@ def count_open_time(calendar: Calendar, start: datetime, amount, unit: str) -> d
 
 
 def _open_after(calendar: Calendar, moment: datetime):
-    """Each stretch of open time after `moment` (UTC), in order, for ten years ahead. The
+    """Each stretch of open time after `moment` (UTC), in order, for a hundred years ahead. The
     day before the moment's own is looked at too: its repeated hour may still run."""
     day = _shown(calendar.zone, moment).date() - timedelta(days=1)
-    for _ in range(TEN_YEARS + 1):
+    for _ in range(A_HUNDRED_YEARS + 1):
         for begin, finish in real_spans(calendar, day):
             if finish > moment:
                 yield max(begin, moment), finish
         day += timedelta(days=1)
+
+
+def _too_far(calendar: Calendar) -> EvaluationError:
+    return EvaluationError(
+        f"counting on calendar {calendar.name!r} goes past a hundred years ahead", None,
+        "counting on a calendar looks at most a hundred years ahead; check the number of "
+        "hours or days counted")
 
 
 def _fixed(calendar: Calendar, moment: datetime) -> datetime:
@@ -124,22 +132,19 @@ def _after_open_seconds(calendar: Calendar, moment: datetime, seconds: int) -> d
         if left <= finish - begin:
             return _fixed(calendar, begin + left)
         left -= finish - begin
-    raise EvaluationError(f"calendar {calendar.name!r} has no open time in ten years", None,
-                          "give the calendar opening hours")
+    raise _too_far(calendar)
 
 
 def _after_open_days(calendar: Calendar, moment: datetime, days: int) -> datetime:
     for begin, _ in _open_after(calendar, moment):
         local = _shown(calendar.zone, begin)
         day = local.date()
-        for _ in range(TEN_YEARS):
+        for _ in range(A_HUNDRED_YEARS):
             if days == 0:
                 return _fixed(calendar,
                               datetime.combine(day, local.time()).replace(tzinfo=calendar.zone))
             day += timedelta(days=1)
             if open_spans(calendar, day):
                 days -= 1
-        raise EvaluationError(f"calendar {calendar.name!r} has no open day in ten years",
-                              None, "give the calendar opening hours")
-    raise EvaluationError(f"calendar {calendar.name!r} has no open time in ten years", None,
-                          "give the calendar opening hours")
+        raise _too_far(calendar)
+    raise _too_far(calendar)
