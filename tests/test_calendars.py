@@ -263,3 +263,13 @@ def test_a_count_only_known_when_deciding_that_goes_too_far_is_located(tmp_path)
     with pytest.raises(EvaluationError) as caught:
         reference.decide(policies, "t.long", {"t": at, "n": 40_000}, at)
     assert caught.value.code == "NP042"
+
+
+def test_a_closing_time_is_not_open_when_counting_days():
+    """Counting starts at the next opening: at Friday's 18:00 closing the office is
+    closed, so one working day later is Tuesday 09:00, not Monday 18:00."""
+    friday_close = at("2026-03-06T18:00")
+    assert OFFICE.next_opening(friday_close) == at("2026-03-09T09:00")
+    assert OFFICE.add(friday_close, 1, "day") == at("2026-03-10T09:00")
+    assert count_open_time(OFFICE, friday_close, 1, "day") == at("2026-03-10T09:00")
+    assert OFFICE.add(at("2026-03-06T17:59:59"), 1, "day") == at("2026-03-09T17:59:59")

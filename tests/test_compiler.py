@@ -419,7 +419,8 @@ def test_durations_compared_or_summed_past_any_length_name_the_expression(tmp_pa
 @pytest.mark.parametrize("value, shown", [
     ("day + span", "36 hours"), ("sure + span", "36 hours"),
     ("span + day", "36 hours"), ("span + sure", "36 hours"),
-    ("sure - span", "36 hours"), ("day - span * 0.5", "18 hours")])
+    ("sure - span", "36 hours"), ("day - span * 0.5", "18 hours"),
+    ("sure + span * 0.0000005", "0.0648 seconds")])
 def test_a_date_is_never_moved_by_part_of_a_day(tmp_path, value, shown):
     """A fraction of a day would silently vanish from a date: refused, whether the date
     may be null or not and whichever side it is written on. A duration only a fact gives
