@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
-                     Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact)
+                     Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact, file_lines)
 from .model import Input, Policy
 from .source import position_of
 from .suggest import suggestion
@@ -110,7 +110,7 @@ def in_input(error: PolicyError, text: str, name: str,
     declared = f" (declared at {error.location})" if error.location else ""
     if isinstance(error, UnknownFact) and error.location:
         declared = f" (the query's facts are declared in {error.location.file})"
-    lines = text.splitlines()
+    lines = file_lines(text)   # as position_of counts them: U+2028 in text ends none
     return type(error)(error.message, Location(name, line, column),
                        (error.hint or "") + declared, fact=error.fact, at=error.at,
                        source_line=lines[line - 1] if line <= len(lines) else None,

@@ -140,7 +140,7 @@ class ExprSource:
         names (`start + 30000 days`)."""
         if pos is None:
             return " ".join(self.text.split())
-        lines = self.text.splitlines() or [""]
+        lines = self.text.split("\n")
         if pos.line == pos.end_line:
             part = lines[pos.line - 1][pos.column - 1:pos.end_column - 1]
         else:
@@ -154,7 +154,7 @@ class ExprSource:
         where = self.locate(pos)
         if where is not None:
             return where.source_line()
-        lines = self.text.splitlines() or [""]
+        lines = self.text.split("\n")
         return lines[min(pos.line, len(lines)) - 1] if pos else lines[0]
 
 
@@ -276,7 +276,7 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
     pos = ast.Pos(exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1, 0, 0)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
                                           and exc.token.type == "$END"):
-        lines = source.text.splitlines() or [""]
+        lines = source.text.split("\n")
         pos = ast.Pos(len(lines), len(lines[-1]) + 1, 0, 0)
         found = "the expression ends too early"
     elif isinstance(exc, UnexpectedCharacters):
