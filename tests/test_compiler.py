@@ -439,6 +439,7 @@ def test_a_date_is_never_moved_by_part_of_a_day(tmp_path, value, shown):
     ("day + 36 hours", "36 hours", 14), ("sure + 1 hour", "1 hour", 13),
     ("36 hours + day", "36 hours", 14), ("90 minutes * 2 + sure", "3 hours", 21),
     ("sure - 90 minutes", "90 minutes", 17), ("day - 1 day * 0.5", "12 hours", 17),
+    ("day - (1 day - 1 minute)", "1439 minutes", 24),
     ("sure + 1 minute * 0.001", "0.06 seconds", 23)])
 def test_a_date_moved_by_a_written_part_of_a_day_is_refused_by_the_checker(
         tmp_path, value, shown, width):
@@ -453,6 +454,21 @@ def test_a_date_moved_by_a_written_part_of_a_day_is_refused_by_the_checker(
     assert (found.location.line, found.location.column) == (10, 12)
     assert found.width == width
     assert found.hint.startswith("a date moves by whole days")
+
+
+@pytest.mark.parametrize("value", [
+    "(a.d otherwise 1 hour) * (a.n otherwise 1)", "((a.d otherwise 1 hour)) * a.n",
+    "a.d * (a.n)"])
+def test_an_overflow_quotes_the_whole_part_that_failed(tmp_path, value):
+    """The part quoted is the one that failed, with both of its parentheses: never
+    `a.d otherwise 1 hour) * (a.n otherwise 1`."""
+    policies = _shape(tmp_path, "inputs:\n  a.d: {type: duration}\n  a.n: {type: int}\n"
+                      f"decisions:\n  long:\n    value: {value}\n")
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {"a": {"d": "P36000D", "n": 999_999_999}}, at="2026-06-01")
+    assert caught.value.message == (f"while deciding 'long': `{value}` gives a date, time "
+                                    "or duration out of range")
+    assert (caught.value.location.line, caught.value.location.column) == (10, 12)
 
 
 def test_a_date_that_may_be_null_moves_by_whole_days(tmp_path):

@@ -540,8 +540,9 @@ class TypeChecker:
                 # error follows from the reading it did not take
                 whole = expr.source.written(node.left.pos)
                 if not isinstance(node.left, (ast.Name, ast.Attribute, ast.Literal,
-                                              ast.CalendarSpan, ast.Call, ast.Index)):
-                    whole = f"({whole})"   # its brackets lie outside its own position
+                                              ast.CalendarSpan, ast.Call, ast.Index)) \
+                        and not _bracketed(whole):
+                    whole = f"({whole})"
                 self._fail(expr, side, "a duration is divided by a duration, not by a "
                            f"number: {as_written(side.value)} has no unit",
                            _part_or_ratio(whole, side.value, unit))
@@ -613,6 +614,18 @@ def _write_duration(number: str, unit: str | None) -> str:
         return f"`{number} {unit[:-1] if number == '1' else unit}`"
     such = of(unit) if unit else f"{of('hours')} or {of('days')}"
     return f"write a duration such as {such} (units: {', '.join(DURATION_UNITS)})"
+
+
+def _bracketed(text: str) -> bool:
+    """Whether text is one bracketed whole, `(a - b)`, not `(a) - (b)`."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index == len(text) - 1
+    return False
 
 
 def _part_or_ratio(whole: str, number: Any, unit: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
@@ -450,6 +450,11 @@ class _Build:
                           right.pos.end_column)
             node = ast.Binary(pos, str(op), node, right)
         return node
+
+    def group(self, meta, children):
+        """`(x)`: x itself, placed with its parentheses, so that a part of an expression
+        an error quotes or underlines never holds one parenthesis without the other."""
+        return replace(children[1], pos=_pos(meta))
 
     def negative(self, meta, children):
         return ast.Unary(_pos(meta), "-", children[0])
