@@ -361,20 +361,24 @@ def read_decimal(value: Any) -> Decimal:
 
 
 _ISO_DURATION = re.compile(
-    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?",
+    r"(?P<sign>-?)P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)(?:\.(?P<part>\d{1,6}))?S)?)?",
     re.ASCII)
 
 
 def read_duration(value: Any) -> timedelta:
-    """ISO 8601 (`PT4H`, `P9D`) or our own words (`4 hours`)."""
+    """ISO 8601 (`PT4H`, `P9D`, and as a decision gives them `PT0.06S`, `-PT1H`) or our own
+    words (`4 hours`)."""
     if isinstance(value, str):
         m = _ISO_DURATION.fullmatch(value.strip())
-        if m and value.strip() != "P":
-            parts = {k: int(v or 0) for k, v in m.groupdict().items()}
+        if m and value.strip().lstrip("-") not in ("P", "PT"):
+            parts = {k: int(m.group(k) or 0) for k in "wdhms"}
             if max(parts.values()) >= 10 ** 6:
                 raise ValueError("a duration of more than a million units")
-            return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"],
-                             minutes=parts["m"], seconds=parts["s"])
+            span = timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"],
+                             minutes=parts["m"], seconds=parts["s"],
+                             microseconds=int((m.group("part") or "0").ljust(6, "0")))
+            return -span if m.group("sign") else span
         m = re.fullmatch(r"\s*(\d{1,6}(?:\.\d{1,6})?)\s+(minutes?|hours?|days?|weeks?)\s*", value,
                          re.ASCII)
         if m:
@@ -528,7 +532,7 @@ def as_written(value: Any) -> str:
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return f"{value.copy_abs() if value.is_zero() else value:f}"   # never -0.00
     if isinstance(value, (timedelta, CalendarDuration)):
         return duration_words(value)
     if isinstance(value, (date, time)):

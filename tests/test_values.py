@@ -3,11 +3,18 @@ JSON as in the memo, and no amount of money shown as a negative zero."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neocrm_policy
 from neocrm_policy.explain import memo
 from neocrm_policy.playground import evaluate
+from neocrm_policy.testing import same_value
+from neocrm_policy.values import as_written, read_duration, to_json
 from tests.helpers import REFERENCE
 
 AT = "2026-06-01T00:00:00+08:00"
@@ -47,3 +54,24 @@ def test_a_negative_zero_amount_is_shown_as_zero(fee):
 
 def test_a_computed_negative_zero_amount_is_shown_as_zero():
     assert evaluate(["0 CNY * -1", "-0.00 CNY", "-(0 CNY)"]) == ["0.00", "0.00", "0.00"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.timedeltas(min_value=-timedelta(days=36_600), max_value=timedelta(days=36_600)))
+def test_a_duration_as_json_reads_back_as_itself(span):
+    """What a decision's JSON shows for a duration is what a policy test may expect: the
+    ISO 8601 text reads back as the same duration, to the microsecond and with its sign."""
+    shown = to_json(span)
+    assert read_duration(shown) == span
+    assert same_value(shown, span, None)
+
+
+@pytest.mark.parametrize("written", ["P", "PT", "-P", "PT0.1234567S", "PT1.S", "P-1D"])
+def test_what_is_no_duration_is_still_refused(written):
+    with pytest.raises(ValueError):
+        read_duration(written)
+
+
+def test_a_negative_zero_is_written_as_zero_in_messages():
+    assert [as_written(Decimal(t)) for t in ("-0.00", "-0", "0.50", "-1.5")] == \
+        ["0.00", "0", "0.50", "-1.5"]
