@@ -256,3 +256,13 @@ def test_the_generated_parser_in_place_is_current_when_present():
         pytest.skip("not generated in this checkout (make generates it)")
     assert _runtime.STANDALONE is not None
     assert _runtime.STANDALONE.__version__ == lark.__version__
+
+
+@pytest.mark.parametrize("text, found", [
+    ("t + 40 minute minutes", "unexpected unit (hours, days…) 'minutes'"),
+    ("1 2", "unexpected number '2'"), ("a b", "unexpected name 'b'")])
+def test_an_unexpected_word_is_named_without_an_article(text, found):
+    """"unexpected a unit (hours, days…)" read badly; the kind of word is named bare."""
+    with pytest.raises(SyntaxProblem) as caught:
+        parse_expression(text, ExprSource(text, Location("policy.yaml", 4, 12), ""))
+    assert caught.value.message == f"syntax error in expression: {found}"

@@ -282,7 +282,8 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
     elif isinstance(exc, UnexpectedCharacters):
         found = f"unexpected character {source.text[exc.pos_in_stream]!r}"
     else:
-        found = f"unexpected {_describe(exc.token.type)} {str(exc.token)!r}"
+        what = re.sub(r"^an? ", "", _describe(exc.token.type))   # "unexpected unit", not "a unit"
+        found = f"unexpected {what} {str(exc.token)!r}"
     if isinstance(exc, UnexpectedCharacters):
         hint = _CHARACTER_HINTS.get(source.text[exc.pos_in_stream],
                                     "this character has no meaning in an expression; "
