@@ -50,7 +50,8 @@ def file_lines(text: str) -> list[str]:
     """A text's lines as an editor, JSON and locations count them: ended by a line feed
     or a carriage return only, never by a U+2028 inside quoted text (as `splitlines`
     would)."""
-    return re.split(r"\r\n|\r|\n", text)
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines[-1] == "" else lines   # a last line break opens no line
 
 
 MAX_FILE_BYTES = 1_000_000
