@@ -108,6 +108,9 @@ class Calendar:
     _make_up_hours: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     location: Location | None = field(default=None, repr=False, compare=False)
     """Where its summary was written, to point at a sentence in it."""
+    _stretches: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    """Each day's open stretches once worked out (`open_stretches`), a few thousand days
+    at most: a calendar asked about the same weeks again answers at once."""
 
     # Days -----------------------------------------------------------------------------
     def spans_on(self, day: date) -> tuple[tuple[int, int], ...]:
@@ -150,16 +153,24 @@ class Calendar:
             return self._add_days(local, int(days))
         raise EvaluationError(f"unknown unit {unit!r}", None, "minutes, hours, days, weeks")
 
-    def open_stretches(self, day: date) -> list[tuple[datetime, datetime]]:
+    def open_stretches(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The open spans of a calendar day as stretches of real time (UTC), in order.
 
         A span names wall-clock times; on a day the zone changes its clock the span holds
         the instants whose clock reads a time in it: an hour less when the clock springs
         forward inside it, the repeated hour twice when it falls back. So open time counts
         elapsed time, as the clock on the wall of the support office would not."""
+        known = self._stretches.get(day)
+        if known is None:
+            if len(self._stretches) >= 4096:
+                self._stretches.clear()
+            known = self._stretches[day] = self._work_out_stretches(day)
+        return known
+
+    def _work_out_stretches(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         spans = self.spans_on(day)
         if not spans:
-            return []
+            return ()
         midnight = datetime.combine(day, time(0), UTC)   # the wall clock, read as UTC
         found = []
         for first, last, offset in _offset_pieces(self.zone, day):
@@ -168,7 +179,7 @@ class Calendar:
                 finish = min(last, midnight + timedelta(minutes=end) - offset)
                 if begin < finish:
                     found.append((begin, finish))
-        return sorted(found)
+        return tuple(sorted(found))
 
     def _on_its_clock(self, moment: datetime) -> datetime:
         """A moment as the calendar's clock shows it, on that instant's fixed offset: the
