@@ -664,3 +664,19 @@ def test_no_rule_applies_names_every_fact_its_rules_read(tmp_path):
         policies.decide("t.shape", {"level": 1, "urgent": False}, at="2026-06-01")
     assert caught.value.hint == ("its rules read level, urgent; give the facts one of its "
                                  "rules needs, or add a rule or a `default:` for this case")
+
+
+def test_a_date_moved_by_a_term_written_as_part_of_a_day_is_refused_by_the_checker(
+        tmp_path):
+    """A term's versions are known when checking: one of 36 hours added to a date could
+    never be decided from its date, and is refused with the version named."""
+    with pytest.raises(PolicyError) as caught:
+        _shape(tmp_path, "inputs:\n  day: {type: date}\nparameters:\n  grace:\n"
+               "    versions:\n      - since: 2020-01-01\n        value: 2 days\n"
+               "      - since: 2027-01-01\n        value: 36 hours\n"
+               "  fine:\n    value: 2 days\n"
+               "decisions:\n  moved:\n    value: day + grace\n  kept:\n    value: fine + day\n")
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert found.message == "cannot move a date by 36 hours (the term 'grace' from 2027-01-01)"
+    assert (found.location.line, found.location.column) == (18, 12)
+    assert not hasattr(caught.value, "errors") or len(caught.value.errors) == 1

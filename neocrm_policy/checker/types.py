@@ -346,12 +346,31 @@ class TypeChecker:
             return self._fail(expr, node, f"cannot {_VERB[op]} {left.not_null()} "
                               f"{_PREP[op]} {right.not_null()}", _arith_hint(a, op, b))
         if result.name == "date" and "duration" in (a, b):
-            span = _constant_span(node.right if b == "duration" else node.left)
-            if span is not None and span % _DAY:
-                return self._fail(expr, node, f"cannot move a date by {duration_words(span)}",
-                                  "a date moves by whole days: add days (`+ 1 day`), or "
-                                  "use a date and time (a datetime fact, or `now`)")
+            side = node.right if b == "duration" else node.left
+            for span, whose in self._spans_written(side):
+                if span % _DAY:
+                    return self._fail(expr, node, f"cannot move a date by "
+                                      f"{duration_words(span)}{whose}",
+                                      "a date moves by whole days: add days (`+ 1 day`), "
+                                      "or use a date and time (a datetime fact, or `now`)")
         return result.or_null() if nullable else result
+
+    def _spans_written(self, node: ast.Node):
+        """The durations a side of `date + side` is written to be: its own, when written
+        with durations and numbers only, or each version of the term it names whose value
+        is so written (a customer's own value is checked with its instrument)."""
+        span = _constant_span(node)
+        if span is not None:
+            yield span, ""
+            return
+        parameter = self.scope.policy.parameters.get(node.name) \
+            if isinstance(node, ast.Name) else None
+        for version in parameter.versions if parameter is not None else ():
+            if isinstance(version.value, Expr):
+                span = _constant_span(version.value.node)
+                if span is not None:
+                    since = f" from {version.since.date()}" if version.since else ""
+                    yield span, f" (the term {node.name!r}{since})"
 
     def _calendar_arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
         """What the language reference allows a duration on a calendar: added to a date or
