@@ -273,3 +273,14 @@ def test_a_closing_time_is_not_open_when_counting_days():
     assert OFFICE.add(friday_close, 1, "day") == at("2026-03-10T09:00")
     assert count_open_time(OFFICE, friday_close, 1, "day") == at("2026-03-10T09:00")
     assert OFFICE.add(at("2026-03-06T17:59:59"), 1, "day") == at("2026-03-09T17:59:59")
+
+
+def test_a_written_multiple_of_a_count_is_held_to_the_same_bound(tmp_path):
+    with pytest.raises(PolicyError) as caught:
+        _long_policy(tmp_path / "long", {"far": "t + 10 * 4000 hotline days",
+                                         "near": "t + 2 * (3 * 4000 hotline days)"})
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert not hasattr(caught.value, "errors")
+    assert found.message == ("40000 hotline days is more than the calendar is open in 80 "
+                             "years (29200 hotline days)")
+    assert (found.location.line, found.location.column) == (14, 16)

@@ -125,13 +125,8 @@ class TypeChecker:
                                   + " (or `natural` for elapsed time)", UnknownNameError)
             longest = self.calendars[node.calendar].longest(node.unit)
             if node.amount > longest:
-                unit = unit_name(node.unit)
-                return self._fail(expr, node, f"{as_written(node.amount)} {node.calendar} "
-                                  f"{unit}s is more than the calendar is open in "
-                                  f"{COUNTABLE_YEARS} years ({longest} {node.calendar} "
-                                  f"{unit}s)", "counting on a calendar looks at most a "
-                                  "hundred years ahead; check the number, or count elapsed "
-                                  "time (`natural days`)")
+                return self._fail(expr, node, _too_long(node.amount, node.calendar, node.unit,
+                                                        longest), _TOO_LONG_HINT)
             return CALENDAR_DURATION
         if isinstance(node, (ast.Name, ast.Attribute)):
             return self._infer_path(expr, node, narrowed)
@@ -381,6 +376,13 @@ class TypeChecker:
             found = DATE if "date" in names else DATETIME
         elif op == "*" and (left.numeric or right.numeric):
             found = CALENDAR_DURATION
+            counted = _constant_count(node)
+            if counted is not None and counted[1] in self.calendars:
+                amount, calendar, unit = counted
+                longest = self.calendars[calendar].longest(unit)
+                if amount > longest:
+                    return self._fail(expr, node, _too_long(amount, calendar, unit, longest),
+                                      _TOO_LONG_HINT)
         else:
             sides = f"{left.not_null()} {_PREP[op]} {right.not_null()}"
             if op == "-" and right.on_calendar and names[0] in ("date", "datetime"):
@@ -601,6 +603,28 @@ _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
 
 
 _DAY = timedelta(days=1)
+_TOO_LONG_HINT = ("counting on a calendar looks at most a hundred years ahead; check the "
+                  "number, or count elapsed time (`natural days`)")
+
+
+def _too_long(amount: Any, calendar: str, unit: str, longest: int) -> str:
+    unit = unit_name(unit)
+    return (f"{as_written(Decimal(amount).normalize()) if amount != int(amount) else int(amount)}"
+            f" {calendar} {unit}s is more than the calendar is open in {COUNTABLE_YEARS} "
+            f"years ({longest} {calendar} {unit}s)")
+
+
+def _constant_count(node: ast.Node) -> tuple[Any, str, str] | None:
+    """(amount, calendar, unit) of a duration on a calendar written with numbers only
+    (`3 * 4000 hotline days`), or None."""
+    if isinstance(node, ast.CalendarSpan):
+        return node.amount, node.calendar, node.unit
+    if isinstance(node, ast.Binary) and node.op == "*":
+        for span_side, number_side in ((node.left, node.right), (node.right, node.left)):
+            counted = _constant_count(span_side)
+            if counted is not None and _is_number(number_side):
+                return counted[0] * number_side.value, counted[1], counted[2]
+    return None
 
 
 def _constant_span(node: ast.Node) -> timedelta | None:
