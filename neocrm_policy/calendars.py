@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -19,8 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import EvaluationError, Location, SchemaError
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MAX_DAYS_SCANNED = 3660
-"""Counting open time never looks further than ten years ahead: work stays bounded."""
+MAX_DAYS_SCANNED = 36_600
+"""Counting open time never looks further than a hundred years ahead (the longest duration
+a rule may write, `syntax.parser.MAX_DURATION_DAYS`): work stays bounded."""
+COUNTABLE_YEARS = 80
+"""A duration on a calendar written in a rule counts at most what the calendar's weekly
+hours give in 80 years (`Calendar.longest`, checked by `validate`): public holidays close
+at most a few weeks of a year and daylight saving an hour, so counting it never looks
+past a hundred years, and whatever the checker accepts is decided."""
+_WEEKS_COUNTABLE = Decimal(COUNTABLE_YEARS * 365) / 7
 
 HOLIDAY_REGIONS = {"mainland_china": "mainland-China public holidays"}
 
@@ -38,6 +45,56 @@ def _china_year(year: int) -> tuple[frozenset, frozenset]:
     return closed, make_up
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _moved(moment: datetime, hours: int) -> datetime:
+    """`moment` moved by `hours`, held inside the years a datetime can give."""
+    try:
+        return moment + timedelta(hours=hours)
+    except OverflowError:
+        return _LATEST if hours > 0 else _EARLIEST
+
+
+@lru_cache(maxsize=4096)
+def _offset_pieces(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime, timedelta], ...]:
+    """The real time (UTC) around a local day, cut where the zone's offset from UTC
+    changes: (from, until, offset) pieces. Offsets are looked at every four hours and a
+    change is found to the second; no zone changes its clock twice in four hours."""
+    noon = datetime.combine(day, time(12), UTC)
+    ends = (_moved(noon, -40), _moved(noon, 40))
+    if _offset(zone, ends[0]) == _offset(zone, noon) == _offset(zone, ends[1]):
+        return ((ends[0], ends[1], _offset(zone, noon)),)   # no change: clocks change
+    edges = [_moved(noon, hours) for hours in range(-40, 41, 4)]     # months apart
+    offsets = [_offset(zone, edge) for edge in edges]
+    pieces, first = [], edges[0]
+    for before, after, old, new in zip(edges, edges[1:], offsets, offsets[1:], strict=False):
+        if old != new:
+            low, high = before, after          # old offset at low, new at high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle -= timedelta(microseconds=middle.microsecond)
+                if middle <= low:
+                    break
+                if _offset(zone, middle) == old:
+                    low = middle
+                else:
+                    high = middle
+            pieces.append((first, high, old))
+            first = high
+    pieces.append((first, edges[-1], offsets[-1]))
+    return tuple(pieces)
+
+
+def _offset(zone: ZoneInfo, moment: datetime) -> timedelta:
+    """The zone's offset from UTC at a real moment."""
+    try:
+        return moment.astimezone(zone).utcoffset()
+    except OverflowError:   # at the very ends of the years a datetime holds
+        return zone.utcoffset(moment.replace(tzinfo=None))
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Weekly opening hours in a zone; `hours[d]` holds (start, end) minutes of day d."""
@@ -51,6 +108,9 @@ class Calendar:
     _make_up_hours: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     location: Location | None = field(default=None, repr=False, compare=False)
     """Where its summary was written, to point at a sentence in it."""
+    _stretches: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    """Each day's open stretches once worked out (`open_stretches`), a few thousand days
+    at most: a calendar asked about the same weeks again answers at once."""
 
     # Days -----------------------------------------------------------------------------
     def spans_on(self, day: date) -> tuple[tuple[int, int], ...]:
@@ -93,52 +153,88 @@ class Calendar:
             return self._add_days(local, int(days))
         raise EvaluationError(f"unknown unit {unit!r}", None, "minutes, hours, days, weeks")
 
-    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
-        day = local.date()
-        offset = (local - datetime.combine(day, time(0), self.zone)).total_seconds()
-        for _ in range(MAX_DAYS_SCANNED):
-            for start, end in self.spans_on(day):
-                begin = max(start * 60, offset)
-                finish = end * 60
-                if begin >= finish:
-                    continue
-                available = finish - begin
-                if remaining <= available:
-                    midnight = datetime.combine(day, time(0), self.zone)
-                    return (midnight + timedelta(seconds=begin + remaining)).astimezone(
-                        self.zone)
-                remaining -= available
+    def open_stretches(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The open spans of a calendar day as stretches of real time (UTC), in order.
+
+        A span names wall-clock times; on a day the zone changes its clock the span holds
+        the instants whose clock reads a time in it: an hour less when the clock springs
+        forward inside it, the repeated hour twice when it falls back. So open time counts
+        elapsed time, as the clock on the wall of the support office would not."""
+        known = self._stretches.get(day)
+        if known is None:
+            if len(self._stretches) >= 4096:
+                self._stretches.clear()
+            known = self._stretches[day] = self._work_out_stretches(day)
+        return known
+
+    def _work_out_stretches(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        spans = self.spans_on(day)
+        if not spans:
+            return ()
+        midnight = datetime.combine(day, time(0), UTC)   # the wall clock, read as UTC
+        found = []
+        for first, last, offset in _offset_pieces(self.zone, day):
+            for start, end in spans:
+                begin = max(first, midnight + timedelta(minutes=start) - offset)
+                finish = min(last, midnight + timedelta(minutes=end) - offset)
+                if begin < finish:
+                    found.append((begin, finish))
+        return tuple(sorted(found))
+
+    def _on_its_clock(self, moment: datetime) -> datetime:
+        """A moment as the calendar's clock shows it, on that instant's fixed offset: the
+        second 01:30 of a night the clock falls back stays the second, and equals the
+        same instant written in any other zone."""
+        local = moment.astimezone(self.zone)
+        return local.replace(tzinfo=timezone(local.utcoffset()), fold=0)
+
+    def _stretches_from(self, moment: datetime):
+        """The open stretches that end after `moment`, in order, for a hundred years ahead."""
+        day = moment.astimezone(self.zone).date() - timedelta(days=1)
+        for _ in range(MAX_DAYS_SCANNED + 1):
+            for begin, finish in self.open_stretches(day):
+                if finish > moment:
+                    yield max(begin, moment), finish
             day += timedelta(days=1)
-            offset = 0
-        raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
-                              "give the calendar opening hours")
+
+    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
+        moment = local.astimezone(UTC)
+        for begin, finish in self._stretches_from(moment):
+            available = (finish - begin).total_seconds()
+            if remaining <= available:
+                return self._on_its_clock(begin + timedelta(seconds=remaining))
+            remaining -= available
+        raise _too_far(self)
 
     def next_opening(self, local: datetime) -> datetime:
-        """`local` itself when open, otherwise the next moment the calendar opens."""
-        day = local.date()
-        minute = local.hour * 60 + local.minute + local.second / 60
-        for _ in range(MAX_DAYS_SCANNED):
-            for start, end in self.spans_on(day):
-                if minute < end:
-                    if minute >= start:
-                        return local
-                    return datetime.combine(day, time(start // 60, start % 60), self.zone)
-            day += timedelta(days=1)
-            minute = -1
-        raise EvaluationError(f"calendar {self.name!r} has no open time in ten years", None,
-                              "give the calendar opening hours")
+        """`local` itself when open, otherwise the next moment the calendar opens; a
+        closing time is not open (Friday 18:00 waits for Monday's opening)."""
+        for begin, _ in self._stretches_from(local.astimezone(UTC)):
+            return self._on_its_clock(begin)
+        raise _too_far(self)
 
     def _add_days(self, local: datetime, count: int) -> datetime:
         begin = self.next_opening(local)
         day = begin.date()
         for _ in range(MAX_DAYS_SCANNED):
             if count == 0:
-                return datetime.combine(day, begin.time(), self.zone)
+                return self._on_its_clock(datetime.combine(day, begin.time(), self.zone))
             day += timedelta(days=1)
             if self.spans_on(day):
                 count -= 1
-        raise EvaluationError(f"calendar {self.name!r} has no open day in ten years", None,
-                              "give the calendar opening hours")
+        raise _too_far(self)
+
+    def longest(self, unit: str) -> int:
+        """The most `unit`s a rule may write on this calendar: what it is open in
+        COUNTABLE_YEARS years of its weekly hours."""
+        unit = unit.rstrip("s")
+        if unit in ("day", "week"):
+            per_week = Decimal(sum(1 for spans in self.hours if spans))
+            size = 7 if unit == "week" else 1
+        else:
+            per_week = Decimal(sum(end - start for spans in self.hours for start, end in spans))
+            size = 60 if unit == "hour" else 1
+        return int(per_week * _WEEKS_COUNTABLE / size)
 
     # Words ----------------------------------------------------------------------------
     def describe(self) -> str:
@@ -166,6 +262,13 @@ class Calendar:
 
     def __str__(self) -> str:
         return self.name
+
+
+def _too_far(calendar: Calendar) -> EvaluationError:
+    return EvaluationError(
+        f"counting on calendar {calendar.name!r} goes past a hundred years ahead", None,
+        "counting on a calendar looks at most a hundred years ahead; check the number of "
+        "hours or days counted")
 
 
 def _span_text(span: tuple[int, int]) -> str:

@@ -9,6 +9,7 @@ carry a traceback to the user: the CLI prints `str(error)` and exits non-zero.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 
@@ -55,12 +56,20 @@ class Location:
         if data is None:
             return None
         try:
-            lines = data.decode("utf-8").splitlines()
+            lines = file_lines(data.decode("utf-8"))
         except UnicodeDecodeError:
             return None
         if 0 < self.line <= len(lines):
             return lines[self.line - 1]
         return None
+
+
+def file_lines(text: str) -> list[str]:
+    """A text's lines as an editor, JSON and locations count them: ended by a line feed
+    or a carriage return only, never by a U+2028 inside quoted text (as `splitlines`
+    would)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[:-1] if lines[-1] == "" else lines   # a last line break opens no line
 
 
 MAX_FILE_BYTES = 1_000_000

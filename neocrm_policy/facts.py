@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
-                     Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact)
+                     Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact, file_lines)
 from .model import Input, Policy
 from .source import positions_in
 from .suggest import suggestion
@@ -120,7 +120,7 @@ def in_input(error: PolicyError, text: str, name: str,
             one.keys and one.at != "absent" for one in error.errors):
         return error
     find = positions_in(text)
-    lines = text.splitlines()
+    lines = file_lines(text)   # as the positions count them: U+2028 in text ends none
     if isinstance(error, FactErrors):
         return FactErrors([_pointed(e, find, lines, name, within) for e in error.errors],
                           error.more)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,10 +89,49 @@ def _rule(rule) -> None:
             _rule(exception)
 
 
+_TOP_KEY = re.compile(r"[A-Za-z_][\w.-]*[ \t]*:(?:[ \t]|$)")
+
+
+def _top_level_in_order(text: str) -> str:
+    """The file's top-level keys in canonical order, each with the comment written right
+    above it (no blank line between): the round-trip reader keeps such a comment with the
+    key before, so reordering the keys there left it behind, or at the end of the file.
+    Comments from the file's first line down to a key are its header and stay first. A
+    file whose top level holds anything else at its left edge is left as it is."""
+    lines = re.findall(r"[^\n]*\n|[^\n]+$", text)   # a U+2028 in quotes ends no line
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    starts = [i for i, line in enumerate(lines) if _TOP_KEY.match(line)]
+    if not starts or any(line[:1] not in ("", " ", "\t", "#", "\n", "\r")
+                         for i, line in enumerate(lines) if i not in starts):
+        return text
+    keys = [_TOP_KEY.match(lines[i]).group(0).split(":")[0].strip() for i in starts]
+    if len(set(keys)) != len(keys):
+        return text   # a repeated key is `validate`'s to report
+    begins = []
+    for start in starts:
+        above = start
+        while above > 0 and lines[above - 1].startswith("#"):
+            above -= 1
+        begins.append(start if above == 0 else above)   # from the first line: the header
+    blocks = {key: "".join(lines[begin:end]) for key, begin, end in
+              zip(keys, begins, begins[1:] + [len(lines)], strict=True)}
+    canonical = OVERLAY if "customer" in blocks else TESTS if "query" in blocks \
+        else CLAUSE_MAP if "agreement" in blocks else POLICY
+    wanted = [k for k in canonical if k in blocks] + [k for k in keys if k not in canonical]
+    if wanted == keys:
+        return text
+    ordered = "".join(lines[:begins[0]]) + "".join(blocks[key] for key in wanted)
+    ordered = ordered.rstrip("\n") + "\n"   # a blank line that ended a block moved up
+    return ordered if _same_meaning(text, ordered) else text
+
+
 def format_text(text: str, file: str) -> str:
     """The canonical layout of one file's text; raises YamlError when it cannot be read
     or when formatting would change its meaning."""
     handler = round_trip_yaml()
+    text_in = text
+    text = _top_level_in_order(text)
     try:
         data = handler.load(text)
     except RoundTripError as exc:
@@ -106,7 +146,7 @@ def format_text(text: str, file: str) -> str:
     out = io.StringIO()
     handler.dump(data, out)
     result = out.getvalue()
-    if not _same_meaning(text, result):
+    if not _same_meaning(text_in, result):
         raise YamlError(f"formatting {file} would change its meaning; left as it is",
                         Location(file), "report this file; format it by hand meanwhile")
     return result

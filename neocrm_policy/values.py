@@ -361,20 +361,24 @@ def read_decimal(value: Any) -> Decimal:
 
 
 _ISO_DURATION = re.compile(
-    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?",
+    r"(?P<sign>-?)P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)(?:\.(?P<part>\d{1,6}))?S)?)?",
     re.ASCII)
 
 
 def read_duration(value: Any) -> timedelta:
-    """ISO 8601 (`PT4H`, `P9D`) or our own words (`4 hours`)."""
+    """ISO 8601 (`PT4H`, `P9D`, and as a decision gives them `PT0.06S`, `-PT1H`) or our own
+    words (`4 hours`)."""
     if isinstance(value, str):
         m = _ISO_DURATION.fullmatch(value.strip())
-        if m and value.strip() != "P":
-            parts = {k: int(v or 0) for k, v in m.groupdict().items()}
+        if m and value.strip().lstrip("-") not in ("P", "PT"):
+            parts = {k: int(m.group(k) or 0) for k in "wdhms"}
             if max(parts.values()) >= 10 ** 6:
                 raise ValueError("a duration of more than a million units")
-            return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"],
-                             minutes=parts["m"], seconds=parts["s"])
+            span = timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"],
+                             minutes=parts["m"], seconds=parts["s"],
+                             microseconds=int((m.group("part") or "0").ljust(6, "0")))
+            return -span if m.group("sign") else span
         m = re.fullmatch(r"\s*(\d{1,6}(?:\.\d{1,6})?)\s+(minutes?|hours?|days?|weeks?)\s*", value,
                          re.ASCII)
         if m:
@@ -427,23 +431,29 @@ def read_fact(value: Any, type_: Type) -> Any:
 
 
 def format_money(value: Decimal) -> str:
-    """CNY as a decimal string with at least two decimals, never rounded."""
+    """CNY as a decimal string with at least two decimals, never rounded; no amount is
+    shown as "-0.00" (a negative zero, written `-0` or computed `0 CNY * -1`, is 0.00)."""
     if value.as_tuple().exponent > -2:
         value = value.quantize(Decimal("0.01"))
+    if value.is_zero() and value.is_signed():
+        value = value.copy_abs()
     return f"{value:f}"
 
 
 def duration_iso(value: timedelta) -> str:
-    total = int(value.total_seconds())
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
+    """ISO 8601 (`PT2H`, `P1DT4H`, `PT0.06S`, `-PT0.36S`): a part of a second is kept to
+    the microsecond and a negative duration keeps its sign, as the memo shows them."""
+    micro = value // timedelta(microseconds=1)
+    sign = "-" if micro < 0 else ""
+    whole, part = divmod(abs(micro), 1_000_000)
+    days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
+    second_text = f"{seconds}.{part:06d}".rstrip("0") if part else f"{seconds}"
     out = f"{sign}P{days}D" if days else f"{sign}P"
-    if hours or minutes or seconds or not days:
+    if hours or minutes or seconds or part or not days:
         out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-        out += f"{seconds}S" if seconds or not (hours or minutes) else ""
+        out += f"{second_text}S" if seconds or part or not (hours or minutes) else ""
     return out
 
 
@@ -553,7 +563,7 @@ def as_written(value: Any) -> str:
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, Decimal):
-        return f"{value:f}"
+        return f"{value.copy_abs() if value.is_zero() else value:f}"   # never -0.00
     if isinstance(value, (timedelta, CalendarDuration)):
         return duration_words(value)
     if isinstance(value, (date, time)):

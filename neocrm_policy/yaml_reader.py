@@ -9,18 +9,62 @@ are all recalled (`parsed`) never imports PyYAML.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import yaml
 
-from .errors import Fix, Location, YamlError
+from .errors import Fix, Location, YamlError, file_lines
 from .source import MAX_NESTING, YList, YMap
 
 
 def _loc(file: str, mark: yaml.Mark) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
+
+
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+@lru_cache(maxsize=8)
+def _other_breaks(text: str) -> tuple[int, ...]:
+    """Where a text holds a character YAML ends a line at and an editor (or JSON) does not:
+    NEL, U+2028, U+2029 (allowed inside quoted text)."""
+    return tuple(m.start() for m in _OTHER_BREAKS.finditer(text))
+
+
+def _as_an_editor_counts(mark: yaml.Mark | None, text: str) -> yaml.Mark | None:
+    """A mark with its line and column (from 0) as an editor counts them, at line feeds
+    and carriage returns only: PyYAML also counts a U+2028 inside quoted text as a new
+    line, which put every later mistake a line too far down."""
+    if mark is None or not _other_breaks(text):
+        return mark
+    index = mark.index
+    line = mark.line - bisect_left(_other_breaks(text), index)
+    column = index - (max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1)
+    return yaml.Mark(mark.name, index, line, column, None, None)
+
+
+def _count_as_an_editor(root: yaml.Node, text: str) -> None:
+    """Every mark of a composed document counted as an editor counts lines (see
+    `_as_an_editor_counts`); nothing to do in a text without such characters."""
+    if not _other_breaks(text):
+        return
+    seen: set[int] = set()
+    waiting = [root]
+    while waiting:
+        node = waiting.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.start_mark = _as_an_editor_counts(node.start_mark, text)
+        node.end_mark = _as_an_editor_counts(node.end_mark, text)
+        if isinstance(node, yaml.MappingNode):
+            waiting.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            waiting.extend(node.value)
 
 
 def _style(node: yaml.Node) -> str | None:
@@ -233,7 +277,7 @@ def _refuse_aliases(root: yaml.Node, text: str, file: str) -> None:
         seen.add(id(node))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and depth > MAX_NESTING:
             raise YamlError(f"mappings and lists are nested more than {MAX_NESTING} levels "
-                            "deep here", _loc(file, node.start_mark),
+                            "deep here", _loc(file, _as_an_editor_counts(node.start_mark, text)),
                             "a rule file needs only a few levels; flatten the structure or "
                             "split it into named terms")
         if isinstance(node, yaml.MappingNode):
@@ -244,7 +288,7 @@ def _refuse_aliases(root: yaml.Node, text: str, file: str) -> None:
         return
     alias = next(e for e in yaml.parse(text, Loader=_COMPOSER) if isinstance(e, yaml.AliasEvent))
     raise YamlError("YAML aliases (*name) are not allowed in rule files",
-                    _loc(file, alias.start_mark),
+                    _loc(file, _as_an_editor_counts(alias.start_mark, text)),
                     "write the value out in full where it is needed")
 
 
@@ -260,9 +304,10 @@ def _yaml_mistake(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlError:
     the unfinished thing began. The mistake is on the line of the context mark for an
     unclosed quote or bracket and a key without its `: `; on the problem's line for a
     tab, a colon inside text or a line indented wrongly."""
-    lines = text.splitlines()
+    lines = file_lines(text)
     problem, context = exc.problem or "", exc.context or ""
-    at, began = exc.problem_mark, exc.context_mark
+    at, began = _as_an_editor_counts(exc.problem_mark, text), \
+        _as_an_editor_counts(exc.context_mark, text)
 
     def line_of(mark: yaml.Mark | None) -> str:
         return lines[mark.line] if mark is not None and mark.line < len(lines) else ""
@@ -366,6 +411,7 @@ def parse(text: str, file: str) -> Any:
         if root is None:
             return None
         _refuse_aliases(root, text, file)
+        _count_as_an_editor(root, text)
         constructor = _Loader("")
         constructor.file = file
         return constructor.construct_document(root)
@@ -420,7 +466,8 @@ def positions(text: str) -> Finder:
             target, node = found
         if not key:
             target = node
-        start, end = target.start_mark, target.end_mark
+        start, end = (_as_an_editor_counts(target.start_mark, text),
+                      _as_an_editor_counts(target.end_mark, text))
         width = end.column - start.column if end.line == start.line else 1
         return start.line + 1, start.column + 1, max(1, width)
     return find

@@ -41,7 +41,8 @@ CALENDAR_HOURS = [
     {"every day": "08:00-20:00"},
     {"monday": ["00:00-01:30", "22:00-24:00"], "wednesday-friday": "09:00-17:30"},
 ]
-ZONES = ["Asia/Shanghai", "UTC", "Pacific/Kiritimati"]   # +14:00: a calendar's own date
+ZONES = ["Asia/Shanghai", "UTC", "Pacific/Kiritimati",   # +14:00: a calendar's own date
+         "America/New_York", "Australia/Sydney"]           # clocks that change
 RULE_DATES = ["2024-01-01", "2026-06-01", "2027-01-01T08:00:00+08:00"]
 SCALARS = ["int", "decimal", "money", "string", "bool", "date", "datetime", "time",
            "duration"]

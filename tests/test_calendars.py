@@ -3,14 +3,18 @@ counted in open hours or open days."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import neocrm_policy
 from neocrm_policy.calendars import build_calendar
-from neocrm_policy.errors import EvaluationError, SchemaError
+from neocrm_policy.errors import EvaluationError, PolicyError, SchemaError
+from neocrm_policy.reference import policies as reference
+from neocrm_policy.reference.opening_hours import count_open_time
 from neocrm_policy.values import AGREEMENT_ZONE
 
 HOTLINE = build_calendar("hotline", {"hours": {"monday-sunday": "08:00-23:00"}})
@@ -103,3 +107,180 @@ def test_open_time_counted_matches_minute_by_minute(start, hours):
     end = WORKING.add(start, hours, "hours")
     assert end >= start
     assert _open_minutes(WORKING, start, end) == hours * 60
+
+
+# Daylight saving: open time is elapsed time -----------------------------------------------
+
+ALWAYS_NEW_YORK = build_calendar("ny", {"zone": "America/New_York",
+                                        "hours": {"every day": "00:00-24:00"}})
+
+
+@pytest.mark.parametrize("start, amount, unit, elapsed", [
+    ("2026-03-08T00:30:00-05:00", 3, "hours", 3 * 60),     # the clock springs forward
+    ("2026-11-01T00:30:00-04:00", 3, "hours", 3 * 60),     # the clock falls back
+    ("2026-11-01T01:30:00-05:00", 90, "minutes", 90),      # in the repeated hour
+    ("2026-11-01T01:30:00-04:00", 90, "minutes", 90)])
+def test_hours_on_a_calendar_are_elapsed_time_on_daylight_saving_days(start, amount, unit,
+                                                                       elapsed):
+    """`t + 3 ny hours` is three hours later, not the wall clock's three hours (two hours
+    of real time in March, four in November)."""
+    begin = datetime.fromisoformat(start)
+    assert ALWAYS_NEW_YORK.add(begin, amount, unit) - begin == timedelta(minutes=elapsed)
+    assert count_open_time(ALWAYS_NEW_YORK, begin, amount, unit) - begin == \
+        timedelta(minutes=elapsed)
+
+
+TRANSITION_DAYS = {   # the days each zone changes its clock (Shanghai last did in 1991)
+    "America/New_York": ["2026-03-08", "2026-11-01"],
+    "Europe/London": ["2026-03-29", "2026-10-25"],
+    "Australia/Sydney": ["2026-04-05", "2026-10-04"],
+    "Asia/Shanghai": ["1991-04-14", "1991-09-15", "2026-03-08"]}
+
+
+@st.composite
+def _calendar_and_start(draw):
+    """A calendar open every day in one or two spans (on quarter hours, so the hours the
+    clock skips or repeats fall inside, at the edge of or outside them), and a start
+    within a day and a half of one of its zone's clock changes."""
+    zone = draw(st.sampled_from(sorted(TRANSITION_DAYS)))
+    marks = sorted(draw(st.sets(st.integers(0, 96), min_size=2, max_size=4)))
+    spans = [f"{a // 4:02d}:{a % 4 * 15:02d}-{b // 4:02d}:{b % 4 * 15:02d}"
+             for a, b in zip(marks[::2], marks[1::2], strict=False)]
+    calendar = build_calendar("office", {"zone": zone, "hours": {"every day": spans}})
+    day = datetime.fromisoformat(draw(st.sampled_from(TRANSITION_DAYS[zone])))
+    minutes = draw(st.integers(-36 * 60, 36 * 60))
+    start = day.replace(tzinfo=UTC) + timedelta(minutes=minutes)
+    return calendar, start
+
+
+def _open_by_the_clock(calendar, moment: datetime) -> bool:
+    """What the wall clock in the calendar's zone shows at `moment`, in an open span."""
+    local = moment.astimezone(calendar.zone)
+    minute = local.hour * 60 + local.minute
+    return any(start <= minute < end for start, end in calendar.spans_on(local.date()))
+
+
+def _minute_by_minute(calendar, start: datetime, minutes: int) -> datetime:
+    """Walk real time a minute at a time, counting the minutes that begin open."""
+    moment, counted = start, 0
+    while True:
+        if _open_by_the_clock(calendar, moment):
+            if counted == minutes:
+                return moment
+            counted += 1
+            if counted == minutes:
+                return moment + timedelta(minutes=1)
+        moment += timedelta(minutes=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=_calendar_and_start(), minutes=st.integers(min_value=1, max_value=6 * 60))
+def test_open_time_is_elapsed_time_across_clock_changes(case, minutes):
+    """Counted on a calendar in any zone, across the days its clock changes, open time
+    is the minutes that pass while the wall clock there shows an open time: both
+    implementations agree with a walk through real time a minute at a time."""
+    calendar, start = case
+    expected = _minute_by_minute(calendar, start, minutes)
+    assert calendar.add(start, minutes, "minutes") == expected
+    assert count_open_time(calendar, start, minutes, "minutes") == expected
+    if minutes % 60 == 0:
+        assert calendar.add(start, minutes // 60, "hours") == expected
+
+
+# What the checker accepts is decided ------------------------------------------------------
+
+LONG_CALENDARS = """\
+calendars:
+  hotline: {hours: {every day: "08:00-23:00"}}
+  office: {hours: {monday-friday: "09:00-18:00"}, holidays: mainland_china}
+  tiny: {hours: {monday: "09:00-09:01"}, holidays: mainland_china}
+  ny: {hours: {sunday: "01:00-03:00"}, zone: America/New_York}
+"""
+
+
+def _long_policy(folder, decisions: dict[str, str]):
+    folder.mkdir(exist_ok=True)
+    body = "".join(f"  {name}:\n    value: {value}\n" for name, value in decisions.items())
+    (folder / "long.yaml").write_text(
+        "policy: t.long\ntitle: Long counts\nclauses: [\"1\"]\nsummary: Long counts.\n"
+        f"inputs:\n  t: {{type: datetime}}\n{LONG_CALENDARS}decisions:\n{body}",
+        encoding="utf-8")
+    return neocrm_policy.load(folder)
+
+
+def test_the_longest_count_the_checker_accepts_on_each_calendar_is_decided(tmp_path):
+    """`a.t + 4000 hotline days` passed `validate` and every decision failed with "no
+    open day in ten years". Now the longest duration `validate` accepts on a calendar
+    (what it is open in 80 years) is decided by both implementations, public holidays
+    and daylight saving included."""
+    calendars = {name: build_calendar(name, spec) for name, spec in
+                 yaml.safe_load(LONG_CALENDARS)["calendars"].items()}
+    decisions = {"four_thousand": "t + 4000 hotline days"}
+    for name, calendar in calendars.items():
+        for unit in ("minutes", "days") if name == "tiny" else ("hours", "days"):
+            decisions[f"{name}_{unit}"] = f"t + {calendar.longest(unit)} {name} {unit}"
+    policies = _long_policy(tmp_path / "long", decisions)
+    facts, at = {"t": "2026-12-31T22:00:00+08:00"}, "2026-12-31T22:00:00+08:00"
+    found = policies.decide("t.long", facts, at).result
+    assert found["four_thousand"].year == 2037
+    assert all(value.year > 2090 for name, value in found.items() if name != "four_thousand")
+    assert reference.decide(policies, "t.long", facts, at) == found
+
+
+@pytest.mark.parametrize("written, longest", [
+    ("30000 hotline days", "29200 hotline days"), ("4172 tiny minutes", "4171 tiny minutes"),
+    ("4200 hotline weeks", "4171 hotline weeks"), ("16685 ny hours", "8342 ny hours")])
+def test_a_count_the_runtime_could_not_decide_is_refused_by_validate(tmp_path, written,
+                                                                     longest):
+    with pytest.raises(PolicyError) as caught:
+        _long_policy(tmp_path / "long", {"far": f"t + {written}"})
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert found.code == "NP031"
+    assert found.message == f"{written} is more than the calendar is open in 80 years " \
+        f"({longest})"
+    assert (found.location.line, found.location.column, found.width) == \
+        (14, 16, len(written))
+    assert found.hint.startswith("counting on a calendar looks at most a hundred years")
+
+
+def test_a_count_only_known_when_deciding_that_goes_too_far_is_located(tmp_path):
+    """A count computed from a fact is decided when it fits, and otherwise stops with
+    NP042 at its expression, both implementations alike."""
+    folder = tmp_path / "computed"
+    folder.mkdir()
+    (folder / "long.yaml").write_text(
+        "policy: t.long\ntitle: Long counts\nclauses: [\"1\"]\nsummary: Long counts.\n"
+        f"inputs:\n  t: {{type: datetime}}\n  n: {{type: int}}\n{LONG_CALENDARS}"
+        "decisions:\n  far:\n    value: t + n * 1 hotline days\n", encoding="utf-8")
+    policies = neocrm_policy.load(folder)
+    at = "2026-12-31T22:00:00+08:00"
+    assert policies.decide("t.long", {"t": at, "n": 36_000}, at).result["far"].year == 2125
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.long", {"t": at, "n": 40_000}, at)
+    assert caught.value.code == "NP042"
+    assert caught.value.message == ("while deciding 'far': counting on calendar 'hotline' "
+                                    "goes past a hundred years ahead")
+    with pytest.raises(EvaluationError) as caught:
+        reference.decide(policies, "t.long", {"t": at, "n": 40_000}, at)
+    assert caught.value.code == "NP042"
+
+
+def test_a_closing_time_is_not_open_when_counting_days():
+    """Counting starts at the next opening: at Friday's 18:00 closing the office is
+    closed, so one working day later is Tuesday 09:00, not Monday 18:00."""
+    friday_close = at("2026-03-06T18:00")
+    assert OFFICE.next_opening(friday_close) == at("2026-03-09T09:00")
+    assert OFFICE.add(friday_close, 1, "day") == at("2026-03-10T09:00")
+    assert count_open_time(OFFICE, friday_close, 1, "day") == at("2026-03-10T09:00")
+    assert OFFICE.add(at("2026-03-06T17:59:59"), 1, "day") == at("2026-03-09T17:59:59")
+
+
+def test_a_written_multiple_of_a_count_is_held_to_the_same_bound(tmp_path):
+    with pytest.raises(PolicyError) as caught:
+        _long_policy(tmp_path / "long", {"far": "t + 10 * 4000 hotline days",
+                                         "near": "t + 2 * (3 * 4000 hotline days)"})
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert not hasattr(caught.value, "errors")
+    assert found.message == ("40000 hotline days is more than the calendar is open in 80 "
+                             "years (29200 hotline days)")
+    assert (found.location.line, found.location.column) == (14, 16)

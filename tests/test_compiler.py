@@ -417,18 +417,57 @@ def test_durations_compared_or_summed_past_any_length_name_the_expression(tmp_pa
 
 
 @pytest.mark.parametrize("value, shown", [
-    ("day + 36 hours", "36 hours"), ("sure + 36 hours", "36 hours"),
-    ("36 hours + day", "36 hours"), ("36 hours + sure", "36 hours"),
-    ("sure - 90 minutes", "90 minutes"), ("day - 90 minutes", "90 minutes")])
+    ("day + span", "36 hours"), ("sure + span", "36 hours"),
+    ("span + day", "36 hours"), ("span + sure", "36 hours"),
+    ("sure - span", "36 hours"), ("day - span * 0.5", "18 hours"),
+    ("sure + span * 0.0000005", "0.0648 seconds")])
 def test_a_date_is_never_moved_by_part_of_a_day(tmp_path, value, shown):
     """A fraction of a day would silently vanish from a date: refused, whether the date
-    may be null or not and whichever side it is written on."""
+    may be null or not and whichever side it is written on. A duration only a fact gives
+    is refused when deciding, at the expression that moves the date."""
     policies = _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
-                      f"  sure: {{type: date}}\ndecisions:\n  moved:\n    value: {value}\n")
+                      "  sure: {type: date}\n  span: {type: duration}\n"
+                      f"decisions:\n  moved:\n    value: {value}\n")
     with pytest.raises(EvaluationError) as caught:
-        policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01"},
-                        at="2026-06-01")
+        policies.decide("t.shape", {"day": "2026-06-01", "sure": "2026-06-01",
+                                    "span": "36 hours"}, at="2026-06-01")
     assert caught.value.message == f"while deciding 'moved': cannot move a date by {shown}"
+    assert (caught.value.location.line, caught.value.location.column) == (11, 12)
+
+
+@pytest.mark.parametrize("value, shown, width", [
+    ("day + 36 hours", "36 hours", 14), ("sure + 1 hour", "1 hour", 13),
+    ("36 hours + day", "36 hours", 14), ("90 minutes * 2 + sure", "3 hours", 21),
+    ("sure - 90 minutes", "90 minutes", 17), ("day - 1 day * 0.5", "12 hours", 17),
+    ("day - (1 day - 1 minute)", "1439 minutes", 24),
+    ("sure + 1 minute * 0.001", "0.06 seconds", 23)])
+def test_a_date_moved_by_a_written_part_of_a_day_is_refused_by_the_checker(
+        tmp_path, value, shown, width):
+    """`date + 1 hour` could never be decided: `validate` refuses it, at its place, rather
+    than every decision failing."""
+    with pytest.raises(PolicyError) as caught:
+        _shape(tmp_path, "inputs:\n  day: {type: date, optional: true}\n"
+               f"  sure: {{type: date}}\ndecisions:\n  moved:\n    value: {value}\n")
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert found.code == "NP031"
+    assert found.message == f"cannot move a date by {shown}"
+    assert (found.location.line, found.location.column) == (10, 12)
+    assert found.width == width
+    assert found.hint.startswith("a date moves by whole days")
+
+
+@pytest.mark.parametrize("value", [
+    "(a.d otherwise 1 hour) * (a.n otherwise 1)", "((a.d otherwise 1 hour)) * a.n",
+    "a.d * (a.n)"])
+def test_an_overflow_quotes_the_whole_part_that_failed(tmp_path, value):
+    """The part quoted is the one that failed, with both of its parentheses: never
+    `a.d otherwise 1 hour) * (a.n otherwise 1`."""
+    policies = _shape(tmp_path, "inputs:\n  a.d: {type: duration}\n  a.n: {type: int}\n"
+                      f"decisions:\n  long:\n    value: {value}\n")
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.shape", {"a": {"d": "P36000D", "n": 999_999_999}}, at="2026-06-01")
+    assert caught.value.message == (f"while deciding 'long': `{value}` gives a date, time "
+                                    "or duration out of range")
     assert (caught.value.location.line, caught.value.location.column) == (10, 12)
 
 
@@ -625,3 +664,19 @@ def test_no_rule_applies_names_every_fact_its_rules_read(tmp_path):
         policies.decide("t.shape", {"level": 1, "urgent": False}, at="2026-06-01")
     assert caught.value.hint == ("its rules read level, urgent; give the facts one of its "
                                  "rules needs, or add a rule or a `default:` for this case")
+
+
+def test_a_date_moved_by_a_term_written_as_part_of_a_day_is_refused_by_the_checker(
+        tmp_path):
+    """A term's versions are known when checking: one of 36 hours added to a date could
+    never be decided from its date, and is refused with the version named."""
+    with pytest.raises(PolicyError) as caught:
+        _shape(tmp_path, "inputs:\n  day: {type: date}\nparameters:\n  grace:\n"
+               "    versions:\n      - since: 2020-01-01\n        value: 2 days\n"
+               "      - since: 2027-01-01\n        value: 36 hours\n"
+               "  fine:\n    value: 2 days\n"
+               "decisions:\n  moved:\n    value: day + grace\n  kept:\n    value: fine + day\n")
+    found = caught.value.errors[0] if hasattr(caught.value, "errors") else caught.value
+    assert found.message == "cannot move a date by 36 hours (the term 'grace' from 2027-01-01)"
+    assert (found.location.line, found.location.column) == (18, 12)
+    assert not hasattr(caught.value, "errors") or len(caught.value.errors) == 1

@@ -19,6 +19,7 @@ from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.errors import InvariantError, OverlayError, PolicyError
 from tests.helpers import edit
+from neocrm_policy.reference import policies as reference
 from neocrm_policy.values import AGREEMENT_ZONE
 
 DATA = Path(__file__).parent / "data" / "facts"
@@ -271,3 +272,68 @@ def test_policy_tests_show_a_dated_change_from_its_date_only(policies_copy):
     assert failed.case.name == "another customer keeps the agreement's 60 days"
     assert failed.problems == ['export_deadline: expected "2026-12-09", got "2027-01-08"',
                                'data_retained: expected false, got true']
+
+
+def _export_window_versions(folder: Path, *versions: tuple[str, str]) -> None:
+    """The agreement's export window given in dated versions."""
+    edit(folder / "data-retention.yaml", "    value: 60 days\n", "    versions:\n" + "".join(
+        f"      - since: {since}\n        value: {value}\n" for since, value in versions))
+
+
+def _export_deadline(policies, at: str) -> tuple[str, str]:
+    """Acme's export deadline (its licence ended 2026-12-20), by both implementations."""
+    facts = {"customer": {"id": "acme", "standard_terms": False},
+             "subscription": {"ends_on": "2026-12-20"}}
+    compiled = policies.decide("data.retention", facts, at=at).to_json()["result"]
+    interpreted = reference.decide(policies, "data.retention", facts, at)
+    return compiled["export_deadline"], interpreted["export_deadline"].isoformat()
+
+
+def test_an_amendment_restating_a_term_unchanged_leaves_the_customer_term(policies_copy):
+    """Acme signed a 90-day window on 2026-12-01, after the agreement's 75 days; an
+    amendment of 2027-01-01 that restates 75 days changes nothing, so Acme keeps its own
+    window: its deadline is 2027-03-20, not 2027-03-05."""
+    _export_window_versions(policies_copy, ("2020-01-01", "60 days"),
+                            ("2026-06-01", "75 days"), ("2027-01-01", "75 days"))
+    policies = neocrm_policy.load(policies_copy)
+    assert _export_deadline(policies, "2027-02-01T10:00:00+08:00") == ("2027-03-20",) * 2
+    assert _export_deadline(policies, "2026-11-01T10:00:00+08:00") == ("2027-03-05",) * 2
+
+
+def test_an_amendment_that_changes_the_term_prevails_over_the_customer(policies_copy):
+    _export_window_versions(policies_copy, ("2020-01-01", "60 days"),
+                            ("2027-01-01", "75 days"))
+    policies = neocrm_policy.load(policies_copy)
+    assert _export_deadline(policies, "2026-12-15T10:00:00+08:00") == ("2027-03-20",) * 2
+    assert _export_deadline(policies, "2027-02-01T10:00:00+08:00") == ("2027-03-05",) * 2
+
+
+def test_a_version_of_the_same_day_as_the_customer_instrument_comes_first(policies_copy):
+    """An agreement version dated the day Acme signed (2026-12-01) is in force before
+    Acme's instrument that day: Acme's 90 days apply, not the version's 75."""
+    _export_window_versions(policies_copy, ("2020-01-01", "60 days"),
+                            ("2026-12-01", "75 days"))
+    policies = neocrm_policy.load(policies_copy)
+    assert _export_deadline(policies, "2026-12-15T10:00:00+08:00") == ("2027-03-20",) * 2
+    assert _export_deadline(policies, "2026-11-15T10:00:00+08:00") == ("2027-02-18",) * 2
+
+
+@pytest.mark.parametrize("responded, accepted", [
+    ("2026-03-07T22:30:00+08:00", True), ("2026-03-07T14:30:00Z", True),
+    ("2026-03-07T22:29:59+08:00", False)])
+def test_a_fact_not_before_another_may_equal_it(responded, accepted):
+    """`not_before`: a response at the very moment of the report is not before it; a
+    second earlier is. Both implementations read facts the same way."""
+    policies = neocrm_policy.load(REFERENCE)
+    facts = {"incident": {**FOUR_STAR["incident"], "responded_at": responded}}
+    at = "2026-03-08T10:00:00+08:00"
+    partly = lambda *args: policies.decide(*args, partial=True)   # read the careful way
+    if accepted:
+        found = policies.decide("support.sla", facts, at=at).result
+        assert found == reference.decide(policies, "support.sla", facts, at)
+        assert partly("support.sla", facts, at).result == found
+        return
+    for decide in (policies.decide, partly, lambda *args: reference.decide(policies, *args)):
+        with pytest.raises(PolicyError) as caught:
+            decide("support.sla", facts, at)
+        assert "is before 'incident.reported_at'" in caught.value.message

@@ -99,3 +99,38 @@ def test_copy_of_bundled_policies_formats_to_itself(tmp_path):
     shutil.copytree(REFERENCE, folder)
     assert all(not format_file(p, check=True).changed
                for p in formatting.rule_file_paths([folder]))
+
+
+SCATTERED = """\
+# yaml-language-server: $schema=../neocrm_policy/schema/policy.schema.json
+title: Export
+clauses: ["2"]
+# what the policy says
+summary: The export window.
+decisions:
+  deadline:
+    value: 1
+
+# the policy's id, as queries name it
+# (kept short)
+policy: t.export
+"""
+
+
+def test_a_comment_above_a_reordered_key_moves_with_it():
+    """`policy:` written last, with a comment above it, goes first with its comment; the
+    comment was left at the end of the file, under the last decision."""
+    out = format_text(SCATTERED, "scattered.yaml")
+    assert out == (
+        "# yaml-language-server: $schema=../neocrm_policy/schema/policy.schema.json\n"
+        "# the policy's id, as queries name it\n# (kept short)\npolicy: t.export\n"
+        "title: Export\nclauses: [\"2\"]\n# what the policy says\n"
+        "summary: The export window.\ndecisions:\n  deadline:\n    value: 1\n")
+    assert format_text(out, "scattered.yaml") == out
+    assert yaml.safe_load(out) == yaml.safe_load(SCATTERED)
+
+
+def test_a_comment_above_a_key_moved_down_goes_with_it():
+    text = "# header\n\n# the summary\nsummary: S\npolicy: t.x\ntitle: T\n"
+    assert format_text(text, "down.yaml") == \
+        "# header\n\npolicy: t.x\ntitle: T\n# the summary\nsummary: S\n"

@@ -256,3 +256,14 @@ def test_the_generated_parser_in_place_is_current_when_present():
         pytest.skip("not generated in this checkout (make generates it)")
     assert _runtime.STANDALONE is not None
     assert _runtime.STANDALONE.__version__ == lark.__version__
+
+
+@pytest.mark.parametrize("text, found", [
+    ("t + 40 minute minutes", "it cannot go on with the unit `minutes` here"),
+    ("1 2", "it cannot go on with the number `2` here"),
+    ("a b", "it cannot go on with the word `b` here")])
+def test_an_unexpected_word_is_named_in_words(text, found):
+    """Not the parser's "unexpected a unit (hours, days…)": what the word is, in words."""
+    with pytest.raises(SyntaxProblem) as caught:
+        parse_expression(text, ExprSource(text, Location("policy.yaml", 4, 12), ""))
+    assert caught.value.message == f"this expression cannot be read: {found}"

@@ -524,7 +524,7 @@ MAY_BE_NULL = "test optional facts first: `x is set and …`"
         ("NP031", "`>` is given a value that may be null", 21, 12,
          "test optional values first: `x is set and …`, or give a default: `x otherwise …`")]),
     ("a.n in (if a.n > 1 then [1] else null)", [
-        ("NP031", "`in` is given a list that may be null", 21, 20,
+        ("NP031", "`in` is given a list that may be null", 21, 19,
          "test it first: `x is set and …`")]),
     ("a.n in 5", [("NP031", "`in` needs a list or a table, not an int", 21, 19, CHOICES)]),
     ("a.n not in a.n", [
@@ -534,9 +534,9 @@ MAY_BE_NULL = "test optional facts first: `x is set and …`"
     ("a.n - 2 + true", [("NP031", "cannot add int and bool", 21, 12, OPERATORS)]),
     ("1.5 * 2 + true", [("NP031", "cannot add decimal and bool", 21, 12, OPERATORS)]),
     ("not (if a.n > 1 then true else null)", [
-        ("NP031", "`not` is given a condition that may be null", 21, 17, MAY_BE_NULL)]),
+        ("NP031", "`not` is given a condition that may be null", 21, 16, MAY_BE_NULL)]),
     ("if (if a.n > 1 then true else null) then 1 else 2", [
-        ("NP031", "`if` is given a condition that may be null", 21, 16, MAY_BE_NULL)]),
+        ("NP031", "`if` is given a condition that may be null", 21, 15, MAY_BE_NULL)]),
 ])
 def test_arithmetic_and_conditions_are_typed_as_the_reference_says(value, expected, tmp_path):
     """Whole numbers stay whole except under `/`; arithmetic with null, lists of two kinds
@@ -579,8 +579,8 @@ def test_a_comparison_with_an_unknown_name_is_still_a_condition(op, right, tmp_p
     hint = UNKNOWN_ZED.format(op=op, right=right) if op in ("==", "!=", "in", "not in") \
         else NAMES
     assert mistakes(tmp_path / "policies", due(f"(zed {op} {right}) + 1")) == [
-        ("NP030", "unknown name 'zed'", 21, 13, hint),
-        ("NP031", "cannot add bool and int", 21, 13, OPERATORS)]
+        ("NP031", "cannot add bool and int", 21, 12, OPERATORS),
+        ("NP030", "unknown name 'zed'", 21, 13, hint)]
 
 
 @pytest.mark.parametrize("value", [
@@ -679,7 +679,7 @@ def test_the_type_of_each_kind_of_expression(value, kind, tmp_path):
     """Adding true to an expression names the type the checker gave it."""
     value = f"'({value}) + true'" if '"' in value else f"({value}) + true"
     assert mistakes(tmp_path / "policies", due(value, TABLE)) == [
-        ("NP031", ADD.format(kind), 21, 12 + value.index("(") + 1, OPERATORS)]
+        ("NP031", ADD.format(kind), 21, 12 + value.index("("), OPERATORS)]
 
 
 @pytest.mark.parametrize("value", [
@@ -689,7 +689,7 @@ def test_conditions_are_bool_even_beside_an_unknown_name(value, tmp_path):
     """A test of a fact, `and`/`or` and a comparison are conditions, so adding 1 fails."""
     value = f"'({value}) + 1'" if '"' in value else f"({value}) + 1"
     found = mistakes(tmp_path / "policies", due(value))
-    assert found[0] == ("NP031", "cannot add bool and int", 21, 12 + value.index("(") + 1,
+    assert found[0] == ("NP031", "cannot add bool and int", 21, 12 + value.index("("),
                         OPERATORS)
 
 

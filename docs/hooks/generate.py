@@ -983,8 +983,9 @@ def json_page(policies) -> str:
         "| `policy_version` | the `since` date of the policy version that decided, or null |",
         "| `customer` | the `customer.id` whose overlays applied, or null |",
         "| `result` | decision name → value: times ISO 8601 in the agreement's zone "
-        "(`+08:00`) whatever the facts' offset, dates YYYY-MM-DD, money as a decimal string, "
-        "durations ISO 8601 (`PT2H`), lists as arrays |",
+        "(`+08:00`) whatever the facts' offset, dates YYYY-MM-DD, money as a decimal string "
+        "(never `-0.00`), durations ISO 8601 (`PT2H`; a part of a second and a sign kept: "
+        "`PT0.06S`, `-PT0.36S`), lists as arrays |",
         "| `missing` | only with `eval --missing` or `decide(..., partial=True)`: each result "
         "not yet settled → the facts that would settle it (`fact`, `type`, `allowed`, "
         "`description`) |",

@@ -10,18 +10,20 @@ scope of the policy being checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..calendars import Calendar
+from ..calendars import COUNTABLE_YEARS, Calendar
 from ..errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
 from ..model import Expr, Policy
+from ..runtime import scale
 from ..suggest import suggestion
 from ..syntax import ast
 from ..syntax.parser import ExprSource
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      as_written, list_of, unify, unit_name)
+                      as_written, duration_words, list_of, make_duration, unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -121,6 +123,10 @@ class TypeChecker:
                                   suggestion(node.calendar, self.calendars) + "calendars: "
                                   + (", ".join(sorted(self.calendars)) or "none defined")
                                   + " (or `natural` for elapsed time)", UnknownNameError)
+            longest = self.calendars[node.calendar].longest(node.unit)
+            if node.amount > longest:
+                return self._fail(expr, node, _too_long(node.amount, node.calendar, node.unit,
+                                                        longest), _TOO_LONG_HINT)
             return CALENDAR_DURATION
         if isinstance(node, (ast.Name, ast.Attribute)):
             return self._infer_path(expr, node, narrowed)
@@ -334,7 +340,32 @@ class TypeChecker:
                 return meant
             return self._fail(expr, node, f"cannot {_VERB[op]} {left.not_null()} "
                               f"{_PREP[op]} {right.not_null()}", _arith_hint(a, op, b))
+        if result.name == "date" and "duration" in (a, b):
+            side = node.right if b == "duration" else node.left
+            for span, whose in self._spans_written(side):
+                if span % _DAY:
+                    return self._fail(expr, node, f"cannot move a date by "
+                                      f"{duration_words(span)}{whose}",
+                                      "a date moves by whole days: add days (`+ 1 day`), "
+                                      "or use a date and time (a datetime fact, or `now`)")
         return result.or_null() if nullable else result
+
+    def _spans_written(self, node: ast.Node):
+        """The durations a side of `date + side` is written to be: its own, when written
+        with durations and numbers only, or each version of the term it names whose value
+        is so written (a customer's own value is checked with its instrument)."""
+        span = _constant_span(node)
+        if span is not None:
+            yield span, ""
+            return
+        parameter = self.scope.policy.parameters.get(node.name) \
+            if isinstance(node, ast.Name) else None
+        for version in parameter.versions if parameter is not None else ():
+            if isinstance(version.value, Expr):
+                span = _constant_span(version.value.node)
+                if span is not None:
+                    since = f" from {version.since.date()}" if version.since else ""
+                    yield span, f" (the term {node.name!r}{since})"
 
     def _calendar_arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
         """What the language reference allows a duration on a calendar: added to a date or
@@ -345,6 +376,13 @@ class TypeChecker:
             found = DATE if "date" in names else DATETIME
         elif op == "*" and (left.numeric or right.numeric):
             found = CALENDAR_DURATION
+            counted = _constant_count(node)
+            if counted is not None and counted[1] in self.calendars:
+                amount, calendar, unit = counted
+                longest = self.calendars[calendar].longest(unit)
+                if amount > longest:
+                    return self._fail(expr, node, _too_long(amount, calendar, unit, longest),
+                                      _TOO_LONG_HINT)
         else:
             sides = f"{left.not_null()} {_PREP[op]} {right.not_null()}"
             if op == "-" and right.on_calendar and names[0] in ("date", "datetime"):
@@ -523,8 +561,9 @@ class TypeChecker:
                 # error follows from the reading it did not take
                 whole = expr.source.written(node.left.pos)
                 if not isinstance(node.left, (ast.Name, ast.Attribute, ast.Literal,
-                                              ast.CalendarSpan, ast.Call, ast.Index)):
-                    whole = f"({whole})"   # its brackets lie outside its own position
+                                              ast.CalendarSpan, ast.Call, ast.Index)) \
+                        and not _bracketed(whole):
+                    whole = f"({whole})"
                 self._fail(expr, side, "a duration is divided by a duration, not by a "
                            f"number: {as_written(side.value)} has no unit",
                            _part_or_ratio(whole, side.value, unit))
@@ -563,12 +602,73 @@ _VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _PREP = {"+": "and", "-": "and", "*": "by", "/": "by"}
 
 
+_DAY = timedelta(days=1)
+_TOO_LONG_HINT = ("counting on a calendar looks at most a hundred years ahead; check the "
+                  "number, or count elapsed time (`natural days`)")
+
+
+def _too_long(amount: Any, calendar: str, unit: str, longest: int) -> str:
+    unit = unit_name(unit)
+    return (f"{as_written(Decimal(amount).normalize()) if amount != int(amount) else int(amount)}"
+            f" {calendar} {unit}s is more than the calendar is open in {COUNTABLE_YEARS} "
+            f"years ({longest} {calendar} {unit}s)")
+
+
+def _constant_count(node: ast.Node) -> tuple[Any, str, str] | None:
+    """(amount, calendar, unit) of a duration on a calendar written with numbers only
+    (`3 * 4000 hotline days`), or None."""
+    if isinstance(node, ast.CalendarSpan):
+        return node.amount, node.calendar, node.unit
+    if isinstance(node, ast.Binary) and node.op == "*":
+        for span_side, number_side in ((node.left, node.right), (node.right, node.left)):
+            counted = _constant_count(span_side)
+            if counted is not None and _is_number(number_side):
+                return counted[0] * number_side.value, counted[1], counted[2]
+    return None
+
+
+def _constant_span(node: ast.Node) -> timedelta | None:
+    """The duration an expression written only with durations and numbers (`1 hour`,
+    `8 hours * 3`, `1 day - 30 minutes`) always gives, as the runtime computes it; None
+    when it reads anything else, whose value is known only when deciding."""
+    if isinstance(node, ast.Literal):
+        return node.value if isinstance(node.value, timedelta) else None
+    if isinstance(node, ast.CalendarSpan) and node.calendar == "natural":
+        return make_duration(node.amount, node.unit)
+    if isinstance(node, ast.Unary) and node.op == "-":
+        inner = _constant_span(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Binary) and node.op in ("+", "-"):
+        left, right = _constant_span(node.left), _constant_span(node.right)
+        if left is None or right is None:
+            return None
+        return left + right if node.op == "+" else left - right
+    if isinstance(node, ast.Binary) and node.op == "*":
+        for span_side, number_side in ((node.left, node.right), (node.right, node.left)):
+            span = _constant_span(span_side)
+            if span is not None and _is_number(number_side):
+                return scale(span, number_side.value)
+    return None
+
+
 def _write_duration(number: str, unit: str | None) -> str:
     """The hint for a number without its unit; with no unit to go by, two to choose from."""
     def of(unit: str) -> str:
         return f"`{number} {unit[:-1] if number == '1' else unit}`"
     such = of(unit) if unit else f"{of('hours')} or {of('days')}"
     return f"write a duration such as {such} (units: {', '.join(DURATION_UNITS)})"
+
+
+def _bracketed(text: str) -> bool:
+    """Whether text is one bracketed whole, `(a - b)`, not `(a) - (b)`."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index == len(text) - 1
+    return False
 
 
 def _part_or_ratio(whole: str, number: Any, unit: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
@@ -140,7 +140,7 @@ class ExprSource:
         names (`start + 30000 days`)."""
         if pos is None:
             return " ".join(self.text.split())
-        lines = self.text.splitlines() or [""]
+        lines = self.text.split("\n")
         if pos.line == pos.end_line:
             part = lines[pos.line - 1][pos.column - 1:pos.end_column - 1]
         else:
@@ -154,7 +154,7 @@ class ExprSource:
         where = self.locate(pos)
         if where is not None:
             return where.source_line()
-        lines = self.text.splitlines() or [""]
+        lines = self.text.split("\n")
         return lines[min(pos.line, len(lines)) - 1] if pos else lines[0]
 
 
@@ -291,7 +291,7 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
     pos = ast.Pos(exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1, 0, 0)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
                                           and exc.token.type == "$END"):
-        lines = source.text.splitlines() or [""]
+        lines = source.text.split("\n")
         pos = ast.Pos(len(lines), len(lines[-1]) + 1, 0, 0)
         found = "it ends too early"
     elif isinstance(exc, UnexpectedCharacters):
@@ -465,6 +465,11 @@ class _Build:
                           right.pos.end_column)
             node = ast.Binary(pos, str(op), node, right)
         return node
+
+    def group(self, meta, children):
+        """`(x)`: x itself, placed with its parentheses, so that a part of an expression
+        an error quotes or underlines never holds one parenthesis without the other."""
+        return replace(children[1], pos=_pos(meta))
 
     def negative(self, meta, children):
         return ast.Unary(_pos(meta), "-", children[0])

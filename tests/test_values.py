@@ -1,0 +1,77 @@
+"""Values as a decision gives them out: a duration's part of a second and its sign kept in
+JSON as in the memo, and no amount of money shown as a negative zero."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neocrm_policy
+from neocrm_policy.explain import memo
+from neocrm_policy.playground import evaluate
+from neocrm_policy.testing import same_value
+from neocrm_policy.values import as_written, read_duration, to_json
+from tests.helpers import REFERENCE
+
+AT = "2026-06-01T00:00:00+08:00"
+
+
+@pytest.mark.parametrize("expression, shown", [
+    ("1 minute * 0.001", "PT0.06S"), ("1 minute * -0.006", "-PT0.36S"),
+    ("1 minute * -0.0001", "-PT0.006S"), ("1 day + 1 minute * 0.0000001", "P1DT0.000006S")])
+def test_a_duration_in_json_keeps_its_part_of_a_second_and_its_sign(expression, shown):
+    """`PT1M * 0.001` is 0.06 seconds in the memo; its JSON said PT0S, and a negative
+    part of a second lost its sign."""
+    assert evaluate([expression]) == [shown]
+
+
+@pytest.mark.parametrize("expression, shown", [
+    ("1 hour * -1", "-PT1H"), ("1 minute + 1 minute * 0.5 * 0.01", "PT1M0.3S"),
+    ("2 days", "P2D"), ("26 hours", "P1DT2H"), ("0 minutes", "PT0S")])
+def test_whole_durations_in_json_are_as_before(expression, shown):
+    assert evaluate([expression]) == [shown]
+
+
+@pytest.mark.parametrize("fee", ["-0.00", "-0"])
+def test_a_negative_zero_amount_is_shown_as_zero(fee):
+    """`-0.00` passes `min: 0` (it is zero); it is shown as 0.00 in the result, the trace
+    and the memo, never "-0.00"."""
+    policies = neocrm_policy.load(REFERENCE)
+    facts = {"breach": {"cause": "gross_negligence", "damages": "-0"},
+             "contract": {"annual_fee_paid": fee}}
+    decision = policies.decide("liability.data_security", facts, AT)
+    found = decision.to_json()
+    assert found["result"]["liability_cap"] == "0.00"
+    assert found["result"]["compensation"] == "0.00"
+    assert found["trace"][1]["facts"]["contract.annual_fee_paid"] == "0.00"
+    assert "- liability cap: CNY 0.00" in memo(decision)
+    assert "CNY -0" not in memo(decision)
+
+
+def test_a_computed_negative_zero_amount_is_shown_as_zero():
+    assert evaluate(["0 CNY * -1", "-0.00 CNY", "-(0 CNY)"]) == ["0.00", "0.00", "0.00"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.timedeltas(min_value=-timedelta(days=36_600), max_value=timedelta(days=36_600)))
+def test_a_duration_as_json_reads_back_as_itself(span):
+    """What a decision's JSON shows for a duration is what a policy test may expect: the
+    ISO 8601 text reads back as the same duration, to the microsecond and with its sign."""
+    shown = to_json(span)
+    assert read_duration(shown) == span
+    assert same_value(shown, span, None)
+
+
+@pytest.mark.parametrize("written", ["P", "PT", "-P", "PT0.1234567S", "PT1.S", "P-1D"])
+def test_what_is_no_duration_is_still_refused(written):
+    with pytest.raises(ValueError):
+        read_duration(written)
+
+
+def test_a_negative_zero_is_written_as_zero_in_messages():
+    assert [as_written(Decimal(t)) for t in ("-0.00", "-0", "0.50", "-1.5")] == \
+        ["0.00", "0", "0.50", "-1.5"]
