@@ -5,15 +5,24 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+TESTED  = $(VENV)/.installed-test
 PARSER  = neocrm_policy/syntax/_standalone.py
+# pytest's workers: one per core (pytest-xdist); JOBS=1 runs the suite in one process
+JOBS   ?= auto
 
 .PHONY: run test bench bench-serve bench-batch docs clean validate policy-test accept editor-change
 
+# What running needs (make run, validate, accept): the package and its dependencies only.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,docs,serve,batch]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# What testing needs besides: the test, docs, service and batch extras.
+$(TESTED): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,docs,serve,batch]'
+	touch $(TESTED)
 
 # The grammar's LALR tables as a stand-alone module (not committed; see syntax/generate.py):
 # commands start without importing Lark or building the tables. A wheel gets its own from
@@ -25,8 +34,8 @@ run: $(STAMP) $(PARSER)
 	$(BIN)/neocrm-policy validate
 	$(BIN)/neocrm-policy examples
 
-test: $(STAMP) $(PARSER)
-	$(BIN)/python -m pytest -q
+test: $(TESTED) $(PARSER)
+	$(BIN)/python -m pytest -q -n $(JOBS) --durations=15
 	$(BIN)/neocrm-policy validate --strict policies
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
@@ -48,7 +57,7 @@ editor-change:
 # Not a test: 10^5 decisions of generated policies, compiled and by the reference
 # interpreter, must agree (benchmarks/fuzz_diff.py; about an hour; FUZZ_ARGS to change).
 .PHONY: fuzz-diff
-fuzz-diff: $(STAMP)
+fuzz-diff: $(TESTED)
 	$(BIN)/python benchmarks/fuzz_diff.py $(FUZZ_ARGS)
 
 # Not a test: atheris over the front door (YAML loader, grammar, checker, facts reader)
@@ -56,38 +65,38 @@ fuzz-diff: $(STAMP)
 # input in build/fuzz/ (benchmarks/fuzz_front_door.py).
 FUZZ_SECONDS ?= 600
 .PHONY: fuzz
-fuzz: $(STAMP)
+fuzz: $(TESTED)
 	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris
 	$(BIN)/python benchmarks/fuzz_front_door.py $(FUZZ_SECONDS)
 
 # Not in CI (hours): mutmut over the checker, compiler, facts reader and loader, in a copy
 # of the committed tree under build/mutation (benchmarks/mutation.py; MODULES to narrow).
 .PHONY: mutation
-mutation: $(STAMP)
+mutation: $(TESTED)
 	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet mutmut
 	$(BIN)/python benchmarks/mutation.py $(MODULES)
 
-docs: $(STAMP)
+docs: $(TESTED)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
-bench: $(STAMP) $(PARSER)
+bench: $(TESTED) $(PARSER)
 	$(BIN)/python benchmarks/bench_decide.py
 
 # The decision service under load (loopback only, bounded runs); needs wrk and hey
 # (apt-get install wrk hey).
-bench-serve: $(STAMP)
+bench-serve: $(TESTED)
 	$(BIN)/python benchmarks/bench_serve.py
 
 # eval --batch: one process, --jobs 2, Dask on a local cluster, and peak memory on a
 # 2-million-line input, each beside hand-written Python (several minutes; --quick: one).
-bench-batch: $(STAMP)
+bench-batch: $(TESTED)
 	$(BIN)/python benchmarks/bench_batch.py
 
 # The docs' Spark recipe and the Spark tests, which `make test` skips, saying why, where
 # PySpark is not installed: adds the `spark` extra to the venv (about 520 MB and a minute;
 # Java 17 or later must be installed) and runs them (a minute or two). CI runs it.
 .PHONY: spark-test
-spark-test: $(STAMP) $(PARSER)
+spark-test: $(TESTED) $(PARSER)
 	$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[spark]'
 	$(BIN)/python -m pytest -q -rs -p no:cacheprovider tests/test_batch.py tests/test_docs.py -k "spark or batch.md"
 
