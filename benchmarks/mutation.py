@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
 ROOMS = ["neocrm_policy/checker/", "neocrm_policy/compiler.py", "neocrm_policy/facts.py",
-         "neocrm_policy/fact_plan.py", "neocrm_policy/loader.py"]
+         "neocrm_policy/fact_plan.py", "neocrm_policy/loader.py", "neocrm_policy/calendars.py",
+         "neocrm_policy/values.py", "neocrm_policy/engine.py"]
 TESTS = {   # the tests that speak for each room: a surviving mutant runs all of them, so a
     # room's list leaves out slow tests of other rooms (`--all-tests` gives every room's)
     "checker/": ["test_checker", "test_type_messages", "test_structure_messages",
@@ -38,6 +39,12 @@ TESTS = {   # the tests that speak for each room: a surviving mutant runs all of
                  "test_front_door", "test_bounds", "test_engine", "test_fact_plan"],
     "fact_plan.py": ["test_fact_plan", "test_facts", "test_fact_messages", "test_engine",
                      "test_prepared"],
+    "calendars.py": ["test_calendars", "test_compiler", "test_engine", "test_readings",
+                     "test_bounds"],
+    "values.py": ["test_values", "test_facts", "test_fact_messages", "test_compiler",
+                  "test_engine", "test_trace", "test_bounds", "test_wording"],
+    "engine.py": ["test_engine", "test_prepared", "test_missing", "test_readings",
+                  "test_compiler", "test_cli"],
     "loader.py": ["test_schema_messages", "test_checker", "test_source", "test_front_door",
                   "test_bounds", "test_readings", "test_engine", "test_parsed",
                   "test_schema_match", "test_fact_messages", "test_review", "test_cache"],
