@@ -272,7 +272,14 @@ def _serve_parser(sub) -> None:
     serve.add_argument("--max-batch", type=int, default=1000,
                        help="most fact sets in one batch (default: 1000)")
     serve.add_argument("--decision-timeout", type=float, default=2.0, metavar="SECONDS",
-                       help="a decision over this time is a 503 (default: 2)")
+                       help="a decision over this time is a 503 (default: 2; at most "
+                            "3600)")
+    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="time a client has to send a request's headers; then the "
+                            "connection is closed with a 408 (default: 10)")
+    serve.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="time a client has to send a request's body; then it is a 408 "
+                            "(default: 30)")
     serve.add_argument("--watch", action="store_true",
                        help="reload when a file of the policy folder changes")
     serve.add_argument("--admin-token-file", metavar="FILE",
@@ -594,9 +601,11 @@ def cmd_serve(args) -> int:
         workers=args.workers, decision_log=args.decision_log,
         log_max_bytes=args.log_max_bytes, log_backups=args.log_backups,
         log_queue=args.log_queue, mask=tuple(args.mask), max_body_bytes=args.max_body_bytes,
-        max_batch=args.max_batch, decision_timeout=args.decision_timeout, watch=args.watch,
-        admin_token_file=args.admin_token_file)
-    config.admin_token()                 # an unreadable token file is reported now
+        max_batch=args.max_batch, decision_timeout=args.decision_timeout,
+        header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+        watch=args.watch, admin_token_file=args.admin_token_file)
+    config.check_log_path()              # a log path that cannot be written, and
+    config.admin_token()                 # an unreadable token file, are reported now
     served = load_served(folder)         # a bad folder is reported before the port opens
     print(f"serving {folder} (revision {served.revision}, {len(served.policies.queries)} "
           f"queries) on http://{args.host}:{args.port}", file=sys.stderr, flush=True)

@@ -65,6 +65,7 @@ class ServiceError(Exception):
 SERVICE_CODES = {
     "NS400": "malformed request", "NS401": "admin token missing or wrong",
     "NS404": "no such endpoint", "NS405": "method not allowed",
+    "NS408": "request not sent in time",
     "NS413": "request body too large", "NS500": "internal error",
     "NS503": "decision over the time limit",
 }
@@ -275,19 +276,26 @@ def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, An
     return facts, at, customer
 
 
-async def read_json(request: Request, limit: int) -> tuple[Any, str]:
-    """The body as JSON (numbers with a fraction as exact decimals) and its text."""
+async def read_json(request: Request, limit: int, seconds: float) -> tuple[Any, str]:
+    """The body as JSON (numbers with a fraction as exact decimals) and its text; a body
+    not all there within `seconds` (a client sending it a byte at a time) is a 408."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
         if not length.isdigit():
             raise ServiceError(400, "NS400", "bad Content-Length header")
         raise _too_large(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ServiceError(408, "NS408", "the request body did not arrive within "
+                           f"{seconds:g} s", "send the whole request at once",
+                           {"Connection": "close"}) from None
     try:
         text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
@@ -352,7 +360,8 @@ async def decide(service: Service, request: Request) -> Response:
     explain = _explain(request)
     served.policies.versions(query)          # unknown query: 404 before reading the body
     try:
-        body, text = await read_json(request, service.config.max_body_bytes)
+        body, text = await read_json(request, service.config.max_body_bytes,
+                                       service.config.body_timeout)
     except ServiceError as error:
         service.metrics.decision(query, error.status)
         raise
@@ -373,7 +382,8 @@ async def decide_batch(service: Service, request: Request) -> Response:
     query = request.path_params["query"]
     explain = _explain(request)
     served.policies.versions(query)
-    body, text = await read_json(request, service.config.max_body_bytes)
+    body, text = await read_json(request, service.config.max_body_bytes,
+                                       service.config.body_timeout)
     if type(body) is not dict or set(body) - {"items", "at", "customer"} \
             or type(body.get("items")) is not list:
         raise UsageError("a batch is a JSON object with a list of `items`", Location(BODY),
@@ -570,4 +580,7 @@ def create_app(config: ServiceConfig, served: Served | None = None) -> Starlette
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call (`--workers` above 1)."""
-    return create_app(ServiceConfig.from_environment())
+    from .server import configure
+    config = ServiceConfig.from_environment()
+    configure(config)
+    return create_app(config)
