@@ -154,6 +154,10 @@ class Service:
             await asyncio.get_running_loop().run_in_executor(None, self.log.close)
 
     def _on_hangup(self) -> None:
+        """SIGHUP: reload the policies, and open the decision log again by its path (a
+        log rotator's usual signal after moving the file)."""
+        if self.log is not None:
+            self.log.reopen()
         task = asyncio.get_running_loop().create_task(self._reload_logged("SIGHUP"))
         self._hangups.add(task)              # the loop keeps only a weak reference
         task.add_done_callback(self._hangups.discard)
