@@ -305,3 +305,77 @@ def test_half_sent_headers_and_bodies_time_out(folder):
             sock.close()
         errors = server.stop()
     assert "Traceback" not in errors, errors
+
+
+# Costly requests --------------------------------------------------------------------------
+class Costly:
+    """Work that burns the CPU in Python for up to a minute, as a body of thousands of
+    unknown facts did, and says whether it is running and whether it stopped."""
+
+    def __init__(self, answer=(200, {})) -> None:
+        self.running = False
+        self.stopped = False
+        self.answer = answer
+
+    def __call__(self, *args, **kwargs):
+        self.running = True
+        try:
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                pass
+            return self.answer
+        finally:
+            self.running, self.stopped = False, True
+
+
+def test_a_costly_decision_neither_holds_the_event_loop_nor_runs_on_after_its_503(folder):
+    """The decision that needs more than a moment moves off the event loop (other work on
+    the loop runs while it is deciding), and a decision over its time, on the loop's side
+    or in a worker thread, is stopped, not left running for the client that got a 503."""
+    import asyncio
+
+    from neocrm_policy.service.app import Service, ServiceError
+    from neocrm_policy.service.config import ServiceConfig
+
+    async def scenario() -> None:
+        service = Service(ServiceConfig(policies=str(folder), decision_timeout=1.0))
+        await service.start()
+        try:
+            costly = Costly()
+            service.decide_one = costly
+            ran_meanwhile = 0
+            decided = False
+
+            async def other_requests() -> None:
+                nonlocal ran_meanwhile
+                while not decided:
+                    if costly.running:
+                        ran_meanwhile += 1
+                    await asyncio.sleep(0.001)
+            others = asyncio.create_task(other_requests())
+            try:
+                with pytest.raises(ServiceError) as overrun:
+                    await service.decide_now(service.store.current, "support.sla", {},
+                                             "{}", False)
+            finally:
+                decided = True
+            assert overrun.value.status == 503
+            await asyncio.wait_for(others, 10)
+            assert ran_meanwhile > 0          # the loop was free while it decided
+            for _ in range(1000):             # stopped soon after the 503, not in 60 s
+                if not costly.running:
+                    break
+                await asyncio.sleep(0.01)
+            assert costly.stopped and not costly.running
+
+            batch = Costly()                  # a batch: in a worker thread throughout
+            with pytest.raises(ServiceError):
+                await service.in_thread(batch)
+            for _ in range(1000):             # stopped soon after the 503, not in 60 s
+                if batch.stopped:
+                    break
+                await asyncio.sleep(0.01)
+            assert batch.stopped and not batch.running
+        finally:
+            await service.stop()
+    asyncio.run(scenario())
