@@ -244,8 +244,10 @@ def _serve_parser(sub) -> None:
         "serve", help="answer queries over HTTP (needs the `serve` extra)",
         description="Serve the policies as a JSON API (POST /v1/decisions/QUERY), with "
                     "a decision log, metrics and hot reload (SIGHUP, POST "
-                    "/v1/admin/reload with NEOCRM_ADMIN_TOKEN set, or --watch). Binds to "
-                    "127.0.0.1 unless --host says otherwise.",
+                    "/v1/admin/reload with NEOCRM_ADMIN_TOKEN set, or --watch). SIGHUP also "
+                    "opens the decision log again by its path, as it does by itself when "
+                    "the file is moved or removed (logrotate). Binds to 127.0.0.1 unless "
+                    "--host says otherwise.",
         epilog="example:\n  neocrm-policy serve --port 8181 --decision-log decisions.jsonl\n"
                "  curl -s localhost:8181/v1/decisions/data.retention -d "
                "'{\"facts\": {\"subscription\": {\"ends_on\": \"2026-10-10\"}}}'",
@@ -253,7 +255,7 @@ def _serve_parser(sub) -> None:
     serve.add_argument("--policies", metavar="DIR", help=FOLDER_HELP)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default: 127.0.0.1, this machine only)")
-    serve.add_argument("--port", type=int, default=8181, help="port (default: 8181)")
+    serve.add_argument("--port", type=int, default=8181, help="port, 1 to 65535 (default: 8181)")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes (default: 1); each loads its own set")
     serve.add_argument("--decision-log", metavar="PATH",
@@ -266,7 +268,8 @@ def _serve_parser(sub) -> None:
                        help="decisions waiting to be logged; beyond, they are dropped "
                             "and counted (default: 10000)")
     serve.add_argument("--mask", action="append", default=[], metavar="FACT",
-                       help="a dotted fact path left out of the decision log (repeatable)")
+                       help="a dotted fact path left out of the decision log, its value "
+                            "hidden wherever else it appears in a line (repeatable)")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024,
                        help="largest request body (default: 1 MiB); larger is a 413")
     serve.add_argument("--max-batch", type=int, default=1000,
