@@ -117,13 +117,14 @@ def test_the_log_is_opened_again_when_rotated_away_or_removed(folder, tmp_path):
         log.unlink()
         third = decide(server)
         wait_for(lambda: logged(log, third), 10)
-        # SIGHUP, as a rotator's postrotate sends: the file at the path is written next
+        assert metric(server.metrics(), "neocrm_decision_log_reopened_total") == 2
+        # SIGHUP: the file at the path is opened again even when it is the same file
         server.process.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
-        os.rename(log, tmp_path / "logs" / "decisions.jsonl.2")
+        wait_for(lambda: metric(server.metrics(), "neocrm_policy_reloads_total") == 1, 10)
         fourth = decide(server)
         wait_for(lambda: logged(log, fourth), 10)
         text = server.metrics()
+        assert metric(text, "neocrm_decision_log_reopened_total") == 3
         assert metric(text, "neocrm_decision_log_written_total") == 4
         assert metric(text, "neocrm_decision_log_dropped_total") == 0
     finally:

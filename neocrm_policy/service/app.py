@@ -510,6 +510,9 @@ def _gauges(service: Service) -> list[tuple]:
              "written.", (), (), log.written),
             ("neocrm_decision_log_queue", "gauge", "Records waiting for the writer.",
              (), (), log.waiting),
+            ("neocrm_decision_log_reopened_total", "counter", "Times the decision log was "
+             "opened again: moved or removed (logrotate), or on SIGHUP.", (), (),
+             log.reopened),
         ]
     rows.append(("neocrm_uptime_seconds", "gauge", "Seconds since this worker started.",
                  (), (), round(time.time() - service.started, 3)))
