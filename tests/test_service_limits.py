@@ -276,6 +276,12 @@ def test_half_sent_headers_and_bodies_time_out(folder):
             sockets.append(sock)
         idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         sockets.append(idle)                      # connects and says nothing
+        again = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        again.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while b'"ok"' not in first:               # a whole answer; the connection stays
+            first += again.recv(4096)
+        again.sendall(b"GET /health HTTP/1.1\r\nHo")      # then half of the next one
         body = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         body.sendall(b"POST " + SLA.encode() + b" HTTP/1.1\r\nHost: x\r\n"
                      b"Content-Length: 100\r\n\r\n{\"facts\": ")
@@ -298,6 +304,12 @@ def test_half_sent_headers_and_bodies_time_out(folder):
         while chunk := body.recv(4096):
             answer += chunk
         assert answer.startswith(b"HTTP/1.1 408"), answer
+        later = b""
+        again.settimeout(max(0.01, deadline - time.monotonic()))
+        while chunk := again.recv(4096):
+            later += chunk
+        assert later.startswith(b"HTTP/1.1 408"), later
+        again.close()
         assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["code"] == "NS408"
         # the server still answers
         assert server.json("GET", "/health")[0] == 200
