@@ -607,8 +607,9 @@ def cmd_serve(args) -> int:
         max_batch=args.max_batch, decision_timeout=args.decision_timeout,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
         watch=args.watch, admin_token_file=args.admin_token_file)
-    config.check_log_path()              # a log path that cannot be written, and
-    config.admin_token()                 # an unreadable token file, are reported now
+    config.check_address()               # a host or port that cannot be used, a log
+    config.check_log_path()              # path that cannot be written, and an
+    config.admin_token()                 # unreadable token file are reported now
     served = load_served(folder)         # a bad folder is reported before the port opens
     print(f"serving {folder} (revision {served.revision}, {len(served.policies.queries)} "
           f"queries) on http://{args.host}:{args.port}", file=sys.stderr, flush=True)

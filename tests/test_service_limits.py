@@ -95,6 +95,19 @@ def test_a_decision_log_that_cannot_be_written_is_refused_before_serving(folder,
     assert not any((tmp_path / "a-folder").iterdir())       # no file left behind
 
 
+def test_a_port_in_use_or_an_address_not_of_this_machine_is_refused_before_serving(folder):
+    """Both printed "serving …" and then uvicorn's own error (status 3)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        error = serve_fails(folder, "--port", port)
+    assert f"--port: NP052 port {port} on 127.0.0.1 is already in use" in error, error
+    # 192.0.2.1 is for documentation (RFC 5737): a number, so no name is looked up
+    error = serve_fails(folder, "--host", "192.0.2.1", "--port", str(free_port()))
+    assert "cannot listen on 192.0.2.1" in error and "--host" in error, error
+
+
 # The decision log through rotation -----------------------------------------------------
 def decide(server: Server, **extra) -> str:
     status, decision = server.json("POST", SLA, {"facts": INCIDENT, "at": AT, **extra})

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import errno
 import os
+import socket
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +37,11 @@ RANGES = (("port", 1, 65535), ("workers", 1, 1024), ("log_max_bytes", 1, LARGEST
 
 def _option(name: str) -> str:
     return f"--{name.replace('_', '-')}"
+
+
+def _reason(error: BaseException) -> str:
+    """The system's words for an error, without its number."""
+    return (getattr(error, "strerror", None) or str(error)).lower()
 
 
 def _shown(value) -> str:
@@ -93,6 +100,33 @@ class ServiceConfig:
                                  f"at most {LONGEST} (it is {_shown(value)})",
                                  Location(_option(name)))
 
+    def check_address(self) -> None:
+        """The host names this machine and the port is free: bound for a moment here, as
+        uvicorn will bind it, so that a mistake is one message before "serving", not a
+        server error after it. (Another program can still take the port in between.)"""
+        try:
+            found = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+        except (OSError, UnicodeError) as error:
+            raise UsageError(f"the host {self.host} cannot be found", Location("--host"),
+                             "give an address of this machine, such as 127.0.0.1, or "
+                             f"0.0.0.0 for all of them ({_reason(error)})") from None
+        family, _type, _proto, _name, address = found[0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise UsageError(f"port {self.port} on {self.host} is already in use",
+                                     Location("--port"), "stop the program using it, or "
+                                     "choose another port") from None
+                raise UsageError(f"cannot listen on {self.host} port {self.port}: "
+                                 f"{_reason(error)}", Location("--host"),
+                                 "give an address of this machine, such as 127.0.0.1, "
+                                 "and a port this user may open (1024 or above unless "
+                                 "the service may open lower ones)") from None
+
     def check_log_path(self) -> None:
         """The decision log can be written where it is asked for: not a folder, in a
         folder (or one that can be made) this process may write. Checked before serving:
@@ -124,7 +158,7 @@ class ServiceConfig:
             os.unlink(probe)
         except OSError as error:
             raise UsageError(f"the decision log {path} cannot be written: "
-                             f"{(error.strerror or str(error)).lower()}", where,
+                             f"{_reason(error)}", where,
                              "give a path in a folder this service's user may write") \
                 from None
 
