@@ -14,7 +14,7 @@ written after the timer is off.
 
 On the event loop the limit is short (`Service.decide_now` gives it a slice): a decision
 that needs longer is started again in a worker thread, so one costly request cannot hold
-every other. There `run_stoppable` raises `Overrun` in the worker thread itself when its
+every other. There `Stoppable` raises `Overrun` in the worker thread itself when its
 time is up (CPython's PyThreadState_SetAsyncExc), so a decision the client no longer
 waits for stops instead of keeping a thread, and a share of the CPU, for minutes.
 """

@@ -83,7 +83,8 @@ def _key(value: Any) -> tuple | None:
 
 class Hider:
     """Replaces every masked value (and every value inside a masked object or list)
-    wherever else it appears in a record: as a whole value, or as part of longer text."""
+    wherever else it appears in a record: as a whole value, and a masked text also as
+    part of longer text."""
 
     def __init__(self, values: Iterable[Any]) -> None:
         self.keys: set = set()
@@ -104,15 +105,13 @@ class Hider:
                             number = Decimal(value)
                             if number.is_finite():
                                 self.keys.add(("number", number.normalize()))
-                    if key[0] == "number":       # a number sent as 85000 may be
-                        texts.add(str(value))    # written as "85000" in a result
-                        key = ("text", str(value))
-                        self.keys.add(key)
-                    if len(key[1]) >= SHORTEST:
-                        texts.add(key[1])
+                        if len(value) >= SHORTEST:
+                            texts.add(value)
+                    else:     # 85000 sent, "85000" in a result (not inside other
+                        # text, though: a masked year would blank out every date)
+                        self.keys.add(("text", str(value)))
         # the longest first, so that one inside another is not left half-hidden
-        self.texts = sorted((t for t in texts if len(t) >= SHORTEST), key=len,
-                            reverse=True)
+        self.texts = sorted(texts, key=len, reverse=True)
 
     def __bool__(self) -> bool:
         return bool(self.keys)
