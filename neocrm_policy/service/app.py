@@ -202,7 +202,7 @@ class Service:
         except TimeoutError:
             stoppable.stop()
             raise self._overrun() from None
-        except Overrun:              # stopped just as it was about to start
+        except Overrun:    # only after a stop, which the timeout makes: never a 500
             raise self._overrun() from None
 
     def _overrun(self) -> ServiceError:
