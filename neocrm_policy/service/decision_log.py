@@ -217,10 +217,12 @@ class DecisionLog:
     def _line(self, item: tuple) -> bytes:
         decision_id, time, query, at, customer, revision, facts, result, duration = item
         facts, masked, values = _without(facts, self.mask)
-        if customer is not None and CUSTOMER_ID in self.mask:
-            values.append(customer)           # the request's `customer` is customer.id
-            if "customer.id" not in masked:
-                masked.append("customer.id")
+        if customer is not None:          # the request's `customer` is customer.id
+            for parts in self.mask:
+                if CUSTOMER_ID[:len(parts)] == parts:     # customer.id, or customer
+                    values.append(customer)
+                    if ".".join(parts) not in masked:
+                        masked.append(".".join(parts))
         content = {"at": at, "customer": customer, "facts": facts, "result": result}
         if values:
             hider = Hider(values)
