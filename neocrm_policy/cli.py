@@ -244,8 +244,10 @@ def _serve_parser(sub) -> None:
         "serve", help="answer queries over HTTP (needs the `serve` extra)",
         description="Serve the policies as a JSON API (POST /v1/decisions/QUERY), with "
                     "a decision log, metrics and hot reload (SIGHUP, POST "
-                    "/v1/admin/reload with NEOCRM_ADMIN_TOKEN set, or --watch). Binds to "
-                    "127.0.0.1 unless --host says otherwise.",
+                    "/v1/admin/reload with NEOCRM_ADMIN_TOKEN set, or --watch). SIGHUP also "
+                    "opens the decision log again by its path, as it does by itself when "
+                    "the file is moved or removed (logrotate). Binds to 127.0.0.1 unless "
+                    "--host says otherwise.",
         epilog="example:\n  neocrm-policy serve --port 8181 --decision-log decisions.jsonl\n"
                "  curl -s localhost:8181/v1/decisions/data.retention -d "
                "'{\"facts\": {\"subscription\": {\"ends_on\": \"2026-10-10\"}}}'",
@@ -253,7 +255,7 @@ def _serve_parser(sub) -> None:
     serve.add_argument("--policies", metavar="DIR", help=FOLDER_HELP)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default: 127.0.0.1, this machine only)")
-    serve.add_argument("--port", type=int, default=8181, help="port (default: 8181)")
+    serve.add_argument("--port", type=int, default=8181, help="port, 1 to 65535 (default: 8181)")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes (default: 1); each loads its own set")
     serve.add_argument("--decision-log", metavar="PATH",
@@ -266,13 +268,21 @@ def _serve_parser(sub) -> None:
                        help="decisions waiting to be logged; beyond, they are dropped "
                             "and counted (default: 10000)")
     serve.add_argument("--mask", action="append", default=[], metavar="FACT",
-                       help="a dotted fact path left out of the decision log (repeatable)")
+                       help="a dotted fact path left out of the decision log, its value "
+                            "hidden wherever else it appears in a line (repeatable)")
     serve.add_argument("--max-body-bytes", type=int, default=1024 * 1024,
                        help="largest request body (default: 1 MiB); larger is a 413")
     serve.add_argument("--max-batch", type=int, default=1000,
                        help="most fact sets in one batch (default: 1000)")
     serve.add_argument("--decision-timeout", type=float, default=2.0, metavar="SECONDS",
-                       help="a decision over this time is a 503 (default: 2)")
+                       help="a decision over this time is a 503 (default: 2; at most "
+                            "3600)")
+    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="time a client has to send a request's headers; then the "
+                            "connection is closed with a 408 (default: 10)")
+    serve.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="time a client has to send a request's body; then it is a 408 "
+                            "(default: 30)")
     serve.add_argument("--watch", action="store_true",
                        help="reload when a file of the policy folder changes")
     serve.add_argument("--admin-token-file", metavar="FILE",
@@ -594,9 +604,12 @@ def cmd_serve(args) -> int:
         workers=args.workers, decision_log=args.decision_log,
         log_max_bytes=args.log_max_bytes, log_backups=args.log_backups,
         log_queue=args.log_queue, mask=tuple(args.mask), max_body_bytes=args.max_body_bytes,
-        max_batch=args.max_batch, decision_timeout=args.decision_timeout, watch=args.watch,
-        admin_token_file=args.admin_token_file)
-    config.admin_token()                 # an unreadable token file is reported now
+        max_batch=args.max_batch, decision_timeout=args.decision_timeout,
+        header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+        watch=args.watch, admin_token_file=args.admin_token_file)
+    config.check_address()               # a host or port that cannot be used, a log
+    config.check_log_path()              # path that cannot be written, and an
+    config.admin_token()                 # unreadable token file are reported now
     served = load_served(folder)         # a bad folder is reported before the port opens
     print(f"serving {folder} (revision {served.revision}, {len(served.policies.queries)} "
           f"queries) on http://{args.host}:{args.port}", file=sys.stderr, flush=True)

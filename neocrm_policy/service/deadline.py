@@ -1,4 +1,4 @@
-"""A wall-clock limit for a decision made on the event loop's own thread.
+"""Wall-clock limits for decisions: on the event loop's own thread, and in a worker.
 
 Handing each decision to a worker thread and waiting for it costs more than the decision
 itself (two hand-offs of the interpreter lock: about 0.3 ms against about 0.15 ms of
@@ -11,10 +11,17 @@ main thread, not POSIX), `usable` stays False and callers use a thread and a tim
 The work under the timer must not hold state shared with other requests half-changed:
 deciding reads an immutable policy set and builds new objects; the decision log is
 written after the timer is off.
+
+On the event loop the limit is short (`Service.decide_now` gives it a slice): a decision
+that needs longer is started again in a worker thread, so one costly request cannot hold
+every other. There `Stoppable` raises `Overrun` in the worker thread itself when its
+time is up (CPython's PyThreadState_SetAsyncExc), so a decision the client no longer
+waits for stops instead of keeping a thread, and a share of the CPU, for minutes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 from collections.abc import Callable
@@ -59,3 +66,41 @@ class Deadline:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._armed = False
+
+
+_set_async_exc = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc",
+                         None)
+
+
+class Stoppable:
+    """`run(work)` in a worker thread; `stop()` from another raises `Overrun` in that
+    thread while it is inside `work` (and never after it: a late one is cleared)."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._work = work
+        self._lock = threading.Lock()
+        self._thread: int | None = None
+        self._over = False
+
+    def run(self) -> Any:
+        with self._lock:
+            if self._over:
+                raise Overrun
+            self._thread = threading.get_ident()
+        try:
+            return self._work()
+        finally:
+            with self._lock:
+                self._thread = None
+                if self._over and _set_async_exc is not None:
+                    _set_async_exc(ctypes.c_ulong(threading.get_ident()), None)
+
+    def stop(self) -> bool:
+        """Stop the work; False when this interpreter cannot (it then runs to its end)."""
+        with self._lock:
+            self._over = True
+            if self._thread is None:
+                return True
+            if _set_async_exc is None:
+                return False
+            return _set_async_exc(ctypes.c_ulong(self._thread), ctypes.py_object(Overrun)) == 1

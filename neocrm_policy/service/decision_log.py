@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,22 @@ logger = logging.getLogger("neocrm_policy.service")
 
 MASKED = "masked"
 """The key listing the fact paths a record leaves out."""
+CUSTOMER_ID = ("customer", "id")
 
 
 def mask_facts(facts: Any, paths: Iterable[tuple[str, ...]]) -> tuple[Any, list[str]]:
     """A copy of `facts` without the given paths, and the dotted paths that were there."""
+    copy, removed, _values = _without(facts, paths)
+    return copy, removed
+
+
+def _without(facts: Any, paths: Iterable[tuple[str, ...]]) -> tuple[Any, list[str], list]:
+    """`mask_facts`, and the values it took out."""
     if type(facts) is not dict:
-        return facts, []
+        return facts, [], []
     copy = dict(facts)
-    removed = []
+    removed: list[str] = []
+    values: list = []
     for parts in paths:
         node = copy
         for part in parts[:-1]:
@@ -45,9 +54,84 @@ def mask_facts(facts: Any, paths: Iterable[tuple[str, ...]]) -> tuple[Any, list[
             node = child
         else:
             if parts[-1] in node:
-                del node[parts[-1]]
+                values.append(node.pop(parts[-1]))
                 removed.append(".".join(parts))
-    return copy, removed
+    return copy, removed, values
+
+
+HIDDEN = "(masked)"
+"""What a masked value is replaced with where it appears outside `facts`."""
+SHORTEST = 3
+"""Characters a masked text needs to be hidden inside longer text too: a shorter one
+(a letter, a digit) would blank out unrelated dates and words."""
+
+
+def _key(value: Any) -> tuple | None:
+    """What makes two values the same for masking: text by its characters, a number by
+    its value (4, 4.0 and "4.00" as a Decimal alike); true, false and null never (they
+    say too little to hide, and hiding them would blank every flag of a result)."""
+    if type(value) is str:
+        return ("text", value)
+    if type(value) in (int, float, Decimal) and type(value) is not bool:
+        try:
+            number = Decimal(value) if type(value) is not float else Decimal(repr(value))
+            return ("number", number.normalize()) if number.is_finite() else None
+        except (ArithmeticError, ValueError):
+            return None
+    return None
+
+
+class Hider:
+    """Replaces every masked value (and every value inside a masked object or list)
+    wherever else it appears in a record: as a whole value, and a masked text also as
+    part of longer text."""
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        self.keys: set = set()
+        texts: set[str] = set()
+        stack = list(values)
+        while stack:
+            value = stack.pop()
+            if type(value) is dict:
+                stack.extend(value.values())
+            elif type(value) is list:
+                stack.extend(value)
+            else:
+                key = _key(value)
+                if key is not None:
+                    self.keys.add(key)
+                    if key[0] == "text":       # "4.00" sent as text, 4 in a result
+                        with contextlib.suppress(ArithmeticError, ValueError):
+                            number = Decimal(value)
+                            if number.is_finite():
+                                self.keys.add(("number", number.normalize()))
+                        if len(value) >= SHORTEST:
+                            texts.add(value)
+                    else:     # 85000 sent, "85000" in a result (not inside other
+                        # text, though: a masked year would blank out every date)
+                        self.keys.add(("text", str(value)))
+        # the longest first, so that one inside another is not left half-hidden
+        self.texts = sorted(texts, key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def hide(self, data: Any) -> Any:
+        """A copy of `data` with the masked values replaced (keys are names: kept)."""
+        if type(data) is dict:
+            return {k: self.hide(v) for k, v in data.items()}
+        if type(data) in (list, tuple):
+            return [self.hide(v) for v in data]
+        key = _key(data)
+        if key is None:
+            return data
+        if key in self.keys:
+            return HIDDEN
+        if type(data) is str:
+            for text in self.texts:
+                if text in data:
+                    data = data.replace(text, HIDDEN)
+        return data
 
 
 def _now() -> str:
@@ -82,8 +166,11 @@ class DecisionLog:
         self.written = 0
         self.rotations = 0
         self.write_errors = 0
+        self.reopened = 0
+        """Times the file was opened again after being moved or removed (logrotate)."""
         self._reported = 0
         self._drop_lock = threading.Lock()
+        self._reopen = threading.Event()
         self._thread: threading.Thread | None = None
 
     # Request side --------------------------------------------------------------------
@@ -98,6 +185,12 @@ class DecisionLog:
             with self._drop_lock:
                 self.dropped += 1
             return False
+
+    def reopen(self) -> None:
+        """Ask the writer to open the file again by its path before its next lines (on
+        SIGHUP, as log rotators expect); it also does by itself when the file it writes
+        is no longer the one at the path."""
+        self._reopen.set()
 
     @property
     def waiting(self) -> int:
@@ -123,10 +216,22 @@ class DecisionLog:
 
     def _line(self, item: tuple) -> bytes:
         decision_id, time, query, at, customer, revision, facts, result, duration = item
-        facts, masked = mask_facts(facts, self.mask)
+        facts, masked, values = _without(facts, self.mask)
+        if customer is not None:          # the request's `customer` is customer.id
+            for parts in self.mask:
+                if CUSTOMER_ID[:len(parts)] == parts:     # customer.id, or customer
+                    values.append(customer)
+                    if ".".join(parts) not in masked:
+                        masked.append(".".join(parts))
+        content = {"at": at, "customer": customer, "facts": facts, "result": result}
+        if values:
+            hider = Hider(values)
+            if hider:
+                content = hider.hide(content)
         record = {"kind": "decision", "decision_id": decision_id, "time": time,
-                  "query": query, "at": at, "customer": customer, "revision": revision,
-                  "facts": facts, "result": result, "duration_ms": round(duration * 1e3, 3)}
+                  "query": query, "at": content["at"], "customer": content["customer"],
+                  "revision": revision, "facts": content["facts"],
+                  "result": content["result"], "duration_ms": round(duration * 1e3, 3)}
         if masked:
             record[MASKED] = masked
         return dumps(record, decimals="text") + b"\n"
@@ -189,6 +294,11 @@ class DecisionLog:
             if not lines:
                 continue
             try:
+                if handle is not None and self._moved(handle, regular):
+                    with contextlib.suppress(OSError):
+                        handle.close()
+                    handle = None
+                    self.reopened += 1
                 if handle is None:
                     handle, size, regular = self._open()
                 for line in lines:
@@ -219,6 +329,24 @@ class DecisionLog:
         if handle is not None:
             with contextlib.suppress(OSError):
                 handle.close()
+
+    def _moved(self, handle, regular: bool) -> bool:
+        """Whether the open file is no longer the one at the path: asked for (SIGHUP),
+        or moved or removed (by logrotate, or by hand). Writing on would put every record
+        into a file no one can read, while counting them as written."""
+        if self._reopen.is_set():
+            self._reopen.clear()
+            return True
+        if not regular:
+            return False
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False          # cannot tell (a folder made unreadable): write on
+        here = os.fstat(handle.fileno())
+        return (there.st_ino, there.st_dev) != (here.st_ino, here.st_dev)
 
     def _open(self):
         """The file, its size and whether it is a regular file (a pipe is not rotated)."""

@@ -44,6 +44,7 @@ def _errors(*statuses: int) -> dict:
     words = {400: "Bad facts, malformed JSON or a bad argument.", 401: "No or wrong token.",
              404: "Unknown query (with did-you-mean), or admin endpoints off.",
              405: "Method not allowed.", 413: "Body or batch over the limit.",
+             408: "The request's headers or body did not arrive within the time limit.",
              422: "The new policy set was refused; the last good one keeps serving.",
              503: "The decision took longer than the time limit."}
     return {str(s): _json(_ref("ErrorResponse"), words[s]) for s in statuses}
@@ -89,14 +90,14 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("DecisionRequest")}}},
                 "responses": {"200": _json(_ref("Decision"), "The decision."),
-                              **_errors(400, 404, 413, 503)}}},
+                              **_errors(400, 404, 408, 413, 503)}}},
             "/v1/decisions/{query}/batch": {"post": {
                 "summary": "Decide one query on many fact sets: one result or error each.",
                 "parameters": [_QUERY, _EXPLAIN],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("BatchRequest")}}},
                 "responses": {"200": _json(_ref("BatchResponse"), "One entry per item."),
-                              **_errors(400, 404, 413, 503)}}},
+                              **_errors(400, 404, 408, 413, 503)}}},
             "/v1/queries": {"get": {
                 "summary": "Every query: its facts (type, required, allowed values) and results.",
                 "responses": {"200": _json(_ref("Queries"), "The queries.")}}},

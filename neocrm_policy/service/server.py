@@ -41,6 +41,75 @@ class NoDelayProtocol(_Protocol):
         super().connection_made(transport)
 
 
+HEAD_TIMEOUT_ANSWER = (
+    b'{"error":{"code":"NS408","message":"the request headers did not arrive in time",'
+    b'"location":null,"file":null,"line":null,"column":null,'
+    b'"hint":"send the whole request at once"}}')
+
+
+class TimedProtocol(NoDelayProtocol):
+    """The protocol with a time limit on a request's line and headers.
+
+    uvicorn times out only an idle connection after a response (its keep-alive limit);
+    a connection that sends part of a request's headers, or nothing after connecting, is
+    held open for ever, so a few hundred such clients hold as many connections and file
+    descriptors. Here a timer runs from the connection (or the first byte after a
+    response) until the headers are complete; when it expires, the client gets a 408
+    and the connection is closed. The body's own limit is the application's
+    (`--body-timeout`), which reads it."""
+
+    header_timeout: float = 10.0
+    """Set from --header-timeout by `configure` in each process that serves."""
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._head_timer = None
+        self._heard = False
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_timer is None and self._between_requests():
+            self._arm()
+        self._heard = True
+        before = self.cycle
+        super().data_received(data)
+        if self.cycle is not before:        # a request's headers are complete
+            self._disarm()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _between_requests(self) -> bool:
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm(self) -> None:
+        self._heard = False
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_overdue)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_overdue(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self._heard and self._between_requests():     # part of a request came
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                b"content-length: " + str(len(HEAD_TIMEOUT_ANSWER)).encode() +
+                b"\r\nconnection: close\r\n\r\n" + HEAD_TIMEOUT_ANSWER)
+        self.transport.close()
+
+
+def configure(config: ServiceConfig) -> None:
+    """Hand this process's protocol the limits it enforces (uvicorn builds the protocol
+    itself, from the class, in each worker process)."""
+    TimedProtocol.header_timeout = config.header_timeout
+
+
 try:       # the event loop (the `serve` extra has uvloop where it runs: not on Windows)
     import uvloop  # noqa: F401
     LOOP = "uvloop"
@@ -53,7 +122,8 @@ def run(config: ServiceConfig, served: Served | None = None) -> None:
     # server's CPU a request: with httptools 0.53 of what h11 needs, with uvloop 0.83 of
     # what the stock asyncio loop needs; granian 1.48-1.75 and hypercorn 2.2-2.5 times
     # uvicorn's. Requests/s, on a machine shared with other work, did not rank them.
-    common = dict(host=config.host, port=config.port, loop=LOOP, http=NoDelayProtocol,
+    configure(config)
+    common = dict(host=config.host, port=config.port, loop=LOOP, http=TimedProtocol,
                   log_level="warning", access_log=False, server_header=False,
                   date_header=False, timeout_graceful_shutdown=5)
     if config.workers == 1:
