@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from collections.abc import Sequence
 
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from .engine import PolicySet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+"""As shells report a command ended by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal."""
 
 DESCRIPTION = """\
 The Neocrm subscription agreement as executable policy-as-code.
@@ -44,7 +49,8 @@ examples:
   neocrm-policy diff HEAD~1 HEAD
   neocrm-policy schema > policy.schema.json
 
-exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error"""
+exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
 
 
 FOLDER_HELP = "policy folder (default: ./policies or a parent's, else the bundled policies)"
@@ -289,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    terminate = _terminate_as_interrupt()
     try:
         return COMMANDS[args.command](args)
     except PolicyError as error:
@@ -300,9 +307,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        terminate()
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that what it was writing is cleaned up
+    (as Ctrl-C's KeyboardInterrupt is) instead of the process vanishing mid-write."""
+
+
+def _terminate_as_interrupt():
+    """Turn SIGTERM into `Terminated` while a command runs; returns what undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def raise_terminated(signum, frame):
+        raise Terminated
+    try:
+        before = signal.signal(signal.SIGTERM, raise_terminated)
+    except (ValueError, OSError):
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, before)
 
 
 def policy_folder(given: str | None) -> Path:
@@ -405,21 +436,42 @@ def cmd_eval_batch(args) -> int:
             raise
         raise UsageError(f"--batch needs {exc.name}, which is not installed", None,
                          "pip install 'neocrm-policy[batch]'") from None
+    from .batch.running import check_not_input, worker_count
+    if args.summary_out:
+        check_not_input(args.batch, args.summary_out, "--summary-out")
+        if args.out != "-" and os.path.abspath(args.out) == os.path.abspath(args.summary_out):
+            raise UsageError(f"--out and --summary-out are both {args.out}", None,
+                             "give the summary page another file")
+    jobs = worker_count(args.jobs)
+    if jobs < args.jobs and not args.quiet:
+        print(f"--jobs {args.jobs}: this run has {jobs} core{'s' if jobs > 1 else ''}, so "
+              f"{jobs} worker process{'es' if jobs > 1 else ''}", file=sys.stderr)
     shown = not args.quiet and sys.stderr.isatty() and args.out != "-"
-    report = run_batch(BatchOptions(
-        query=args.query, policies=policy_folder(args.policies), source=args.batch,
-        out=args.out, at=args.at, id_column=args.id_column, trace=args.trace, jobs=args.jobs,
-        in_format=args.in_format, out_format=args.out_format,
-        summary=bool(args.summary or args.summary_out or args.by), by=args.by,
-        progress=shown))
+    existed = args.out != "-" and os.path.lexists(args.out)
+    try:
+        report = run_batch(BatchOptions(
+            query=args.query, policies=policy_folder(args.policies), source=args.batch,
+            out=args.out, at=args.at, id_column=args.id_column, trace=args.trace, jobs=jobs,
+            in_format=args.in_format, out_format=args.out_format,
+            summary=bool(args.summary or args.summary_out or args.by), by=args.by,
+            progress=shown))
+    except (KeyboardInterrupt, Terminated) as stop:
+        if args.out == "-":
+            raise
+        how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
+        print(f"{how}: {args.out} not written, as the batch did not finish"
+              + ("; the file there before is kept as it was" if existed else ""),
+              file=sys.stderr)
+        return EXIT_INTERRUPTED if how == "interrupted" else EXIT_TERMINATED
     if args.summary or args.by:
         print(summary_table(report.summary, args.by),
               file=sys.stderr if args.out == "-" else sys.stdout)
     if args.summary_out:
+        from .files import write_atomically
         page = summary_html(report.summary, args.by, f"{args.query}: {args.batch}",
                             report.lines())
         try:
-            Path(args.summary_out).write_text(page, encoding="utf-8")
+            write_atomically(args.summary_out, page)
         except OSError as exc:
             raise UsageError(f"cannot write {args.summary_out}: {exc.strerror}",
                              Location(args.summary_out), "give a writable file") from None
