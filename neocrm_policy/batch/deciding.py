@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from ..engine import PolicySet
-from ..errors import FactError, PolicyError, UsageError
+from ..errors import FactError, FactErrors, PolicyError, UsageError
 from ..values import Type, to_json
 from .columns import AT_COLUMN, declared_results
 
@@ -49,9 +49,31 @@ def result_encoder(results: dict[str, Type]) -> Callable[[dict], dict] | None:
 
 
 def error_json(error: PolicyError) -> dict:
-    """What an output record says of its failure."""
+    """What an output record says of its failure. Several bad facts are each named: the
+    message lists every problem (there is no "above" in a batch's output), the hint
+    each hint, and `errors` holds each problem as its own error."""
+    if isinstance(error, FactErrors):
+        problems = error.errors
+        hints = dict.fromkeys(p.hint for p in problems if p.hint)
+        return {"code": error.code, "fact": None,
+                "message": f"{len(problems)} problems with the facts: "
+                           + "; ".join(p.message for p in problems),
+                "hint": "; ".join(hints) or None,
+                "errors": [error_json(p) for p in problems]}
     return {"code": error.code, "fact": error.fact if isinstance(error, FactError) else None,
             "message": error.message, "hint": error.hint}
+
+
+def holds_float(node: Any) -> bool:
+    """Whether a JSON value read by orjson holds a binary float anywhere: a number with a
+    point or an exponent, or a whole number too long for 64 bits."""
+    if type(node) is float:
+        return True
+    if type(node) is dict:
+        return any(holds_float(v) for v in node.values())
+    if type(node) is list:
+        return any(holds_float(v) for v in node)
+    return False
 
 
 @dataclass
@@ -135,6 +157,20 @@ class Decider:
                 tally(ident, facts, value["result"] if trace else value)
         return out, failed
 
+    def exactly(self, line: int, text: bytes, decoding: Any) -> tuple[Any, dict, Any] | None:
+        """(id, facts, result) of a JSON line read again with its numbers exact, as `eval
+        --input` reads them: orjson reads `4.0` and a 56-digit whole number as binary
+        floats, which a fact refuses; read as written, 4.0 is the whole number 4 and the
+        long number is refused for its digits. Only a record that failed is read again,
+        so the common record costs nothing more. None if the line cannot be read so."""
+        try:
+            _, ident, at, facts = decoding.json_item(line, text, exact=True)
+        except (ValueError, RecursionError, TypeError):
+            return None
+        if type(facts) is not dict:
+            raise facts
+        return ident, facts, self.prepared(at if at is not None else self.at)(facts)
+
     def decide_json_lines(self, chunk: Any, decoding: Any, position: str,
                           id_column: str | None, tally: Callable | None = None
                           ) -> tuple[list, Counter]:
@@ -177,11 +213,18 @@ class Decider:
                 else:
                     default = prepared(default_at)
                     value = default(facts)
-            except PolicyError as error:
-                failed[error.code] += 1
-                append({position: line, "error": error_json(error)} if id_column is None
-                       else {position: line, id_column: ident, "error": error_json(error)})
-                continue
+            except PolicyError:
+                try:
+                    retried = self.exactly(line, text, decoding) \
+                        if type(facts) is dict and holds_float(facts) else None
+                    if retried is None:
+                        raise
+                    ident, facts, value = retried
+                except PolicyError as error:
+                    failed[error.code] += 1
+                    append({position: line, "error": error_json(error)} if id_column is None
+                           else {position: line, id_column: ident, "error": error_json(error)})
+                    continue
             append({position: line, key: value} if id_column is None
                    else {position: line, id_column: ident, key: value})
             if tally is not None:

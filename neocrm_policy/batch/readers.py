@@ -400,13 +400,24 @@ class Decoding:
                 if item is not None:
                     yield item
 
-    def json_item(self, line: int, text: bytes) -> tuple[int, Any, Any, Any] | None:
-        """(place, id, at, facts or error) of one JSON line, None for a blank line."""
+    def json_item(self, line: int, text: bytes, exact: bool = False
+                  ) -> tuple[int, Any, Any, Any] | None:
+        """(place, id, at, facts or error) of one JSON line, None for a blank line; with
+        `exact`, every number read as written (decimals as Decimal)."""
         try:
-            record = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
+            record = orjson.loads(text) if not exact else \
+                json.loads(text, parse_float=Decimal)
+        except (orjson.JSONDecodeError, ValueError) as exc:
             if not text or text.isspace():
                 return None
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return line, None, None, FactError(
+                    f"line {line} is not UTF-8 text (byte {bad.start + 1} of the line)", None,
+                    "save the file as UTF-8")
+            if exact:
+                raise
             return line, None, None, FactError(
                 f"line {line} is not valid JSON: {exc.msg} at column {exc.colno}", None,
                 'each line is one JSON object, e.g. {"incident": {"level": 4}}')
@@ -414,8 +425,8 @@ class Decoding:
             return line, None, None, FactError(
                 f"line {line} is not a JSON object", None,
                 'each line is one JSON object, e.g. {"incident": {"level": 4}}')
-        exact = self.decimal_paths
-        if exact and any(_has_float(record, parts) for parts in exact):
+        paths = self.decimal_paths
+        if not exact and paths and any(_has_float(record, parts) for parts in paths):
             record = json.loads(text, parse_float=Decimal)   # money read exactly
         at = record.pop(AT_COLUMN, None)
         id_column = self.id_column
