@@ -177,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
         "fmt", help="put rule files in one canonical layout, keeping comments",
         description="Rewrite rule, test and overlay files in one canonical layout "
                     "(indentation and key order) without losing comments; a file is "
-                    "rewritten only if its meaning is unchanged, and atomically.",
+                    "rewritten only if its meaning is unchanged, and atomically (whole, "
+                    "keeping its mode, so a service reading it as another user still can).",
         epilog="examples:\n  neocrm-policy fmt\n  neocrm-policy fmt --check policies/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     fmt.add_argument("paths", nargs="*", metavar="PATH",
@@ -204,7 +205,9 @@ def _batch_arguments(evaluate) -> None:
                             "temporary file)")
     batch.add_argument("--out", metavar="FILE|-", default="-",
                        help="where the output records go: .jsonl, .csv or .parquet, or - "
-                            "for JSON Lines on standard output (default)")
+                            "for JSON Lines on standard output (default). Written whole or "
+                            "not at all: a batch that fails or is interrupted leaves a file "
+                            "already there as it was; the input itself is refused")
     batch.add_argument("--in-format", choices=("jsonl", "csv", "parquet"),
                        help="the input's format when its name does not say")
     batch.add_argument("--out-format", choices=("jsonl", "csv", "parquet"),
@@ -214,7 +217,8 @@ def _batch_arguments(evaluate) -> None:
                             "not a fact. In JSON Lines a key, or a dotted path to one "
                             "(incident.ticket), as a dotted CSV or Parquet column")
     batch.add_argument("--jobs", type=int, default=1, metavar="N",
-                       help="worker processes (default: 1); each loads the policies once")
+                       help="worker processes (default: 1); each loads the policies once. "
+                            "At most the cores this run may use")
     batch.add_argument("--trace", action="store_true",
                        help="write each decision's JSON (result and trace), not the result "
                             "alone")
