@@ -299,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    terminate = _terminate_as_interrupt()
+    terminate = _terminate_as_interrupt() if args.command != "serve" else (lambda: None)
     try:
         return COMMANDS[args.command](args)
     except PolicyError as error:
@@ -327,7 +327,8 @@ class Terminated(BaseException):
 
 
 def _terminate_as_interrupt():
-    """Turn SIGTERM into `Terminated` while a command runs; returns what undoes it."""
+    """Turn SIGTERM into `Terminated` while a command runs; returns what undoes it. Not
+    for `serve`, whose server stops gracefully on SIGTERM by itself."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 

@@ -86,7 +86,10 @@ class AtomicFile:
             return
         try:
             handle.flush()
-            os.fchmod(handle.fileno(), self.mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), self.mode)
+            else:                                   # Windows: by name
+                os.chmod(self.temporary, self.mode)
             if self.owner is not None and hasattr(os, "fchown"):
                 try:
                     os.fchown(handle.fileno(), *self.owner)
