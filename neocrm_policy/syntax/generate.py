@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -88,9 +89,21 @@ def generate(grammar: str | None = None) -> str:
 
 
 def write(target: Path = TARGET, grammar: str | None = None) -> Path:
-    """Write the module atomically, so a concurrent import never reads half of it."""
-    from ..files import write_atomically
-    write_atomically(target, generate(grammar))
+    """Write the module atomically, so a concurrent import never reads half of it. Not
+    through `neocrm_policy.files`: the build hook loads this file alone, outside the
+    package, so it cannot import from it."""
+    import tempfile
+    text = generate(grammar)
+    handle, temporary = tempfile.mkstemp(prefix=".standalone.", suffix=".tmp",
+                                         dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except OSError:
+        os.unlink(temporary)
+        raise
     return target
 
 
