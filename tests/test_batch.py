@@ -670,3 +670,15 @@ def test_a_bad_at_for_a_whole_partition_is_said_once(policies, at):
     with pytest.raises(PolicyError) as caught:
         decide_partition(frame, "support.sla", policies=policies, at=at)
     assert caught.value.code == "NP052"
+
+
+def test_a_csv_line_that_is_not_utf8_is_named_by_its_number(policies, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"id,incident.level,incident.reported_at\n"
+                       b"A,4,2026-03-07T22:30:00+08:00\nB,\xff,2026-03-07T22:30:00+08:00\n")
+    with pytest.raises(PolicyError) as caught:
+        run_batch(BatchOptions("support.sla", policies, str(source),
+                               str(tmp_path / "out.jsonl"), at=AT, id_column="id"))
+    assert caught.value.message == "line 3 is not UTF-8 text (byte 3 of the line)"
+    assert caught.value.location.line == 3
+    assert not (tmp_path / "out.jsonl").exists()

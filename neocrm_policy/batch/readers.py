@@ -186,12 +186,11 @@ class CsvSource(Source):
     def __init__(self, path: str, records: int) -> None:
         self.handle = _open_binary(path)
         self.total = _size(self.handle) if path != "-" else None
-        self.text = io.TextIOWrapper(self.handle, encoding="utf-8-sig", newline="")
         self.reader = csv.reader(self._lines(path))
         self.records = records
         try:
             header = next(self.reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error as exc:
             raise UsageError(f"{path} does not start with a CSV header: {exc}",
                              Location(path, 1), "save it as UTF-8 CSV") from None
         if not header:
@@ -202,13 +201,27 @@ class CsvSource(Source):
         self.path = path
 
     def _lines(self, path: str) -> Iterator[str]:
-        """The file's lines, none longer than `MAX_LINE_BYTES` characters."""
-        readline, line, bound = self.text.readline, 0, MAX_LINE_BYTES
-        while text := readline(bound + 1):
+        """The file's lines as text, each read and decoded alone: none longer than
+        `MAX_LINE_BYTES`, and a line that is not UTF-8 is named by its number. A line
+        may end in a line feed, CR LF or (old Mac files) a lone carriage return."""
+        readline, line, bound = self.handle.readline, 0, MAX_LINE_BYTES
+        name = "standard input" if path == "-" else path
+        while data := readline(bound + 1):
             line += 1
-            if len(text) > bound and text[-1] not in "\r\n":
+            if len(data) > bound and not data.endswith(b"\n"):
                 raise _too_long(path, line)
-            yield text
+            try:
+                text = data.decode("utf-8-sig" if line == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"line {line} is not UTF-8 text (byte {exc.start + 1} of "
+                                 "the line)", Location(name, line), "save it as UTF-8") \
+                    from None
+            if "\r" in text and text.find("\r") != len(text) - 2:
+                pieces = text.splitlines(keepends=True)       # carriage returns alone
+                line += len(pieces) - 1
+                yield from pieces
+            else:
+                yield text
 
     def chunks(self) -> Iterator[Chunk]:
         reader, rows, line, size = self.reader, [], self.reader.line_num, 0
@@ -217,9 +230,6 @@ class CsvSource(Source):
         while True:
             try:
                 cells = next(reader, None)
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"{self.path} is not UTF-8 text after line {line}: {exc}",
-                                 Location(self.path, line + 1), "save it as UTF-8") from None
             except csv.Error as exc:
                 cells = exc
             if cells is None:
@@ -236,7 +246,7 @@ class CsvSource(Source):
 
     def close(self) -> None:
         if self.handle is not sys.stdin.buffer:
-            self.text.close()
+            self.handle.close()
 
 
 def arrow_columns(schema) -> tuple[str, ...]:
