@@ -301,18 +301,13 @@ def _decided(work: _Work, plan: _Plan, chunks, jobs: int):
         for chunk in chunks:
             pending.append(pool.submit(_worker_chunk, plan, chunk))
             if len(pending) >= jobs * IN_FLIGHT:
-                yield _result(pending.popleft())
+                yield pending.popleft().result()
         while pending:
-            yield _result(pending.popleft())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _result(future) -> ChunkDone:
-    try:
-        return future.result()
+            yield pending.popleft().result()
     except BrokenProcessPool:
         raise PolicyError("a worker process ended before deciding its records (killed, "
-                         "perhaps by the system when memory ran out); the batch stopped "
-                         "and wrote no output", None,
-                         "run it again with fewer --jobs, or with --jobs 1") from None
+                          "perhaps by the system when memory ran out); the batch stopped "
+                          "and wrote no output", None,
+                          "run it again with fewer --jobs, or with --jobs 1") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
