@@ -42,15 +42,6 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def same_file(one: str | os.PathLike, other: str | os.PathLike) -> bool:
-    """Whether two names are one file on disk (a hard link, a symbolic link or another
-    spelling of it); False when either does not exist."""
-    try:
-        return os.path.samestat(os.stat(one), os.stat(other))
-    except (OSError, ValueError):
-        return False
-
-
 class AtomicFile:
     """A file being written in full: bytes go to its temporary file; `commit` puts it in
     place, `discard` (or leaving a `with` block by an error or an interrupt) removes it and
@@ -59,15 +50,15 @@ class AtomicFile:
 
     def __init__(self, path: str | os.PathLike, new_mode: int | None = None) -> None:
         self.path = Path(path)
-        self.target = Path(os.path.realpath(path))
         try:
-            before = os.stat(self.target)
+            before = os.stat(path)
         except FileNotFoundError:
             before = None
         self.temporary: str | None = None
         if before is not None and not stat.S_ISREG(before.st_mode):
-            self.handle: BinaryIO = open(self.target, "wb")     # a FIFO or a device
+            self.handle: BinaryIO = open(path, "wb")    # a FIFO, a device, /dev/stdout
             return
+        self.target = Path(os.path.realpath(path))
         self.mode = stat.S_IMODE(before.st_mode) if before is not None \
             else new_mode if new_mode is not None else new_file_mode()
         self.owner = (before.st_uid, before.st_gid) if before is not None else None
@@ -133,4 +124,4 @@ def write_atomically(path: str | os.PathLike, content: str | bytes,
         out.write(data)
 
 
-__all__ = ["AtomicFile", "PARTIAL", "new_file_mode", "same_file", "write_atomically"]
+__all__ = ["AtomicFile", "PARTIAL", "new_file_mode", "write_atomically"]

@@ -84,6 +84,21 @@ def test_an_output_that_is_the_input_is_refused_and_the_input_kept(policies, tmp
         {"x.jsonl", out.name})                     # nothing half-written left either
 
 
+def test_standard_output_appending_to_the_input_is_refused(policies, tmp_path):
+    """`--batch x.jsonl >> x.jsonl` would read its own output back without end."""
+    source = tmp_path / "x.jsonl"
+    shutil.copy(DATA / "incidents.jsonl", source)
+    before = source.read_bytes()
+    with source.open("ab") as appending:
+        done = subprocess.run([sys.executable, "-m", "neocrm_policy",
+                               *batch(policies, "--batch", str(source))],
+                              stdout=appending, stderr=subprocess.PIPE, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 2
+    assert b"standard output goes to the input file" in done.stderr
+    assert source.read_bytes() == before
+
+
 def test_a_parquet_output_that_is_the_input_is_refused(policies, tmp_path, capsys):
     source = tmp_path / "in.parquet"
     pq.write_table(pa.table({"id": ["a"], "incident.level": [4],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,7 +24,6 @@ from typing import Any
 
 from ..engine import PolicySet
 from ..errors import Location, PolicyError, UsageError
-from ..files import same_file
 from ..service.policies import load_served
 from ..values import AGREEMENT_ZONE
 from .columns import ResultColumns, check_reserved, declared_inputs, declared_results
@@ -199,25 +199,30 @@ def worker_count(asked: int) -> int:
     return min(asked, cores())
 
 
+def _identity(name: str, descriptor: int) -> os.stat_result | None:
+    """The file behind a name, or behind a standard stream for `-`."""
+    try:
+        return os.fstat(descriptor) if name == "-" else os.stat(name)
+    except (OSError, ValueError):
+        return None
+
+
 def check_not_input(source: str, out: str, what: str = "--out") -> None:
-    """Refuse an output that is the input (the same file by any name, a link or standard
-    input redirected from it): replacing it would destroy the records being read."""
-    if out == "-":
+    """Refuse an output that is the input (the same file by any name, a link, standard
+    input redirected from it, or standard output appending to it): writing it would
+    destroy the records being read, or feed the output back in without end."""
+    reading, writing = _identity(source, 0), _identity(out, 1)
+    if reading is None or writing is None or not stat.S_ISREG(reading.st_mode) \
+            or not os.path.samestat(reading, writing):
         return
-    if source == "-":
-        try:
-            reading = os.fstat(0)
-            same = os.path.samestat(reading, os.stat(out))
-        except (OSError, ValueError):
-            same = False
-    else:
-        same = same_file(source, out)
-    if same:
-        name = "the file standard input is read from" if source == "-" \
-            else f"the input file {source}"
-        raise UsageError(f"{what} {out} is {name}: writing it would destroy "
-                         "the records before they are read", Location(out),
-                         f"give {what} another file")
+    name = "the file standard input is read from" if source == "-" \
+        else f"the input file {source}"
+    target = "standard output goes to" if out == "-" else f"{what} {out} is"
+    where = out if out != "-" else source if source != "-" else "standard input"
+    raise UsageError(f"{target} {name}: writing it would destroy the records before they "
+                     "are read", Location(where),
+                     f"give {what} another file" if out != "-"
+                     else "send standard output to another file, or give --out")
 
 
 def run_batch(options: BatchOptions) -> BatchReport:
