@@ -355,3 +355,14 @@ def test_dev_zero_ends_in_a_clear_error(policies, capsys, fmt):
                         "--out", "-"))
     err = capsys.readouterr().err
     assert status == 2 and "line 1 is longer than" in err and "Traceback" not in err
+
+
+def test_a_device_or_a_pipe_is_written_directly(policies, tmp_path):
+    """/dev/stdout to a pipe cannot be renamed over: it is written as it always was."""
+    done = subprocess.run([sys.executable, "-m", "neocrm_policy",
+                           *batch(policies, "--batch", str(DATA / "incidents.jsonl"),
+                                  "--out", "/dev/stdout", "--out-format", "jsonl")],
+                          capture_output=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.count(b"\n") == 9 and b"Traceback" not in done.stderr
