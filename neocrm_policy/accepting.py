@@ -29,7 +29,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 
 from .engine import PolicySet
 from .errors import PolicyError
-from .formatting import round_trip_yaml, write_atomically
+from .files import write_atomically
+from .formatting import round_trip_yaml
 from .source import parse_yaml, read_text, to_plain
 from .suggest import suggestion
 from .testing import (TESTS, CaseResult, TestReport, all_rules, load_test_files, run_case,

@@ -143,17 +143,8 @@ def write(name: str, key: str, value: Any) -> None:
         where.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _owned(os.stat(where)):
             return
-        import tempfile   # only to write: a command that reads the cache does not import it
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=where)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, where / f"{name}.json")
-        except OSError:
-            os.unlink(temporary)
-            raise
+        from .files import write_atomically   # only to write
+        write_atomically(where / f"{name}.json", data, new_mode=0o600)
     except OSError:
         return
 

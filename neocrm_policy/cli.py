@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from collections.abc import Sequence
 
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from .engine import PolicySet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+"""As shells report a command ended by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal."""
 
 DESCRIPTION = """\
 The Neocrm subscription agreement as executable policy-as-code.
@@ -44,7 +49,8 @@ examples:
   neocrm-policy diff HEAD~1 HEAD
   neocrm-policy schema > policy.schema.json
 
-exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error"""
+exit status: 0 success, 1 a policy, fact or evaluation error, 2 a usage error,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
 
 
 FOLDER_HELP = "policy folder (default: ./policies or a parent's, else the bundled policies)"
@@ -171,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
         "fmt", help="put rule files in one canonical layout, keeping comments",
         description="Rewrite rule, test and overlay files in one canonical layout "
                     "(indentation and key order) without losing comments; a file is "
-                    "rewritten only if its meaning is unchanged, and atomically.",
+                    "rewritten only if its meaning is unchanged, and atomically (whole, "
+                    "keeping its mode, so a service reading it as another user still can).",
         epilog="examples:\n  neocrm-policy fmt\n  neocrm-policy fmt --check policies/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     fmt.add_argument("paths", nargs="*", metavar="PATH",
@@ -198,7 +205,9 @@ def _batch_arguments(evaluate) -> None:
                             "temporary file)")
     batch.add_argument("--out", metavar="FILE|-", default="-",
                        help="where the output records go: .jsonl, .csv or .parquet, or - "
-                            "for JSON Lines on standard output (default)")
+                            "for JSON Lines on standard output (default). Written whole or "
+                            "not at all: a batch that fails or is interrupted leaves a file "
+                            "already there as it was; the input itself is refused")
     batch.add_argument("--in-format", choices=("jsonl", "csv", "parquet"),
                        help="the input's format when its name does not say")
     batch.add_argument("--out-format", choices=("jsonl", "csv", "parquet"),
@@ -208,7 +217,8 @@ def _batch_arguments(evaluate) -> None:
                             "not a fact. In JSON Lines a key, or a dotted path to one "
                             "(incident.ticket), as a dotted CSV or Parquet column")
     batch.add_argument("--jobs", type=int, default=1, metavar="N",
-                       help="worker processes (default: 1); each loads the policies once")
+                       help="worker processes (default: 1); each loads the policies once. "
+                            "At most the cores this run may use")
     batch.add_argument("--trace", action="store_true",
                        help="write each decision's JSON (result and trace), not the result "
                             "alone")
@@ -299,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    terminate = _terminate_as_interrupt() if args.command != "serve" else (lambda: None)
     try:
         return COMMANDS[args.command](args)
     except PolicyError as error:
@@ -310,9 +321,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        terminate()
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that what it was writing is cleaned up
+    (as Ctrl-C's KeyboardInterrupt is) instead of the process vanishing mid-write."""
+
+
+def _terminate_as_interrupt():
+    """Turn SIGTERM into `Terminated` while a command runs; returns what undoes it. Not
+    for `serve`, whose server stops gracefully on SIGTERM by itself."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def raise_terminated(signum, frame):
+        raise Terminated
+    try:
+        before = signal.signal(signal.SIGTERM, raise_terminated)
+    except (ValueError, OSError):
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, before)
 
 
 def policy_folder(given: str | None) -> Path:
@@ -415,21 +451,42 @@ def cmd_eval_batch(args) -> int:
             raise
         raise UsageError(f"--batch needs {exc.name}, which is not installed", None,
                          "pip install 'neocrm-policy[batch]'") from None
+    from .batch.running import check_not_input, worker_count
+    if args.summary_out:
+        check_not_input(args.batch, args.summary_out, "--summary-out")
+        if args.out != "-" and os.path.abspath(args.out) == os.path.abspath(args.summary_out):
+            raise UsageError(f"--out and --summary-out are both {args.out}", None,
+                             "give the summary page another file")
+    jobs = worker_count(args.jobs)
+    if jobs < args.jobs and not args.quiet:
+        print(f"--jobs {args.jobs}: this run has {jobs} core{'s' if jobs > 1 else ''}, so "
+              f"{jobs} worker process{'es' if jobs > 1 else ''}", file=sys.stderr)
     shown = not args.quiet and sys.stderr.isatty() and args.out != "-"
-    report = run_batch(BatchOptions(
-        query=args.query, policies=policy_folder(args.policies), source=args.batch,
-        out=args.out, at=args.at, id_column=args.id_column, trace=args.trace, jobs=args.jobs,
-        in_format=args.in_format, out_format=args.out_format,
-        summary=bool(args.summary or args.summary_out or args.by), by=args.by,
-        progress=shown))
+    existed = args.out != "-" and os.path.lexists(args.out)
+    try:
+        report = run_batch(BatchOptions(
+            query=args.query, policies=policy_folder(args.policies), source=args.batch,
+            out=args.out, at=args.at, id_column=args.id_column, trace=args.trace, jobs=jobs,
+            in_format=args.in_format, out_format=args.out_format,
+            summary=bool(args.summary or args.summary_out or args.by), by=args.by,
+            progress=shown))
+    except (KeyboardInterrupt, Terminated) as stop:
+        if args.out == "-":
+            raise
+        how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
+        print(f"{how}: {args.out} not written, as the batch did not finish"
+              + ("; the file there before is kept as it was" if existed else ""),
+              file=sys.stderr)
+        return EXIT_INTERRUPTED if how == "interrupted" else EXIT_TERMINATED
     if args.summary or args.by:
         print(summary_table(report.summary, args.by),
               file=sys.stderr if args.out == "-" else sys.stdout)
     if args.summary_out:
+        from .files import write_atomically
         page = summary_html(report.summary, args.by, f"{args.query}: {args.batch}",
                             report.lines())
         try:
-            Path(args.summary_out).write_text(page, encoding="utf-8")
+            write_atomically(args.summary_out, page)
         except OSError as exc:
             raise UsageError(f"cannot write {args.summary_out}: {exc.strerror}",
                              Location(args.summary_out), "give a writable file") from None

@@ -616,6 +616,8 @@ def _outside_years(now: datetime) -> UsageError:
 
 
 def _instant(at: datetime | str | None) -> datetime:
+    """The evaluation time a caller gives (`at`): now when None, Asia/Shanghai when it
+    names no zone; a UsageError saying the form to write when it is no time."""
     if at is None:
         return datetime.now(AGREEMENT_ZONE)
     if isinstance(at, datetime):
@@ -630,6 +632,9 @@ def _instant(at: datetime | str | None) -> datetime:
                              "Asia/Shanghai) or a date such as 2026-03-07") from None
     raise UsageError(f"`at` must be a datetime or ISO 8601 text, not {type(at).__name__}",
                      None, "pass datetime.now(ZoneInfo('Asia/Shanghai'))")
+
+
+evaluation_time = _instant
 
 
 def load(path: Path | str | None = None) -> PolicySet:

@@ -4,16 +4,14 @@ Round-trip YAML (ruamel.yaml) keeps every comment, quoting style and block scala
 the indentation and the order of known keys change. A file is rewritten only when the
 result means exactly what the original meant (both read back with PyYAML's safe loader),
 and it is written atomically: a temporary file in the same folder, flushed to disk, then
-renamed over the original.
+renamed over the original, at the original's mode (`files`).
 """
 
 from __future__ import annotations
 
 import difflib
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RoundTripError
 
 from .errors import Location, PolicyError, YamlError
+from .files import write_atomically
 from .source import read_text
 
 POLICY = ("policy", "title", "clauses", "summary", "since", "limitation_of_liability",
@@ -185,21 +184,6 @@ def format_file(path: Path, check: bool = False) -> Outcome:
     if not check:
         write_atomically(path, result)
     return Outcome(path, True, diff)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Never a half-written file: write beside it, flush to disk, then rename over it."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["Outcome", "format_file", "format_text", "round_trip_yaml", "rule_file_paths",

@@ -607,3 +607,78 @@ def test_spark_decides_as_the_single_process_batch(policies, tmp_path, spark, ki
     assert len(decided) == SPARK_RECORDS and decided.keys() == single.keys()
     differ = [ident for ident in single if decided[ident] != single[ident]]
     assert not differ, (len(differ), decided[differ[0]], single[differ[0]])
+
+
+# --------------------------------------------------------------------------------------
+# What a failed record says (issue 22, finding 19)
+
+def test_a_record_with_several_bad_facts_names_each_of_them(policies, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "A", "incident": {"level": "x", "reported_at": 5, '
+                      '"responded_at": "no"}}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main([*base(policies), "--batch", str(source), "--out", str(out)]) == 1
+    error = read_lines(out)[0]["error"]
+    for fact in ("incident.level", "incident.reported_at", "incident.responded_at"):
+        assert f"fact '{fact}'" in error["message"]
+    assert [e["fact"] for e in error["errors"]] == ["incident.level", "incident.reported_at",
+                                                    "incident.responded_at"]
+    assert "above" not in error["hint"] and "allowed: 1, 2, 3, 4" in error["hint"]
+    flat = tmp_path / "out.csv"
+    main([*base(policies), "--batch", str(source), "--out", str(flat)])
+    row = next(csv.DictReader(flat.open(encoding="utf-8")))
+    assert row["error_fact"] == "incident.level, incident.reported_at, incident.responded_at"
+
+
+def test_numbers_are_read_as_written_not_as_binary_floats(policies, tmp_path, capsys):
+    """`4.0` is the level 4, and a 56-digit level is refused for its digits, as `eval
+    --input` reads them; neither is "a binary float"."""
+    source = tmp_path / "in.jsonl"
+    long = "1" * 56
+    source.write_text(
+        '{"id": "A", "incident": {"level": 4.0, "reported_at": "2026-03-07T22:30:00+08:00"}}\n'
+        f'{{"id": "B", "incident": {{"level": {long}, '
+        '"reported_at": "2026-03-07T22:30:00+08:00"}}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    main([*base(policies), "--batch", str(source), "--out", str(out)])
+    first, second = read_lines(out)
+    assert first["result"]["level"] == 4
+    assert second["error"]["code"] == "NP057" and second["error"]["fact"] == "incident.level"
+    assert "binary float" not in second["error"]["message"]
+    single = tmp_path / "one.json"
+    single.write_text(source.read_text().splitlines()[1].replace('"id": "B", ', ""))
+    capsys.readouterr()
+    assert main(["eval", "support.sla", "--policies", str(policies), "--at", AT,
+                 "--input", str(single), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == second["error"]["code"]
+
+
+def test_a_line_that_is_not_utf8_is_named_as_such(policies, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"id": "A", "incident": {"level": 4, "reported_at": "\xff\xfe"}}\n')
+    out = tmp_path / "out.jsonl"
+    main([*base(policies), "--batch", str(source), "--out", str(out)])
+    error = read_lines(out)[0]["error"]
+    assert error["message"].startswith("line 1 is not UTF-8 text")
+    assert "surrogates" not in error["message"] and error["hint"] == "save the file as UTF-8"
+
+
+@pytest.mark.parametrize("at", ["tomorrow", 5])
+def test_a_bad_at_for_a_whole_partition_is_said_once(policies, at):
+    frame = pa.table({"incident.level": [4, 3, 2],
+                      "incident.reported_at": ["2026-03-07T22:30:00+08:00"] * 3})
+    with pytest.raises(PolicyError) as caught:
+        decide_partition(frame, "support.sla", policies=policies, at=at)
+    assert caught.value.code == "NP052"
+
+
+def test_a_csv_line_that_is_not_utf8_is_named_by_its_number(policies, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"id,incident.level,incident.reported_at\n"
+                       b"A,4,2026-03-07T22:30:00+08:00\nB,\xff,2026-03-07T22:30:00+08:00\n")
+    with pytest.raises(PolicyError) as caught:
+        run_batch(BatchOptions("support.sla", policies, str(source),
+                               str(tmp_path / "out.jsonl"), at=AT, id_column="id"))
+    assert caught.value.message == "line 3 is not UTF-8 text (byte 3 of the line)"
+    assert caught.value.location.line == 3
+    assert not (tmp_path / "out.jsonl").exists()

@@ -205,6 +205,20 @@ def test_batch_gives_one_result_or_one_error_per_item(served, openapi):
     assert batch["results"][2]["decision"]["result"]["response_breached"] is False
 
 
+@pytest.mark.parametrize("shared, said", [
+    ({"at": "tomorrow"}, "the time 'tomorrow' is not a date and time"),
+    ({"at": 5}, "`at` must be ISO 8601 text or null"),
+    ({"customer": False}, "`customer` must be a customer id (text) or null")])
+def test_what_a_batch_shares_is_refused_once_not_for_every_item(served, shared, said):
+    """A bad `at` or `customer` given for the whole batch is one 400 for the request,
+    not the same error again for each item."""
+    body = {**shared, "items": [{"facts": INCIDENT}] * 3}
+    status, error = served.json("POST", SLA + "/batch", body)
+    assert status == 400, error
+    assert error["error"]["message"] == said
+    assert "results" not in error
+
+
 def test_queries_and_their_schemas(served, openapi):
     status, listing = served.json("GET", "/v1/queries")
     assert status == 200

@@ -204,7 +204,11 @@ class ResultColumns:
         if error is None:
             out += self._no_error
         else:
-            out += [error["code"], error["fact"], error["message"], error.get("hint")]
+            fact = error["fact"]
+            if fact is None and "errors" in error:      # several bad facts: each named
+                fact = ", ".join(dict.fromkeys(e["fact"] for e in error["errors"]
+                                               if e["fact"])) or None
+            out += [error["code"], fact, error["message"], error.get("hint")]
         if self.trace:
             out.append(orjson.dumps(decision).decode() if decision is not None else None)
         return out

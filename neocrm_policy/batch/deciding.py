@@ -51,14 +51,13 @@ def result_encoder(results: dict[str, Type]) -> Callable[[dict], dict] | None:
 
 def error_json(error: PolicyError) -> dict:
     """What an output record says of its failure. Several problems with one record's
-    facts are each named in the message (a flat output has no room for a list), and
-    listed under `errors` as the service lists them."""
+    facts are each named in the message and their hints joined (a flat output has no room
+    for a list), and listed under `errors` as the service lists them."""
     if isinstance(error, FactErrors):
         problems = error.errors
         return {"code": error.code, "fact": None,
                 "message": f"{error.message}: " + "; ".join(e.message for e in problems),
-                "hint": "fix each fact the message names; JSON Lines output lists each "
-                        "problem with its own hint under errors",
+                "hint": "; ".join(dict.fromkeys(e.hint for e in problems if e.hint)) or None,
                 "errors": [error_json(e) for e in problems]}
     return {"code": error.code, "fact": error.fact if isinstance(error, FactError) else None,
             "message": error.message, "hint": error.hint}

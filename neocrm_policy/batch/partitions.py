@@ -62,6 +62,8 @@ def decide_partition(frame: Any, query: str, *, policies: Path | str,
                                                                 id_column, text=False)
     decider = _deciders.get(key + (at, trace)) if at is not None else None
     if decider is None:
+        if at is not None:          # a bad `at` is the call's error, said once, not a row's
+            served.policies.prepare(query, at)
         decider = Decider(served.policies, query,
                           at if at is not None else datetime.now(AGREEMENT_ZONE), trace)
         if at is not None:

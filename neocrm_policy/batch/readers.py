@@ -31,6 +31,25 @@ _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "c
              ".parquet": "parquet", ".pq": "parquet"}
 BLOCK = 1 << 20
 """Bytes read at a time from a JSON Lines input."""
+MAX_LINE_BYTES = 16 << 20
+"""The longest line a record may be (characters, for CSV): far more than any set of
+facts, and a bound on memory when a file has no line ends (`/dev/zero`, a binary file)."""
+
+
+def _too_long(path: str, line: int) -> UsageError:
+    bound = f"{MAX_LINE_BYTES >> 20} MiB" if MAX_LINE_BYTES >= 1 << 20 \
+        else f"{MAX_LINE_BYTES:,} bytes"
+    name = "standard input" if path == "-" else path
+    return UsageError(f"line {line} is longer than {bound}, the most one record "
+                      "may be; the batch stopped there", Location(name, line),
+                      "give one record a line; is this the right file, in the right format?")
+
+
+def _longest(lines: list[bytes], first: int, path: str) -> None:
+    """Refuse the first of `lines` (numbered from `first`) over the bound."""
+    for n, line in enumerate(lines):
+        if len(line) > MAX_LINE_BYTES:
+            raise _too_long(path, first + n)
 
 
 def format_of(path: str, given: str | None, what: str) -> str:
@@ -107,6 +126,7 @@ class JsonLinesSource(Source):
 
     def __init__(self, path: str, records: int) -> None:
         self.handle = _open_binary(path)
+        self.path = path
         self.records = records
         self.total = _size(self.handle) if path != "-" else None
 
@@ -116,7 +136,10 @@ class JsonLinesSource(Source):
             block = read(BLOCK)
             if not block:
                 break
+            long = len(rest) + len(block) > MAX_LINE_BYTES
             lines = (rest + block).split(b"\n")
+            if long:
+                _longest(lines, first + len(pending), self.path)
             rest = lines.pop()
             pending += lines
             while len(pending) >= self.records:
@@ -138,6 +161,8 @@ class JsonLinesSource(Source):
             if not block:
                 break
             data = rest + block
+            if len(data) > MAX_LINE_BYTES:
+                _longest(data.split(b"\n"), first, self.path)
             cut = data.rfind(b"\n")
             if cut < 0:
                 rest = data
@@ -160,12 +185,11 @@ class CsvSource(Source):
     def __init__(self, path: str, records: int) -> None:
         self.handle = _open_binary(path)
         self.total = _size(self.handle) if path != "-" else None
-        self.text = io.TextIOWrapper(self.handle, encoding="utf-8-sig", newline="")
-        self.reader = csv.reader(self.text)
+        self.reader = csv.reader(self._lines(path))
         self.records = records
         try:
             header = next(self.reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error as exc:
             raise UsageError(f"{path} does not start with a CSV header: {exc}",
                              Location(path, 1), "save it as UTF-8 CSV") from None
         if not header:
@@ -175,6 +199,29 @@ class CsvSource(Source):
         self.columns = tuple(name.strip() for name in header)
         self.path = path
 
+    def _lines(self, path: str) -> Iterator[str]:
+        """The file's lines as text, each read and decoded alone: none longer than
+        `MAX_LINE_BYTES`, and a line that is not UTF-8 is named by its number. A line
+        may end in a line feed, CR LF or (old Mac files) a lone carriage return."""
+        readline, line, bound = self.handle.readline, 0, MAX_LINE_BYTES
+        name = "standard input" if path == "-" else path
+        while data := readline(bound + 1):
+            line += 1
+            if len(data) > bound and not data.endswith(b"\n"):
+                raise _too_long(path, line)
+            try:
+                text = data.decode("utf-8-sig" if line == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"line {line} is not UTF-8 text (byte {exc.start + 1} of "
+                                 "the line)", Location(name, line), "save it as UTF-8") \
+                    from None
+            if "\r" in text and text.find("\r") != len(text) - 2:
+                pieces = text.splitlines(keepends=True)       # carriage returns alone
+                line += len(pieces) - 1
+                yield from pieces
+            else:
+                yield text
+
     def chunks(self) -> Iterator[Chunk]:
         reader, rows, line, size = self.reader, [], self.reader.line_num, 0
         position = self.handle.tell if self.total else None
@@ -182,9 +229,6 @@ class CsvSource(Source):
         while True:
             try:
                 cells = next(reader, None)
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"{self.path} is not UTF-8 text after line {line}: {exc}",
-                                 Location(self.path, line + 1), "save it as UTF-8") from None
             except csv.Error as exc:
                 cells = exc
             if cells is None:
@@ -201,7 +245,7 @@ class CsvSource(Source):
 
     def close(self) -> None:
         if self.handle is not sys.stdin.buffer:
-            self.text.close()
+            self.handle.close()
 
 
 def arrow_columns(schema) -> tuple[str, ...]:
@@ -258,13 +302,26 @@ class ParquetSource(Source):
             raise UsageError(f"cannot read {path} as Parquet: {exc}", Location(path),
                              "give a Parquet file, or name the format with --in-format") \
                 from None
+        self.path = path
         self.records = records
         self.columns = arrow_columns(self.file.schema_arrow)
         self.total = self.file.metadata.num_rows
 
     def chunks(self) -> Iterator[Chunk]:
-        first = 1
-        for batch in self.file.iter_batches(batch_size=self.records):
+        """Record batches in order; a damaged page (the index at the end may be sound
+        while the rows it points to are not) stops the batch with the rows it reached."""
+        import pyarrow as pa
+        first, batches = 1, self.file.iter_batches(batch_size=self.records)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, pa.ArrowException) as exc:
+                name = "standard input" if self.path == "-" else self.path
+                raise UsageError(f"cannot read rows {first:,} onwards of {name}: the Parquet "
+                                 f"file is damaged there ({exc})", Location(name),
+                                 "write the file again, or check how it was copied") from None
+            if batch is None:
+                return
             yield Chunk(first, batch, batch.num_rows)
             first += batch.num_rows
 
@@ -373,9 +430,10 @@ class Decoding:
             return None
         try:
             record = parse_facts_json(text.decode("utf-8"), f"line {line}")
-        except UnicodeDecodeError:
-            return line, None, None, FactError(f"line {line} is not UTF-8 text", None,
-                                               "save it as UTF-8")
+        except UnicodeDecodeError as bad:
+            return line, None, None, FactError(
+                f"line {line} is not UTF-8 text (byte {bad.start + 1} of the line)", None,
+                "save the file as UTF-8")
         except FactError as error:
             where = error.location
             if where is not None and where.column:

@@ -10,7 +10,12 @@ record of a batch is decided under the same rules.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import stat
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import PolicySet
-from ..errors import UsageError
+from ..errors import Location, PolicyError, UsageError
 from ..service.policies import load_served
 from ..values import AGREEMENT_ZONE
 from .columns import ResultColumns, check_reserved, declared_inputs, declared_results
@@ -70,6 +75,7 @@ class BatchReport:
     counts: Counter = field(default_factory=Counter)
     fields: tuple[str, ...] = ()
     seconds: float = 0.0
+    jobs: int = 1
 
     @property
     def ok(self) -> bool:
@@ -172,16 +178,63 @@ def _progress(options: BatchOptions, total: int | None, by_records: bool):
                 dynamic_ncols=True, leave=False)
 
 
+def cores() -> int:
+    """The processors this process may run on (its affinity, not the machine's count)."""
+    counted = getattr(os, "process_cpu_count", None)      # Python 3.13
+    if counted is not None:
+        return counted() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:                                   # not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(asked: int) -> int:
+    """The worker processes a batch starts for `--jobs asked`: no more than there are
+    cores to run them (more only take turns on the same cores, each with its own copy of
+    the policies)."""
+    if asked < 1:
+        raise UsageError(f"--jobs {asked}: at least one process is needed", None,
+                         "give --jobs 1 or more")
+    return min(asked, cores())
+
+
+def _identity(name: str, descriptor: int) -> os.stat_result | None:
+    """The file behind a name, or behind a standard stream for `-`."""
+    try:
+        return os.fstat(descriptor) if name == "-" else os.stat(name)
+    except (OSError, ValueError):
+        return None
+
+
+def check_not_input(source: str, out: str, what: str = "--out") -> None:
+    """Refuse an output that is the input (the same file by any name, a link, standard
+    input redirected from it, or standard output appending to it): writing it would
+    destroy the records being read, or feed the output back in without end."""
+    reading, writing = _identity(source, 0), _identity(out, 1)
+    if reading is None or writing is None or not stat.S_ISREG(reading.st_mode) \
+            or not os.path.samestat(reading, writing):
+        return
+    name = "the file standard input is read from" if source == "-" \
+        else f"the input file {source}"
+    target = "standard output goes to" if out == "-" else f"{what} {out} is"
+    where = out if out != "-" else source if source != "-" else "standard input"
+    raise UsageError(f"{target} {name}: writing it would destroy the records before they "
+                     "are read", Location(where),
+                     f"give {what} another file" if out != "-"
+                     else "send standard output to another file, or give --out")
+
+
 def run_batch(options: BatchOptions) -> BatchReport:
     """Decide every record of `options.source` and write one output record each to
-    `options.out`; the report counts what was decided and what failed, by code."""
+    `options.out`. The output file is put in place only when every record is in it; if
+    the batch fails or is interrupted, no output file is left (a file already there is
+    kept as it was). The report counts what was decided and what failed, by code."""
     started = time.perf_counter()
     folder = Path(options.policies)
     served = load_served(folder)
     policies = served.policies
-    if options.jobs < 1:
-        raise UsageError(f"--jobs {options.jobs}: at least one process is needed", None,
-                         "give --jobs 1 or more")
+    jobs = worker_count(options.jobs)
     at = options.at if options.at is not None else datetime.now(AGREEMENT_ZONE)
     policies.prepare(options.query, at)      # an unknown query or a bad --at fails now
     check_reserved(policies, options.query, options.id_column)
@@ -190,6 +243,7 @@ def run_batch(options: BatchOptions) -> BatchReport:
     for fmt in (in_format, out_format):
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}", None, "formats: " + ", ".join(FORMATS))
+    check_not_input(options.source, options.out)
     source = open_source(options.source, in_format, options.chunk_records)
     try:
         plan = _Plan(str(folder.resolve()), served.revision, options.query, at,
@@ -197,14 +251,15 @@ def run_batch(options: BatchOptions) -> BatchReport:
                      source.columns, source.position, options.summary, options.by)
         work = _Work(plan, policies)        # a bad header or --by fails before any output
         report = BatchReport(options.query, served.revision, at,
-                             fields=work.tally.fields if work.tally else ())
-        sink = Sink(options.out, out_format, work.columns)
+                             fields=work.tally.fields if work.tally else (), jobs=jobs)
         bar = _progress(options, source.total, in_format == "parquet")
+        sink = Sink(options.out, out_format, work.columns)
+        chunks = source.blocks() if jobs > 1 and hasattr(source, "blocks") \
+            else source.chunks()
+        decided = _decided(work, plan, chunks, jobs)
         try:
             done_bytes = 0
-            chunks = source.blocks() if options.jobs > 1 and hasattr(source, "blocks") \
-                else source.chunks()
-            for done in _decided(work, plan, chunks, options.jobs):
+            for done in decided:
                 sink.write(done.output)
                 report.records += done.records
                 report.failed.update(done.failed)
@@ -216,15 +271,25 @@ def run_batch(options: BatchOptions) -> BatchReport:
                         bar.total = max(report.records,
                                         round(report.records * source.total / done_bytes))
                     bar.update(done.records)
+        except BaseException:
+            decided.close()                 # workers stopped before the file is removed
+            sink.discard()
+            raise
         finally:
             if bar is not None:
                 bar.close()
-            sink.close()
+        sink.close()
     finally:
         source.close()
     report.decided = report.records - sum(report.failed.values())
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _worker_start() -> None:
+    """A worker leaves interrupts to the process that started it: Ctrl-C reaches every
+    process of the terminal, and the batch, not each worker, says what it left."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _decided(work: _Work, plan: _Plan, chunks, jobs: int):
@@ -235,11 +300,19 @@ def _decided(work: _Work, plan: _Plan, chunks, jobs: int):
             yield work.run(chunk)
         return
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start)
+    try:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_worker_chunk, (plan, chunk)))
+            pending.append(pool.submit(_worker_chunk, plan, chunk))
             if len(pending) >= jobs * IN_FLIGHT:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise PolicyError("a worker process ended before deciding its records (killed, "
+                          "perhaps by the system when memory ran out); the batch stopped "
+                          "and wrote no output", None,
+                          "run it again with fewer --jobs, or with --jobs 1") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

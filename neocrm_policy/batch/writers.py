@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from ..errors import Location, UsageError
+from ..files import AtomicFile
 from ..values import to_json
 from .columns import ResultColumns, arrow_rows, csv_cell
 
@@ -75,24 +76,32 @@ class Encoding:
 
 
 class Sink:
-    """Where the encoded chunks go, in order."""
+    """Where the encoded chunks go, in order. A file is written in full or not at all
+    (`files.AtomicFile`): `close` puts it in place once every record is in it; `discard`,
+    when the batch fails or is interrupted, removes the partial file and leaves any file
+    already there as it was."""
 
     def __init__(self, path: str, fmt: str, columns: ResultColumns) -> None:
         self.path, self.fmt = path, fmt
-        self.handle: BinaryIO = sys.stdout.buffer if path == "-" else self._open(path)
+        self.file = None if path == "-" else self._open(path)
+        self.handle: BinaryIO = sys.stdout.buffer if self.file is None else self.file.handle
         self.parquet = None
-        if fmt == "csv":
-            text = io.StringIO()
-            csv.writer(text, lineterminator="\n").writerow(columns.names)
-            self.handle.write(text.getvalue().encode("utf-8"))
-        elif fmt == "parquet":
-            import pyarrow.parquet as pq
-            self.parquet = pq.ParquetWriter(self.handle, columns.arrow_schema())
+        try:
+            if fmt == "csv":
+                text = io.StringIO()
+                csv.writer(text, lineterminator="\n").writerow(columns.names)
+                self.handle.write(text.getvalue().encode("utf-8"))
+            elif fmt == "parquet":
+                import pyarrow.parquet as pq
+                self.parquet = pq.ParquetWriter(self.handle, columns.arrow_schema())
+        except BaseException:
+            self.discard()
+            raise
 
     @staticmethod
-    def _open(path: str) -> BinaryIO:
+    def _open(path: str) -> AtomicFile:
         try:
-            return open(path, "wb")
+            return AtomicFile(path)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror}", Location(path),
                              "give a writable file, or - for standard output") from None
@@ -107,9 +116,25 @@ class Sink:
             self.handle.write(encoded)
 
     def close(self) -> None:
+        """Every record is written: finish the file and put it in place."""
         if self.parquet is not None:
             self.parquet.close()
-        if self.handle is sys.stdout.buffer:
+        if self.file is None:
             self.handle.flush()
-        else:
-            self.handle.close()
+            return
+        try:
+            self.file.commit()
+        except OSError as exc:
+            raise UsageError(f"cannot write {self.path}: {exc.strerror}", Location(self.path),
+                             "give a writable file, or - for standard output") from None
+
+    def discard(self) -> None:
+        """The batch did not finish: no output file that looks complete is left."""
+        if self.file is None:
+            return
+        if self.parquet is not None:
+            try:
+                self.parquet.close()
+            except Exception:           # noqa: BLE001 - the file is being thrown away
+                pass
+        self.file.discard()

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import FactError, FactTypeError, Location, PolicyError, QueryError, UsageError
+from ..engine import evaluation_time
 from ..facts import in_input, parse_facts_json
 from ..suggest import suggestion
 from .config import ServiceConfig
@@ -428,6 +429,14 @@ async def decide_batch(service: Service, request: Request) -> Response:
         raise ServiceError(413, "NS413", f"{len(items)} items is over the batch limit of "
                            f"{service.config.max_batch}", "split the batch")
     shared = {k: body[k] for k in ("at", "customer") if body.get(k) is not None}
+    if shared:   # what every item shares is checked once, and refused once
+        _request_parts(shared, ())
+        if "at" in shared:
+            try:
+                evaluation_time(shared["at"])
+            except PolicyError as error:
+                error.location = Location(BODY + "[at]")
+                raise
 
     decided: list[tuple] = []
 

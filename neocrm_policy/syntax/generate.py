@@ -89,7 +89,9 @@ def generate(grammar: str | None = None) -> str:
 
 
 def write(target: Path = TARGET, grammar: str | None = None) -> Path:
-    """Write the module atomically, so a concurrent import never reads half of it."""
+    """Write the module atomically, so a concurrent import never reads half of it. Not
+    through `neocrm_policy.files`: the build hook loads this file alone, outside the
+    package, so it cannot import from it."""
     import tempfile
     text = generate(grammar)
     handle, temporary = tempfile.mkstemp(prefix=".standalone.", suffix=".tmp",
