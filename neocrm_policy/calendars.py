@@ -320,8 +320,9 @@ def build_calendar(name: str, spec: Any) -> Calendar:
     for key, value in hours_spec.items():
         days = _days(key)
         if days is None:
+            where_key = getattr(where_hours, "where_key", None)   # the key is the mistake
             raise SchemaError(f"calendar {name!r}: {key!r} is not a day or range of days",
-                              _where(where_hours, key),
+                              where_key(key) if where_key else None,
                               "write a day (monday), a range (monday-friday) or `every day`")
         texts = value if isinstance(value, list) else [value]
         for text in texts:

@@ -4,6 +4,8 @@ counted in open hours or open days."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -284,3 +286,117 @@ def test_a_written_multiple_of_a_count_is_held_to_the_same_bound(tmp_path):
     assert found.message == ("40000 hotline days is more than the calendar is open in 80 "
                              "years (29200 hotline days)")
     assert (found.location.line, found.location.column) == (14, 16)
+
+
+# --------------------------------------------------------------------------------------
+# What mutation testing of this room found unchecked (issue 22, point 6)
+
+def test_counting_back_part_of_a_day_or_in_an_unknown_unit_is_said_in_words():
+    start = at("2026-03-06T17:00")
+    with pytest.raises(EvaluationError) as back:
+        OFFICE.add(start, -1, "hours")
+    assert (back.value.message, back.value.hint) == (
+        "cannot count -1 hours back on office", "durations on a calendar are positive")
+    with pytest.raises(EvaluationError) as part:
+        OFFICE.add(start, Decimal("1.5"), "days")
+    assert (part.value.message, part.value.hint) == (
+        "cannot count part of a day on office", "count whole days, or hours")
+    with pytest.raises(EvaluationError) as unit:
+        OFFICE.add(start, 1, "months")
+    assert (unit.value.message, unit.value.hint) == (
+        "unknown unit 'month'", "minutes, hours, days, weeks")
+    assert OFFICE.add(start, 1, "week") == OFFICE.add(start, 7, "days")
+    assert OFFICE.add(start, 60, "minutes") == OFFICE.add(start, 1, "hour")
+
+
+def test_counting_past_a_hundred_years_names_the_calendar():
+    rare = build_calendar("rare", {"hours": {"monday": "09:00-09:01"}})
+    for count in (lambda: rare.add(at("2026-03-06T17:00"), 10_000, "hours"),
+                  lambda: rare.add(at("2026-03-06T17:00"), 10_000, "weeks")):
+        with pytest.raises(EvaluationError) as caught:
+            count()
+        assert caught.value.message == \
+            "counting on calendar 'rare' goes past a hundred years ahead"
+        assert caught.value.hint == ("counting on a calendar looks at most a hundred years "
+                                     "ahead; check the number of hours or days counted")
+
+
+@pytest.mark.parametrize("moment, open_", [
+    ("2026-03-09T09:00:30", True), ("2026-03-09T08:59:30", False),
+    ("2026-03-09T17:59:30", True), ("2026-03-09T18:00:30", False)])
+def test_a_moment_between_two_minutes_is_open_by_its_seconds(moment, open_):
+    assert OFFICE.is_open(at(moment)) is open_
+
+
+@pytest.mark.parametrize("hours, described", [
+    ({"every day": "08:00-23:00"}, "every day 08:00–23:00"),
+    ({"monday": "09:00-12:00"}, "Monday 09:00–12:00"),
+    ({"monday": ["09:00-12:00", "13:00-18:00"], "tuesday-friday": "09:00-18:00"},
+     "Monday 09:00–12:00, 13:00–18:00; Tuesday to Friday 09:00–18:00"),
+    ({"monday": "09:00-12:00", "wednesday": "09:00-12:00"},
+     "Monday 09:00–12:00; Wednesday 09:00–12:00"),
+    ({"tuesday-sunday": "09:00-18:00"}, "Tuesday to Sunday 09:00–18:00"),
+])
+def test_opening_hours_are_described_day_by_day(hours, described):
+    assert build_calendar("c", {"hours": hours}).describe() == f"{described} (Asia/Shanghai)"
+
+
+def test_a_calendar_observing_holidays_says_so_after_its_hours():
+    assert WORKING.describe() == (
+        "Monday to Friday 09:00–18:00 (Asia/Shanghai), closed on mainland-China public "
+        "holidays and open on their make-up working days")
+
+
+@pytest.mark.parametrize("key, days", [
+    ("every_day", "every day"), ("daily", "every day"), ("Every Day", "every day"),
+    ("friday-monday", "Monday 09:00–10:00; Friday to Sunday"), ("sunday-sunday", "Sunday"),
+    ("saturday-monday", "Monday 09:00–10:00; Saturday to Sunday")])
+def test_the_ways_of_naming_days(key, days):
+    assert build_calendar("c", {"hours": {key: "09:00-10:00"}}).describe() == \
+        f"{days} 09:00–10:00 (Asia/Shanghai)"
+
+
+@pytest.mark.parametrize("key", ["monday-someday", "someday-monday", "monday-"])
+def test_a_range_of_days_with_one_end_not_a_day_is_refused(key):
+    with pytest.raises(SchemaError, match="not a day"):
+        build_calendar("bad", {"hours": {key: "09:00-18:00"}})
+
+
+@pytest.mark.parametrize("line, place", [
+    ("      someday: 09:00-18:00\n", (5, 7)),     # not a day: at the key
+    ("      tuesday: 9-18\n", (5, 16)),          # not a span of hours: at the hours
+])
+def test_a_mistake_in_a_calendar_is_placed_where_it_is_written(tmp_path, line, place):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "calendars.yaml").write_text(
+        "calendars:\n  office:\n    hours:\n      monday: 09:00-18:00\n" + line,
+        encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        neocrm_policy.load(folder)
+    assert (caught.value.location.line, caught.value.location.column) == place
+
+
+def test_moments_at_the_ends_of_the_years_are_held_inside_them():
+    from neocrm_policy import calendars
+    assert calendars._moved(datetime(9999, 12, 31, 20, tzinfo=UTC), 40) == calendars._LATEST
+    assert calendars._moved(datetime(1, 1, 1, 4, tzinfo=UTC), -40) == calendars._EARLIEST
+    new_york = ZoneInfo("America/New_York")
+    assert calendars._offset(new_york, datetime(9999, 12, 31, 23, 59, tzinfo=UTC)) == \
+        timedelta(hours=-5)
+
+
+def test_counting_does_not_depend_on_the_machines_time_zone(monkeypatch):
+    """The same facts give the same moment on a machine set to another zone."""
+    import time
+    start = at("2026-03-06T17:00")
+    here = [OFFICE.add(start, 8, "hours"), OFFICE.next_opening(at("2026-03-07T10:00"))]
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        fresh = build_calendar("office", {"hours": {"monday-friday": "09:00-18:00"}})
+        assert [fresh.add(start, 8, "hours"),
+                fresh.next_opening(at("2026-03-07T10:00"))] == here
+    finally:
+        monkeypatch.undo()
+        time.tzset()
