@@ -27,7 +27,7 @@ from .errors import (EvaluationError, InvariantError, Location, PolicyError,
                      PolicyErrors, Problems, QueryError, SchemaError, UnknownNameError,
                      UsageError)
 from .loader import load_folder
-from .model import Input, Overlay, Policy
+from .model import Input, Overlay, ParameterVersion, Policy
 from .source import bundled
 from .prose import check_references, say
 from .suggest import suggestion
@@ -296,6 +296,7 @@ class PolicySet:
         self.folder = folder
         self.calendars = MappingProxyType(calendars)
         self._holiday_variants: dict[tuple, PolicySet] = {}
+        self._term_variants: dict[tuple, PolicySet] = {}
         self.overlays = tuple(sorted(overlays, key=lambda o: (o.customer, o.signed)))
         versions: dict[str, list[CompiledPolicy]] = {}
         for item in compiled:
@@ -400,6 +401,44 @@ class PolicySet:
         variant = PolicySet(self.folder, [c.checked.policy for c in compiled], calendars,
                             compiled, list(self.overlays))
         return self._holiday_variants.setdefault(key, variant)
+
+    def with_terms(self, query: str, terms: Mapping[str, Any],
+                   where: Mapping[str, Location] | None = None,
+                   styles: Mapping[str, str | None] | None = None) -> PolicySet:
+        """The same rules with some terms of `query` given other values from the start
+        (term name → the value as a rule file writes it): what a policy test pins to show
+        what the rules would do if an editor changed those terms (`terms:` in a test
+        file). Checked and compiled as a rule file would be; each set compiled once."""
+        from .loader import term_value
+        key = (query, tuple(sorted((n, repr(v)) for n, v in terms.items())))
+        if key in self._term_variants:
+            return self._term_variants[key]
+        self.versions(query)   # an unknown query is told as such
+        policies = []
+        for items in self._versions.values():
+            for item in items:
+                policy = item.checked.policy
+                if policy.id == query:
+                    parameters = dict(policy.parameters)
+                    for name, written in terms.items():
+                        at = (where or {}).get(name)
+                        if name not in parameters:
+                            raise UnknownNameError(
+                                f"{query} has no term {name!r}", at,
+                                suggestion(name, parameters) + "terms: "
+                                + ", ".join(sorted(parameters)))
+                        term = parameters[name]
+                        version = ParameterVersion(
+                            None, term_value(written, at, term, (styles or {}).get(name, "")),
+                            None, at or term.location)
+                        parameters[name] = replace(term, versions=(version,), dated=False)
+                    policy = replace(policy, parameters=parameters)
+                policies.append(policy)
+        checked = check(policies, dict(self.calendars), list(self.overlays))
+        compiled = [compile_policy(c, dict(self.calendars)) for c in checked]
+        variant = PolicySet(self.folder, policies, dict(self.calendars), compiled,
+                            list(self.overlays))
+        return self._term_variants.setdefault(key, variant)
 
     # Queries ---------------------------------------------------------------------------
     @property

@@ -27,7 +27,7 @@ from .source import read_text
 POLICY = ("policy", "title", "clauses", "summary", "since", "limitation_of_liability",
           "readings", "calendars", "inputs", "parameters", "invariants", "decisions")
 OVERLAY = ("customer", "instrument", "signed", "clause", "summary", "changes")
-TESTS = ("query", "observe_holidays", "cases")
+TESTS = ("query", "terms", "observe_holidays", "cases")
 CLAUSE_MAP = ("agreement", "clauses")
 DECISION = ("description", "type", "clause", "internal", "when", "value", "rules", "default",
             "note")

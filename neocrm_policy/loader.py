@@ -607,7 +607,7 @@ def build_policy(data: YMap, file: str) -> Policy:
 
     inputs = {}
     for path, spec in (data.get("inputs") or {}).items():
-        built = attempt(_build_input, path, spec)
+        built = attempt(_build_input, path, spec, data["inputs"].where_key(path))
         if built:
             inputs[path] = built
     parameters = {}
@@ -673,7 +673,7 @@ def _build_invariant(spec: YMap) -> Invariant:
                      location=spec.where())
 
 
-def _build_input(path: str, spec: YMap) -> Input:
+def _build_input(path: str, spec: YMap, named_at: Location | None = None) -> Input:
     type_ = _type(spec)
     one = type_.item if type_.name == "list" else type_
     if one.name not in SCALAR_TYPES:   # a table is a parameter's, never a fact's
@@ -690,7 +690,7 @@ def _build_input(path: str, spec: YMap) -> Input:
     return Input(path, type_, optional, allowed, spec.get("description"), spec.where(),
                  minimum=bounds.get("min"), maximum=bounds.get("max"),
                  decimals=spec.get("decimals"), floats=bool(spec.get("float", False)),
-                 not_before=spec.get("not_before"), labels=labels)
+                 not_before=spec.get("not_before"), labels=labels, named_at=named_at)
 
 
 def _amount(value: Any, where: Location) -> int | Decimal:
@@ -716,9 +716,9 @@ def _param_tree(value: Any, where: Location, style: str | None, literal_text: bo
     if literal_text and isinstance(value, str):
         source = ExprSource(value, where, style)
         return Expr(ast.Literal(ast.Pos(1, 1, 1, len(value) + 1), value, "string"), source)
-    if entry and value == "none" and style == "":
-        # an entry with no value, as a contract's table says it ("none"); the term's
-        # `none_means` says what that is in words
+    if value == "none" and style == "":
+        # a term (or a table's entry) with no value, as a contract says it ("none");
+        # the term's `none_means` says what that is in words
         return Expr(ast.Literal(ast.Pos(1, 1, 1, 5), None, "null"),
                     ExprSource(value, where, style))
     if entry and isinstance(value, str):
@@ -743,6 +743,13 @@ def _table_entry(value: str, where: Location, style: str | None) -> Expr:
             "`none`, and say what it means with `none_means:` on the term (the sentence "
             "belongs there or in the term's `description:`)",
             width=len(value.strip())) from None
+
+
+def term_value(value: Any, where: Location | None, term: Parameter,
+               style: str | None = "") -> Any:
+    """A term's value written somewhere else than its rule file (a policy test's
+    `terms:`), read as the rule file's `value:` would be (`style`: how YAML wrote it)."""
+    return _param_tree(value, where or term.location, style, _holds_text(term.declared_type))
 
 
 def _holds_text(type_) -> bool:

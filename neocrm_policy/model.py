@@ -52,6 +52,8 @@ class Input:
     """Another time fact this one may not come before (a response before the report)."""
     labels: Mapping[Any, str] | None = None
     """For a choice: each allowed value's label in words (`gross negligence`)."""
+    named_at: Location | None = None
+    """Where the fact's path is written under `inputs:` (its key)."""
 
     def in_words(self, value: Any) -> str:
         """A value of this fact as people read it: a choice by the label its policy gives

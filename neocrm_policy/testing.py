@@ -58,6 +58,9 @@ class Case:
     """(calendar, holiday calendar) pairs the file's cases run with (`observe_holidays`)."""
     holidays_locations: dict = field(default_factory=dict, compare=False)
     query_location: Location | None = field(default=None, compare=False)
+    terms: Any = field(default=None, compare=False)
+    """The terms the file's cases run with instead of the rule file's (`terms:`), as a
+    mapping with their places; None for the terms in force."""
 
 
 @dataclass
@@ -173,6 +176,7 @@ def _load_file(path: Path, queries: Collection[str] | None = None,
             expect_error=to_plain(spec.get("expect_error")) if "expect_error" in spec else None,
             location=where,
             expect_locations={k: expect.where(k) for k in expect} if expect else {},
+            terms=data.get("terms"),
             holidays=tuple(sorted((data.get("observe_holidays") or {}).items())),
             holidays_locations={name: data["observe_holidays"].where_key(name)
                                 for name in data.get("observe_holidays") or {}},
@@ -215,6 +219,15 @@ def _facts(value: Any) -> Any:
 def run_case(policies: PolicySet, case: Case) -> CaseResult:
     if case.holidays:
         policies = policies.observing_holidays(dict(case.holidays), case.holidays_locations)
+    if case.terms:
+        terms = case.terms
+        try:
+            policies = policies.with_terms(case.query, dict(terms),
+                                           {n: terms.where(n) for n in terms},
+                                           dict(terms.value_styles))
+        except PolicyError as error:
+            return CaseResult(case, False, [f"the file's terms: {error.code} {error.message}"],
+                              error=error)
     try:
         decision = policies.decide(case.query, case.facts, at=case.at)
     except PolicyError as error:

@@ -105,11 +105,16 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key, str):
                 _refuse_full_width(key, key_node, self.file)
             if key in result:
+                hint = "each key may appear once in a mapping; remove or rename one of them"
+                if node.flow_style and not isinstance(key, str):
+                    # `{cap: CNY 200,000.00, …}`: a comma inside braces split an amount
+                    hint = ("inside `{…}` a comma separates entries: put a value holding a "
+                            "comma in quotes (`'CNY 200,000.00'`), or write the mapping "
+                            "one key a line")
                 raise YamlError(
-                    f"duplicate key {key!r} (first at line {result.key_locs[key].line})",
-                    _loc(self.file, key_node.start_mark),
-                    "each key may appear once in a mapping; remove or rename one of them",
-                )
+                    f"the key `{key_node.value}` is given twice in one mapping (first at "
+                    f"line {result.key_locs[key].line})",
+                    _loc(self.file, key_node.start_mark), hint)
             result[key] = self.construct_object(value_node, deep=True)
             result.key_locs[key] = _loc(self.file, key_node.start_mark)
             result.value_locs[key] = _loc(self.file, value_node.start_mark)

@@ -426,8 +426,9 @@ def _written(terms, name: str, *key) -> str:
 def _examples(policies, query: str) -> list[str]:
     """The policy tests' cases as a reader follows them: facts and results in words and
     local times, a worked timeline of one case, and the JSON folded below."""
-    # cases run with holidays observed show a what-if, not the terms in force
-    cases = [c for c in load_cases(policies.folder) if c.query == query and not c.holidays]
+    # cases run with holidays observed or other terms show a what-if, not the terms in force
+    cases = [c for c in load_cases(policies.folder)
+             if c.query == query and not c.holidays and not c.terms]
     if not cases:
         return []
     results = [run_case(policies, case) for case in cases[:12]]

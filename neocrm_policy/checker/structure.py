@@ -341,6 +341,9 @@ class Checker(TypeChecker, ConflictChecker):
                 if bare and found.numeric and parameter.declared_type.name == "duration":
                     self._unitless(policy, name, "it is declared a duration", None)
                     found = parameter.declared_type
+                elif found.name == "null" and parameter.none_means:
+                    # `value: none` on a term that says what none means: T, or no value
+                    found = parameter.declared_type.or_null()
                 elif not accepts(on_calendar(parameter.declared_type), found):
                     self._error(TypeProblem(
                         f"parameter {name!r} is declared {parameter.declared_type} but its "

@@ -31,8 +31,7 @@ def unread_facts(policies) -> list[UnreadFactWarning]:
             for path, fact in policy.inputs.items():
                 if path in read:
                     continue
-                described = (policy.raw or {}).get("inputs") or {}
-                where = described.where_key(path) if path in described else fact.location
+                where = fact.named_at or fact.location
                 warnings.append(UnreadFactWarning(
                     f"fact {path!r} is declared but no rule of {policy.id} reads it", where,
                     f"delete `{path}:` from inputs, or make it `optional: true` while "
