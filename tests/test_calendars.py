@@ -400,3 +400,64 @@ def test_counting_does_not_depend_on_the_machines_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+CALENDAR_MISTAKES = {   # the calendars.yaml written, what validate says, where
+    "empty hours": ("    hours: {}\n", "calendar 'office' has no opening hours",
+                    'add `hours:`, e.g. `monday-friday: "09:00-18:00"`', (3, 5)),
+    "not a day": ("    hours:\n      someday: 09:00-18:00\n",
+                  "calendar 'office': 'someday' is not a day or range of days",
+                  "write a day (monday), a range (monday-friday) or `every day`", (4, 7)),
+    "not a span": ("    hours:\n      monday: 9-18\n",
+                   "calendar 'office': '9-18' is not a span of hours",
+                   'write hours as "09:00-18:00"', (4, 15)),
+    "past midnight": ("    hours:\n      monday: 09:00-24:30\n",
+                      "calendar 'office': '09:00-24:30' is not a valid time of day",
+                      "hours run from 00:00 to 24:00", (4, 15)),
+    "ends before it starts": ("    hours:\n      monday: 18:00-09:00\n",
+                              "calendar 'office': '18:00-09:00' ends before it starts",
+                              "a span may not cross midnight; split it into two days", (4, 15)),
+    "overlap": ("    hours:\n      monday-friday: 09:00-12:00\n      monday: 11:00-13:00\n",
+                "calendar 'office': '11:00-13:00' overlaps another span on monday",
+                "give each day's spans without overlap", (5, 15)),
+    "overlap by a minute": ("    hours:\n      monday: [09:00-12:00, 11:59-13:00]\n",
+                            "calendar 'office': '11:59-13:00' overlaps another span on "
+                            "monday", "give each day's spans without overlap", (4, 15)),
+    "never open": ("    hours:\n      monday: []\n", "calendar 'office' is never open",
+                   "give at least one span of hours", (4, 7)),
+    "zone": ("    hours:\n      monday: 09:00-18:00\n    zone: Mars/Olympus\n",
+             "calendar 'office': unknown time zone 'Mars/Olympus'",
+             "use an IANA zone such as Asia/Shanghai", (5, 11)),
+}
+
+
+@pytest.mark.parametrize("mistake", CALENDAR_MISTAKES)
+def test_each_mistake_in_a_calendar_is_said_and_placed(mistake, tmp_path):
+    written, message, hint, place = CALENDAR_MISTAKES[mistake]
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "calendars.yaml").write_text("calendars:\n  office:\n" + written,
+                                           encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        neocrm_policy.load(folder)
+    error = caught.value
+    assert (error.message, error.hint) == (message, hint)
+    assert (error.location.line, error.location.column) == place
+
+
+def test_spans_that_touch_do_not_overlap():
+    touching = build_calendar("c", {"hours": {"monday": ["09:00-12:00", "12:00-13:00"]}})
+    assert touching.is_open(at("2026-03-09T12:00")) and touching.is_open(at("2026-03-09T11:59"))
+
+
+def test_what_only_the_schema_lets_through_is_still_refused_in_words():
+    """A calendar built without its rule file's schema (by a program) is held to it too."""
+    with pytest.raises(SchemaError) as not_a_mapping:
+        build_calendar("bad", 5)
+    assert (not_a_mapping.value.message, not_a_mapping.value.hint) == (
+        "calendar 'bad' must be a mapping", "give `hours:` and optionally `zone:` and "
+        "`holidays:`")
+    with pytest.raises(SchemaError) as region:
+        build_calendar("bad", {"hours": {"monday": "09:00-18:00"}, "holidays": "atlantis"})
+    assert (region.value.message, region.value.hint) == (
+        "calendar 'bad': unknown holiday calendar 'atlantis'", "supported: mainland_china")
