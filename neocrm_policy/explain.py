@@ -22,9 +22,10 @@ def memo(decision) -> str:
              *head[2]]
     pieces = steps.memo_pieces
     values, facts = decision._values, decision._facts
+    decisions = steps.compiled.checked.policy.decisions
     for position, name, step in decision._steps_taken(steps):
         piece = pieces.get(step) or _piece(steps, step, name)
-        lines.append(piece.opening + _words(values[position], step.type))
+        lines.append(piece.opening + _result(values[position], step.type, decisions.get(name)))
         lines.append(piece.why)
         if piece.terms is not None:
             lines += piece.terms
@@ -35,7 +36,8 @@ def memo(decision) -> str:
             lines += looked.lines
         if piece.based:
             lines.append(_fill("based on: " + ", ".join(
-                [words + _words(values[k], type_) for words, k, type_ in piece.based])))
+                [words + _result(values[k], type_, decisions.get(d))
+                 for words, k, type_, d in piece.based])))
         if piece.facts:
             lines.append(_fill("facts: " + ", ".join(
                 [words + _fact_value(facts.get(path), fact) for words, path, fact
@@ -80,7 +82,7 @@ def _piece(steps, step, name: str) -> _Piece:
     why.append(f"clause {step.clause}" if step.clause else "no clause cited")
     piece.why = _fill("; ".join(why))
     piece.terms = _term_lines(step.uses) if step.uses is not None else None
-    piece.based = tuple((f"{_decision_words(policy, d)} = ", steps.position[d], types.get(d))
+    piece.based = tuple((f"{_decision_words(policy, d)} = ", steps.position[d], types.get(d), d)
                         for d in dict.fromkeys(step.decisions))
     piece.facts = tuple((f"{_fact_words(policy, path)} = ", path, policy.inputs.get(path))
                         for path in dict.fromkeys(step.facts))
@@ -112,6 +114,14 @@ def _words(value, type_=None) -> str:
     if kind is bool:
         return "yes" if value else "no"
     return to_words(value, type_)
+
+
+def _result(value, type_, decision) -> str:
+    """A result in words, as its decision says it (`Decision.in_words`)."""
+    kind = value.__class__
+    if kind is int or kind is bool or decision is None:
+        return _words(value, type_)
+    return decision.in_words(value, type_)
 
 
 def _fact_value(value, fact) -> str:

@@ -29,8 +29,8 @@ POLICY = ("policy", "title", "clauses", "summary", "since", "limitation_of_liabi
 OVERLAY = ("customer", "instrument", "signed", "clause", "summary", "changes")
 TESTS = ("query", "terms", "observe_holidays", "cases")
 CLAUSE_MAP = ("agreement", "clauses")
-DECISION = ("description", "type", "clause", "internal", "when", "value", "rules", "default",
-            "note")
+DECISION = ("description", "type", "labels", "clause", "internal", "when", "value", "rules",
+            "default", "note")
 RULE = ("id", "clause", "when", "value", "since", "until", "note", "exceptions")
 PARAMETER = ("label", "entry_label", "none_means", "description", "clause", "review_by",
              "owner", "type", "value", "versions")

@@ -809,4 +809,6 @@ def _build_decision(name: str, spec: YMap) -> Decision:
         name=name, description=spec.get("description"), declared_type=_type(spec),
         internal=bool(spec.get("internal", False)), rules=rules,
         default=_field_expr(spec, "default") if has_default else None,
-        has_default=has_default, note=spec.get("note"), location=spec.where())
+        has_default=has_default, note=spec.get("note"), location=spec.where(),
+        labels={k: " ".join(str(v).split()) for k, v in spec["labels"].items()}
+        if "labels" in spec else None)

@@ -6,6 +6,7 @@ beyond small conveniences; every expression is already parsed (`Expr`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,6 +138,10 @@ class Rule:
             yield from exception.all_rules()
 
 
+_CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+"""A value written as a name (`online_im`, `gross_negligence`), said with spaces."""
+
+
 @dataclass(frozen=True)
 class Decision:
     name: str
@@ -148,10 +153,24 @@ class Decision:
     has_default: bool
     note: str | None
     location: Location
+    labels: Mapping[Any, str] | None = None
+    """For a decision whose values are choices: each value's label in words."""
 
     def all_rules(self):
         for rule in self.rules:
             yield from rule.all_rules()
+
+    def in_words(self, value: Any, type_: Any = None) -> str:
+        """A value of this decision as people read it: a choice by its label, a code name
+        in words ("online im" for `online_im`), anything else in words of its type."""
+        if isinstance(value, (list, tuple)) and value:
+            item = type_.item if type_ is not None and type_.name == "list" else None
+            return ", ".join(self.in_words(v, item) for v in value)
+        if self.labels and value in self.labels:
+            return self.labels[value]
+        if isinstance(value, str) and _CODE_NAME.fullmatch(value):
+            return value.replace("_", " ")
+        return to_words(value, type_)
 
 
 @dataclass(frozen=True)

@@ -215,3 +215,49 @@ cases:
     report = run_tests(folder)
     assert [r.passed for r in report.results] == [True, True, False]
     assert report.results[2].problems == ['compensation: expected "CNY 6.00", got "5.00"']
+
+
+def test_memos_show_choices_by_their_labels_and_amounts_as_money(tmp_path):
+    """One form per kind for people: a fact's and a result's choices by the labels the
+    policy declares (else their words), money as CNY 200,000.00, a time in words."""
+    policy = """\
+policy: t.cap
+title: Who pays
+clauses: ["5"]
+summary: Who pays.
+inputs:
+  breach.cause:
+    type: string
+    allowed:
+      gross_negligence: the Company's gross negligence
+      force_majeure: force majeure
+  breach.damages: {type: money}
+  breach.found_at: {type: datetime}
+decisions:
+  payer:
+    labels:
+      company: the Company
+    rules:
+      - id: company
+        when: breach.cause == "gross_negligence"
+        value: '"company"'
+      - id: nobody
+        when: breach.cause == "force_majeure"
+        value: '"no_one_at_all"'
+  owed:
+    value: breach.damages
+  found:
+    value: breach.found_at
+"""
+    policies = neocrm_policy.load(_folder(tmp_path, policy))
+    memo = policies.decide("t.cap", {"breach": {
+        "cause": "gross_negligence", "damages": "200000", "found_at":
+        "2026-03-07T23:30:00+08:00"}}, at="2026-03-08T00:00:00+08:00").explain()
+    assert "- payer: the Company" in memo
+    assert "= the Company's gross negligence" in memo
+    assert "- owed: CNY 200,000.00" in memo
+    assert "- found: 23:30 on Saturday 7 March 2026 (Shanghai time)" in memo
+    other = policies.decide("t.cap", {"breach": {
+        "cause": "force_majeure", "damages": "0", "found_at": "2026-03-07T23:30:00+08:00"}})
+    assert "- payer: no one at all" in other.explain()
+    assert other.to_json()["result"]["payer"] == "no_one_at_all"   # JSON keeps the value

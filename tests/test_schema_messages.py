@@ -29,7 +29,7 @@ summary: A small policy.
 
 FILE_KEYS = ("calendars, clauses, decisions, inputs, invariants, limitation_of_liability, "
              "parameters, policy, readings, since, summary, title")
-DECISION_KEYS = "clause, default, description, internal, note, rules, type, value, when"
+DECISION_KEYS = "clause, default, description, internal, labels, note, rules, type, value, when"
 NAME_HINT = ("names are lower-case words joined by '_' (dots between the parts of a fact's "
              "path), such as resolution_time")
 ADD_VALUE = "add `value:` (or `versions:` for a parameter, `rules:` for a decision)"

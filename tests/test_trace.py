@@ -5,6 +5,7 @@ decisions of any facts, what the plain definitions below (from `decision.trace`)
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -101,8 +102,8 @@ def plain_memo(decision) -> str:
         lines.append("NOTE: this term limits the Company's liability (agreement preamble).")
     lines.append("")
     for entry in decision.trace:
-        lines.append(f"- {words(policy, entry.decision)}: "
-                     f"{to_words(entry.value, types.get(entry.decision))}")
+        shown = plain_result(entry.value, types.get(entry.decision), policy, entry.decision)
+        lines.append(f"- {words(policy, entry.decision)}: {shown}")
         why = ["no rule applied, so the default applies"] \
             if entry.rule.endswith(".default") else []
         why.append(f"clause {entry.clause}" if entry.clause else "no clause cited")
@@ -117,7 +118,7 @@ def plain_memo(decision) -> str:
             lines.append(fill(f"term used: {named} = {shown}{since}{source}"))
         if entry.decisions:
             lines.append(fill("based on: " + ", ".join(
-                f"{words(policy, d)} = {to_words(v, types.get(d))}"
+                f"{words(policy, d)} = {plain_result(v, types.get(d), policy, d)}"
                 for d, v in entry.decisions.items())))
         if entry.facts:
             lines.append(fill("facts: " + ", ".join(
@@ -134,6 +135,19 @@ def plain_memo(decision) -> str:
 
 ZONES = [None, timezone(timedelta(hours=8)), UTC, timezone(timedelta(hours=-5)),
          timezone(timedelta(hours=9, minutes=30)), ZoneInfo("Asia/Shanghai")]
+
+
+def plain_result(value, type_, policy, name) -> str:
+    """A result in words: a choice by its decision's label, a code name with spaces."""
+    labels = policy.decisions[name].labels or {}
+    if isinstance(value, (list, tuple)) and value:
+        item = type_.item if type_ is not None and type_.name == "list" else None
+        return ", ".join(plain_result(v, item, policy, name) for v in value)
+    if isinstance(value, str) and value in labels:
+        return labels[value]
+    if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", value):
+        return value.replace("_", " ")
+    return to_words(value, type_)
 
 
 def plain_fact(value, fact) -> str:

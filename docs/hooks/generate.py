@@ -449,9 +449,11 @@ def _examples(policies, query: str) -> list[str]:
             outcome = f"error {result.error.code}: {_prose(result.error.message)}"
         else:
             types = result.decision.decision_types
-            outcome = "<br>".join(f"{_prose(name_in_words(name))}: "
-                                  f"{_value_in_words(v, first, types.get(name))}"
-                                  for name, v in result.decision.result.items())
+            decisions = policies.compiled(query).checked.policy.decisions
+            outcome = "<br>".join(
+                f"{_prose(name_in_words(name))}: "
+                f"{_value_in_words(v, first, types.get(name), decisions.get(name))}"
+                for name, v in result.decision.result.items())
         at = as_time(case.at) if case.at else None
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
         lines.append(f"| {_prose(case.name)}{asked} | {facts} | {outcome} |")
@@ -496,10 +498,12 @@ def _fact_words(value, first, fact=None) -> str:
     return _prose(to_words(value))
 
 
-def _value_in_words(value, first, type_=None) -> str:
+def _value_in_words(value, first, type_=None, decision=None) -> str:
     moment = as_time(value) if not isinstance(value, str) else None
     if moment is not None:
         return _prose(when_in_words(moment, first))
+    if decision is not None:
+        return _prose(decision.in_words(value, type_))
     return _prose(to_words(value, type_))
 
 
