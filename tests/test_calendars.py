@@ -384,18 +384,22 @@ def test_moments_at_the_ends_of_the_years_are_held_inside_them():
     new_york = ZoneInfo("America/New_York")
     assert calendars._offset(new_york, datetime(9999, 12, 31, 23, 59, tzinfo=UTC)) == \
         timedelta(hours=-5)
+    # a moment whose local time would fall before the year 1: the zone's offset all the same
+    assert calendars._offset(new_york, datetime(1, 1, 1, 0, 30, tzinfo=UTC)) == \
+        new_york.utcoffset(datetime(1, 1, 1, 0, 30))
 
 
 def test_counting_does_not_depend_on_the_machines_time_zone(monkeypatch):
     """The same facts give the same moment on a machine set to another zone."""
     import time
     start = at("2026-03-06T17:00")
-    here = [OFFICE.add(start, 8, "hours"), OFFICE.next_opening(at("2026-03-07T10:00"))]
+    here = [OFFICE.add(start, 8, "hours"), OFFICE.add(start, 2, "days"),
+            OFFICE.next_opening(at("2026-03-07T10:00"))]
     monkeypatch.setenv("TZ", "America/Los_Angeles")
     time.tzset()
     try:
         fresh = build_calendar("office", {"hours": {"monday-friday": "09:00-18:00"}})
-        assert [fresh.add(start, 8, "hours"),
+        assert [fresh.add(start, 8, "hours"), fresh.add(start, 2, "days"),
                 fresh.next_opening(at("2026-03-07T10:00"))] == here
     finally:
         monkeypatch.undo()
@@ -461,3 +465,50 @@ def test_what_only_the_schema_lets_through_is_still_refused_in_words():
         build_calendar("bad", {"hours": {"monday": "09:00-18:00"}, "holidays": "atlantis"})
     assert (region.value.message, region.value.hint) == (
         "calendar 'bad': unknown holiday calendar 'atlantis'", "supported: mainland_china")
+
+
+@pytest.mark.parametrize("span, said", [
+    ("09:60-10:00", "is not a valid time of day"), ("09:00-10:60", "is not a valid time of day"),
+    ("24:00-24:00", "is not a valid time of day"), ("23:00-24:10", "is not a valid time of day"),
+    ("09:00-09:00", "ends before it starts")])
+def test_a_span_outside_the_clock_or_empty_is_refused(span, said):
+    with pytest.raises(SchemaError, match=said):
+        build_calendar("c", {"hours": {"monday": span}})
+
+
+@pytest.mark.parametrize("span", ["09:00-09:59", "00:00-24:00", "23:59-24:00"])
+def test_a_span_at_the_ends_of_the_clock_is_taken(span):
+    assert build_calendar("c", {"hours": {"monday": span}}).describe().startswith("Monday")
+
+
+def test_spans_that_touch_in_either_order_do_not_overlap():
+    for spans in (["09:00-12:00", "12:00-13:00"], ["12:00-13:00", "09:00-12:00"]):
+        touching = build_calendar("c", {"hours": {"monday": spans}})
+        assert touching.is_open(at("2026-03-09T12:00"))
+
+
+def test_a_calendar_keeps_its_summary_and_clause_and_where_they_stand():
+    from neocrm_policy.source import parse_yaml
+    spec = parse_yaml('hours: {monday: "09:00-18:00"}\nsummary: The office.\nclause: "3"\n',
+                      "calendars.yaml")
+    office = build_calendar("office", spec)
+    assert (office.summary, office.clause) == ("The office.", "3")
+    assert (office.location.line, office.location.column) == (2, 10)
+
+
+def test_a_mistake_only_a_program_can_make_is_placed_where_its_mapping_says():
+    from neocrm_policy.source import parse_yaml
+    spec = parse_yaml('hours: {monday: "09:00-18:00"}\nholidays: atlantis\n', "cal.yaml")
+    with pytest.raises(SchemaError) as region:
+        build_calendar("bad", spec)
+    assert (region.value.location.line, region.value.location.column) == (2, 11)
+    with pytest.raises(SchemaError) as listed:
+        build_calendar("bad", parse_yaml("- monday\n", "cal.yaml"))
+    assert (listed.value.location.line, listed.value.location.column) == (1, 1)
+
+
+def test_a_weekend_calendar_observing_holidays_has_no_hours_on_a_make_up_day():
+    weekend = build_calendar("weekend", {"hours": {"saturday-sunday": "09:00-18:00"},
+                                         "holidays": "mainland_china"})
+    make_up_saturday = at("2026-02-14T10:00")   # a working Saturday before Spring Festival
+    assert not weekend.is_open(make_up_saturday)
