@@ -69,8 +69,9 @@ fuzz: $(TESTED)
 	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris
 	$(BIN)/python benchmarks/fuzz_front_door.py $(FUZZ_SECONDS)
 
-# Not in CI (hours): mutmut over the checker, compiler, facts reader and loader, in a copy
-# of the committed tree under build/mutation (benchmarks/mutation.py; MODULES to narrow).
+# Not in CI (hours): mutmut over the checker, compiler, facts reader, loader, calendars,
+# values and the terms in force, in a copy of the committed tree under build/mutation
+# (benchmarks/mutation.py; MODULES to narrow).
 .PHONY: mutation
 mutation: $(TESTED)
 	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/python -m pip install --quiet mutmut

@@ -1,5 +1,5 @@
 """Mutation testing (`make mutation`, not in CI): mutmut changes the checker, compiler,
-facts reader and loader one small edit at a time and runs the tests that cover each
+facts reader, loader, calendars, values and the terms in force one small edit at a time and runs the tests that cover each
 change; a mutant no test notices ("survived") is a test missing, or an edit that means
 the same. Survivors are listed on the docs' reliability page (docs/reference/
 reliability.md), each killed by a test or explained.
@@ -85,5 +85,6 @@ if __name__ == "__main__":
                         help="run only the mutants named in FILE, one a line (such as an "
                              "earlier run's survivors, to see which the tests kill now)")
     options = parser.parse_args()
-    mutants = options.only.read_text(encoding="utf-8").split() if options.only else []
+    mutants = [line.strip() for line in options.only.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.lstrip().startswith("#")] if options.only else []
     sys.exit(main(options.rooms, options.work.resolve(), options.all_tests, mutants))
