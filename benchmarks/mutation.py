@@ -2,7 +2,7 @@
 facts reader, loader, calendars, values and the terms in force one small edit at a time
 and runs the tests that cover each change; a mutant no test notices ("survived") is a
 test missing, or an edit that means the same. Survivors are listed on the docs'
-reliability page (docs/reference/ reliability.md), each killed by a test or explained.
+reliability page (docs/reference/reliability.md), each killed by a test or explained.
 
 It runs in a copy of the committed tree under build/mutation, so the working tree and its
 pyproject.toml stay as they are:
