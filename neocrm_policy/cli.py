@@ -157,12 +157,16 @@ def _parser() -> argparse.ArgumentParser:
                     "and customer instruments. OLD and NEW are policy folders or git "
                     "revisions of the repository in the current directory.",
         epilog="examples:\n"
+               "  neocrm-policy diff            # your uncommitted edits, in words\n"
                "  neocrm-policy diff old-policies/ policies/\n"
                "  neocrm-policy diff HEAD~1 HEAD --folder policies\n"
                "  neocrm-policy diff v1.0 HEAD --impact examples/ --format json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    diff.add_argument("old", metavar="OLD", help="policy folder or git revision")
-    diff.add_argument("new", metavar="NEW", help="policy folder or git revision")
+    diff.add_argument("old", metavar="OLD", nargs="?",
+                      help="policy folder or git revision (default: the last commit, HEAD)")
+    diff.add_argument("new", metavar="NEW", nargs="?",
+                      help="policy folder or git revision (default: the policy folder as it "
+                           "is now, uncommitted edits included)")
     diff.add_argument("--folder", default="policies",
                       help="the policy folder inside the repository, for revisions "
                            "(default: policies)")
@@ -604,7 +608,20 @@ def cmd_examples(args) -> int:
 
 def cmd_diff(args) -> int:
     from .redline import impact, load_side, redline
-    old, new = load_side(args.old, args.folder), load_side(args.new, args.folder)
+    heading = None
+    if args.old is None or args.new is None:
+        folder = policy_folder(None)
+        if args.old is not None and Path(args.old).is_dir():
+            old = load_side(args.old, args.folder)
+        else:
+            top = _repository_of(folder)
+            old = load_side(args.old or "HEAD", folder.resolve().relative_to(top).as_posix(),
+                            top)
+        heading = f"{folder}: the edits not yet committed, against the last commit" \
+            if args.old is None else f"{folder} as it is now, against {args.old}"
+        new = load_side(str(folder), args.folder)
+    else:
+        old, new = load_side(args.old, args.folder), load_side(args.new, args.folder)
     changes = redline(old, new)
     effects = impact(old, new, [Path(p) for p in args.impact]) if args.impact else []
     if args.format == "json":
@@ -612,6 +629,8 @@ def cmd_diff(args) -> int:
                           **({"impact": [e.__dict__ for e in effects]} if args.impact else {})},
                          indent=2, ensure_ascii=False, default=str))
     else:
+        if heading:
+            print(heading)
         for change in changes:
             print(f"{_MARK[change.kind]} {change.text}")
         if not changes:
@@ -625,6 +644,18 @@ def cmd_diff(args) -> int:
 
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _repository_of(folder: Path) -> Path:
+    """The git repository a policy folder is kept in, for `diff` with no revisions."""
+    import subprocess
+    found = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                           capture_output=True, text=True)
+    if found.returncode != 0:
+        raise UsageError(f"{folder} is not in a git repository, so it has no last commit "
+                         "to compare with", Location(str(folder)),
+                         "give two folders: neocrm-policy diff OLD-FOLDER NEW-FOLDER")
+    return Path(found.stdout.strip()).resolve()
 
 
 def cmd_fmt(args) -> int:

@@ -107,6 +107,32 @@ def test_git_revisions(tmp_path):
         "support.sla: 3-star solution time changed from 48 hours to 24 hours"]
 
 
+def test_diff_alone_says_the_uncommitted_edits_in_words(tmp_path, monkeypatch, capsys):
+    """`neocrm-policy diff` with no revisions: the policy folder as it is now, against the
+    last commit, saying so; a folder outside git is told to give two folders."""
+    repo = tmp_path / "repo"
+    shutil.copytree(REFERENCE, repo / "policies")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    monkeypatch.chdir(repo / "policies")
+    assert main(["diff"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["no changes"]
+    edit(repo / "policies" / "support-sla.yaml", "      3: 48 hours", "      3: 24 hours")
+    assert main(["diff", "--exit-code"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("policies: the edits not yet committed, against the last commit")
+    assert out[1:] == ["~ support.sla: 3-star solution time changed from 48 hours to 24 hours"]
+    assert main(["diff", "HEAD"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("as it is now, against HEAD")
+    elsewhere = tmp_path / "loose"
+    shutil.copytree(REFERENCE, elsewhere / "policies")
+    monkeypatch.chdir(elsewhere)
+    assert main(["diff"]) == 2
+    assert "is not in a git repository" in capsys.readouterr().err
+
+
 def test_cli_json_and_exit_code(policies_copy, capsys):
     edit(policies_copy / "support-sla.yaml", "      4: 2 hours", "      4: 4 hours")
     assert main(["diff", str(REFERENCE), str(policies_copy), "--format", "json",
