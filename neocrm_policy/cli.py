@@ -78,10 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "eval", help="evaluate a query on facts and print the decision with its trace",
         description="Evaluate QUERY on the facts in FILE (a JSON object; - reads standard "
-                    "input) and print each value with the rule and clause behind it.")
+                    "input) and print each value with the rule and clause behind it. FILE "
+                    "may also be an example file of examples/ (its facts, and its time "
+                    "unless --at is given).")
     evaluate.add_argument("query", metavar="QUERY", help="a query name, e.g. support.sla")
+    evaluate.add_argument("folder", metavar="DIR", nargs="?", default=None,
+                          help="the policy folder, as validate and test take it (or give "
+                               "--policies DIR)")
     evaluate.add_argument("--input", "-i", metavar="FILE|-", default=None,
-                          help="JSON facts file, or - for standard input (default: no facts)")
+                          help="JSON facts file or example file, or - for standard input "
+                               "(default: no facts)")
     evaluate.add_argument("--missing", action="store_true",
                           help="required facts may be absent: give the results already "
                                "settled and, for each other, the facts that would settle it")
@@ -425,18 +431,34 @@ def cmd_eval(args) -> int:
         return cmd_eval_batch(args)
     from .facts import in_input, parse_facts_json
     from .validation import load_for
-    policies = load_for(policy_folder(args.policies), args.query)
+    if args.folder and args.policies and args.folder != args.policies:
+        raise UsageError(f"two policy folders given: {args.folder} and --policies "
+                         f"{args.policies}", None, "give the folder once")
+    policies = load_for(policy_folder(args.folder or args.policies), args.query)
     text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
+    facts, at, within = parse_facts_json(text, name), args.at, ()
+    if _is_example(facts):   # an example of examples/: its facts, at its time
+        if facts["query"] != args.query:
+            raise UsageError(f"{name} is an example of {facts['query']}, not {args.query}",
+                             Location(name), f"neocrm-policy eval {facts['query']} "
+                             f"--input {name}")
+        at = at if at is not None else facts.get("at")
+        facts, within = facts.get("facts") or {}, ("facts",)
     try:
-        decision = policies.decide(args.query, parse_facts_json(text, name), at=args.at,
-                                   partial=args.missing)
+        decision = policies.decide(args.query, facts, at=at, partial=args.missing)
     except FactError as error:
-        raise in_input(error, text, name) from None
+        raise in_input(error, text, name, within) from None
     if args.format == "json":
         print(decision.to_json_text(indent=2))
     else:
         print(decision.explain())
     return EXIT_OK
+
+
+def _is_example(document) -> bool:
+    """An example file (`examples/`): its query, its facts, perhaps its time and title."""
+    return type(document) is dict and "query" in document and "facts" in document \
+        and set(document) <= {"title", "query", "at", "facts", "note"}
 
 
 BATCH_STACK = ("orjson", "pyarrow", "tqdm", "matplotlib")
@@ -661,8 +683,9 @@ def _repository_of(folder: Path) -> Path:
 def cmd_fmt(args) -> int:
     from .formatting import format_file, rule_file_paths
     paths = [Path(p) for p in args.paths] or [policy_folder(None)]
-    failed = changed = 0
+    failed = changed = read = 0
     for path in rule_file_paths(paths):
+        read += 1
         outcome = format_file(path, check=args.check or args.diff)
         if outcome.error is not None:
             print(outcome.error.render(), file=sys.stderr)
@@ -675,6 +698,14 @@ def cmd_fmt(args) -> int:
                 print(f"{'would reformat' if args.check else 'reformatted'} {path}")
     if failed:
         return EXIT_FAILED
+    if not args.diff:   # say what was looked at, so that silence is never the answer
+        where = ", ".join(str(p) for p in paths)
+        files = f"{read} file{'s' if read != 1 else ''}"
+        if args.check:
+            print(f"{where}: {files} checked, {changed or 'none'} to reformat"
+                  if changed else f"{where}: {files} checked, all in the canonical layout")
+        else:
+            print(f"{where}: {files} read, {changed} reformatted")
     return EXIT_FAILED if (args.check and changed) else EXIT_OK
 
 

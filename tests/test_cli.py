@@ -225,3 +225,46 @@ def test_a_bad_fact_in_an_example_is_pointed_at_in_the_example(tmp_path, capsys)
     status, _, err = run(["examples", str(tmp_path)], capsys)
     assert status == 1
     assert err.startswith(f"{tmp_path / 'bad.json'}:2:40: NP055 fact 'subscription.ends_on'")
+
+
+EXAMPLE = """{
+  "title": "A level the agreement does not have",
+  "query": "support.sla",
+  "at": "2026-03-08T01:00:00+08:00",
+  "facts": {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
+}
+"""
+
+
+def test_eval_takes_the_folder_as_validate_does_and_an_example_file(tmp_path, capsys):
+    """`eval QUERY DIR`, as `validate DIR`; an example file gives its facts and its time."""
+    example = tmp_path / "example.json"
+    example.write_text(EXAMPLE, encoding="utf-8")
+    status, out, _ = run(["eval", "support.sla", str(REFERENCE), "--input", str(example),
+                          "--format", "json"], capsys)
+    assert status == 0
+    decided = json.loads(out)
+    assert decided["at"] == "2026-03-08T01:00:00+08:00"
+    assert decided["result"]["response_due"] == "2026-03-07T23:30:00+08:00"
+    status, out, _ = run(["eval", "support.sla", str(REFERENCE), "--input", str(example),
+                          "--at", "2026-03-07T23:00:00+08:00", "--format", "json"], capsys)
+    assert json.loads(out)["at"] == "2026-03-07T23:00:00+08:00"   # --at wins
+
+
+def test_an_example_file_of_another_query_or_with_a_bad_fact_is_told_where(tmp_path, capsys):
+    example = tmp_path / "example.json"
+    example.write_text(EXAMPLE, encoding="utf-8")
+    status, _, err = run(["eval", "data.retention", *POLICIES, "--input", str(example)],
+                         capsys)
+    assert status == 2
+    assert "is an example of support.sla, not data.retention" in err
+    example.write_text(EXAMPLE.replace('"level": 4', '"level": 9'), encoding="utf-8")
+    status, _, err = run(["eval", "support.sla", *POLICIES, "--input", str(example)], capsys)
+    assert status == 1
+    assert f"{example}:5:35: NP056 fact 'incident.level' has 9, which is not allowed" in err
+
+
+def test_two_different_policy_folders_are_refused(capsys):
+    status, _, err = run(["eval", "support.sla", str(REFERENCE), "--policies", "elsewhere"],
+                         capsys)
+    assert status == 2 and "two policy folders given" in err

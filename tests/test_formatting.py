@@ -45,10 +45,15 @@ def test_check_lists_and_changes_nothing(tmp_path, capsys):
     path = tmp_path / "messy.yaml"
     path.write_text(MESSY, encoding="utf-8")
     assert main(["fmt", "--check", str(tmp_path)]) == 1
-    assert f"would reformat {path}" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == [
+        f"would reformat {path}", f"{tmp_path}: 1 file checked, 1 to reformat"]
     assert path.read_text(encoding="utf-8") == MESSY
     assert main(["fmt", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"reformatted {path}", f"{tmp_path}: 1 file read, 1 reformatted"]
     assert main(["fmt", "--check", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == \
+        f"{tmp_path}: 1 file checked, all in the canonical layout\n"   # never silence
 
 
 def test_broken_yaml_is_left_untouched_with_a_located_error(tmp_path, capsys):
