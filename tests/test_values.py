@@ -14,7 +14,7 @@ import neocrm_policy
 from neocrm_policy.explain import memo
 from neocrm_policy.playground import evaluate
 from neocrm_policy.testing import same_value
-from neocrm_policy.values import as_written, read_duration, to_json
+from neocrm_policy.values import as_written, read_decimal, read_duration, to_json
 from tests.helpers import REFERENCE
 
 AT = "2026-06-01T00:00:00+08:00"
@@ -75,3 +75,52 @@ def test_what_is_no_duration_is_still_refused(written):
 def test_a_negative_zero_is_written_as_zero_in_messages():
     assert [as_written(Decimal(t)) for t in ("-0.00", "-0", "0.50", "-1.5")] == \
         ["0.00", "0", "0.50", "-1.5"]
+
+
+# --------------------------------------------------------------------------------------
+# Reading numbers and durations exactly (survivors of the whole run of values.py)
+
+
+@pytest.mark.parametrize("given, read", [
+    (7, Decimal(7)), (0.1, Decimal("0.1")), (Decimal("2.50"), Decimal("2.50")),
+    (" 12000.50 ", Decimal("12000.50")), ("-3", Decimal(-3))])
+def test_a_number_is_read_exactly(given, read):
+    value = read_decimal(given)
+    assert value == read and str(value) == str(read)
+
+
+@pytest.mark.parametrize("given, said", [
+    (True, "expected a number, got true/false"),
+    (float("nan"), "expected a finite number"), (float("inf"), "expected a finite number"),
+    (float("-inf"), "expected a finite number"), (Decimal("NaN"), "expected a finite number"),
+    (Decimal("-Infinity"), "expected a finite number"),
+    ("１２", 'expected a number such as 12000 or "12000.50"'),   # full-width digits
+    ("12,000", 'expected a number such as 12000 or "12000.50"'),
+    (None, 'expected a number such as 12000 or "12000.50"')])
+def test_what_is_not_a_number_is_said_so(given, said):
+    with pytest.raises(ValueError) as caught:
+        read_decimal(given)
+    assert str(caught.value) == said
+
+
+@pytest.mark.parametrize("given, read", [
+    ("P2W", timedelta(weeks=2)), ("P1W2D", timedelta(days=9)), ("PT4H", timedelta(hours=4)),
+    (" -PT1H30M ", -timedelta(hours=1, minutes=30)), ("PT999999S", timedelta(seconds=999999)),
+    ("4 hours", timedelta(hours=4)), ("1 week", timedelta(weeks=1)),
+    (" 1.5 days ", timedelta(hours=36)), ("90 minutes", timedelta(minutes=90))])
+def test_a_duration_is_read_in_iso_or_in_words(given, read):
+    assert read_duration(given) == read
+
+
+@pytest.mark.parametrize("given, said", [
+    ("PT1000000S", "a duration of more than a million units"),
+    ("P1000000D", "a duration of more than a million units"),
+    ("P", 'expected a duration like "4 hours" or "PT4H"'),
+    ("-PT", 'expected a duration like "4 hours" or "PT4H"'),
+    ("4 HOURS", 'expected a duration like "4 hours" or "PT4H"'),
+    ("４ hours", 'expected a duration like "4 hours" or "PT4H"'),
+    (4, 'expected a duration like "4 hours" or "PT4H"')])
+def test_what_is_not_a_duration_is_said_so(given, said):
+    with pytest.raises(ValueError) as caught:
+        read_duration(given)
+    assert str(caught.value) == said
