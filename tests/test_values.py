@@ -3,7 +3,7 @@ JSON as in the memo, and no amount of money shown as a negative zero."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,8 @@ import neocrm_policy
 from neocrm_policy.explain import memo
 from neocrm_policy.playground import evaluate
 from neocrm_policy.testing import same_value
-from neocrm_policy.values import as_written, read_decimal, read_duration, to_json
+from neocrm_policy.values import (MAX_LIST_ITEMS, as_written, list_of, parse_type, read_decimal,
+                                  read_duration, read_fact, to_json)
 from tests.helpers import REFERENCE
 
 AT = "2026-06-01T00:00:00+08:00"
@@ -124,3 +125,37 @@ def test_what_is_not_a_duration_is_said_so(given, said):
     with pytest.raises(ValueError) as caught:
         read_duration(given)
     assert str(caught.value) == said
+
+
+INT_OR_NULL = parse_type("int").or_null()
+
+
+@pytest.mark.parametrize("given, type_, read", [
+    (4, parse_type("int"), 4), (4.0, parse_type("int"), 4),
+    ("1.50", parse_type("decimal"), Decimal("1.50")),
+    ("200000.00", parse_type("money"), Decimal("200000.00")),
+    ("acme", parse_type("string"), "acme"), (False, parse_type("bool"), False),
+    ("08:30", parse_type("time"), time(8, 30)),
+    ("PT4H", parse_type("duration"), timedelta(hours=4)),
+    ("2027-03-01", parse_type("date"), date(2027, 3, 1)), (None, INT_OR_NULL, None),
+    (["a", "b"], parse_type("list[string]"), ("a", "b")),
+    ([1, 2.0], parse_type("list[int]"), (1, 2)), ([None], list_of(INT_OR_NULL), (None,))])
+def test_a_fact_is_read_as_its_type(given, type_, read):
+    assert read_fact(given, type_) == read
+
+
+@pytest.mark.parametrize("given, kind, said", [
+    (None, "int", "expected a value, got null"), (True, "int", "expected a whole number"),
+    (4.5, "int", "expected a whole number"), ("4", "int", "expected a whole number"),
+    (4, "string", "expected text"), ("yes", "bool", "expected true or false"),
+    ("a", "list[string]", "expected a list"),
+    (["x"] * (MAX_LIST_ITEMS + 1), "list[string]",
+     f"a list may hold at most {MAX_LIST_ITEMS} items")])
+def test_a_fact_of_another_kind_is_said_so(given, kind, said):
+    with pytest.raises(ValueError) as caught:
+        read_fact(given, parse_type(kind))
+    assert str(caught.value) == said
+
+
+def test_a_list_of_the_most_items_is_read():
+    assert len(read_fact(["x"] * MAX_LIST_ITEMS, parse_type("list[string]"))) == MAX_LIST_ITEMS
