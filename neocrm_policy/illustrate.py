@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from .model import Policy, Rule
 from .syntax import ast
-from .values import AGREEMENT_ZONE
+from .values import AGREEMENT_ZONE, date_words
 from .wording import in_words
 
 _CHAR = 6.4           # width of a character of the 12px sans-serif text, roughly
@@ -266,7 +266,7 @@ def when_in_words(value: datetime | date, since: datetime | date | None = None) 
 
 
 def _day(day: date) -> str:
-    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+    return f"{day.strftime('%A')} {date_words(day)}"
 
 
 def gap_in_words(earlier: datetime | date, later: datetime | date) -> str:

@@ -69,12 +69,8 @@ class Input:
         return to_words(value, self.type.not_null())
 
     def _choice(self, value: Any) -> str:
-        if self.labels and value in self.labels:
-            return self.labels[value]
-        if isinstance(value, str):
-            return value.replace("_", " ")
         item = self.type.item if self.type.name == "list" else self.type
-        return to_words(value, item)
+        return choice_in_words(value, self.labels, item)
 
 
 ParamTree = Any
@@ -142,6 +138,16 @@ _CODE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 """A value written as a name (`online_im`, `gross_negligence`), said with spaces."""
 
 
+def choice_in_words(value: Any, labels: Mapping[Any, str] | None, type_: Any = None) -> str:
+    """One of a fact's or a decision's values as people read it: by the label its policy
+    gives it, else a value written as a name in words, else in words of its type."""
+    if labels and value in labels:
+        return labels[value]
+    if isinstance(value, str) and _CODE_NAME.fullmatch(value):
+        return value.replace("_", " ")
+    return to_words(value, type_)
+
+
 @dataclass(frozen=True)
 class Decision:
     name: str
@@ -166,11 +172,7 @@ class Decision:
         if isinstance(value, (list, tuple)) and value:
             item = type_.item if type_ is not None and type_.name == "list" else None
             return ", ".join(self.in_words(v, item) for v in value)
-        if self.labels and value in self.labels:
-            return self.labels[value]
-        if isinstance(value, str) and _CODE_NAME.fullmatch(value):
-            return value.replace("_", " ")
-        return to_words(value, type_)
+        return choice_in_words(value, self.labels, type_)
 
 
 @dataclass(frozen=True)

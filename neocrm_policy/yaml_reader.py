@@ -102,7 +102,7 @@ class _Loader(yaml.SafeLoader):
                 raise YamlError("a key holds a line break, a tab or a space at an end",
                                 _loc(self.file, key_node.start_mark),
                                 "write the key on one line, without spaces around it")
-            if isinstance(key, str):
+            if isinstance(key, str) and not key.isascii():
                 _refuse_full_width(key, key_node, self.file)
             if key in result:
                 hint = "each key may appear once in a mapping; remove or rename one of them"

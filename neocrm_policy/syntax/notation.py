@@ -115,10 +115,9 @@ def amount_in(value: object) -> object:
 
 
 def group_digits(digits: str) -> str:
-    """`200000.00` as `200,000.00`: commas between thousands, the decimals untouched."""
-    whole, point, fraction = digits.partition(".")
-    grouped = f"{int(whole):,}" if whole else "0"
-    return grouped + point + fraction
+    """`200000.00` as `200,000.00`: commas between thousands, the decimals untouched (as
+    `values.money_words` writes money)."""
+    return f"{Decimal(digits):,f}"
 
 
 def _date(text: str, lead: int) -> Mistake | None:
@@ -148,18 +147,29 @@ def date_mistake(match: re.Match, lead: int = 0) -> Mistake | None:
                    lead + match.start(), lead + match.end(), day.isoformat())
 
 
-def find_date(text: str) -> Mistake | None:
-    """A date written in another form anywhere in an expression, outside quoted text:
-    `2027/03/01` parses as a division, so it is looked for even where the expression
-    parses."""
+def find_slashed_date(text: str) -> Mistake | None:
+    """`2027/03/01` outside quoted text: it parses as a division, so it is looked for
+    before the expression is parsed."""
+    if "/" not in text:
+        return None
     for start, end in _unquoted(text):
-        part = text[start:end]
-        match = _SLASHED_DATE.search(part)
+        match = _SLASHED_DATE.search(text, start, end)
         if match:
             found = _DATE_FORMS[0].fullmatch(match.group(0))
-            mistake = date_mistake(found, start + match.start()) if found else None
+            mistake = date_mistake(found, match.start()) if found else None
             if mistake is not None:
                 return mistake
+    return None
+
+
+def find_date(text: str) -> Mistake | None:
+    """A date written in another form anywhere in an expression, outside quoted text, for
+    an expression that does not parse."""
+    slashed = find_slashed_date(text)
+    if slashed is not None:
+        return slashed
+    for start, end in _unquoted(text):
+        part = text[start:end]
         for pattern in _DATE_FORMS[1:]:
             for found in pattern.finditer(part):
                 mistake = date_mistake(found, start)

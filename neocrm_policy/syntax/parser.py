@@ -278,11 +278,13 @@ def _unit_problem(source: ExprSource, token: tuple[str, int], message: str,
                          source_line=source.source_line(pos), width=len(word))
 
 
-def _syntax_error(exc: UnexpectedInput, source: ExprSource) -> SyntaxProblem:
+def _syntax_error(exc: UnexpectedInput, source: ExprSource,
+                  whole: notation.Reading | notation.Mistake | None = None) -> SyntaxProblem:
+    """`whole`: the text read as a contract's notation (`notation.read_whole`), already
+    worked out by the caller; a notation written wrongly is said before any grammar word."""
     from ._runtime import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
-    mistake = notation.read_whole(source.text)
-    if not isinstance(mistake, notation.Mistake):
-        mistake = notation.find_money(source.text) or notation.find_date(source.text)
+    mistake = whole if isinstance(whole, notation.Mistake) else \
+        notation.find_money(source.text) or notation.find_date(source.text)
     if mistake is not None:
         return notation_problem(mistake, source)
     unit = _unit_mistake(source)
@@ -571,17 +573,18 @@ def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
 
 
 def _parse_cached(text: str, source: ExprSource) -> ast.Node:
-    from ._runtime import VisitError
-    mistake = notation.find_full_width(text) or notation.find_date(text)
+    from ._runtime import UnexpectedInput, VisitError
+    # only a date with slashes parses (as a division); every other notation fails to parse
+    mistake = notation.find_full_width(text) or notation.find_slashed_date(text)
     if mistake is not None:
         raise notation_problem(mistake, source)
     try:
-        tree = _parse_tree(text, source)
-    except SyntaxProblem:
+        tree = _lark_parse(text)
+    except UnexpectedInput as exc:
         whole = notation.read_whole(text)
         if isinstance(whole, notation.Reading):
             return _written_whole(whole, text, source)
-        raise
+        raise _syntax_error(exc, source, whole) from None
     if _depth(tree) > MAX_DEPTH:
         raise LimitError(f"expression is nested more than {MAX_DEPTH} levels deep",
                          source.location, "split it into several decisions")
@@ -633,14 +636,6 @@ def notation_problem(mistake: notation.Mistake, source: ExprSource) -> SyntaxPro
         fix = Fix(where, mistake.end - mistake.start, mistake.replacement)
     return SyntaxProblem(mistake.message, where, mistake.hint,
                          source_line=source.source_line(pos), width=pos.width, fix=fix)
-
-
-def _parse_tree(text: str, source: ExprSource) -> Tree:
-    from ._runtime import UnexpectedInput
-    try:
-        return _lark_parse(text)
-    except UnexpectedInput as exc:
-        raise _syntax_error(exc, source) from None
 
 
 @lru_cache(maxsize=4096)
