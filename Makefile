@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 TESTED  = $(VENV)/.installed-test
-PARSER  = neocrm_policy/syntax/_standalone.py
+PARSER  = neocrm_policy/language/syntax/_standalone.py
 # pytest's workers: one per core (pytest-xdist); JOBS=1 runs the suite in one process
 JOBS   ?= auto
 
@@ -27,8 +27,8 @@ $(TESTED): $(STAMP) pyproject.toml
 # The grammar's LALR tables as a stand-alone module (not committed; see syntax/generate.py):
 # commands start without importing Lark or building the tables. A wheel gets its own from
 # hatch_build.py; this one serves the editable install.
-$(PARSER): grammar/expressions.lark neocrm_policy/syntax/generate.py $(STAMP)
-	$(BIN)/python -m neocrm_policy.syntax.generate
+$(PARSER): grammar/expressions.lark neocrm_policy/language/syntax/generate.py $(STAMP)
+	$(BIN)/python -m neocrm_policy.language.syntax.generate
 
 run: $(STAMP) $(PARSER)
 	$(BIN)/neocrm-policy validate

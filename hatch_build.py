@@ -1,8 +1,8 @@
 """Wheel build hook: every wheel carries the grammar's stand-alone parser.
 
-`neocrm_policy/syntax/_standalone.py` (Lark's stand-alone LALR parser with the grammar's
+`neocrm_policy/language/syntax/_standalone.py` (Lark's stand-alone LALR parser with the grammar's
 tables written out) spares a command importing Lark and building the tables. It is
-generated, never committed (see `neocrm_policy/syntax/generate.py`): `make` writes it into
+generated, never committed (see `neocrm_policy/language/syntax/generate.py`): `make` writes it into
 a checkout, whose editable install uses it in place; this hook writes it into each wheel
 built from the sources (`pip wheel .`, `python -m build`), so an installed package starts
 as fast as a checkout. Without it, the package still works: it builds the parser with Lark
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-STANDALONE = "neocrm_policy/syntax/_standalone.py"
+STANDALONE = "neocrm_policy/language/syntax/_standalone.py"
 
 
 class StandaloneParserHook(BuildHookInterface):
@@ -32,7 +32,7 @@ class StandaloneParserHook(BuildHookInterface):
             return   # an editable install reads the checkout's own (`make` writes it)
         root = Path(self.root)
         spec = importlib.util.spec_from_file_location(
-            "_neocrm_policy_generate", root / "neocrm_policy" / "syntax" / "generate.py")
+            "_neocrm_policy_generate", root / "neocrm_policy" / "language" / "syntax" / "generate.py")
         generate = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(generate)
         grammar = (root / "grammar" / "expressions.lark").read_text(encoding="utf-8")

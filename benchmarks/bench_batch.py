@@ -227,7 +227,7 @@ def split_figures(source: Path, work: Path) -> None:
     from neocrm_policy.batch import BatchOptions, run_batch
     from neocrm_policy.batch.readers import JsonLinesSource
     from neocrm_policy.batch.running import CHUNK_RECORDS, _Plan, _Work
-    from neocrm_policy.service.policies import load_served
+    from neocrm_policy.deciding.served import load_served
     served = load_served(POLICIES)
     policies = served.policies
     plan = _Plan(str(POLICIES), served.revision, "support.sla", AT, False, "id", "jsonl",
@@ -246,7 +246,7 @@ def split_figures(source: Path, work: Path) -> None:
     prepared = policies.prepare("support.sla", AT)
     read = None
     try:                                 # the engine's insides: may move
-        from neocrm_policy.engine import _instant
+        from neocrm_policy.deciding.engine import _instant
         compiled = policies.compiled("support.sla", _instant(AT))
         reader = policies._readers[id(compiled)]
         read = reader.generated() if hasattr(reader, "generated") else reader.read

@@ -35,7 +35,7 @@ from time import perf_counter
 from zoneinfo import ZoneInfo
 
 import neocrm_policy
-from neocrm_policy.syntax.parser import grammar_parser
+from neocrm_policy.language.syntax.parser import grammar_parser
 
 ZONE = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 3, 9, 12, 0, tzinfo=ZONE)
@@ -158,7 +158,7 @@ def check_agreement(policies, query, hand, inputs) -> None:
 
 def cold_load_ms(runs: int) -> tuple[float, float]:
     code = ("import time; t=time.perf_counter(); import neocrm_policy;"
-            "from neocrm_policy.syntax.parser import grammar_parser; grammar_parser();"
+            "from neocrm_policy.language.syntax.parser import grammar_parser; grammar_parser();"
             "g=time.perf_counter(); neocrm_policy.load(); e=time.perf_counter();"
             "print((g-t)*1e3, (e-g)*1e3)")
     import tempfile

@@ -40,7 +40,7 @@ def in_process(text: str, rounds: int) -> float:
     """Least seconds of `eval --input`'s work on one text: read, decide, point."""
     import neocrm_policy
     from neocrm_policy.errors import FactError
-    from neocrm_policy.facts import in_input, parse_facts_json
+    from neocrm_policy.language.facts import in_input, parse_facts_json
     policies = neocrm_policy.load(POLICIES)
     best = float("inf")
     for _ in range(rounds):

@@ -181,10 +181,10 @@ def rule_set(count: int, rounds: int = 15) -> dict:
     """A decision of `count` rules: ms to read (YAML, schema, expressions), check and
     compile it, and µs per decision through the table and scanned rule by rule."""
     import neocrm_policy
-    from neocrm_policy import dispatch
-    from neocrm_policy.checker import check
-    from neocrm_policy.compiler import compile_policy
-    from neocrm_policy.loader import load_folder
+    from neocrm_policy.language import dispatch
+    from neocrm_policy.language.checker import check
+    from neocrm_policy.language.compiler import compile_policy
+    from neocrm_policy.loading.loader import load_folder
 
     with tempfile.TemporaryDirectory(prefix="neocrm-rules-") as scratch:
         folder = Path(scratch)

@@ -35,7 +35,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import NoSuchExample  # noqa: E402
 
 import neocrm_policy  # noqa: E402
-from neocrm_policy import compiler  # noqa: E402
+from neocrm_policy.language import compiler  # noqa: E402
 from neocrm_policy.errors import PolicyError  # noqa: E402
 from tests.differential import disagreement  # noqa: E402
 from tests.generated_policies import (Draw, drawing, facts,  # noqa: E402

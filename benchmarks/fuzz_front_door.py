@@ -28,10 +28,10 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["neocrm_policy"]):
-    from neocrm_policy.engine import load
+    from neocrm_policy.deciding.engine import load
     from neocrm_policy.errors import PolicyError
-    from neocrm_policy.facts import parse_facts_json
-    from neocrm_policy.syntax import parse_expression
+    from neocrm_policy.language.facts import parse_facts_json
+    from neocrm_policy.language.syntax import parse_expression
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "data" / "policies"

@@ -23,9 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
-ROOMS = ["neocrm_policy/checker/", "neocrm_policy/compiler.py", "neocrm_policy/facts.py",
-         "neocrm_policy/fact_plan.py", "neocrm_policy/loader.py", "neocrm_policy/calendars.py",
-         "neocrm_policy/values.py", "neocrm_policy/engine.py"]
+ROOMS = ["neocrm_policy/language/checker/", "neocrm_policy/language/compiler.py",
+         "neocrm_policy/language/facts.py", "neocrm_policy/language/fact_plan.py",
+         "neocrm_policy/loading/loader.py", "neocrm_policy/language/calendars.py",
+         "neocrm_policy/language/values.py", "neocrm_policy/deciding/engine.py"]
 TESTS = {   # the tests that speak for each room: a surviving mutant runs all of them, so a
     # room's list leaves out slow tests of other rooms (`--all-tests` gives every room's)
     "checker/": ["test_checker", "test_type_messages", "test_structure_messages",

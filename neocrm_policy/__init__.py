@@ -18,8 +18,8 @@ from .errors import (ConflictError, FactError, FactErrors, FactNotAllowed, FactO
                      UnknownNameError)
 
 if TYPE_CHECKING:
-    from .engine import PolicySet, load
-    from .trace import Decision
+    from .deciding.engine import PolicySet, load
+    from .deciding.trace import Decision
 
 __all__ = [
     "ConflictError", "Decision", "FactError", "FactErrors", "FactNotAllowed", "FactOutOfRange",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"PolicySet": "engine", "load": "engine", "Decision": "trace"}
+_LAZY = {"PolicySet": "deciding.engine", "load": "deciding.engine", "Decision": "deciding.trace"}
 
 
 def __getattr__(name: str):

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import FactError, Location, PolicyError, UsageError
-from .source import MAX_FILE_BYTES, bundled
+from .source.text import MAX_FILE_BYTES, bundled
 
 if TYPE_CHECKING:
-    from .engine import PolicySet
+    from .deciding.engine import PolicySet
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -377,12 +377,12 @@ def policy_folder(given: str | None) -> Path:
 
 
 def _policy_set(folder: str | None) -> PolicySet:
-    from .engine import load
+    from .deciding.engine import load
     return load(policy_folder(folder))
 
 
 def cmd_validate(args) -> int:
-    from .validation import validate
+    from .authoring.validation import validate
     folder = policy_folder(args.folder)
     verdict = validate(folder)
     warnings, queries = verdict.warnings, verdict.queries
@@ -429,8 +429,8 @@ def read_facts_text(source: str) -> tuple[str, str]:
 def cmd_eval(args) -> int:
     if args.batch is not None:
         return cmd_eval_batch(args)
-    from .facts import in_input, parse_facts_json
-    from .validation import load_for
+    from .language.facts import in_input, parse_facts_json
+    from .authoring.validation import load_for
     if args.folder and args.policies and args.folder != args.policies:
         raise UsageError(f"two policy folders given: {args.folder} and --policies "
                          f"{args.policies}", None, "give the folder once")
@@ -548,7 +548,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_outdated(args) -> int:
-    from .review import terms_to_review
+    from .authoring.review import terms_to_review
     reviews = terms_to_review(_policy_set(args.folder), args.at, args.within)
     if args.format == "json":
         print(json.dumps([r.to_json() for r in reviews], indent=2))
@@ -560,17 +560,17 @@ def cmd_outdated(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from .loader import schema_of
+    from .loading.loader import schema_of
     print(json.dumps(schema_of(args.kind), indent=2))
     return EXIT_OK
 
 
 def cmd_test(args) -> int:
-    from .testing import render_failure, run_tests
+    from .authoring.testing import render_failure, run_tests
     folder = policy_folder(args.folder)
     accepted = None
     if args.accept:
-        from .accepting import accept
+        from .authoring.accepting import accept
         accepted = accept(folder)
     report = accepted.report if accepted else run_tests(folder)
     uncovered = report.uncovered if args.coverage else []
@@ -607,8 +607,8 @@ def cmd_test(args) -> int:
 
 
 def cmd_examples(args) -> int:
-    from .examples import load_examples
-    from .facts import in_input
+    from .authoring.examples import load_examples
+    from .language.facts import in_input
     policies = _policy_set(args.policies)
     path = Path(args.path) if args.path else bundled("examples")
     outputs = []
@@ -629,7 +629,7 @@ def cmd_examples(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .redline import impact, load_side, redline
+    from .authoring.redline import impact, load_side, redline
     heading = None
     if args.old is None or args.new is None:
         folder = policy_folder(None)
@@ -681,7 +681,7 @@ def _repository_of(folder: Path) -> Path:
 
 
 def cmd_fmt(args) -> int:
-    from .formatting import format_file, rule_file_paths
+    from .authoring.formatting import format_file, rule_file_paths
     paths = [Path(p) for p in args.paths] or [policy_folder(None)]
     failed = changed = read = 0
     for path in rule_file_paths(paths):
@@ -712,7 +712,7 @@ def cmd_fmt(args) -> int:
 def cmd_serve(args) -> int:
     try:
         from .service import ServiceConfig
-        from .service.policies import load_served
+        from .deciding.served import load_served
         from .service.server import run
     except ImportError as exc:
         raise UsageError(f"serve needs the web stack ({exc.name} is not installed)", None,

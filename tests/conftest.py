@@ -15,7 +15,7 @@ from tests.helpers import copy_policies
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch) -> Path:
     """A user cache of the test's own, empty, as a new process would start with it."""
-    from neocrm_policy import cache, loader
+    from neocrm_policy.loading import cache, loader
     folder = tmp_path / "cache"
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(folder))
     monkeypatch.delenv(cache.CACHE_ENV, raising=False)
@@ -30,11 +30,13 @@ def policies_copy(tmp_path) -> Path:
 
 
 def pytest_configure(config) -> None:
-    """The run's user cache (`neocrm_policy.cache`) is its own, empty at the start, so no
+    """The run's user cache (`neocrm_policy.loading.cache`) is its own, empty at the start, so no
     test depends on what an earlier run or the developer's commands left there."""
     os.environ["NEOCRM_POLICY_CACHE_DIR"] = tempfile.mkdtemp(prefix="neocrm-policy-cache-")
-    from neocrm_policy import loader   # and so is what this process remembers of earlier runs
-    loader._verdicts = None            # (`make mutation` runs the tests again in one process)
+    # and so is what this process remembers of earlier runs (`make mutation` runs the tests
+    # again in one process)
+    from neocrm_policy.loading import loader
+    loader._verdicts = None
     for remembered in (loader.rule_file_schema, loader.overlay_schema, loader._validator):
         remembered.cache_clear()
 

@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from neocrm_policy.engine import PolicySet
+from neocrm_policy.deciding.engine import PolicySet
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.reference import decide as reference_decide
-from neocrm_policy.values import CalendarDuration, to_json
+from neocrm_policy.language.reference import decide as reference_decide
+from neocrm_policy.language.values import CalendarDuration, to_json
 
 _KINDS = ((bool, "bool"), ((int, Decimal), "number"), (str, "string"),
           (datetime, "datetime"), (date, "date"), (time, "time"), (timedelta, "duration"),

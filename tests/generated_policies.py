@@ -530,7 +530,7 @@ KEYED_FACTS = {
 constants that its drawn values often equal (null too, for an optional fact)."""
 KEYED_RULES = (8, 11)
 """As many rules as make the compiler dispatch a level through a table
-(`neocrm_policy.dispatch.DISPATCH_MIN_RULES`), and a few more."""
+(`neocrm_policy.language.dispatch.DISPATCH_MIN_RULES`), and a few more."""
 
 
 def _keyed_test(draw, fact: str) -> str:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from neocrm_policy.clausemap import agreement_file
+from neocrm_policy.loading.clausemap import agreement_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "data" / "policies"

@@ -15,7 +15,7 @@ import sys
 def main(argv: list[str]) -> int:
     cap = int(argv[0]) << 20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    from neocrm_policy.engine import load
+    from neocrm_policy.deciding.engine import load
     from neocrm_policy.errors import PolicyError, PolicyErrors
     try:
         policies = load(argv[1])

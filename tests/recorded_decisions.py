@@ -15,7 +15,7 @@ from pathlib import Path
 
 from neocrm_policy import load
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.testing import load_cases
+from neocrm_policy.authoring.testing import load_cases
 from tests.helpers import REFERENCE
 
 RECORD = Path(__file__).resolve().parent / "data" / "decisions.json"

@@ -285,7 +285,7 @@ def test_json_lines_out_is_cut_from_one_array_only_where_records_meet():
     text still give the lines one call per record gives."""
     from neocrm_policy.batch.columns import ResultColumns
     from neocrm_policy.batch.writers import Encoding
-    from neocrm_policy.values import Type
+    from neocrm_policy.language.values import Type
     encoding = Encoding("jsonl", ResultColumns({"x": Type("string")}, "line", "id", False))
     records = [{"line": 1, "id": 'a},{"line":2', "result": {"x": '},{"line": 3'}},
                {"line": 2, "id": [{"a": 1}, {"line": 5}], "result": {"x": None}},
@@ -429,7 +429,7 @@ def test_summary_by_something_unknown_is_a_usage_error(policies, tmp_path, capsy
 def test_a_pandas_partition_gets_the_batch_results_and_the_revision(policies):
     import pandas as pd
 
-    from neocrm_policy.service.policies import revision_of
+    from neocrm_policy.deciding.served import revision_of
     frame = pd.read_csv(DATA / "incidents.csv", dtype=str, keep_default_na=False)
     frame.index = frame.pop("id")
     decided = decide_partition(frame, "support.sla", policies=policies, at=AT)

@@ -16,11 +16,11 @@ from types import MappingProxyType
 
 import pytest
 
-from neocrm_policy.checker import check
-from neocrm_policy.engine import load
+from neocrm_policy.language.checker import check
+from neocrm_policy.deciding.engine import load
 from neocrm_policy.errors import LimitError, PolicyError, PolicyErrors, UsageError
-from neocrm_policy.loader import load_folder
-from neocrm_policy.syntax import parse_expression
+from neocrm_policy.loading.loader import load_folder
+from neocrm_policy.language.syntax import parse_expression
 
 from .helpers import REFERENCE, ROOT
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from neocrm_policy import cache, loader
+from neocrm_policy.loading import cache, loader
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.validation import validate
+from neocrm_policy.authoring.validation import validate
 from tests.helpers import ROOT, edit
 
 
@@ -119,7 +119,7 @@ def test_a_recalled_validate_imports_neither_parser_nor_schema(cache_dir, polici
     command = [sys.executable, "-c",
                "import sys; from neocrm_policy.cli import main; "
                f"code = main(['validate', {str(policies_copy)!r}]); "
-               "print(sorted(m for m in ('lark', 'jsonschema', 'neocrm_policy.engine') "
+               "print(sorted(m for m in ('lark', 'jsonschema', 'neocrm_policy.deciding.engine') "
                "if m in sys.modules), code)"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     second = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -137,7 +137,7 @@ def _loaded(policies) -> list[str]:
 def test_one_query_loads_only_its_files_once_the_folder_is_known_valid(cache_dir,
                                                                          policies_copy):
     from neocrm_policy import load
-    from neocrm_policy.validation import load_for
+    from neocrm_policy.authoring.validation import load_for
     facts = {"incident": {"level": 3, "reported_at": "2026-03-07T10:00:00+08:00"}}
     whole = load(policies_copy)
     first = load_for(policies_copy, "support.sla")   # no verdict yet: the whole folder
@@ -159,7 +159,7 @@ def test_one_query_loads_only_its_files_once_the_folder_is_known_valid(cache_dir
 def test_a_broken_file_elsewhere_still_stops_one_query(cache_dir, policies_copy):
     """The shortcut holds only for the folder judged valid as it is now: an edit to any
     other file is a new key, so the whole folder is loaded and its problem reported."""
-    from neocrm_policy.validation import load_for
+    from neocrm_policy.authoring.validation import load_for
     load_for(policies_copy, "support.sla")
     edit(policies_copy / "data-retention.yaml", "policy: data.retention",
          "policy: data.retention\nnot_a_key: 1")
@@ -169,7 +169,7 @@ def test_a_broken_file_elsewhere_still_stops_one_query(cache_dir, policies_copy)
 
 
 def test_an_unknown_query_is_answered_from_the_whole_folder(cache_dir, policies_copy):
-    from neocrm_policy.validation import load_for
+    from neocrm_policy.authoring.validation import load_for
     validate(policies_copy)
     policies = load_for(policies_copy, "support.slaa")
     with pytest.raises(PolicyError, match="did you mean 'support.sla'"):
@@ -177,7 +177,7 @@ def test_an_unknown_query_is_answered_from_the_whole_folder(cache_dir, policies_
 
 
 def test_a_record_naming_files_wrongly_is_not_trusted(cache_dir, policies_copy):
-    from neocrm_policy.validation import load_for
+    from neocrm_policy.authoring.validation import load_for
     validate(policies_copy)
     [name] = _records(cache_dir)
     path = cache_dir / name

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy.calendars import build_calendar
+from neocrm_policy.language.calendars import build_calendar
 from neocrm_policy.errors import EvaluationError, PolicyError, SchemaError
-from neocrm_policy.reference import policies as reference
-from neocrm_policy.reference.opening_hours import count_open_time
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.language.reference import policies as reference
+from neocrm_policy.language.reference.opening_hours import count_open_time
+from neocrm_policy.language.values import AGREEMENT_ZONE
 
 HOTLINE = build_calendar("hotline", {"hours": {"monday-sunday": "08:00-23:00"}})
 OFFICE = build_calendar("office", {"hours": {"monday-friday": "09:00-18:00"}})
@@ -378,7 +378,7 @@ def test_a_mistake_in_a_calendar_is_placed_where_it_is_written(tmp_path, line, p
 
 
 def test_moments_at_the_ends_of_the_years_are_held_inside_them():
-    from neocrm_policy import calendars
+    from neocrm_policy.language import calendars
     assert calendars._moved(datetime(9999, 12, 31, 20, tzinfo=UTC), 40) == calendars._LATEST
     assert calendars._moved(datetime(1, 1, 1, 4, tzinfo=UTC), -40) == calendars._EARLIEST
     new_york = ZoneInfo("America/New_York")
@@ -488,7 +488,7 @@ def test_spans_that_touch_in_either_order_do_not_overlap():
 
 
 def test_a_calendar_keeps_its_summary_and_clause_and_where_they_stand():
-    from neocrm_policy.source import parse_yaml
+    from neocrm_policy.source.text import parse_yaml
     spec = parse_yaml('hours: {monday: "09:00-18:00"}\nsummary: The office.\nclause: "3"\n',
                       "calendars.yaml")
     office = build_calendar("office", spec)
@@ -497,7 +497,7 @@ def test_a_calendar_keeps_its_summary_and_clause_and_where_they_stand():
 
 
 def test_a_mistake_only_a_program_can_make_is_placed_where_its_mapping_says():
-    from neocrm_policy.source import parse_yaml
+    from neocrm_policy.source.text import parse_yaml
     spec = parse_yaml('hours: {monday: "09:00-18:00"}\nholidays: atlantis\n', "cal.yaml")
     with pytest.raises(SchemaError) as region:
         build_calendar("bad", spec)

@@ -9,8 +9,8 @@ import pytest
 
 from tests.helpers import REFERENCE
 import neocrm_policy
-from neocrm_policy.clausemap import agreement_file, check_agreement, load_clause_map
-from neocrm_policy.clausemap import read_agreement
+from neocrm_policy.loading.clausemap import agreement_file, check_agreement, load_clause_map
+from neocrm_policy.loading.clausemap import read_agreement
 from neocrm_policy.cli import main
 from neocrm_policy.errors import PolicyError
 from tests.helpers import edit

@@ -139,8 +139,8 @@ def test_examples(capsys):
     """Every example file, in order, under its own title, with the memo of its own query,
     facts and time; none left out."""
     from neocrm_policy import load
-    from neocrm_policy.examples import load_examples
-    from neocrm_policy.source import bundled
+    from neocrm_policy.authoring.examples import load_examples
+    from neocrm_policy.source.text import bundled
     policies, examples = load(REFERENCE), load_examples(bundled("examples"), required=True)
     status, out, _ = run(["examples", *POLICIES], capsys)
     assert status == 0 and len(examples) >= 5

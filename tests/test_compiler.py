@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy import dispatch
+from neocrm_policy.language import dispatch
 from neocrm_policy.errors import (ConflictError, EvaluationError, FactError, NoRuleApplies,
                                   PolicyError)
-from neocrm_policy.values import AGREEMENT_ZONE, as_written
+from neocrm_policy.language.values import AGREEMENT_ZONE, as_written
 from tests.generated_policies import facts, instants, policy_folders
 
 POLICIES: neocrm_policy.PolicySet
@@ -576,7 +576,7 @@ def test_a_term_named_key_is_the_term_outside_guard_rails_over_a_table(tmp_path)
 def test_a_failure_no_checked_policy_should_meet_is_still_located(tmp_path, monkeypatch):
     """The last line of defence: were a built-in to fail in a way the soundness property
     says it cannot, the decision it stopped is named, with a hint, never a traceback."""
-    from neocrm_policy import runtime
+    from neocrm_policy.language import runtime
 
     def broken(items):
         raise ValueError("the built-in failed")

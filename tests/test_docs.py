@@ -20,13 +20,13 @@ import yaml
 
 from tests.helpers import REFERENCE, build_site, copy_policies, page_text, spark_missing
 import neocrm_policy
-from neocrm_policy.checker.unread import unread_facts
-from neocrm_policy.checker import FUNCTIONS
-from neocrm_policy.clausemap import check_agreement
+from neocrm_policy.language.checker.unread import unread_facts
+from neocrm_policy.language.checker import FUNCTIONS
+from neocrm_policy.loading.clausemap import check_agreement
 from neocrm_policy.cli import main
-from neocrm_policy.playground import evaluate
-from neocrm_policy.prose import stated_values
-from neocrm_policy.testing import run_tests
+from neocrm_policy.authoring.playground import evaluate
+from neocrm_policy.deciding.prose import stated_values
+from neocrm_policy.authoring.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -73,7 +73,8 @@ def test_python_examples_run(code, monkeypatch, capsys):
     an editor's change of a bundled term never breaks them."""
     if "pyspark" in code and spark_missing():
         pytest.skip(f"the Spark example is not run: {spark_missing()}")
-    from neocrm_policy import engine, source
+    from neocrm_policy.deciding import engine
+    from neocrm_policy.source import text as source
     monkeypatch.setattr(engine, "bundled",
                         lambda name: REFERENCE if name == "policies" else source.bundled(name))
     monkeypatch.chdir(ROOT)
@@ -207,7 +208,7 @@ def test_yaml_and_json_examples_are_real(text, policies_copy):
 @pytest.mark.parametrize("kind", ["policy", "overlay", "tests", "decision"])
 def test_every_schema_key_is_described(kind):
     """Editors see these descriptions as hover help, and the keys page shows them."""
-    from neocrm_policy.loader import schema_of
+    from neocrm_policy.loading.loader import schema_of
     missing, stack = [], [("", schema_of(kind))]
     while stack:
         path, node = stack.pop()

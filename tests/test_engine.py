@@ -19,8 +19,8 @@ from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.errors import InvariantError, OverlayError, PolicyError
 from tests.helpers import edit
-from neocrm_policy.reference import policies as reference
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.language.reference import policies as reference
+from neocrm_policy.language.values import AGREEMENT_ZONE
 
 DATA = Path(__file__).parent / "data" / "facts"
 FOUR_STAR = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
@@ -250,7 +250,7 @@ def test_an_editor_attaches_the_holiday_calendar_to_a_channel(policies_copy):
 
 
 def test_policy_tests_show_a_dated_change_from_its_date_only(policies_copy):
-    from neocrm_policy.testing import run_tests
+    from neocrm_policy.authoring.testing import run_tests
     edit(policies_copy / "data-retention.yaml", "    value: 60 days\n",
          "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
          "      - since: 2027-01-01\n        value: 90 days\n")

@@ -24,7 +24,7 @@ import neocrm_policy
 from neocrm_policy.errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange,
                                   FactTypeError, MissingFact, PolicyError, UnknownCustomer,
                                   UnknownFact)
-from neocrm_policy.facts import in_input, parse_facts_json
+from neocrm_policy.language.facts import in_input, parse_facts_json
 from neocrm_policy.service.describe import describe
 
 DATA = Path(__file__).parent / "data"

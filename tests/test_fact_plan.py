@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.fact_plan import fast_reader
+from neocrm_policy.language.fact_plan import fast_reader
 from tests.helpers import REFERENCE
 
 TYPED = Path(__file__).parent / "data" / "fact_reading" / "typed"

@@ -16,7 +16,7 @@ import neocrm_policy
 from neocrm_policy.cli import main
 from neocrm_policy.errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange,
                                   FactTypeError, MissingFact, UnknownCustomer, UnknownFact)
-from neocrm_policy.facts import parse_facts_json
+from neocrm_policy.language.facts import parse_facts_json
 from tests.helpers import REFERENCE
 
 DATA = Path(__file__).parent / "data" / "fact_reading"

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy import yaml_reader
+from neocrm_policy.source import yaml_reader
 from neocrm_policy.errors import FactError, FactErrors, UnknownFact
-from neocrm_policy.facts import MAX_FACT_PROBLEMS, in_input, parse_facts_json
+from neocrm_policy.language.facts import MAX_FACT_PROBLEMS, in_input, parse_facts_json
 
 DATA = Path(__file__).parent / "data"
 POLICIES = DATA / "policies"

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from tests.helpers import REFERENCE
-from neocrm_policy import formatting
+from neocrm_policy.authoring import formatting
 from neocrm_policy.cli import main
 from neocrm_policy.errors import YamlError
-from neocrm_policy.formatting import format_file, format_text
+from neocrm_policy.authoring.formatting import format_file, format_text
 
 DATA = Path(__file__).parent / "data" / "fmt"
 MESSY = (DATA / "messy.yaml").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ import pytest
 
 import neocrm_policy
 from neocrm_policy.errors import FactError, PolicyError
-from neocrm_policy.facts import parse_facts_json
+from neocrm_policy.language.facts import parse_facts_json
 
 FOUND = Path(__file__).resolve().parent / "data" / "front_door"
 

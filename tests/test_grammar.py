@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from neocrm_policy.errors import LimitError, Location, SyntaxProblem
-from neocrm_policy.syntax import ExprSource, parse_expression
-from neocrm_policy.syntax import ast
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.language.syntax import ExprSource, parse_expression
+from neocrm_policy.language.syntax import ast
+from neocrm_policy.language.values import AGREEMENT_ZONE
 
 
 def lit(text):
@@ -170,14 +170,14 @@ def test_depth_and_length_are_bounded():
         parse_expression("1" * 5000)
 
 
-# The generated stand-alone parser (neocrm_policy/syntax/generate.py) -----------------------
+# The generated stand-alone parser (neocrm_policy/language/syntax/generate.py) --------------
 
 def _expressions_of_the_reference() -> list[str]:
     """Every expression written in the tests' own rule files."""
     from dataclasses import fields, is_dataclass
 
-    from neocrm_policy.loader import load_folder
-    from neocrm_policy.model import Expr
+    from neocrm_policy.loading.loader import load_folder
+    from neocrm_policy.language.model import Expr
     from tests.helpers import REFERENCE
 
     found, seen, stack = [], set(), list(load_folder(REFERENCE)[0])
@@ -218,7 +218,7 @@ def test_the_stand_alone_parser_reads_as_lark_does(tmp_path):
 
     import lark
 
-    from neocrm_policy.syntax import _runtime, generate
+    from neocrm_policy.language.syntax import _runtime, generate
     target = generate.write(tmp_path / "standalone_copy.py")
     spec = importlib.util.spec_from_file_location("standalone_copy", target)
     module = importlib.util.module_from_spec(spec)
@@ -236,7 +236,7 @@ def test_the_stand_alone_parser_reads_as_lark_does(tmp_path):
 def test_a_generated_parser_of_another_grammar_is_not_used():
     from types import SimpleNamespace
 
-    from neocrm_policy.syntax import _runtime
+    from neocrm_policy.language.syntax import _runtime
     import lark
     stale = SimpleNamespace(__version__=lark.__version__,
                             GRAMMAR_STAMP=_runtime.stamp("start: NAME", lark.__version__))
@@ -251,7 +251,7 @@ def test_the_generated_parser_in_place_is_current_when_present():
 
     import lark
 
-    from neocrm_policy.syntax import _runtime, generate
+    from neocrm_policy.language.syntax import _runtime, generate
     if not Path(generate.TARGET).exists():
         pytest.skip("not generated in this checkout (make generates it)")
     assert _runtime.STANDALONE is not None

@@ -1,12 +1,12 @@
-"""Pictures and examples in words (neocrm_policy.illustrate): times said as a reader says
+"""Pictures and examples in words (neocrm_policy.authoring.illustrate): times said as a reader says
 them, and SVG whose text is escaped."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from neocrm_policy.illustrate import as_time, gap_in_words, when_in_words, worked_timeline
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.authoring.illustrate import as_time, gap_in_words, when_in_words, worked_timeline
+from neocrm_policy.language.values import AGREEMENT_ZONE
 
 
 def at(text: str) -> datetime:

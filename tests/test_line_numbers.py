@@ -10,7 +10,7 @@ import pytest
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.facts import in_input, parse_facts_json
+from neocrm_policy.language.facts import in_input, parse_facts_json
 from tests.helpers import REFERENCE
 
 HEADER = ('policy: t.lines\ntitle: "A title\u2028over two lines"\nclauses: ["1"]\n'

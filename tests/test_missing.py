@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import neocrm_policy
 from neocrm_policy.cli import main
-from neocrm_policy.testing import load_cases
+from neocrm_policy.authoring.testing import load_cases
 from tests.helpers import REFERENCE
 
 SCHEMA = Path(neocrm_policy.__file__).parent / "schema" / "decision.schema.json"

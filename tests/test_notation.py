@@ -15,8 +15,8 @@ import yaml
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.syntax.notation import ascii_form, group_digits, read_whole
-from neocrm_policy.syntax.parser import parse_expression
+from neocrm_policy.language.syntax.notation import ascii_form, group_digits, read_whole
+from neocrm_policy.language.syntax.parser import parse_expression
 
 HEADER = """\
 policy: t.cap
@@ -211,7 +211,7 @@ cases:
     expect:
       compensation: CNY 6.00
 """, encoding="utf-8")
-    from neocrm_policy.testing import run_tests
+    from neocrm_policy.authoring.testing import run_tests
     report = run_tests(folder)
     assert [r.passed for r in report.results] == [True, True, False]
     assert report.results[2].problems == ['compensation: expected "CNY 6.00", got "5.00"']

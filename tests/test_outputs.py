@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from neocrm_policy import cache
+from neocrm_policy.loading import cache
 from neocrm_policy.batch import BatchOptions, run_batch
 from neocrm_policy.cli import main
 from neocrm_policy.errors import PolicyError, UsageError

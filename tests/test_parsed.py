@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from neocrm_policy import cache, load, loader, parsed
+from neocrm_policy.loading import cache, loader, parsed
+from neocrm_policy import load
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.source import YList, YMap, parse_yaml
-from neocrm_policy.syntax import parse_expression
-from neocrm_policy.syntax import parser as expression_parser
-from neocrm_policy.validation import _parsed_name, load_for
-from neocrm_policy import yaml_reader
+from neocrm_policy.source.text import YList, YMap, parse_yaml
+from neocrm_policy.language.syntax import parse_expression
+from neocrm_policy.language.syntax import parser as expression_parser
+from neocrm_policy.authoring.validation import _parsed_name, load_for
+from neocrm_policy.source import yaml_reader
 from tests.helpers import REFERENCE, ROOT, edit
 
 FACTS = {"incident": {"level": 3, "reported_at": "2026-03-07T10:00:00+08:00",
@@ -244,7 +245,7 @@ def test_eval_of_a_folder_known_valid_imports_neither_yaml_nor_the_parser(cache_
                f"code = main(['eval', 'support.sla', '--policies', {str(policies_copy)!r}, "
                f"'--input', {str(facts)!r}, '--at', '2026-03-08T00:00:00+08:00']); "
                "print(sorted(m for m in ('yaml', 'lark', 'jsonschema', "
-               "'neocrm_policy.syntax._standalone', 'neocrm_policy.yaml_reader') "
+               "'neocrm_policy.language.syntax._standalone', 'neocrm_policy.source.yaml_reader') "
                "if m in sys.modules), code)"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     second = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)

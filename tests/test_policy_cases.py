@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.source import bundled
-from neocrm_policy.testing import (load_cases, load_test_files, render_failure, run_case,
-                                   run_tests)
+from neocrm_policy.source.text import bundled
+from neocrm_policy.authoring.testing import (load_cases, load_test_files, render_failure, run_case,
+                                             run_tests)
 
 POLICIES = neocrm_policy.load()
 CASES = load_cases(bundled("policies"))
@@ -38,7 +38,7 @@ def test_every_decision_has_the_published_json_shape():
     every case of the bundled tests (customers' terms and defaults included)."""
     import jsonschema
 
-    from neocrm_policy.loader import schema_of
+    from neocrm_policy.loading.loader import schema_of
     validator = jsonschema.Draft202012Validator(
         schema_of("decision"), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     decided = [r.decision for r in (run_case(POLICIES, c) for c in CASES) if r.decision]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy.engine import _instant
+from neocrm_policy.deciding.engine import _instant
 from neocrm_policy.errors import PolicyError
 from tests.generated_policies import facts as generated_facts
 from tests.generated_policies import instants, policy_folders

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.testing import run_tests
+from neocrm_policy.authoring.testing import run_tests
 
 POLICIES = neocrm_policy.load(REFERENCE)
 SETTINGS = settings(max_examples=200, deadline=None,

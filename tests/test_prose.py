@@ -10,8 +10,8 @@ import pytest
 import neocrm_policy
 from neocrm_policy.cli import main
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.prose import stated_values
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.deciding.prose import stated_values
+from neocrm_policy.language.values import AGREEMENT_ZONE
 from tests.helpers import build_site, edit, page_text
 
 SUMMARY_60 = "export and back up its data within 60 days after"
@@ -117,8 +117,8 @@ def test_a_loaded_policy_keeps_the_places_of_its_prose_not_its_whole_file():
     its rules a second time: every piece of prose is found where the whole file puts it."""
     from dataclasses import replace
 
-    from neocrm_policy.prose import _policy_prose
-    from neocrm_policy.source import load_yaml
+    from neocrm_policy.deciding.prose import _policy_prose
+    from neocrm_policy.source.text import load_yaml
     from tests.helpers import REFERENCE
     policies, ruled = neocrm_policy.load(REFERENCE), 0
     for query in policies.queries:
@@ -134,7 +134,7 @@ def test_a_loaded_policy_keeps_the_places_of_its_prose_not_its_whole_file():
 
 def test_a_utc_offset_is_not_a_time_of_day_stated_by_hand():
     """`+09:00` after a time is its offset; `09:00` alone is a calendar's opening."""
-    from neocrm_policy.prose import stated_in_page
+    from neocrm_policy.deciding.prose import stated_in_page
     from tests.helpers import REFERENCE
     policies = neocrm_policy.load(REFERENCE)
     assert stated_in_page(policies, "Times on +09:00 in the summers of 1986-91.", "p.md") == []

@@ -11,8 +11,8 @@ from pathlib import Path
 from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.cli import main
-from neocrm_policy.redline import impact, load_side, redline
-from neocrm_policy.source import bundled
+from neocrm_policy.authoring.redline import impact, load_side, redline
+from neocrm_policy.source.text import bundled
 from tests.helpers import edit
 
 BASE = neocrm_policy.load(REFERENCE)

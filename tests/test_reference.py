@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy import compiler
+from neocrm_policy.language import compiler
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.reference import decide as reference_decide
-from neocrm_policy.testing import _load_file
+from neocrm_policy.language.reference import decide as reference_decide
+from neocrm_policy.authoring.testing import _load_file
 from tests.differential import compiled_outcome, outcome, reference_outcome
 from tests.generated_policies import drawn_with, facts, instants, policy_folders
 from tests.helpers import REFERENCE

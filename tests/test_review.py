@@ -6,7 +6,7 @@ import pytest
 
 import neocrm_policy
 from neocrm_policy.cli import main
-from neocrm_policy.review import terms_to_review
+from neocrm_policy.authoring.review import terms_to_review
 from tests.helpers import build_site, edit, page_text
 
 TERM = '    clause: "2"\n    value: 60 days\n'

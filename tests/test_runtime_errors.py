@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.compiler import _Codegen
-from neocrm_policy.engine import _instant
+from neocrm_policy.language.compiler import _Codegen
+from neocrm_policy.deciding.engine import _instant
 from neocrm_policy.errors import ConflictError, EvaluationError, NoRuleApplies
 
 DATA = Path(__file__).parent / "data"

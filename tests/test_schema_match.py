@@ -1,4 +1,4 @@
-"""The quick schema check (neocrm_policy/schema_match.py) gives jsonschema's verdict: on
+"""The quick schema check (neocrm_policy/loading/schema_match.py) gives jsonschema's verdict: on
 every YAML file of the tests, the bundled policies and the examples, as a rule file and
 as an overlay, and on documents made from them by random changes (issue 11)."""
 
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neocrm_policy import schema_match
+from neocrm_policy.loading import schema_match
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.loader import _validator
-from neocrm_policy.source import parse_yaml
+from neocrm_policy.loading.loader import _validator
+from neocrm_policy.source.text import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(p for folder in ("tests/data", "policies", "examples")

@@ -17,7 +17,7 @@ import pytest
 
 import neocrm_policy
 from neocrm_policy.errors import Location, PolicyError, PolicyErrors
-from neocrm_policy.syntax.ast import Pos
+from neocrm_policy.language.syntax.ast import Pos
 
 HEADER = """\
 policy: t.case
@@ -285,7 +285,7 @@ def test_a_guard_rail_keeps_the_clause_it_protects(tmp_path):
     ("decision", "neocrm-policy decision")])
 def test_each_schema_is_printed_from_its_own_file(kind, title):
     """`neocrm-policy schema KIND` prints the schema the loader checks files against."""
-    from neocrm_policy.loader import overlay_schema, rule_file_schema, schema_of
+    from neocrm_policy.loading.loader import overlay_schema, rule_file_schema, schema_of
     schema = schema_of(kind)
     assert schema["title"] == title
     if kind != "decision":

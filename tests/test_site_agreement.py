@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.clausemap import agreement_file, load_clause_map, read_agreement
+from neocrm_policy.loading.clausemap import agreement_file, load_clause_map, read_agreement
 from tests.helpers import REFERENCE, ROOT, build_site, copy_policies, edit, page_text
 
 POLICIES = neocrm_policy.load(REFERENCE)

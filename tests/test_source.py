@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from neocrm_policy import errors, source
+from neocrm_policy import errors
+from neocrm_policy.source import text as source
 from neocrm_policy.cli import main
 from neocrm_policy.errors import Location, PolicyError, SourceError, YamlError
-from neocrm_policy.source import MAX_NESTING, parse_yaml, read_text
+from neocrm_policy.source.text import MAX_NESTING, parse_yaml, read_text
 from tests.helpers import REFERENCE, ROOT, edit
 
 SECRET = "root:x:0:0:the-secret-first-line"
@@ -160,7 +161,7 @@ def test_a_file_over_the_cap_is_refused(tmp_path, monkeypatch):
 
 def test_the_service_revision_never_reads_through_a_link_out_of_the_folder(policies_copy,
                                                                         tmp_path):
-    from neocrm_policy.service.policies import revision_of
+    from neocrm_policy.deciding.served import revision_of
     outside = tmp_path / "elsewhere.yaml"
     outside.write_text("policy: one\n", encoding="utf-8")
     (policies_copy / "notes.yaml").symlink_to(outside)
@@ -302,7 +303,7 @@ def test_a_night_window_from_22_00_is_read_as_a_time(policies_copy, capsys):
 
 
 def test_a_long_decimal_parameter_keeps_every_digit(policies_copy):
-    from neocrm_policy.loader import load_rule_file
+    from neocrm_policy.loading.loader import load_rule_file
     path = policies_copy / "exact.yaml"
     shutil.copy(policies_copy / "maintenance-reboot.yaml", path)
     edit(path, "policy: maintenance.reboot", "policy: exact.one")

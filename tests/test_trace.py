@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy import explain, trace
+from neocrm_policy.deciding import explain, trace
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.prose import say_in_force
-from neocrm_policy.values import DATETIME, date_words, list_of, to_json, to_words
+from neocrm_policy.deciding.prose import say_in_force
+from neocrm_policy.language.values import DATETIME, date_words, list_of, to_json, to_words
 from tests.helpers import REFERENCE
 from tests.recorded_decisions import RECORD, decisions
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.checker.unread import unread_facts
+from neocrm_policy.language.checker.unread import unread_facts
 
 HEADER = """\
 policy: t.cap

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
-from neocrm_policy.explain import memo
-from neocrm_policy.playground import evaluate
-from neocrm_policy.testing import same_value
-from neocrm_policy.values import (MAX_LIST_ITEMS, as_written, list_of, parse_type, read_decimal,
-                                  read_duration, read_fact, to_json)
+from neocrm_policy.deciding.explain import memo
+from neocrm_policy.authoring.playground import evaluate
+from neocrm_policy.authoring.testing import same_value
+from neocrm_policy.language.values import (MAX_LIST_ITEMS, as_written, list_of, parse_type,
+                                           read_decimal, read_duration, read_fact, to_json)
 from tests.helpers import REFERENCE
 
 AT = "2026-06-01T00:00:00+08:00"

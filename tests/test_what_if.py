@@ -9,7 +9,7 @@ import pytest
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.testing import run_tests
+from neocrm_policy.authoring.testing import run_tests
 from tests.helpers import REFERENCE
 
 POLICIES = neocrm_policy.load(REFERENCE)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STANDALONE = "neocrm_policy/syntax/_standalone.py"
+STANDALONE = "neocrm_policy/language/syntax/_standalone.py"
 NO_INDEX = ("No matching distribution found", "Could not find a version",
             "NewConnectionError", "Temporary failure in name resolution",
             "Network is unreachable", "Failed to establish a new connection",
@@ -55,7 +55,7 @@ def test_the_wheel_carries_a_current_stand_alone_parser(wheel, tmp_path):
         archive.extractall(tmp_path / "site")
     code = (
         "import sys\n"
-        "from neocrm_policy.syntax import _runtime, parse_expression\n"
+        "from neocrm_policy.language.syntax import _runtime, parse_expression\n"
         "module = _runtime.STANDALONE\n"
         "assert module is not None, 'the stand-alone parser is stale or missing'\n"
         "print(module.__file__)\n"
@@ -75,7 +75,7 @@ def test_the_stand_alone_parser_imports_logging_only_to_log(tmp_path):
     """generate.py sets Lark's logger up on its first message (as Lark sets it up), so a
     command that parses imports no logging; a Lark whose module reads otherwise is left
     as it is (slower, not wrong), and this test says so."""
-    from neocrm_policy.syntax import generate
+    from neocrm_policy.language.syntax import generate
     target = generate.write(tmp_path / "standalone_copy.py")
     code = (
         "import importlib.util, sys\n"

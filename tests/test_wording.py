@@ -6,8 +6,8 @@ import pytest
 
 from tests.helpers import REFERENCE
 import neocrm_policy
-from neocrm_policy.syntax.parser import parse_expression
-from neocrm_policy.wording import in_words
+from neocrm_policy.language.syntax.parser import parse_expression
+from neocrm_policy.deciding.wording import in_words
 
 
 @pytest.mark.parametrize("expression, words", [

@@ -26,23 +26,22 @@ from mkdocs.structure.files import File
 
 import neocrm_policy
 from neocrm_policy import cli
-from neocrm_policy.checker import FUNCTIONS
-from neocrm_policy.clausemap import (agreement_file, check_agreement, load_clause_map,
-                                     read_agreement)
+from neocrm_policy.language.checker import FUNCTIONS
+from neocrm_policy.loading.clausemap import (agreement_file, check_agreement, load_clause_map,
+                                             read_agreement)
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.illustrate import (as_time, decision_diagram, flatten, name_in_words,
-                                      versions_timeline, when_in_words,
-                                      worked_timeline)
-from neocrm_policy.loader import schema_of
-from neocrm_policy.playground import evaluate
-from neocrm_policy.checker.unread import unread_facts
-from neocrm_policy.prose import stated_in_page, stated_values
-from neocrm_policy.review import terms_to_review
-from neocrm_policy.source import bundled
-from neocrm_policy.syntax import ast
-from neocrm_policy.testing import load_cases, run_case
-from neocrm_policy.values import AGREEMENT_ZONE, read_fact, to_words
-from neocrm_policy.wording import in_words
+from neocrm_policy.authoring.illustrate import (as_time, decision_diagram, flatten, name_in_words,
+                                                versions_timeline, when_in_words, worked_timeline)
+from neocrm_policy.loading.loader import schema_of
+from neocrm_policy.authoring.playground import evaluate
+from neocrm_policy.language.checker.unread import unread_facts
+from neocrm_policy.deciding.prose import stated_in_page, stated_values
+from neocrm_policy.authoring.review import terms_to_review
+from neocrm_policy.source.text import bundled
+from neocrm_policy.language.syntax import ast
+from neocrm_policy.authoring.testing import load_cases, run_case
+from neocrm_policy.language.values import AGREEMENT_ZONE, read_fact, to_words
+from neocrm_policy.deciding.wording import in_words
 
 DOCS = Path(__file__).resolve().parent.parent
 ERROR_EXAMPLES = DOCS / "examples" / "errors"

@@ -16,11 +16,11 @@ from typing import Any
 
 import orjson
 
-from ..engine import PolicySet
+from ..deciding.engine import PolicySet
 from ..errors import FactError, UsageError
-from ..model import Input
+from ..language.model import Input
 from ..suggest import suggestion
-from ..values import Type, duration_iso, to_json
+from ..language.values import Type, duration_iso, to_json
 
 AT_COLUMN = "at"
 """The column (or JSON key) that gives a record its own evaluation time."""

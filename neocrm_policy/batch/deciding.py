@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
-from ..engine import PolicySet
+from ..deciding.engine import PolicySet
 from ..errors import FactError, FactErrors, PolicyError, UsageError
-from ..values import Type, to_json
+from ..language.values import Type, to_json
 from .columns import AT_COLUMN, declared_results
 from .readers import read_as_written
 

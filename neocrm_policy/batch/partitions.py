@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..service.policies import Served, load_served
-from ..values import AGREEMENT_ZONE
+from ..deciding.served import Served, load_served
+from ..language.values import AGREEMENT_ZONE
 from .columns import (FactColumns, ResultColumns, arrow_rows, check_reserved,
                       declared_inputs, declared_results, flattened)
 from .deciding import Decider

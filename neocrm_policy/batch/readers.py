@@ -22,8 +22,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from ..errors import FactError, FactTypeError, Location, UsageError
-from ..facts import parse_facts_json
-from ..model import Input
+from ..language.facts import parse_facts_json
+from ..language.model import Input
 from .columns import AT_COLUMN, FactColumns, flattened
 
 FORMATS = ("jsonl", "csv", "parquet")

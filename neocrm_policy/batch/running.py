@@ -22,10 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..engine import PolicySet
+from ..deciding.engine import PolicySet
 from ..errors import Location, PolicyError, UsageError
-from ..service.policies import load_served
-from ..values import AGREEMENT_ZONE
+from ..deciding.served import load_served
+from ..language.values import AGREEMENT_ZONE
 from .columns import ResultColumns, check_reserved, declared_inputs, declared_results
 from .deciding import ChunkDone, Decider
 from .readers import FORMATS, Chunk, Decoding, format_of, open_source

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
-from ..model import Input
+from ..language.model import Input
 from ..suggest import suggestion
-from ..values import Type
+from ..language.values import Type
 from .columns import CUSTOMER_FACT
 
 COUNTED = ("bool", "int", "string")

@@ -18,7 +18,7 @@ import orjson
 
 from ..errors import Location, UsageError
 from ..files import AtomicFile
-from ..values import to_json
+from ..language.values import to_json
 from .columns import ResultColumns, arrow_rows, csv_cell
 
 

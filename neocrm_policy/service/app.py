@@ -28,8 +28,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import FactError, FactTypeError, Location, PolicyError, QueryError, UsageError
-from ..engine import evaluation_time
-from ..facts import in_input, parse_facts_json
+from ..deciding.engine import evaluation_time
+from ..language.facts import in_input, parse_facts_json
 from ..suggest import suggestion
 from .config import ServiceConfig
 from .deadline import Deadline, Overrun, Stoppable
@@ -37,7 +37,7 @@ from .decision_log import DecisionLog
 from .describe import describe, schemas
 from .jsonio import dumps
 from .metrics import Metrics
-from .policies import PolicyStore, Served, load_served
+from ..deciding.served import PolicyStore, Served, load_served
 
 logger = logging.getLogger("neocrm_policy.service")
 

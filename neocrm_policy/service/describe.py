@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..engine import PolicySet
-from ..facts import MAX_DECIMALS
-from ..loader import schema_of
-from ..model import Input
-from ..values import Type, to_json
+from ..deciding.engine import PolicySet
+from ..language.facts import MAX_DECIMALS
+from ..loading.loader import schema_of
+from ..language.model import Input
+from ..language.values import Type, to_json
 
 _FACT_TYPES: dict[str, dict] = {
     "int": {"type": "integer"},

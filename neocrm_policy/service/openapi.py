@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .. import __version__
-from ..loader import schema_of
+from ..loading.loader import schema_of
 
 _ERROR_BODY = {
     "type": "object",

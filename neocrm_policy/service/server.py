@@ -15,7 +15,7 @@ import uvicorn
 
 from .app import create_app
 from .config import ENVIRONMENT, ServiceConfig
-from .policies import Served
+from ..deciding.served import Served
 
 try:       # the C parser, when installed (the `serve` extra has it)
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Protocol

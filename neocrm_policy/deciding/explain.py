@@ -1,0 +1,176 @@
+"""A decision written as a short legal memo, for people reading the CLI's text output.
+
+What the memo says whatever the facts are (the title, each rule's clause and note, the
+terms it used) is written once per rule and terms in force and kept with the trace's
+steps; each memo fills in only the values and the facts."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from functools import lru_cache
+
+from .prose import say_in_force
+from ..language.values import date_words, to_words
+
+
+def memo(decision) -> str:
+    steps = decision._trace_steps()
+    head = steps.memo_head or _head(steps)
+    lines = [head[0], f"Decided as at {_words(decision.at)}{head[1]}"
+             + (f", for customer {decision.customer}" if decision.customer else "") + ".",
+             *head[2]]
+    pieces = steps.memo_pieces
+    values, facts = decision._values, decision._facts
+    decisions = steps.compiled.checked.policy.decisions
+    for position, name, step in decision._steps_taken(steps):
+        piece = pieces.get(step) or _piece(steps, step, name)
+        lines.append(piece.opening + _result(values[position], step.type, decisions.get(name)))
+        lines.append(piece.why)
+        if piece.terms is not None:
+            lines += piece.terms
+        else:
+            looked = step.looked_up(steps, facts, decision.result)
+            if looked.lines is None:
+                looked.lines = _term_lines(looked.uses)
+            lines += looked.lines
+        if piece.based:
+            lines.append(_fill("based on: " + ", ".join(
+                [words + _result(values[k], type_, decisions.get(d))
+                 for words, k, type_, d in piece.based])))
+        if piece.facts:
+            lines.append(_fill("facts: " + ", ".join(
+                [words + _fact_value(facts.get(path), fact) for words, path, fact
+                 in piece.facts])))
+        lines += piece.note
+    policy = steps.compiled.checked.policy
+    for name, paths in (decision.missing or {}).items():
+        asked = ", ".join(_fact_words(policy, path) for path in paths)
+        lines.append(f"- {_decision_words(policy, name)}: not settled yet")
+        lines.append(_fill(f"to settle it, give: {asked}"))
+    return "\n".join(lines)
+
+
+def _head(steps) -> tuple[str, str, tuple[str, ...]]:
+    """The memo's title line, what follows the time it was decided as at (the policy
+    version), and the lines before the first value."""
+    policy = steps.compiled.checked.policy
+    clauses = ", ".join(policy.clauses)
+    title = say_in_force(policy.title, steps.snapshot)
+    since = policy.since.date().isoformat() if policy.since else None
+    notes = ("NOTE: this term limits the Company's liability (agreement preamble).",) \
+        if policy.limitation_of_liability else ()
+    steps.memo_head = (f"{title} ({policy.id}; clause{'s' if len(policy.clauses) > 1 else ''}"
+                       f" {clauses})", f", under the version of {since}" if since else "",
+                       (*notes, ""))
+    return steps.memo_head
+
+
+class _Piece:
+    """What the memo says of one rule's value whatever the facts are."""
+
+    __slots__ = ("opening", "why", "terms", "based", "facts", "note")
+
+
+def _piece(steps, step, name: str) -> _Piece:
+    policy = steps.compiled.checked.policy
+    types = steps.types
+    default = step.rule.endswith(".default")
+    piece = _Piece()
+    piece.opening = f"- {_decision_words(policy, name)}: "
+    why = ["no rule applied, so the default applies"] if default else []
+    why.append(f"clause {step.clause}" if step.clause else "no clause cited")
+    piece.why = _fill("; ".join(why))
+    piece.terms = _term_lines(step.uses) if step.uses is not None else None
+    piece.based = tuple((f"{_decision_words(policy, d)} = ", steps.position[d], types.get(d), d)
+                        for d in dict.fromkeys(step.decisions))
+    piece.facts = tuple((f"{_fact_words(policy, path)} = ", path, policy.inputs.get(path))
+                        for path in dict.fromkeys(step.facts))
+    piece.note = (_fill(f"note: {' '.join(step.note.split())}"),) \
+        if step.note and not default else ()
+    return steps.memo_pieces.setdefault(step, piece)
+
+
+def _term_lines(uses) -> tuple[str, ...]:
+    lines = []
+    for use in uses:
+        since = f", in force since {date_words(use.since.date())}" if use.since else ""
+        source = (f", from {use.instrument}" if use.instrument and
+                  use.instrument != "the agreement" else "")
+        named = use.term if use.term and use.term != use.name else \
+            use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
+        shown = use.written or to_words(use.value)
+        lines.append(_fill(f"term used: {named} = {shown}{since}{source}"))
+    return tuple(lines)
+
+
+def _words(value, type_=None) -> str:
+    """`to_words(value, type_)`, quicker for text, whole numbers and truth values."""
+    kind = value.__class__
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "yes" if value else "no"
+    return to_words(value, type_)
+
+
+def _result(value, type_, decision) -> str:
+    """A result in words, as its decision says it (`Decision.in_words`)."""
+    kind = value.__class__
+    if kind is int or kind is bool or decision is None:
+        return _words(value, type_)
+    return decision.in_words(value, type_)
+
+
+def _fact_value(value, fact) -> str:
+    """A fact's value in words, as its declaration says it (`Input.in_words`)."""
+    return _words(value) if fact is None else fact.in_words(value)
+
+
+def _fill(text: str) -> str:
+    """A memo line wrapped at 88 columns. Most lines fit as they are, and textwrap (a
+    tenth of the memo's time per line) would only add the indent to them; the rest are
+    mostly the same wording each time (a rule's clause, a term), so they are kept."""
+    if 0 < len(text) <= 84 and text.isprintable() and text[0] != " " and text[-1] != " ":
+        return "    " + text
+    return _wrapped(text)
+
+
+class _Wrapper(textwrap.TextWrapper):
+    """textwrap's wrapping, with its split into words done by a plain split on spaces
+    when the text has nothing else that textwrap splits at (a hyphen after a letter, two
+    hyphens) or rewrites (tabs, line breaks): the same words, five times as fast."""
+
+    def _split(self, text: str) -> list[str]:
+        if text.isprintable() and not _HYPHENS(text):
+            return [chunk for chunk in _SPACES(text) if chunk]
+        return super()._split(text)
+
+
+_HYPHENS = re.compile(r"[^\d\W]-|--").search
+_SPACES = re.compile(r"( +)").split
+_WRAPPER = _Wrapper(88, initial_indent="    ", subsequent_indent="      ")
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str) -> str:
+    return _WRAPPER.fill(text)
+
+
+def _decision_words(policy, name: str) -> str:
+    """A result by its public name in words ("export deadline"); a step the policy keeps
+    to itself by its description, since its name is nobody's vocabulary but the file's."""
+    item = policy.decisions.get(name)
+    if item is not None and item.internal and item.description:
+        text = " ".join(item.description.split()).rstrip(".")
+        return text[:1].lower() + text[1:]
+    return name.replace("_", " ")
+
+
+def _fact_words(policy, path: str) -> str:
+    """A fact by what it means (its declared description), as a reader knows it."""
+    item = policy.inputs.get(path)
+    return item.description if item is not None and item.description else \
+        path.replace(".", " ").replace("_", " ")

@@ -1,0 +1,287 @@
+"""The clause map: every clause of the agreement and what enforces it.
+
+Kept as data beside the policies (`clause-map/clause-map.yaml`) and checked against them:
+every policy named must exist, a clause with no policy must say why (`reason:`), and a
+clause that policies enforce cannot also say that nothing executes it (a remark on how
+they enforce it is a `note:`).
+
+The map may name the agreement's own text (`agreement:`, a path relative to the map; the
+repository keeps only our words). Each entry then locates its passage (`starts:` and
+`ends:`, a few words each) and pins a hash of it (`sha256:`), so a change of wording the
+map has not accounted for fails `validate` with the clause named. The text is the
+customer's and may be absent where the package is installed: then it is a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import (AgreementChanged, AgreementMissing, Location, PolicyError, PolicyErrors,
+                      SchemaError, UnknownNameError)
+from ..language.model import Overlay, Policy
+from ..source.text import YList, YMap, load_yaml, read_text
+from ..suggest import suggestion
+
+CLAUSE_MAP = Path("clause-map") / "clause-map.yaml"
+
+
+@dataclass(frozen=True)
+class ClauseEntry:
+    clause: str
+    title: str
+    policies: tuple[str, ...]
+    reason: str | None
+    location: Location
+    note: str | None = None
+    starts: str | None = None
+    ends: str | None = None
+    sha256: str | None = None
+    unnumbered: bool = False   # the agreement gives the clause no number; the map names it
+
+
+def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[ClauseEntry]:
+    """The clause map of a policy folder (empty when it has none), checked against the
+    queries when given."""
+    path = Path(folder) / CLAUSE_MAP
+    if not path.exists() and not path.is_symlink():   # a broken link is reported
+        return []
+    data = load_yaml(path, folder)
+    if not isinstance(data, YMap) or not isinstance(data.get("clauses"), list):
+        raise SchemaError("the clause map needs a `clauses:` list", Location(str(path), 1, 1),
+                          "each item: {clause, title, policies, reason}")
+    entries, errors = [], []
+    for i, item in enumerate(data["clauses"]):
+        where = data["clauses"].where(i)
+        if not isinstance(item, YMap) or not {"clause", "title", "policies"} <= set(item):
+            errors.append(SchemaError("a clause-map entry needs clause, title and policies",
+                                      where, "add the missing keys"))
+            continue
+        policies = tuple(item["policies"] or ())
+        if not policies and not item.get("reason"):
+            errors.append(SchemaError(f"clause {item['clause']} names no policy and no reason",
+                                      where, "say why nothing executes it, in `reason:`"))
+        if policies and item.get("reason"):
+            errors.append(SchemaError(
+                f"clause {item['clause']} is enforced by {', '.join(policies)} and also gives "
+                "a reason why nothing executes it", item.where_key("reason"),
+                "keep one: empty `policies:` if nothing enforces the clause, or rename "
+                "`reason:` to `note:` for a remark on how the policies enforce it"))
+        for name in policies:
+            if queries is not None and name not in queries:
+                errors.append(UnknownNameError(
+                    f"clause {item['clause']} names unknown policy {name!r}", where,
+                    suggestion(name, queries) + "policies: " + ", ".join(queries)))
+        entries.append(ClauseEntry(
+            str(item["clause"]), item["title"], policies, item.get("reason"), where,
+            item.get("note"), _words(item.get("starts")), _words(item.get("ends")),
+            str(item["sha256"]) if item.get("sha256") is not None else None,
+            bool(item.get("unnumbered"))))
+    if errors:
+        raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+    return entries
+
+
+def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay]) -> None:
+    """Every clause the rule files cite is one the clause map lists, and the map lists each
+    policy under the clauses the policy names; so the map on the docs site stays true.
+    A folder without a clause map has nothing to check against."""
+    entries = load_clause_map(folder, sorted({p.id for p in policies}))
+    if not entries:
+        return
+    known = list(dict.fromkeys(entry.clause for entry in entries))   # the agreement's order
+    mapped = {(name, entry.clause) for entry in entries for name in entry.policies}
+    errors: list[PolicyError] = []
+
+    def unknown(clause: str | None, who: str, where: Location | None) -> bool:
+        if clause is None or clause in known:
+            return False
+        errors.append(UnknownNameError(
+            f"{who} cites clause {clause!r}, which the clause map does not list", where,
+            suggestion(clause, known) + "the clauses: " + ", ".join(known)))
+        return True
+
+    for policy in policies:
+        cited = policy.raw.get("clauses") if isinstance(policy.raw, YMap) else None
+        for i, clause in enumerate(policy.clauses):
+            where = cited.where(i) if isinstance(cited, YList) else policy.location
+            if not unknown(clause, policy.id, where) and (policy.id, clause) not in mapped:
+                errors.append(UnknownNameError(
+                    f"{policy.id} cites clause {clause}, but the clause map does not list "
+                    f"{policy.id} under it", where,
+                    f"add {policy.id} to `policies:` of clause {clause} in {CLAUSE_MAP}"))
+        readings = policy.raw.get("readings") if isinstance(policy.raw, YMap) else None
+        for i, reading in enumerate(policy.readings):
+            where = readings.where(i) if isinstance(readings, YList) else policy.location
+            unknown(reading.clause, f"reading {reading.topic!r} of {policy.id}", where)
+        for name, parameter in policy.parameters.items():
+            unknown(parameter.clause, f"term {name} of {policy.id}", parameter.location)
+        for invariant in policy.invariants:
+            unknown(invariant.clause, f"guard rail {invariant.id} of {policy.id}",
+                    invariant.location)
+        for decision in policy.decisions.values():
+            for rule in decision.all_rules():
+                unknown(rule.clause, f"rule {rule.path} of {policy.id}", rule.location)
+    for overlay in overlays:
+        unknown(overlay.clause, f"instrument {overlay.instrument!r}", overlay.location)
+    if errors:
+        raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+
+
+def _words(text) -> str | None:
+    return " ".join(str(text).split()) if text is not None else None
+
+
+def agreement_file(folder: Path) -> Path | None:
+    """The agreement's text file that the clause map names (`agreement:`, relative to the
+    map), or None when it names none."""
+    named = _agreement_setting(folder)
+    return named[0] if named else None
+
+
+def _agreement_setting(folder: Path) -> tuple[Path, Location] | None:
+    path = Path(folder) / CLAUSE_MAP
+    if not path.exists():
+        return None
+    data = load_yaml(path, folder)
+    named = data.get("agreement") if isinstance(data, YMap) else None
+    if not named:
+        return None
+    return (path.parent / str(named)).resolve(), data.where("agreement")
+
+
+def digest(text: str) -> str:
+    """The pin of a passage: sha256 of its words, whitespace normalised, first 12 hex."""
+    return hashlib.sha256(_words(text).encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One clause-map entry's text in the agreement: where it starts and ends in the file
+    (character offsets) and the text there, line breaks kept."""
+
+    entry: ClauseEntry
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The agreement's text, split into the passages of the clause map (in the order of
+    the text) and what lies between them (titles and headings no entry cites)."""
+
+    path: Path
+    text: str
+    passages: tuple[Passage, ...]
+
+    def pieces(self):
+        """The whole text in order, as (passage or None, text): every character once."""
+        at = 0
+        for passage in sorted(self.passages, key=lambda p: (p.start, p.end)):
+            if passage.start > at and self.text[at:passage.start].strip():
+                yield None, self.text[at:passage.start]
+            if passage.start >= at:
+                yield passage, passage.text
+                at = passage.end
+        if self.text[at:].strip():
+            yield None, self.text[at:]
+
+
+def check_agreement(folder: Path) -> list[PolicyError]:
+    """The agreement against the clause map: nothing when the map names no agreement, a
+    warning when the named file is absent (an installed copy carries the policies, not
+    the customer's text); a located error per entry whose text cannot be found or whose
+    wording changed since its hash was pinned."""
+    try:
+        read_agreement(folder)
+    except AgreementMissing as missing:
+        return [missing]
+    return []
+
+
+def read_agreement(folder: Path) -> Agreement | None:
+    """The agreement named by the clause map, split into its entries' passages; None when
+    the map names none. Raises AgreementMissing when the file is absent, and the entries'
+    errors (all of them) when the text does not match the map."""
+    named = _agreement_setting(folder)
+    if named is None:
+        return None
+    path, where = named
+    if not path.is_file():
+        raise AgreementMissing(
+            f"the agreement's text is not at {path}", where,
+            "the clause map names it in `agreement:` (relative to the map); put the "
+            "agreement's text there, or correct the path")
+    text = read_text(path)
+    words, offsets = _normalised(text)
+    entries = load_clause_map(folder)
+    passages, errors = [], []
+    for entry in entries:
+        found = _locate(entry, words, offsets, text)
+        if isinstance(found, PolicyError):
+            errors.append(found)
+        else:
+            passages.append(found)
+    if errors:
+        raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+    return Agreement(path, text, tuple(passages))
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """The text's words joined by single spaces, and for each character of that the
+    offset of the character it came from (a joining space: the end of the word before)."""
+    words, offsets = [], []
+    for match in re.finditer(r"\S+", text):
+        if words:
+            words.append(" ")
+            offsets.append(offsets[-1] + 1)
+        words.append(match.group())
+        offsets += range(match.start(), match.end())
+    return "".join(words), offsets
+
+
+def _locate(entry: ClauseEntry, words: str, offsets: list[int], text: str):
+    named = f"clause {entry.clause} ({entry.title!r})"
+    if not entry.starts or not entry.ends:
+        return SchemaError(
+            f"{named} does not say where its text is in the agreement", entry.location,
+            "add `starts:` and `ends:`, the first and last few words of its passage")
+    count = words.count(entry.starts)
+    if count == 0:
+        return AgreementChanged(
+            f"the agreement no longer has the words that start {named}: "
+            f"{entry.starts!r}", entry.location,
+            "read the clause's new wording; update the policies and readings it affects, "
+            "then the entry's `starts:`, `ends:` and `sha256:`")
+    if count > 1:
+        return SchemaError(
+            f"the words that start {named} occur {count} times in the agreement: "
+            f"{entry.starts!r}", entry.location, "quote a few more words in `starts:`")
+    start = words.index(entry.starts)
+    end = words.find(entry.ends, start)
+    if end < 0:
+        return AgreementChanged(
+            f"the agreement no longer has the words that end {named} after its start: "
+            f"{entry.ends!r}", entry.location,
+            "read the clause's new wording; update the policies and readings it affects, "
+            "then the entry's `ends:` and `sha256:`")
+    end += len(entry.ends)
+    pinned = digest(words[start:end])
+    if entry.sha256 != pinned:
+        if entry.sha256 is None:
+            return SchemaError(f"{named} pins no hash of its text", entry.location,
+                               f"add `sha256: {pinned}` once its text is read")
+        return AgreementChanged(
+            f"the wording of {named} changed in the agreement: the map pins sha256 "
+            f"{entry.sha256}, the text now has {pinned}", entry.location,
+            "read the clause's new text; update the policies, readings and the entry's "
+            f"title it affects, then pin `sha256: {pinned}`")
+    first, last = offsets[start], offsets[end - 1] + 1
+    return Passage(entry, first, last, text[first:last])
+
+
+__all__ = ["Agreement", "ClauseEntry", "Passage", "agreement_file", "check_agreement",
+           "check_citations", "digest", "load_clause_map", "read_agreement", "PolicyError"]
