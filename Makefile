@@ -36,6 +36,7 @@ run: $(STAMP) $(PARSER)
 
 test: $(TESTED) $(PARSER)
 	$(BIN)/python -m pytest -q -n $(JOBS) --durations=15
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/neocrm-policy validate --strict policies
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 

@@ -1,10 +1,10 @@
 """Wheel build hook: every wheel carries the grammar's stand-alone parser.
 
-`neocrm_policy/language/syntax/_standalone.py` (Lark's stand-alone LALR parser with the grammar's
-tables written out) spares a command importing Lark and building the tables. It is
-generated, never committed (see `neocrm_policy/language/syntax/generate.py`): `make` writes it into
-a checkout, whose editable install uses it in place; this hook writes it into each wheel
-built from the sources (`pip wheel .`, `python -m build`), so an installed package starts
+`neocrm_policy/language/syntax/_standalone.py` (Lark's stand-alone LALR parser with the
+grammar's tables written out) spares a command importing Lark and building the tables. It
+is generated, never committed (see `neocrm_policy/language/syntax/generate.py`): `make`
+writes it into a checkout, whose editable install uses it in place; this hook writes it
+into each wheel built from the sources (`pip wheel .`, `python -m build`), so an installed package starts
 as fast as a checkout. Without it, the package still works: it builds the parser with Lark
 on first use.
 

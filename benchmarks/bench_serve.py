@@ -61,11 +61,11 @@ uvicorn.run(create_app(ServiceConfig(policies=sys.argv[1])), host="127.0.0.1",
 """
 GRANIAN = """import sys
 from granian import Granian
-Granian("neocrm_policy.service.app:app_from_environment", factory=True, interface="asgi",
+Granian("neocrm_policy.service.server:app_from_environment", factory=True, interface="asgi",
         address="127.0.0.1", port=int(sys.argv[1]), loop=sys.argv[2], workers=1,
         log_level="warning").serve()
 """
-FACTORY = "neocrm_policy.service.app:app_from_environment"
+FACTORY = "neocrm_policy.service.server:app_from_environment"
 """What granian and hypercorn import: the application built from NEOCRM_SERVICE_CONFIG."""
 
 

@@ -15,7 +15,8 @@ import yaml
 
 import neocrm_policy
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.language.syntax.notation import ascii_form, group_digits, read_whole
+from neocrm_policy.language.syntax.notation import group_digits, read_whole
+from neocrm_policy.source.characters import ascii_form
 from neocrm_policy.language.syntax.parser import parse_expression
 
 HEADER = """\

@@ -17,11 +17,13 @@ import pytest
 from neocrm_policy.loading import cache, loader, parsed
 from neocrm_policy import load
 from neocrm_policy.errors import PolicyError
-from neocrm_policy.source.text import YList, YMap, parse_yaml
+from neocrm_policy.source.text import parse_yaml
+from neocrm_policy.source.documents import YList, YMap
 from neocrm_policy.language.syntax import parse_expression
 from neocrm_policy.language.syntax import parser as expression_parser
 from neocrm_policy.authoring.validation import _parsed_name, load_for
-from neocrm_policy.source import yaml_reader
+from neocrm_policy.source import record as documents, yaml_reader
+from neocrm_policy.language.syntax import record as trees
 from tests.helpers import REFERENCE, ROOT, edit
 
 FACTS = {"incident": {"level": 3, "reported_at": "2026-03-07T10:00:00+08:00",
@@ -72,14 +74,14 @@ def test_every_rule_file_reads_back_as_parsed():
         except PolicyError:
             continue
         with parsed.recording() as session:
-            parsed.note_yaml(text, str(path), data)
+            documents.note_yaml(text, str(path), data)
         record = json.loads(json.dumps(session.to_json()))   # as the cache keeps it
         if not isinstance(data, YMap):
             assert record["yaml"] == {}, path   # only a rule file's mapping is kept
             continue
         with parsed.replaying(record):
-            same(parsed.recall_yaml(text, str(path)), data, path.name)
-            assert parsed.recall_yaml(text + "\n# edited", str(path)) is None
+            same(documents.recall_yaml(text, str(path)), data, path.name)
+            assert documents.recall_yaml(text + "\n# edited", str(path)) is None
         kept += 1
     assert kept > 100
 
@@ -100,13 +102,13 @@ def test_every_expression_reads_back_as_parsed():
         for text in LITERALS:
             parse_expression(text)
     record = json.loads(json.dumps(session.to_json()))
-    assert set(record["expressions"]) == set(session.new_trees) and len(LITERALS) < \
+    assert set(record["expressions"]) == set(session.trees.new) and len(LITERALS) < \
         len(record["expressions"])
     with parsed.replaying(record):
-        for text, node in session.new_trees.items():
-            same(parsed.recall_tree(text), node, text)
+        for text, node in session.trees.new.items():
+            same(trees.recall_tree(text), node, text)
             same(parse_expression(text), node, text)
-    kinds = {type(n.value) for n in session.new_trees.values() if hasattr(n, "value")}
+    kinds = {type(n.value) for n in session.trees.new.values() if hasattr(n, "value")}
     assert {datetime, date, time} <= kinds
 
 
@@ -127,7 +129,7 @@ def test_a_tree_of_another_shape_is_parsed_instead(entry, kept):
     if kept == "as JSON text":
         entry = json.dumps(entry)
     with parsed.replaying({"expressions": {"a + 1": entry}}):
-        assert parsed.recall_tree("a + 1") is None
+        assert trees.recall_tree("a + 1") is None
         same(parse_expression("a + 1"), parse_expression("a + 1"))
 
 
@@ -146,8 +148,8 @@ def test_a_document_of_another_shape_is_parsed_instead(entry, kept):
     text = "a: 1\n"
     if kept == "as JSON text":
         entry = json.dumps(entry)
-    with parsed.replaying({"yaml": {parsed._digest(text): entry}}):
-        assert parsed.recall_yaml(text, "f.yaml") is None
+    with parsed.replaying({"yaml": {documents.digest(text): entry}}):
+        assert documents.recall_yaml(text, "f.yaml") is None
         same(parse_yaml(text, "f.yaml"), yaml_reader.parse(text, "f.yaml"))
 
 

@@ -25,7 +25,8 @@ from neocrm_policy import errors
 from neocrm_policy.source import text as source
 from neocrm_policy.cli import main
 from neocrm_policy.errors import Location, PolicyError, SourceError, YamlError
-from neocrm_policy.source.text import MAX_NESTING, parse_yaml, read_text
+from neocrm_policy.source.text import parse_yaml, read_text
+from neocrm_policy.source.documents import MAX_NESTING
 from tests.helpers import REFERENCE, ROOT, edit
 
 SECRET = "root:x:0:0:the-secret-first-line"

@@ -31,7 +31,8 @@ from ..deciding.engine import PolicySet
 from ..errors import PolicyError
 from ..files import write_atomically
 from .formatting import round_trip_yaml
-from ..source.text import parse_yaml, read_text, to_plain
+from ..source.text import parse_yaml, read_text
+from ..source.documents import to_plain
 from ..suggest import suggestion
 from .testing import (TESTS, CaseResult, TestReport, all_rules, load_test_files, run_case,
                       same_value)

@@ -33,7 +33,8 @@ import jsonschema
 from ..deciding.engine import PolicySet
 from ..errors import Location, PolicyError, PolicyErrors, QueryError, SchemaError
 from ..loading.loader import _schema_error, rule_files
-from ..source.text import PACKAGE_DIR, YMap, load_yaml, to_plain
+from ..source.text import PACKAGE_DIR, load_yaml
+from ..source.documents import YMap, to_plain
 from ..suggest import suggestion
 from ..language.syntax.notation import amount_in
 from ..language.values import (CalendarDuration, Type, read_date, read_datetime, read_decimal,

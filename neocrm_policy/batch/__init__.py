@@ -1,9 +1,9 @@
 """Batch decisions: millions of fact sets through one loaded policy set.
 
 A room of its own above the engine: it imports the public API (`load`, `PolicySet`, the
-errors) and the service's revision of a policy folder, and nothing imports it but the
-CLI's `eval --batch`, lazily, so the library never needs pyarrow, orjson or Dask. Its
-rooms:
+errors) and the policy set as served (`deciding.served`, with its revision), and nothing
+imports it but the CLI's `eval --batch`, lazily, so the library never needs pyarrow,
+orjson or Dask. Its rooms:
 
 - `columns.py`: flat columns (CSV text, Arrow and pandas values) as facts, typed by the
   query's declared inputs; results as flat columns.

@@ -29,7 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Location, PolicyError, SourceError, StatedValueWarning, UnknownNameError
-from ..source.text import YMap, locate, read_text
+from ..source.text import read_text
+from ..source.documents import YMap, locate
 from ..suggest import suggestion
 from ..language.values import AGREEMENT_ZONE, CalendarDuration
 

@@ -18,12 +18,10 @@ import ast as py
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .fact_values import _LIMIT, MAX_TEXT, CarefulReader, _Leaf, _Problem
 from .values import MAX_LIST_ITEMS
-
-if TYPE_CHECKING:
-    from .facts import FactReader, _Leaf
 
 _DATETIME = re.compile(   # 1992 onwards: Shanghai's offset is +08:00 all year round; the
     # year 9999, whose end is out of bounds (values.LAST_INSTANT), is left to the careful reader
@@ -32,7 +30,7 @@ _DATETIME = re.compile(   # 1992 onwards: Shanghai's offset is +08:00 all year r
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII).fullmatch
 
 
-def fast_reader(reader: FactReader) -> Callable[[Any], dict[str, Any]]:
+def fast_reader(reader: CarefulReader) -> Callable[[Any], dict[str, Any]]:
     """`reader.read` for the common spellings, falling back to the careful reading."""
     plan = _Plan(reader)
     tree = py.parse("\n".join(plan.lines()))
@@ -48,8 +46,7 @@ class _Plan:
     """The statements of the fast path, written with placeholders `C0, C1, …` for the
     values that come from the rule file (replaced by constants before compiling)."""
 
-    def __init__(self, reader: FactReader) -> None:
-        from .facts import _Problem  # the careful reader's own
+    def __init__(self, reader: CarefulReader) -> None:
         from .values import SHANGHAI_SINCE_1992
         self.reader = reader
         self.constants: list[Any] = []
@@ -157,7 +154,6 @@ class _Plan:
         if kind == "bool":
             return f"type({v}) is bool{member}", []
         if kind == "int":
-            from .facts import _LIMIT
             least = -_LIMIT + 1 if item.minimum is None else max(-_LIMIT + 1, item.minimum)
             most = _LIMIT - 1 if item.maximum is None else min(_LIMIT - 1, item.maximum)
             if leaf.allowed is not None:   # the allowed values within the bounds: one test
@@ -167,7 +163,6 @@ class _Plan:
             return (f"type({v}) is int and {self.constant(least)} <= {v} <= "
                     f"{self.constant(most)}"), []
         if kind == "string":
-            from .facts import MAX_TEXT
             if leaf.allowed is not None:   # allowed texts the careful reader reads as given
                 texts = frozenset(_plain_texts(leaf.allowed))
                 return f"type({v}) is str and {v} in {self.constant(texts)}", []
@@ -207,7 +202,6 @@ def _leaves(tree: dict) -> list[_Leaf]:
 def _plain_texts(allowed: frozenset) -> set[str]:
     """The allowed texts the careful reader would accept as facts (within its length,
     whole characters), so the fast path never admits one it would refuse."""
-    from .facts import MAX_TEXT
     found = set()
     for text in allowed:
         if type(text) is str and len(text) <= MAX_TEXT:

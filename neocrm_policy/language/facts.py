@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
                       Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact, file_lines)
+from .fact_values import MAX_TEXT, MAX_WHOLE_DIGITS, _LIMIT, _Leaf, _OutOfRange, _Problem
 from .model import Input, Policy
 from ..source.text import positions_in
 from ..suggest import suggestion
@@ -145,16 +146,6 @@ def _pointed(error: FactError, find: Callable, lines: list[str], name: str,
                        width=width)
 
 
-class _Problem(ValueError):
-    """One fact's value refused by its reader; `kind` is the error it becomes."""
-
-    kind: type[FactError] = FactTypeError
-
-
-class _OutOfRange(_Problem):
-    kind = FactOutOfRange
-
-
 MAX_FACT_PROBLEMS = 20
 """Problems listed for one set of facts; past these they are only counted ("and 980
 more"), so a document of a thousand unknown keys costs no more than its reading."""
@@ -179,17 +170,11 @@ class _Problems(list):
         return self[0] if len(self) == 1 and not self.more else FactErrors(self, self.more)
 
 
-MAX_WHOLE_DIGITS = 18
-"""A number fact has at most this many digits before the point (a quintillion yuan is
-more than any amount the agreement counts), so no fact can make arithmetic slow."""
 MAX_DECIMALS = 12
 """Digits after the point of a decimal fact that declares no precision."""
-MAX_TEXT = 10_000
-"""Characters in a text fact."""
 MAX_DURATION = timedelta(days=36_600)
 """A duration fact is at most a hundred years."""
 
-_LIMIT = 10 ** MAX_WHOLE_DIGITS
 _NUMBER_TEXT = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
 _DATETIME_TEXT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
@@ -380,19 +365,6 @@ def _reader_of(item: Input) -> Callable[[Any, Input], Any]:
             return tuple(None if v is None else one(v, item) for v in value)
         return read_list
     return _READERS[type_.name]
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    """One declared fact: its reader, and its allowed values read the same way."""
-
-    path: str
-    item: Input
-    convert: Callable[[Any, Input], Any]
-    allowed: frozenset | None
-
-    def read(self, value: Any) -> Any:
-        return self.convert(value, self.item)
 
 
 def _customer_inputs(policy: Policy) -> dict[str, Input]:

@@ -22,7 +22,8 @@ from pathlib import Path
 from ..errors import (AgreementChanged, AgreementMissing, Location, PolicyError, PolicyErrors,
                       SchemaError, UnknownNameError)
 from ..language.model import Overlay, Policy
-from ..source.text import YList, YMap, load_yaml, read_text
+from ..source.text import load_yaml, read_text
+from ..source.documents import YList, YMap
 from ..suggest import suggestion
 
 CLAUSE_MAP = Path("clause-map") / "clause-map.yaml"

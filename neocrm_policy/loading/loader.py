@@ -24,7 +24,8 @@ from ..errors import (DuplicateError, Fix, LimitError, Location, PolicyError, Pr
                       SourceError, SyntaxProblem, TypeProblem)
 from ..language.model import (Decision, Expr, Input, Invariant, Overlay, Parameter,
                               ParameterVersion, Policy, Reading, Rule)
-from ..source.text import PACKAGE_DIR, YList, YMap, locate, parse_yaml, read_text
+from ..source.text import PACKAGE_DIR, parse_yaml, read_text
+from ..source.documents import YList, YMap, locate
 from ..suggest import suggestion
 from ..language.syntax import ExprSource, parse_expression
 from ..language.syntax.notation import Mistake, read_whole

@@ -1,12 +1,11 @@
 """The decision service: the policies over HTTP, for services not written in Python.
 
 A room of its own above the engine: it imports the public API (`load`, `PolicySet`,
-`Decision`, the errors) and nothing imports it but the CLI's `serve` command, lazily, so
-the library never needs the web stack. Its rooms:
+`Decision`, the errors) and the policy set as served (`deciding.served`: its revision,
+and reloading off the request path with an atomic swap), and nothing imports it but the
+CLI's `serve` command, lazily, so the library never needs the web stack. Its rooms:
 
 - `config.py`: what an operator can set (folder, limits, decision log, admin token).
-- `policies.py`: the policy set in service, its revision, and reloading off the request
-  path with an atomic swap; a refused set never replaces the last good one.
 - `decision_log.py`: one JSON line per decision, written by a background thread from a
   bounded queue; drops are counted, never silent.
 - `metrics.py`: counters and a histogram in Prometheus text format.

@@ -626,11 +626,3 @@ def create_app(config: ServiceConfig, served: Served | None = None) -> Starlette
                     exception_handlers={HTTPException: http_error, Exception: internal_error})
     app.state.service = service
     return app
-
-
-def app_from_environment() -> Starlette:
-    """The factory uvicorn's worker processes call (`--workers` above 1)."""
-    from .server import configure
-    config = ServiceConfig.from_environment()
-    configure(config)
-    return create_app(config)

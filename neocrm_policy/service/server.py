@@ -104,6 +104,14 @@ class TimedProtocol(NoDelayProtocol):
         self.transport.close()
 
 
+def app_from_environment():
+    """The factory uvicorn's worker processes call (`--workers` above 1): the service as
+    the environment configures it, this process's protocol limits set first."""
+    config = ServiceConfig.from_environment()
+    configure(config)
+    return create_app(config)
+
+
 def configure(config: ServiceConfig) -> None:
     """Hand this process's protocol the limits it enforces (uvicorn builds the protocol
     itself, from the class, in each worker process)."""
@@ -130,5 +138,5 @@ def run(config: ServiceConfig, served: Served | None = None) -> None:
         uvicorn.run(create_app(config, served), **common)
         return
     os.environ[ENVIRONMENT] = config.to_environment()
-    uvicorn.run("neocrm_policy.service.app:app_from_environment", factory=True,
+    uvicorn.run("neocrm_policy.service.server:app_from_environment", factory=True,
                 workers=config.workers, **common)

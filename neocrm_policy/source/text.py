@@ -11,24 +11,18 @@ reads them, and what YAML 1.1 would read otherwise (`017`, `0x1F`, `yes`, `.inf`
 refused at its place, so a rule file means the same to every YAML tool. Files are read only
 when they are regular files (inside the policy folder, when one is given), never waited on.
 PyYAML's part is in `yaml_reader`, imported when a text is parsed: a command whose rule
-files are recalled (`parsed`) does not import PyYAML.
+files are recalled (`loading.parsed`) does not import PyYAML.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..loading import parsed
 from ..errors import MAX_FILE_BYTES, Location, SourceError, read_at_most
-
-MAX_NESTING = 50
-"""How deep mappings and lists may nest in a rule file. The bundled files need under ten
-levels; deeper ones only exhaust the schema check's recursion, so they are refused here."""
+from . import record
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,50 +35,6 @@ def bundled(name: str) -> Path:
     """
     inside = PACKAGE_DIR / name
     return inside if inside.exists() else PACKAGE_DIR.parent / name
-
-
-class YMap(dict):
-    """A YAML mapping that knows where it, each key and each value stood."""
-
-    loc: Location
-    key_locs: dict
-    value_locs: dict
-    value_styles: dict
-
-    def where(self, key: Any = None) -> Location:
-        """Location of a key's value (or of the key itself if the value has none)."""
-        if key is None:
-            return self.loc
-        return self.value_locs.get(key) or self.key_locs.get(key) or self.loc
-
-    def where_key(self, key: Any) -> Location:
-        return self.key_locs.get(key) or self.loc
-
-
-class YList(list):
-    """A YAML sequence that knows where it and each item stood."""
-
-    loc: Location
-    item_locs: list
-    item_styles: list
-
-    def where(self, index: int | None = None) -> Location:
-        if index is None or index >= len(self.item_locs):
-            return self.loc
-        return self.item_locs[index]
-
-
-def locate(container: Any, path: tuple | list) -> Location | None:
-    """The location of the node at `path` (keys and indexes) below `container`."""
-    node, found = container, getattr(container, "loc", None)
-    for step in path:
-        if isinstance(node, YMap) and step in node:
-            found, node = node.where(step), node[step]
-        elif isinstance(node, YList) and isinstance(step, int) and step < len(node):
-            found, node = node.where(step), node[step]
-        else:
-            break
-    return found
 
 
 def read_text(path: Path | str, inside: Path | str | None = None) -> str:
@@ -169,16 +119,16 @@ def _not_a_file_error(path: Path, kind: str, where: Location) -> SourceError:
 
 def parse_yaml(text: str, file: str) -> Any:
     """Safe-load one YAML document, keeping positions; errors point at the bad spot.
-    Within `parsed.replaying`, a rule file's document may come from the record of its
+    Within `loading.parsed.replaying`, a rule file's document may come from the record of its
     folder instead (PyYAML is then not even imported)."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise SourceError(f"{file} is over the {MAX_FILE_BYTES}-byte limit",
                           Location(file), "split the rules into several files")
-    data = parsed.recall_yaml(text, file)
+    data = record.recall_yaml(text, file)
     if data is None:
         from .yaml_reader import parse
         data = parse(text, file)
-        parsed.note_yaml(text, file, data)
+        record.note_yaml(text, file, data)
     return data
 
 
@@ -199,17 +149,3 @@ def positions_in(text: str):
 def load_yaml(path: Path | str, inside: Path | str | None = None) -> Any:
     """A YAML file read with `read_text` (within the folder `inside`, when given)."""
     return parse_yaml(read_text(path, inside), str(path))
-
-
-def to_plain(value: Any) -> Any:
-    """YMap/YList into plain dicts and lists, for JSON Schema validation and output."""
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_plain(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal) and value.is_finite() and \
-            Decimal(repr(float(value))) == value:
-        return float(value)   # JSON's number; a decimal a float cannot hold stays exact
-    return value

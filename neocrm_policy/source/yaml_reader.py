@@ -3,7 +3,7 @@ that reads scalars as YAML 1.2's core schema does, the constructor that builds `
 `YList` with positions, and YAML mistakes in an editor's words.
 
 It is imported when a YAML text is parsed, not with `source`: a command whose rule files
-are all recalled (`parsed`) never imports PyYAML.
+are all recalled (`loading.parsed`) never imports PyYAML.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from ..errors import Fix, Location, YamlError, file_lines
-from .text import MAX_NESTING, YList, YMap
+from .documents import MAX_NESTING, YList, YMap
 
 
 def _loc(file: str, mark: yaml.Mark) -> Location:
@@ -135,8 +135,8 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
 def _refuse_full_width(key: str, node: yaml.Node, file: str) -> None:
     """A key typed with a Chinese input method (`４`, `ｖａｌｕｅ`) is refused naming the
-    character, never read as the ASCII key it looks like (see `syntax.notation`)."""
-    from ..language.syntax.notation import ascii_form, describe_full_width, is_full_width
+    character, never read as the ASCII key it looks like (see `characters`)."""
+    from .characters import ascii_form, describe_full_width, is_full_width
     at = next((i for i, c in enumerate(key) if is_full_width(c)), None)
     if at is None:
         return

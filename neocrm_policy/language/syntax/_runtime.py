@@ -5,12 +5,7 @@ stand-alone one spares a command importing Lark and building the tables."""
 
 from __future__ import annotations
 
-from ...source.text import bundled
-from .generate import OPTIONS, stamp  # noqa: F401 - OPTIONS: the options both build with
-
-
-def grammar_text() -> str:
-    return (bundled("grammar") / "expressions.lark").read_text(encoding="utf-8")
+from .generate import OPTIONS, grammar_text, stamp
 
 
 def usable(module) -> bool:

@@ -70,6 +70,12 @@ logger = _LarkLogger()
 '''
 
 
+def grammar_text() -> str:
+    """The text of the package's grammar file (imported here, not at the top: see above)."""
+    from ...source.text import bundled
+    return (bundled("grammar") / "expressions.lark").read_text(encoding="utf-8")
+
+
 def generate(grammar: str | None = None) -> str:
     """The stand-alone module's source for `grammar` (the text of the package's grammar
     file when not given): the tables written out as literals; Lark's import of pickle, used
@@ -77,7 +83,6 @@ def generate(grammar: str | None = None) -> str:
     import lark
     from lark.tools.standalone import gen_standalone
     if grammar is None:
-        from ._runtime import grammar_text
         grammar = grammar_text()
     out = io.StringIO()
     gen_standalone(lark.Lark(grammar, **OPTIONS), out=out)

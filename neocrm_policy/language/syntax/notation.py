@@ -15,10 +15,11 @@ character, its column and the text to write instead, so one reading holds everyw
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from ...source.characters import ascii_form, describe_full_width, is_full_width
 
 CURRENCY_WORDS = {"CNY": "CNY", "RMB": "CNY", "yuan": "CNY", "Yuan": "CNY", "元": "CNY",
                   "¥": "CNY", "￥": "CNY"}
@@ -196,37 +197,6 @@ def find_money(text: str) -> Mistake | None:
                     f"inside an expression write `{whole.canonical}`",
                     start + match.start(), start + match.end(), whole.canonical)
     return None
-
-
-FULL_WIDTH_NAMES = {"：": "full-width colon", "，": "full-width comma",
-                    "（": "full-width opening bracket", "）": "full-width closing bracket",
-                    "％": "full-width percent sign", "．": "full-width full stop",
-                    "\u3000": "full-width space", "＋": "full-width plus sign",
-                    "－": "full-width minus sign", "＜": "full-width less-than sign",
-                    "＞": "full-width greater-than sign", "＝": "full-width equals sign"}
-
-
-def is_full_width(char: str) -> bool:
-    """A full-width form of an ASCII character (`６`, `：`, `（`) or the ideographic
-    space: what a Chinese input method types in place of the ASCII one."""
-    return "\uff01" <= char <= "\uff5e" or char == "\u3000"
-
-
-def ascii_form(text: str) -> str:
-    """`text` with each full-width form replaced by its ASCII character."""
-    return "".join(unicodedata.normalize("NFKC", c) if is_full_width(c) else c for c in text)
-
-
-def describe_full_width(char: str) -> str:
-    """`full-width digit `６``: the character named so an editor can find it."""
-    plain = ascii_form(char)
-    if plain.isdigit():
-        kind = "full-width digit"
-    elif plain.isalpha():
-        kind = "full-width letter"
-    else:
-        kind = FULL_WIDTH_NAMES.get(char, "full-width character")
-    return f"{kind} `{char}`"
 
 
 def find_full_width(text: str) -> Mistake | None:

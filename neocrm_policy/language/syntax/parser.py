@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ...errors import Fix, LimitError, Location, SyntaxProblem
 from ...suggest import did_you_mean
 from ..values import DURATION_UNITS, YEARS_HINT, outside_years, read_datetime
-from ...loading import parsed
+from . import record
 from . import ast, notation
 
 if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
@@ -565,10 +565,10 @@ def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
         raise LimitError(f"expression is {len(text)} characters long, over the "
                          f"{MAX_EXPRESSION_CHARS}-character limit", source.location,
                          "split it into several decisions that refer to each other")
-    node = parsed.recall_tree(text)   # a tree kept between processes (see `parsed`)
+    node = record.recall_tree(text)   # a tree kept between processes (see `record`)
     if node is None:
         node = _parse_cached(text, source)
-        parsed.note_tree(text, node)
+        record.note_tree(text, node)
     return node
 
 
