@@ -244,6 +244,26 @@ def _batch_arguments(evaluate) -> None:
 
 
 def _serve_parser(sub) -> None:
+    review = sub.add_parser(
+        "review", help="list the prose to re-read after a change, and confirm it",
+        description="List each piece of prose (summary, reading, description, label, guard "
+                    "rail message, clause-map note, test case name) whose rules or terms "
+                    "changed since it was last confirmed, saying what changed. Re-read "
+                    "each; when it still says what the rules do, confirm it with --confirm "
+                    "and its name as listed (or all). The marks are kept in "
+                    "review/marks.yaml in the policy folder; a folder without that file "
+                    "has none until `--confirm all` starts them. Exit status 1 while prose "
+                    "awaits review.",
+        epilog="examples:\n  neocrm-policy review\n"
+               "  neocrm-policy review --confirm \"liability.data_security: summary\"\n"
+               "  neocrm-policy review --confirm all",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    review.add_argument("folder", nargs="?", metavar="DIR", help=FOLDER_HELP)
+    review.add_argument("--confirm", nargs="+", metavar="NAME",
+                        help="mark these pieces (as listed, in quotes; or all) as re-read "
+                             "against the rules as they are now")
+    review.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text for people (default) or json for tools")
     outdated = sub.add_parser(
         "outdated", help="list the terms past or near their review date (review_by)",
         description="List the terms in force whose `review_by:` date has passed or falls "
@@ -547,6 +567,36 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_review(args) -> int:
+    from .authoring import marks
+    folder = policy_folder(args.folder)
+    policies = _policy_set(str(folder))
+    if args.confirm:
+        confirmed = marks.confirm(policies, args.confirm, folder)
+        print(f"{len(confirmed)} piece{'s' if len(confirmed) != 1 else ''} of prose "
+              f"confirmed; the marks are in {folder / marks.RECORD}")
+        return EXIT_OK
+    waiting = marks.marks(policies, folder)
+    if args.format == "json":
+        print(json.dumps([{**mark.warning().to_json(), "name": mark.piece.id}
+                          for mark in waiting], indent=2))
+    elif marks.read_record(folder) is None:
+        print(f"{folder} keeps no review marks; start them with "
+              "`neocrm-policy review --confirm all`")
+    elif not waiting:
+        print("no prose awaits review")
+    else:
+        for mark in waiting:
+            where = mark.piece.location
+            place = f"{where.file}:{where.line}: " if where is not None else ""
+            said = "; ".join(mark.changes) if mark.changes else "never reviewed"
+            print(f"{place}“{mark.piece.id}”: {said}")
+        print(f"{len(waiting)} piece{'s' if len(waiting) != 1 else ''} of prose to re-read; "
+              "confirm each that still holds: neocrm-policy review --confirm \"NAME\" "
+              "(or all)")
+    return EXIT_FAILED if waiting else EXIT_OK
+
+
 def cmd_outdated(args) -> int:
     from .authoring.review import terms_to_review
     reviews = terms_to_review(_policy_set(args.folder), args.at, args.within)
@@ -594,6 +644,14 @@ def cmd_test(args) -> int:
                 print()
         for line in [*accepted.moves, *accepted.not_accepted] if accepted else ():
             print(line)
+        moved_cases = sorted({(Path(m.file).name, m.case) for m in accepted.moves}
+                             if accepted else ())
+        if moved_cases:
+            print(f"the name of each case whose result moved may now be wrong; re-read "
+                  f"{'it' if len(moved_cases) == 1 else f'these {len(moved_cases)}'} "
+                  "(neocrm-policy review lists them where review marks are kept):")
+            for file, case in moved_cases:
+                print(f"  {file}: “{case}”")
         if args.coverage:
             total = len(report.rules)
             print(f"coverage: {total - len(report.uncovered)} of {total} rules exercised "
@@ -738,7 +796,8 @@ def cmd_serve(args) -> int:
 
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
-            "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "serve": cmd_serve}
+            "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "review": cmd_review,
+            "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -468,6 +468,20 @@ class UnreadFactWarning(PolicyError):
     warning = True
 
 
+class ProseToReviewWarning(PolicyError):
+    """A piece of prose (a summary, reading, description, label, guard rail message, note
+    of the clause map or test case name) whose part of the rules changed since an editor
+    last confirmed it: a rule's logic, a term's value, a case's expected result. It may now
+    say something the rules no longer do. Re-read it, correct it if need be, then confirm it
+    with `neocrm-policy review --confirm`. Only a folder that keeps review marks
+    (`review/marks.yaml`) is checked. A warning: `validate` reports it and `validate
+    --strict` fails on it."""
+
+    code = "NP063"
+    title = "prose to re-read after a change"
+    warning = True
+
+
 class QueryError(PolicyError):
     """A query name that the policy set does not answer."""
 

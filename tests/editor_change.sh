@@ -2,7 +2,9 @@
 # A legal editor's ordinary change, end to end, on a fresh clone of the committed project:
 # change terms by editing only YAML `value:` lines (and one channel's hours), see the
 # policy tests fail naming the moved cases, accept the new results, and run `make test`;
-# then add a policy with its test and a customer instrument, and run `make test` again.
+# see validate --strict fail on the prose whose rules or terms changed (NP063), confirm it
+# with `review`; then add a policy with its test and a customer instrument, confirm its
+# new prose, and run `make test` again.
 # Nothing outside policies/ may need touching. Run by .ci/run; `make editor-change` too.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +57,20 @@ edit policies/data-retention.yaml export_window "" "v + 30"     # the export win
 edit policies/liability-data-security.yaml cap_multiple "" "v + 1"   # the liability cap
 edit policies/maintenance-reboot.yaml night_ends "" "v - 1"     # the night reboot window
 edit policies/calendars.yaml hotline monday-sunday "v - 1"      # the hotline's hours
+edit policies/support-sla.yaml resolution_time 2 "v - 2"        # 2-star solution time
+# the liability cap becomes a fixed amount: its basis, then the amount
+"$bin/python" - <<'EOF'
+from pathlib import Path
+path = Path("policies/liability-data-security.yaml")
+text = path.read_text(encoding="utf-8")
+for old, new in (("    value: the annual fee paid\n", "    value: a fixed amount\n"),
+                 ("    type: money\n    value: none\n",
+                  "    type: money\n    value: CNY 200,000.00\n")):
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    print(f"{path}: {old.split()[-1]}  ->  {new.split(':', 1)[-1].strip()}")
+path.write_text(text, encoding="utf-8")
+EOF
 window=$(grep -A4 '^  export_window:' policies/data-retention.yaml | sed -n 's/^    value: //p')
 old_window=$(git show HEAD:policies/data-retention.yaml | grep -A4 '^  export_window:' |
              sed -n 's/^    value: //p')
@@ -68,6 +84,24 @@ grep ': FAILED ' "$work/failed.txt"
 say "neocrm-policy test --accept"
 "$bin/neocrm-policy" test --accept
 "$bin/neocrm-policy" test
+
+say "validate --strict fails on the prose whose part changed, naming each"
+if "$bin/neocrm-policy" validate --strict 2>"$work/review.txt"; then
+  echo "expected validate --strict to fail on prose to re-read"; exit 1
+fi
+grep 'NP063' "$work/review.txt"
+for piece in "the summary of liability.data_security" "the summary of support.sla" \
+             "reading 2 of support.sla" "the name of case"; do
+  grep -q "NP063 $piece" "$work/review.txt" || { echo "NP063 does not name $piece"; exit 1; }
+done
+
+say "neocrm-policy review lists them; the editor re-reads and confirms"
+if "$bin/neocrm-policy" review >"$work/listed.txt"; then
+  echo "expected prose to review"; exit 1
+fi
+tail -3 "$work/listed.txt"
+"$bin/neocrm-policy" review --confirm all
+"$bin/neocrm-policy" validate --strict
 
 say "only policies/ changed"
 outside=$(git status --porcelain | grep -v ' policies/' || true)
@@ -165,6 +199,8 @@ cat >> policies/tests/data_retention.yaml <<'EOF'
     facts: {customer: {id: initech}, subscription: {ends_on: "2026-10-10"}}
     expect: {export_deadline: "2027-02-07", data_retained: true}
 EOF
+"$bin/neocrm-policy" review | tail -1 || true   # the new prose, never reviewed
+"$bin/neocrm-policy" review --confirm all
 "$bin/neocrm-policy" validate --strict
 "$bin/neocrm-policy" test
 make test

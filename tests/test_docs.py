@@ -20,12 +20,10 @@ import yaml
 
 from tests.helpers import REFERENCE, build_site, copy_policies, page_text, spark_missing
 import neocrm_policy
-from neocrm_policy.language.checker.unread import unread_facts
 from neocrm_policy.language.checker import FUNCTIONS
-from neocrm_policy.loading.clausemap import check_agreement
 from neocrm_policy.cli import main
 from neocrm_policy.authoring.playground import evaluate
-from neocrm_policy.deciding.prose import stated_values
+from neocrm_policy.authoring.validation import warnings_of
 from neocrm_policy.authoring.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +125,7 @@ def test_every_error_code_has_a_documented_example_that_raises_it(code, monkeypa
     monkeypatch.chdir(ERROR_EXAMPLES)
     with pytest.raises(neocrm_policy.PolicyError) as caught:
         policies = neocrm_policy.load(code)
-        for warning in stated_values(policies) + unread_facts(policies) + \
-                check_agreement(policies.folder):
+        for warning in warnings_of(policies):
             raise warning   # a warning is reported, not raised
         request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
         policies.decide(request["query"], request.get("facts"), at=request.get("at"))

@@ -27,15 +27,16 @@ from mkdocs.structure.files import File
 import neocrm_policy
 from neocrm_policy import cli
 from neocrm_policy.language.checker import FUNCTIONS
-from neocrm_policy.loading.clausemap import (agreement_file, check_agreement, load_clause_map,
+from neocrm_policy.loading.clausemap import (agreement_file, load_clause_map,
                                              read_agreement)
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.authoring.illustrate import (as_time, decision_diagram, flatten, name_in_words,
                                                 versions_timeline, when_in_words, worked_timeline)
 from neocrm_policy.loading.loader import schema_of
 from neocrm_policy.authoring.playground import evaluate
-from neocrm_policy.language.checker.unread import unread_facts
-from neocrm_policy.deciding.prose import stated_in_page, stated_values
+from neocrm_policy.deciding.prose import stated_in_page
+from neocrm_policy.authoring.marks import marks
+from neocrm_policy.authoring.validation import warnings_of
 from neocrm_policy.authoring.review import terms_to_review
 from neocrm_policy.source.text import bundled
 from neocrm_policy.language.syntax import ast
@@ -229,6 +230,25 @@ def terms_index(policies) -> str:
     return "\n".join(lines) + "\n"
 
 
+_AWAITING: dict[int, set[str]] = {}
+
+
+def _awaiting_review(policies, query: str):
+    """The mark after a piece of prose of `query` that awaits review (NP063): shown, never
+    hidden, until an editor confirms it with `neocrm-policy review --confirm`."""
+    if id(policies) not in _AWAITING:
+        _AWAITING.clear()
+        _AWAITING[id(policies)] = {mark.piece.id for mark in marks(policies)}
+    waiting = _AWAITING[id(policies)]
+
+    def mark(key: str) -> str:
+        if f"{query}: {key}" not in waiting:
+            return ""
+        return (' <span class="np-review">(awaiting review: the rules it speaks of '
+                "changed since an editor last confirmed it)</span>")
+    return mark
+
+
 def policy_page(policies, query: str, agreement=None) -> str:
     compiled = policies.compiled(query, _now())
     policy = compiled.checked.policy
@@ -238,27 +258,29 @@ def policy_page(policies, query: str, agreement=None) -> str:
            f"# {_prose(policy.title)}", "",
            f"Query `{query}` · clause{'s' if len(policy.clauses) > 1 else ''} "
            f"{_clauses(policy.clauses)} · rule file {_code(Path(policy.file).name)}", ""]
+    waiting = _awaiting_review(policies, query)
     if policy.limitation_of_liability:
         out += ['!!! warning "Limitation of liability"',
                 "    **This term limits or exempts the Company's responsibility.** The "
                 "agreement's preamble asks readers to give such terms special attention "
                 "and shows them in bold.", "",
-                f"**{_prose(policy.summary)}**", ""]
+                f"**{_prose(policy.summary)}**{waiting('summary')}", ""]
     else:
-        out += [_prose(policy.summary), ""]
+        out += [_prose(policy.summary) + waiting("summary"), ""]
     out += _clause_text(agreement, query)
     if policy.readings:
         out += ["## Readings adopted { #readings }", "",
                 "Where the agreement is vague, these readings are in force; an editor "
                 "changes them in the rule file, not in code.", ""]
-        for reading in policy.readings:
+        for n, reading in enumerate(policy.readings, start=1):
             extra = []
             if reading.clause:
                 extra.append(f"clause {_prose(reading.clause)}")
             if reading.parameter:
                 extra.append(f"set by {_code(reading.parameter)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
-            out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}")
+            out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}"
+                       f"{waiting(f'reading {n}')}")
         out.append("")
     if policy.parameters:
         out += ["## Terms an editor can change { #terms }", "",
@@ -270,6 +292,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
             out.append(f"| {_term(parameter)} | {_value_words(terms, name)} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
                        f"{_prose(parameter.description or '')}"
+                       f"{waiting(f'term {name}: description') if parameter.description else ''}"
                        f"{_review_note(parameter, reviews.get(name))} |")
         out.append("")
         for parameter in policy.parameters.values():
@@ -302,7 +325,8 @@ def policy_page(policies, query: str, agreement=None) -> str:
         internal = " (a step used by the others)" if decision.internal else ""
         out += [f"### `{name}`{internal} {{ #decision-{name} }}", ""]
         if decision.description:
-            out += [_prose(decision.description), ""]
+            out += [_prose(decision.description) + waiting(f"decision {name}: description"),
+                    ""]
         for rule in decision.rules:
             out += _rule_lines(rule, 0, None, words)
         if decision.has_default:
@@ -874,8 +898,7 @@ def _error_example(folder: Path) -> str:
     try:
         try:
             policies = neocrm_policy.load(folder.name)
-            for warning in stated_values(policies) + unread_facts(policies) + \
-                    check_agreement(policies.folder):
+            for warning in warnings_of(policies):
                 return str(warning)   # a warning is reported, not raised
             request = json.loads((folder / "decide.json").read_text(encoding="utf-8"))
             policies.decide(request["query"], request.get("facts"), at=request.get("at"))

@@ -305,7 +305,7 @@ def _rules(policy) -> dict[str, Any]:
     return {rule.path: rule for d in policy.decisions.values() for rule in d.all_rules()}
 
 
-def _rule_text(rule) -> str:
+def rule_text(rule) -> str:
     when = f"when {rule.when.text} " if rule.when else ""
     return f"{when}gives {rule.value.text}"
 
@@ -333,17 +333,17 @@ def _decisions(query, old, new) -> list[Change]:
         kind = "exception" if path.count(".") > 1 else "rule"
         if b is None:
             out.append(Change(query, "removed", "rule", path,
-                              f"{query}: {kind} {path} removed (it {_rule_text(a)})"))
+                              f"{query}: {kind} {path} removed (it {rule_text(a)})"))
         elif a is None:
             clause = f" (clause {b.clause})" if b.clause else ""
             out.append(Change(query, "added", "rule", path,
-                              f"{query}: new {kind} {path}{clause}: {_rule_text(b)}"))
+                              f"{query}: new {kind} {path}{clause}: {rule_text(b)}"))
         else:
-            if _clean(_rule_text(a)) != _clean(_rule_text(b)):
+            if _clean(rule_text(a)) != _clean(rule_text(b)):
                 out.append(Change(query, "changed", "rule", path,
-                                  f"{query}: {kind} {path} changed: it {_clean(_rule_text(a))}; "
-                                  f"now it {_clean(_rule_text(b))}",
-                                  old=_clean(_rule_text(a)), new=_clean(_rule_text(b))))
+                                  f"{query}: {kind} {path} changed: it {_clean(rule_text(a))}; "
+                                  f"now it {_clean(rule_text(b))}",
+                                  old=_clean(rule_text(a)), new=_clean(rule_text(b))))
             if a.clause != b.clause:
                 out.append(Change(query, "changed", "rule", path,
                                   f"{query}: {kind} {path} now cites clause {b.clause} "
@@ -351,11 +351,11 @@ def _decisions(query, old, new) -> list[Change]:
             if (a.since, a.until) != (b.since, b.until):
                 out.append(Change(query, "changed", "rule", path,
                                   f"{query}: {kind} {path} now applies "
-                                  f"{_span(b.since, b.until)} (was {_span(a.since, a.until)})"))
+                                  f"{span(b.since, b.until)} (was {span(a.since, a.until)})"))
     return out
 
 
-def _span(since, until) -> str:
+def span(since, until) -> str:
     if not since and not until:
         return "always"
     return " ".join(p for p in (f"from {_date(since)}" if since else "",
@@ -387,17 +387,17 @@ def _overlays(old: PolicySet, new: PolicySet) -> list[Change]:
         return f"{o.customer}: {o.instrument} ({o.signed.date()})"
 
     def text(o):
-        return "; ".join(f"{q} {p} = {_tree_text(v)}" for q, ps in o.changes.items()
+        return "; ".join(f"{q} {p} = {tree_text(v)}" for q, ps in o.changes.items()
                          for p, v in ps.items())
     return _named("customers", "overlay", {key(o): o for o in old.overlays},
                   {key(o): o for o in new.overlays}, text, "customer instrument")
 
 
-def _tree_text(tree) -> str:
+def tree_text(tree) -> str:
     if isinstance(tree, dict):
-        return "{" + ", ".join(f"{k}: {_tree_text(v)}" for k, v in tree.items()) + "}"
+        return "{" + ", ".join(f"{k}: {tree_text(v)}" for k, v in tree.items()) + "}"
     if isinstance(tree, list):
-        return "[" + ", ".join(_tree_text(v) for v in tree) + "]"
+        return "[" + ", ".join(tree_text(v) for v in tree) + "]"
     return tree.text
 
 

@@ -92,14 +92,11 @@ def _judge(folder: Path, key: str | None):
     """Load the whole folder for its verdict, and record both under `key` (the folder's,
     None when it cannot have one); returns the verdict and the policy set."""
     name = _name(folder)
-    from ..loading.clausemap import agreement_file, check_agreement
+    from ..loading.clausemap import agreement_file
     from ..deciding.engine import load
-    from ..language.checker.unread import unread_facts
-    from ..deciding.prose import stated_values
     with parsed.recording() as found_parsed:
         policies = load(folder)
-    warnings = stated_values(policies) + unread_facts(policies) + \
-        check_agreement(policies.folder)
+    warnings = warnings_of(policies)
     now = datetime.now(AGREEMENT_ZONE)
     found = Validation(folder, list(policies.queries),
                        [Finding(w.render(), w.to_json()) for w in warnings])
@@ -115,6 +112,18 @@ def _judge(folder: Path, key: str | None):
         })
         cache.write(_parsed_name(folder), key, found_parsed.to_json())
     return found, policies
+
+
+def warnings_of(policies) -> list:
+    """Every warning `validate` reports on a loaded policy set: values stated by hand
+    (NP060), the agreement's text missing or changed (NP061, NP013), facts no rule reads
+    (NP062), prose to re-read after a change (NP063)."""
+    from ..deciding.prose import stated_values
+    from ..language.checker.unread import unread_facts
+    from ..loading.clausemap import check_agreement
+    from .marks import warnings as prose_to_review
+    return stated_values(policies) + unread_facts(policies) + \
+        check_agreement(policies.folder) + prose_to_review(policies)
 
 
 def _sources(policies) -> dict[str, list[str]]:
