@@ -260,3 +260,17 @@ def test_a_block_list_keeps_its_indentation_and_comments(policies_copy, capsys):
         "        - hotline\n        - online_im\n        - email\n"
         "        - remote   # the only one\n").replace("      - fax\n", "")
     assert run(["test", str(policies_copy)], capsys)[0] == 0
+
+
+def test_money_written_as_a_contract_writes_it_stays_so(policies_copy, capsys):
+    """An expected amount written `CNY 50,000.00` is rewritten `CNY 100,000.00`, not as
+    decimal text: the editor's notation is kept."""
+    tests = policies_copy / "tests" / "liability_data_security.yaml"
+    edit(tests, 'liability_cap: "50000.00"', 'liability_cap: "CNY 50,000.00"')
+    edit(policies_copy / "liability-data-security.yaml", "    value: 1\n", "    value: 2\n")
+    status, _out, _ = run(["test", str(policies_copy), "--accept"], capsys)
+    assert status == 0
+    text = tests.read_text(encoding="utf-8")
+    assert 'liability_cap: "CNY 100,000.00"' in text
+    assert 'liability_cap: "100000.00"' in text   # the cases written as decimal text stay so
+    assert run(["test", str(policies_copy)], capsys)[0] == 0

@@ -36,9 +36,10 @@ from ..source.documents import to_plain
 from ..suggest import suggestion
 from .testing import (TESTS, CaseResult, TestReport, all_rules, load_test_files, run_case,
                       same_value)
-from ..language.values import (AGREEMENT_ZONE, CalendarDuration, Type, duration_iso, duration_words,
-                               format_money, read_date, read_datetime, read_decimal, read_duration,
-                               read_time, time_words, to_json, to_words)
+from ..language.values import (AGREEMENT_ZONE, CalendarDuration, Type, duration_iso,
+                               duration_words, format_money, money_words, read_date,
+                               read_datetime, read_decimal, read_duration, read_time,
+                               time_words, to_json, to_words)
 
 
 @dataclass(frozen=True)
@@ -357,6 +358,8 @@ def _written(value: Any, type_: Type | None, before: Any) -> Any:
         if type_ is not None and type_.name == "money":
             written_as_number = (isinstance(before, (int, float, Decimal))
                                  and not isinstance(before, bool))
+            if isinstance(before, str) and _in_contract_notation(before, "money"):
+                return money_words(value)   # `CNY 50,000.00` stays in that notation
             return int(value) if whole and written_as_number else format_money(value)
         return int(value) if whole else str(value)
     if isinstance(value, timedelta):
@@ -372,6 +375,14 @@ def _written(value: Any, type_: Type | None, before: Any) -> Any:
         befores = before if isinstance(before, dict) else {}
         return {str(k): _written(v, item, befores.get(str(k))) for k, v in value.items()}
     return to_json(value, type_)
+
+
+def _in_contract_notation(text: str, kind: str) -> bool:
+    """Whether a value of a test file was written as a contract writes it (`CNY 50,000.00`)."""
+    from ..language.syntax.notation import Reading, read_whole
+    reading = read_whole(text)
+    return isinstance(reading, Reading) and reading.kind == kind and \
+        text.strip() != reading.canonical
 
 
 def _written_duration(value: timedelta, before: Any) -> str:
