@@ -468,6 +468,16 @@ class UnreadFactWarning(PolicyError):
     warning = True
 
 
+class MisplacedFile(PolicyError):
+    """A YAML file in a place of the policy folder that no command reads: a folder it does
+    not have (`customer/` for `customers/`), a subfolder of one it has, or a file in the
+    wrong folder (a customer instrument among the tests). Left alone, such a file is
+    silently ignored: a customer's own terms would not apply, a test would never run."""
+
+    code = "NP014"
+    title = "a file no command reads"
+
+
 class ProseToReviewWarning(PolicyError):
     """A piece of prose (a summary, reading, description, label, guard rail message, note
     of the clause map or test case name) whose part of the rules changed since an editor

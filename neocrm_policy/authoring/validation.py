@@ -96,6 +96,8 @@ def _judge(folder: Path, key: str | None):
     from ..deciding.engine import load
     with parsed.recording() as found_parsed:
         policies = load(folder)
+    from .testing import load_cases
+    load_cases(folder, policies.queries)   # the tests, read as `test` reads them
     warnings = warnings_of(policies)
     now = datetime.now(AGREEMENT_ZONE)
     found = Validation(folder, list(policies.queries),

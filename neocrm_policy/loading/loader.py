@@ -7,8 +7,10 @@ of them at once.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import json
+import os
 import re
 from calendar import month_name, monthrange
 from collections.abc import Callable
@@ -20,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import cache, schema_match
 from ..language.calendars import Calendar, build_calendar
-from ..errors import (DuplicateError, Fix, LimitError, Location, PolicyError, Problems, SchemaError,
-                      SourceError, SyntaxProblem, TypeProblem)
+from ..errors import (DuplicateError, Fix, LimitError, Location, MisplacedFile, PolicyError,
+                      Problems, SchemaError, SourceError, SyntaxProblem, TypeProblem)
 from ..language.model import (Decision, Expr, Input, Invariant, Overlay, Parameter,
                               ParameterVersion, Policy, Reading, Rule)
 from ..source.text import PACKAGE_DIR, parse_yaml, read_text
@@ -75,6 +77,79 @@ def rule_files(folder: Path) -> list[Path]:
 
 CUSTOMERS = "customers"
 """The subfolder of a policy folder that holds customer overlays."""
+
+SUBFOLDERS = {CUSTOMERS: ("customer instruments", "*.yaml"),
+              "tests": ("policy tests", "*.yaml"),
+              "clause-map": ("the clause map", "clause-map.yaml"),
+              "review": ("review marks", "marks.yaml")}
+"""The subfolders of a policy folder that commands read, and what each holds."""
+
+_KINDS = [(re.compile(r"(?m)^customer:"), "a customer instrument", CUSTOMERS),
+          (re.compile(r"(?m)^(?:cases|query):"), "a policy test file", "tests"),
+          (re.compile(r"(?m)^(?:policy|calendars):"), "a rule file", ""),
+          (re.compile(r"(?m)^(?:clauses|agreement):"), "a clause map", "clause-map")]
+"""What a YAML file looks like, by its top-level keys, and the folder it belongs in."""
+
+
+def misplaced(folder: Path) -> list[PolicyError]:
+    """YAML files that no command reads, where an editor may think they count: a folder
+    the policy folder does not have (`customer/`), a subfolder of one it has, or a file in
+    the wrong folder (an instrument among the tests). Such a file is silently ignored
+    otherwise: a customer's own terms would not apply, a test would never run."""
+    problems: list[PolicyError] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name == "__pycache__" or \
+                entry.is_symlink() or not entry.is_dir():
+            continue
+        known = SUBFOLDERS.get(entry.name)
+        for path in _yaml_files(entry):
+            read = known is not None and path.parent == entry and \
+                fnmatch.fnmatch(path.name, known[1])
+            looks = _looks_like(path)
+            if read and (looks is None or looks[1] == entry.name or
+                         entry.name in ("clause-map", "review")):
+                continue
+            where = Location(str(path), 1, 1)
+            said = f"{path.relative_to(folder)} is read by no command"
+            if looks is not None:
+                home = f"{looks[1]}/" if looks[1] else "the policy folder itself"
+                if read:
+                    said = f"{path.relative_to(folder)} looks like {looks[0]}, not like " \
+                           f"{known[0]}"
+                problems.append(MisplacedFile(f"{said}", where,
+                                              f"it looks like {looks[0]}: move it to {home}"))
+            else:
+                where_read = ", ".join(f"{name}/ ({kind})" for name, (kind, _) in
+                                       SUBFOLDERS.items())
+                problems.append(MisplacedFile(
+                    said, where, "rule files go in the policy folder itself, other files in "
+                    f"{where_read}; move it there, or out of the policy folder"))
+    return problems
+
+
+def _yaml_files(folder: Path, limit: int = 1000) -> list[Path]:
+    """The YAML files under a folder, hidden ones left out, at most `limit`."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(root) / name for name in sorted(files)
+                  if name.endswith((".yaml", ".yml")) and not name.startswith(".")]
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def _looks_like(path: Path) -> tuple[str, str] | None:
+    """What a YAML file looks like (its kind, the folder it belongs in), or None."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(65_536).decode("utf-8", "replace")
+    except OSError:
+        return None
+    for pattern, kind, home in _KINDS:
+        if pattern.search(text):
+            return kind, home
+    return None
 
 
 def _verdicts_saved_once(load: Callable) -> Callable:
@@ -145,6 +220,8 @@ def load_folder(folder: Path, only: frozenset[str] | None = None
             continue
         seen[key] = policy
         policies.append(policy)
+    for problem in misplaced(folder):
+        errors.add(problem)
     overlays = []
     customers = folder / CUSTOMERS
     if customers.is_dir():
