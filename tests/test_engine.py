@@ -85,6 +85,25 @@ def test_an_overlay_applies_to_its_customer_from_its_date():
     assert used["term"] == "export window"
 
 
+def test_an_instrument_takes_effect_on_its_effective_date_not_the_day_signed(policies_copy):
+    """Signed 1 December, in effect from 1 February: until then the customer is under the
+    standard terms, and may be stated to be; from then its own terms apply."""
+    edit(policies_copy / "customers" / "acme.yaml", "signed: 2026-12-01\n",
+         "signed: 2026-12-01\neffective: 2027-02-01\n")
+    policies = neocrm_policy.load(policies_copy)
+    acme = {"customer": {"id": "acme"}, **ENDED}
+    signed = policies.decide("data.retention", acme, at="2026-12-02")
+    begun = policies.decide("data.retention", acme, at="2027-02-01")
+    assert str(signed.result["export_deadline"]) == "2026-12-09"
+    assert str(begun.result["export_deadline"]) == "2027-01-08"
+    stated = {"customer": {"id": "acme", "standard_terms": True}, **ENDED}
+    assert policies.decide("data.retention", stated, at="2027-01-31").customer is None
+    with pytest.raises(neocrm_policy.UnknownCustomer) as caught:
+        policies.decide("data.retention", stated, at="2027-02-01")
+    assert caught.value.hint.endswith("(from 1 February 2027)")
+    assert policies.overlays[0].label.endswith("from 2027-02-01)")
+
+
 def test_a_later_amendment_prevails_over_an_earlier_overlay(policies_copy):
     edit(policies_copy / "data-retention.yaml", "    value: 60 days\n",
          "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"

@@ -616,13 +616,20 @@ ENDED = {"subscription": {"ends_on": "2026-10-10"}}
 
 
 def test_a_customer_with_its_own_terms_said_to_have_the_standard_ones(agreement):
-    error = _refused(agreement, "data.retention",
-                     {"customer": {"id": "acme", "standard_terms": True}, **ENDED})
-    assert type(error) is UnknownCustomer and error.fact == "customer.standard_terms"
+    facts = {"customer": {"id": "acme", "standard_terms": True}, **ENDED}
+    begins = min(o.begins for o in agreement.overlays if o.customer == "acme")
+    with pytest.raises(UnknownCustomer) as caught:
+        agreement.decide("data.retention", facts, at=begins)
+    error = caught.value
+    assert error.fact == "customer.standard_terms"
     assert error.message == ("customer 'acme' has signed terms of its own, so "
                              "customer.standard_terms cannot be true")
-    assert error.hint == "leave out customer.standard_terms: acme's own terms apply"
+    assert error.hint == ("leave out customer.standard_terms: acme's own terms apply (from "
+                          f"{begins.day} {begins.strftime('%B %Y')})")
     assert str(error.location) == str(_reader(agreement, "data.retention").policy.location)
+    # the day before they begin, the customer is under the standard terms, as stated
+    decision = agreement.decide("data.retention", facts, at=begins - timedelta(days=1))
+    assert decision.customer is None
 
 
 def test_a_customer_on_the_standard_terms_is_decided_as_no_customer(agreement):

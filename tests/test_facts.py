@@ -281,9 +281,14 @@ def test_a_customer_stated_to_have_the_standard_terms_gets_them(policies):
 
 
 def test_a_customer_with_its_own_terms_cannot_be_said_to_have_the_standard_ones(policies):
-    error = _refused(policies, "data.retention",
-                     {"customer": {"id": "acme", "standard_terms": True}, **ENDED})
-    assert _codes(error) == [("NP058", "customer.standard_terms")]
+    """...once its own terms have begun; before, the standard terms are its terms."""
+    facts = {"customer": {"id": "acme", "standard_terms": True}, **ENDED}
+    begins = min(o.begins for o in policies.overlays if o.customer == "acme")
+    with pytest.raises(FactError) as caught:
+        policies.decide("data.retention", facts, at=begins)
+    assert _codes(caught.value) == [("NP058", "customer.standard_terms")]
+    assert policies.decide("data.retention", facts,
+                           at=begins - timedelta(seconds=1)).customer is None
 
 
 def test_a_customer_id_with_a_lone_surrogate_is_refused(policies):

@@ -669,7 +669,8 @@ def _expressions(policy):
 def customers_page(policies) -> str:
     out = ["# Customer instruments", "",
            "A customer's own signed terms change some terms for that customer alone, from "
-           "the date signed (`policies/customers/`). Where the agreement is later amended "
+           "the date they take effect (the date signed, unless the instrument gives "
+           "another; `policies/customers/`). Where the agreement is later amended "
            "on the same term, the later instrument prevails (clause 12): an amendment "
            "prevails over a customer's term where it changes that term (for a table, that "
            "entry) from the agreement's previous version.", ""]
@@ -679,10 +680,12 @@ def customers_page(policies) -> str:
         out += [f"## {_prose(overlay.instrument)}", "",
                 f"Customer {_code(overlay.customer)} · signed "
                 f"{overlay.signed.date().isoformat()}"
+                + (f" · in effect from {overlay.effective.date().isoformat()}"
+                   if overlay.effective and overlay.effective != overlay.signed else "")
                 + (f" · clause {_prose(overlay.clause)}" if overlay.clause else ""), ""]
         if overlay.summary:   # the customer's own terms, as they are once signed
             with _terms_of(policies, customer=overlay.customer,
-                           at=max(_now(), overlay.signed)):
+                           at=max(_now(), overlay.begins)):
                 out += [_prose(overlay.summary), ""]
         out += ["| Policy | Term | New value |", "| --- | --- | --- |"]
         for query, params in overlay.changes.items():

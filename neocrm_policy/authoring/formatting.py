@@ -26,7 +26,7 @@ from ..source.text import read_text
 
 POLICY = ("policy", "title", "clauses", "summary", "since", "limitation_of_liability",
           "readings", "calendars", "inputs", "parameters", "invariants", "decisions")
-OVERLAY = ("customer", "instrument", "signed", "clause", "summary", "changes")
+OVERLAY = ("customer", "instrument", "signed", "effective", "clause", "summary", "changes")
 TESTS = ("query", "terms", "observe_holidays", "cases")
 CLAUSE_MAP = ("agreement", "clauses")
 DECISION = ("description", "type", "labels", "clause", "internal", "when", "value", "rules",

@@ -384,7 +384,7 @@ def _calendars(old: PolicySet, new: PolicySet) -> list[Change]:
 
 def _overlays(old: PolicySet, new: PolicySet) -> list[Change]:
     def key(o):
-        return f"{o.customer}: {o.instrument} ({o.signed.date()})"
+        return f"{o.customer}: {o.instrument} ({o.begins.date()})"
 
     def text(o):
         return "; ".join(f"{q} {p} = {tree_text(v)}" for q, ps in o.changes.items()

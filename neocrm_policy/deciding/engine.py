@@ -24,7 +24,8 @@ from ..language.compiler import CompiledPolicy, compile_policy
 from ..language.compiler import RUNTIME_FAILURES
 from ..language.facts import FactReader, declared_facts
 from ..errors import (EvaluationError, InvariantError, Location, PolicyError, PolicyErrors,
-                      Problems, QueryError, SchemaError, UnknownNameError, UsageError)
+                      Problems, QueryError, SchemaError, UnknownCustomer, UnknownNameError,
+                      UsageError)
 from ..loading.loader import load_folder
 from ..language.model import Input, Overlay, ParameterVersion, Policy
 from ..source.text import bundled
@@ -33,8 +34,8 @@ from ..suggest import suggestion
 from ..language.syntax import ast
 from .trace import Decision
 from ..language.runtime import bounded
-from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, as_written, in_agreement_zone,
-                               outside_years, read_datetime, to_words)
+from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, as_written, date_words,
+                               in_agreement_zone, outside_years, read_datetime, to_words)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
         for name, tree in overlay.changes.get(policy.id, {}).items():
             if name in candidates:
                 candidates[name].append(_Candidate(
-                    overlay.signed, rank, compiled.value_function(tree), overlay.label,
+                    overlay.begins, rank, compiled.value_function(tree), overlay.label,
                     isinstance(tree, dict), overlay.locations.get((policy.id, name)), tree))
     changes = sorted({c.since for cs in candidates.values() for c in cs if c.since})
     absent = MappingProxyType({name: p.none_means for name, p in policy.parameters.items()
@@ -296,7 +297,7 @@ class PolicySet:
         self.calendars = MappingProxyType(calendars)
         self._holiday_variants: dict[tuple, PolicySet] = {}
         self._term_variants: dict[tuple, PolicySet] = {}
-        self.overlays = tuple(sorted(overlays, key=lambda o: (o.customer, o.signed)))
+        self.overlays = tuple(sorted(overlays, key=lambda o: (o.customer, o.begins, o.signed)))
         versions: dict[str, list[CompiledPolicy]] = {}
         for item in compiled:
             versions.setdefault(item.checked.policy.id, []).append(item)
@@ -309,6 +310,9 @@ class PolicySet:
                                           for q, items in versions.items()})
         customers = sorted({o.customer for o in self.overlays})
         self.customers = tuple(customers)
+        self._own_terms_from = {c: min(o.begins for o in self.overlays if o.customer == c)
+                                for c in customers}
+        """When each customer's own terms begin: before, it is under the standard terms."""
         """The customers with signed terms of their own: a `customer.id` must name one,
         unless the facts state the customer has the standard terms."""
         self._makers: dict[int, Callable | None] = {}
@@ -439,6 +443,18 @@ class PolicySet:
                             list(self.overlays))
         return self._term_variants.setdefault(key, variant)
 
+    def _on_standard_terms(self, compiled: CompiledPolicy, customer: str, now: datetime):
+        """None (the standard terms, as the facts state) for a customer whose own terms
+        have not begun at `now`; once they have, the facts contradict them."""
+        begins = self._own_terms_from[customer]
+        if now < begins:
+            return None
+        raise UnknownCustomer(
+            f"customer {customer!r} has signed terms of its own, so "
+            "customer.standard_terms cannot be true", compiled.checked.policy.location,
+            f"leave out customer.standard_terms: {customer}'s own terms apply "
+            f"(from {date_words(begins.date())})", fact="customer.standard_terms")
+
     # Queries ---------------------------------------------------------------------------
     @property
     def queries(self) -> list[str]:
@@ -508,6 +524,8 @@ class PolicySet:
         else:
             known, absent = reader.fast(facts), ()
         customer = known["customer.id"]
+        if customer is not None and known.get("customer.standard_terms"):
+            customer = self._on_standard_terms(compiled, customer, now)
         if snapshot is None or customer is not None:
             snapshot = self.terms_at(compiled, now, customer)
         if snapshot.missing:

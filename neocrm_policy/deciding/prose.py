@@ -111,7 +111,7 @@ def prose_of(policies) -> Iterator[Prose]:
     for overlay in policies.overlays:
         if overlay.summary:
             yield Prose(overlay.summary, overlay.location, None, overlay.customer,
-                        overlay.signed)
+                        overlay.begins)
     for calendar in policies.calendars.values():
         if calendar.summary:
             yield Prose(calendar.summary, calendar.location)

@@ -587,13 +587,7 @@ class FactReader:
     def _check_customer(self, out: dict, problems: _Problems) -> None:
         customer, standard = out["customer.id"], out.get("customer.standard_terms")
         if customer in self.customers:
-            if standard and not problems.full():
-                problems.append(UnknownCustomer(
-                    f"customer {customer!r} has signed terms of its own, so "
-                    "customer.standard_terms cannot be true", self.policy.location,
-                    f"leave out customer.standard_terms: {customer}'s own terms apply",
-                    fact="customer.standard_terms"))
-            return
+            return   # on the standard terms too? Only before its own begin (the engine's)
         if standard:
             out["customer.id"] = None   # the standard terms, as the caller states
             return

@@ -200,7 +200,8 @@ class Invariant:
 @dataclass(frozen=True)
 class Overlay:
     """A customer's own signed instrument: new parameter values for one customer.id,
-    from the date signed. `changes` maps policy id → parameter → value tree."""
+    from the date it takes effect (`effective`, else the date signed). `changes` maps
+    policy id → parameter → value tree."""
 
     customer: str
     instrument: str
@@ -211,10 +212,17 @@ class Overlay:
     locations: dict[tuple[str, str | None], Location]
     file: str
     location: Location
+    effective: datetime | None = None
+    """When its terms begin, if later (or earlier) than the day it was signed."""
+
+    @property
+    def begins(self) -> datetime:
+        """When the instrument's terms apply from: its effective date, else signed."""
+        return self.effective or self.signed
 
     @property
     def label(self) -> str:
-        return f"{self.instrument} (customer {self.customer}, from {self.signed.date()})"
+        return f"{self.instrument} (customer {self.customer}, from {self.begins.date()})"
 
 
 @dataclass(frozen=True)

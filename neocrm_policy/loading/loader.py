@@ -273,7 +273,9 @@ def load_overlay(path: Path, inside: Path | None = None) -> Overlay:
     return Overlay(customer=str(data["customer"]), instrument=data["instrument"],
                    signed=_instant(str(data["signed"]), data.where("signed")),
                    clause=data.get("clause"), summary=data.get("summary"), changes=changes,
-                   locations=locations, file=str(path), location=data.where())
+                   locations=locations, file=str(path), location=data.where(),
+                   effective=_instant(str(data["effective"]), data.where("effective"))
+                   if data.get("effective") is not None else None)
 
 
 MAX_TEXT_PER_FILE = 50_000
