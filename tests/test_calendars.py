@@ -18,6 +18,7 @@ from neocrm_policy.errors import EvaluationError, PolicyError, SchemaError
 from neocrm_policy.language.reference import policies as reference
 from neocrm_policy.language.reference.opening_hours import count_open_time
 from neocrm_policy.language.values import AGREEMENT_ZONE
+from tests.helpers import copy_policies, edit
 
 HOTLINE = build_calendar("hotline", {"hours": {"monday-sunday": "08:00-23:00"}})
 OFFICE = build_calendar("office", {"hours": {"monday-friday": "09:00-18:00"}})
@@ -512,3 +513,68 @@ def test_a_weekend_calendar_observing_holidays_has_no_hours_on_a_make_up_day():
                                          "holidays": "mainland_china"})
     make_up_saturday = at("2026-02-14T10:00")   # a working Saturday before Spring Festival
     assert not weekend.is_open(make_up_saturday)
+
+
+# A calendar's own dates (issue 25) --------------------------------------------------------
+
+ANNIVERSARY = build_calendar("office", {
+    "hours": {"monday-friday": "09:00-18:00"}, "holidays": "mainland_china",
+    "closed_on": {"2026-06-17": "company anniversary", "2026-10-08": "staff day"},
+    "open_on": {"2026-06-21": "make-up day for the anniversary", "2026-10-01": None}})
+
+
+def test_a_calendar_closes_and_opens_on_dates_of_its_own():
+    assert not ANNIVERSARY.is_open(at("2026-06-17T10:00"))     # a Wednesday of its own
+    assert ANNIVERSARY.is_open(at("2026-06-21T10:00"))         # a Sunday made up
+    assert ANNIVERSARY.is_open(at("2026-10-01T10:00"))         # its own date over the region's
+    assert not ANNIVERSARY.is_open(at("2026-10-08T10:00"))
+    assert ANNIVERSARY.is_open(at("2026-06-16T10:00")) and WORKING.is_open(at("2026-06-17T10:00"))
+
+
+def test_a_holiday_of_its_own_moves_a_count_of_open_time():
+    # Tuesday 17:00 + 2 hours: one on Tuesday, Wednesday closed (its own), Thursday 10:00;
+    # without the date of its own, Wednesday 10:00
+    assert ANNIVERSARY.add(at("2026-06-16T17:00"), 2, "hours") == at("2026-06-18T10:00")
+    assert WORKING.add(at("2026-06-16T17:00"), 2, "hours") == at("2026-06-17T10:00")
+    # the reference interpreter's minute-by-minute count agrees
+    assert count_open_time(ANNIVERSARY, at("2026-06-16T17:00"), 2, "hours") == \
+        at("2026-06-18T10:00")
+
+
+def test_a_calendar_says_its_own_dates_in_words():
+    assert ANNIVERSARY.describe().endswith(
+        "; closed on 17 June 2026 (company anniversary), 8 October 2026 (staff day)"
+        "; open on 21 June 2026 (make-up day for the anniversary), 1 October 2026")
+    assert ANNIVERSARY.special_day(at("2026-06-17T00:00").date()) == (False, "company anniversary")
+    assert WORKING.special_day(at("2026-10-01T00:00").date()) == (
+        False, "National Day, a mainland-China public holiday")
+    assert WORKING.special_day(at("2026-06-16T00:00").date()) is None
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"closed_on": {"2026-06-17": "a"}, "open_on": {"2026-06-17": "b"}},
+     "2026-06-17 is listed under both `closed_on:` and `open_on:`"),
+    ({"closed_on": {"17 June 2026": "a"}}, "'17 June 2026' is not a date"),
+    ({"closed_on": ["2026-06-17"]}, "`closed_on:` must list dates"),
+    ({"open_on": {"2026-06-17": 5}}, "the note of 2026-06-17 is not text"),
+])
+def test_mistakes_in_a_calendars_own_dates(spec, message):
+    with pytest.raises(SchemaError) as caught:
+        build_calendar("office", {"hours": {"monday-friday": "09:00-18:00"}, **spec})
+    assert message in caught.value.message and caught.value.hint
+
+
+def test_the_memo_names_the_day_that_closed_a_channel(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "calendars.yaml", "  online_im:\n",
+         "  online_im:\n    closed_on:\n      2026-03-09: company anniversary\n")
+    decision = neocrm_policy.load(folder).decide("support.channels", {},
+                                                 at="2026-03-09T10:00:00+08:00")
+    assert "online_im" not in decision.result["open"]
+    memo = decision.explain()
+    assert memo.endswith("Days the calendars it counts on keep otherwise than their week:\n"
+                         "- Monday 9 March 2026: the online im calendar is closed "
+                         "(company anniversary)")
+    ordinary = neocrm_policy.load(folder).decide("support.channels", {},
+                                                 at="2026-03-10T10:00:00+08:00")
+    assert "keep otherwise" not in ordinary.explain()

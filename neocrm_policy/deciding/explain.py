@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from .prose import say_in_force
@@ -43,12 +44,96 @@ def memo(decision) -> str:
                 [words + _fact_value(facts.get(path), fact) for words, path, fact
                  in piece.facts])))
         lines += piece.note
+    lines += calendar_day_lines(decision)
     policy = steps.compiled.checked.policy
     for name, paths in (decision.missing or {}).items():
         asked = ", ".join(_fact_words(policy, path) for path in paths)
         lines.append(f"- {_decision_words(policy, name)}: not settled yet")
         lines.append(_fill(f"to settle it, give: {asked}"))
     return "\n".join(lines)
+
+
+MAX_DAYS_LOOKED_AT = 400
+"""Days between the decision's earliest and latest time looked at for special days."""
+MAX_SPECIAL_DAYS = 10
+
+
+def calendar_day_lines(decision) -> list[str]:
+    """The days, between the earliest and the latest time the decision reads or gives,
+    that a calendar it counts on keeps otherwise than its week (a holiday, a make-up
+    working day, a date of its own): what may have moved a deadline or closed a channel."""
+    compiled = decision._trace_steps().compiled
+    calendars = calendars_read(compiled)
+    if not calendars:
+        return []
+    moments = [decision.at] + [v for v in (*decision._facts.values(), *decision.result.values())
+                               if isinstance(v, datetime)]
+    zone = decision.at.tzinfo
+    first = min(m.astimezone(zone).date() for m in moments)
+    last = min(max(m.astimezone(zone).date() for m in moments),
+               first + timedelta(days=MAX_DAYS_LOOKED_AT))
+    found = []
+    day = first
+    while day <= last:
+        for calendar in calendars:
+            special = calendar.special_day(day)
+            if special is not None:
+                opened, why = special
+                found.append(f"- {_day(day)}: the {calendar.name.replace('_', ' ')} calendar is "
+                             f"{'open' if opened else 'closed'} ({why})")
+        day += timedelta(days=1)
+    if not found:
+        return []
+    more = len(found) - MAX_SPECIAL_DAYS
+    return (["Days the calendars it counts on keep otherwise than their week:"]
+            + found[:MAX_SPECIAL_DAYS] + ([f"- and {more} more"] if more > 0 else []))
+
+
+def _day(day) -> str:
+    return f"{day.strftime('%A')} {date_words(day)}"
+
+
+def calendars_read(compiled) -> list:
+    """The calendars a policy counts on or asks about: named in its expressions, as the
+    unit of a duration, or as a text value of its terms (a list of channels)."""
+    known = _CALENDARS_READ.get(id(compiled))
+    if known is not None and known[0] is compiled:
+        return known[1]
+    calendars = compiled.calendars or {}
+    names: set[str] = set()
+    policy = compiled.checked.policy
+    stack: list = []
+    for decision in policy.decisions.values():
+        for rule in decision.all_rules():
+            stack += [rule.value.node] + ([rule.when.node] if rule.when else [])
+        if decision.default is not None:
+            stack.append(decision.default.node)
+    for term in policy.parameters.values():
+        for version in term.versions:
+            stack.append(version.value)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += list(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack += list(item)
+        elif hasattr(item, "node") and hasattr(item, "source"):
+            stack.append(item.node)
+        elif hasattr(item, "children"):
+            for attribute in ("name", "calendar", "value"):
+                value = getattr(item, attribute, None)
+                if isinstance(value, str) and value in calendars:
+                    names.add(value)
+            stack += list(item.children())
+    found = [calendars[name] for name in sorted(names)]
+    if len(_CALENDARS_READ) > 1000:
+        _CALENDARS_READ.clear()
+    _CALENDARS_READ[id(compiled)] = (compiled, found)
+    return found
+
+
+_CALENDARS_READ: dict[int, tuple] = {}
+"""Per compiled policy (kept beside it, so an id is never another's), its calendars."""
 
 
 def _head(steps) -> tuple[str, str, tuple[str, ...]]:

@@ -2,7 +2,8 @@
 
 A calendar is declared in a rule file (`calendars:`) as weekly opening hours in a time
 zone, optionally closed on mainland-China public holidays and open on their official
-make-up working days (taken from the maintained `holidays` package, not kept by hand).
+make-up working days (taken from the maintained `holidays` package, not kept by hand),
+and closed or open on dates of its own (`closed_on:`, `open_on:`, each with a note).
 This room only answers questions about time; it parses no expressions.
 """
 
@@ -43,6 +44,14 @@ def _china_year(year: int) -> tuple[frozenset, frozenset]:
     closed = frozenset(calendar.keys())
     make_up = frozenset(getattr(calendar, "weekend_workdays", ()) or ())
     return closed, make_up
+
+
+def _china_name(day: date) -> str:
+    """The name of a mainland-China public holiday, as the holidays package gives it."""
+    import holidays
+    name = holidays.China(years=day.year).get(day)
+    return f"{name}, a mainland-China public holiday" if name else \
+        "a mainland-China public holiday"
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -106,15 +115,23 @@ class Calendar:
     clause: str | None = None
     holiday_region: str | None = None
     _make_up_hours: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    own_days: tuple[tuple[date, bool, str], ...] = ()
+    """Dates of its own: (day, open, note): closed on a holiday of its own, open on a
+    make-up working day, whatever the week or the region says."""
     location: Location | None = field(default=None, repr=False, compare=False)
     """Where its summary was written, to point at a sentence in it."""
     _stretches: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
     """Each day's open stretches once worked out (`open_stretches`), a few thousand days
     at most: a calendar asked about the same weeks again answers at once."""
+    _own_index: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    """`own_days` by date, made at first need."""
 
     # Days -----------------------------------------------------------------------------
     def spans_on(self, day: date) -> tuple[tuple[int, int], ...]:
         """Open spans of a calendar day, in minutes after local midnight."""
+        own = self._own.get(day) if self.own_days else None
+        if own is not None:
+            return self._make_up_hours if own[0] else ()
         if self.holiday_region == "mainland_china":
             closed, make_up = _china_year(day.year)
             if day in make_up:
@@ -122,6 +139,26 @@ class Calendar:
             if day in closed:
                 return ()
         return self.hours[day.weekday()]
+
+    @property
+    def _own(self) -> dict[date, tuple[bool, str]]:
+        if not self._own_index and self.own_days:
+            self._own_index.update((day, (opened, note)) for day, opened, note in self.own_days)
+        return self._own_index
+
+    def special_day(self, day: date) -> tuple[bool, str] | None:
+        """(open, why) when `day` is not as the week has it: a date of its own, a public
+        holiday or a make-up working day of its region; None for an ordinary day."""
+        own = self._own.get(day) if self.own_days else None
+        if own is not None:
+            return own
+        if self.holiday_region == "mainland_china":
+            closed, make_up = _china_year(day.year)
+            if day in make_up:
+                return True, "a mainland-China make-up working day"
+            if day in closed:
+                return False, _china_name(day)
+        return None
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(self.zone)
@@ -258,6 +295,11 @@ class Calendar:
         if self.holiday_region:
             text += (f", closed on {HOLIDAY_REGIONS[self.holiday_region]} and open on their "
                      "make-up working days")
+        for opened, said in ((False, "closed"), (True, "open")):
+            days = [f"{_day_words(day)} ({note})" if note else _day_words(day)
+                    for day, is_open, note in self.own_days if is_open == opened]
+            if days:
+                text += f"; {said} on " + ", ".join(days)
         return text
 
     def __str__(self) -> str:
@@ -269,6 +311,11 @@ def _too_far(calendar: Calendar) -> EvaluationError:
         f"counting on calendar {calendar.name!r} goes past a hundred years ahead", None,
         "counting on a calendar looks at most a hundred years ahead; check the number of "
         "hours or days counted")
+
+
+def _day_words(day: date) -> str:
+    from .values import date_words
+    return date_words(day)
 
 
 def _span_text(span: tuple[int, int]) -> str:
@@ -353,5 +400,43 @@ def build_calendar(name: str, spec: Any) -> Calendar:
         raise SchemaError(f"calendar {name!r} is never open", _where(spec, "hours"),
                           "give at least one span of hours")
     make_up = next((spans for spans in hours[:5] if spans), ())
+    own = _own_days(name, spec)
     return Calendar(name, zone, hours, spec.get("summary"), spec.get("clause"), region,
-                    make_up, _where(spec, "summary"))
+                    make_up, own, _where(spec, "summary"))
+
+
+MAX_OWN_DAYS = 1000
+"""Dates of its own one calendar may list (a company's holidays for decades)."""
+
+
+def _own_days(name: str, spec: Any) -> tuple[tuple[date, bool, str], ...]:
+    """`closed_on:` and `open_on:`: date → note (a note may be empty)."""
+    found: dict[date, tuple[bool, str, str]] = {}
+    for key, opened in (("closed_on", False), ("open_on", True)):
+        listed = spec.get(key)
+        if listed is None:
+            continue
+        if not isinstance(listed, dict):
+            raise SchemaError(f"calendar {name!r}: `{key}:` must list dates, each with a note",
+                              _where(spec, key), f"write e.g. `{key}:` then "
+                              "`  2026-06-18: company anniversary` on the next line")
+        for day_text, note in listed.items():
+            where = getattr(listed, "where_key", lambda _k: None)(day_text)
+            try:
+                day = date.fromisoformat(str(day_text))
+            except ValueError:
+                raise SchemaError(f"calendar {name!r}: {day_text!r} is not a date",
+                                  where, "write the date as 2026-06-18") from None
+            if note is not None and not isinstance(note, str):
+                raise SchemaError(f"calendar {name!r}: the note of {day} is not text",
+                                  where, "write what the day is, e.g. company anniversary")
+            if day in found:
+                other = "closed_on" if not found[day][0] else "open_on"
+                raise SchemaError(
+                    f"calendar {name!r}: {day} is listed under both `{other}:` and `{key}:`",
+                    where, "a day is either closed or open: keep it under one of them")
+            found[day] = (opened, note or "", key)
+    if len(found) > MAX_OWN_DAYS:
+        raise SchemaError(f"calendar {name!r} lists {len(found)} dates of its own",
+                          _where(spec), f"at most {MAX_OWN_DAYS}")
+    return tuple(sorted((day, opened, note) for day, (opened, note, _) in found.items()))
