@@ -406,3 +406,13 @@ def test_a_costly_decision_neither_holds_the_event_loop_nor_runs_on_after_its_50
         finally:
             await service.stop()
     asyncio.run(scenario())
+
+
+def test_a_served_set_has_every_fast_reader_made_before_the_first_request(folder):
+    """Generating a query's fast fact reader compiles Python; under a request's time limit
+    an interrupted compile left the interpreter's parser in a broken state (SystemError,
+    seen under load). A served set is made ready while loading, off any request's path."""
+    from neocrm_policy.deciding.served import load_served
+    served = load_served(folder)
+    readers = list(served.policies._readers.values())
+    assert readers and all("fast" in reader.__dict__ for reader in readers)

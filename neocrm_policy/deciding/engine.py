@@ -443,6 +443,14 @@ class PolicySet:
                             list(self.overlays))
         return self._term_variants.setdefault(key, variant)
 
+    def generate_readers(self) -> None:
+        """Generate every query's fast fact reader now (a command asking one query makes
+        its own at first need). A service does it while loading, off any request's path:
+        the first request of each query then decides at full speed, and compiling, which
+        must not be interrupted, never runs under a request's time limit."""
+        for reader in self._readers.values():
+            reader.generated()
+
     def _on_standard_terms(self, compiled: CompiledPolicy, customer: str, now: datetime):
         """None (the standard terms, as the facts state) for a customer whose own terms
         have not begun at `now`; once they have, the facts contradict them."""

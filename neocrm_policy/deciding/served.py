@@ -88,6 +88,7 @@ def load_served(folder: Path) -> Served:
         policies = load(folder)
         if revision_of(folder) == before:
             break
+    policies.generate_readers()
     return Served(policies, before, _now())
 
 
