@@ -28,7 +28,10 @@ from neocrm_policy.authoring.testing import run_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = [ROOT / "README.md"] + sorted(p for p in DOCS.rglob("*.md") if "examples" not in p.parts)
+WALKTHROUGH = DOCS / "editors" / "new-policy.md"
+"""Run step by step, in order (`test_the_new_policy_walkthrough_prints_what_it_shows`)."""
+PAGES = [ROOT / "README.md"] + sorted(p for p in DOCS.rglob("*.md")
+                                      if "examples" not in p.parts and p != WALKTHROUGH)
 
 
 def blocks(kind: str):
@@ -218,3 +221,53 @@ def test_every_schema_key_is_described(kind):
         elif isinstance(node, list):
             stack += [(path, item) for item in node]
     assert not missing, missing
+
+
+def _shown(expected: str, printed: str) -> bool:
+    """Whether `printed` reads as `expected` shows it: line by line, where `…` in a line
+    stands for any text and a line that is only `…` for any number of lines."""
+    patterns = [None if line.strip() == "…" else
+                re.compile(".*".join(re.escape(part) for part in line.split("…")) + r"\Z")
+                for line in expected.rstrip("\n").splitlines()]
+    lines = printed.rstrip("\n").splitlines()
+
+    def match(p: int, n: int) -> bool:
+        if p == len(patterns):
+            return n == len(lines)
+        if patterns[p] is None:
+            return any(match(p + 1, k) for k in range(n, len(lines) + 1))
+        return n < len(lines) and bool(patterns[p].match(lines[n])) and match(p + 1, n + 1)
+    return match(0, 0)
+
+
+def test_the_new_policy_walkthrough_prints_what_it_shows(tmp_path, capsys, monkeypatch):
+    """docs/editors/new-policy.md, step by step in a copy of a policy folder: each file it
+    shows is saved (a clause-map entry replaces that clause's entry), each command is run,
+    and what it prints is what the page shows next."""
+    copy_policies(tmp_path / "policies")
+    monkeypatch.chdir(tmp_path)
+    text = WALKTHROUGH.read_text(encoding="utf-8")
+    printed, steps = None, 0
+    for match in re.finditer(r"(?:Save this as `(?P<path>[^`]+)`:\s*\n\n)?```(?P<kind>\w+)\n"
+                             r"(?P<body>.*?)```", text, re.S):
+        kind, body, path = match["kind"], match["body"], match["path"]
+        if path:
+            (tmp_path / path).write_text(body, encoding="utf-8")
+        elif kind == "yaml" and body.startswith("  - clause: "):
+            clause_map = tmp_path / "policies" / "clause-map" / "clause-map.yaml"
+            old = clause_map.read_text(encoding="utf-8")
+            clause = body.splitlines()[0]
+            start = old.index(clause + "\n")
+            end = old.find("\n  - clause: ", start + 1) + 1 or len(old)
+            clause_map.write_text(old[:start] + body + old[end:], encoding="utf-8")
+        elif kind == "console":
+            capsys.readouterr()
+            for line in body.strip().splitlines():
+                assert line.startswith("$ neocrm-policy "), line
+                main(shlex.split(line[len("$ neocrm-policy "):]))
+            out, err = capsys.readouterr()
+            printed = (out + err).replace(f"{tmp_path}/", "")
+        elif kind == "text":
+            assert printed is not None and _shown(body, printed), (body, printed)
+            printed, steps = None, steps + 1
+    assert steps == 5
