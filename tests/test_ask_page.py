@@ -104,6 +104,16 @@ def test_errors_for_the_public_name_facts_in_words_without_the_servers_files(ask
     assert "declared at" in data["error"]["errors"][0]["hint"]
 
 
+def test_the_public_is_not_told_which_customers_have_terms_of_their_own(asked):
+    body = {"facts": INCIDENT, "customer": "acmee"}
+    status, data = asked.json("POST", SLA, body)
+    assert status == 400 and "acme" in data["error"]["hint"]       # the API's own words
+    status, data = asked.json("POST", SLA + "?explain=words", body)
+    assert status == 400 and data["error"]["fact"] == "customer.id"
+    assert "acme" not in data["error"]["hint"].replace("acmee", "")
+    assert "standard terms apply" in data["error"]["hint"]
+
+
 def test_the_public_is_not_given_the_engines_advice():
     error = NoRuleApplies("no rule of decision 'x' applies to these facts",
                           Location("/srv/policies/x.yaml", 3, 5),

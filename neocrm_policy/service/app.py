@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import (FactError, FactErrors, FactTypeError, Location, MissingFact, PolicyError,
-                      QueryError, UsageError)
+                      QueryError, UnknownCustomer, UsageError)
 from ..deciding.engine import evaluation_time
 from ..deciding.explain import in_words
 from ..language.facts import in_input, parse_facts_json
@@ -104,9 +104,9 @@ def public_error_json(error: PolicyError, facts: dict | None = None) -> dict:
     """An error as the ask page shows it to the public (`?explain=words`): its code,
     message, hint and fact, without the service's file paths, and without advice meant
     for the rules' editors ("add a rule or a `default:`") in place of a fix the person
-    asking can make. A problem of the facts or of the request keeps its own words, each
-    fact named by its description (`facts`: the query's declared facts) as the page's
-    labels name it, not by its path."""
+    asking can make, nor the names of the customers with terms of their own. A problem of
+    the facts or of the request keeps its own words, each fact named by its description
+    (`facts`: the query's declared facts) as the page's labels name it, not by its path."""
     data = {"code": error.code, "message": _named(error.message, facts),
             "hint": _named(error.hint, facts, "it"),
             "location": None, "file": None, "line": None, "column": None}
@@ -114,6 +114,9 @@ def public_error_json(error: PolicyError, facts: dict | None = None) -> dict:
         data["fact"] = error.fact
     if isinstance(error, MissingFact):
         data["hint"] = "this question needs it"   # not its type: the form says the form
+    elif isinstance(error, UnknownCustomer):      # not who else has terms of their own
+        data["hint"] = ("check the customer's id; for a customer that has signed no terms "
+                        "of its own, say that the standard terms apply to it")
     if not isinstance(error, (FactError, UsageError, QueryError)):
         data["message"], hint = PUBLIC_ADVICE
         data["hint"] = hint.format(code=error.code)
