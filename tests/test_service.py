@@ -226,6 +226,7 @@ def test_queries_and_their_schemas(served, openapi):
     sla = next(q for q in listing["queries"] if q["query"] == "support.sla")
     assert sla["facts"]["incident.level"] == {
         "type": "int", "required": False, "allowed": [1, 2, 3, 4],
+        "allowed_words": ["1", "2", "3", "4"],
         "description": "the service level, as the number of stars (4 is the most severe)"}
     assert sla["facts"]["incident.reported_at"]["required"] is True
     assert sla["results"]["resolution_due"]["type"] == "datetime or null"
