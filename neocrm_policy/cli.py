@@ -328,6 +328,10 @@ def _serve_parser(sub) -> None:
     serve.add_argument("--admin-token-file", metavar="FILE",
                        help="file holding the admin bearer token (else NEOCRM_ADMIN_TOKEN "
                             "or NEOCRM_ADMIN_TOKEN_FILE; none: admin endpoints off)")
+    serve.add_argument("--docs-url", metavar="URL",
+                       help="address of the documentation site, to which the ask page "
+                            "links each clause (else NEOCRM_DOCS_URL; default: /docs/ on "
+                            "this host)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -770,6 +774,7 @@ def cmd_fmt(args) -> int:
 def cmd_serve(args) -> int:
     try:
         from .service import ServiceConfig
+        from .service.config import DOCS_URL, DOCS_VARIABLE
         from .deciding.served import load_served
         from .service.server import run
     except ImportError as exc:
@@ -783,7 +788,8 @@ def cmd_serve(args) -> int:
         log_queue=args.log_queue, mask=tuple(args.mask), max_body_bytes=args.max_body_bytes,
         max_batch=args.max_batch, decision_timeout=args.decision_timeout,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
-        watch=args.watch, admin_token_file=args.admin_token_file)
+        watch=args.watch, admin_token_file=args.admin_token_file,
+        docs_url=args.docs_url or os.environ.get(DOCS_VARIABLE) or DOCS_URL)
     config.check_address()               # a host or port that cannot be used, a log
     config.check_log_path()              # path that cannot be written, and an
     config.admin_token()                 # unreadable token file are reported now

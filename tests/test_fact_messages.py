@@ -910,11 +910,11 @@ def test_the_customer_facts_are_described_to_a_service(typed):
     """What `describe` tells a service of the two facts every query reads."""
     facts = describe(typed, "typed")["facts"]
     assert facts["customer.id"] == {
-        "type": "string", "required": False, "allowed": None,
+        "type": "string", "required": False, "allowed": None, "allowed_words": None,
         "description": "the customer whose own signed terms apply (absent: the standard "
                        "terms)"}
     assert facts["customer.standard_terms"] == {
-        "type": "bool", "required": False, "allowed": None,
+        "type": "bool", "required": False, "allowed": None, "allowed_words": None,
         "description": "true when the customer named by customer.id has signed no terms of "
                        "its own, so the standard terms apply to it"}
 

@@ -259,3 +259,52 @@ def _fact_words(policy, path: str) -> str:
     item = policy.inputs.get(path)
     return item.description if item is not None and item.description else \
         path.replace(".", " ").replace("_", " ")
+
+
+def in_words(decision) -> dict:
+    """The memo's words as data, for a page that lays them out: the title, when it was
+    decided, and for each result its name in words, description, value, clause and the
+    memo's lines behind it (a default applied, term used, based on, facts, note). Built
+    by the memo's own pieces, so a page reading this never says otherwise than the memo."""
+    steps = decision._trace_steps()
+    head = steps.memo_head or _head(steps)
+    values, facts = decision._values, decision._facts
+    policy = steps.compiled.checked.policy
+    decisions = policy.decisions
+    results = []
+    for position, name, step in decision._steps_taken(steps):
+        piece = steps.memo_pieces.get(step) or _piece(steps, step, name)
+        lines = ["no rule applied, so the default applies"] \
+            if step.rule.endswith(".default") else []     # the clause is given apart
+        if piece.terms is not None:
+            lines += piece.terms
+        else:
+            looked = step.looked_up(steps, facts, decision.result)
+            if looked.lines is None:
+                looked.lines = _term_lines(looked.uses)
+            lines += looked.lines
+        if piece.based:
+            lines.append("based on: " + ", ".join(
+                [words + _result(values[k], type_, decisions.get(d))
+                 for words, k, type_, d in piece.based]))
+        if piece.facts:
+            lines.append("facts: " + ", ".join(
+                [words + _fact_value(facts.get(path), fact) for words, path, fact
+                 in piece.facts]))
+        lines += piece.note
+        item = decisions.get(name)
+        label = _decision_words(policy, name)
+        results.append({
+            "decision": name, "label": label[:1].upper() + label[1:],
+            "description": " ".join(item.description.split()) if item is not None
+            and item.description else None,
+            "value": _result(values[position], step.type, item),
+            "clause": step.clause,
+            "steps": [" ".join(line.split()) for line in lines]})
+    return {"title": say_in_force(policy.title, steps.snapshot),
+            "clauses": list(policy.clauses),
+            "decided": f"Decided as at {_words(decision.at)}{head[1]}"
+                       + (f", for customer {decision.customer}" if decision.customer else "")
+                       + ".",
+            "notes": [line for line in head[2] if line],
+            "results": results}

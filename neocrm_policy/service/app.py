@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -27,8 +28,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import FactError, FactTypeError, Location, PolicyError, QueryError, UsageError
+from ..errors import (FactError, FactErrors, FactTypeError, Location, MissingFact, PolicyError,
+                      QueryError, UnknownCustomer, UsageError)
 from ..deciding.engine import evaluation_time
+from ..deciding.explain import in_words
 from ..language.facts import in_input, parse_facts_json
 from ..suggest import suggestion
 from .config import ServiceConfig
@@ -88,6 +91,69 @@ def error_json(error: PolicyError) -> dict:
     if problems:
         data["errors"] = [error_json(e) for e in problems]
     return data
+
+
+PUBLIC_ADVICE = ("the agreement's rules give no answer for these facts",
+                 "check the facts; if they are right, tell the Company's legal team "
+                 "(error {code})")
+"""What the public is told of an error that only the rules' editors can fix (no rule
+applies, two rules conflict, an evaluation fails): not the engine's advice."""
+
+
+def public_error_json(error: PolicyError, facts: dict | None = None) -> dict:
+    """An error as the ask page shows it to the public (`?explain=words`): its code,
+    message, hint and fact, without the service's file paths, and without advice meant
+    for the rules' editors ("add a rule or a `default:`") in place of a fix the person
+    asking can make, nor the names of the customers with terms of their own. A problem of
+    the facts or of the request keeps its own words, each fact named by its description
+    (`facts`: the query's declared facts) as the page's labels name it, not by its path."""
+    data = {"code": error.code, "message": _named(error.message, facts),
+            "hint": _named(error.hint, facts, "it"),
+            "location": None, "file": None, "line": None, "column": None}
+    if isinstance(error, FactError) and error.fact:
+        data["fact"] = error.fact
+    if isinstance(error, MissingFact):
+        data["hint"] = "this question needs it"   # not its type: the form says the form
+    elif isinstance(error, UnknownCustomer):      # not who else has terms of their own
+        data["hint"] = ("check the customer's id; for a customer that has signed no terms "
+                        "of its own, say that the standard terms apply to it")
+    if not isinstance(error, (FactError, UsageError, QueryError)):
+        data["message"], hint = PUBLIC_ADVICE
+        data["hint"] = hint.format(code=error.code)
+    problems = [e for e in getattr(error, "errors", None) or () if e is not error]
+    if problems:
+        data["errors"] = [public_error_json(e, facts) for e in problems]
+        data["hint"] = "each problem is said of its fact"
+    if isinstance(error, FactErrors) and error.more:
+        data["more"] = error.more
+    return data
+
+
+_FACT_PATH = re.compile(r"(missing )?(?:fact )?'?\b([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\b'?")
+
+
+def _named(text: str | None, facts: dict | None, pronoun: str | None = None) -> str | None:
+    """`text` with each declared fact's path ("fact 'incident.reported_at'") written as
+    its description in quotes ("“when the failure was reported”"), or as `pronoun` (a
+    hint, which follows the message that named the fact). The customer's facts keep
+    their paths: their descriptions define one by the other."""
+    if not text or not facts:
+        return text
+
+    def said(match: re.Match) -> str:
+        item = facts.get(match[2])
+        if item is None or not item.description or match[2].startswith("customer."):
+            return match[0]
+        name = pronoun or f"“{' '.join(item.description.split())}”"
+        return f"{name} is not given" if match[1] else name
+    return _FACT_PATH.sub(said, text)
+
+
+def clause_link(docs_url: str, clause: str) -> str:
+    """Where the agreement's passage of a clause is on the documentation site: its
+    anchor on the agreement page (`terms/agreement/#clause-3`, as the site writes it)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", clause.lower()).strip("-")
+    return f"{docs_url.rstrip('/')}/terms/agreement/#clause-{slug}"
 
 
 def status_of(error: PolicyError) -> int:
@@ -213,9 +279,10 @@ class Service:
                             "this decision too slow", {"Retry-After": "1"})
 
     def decide_one(self, served: Served, query: str, request: dict, text: str,
-                   within: tuple[str, ...], explain: bool) -> tuple[int, dict]:
+                   within: tuple[str, ...], explain: str | None) -> tuple[int, dict]:
         """One decision as (status, JSON): the decision, or the error. Not logged here:
-        `remember` does that, after any time limit is off."""
+        `remember` does that, after any time limit is off. `explain`: None, "memo" (the
+        memo added) or "words" (the memo and the words, errors for the public)."""
         try:
             facts, at, customer = _request_parts(request, within)
             decision = served.policies.decide(query, facts, at=at)
@@ -223,7 +290,16 @@ class Service:
                     **decision.to_json()}
             if explain:
                 data["memo"] = decision.explain()
+            if explain == "words":
+                words = data["words"] = in_words(decision)
+                clauses = {*words["clauses"], *(r["clause"] for r in words["results"])}
+                words["clause_links"] = {c: clause_link(self.config.docs_url, c)
+                                         for c in sorted(clauses - {None})}
         except PolicyError as error:
+            if explain == "words":
+                facts = served.policies.facts_read(query) \
+                    if query in served.policies.policies else None
+                return status_of(error), {"error": public_error_json(error, facts)}
             if not within and len(text) <= POINT_LIMIT:
                 error = in_input(error, text, BODY, ("facts",))
             return status_of(error), {"error": error_json(error)}
@@ -237,7 +313,7 @@ class Service:
                             served.revision, request.get("facts"), data["result"], seconds)
 
     async def decide_now(self, served: Served, query: str, request: Any, text: str,
-                         explain: bool) -> tuple[int, dict]:
+                         explain: str | None) -> tuple[int, dict]:
         """One decision: on this thread under the deadline for at most `LOOP_SLICE`
         (no hand-off to a thread: most decisions take well under a millisecond), then,
         if it needs longer, again in a worker thread for the rest of its time, so that
@@ -354,16 +430,18 @@ def _too_large(limit: int) -> ServiceError:
                         "--max-body-bytes")
 
 
-def _explain(request: Request) -> bool:
+def _explain(request: Request) -> str | None:
+    """`?explain=`: None, "memo" or "words"."""
     if not request.scope.get("query_string"):
-        return False                       # most requests: no query string to parse
+        return None                        # most requests: no query string to parse
     value = request.query_params.get("explain")
     if value is None or value == "":
-        return False
-    if value != "memo":
+        return None
+    if value not in ("memo", "words"):
         raise ServiceError(400, "NS400", f"unknown explain={value!r}",
-                           "explain=memo adds the decision's memo")
-    return True
+                           "explain=memo adds the decision's memo; explain=words adds "
+                           "the memo and the decision in words, for a page")
+    return value
 
 
 Handler = Callable[[Service, Request], Awaitable[Response]]

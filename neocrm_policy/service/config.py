@@ -23,6 +23,10 @@ ENVIRONMENT = "NEOCRM_SERVICE_CONFIG"
 """The variable that hands the configuration to worker processes."""
 TOKEN_VARIABLE = "NEOCRM_ADMIN_TOKEN"
 TOKEN_FILE_VARIABLE = "NEOCRM_ADMIN_TOKEN_FILE"
+DOCS_VARIABLE = "NEOCRM_DOCS_URL"
+DOCS_URL = "/docs/"
+"""The documentation site's address when neither `--docs-url` nor NEOCRM_DOCS_URL gives
+one: `/docs/` on the service's own host, where a gateway can serve the built site."""
 
 
 LARGEST = 2 ** 62
@@ -81,6 +85,9 @@ class ServiceConfig:
     watch: bool = False
     """Reload when a file of the policy folder changes."""
     admin_token_file: str | None = None
+    docs_url: str = DOCS_URL
+    """Where the documentation site is served: the ask page links each clause it cites
+    to the agreement's passage there (`{docs_url}/terms/agreement/#clause-3`)."""
 
     def __post_init__(self) -> None:
         """Every setting in its range, so that a bad one is one clear message before the

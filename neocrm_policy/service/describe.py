@@ -127,8 +127,8 @@ def facts_schema(policies: PolicySet, query: str) -> dict:
 
 
 def describe(policies: PolicySet, query: str) -> dict:
-    """A query's title, clauses, facts (type, required, allowed values, description)
-    and results (type)."""
+    """A query's title, clauses, facts (type, required, allowed values and each in words,
+    description) and results (type)."""
     policy = policies.policies[query]
     compiled = policies.compiled(query)
     return {
@@ -136,6 +136,8 @@ def describe(policies: PolicySet, query: str) -> dict:
         "clauses": list(policy.clauses),
         "facts": {path: {"type": str(item.type.not_null()), "required": not item.optional,
                          "allowed": [to_json(v) for v in item.allowed]
+                         if item.allowed is not None else None,
+                         "allowed_words": [item.in_words(v) for v in item.allowed]
                          if item.allowed is not None else None,
                          "description": item.description}
                   for path, item in policies.facts_read(query).items()},

@@ -53,8 +53,34 @@ def _errors(*statuses: int) -> dict:
 _QUERY = {"name": "query", "in": "path", "required": True, "schema": {"type": "string"},
           "description": "A query name, e.g. support.sla."}
 _EXPLAIN = {"name": "explain", "in": "query", "required": False,
-            "schema": {"type": "string", "enum": ["memo"]},
-            "description": "`memo` adds the decision as a short memo."}
+            "schema": {"type": "string", "enum": ["memo", "words"]},
+            "description": "`memo` adds the decision as a short memo; `words` adds the "
+                           "memo and `words`, the decision in words for a page, and "
+                           "writes errors for the public (no file paths, no advice "
+                           "meant for the rules' editors)."}
+_WORDS = {
+    "type": "object", "additionalProperties": False,
+    "required": ["title", "clauses", "decided", "notes", "results", "clause_links"],
+    "description": "With ?explain=words: the memo's words as data.",
+    "properties": {
+        "title": {"type": "string"},
+        "clauses": {"type": "array", "items": {"type": "string"}},
+        "decided": {"type": "string", "description": "When it was decided, in words."},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "results": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["decision", "label", "description", "value", "clause", "steps"],
+            "properties": {
+                "decision": {"type": "string", "description": "The result's name."},
+                "label": {"type": "string", "description": "Its name in words."},
+                "description": {"type": ["string", "null"]},
+                "value": {"type": "string", "description": "Its value in words."},
+                "clause": {"type": ["string", "null"]},
+                "steps": {"type": "array", "items": {"type": "string"},
+                          "description": "The memo's lines behind it, in words."}}}},
+        "clause_links": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "Each clause cited → its passage on the "
+                                        "documentation site (--docs-url)."}}}
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +94,8 @@ def document() -> dict:
         **decision["properties"],
         "decision_id": {"type": "string", "description": "Unique id, as in the decision log."},
         "revision": {"type": "string", "description": "Content hash of the rule files."},
-        "memo": {"type": "string", "description": "With ?explain=memo: the memo."},
+        "memo": {"type": "string", "description": "With ?explain=memo or words: the memo."},
+        "words": _WORDS,
     }
     reload_outcome = {
         "type": "object", "required": ["status", "revision", "at", "trigger", "error"],
@@ -176,11 +203,17 @@ def document() -> dict:
                                 "clauses": {"type": "array", "items": {"type": "string"}},
                                 "facts": {"type": "object", "additionalProperties": {
                                     "type": "object",
-                                    "required": ["type", "required", "allowed", "description"],
+                                    "required": ["type", "required", "allowed",
+                                                 "allowed_words", "description"],
                                     "properties": {
                                         "type": {"type": "string"},
                                         "required": {"type": "boolean"},
                                         "allowed": {"type": ["array", "null"]},
+                                        "allowed_words": {
+                                            "type": ["array", "null"],
+                                            "items": {"type": "string"},
+                                            "description": "Each allowed value in "
+                                                           "words, in the same order."},
                                         "description": {"type": ["string", "null"]}}}},
                                 "results": {"type": "object", "additionalProperties": {
                                     "type": "object", "required": ["type"],
