@@ -64,6 +64,14 @@ accept: $(STAMP)
 editor-change:
 	bash tests/editor_change.sh
 
+# Not a test: schemathesis over every operation of the service's OpenAPI document with
+# every check, for API_FUZZ_EXAMPLES examples an operation (make test runs 25, seeded).
+API_FUZZ_EXAMPLES ?= 1000
+.PHONY: api-fuzz
+api-fuzz: $(TESTED)
+	API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q \
+		tests/test_service_contract.py -k schemathesis
+
 # Not a test: 10^5 decisions of generated policies, compiled and by the reference
 # interpreter, must agree (benchmarks/fuzz_diff.py; about an hour; FUZZ_ARGS to change).
 .PHONY: fuzz-diff

@@ -382,7 +382,7 @@ class FactErrors(FactError):
         super().__init__(f"{total} problems with the facts"
                          + (f" (the first {len(self._problems)} shown, and {more} more)"
                             if more else ""), None,
-                         "each problem above names its fact, with a hint")
+                         "each problem listed names its fact, with a hint")
 
     @property
     def errors(self) -> list[FactError]:

@@ -199,6 +199,16 @@ def test_yaml_and_json_examples_are_real(text, policies_copy):
             text, encoding="utf-8")
         overlays = neocrm_policy.load(policies_copy).overlays
         assert data["customer"] in {o.customer for o in overlays}
+    elif "calendars" in data:   # a calendar's keys, put into the copy's calendars.yaml
+        path = policies_copy / "calendars.yaml"
+        whole = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, spec in data["calendars"].items():
+            whole["calendars"][name] = {**whole["calendars"].get(name, {}), **spec}
+        path.write_text(yaml.safe_dump(whole, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+        calendars = neocrm_policy.load(policies_copy).calendars
+        assert all(calendars[name].own_days or "hours" in data["calendars"][name]
+                   for name in data["calendars"])
     else:
         assert set(data) <= {"parameters", "decisions", "invariants"}, set(data)
         _put_fragment(_policy_file_declaring(policies_copy, data), data)

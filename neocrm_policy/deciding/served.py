@@ -120,11 +120,14 @@ class PolicyStore:
                 self.failures += 1
                 self.refused = outcome
             else:
-                status = "unchanged" if served.revision == self.current.revision else "loaded"
-                self.current = served
                 self.refused = None
-                outcome = ReloadOutcome(status, served.revision, served.loaded_at,
-                                        trigger=trigger)
+                if served.revision == self.current.revision:   # the set in service stays,
+                    outcome = ReloadOutcome("unchanged", served.revision, _now(),  # as loaded
+                                            trigger=trigger)
+                else:
+                    self.current = served
+                    outcome = ReloadOutcome("loaded", served.revision, served.loaded_at,
+                                            trigger=trigger)
             self.reloads += 1
             self.last = outcome
             self.last_duration = time.monotonic() - started

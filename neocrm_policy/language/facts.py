@@ -111,10 +111,11 @@ def _second(text: str, key: str) -> tuple[int, int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1, width
 
 
-def in_input(error: PolicyError, text: str, name: str,
-             within: tuple[str, ...] = ()) -> PolicyError:
+def in_input(error: PolicyError, text: str, name: str, within: tuple[str, ...] = (),
+             declared: Callable[[Location], str] = str) -> PolicyError:
     """A fact error pointed at the fact in the input a service wrote (a JSON file, or
-    standard input), where it can be fixed; the declaration it broke goes in the hint.
+    standard input), where it can be fixed; the declaration it broke goes in the hint,
+    as `declared` writes its place (a service names it within its policy folder).
     `within` is the path of the facts inside the file (("facts",) in an example). The
     text is read once, whatever the number of errors."""
     if not isinstance(error, FactError) or not any(
@@ -123,22 +124,23 @@ def in_input(error: PolicyError, text: str, name: str,
     find = positions_in(text)
     lines = file_lines(text)   # as the positions count them: U+2028 in text ends none
     if isinstance(error, FactErrors):
-        return FactErrors([_pointed(e, find, lines, name, within) for e in error.errors],
-                          error.more)
-    return _pointed(error, find, lines, name, within)
+        return FactErrors([_pointed(e, find, lines, name, within, declared)
+                           for e in error.errors], error.more)
+    return _pointed(error, find, lines, name, within, declared)
 
 
 def _pointed(error: FactError, find: Callable, lines: list[str], name: str,
-             within: tuple[str, ...]) -> FactError:
+             within: tuple[str, ...], place: Callable[[Location], str] = str) -> FactError:
     if not error.keys or error.at == "absent":
         return error
     found = find(within + error.keys, error.at == "key")
     if found is None:
         return error
     line, column, width = found
-    declared = f" (declared at {error.location})" if error.location else ""
+    declared = f" (declared at {place(error.location)})" if error.location else ""
     if isinstance(error, UnknownFact) and error.location:
-        declared = f" (the query's facts are declared in {error.location.file})"
+        file = place(Location(error.location.file))
+        declared = f" (the query's facts are declared in {file})"
     return type(error)(error.message, Location(name, line, column),
                        (error.hint or "") + declared, fact=error.fact, at=error.at,
                        keys=error.keys,

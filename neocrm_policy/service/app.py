@@ -75,7 +75,8 @@ SERVICE_CODES = {
     "NS400": "malformed request", "NS401": "admin token missing or wrong",
     "NS404": "no such endpoint", "NS405": "method not allowed",
     "NS408": "request not sent in time",
-    "NS413": "request body too large", "NS500": "internal error",
+    "NS413": "request body too large", "NS415": "request body not sent as JSON",
+    "NS500": "internal error",
     "NS503": "decision over the time limit",
 }
 
@@ -85,8 +86,10 @@ def error_json(error: PolicyError) -> dict:
     an error holding several problems lists each the same way under `errors`."""
     data = error.to_json()
     data["location"] = str(error.location) if error.location else None
-    if isinstance(error, FactError) and error.fact:
-        data["fact"] = error.fact
+    if data.get("line") == 0:    # a place in no line (the request as a whole)
+        data["line"] = data["column"] = None
+    if data.get("fact") is None:
+        data.pop("fact", None)
     problems = [e for e in getattr(error, "errors", None) or () if e is not error]
     if problems:
         data["errors"] = [error_json(e) for e in problems]
@@ -201,6 +204,7 @@ class Service:
         ordinary decisions was 217 times the idle median when they shared the four
         threads, 40 times with this one (benchmarks/bench_costly_body.py)."""
         self.started = time.time()
+        self._folder = folder.resolve()
         self._watcher: asyncio.Task | None = None
         self.deadline = Deadline()
         self._stop_watching: asyncio.Event | None = None
@@ -278,6 +282,29 @@ class Service:
                             "try again; if it persists, the facts or the policies make "
                             "this decision too slow", {"Retry-After": "1"})
 
+    def declared_in(self, where: Location) -> str:
+        """A place in a rule file as clients read it: within the policy folder
+        (`policies/support-sla.yaml:30:5`), never the server's own paths."""
+        try:
+            file = Path(where.file).resolve().relative_to(self._folder.parent)
+        except (ValueError, OSError):
+            file = Path(Path(where.file).name)
+        place = str(file)
+        if where.line:
+            place += f":{where.line}" + (f":{where.column}" if where.column else "")
+        return place
+
+    def _within_folder(self, data: dict) -> dict:
+        """An error's JSON with each rule file named within the policy folder, as the
+        services page shows it, never by the server's own paths."""
+        prefix = f"{self._folder.parent}{os.sep}"
+        for key in ("file", "location", "hint"):
+            if type(data.get(key)) is str and prefix in data[key]:
+                data[key] = data[key].replace(prefix, "")
+        for inner in data.get("errors") or ():
+            self._within_folder(inner)
+        return data
+
     def decide_one(self, served: Served, query: str, request: dict, text: str,
                    within: tuple[str, ...], explain: str | None) -> tuple[int, dict]:
         """One decision as (status, JSON): the decision, or the error. Not logged here:
@@ -300,9 +327,10 @@ class Service:
                 facts = served.policies.facts_read(query) \
                     if query in served.policies.policies else None
                 return status_of(error), {"error": public_error_json(error, facts)}
-            if not within and len(text) <= POINT_LIMIT:
-                error = in_input(error, text, BODY, ("facts",))
-            return status_of(error), {"error": error_json(error)}
+            if len(text) <= POINT_LIMIT:
+                error = in_input(error, text, BODY, (*within, "facts"),
+                                 declared=self.declared_in)
+            return status_of(error), {"error": self._within_folder(error_json(error))}
         return 200, data
 
     def remember(self, served: Served, query: str, request: Any, data: dict,
@@ -383,21 +411,38 @@ def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, An
     return facts, at, customer
 
 
-async def read_json(request: Request, limit: int, seconds: float) -> tuple[Any, str]:
+def _json_media_type(request: Request) -> None:
+    """A body sent as another media type than JSON is refused (415); a request that names
+    none is read as JSON."""
+    given = request.headers.get("content-type")
+    if given is None:
+        return
+    media = given.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/")
+                                        and media.endswith("+json")):
+        return
+    raise ServiceError(415, "NS415", f"the request body is sent as {media or 'nothing'}, "
+                       "not JSON", "send it as Content-Type: application/json "
+                       "(curl --json does)")
+
+
+async def read_json(request: Request, limit: int, seconds: float,
+                    single: bool = True) -> tuple[Any, str]:
     """The body as JSON (numbers with a fraction as exact decimals) and its text; a body
     not all there within `seconds` (a client sending it a byte at a time) is a 408."""
+    _json_media_type(request)
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
         if not length.isdigit():
             raise ServiceError(400, "NS400", "bad Content-Length header")
-        raise _too_large(limit)
+        raise _too_large(limit, single)
     chunks, size = [], 0
     try:
         async with asyncio.timeout(seconds):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise _too_large(limit)
+                    raise _too_large(limit, single)
                 chunks.append(chunk)
     except TimeoutError:
         raise ServiceError(408, "NS408", "the request body did not arrive within "
@@ -424,10 +469,11 @@ async def read_json(request: Request, limit: int, seconds: float) -> tuple[Any, 
             from None
 
 
-def _too_large(limit: int) -> ServiceError:
+def _too_large(limit: int, single: bool) -> ServiceError:
     return ServiceError(413, "NS413", f"the request body is over the {limit}-byte limit",
-                        "send fewer fact sets per batch, or ask the operator to raise "
-                        "--max-body-bytes")
+                        ("send only the facts the query reads" if single else
+                         "send fewer fact sets per batch")
+                        + ", or ask the operator to raise --max-body-bytes")
 
 
 def _explain(request: Request) -> str | None:
@@ -435,7 +481,7 @@ def _explain(request: Request) -> str | None:
     if not request.scope.get("query_string"):
         return None                        # most requests: no query string to parse
     value = request.query_params.get("explain")
-    if value is None or value == "":
+    if value is None:
         return None
     if value not in ("memo", "words"):
         raise ServiceError(400, "NS400", f"unknown explain={value!r}",
@@ -495,7 +541,7 @@ async def decide_batch(service: Service, request: Request) -> Response:
     explain = _explain(request)
     served.policies.versions(query)
     body, text = await read_json(request, service.config.max_body_bytes,
-                                       service.config.body_timeout)
+                                 service.config.body_timeout, single=False)
     if type(body) is not dict or set(body) - {"items", "at", "customer"} \
             or type(body.get("items")) is not list:
         raise UsageError("a batch is a JSON object with a list of `items`", Location(BODY),
@@ -503,7 +549,11 @@ async def decide_batch(service: Service, request: Request) -> Response:
                          '"customer": "..."}; `at` and `customer` apply to every item '
                          "that does not give its own")
     items = body["items"]
+    if not items:
+        raise UsageError("a batch needs at least one item", Location(BODY + "[items]"),
+                         'send {"items": [{"facts": {...}}]}')
     if len(items) > service.config.max_batch:
+        service.metrics.decision(query, 413, len(items))
         raise ServiceError(413, "NS413", f"{len(items)} items is over the batch limit of "
                            f"{service.config.max_batch}", "split the batch")
     shared = {k: body[k] for k in ("at", "customer") if body.get(k) is not None}
@@ -702,5 +752,6 @@ def create_app(config: ServiceConfig, served: Served | None = None) -> Starlette
               for path, handler, methods in ROUTES]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, Exception: internal_error})
+    app.router.redirect_slashes = False   # `/v1/queries/` is no address (404), not a 307
     app.state.service = service
     return app

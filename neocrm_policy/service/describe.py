@@ -3,12 +3,13 @@ page's forms. Read from the checked policy set; nothing here evaluates."""
 
 from __future__ import annotations
 
+import copy
+
 from decimal import Decimal
 from typing import Any
 
 from ..deciding.engine import PolicySet
 from ..language.facts import MAX_DECIMALS
-from ..loading.loader import schema_of
 from ..language.model import Input
 from ..language.values import Type, to_json
 
@@ -154,5 +155,9 @@ def schemas(policies: PolicySet, query: str) -> dict:
     result = {"type": "object", "additionalProperties": False,
               "required": list(compiled.outputs),
               "properties": {n: type_schema(types[n], result=True) for n in compiled.outputs}}
+    from .openapi import document
+    decision = copy.deepcopy(document()["components"]["schemas"]["Decision"])
+    decision["properties"]["result"] = result   # as the service answers: id, revision too
+    decision["properties"]["query"] = {"const": query}
     return {"query": query, "facts": facts_schema(policies, query), "result": result,
-            "decision": schema_of("decision")}
+            "decision": decision}

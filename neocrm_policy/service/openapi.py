@@ -40,14 +40,30 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer: the token the operator set.",
+                               "schema": {"type": "string"}}},
+    405: {"Allow": {"description": "The methods the address answers.",
+                    "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "Seconds to wait before asking again.",
+                          "schema": {"type": "string"}}},
+}
+
+
 def _errors(*statuses: int) -> dict:
     words = {400: "Bad facts, malformed JSON or a bad argument.", 401: "No or wrong token.",
              404: "Unknown query (with did-you-mean), or admin endpoints off.",
              405: "Method not allowed.", 413: "Body or batch over the limit.",
              408: "The request's headers or body did not arrive within the time limit.",
+             415: "The body is sent as another media type than JSON.",
              422: "The new policy set was refused; the last good one keeps serving.",
              503: "The decision took longer than the time limit."}
-    return {str(s): _json(_ref("ErrorResponse"), words[s]) for s in statuses}
+    out = {}
+    for status in statuses:
+        out[str(status)] = _json(_ref("ErrorResponse"), words[status])
+        if status in _HEADERS:
+            out[str(status)]["headers"] = _HEADERS[status]
+    return out
 
 
 _QUERY = {"name": "query", "in": "path", "required": True, "schema": {"type": "string"},
@@ -116,15 +132,18 @@ def document() -> dict:
                 "parameters": [_QUERY, _EXPLAIN],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("DecisionRequest")}}},
+                "description": "The facts each query reads, with their types and which are "
+                               "required: GET /v1/queries/{query}/schema (`facts`); the "
+                               "answer is its `decision` schema.",
                 "responses": {"200": _json(_ref("Decision"), "The decision."),
-                              **_errors(400, 404, 408, 413, 503)}}},
+                              **_errors(400, 404, 405, 408, 413, 415, 503)}}},
             "/v1/decisions/{query}/batch": {"post": {
                 "summary": "Decide one query on many fact sets: one result or error each.",
                 "parameters": [_QUERY, _EXPLAIN],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("BatchRequest")}}},
                 "responses": {"200": _json(_ref("BatchResponse"), "One entry per item."),
-                              **_errors(400, 404, 408, 413, 503)}}},
+                              **_errors(400, 404, 405, 408, 413, 415, 503)}}},
             "/v1/queries": {"get": {
                 "summary": "Every query: its facts (type, required, allowed values) and results.",
                 "responses": {"200": _json(_ref("Queries"), "The queries.")}}},
@@ -139,7 +158,7 @@ def document() -> dict:
                 "responses": {"200": _json(reload_outcome, "Loaded or unchanged."),
                               "422": _json(reload_outcome, "Refused: the last good set "
                                            "keeps serving."),
-                              **_errors(401, 404)}}},
+                              **_errors(401, 404, 405)}}},
             "/health": {"get": {"summary": "Live.", "responses": {"200": _json(
                 {"type": "object", "required": ["status"],
                  "properties": {"status": {"const": "ok"}}}, "The process answers.")}}},
@@ -169,7 +188,8 @@ def document() -> dict:
                 "BatchRequest": {
                     "type": "object", "additionalProperties": False, "required": ["items"],
                     "properties": {
-                        "items": {"type": "array", "items": _ref("DecisionRequest")},
+                        "items": {"type": "array", "items": _ref("DecisionRequest"),
+                                  "minItems": 1},
                         "at": {"type": ["string", "null"],
                                "description": "For items that give none."},
                         "customer": {"type": ["string", "null"],

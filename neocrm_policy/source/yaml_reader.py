@@ -459,6 +459,11 @@ def positions(text: str) -> Finder:
         if node is None:
             return None
         for part in path:
+            if isinstance(node, yaml.SequenceNode) and type(part) is int:   # a list item
+                if not 0 <= part < len(node.value):
+                    return None
+                target = node = node.value[part]
+                continue
             if not isinstance(node, yaml.MappingNode):
                 return None
             index = indexes.get(id(node))
