@@ -549,6 +549,8 @@ def test_a_calendar_says_its_own_dates_in_words():
     assert WORKING.special_day(at("2026-10-01T00:00").date()) == (
         False, "National Day, a mainland-China public holiday")
     assert WORKING.special_day(at("2026-06-16T00:00").date()) is None
+    assert WORKING.special_day(at("2026-02-20T00:00").date()) == (   # not 02/14/2026
+        False, "Day off (substituted from 14 February 2026), a mainland-China public holiday")
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -573,8 +575,8 @@ def test_the_memo_names_the_day_that_closed_a_channel(tmp_path):
     assert "online_im" not in decision.result["open"]
     memo = decision.explain()
     assert memo.endswith("Days the calendars it counts on keep otherwise than their week:\n"
-                         "- Monday 9 March 2026: the online im calendar is closed "
-                         "(company anniversary)")
+                         "- Monday 9 March 2026 (company anniversary): closed on the "
+                         "online im calendar")
     ordinary = neocrm_policy.load(folder).decide("support.channels", {},
                                                  at="2026-03-10T10:00:00+08:00")
     assert "keep otherwise" not in ordinary.explain()

@@ -39,7 +39,7 @@ def test_each_misplaced_file_is_named_with_where_it_belongs(folder):
     assert found[f"customer/{overlay.name}"] == (
         f"customer/{overlay.name} is read by no command",
         "it looks like a customer instrument: move it to customers/")
-    assert found["tests/an_overlay.yaml"] == (
+    assert found["tests/an_overlay.yaml"] == (   # customers/ has its own loader's words
         "tests/an_overlay.yaml looks like a customer instrument, not like policy tests",
         "it looks like a customer instrument: move it to customers/")
     assert found["tests/old/t.yaml"][1] == "it looks like a policy test file: move it to tests/"

@@ -573,7 +573,7 @@ def test_a_file_in_the_wrong_folder_is_told_where_it_belongs(tmp_path, rule_file
      ("unknown key 'customer' in the file", 5, 1, "allowed keys: " + FILE_KEYS)),
     (POLICY_WITH_A_TERM, OVERLAY_TEXT + "policy: t.case\n",
      ("unknown key 'policy' in the file", 5, 1,
-      "allowed keys: changes, clause, customer, instrument, signed, summary"))],
+      "allowed keys: changes, clause, customer, effective, instrument, signed, summary"))],
     ids=["rule-file", "overlay"])
 def test_a_file_of_its_kind_with_the_other_kinds_key_is_told_the_key(tmp_path, rule_file,
                                                                       overlay, expected):

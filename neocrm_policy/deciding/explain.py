@@ -75,12 +75,16 @@ def calendar_day_lines(decision) -> list[str]:
     found = []
     day = first
     while day <= last:
+        kept: dict[tuple[bool, str], list[str]] = {}
         for calendar in calendars:
             special = calendar.special_day(day)
             if special is not None:
-                opened, why = special
-                found.append(f"- {_day(day)}: the {calendar.name.replace('_', ' ')} calendar is "
-                             f"{'open' if opened else 'closed'} ({why})")
+                kept.setdefault(special, []).append(calendar.name.replace("_", " "))
+        for (opened, why), names in kept.items():
+            which = names[0] if len(names) == 1 else \
+                ", ".join(names[:-1]) + f" and {names[-1]}"
+            found.append(f"- {_day(day)} ({why}): {'open' if opened else 'closed'} on the "
+                         f"{which} calendar{'s' if len(names) > 1 else ''}")
         day += timedelta(days=1)
     if not found:
         return []

@@ -50,8 +50,11 @@ def _china_name(day: date) -> str:
     """The name of a mainland-China public holiday, as the holidays package gives it."""
     import holidays
     name = holidays.China(years=day.year).get(day)
-    return f"{name}, a mainland-China public holiday" if name else \
-        "a mainland-China public holiday"
+    if not name:
+        return "a mainland-China public holiday"
+    name = re.sub(r"\b(\d{2})/(\d{2})/(\d{4})\b",   # the package writes dates the US way
+                  lambda m: _day_words(date(int(m[3]), int(m[1]), int(m[2]))), name)
+    return f"{name}, a mainland-China public holiday"
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
