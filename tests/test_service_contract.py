@@ -161,3 +161,24 @@ def test_schemathesis_finds_nothing_over_every_operation(service, tmp_path):
          "--request-timeout", "10"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_a_batch_whose_answer_never_left_is_not_in_the_log(tmp_path):
+    """A batch stopped by the time limit (503) answered no decision: none is logged as
+    made, and the counters say 503 for each of its items."""
+    folder = tmp_path / "policies"
+    shutil.copytree(REFERENCE, folder)
+    log = tmp_path / "log" / "decisions.jsonl"
+    slow = Server(folder, "--decision-timeout", "0.00002", "--decision-log", str(log),
+                  token=None)
+    try:
+        items = [{"facts": INCIDENT, "at": AT}] * 200
+        status, _, body = slow.call("POST", SLA + "/batch", json.dumps({"items": items}))
+        assert status == 503, body
+        assert metric(slow.metrics(), "neocrm_decisions_total", query="support.sla",
+                      status="503") == 200
+        assert metric(slow.metrics(), "neocrm_decision_log_written_total") == 0
+    finally:
+        errors = slow.stop()
+    assert "Traceback" not in errors, errors
+    assert not log.exists() or log.read_text(encoding="utf-8") == ""
