@@ -18,32 +18,15 @@ from ..language.values import date_words, to_words
 def memo(decision) -> str:
     steps = decision._trace_steps()
     head = steps.memo_head or _head(steps)
-    lines = [head[0], f"Decided as at {_words(decision.at)}{head[1]}"
-             + (f", for customer {decision.customer}" if decision.customer else "") + ".",
-             *head[2]]
+    lines = [head[0], _decided(decision, head), *head[2]]
     pieces = steps.memo_pieces
-    values, facts = decision._values, decision._facts
+    values = decision._values
     decisions = steps.compiled.checked.policy.decisions
     for position, name, step in decision._steps_taken(steps):
         piece = pieces.get(step) or _piece(steps, step, name)
         lines.append(piece.opening + _result(values[position], step.type, decisions.get(name)))
         lines.append(piece.why)
-        if piece.terms is not None:
-            lines += piece.terms
-        else:
-            looked = step.looked_up(steps, facts, decision.result)
-            if looked.lines is None:
-                looked.lines = _term_lines(looked.uses)
-            lines += looked.lines
-        if piece.based:
-            lines.append(_fill("based on: " + ", ".join(
-                [words + _result(values[k], type_, decisions.get(d))
-                 for words, k, type_, d in piece.based])))
-        if piece.facts:
-            lines.append(_fill("facts: " + ", ".join(
-                [words + _fact_value(facts.get(path), fact) for words, path, fact
-                 in piece.facts])))
-        lines += piece.note
+        lines += _behind(decision, steps, step, piece)
     lines += calendar_day_lines(decision)
     policy = steps.compiled.checked.policy
     for name, paths in (decision.missing or {}).items():
@@ -265,6 +248,35 @@ def _fact_words(policy, path: str) -> str:
         path.replace(".", " ").replace("_", " ")
 
 
+def _decided(decision, head) -> str:
+    return (f"Decided as at {_words(decision.at)}{head[1]}"
+            + (f", for customer {decision.customer}" if decision.customer else "") + ".")
+
+
+def _behind(decision, steps, step, piece) -> list[str]:
+    """The memo's lines behind one value: the terms it used, the values and the facts it
+    was based on, and its rule's note."""
+    values, facts = decision._values, decision._facts
+    decisions = steps.compiled.checked.policy.decisions
+    lines: list[str] = []
+    if piece.terms is not None:
+        lines += piece.terms
+    else:
+        looked = step.looked_up(steps, facts, decision.result)
+        if looked.lines is None:
+            looked.lines = _term_lines(looked.uses)
+        lines += looked.lines
+    if piece.based:
+        lines.append(_fill("based on: " + ", ".join(
+            [words + _result(values[k], type_, decisions.get(d))
+             for words, k, type_, d in piece.based])))
+    if piece.facts:
+        lines.append(_fill("facts: " + ", ".join(
+            [words + _fact_value(facts.get(path), fact) for words, path, fact
+             in piece.facts])))
+    return lines + list(piece.note)
+
+
 def in_words(decision) -> dict:
     """The memo's words as data, for a page that lays them out: the title, when it was
     decided, and for each result its name in words, description, value, clause and the
@@ -272,7 +284,7 @@ def in_words(decision) -> dict:
     by the memo's own pieces, so a page reading this never says otherwise than the memo."""
     steps = decision._trace_steps()
     head = steps.memo_head or _head(steps)
-    values, facts = decision._values, decision._facts
+    values = decision._values
     policy = steps.compiled.checked.policy
     decisions = policy.decisions
     results = []
@@ -280,22 +292,7 @@ def in_words(decision) -> dict:
         piece = steps.memo_pieces.get(step) or _piece(steps, step, name)
         lines = ["no rule applied, so the default applies"] \
             if step.rule.endswith(".default") else []     # the clause is given apart
-        if piece.terms is not None:
-            lines += piece.terms
-        else:
-            looked = step.looked_up(steps, facts, decision.result)
-            if looked.lines is None:
-                looked.lines = _term_lines(looked.uses)
-            lines += looked.lines
-        if piece.based:
-            lines.append("based on: " + ", ".join(
-                [words + _result(values[k], type_, decisions.get(d))
-                 for words, k, type_, d in piece.based]))
-        if piece.facts:
-            lines.append("facts: " + ", ".join(
-                [words + _fact_value(facts.get(path), fact) for words, path, fact
-                 in piece.facts]))
-        lines += piece.note
+        lines += _behind(decision, steps, step, piece)
         item = decisions.get(name)
         label = _decision_words(policy, name)
         results.append({
@@ -307,8 +304,6 @@ def in_words(decision) -> dict:
             "steps": [" ".join(line.split()) for line in lines]})
     return {"title": say_in_force(policy.title, steps.snapshot),
             "clauses": list(policy.clauses),
-            "decided": f"Decided as at {_words(decision.at)}{head[1]}"
-                       + (f", for customer {decision.customer}" if decision.customer else "")
-                       + ".",
+            "decided": _decided(decision, head),
             "notes": [line for line in head[2] if line],
             "results": results}
