@@ -580,3 +580,35 @@ def test_the_memo_names_the_day_that_closed_a_channel(tmp_path):
     ordinary = neocrm_policy.load(folder).decide("support.channels", {},
                                                  at="2026-03-10T10:00:00+08:00")
     assert "keep otherwise" not in ordinary.explain()
+
+
+def test_the_memo_names_the_make_up_day_that_opened_a_channel(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "calendars.yaml", "  online_im:\n",
+         "  online_im:\n    open_on:\n      2026-03-08: make-up day for the anniversary\n")
+    decision = neocrm_policy.load(folder).decide("support.channels", {},
+                                                 at="2026-03-08T10:00:00+08:00")   # a Sunday
+    assert "online_im" in decision.result["open"]
+    assert decision.explain().endswith(
+        "- Sunday 8 March 2026 (make-up day for the anniversary): open on the online im "
+        "calendar")
+
+
+def test_the_memo_names_the_holiday_that_moved_a_deadline_counted_on_a_calendar(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "calendars.yaml", "  working:\n",
+         "  working:\n    closed_on:\n      2026-03-10: company anniversary\n")
+    (folder / "callback.yaml").write_text(
+        "policy: callback\ntitle: Call back\nclauses: [\"3\"]\nsummary: A call back.\n"
+        "inputs:\n  call.at:\n    type: datetime\n    description: when the call came\n"
+        "decisions:\n  call_back_by:\n    clause: \"3\"\n"
+        "    value: call.at + 4 working hours\n", encoding="utf-8")
+    edit(folder / "clause-map" / "clause-map.yaml", "policies: [support.sla",
+         "policies: [callback, support.sla")
+    policies = neocrm_policy.load(folder)
+    decision = policies.decide("callback", {"call": {"at": "2026-03-09T16:00:00+08:00"}},
+                               at="2026-03-09T16:00:00+08:00")
+    # Monday 16:00 + 4 working hours: 2 on Monday, Tuesday closed, 2 on Wednesday
+    assert decision.result["call_back_by"] == at("2026-03-11T11:00")
+    assert "- Tuesday 10 March 2026 (company anniversary): closed on the working calendar" \
+        in decision.explain()
