@@ -244,6 +244,17 @@ def _batch_arguments(evaluate) -> None:
 
 
 def _serve_parser(sub) -> None:
+    types = sub.add_parser(
+        "types", help="print each query's result as a Python TypedDict, for type checkers",
+        description="Print a Python module with one TypedDict per query (its results and "
+                    "their types, from the declarations), so that a service's type checker "
+                    "knows each result: cast(SupportSlaResult, decision.result).",
+        epilog="examples:\n  neocrm-policy types > policy_types.py\n"
+               "  neocrm-policy types support.sla --policies policies",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    types.add_argument("queries", nargs="*", metavar="QUERY",
+                       help="the queries (default: every query)")
+    types.add_argument("--policies", metavar="DIR", help=FOLDER_HELP)
     review = sub.add_parser(
         "review", help="list the prose to re-read after a change, and confirm it",
         description="List each piece of prose (summary, reading, description, label, guard "
@@ -571,6 +582,15 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_types(args) -> int:
+    from .deciding.result_types import result_types
+    policies = _policy_set(args.policies)
+    for query in args.queries:
+        policies.versions(query)     # an unknown query: its error, with did-you-mean
+    print(result_types(policies, args.queries or None), end="")
+    return EXIT_OK
+
+
 def cmd_review(args) -> int:
     from .authoring import marks
     folder = policy_folder(args.folder)
@@ -803,7 +823,7 @@ def cmd_serve(args) -> int:
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
             "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "review": cmd_review,
-            "serve": cmd_serve}
+            "types": cmd_types, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # pragma: no cover
