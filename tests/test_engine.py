@@ -356,3 +356,16 @@ def test_a_fact_not_before_another_may_equal_it(responded, accepted):
         with pytest.raises(PolicyError) as caught:
             decide("support.sla", facts, at)
         assert "is before 'incident.reported_at'" in caught.value.message
+
+
+def test_a_guard_rail_message_written_on_several_lines_reads_as_one_hint(policies_copy):
+    edit(policies_copy / "liability-data-security.yaml", "    value: the annual fee paid\n",
+         "    value: fixed\n")
+    with pytest.raises(neocrm_policy.PolicyError) as caught:
+        neocrm_policy.load(policies_copy)
+    found = getattr(caught.value, "errors", [caught.value])
+    hints = [e.hint for e in found if e.code == "NP036"]
+    assert hints and all("\n" not in hint and " ; " not in hint and "  " not in hint
+                         for hint in hints), hints
+    assert any(hint.endswith('or "the greater of the two"; change the parameter values of '
+                             "that version or overlay") for hint in hints), hints

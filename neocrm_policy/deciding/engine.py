@@ -247,8 +247,8 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
                 errors.append(InvariantError(
                     f"invariant {invariant.id!r} of {policy.id} fails{which} {when}{whom}"
                     f"{note}; {_values_used(terms, snapshot, key)}", invariant.location,
-                    (invariant.message or "the guard rail must hold") + "; change the "
-                    "parameter values of that version or overlay"))
+                    " ".join((invariant.message or "the guard rail must hold").split())
+                    + "; change the parameter values of that version or overlay"))
                 break
     return errors
 
