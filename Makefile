@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 # What testing needs besides: the test, docs, service and batch extras.
 $(TESTED): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test,docs,serve,batch]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs,serve,batch,lsp]'
 	touch $(TESTED)
 
 # The grammar's LALR tables as a stand-alone module (not committed; see syntax/generate.py):

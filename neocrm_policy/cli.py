@@ -244,6 +244,16 @@ def _batch_arguments(evaluate) -> None:
 
 
 def _serve_parser(sub) -> None:
+    sub.add_parser(
+        "lsp", help="a language server for rule files, over stdio (for an editor)",
+        description="Serve the Language Server Protocol over standard input and output, "
+                    "for an editor: the problems validate finds, as you type, at their "
+                    "place; hover on a term, fact or function; go to a definition; "
+                    "completion of terms, facts, decisions, functions and units. Needs "
+                    "the lsp extra: pip install 'neocrm-policy[lsp]'.",
+        epilog="an editor starts it; in VS Code, a generic LSP client with the command\n"
+               "  neocrm-policy lsp\nfor YAML files under policies/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     types = sub.add_parser(
         "types", help="print each query's result as a Python TypedDict, for type checkers",
         description="Print a Python module with one TypedDict per query (its results and "
@@ -582,6 +592,17 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def cmd_lsp(args) -> int:
+    try:
+        from .lsp.server import main as serve
+    except ImportError as missing:
+        raise UsageError(f"the language server needs pygls ({missing.name} is missing)",
+                         None, "install the lsp extra: pip install 'neocrm-policy[lsp]'") \
+            from None
+    serve()
+    return EXIT_OK
+
+
 def cmd_types(args) -> int:
     from .deciding.result_types import result_types
     policies = _policy_set(args.policies)
@@ -823,7 +844,7 @@ def cmd_serve(args) -> int:
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
             "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "review": cmd_review,
-            "types": cmd_types, "serve": cmd_serve}
+            "types": cmd_types, "lsp": cmd_lsp, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # pragma: no cover
