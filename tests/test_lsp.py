@@ -97,6 +97,20 @@ def test_an_editor_sees_problems_as_typed_and_asks_about_names(tmp_path):
             declared = next(n for n, text in enumerate(good.splitlines())
                             if text.startswith("  response_time:"))
             assert where.uri == uri and where.range.start.line == declared
+            # a full-width digit, with its mechanical fix offered as a quick fix
+            wide = good.replace("4: 1 hour", "4: １ hour", 1)
+            editor.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=3, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(wide)]))
+            found = await editor.settled(uri, lambda d: any(
+                x.severity == types.DiagnosticSeverity.Error for x in d))
+            actions = await editor.client.text_document_code_action_async(
+                types.CodeActionParams(types.TextDocumentIdentifier(uri), found[0].range,
+                                       types.CodeActionContext(found)))
+            fixed = actions[0].edit.changes[uri][0]
+            assert actions[0].kind == types.CodeActionKind.QuickFix
+            assert fixed.new_text == "1" and fixed.range.start.line == line
+            assert wide.splitlines()[line][fixed.range.start.character] == "１"
             completions = await editor.client.text_document_completion_async(
                 types.CompletionParams(types.TextDocumentIdentifier(uri), at))
             labels = {item.label for item in completions.items}

@@ -10,7 +10,8 @@ rooms:
   as a diagnostic of the file that causes it.
 - `server.py`: the Language Server Protocol over stdio (pygls): diagnostics as you type,
   hover (a term's value in force and clause, a fact's declaration, a function's use),
-  go to definition, and completion of terms, facts, decisions, functions and units.
+  go to definition, completion of terms, facts, decisions, functions and units, and
+  quick fixes from the errors' own mechanical fixes.
 
 It needs the `lsp` extra: ``pip install 'neocrm-policy[lsp]'``.
 """

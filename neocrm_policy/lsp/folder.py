@@ -31,6 +31,8 @@ class Problem:
     message: str
     hint: str | None
     warning: bool
+    fix: tuple[int, int, int, str] | None = None
+    """The mistake's mechanical fix in this file: (line, column, width, replacement)."""
 
 
 @dataclass
@@ -99,8 +101,12 @@ def _problem(error: PolicyError, copy: Path, folder: Path) -> Problem:
             file = Path(where.file)
         line, column = max(1, where.line or 1), max(1, where.column or 1)
     width = getattr(error, "width", None) or 1
+    fix = None
+    if error.fix is not None and error.fix.location.file == (where.file if where else None):
+        fix = (error.fix.location.line, error.fix.location.column, error.fix.width,
+               error.fix.replacement)
     return Problem(file, line, column, width, error.code, error.message, error.hint,
-                   bool(getattr(error, "warning", False)))
+                   bool(getattr(error, "warning", False)), fix)
 
 
 __all__ = ["Checked", "Problem", "check", "policy_folder"]

@@ -124,6 +124,31 @@ async def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams) ->
     ls.soon(policy_folder(Path(to_fs_path(params.text_document.uri) or "")))
 
 
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+    code_action_kinds=[types.CodeActionKind.QuickFix]))
+def code_action(ls: PolicyServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """A mistake with a mechanical fix (a full-width digit, money grouped wrongly, a
+    date written otherwise) offers it: the text to write, at its place."""
+    path = Path(to_fs_path(params.text_document.uri) or "").resolve()
+    found = ls.checked.get(policy_folder(path))
+    actions = []
+    for problem in found.problems if found is not None else ():
+        if problem.fix is None or problem.file != path:
+            continue
+        line, column, width, replacement = problem.fix
+        if not params.range.start.line <= line - 1 <= params.range.end.line:
+            continue
+        edit = types.TextEdit(types.Range(types.Position(line - 1, column - 1),
+                                          types.Position(line - 1, column - 1 + width)),
+                              replacement)
+        actions.append(types.CodeAction(
+            title=f"write `{replacement}`" if replacement.strip() else "remove it",
+            kind=types.CodeActionKind.QuickFix, diagnostics=[_diagnostic(problem)],
+            edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
+            is_preferred=True))
+    return actions
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
     word = ls.word_at(params.text_document.uri, params.position)
