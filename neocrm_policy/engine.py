@@ -234,7 +234,8 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
                 try:
                     holds = check(snapshot.values, key)
                 except (PolicyError, *RUNTIME_FAILURES) as exc:
-                    holds, note = False, f" ({exc})"
+                    # the failure's words in the sentence; not its code, nor its hint's line
+                    holds, note = False, f" ({getattr(exc, 'message', exc)})"
                 else:
                     note = ""
                 if holds:
