@@ -68,6 +68,8 @@ parameters:
 decisions:
   deadline:
     value: case.ended + window + floor
+  span:
+    value: window + floor
 """
 ACME = """\
 customer: acme
@@ -166,3 +168,262 @@ decisions:
         f"(division by zero); values used: parts = 0 (set at {folder / 'p0.yaml'}:10:12)")
     assert caught.value.hint == ("the terms are split in parts; change the parameter values "
                                  "of that version or overlay")
+
+
+LEVELS = """\
+# t.levels
+inputs:
+  case.ended: {type: date}
+parameters:
+  response:
+    value:
+      4: 1 hour
+      3: 4 hours
+      2: 1 day
+  solution:
+    value:
+      4: 2 hours
+      3: 12 hours
+      2: 9 days
+  cap:
+    value: 30 days
+invariants:
+  - id: solution_after_response
+    for_each_key_of: response
+    check: solution[key] >= response[key] and solution[key] <= cap
+    message: every level's solution time is at least its response time
+decisions:
+  deadline:
+    value: case.ended + cap
+"""
+FIRST = """\
+customer: acme
+instrument: Acme first terms
+signed: 2026-12-01
+changes:
+  t.levels:
+    solution:
+      2: 20 hours
+"""
+SECOND = """\
+customer: acme
+instrument: Acme second terms
+signed: 2027-01-01
+changes:
+  t.levels:
+    response:
+      4: 30 minutes
+    cap: 15 hours
+"""
+
+
+def test_a_customer_guard_rail_failure_names_the_level_and_the_instruments(tmp_path):
+    """Acme's first terms make a 2-star solution (20 hours) shorter than the response
+    (1 day); its second ones add a cap (15 hours) under it. Both failures are told, at
+    the last level, each value with the place its own instrument or version wrote it:
+    the 2-star response is still the agreement's, though Acme changed another entry."""
+    folder = _folder(tmp_path, LEVELS, customers={"acme-1.yaml": FIRST, "acme-2.yaml": SECOND})
+    with pytest.raises(PolicyErrors) as caught:
+        neocrm_policy.load(folder)
+    base, first, second = (folder / "p0.yaml", folder / "customers" / "acme-1.yaml",
+                           folder / "customers" / "acme-2.yaml")
+    assert [e.message for e in caught.value.errors] == [
+        "invariant 'solution_after_response' of t.levels fails for response[2] in the terms "
+        "in force from 2026-12-01 under Acme first terms (customer acme, from 2026-12-01); "
+        f"values used: response[2] = 24 hours (set at {base}:11:7), solution[2] = 20 hours "
+        f"(set at {first}:6:5), cap = 30 days (set at {base}:20:12)",
+        "invariant 'solution_after_response' of t.levels fails for response[2] in the terms "
+        "in force from 2027-01-01 under Acme first terms (customer acme, from 2026-12-01); "
+        "Acme second terms (customer acme, from 2027-01-01); values used: response[2] = "
+        f"24 hours (set at {base}:11:7), solution[2] = 20 hours (set at {first}:6:5), "
+        f"cap = 15 hours (set at {second}:8:5)"]
+    assert {str(e.location) for e in caught.value.errors} == {f"{base}:22:5"}
+    assert caught.value.errors[0].hint == (
+        "every level's solution time is at least its response time; change the parameter "
+        "values of that version or overlay")
+
+
+LATER_BASE = """\
+# t.later
+inputs:
+  case.ended: {type: date}
+parameters:
+  base:
+    versions:
+      - since: 2027-01-01
+        value: 10 days
+  double:
+    value: base * 2
+  window:
+    value: 3 weeks
+decisions:
+  deadline:
+    value: case.ended + double
+"""
+
+
+def test_a_term_not_yet_in_force_leaves_the_terms_computed_from_it_without_value(tmp_path):
+    folder = _folder(tmp_path, LATER_BASE)
+    policies = neocrm_policy.load(folder)
+    facts = {"case": {"ended": "2027-03-01"}}
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.later", facts, at="2026-12-31T23:00:00+08:00")
+    assert caught.value.message == ("parameter 'base' of 't.later' has no value in force at "
+                                    "2026-12-31T23:00:00+08:00")
+    assert str(caught.value.location) == f"{folder / 'p0.yaml'}:11:9"
+    assert caught.value.hint == ("its first version applies from 2027-01-01; give an earlier "
+                                 "version or evaluate at a later time")
+    assert str(policies.decide("t.later", facts, at="2027-01-01").result["deadline"]) \
+        == "2027-03-21"
+    # the terms that do not depend on it are in force all the while
+    assert policies.say("{window}", "t.later", _at("2026-06-01T00:00:00")) == "3 weeks"
+
+
+LATER_POLICY = """\
+# t.new
+since: 2027-01-01
+inputs:
+  case.ended: {type: date}
+decisions:
+  deadline:
+    value: case.ended + 1 day
+"""
+OLD_VERSION = """\
+# t.versions
+inputs:
+  case.ended: {type: date}
+decisions:
+  deadline:
+    value: case.ended + 1 day
+"""
+NEW_VERSION = """\
+# t.versions
+since: 2026-06-01
+inputs:
+  case.ended: {type: date}
+  case.renewed: {type: bool, optional: true}
+decisions:
+  deadline:
+    value: case.ended + 2 days
+"""
+
+
+def test_a_policy_is_decided_only_from_its_first_version(tmp_path):
+    folder = _folder(tmp_path, LATER_POLICY, OLD_VERSION, NEW_VERSION)
+    policies = neocrm_policy.load(folder)
+    facts = {"case": {"ended": "2027-03-01"}}
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.new", facts, at="2026-12-31T23:59:59+08:00")
+    assert caught.value.message == ("policy 't.new' is not in force at "
+                                    "2026-12-31T23:59:59+08:00")
+    assert caught.value.location.file == str(folder / "p0.yaml")
+    assert caught.value.hint == "its first version applies from 2027-01-01"
+    assert str(policies.decide("t.new", facts, at="2027-01-01").result["deadline"]) \
+        == "2027-03-02"
+    # a query's latest version says which facts it reads
+    assert list(policies.facts_read("t.versions"))[:2] == ["case.ended", "case.renewed"]
+    assert str(policies.decide("t.versions", facts, at="2026-05-31").result["deadline"]) \
+        == "2027-03-02"
+    # what is judged now holds until the next version of any policy, or of any term
+    assert policies.next_change(_at("2026-06-01T00:00:00")) == _at("2027-01-01T00:00:00")
+    assert policies.next_change(_at("2026-05-31T23:59:59")) == _at("2026-06-01T00:00:00")
+    assert policies.next_change(_at("2027-01-01T00:00:00")) is None
+
+
+def test_an_unknown_query_is_told_with_the_queries_there_are(tmp_path):
+    policies = neocrm_policy.load(_folder(tmp_path, LATER_POLICY, OLD_VERSION, NEW_VERSION))
+    with pytest.raises(QueryError) as caught:
+        policies.decide("t.version", {})
+    assert caught.value.message == "unknown query 't.version'"
+    assert caught.value.hint == "did you mean 't.versions'? queries: t.new, t.versions"
+
+
+def test_the_next_change_of_the_terms_in_force(tmp_path):
+    policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, customers={"acme.yaml": ACME}))
+    assert policies.next_change(_at("2025-06-01T00:00:00")) == _at("2026-01-01T00:00:00")
+    assert policies.next_change(_at("2026-01-01T00:00:00")) == _at("2026-12-01T00:00:00")
+    assert policies.next_change(_at("2026-12-01T00:00:00")) is None
+
+
+OTHER = """\
+# t.other
+inputs:
+  case.ended: {type: date}
+parameters:
+  window:
+    value: 30 days
+decisions:
+  deadline:
+    value: case.ended + window
+"""
+BETA = """\
+customer: beta
+instrument: Beta terms
+signed: 2026-12-01
+changes:
+  t.terms:
+    window: 28 days
+"""
+BETA_OTHER = """\
+customer: beta
+instrument: Beta later terms
+signed: 2027-01-01
+changes:
+  t.other:
+    window: 50 days
+"""
+ACME_OTHER = """\
+customer: acme
+instrument: Acme terms
+signed: 2026-12-01
+changes:
+  t.other:
+    window: 45 days
+"""
+
+
+def test_each_customer_has_its_own_terms_of_each_policy(tmp_path):
+    """Acme changed only t.other; Beta t.terms, then t.other in a later instrument: each
+    decision (full, partial or prepared) uses the deciding customer's own terms, and says
+    whose they are."""
+    policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, OTHER, customers={
+        "acme.yaml": ACME_OTHER, "beta.yaml": BETA, "beta-2.yaml": BETA_OTHER}))
+    assert policies.customers == ("acme", "beta")
+    ended = {"ended": "2027-01-01"}
+    at = "2027-02-01T10:00:00+08:00"
+
+    def deadline(query, customer, **options):
+        facts = {"case": ended, "customer": {"id": customer}}
+        decision = policies.decide(query, facts, at=at, **options)
+        assert decision.to_json()["customer"] == customer
+        return str(decision.result["deadline"])
+    assert deadline("t.terms", "beta") == "2027-02-10"      # 28 days + 12 days
+    assert deadline("t.terms", "acme") == "2027-01-27"      # the agreement's 14 + 12
+    assert deadline("t.other", "acme") == "2027-02-15"
+    assert deadline("t.other", "beta") == "2027-02-20"
+    assert deadline("t.terms", "beta", partial=True) == "2027-02-10"
+    prepared = policies.prepare("t.terms", at)
+    assert str(prepared({"case": ended, "customer": {"id": "beta"}})["deadline"]) \
+        == "2027-02-10"
+    assert str(prepared({"case": ended})["deadline"]) == "2027-01-27"
+
+
+def test_one_customer_with_terms_of_one_policy_decided_prepared(tmp_path):
+    policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, customers={"acme.yaml": ACME}))
+    prepared = policies.prepare("t.terms", "2027-02-01")
+    facts = {"case": {"ended": "2027-01-01"}}
+    assert str(prepared(facts)["deadline"]) == "2027-01-27"
+    assert str(prepared({**facts, "customer": {"id": "acme"}})["deadline"]) == "2027-02-03"
+
+
+def test_a_partial_decision_keeps_its_terms_and_customer(tmp_path):
+    policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, customers={"acme.yaml": ACME}))
+    decision = policies.decide("t.terms", {"customer": {"id": "acme"}}, at="2027-02-01",
+                               partial=True)
+    shown = decision.to_json()
+    assert shown["customer"] == "acme" and shown["result"] == {"span": "P33D"}
+    assert [f["fact"] for f in shown["missing"]["deadline"]] == ["case.ended"]
+    [span] = [step for step in shown["trace"] if step["decision"] == "span"]
+    assert [(p["name"], p["instrument"]) for p in span["parameters"]] == [
+        ("window", "Acme terms (customer acme, from 2026-12-01)"),
+        ("floor", "the agreement")]
