@@ -607,9 +607,11 @@ class PolicySet:
             for rule in decision.all_rules():
                 facts.update(checked.rule_facts.get(rule.path, ()))
                 uses.update(checked.rule_decisions.get(rule.path, ()))
-            if decision.default is not None:
-                facts.update(ast.names_in([decision.default.node], policy.inputs))
-                uses.update(ast.names_in([decision.default.node], policy.decisions))
+            if decision.default is not None:   # a fact is a path (`case.b`), not a name
+                node = decision.default.node
+                facts.update(path for path in map(ast.path_of, ast.walk(node))
+                             if path in policy.inputs)
+                uses.update(ast.names_in([node], policy.decisions))
             for used in uses:
                 facts.update(reads.get(used, ()))
             reads[name] = frozenset(facts)

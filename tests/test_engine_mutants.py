@@ -6,7 +6,7 @@ value, evaluation times, partial facts, and the variants policy tests build."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,8 @@ import pytest
 import neocrm_policy
 from neocrm_policy.errors import (EvaluationError, InvariantError, PolicyError, PolicyErrors,
                                   QueryError, SchemaError, UnknownNameError, UsageError)
-from neocrm_policy.values import AGREEMENT_ZONE
+from neocrm_policy.engine import evaluation_time
+from neocrm_policy.values import AGREEMENT_ZONE, YEARS_HINT
 
 HEAD = """\
 policy: {query}
@@ -427,3 +428,102 @@ def test_a_partial_decision_keeps_its_terms_and_customer(tmp_path):
     assert [(p["name"], p["instrument"]) for p in span["parameters"]] == [
         ("window", "Acme terms (customer acme, from 2026-12-01)"),
         ("floor", "the agreement")]
+
+
+NO_FACTS = """\
+# t.plain
+inputs:
+  case.renewed: {type: bool, optional: true}
+parameters:
+  window:
+    value: 2 weeks
+decisions:
+  renewed:
+    value: case.renewed otherwise false
+  today_plus:
+    value: today + window
+"""
+YEARS = ("the evaluation time 9999-12-31T20:00:00+00:00 is outside the years 1 to 9999 "
+         "in Asia/Shanghai")
+
+
+def test_evaluation_times_as_callers_give_them(tmp_path):
+    """Text with a space or a `T`, a date alone, a datetime without a zone (Shanghai's
+    wall clock) and one with a zone are the same instant; now when none is given."""
+    policies = neocrm_policy.load(_folder(tmp_path, NO_FACTS, OLD_VERSION, NEW_VERSION))
+    expected = {"renewed": False, "today_plus": date(2026, 3, 23)}
+    for at in ("2026-03-09 23:00", "2026-03-09T23:00:00+08:00", datetime(2026, 3, 9, 23, 0),
+               datetime(2026, 3, 9, 15, 0, tzinfo=timezone.utc)):
+        decision = policies.decide("t.plain", at=at)   # no facts: every one is optional
+        assert decision.result == expected, at
+        assert decision.to_json()["at"] == "2026-03-09T23:00:00+08:00"
+    assert policies.prepare("t.plain", datetime(2026, 3, 9, 23, 0))({}) == expected
+    before = datetime.now(timezone.utc)
+    assert before <= policies.decide("t.plain").at <= datetime.now(timezone.utc)
+    facts = {"case": {"ended": "2026-07-01"}}
+    for at in (datetime(2026, 5, 31, 23, 0), datetime(2026, 5, 31, 15, 0, tzinfo=timezone.utc)):
+        assert str(policies.prepare("t.versions", at)(facts)["deadline"]) == "2026-07-02"
+    for at in (datetime(2026, 6, 1, 0, 0), datetime(2026, 5, 31, 16, 0, tzinfo=timezone.utc)):
+        assert str(policies.prepare("t.versions", at)(facts)["deadline"]) == "2026-07-03"
+
+
+def test_now_is_the_default_evaluation_time():
+    before = datetime.now(timezone.utc)
+    now = evaluation_time(None)
+    assert before <= now <= datetime.now(timezone.utc)
+    assert now.utcoffset() == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("at, message, hint", [
+    ("9999-12-31T20:00:00+00:00", YEARS, YEARS_HINT),
+    (datetime(9999, 12, 31, 20, 0, tzinfo=timezone.utc), YEARS, YEARS_HINT),
+    ("yesterday", "the time 'yesterday' is not a date and time",
+     "write it as 2026-03-07T22:30:00+08:00 (no offset means Asia/Shanghai) or a date such "
+     "as 2026-03-07"),
+    (5, "`at` must be a datetime or ISO 8601 text, not int",
+     "pass datetime.now(ZoneInfo('Asia/Shanghai'))")])
+def test_an_evaluation_time_that_is_no_time_of_the_agreement_is_refused(tmp_path, at, message,
+                                                                       hint):
+    policies = neocrm_policy.load(_folder(tmp_path, NO_FACTS))
+    for decide in (lambda: policies.decide("t.plain", {}, at=at),
+                   lambda: policies.prepare("t.plain", at)):
+        with pytest.raises(UsageError) as caught:
+            decide()
+        assert (caught.value.message, caught.value.location, caught.value.hint) \
+            == (message, None, hint)
+
+
+PICKED = """\
+# t.pick
+inputs:
+  case.a: {type: int}
+  case.b: {type: int}
+  case.c: {type: int}
+  case.d: {type: int}
+decisions:
+  base:
+    value: case.c + 1
+  pick:
+    rules:
+      - id: big
+        when: case.a > 10
+        value: 1
+    default: case.b + base
+  other:
+    value: case.d
+"""
+
+
+@pytest.mark.parametrize("known, missing", [
+    ({}, {"base": ["case.c"], "pick": ["case.a", "case.b", "case.c"], "other": ["case.d"]}),
+    ({"a": 1}, {"base": ["case.c"], "pick": ["case.b", "case.c"], "other": ["case.d"]}),
+    ({"a": 11}, {"base": ["case.c"], "other": ["case.d"]}),
+    ({"a": 1, "c": 2}, {"pick": ["case.b"], "other": ["case.d"]})])
+def test_partial_facts_ask_for_what_a_default_reads(tmp_path, known, missing):
+    """Until `case.a` is known, `pick` needs every fact its rules and its default read,
+    through the decisions they use (`base`), and no other; once it is known and no rule
+    applies, only those its default still needs."""
+    policies = neocrm_policy.load(_folder(tmp_path, PICKED))
+    decision = policies.decide("t.pick", {"case": known}, at="2027-01-01", partial=True)
+    assert {name: [f["fact"] for f in facts]
+            for name, facts in decision.to_json()["missing"].items()} == missing
