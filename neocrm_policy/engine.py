@@ -411,7 +411,8 @@ class PolicySet:
         what the rules would do if an editor changed those terms (`terms:` in a test
         file). Checked and compiled as a rule file would be; each set compiled once."""
         from .loader import term_value
-        key = (query, tuple(sorted((n, repr(v)) for n, v in terms.items())))
+        key = (query, tuple(sorted((n, repr(v), (styles or {}).get(n, ""))   # `none` and
+                                   for n, v in terms.items())))               # "none" differ
         if key in self._term_variants:
             return self._term_variants[key]
         self.versions(query)   # an unknown query is told as such

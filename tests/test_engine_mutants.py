@@ -6,16 +6,19 @@ value, evaluation times, partial facts, and the variants policy tests build."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import neocrm_policy
-from neocrm_policy.errors import (EvaluationError, InvariantError, PolicyError, PolicyErrors,
-                                  QueryError, SchemaError, UnknownNameError, UsageError)
+from neocrm_policy.errors import (EvaluationError, InvariantError, Location, PolicyError,
+                                  PolicyErrors,
+                                  QueryError, SchemaError, TypeProblem, UnknownNameError,
+                                  UsageError)
 from neocrm_policy.engine import evaluation_time
 from neocrm_policy.values import AGREEMENT_ZONE, YEARS_HINT
+from tests.helpers import REFERENCE
 
 HEAD = """\
 policy: {query}
@@ -66,6 +69,10 @@ parameters:
   plan:
     type: string
     value: gold  plan
+  fixed:
+    type: money
+    none_means: no fixed cap
+    value: 100 CNY
 decisions:
   deadline:
     value: case.ended + window + floor
@@ -453,30 +460,30 @@ def test_evaluation_times_as_callers_give_them(tmp_path):
     policies = neocrm_policy.load(_folder(tmp_path, NO_FACTS, OLD_VERSION, NEW_VERSION))
     expected = {"renewed": False, "today_plus": date(2026, 3, 23)}
     for at in ("2026-03-09 23:00", "2026-03-09T23:00:00+08:00", datetime(2026, 3, 9, 23, 0),
-               datetime(2026, 3, 9, 15, 0, tzinfo=timezone.utc)):
+               datetime(2026, 3, 9, 15, 0, tzinfo=UTC)):
         decision = policies.decide("t.plain", at=at)   # no facts: every one is optional
         assert decision.result == expected, at
         assert decision.to_json()["at"] == "2026-03-09T23:00:00+08:00"
     assert policies.prepare("t.plain", datetime(2026, 3, 9, 23, 0))({}) == expected
-    before = datetime.now(timezone.utc)
-    assert before <= policies.decide("t.plain").at <= datetime.now(timezone.utc)
+    before = datetime.now(UTC)
+    assert before <= policies.decide("t.plain").at <= datetime.now(UTC)
     facts = {"case": {"ended": "2026-07-01"}}
-    for at in (datetime(2026, 5, 31, 23, 0), datetime(2026, 5, 31, 15, 0, tzinfo=timezone.utc)):
+    for at in (datetime(2026, 5, 31, 23, 0), datetime(2026, 5, 31, 15, 0, tzinfo=UTC)):
         assert str(policies.prepare("t.versions", at)(facts)["deadline"]) == "2026-07-02"
-    for at in (datetime(2026, 6, 1, 0, 0), datetime(2026, 5, 31, 16, 0, tzinfo=timezone.utc)):
+    for at in (datetime(2026, 6, 1, 0, 0), datetime(2026, 5, 31, 16, 0, tzinfo=UTC)):
         assert str(policies.prepare("t.versions", at)(facts)["deadline"]) == "2026-07-03"
 
 
 def test_now_is_the_default_evaluation_time():
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     now = evaluation_time(None)
-    assert before <= now <= datetime.now(timezone.utc)
+    assert before <= now <= datetime.now(UTC)
     assert now.utcoffset() == timedelta(hours=8)
 
 
 @pytest.mark.parametrize("at, message, hint", [
     ("9999-12-31T20:00:00+00:00", YEARS, YEARS_HINT),
-    (datetime(9999, 12, 31, 20, 0, tzinfo=timezone.utc), YEARS, YEARS_HINT),
+    (datetime(9999, 12, 31, 20, 0, tzinfo=UTC), YEARS, YEARS_HINT),
     ("yesterday", "the time 'yesterday' is not a date and time",
      "write it as 2026-03-07T22:30:00+08:00 (no offset means Asia/Shanghai) or a date such "
      "as 2026-03-07"),
@@ -527,3 +534,61 @@ def test_partial_facts_ask_for_what_a_default_reads(tmp_path, known, missing):
     decision = policies.decide("t.pick", {"case": known}, at="2027-01-01", partial=True)
     assert {name: [f["fact"] for f in facts]
             for name, facts in decision.to_json()["missing"].items()} == missing
+
+
+def test_a_policy_test_gives_terms_other_values_from_the_start(tmp_path):
+    """`with_terms` (a policy test's `terms:`): each value is read as a rule file's, and
+    told at the place the test wrote it, or at the term when no place is given."""
+    folder = _folder(tmp_path, FLOORED.replace("value: 20 days", "value: 12 days"), WRITTEN,
+                     customers={"acme.yaml": ACME})
+    policies = neocrm_policy.load(folder)
+    written = Location("tests/short.yaml", 3, 9)
+    with pytest.raises(UnknownNameError) as caught:
+        policies.with_terms("t.floor", {"windw": "1 day"})
+    assert (caught.value.message, caught.value.location, caught.value.hint) == (
+        "t.floor has no term 'windw'", None, "did you mean 'window'? terms: floor, window")
+    for where, place in (({"window": written}, "tests/short.yaml:3:9"),
+                         (None, f"{folder / 'p0.yaml'}:10:5")):
+        with pytest.raises(PolicyErrors) as caught:
+            policies.with_terms("t.floor", {"window": "5 days"}, where)
+        assert [e.message.split("; ")[1] for e in caught.value.errors] == [
+            f"values used: window = 5 days (set at {place}), floor = {floor} (set at "
+            f"{folder / 'p0.yaml'}:{line}:9)" for floor, line in (("10 days", 13),
+                                                                   ("12 days", 15))]
+    with pytest.raises(PolicyError) as caught:
+        policies.with_terms("t.floor", {"window": "5 dayz"}, {"window": written})
+    assert str(caught.value.location) == "tests/short.yaml:3:11"
+    at = _at("2027-02-01T00:00:00")
+    assert policies.with_terms("t.terms", {"fixed": "none"}).say("{fixed}", "t.terms", at) \
+        == "no fixed cap"
+    with pytest.raises(TypeProblem, match="refers to 'none'"):   # "none" quoted is text
+        policies.with_terms("t.terms", {"fixed": "none"}, styles={"fixed": '"'})
+    shorter = policies.with_terms("t.terms", {"window": "1 day"})
+    facts = {"case": {"ended": "2027-01-01"}}
+    assert str(shorter.decide("t.terms", facts, at=at).result["deadline"]) == "2027-01-14"
+    assert str(shorter.decide("t.terms", {**facts, "customer": {"id": "acme"}},
+                              at=at).result["deadline"]) == "2027-02-03"   # Acme's 21 days
+
+
+def test_a_policy_test_attaches_holidays_to_channels():
+    policies = neocrm_policy.load(REFERENCE)
+    national_day = "2026-10-01T10:00"
+
+    def open_on_national_day(regions):
+        return policies.observing_holidays(regions).decide("support.channels", {},
+                                                           at=national_day).result["open"]
+    assert open_on_national_day({"email": "mainland_china"}) == ("hotline", "online_im",
+                                                                 "remote")
+    assert open_on_national_day({"hotline": "mainland_china"}) == ("online_im", "email",
+                                                                   "remote")
+    assert open_on_national_day({}) == ("hotline", "online_im", "email", "remote")
+    written = Location("tests/holidays.yaml", 4, 5)
+    with pytest.raises(UnknownNameError) as caught:
+        policies.observing_holidays({"emial": "mainland_china"}, {"emial": written})
+    assert (caught.value.message, caught.value.location, caught.value.hint) == (
+        "unknown calendar 'emial'", written,
+        "did you mean 'email'? calendars: email, hotline, online_im, remote, support, working")
+    with pytest.raises(SchemaError) as caught:
+        policies.observing_holidays({"email": "mars"}, {"email": written})
+    assert (caught.value.message, caught.value.location, caught.value.hint) == (
+        "unknown holiday calendar 'mars'", written, "supported: mainland_china")
