@@ -73,6 +73,8 @@ parameters:
     type: money
     none_means: no fixed cap
     value: 100 CNY
+  copied:
+    value: times
 decisions:
   deadline:
     value: case.ended + window + floor
@@ -101,6 +103,8 @@ def test_terms_are_said_as_their_instrument_wrote_them(tmp_path):
     assert said == {"{window}": "14 days", "{times[4]}": "2 hours",
                     "{times[3]}": "9 natural days", "{times[2]}": "no time at all",
                     "{plan}": "gold  plan"}
+    # a table computed from another is not written entry by entry: said in words
+    assert policies.say("{copied[3]}", "t.terms", at) == "9 days"
     assert policies.say("Export within {window}; level 3: {times[3]}.", "t.terms", at,
                         "acme") == "Export within 21 days; level 3: 10 natural days."
     assert policies.say("{times[4]}, {times[2]}", "t.terms", at, "acme") \
@@ -592,3 +596,114 @@ def test_a_policy_test_attaches_holidays_to_channels():
         policies.observing_holidays({"email": "mars"}, {"email": written})
     assert (caught.value.message, caught.value.location, caught.value.hint) == (
         "unknown holiday calendar 'mars'", written, "supported: mainland_china")
+
+
+AMENDED = """\
+# t.table
+inputs:
+  case.level: {type: int}
+parameters:
+  times:
+    versions:
+      - since: 2020-01-01
+        value: {4: 2 hours, 3: 1 day, 2: 3 days}
+      - since: 2026-01-01
+        value: {4: 2 hours, 3: 1 day, 2: 3 days}
+      - since: 2027-01-01
+        value: {4: 2 hours, 3: 2 days, 2: 3 days}
+      - since: 2028-01-01
+        value: {4: 2 hours, 3: 2 days}
+      - since: 2029-01-01
+        value: none
+      - since: 2030-01-01
+        value: {4: 1 hour}
+decisions:
+  due:
+    value: times[case.level + 0] otherwise 1 week
+"""
+
+
+@pytest.mark.parametrize("at, since, due", [
+    ("2026-06-01", "2020-01-01", "PT2H"),   # restated unchanged: the first version's
+    ("2027-06-01", "2027-01-01", "PT2H"),   # an entry changed
+    ("2028-06-01", "2028-01-01", "PT2H"),   # an entry removed
+    ("2029-06-01", "2029-01-01", "P7D"),    # no table at all
+    ("2030-06-01", "2030-01-01", "PT1H")])  # a table again
+def test_a_table_is_cited_from_the_version_that_last_changed_it(tmp_path, at, since, due):
+    """A rule that looks the table up with a key computed on the way cites the whole
+    table: in force since the last version that changed, removed or gave entries."""
+    policies = neocrm_policy.load(_folder(tmp_path, AMENDED))
+    decision = policies.decide("t.table", {"case": {"level": 4}}, at=at).to_json()
+    assert decision["result"] == {"due": due}
+    [used] = decision["trace"][0]["parameters"]
+    assert (used["name"], used["in_force_since"], used["instrument"]) \
+        == ("times", since, "the agreement")
+
+
+def test_a_table_first_given_after_a_customer_instrument_keeps_its_order(tmp_path):
+    """Acme signed an entry before the agreement gave the table; from the table's first
+    version on, Acme's terms are the agreement's table, in the agreement's order."""
+    body = AMENDED.split("      - since: 2026-01-01")[0].replace("2020-01-01", "2027-01-01")
+    policies = neocrm_policy.load(_folder(tmp_path, body + """\
+decisions:
+  due:
+    value: times[case.level + 0] otherwise 1 week
+""", customers={"acme.yaml": """\
+customer: acme
+instrument: Acme terms
+signed: 2026-12-01
+changes:
+  t.table:
+    times:
+      3: 10 hours
+"""}))
+    said = [policies.say("{times}", "t.table", _at(at), "acme")
+            for at in ("2026-12-05T00:00:00", "2027-02-01T00:00:00")]
+    assert said == ["3: 10 hours", "4: 2 hours; 3: 24 hours; 2: 3 days"]
+
+
+def test_a_table_given_again_cites_each_entry_from_its_instrument(tmp_path):
+    """The agreement had no table from 2029 and gives one again in 2030; Acme changes
+    one entry in 2031: the others are still cited from the agreement's version."""
+    body = AMENDED.replace("2020-01-01", "2019-01-01")
+    policies = neocrm_policy.load(_folder(tmp_path, body.replace(
+        "decisions:\n  due:\n    value: times[case.level + 0] otherwise 1 week",
+        "decisions:\n  due:\n    value: times[case.level] otherwise 1 week"),
+        customers={"acme.yaml": """\
+customer: acme
+instrument: Acme terms
+signed: 2031-01-01
+changes:
+  t.table:
+    times:
+      3: 10 hours
+"""}))
+
+    def cited(level):
+        facts = {"case": {"level": level}, "customer": {"id": "acme"}}
+        [used] = policies.decide("t.table", facts, at="2031-02-01").to_json()["trace"][0][
+            "parameters"]
+        return used["value"], used["in_force_since"], used["instrument"]
+    assert cited(4) == ("PT1H", "2030-01-01", "the agreement")
+    assert cited(3) == ("PT10H", "2031-01-01", "Acme terms (customer acme, from 2031-01-01)")
+
+
+def test_a_term_computed_past_the_bounds_is_told_where_it_is_written(tmp_path):
+    folder = _folder(tmp_path, """\
+# t.big
+inputs:
+  case.ended: {type: date}
+parameters:
+  amount:
+    value: 100000000000000000000000000000
+  cube:
+    value: amount * amount * amount
+decisions:
+  deadline:
+    value: case.ended + 1 day
+""")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.message == ("the value computed is a number of more than 40 digits, "
+                                    "over the limit")
+    assert str(caught.value.location) == f"{folder / 'p0.yaml'}:12:12"
