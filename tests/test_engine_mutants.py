@@ -95,8 +95,10 @@ changes:
 
 def test_terms_are_said_as_their_instrument_wrote_them(tmp_path):
     """"14 days" stays that, not "2 weeks"; a table's entry is said as written, an entry
-    written `none` as the term's `none_means` says, and text as it is."""
-    policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, customers={"acme.yaml": ACME}))
+    written `none` as the term's `none_means` says, and text as it is. A term is the
+    named policy's, though another has a term of the same name."""
+    policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, OTHER,
+                                          customers={"acme.yaml": ACME}))
     at = _at("2027-02-01T10:00:00")
     said = {text: policies.say(text, "t.terms", at)
             for text in ("{window}", "{times[4]}", "{times[3]}", "{times[2]}", "{plan}")}
@@ -567,6 +569,11 @@ def test_a_policy_test_gives_terms_other_values_from_the_start(tmp_path):
         == "no fixed cap"
     with pytest.raises(TypeProblem, match="refers to 'none'"):   # "none" quoted is text
         policies.with_terms("t.terms", {"fixed": "none"}, styles={"fixed": '"'})
+    with pytest.raises(PolicyErrors) as caught:   # checked with the customers' terms too
+        policies.with_terms("t.terms", {"window": "5 CNY"})
+    assert ("overlay 'Acme terms' gives 'window' a duration, but the policy declares money",
+            f"{folder / 'customers' / 'acme.yaml'}:6:5") \
+        in [(e.message, str(e.location)) for e in caught.value.errors]
     shorter = policies.with_terms("t.terms", {"window": "1 day"})
     facts = {"case": {"ended": "2027-01-01"}}
     assert str(shorter.decide("t.terms", facts, at=at).result["deadline"]) == "2027-01-14"
