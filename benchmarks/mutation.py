@@ -45,7 +45,7 @@ TESTS = {   # the tests that speak for each room: a surviving mutant runs all of
     "values.py": ["test_values", "test_facts", "test_fact_messages", "test_compiler",
                   "test_engine", "test_trace", "test_bounds", "test_wording"],
     "engine.py": ["test_engine", "test_prepared", "test_missing", "test_readings",
-                  "test_compiler", "test_what_if", "test_policy_cases"],
+                  "test_compiler", "test_what_if", "test_policy_cases", "test_engine_mutants"],
     "loader.py": ["test_schema_messages", "test_checker", "test_source", "test_front_door",
                   "test_bounds", "test_readings", "test_engine", "test_parsed",
                   "test_schema_match", "test_fact_messages", "test_review", "test_cache"],

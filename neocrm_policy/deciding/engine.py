@@ -234,7 +234,8 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
                 try:
                     holds = check(snapshot.values, key)
                 except (PolicyError, *RUNTIME_FAILURES) as exc:
-                    holds, note = False, f" ({exc})"
+                    # the failure's words in the sentence; not its code, nor its hint's line
+                    holds, note = False, f" ({getattr(exc, 'message', exc)})"
                 else:
                     note = ""
                 if holds:
@@ -413,7 +414,8 @@ class PolicySet:
         what the rules would do if an editor changed those terms (`terms:` in a test
         file). Checked and compiled as a rule file would be; each set compiled once."""
         from ..loading.loader import term_value
-        key = (query, tuple(sorted((n, repr(v)) for n, v in terms.items())))
+        key = (query, tuple(sorted((n, repr(v), (styles or {}).get(n, ""))   # `none` and
+                                   for n, v in terms.items())))               # "none" differ
         if key in self._term_variants:
             return self._term_variants[key]
         self.versions(query)   # an unknown query is told as such
@@ -631,9 +633,11 @@ class PolicySet:
             for rule in decision.all_rules():
                 facts.update(checked.rule_facts.get(rule.path, ()))
                 uses.update(checked.rule_decisions.get(rule.path, ()))
-            if decision.default is not None:
-                facts.update(ast.names_in([decision.default.node], policy.inputs))
-                uses.update(ast.names_in([decision.default.node], policy.decisions))
+            if decision.default is not None:   # a fact is a path (`case.b`), not a name
+                node = decision.default.node
+                facts.update(path for path in map(ast.path_of, ast.walk(node))
+                             if path in policy.inputs)
+                uses.update(ast.names_in([node], policy.decisions))
             for used in uses:
                 facts.update(reads.get(used, ()))
             reads[name] = frozenset(facts)
