@@ -3,7 +3,9 @@ JSON as in the memo, and no amount of money shown as a negative zero."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import json
+import time as clock
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 import pytest
@@ -11,11 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neocrm_policy
+from neocrm_policy import values
+from neocrm_policy.errors import EvaluationError, PolicyError, PolicyErrors
 from neocrm_policy.explain import memo
 from neocrm_policy.playground import evaluate
 from neocrm_policy.testing import same_value
-from neocrm_policy.values import (MAX_LIST_ITEMS, as_written, list_of, parse_type, read_decimal,
-                                  read_duration, read_fact, to_json)
+from neocrm_policy.values import (MAX_LIST_ITEMS, SHANGHAI_SINCE_1992, as_written, list_of,
+                                  parse_type, read_decimal, read_duration, read_fact, to_json)
 from tests.helpers import REFERENCE
 
 AT = "2026-06-01T00:00:00+08:00"
@@ -159,3 +163,229 @@ def test_a_fact_of_another_kind_is_said_so(given, kind, said):
 
 def test_a_list_of_the_most_items_is_read():
     assert len(read_fact(["x"] * MAX_LIST_ITEMS, parse_type("list[string]"))) == MAX_LIST_ITEMS
+
+
+# --------------------------------------------------------------------------------------
+# Values as a decision, its memo and the checker's messages show them (the rest of the
+# survivors of the whole run of values.py)
+
+HEAD = """\
+policy: t.values
+title: Values
+clauses: ["3"]
+summary: Values as decisions give them.
+calendars:
+  hotline: {hours: {monday-friday: "09:00-18:00"}}
+  email: {hours: {monday-friday: "09:00-18:00"}}
+"""
+
+
+def decided(tmp_path, decisions: dict[str, str], facts=None, at=AT, extra: str = ""):
+    """Decide `t.values` in a policy of its own whose decisions have the expressions given
+    (`extra` holds its inputs or parameters)."""
+    folder = tmp_path / "policy"
+    folder.mkdir(parents=True)
+    values = "".join(f"  {name}: {{value: {json.dumps(text)}}}\n"
+                     for name, text in decisions.items())
+    (folder / "policy.yaml").write_text(HEAD + extra + "decisions:\n" + values, encoding="utf-8")
+    return neocrm_policy.load(folder).decide("t.values", facts or {}, at)
+
+
+def memo_lines(decision) -> list[str]:
+    return [line for line in memo(decision).splitlines() if line.startswith("- ")]
+
+
+@pytest.fixture
+def utc_machine(monkeypatch):
+    """The machine's own zone set to UTC, so that a time put in the machine's zone rather
+    than the agreement's shows."""
+    monkeypatch.setenv("TZ", "UTC")
+    clock.tzset()
+    yield
+    monkeypatch.undo()
+    clock.tzset()
+
+
+def test_a_number_that_is_not_whole_is_json_text_and_a_whole_one_a_number():
+    assert evaluate(["5 / 2", "4 / 2", "[5 / 2, 3]"]) == ["2.5", 2, ["2.5", 3]]
+
+
+def test_a_negative_amount_keeps_its_sign(tmp_path):
+    decision = decided(tmp_path, {"refund": "0 CNY - 5.5 CNY"})
+    assert decision.to_json()["result"]["refund"] == "-5.50"
+    assert memo_lines(decision) == ["- refund: CNY -5.50"]
+
+
+def test_a_list_or_a_table_of_amounts_is_shown_as_amounts(tmp_path):
+    fees = ('parameters:\n  fees:\n    type: "map[string, money]"\n'
+            '    value: {basic: 100 CNY, premium: 2.5 CNY}\n')
+    decision = decided(tmp_path, {"list": "[100 CNY, 2.5 CNY]", "table": "fees",
+                                  "ratio": "5 / 2"}, extra=fees)
+    assert decision.to_json()["result"] == {
+        "list": ["100.00", "2.50"], "table": {"basic": "100.00", "premium": "2.50"},
+        "ratio": "2.5"}
+    assert memo_lines(decision) == ["- list: CNY 100.00, CNY 2.50",
+                                    "- table: basic: CNY 100.00; premium: CNY 2.50",
+                                    "- ratio: 2.5"]
+
+
+def test_an_empty_list_and_a_null_read_none_in_the_memo(tmp_path):
+    inputs = ('inputs:\n  a.tags: {type: "list[string]"}\n'
+              '  a.note: {type: string, optional: true}\n')
+    decision = decided(tmp_path, {"tags": "a.tags", "note": "a.note"},
+                       {"a": {"tags": []}}, extra=inputs)
+    assert decision.to_json()["result"] == {"tags": [], "note": None}
+    assert memo_lines(decision) == ["- tags: none", "- note: none"]
+    decision = decided(tmp_path / "two", {"tags": "a.tags"}, {"a": {"tags": ["x", "y"]}},
+                       extra=inputs)
+    assert memo_lines(decision) == ["- tags: x, y"]
+
+
+def test_seconds_and_their_parts_are_shown_where_a_time_has_them(tmp_path, utc_machine):
+    decision = decided(tmp_path, {
+        "whole": "2026-03-07T04:00:00Z", "seconds": "2026-03-07T12:00:30+08:00",
+        "part": "2026-03-07T12:00:30.5+08:00", "tiny": "2026-03-07T12:00:00.25+08:00"})
+    day = "on Saturday 7 March 2026 (Shanghai time)"
+    assert memo_lines(decision) == [f"- whole: 12:00 {day}", f"- seconds: 12:00:30 {day}",
+                                    f"- part: 12:00:30.5 {day}", f"- tiny: 12:00:00.25 {day}"]
+    assert decision.to_json()["result"]["whole"] == "2026-03-07T12:00:00+08:00"
+
+
+def test_a_time_written_without_an_offset_is_shanghai_time(utc_machine):
+    assert evaluate(["2026-03-07T12:00:00", "2026-03-07T12:00:00 + 1 hour"]) == \
+        ["2026-03-07T12:00:00+08:00", "2026-03-07T13:00:00+08:00"]
+
+
+def test_a_duration_of_a_day_and_minutes_keeps_its_minutes():
+    assert evaluate(["1 day + 5 minutes", "1 day + 5 minutes + 2 hours"]) == \
+        ["P1DT5M", "P1DT2H5M"]
+
+
+@pytest.mark.parametrize("words, span", [
+    ("0.5 minutes", timedelta(seconds=30)), ("0.001 minutes", timedelta(milliseconds=60)),
+    ("1.000001 hours", timedelta(hours=1, microseconds=3600))])
+def test_a_duration_in_words_with_a_part_of_a_unit_is_read_exactly(words, span):
+    """A policy test may expect a duration in words with a fraction, as a decision of a
+    duration times a number gives it."""
+    assert read_duration(words) == span
+
+
+# Times at the ends of the years the evaluator counts
+
+OUT_OF_RANGE = "gives a date, time or duration out of range"
+
+
+@pytest.mark.parametrize("expression", [
+    "9999-12-29T00:00:00+00:00 + 65 hours",     # 10000-01-01 in Shanghai
+    "0001-01-03T00:00:00+14:00 - 2 days"])      # the year 0 in Shanghai
+def test_a_time_the_agreement_zone_cannot_show_is_out_of_range(expression, utc_machine):
+    with pytest.raises(EvaluationError) as caught:
+        evaluate([expression])
+    assert OUT_OF_RANGE in caught.value.message
+
+
+def test_times_near_the_ends_of_the_years_are_shown(utc_machine):
+    assert evaluate(["9999-12-29T00:00:00+00:00 + 1 hour", "0001-01-02T00:00:00Z",
+                     "9999-12-30T00:00:00Z"]) == \
+        ["9999-12-29T09:00:00+08:00", "0001-01-02T08:05:43+08:05:43",
+         "9999-12-30T08:00:00+08:00"]
+
+
+class _NoOffset(tzinfo):
+    """A zone that gives no offset: Python takes such a time as one without a zone."""
+
+    def utcoffset(self, moment):
+        return None
+
+    def dst(self, moment):
+        return None
+
+
+def test_an_evaluation_time_whose_zone_gives_no_offset_is_shanghai_time(tmp_path,
+                                                                        utc_machine):
+    decision = decided(tmp_path, {"at": "now"},
+                       at=datetime(2026, 3, 7, 12, 0, tzinfo=_NoOffset()))
+    assert decision.to_json()["result"]["at"] == "2026-03-07T12:00:00+08:00"
+
+
+@pytest.mark.parametrize("at, now, later", [
+    ("1988-07-01T12:00:00Z", "1988-07-01T21:00:00+09:00", "1988-07-01T22:00:00+09:00"),
+    ("1900-06-01T12:00:00Z", "1900-06-01T20:05:43+08:05:43",
+     "1900-06-01T21:05:43+08:05:43"),
+    ("1988-07-01T12:00:00Z", "1988-07-01T21:00:00+09:00", "1988-07-01T22:00:00+09:00")])
+def test_the_first_time_evaluated_at_an_offset_is_shown_at_it(tmp_path, monkeypatch,
+                                                              utc_machine, at, now, later):
+    """Shanghai's daylight-saving years and its local mean time before 1901 have offsets
+    of their own, met afresh here (no earlier evaluation has seen them)."""
+    monkeypatch.setattr(values, "_OFFSETS", {timedelta(hours=8): SHANGHAI_SINCE_1992})
+    for n, when in enumerate(["1988-07-01T12:00:00Z", "1900-06-01T12:00:00Z", at]):
+        decision = decided(tmp_path / str(n), {"moment": "now", "later": "now + 1 hour"}, at=when)
+    assert decision.to_json()["result"] == {"moment": now, "later": later}
+
+
+# Durations counted on a calendar
+
+def test_a_date_moved_by_days_on_a_calendar(tmp_path):
+    decision = decided(tmp_path, {"friday": "2026-03-06 + 1 hotline day",
+                                  "saturday": "2026-03-07 + 2 hotline days"})
+    assert decision.to_json()["result"] == {"friday": "2026-03-09", "saturday": "2026-03-11"}
+    assert memo_lines(decision) == ["- friday: 9 March 2026", "- saturday: 11 March 2026"]
+
+
+def test_durations_on_a_calendar_compared(tmp_path):
+    decision = decided(tmp_path, {
+        "same": "2 hotline days == 2 hotline days", "more": "2 hotline days == 3 hotline days",
+        "unit": "2 hotline days == 2 hotline hours", "other": "2 hotline days == 2 email days",
+        "lt": "2 hotline days < 3 days", "lt_equal": "2 hotline days < 2 days",
+        "le": "2 hotline days <= 2 days", "le_more": "2 hotline days <= 47 hours",
+        "gt": "2 hotline days > 2 days", "gt_less": "2 hotline days > 47 hours",
+        "ge": "2 hotline days >= 2 days", "ge_more": "2 hotline days >= 49 hours",
+        "flipped": "3 days > 2 hotline days", "both": "2 hotline days < 3 hotline hours"})
+    assert decision.to_json()["result"] == {
+        "same": True, "more": False, "unit": False, "other": False, "lt": True,
+        "lt_equal": False, "le": True, "le_more": False, "gt": False, "gt_less": True,
+        "ge": True, "ge_more": False, "flipped": True, "both": False}
+
+
+def test_a_duration_on_a_calendar_in_words(tmp_path):
+    decision = decided(tmp_path, {"wait": "2 hotline days", "one": "1 email hour"})
+    assert decision.to_json()["result"] == {"wait": "2 hotline days", "one": "1 email hour"}
+    assert memo_lines(decision) == ["- wait: 2 hotline days", "- one: 1 email hour"]
+
+
+# Values an editor writes in a rule file, read and refused in words
+
+def refusals(tmp_path, part: str) -> list[str]:
+    """The messages loading a policy with `part` (its inputs or parameters) gives."""
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(HEAD + part + 'decisions:\n  d: {value: "1"}\n',
+                                        encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    found = caught.value.errors if isinstance(caught.value, PolicyErrors) else [caught.value]
+    return [error.message for error in found]
+
+
+def test_allowed_times_and_dates_not_in_their_form_are_refused_in_words(tmp_path):
+    inputs = ('inputs:\n  a.t: {type: time, allowed: ["08", "09:00", " 10:30:15 ", 800]}\n'
+              '  a.d: {type: date, allowed: ["20270301", "2027-03-01", " 2027-03-02 "]}\n'
+              '  a.s: {type: datetime, allowed: ["2026-03-07T12", "2026-03-07T12:00:00",'
+              ' "2026-03-07T12:00:00Z"]}\n')
+    assert refusals(tmp_path, inputs) == [
+        "allowed value '08' of input 'a.t' is not a time: expected a time of day like 08:00",
+        "allowed value 800 of input 'a.t' is not a time: expected a time of day like 08:00",
+        "allowed value '20270301' of input 'a.d' is not a date: expected a date like "
+        "2026-03-07",
+        "allowed value '2026-03-07T12' of input 'a.s' is not a datetime: expected a date "
+        "and time like 2026-03-07T22:30:00+08:00"]
+
+
+def test_a_list_written_as_a_parameter_is_shown_as_written(tmp_path):
+    found = refusals(tmp_path, "parameters:\n  p: [1, 'a', [2, true], null]\n")
+    assert found == ["parameter 'p' is written as a plain value"]
+    folder = tmp_path / "policy"
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.hint.startswith("write `p: {value: [1, 'a', [2, true], null]}`, or "
+                                        "`value: [1, 'a', [2, true], null]` on the line below")
