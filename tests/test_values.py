@@ -177,6 +177,7 @@ summary: Values as decisions give them.
 calendars:
   hotline: {hours: {monday-friday: "09:00-18:00"}}
   email: {hours: {monday-friday: "09:00-18:00"}}
+  night: {hours: {every_day: "00:00-00:30"}}
 """
 
 
@@ -325,11 +326,16 @@ def test_the_first_time_evaluated_at_an_offset_is_shown_at_it(tmp_path, monkeypa
 
 # Durations counted on a calendar
 
-def test_a_date_moved_by_days_on_a_calendar(tmp_path):
+def test_a_date_moved_by_days_on_a_calendar(tmp_path, utc_machine):
+    """Counting starts at the day's first moment in Shanghai: a calendar open from
+    midnight counts that day."""
     decision = decided(tmp_path, {"friday": "2026-03-06 + 1 hotline day",
-                                  "saturday": "2026-03-07 + 2 hotline days"})
-    assert decision.to_json()["result"] == {"friday": "2026-03-09", "saturday": "2026-03-11"}
-    assert memo_lines(decision) == ["- friday: 9 March 2026", "- saturday: 11 March 2026"]
+                                  "saturday": "2026-03-07 + 2 hotline days",
+                                  "midnight": "2026-03-06 + 1 night day"})
+    assert decision.to_json()["result"] == {"friday": "2026-03-09", "saturday": "2026-03-11",
+                                            "midnight": "2026-03-07"}
+    assert memo_lines(decision) == ["- friday: 9 March 2026", "- saturday: 11 March 2026",
+                                    "- midnight: 7 March 2026"]
 
 
 def test_durations_on_a_calendar_compared(tmp_path):
@@ -355,12 +361,12 @@ def test_a_duration_on_a_calendar_in_words(tmp_path):
 
 # Values an editor writes in a rule file, read and refused in words
 
-def refusals(tmp_path, part: str) -> list[str]:
+def refusals(tmp_path, part: str, decisions: str = 'decisions:\n  d: {value: "1"}\n') \
+        -> list[str]:
     """The messages loading a policy with `part` (its inputs or parameters) gives."""
     folder = tmp_path / "policy"
     folder.mkdir()
-    (folder / "policy.yaml").write_text(HEAD + part + 'decisions:\n  d: {value: "1"}\n',
-                                        encoding="utf-8")
+    (folder / "policy.yaml").write_text(HEAD + part + decisions, encoding="utf-8")
     with pytest.raises(PolicyError) as caught:
         neocrm_policy.load(folder)
     found = caught.value.errors if isinstance(caught.value, PolicyErrors) else [caught.value]
@@ -389,3 +395,49 @@ def test_a_list_written_as_a_parameter_is_shown_as_written(tmp_path):
         neocrm_policy.load(folder)
     assert caught.value.hint.startswith("write `p: {value: [1, 'a', [2, true], null]}`, or "
                                         "`value: [1, 'a', [2, true], null]` on the line below")
+
+
+def test_a_calendar_given_as_a_decision_is_shown_by_its_name(tmp_path):
+    decision = decided(tmp_path, {"channel": "hotline"})
+    assert decision.to_json()["result"] == {"channel": "hotline"}
+    assert memo_lines(decision) == ["- channel: hotline"]
+
+
+def test_null_is_named_once_in_a_message(tmp_path):
+    """The type of `null` itself is never said to be "null or null"."""
+    found = refusals(tmp_path, "parameters:\n  p:\n    type: int\n    value: null\n",
+                     'decisions:\n  b:\n    rules:\n      - {id: r, when: "null", value: 1}\n')
+    assert found == ["parameter 'p' is declared int but its value is null",
+                     "the condition of rule 'r' is a null, not true/false"]
+
+
+def test_a_customer_may_give_null_where_the_policy_has_null(tmp_path):
+    """A list whose items may be null takes null items from a customer's overlay too; a
+    list declared of whole numbers does not."""
+    folder = tmp_path / "policy"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "policy.yaml").write_text(
+        HEAD + 'parameters:\n  p: {value: [1, null]}\n  q: {type: "list[int]", value: [1, 2]}\n'
+        '  r: {value: [1, null]}\ndecisions:\n  d: {value: "p"}\n  e: {value: "q"}\n'
+        '  f: {value: "r"}\n', encoding="utf-8")
+    (folder / "customers" / "acme.yaml").write_text(
+        "customer: acme\ninstrument: Acme addendum\nsigned: 2026-12-01\nchanges:\n"
+        "  t.values:\n    p: [null]\n    q: [1, null]\n    r: [2, null]\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.message == ("overlay 'Acme addendum' gives 'q' a list of int or null, "
+                                    "but the policy declares list of int")
+
+
+def test_a_table_is_checked_against_its_declared_keys_and_entries(tmp_path):
+    """A table declared of durations holds durations, on a calendar or not; whole numbers
+    it does not."""
+    found = refusals(tmp_path, 'parameters:\n'
+                     '  t: {type: "map[int, duration]", value: {1: 2}}\n'
+                     '  u: {type: "map[int, duration]", value: {1: 2 hotline hours, 2: 1 hour}}\n'
+                     '  v: {type: "map[string, int]", value: {1: 2}}\n')
+    assert found == [
+        "parameter 't' is declared map from int to duration but its value is map from int "
+        "to int",
+        "parameter 'v' is declared map from string to int but its value is map from int to "
+        "int"]
