@@ -441,3 +441,68 @@ def test_a_table_is_checked_against_its_declared_keys_and_entries(tmp_path):
         "to int",
         "parameter 'v' is declared map from string to int but its value is map from int to "
         "int"]
+
+
+def test_a_type_not_known_inside_a_list_or_a_table_is_refused(tmp_path):
+    found = refusals(tmp_path, 'inputs:\n  a.x: {type: "list[foo]"}\n'
+                     '  a.y: {type: "map[foo, int]"}\n  a.z: {type: "map[int, foo]"}\n')
+    assert found == ["unknown type 'list[foo]'", "unknown type 'map[foo, int]'",
+                     "unknown type 'map[int, foo]'"]
+
+
+# The type of a value that may be either of two (the branches of `if`, the items of a list)
+
+EITHER = {
+    "e1": ("(if a.flag then a.opt_n else 1) < 2", "`<` is given a value that may be null"),
+    "e2": ("(if a.flag then a.opt_n else 1.5) < 2", "`<` is given a value that may be null"),
+    "e3": ("(if a.flag then 1 else 1.5) < 2", None),
+    "e4": ("(if a.flag then a.opt_wait else 2 hotline hours) < 1 hour",
+           "`<` is given a value that may be null"),
+    "e5": ("(if a.flag then 1 hour else 2 hotline hours) < 3 hours", None),
+    "e6": ("a.start - (if a.flag then 1 hour else 2 hotline hours)",
+           "cannot subtract duration on a calendar from datetime"),
+    "e7": ("if a.flag then 1 else 'a'", "`then` gives int but `else` gives string"),
+    "e8": ("if a.flag then ints else texts",
+           "`then` gives map from int to int but `else` gives map from int to string"),
+    "e9": ("(if a.flag then (if a.flag then null else ints) else ints)[1] < 2",
+           "`<` is given a value that may be null"),
+    "e10": ("1 in (if a.flag then (if a.flag then null else [1]) else [2])",
+            "`in` is given a list that may be null"),
+    "e11": ("sum(if a.flag then (if a.flag then null else [1]) else [2])",
+            "sum() is given a value that may be null"),
+    "e12": ("[[1], ['a']]", "a list mixes list of int and list of string"),
+    "e13": ("[[], [1]]", None),
+    "e14": ("[1, 2 hotline hours]", "a list mixes int and duration on a calendar"),
+    "e15": ("[1, 'a']", "a list mixes int and string"),
+    "e16": ("[ints, texts]", "a list mixes map from int to int and map from int to string"),
+    "e17": ("a.start - ((if a.flag then null else 2 hotline hours) otherwise 1 hour)",
+            "cannot subtract duration on a calendar from datetime"),
+    "e18": ("a.start - (a.opt_wait otherwise 1 hour)", None),
+    "e19": ("((if a.flag then null else ints) otherwise ints)['x']",
+            "the table's keys are int, but the key given is string"),
+    "e20": ("a.start - (if a.flag then null else 2 hotline hours)",
+            "cannot subtract duration on a calendar from datetime"),
+    "e21": ("a.start - max([a.opt_wait otherwise 1 hour, 2 hours])", None)}
+
+
+def test_either_of_two_values_has_a_type_that_holds_both(tmp_path):
+    """Null on either side makes the whole nullable (and `otherwise` takes it away again,
+    keeping the rest of the type); whole numbers beside decimals are decimals; elapsed
+    time beside time on a calendar is time on a calendar; lists and tables hold both
+    sides' items; anything else does not mix."""
+    part = ("inputs:\n  a.flag: {type: bool}\n  a.start: {type: datetime}\n"
+            "  a.opt_wait: {type: duration, optional: true}\n"
+            "  a.opt_n: {type: int, optional: true}\n"
+            "parameters:\n  ints: {value: {1: 2}}\n  texts: {value: {1: \"'a'\"}}\n")
+    decisions = "decisions:\n" + "".join(f"  {name}: {{value: {json.dumps(text)}}}\n"
+                                         for name, (text, _) in EITHER.items())
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(HEAD + part + decisions, encoding="utf-8")
+    with pytest.raises(PolicyErrors) as caught:
+        neocrm_policy.load(folder)
+    first = (HEAD + part).count("\n") + 2
+    names = list(EITHER)
+    assert [(names[error.location.line - first], error.message)
+            for error in caught.value.errors] == \
+        [(name, said) for name, (_, said) in EITHER.items() if said]
