@@ -506,3 +506,21 @@ def test_either_of_two_values_has_a_type_that_holds_both(tmp_path):
     assert [(names[error.location.line - first], error.message)
             for error in caught.value.errors] == \
         [(name, said) for name, (_, said) in EITHER.items() if said]
+
+
+def test_time_on_a_calendar_given_for_elapsed_time_that_may_be_null(tmp_path):
+    """A customer giving a list of elapsed durations (some null) time on a calendar is
+    told so, as for a list without null."""
+    folder = tmp_path / "policy"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "policy.yaml").write_text(
+        HEAD + 'parameters:\n  p: {value: [1 hour, null]}\ndecisions:\n  d: {value: "p"}\n',
+        encoding="utf-8")
+    (folder / "customers" / "acme.yaml").write_text(
+        "customer: acme\ninstrument: Acme addendum\nsigned: 2026-12-01\nchanges:\n"
+        "  t.values:\n    p: [2 hotline hours, null]\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        neocrm_policy.load(folder)
+    assert caught.value.message == ("overlay 'Acme addendum' gives 'p' a duration on a "
+                                    "calendar, but the policy's own term is elapsed time, and "
+                                    "its rules are checked for that only")
