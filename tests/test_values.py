@@ -7,6 +7,7 @@ import json
 import time as clock
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -524,3 +525,13 @@ def test_time_on_a_calendar_given_for_elapsed_time_that_may_be_null(tmp_path):
     assert caught.value.message == ("overlay 'Acme addendum' gives 'p' a duration on a "
                                     "calendar, but the policy's own term is elapsed time, and "
                                     "its rules are checked for that only")
+
+
+def test_an_evaluation_time_in_another_zone_at_eight_hours_counts_elapsed_time(tmp_path):
+    """Perth was at +08:00 on 1 June 2007 and +09:00 (daylight saving) that December:
+    200 days after the evaluation time are 200 days of elapsed time, not of Perth's
+    clock."""
+    perth = datetime(2007, 6, 1, 12, 0, tzinfo=ZoneInfo("Australia/Perth"))
+    decision = decided(tmp_path, {"moment": "now", "later": "now + 200 days"}, at=perth)
+    assert decision.to_json()["result"] == {"moment": "2007-06-01T12:00:00+08:00",
+                                            "later": "2007-12-18T12:00:00+08:00"}
