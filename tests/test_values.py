@@ -535,3 +535,10 @@ def test_an_evaluation_time_in_another_zone_at_eight_hours_counts_elapsed_time(t
     decision = decided(tmp_path, {"moment": "now", "later": "now + 200 days"}, at=perth)
     assert decision.to_json()["result"] == {"moment": "2007-06-01T12:00:00+08:00",
                                             "later": "2007-12-18T12:00:00+08:00"}
+
+
+def test_a_list_of_amounts_given_as_a_fact_is_shown_as_amounts_in_the_memo(tmp_path):
+    decision = decided(tmp_path, {"total": "sum(a.fees)"}, {"a": {"fees": ["100", "2.5"]}},
+                       extra='inputs:\n  a.fees: {type: "list[money]"}\n')
+    assert memo(decision).splitlines()[-3:] == [
+        "- total: CNY 102.50", "    clause 3", "    facts: a fees = CNY 100.00, CNY 2.50"]
