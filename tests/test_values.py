@@ -542,3 +542,12 @@ def test_a_list_of_amounts_given_as_a_fact_is_shown_as_amounts_in_the_memo(tmp_p
                        extra='inputs:\n  a.fees: {type: "list[money]"}\n')
     assert memo(decision).splitlines()[-3:] == [
         "- total: CNY 102.50", "    clause 3", "    facts: a fees = CNY 100.00, CNY 2.50"]
+
+
+def test_lists_of_amounts_in_the_trace_and_deep_in_a_result_are_shown_as_amounts(tmp_path):
+    decision = decided(tmp_path, {"total": "sum(fees)", "deep": "[[[1 CNY, 2.5 CNY]]]"},
+                       extra='parameters:\n  fees: {type: "list[money]", '
+                             'value: [100 CNY, 2.5 CNY]}\n')
+    found = decision.to_json()
+    assert found["result"] == {"total": "102.50", "deep": [[["1.00", "2.50"]]]}
+    assert found["trace"][0]["parameters"][0]["value"] == ["100.00", "2.50"]
