@@ -191,3 +191,25 @@ def test_the_code_is_made_once_and_each_time_gets_its_own_function():
     assert early.__code__ is late.__code__
     assert early(incident)["response_breached"] is False
     assert late(incident)["response_breached"] is True
+
+
+def test_a_customer_on_the_standard_terms_is_refused_alike_once_its_own_have_begun():
+    """acme's own terms change no term of maintenance.reboot, yet once they have begun
+    acme cannot be said to be on the standard terms: prepare() refuses it as decide()
+    does, and before they begin both decide it on the standard terms."""
+    policies = neocrm_policy.load(REFERENCE)
+    begins = min(o.begins for o in policies.overlays if o.customer == "acme")
+    facts = {"customer": {"id": "acme", "standard_terms": True}}
+    query = "maintenance.reboot"
+    assert not any(query in o.changes for o in policies.overlays if o.customer == "acme")
+    for at in (begins, _instant("2027-06-01")):
+        with pytest.raises(PolicyError) as decided:
+            policies.decide(query, facts, at)
+        with pytest.raises(PolicyError) as prepared:
+            policies.prepare(query, at)(facts)
+        assert (prepared.value.code, prepared.value.message) == \
+            (decided.value.code, decided.value.message)
+        assert decided.value.code == "NP058"
+    earlier = _instant("2026-11-01")
+    assert policies.prepare(query, earlier)(facts) == policies.decide(query, facts,
+                                                                      earlier).result

@@ -662,7 +662,10 @@ class PolicySet:
         def decide_result(facts: Mapping) -> dict:
             """Read carefully and decide; a customer with own terms is decided in full."""
             known = reader._read(facts, None)
-            if customers and known["customer.id"] is not None:
+            customer = known["customer.id"]
+            if customer is not None and known.get("customer.standard_terms"):
+                self._on_standard_terms(compiled, customer, now)   # as decide() refuses it
+            if customers and customer is not None:
                 return self.decide(query, facts, now).result
             return function(known, values, now)[0]
         if id(compiled) not in self._makers:
