@@ -145,3 +145,23 @@ def test_examples_read_in_words_and_local_times_with_the_json_folded(site):
     folded = page[page.index('<details class="np-json">'):]
     assert "&quot;reported_at&quot;: &quot;2026-03-07T22:30:00+08:00&quot;" in folded
     assert page.index('id="examples"') < page.index('<details class="np-json">')
+
+
+def test_clause_3s_table_is_a_table_with_the_terms_in_force_beside_its_times(site):
+    """Clause 3's service levels were run-together text where they were quoted; now a table
+    in the agreement's words, each time with the term in force (2026-11-24) under it."""
+    for page in ("terms/support-sla", "terms/agreement"):
+        shown = _html(site, page)
+        table = next(t for t in re.findall(r"<table>.*?</table>", shown, re.S)
+                     if "Description of failures" in t)
+        headings = re.findall(r"<th[^>]*>(.*?)</th>", table)
+        assert headings == ["Service response level", "Description of failures",
+                            "Response time", "Solution time"], page
+        rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+                for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+        assert [row[0] for row in rows] == ["****", "***", "**", "*"], page
+        assert rows[0][2] == 'Within one hour<br><span class="np-in-force">in force: 1 hour</span>'
+        assert rows[2][3] == ('Within nine natural days<br><span class="np-in-force">in force: '
+                              '9 natural days</span>')
+        assert rows[3][3].startswith("Subject to the availability of new functions<br>")
+        assert "Within one hour Within two hours" not in " ".join(page_text(site, page).split())

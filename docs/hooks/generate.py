@@ -267,7 +267,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
                 f"**{_prose(policy.summary)}**{waiting('summary')}", ""]
     else:
         out += [_prose(policy.summary) + waiting("summary"), ""]
-    out += _clause_text(agreement, query)
+    out += _clause_text(agreement, query, policies)
     if policy.readings:
         out += ["## Readings adopted { #readings }", "",
                 "Where the agreement is vague, these readings are in force; an editor "
@@ -744,6 +744,40 @@ def _quote(text: str) -> list[str]:
     return out[:-1]
 
 
+def _passage(policies, passage) -> list[str]:
+    """A passage of the agreement as quoted: its words, or, where the clause map reads it
+    as a table, the table its words make."""
+    if passage.table is None or policies is None:
+        return _quote(passage.text)
+    return _agreement_table(policies, passage.entry, passage.table)
+
+
+def _agreement_table(policies, entry, table) -> list[str]:
+    """A table of the agreement as a table, every cell in the agreement's words; beside a
+    cell whose column a term holds, that term's value in force for the row (its entry),
+    so a reader sees where the rules stand on each line of the law."""
+    owners = {}
+    for column in table.shape.columns:
+        owners[column.term] = next((q for q in entry.policies if column.term and
+                                    column.term in policies.policies[q].parameters), None)
+    snapshots = {q: policies.terms_at(policies.compiled(q, _now()), _now())
+                 for q in set(owners.values()) if q}
+    out = ["| " + " | ".join(_words(h, first=True) for h in table.headings) + " |",
+           "| " + " | ".join("---" for _ in table.headings) + " |"]
+    for row in table.rows:
+        cells = []
+        for column, text in zip(table.shape.columns, row.cells, strict=True):
+            cell = "<br>".join(_words(line, first=True) for line in text.splitlines())
+            owner = owners.get(column.term)
+            if owner:
+                cell += (f'<br><span class="np-in-force">in force: '
+                         f"{_written(snapshots[owner], column.term, row.key)}</span>")
+            cells.append(cell)
+        out.append("| " + " | ".join(cells) + " |")
+    return out + ["", f"*The table as the agreement gives it; under each time, the term in "
+                  f"force on {_now().date().isoformat()}.*"]
+
+
 def _clause_name(entry, short: bool = False) -> str:
     clause = "the preamble" if entry.clause == "preamble" else f"clause {_prose(entry.clause)}"
     if not entry.unnumbered:
@@ -752,7 +786,7 @@ def _clause_name(entry, short: bool = False) -> str:
                      " (a paragraph the agreement does not number; the site names it)")
 
 
-def _clause_text(agreement, query: str) -> list[str]:
+def _clause_text(agreement, query: str, policies=None) -> list[str]:
     """The passages of the agreement this policy encodes, quoted from the agreement's
     file at build time, each linked to its place on the agreement page."""
     if agreement is None:
@@ -769,7 +803,7 @@ def _clause_text(agreement, query: str) -> list[str]:
         name = _clause_name(passage.entry)
         out += [f"**{name[0].upper()}{name[1:]}**: {_prose(passage.entry.title)} "
                 f"([in the full text](agreement.md#{anchor}))", ""]
-        out += _quote(passage.text) + [""]
+        out += _passage(policies, passage) + [""]
     return out if found else []
 
 
@@ -797,7 +831,7 @@ def agreement_page(policies, agreement) -> str:
         name = _clause_name(entry, short=True)
         out += [f"## {name[0].upper()}{name[1:]}: {_prose(entry.title)} "
                 f"{{ #{anchors[id(passage)]} }}", ""]
-        out += _quote(text) + [""]
+        out += _passage(policies, passage) + [""]
         if entry.policies:
             out += ["Enforced by:", ""]
             out += [_enforcement(policies, query, entry.clause) for query in entry.policies]
