@@ -176,7 +176,8 @@ def read_table(entry: ClauseEntry, text: str) -> Table | PolicyError:
                                     entry.location, hint)
         starts.append(found)
         at = found + len(column.heading)
-    headings = tuple(header[a:b].strip() for a, b in zip(starts, starts[1:] + [len(header)]))
+    headings = tuple(header[a:b].strip() for a, b in
+                     zip(starts, starts[1:] + [len(header)], strict=True))
     bodies: list[tuple[int, list[str]]] = []
     for line in lines[first:]:
         if line.startswith(shape.mark):
