@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
 import neocrm_policy
 from neocrm_policy import cli
@@ -92,6 +93,61 @@ def on_page_markdown(markdown, page, config, files):
                      else policies.say(m[0], at=_now()), markdown)
 
 
+_CLAUSE = r"\d+(?:\.\d+)*(?:\([a-z]\))?"
+_CITATION = re.compile(rf"\b(clauses?)(\s+)({_CLAUSE}(?:(?:,\s*|\s+and\s+){_CLAUSE})*)\b"
+                       r"(?!\()", re.IGNORECASE)
+_NOT_LINKED = {"a", "code", "pre", "svg", "script", "style", "title", "textarea", "button",
+               "label", "h1", "h2", "h3", "h4", "h5", "h6"}
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def on_page_content(content, page, config, files):
+    """Every citation of a clause on every page ("clause 3", "(clauses 5 and 8)") becomes a
+    link to its passage on the agreement page, wherever it comes from: rules, readings,
+    summaries or the docs' own words. Text already in a link, code, a heading or a
+    picture is left as it is."""
+    policies = _loaded(_folder())
+    anchors = _clause_anchors(policies.folder)
+    if not anchors:
+        return content
+    to = get_relative_url("terms/agreement/", page.url)
+
+    def link(clause: str) -> str:
+        anchor = anchors.get(clause)
+        return f'<a class="np-clause" href="{to}#{anchor}">{clause}</a>' if anchor else clause
+
+    def cite(match) -> str:
+        if re.fullmatch(_CLAUSE, match[3]) and match[3] in anchors:   # one: all of it
+            return f'<a class="np-clause" href="{to}#{anchors[match[3]]}">{match[0]}</a>'
+        linked = re.sub(_CLAUSE, lambda m: link(m[0]), match[3])
+        return f"{match[1]}{match[2]}{linked}"
+    out, inside = [], []
+    for part in _TAG.split(content):
+        if part.startswith("<"):
+            name = re.match(r"</?([a-zA-Z0-9]+)", part)
+            if name and name[1].lower() in _NOT_LINKED and not part.endswith("/>"):
+                if part.startswith("</"):
+                    if inside and inside[-1] == name[1].lower():
+                        inside.pop()
+                else:
+                    inside.append(name[1].lower())
+        elif not inside:
+            part = _CITATION.sub(cite, part)
+        out.append(part)
+    return "".join(out)
+
+
+def _clause_anchors(folder: Path) -> dict[str, str]:
+    """Each clause the agreement page shows → the anchor of its first passage there."""
+    if agreement_file(folder) is None:
+        return {}
+    entries = load_clause_map(folder)
+    found: dict[str, str] = {}
+    for entry, anchor in zip(entries, _anchors(entries), strict=True):
+        found.setdefault(entry.clause, anchor)
+    return found
+
+
 @functools.lru_cache(maxsize=1)
 def _loaded(folder: Path):
     return neocrm_policy.load(folder)
@@ -114,6 +170,7 @@ def _agreement(folder: Path):
 def on_files(files, config):
     policies = _loaded(_folder())
     agreement = _agreement(policies.folder)
+    _Speaker.anchors = _clause_anchors(policies.folder)
     with _terms_of(policies):
         pages = {"terms/index.md": terms_index(policies),
                  "terms/service-levels.md": service_levels(policies),
@@ -149,6 +206,7 @@ class _Speaker:
     force. mkdocs builds the pages one after another."""
 
     say = None
+    anchors: dict[str, str] = {}   # clause → its anchor on the agreement page
 
 
 @contextlib.contextmanager
@@ -203,8 +261,18 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _clauses(clauses) -> str:
-    return ", ".join(_prose(clause) for clause in clauses)
+def _clauses(clauses, page: str = "") -> str:
+    """Clauses cited, each a link to its passage on the agreement page (`page` is that
+    page's path from the one being written)."""
+    return ", ".join(_cite(clause, page) for clause in clauses)
+
+
+def _cite(clause, page: str = "") -> str:
+    """A clause as a link to its passage on the agreement page, when it has one."""
+    anchor = _Speaker.anchors.get(str(clause))
+    if not clause or anchor is None:
+        return _prose(clause or "")
+    return f"[{_prose(clause)}]({page}agreement.md#{anchor})"
 
 
 def terms_index(policies) -> str:
@@ -289,7 +357,8 @@ def policy_page(policies, query: str, agreement=None) -> str:
         reviews = {r.term: r for r in terms_to_review(policies, _now()) if r.query == query}
         for name, parameter in policy.parameters.items():
             since = terms.origin(name).since
-            out.append(f"| {_term(parameter)} | {_value_words(terms, name)} | "
+            out.append(f'| <span id="term-{name}"></span>{_term(parameter)} | '
+                       f"{_value_words(terms, name)} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
                        f"{_prose(parameter.description or '')}"
                        f"{waiting(f'term {name}: description') if parameter.description else ''}"
@@ -311,7 +380,8 @@ def policy_page(policies, query: str, agreement=None) -> str:
                 "| --- | --- | --- | --- | --- |"]
         for path, item in policy.inputs.items():
             allowed = ", ".join(_code(v) for v in item.allowed) if item.allowed else ""
-            out.append(f"| `{path}` | {item.type.not_null()} | "
+            out.append(f'| <span id="{_fact_anchor(path)}"></span>`{path}` | '
+                       f"{item.type.not_null()} | "
                        f"{'no' if item.optional else 'yes'} | {allowed} | "
                        f"{_prose(item.description or '')} |")
         out.append("")
@@ -323,7 +393,10 @@ def policy_page(policies, query: str, agreement=None) -> str:
     words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
-        out += [f"### `{name}`{internal} {{ #decision-{name} }}", ""]
+        words_of = name_in_words(name)
+        shown = f"{_prose(words_of[:1].upper() + words_of[1:])} ({_code(name)})" \
+            if words_of != name else _code(name)
+        out += [f"### {shown}{internal} {{ #decision-{name} }}", ""]
         if decision.description:
             out += [_prose(decision.description) + waiting(f"decision {name}: description"),
                     ""]
@@ -378,6 +451,19 @@ class _Words:
     def __init__(self, checked) -> None:
         self.types = checked.node_types
         self.label = checked.policy.label_of
+        self.policy = checked.policy
+
+    def link(self, text: str) -> str:
+        """A fact, term or decision named in a rule: as code, a link to where the page
+        defines it (the facts' table, the terms' table, the decision's heading)."""
+        policy = self.policy
+        if text in policy.inputs:
+            return f"[{_code(text)}](#{_fact_anchor(text)})"
+        if text in policy.parameters:
+            return f"[{_code(text)}](#term-{text})"
+        if text in policy.decisions:
+            return f"[{_code(text)}](#decision-{text})"
+        return _code(text)
 
     def condition(self, expr) -> str:
         return self.say(expr.node)
@@ -391,13 +477,15 @@ class _Words:
             names.append(text)
             return f"\ue000{len(names) - 1}\ue001"
         words = _prose(in_words(node, self.types, self.label, name))
-        return re.sub("\ue000(\\d+)\ue001", lambda m: _code(names[int(m.group(1))]), words)
+        return re.sub("\ue000(\\d+)\ue001", lambda m: self.link(names[int(m.group(1))]),
+                      words)
 
     def value(self, expr) -> str:
-        """Words for values that are themselves conditions; other values as written."""
+        """A rule's value in words: "whether ..." for a condition; a plain value (true,
+        a quoted choice) as written."""
         node, kind = expr.node, self.types.get(id(expr.node))
         if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
-            return _code(expr.text)
+            return _code(expr.text) if isinstance(node, ast.Literal) else self.say(node)
         say = self.say
         if isinstance(node, ast.Conditional):
             return (f"if {say(node.condition)}, whether {say(node.then)}; otherwise "
@@ -418,11 +506,19 @@ def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
     over = f"; overrides {_code(parent)}" if parent else ""
     lines = [f"{pad}- **{kind}** {_code(rule.id)}{clause}{dates}: {when}gives "
              f"{words.value(rule.value)}{over}"]
+    if not isinstance(rule.value.node, ast.Literal) or rule.when:   # the words' source
+        written = (f"when {_code(rule.when.text)}, " if rule.when else "") + \
+            f"{_code(rule.value.text)}"
+        lines.append(f'{pad}    <br><span class="np-written">As written: {written}</span>')
     if rule.note:   # on its own line, not run on into the rule's sentence
         lines.append(f"{pad}    <br>*{_prose(rule.note)}*")
     for exception in rule.exceptions:
         lines += _rule_lines(exception, depth + 1, rule.id, words)
     return lines
+
+
+def _fact_anchor(path: str) -> str:
+    return "fact-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
 
 
 def _value_words(terms, name: str) -> str:
@@ -590,7 +686,7 @@ def service_levels(policies) -> str:
         for name, calendar in policies.calendars.items():
             if name in channels:
                 out.append(f"| `{name}` | {_cell(calendar.describe())} | "
-                           f"{_prose(calendar.clause or '')} | "
+                           f"{_cite(calendar.clause)} | "
                            f"{_prose(calendar.summary or '')} |")
         out.append("")
     if set(policies.calendars) - set(channels):
@@ -604,7 +700,7 @@ def service_levels(policies) -> str:
             if name not in channels:
                 users = ", ".join(f"[`{q}`]({_slug(q)}.md)" for q in clocks.get(name, ()))
                 out.append(f"| `{name}` | {_cell(calendar.describe())} | "
-                           f"{_prose(calendar.clause or '')} | {users or 'no term yet'} | "
+                           f"{_cite(calendar.clause)} | {users or 'no term yet'} | "
                            f"{_prose(calendar.summary or '')} |")
         out.append("")
     return "\n".join(out)
