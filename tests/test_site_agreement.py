@@ -134,6 +134,22 @@ def test_a_dated_term_has_a_timeline_of_its_versions(policies_copy, tmp_path):
     assert "from 2020-01-01: 60 days</text>" in svg
     assert "from 2027-01-01: 90 days</text>" in svg
     assert "shown as on 2026-11-24</text>" in svg
+    history = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
+                                                    page.index('id="facts-it-reads"')]).split())
+    assert "from 2020-01-01: 60 days from 2027-01-01: 90 days" in history
+    # acme's own 90 days (signed 2026-12-01) replaced the 60 days in force then
+    assert ("for customer acme (Acme supplementary service agreement), from 2026-12-01: "
+            "60 days → 90 days") in history
+
+
+def test_a_customers_own_entry_of_a_table_reads_as_old_to_new(site):
+    page = _html(site, "terms/support-sla")
+    history = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
+                                                    page.index('id="facts-it-reads"')]).split())
+    assert ("from the start: 4-star solution time: 2 hours; 3-star solution time: 48 hours; "
+            in history)
+    assert ("for customer acme (Acme supplementary service agreement), from 2026-12-01: "
+            "4-star solution time: 2 hours → 4 hours") in history
 
 
 def test_examples_read_in_words_and_local_times_with_the_json_folded(site):

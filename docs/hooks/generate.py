@@ -364,17 +364,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
                        f"{waiting(f'term {name}: description') if parameter.description else ''}"
                        f"{_review_note(parameter, reviews.get(name))} |")
         out.append("")
-        for parameter in policy.parameters.values():
-            if parameter.dated:
-                out += [f"History of {_term(parameter)}:", "", _figure(versions_timeline(
-                    f"{_said(parameter.in_words())}: its values over time",
-                    [(v.since, getattr(v.value, "text", "a table")) for v in
-                     parameter.versions if v.since is not None], _now())), ""]
-                for version in parameter.versions:
-                    text = version.value.text if hasattr(version.value, "text") else "a table"
-                    out.append(f"- from {version.since.date().isoformat()}: {_code(text)}"
-                               + (f" ({_prose(version.note)})" if version.note else ""))
-                out.append("")
+        out += _history(policies, query, policy)
     if policy.inputs:
         out += ["## Facts it reads", "", "| Fact | Type | Required | Allowed values | Meaning |",
                 "| --- | --- | --- | --- | --- |"]
@@ -417,6 +407,64 @@ def policy_page(policies, query: str, agreement=None) -> str:
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
+
+
+def _history(policies, query: str, policy) -> list[str]:
+    """Each term's history, as a legislation explorer gives it: every dated version with
+    its date and its note (the amendment it came from), then every customer's own value
+    as the value it replaced → the customer's, from the day it took effect."""
+    overlays = [(o, o.changes[query]) for o in policies.overlays if query in o.changes]
+    changed = [p for name, p in policy.parameters.items()
+               if p.dated or any(name in changes for _, changes in overlays)]
+    if not changed:
+        return []
+    out = ["### History of the terms { #history }", "",
+           "Every dated version of a term, from the date it took effect, and every "
+           "customer's own value as the value it replaced → the customer's.", ""]
+    for parameter in changed:
+        name = parameter.name
+        out += [f'<span id="history-{name}"></span>**{_term(parameter)}**', ""]
+        if parameter.dated:
+            out += [_figure(versions_timeline(
+                f"{_said(parameter.in_words())}: its values over time",
+                [(v.since, _version_text(v.value, parameter)) for v in parameter.versions
+                 if v.since is not None], _now())), ""]
+        for version in parameter.versions:
+            since = (f"from {version.since.date().isoformat()}" if version.since
+                     else "from the start")
+            out.append(f"- {since}: {_prose(_version_text(version.value, parameter))}"
+                       + (f" ({_prose(version.note)})" if version.note else ""))
+        for overlay, changes in overlays:
+            if name not in changes:
+                continue
+            begins = overlay.begins
+            try:
+                compiled = policies.compiled(query, begins)
+                before = policies.terms_at(compiled, begins)
+                after = policies.terms_at(compiled, begins, customer=overlay.customer)
+            except PolicyError:
+                continue   # the policy had no version in force then
+            tree = changes[name]
+            keys = list(tree) if isinstance(tree, dict) else [None]
+            for key in keys:
+                entry = (f"{_prose(parameter.in_words(key, True))}: " if key is not None
+                         else "")
+                old = _written(before, name, *([key] if key is not None else []))
+                new = _written(after, name, *([key] if key is not None else []))
+                out.append(f"- for customer {_code(overlay.customer)} "
+                           f"({_prose(overlay.instrument)}), from "
+                           f"{begins.date().isoformat()}: {entry}{old} → {new}")
+        out.append("")
+    return out
+
+
+def _version_text(value, parameter=None) -> str:
+    """A dated version's value as its editor wrote it; a table's entries one after
+    another, each by its name in words ("4-star solution time")."""
+    if isinstance(value, dict):
+        return "; ".join(f"{parameter.in_words(key, True) if parameter else to_words(key)}: "
+                         f"{getattr(item, 'text', item)}" for key, item in value.items())
+    return str(getattr(value, "text", value))
 
 
 def _review_note(parameter, review) -> str:
