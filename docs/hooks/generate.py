@@ -75,7 +75,7 @@ def on_config(config):
         if isinstance(section, dict) and "The terms" in section:
             section["The terms"] += [
                 {_nav_title(policies.say(policies.policies[q].title, q, _now())):
-                 f"terms/{_slug(q)}.md"} for q in policies.queries]
+                 f"terms/{_slug(q)}.md"} for q in _by_clause(policies)]
     return config
 
 
@@ -106,6 +106,7 @@ def on_page_content(content, page, config, files):
     link to its passage on the agreement page, wherever it comes from: rules, readings,
     summaries or the docs' own words. Text already in a link, code, a heading or a
     picture is left as it is."""
+    content = _labelled_tables(content)
     policies = _loaded(_folder())
     anchors = _clause_anchors(policies.folder)
     if not anchors:
@@ -137,6 +138,28 @@ def on_page_content(content, page, config, files):
     return "".join(out)
 
 
+_TABLE = re.compile(r"<table>.*?</table>", re.S)
+
+
+def _labelled_tables(content: str) -> str:
+    """Each cell of a table carries its column's heading (`data-label`): on a phone the
+    stylesheet shows a table's rows as cards, each cell under its heading."""
+    def label(table) -> str:
+        head = re.search(r"<thead>(.*?)</thead>", table[0], re.S)
+        if not head:
+            return table[0]
+        headings = [" ".join(re.sub(r"<[^>]+>", " ", h).split()).replace('"', "&quot;")
+                    for h in re.findall(r"<th[^>]*>(.*?)</th>", head[1], re.S)]
+
+        def row(match) -> str:
+            cells = iter(headings)
+            return re.sub(r"<td(?=[ >])", lambda m: f'<td data-label="{next(cells, "")}"',
+                          match[0])
+        rest = table[0][head.end():]
+        return table[0][:head.end()] + re.sub(r"<tr>.*?</tr>", row, rest, flags=re.S)
+    return _TABLE.sub(label, content)
+
+
 def _clause_anchors(folder: Path) -> dict[str, str]:
     """Each clause the agreement page shows → the anchor of its first passage there."""
     if agreement_file(folder) is None:
@@ -146,6 +169,17 @@ def _clause_anchors(folder: Path) -> dict[str, str]:
     for entry, anchor in zip(entries, _anchors(entries), strict=True):
         found.setdefault(entry.clause, anchor)
     return found
+
+
+def _by_clause(policies) -> list[str]:
+    """The queries in the agreement's order: by the first passage of the clause map that
+    lists each (the order a reader of the agreement meets them), then by name."""
+    entries = load_clause_map(policies.folder)
+    first = {}
+    for n, entry in enumerate(entries):
+        for query in entry.policies:
+            first.setdefault(query, n)
+    return sorted(policies.queries, key=lambda q: (first.get(q, len(entries)), q))
 
 
 @functools.lru_cache(maxsize=1)
@@ -282,7 +316,7 @@ def terms_index(policies) -> str:
              "exempt the Company's liability are **marked in bold**, as the agreement's "
              "preamble promises.", "",
              "| Query | Title | Clauses |", "| --- | --- | --- |"]
-    for query in policies.queries:
+    for query in _by_clause(policies):
         policy = policies.policies[query]
         title = _prose(policy.title)
         title = f"**{title}**" if policy.limitation_of_liability else title
@@ -1028,10 +1062,14 @@ def error_pages() -> str:
            "produced by the checker when this site was built, from the small broken files "
            "in `docs/examples/errors/`.", ""]
     out += common_mistakes()
-    for cls in classes:
-        out += [f"## {cls.code}: {cls.title} {{ #{cls.code.lower()} }}", "",
-                " ".join((cls.__doc__ or "").split()), ""]
-        example = ERROR_EXAMPLES / cls.code
+    by_code: dict[str, list[type]] = {}
+    for cls in classes:   # a code some errors share (one bad fact, several) is one section
+        by_code.setdefault(cls.code, []).append(cls)
+    for code, shared in by_code.items():
+        titles = list(dict.fromkeys(cls.title for cls in shared))
+        out += [f"## {code}: {', or '.join(titles)} {{ #{code.lower()} }}", ""]
+        out += [" ".join((cls.__doc__ or "").split()) + "\n" for cls in shared]
+        example = ERROR_EXAMPLES / code
         if example.is_dir():
             out += ["```text", _error_example(example), "```", ""]
             fix = example / "fix.md"
