@@ -107,11 +107,13 @@ def _slug(query: str) -> str:
 def test_each_policy_page_has_its_diagram_inline(site):
     for query in POLICIES.queries:
         page = _html(site, f"terms/{_slug(query)}")
-        svg = re.search(r'<svg [^>]*class="np-picture np-diagram".*?</svg>', page, re.S)
-        assert svg, query
-        for name in POLICIES.policies[query].decisions:
-            assert f">{name}" in svg[0], (query, name)
-        assert "<script" not in svg[0] and "href=" not in svg[0], query
+        for size in ("wide", "narrow"):   # drawn for a desktop's column and a phone's
+            svg = re.search(rf'<svg [^>]*class="np-picture np-diagram np-{size}".*?</svg>',
+                            page, re.S)
+            assert svg, (query, size)
+            for name in POLICIES.policies[query].decisions:
+                assert f">{name}" in svg[0], (query, name)
+            assert "<script" not in svg[0] and "href=" not in svg[0], query
 
 
 def test_retention_and_sla_pages_have_a_worked_timeline(site):
@@ -130,7 +132,8 @@ def test_a_dated_term_has_a_timeline_of_its_versions(policies_copy, tmp_path):
          "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
          "      - since: 2027-01-01\n        value: 90 days\n")
     page = _html(build_site(tmp_path, policies_copy), "terms/data-retention")
-    svg = re.search(r'<svg [^>]*class="np-picture np-versions".*?</svg>', page, re.S)[0]
+    svg = re.search(r'<svg [^>]*class="np-picture np-versions np-narrow".*?</svg>', page,
+                    re.S)[0]
     assert "from 2020-01-01: 60 days</text>" in svg
     assert "from 2027-01-01: 90 days</text>" in svg
     assert "shown as on 2026-11-24</text>" in svg
@@ -181,3 +184,15 @@ def test_clause_3s_table_is_a_table_with_the_terms_in_force_beside_its_times(sit
                               '9 natural days</span>')
         assert rows[3][3].startswith("Subject to the availability of new functions<br>")
         assert "Within one hour Within two hours" not in " ".join(page_text(site, page).split())
+
+
+def test_a_worked_example_is_drawn_or_left_out_never_empty(site):
+    """The worked example was an empty picture on six policy pages and a single dot on
+    maintenance: now a picture has two moments or more, or is not drawn."""
+    drawn = []
+    for query in POLICIES.queries:
+        page = _html(site, f"terms/{_slug(query)}")
+        for svg in re.findall(r'<svg [^>]*np-timeline.*?</svg>', page, re.S):
+            assert svg.count("<circle") >= 2, query
+            drawn.append(query)
+    assert {"support.sla", "data.retention"} <= set(drawn)

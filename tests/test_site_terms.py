@@ -33,7 +33,7 @@ def _calendar_sections(site) -> tuple[dict[str, str], dict[str, str]]:
 
     def rows(part: str) -> dict[str, str]:
         return {m[1]: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", m[0])).split())
-                for m in re.finditer(r"<tr>\s*<td><code>(\w+)</code></td>.*?</tr>", part,
+                for m in re.finditer(r"<tr>\s*<td[^>]*><code>(\w+)</code></td>.*?</tr>", part,
                                      re.S)}
     return rows(channels), rows(clocks)
 

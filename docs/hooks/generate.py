@@ -412,7 +412,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
     out += ["## Decisions", "",
             "How the decisions below are reached: each decision's rules, each rule's "
             "exceptions as branches off it, and the facts and terms each decision reads. "
-            "Hover over a clipped line to read it whole.", "",
+            "The same is said in words under each decision below.", "",
             _figure(decision_diagram(policy, compiled.checked.node_types)), ""]
     words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
@@ -711,12 +711,12 @@ def _value_in_words(value, first, type_=None, decision=None) -> str:
 def _worked_example(results) -> str | None:
     """A timeline of the case with the most moments (a report and what falls due; a
     licence's end and the export deadline), with when it was asked and what was decided."""
-    best, most = None, (0, 1)
+    best, most = None, (-1, 1)   # a picture of fewer than two moments shows nothing
     for result in results:   # rather one where something is breached, or still held
         if result.error is not None:
             continue
         held = sum(v is True for v in result.decision.result.values())
-        if (held, len(_moments(result))) > most:
+        if len(_moments(result)) > 1 and (held, len(_moments(result))) > most:
             best, most = result, (held, len(_moments(result)))
     if best is None:
         return None
@@ -724,8 +724,10 @@ def _worked_example(results) -> str | None:
               for name, value in best.decision.result.items()
               if as_time(value) is None or isinstance(value, str)]
     notes = [f"Decided then: {'; '.join(others)}."] if others else []
-    return _figure(worked_timeline(f"A worked example: {_said(best.case.name)}",
-                                   _moments(best), notes))
+    return (_figure(worked_timeline(f"A worked example: {_said(best.case.name)}",
+                                    _moments(best), notes))
+            + '\n\n<p class="np-caption">The same case in words: '
+            f"“{html.escape(_said(best.case.name))}” in the table above.</p>")
 
 
 def _moments(result) -> list[tuple[str, object]]:
