@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import AXE, REFERENCE, audit
 from tests.test_service import AT, INCIDENT, SLA, Server, conforms
 
 pytest.importorskip("starlette")
@@ -22,8 +22,6 @@ from neocrm_policy.service.app import clause_link, public_error_json  # noqa: E4
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = "https://docs.example/neocrm/"
-AXE = ROOT / "build" / "node_modules" / "axe-core" / "axe.min.js"
-"""Installed by `make axe` (npm); the accessibility check is skipped without it."""
 LIABILITY = {"breach": {"cause": "gross_negligence", "damages": "50000"},
              "contract": {"annual_fee_paid": "30000"}}
 TWO_BAD = {"incident": {"level": 4, "reported_at": "2026-02-30T10:00:00",
@@ -143,28 +141,6 @@ def test_the_documentation_address_comes_from_the_environment(tmp_path, monkeypa
 
 
 # The page ---------------------------------------------------------------------------------
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("the ask page is opened in Debian's chromium with its driver, and "
-                    "chromium or chromedriver is not installed (apt-get install chromium "
-                    "chromium-driver)")
-    from selenium.webdriver.chrome.service import Service as DriverService
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--disable-gpu", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(15)
-    yield driver
-    driver.quit()
-
-
 WIDTHS = [1280, 390]
 
 
@@ -353,17 +329,6 @@ def test_axe_finds_nothing_serious_on_the_ask_page(page, asked):
                        for v in found if v["impact"] in ("critical", "serious")]
                for state, found in shown.items()}
     assert serious == {"answer": [], "errors": []}
-
-
-def audit(browser, source: str) -> list[dict]:
-    """axe-core's violations on the page as it is now (the script injected by the driver,
-    which the page's Content-Security-Policy does not govern)."""
-    browser.execute_script(source)
-    browser.set_script_timeout(30)
-    return browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then((r) => done(r.violations), (e) => done([{id: String(e),"
-        " impact: 'critical', nodes: []}]));")
 
 
 def test_the_decision_schema_of_words_is_valid_json_schema(openapi):

@@ -130,3 +130,19 @@ def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(
     assert 'href="#term-new_time_limit_for_one_star"' in page
     assert re.search(r'<h3 id="decision-response_due">Response due '
                      r'\(<code>response_due</code>\)', page)
+
+
+def test_error_sections_are_unique_and_policy_pages_follow_the_agreement(site):
+    errors = (site / "editors/errors/index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<h2 id="(np\d+)"', errors)
+    assert len(ids) == len(set(ids)) and "np050" in ids   # "bad fact" and "bad facts": one
+    assert "NP050: bad fact, or bad facts" in errors
+    home = (site / "terms/index.html").read_text(encoding="utf-8")
+    nav = re.findall(r'href="(?:\.\./)?terms/([a-z-]+)/"|href="([a-z-]+)/"',
+                     home[home.index("<article"):])
+    listed = [a or b for a, b in nav if (a or b) not in ("agreement", "clause-map")]
+    # the agreement's order: the preamble's policies, then clause 2, 3, ... 11
+    assert listed[:2] == ["acceptance", "liability-data-security"]
+    assert listed.index("data-retention") < listed.index("support-channels") \
+        < listed.index("support-sla") < listed.index("ip-use") \
+        < listed.index("confidentiality-disclosure") < listed.index("disputes-resolution")
