@@ -4,7 +4,9 @@ phone's width, checked by axe-core when it is installed (`make axe`)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.helpers import AXE, REFERENCE, audit
+from tests.helpers import AXE, REFERENCE, audit, build_site, copy_policies
 from tests.test_service import AT, INCIDENT, SLA, Server, conforms
 
 pytest.importorskip("starlette")
@@ -334,3 +336,30 @@ def test_axe_finds_nothing_serious_on_the_ask_page(page, asked):
 def test_the_decision_schema_of_words_is_valid_json_schema(openapi):
     words = openapi["components"]["schemas"]["Decision"]["properties"]["words"]
     jsonschema.Draft202012Validator.check_schema(words)
+
+
+def test_each_example_of_a_policy_page_opens_on_the_ask_page_filled_in(browser, asked,
+                                                                         tmp_path,
+                                                                         monkeypatch):
+    """The site's examples link to the ask page (`NEOCRM_ASK_URL`, here the served page)
+    with their question in the address: each opens answered, with no problem shown."""
+    from selenium.webdriver.common.by import By
+    served = f"http://127.0.0.1:{asked.port}/"
+    monkeypatch.setenv("NEOCRM_ASK_URL", served)
+    site = build_site(tmp_path, copy_policies(tmp_path / "policies"))
+    browser.set_window_size(1280, 900)
+    opened = 0
+    for page in ("support-sla", "liability-data-security", "data-retention"):
+        shown = (site / "terms" / page / "index.html").read_text(encoding="utf-8")
+        links = [html.unescape(h) for h in
+                 re.findall(r'<a class="np-ask" href="([^"]+)"', shown)]
+        rows = len(re.findall(r"<tr>", shown[shown.index('id="examples"'):]))
+        assert links and len(links) == rows - 1, page        # one per example
+        for link in links[:3]:
+            assert link.startswith(served + "?query=")
+            browser.get(link)
+            wait_for_answer(browser)
+            assert not browser.find_element(By.ID, "problems").is_displayed(), link
+            assert browser.find_element(By.ID, "results").text.strip(), link
+            opened += 1
+    assert opened >= 6

@@ -16,9 +16,10 @@ import json
 import logging
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
 from mkdocs.exceptions import PluginError
@@ -657,7 +658,9 @@ def _examples(policies, query: str) -> list[str]:
                 for name, v in result.decision.result.items())
         at = as_time(case.at) if case.at else None
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
-        lines.append(f"| {_prose(case.name)}{asked} | {facts} | {outcome} |")
+        ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
+               "Ask this on the ask page</a>")
+        lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
     lines.append("")
     worked = _worked_example(results)
     if worked:
@@ -674,6 +677,38 @@ def _examples(policies, query: str) -> list[str]:
                   "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
                   + "</code></pre>"]
     return lines + ["", "</details>", ""]
+
+
+ASK_VARIABLE = "NEOCRM_ASK_URL"
+"""The ask page's address for the site's examples when the site is built: by default `/`,
+the root of the host serving the site, where `neocrm-policy serve` serves the ask page
+(and a gateway the site under `/docs/`)."""
+
+
+def _ask_address(query: str, case) -> str:
+    """The ask page's address with an example's question filled in, in the page's own
+    address format (neocrm_policy/service/page/page.js): `query`, each fact by its path
+    (a list once per item, yes/no for true/false), `at`, and the customer by `customer`."""
+    params: list[tuple[str, str]] = [("query", query)]
+    for path, value in flatten(case.facts):
+        name = {"customer.id": "customer"}.get(path, path)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is None or isinstance(item, dict):
+                continue
+            params.append((name, _address_value(item)))
+    if case.at:
+        params.append(("at", _address_value(case.at)))
+    base = os.environ.get(ASK_VARIABLE) or "/"
+    return base + ("&" if "?" in base else "?") + urlencode(params)
+
+
+def _address_value(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
 
 
 def _instant(moment) -> datetime:
