@@ -128,6 +128,7 @@ def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(
     for anchor in set(re.findall(r'href="#((?:fact|term|decision)-[^"]+)"', page)):
         assert f'id="{anchor}"' in page, anchor
     assert 'href="#term-new_time_limit_for_one_star"' in page
+    assert 'set by <a href="#term-solution_counts_as_response"><code>' in page   # a reading
     assert re.search(r'<h3 id="decision-response_due">Response due '
                      r'\(<code>response_due</code>\)', page)
 

@@ -379,7 +379,9 @@ def policy_page(policies, query: str, agreement=None) -> str:
             extra = []
             if reading.clause:
                 extra.append(f"clause {_prose(reading.clause)}")
-            if reading.parameter:
+            if reading.parameter in policy.parameters:   # to the term's row, in force
+                extra.append(f"set by [{_code(reading.parameter)}](#term-{reading.parameter})")
+            elif reading.parameter:
                 extra.append(f"set by {_code(reading.parameter)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
             out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}"
