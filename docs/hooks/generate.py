@@ -106,10 +106,9 @@ def on_page_content(content, page, config, files):
     """Every citation of a clause on every page ("clause 3", "(clauses 5 and 8)") becomes a
     link to its passage on the agreement page, wherever it comes from: rules, readings,
     summaries or the docs' own words. Text already in a link, code, a heading or a
-    picture is left as it is."""
+    picture is left as it is. Every table's cells are labelled with their headings."""
     content = _labelled_tables(content)
-    policies = _loaded(_folder())
-    anchors = _clause_anchors(policies.folder)
+    anchors = _Speaker.anchors   # found once per build, in on_files
     if not anchors:
         return content
     to = get_relative_url("terms/agreement/", page.url)
@@ -296,18 +295,18 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _clauses(clauses, page: str = "") -> str:
-    """Clauses cited, each a link to its passage on the agreement page (`page` is that
-    page's path from the one being written)."""
-    return ", ".join(_cite(clause, page) for clause in clauses)
+def _clauses(clauses) -> str:
+    """Clauses cited, each a link to its passage on the agreement page."""
+    return ", ".join(_cite(clause) for clause in clauses)
 
 
-def _cite(clause, page: str = "") -> str:
-    """A clause as a link to its passage on the agreement page, when it has one."""
+def _cite(clause) -> str:
+    """A clause as a link to its passage on the agreement page (from a page of terms/),
+    when it has one."""
     anchor = _Speaker.anchors.get(str(clause))
     if not clause or anchor is None:
         return _prose(clause or "")
-    return f"[{_prose(clause)}]({page}agreement.md#{anchor})"
+    return f"[{_prose(clause)}](agreement.md#{anchor})"
 
 
 def terms_index(policies) -> str:
