@@ -659,7 +659,8 @@ def _examples(policies, query: str) -> list[str]:
                 for name, v in result.decision.result.items())
         at = as_time(case.at) if case.at else None
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
-        ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
+        ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}" '
+               f'aria-label="Ask “{_attribute(_said(case.name))}” on the ask page">'
                "Ask this on the ask page</a>")
         lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
     lines.append("")
@@ -702,6 +703,11 @@ def _ask_address(query: str, case) -> str:
         params.append(("at", _address_value(case.at)))
     base = os.environ.get(ASK_VARIABLE) or "/"
     return base + ("&" if "?" in base else "?") + urlencode(params)
+
+
+def _attribute(text: str) -> str:
+    """Text for an HTML attribute inside a Markdown table row (where `|` ends a cell)."""
+    return html.escape(text).replace("|", "&#124;")
 
 
 def _address_value(value) -> str:
