@@ -659,9 +659,9 @@ def _examples(policies, query: str) -> list[str]:
                 for name, v in result.decision.result.items())
         at = as_time(case.at) if case.at else None
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
-        ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}" '
-               f'aria-label="Ask “{_attribute(_said(case.name))}” on the ask page">'
-               "Ask this on the ask page</a>")
+        ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
+               "Ask this on the ask page<span class=\"np-unseen\"> "
+               f"(“{_attribute(_said(case.name))}”)</span></a>")
         lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
     lines.append("")
     worked = _worked_example(results)
@@ -706,7 +706,7 @@ def _ask_address(query: str, case) -> str:
 
 
 def _attribute(text: str) -> str:
-    """Text for an HTML attribute inside a Markdown table row (where `|` ends a cell)."""
+    """Text for raw HTML inside a Markdown table row (where `|` ends a cell)."""
     return html.escape(text).replace("|", "&#124;")
 
 
