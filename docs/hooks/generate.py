@@ -661,7 +661,7 @@ def _examples(policies, query: str) -> list[str]:
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
         ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
                "Ask this on the ask page<span class=\"np-unseen\"> "
-               f"(“{_attribute(_said(case.name))}”)</span></a>")
+               f"(“{_prose(case.name)}”)</span></a>")
         lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
     lines.append("")
     worked = _worked_example(results)
@@ -703,11 +703,6 @@ def _ask_address(query: str, case) -> str:
         params.append(("at", _address_value(case.at)))
     base = os.environ.get(ASK_VARIABLE) or "/"
     return base + ("&" if "?" in base else "?") + urlencode(params)
-
-
-def _attribute(text: str) -> str:
-    """Text for raw HTML inside a Markdown table row (where `|` ends a cell)."""
-    return html.escape(text).replace("|", "&#124;")
 
 
 def _address_value(value) -> str:
