@@ -29,6 +29,30 @@ def policies_copy(tmp_path) -> Path:
     return copy_policies(tmp_path / "policies")
 
 
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by selenium, as the site's and the ask page's
+    readers open them; skipped, saying why, where it is not installed."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("the pages are opened in Debian's chromium with its driver, and "
+                    "chromium or chromedriver is not installed (apt-get install chromium "
+                    "chromium-driver)")
+    from selenium.webdriver.chrome.service import Service as DriverService
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--disable-gpu", "--no-first-run"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(15)
+    yield driver
+    driver.quit()
+
+
 def pytest_configure(config) -> None:
     """The run's user cache (`neocrm_policy.loading.cache`) is its own, empty at the start, so no
     test depends on what an earlier run or the developer's commands left there."""

@@ -78,3 +78,18 @@ def build_site(tmp_path: Path, policies: Path) -> Path:
 def page_text(site: Path, path: str) -> str:
     """A built page's HTML with its tags replaced by spaces."""
     return re.sub(r"<[^>]+>", " ", (site / path / "index.html").read_text(encoding="utf-8"))
+
+
+AXE = ROOT / "build" / "node_modules" / "axe-core" / "axe.min.js"
+"""Installed by `make axe` (npm); the accessibility checks are skipped without it."""
+
+
+def audit(browser, source: str) -> list[dict]:
+    """axe-core's violations on the page as it is now (the script injected by the driver,
+    which the page's Content-Security-Policy does not govern)."""
+    browser.execute_script(source)
+    browser.set_script_timeout(60)
+    return browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then((r) => done(r.violations), (e) => done([{id: String(e),"
+        " impact: 'critical', nodes: []}]));")

@@ -4,7 +4,9 @@ phone's width, checked by axe-core when it is installed (`make axe`)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.helpers import REFERENCE
+from tests.helpers import AXE, REFERENCE, audit, build_site, copy_policies
 from tests.test_service import AT, INCIDENT, SLA, Server, conforms
 
 pytest.importorskip("starlette")
@@ -22,8 +24,6 @@ from neocrm_policy.service.app import clause_link, public_error_json  # noqa: E4
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = "https://docs.example/neocrm/"
-AXE = ROOT / "build" / "node_modules" / "axe-core" / "axe.min.js"
-"""Installed by `make axe` (npm); the accessibility check is skipped without it."""
 LIABILITY = {"breach": {"cause": "gross_negligence", "damages": "50000"},
              "contract": {"annual_fee_paid": "30000"}}
 TWO_BAD = {"incident": {"level": 4, "reported_at": "2026-02-30T10:00:00",
@@ -143,28 +143,6 @@ def test_the_documentation_address_comes_from_the_environment(tmp_path, monkeypa
 
 
 # The page ---------------------------------------------------------------------------------
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("the ask page is opened in Debian's chromium with its driver, and "
-                    "chromium or chromedriver is not installed (apt-get install chromium "
-                    "chromium-driver)")
-    from selenium.webdriver.chrome.service import Service as DriverService
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--disable-gpu", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(15)
-    yield driver
-    driver.quit()
-
-
 WIDTHS = [1280, 390]
 
 
@@ -355,17 +333,33 @@ def test_axe_finds_nothing_serious_on_the_ask_page(page, asked):
     assert serious == {"answer": [], "errors": []}
 
 
-def audit(browser, source: str) -> list[dict]:
-    """axe-core's violations on the page as it is now (the script injected by the driver,
-    which the page's Content-Security-Policy does not govern)."""
-    browser.execute_script(source)
-    browser.set_script_timeout(30)
-    return browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then((r) => done(r.violations), (e) => done([{id: String(e),"
-        " impact: 'critical', nodes: []}]));")
-
-
 def test_the_decision_schema_of_words_is_valid_json_schema(openapi):
     words = openapi["components"]["schemas"]["Decision"]["properties"]["words"]
     jsonschema.Draft202012Validator.check_schema(words)
+
+
+def test_each_example_of_a_policy_page_opens_on_the_ask_page_filled_in(browser, asked,
+                                                                         tmp_path,
+                                                                         monkeypatch):
+    """The site's examples link to the ask page (`NEOCRM_ASK_URL`, here the served page)
+    with their question in the address: each opens answered, with no problem shown."""
+    from selenium.webdriver.common.by import By
+    served = f"http://127.0.0.1:{asked.port}/"
+    monkeypatch.setenv("NEOCRM_ASK_URL", served)
+    site = build_site(tmp_path, copy_policies(tmp_path / "policies"))
+    browser.set_window_size(1280, 900)
+    opened = 0
+    for page in ("support-sla", "liability-data-security", "data-retention"):
+        shown = (site / "terms" / page / "index.html").read_text(encoding="utf-8")
+        links = [html.unescape(h) for h in
+                 re.findall(r'<a class="np-ask" href="([^"]+)"', shown)]
+        rows = len(re.findall(r"<tr>", shown[shown.index('id="examples"'):]))
+        assert links and len(links) == rows - 1, page        # one per example
+        for link in links[:3]:
+            assert link.startswith(served + "?query=")
+            browser.get(link)
+            wait_for_answer(browser)
+            assert not browser.find_element(By.ID, "problems").is_displayed(), link
+            assert browser.find_element(By.ID, "results").text.strip(), link
+            opened += 1
+    assert opened >= 6

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import REFERENCE
 import neocrm_policy
 from neocrm_policy.loading.clausemap import agreement_file, check_agreement, load_clause_map
-from neocrm_policy.loading.clausemap import read_agreement
+from neocrm_policy.loading.clausemap import digest, read_agreement
 from neocrm_policy.cli import main
 from neocrm_policy.errors import PolicyError
 from tests.helpers import edit
@@ -170,3 +170,49 @@ def test_a_missing_agreement_is_a_warning_for_validate(policies_copy, tmp_path, 
     assert warnings[0].location.line == 8   # the `agreement:` line
     assert main(["validate", str(policies_copy)]) == 0
     assert "NP061 the agreement's text is not at " in capsys.readouterr().err
+
+
+def test_the_service_level_table_is_read_into_rows_and_cells():
+    """Clause 3's table runs its cells together in the agreement's text; the map's
+    `table:` reads it into the headings and one row per level, in the agreement's words."""
+    agreement_text()
+    table = next(p.table for p in read_agreement(REFERENCE).passages if p.table)
+    assert table.headings == ("Service response level", "Description of failures",
+                              "Response time", "Solution time")
+    assert [row.key for row in table.rows] == [4, 3, 2, 1]
+    four, *_, one = table.rows
+    assert four.cells[2:] == ("Within one hour", "Within two hours")
+    assert four.cells[1].splitlines()[0] == ("1. System breakdown totally and no response "
+                                             "for any operation, or login failure")
+    assert len(four.cells[1].splitlines()) == 4
+    assert one.cells[2:] == ("Within one week", "Subject to the availability of new functions")
+
+
+def test_a_table_whose_row_lost_a_cell_fails_validate_naming_the_clause(policies_copy,
+                                                                         tmp_path):
+    changed = tmp_path / "agreement.txt"
+    changed.write_text(agreement_text().replace("Within four hours", "In four hours"),
+                       encoding="utf-8")
+    clause_map = policies_copy / "clause-map" / "clause-map.yaml"
+    edit(clause_map, f"agreement: {AGREEMENT}", f"agreement: {changed}")
+    text = clause_map.read_text(encoding="utf-8")
+    words = " ".join(changed.read_text(encoding="utf-8").split())
+    start = words.index("Service response level Description")
+    end = words.index("Subject to the availability of new functions") + len(
+        "Subject to the availability of new functions")
+    clause_map.write_text(text.replace('sha256: "eb14d61893bc"',
+                                       f'sha256: "{digest(words[start:end])}"'),
+                          encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        check_agreement(policies_copy)
+    assert caught.value.code == "NP013"
+    assert caught.value.message.startswith("the table of clause 3")
+    assert "the row of 3 * has no cell under 'Response' beginning with 'Within'" in \
+        caught.value.message
+
+
+def test_a_table_column_names_a_term_of_its_policies(policies_copy):
+    edit(policies_copy / "clause-map" / "clause-map.yaml", "term: response_time",
+         "term: respond_time")
+    with pytest.raises(PolicyError, match="shows term 'respond_time' under 'Response'"):
+        neocrm_policy.load(policies_copy)

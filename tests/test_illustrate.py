@@ -3,10 +3,14 @@ them, and SVG whose text is escaped."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
-from neocrm_policy.authoring.illustrate import as_time, gap_in_words, when_in_words, worked_timeline
+import neocrm_policy
+from neocrm_policy.authoring.illustrate import (as_time, decision_diagram, gap_in_words,
+                                                when_in_words, worked_timeline)
 from neocrm_policy.language.values import AGREEMENT_ZONE
+from tests.helpers import REFERENCE
 
 
 def at(text: str) -> datetime:
@@ -44,3 +48,32 @@ def test_a_timeline_escapes_its_text():
         ('"due"', at("2026-03-08T00:30:00+08:00"))], ["<b>note</b>"])
     assert "<script" not in svg and "<b>" not in svg
     assert "&lt;script&gt;" in svg and "a &amp; b" in svg and "&quot;due&quot;" in svg
+
+
+def test_pictures_show_every_word_and_need_no_hover():
+    """Diagram text was cut with "…" and read whole only on hover (a <title> per line),
+    which a phone cannot do; now every word is drawn, wrapped, in both drawings."""
+    policies = neocrm_policy.load(REFERENCE)
+    for query in policies.queries:
+        checked = policies.compiled(query).checked
+        svg = decision_diagram(checked.policy, checked.node_types)
+        drawn = "".join(re.findall(r"<text [^>]*>([^<]*)</text>", svg)).replace(" ", "")
+        assert "…" not in svg, query
+        assert not re.search(r"<text [^>]*><title>", svg), query
+        for decision in checked.policy.decisions.values():
+            for rule in decision.all_rules():
+                assert drawn.count(rule.id) >= 2, (query, rule.id)   # wide and narrow,
+                # a long name broken over lines after an underscore
+
+
+def test_each_picture_is_drawn_for_a_desktop_and_for_a_phone():
+    """Text of at least 12 CSS px: 16-unit text in an 820-wide drawing shown at 650 px or
+    more, 13-unit text in a 360-wide drawing never shown wider than drawn."""
+    svg = worked_timeline("an example", [("reported", at("2026-03-07T22:30:00+08:00")),
+                                         ("due", at("2026-03-07T23:30:00+08:00"))])
+    wide, narrow = re.findall(r"<svg [^>]*>", svg)
+    assert 'np-wide" viewBox="0 0 820 ' in wide and "max-width:820px" in wide
+    assert 'np-narrow" viewBox="0 0 360 ' in narrow and "max-width:360px" in narrow
+    sizes = {int(size) for size in re.findall(r'font-size="(\d+)"', svg)}
+    assert sizes == {16, 13}
+    assert "1 hour later" in svg

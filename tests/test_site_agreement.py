@@ -107,11 +107,13 @@ def _slug(query: str) -> str:
 def test_each_policy_page_has_its_diagram_inline(site):
     for query in POLICIES.queries:
         page = _html(site, f"terms/{_slug(query)}")
-        svg = re.search(r'<svg [^>]*class="np-picture np-diagram".*?</svg>', page, re.S)
-        assert svg, query
-        for name in POLICIES.policies[query].decisions:
-            assert f">{name}" in svg[0], (query, name)
-        assert "<script" not in svg[0] and "href=" not in svg[0], query
+        for size in ("wide", "narrow"):   # drawn for a desktop's column and a phone's
+            svg = re.search(rf'<svg [^>]*class="np-picture np-diagram np-{size}".*?</svg>',
+                            page, re.S)
+            assert svg, (query, size)
+            for name in POLICIES.policies[query].decisions:
+                assert f">{name}" in svg[0], (query, name)
+            assert "<script" not in svg[0] and "href=" not in svg[0], query
 
 
 def test_retention_and_sla_pages_have_a_worked_timeline(site):
@@ -130,10 +132,27 @@ def test_a_dated_term_has_a_timeline_of_its_versions(policies_copy, tmp_path):
          "    versions:\n      - since: 2020-01-01\n        value: 60 days\n"
          "      - since: 2027-01-01\n        value: 90 days\n")
     page = _html(build_site(tmp_path, policies_copy), "terms/data-retention")
-    svg = re.search(r'<svg [^>]*class="np-picture np-versions".*?</svg>', page, re.S)[0]
+    svg = re.search(r'<svg [^>]*class="np-picture np-versions np-narrow".*?</svg>', page,
+                    re.S)[0]
     assert "from 2020-01-01: 60 days</text>" in svg
     assert "from 2027-01-01: 90 days</text>" in svg
     assert "shown as on 2026-11-24</text>" in svg
+    history = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
+                                                    page.index('id="facts-it-reads"')]).split())
+    assert "from 2020-01-01: 60 days from 2027-01-01: 90 days" in history
+    # acme's own 90 days (signed 2026-12-01) replaced the 60 days in force then
+    assert ("for customer acme (Acme supplementary service agreement), from 2026-12-01: "
+            "60 days → 90 days") in history
+
+
+def test_a_customers_own_entry_of_a_table_reads_as_old_to_new(site):
+    page = _html(site, "terms/support-sla")
+    history = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
+                                                    page.index('id="facts-it-reads"')]).split())
+    assert ("from the start: 4-star solution time: 2 hours; 3-star solution time: 48 hours; "
+            in history)
+    assert ("for customer acme (Acme supplementary service agreement), from 2026-12-01: "
+            "4-star solution time: 2 hours → 4 hours") in history
 
 
 def test_examples_read_in_words_and_local_times_with_the_json_folded(site):
@@ -145,3 +164,35 @@ def test_examples_read_in_words_and_local_times_with_the_json_folded(site):
     folded = page[page.index('<details class="np-json">'):]
     assert "&quot;reported_at&quot;: &quot;2026-03-07T22:30:00+08:00&quot;" in folded
     assert page.index('id="examples"') < page.index('<details class="np-json">')
+
+
+def test_clause_3s_table_is_a_table_with_the_terms_in_force_beside_its_times(site):
+    """Clause 3's service levels were run-together text where they were quoted; now a table
+    in the agreement's words, each time with the term in force (2026-11-24) under it."""
+    for page in ("terms/support-sla", "terms/agreement"):
+        shown = _html(site, page)
+        table = next(t for t in re.findall(r"<table>.*?</table>", shown, re.S)
+                     if "Description of failures" in t)
+        headings = re.findall(r"<th[^>]*>(.*?)</th>", table)
+        assert headings == ["Service response level", "Description of failures",
+                            "Response time", "Solution time"], page
+        rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+                for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+        assert [row[0] for row in rows] == ["****", "***", "**", "*"], page
+        assert rows[0][2] == 'Within one hour<br><span class="np-in-force">in force: 1 hour</span>'
+        assert rows[2][3] == ('Within nine natural days<br><span class="np-in-force">in force: '
+                              '9 natural days</span>')
+        assert rows[3][3].startswith("Subject to the availability of new functions<br>")
+        assert "Within one hour Within two hours" not in " ".join(page_text(site, page).split())
+
+
+def test_a_worked_example_is_drawn_or_left_out_never_empty(site):
+    """The worked example was an empty picture on six policy pages and a single dot on
+    maintenance: now a picture has two moments or more, or is not drawn."""
+    drawn = []
+    for query in POLICIES.queries:
+        page = _html(site, f"terms/{_slug(query)}")
+        for svg in re.findall(r'<svg [^>]*np-timeline.*?</svg>', page, re.S):
+            assert svg.count("<circle") >= 2, query
+            drawn.append(query)
+    assert {"support.sla", "data.retention"} <= set(drawn)

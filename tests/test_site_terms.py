@@ -33,7 +33,7 @@ def _calendar_sections(site) -> tuple[dict[str, str], dict[str, str]]:
 
     def rows(part: str) -> dict[str, str]:
         return {m[1]: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", m[0])).split())
-                for m in re.finditer(r"<tr>\s*<td><code>(\w+)</code></td>.*?</tr>", part,
+                for m in re.finditer(r"<tr>\s*<td[^>]*><code>(\w+)</code></td>.*?</tr>", part,
                                      re.S)}
     return rows(channels), rows(clocks)
 
@@ -94,3 +94,56 @@ def test_a_title_naming_a_term_shows_its_value_in_the_nav_and_the_window_title(t
 def test_a_rules_note_stands_on_its_own_line(site):
     page = (site / "terms/maintenance-reboot/index.html").read_text(encoding="utf-8")
     assert re.search(r"<br>\s*<em>A window that runs across midnight", page)
+
+
+def test_every_clause_citation_links_to_its_passage(site):
+    """"(clause 5)" after a rule, "clause 5" in a reading, the clauses a page cites and
+    a clause in an editor's summary: each a link to the passage on the agreement page."""
+    page = (site / "terms/liability-data-security/index.html").read_text(encoding="utf-8")
+    rule = re.search(r"<li><strong>Rule</strong> <code>no_liability_for_internet_risks</code>"
+                     r" \((.*?)\)", page)[1]
+    assert rule == '<a class="np-clause" href="../agreement/#clause-5">clause 5</a>'
+    header = re.search(r"Query <code>liability.data_security</code> · (.*?) · rule", page)[1]
+    assert header == ('clauses <a href="../agreement/#clause-5">5</a>, '
+                      '<a href="../agreement/#clause-8">8</a>')
+    customers = (site / "terms/customers/index.html").read_text(encoding="utf-8")
+    assert '<a class="np-clause" href="../agreement/#clause-12">clause 12</a>' in customers
+    text = _visible(site, "terms/liability-data-security")
+    assert "clause 5" in text   # the words read as before
+    agreement = (site / "terms/agreement/index.html").read_text(encoding="utf-8")
+    for anchor in set(re.findall(r'href="\.\./agreement/#([^"]+)"', page + customers)):
+        assert f'id="{anchor}"' in agreement, anchor
+    assert not re.search(r"<h\d[^>]*>[^<]*<a class=\"np-clause\"", page)   # not in headings
+
+
+def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(site):
+    page = (site / "terms/support-sla/index.html").read_text(encoding="utf-8")
+    rule = re.search(r"<li><strong>Rule</strong> <code>response_due</code>.*?</li>", page,
+                     re.S)[0]
+    assert ('gives <a href="#fact-incident-reported-at"><code>incident.reported_at</code></a>'
+            ' plus the response time for <a href="#decision-level"><code>level</code></a>'
+            in rule)
+    assert ('As written: <code>incident.reported_at + response_time[level]</code>'
+            in rule)
+    for anchor in set(re.findall(r'href="#((?:fact|term|decision)-[^"]+)"', page)):
+        assert f'id="{anchor}"' in page, anchor
+    assert 'href="#term-new_time_limit_for_one_star"' in page
+    assert 'set by <a href="#term-solution_counts_as_response"><code>' in page   # a reading
+    assert re.search(r'<h3 id="decision-response_due">Response due '
+                     r'\(<code>response_due</code>\)', page)
+
+
+def test_error_sections_are_unique_and_policy_pages_follow_the_agreement(site):
+    errors = (site / "editors/errors/index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<h2 id="(np\d+)"', errors)
+    assert len(ids) == len(set(ids)) and "np050" in ids   # "bad fact" and "bad facts": one
+    assert "NP050: bad fact, or bad facts" in errors
+    home = (site / "terms/index.html").read_text(encoding="utf-8")
+    nav = re.findall(r'href="(?:\.\./)?terms/([a-z-]+)/"|href="([a-z-]+)/"',
+                     home[home.index("<article"):])
+    listed = [a or b for a, b in nav if (a or b) not in ("agreement", "clause-map")]
+    # the agreement's order: the preamble's policies, then clause 2, 3, ... 11
+    assert listed[:2] == ["acceptance", "liability-data-security"]
+    assert listed.index("data-retention") < listed.index("support-channels") \
+        < listed.index("support-sla") < listed.index("ip-use") \
+        < listed.index("confidentiality-disclosure") < listed.index("disputes-resolution")

@@ -16,13 +16,15 @@ import json
 import logging
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
 import neocrm_policy
 from neocrm_policy import cli
@@ -74,7 +76,7 @@ def on_config(config):
         if isinstance(section, dict) and "The terms" in section:
             section["The terms"] += [
                 {_nav_title(policies.say(policies.policies[q].title, q, _now())):
-                 f"terms/{_slug(q)}.md"} for q in policies.queries]
+                 f"terms/{_slug(q)}.md"} for q in _by_clause(policies)]
     return config
 
 
@@ -90,6 +92,94 @@ def on_page_markdown(markdown, page, config, files):
     markdown = markdown.replace(NOTATION_MARK, notation_table())
     return _CODE.sub(lambda m: m[0] if m[0].startswith("`")
                      else policies.say(m[0], at=_now()), markdown)
+
+
+_CLAUSE = r"\d+(?:\.\d+)*(?:\([a-z]\))?"
+_CITATION = re.compile(rf"\b(clauses?)(\s+)({_CLAUSE}(?:(?:,\s*|\s+and\s+){_CLAUSE})*)\b"
+                       r"(?!\()", re.IGNORECASE)
+_NOT_LINKED = {"a", "code", "pre", "svg", "script", "style", "title", "textarea", "button",
+               "label", "h1", "h2", "h3", "h4", "h5", "h6"}
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def on_page_content(content, page, config, files):
+    """Every citation of a clause on every page ("clause 3", "(clauses 5 and 8)") becomes a
+    link to its passage on the agreement page, wherever it comes from: rules, readings,
+    summaries or the docs' own words. Text already in a link, code, a heading or a
+    picture is left as it is. Every table's cells are labelled with their headings."""
+    content = _labelled_tables(content)
+    anchors = _Speaker.anchors   # found once per build, in on_files
+    if not anchors:
+        return content
+    to = get_relative_url("terms/agreement/", page.url)
+
+    def link(clause: str) -> str:
+        anchor = anchors.get(clause)
+        return f'<a class="np-clause" href="{to}#{anchor}">{clause}</a>' if anchor else clause
+
+    def cite(match) -> str:
+        if re.fullmatch(_CLAUSE, match[3]) and match[3] in anchors:   # one: all of it
+            return f'<a class="np-clause" href="{to}#{anchors[match[3]]}">{match[0]}</a>'
+        linked = re.sub(_CLAUSE, lambda m: link(m[0]), match[3])
+        return f"{match[1]}{match[2]}{linked}"
+    out, inside = [], []
+    for part in _TAG.split(content):
+        if part.startswith("<"):
+            name = re.match(r"</?([a-zA-Z0-9]+)", part)
+            if name and name[1].lower() in _NOT_LINKED and not part.endswith("/>"):
+                if part.startswith("</"):
+                    if inside and inside[-1] == name[1].lower():
+                        inside.pop()
+                else:
+                    inside.append(name[1].lower())
+        elif not inside:
+            part = _CITATION.sub(cite, part)
+        out.append(part)
+    return "".join(out)
+
+
+_TABLE = re.compile(r"<table>.*?</table>", re.S)
+
+
+def _labelled_tables(content: str) -> str:
+    """Each cell of a table carries its column's heading (`data-label`): on a phone the
+    stylesheet shows a table's rows as cards, each cell under its heading."""
+    def label(table) -> str:
+        head = re.search(r"<thead>(.*?)</thead>", table[0], re.S)
+        if not head:
+            return table[0]
+        headings = [" ".join(re.sub(r"<[^>]+>", " ", h).split()).replace('"', "&quot;")
+                    for h in re.findall(r"<th[^>]*>(.*?)</th>", head[1], re.S)]
+
+        def row(match) -> str:
+            cells = iter(headings)
+            return re.sub(r"<td(?=[ >])", lambda m: f'<td data-label="{next(cells, "")}"',
+                          match[0])
+        rest = table[0][head.end():]
+        return table[0][:head.end()] + re.sub(r"<tr>.*?</tr>", row, rest, flags=re.S)
+    return _TABLE.sub(label, content)
+
+
+def _clause_anchors(folder: Path) -> dict[str, str]:
+    """Each clause the agreement page shows → the anchor of its first passage there."""
+    if agreement_file(folder) is None:
+        return {}
+    entries = load_clause_map(folder)
+    found: dict[str, str] = {}
+    for entry, anchor in zip(entries, _anchors(entries), strict=True):
+        found.setdefault(entry.clause, anchor)
+    return found
+
+
+def _by_clause(policies) -> list[str]:
+    """The queries in the agreement's order: by the first passage of the clause map that
+    lists each (the order a reader of the agreement meets them), then by name."""
+    entries = load_clause_map(policies.folder)
+    first = {}
+    for n, entry in enumerate(entries):
+        for query in entry.policies:
+            first.setdefault(query, n)
+    return sorted(policies.queries, key=lambda q: (first.get(q, len(entries)), q))
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,6 +204,7 @@ def _agreement(folder: Path):
 def on_files(files, config):
     policies = _loaded(_folder())
     agreement = _agreement(policies.folder)
+    _Speaker.anchors = _clause_anchors(policies.folder)
     with _terms_of(policies):
         pages = {"terms/index.md": terms_index(policies),
                  "terms/service-levels.md": service_levels(policies),
@@ -149,6 +240,7 @@ class _Speaker:
     force. mkdocs builds the pages one after another."""
 
     say = None
+    anchors: dict[str, str] = {}   # clause → its anchor on the agreement page
 
 
 @contextlib.contextmanager
@@ -204,7 +296,17 @@ def _cell(text: str) -> str:
 
 
 def _clauses(clauses) -> str:
-    return ", ".join(_prose(clause) for clause in clauses)
+    """Clauses cited, each a link to its passage on the agreement page."""
+    return ", ".join(_cite(clause) for clause in clauses)
+
+
+def _cite(clause) -> str:
+    """A clause as a link to its passage on the agreement page (from a page of terms/),
+    when it has one."""
+    anchor = _Speaker.anchors.get(str(clause))
+    if not clause or anchor is None:
+        return _prose(clause or "")
+    return f"[{_prose(clause)}](agreement.md#{anchor})"
 
 
 def terms_index(policies) -> str:
@@ -214,7 +316,7 @@ def terms_index(policies) -> str:
              "exempt the Company's liability are **marked in bold**, as the agreement's "
              "preamble promises.", "",
              "| Query | Title | Clauses |", "| --- | --- | --- |"]
-    for query in policies.queries:
+    for query in _by_clause(policies):
         policy = policies.policies[query]
         title = _prose(policy.title)
         title = f"**{title}**" if policy.limitation_of_liability else title
@@ -267,7 +369,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
                 f"**{_prose(policy.summary)}**{waiting('summary')}", ""]
     else:
         out += [_prose(policy.summary) + waiting("summary"), ""]
-    out += _clause_text(agreement, query)
+    out += _clause_text(agreement, query, policies)
     if policy.readings:
         out += ["## Readings adopted { #readings }", "",
                 "Where the agreement is vague, these readings are in force; an editor "
@@ -276,7 +378,9 @@ def policy_page(policies, query: str, agreement=None) -> str:
             extra = []
             if reading.clause:
                 extra.append(f"clause {_prose(reading.clause)}")
-            if reading.parameter:
+            if reading.parameter in policy.parameters:   # to the term's row, in force
+                extra.append(f"set by [{_code(reading.parameter)}](#term-{reading.parameter})")
+            elif reading.parameter:
                 extra.append(f"set by {_code(reading.parameter)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
             out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}"
@@ -289,41 +393,36 @@ def policy_page(policies, query: str, agreement=None) -> str:
         reviews = {r.term: r for r in terms_to_review(policies, _now()) if r.query == query}
         for name, parameter in policy.parameters.items():
             since = terms.origin(name).since
-            out.append(f"| {_term(parameter)} | {_value_words(terms, name)} | "
+            out.append(f'| <span id="term-{name}"></span>{_term(parameter)} | '
+                       f"{_value_words(terms, name)} | "
                        f"{since.date().isoformat() if since else 'from the start'} | "
                        f"{_prose(parameter.description or '')}"
                        f"{waiting(f'term {name}: description') if parameter.description else ''}"
                        f"{_review_note(parameter, reviews.get(name))} |")
         out.append("")
-        for parameter in policy.parameters.values():
-            if parameter.dated:
-                out += [f"History of {_term(parameter)}:", "", _figure(versions_timeline(
-                    f"{_said(parameter.in_words())}: its values over time",
-                    [(v.since, getattr(v.value, "text", "a table")) for v in
-                     parameter.versions if v.since is not None], _now())), ""]
-                for version in parameter.versions:
-                    text = version.value.text if hasattr(version.value, "text") else "a table"
-                    out.append(f"- from {version.since.date().isoformat()}: {_code(text)}"
-                               + (f" ({_prose(version.note)})" if version.note else ""))
-                out.append("")
+        out += _history(policies, query, policy)
     if policy.inputs:
         out += ["## Facts it reads", "", "| Fact | Type | Required | Allowed values | Meaning |",
                 "| --- | --- | --- | --- | --- |"]
         for path, item in policy.inputs.items():
             allowed = ", ".join(_code(v) for v in item.allowed) if item.allowed else ""
-            out.append(f"| `{path}` | {item.type.not_null()} | "
+            out.append(f'| <span id="{_fact_anchor(path)}"></span>`{path}` | '
+                       f"{item.type.not_null()} | "
                        f"{'no' if item.optional else 'yes'} | {allowed} | "
                        f"{_prose(item.description or '')} |")
         out.append("")
     out += ["## Decisions", "",
             "How the decisions below are reached: each decision's rules, each rule's "
             "exceptions as branches off it, and the facts and terms each decision reads. "
-            "Hover over a clipped line to read it whole.", "",
+            "The same is said in words under each decision below.", "",
             _figure(decision_diagram(policy, compiled.checked.node_types)), ""]
     words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
-        out += [f"### `{name}`{internal} {{ #decision-{name} }}", ""]
+        words_of = name_in_words(name)
+        shown = f"{_prose(words_of[:1].upper() + words_of[1:])} ({_code(name)})" \
+            if words_of != name else _code(name)
+        out += [f"### {shown}{internal} {{ #decision-{name} }}", ""]
         if decision.description:
             out += [_prose(decision.description) + waiting(f"decision {name}: description"),
                     ""]
@@ -344,6 +443,64 @@ def policy_page(policies, query: str, agreement=None) -> str:
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
+
+
+def _history(policies, query: str, policy) -> list[str]:
+    """Each term's history, as a legislation explorer gives it: every dated version with
+    its date and its note (the amendment it came from), then every customer's own value
+    as the value it replaced → the customer's, from the day it took effect."""
+    overlays = [(o, o.changes[query]) for o in policies.overlays if query in o.changes]
+    changed = [p for name, p in policy.parameters.items()
+               if p.dated or any(name in changes for _, changes in overlays)]
+    if not changed:
+        return []
+    out = ["### History of the terms { #history }", "",
+           "Every dated version of a term, from the date it took effect, and every "
+           "customer's own value as the value it replaced → the customer's.", ""]
+    for parameter in changed:
+        name = parameter.name
+        out += [f'<span id="history-{name}"></span>**{_term(parameter)}**', ""]
+        if parameter.dated:
+            out += [_figure(versions_timeline(
+                f"{_said(parameter.in_words())}: its values over time",
+                [(v.since, _version_text(v.value, parameter)) for v in parameter.versions
+                 if v.since is not None], _now())), ""]
+        for version in parameter.versions:
+            since = (f"from {version.since.date().isoformat()}" if version.since
+                     else "from the start")
+            out.append(f"- {since}: {_prose(_version_text(version.value, parameter))}"
+                       + (f" ({_prose(version.note)})" if version.note else ""))
+        for overlay, changes in overlays:
+            if name not in changes:
+                continue
+            begins = overlay.begins
+            try:
+                compiled = policies.compiled(query, begins)
+                before = policies.terms_at(compiled, begins)
+                after = policies.terms_at(compiled, begins, customer=overlay.customer)
+            except PolicyError:
+                continue   # the policy had no version in force then
+            tree = changes[name]
+            keys = list(tree) if isinstance(tree, dict) else [None]
+            for key in keys:
+                entry = (f"{_prose(parameter.in_words(key, True))}: " if key is not None
+                         else "")
+                old = _written(before, name, *([key] if key is not None else []))
+                new = _written(after, name, *([key] if key is not None else []))
+                out.append(f"- for customer {_code(overlay.customer)} "
+                           f"({_prose(overlay.instrument)}), from "
+                           f"{begins.date().isoformat()}: {entry}{old} → {new}")
+        out.append("")
+    return out
+
+
+def _version_text(value, parameter=None) -> str:
+    """A dated version's value as its editor wrote it; a table's entries one after
+    another, each by its name in words ("4-star solution time")."""
+    if isinstance(value, dict):
+        return "; ".join(f"{parameter.in_words(key, True) if parameter else to_words(key)}: "
+                         f"{getattr(item, 'text', item)}" for key, item in value.items())
+    return str(getattr(value, "text", value))
 
 
 def _review_note(parameter, review) -> str:
@@ -378,6 +535,19 @@ class _Words:
     def __init__(self, checked) -> None:
         self.types = checked.node_types
         self.label = checked.policy.label_of
+        self.policy = checked.policy
+
+    def link(self, text: str) -> str:
+        """A fact, term or decision named in a rule: as code, a link to where the page
+        defines it (the facts' table, the terms' table, the decision's heading)."""
+        policy = self.policy
+        if text in policy.inputs:
+            return f"[{_code(text)}](#{_fact_anchor(text)})"
+        if text in policy.parameters:
+            return f"[{_code(text)}](#term-{text})"
+        if text in policy.decisions:
+            return f"[{_code(text)}](#decision-{text})"
+        return _code(text)
 
     def condition(self, expr) -> str:
         return self.say(expr.node)
@@ -391,13 +561,15 @@ class _Words:
             names.append(text)
             return f"\ue000{len(names) - 1}\ue001"
         words = _prose(in_words(node, self.types, self.label, name))
-        return re.sub("\ue000(\\d+)\ue001", lambda m: _code(names[int(m.group(1))]), words)
+        return re.sub("\ue000(\\d+)\ue001", lambda m: self.link(names[int(m.group(1))]),
+                      words)
 
     def value(self, expr) -> str:
-        """Words for values that are themselves conditions; other values as written."""
+        """A rule's value in words: "whether ..." for a condition; a plain value (true,
+        a quoted choice) as written."""
         node, kind = expr.node, self.types.get(id(expr.node))
         if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
-            return _code(expr.text)
+            return _code(expr.text) if isinstance(node, ast.Literal) else self.say(node)
         say = self.say
         if isinstance(node, ast.Conditional):
             return (f"if {say(node.condition)}, whether {say(node.then)}; otherwise "
@@ -418,11 +590,19 @@ def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
     over = f"; overrides {_code(parent)}" if parent else ""
     lines = [f"{pad}- **{kind}** {_code(rule.id)}{clause}{dates}: {when}gives "
              f"{words.value(rule.value)}{over}"]
+    if not isinstance(rule.value.node, ast.Literal) or rule.when:   # the words' source
+        written = (f"when {_code(rule.when.text)}, " if rule.when else "") + \
+            f"{_code(rule.value.text)}"
+        lines.append(f'{pad}    <br><span class="np-written">As written: {written}</span>')
     if rule.note:   # on its own line, not run on into the rule's sentence
         lines.append(f"{pad}    <br>*{_prose(rule.note)}*")
     for exception in rule.exceptions:
         lines += _rule_lines(exception, depth + 1, rule.id, words)
     return lines
+
+
+def _fact_anchor(path: str) -> str:
+    return "fact-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
 
 
 def _value_words(terms, name: str) -> str:
@@ -479,7 +659,10 @@ def _examples(policies, query: str) -> list[str]:
                 for name, v in result.decision.result.items())
         at = as_time(case.at) if case.at else None
         asked = f" (asked {when_in_words(at, first)})" if at is not None else ""
-        lines.append(f"| {_prose(case.name)}{asked} | {facts} | {outcome} |")
+        ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
+               "Ask this on the ask page<span class=\"np-unseen\"> "
+               f"(“{_prose(case.name)}”)</span></a>")
+        lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
     lines.append("")
     worked = _worked_example(results)
     if worked:
@@ -496,6 +679,38 @@ def _examples(policies, query: str) -> list[str]:
                   "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
                   + "</code></pre>"]
     return lines + ["", "</details>", ""]
+
+
+ASK_VARIABLE = "NEOCRM_ASK_URL"
+"""The ask page's address for the site's examples when the site is built: by default `/`,
+the root of the host serving the site, where `neocrm-policy serve` serves the ask page
+(and a gateway the site under `/docs/`)."""
+
+
+def _ask_address(query: str, case) -> str:
+    """The ask page's address with an example's question filled in, in the page's own
+    address format (neocrm_policy/service/page/page.js): `query`, each fact by its path
+    (a list once per item, yes/no for true/false), `at`, and the customer by `customer`."""
+    params: list[tuple[str, str]] = [("query", query)]
+    for path, value in flatten(case.facts):
+        name = {"customer.id": "customer"}.get(path, path)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is None or isinstance(item, dict):
+                continue
+            params.append((name, _address_value(item)))
+    if case.at:
+        params.append(("at", _address_value(case.at)))
+    base = os.environ.get(ASK_VARIABLE) or "/"
+    return base + ("&" if "?" in base else "?") + urlencode(params)
+
+
+def _address_value(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
 
 
 def _instant(moment) -> datetime:
@@ -533,12 +748,12 @@ def _value_in_words(value, first, type_=None, decision=None) -> str:
 def _worked_example(results) -> str | None:
     """A timeline of the case with the most moments (a report and what falls due; a
     licence's end and the export deadline), with when it was asked and what was decided."""
-    best, most = None, (0, 1)
+    best, most = None, (-1, 1)   # a picture of fewer than two moments shows nothing
     for result in results:   # rather one where something is breached, or still held
         if result.error is not None:
             continue
         held = sum(v is True for v in result.decision.result.values())
-        if (held, len(_moments(result))) > most:
+        if len(_moments(result)) > 1 and (held, len(_moments(result))) > most:
             best, most = result, (held, len(_moments(result)))
     if best is None:
         return None
@@ -546,8 +761,10 @@ def _worked_example(results) -> str | None:
               for name, value in best.decision.result.items()
               if as_time(value) is None or isinstance(value, str)]
     notes = [f"Decided then: {'; '.join(others)}."] if others else []
-    return _figure(worked_timeline(f"A worked example: {_said(best.case.name)}",
-                                   _moments(best), notes))
+    return (_figure(worked_timeline(f"A worked example: {_said(best.case.name)}",
+                                    _moments(best), notes))
+            + '\n\n<p class="np-caption">The same case in words: '
+            f"“{html.escape(_said(best.case.name))}” in the table above.</p>")
 
 
 def _moments(result) -> list[tuple[str, object]]:
@@ -590,7 +807,7 @@ def service_levels(policies) -> str:
         for name, calendar in policies.calendars.items():
             if name in channels:
                 out.append(f"| `{name}` | {_cell(calendar.describe())} | "
-                           f"{_prose(calendar.clause or '')} | "
+                           f"{_cite(calendar.clause)} | "
                            f"{_prose(calendar.summary or '')} |")
         out.append("")
     if set(policies.calendars) - set(channels):
@@ -604,7 +821,7 @@ def service_levels(policies) -> str:
             if name not in channels:
                 users = ", ".join(f"[`{q}`]({_slug(q)}.md)" for q in clocks.get(name, ()))
                 out.append(f"| `{name}` | {_cell(calendar.describe())} | "
-                           f"{_prose(calendar.clause or '')} | {users or 'no term yet'} | "
+                           f"{_cite(calendar.clause)} | {users or 'no term yet'} | "
                            f"{_prose(calendar.summary or '')} |")
         out.append("")
     return "\n".join(out)
@@ -744,6 +961,40 @@ def _quote(text: str) -> list[str]:
     return out[:-1]
 
 
+def _passage(policies, passage) -> list[str]:
+    """A passage of the agreement as quoted: its words, or, where the clause map reads it
+    as a table, the table its words make."""
+    if passage.table is None or policies is None:
+        return _quote(passage.text)
+    return _agreement_table(policies, passage.entry, passage.table)
+
+
+def _agreement_table(policies, entry, table) -> list[str]:
+    """A table of the agreement as a table, every cell in the agreement's words; beside a
+    cell whose column a term holds, that term's value in force for the row (its entry),
+    so a reader sees where the rules stand on each line of the law."""
+    owners = {}
+    for column in table.shape.columns:
+        owners[column.term] = next((q for q in entry.policies if column.term and
+                                    column.term in policies.policies[q].parameters), None)
+    snapshots = {q: policies.terms_at(policies.compiled(q, _now()), _now())
+                 for q in set(owners.values()) if q}
+    out = ["| " + " | ".join(_words(h, first=True) for h in table.headings) + " |",
+           "| " + " | ".join("---" for _ in table.headings) + " |"]
+    for row in table.rows:
+        cells = []
+        for column, text in zip(table.shape.columns, row.cells, strict=True):
+            cell = "<br>".join(_words(line, first=True) for line in text.splitlines())
+            owner = owners.get(column.term)
+            if owner:
+                cell += (f'<br><span class="np-in-force">in force: '
+                         f"{_written(snapshots[owner], column.term, row.key)}</span>")
+            cells.append(cell)
+        out.append("| " + " | ".join(cells) + " |")
+    return out + ["", f"*The table as the agreement gives it; under each time, the term in "
+                  f"force on {_now().date().isoformat()}.*"]
+
+
 def _clause_name(entry, short: bool = False) -> str:
     clause = "the preamble" if entry.clause == "preamble" else f"clause {_prose(entry.clause)}"
     if not entry.unnumbered:
@@ -752,7 +1003,7 @@ def _clause_name(entry, short: bool = False) -> str:
                      " (a paragraph the agreement does not number; the site names it)")
 
 
-def _clause_text(agreement, query: str) -> list[str]:
+def _clause_text(agreement, query: str, policies=None) -> list[str]:
     """The passages of the agreement this policy encodes, quoted from the agreement's
     file at build time, each linked to its place on the agreement page."""
     if agreement is None:
@@ -769,7 +1020,7 @@ def _clause_text(agreement, query: str) -> list[str]:
         name = _clause_name(passage.entry)
         out += [f"**{name[0].upper()}{name[1:]}**: {_prose(passage.entry.title)} "
                 f"([in the full text](agreement.md#{anchor}))", ""]
-        out += _quote(passage.text) + [""]
+        out += _passage(policies, passage) + [""]
     return out if found else []
 
 
@@ -797,7 +1048,7 @@ def agreement_page(policies, agreement) -> str:
         name = _clause_name(entry, short=True)
         out += [f"## {name[0].upper()}{name[1:]}: {_prose(entry.title)} "
                 f"{{ #{anchors[id(passage)]} }}", ""]
-        out += _quote(text) + [""]
+        out += _passage(policies, passage) + [""]
         if entry.policies:
             out += ["Enforced by:", ""]
             out += [_enforcement(policies, query, entry.clause) for query in entry.policies]
@@ -850,10 +1101,14 @@ def error_pages() -> str:
            "produced by the checker when this site was built, from the small broken files "
            "in `docs/examples/errors/`.", ""]
     out += common_mistakes()
-    for cls in classes:
-        out += [f"## {cls.code}: {cls.title} {{ #{cls.code.lower()} }}", "",
-                " ".join((cls.__doc__ or "").split()), ""]
-        example = ERROR_EXAMPLES / cls.code
+    by_code: dict[str, list[type]] = {}
+    for cls in classes:   # a code some errors share (one bad fact, several) is one section
+        by_code.setdefault(cls.code, []).append(cls)
+    for code, shared in by_code.items():
+        titles = list(dict.fromkeys(cls.title for cls in shared))
+        out += [f"## {code}: {', or '.join(titles)} {{ #{code.lower()} }}", ""]
+        out += [" ".join((cls.__doc__ or "").split()) + "\n" for cls in shared]
+        example = ERROR_EXAMPLES / code
         if example.is_dir():
             out += ["```text", _error_example(example), "```", ""]
             fix = example / "fix.md"

@@ -19,28 +19,55 @@ from ..language.syntax import ast
 from ..language.values import AGREEMENT_ZONE, date_words
 from ..deciding.wording import in_words
 
-_CHAR = 6.4           # width of a character of the 12px sans-serif text, roughly
-WIDTH = 820           # a picture's width: about the content column's, so text stays legible
-_FACT, _DECISION, _TERM = "#2e7d32", "#1a4f8b", "#9a6700"
-_EXCEPTION = "#c2410c"
-_FONT = 'font-family="sans-serif" font-size="12"'
+_FACT, _DECISION, _TERM = "#2e7d32", "#1a4f8b", "#7a5200"
+_EXCEPTION = "#b83c0b"
+_GREY = "#4f565e"
+
+
+@dataclass(frozen=True)
+class _Size:
+    """One drawing of a picture: its width in SVG units and its text size. Each picture
+    is drawn twice: wide for a desktop's column (about 650 to 700 px at 1220 px and more,
+    so 16-unit text shows at 12.5 px or larger), narrow for phones and tablets (drawn at
+    most 360 px wide, so 13-unit text is 12.5 px or larger at 390 px); the stylesheet
+    shows the one that fits. Text is never cut: it wraps."""
+
+    width: int
+    font: int
+    kind: str
+
+    @property
+    def char(self) -> float:   # a generous width of a character, so wrapped text fits
+        return self.font * 0.6
+
+    @property
+    def line(self) -> int:
+        return round(self.font * 1.4)
+
+
+WIDE, NARROW = _Size(820, 16, "wide"), _Size(360, 13, "narrow")
 
 
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _clip(text: str, width: float) -> str:
-    room = max(4, int(width / _CHAR))
-    return text if len(text) <= room else text[:room - 1] + "…"
-
-
-def _label(x: float, y: float, text: str, width: float, colour: str = "#1f2328",
+def _label(x: float, y: float, text: str, size: _Size, colour: str = "#1f2328",
            weight: str = "normal", anchor: str = "start") -> str:
-    """A line of text clipped to `width`; the whole text is its tooltip (<title>)."""
-    return (f'<text x="{x:.0f}" y="{y:.0f}" {_FONT} fill="{colour}" font-weight="{weight}" '
-            f'text-anchor="{anchor}"><title>{_esc(text)}</title>{_esc(_clip(text, width))}'
+    """One line of text, whole."""
+    return (f'<text x="{x:.0f}" y="{y:.0f}" font-family="sans-serif" font-size="{size.font}" '
+            f'fill="{colour}" font-weight="{weight}" text-anchor="{anchor}">{_esc(text)}'
             "</text>")
+
+
+def _lines(x: float, y: float, text: str, width: float, size: _Size,
+           colour: str = "#1f2328", weight: str = "normal") -> tuple[list[str], float]:
+    """Text wrapped to `width`, every word of it shown; the lines and the y below them."""
+    out = []
+    for line in _wrap(text, width, size):
+        out.append(_label(x, y, line, size, colour, weight))
+        y += size.line
+    return out, y
 
 
 def _box(x: float, y: float, w: float, h: float, colour: str, fill: str = "#ffffff") -> str:
@@ -48,12 +75,18 @@ def _box(x: float, y: float, w: float, h: float, colour: str, fill: str = "#ffff
             f'fill="{fill}" stroke="{colour}" stroke-width="1.5"/>')
 
 
-def _svg(width: float, height: float, title: str, body: Sequence[str], kind: str) -> str:
-    """One inline SVG, on one line (so Markdown leaves it alone), scaled to the column."""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="np-picture np-{kind}" '
-            f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" role="img" '
-            f'style="max-width:{width:.0f}px;height:auto"><title>{_esc(title)}</title>'
-            + "".join(body) + "</svg>")
+def _svg(size: _Size, height: float, title: str, body: Sequence[str], kind: str) -> str:
+    """One inline SVG, on one line (so Markdown leaves it alone), scaled to the column
+    but never drawn wider than its width (so its text is never larger than drawn)."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="np-picture np-{kind} '
+            f'np-{size.kind}" viewBox="0 0 {size.width} {height:.0f}" width="100%" '
+            f'role="img" style="max-width:{size.width}px;height:auto">'
+            f'<title>{_esc(title)}</title>' + "".join(body) + "</svg>")
+
+
+def _both(draw) -> str:
+    """A picture drawn wide and narrow, one after the other."""
+    return draw(WIDE) + draw(NARROW)
 
 
 def _dotted(node: ast.Node) -> str | None:
@@ -95,32 +128,40 @@ class _Row:
     gives: str
 
 
-def _wrap(text: str, width: float, most: int = 3) -> list[str]:
-    """Words in lines that fit `width`, at most `most` lines (the last clipped)."""
-    room, lines, line = max(8, int(width / _CHAR)), [], ""
+def _wrap(text: str, width: float, size: _Size) -> list[str]:
+    """Words in lines that fit `width`, all of them; a word too long for a line (a long
+    dotted name) is broken after a dot or an underscore, or else where it must be."""
+    room, lines, line = max(8, int(width / size.char)), [], ""
+    words: list[str] = []
     for word in text.split():
+        while len(word) > room:
+            cut = max(word.rfind(".", 0, room), word.rfind("_", 0, room)) + 1 or room
+            words.append(word[:cut])
+            word = word[cut:]
+        words.append(word)
+    for word in words:
         if line and len(line) + 1 + len(word) > room:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}" if line else word
-    lines.append(line)
-    return lines[:most - 1] + [" ".join(lines[most - 1:])] if len(lines) > most else lines
+    return lines + [line] if line or not lines else lines
 
 
 def _rule_rows(rule: Rule, depth: int, words) -> list[_Row]:
     when = f"when {words(rule.when)}" if rule.when is not None else "always"
     head = "except" if depth else "rule"
-    rows = [_Row(depth, f"{head} {rule.id}: {when}", f"gives {rule.value.text}")]
+    rows = [_Row(depth, f"{head} {rule.id}: {when}", f"gives {words(rule.value)}")]
     for exception in rule.exceptions:
         rows += _rule_rows(exception, depth + 1, words)
     return rows
 
 
 def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str:
-    """The policy's decisions as boxes holding their rules, each rule's exceptions drawn as
-    branches off it; the facts it reads on the left, its terms on the right, a line from
-    each to the decisions that read it, and an arrow where a decision reads another."""
+    """The policy's decisions as boxes holding their rules in words, each rule's exceptions
+    drawn as branches off it. Wide: the facts it reads on the left, its terms on the
+    right, a line from each to the decisions that read it, and an arrow where a decision
+    reads another. Narrow: each decision's box says what it reads and uses."""
     def words(expr) -> str:
         return in_words(expr.node, node_types, policy.label_of, lambda text: text)
 
@@ -133,117 +174,166 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
         listed = [row for rule in decision.rules for row in _rule_rows(rule, 0, words)]
         if decision.has_default:
             listed.append(_Row(0, "otherwise (no rule applies)",
-                               f"gives {decision.default.text}"))
+                               f"gives {words(decision.default)}"))
         rows[decision.name] = listed
-
     facts = [p for p in policy.inputs if any(p in r for r in reads.values())]
     terms = [t for t in policy.parameters if any(t in r for r in reads.values())]
-    width, fact_x, fact_w, dec_x, dec_w, term_w = WIDTH, 6, 150, 198, 436, 150
-    term_x = width - 8 - term_w
-    top, line_h, head_h = 44, 16, 26
-    body: list[str] = [
-        '<defs><marker id="np-arrow-' + kind + '" viewBox="0 0 10 10" refX="9" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 '
-        f'L0,10 z" fill="{_DECISION}"/></marker></defs>',
-        _label(fact_x, 18, "Facts it reads", fact_w, _FACT, "bold"),
-        _label(dec_x, 18, "Decisions, their rules, and exceptions as branches", dec_w,
-               _DECISION, "bold"),
-        _label(term_x, 18, "Terms", term_w, _TERM, "bold")]
-    heads: dict[str, float] = {}
-    y = top
-    for decision in decisions:
-        listed = rows[decision.name]
-        texts = [_wrap(row.text, dec_w - 30 - 22 * row.depth) + [row.gives]
-                 for row in listed]
-        height = head_h + sum(line_h * len(t) + 6 for t in texts) + 6
-        heads[decision.name] = y
-        body.append(_box(dec_x, y, dec_w, height, _DECISION, "#f3f7fc"))
-        step = " (a step the others use)" if decision.internal else ""
-        body.append(_label(dec_x + 10, y + 17, decision.name + step, dec_w - 20, _DECISION,
-                           "bold"))
-        row_y = y + head_h + 12
-        for row, lines in zip(listed, texts, strict=True):
-            indent = 14 + 22 * row.depth
-            if row.depth:   # the branch: from the rule above, down and across
-                x = dec_x + indent - 14
-                body.append(f'<path d="M{x:.0f},{row_y - 14:.0f} V{row_y - 4:.0f} '
-                            f'H{x + 10:.0f}" fill="none" stroke="{_EXCEPTION}" '
-                            'stroke-width="1.5"/>')
-            colour = _EXCEPTION if row.depth else "#1f2328"
-            for n, line in enumerate(lines):
-                last = n == len(lines) - 1
-                body.append(_label(dec_x + indent + (12 if n else 0), row_y, line,
-                                   dec_w - indent - 20, "#57606a" if last else colour,
-                                   "bold" if last else "normal"))
-                row_y += line_h
-            row_y += 6
-        y += height + 18
-    bottom = y
+    title = (f"How {policy.id} decides: its decisions, the facts and terms they read, and "
+             "exceptions as branches")
 
-    def column(names: list[str], x: float, w: float, colour: str, side: str) -> float:
-        placed = top
-        for name in names:
-            wanted = min(heads[d] for d, r in reads.items() if name in r)
-            fy = max(wanted, placed)
-            placed = fy + 32
-            body.append(_box(x, fy, w, 24, colour))
-            body.append(_label(x + 8, fy + 16, name, w - 16, colour))
-            for decision, read in reads.items():
-                if name not in read:
-                    continue
-                dy = heads[decision] + 13
-                if side == "left":
-                    x1, x2 = x + w, dec_x
-                else:
-                    x1, x2 = x, dec_x + dec_w
-                mid = (x1 + x2) / 2
-                body.append(f'<path d="M{x1:.0f},{fy + 12:.0f} C{mid:.0f},{fy + 12:.0f} '
-                            f'{mid:.0f},{dy:.0f} {x2:.0f},{dy:.0f}" fill="none" '
-                            f'stroke="{colour}" stroke-opacity="0.55" stroke-width="1.2"/>')
-        return placed
-    bottom = max(bottom, column(facts, fact_x, fact_w, _FACT, "left"),
-                 column(terms, term_x, term_w, _TERM, "right"))
-    for decision in decisions:   # a decision that reads another: an arrow between them
-        for other in decisions:
-            if other.name != decision.name and other.name in reads[decision.name]:
-                y1, y2 = heads[other.name] + 13, heads[decision.name] + 13
-                bend = dec_x - 26 - min(40, abs(y2 - y1) / 12)
-                body.append(f'<path d="M{dec_x:.0f},{y1:.0f} C{bend:.0f},{y1:.0f} '
-                            f'{bend:.0f},{y2:.0f} {dec_x:.0f},{y2:.0f}" fill="none" '
-                            f'stroke="{_DECISION}" stroke-width="1.4" '
-                            f'marker-end="url(#np-arrow-{kind})"/>')
-    return _svg(width, bottom + 4, f"How {policy.id} decides: its decisions, the facts and "
-                "terms they read, and exceptions as branches", body, "diagram")
+    def decision_box(size: _Size, x: float, w: float, y: float, decision, body) -> float:
+        """One decision's box at `y`, its rules inside; the y below it."""
+        inner: list[str] = []
+        step = " (a step the others use)" if decision.internal else ""
+        text, row_y = _lines(x + 10, y + size.line, decision.name + step, w - 20, size,
+                             _DECISION, "bold")
+        inner += text
+        row_y += 6
+        for row in rows[decision.name]:
+            indent = 12 + 18 * row.depth
+            if row.depth:   # the branch: from the rule above, down and across
+                bx = x + indent - 12
+                inner.append(f'<path d="M{bx:.0f},{row_y - size.line:.0f} '
+                             f'V{row_y - size.font / 2:.0f} H{bx + 9:.0f}" fill="none" '
+                             f'stroke="{_EXCEPTION}" stroke-width="1.5"/>')
+            colour = _EXCEPTION if row.depth else "#1f2328"
+            text, row_y = _lines(x + indent, row_y, row.text, w - indent - 12, size, colour)
+            inner += text
+            text, row_y = _lines(x + indent + 10, row_y, row.gives, w - indent - 22, size,
+                                 _GREY, "bold")
+            inner += text
+            row_y += 6
+        if size is NARROW:   # what it reads, said inside the box
+            read = reads[decision.name]
+            for label, names, colour in (
+                    ("reads facts", [f for f in facts if f in read], _FACT),
+                    ("reads terms", [t for t in terms if t in read], _TERM),
+                    ("uses", [d.name for d in decisions
+                              if d.name != decision.name and d.name in read], _DECISION)):
+                if names:
+                    text, row_y = _lines(x + 12, row_y, f"{label}: {', '.join(names)}",
+                                         w - 24, size, colour)
+                    inner += text
+            row_y += 4
+        body.append(_box(x, y, w, row_y - y - size.font / 2, _DECISION, "#f3f7fc"))
+        body += inner
+        return row_y
+
+    def narrow(size: _Size) -> str:
+        body, y = _lines(6, size.line, "Decisions, their rules, and exceptions as branches",
+                         size.width - 12, size, _DECISION, "bold")
+        y += 4
+        for decision in decisions:
+            y = decision_box(size, 4, size.width - 8, y, decision, body) + 12
+        return _svg(size, y, title, body, "diagram")
+
+    def wide(size: _Size) -> str:
+        fact_x, fact_w, term_w = 6, 168, 168
+        term_x = size.width - 6 - term_w
+        dec_x, dec_w = fact_x + fact_w + 24, term_x - 24 - (fact_x + fact_w + 24)
+        top = 16 + 2 * size.line
+        body: list[str] = [
+            '<defs><marker id="np-arrow-' + kind + '" viewBox="0 0 10 10" refX="9" '
+            'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path '
+            f'd="M0,0 L10,5 L0,10 z" fill="{_DECISION}"/></marker></defs>']
+        body += _lines(fact_x, size.line, "Facts it reads", fact_w, size, _FACT, "bold")[0]
+        body += _lines(dec_x, size.line, "Decisions, their rules, and exceptions as "
+                       "branches", dec_w, size, _DECISION, "bold")[0]
+        body += _lines(term_x, size.line, "Terms", term_w, size, _TERM, "bold")[0]
+        heads: dict[str, float] = {}
+        y = top
+        for decision in decisions:
+            heads[decision.name] = y
+            y = decision_box(size, dec_x, dec_w, y, decision, body) + 18
+        bottom = y
+
+        def column(names: list[str], x: float, w: float, colour: str, side: str) -> float:
+            placed = top
+            for name in names:
+                wanted = min(heads[d] for d, r in reads.items() if name in r)
+                fy = max(wanted, placed)
+                text, below = _lines(x + 8, fy + size.line, name, w - 16, size, colour)
+                height = below - fy - size.font / 2 + 4
+                body.append(_box(x, fy, w, height, colour))
+                body.extend(text)
+                placed = fy + height + 10
+                for decision, read in reads.items():
+                    if name not in read:
+                        continue
+                    dy = heads[decision] + size.line / 2 + 4
+                    x1, x2 = (x + w, dec_x) if side == "left" else (x, dec_x + dec_w)
+                    mid = (x1 + x2) / 2
+                    body.append(f'<path d="M{x1:.0f},{fy + 12:.0f} C{mid:.0f},{fy + 12:.0f} '
+                                f'{mid:.0f},{dy:.0f} {x2:.0f},{dy:.0f}" fill="none" '
+                                f'stroke="{colour}" stroke-opacity="0.55" '
+                                'stroke-width="1.2"/>')
+            return placed
+        bottom = max(bottom, column(facts, fact_x, fact_w, _FACT, "left"),
+                     column(terms, term_x, term_w, _TERM, "right"))
+        for decision in decisions:   # a decision that reads another: an arrow between them
+            for other in decisions:
+                if other.name != decision.name and other.name in reads[decision.name]:
+                    y1 = heads[other.name] + size.line / 2 + 4
+                    y2 = heads[decision.name] + size.line / 2 + 4
+                    bend = dec_x - 14 - min(10, abs(y2 - y1) / 12)
+                    body.append(f'<path d="M{dec_x:.0f},{y1:.0f} C{bend:.0f},{y1:.0f} '
+                                f'{bend:.0f},{y2:.0f} {dec_x:.0f},{y2:.0f}" fill="none" '
+                                f'stroke="{_DECISION}" stroke-width="1.4" '
+                                f'marker-end="url(#np-arrow-{kind})"/>')
+        return _svg(size, bottom + 4, title, body, "diagram")
+    return wide(WIDE) + narrow(NARROW)
+
+
+def _column_of_moments(size: _Size, title: str, title_colour: str,
+                       points: Sequence[tuple[str, str, str | None, str]],
+                       notes: Sequence[str], kind: str) -> str:
+    """Moments down a line, oldest first: each a dot with its name (bold) and its words
+    beside it, and between two dots what lies between them; `notes` below. Reads the
+    same at any width, every word shown."""
+    body, y = _lines(8, size.line, title, size.width - 16, size, title_colour, "bold")
+    axis, text_x = 16, 40
+    y += size.line / 2
+    first_y = y
+    marks: list[str] = []
+    for name, words, gap, colour in points:
+        if gap is not None:
+            text, y = _lines(text_x, y, gap, size.width - text_x - 8, size, _GREY)
+            body += text
+        marks.append(f'<circle cx="{axis}" cy="{y - size.font / 3:.0f}" r="6" '
+                     f'fill="{colour}"/>')
+        last_y = y
+        text, y = _lines(text_x, y, name, size.width - text_x - 8, size, "#1f2328", "bold")
+        body += text
+        if words:
+            text, y = _lines(text_x, y, words, size.width - text_x - 8, size)
+            body += text
+        y += size.line / 2
+    if len(points) > 1:
+        body.insert(0, f'<line x1="{axis}" y1="{first_y - size.font / 3:.0f}" x2="{axis}" '
+                       f'y2="{last_y - size.font / 3:.0f}" stroke="#57606a" '
+                       'stroke-width="1.5"/>')
+    body += marks
+    for note in notes:
+        text, y = _lines(8, y, note, size.width - 16, size)
+        body += text
+    return _svg(size, y, title, body, kind)
 
 
 def versions_timeline(title: str, versions: Sequence[tuple[datetime, str]],
                       today: datetime) -> str:
-    """A term's dated values on a line, oldest first, with today marked."""
-    width, left, right, axis = WIDTH, 60, WIDTH - 60, 58
-    dates = [since for since, _ in versions] + [today]
-    first, last = min(dates), max(dates)
-    span = (last - first).total_seconds() or 1.0
-
-    def x(when: datetime) -> float:
-        return left + (right - left) * (when - first).total_seconds() / span
-
-    body = [_label(8, 18, title, width - 16, _TERM, "bold"),
-            f'<line x1="{left - 30}" y1="{axis}" x2="{right + 30}" y2="{axis}" '
-            'stroke="#57606a" stroke-width="1.5"/>']
-    for n, (since, text) in enumerate(versions):
-        end = versions[n + 1][0] if n + 1 < len(versions) else None
-        x1, x2 = x(since), x(end) if end else right + 30
-        body.append(f'<rect x="{x1:.0f}" y="{axis - 6}" width="{max(2, x2 - x1):.0f}" '
-                    f'height="12" fill="{_TERM}" fill-opacity="{0.25 + 0.2 * (n % 2)}"/>')
-        body.append(f'<circle cx="{x1:.0f}" cy="{axis}" r="5" fill="{_TERM}"/>')
-        y = axis - 14 if n % 2 == 0 else axis + 26
-        body.append(_label(x1, y, f"from {since.date().isoformat()}: {text}", 300, "#1f2328"))
-    tx = x(today)
-    body.append(f'<line x1="{tx:.0f}" y1="{axis - 22}" x2="{tx:.0f}" y2="{axis + 12}" '
-                f'stroke="{_DECISION}" stroke-width="2" stroke-dasharray="4 3"/>')
-    body.append(_label(tx, axis + 44, f"shown as on {today.date().isoformat()}", 220,
-                       _DECISION, anchor="middle"))
-    return _svg(width, axis + 54, title, body, "versions")
+    """A term's dated values, oldest first, with the day the site shows marked among
+    them."""
+    points: list[tuple[str, str, str | None, str]] = []
+    marked = False
+    for since, text in versions:
+        if not marked and since > today:
+            points.append((f"shown as on {today.date().isoformat()}", "", None, _DECISION))
+            marked = True
+        points.append((f"from {since.date().isoformat()}: {text}", "", None, _TERM))
+    if not marked:
+        points.append((f"shown as on {today.date().isoformat()}", "", None, _DECISION))
+    return _both(lambda size: _column_of_moments(size, title, _TERM, points, (),
+                                                 "versions"))
 
 
 def when_in_words(value: datetime | date, since: datetime | date | None = None) -> str:
@@ -293,35 +383,23 @@ def _as_time(value: datetime | date) -> datetime:
 
 def worked_timeline(title: str, points: Sequence[tuple[str, datetime | date]],
                     notes: Sequence[str] = ()) -> str:
-    """One example's moments in order (a report, what falls due, when it was asked), evenly
-    spaced, each labelled with its name and its time in words, the time between them on
-    the line; `notes` (what was decided then) below."""
+    """One example's moments in order (a report, what falls due, when it was asked), each
+    with its name and its time in words, the time between them said between them;
+    `notes` (what was decided then) below."""
     ordered = sorted(points, key=lambda p: _as_time(p[1]))
-    width, left, axis = WIDTH, 70, 92
-    step = (width - 2 * left) / max(1, len(ordered) - 1)
-    body = [_label(8, 18, title, width - 16, _DECISION, "bold")]
-    if len(ordered) > 1:
-        body.append(f'<line x1="{left}" y1="{axis}" x2="{width - left}" y2="{axis}" '
-                    'stroke="#57606a" stroke-width="1.5"/>')
+    shown: list[tuple[str, str, str | None, str]] = []
     previous = None
     for n, (name, when) in enumerate(ordered):
-        x = left + step * n if len(ordered) > 1 else width / 2
-        colour = _DECISION if n else _FACT
-        body.append(f'<circle cx="{x:.0f}" cy="{axis}" r="6" fill="{colour}"/>')
-        anchor = "start" if n == 0 else "end" if n == len(ordered) - 1 else "middle"
-        at = x - 8 if anchor == "start" else x + 8 if anchor == "end" else x
-        lift = 18 * (n % 2)   # neighbours' labels on two rows, so they never overlap
-        room = 2 * step - 12
-        body.append(_label(at, axis - 22 - lift, name, room, "#1f2328", "bold", anchor))
-        body.append(_label(at, axis + 22 + lift, when_in_words(when, previous), room,
-                           "#1f2328", anchor=anchor))
-        if n:
-            body.append(_label(x - step / 2, axis - 4, gap_in_words(ordered[n - 1][1], when),
-                               step - 16, "#57606a", anchor="middle"))
+        gap = _later(gap_in_words(ordered[n - 1][1], when)) if n else None
+        shown.append((name, when_in_words(when, previous), gap, _DECISION if n else _FACT))
         previous = previous or when
-    for n, note in enumerate(notes):
-        body.append(_label(8, axis + 74 + 18 * n, note, width - 16, "#1f2328"))
-    return _svg(width, axis + 62 + 18 * len(notes) + 10, title, body, "timeline")
+    return _both(lambda size: _column_of_moments(size, title, _DECISION, shown, notes,
+                                                 "timeline"))
+
+
+def _later(gap: str) -> str:
+    return {"the same day": "the same day", "no time": "at the same time"}.get(
+        gap, f"{gap} later")
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -41,6 +41,43 @@ class ClauseEntry:
     ends: str | None = None
     sha256: str | None = None
     unnumbered: bool = False   # the agreement gives the clause no number; the map names it
+    table: TableShape | None = None   # the passage is a table, read as the map says
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of a table in the agreement: the first words of its heading, the words
+    its cells begin with (`cells_start:`; none for the one free-text column) and the term
+    that holds its value in force (`term:`), if any."""
+
+    heading: str
+    cells_start: tuple[str, ...] = ()
+    term: str | None = None
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """How to read a passage that is a table: a row begins at a line starting with a run
+    of `mark` (the run's length is the row's key, as the stars of a service level), and
+    the columns are given in order; the first holds the marks."""
+
+    mark: str
+    columns: tuple[TableColumn, ...]
+
+
+@dataclass(frozen=True)
+class TableRow:
+    key: int
+    cells: tuple[str, ...]   # the agreement's words, each line of a cell kept
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table recognised in the agreement's text: its headings and rows, in its words."""
+
+    shape: TableShape
+    headings: tuple[str, ...]
+    rows: tuple[TableRow, ...]
 
 
 def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[ClauseEntry]:
@@ -79,10 +116,91 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
             str(item["clause"]), item["title"], policies, item.get("reason"), where,
             item.get("note"), _words(item.get("starts")), _words(item.get("ends")),
             str(item["sha256"]) if item.get("sha256") is not None else None,
-            bool(item.get("unnumbered"))))
+            bool(item.get("unnumbered")), _table_shape(item, errors)))
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
     return entries
+
+
+def _table_shape(item: YMap, errors: list) -> TableShape | None:
+    """An entry's `table:` (how its passage reads as a table), or None; a shape that
+    cannot be read is an error located at it."""
+    table = item.get("table")
+    if table is None:
+        return None
+    where = item.where_key("table")
+    hint = ("`table:` needs `rows_start_with:` (the mark a row begins with, such as \"*\") "
+            "and `columns:`, each with `heading:` (its first words); every column after "
+            "the second also gives `cells_start:` (the words its cells begin with)")
+    columns = table.get("columns") if isinstance(table, YMap) else None
+    mark = table.get("rows_start_with") if isinstance(table, YMap) else None
+    if not isinstance(mark, str) or len(mark) != 1 or not isinstance(columns, list) \
+            or len(columns) < 3 or not all(isinstance(c, YMap) and
+                                           isinstance(c.get("heading"), str) for c in columns):
+        errors.append(SchemaError(f"the table of clause {item['clause']} cannot be read",
+                                  where, hint))
+        return None
+    shape = tuple(TableColumn(_words(c["heading"]), tuple(_words(w) for w in
+                                                          c.get("cells_start") or ()),
+                              c.get("term")) for c in columns)
+    if shape[0].cells_start or shape[1].cells_start or \
+            not all(c.cells_start for c in shape[2:]):
+        errors.append(SchemaError(
+            f"the table of clause {item['clause']} cannot be read: only the columns after "
+            "the second may give, and each of them must give, `cells_start:`", where, hint))
+        return None
+    return TableShape(mark, shape)
+
+
+def read_table(entry: ClauseEntry, text: str) -> Table | PolicyError:
+    """The agreement's table in a passage, read as its entry's `table:` says: the headings
+    from the lines before the first row, each row from its marked line and the lines after
+    it; the cells of the columns after the second are found from the row's end, each at
+    the last place one of its `cells_start:` words begins, and the second column keeps the
+    rest. Text that does not fit is an error naming the clause, as a changed wording is."""
+    shape = entry.table
+    named = f"the table of clause {entry.clause} ({entry.title!r})"
+    hint = ("read the table's new wording; update the policies it affects and the entry's "
+            "`table:`, `starts:`, `ends:` and `sha256:`")
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    first = next((i for i, line in enumerate(lines) if line.startswith(shape.mark)), None)
+    if first is None or first == 0:
+        return AgreementChanged(f"{named} has no {'rows' if first is None else 'headings'} "
+                                f"to read", entry.location, hint)
+    header = " ".join(lines[:first])
+    starts, at = [], 0
+    for column in shape.columns:
+        found = header.find(column.heading, at)
+        if found < 0:
+            return AgreementChanged(f"{named} has no heading starting {column.heading!r}",
+                                    entry.location, hint)
+        starts.append(found)
+        at = found + len(column.heading)
+    headings = tuple(header[a:b].strip() for a, b in
+                     zip(starts, starts[1:] + [len(header)], strict=True))
+    bodies: list[tuple[int, list[str]]] = []
+    for line in lines[first:]:
+        if line.startswith(shape.mark):
+            rest = line.lstrip(shape.mark)
+            bodies.append((len(line) - len(rest), [rest.strip()]))
+        else:
+            bodies[-1][1].append(line)
+    rows = []
+    for key, body_lines in bodies:
+        body = "\n".join(body_lines)
+        cells: list[str] = []
+        for column in reversed(shape.columns[2:]):
+            pattern = "|".join(re.escape(w) for w in column.cells_start)
+            found = [m.start() for m in re.finditer(rf"(?:^|(?<=\s))(?:{pattern})\b", body)]
+            if not found or not body[:found[-1]].strip():
+                return AgreementChanged(
+                    f"{named}: the row of {key} {shape.mark} has no cell under "
+                    f"{column.heading!r} beginning with "
+                    + " or ".join(repr(w) for w in column.cells_start), entry.location, hint)
+            cells.insert(0, body[found[-1]:].strip())
+            body = body[:found[-1]]
+        rows.append(TableRow(key, (shape.mark * key, body.strip(), *cells)))
+    return Table(shape, headings, tuple(rows))
 
 
 def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay]) -> None:
@@ -127,6 +245,15 @@ def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay
                 unknown(rule.clause, f"rule {rule.path} of {policy.id}", rule.location)
     for overlay in overlays:
         unknown(overlay.clause, f"instrument {overlay.instrument!r}", overlay.location)
+    by_id = {policy.id: policy for policy in policies}
+    for entry in entries:
+        for column in entry.table.columns if entry.table else ():
+            if column.term and not any(column.term in by_id[q].parameters
+                                       for q in entry.policies if q in by_id):
+                errors.append(UnknownNameError(
+                    f"the table of clause {entry.clause} shows term {column.term!r} under "
+                    f"{column.heading!r}, which none of {', '.join(entry.policies)} has",
+                    entry.location, "name a term of a policy the entry lists in `term:`"))
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
 
@@ -167,6 +294,7 @@ class Passage:
     start: int
     end: int
     text: str
+    table: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -281,8 +409,13 @@ def _locate(entry: ClauseEntry, words: str, offsets: list[int], text: str):
             "read the clause's new text; update the policies, readings and the entry's "
             f"title it affects, then pin `sha256: {pinned}`")
     first, last = offsets[start], offsets[end - 1] + 1
-    return Passage(entry, first, last, text[first:last])
+    quoted = text[first:last]
+    table = read_table(entry, quoted) if entry.table is not None else None
+    if isinstance(table, PolicyError):
+        return table
+    return Passage(entry, first, last, quoted, table)
 
 
-__all__ = ["Agreement", "ClauseEntry", "Passage", "agreement_file", "check_agreement",
+__all__ = ["Agreement", "ClauseEntry", "Passage", "Table", "TableColumn", "TableRow",
+           "TableShape", "read_table", "agreement_file", "check_agreement",
            "check_citations", "digest", "load_clause_map", "read_agreement", "PolicyError"]
