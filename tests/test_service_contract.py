@@ -41,6 +41,14 @@ def document(service) -> dict:
     return service.json("GET", "/openapi.json")[1]
 
 
+def test_the_document_is_valid_openapi_3_1(document):
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(document)   # raises, naming the place, on an invalid document
+    broken = {**document, "paths": {"/v1/queries": {"get": {"responses": 7}}}}
+    with pytest.raises(jsonschema.ValidationError):   # what the validator raises
+        validator.validate(broken)
+
+
 def test_an_error_of_the_whole_request_has_no_fact_and_no_line(service, document):
     status, body = service.json("POST", SLA, {"facts": 3})
     assert status == 400
