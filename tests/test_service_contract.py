@@ -190,3 +190,28 @@ def test_a_batch_whose_answer_never_left_is_not_in_the_log(tmp_path):
         errors = slow.stop()
     assert "Traceback" not in errors, errors
     assert not log.exists() or log.read_text(encoding="utf-8") == ""
+
+
+def test_every_answer_to_the_policy_tests_fits_its_query_schema(service):
+    """Each case of the tests' own policy tests, sent to the service: every decision it
+    answers fits its query's published `decision` schema, and every refusal the Error
+    schema of the document."""
+    from neocrm_policy.authoring.testing import load_cases
+    schemas = {}
+    document = service.json("GET", "/openapi.json")[1]
+    answered = 0
+    for case in load_cases(service.folder):
+        if case.terms or case.holidays:
+            continue   # what-if terms and observed holidays are the policy tests' own
+        if case.query not in schemas:
+            schemas[case.query] = service.json(
+                "GET", f"/v1/queries/{case.query}/schema")[1]["decision"]
+        body = {"facts": json.loads(json.dumps(case.facts, default=str)), "at": case.at}
+        status, answer = service.json("POST", f"/v1/decisions/{case.query}", body)
+        if status == 200:
+            jsonschema.validate(answer, schemas[case.query],
+                                cls=jsonschema.Draft202012Validator)
+            answered += 1
+        else:
+            conforms(document, "/v1/decisions/{query}", "post", status, answer)
+    assert answered > 100
