@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast as py
 import re
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -35,13 +36,24 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII).fullmatch
 def fast_reader(reader: FactReader) -> Callable[[Any], dict[str, Any]]:
     """`reader.read` for the common spellings, falling back to the careful reading."""
     plan = _Plan(reader)
-    tree = py.parse("\n".join(plan.lines()))
+    tree = parse_template("\n".join(plan.lines()))
     tree = _Constants(plan.constants).visit(tree)
     py.fix_missing_locations(tree)
     code = compile(tree, f"<facts of {reader.policy.id}>", "exec")
     namespace = dict(plan.names)
     exec(code, namespace)  # noqa: S102 - our own template; file text only as constants
     return namespace["read_facts"]
+
+
+_PARSING = threading.Lock()
+
+
+def parse_template(text: str) -> py.Module:
+    """`ast.parse` of our own template, one thread at a time: CPython 3.11 counts the
+    depth of the tree it is building in one counter for every thread, so two readers
+    generated at once (two first decisions of a service) could fail with a SystemError."""
+    with _PARSING:
+        return py.parse(text)
 
 
 class _Plan:

@@ -276,3 +276,45 @@ def test_keys_of_a_callers_string_enum_read_alike_on_both_paths(readers):
     wrong = {Incident.ROOT: {Incident.LEVEL: 4}, Incident.LEVEL: 1}
     assert _outcome(fast_reader(reader), wrong) == _outcome(
         lambda f: reader._read(f, None), wrong)
+
+
+def test_readers_generated_in_several_threads_at_once_all_work():
+    """A service's first decisions may arrive together, each generating a fast path (and
+    `prepare()` its fused decision) in a thread of its own. CPython 3.11 parsed two
+    templates at once into one shared depth count, and one failed with "AST constructor
+    recursion depth mismatch", a decision refused as an internal error. Switching threads
+    as often as Python allows, with Python code run at each garbage collection (as a
+    finalizer would), makes such an overlap near certain."""
+    import gc
+    import sys
+    import threading
+
+    policies = neocrm_policy.load(REFERENCE)
+    reader = policies._readers[next(iter(policies._readers))]
+    failures: list[BaseException] = []
+
+    def generate() -> None:
+        for _ in range(30):
+            try:
+                fast_reader(reader)
+                policies.prepare("support.sla", "2026-03-08T01:00:00+08:00")
+            except Exception as exc:   # noqa: BLE001 - any failure is the finding
+                failures.append(exc)
+
+    collected = lambda phase, info: None   # noqa: E731 - Python code run at each collection
+    gc.callbacks.append(collected)         # the list the collector holds, not a copy
+    threshold = gc.get_threshold()
+    gc.set_threshold(50)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=generate) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(collected)
+    assert failures == []
