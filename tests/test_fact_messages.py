@@ -175,6 +175,22 @@ def test_a_document_starting_with_a_blank_line_still_points_at_the_repetition():
     assert (error.location.line, error.location.column) == (2, 10)
 
 
+def test_a_key_repeated_in_one_object_is_pointed_at_there_not_in_an_earlier_object():
+    """The same key in an earlier object is no repetition: the caret goes to the object
+    that gives it twice (it went to the second place the key was written anywhere)."""
+    error = _parse_error('{"a": {"level": 1}, "b": [{"level": 2}],\n'
+                         ' "incident": {"level": 4, "level": 5}}')
+    assert error.message == f'{NAME} gives the key "level" twice in one object'
+    assert (error.location.line, error.location.column) == (2, 27)
+    assert error.render().splitlines()[1:3] == [
+        '     "incident": {"level": 4, "level": 5}}', " " * 30 + "^" * 7]
+
+
+def test_a_repeated_key_written_with_a_space_before_its_colon_is_underlined_alone():
+    error = _parse_error('{"level" : 1, "level" : 2}')
+    assert (error.location.column, error.width) == (15, len('"level"'))
+
+
 def test_a_key_repeated_in_another_spelling_is_pointed_at_as_written():
     """"\\u0061" is "a" written with an escape: the repetition is found however it is
     spelt (it used to point at the document's start)."""
