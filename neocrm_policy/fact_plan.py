@@ -46,13 +46,22 @@ def fast_reader(reader: FactReader) -> Callable[[Any], dict[str, Any]]:
 
 
 _PARSING = threading.Lock()
+_PARSE_TRIES = 5
 
 
 def parse_template(text: str) -> py.Module:
-    """`ast.parse` of our own template, one thread at a time: CPython 3.11 counts the
-    depth of the tree it is building in one counter for every thread, so two readers
-    generated at once (two first decisions of a service) could fail with a SystemError."""
+    """`ast.parse` of our own template. CPython 3.11 counts the depth of the tree it is
+    building in one counter for every thread, so a parse overlapping another thread's
+    (another reader generated, or Python's own traceback formatting an error to log)
+    could fail with "AST constructor recursion depth mismatch", and a decision with it.
+    Ours run one at a time; one overlapping another's is simply parsed again."""
     with _PARSING:
+        for _ in range(_PARSE_TRIES - 1):
+            try:
+                return py.parse(text)
+            except SystemError as error:
+                if "recursion depth mismatch" not in str(error):
+                    raise
         return py.parse(text)
 
 
