@@ -186,6 +186,19 @@ def test_a_key_repeated_in_one_object_is_pointed_at_there_not_in_an_earlier_obje
         '     "incident": {"level": 4, "level": 5}}', " " * 30 + "^" * 7]
 
 
+@pytest.mark.parametrize("text, column", [
+    ('{"symptoms": ["a"], "symptoms": ["b"]}', 21),
+    ('{"level": 1, "symptoms": [], "level": 2}', 30),
+    ('{"x": {"level": 1}, "level": 2, "level": 3}', 33),
+    ('[{"level": 1}, {"level": 2, "level": 3}]', 29)],
+    ids=["after-a-list", "a-list-between", "after-an-inner-object", "in-a-list"])
+def test_a_repeated_key_is_found_in_its_own_object_past_lists_and_inner_objects(text,
+                                                                                column):
+    error = _parse_error(text)
+    assert error.message.endswith("twice in one object")
+    assert (error.location.line, error.location.column) == (1, column)
+
+
 def test_a_repeated_key_written_with_a_space_before_its_colon_is_underlined_alone():
     error = _parse_error('{"level" : 1, "level" : 2}')
     assert (error.location.column, error.width) == (15, len('"level"'))
@@ -324,6 +337,21 @@ def test_a_required_fact_given_as_null_stays_at_its_declaration(bounded):
     assert in_input(error, text, NAME) is error
 
 
+def test_a_required_fact_given_as_null_beside_a_wrong_one_stays_at_its_declaration(
+        bounded):
+    """Among several problems, the wrong fact is pointed at in the input and the missing
+    one, written null, stays at its declaration (not at the null)."""
+    text = '{"order": {"count": null, "kind": 9}}'
+    error = _refused(bounded, "bounded", parse_facts_json(text, NAME))
+    moved = in_input(error, text, NAME)
+    assert [(e.fact, e.at) for e in moved.errors] == [("order.kind", "value"),
+                                                      ("order.count", "absent")]
+    kind, count = moved.errors
+    assert str(kind.location) == f"{NAME}:1:35"
+    assert count is error.errors[1]
+    assert str(count.location) == _declared(bounded, "bounded", "order.count")
+
+
 def test_an_error_declared_nowhere_gets_no_declaration_in_its_hint():
     error = FactTypeError("fact 'a' is 1: expected text", None, "give a as text", fact="a")
     moved = in_input(error, '{"a": 1}', NAME)
@@ -374,8 +402,10 @@ def test_whole_numbers_are_shown_in_digits_up_to_eighteen_of_them(typed):
 
 @pytest.mark.parametrize("number, shown", [
     (10 ** 18, "a number of 19 digits"), (-(10 ** 18), "a number of 19 digits"),
-    (10 ** 3000, "a number of 3001 digits"), (10 ** 5000, "a number of about 5000 digits")],
-    ids=["1e18", "-1e18", "1e3000", "1e5000"])
+    (10 ** 3000, "a number of 3001 digits"), (10 ** 5000, "a number of about 5000 digits"),
+    (2 ** 10_000 - 1, "a number of 3011 digits"),          # the longest counted exactly
+    (2 ** 10_000, "a number of about 3011 digits")],       # the shortest estimated
+    ids=["1e18", "-1e18", "1e3000", "1e5000", "2^10000-1", "2^10000"])
 def test_longer_whole_numbers_are_shown_by_their_size(typed, number, shown):
     error = _refused(typed, "typed", {"span": {"wait": number}})
     assert error.message.startswith(f"fact 'span.wait' is {shown}: ")
