@@ -95,6 +95,18 @@ def test_pointing_at_many_problems_reads_the_text_once(policies, monkeypatch):
         text.index('"k0000"') + 1, text.index('"k0001"') + 1]
 
 
+def test_problems_pointed_at_in_the_input_still_count_the_rest(policies):
+    """eval --input and the service point each problem listed at its place in the text;
+    the count of those not listed goes with them."""
+    text = _unknown_keys(50)
+    error = in_input(_refused(policies, parse_facts_json(text, NAME)), text, NAME)
+    assert error.more == 50 - MAX_FACT_PROBLEMS
+    assert error.message == (f"50 problems with the facts (the first {MAX_FACT_PROBLEMS} "
+                             f"shown, and {50 - MAX_FACT_PROBLEMS} more)")
+    first = text.index('"k0000"') + 1
+    assert str(error.errors[0].location) == f"{NAME}:1:{first}"
+
+
 # A dotted path written as one key (finding 19) ------------------------------------------
 
 def test_a_dotted_path_as_one_key_is_told_to_nest_not_offered_its_own_name(policies):
