@@ -75,6 +75,23 @@ decisions:
 """
 
 
+REASON = ("claim.detail."
+          "reason_the_customer_gives_for_asking_for_the_fees_paid_in_advance_back_at_the_year_end")
+"""A fact's name of 99 characters: a key one longer is still offered it, as a did-you-mean."""
+
+NAMED = f"""\
+policy: named
+title: A fact three keys deep with a long name
+clauses: ["3"]
+summary: A fact whose dotted name is 99 characters long, two groups deep.
+inputs:
+  {REASON}: {{type: string, optional: true}}
+decisions:
+  reason:
+    value: {REASON}
+"""
+
+
 @pytest.fixture(scope="module")
 def typed():
     return neocrm_policy.load(FACT_READING / "typed")
@@ -96,6 +113,13 @@ def kinds(tmp_path_factory):
 def edges(tmp_path_factory):
     folder = tmp_path_factory.mktemp("edges")
     (folder / "edges.yaml").write_text(EDGES, encoding="utf-8")
+    return neocrm_policy.load(folder)
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("named")
+    (folder / "named.yaml").write_text(NAMED, encoding="utf-8")
     return neocrm_policy.load(folder)
 
 
@@ -369,6 +393,29 @@ def test_an_error_about_no_one_fact_is_left_where_it_was(typed):
     assert error.fact is None and in_input(error, text, NAME) is error
     other = PolicyError("not about facts")
     assert in_input(other, text, NAME) is other
+
+def test_a_key_of_a_hundred_characters_is_offered_the_fact_it_misspells(named):
+    """Keys up to 100 characters get a did-you-mean; longer ones are only listed with the
+    facts the query reads (comparing them would cost time in their square)."""
+    leaf = REASON.split(".")[-1]
+    near = _refused(named, "named", {"claim": {"detail": {leaf + "s": "x"}}})
+    assert type(near) is UnknownFact and len(near.fact) == 100
+    assert near.hint.startswith(f"did you mean {REASON!r}? this query reads: {REASON}, ")
+    far = _refused(named, "named", {"claim": {"detail": {leaf + "st": "x"}}})
+    assert len(far.fact) == 101
+    assert far.hint.startswith(f"this query reads: {REASON}, ")
+
+
+def test_a_group_of_facts_named_as_one_key_with_dots_is_told_to_nest(named):
+    """"claim.detail" names no fact but the group holding one: it is told to nest too."""
+    error = _refused(named, "named", {"claim.detail": {REASON.split(".")[-1]: "x"}})
+    assert type(error) is UnknownFact and error.at == "key"
+    assert error.message == ("unknown fact 'claim.detail' for query 'named': it is written "
+                             "as one key with dots in it")
+    assert error.hint == ('nest it, as {"claim": {"detail": …}}: each part of the name is a '
+                          "key of its own")
+    assert error.location == _reader(named, "named").policy.location
+
 
 # Values shown in messages ---------------------------------------------------------------
 
