@@ -7,8 +7,10 @@ by one. Each test here pins one thing a service's caller or a legal editor sees 
 values read, the error's class, message, hint, fact and place, and how a facts document
 in JSON is parsed), so that mutation testing of facts.py sees each branch.
 
-Policies are loaded in fixtures, never at import (a mutation run re-runs the tests in a
-process that imported this module before the mutant was active).
+Policies are loaded in each test's fixtures, never at import (a mutation run re-runs the
+tests in a process that imported this module before the mutant was active) nor once for
+the module (it counts as reaching the code that builds a reader only the test that
+loaded it).
 """
 
 from __future__ import annotations
@@ -93,35 +95,42 @@ decisions:
 """
 
 
-@pytest.fixture(scope="module")
+# Each test loads its policies afresh (loading is quick): a mutation run counts a test as
+# reaching the code that builds a fact reader only if the test itself builds one.
+
+@pytest.fixture
 def typed():
     return neocrm_policy.load(FACT_READING / "typed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bounded():
     return neocrm_policy.load(FACT_READING / "bounded")
 
 
 @pytest.fixture(scope="module")
-def kinds(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kinds")
-    (folder / "kinds.yaml").write_text(KINDS, encoding="utf-8")
-    return neocrm_policy.load(folder)
+def written(tmp_path_factory):
+    """The folder of each policy written here, made once."""
+    folders = {}
+    for name, text in (("kinds", KINDS), ("edges", EDGES), ("named", NAMED)):
+        folders[name] = tmp_path_factory.mktemp(name)
+        (folders[name] / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return folders
 
 
-@pytest.fixture(scope="module")
-def edges(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("edges")
-    (folder / "edges.yaml").write_text(EDGES, encoding="utf-8")
-    return neocrm_policy.load(folder)
+@pytest.fixture
+def kinds(written):
+    return neocrm_policy.load(written["kinds"])
 
 
-@pytest.fixture(scope="module")
-def named(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("named")
-    (folder / "named.yaml").write_text(NAMED, encoding="utf-8")
-    return neocrm_policy.load(folder)
+@pytest.fixture
+def edges(written):
+    return neocrm_policy.load(written["edges"])
+
+
+@pytest.fixture
+def named(written):
+    return neocrm_policy.load(written["named"])
 
 
 @pytest.fixture(scope="module")
