@@ -432,6 +432,20 @@ def test_a_group_of_facts_named_as_one_key_with_dots_is_told_to_nest(named):
     assert error.location == _reader(named, "named").policy.location
 
 
+def test_the_customers_facts_of_the_wrong_type_are_told_by_their_names(typed):
+    """Every query reads customer.id and customer.standard_terms without declaring them:
+    a wrong one is named in the hint as a caller writes it, at the query's rule file."""
+    policy = _reader(typed, "typed").policy
+    error = _refused(typed, "typed", {"customer": {"id": 4}})
+    assert (type(error), error.message, error.hint, error.location) == (
+        FactTypeError, "fact 'customer.id' is 4: expected text", "give customer.id as text",
+        policy.location)
+    error = _refused(typed, "typed", {"customer": {"standard_terms": "yes"}})
+    assert (error.message, error.hint, error.location) == (
+        "fact 'customer.standard_terms' is \"yes\": expected true or false",
+        "give customer.standard_terms as true or false", policy.location)
+
+
 # Values shown in messages ---------------------------------------------------------------
 
 def test_text_is_shown_as_written_accents_and_all(bounded):
