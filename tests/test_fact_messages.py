@@ -992,6 +992,26 @@ def test_a_list_holds_ten_thousand_items_and_no_more(kinds):
                              '"a", "a", "a", "a", "...: a list may hold at most 10000 items')
 
 
+def test_a_list_too_long_is_shown_by_its_first_items_without_writing_the_rest(
+        kinds, monkeypatch):
+    """The message shows the first few items: the other ten thousand are not written."""
+    import json
+    written = []
+    dumps = json.dumps
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: written.append(a) or dumps(*a, **k))
+    base = {"opens": "08:00", "units": 5}
+    error = _refused(kinds, "kinds", {"shift": {**base, "tags": ["a"] * 10_001}})
+    assert error.message.endswith("...: a list may hold at most 10000 items")
+    assert len(written) < 20
+
+
+def test_a_python_mapping_with_a_key_that_is_no_text_is_shown_not_crashed_on(typed):
+    """A Python caller may give any mapping as a fact; its keys are shown as values are."""
+    error = _refused(typed, "typed", {"span": {"wait": {(1, 2): 3}}})
+    assert error.message == ("fact 'span.wait' is {[1, 2]: 3}: expected a duration like "
+                             "\"4 hours\" or \"PT4H\"")
+
+
 def test_a_null_in_a_list_without_allowed_values_is_kept_as_null(kinds):
     base = {"opens": "08:00", "units": 5}
     read = _read(kinds, "kinds", {"shift": {**base, "tags": ["night", None]}})
