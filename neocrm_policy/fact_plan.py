@@ -15,6 +15,7 @@ ever becomes a constant (a fact's name, its allowed values), never code.
 from __future__ import annotations
 
 import ast as py
+import gc
 import re
 import threading
 from collections.abc import Callable
@@ -47,9 +48,7 @@ def fast_reader(reader: FactReader) -> Callable[[Any], dict[str, Any]]:
 
 _PARSING = threading.Lock()
 _PARSE_TRIES = 20
-"""Parses of one template before its error is let through: each is spoilt only by another
-thread parsing at that very moment, and under the tests' forced thread switches five in
-a row were seen spoilt."""
+"""Parses of one template before its error is let through (see `parse_template`)."""
 
 
 def parse_template(text: str) -> py.Module:
@@ -57,15 +56,23 @@ def parse_template(text: str) -> py.Module:
     building in one counter for every thread, so a parse overlapping another thread's
     (another reader generated, or Python's own traceback formatting an error to log)
     could fail with "AST constructor recursion depth mismatch", and a decision with it.
-    Ours run one at a time; one overlapping another's is simply parsed again."""
+    Ours run one at a time, with the garbage collector paused: building the tree runs no
+    Python code then, so no other thread runs in the middle of it. One spoilt all the
+    same is parsed again."""
     with _PARSING:
-        for _ in range(_PARSE_TRIES - 1):
-            try:
-                return py.parse(text)
-            except SystemError as error:
-                if "recursion depth mismatch" not in str(error):
-                    raise
-        return py.parse(text)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for _ in range(_PARSE_TRIES - 1):
+                try:
+                    return py.parse(text)
+                except SystemError as error:
+                    if "recursion depth mismatch" not in str(error):
+                        raise
+            return py.parse(text)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 class _Plan:
