@@ -7,8 +7,10 @@ by one. Each test here pins one thing a service's caller or a legal editor sees 
 values read, the error's class, message, hint, fact and place, and how a facts document
 in JSON is parsed), so that mutation testing of facts.py sees each branch.
 
-Policies are loaded in fixtures, never at import (a mutation run re-runs the tests in a
-process that imported this module before the mutant was active).
+Policies are loaded in each test's fixtures, never at import (a mutation run re-runs the
+tests in a process that imported this module before the mutant was active) nor once for
+the module (it counts as reaching the code that builds a reader only the test that
+loaded it).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import neocrm_policy
 from neocrm_policy.errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange,
                                   FactTypeError, MissingFact, PolicyError, UnknownCustomer,
                                   UnknownFact)
+from neocrm_policy.language.fact_plan import fast_reader
 from neocrm_policy.language.facts import in_input, parse_facts_json
 from neocrm_policy.service.describe import describe
 
@@ -75,28 +78,59 @@ decisions:
 """
 
 
-@pytest.fixture(scope="module")
+REASON = ("claim.detail."
+          "reason_the_customer_gives_for_asking_for_the_fees_paid_in_advance_back_at_the_year_end")
+"""A fact's name of 99 characters: a key one longer is still offered it, as a did-you-mean."""
+
+NAMED = f"""\
+policy: named
+title: A fact three keys deep with a long name
+clauses: ["3"]
+summary: A fact whose dotted name is 99 characters long, two groups deep.
+inputs:
+  {REASON}: {{type: string, optional: true}}
+decisions:
+  reason:
+    value: {REASON}
+"""
+
+
+# Each test loads its policies afresh (loading is quick): a mutation run counts a test as
+# reaching the code that builds a fact reader only if the test itself builds one.
+
+@pytest.fixture
 def typed():
     return neocrm_policy.load(FACT_READING / "typed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bounded():
     return neocrm_policy.load(FACT_READING / "bounded")
 
 
 @pytest.fixture(scope="module")
-def kinds(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kinds")
-    (folder / "kinds.yaml").write_text(KINDS, encoding="utf-8")
-    return neocrm_policy.load(folder)
+def written(tmp_path_factory):
+    """The folder of each policy written here, made once."""
+    folders = {}
+    for name, text in (("kinds", KINDS), ("edges", EDGES), ("named", NAMED)):
+        folders[name] = tmp_path_factory.mktemp(name)
+        (folders[name] / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return folders
 
 
-@pytest.fixture(scope="module")
-def edges(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("edges")
-    (folder / "edges.yaml").write_text(EDGES, encoding="utf-8")
-    return neocrm_policy.load(folder)
+@pytest.fixture
+def kinds(written):
+    return neocrm_policy.load(written["kinds"])
+
+
+@pytest.fixture
+def edges(written):
+    return neocrm_policy.load(written["edges"])
+
+
+@pytest.fixture
+def named(written):
+    return neocrm_policy.load(written["named"])
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +155,16 @@ def _refused(policies, query: str, facts) -> FactError:
     return caught.value
 
 
+def _fast(policies, query: str):
+    """The reader decisions use: the generated one, which hands a document it cannot read
+    alone to the careful reader. Generated afresh for each test, so that a change to the
+    generator is seen by every test that reads through it, not only the first."""
+    return fast_reader(_reader(policies, query))
+
+
 def _refused_fast(policies, query: str, facts) -> FactError:
-    """The error of the reader decisions use: the generated one, which hands a document
-    it cannot read alone to the careful reader."""
     with pytest.raises(FactError) as caught:
-        _reader(policies, query).read(facts)
+        _fast(policies, query)(facts)
     return caught.value
 
 
@@ -173,6 +212,35 @@ def test_a_document_starting_with_a_blank_line_still_points_at_the_repetition():
     """Lines and columns are counted from the very first character."""
     error = _parse_error('\n{"a": 1, "a": 2}')
     assert (error.location.line, error.location.column) == (2, 10)
+
+
+def test_a_key_repeated_in_one_object_is_pointed_at_there_not_in_an_earlier_object():
+    """The same key in an earlier object is no repetition: the caret goes to the object
+    that gives it twice (it went to the second place the key was written anywhere)."""
+    error = _parse_error('{"a": {"level": 1}, "b": [{"level": 2}],\n'
+                         ' "incident": {"level": 4, "level": 5}}')
+    assert error.message == f'{NAME} gives the key "level" twice in one object'
+    assert (error.location.line, error.location.column) == (2, 27)
+    assert error.render().splitlines()[1:3] == [
+        '     "incident": {"level": 4, "level": 5}}', " " * 30 + "^" * 7]
+
+
+@pytest.mark.parametrize("text, column", [
+    ('{"symptoms": ["a"], "symptoms": ["b"]}', 21),
+    ('{"level": 1, "symptoms": [], "level": 2}', 30),
+    ('{"x": {"level": 1}, "level": 2, "level": 3}', 33),
+    ('[{"level": 1}, {"level": 2, "level": 3}]', 29)],
+    ids=["after-a-list", "a-list-between", "after-an-inner-object", "in-a-list"])
+def test_a_repeated_key_is_found_in_its_own_object_past_lists_and_inner_objects(text,
+                                                                                column):
+    error = _parse_error(text)
+    assert error.message.endswith("twice in one object")
+    assert (error.location.line, error.location.column) == (1, column)
+
+
+def test_a_repeated_key_written_with_a_space_before_its_colon_is_underlined_alone():
+    error = _parse_error('{"level" : 1, "level" : 2}')
+    assert (error.location.column, error.width) == (15, len('"level"'))
 
 
 def test_a_key_repeated_in_another_spelling_is_pointed_at_as_written():
@@ -308,6 +376,21 @@ def test_a_required_fact_given_as_null_stays_at_its_declaration(bounded):
     assert in_input(error, text, NAME) is error
 
 
+def test_a_required_fact_given_as_null_beside_a_wrong_one_stays_at_its_declaration(
+        bounded):
+    """Among several problems, the wrong fact is pointed at in the input and the missing
+    one, written null, stays at its declaration (not at the null)."""
+    text = '{"order": {"count": null, "kind": 9}}'
+    error = _refused(bounded, "bounded", parse_facts_json(text, NAME))
+    moved = in_input(error, text, NAME)
+    assert [(e.fact, e.at) for e in moved.errors] == [("order.kind", "value"),
+                                                      ("order.count", "absent")]
+    kind, count = moved.errors
+    assert str(kind.location) == f"{NAME}:1:35"
+    assert count is error.errors[1]
+    assert str(count.location) == _declared(bounded, "bounded", "order.count")
+
+
 def test_an_error_declared_nowhere_gets_no_declaration_in_its_hint():
     error = FactTypeError("fact 'a' is 1: expected text", None, "give a as text", fact="a")
     moved = in_input(error, '{"a": 1}', NAME)
@@ -325,6 +408,43 @@ def test_an_error_about_no_one_fact_is_left_where_it_was(typed):
     assert error.fact is None and in_input(error, text, NAME) is error
     other = PolicyError("not about facts")
     assert in_input(other, text, NAME) is other
+
+def test_a_key_of_a_hundred_characters_is_offered_the_fact_it_misspells(named):
+    """Keys up to 100 characters get a did-you-mean; longer ones are only listed with the
+    facts the query reads (comparing them would cost time in their square)."""
+    leaf = REASON.split(".")[-1]
+    near = _refused(named, "named", {"claim": {"detail": {leaf + "s": "x"}}})
+    assert type(near) is UnknownFact and len(near.fact) == 100
+    assert near.hint.startswith(f"did you mean {REASON!r}? this query reads: {REASON}, ")
+    far = _refused(named, "named", {"claim": {"detail": {leaf + "st": "x"}}})
+    assert len(far.fact) == 101
+    assert far.hint.startswith(f"this query reads: {REASON}, ")
+
+
+def test_a_group_of_facts_named_as_one_key_with_dots_is_told_to_nest(named):
+    """"claim.detail" names no fact but the group holding one: it is told to nest too."""
+    error = _refused(named, "named", {"claim.detail": {REASON.split(".")[-1]: "x"}})
+    assert type(error) is UnknownFact and error.at == "key"
+    assert error.message == ("unknown fact 'claim.detail' for query 'named': it is written "
+                             "as one key with dots in it")
+    assert error.hint == ('nest it, as {"claim": {"detail": …}}: each part of the name is a '
+                          "key of its own")
+    assert error.location == _reader(named, "named").policy.location
+
+
+def test_the_customers_facts_of_the_wrong_type_are_told_by_their_names(typed):
+    """Every query reads customer.id and customer.standard_terms without declaring them:
+    a wrong one is named in the hint as a caller writes it, at the query's rule file."""
+    policy = _reader(typed, "typed").policy
+    error = _refused(typed, "typed", {"customer": {"id": 4}})
+    assert (type(error), error.message, error.hint, error.location) == (
+        FactTypeError, "fact 'customer.id' is 4: expected text", "give customer.id as text",
+        policy.location)
+    error = _refused(typed, "typed", {"customer": {"standard_terms": "yes"}})
+    assert (error.message, error.hint, error.location) == (
+        "fact 'customer.standard_terms' is \"yes\": expected true or false",
+        "give customer.standard_terms as true or false", policy.location)
+
 
 # Values shown in messages ---------------------------------------------------------------
 
@@ -358,8 +478,10 @@ def test_whole_numbers_are_shown_in_digits_up_to_eighteen_of_them(typed):
 
 @pytest.mark.parametrize("number, shown", [
     (10 ** 18, "a number of 19 digits"), (-(10 ** 18), "a number of 19 digits"),
-    (10 ** 3000, "a number of 3001 digits"), (10 ** 5000, "a number of about 5000 digits")],
-    ids=["1e18", "-1e18", "1e3000", "1e5000"])
+    (10 ** 3000, "a number of 3001 digits"), (10 ** 5000, "a number of about 5000 digits"),
+    (2 ** 10_000 - 1, "a number of 3011 digits"),          # the longest counted exactly
+    (2 ** 10_000, "a number of about 3011 digits")],       # the shortest estimated
+    ids=["1e18", "-1e18", "1e3000", "1e5000", "2^10000-1", "2^10000"])
 def test_longer_whole_numbers_are_shown_by_their_size(typed, number, shown):
     error = _refused(typed, "typed", {"span": {"wait": number}})
     assert error.message.startswith(f"fact 'span.wait' is {shown}: ")
@@ -877,6 +999,26 @@ def test_a_list_holds_ten_thousand_items_and_no_more(kinds):
                              '"a", "a", "a", "a", "...: a list may hold at most 10000 items')
 
 
+def test_a_list_too_long_is_shown_by_its_first_items_without_writing_the_rest(
+        kinds, monkeypatch):
+    """The message shows the first few items: the other ten thousand are not written."""
+    import json
+    written = []
+    dumps = json.dumps
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: written.append(a) or dumps(*a, **k))
+    base = {"opens": "08:00", "units": 5}
+    error = _refused(kinds, "kinds", {"shift": {**base, "tags": ["a"] * 10_001}})
+    assert error.message.endswith("...: a list may hold at most 10000 items")
+    assert len(written) < 20
+
+
+def test_a_python_mapping_with_a_key_that_is_no_text_is_shown_not_crashed_on(typed):
+    """A Python caller may give any mapping as a fact; its keys are shown as values are."""
+    error = _refused(typed, "typed", {"span": {"wait": {(1, 2): 3}}})
+    assert error.message == ("fact 'span.wait' is {[1, 2]: 3}: expected a duration like "
+                             "\"4 hours\" or \"PT4H\"")
+
+
 def test_a_null_in_a_list_without_allowed_values_is_kept_as_null(kinds):
     base = {"opens": "08:00", "units": 5}
     read = _read(kinds, "kinds", {"shift": {**base, "tags": ["night", None]}})
@@ -943,7 +1085,7 @@ def test_a_bound_past_eighteen_digits_lets_no_longer_number_in(edges, path, valu
     assert error.message == (f"fact 'case.{path}' is a number of 19 digits: more than "
                              "18 digits")
     edge = value + 1 if value < 0 else value - 1
-    assert _reader(edges, "edges").read({"case": {"kind": 2, path: edge}})[f"case.{path}"] \
+    assert _fast(edges, "edges")({"case": {"kind": 2, path: edge}})[f"case.{path}"] \
         == edge
 
 
@@ -965,11 +1107,11 @@ def test_a_null_in_a_list_is_refused_though_an_allowed_value_is_no_fact(edges):
 
 def test_allowed_values_are_read_as_the_facts_are(edges, bounded):
     """A date allowed as text is a date, in a list too; an amount to its declared places."""
-    read = _reader(edges, "edges").read(
+    read = _fast(edges, "edges")(
         {"case": {"kind": 2, "days": ["2026-01-01"], "fee": "1.0005"}})
     assert read["case.days"] == (date(2026, 1, 1),)
     assert read["case.fee"] == Decimal("1.0005")
-    read = _reader(bounded, "bounded").read({"order": {"count": 4, "day": "2026-01-01"}})
+    read = _fast(bounded, "bounded")({"order": {"count": 4, "day": "2026-01-01"}})
     assert read["order.day"] == date(2026, 1, 1)
 
 

@@ -276,3 +276,60 @@ def test_keys_of_a_callers_string_enum_read_alike_on_both_paths(readers):
     wrong = {Incident.ROOT: {Incident.LEVEL: 4}, Incident.LEVEL: 1}
     assert _outcome(fast_reader(reader), wrong) == _outcome(
         lambda f: reader._read(f, None), wrong)
+
+
+def test_readers_generated_while_other_threads_parse_python_all_work():
+    """A service's first decisions may arrive together, each generating a fast path (and
+    `prepare()` its fused decision) in a thread of its own, while another thread logs an
+    error, which Python's traceback formats by parsing the failing line. CPython 3.11
+    counts the depth of every tree being parsed in one counter for all threads, and a
+    reader generated during another parse failed with "AST constructor recursion depth
+    mismatch": a decision refused as an internal error. Switching threads as often as
+    Python allows, with Python code run at each garbage collection (as a finalizer
+    would), makes such overlaps near certain."""
+    import gc
+    import sys
+    import threading
+    import traceback
+
+    policies = neocrm_policy.load(REFERENCE)
+    reader = policies._readers[next(iter(policies._readers))]
+    failures: list[BaseException] = []
+    generated = threading.Event()
+
+    def generate() -> None:
+        for _ in range(30):
+            try:
+                fast_reader(reader)
+                policies.prepare("support.sla", "2026-03-08T01:00:00+08:00")
+            except Exception as exc:   # noqa: BLE001 - any failure is the finding
+                failures.append(exc)
+
+    def log_errors() -> None:
+        while not generated.is_set():
+            try:
+                {}["level"] + 1
+            except KeyError as error:
+                traceback.format_exception(error)
+
+    collected = lambda phase, info: None   # noqa: E731 - Python code run at each collection
+    gc.callbacks.append(collected)         # the list the collector holds, not a copy
+    threshold, interval = gc.get_threshold(), sys.getswitchinterval()
+    gc.set_threshold(50)
+    sys.setswitchinterval(1e-6)
+    try:
+        logging = threading.Thread(target=log_errors)
+        logging.start()
+        threads = [threading.Thread(target=generate) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        generated.set()
+        logging.join()
+    finally:
+        generated.set()
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(collected)
+    assert failures == []

@@ -95,6 +95,18 @@ def test_pointing_at_many_problems_reads_the_text_once(policies, monkeypatch):
         text.index('"k0000"') + 1, text.index('"k0001"') + 1]
 
 
+def test_problems_pointed_at_in_the_input_still_count_the_rest(policies):
+    """eval --input and the service point each problem listed at its place in the text;
+    the count of those not listed goes with them."""
+    text = _unknown_keys(50)
+    error = in_input(_refused(policies, parse_facts_json(text, NAME)), text, NAME)
+    assert error.more == 50 - MAX_FACT_PROBLEMS
+    assert error.message == (f"50 problems with the facts (the first {MAX_FACT_PROBLEMS} "
+                             f"shown, and {50 - MAX_FACT_PROBLEMS} more)")
+    first = text.index('"k0000"') + 1
+    assert str(error.errors[0].location) == f"{NAME}:1:{first}"
+
+
 # A dotted path written as one key (finding 19) ------------------------------------------
 
 def test_a_dotted_path_as_one_key_is_told_to_nest_not_offered_its_own_name(policies):
@@ -109,14 +121,28 @@ def test_a_dotted_path_as_one_key_is_told_to_nest_not_offered_its_own_name(polic
 
 def test_a_dotted_path_as_one_key_is_pointed_at_in_the_facts_not_the_rule_file(policies):
     text = '{"incident": {"reported_at": "2026-03-07T22:30:00+08:00"},\n "incident.level": 4}'
-    error = in_input(_refused(policies, parse_facts_json(text, NAME)), text, NAME)
+    refused = _refused(policies, parse_facts_json(text, NAME))
+    error = in_input(refused, text, NAME)
     assert (error.location.file, error.location.line, error.location.column) == (NAME, 2, 2)
     assert error.width == len('"incident.level"')
+    assert error.hint == (refused.hint + " (the query's facts are declared in "
+                          f"{refused.location.file})")
+    assert refused.location.file.endswith(".yaml")
 
 
 def test_a_dotted_key_naming_no_fact_still_gets_a_did_you_mean(policies):
     error = _refused(policies, {"incident": INCIDENT, "incident.levl": 4})
     assert error.hint.startswith("did you mean 'incident.level'?")
+
+
+def test_a_dotted_key_naming_no_fact_is_pointed_at_as_one_key(policies):
+    """The key is found in the input as written, one key with a dot in it, not as the
+    fact "levl" inside "incident" (which the input does not have)."""
+    text = ('{"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"},\n'
+            ' "incident.levl": 4}')
+    error = in_input(_refused(policies, parse_facts_json(text, NAME)), text, NAME)
+    assert (error.location.file, error.location.line, error.location.column) == (NAME, 2, 2)
+    assert error.width == len('"incident.levl"')
 
 
 # The five doors hold one reading (issue 22, findings 7 and 19) ---------------------------

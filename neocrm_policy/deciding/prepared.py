@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..language.fact_plan import _Constants, _Plan
+from ..language.fact_plan import _Constants, _Plan, parse_template
 
 if TYPE_CHECKING:
     from ..language.compiler import CompiledPolicy
@@ -54,7 +54,7 @@ def fused(compiled: CompiledPolicy, reader: FactReader
     terms = list(deciding.bound)
     source = [f"def make({', '.join(['careful', 'now', *deciding.bound.values()])}):",
               "    def prepared(facts):"] + ["        " + line for line in body]
-    maker = py.parse("\n".join(source + ["    return prepared"]))
+    maker = parse_template("\n".join(source + ["    return prepared"]))
     maker = _Constants(plan.constants).visit(maker)
     function = maker.body[0].body[0]
     function.body += decide.body[:-1] + [py.Return(decide.body[-1].value.elts[0])]

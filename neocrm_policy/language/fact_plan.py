@@ -15,7 +15,9 @@ ever becomes a constant (a fact's name, its allowed values), never code.
 from __future__ import annotations
 
 import ast as py
+import gc
 import re
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -33,13 +35,42 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII).fullmatch
 def fast_reader(reader: CarefulReader) -> Callable[[Any], dict[str, Any]]:
     """`reader.read` for the common spellings, falling back to the careful reading."""
     plan = _Plan(reader)
-    tree = py.parse("\n".join(plan.lines()))
+    tree = parse_template("\n".join(plan.lines()))
     tree = _Constants(plan.constants).visit(tree)
     py.fix_missing_locations(tree)
     code = compile(tree, f"<facts of {reader.policy.id}>", "exec")
     namespace = dict(plan.names)
     exec(code, namespace)  # noqa: S102 - our own template; file text only as constants
     return namespace["read_facts"]
+
+
+_PARSING = threading.Lock()
+_PARSE_TRIES = 20
+"""Parses of one template before its error is let through (see `parse_template`)."""
+
+
+def parse_template(text: str) -> py.Module:
+    """`ast.parse` of our own template. CPython 3.11 counts the depth of the tree it is
+    building in one counter for every thread, so a parse overlapping another thread's
+    (another reader generated, or Python's own traceback formatting an error to log)
+    could fail with "AST constructor recursion depth mismatch", and a decision with it.
+    Ours run one at a time, with the garbage collector paused: building the tree runs no
+    Python code then, so no other thread runs in the middle of it. One spoilt all the
+    same is parsed again."""
+    with _PARSING:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for _ in range(_PARSE_TRIES - 1):
+                try:
+                    return py.parse(text)
+                except SystemError as error:
+                    if "recursion depth mismatch" not in str(error):
+                        raise
+            return py.parse(text)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 class _Plan:

@@ -87,26 +87,34 @@ _FACTS_JSON = json.JSONDecoder(parse_float=Decimal, parse_int=_json_int,
 """One decoder for every facts document (json.loads with hooks builds one per call)."""
 
 
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[^"]+', re.DOTALL)
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[{}\[\]]|[^"{}\[\]]+', re.DOTALL)
 
 
 def _second(text: str, key: str) -> tuple[int, int, int]:
-    """Line, column and width of the second place a key is written, however it is
-    spelt (`"level"`, `"le\\u0076el"`), to point at a repetition: one pass over the
-    text's strings, each read as JSON only when it is a key of that length or longer."""
-    seen = 0
+    """Line, column and width of the second place a key is written in one object, however
+    it is spelt (`"level"`, `"le\\u0076el"`), to point at a repetition (the same key in an
+    earlier object is no repetition): one pass over the text's strings and brackets, each
+    string read as JSON only when it is a key of that length or longer."""
+    seen = [False]   # per open object or list, innermost last: has the key been written?
     offset, width = 0, 1
     for token in _TOKENS.finditer(text):
         written = token.group()
+        if written in ("{", "["):
+            seen.append(False)
+            continue
+        if written in ("}", "]"):
+            if len(seen) > 1:
+                seen.pop()
+            continue
         if written[0] != '"' or written[-1] != ":":
             continue
         spelt = written[:-1].rstrip()
         if len(spelt) < len(key) + 2 or json.loads(spelt) != key:
             continue
-        seen += 1
-        if seen == 2:
+        if seen[-1]:
             offset, width = token.start(), len(spelt)
             break
+        seen[-1] = True
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1, width
 
