@@ -226,7 +226,7 @@ def issue_11_goals(policies, sla_hand_us: float, sla_prepared_us: float, runs: i
     decide = policies.decide
     per_call = interleaved_us({
         "result": lambda f: decide("support.sla", f, at=AT).result,
-        "to_json": lambda f: decide("support.sla", f, at=AT).to_json(),
+        "to_json": lambda f: decide("support.sla", f, at=AT).to_dict(),
         "text": lambda f: decide("support.sla", f, at=AT).to_json_text(),
         "explain": lambda f: decide("support.sla", f, at=AT).explain(),
     }, inputs, rounds)
@@ -241,7 +241,7 @@ def issue_11_goals(policies, sla_hand_us: float, sla_prepared_us: float, runs: i
     print("goals of issue 11 (support.sla; µs per call, medians of interleaved rounds; "
           "processes: median ms)")
     rows = [
-        ("decide().to_json() ≤ 3× decide().result", f"{per_call['to_json']:.1f} µs",
+        ("decide().to_dict() ≤ 3× decide().result", f"{per_call['to_json']:.1f} µs",
          per_call["to_json"] / base, 3),
         ("decide().to_json_text() ≤ 4× decide().result", f"{per_call['text']:.1f} µs",
          per_call["text"] / base, 4),

@@ -201,7 +201,7 @@ def embedded(seconds: float = 2.0) -> float:
     while time.perf_counter() - started < seconds:
         for _ in range(200):
             json.dumps(policies.decide("support.sla", BODY["facts"],
-                                       at=BODY["at"]).to_json())
+                                       at=BODY["at"]).to_dict())
         count += 200
     return count / (time.perf_counter() - started)
 

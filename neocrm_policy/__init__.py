@@ -5,7 +5,7 @@ Services use a small API::
     import neocrm_policy
     policies = neocrm_policy.load()                 # the bundled policies
     decision = policies.decide("support.sla", facts, at="2026-03-07T23:00:00+08:00")
-    decision.result, decision.trace, decision.to_json(), decision.explain()
+    decision.result, decision.trace, decision.to_dict(), decision.explain()
 
 Every error the package raises on purpose is a `PolicyError`.
 """
@@ -27,7 +27,7 @@ __all__ = [
     "SchemaError", "SyntaxProblem", "TypeProblem", "UnknownCustomer", "UnknownFact",
     "UnknownNameError", "load",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {"PolicySet": "deciding.engine", "load": "deciding.engine", "Decision": "deciding.trace"}
 

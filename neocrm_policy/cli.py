@@ -370,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as error:
         fmt = getattr(args, "format", "text")
         if fmt == "json":
-            print(json.dumps({"error": error.to_json()}, indent=2, ensure_ascii=False))
+            print(json.dumps({"error": error.to_dict()}, indent=2, ensure_ascii=False))
         else:
             print(error.render(), file=sys.stderr)
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
@@ -435,7 +435,7 @@ def cmd_validate(args) -> int:
     if args.format == "json":
         print(json.dumps({"folder": str(folder), "valid": True,
                           "queries": queries,
-                          "warnings": [w.to_json() for w in warnings]}, indent=2))
+                          "warnings": [w.to_dict() for w in warnings]}, indent=2))
     else:
         print(f"{folder}: {count} polic{'y' if count == 1 else 'ies'} valid "
               f"({', '.join(queries)})")
@@ -494,7 +494,7 @@ def cmd_eval(args) -> int:
     except FactError as error:
         raise in_input(error, text, name, within) from None
     if args.format == "json":
-        print(decision.to_json_text(indent=2))
+        print(decision.to_json(indent=2))
     else:
         print(decision.explain())
     return EXIT_OK
@@ -623,7 +623,7 @@ def cmd_review(args) -> int:
         return EXIT_OK
     waiting = marks.marks(policies, folder)
     if args.format == "json":
-        print(json.dumps([{**mark.warning().to_json(), "name": mark.piece.id}
+        print(json.dumps([{**mark.warning().to_dict(), "name": mark.piece.id}
                           for mark in waiting], indent=2))
     elif marks.read_record(folder) is None:
         print(f"{folder} keeps no review marks; start them with "
@@ -646,7 +646,7 @@ def cmd_outdated(args) -> int:
     from .authoring.review import terms_to_review
     reviews = terms_to_review(_policy_set(args.folder), args.at, args.within)
     if args.format == "json":
-        print(json.dumps([r.to_json() for r in reviews], indent=2))
+        print(json.dumps([r.to_dict() for r in reviews], indent=2))
     elif not reviews:
         print(f"no term is past or within {args.within} days of its review date")
     for review in reviews if args.format == "text" else ():
@@ -671,8 +671,8 @@ def cmd_test(args) -> int:
     uncovered = report.uncovered if args.coverage else []
     if args.format == "json":
         print(json.dumps({
-            **({"moved": [m.to_json() for m in accepted.moves],
-                "not_accepted": [n.to_json() for n in accepted.not_accepted]}
+            **({"moved": [m.to_dict() for m in accepted.moves],
+                "not_accepted": [n.to_dict() for n in accepted.not_accepted]}
                if accepted else {}),
             "passed": report.passed, "failed": report.failed,
             "failures": [{"file": r.case.file, "line": r.case.location.line,
@@ -721,7 +721,7 @@ def cmd_examples(args) -> int:
         except FactError as error:
             raise in_input(error, example.text, str(example.file), ("facts",)) from None
         if args.format == "json":
-            outputs.append({"example": example.title, **decision.to_json()})
+            outputs.append({"example": example.title, **decision.to_dict()})
             continue
         print(f"== {example.title} ({example.file.name})")
         print(decision.explain())
@@ -750,7 +750,7 @@ def cmd_diff(args) -> int:
     changes = redline(old, new)
     effects = impact(old, new, [Path(p) for p in args.impact]) if args.impact else []
     if args.format == "json":
-        print(json.dumps({"changes": [c.to_json() for c in changes],
+        print(json.dumps({"changes": [c.to_dict() for c in changes],
                           **({"impact": [e.__dict__ for e in effects]} if args.impact else {})},
                          indent=2, ensure_ascii=False, default=str))
     else:

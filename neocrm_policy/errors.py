@@ -8,6 +8,7 @@ carry a traceback to the user: the CLI prints `str(error)` and exits non-zero.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -156,7 +157,13 @@ class PolicyError(Exception):
     def __str__(self) -> str:
         return self.render()
 
-    def to_json(self) -> dict:
+    def to_json(self, indent: int | None = None) -> str:
+        """The error in the JSON error format, as text (`to_dict()` written out, as
+        `--format json` prints it)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_dict(self) -> dict:
+        """The JSON error format as a dict, for a service that adds to it."""
         loc = self.location
         return {
             "code": self.code,
@@ -184,9 +191,9 @@ class PolicyErrors(PolicyError):
         body = "\n".join(e.render() for e in self.errors)
         return f"{body}\n{self.message}"
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message,
-                "errors": [e.to_json() for e in self.errors]}
+                "errors": [e.to_dict() for e in self.errors]}
 
 
 class Problems:
@@ -364,8 +371,8 @@ class FactError(PolicyError):
         so a service handles one bad fact and many alike."""
         return [self]
 
-    def to_json(self) -> dict:
-        return {**super().to_json(), "fact": self.fact}
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "fact": self.fact}
 
 
 class FactErrors(FactError):
@@ -391,9 +398,9 @@ class FactErrors(FactError):
     def render(self) -> str:
         return "\n".join(e.render() for e in self._problems) + f"\n{self.message}"
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         data = {"code": self.code, "message": self.message, "hint": self.hint,
-                "errors": [e.to_json() for e in self._problems]}
+                "errors": [e.to_dict() for e in self._problems]}
         if self.more:
             data["more"] = self.more
         return data

@@ -1,4 +1,4 @@
-"""The decisions of the tests' own policy cases, recorded as `to_json()`, `to_json_text()`
+"""The decisions of the tests' own policy cases, recorded as `to_dict()`, `to_json()`
 and `explain()` gave them, so that a faster trace or encoder is held to the same bytes;
 each case also decided with `partial=True` without its first fact (results not settled
 yet, and the facts that would settle them).
@@ -49,9 +49,9 @@ def decisions() -> dict[str, dict]:
 
 
 def _made(decision) -> dict:
-    return {"text": decision.to_json_text(indent=2), "explain": decision.explain(),
-            "json": json.dumps(decision.to_json(), ensure_ascii=False),
-            "compact": decision.to_json_text()}
+    return {"text": decision.to_json(indent=2), "explain": decision.explain(),
+            "json": json.dumps(decision.to_dict(), ensure_ascii=False),
+            "compact": decision.to_json()}
 
 
 def _first_leaf(facts: dict, above: tuple = ()) -> tuple | None:

@@ -71,7 +71,7 @@ def expected(policies) -> list[dict]:
         except PolicyError as error:
             out.append({"line": n, "id": ident, "error": error.code})
         else:
-            out.append({"line": n, "id": ident, "result": decision.to_json()["result"]})
+            out.append({"line": n, "id": ident, "result": decision.to_dict()["result"]})
     return out
 
 
@@ -318,7 +318,7 @@ def test_money_in_json_lines_is_read_exactly(policies, tmp_path):
         facts = json.loads(line, parse_float=Decimal)
         assert record["breach.ticket"] == facts["breach"].pop("ticket")
         assert record["result"] == engine.decide("liability.data_security", facts,
-                                                 at=AT).to_json()["result"]
+                                                 at=AT).to_dict()["result"]
     assert [r["result"]["compensation"] for r in read_lines(out)] == ["1000.10", "0.30", "0.00"]
 
 
@@ -329,7 +329,7 @@ def test_trace_writes_each_decision_json(policies, tmp_path):
     decision = load(policies).decide(
         "support.sla", {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}},
         at=AT)
-    assert first["decision"] == json.loads(decision.to_json_text())
+    assert first["decision"] == json.loads(decision.to_json())
 
 
 def _generated(path: Path, count: int, seed: int = 7) -> None:

@@ -138,7 +138,7 @@ def test_a_datetime_fact_outside_the_years_evaluated_is_refused_at_the_fact(tmp_
             "NP055", f"fact 'start' is {json.dumps(start)}: a time outside the years "
             "evaluated (0001-01-02 to 9999-12-30)")
     assert policies.decide("t.times", {"start": "9999-12-30T07:59:59+08:00"},
-                           "2026-03-07").to_json()["result"] == {"day": "9999-12-30"}
+                           "2026-03-07").to_dict()["result"] == {"day": "9999-12-30"}
 
 
 def test_a_datetime_written_outside_the_years_evaluated_is_refused_where_written(tmp_path):

@@ -147,13 +147,13 @@ def test_one_query_loads_only_its_files_once_the_folder_is_known_valid(cache_dir
     assert again.customers == whole.customers      # every overlay is still read
     for policies in (first, again):
         decision = policies.decide("support.sla", facts, at="2026-03-08")
-        assert decision.to_json() == whole.decide("support.sla", facts,
-                                                  at="2026-03-08").to_json()
+        assert decision.to_dict() == whole.decide("support.sla", facts,
+                                                  at="2026-03-08").to_dict()
         assert decision.explain() == whole.decide("support.sla", facts,
                                                   at="2026-03-08").explain()
     customer = {**facts, "customer": {"id": whole.customers[0]}}
-    assert again.decide("support.sla", customer, at="2026-03-08").to_json() == \
-        whole.decide("support.sla", customer, at="2026-03-08").to_json()
+    assert again.decide("support.sla", customer, at="2026-03-08").to_dict() == \
+        whole.decide("support.sla", customer, at="2026-03-08").to_dict()
 
 
 def test_a_broken_file_elsewhere_still_stops_one_query(cache_dir, policies_copy):

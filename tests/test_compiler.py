@@ -45,7 +45,7 @@ def test_money_is_exact():
     assert result["share"] == Decimal("10.000")
     assert result["third"] == Decimal("100.00") / 3
     assert result["capped"] == Decimal("100.00")
-    assert POLICIES.decide("t.language", FACTS, at="2026-06-01").to_json()["result"][
+    assert POLICIES.decide("t.language", FACTS, at="2026-06-01").to_dict()["result"][
         "share"] == "10.000"
 
 
@@ -116,7 +116,7 @@ def test_facts_are_checked_before_rules_run():
 
 
 def test_trace_cites_rule_clause_and_parameter_version():
-    trace = POLICIES.decide("t.language", FACTS, at="2027-02-01T00:00:00+08:00").to_json()[
+    trace = POLICIES.decide("t.language", FACTS, at="2027-02-01T00:00:00+08:00").to_dict()[
         "trace"]
     deadline = next(e for e in trace if e["decision"] == "deadline")
     assert deadline["rule"] == "deadline.deadline"
@@ -194,7 +194,7 @@ def answer(policies, query, facts, at="2026-06-01T00:00:00+08:00"):
         decision = policies.decide(query, facts, at=at)
     except PolicyError as error:
         return ("error", type(error).__name__, error.render())
-    return ("decided", decision.result, decision.rules_applied, decision.to_json())
+    return ("decided", decision.result, decision.rules_applied, decision.to_dict())
 
 
 def test_many_rules_testing_one_fact_are_decided_through_a_table():
@@ -406,7 +406,7 @@ def test_durations_compared_or_summed_past_any_length_name_the_expression(tmp_pa
     policies = _shape(tmp_path, "inputs:\n  weeks: {type: int}\ncalendars:\n"
                       "  hotline: {hours: {monday-friday: \"09:00-18:00\"}}\n"
                       f"decisions:\n  longer:\n    value: {value}\n")
-    found = policies.decide("t.shape", {"weeks": 2}, at="2026-06-01").to_json()
+    found = policies.decide("t.shape", {"weeks": 2}, at="2026-06-01").to_dict()
     assert found["result"] == {"longer": small}
     with pytest.raises(EvaluationError) as caught:
         policies.decide("t.shape", {"weeks": huge}, at="2026-06-01")

@@ -53,7 +53,7 @@ def test_a_dated_version_applies_from_its_date_only(policies_copy):
     new = policies.decide("data.retention", ENDED, at="2027-01-01T00:00:00+08:00")
     assert str(old.result["export_deadline"]) == "2026-12-09"
     assert str(new.result["export_deadline"]) == "2027-01-08"
-    assert new.to_json()["trace"][0]["parameters"][0]["in_force_since"] == "2027-01-01"
+    assert new.to_dict()["trace"][0]["parameters"][0]["in_force_since"] == "2027-01-01"
 
 
 def test_a_whole_policy_version_applies_from_its_date(policies_copy):
@@ -63,9 +63,9 @@ def test_a_whole_policy_version_applies_from_its_date(policies_copy):
     (policies_copy / "data-retention-2028.yaml").write_text(newer, encoding="utf-8")
     policies = neocrm_policy.load(policies_copy)
     late = policies.decide("data.retention", ENDED, at="2028-01-02")
-    assert late.to_json()["policy_version"] == "2028-01-01"
+    assert late.to_dict()["policy_version"] == "2028-01-01"
     assert str(late.result["export_deadline"]) == "2027-02-07"
-    assert policies.decide("data.retention", ENDED, at="2027-12-31").to_json()[
+    assert policies.decide("data.retention", ENDED, at="2027-12-31").to_dict()[
         "policy_version"] is None
 
 
@@ -80,7 +80,7 @@ def test_an_overlay_applies_to_its_customer_from_its_date():
     assert str(before.result["export_deadline"]) == "2026-12-09"
     assert str(after.result["export_deadline"]) == "2027-01-08"
     assert str(other.result["export_deadline"]) == "2026-12-09"
-    used = after.to_json()["trace"][0]["parameters"][0]
+    used = after.to_dict()["trace"][0]["parameters"][0]
     assert used["instrument"].startswith("Acme supplementary service agreement")
     assert used["term"] == "export window"
 
@@ -133,7 +133,7 @@ def _solution(policies, customer: str, level: int, at: str):
     facts = {"customer": {"id": customer, "standard_terms": customer not in policies.customers},
              "incident": {"level": level, "reported_at": at}}
     decision = policies.decide("support.sla", facts, at=at)
-    [use] = [p for entry in decision.to_json()["trace"] if entry["decision"] == "resolution_due"
+    [use] = [p for entry in decision.to_dict()["trace"] if entry["decision"] == "resolution_due"
              for p in entry["parameters"]]
     return use["value"], use.get("instrument"), use.get("in_force_since")
 
@@ -191,7 +191,7 @@ def test_breaking_an_invariant_in_an_overlay_fails_validation(policies_copy):
 DECIDE_ONCE = ("import json, sys, neocrm_policy\n"
                "decision = neocrm_policy.load(sys.argv[1]).decide(\n"
                "    'support.sla', json.loads(sys.argv[2]), at=sys.argv[3])\n"
-               "print(json.dumps(decision.to_json()))\n"
+               "print(json.dumps(decision.to_dict()))\n"
                "print(decision.explain())\n")
 
 
@@ -209,7 +209,7 @@ def test_same_input_same_decision():
     assert len(outputs) == 1
     here = neocrm_policy.load(REFERENCE).decide("support.sla", FOUR_STAR,
                                                 at="2026-03-08T01:00:00+08:00")
-    assert outputs == {f"{json.dumps(here.to_json())}\n{here.explain()}\n"}
+    assert outputs == {f"{json.dumps(here.to_dict())}\n{here.explain()}\n"}
 
 
 def test_one_loaded_set_is_shared_between_threads():
@@ -217,11 +217,11 @@ def test_one_loaded_set_is_shared_between_threads():
     inputs = [({"incident": {"level": level, "reported_at": f"2026-03-0{day}T10:00:00+08:00"}},
                f"2026-03-{day + 1:02d}T10:00:00+08:00")
               for level in (1, 2, 3, 4) for day in range(1, 9)]
-    expected = [policies.decide("support.sla", f, at=at).to_json() for f, at in inputs]
+    expected = [policies.decide("support.sla", f, at=at).to_dict() for f, at in inputs]
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(5):
             got = list(pool.map(lambda a: policies.decide("support.sla", a[0],
-                                                          at=a[1]).to_json(), inputs))
+                                                          at=a[1]).to_dict(), inputs))
             assert got == expected
 
 
@@ -234,7 +234,7 @@ def test_facts_files_of_the_spec():
                 policies.decide(case["query"], case["facts"], at=case.get("at"))
             assert case["error"] in caught.value.message, path.name
         else:
-            result = policies.decide(case["query"], case["facts"], at=case["at"]).to_json()
+            result = policies.decide(case["query"], case["facts"], at=case["at"]).to_dict()
             assert result["result"] == case["result"] | {
                 k: v for k, v in result["result"].items() if k not in case["result"]}, path.name
 
@@ -303,7 +303,7 @@ def _export_deadline(policies, at: str) -> tuple[str, str]:
     """Acme's export deadline (its licence ended 2026-12-20), by both implementations."""
     facts = {"customer": {"id": "acme", "standard_terms": False},
              "subscription": {"ends_on": "2026-12-20"}}
-    compiled = policies.decide("data.retention", facts, at=at).to_json()["result"]
+    compiled = policies.decide("data.retention", facts, at=at).to_dict()["result"]
     interpreted = reference.decide(policies, "data.retention", facts, at)
     return compiled["export_deadline"], interpreted["export_deadline"].isoformat()
 

@@ -409,7 +409,7 @@ def test_each_customer_has_its_own_terms_of_each_policy(tmp_path):
     def deadline(query, customer, **options):
         facts = {"case": ended, "customer": {"id": customer}}
         decision = policies.decide(query, facts, at=at, **options)
-        assert decision.to_json()["customer"] == customer
+        assert decision.to_dict()["customer"] == customer
         return str(decision.result["deadline"])
     assert deadline("t.terms", "beta") == "2027-02-10"      # 28 days + 12 days
     assert deadline("t.terms", "acme") == "2027-01-27"      # the agreement's 14 + 12
@@ -434,7 +434,7 @@ def test_a_partial_decision_keeps_its_terms_and_customer(tmp_path):
     policies = neocrm_policy.load(_folder(tmp_path, WRITTEN, customers={"acme.yaml": ACME}))
     decision = policies.decide("t.terms", {"customer": {"id": "acme"}}, at="2027-02-01",
                                partial=True)
-    shown = decision.to_json()
+    shown = decision.to_dict()
     assert shown["customer"] == "acme" and shown["result"] == {"span": "P33D"}
     assert [f["fact"] for f in shown["missing"]["deadline"]] == ["case.ended"]
     [span] = [step for step in shown["trace"] if step["decision"] == "span"]
@@ -469,7 +469,7 @@ def test_evaluation_times_as_callers_give_them(tmp_path):
                datetime(2026, 3, 9, 15, 0, tzinfo=UTC)):
         decision = policies.decide("t.plain", at=at)   # no facts: every one is optional
         assert decision.result == expected, at
-        assert decision.to_json()["at"] == "2026-03-09T23:00:00+08:00"
+        assert decision.to_dict()["at"] == "2026-03-09T23:00:00+08:00"
     assert policies.prepare("t.plain", datetime(2026, 3, 9, 23, 0))({}) == expected
     before = datetime.now(UTC)
     assert before <= policies.decide("t.plain").at <= datetime.now(UTC)
@@ -539,7 +539,7 @@ def test_partial_facts_ask_for_what_a_default_reads(tmp_path, known, missing):
     policies = neocrm_policy.load(_folder(tmp_path, PICKED))
     decision = policies.decide("t.pick", {"case": known}, at="2027-01-01", partial=True)
     assert {name: [f["fact"] for f in facts]
-            for name, facts in decision.to_json()["missing"].items()} == missing
+            for name, facts in decision.to_dict()["missing"].items()} == missing
 
 
 def test_a_policy_test_gives_terms_other_values_from_the_start(tmp_path):
@@ -640,7 +640,7 @@ def test_a_table_is_cited_from_the_version_that_last_changed_it(tmp_path, at, si
     """A rule that looks the table up with a key computed on the way cites the whole
     table: in force since the last version that changed, removed or gave entries."""
     policies = neocrm_policy.load(_folder(tmp_path, AMENDED))
-    decision = policies.decide("t.table", {"case": {"level": 4}}, at=at).to_json()
+    decision = policies.decide("t.table", {"case": {"level": 4}}, at=at).to_dict()
     assert decision["result"] == {"due": due}
     [used] = decision["trace"][0]["parameters"]
     assert (used["name"], used["in_force_since"], used["instrument"]) \
@@ -688,7 +688,7 @@ changes:
 
     def cited(level):
         facts = {"case": {"level": level}, "customer": {"id": "acme"}}
-        [used] = policies.decide("t.table", facts, at="2031-02-01").to_json()["trace"][0][
+        [used] = policies.decide("t.table", facts, at="2031-02-01").to_dict()["trace"][0][
             "parameters"]
         return used["value"], used["in_force_since"], used["instrument"]
     assert cited(4) == ("PT1H", "2030-01-01", "the agreement")

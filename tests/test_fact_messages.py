@@ -184,7 +184,7 @@ def test_a_repeated_key_is_shown_on_its_line_with_a_caret_under_it():
     """The error points at the second place the key is written, on its own line."""
     error = _parse_error('{"incident": {\n  "level": 4,\n  "level": 1}}')
     assert type(error) is FactError
-    assert error.to_json() == {
+    assert error.to_dict() == {
         "code": "NP050", "message": f'{NAME} gives the key "level" twice in one object',
         "file": NAME, "line": 3, "column": 3, "fact": None,
         "hint": "give each fact once: JSON keeps only the last, silently"}
@@ -255,7 +255,7 @@ def test_a_key_repeated_in_another_spelling_is_pointed_at_as_written():
 def test_text_that_is_not_json_is_shown_on_its_line():
     error = _parse_error('{"incident":\n  {"level": 4,}}')
     assert type(error) is FactError
-    assert error.to_json() == {
+    assert error.to_dict() == {
         "code": "NP050",
         "message": f"{NAME} is not valid JSON: Expecting property name enclosed in "
                    "double quotes",
@@ -291,7 +291,7 @@ def test_a_document_cut_off_after_a_line_break_is_refused():
 def test_a_document_nested_too_deeply_is_refused_not_a_crash():
     error = _parse_error("[" * 100_000 + "]" * 100_000)
     assert type(error) is FactError
-    assert error.to_json() == {
+    assert error.to_dict() == {
         "code": "NP050", "message": f"{NAME} is nested too deeply", "file": NAME,
         "line": 0, "column": 0, "fact": None, "hint": "facts are a shallow JSON object"}
     assert str(error.location) == NAME
@@ -300,7 +300,7 @@ def test_a_document_nested_too_deeply_is_refused_not_a_crash():
 def test_a_number_past_any_decimals_exponent_is_refused():
     error = _parse_error('{"fee": {"paid": 1e9999999999999999999}}')
     assert type(error) is FactError
-    assert error.to_json() == {
+    assert error.to_dict() == {
         "code": "NP050", "message": f"{NAME} holds a number no decimal can hold",
         "file": NAME, "line": 0, "column": 0, "fact": None,
         "hint": "write numbers in plain digits, such as 12000.50"}

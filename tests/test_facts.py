@@ -63,7 +63,7 @@ def test_native_datetimes_dates_and_decimals_are_facts(policies):
     paid = policies.decide("liability.data_security", {
         "breach": {"cause": "gross_negligence", "damages": Decimal("100.50")},
         "contract": {"annual_fee_paid": 80}})
-    assert paid.to_json()["result"]["compensation"] == "80.00"
+    assert paid.to_dict()["result"]["compensation"] == "80.00"
 
 
 def test_a_float_is_read_only_where_declared_and_exactly(typed):
@@ -306,10 +306,10 @@ def test_the_unknown_fact_hint_lists_the_customer(policies):
 def test_result_times_are_in_the_agreements_zone_whatever_the_input_offset(policies):
     utc = policies.decide("support.sla", {"incident": {
         "level": 4, "reported_at": "2026-03-07T14:30:00Z"}}, at="2026-03-08")
-    assert utc.to_json()["result"]["response_due"] == "2026-03-07T23:30:00+08:00"
+    assert utc.to_dict()["result"]["response_due"] == "2026-03-07T23:30:00+08:00"
     new_york = policies.decide("support.sla", {"incident": {
         "level": 4, "reported_at": "2026-03-07T09:30:00-05:00"}}, at="2026-03-08")
-    assert new_york.to_json()["result"]["response_due"] == "2026-03-07T23:30:00+08:00"
+    assert new_york.to_dict()["result"]["response_due"] == "2026-03-07T23:30:00+08:00"
 
 
 def test_a_week_is_elapsed_time_in_shanghais_daylight_saving_years(policies):
@@ -320,7 +320,7 @@ def test_a_week_is_elapsed_time_in_shanghais_daylight_saving_years(policies):
     due = decision.result["response_due"]
     reported = datetime(1988, 4, 12, 2, 0, tzinfo=UTC)
     assert due - reported == timedelta(weeks=1)
-    assert decision.to_json()["result"]["response_due"] == "1988-04-19T11:00:00+09:00"
+    assert decision.to_dict()["result"]["response_due"] == "1988-04-19T11:00:00+09:00"
 
 
 def test_the_customer_is_a_declared_fact_of_every_query(policies, capsys):
@@ -338,4 +338,4 @@ def test_the_customer_is_a_declared_fact_of_every_query(policies, capsys):
 
 def test_the_evaluation_time_is_shown_in_the_agreements_zone(policies):
     decision = policies.decide("support.channels", {}, at="2026-03-09T02:00:00Z")
-    assert decision.to_json()["at"] == "2026-03-09T10:00:00+08:00"
+    assert decision.to_dict()["at"] == "2026-03-09T10:00:00+08:00"

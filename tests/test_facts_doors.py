@@ -53,14 +53,14 @@ def test_a_thousand_unknown_facts_list_the_first_few_and_count_the_rest(policies
     assert error.more == 1000 - MAX_FACT_PROBLEMS
     assert error.message == (f"1000 problems with the facts (the first {MAX_FACT_PROBLEMS} "
                              f"shown, and {1000 - MAX_FACT_PROBLEMS} more)")
-    assert error.to_json()["more"] == 1000 - MAX_FACT_PROBLEMS
+    assert error.to_dict()["more"] == 1000 - MAX_FACT_PROBLEMS
     assert error.render().splitlines()[-1] == error.message
 
 
 def test_a_few_problems_are_all_listed_with_nothing_more_counted(policies):
     error = _refused(policies, {"incident": INCIDENT, "a": 1, "b": 2})
     assert [e.fact for e in error.errors] == ["a", "b"] and error.more == 0
-    assert error.message == "2 problems with the facts" and "more" not in error.to_json()
+    assert error.message == "2 problems with the facts" and "more" not in error.to_dict()
 
 
 def test_did_you_mean_is_asked_for_the_problems_listed_only(policies, monkeypatch):
@@ -240,9 +240,9 @@ def _doors(text: str, folder: Path, service: Service) -> dict[str, tuple[dict, i
     try:                                     # the API, given the document as facts read it
         facts = parse_facts_json(text, "facts.json")
         decision = neocrm_policy.load(POLICIES).decide("support.sla", facts, at=AT)
-        answers["api"] = ({"result": decision.to_json()["result"]}, None)
+        answers["api"] = ({"result": decision.to_dict()["result"]}, None)
     except FactError as error:
-        data = {"error": error.to_json()}
+        data = {"error": error.to_dict()}
         answers["api"] = (data, error.location.column if error.location
                           and error.location.file == "facts.json" else None)
     facts_file = folder / "facts.json"
@@ -420,7 +420,7 @@ def test_a_whole_number_with_a_point_or_an_exponent_reads_as_eval_input_reads_it
     text = '{"incident": {"level": ' + level + ', "reported_at": "2026-03-07T22:30:00+08:00"}}'
     _, records, _ = _batch(tmp_path, "in.jsonl", (text + "\n").encode())
     expected = policies.decide("support.sla", parse_facts_json(text, NAME), at=AT)
-    assert records[0] == {"line": 1, "result": expected.to_json()["result"]}
+    assert records[0] == {"line": 1, "result": expected.to_dict()["result"]}
 
 
 def test_a_line_that_is_not_one_object_is_refused_as_every_door_refuses_it(tmp_path, policies):

@@ -31,7 +31,7 @@ def test_level_known_report_time_not(policies):
     decision = policies.decide("support.sla", {"incident": {"level": 3}}, at="2026-03-08",
                                partial=True)
     assert decision.result == {"level": 3}
-    missing = decision.to_json()["missing"]
+    missing = decision.to_dict()["missing"]
     assert list(missing) == UNSETTLED_SLA
     assert all(facts == [REPORTED] for facts in missing.values())
 
@@ -47,11 +47,11 @@ def test_liability_with_the_cause_only_asks_for_the_amounts(policies):
     decision = policies.decide("liability.data_security",
                                {"breach": {"cause": "gross_negligence"}}, partial=True)
     assert decision.result == {"company_liable": True}
-    missing = decision.to_json()["missing"]
+    missing = decision.to_dict()["missing"]
     assert [f["fact"] for f in missing["compensation"]] == ["breach.damages",
                                                             "contract.annual_fee_paid"]
     assert missing["liability_cap"][0]["type"] == "money"
-    nothing = policies.decide("liability.data_security", {}, partial=True).to_json()["missing"]
+    nothing = policies.decide("liability.data_security", {}, partial=True).to_dict()["missing"]
     cause = nothing["company_liable"][0]
     assert cause["fact"] == "breach.cause" and "gross_negligence" in cause["allowed"]
 
@@ -62,7 +62,7 @@ def test_only_what_matters_is_asked(policies):
     needs the damages but not the fee."""
     fault = policies.decide("liability.data_security", {"breach": {"cause": "customer_fault"}},
                             partial=True)
-    assert fault.missing == {} and fault.to_json()["result"] == {
+    assert fault.missing == {} and fault.to_dict()["result"] == {
         "company_liable": False, "liability_cap": None, "compensation": "0.00"}
     intent = policies.decide("liability.data_security", {"breach": {"cause": "intent"}},
                              partial=True)
@@ -73,8 +73,8 @@ def test_only_what_matters_is_asked(policies):
 def test_every_fact_given_means_nothing_missing(policies):
     facts = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
     decision = policies.decide("support.sla", facts, at="2026-03-08", partial=True)
-    assert decision.missing == {} and decision.to_json()["missing"] == {}
-    assert "missing" not in policies.decide("support.sla", facts, at="2026-03-08").to_json()
+    assert decision.missing == {} and decision.to_dict()["missing"] == {}
+    assert "missing" not in policies.decide("support.sla", facts, at="2026-03-08").to_dict()
 
 
 def test_other_fact_problems_are_still_errors(policies):

@@ -261,4 +261,4 @@ decisions:
     other = policies.decide("t.cap", {"breach": {
         "cause": "force_majeure", "damages": "0", "found_at": "2026-03-07T23:30:00+08:00"}})
     assert "- payer: no one at all" in other.explain()
-    assert other.to_json()["result"]["payer"] == "no_one_at_all"   # JSON keeps the value
+    assert other.to_dict()["result"]["payer"] == "no_one_at_all"   # JSON keeps the value

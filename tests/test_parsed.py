@@ -75,7 +75,7 @@ def test_every_rule_file_reads_back_as_parsed():
             continue
         with parsed.recording() as session:
             documents.note_yaml(text, str(path), data)
-        record = json.loads(json.dumps(session.to_json()))   # as the cache keeps it
+        record = json.loads(json.dumps(session.to_dict()))   # as the cache keeps it
         if not isinstance(data, YMap):
             assert record["yaml"] == {}, path   # only a rule file's mapping is kept
             continue
@@ -101,7 +101,7 @@ def test_every_expression_reads_back_as_parsed():
         load(ROOT / "policies")
         for text in LITERALS:
             parse_expression(text)
-    record = json.loads(json.dumps(session.to_json()))
+    record = json.loads(json.dumps(session.to_dict()))
     assert set(record["expressions"]) == set(session.trees.new) and len(LITERALS) < \
         len(record["expressions"])
     with parsed.replaying(record):
@@ -183,7 +183,7 @@ def test_one_query_of_a_folder_known_valid_parses_nothing(cache_dir, policies_co
     again = load_for(policies_copy, "support.sla")
     assert counts == {"yaml": 0, "expressions": 0}
     decision = again.decide("support.sla", FACTS, at="2026-03-08")
-    assert (decision.to_json(), decision.explain()) == (expected.to_json(), expected.explain())
+    assert (decision.to_dict(), decision.explain()) == (expected.to_dict(), expected.explain())
 
 
 def test_an_edited_rule_file_is_parsed_and_recorded_again(cache_dir, policies_copy,
@@ -201,7 +201,7 @@ def test_an_edited_rule_file_is_parsed_and_recorded_again(cache_dir, policies_co
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "other key", "other shape"])
 def test_a_damaged_record_is_parsed_around(cache_dir, policies_copy, monkeypatch, damage):
-    expected = load(policies_copy).decide("support.sla", FACTS, at="2026-03-08").to_json()
+    expected = load(policies_copy).decide("support.sla", FACTS, at="2026-03-08").to_dict()
     load_for(policies_copy, "support.sla")
     path = _record_path(cache_dir, policies_copy)
     text = path.read_text(encoding="utf-8")
@@ -223,7 +223,7 @@ def test_a_damaged_record_is_parsed_around(cache_dir, policies_copy, monkeypatch
     counts = _counting(monkeypatch)
     again = load_for(policies_copy, "support.sla")
     assert counts["yaml"] > 0 and counts["expressions"] > 0
-    assert again.decide("support.sla", FACTS, at="2026-03-08").to_json() == expected
+    assert again.decide("support.sla", FACTS, at="2026-03-08").to_dict() == expected
 
 
 def test_a_broken_expression_is_reported_even_when_recorded(cache_dir, policies_copy):

@@ -44,7 +44,7 @@ def test_every_decision_has_the_published_json_shape():
     decided = [r.decision for r in (run_case(POLICIES, c) for c in CASES) if r.decision]
     assert {d.query for d in decided} == set(POLICIES.queries)
     for decision in decided:
-        problems = [e.message for e in validator.iter_errors(decision.to_json())]
+        problems = [e.message for e in validator.iter_errors(decision.to_dict())]
         assert not problems, (decision.query, problems)
 
 

@@ -85,7 +85,7 @@ def test_random_expressions_only_raise_policy_errors(tmp_path_factory, expressio
     try:
         policies = neocrm_policy.load(folder)
         decision = policies.decide("t.random", FACTS, at="2026-03-08T00:00:00+08:00")
-        decision.to_json()
+        decision.to_dict()
         decision.explain()
     except PolicyError as error:
         assert error.render()
@@ -123,7 +123,7 @@ def test_random_facts_only_raise_policy_errors(query):
                         st.sampled_from(["2026-03-07T22:30:00+08:00", "2026-13-01"])))
     def check(facts, at):
         try:
-            POLICIES.decide(query, facts, at=at).to_json()
+            POLICIES.decide(query, facts, at=at).to_dict()
         except PolicyError as error:
             assert error.render()
     check()

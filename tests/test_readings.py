@@ -51,7 +51,7 @@ def test_an_agreed_new_time_limit_applies_to_a_one_star_request(in_force, polici
     facts = {"incident": {"level": 1, "reported_at": "2026-03-07T10:00:00+08:00",
                           "new_time_limit": "2026-04-01T10:00:00+08:00"}}
     at = "2026-03-08T09:00:00+08:00"
-    due = in_force.decide("support.sla", facts, at=at).to_json()["result"]["resolution_due"]
+    due = in_force.decide("support.sla", facts, at=at).to_dict()["result"]["resolution_due"]
     assert due == "2026-04-01T10:00:00+08:00"
     other = _flip(policies_copy, "support-sla.yaml", "new_time_limit_for_one_star")
     assert other.decide("support.sla", facts, at=at).result["resolution_due"] is None
@@ -61,10 +61,10 @@ def test_an_agreed_new_time_limit_may_be_earlier_than_the_tables(in_force, polic
     facts = {"incident": {"level": 3, "reported_at": "2026-03-07T10:00:00+08:00",
                           "new_time_limit": "2026-03-08T10:00:00+08:00"}}
     at = "2026-03-07T12:00:00+08:00"
-    due = in_force.decide("support.sla", facts, at=at).to_json()["result"]["resolution_due"]
+    due = in_force.decide("support.sla", facts, at=at).to_dict()["result"]["resolution_due"]
     assert due == "2026-03-08T10:00:00+08:00"
     other = _flip(policies_copy, "support-sla.yaml", "new_time_limit_may_be_earlier")
-    later = other.decide("support.sla", facts, at=at).to_json()["result"]["resolution_due"]
+    later = other.decide("support.sla", facts, at=at).to_dict()["result"]["resolution_due"]
     assert later == "2026-03-09T10:00:00+08:00"   # the table's 48 hours stand
 
 
@@ -103,7 +103,7 @@ def test_reasons_are_stable_codes_each_with_its_sentence_in_every_query(in_force
     with_reasons = [q for q in in_force.queries if "reasons" in in_force.policies[q].decisions]
     assert sorted(with_reasons) == sorted(refusals)
     for query, facts in refusals.items():
-        result = in_force.decide(query, facts).to_json()["result"]
+        result = in_force.decide(query, facts).to_dict()["result"]
         assert result["reasons"] and all(code.isidentifier() for code in result["reasons"])
         assert len(result["reason_texts"]) == len(result["reasons"])
         assert all(text.endswith(".") and " " in text for text in result["reason_texts"])

@@ -186,7 +186,7 @@ def test_checked_policies_fail_only_with_located_policy_errors(runtime_failures_
         return
     for given_facts, at in cases:
         try:
-            policies.decide("t.gen", given_facts, at=at).to_json()
+            policies.decide("t.gen", given_facts, at=at).to_dict()
         except PolicyError as error:
             for one in getattr(error, "errors", None) or [error]:
                 assert one.location is not None, (one.render(), folder)
@@ -286,7 +286,7 @@ def test_a_time_past_the_year_9999_in_a_zone_names_the_expression_in_both(
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "zones.yaml").write_text(ZONES % value, encoding="utf-8")
     premise = neocrm_policy.load(tmp_path / "premise").decide(
-        "t.zones", {"start": LATE_START}, at=AT).to_json()["result"]
+        "t.zones", {"start": LATE_START}, at=AT).to_dict()["result"]
     assert premise == {"shown": "9999-12-31T19:00:00+08:00"}
     policies = neocrm_policy.load(tmp_path / "shown")
     failed = []

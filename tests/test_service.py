@@ -167,7 +167,7 @@ def test_a_decision_is_the_cli_json_with_an_id_and_the_revision(served, openapi)
     assert "memo" not in decision
     conforms(openapi, "/v1/decisions/{query}", "post", 200, decision)
     from neocrm_policy import load
-    expected = load(REFERENCE).decide("support.sla", INCIDENT, at=AT).to_json()
+    expected = load(REFERENCE).decide("support.sla", INCIDENT, at=AT).to_dict()
     assert {k: v for k, v in decision.items() if k not in ("decision_id", "revision")} \
         == expected
 

@@ -729,7 +729,7 @@ def _reads(decision) -> list[tuple]:
     each with the entry of the table it looked up (when it can tell which)."""
     return [(step["rule"], step["facts"], step["decisions"],
              [(p["name"], p.get("entry")) for p in step["parameters"]])
-            for step in decision.to_json()["trace"]]
+            for step in decision.to_dict()["trace"]]
 
 
 def test_each_trace_entry_cites_what_its_rule_reads(tmp_path):

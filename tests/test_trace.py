@@ -72,7 +72,7 @@ def plain_json(decision) -> dict:
                  "value_expression": e.expression,
                  "facts": {p: to_json(v, inputs[p].type if p in inputs else None)
                            for p, v in e.facts.items()},
-                 "parameters": [u.to_json(parameter_types.get(u.name)) for u in e.parameters],
+                 "parameters": [u.to_dict(parameter_types.get(u.name)) for u in e.parameters],
                  "decisions": {d: to_json(v, types.get(d)) for d, v in e.decisions.items()}}
         if e.note:
             entry["note"] = e.note
@@ -221,10 +221,10 @@ def test_the_writers_give_what_the_trace_says(decision):
     if decision is None:
         return
     plain = plain_json(decision)
-    assert decision.to_json() == plain
-    assert decision.to_json_text() == json.dumps(plain, ensure_ascii=False,
+    assert decision.to_dict() == plain
+    assert decision.to_json() == json.dumps(plain, ensure_ascii=False,
                                                  separators=(",", ":"))
-    assert decision.to_json_text(indent=2) == json.dumps(plain, ensure_ascii=False, indent=2)
+    assert decision.to_json(indent=2) == json.dumps(plain, ensure_ascii=False, indent=2)
     assert decision.explain() == plain_memo(decision)
     assert decision._to_json_by_entry(trace._steps(decision._compiled, decision.terms)) \
         == plain
@@ -251,14 +251,14 @@ def test_the_caller_owns_the_json():
     facts = {"incident": {"symptoms": ["login_failure", "non_core_failure"],
                           "reported_at": "2026-03-07T10:00:00"}}
     decision = POLICIES.decide("support.sla", facts, at="2026-03-09")
-    first = decision.to_json()
+    first = decision.to_dict()
     held = _containers(first, [])
     assert len({id(c) for c in held}) == len(held)
     expected = json.loads(json.dumps(first))
     for container in held:
         container.clear()
-    assert decision.to_json() == expected
-    assert POLICIES.decide("support.sla", facts, at="2026-03-09").to_json() == expected
+    assert decision.to_dict() == expected
+    assert POLICIES.decide("support.sla", facts, at="2026-03-09").to_dict() == expected
 
 
 @SETTINGS
@@ -290,3 +290,17 @@ def test_other_values_are_written_as_to_words_writes_them(value):
 def test_memo_lines_wrap_as_textwrap_wraps_them(text):
     assert explain._wrapped(text) == textwrap.fill(
         text, 88, initial_indent="    ", subsequent_indent="      ")
+
+
+def test_to_json_gives_text_and_to_dict_the_object_for_decisions_and_errors(tmp_path):
+    policies = neocrm_policy.load(REFERENCE)
+    decision = policies.decide("support.sla", {"incident": {
+        "level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}, at="2026-03-08T01:00:00+08:00")
+    assert isinstance(decision.to_json(), str)
+    assert json.loads(decision.to_json()) == decision.to_dict()
+    with pytest.warns(DeprecationWarning, match=r"now Decision\.to_json\(\)"):
+        assert decision.to_json_text(indent=2) == decision.to_json(indent=2)
+    with pytest.raises(PolicyError) as caught:
+        policies.decide("support.sla", {"incident": {"levle": 4}})
+    assert json.loads(caught.value.to_json()) == caught.value.to_dict()
+    assert caught.value.to_dict()["code"] == "NP050"

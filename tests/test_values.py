@@ -51,7 +51,7 @@ def test_a_negative_zero_amount_is_shown_as_zero(fee):
     facts = {"breach": {"cause": "gross_negligence", "damages": "-0"},
              "contract": {"annual_fee_paid": fee}}
     decision = policies.decide("liability.data_security", facts, AT)
-    found = decision.to_json()
+    found = decision.to_dict()
     assert found["result"]["liability_cap"] == "0.00"
     assert found["result"]["compensation"] == "0.00"
     assert found["trace"][1]["facts"]["contract.annual_fee_paid"] == "0.00"
@@ -215,7 +215,7 @@ def test_a_number_that_is_not_whole_is_json_text_and_a_whole_one_a_number():
 
 def test_a_negative_amount_keeps_its_sign(tmp_path):
     decision = decided(tmp_path, {"refund": "0 CNY - 5.5 CNY"})
-    assert decision.to_json()["result"]["refund"] == "-5.50"
+    assert decision.to_dict()["result"]["refund"] == "-5.50"
     assert memo_lines(decision) == ["- refund: CNY -5.50"]
 
 
@@ -224,7 +224,7 @@ def test_a_list_or_a_table_of_amounts_is_shown_as_amounts(tmp_path):
             '    value: {basic: 100 CNY, premium: 2.5 CNY}\n')
     decision = decided(tmp_path, {"list": "[100 CNY, 2.5 CNY]", "table": "fees",
                                   "ratio": "5 / 2"}, extra=fees)
-    assert decision.to_json()["result"] == {
+    assert decision.to_dict()["result"] == {
         "list": ["100.00", "2.50"], "table": {"basic": "100.00", "premium": "2.50"},
         "ratio": "2.5"}
     assert memo_lines(decision) == ["- list: CNY 100.00, CNY 2.50",
@@ -237,7 +237,7 @@ def test_an_empty_list_and_a_null_read_none_in_the_memo(tmp_path):
               '  a.note: {type: string, optional: true}\n')
     decision = decided(tmp_path, {"tags": "a.tags", "note": "a.note"},
                        {"a": {"tags": []}}, extra=inputs)
-    assert decision.to_json()["result"] == {"tags": [], "note": None}
+    assert decision.to_dict()["result"] == {"tags": [], "note": None}
     assert memo_lines(decision) == ["- tags: none", "- note: none"]
     decision = decided(tmp_path / "two", {"tags": "a.tags"}, {"a": {"tags": ["x", "y"]}},
                        extra=inputs)
@@ -251,7 +251,7 @@ def test_seconds_and_their_parts_are_shown_where_a_time_has_them(tmp_path, utc_m
     day = "on Saturday 7 March 2026 (Shanghai time)"
     assert memo_lines(decision) == [f"- whole: 12:00 {day}", f"- seconds: 12:00:30 {day}",
                                     f"- part: 12:00:30.5 {day}", f"- tiny: 12:00:00.25 {day}"]
-    assert decision.to_json()["result"]["whole"] == "2026-03-07T12:00:00+08:00"
+    assert decision.to_dict()["result"]["whole"] == "2026-03-07T12:00:00+08:00"
 
 
 def test_a_time_written_without_an_offset_is_shanghai_time(utc_machine):
@@ -308,7 +308,7 @@ def test_an_evaluation_time_whose_zone_gives_no_offset_is_shanghai_time(tmp_path
                                                                         utc_machine):
     decision = decided(tmp_path, {"at": "now"},
                        at=datetime(2026, 3, 7, 12, 0, tzinfo=_NoOffset()))
-    assert decision.to_json()["result"]["at"] == "2026-03-07T12:00:00+08:00"
+    assert decision.to_dict()["result"]["at"] == "2026-03-07T12:00:00+08:00"
 
 
 @pytest.mark.parametrize("at, now, later", [
@@ -323,7 +323,7 @@ def test_the_first_time_evaluated_at_an_offset_is_shown_at_it(tmp_path, monkeypa
     monkeypatch.setattr(values, "_OFFSETS", {timedelta(hours=8): SHANGHAI_SINCE_1992})
     for n, when in enumerate(["1988-07-01T12:00:00Z", "1900-06-01T12:00:00Z", at]):
         decision = decided(tmp_path / str(n), {"moment": "now", "later": "now + 1 hour"}, at=when)
-    assert decision.to_json()["result"] == {"moment": now, "later": later}
+    assert decision.to_dict()["result"] == {"moment": now, "later": later}
 
 
 # Durations counted on a calendar
@@ -334,7 +334,7 @@ def test_a_date_moved_by_days_on_a_calendar(tmp_path, utc_machine):
     decision = decided(tmp_path, {"friday": "2026-03-06 + 1 hotline day",
                                   "saturday": "2026-03-07 + 2 hotline days",
                                   "midnight": "2026-03-06 + 1 night day"})
-    assert decision.to_json()["result"] == {"friday": "2026-03-09", "saturday": "2026-03-11",
+    assert decision.to_dict()["result"] == {"friday": "2026-03-09", "saturday": "2026-03-11",
                                             "midnight": "2026-03-07"}
     assert memo_lines(decision) == ["- friday: 9 March 2026", "- saturday: 11 March 2026",
                                     "- midnight: 7 March 2026"]
@@ -349,7 +349,7 @@ def test_durations_on_a_calendar_compared(tmp_path):
         "gt": "2 hotline days > 2 days", "gt_less": "2 hotline days > 47 hours",
         "ge": "2 hotline days >= 2 days", "ge_more": "2 hotline days >= 49 hours",
         "flipped": "3 days > 2 hotline days", "both": "2 hotline days < 3 hotline hours"})
-    assert decision.to_json()["result"] == {
+    assert decision.to_dict()["result"] == {
         "same": True, "more": False, "unit": False, "other": False, "lt": True,
         "lt_equal": False, "le": True, "le_more": False, "gt": False, "gt_less": True,
         "ge": True, "ge_more": False, "flipped": True, "both": False}
@@ -357,7 +357,7 @@ def test_durations_on_a_calendar_compared(tmp_path):
 
 def test_a_duration_on_a_calendar_in_words(tmp_path):
     decision = decided(tmp_path, {"wait": "2 hotline days", "one": "1 email hour"})
-    assert decision.to_json()["result"] == {"wait": "2 hotline days", "one": "1 email hour"}
+    assert decision.to_dict()["result"] == {"wait": "2 hotline days", "one": "1 email hour"}
     assert memo_lines(decision) == ["- wait: 2 hotline days", "- one: 1 email hour"]
 
 
@@ -401,7 +401,7 @@ def test_a_list_written_as_a_parameter_is_shown_as_written(tmp_path):
 
 def test_a_calendar_given_as_a_decision_is_shown_by_its_name(tmp_path):
     decision = decided(tmp_path, {"channel": "hotline"})
-    assert decision.to_json()["result"] == {"channel": "hotline"}
+    assert decision.to_dict()["result"] == {"channel": "hotline"}
     assert memo_lines(decision) == ["- channel: hotline"]
 
 
@@ -534,7 +534,7 @@ def test_an_evaluation_time_in_another_zone_at_eight_hours_counts_elapsed_time(t
     clock."""
     perth = datetime(2007, 6, 1, 12, 0, tzinfo=ZoneInfo("Australia/Perth"))
     decision = decided(tmp_path, {"moment": "now", "later": "now + 200 days"}, at=perth)
-    assert decision.to_json()["result"] == {"moment": "2007-06-01T12:00:00+08:00",
+    assert decision.to_dict()["result"] == {"moment": "2007-06-01T12:00:00+08:00",
                                             "later": "2007-12-18T12:00:00+08:00"}
 
 
@@ -549,6 +549,6 @@ def test_lists_of_amounts_in_the_trace_and_deep_in_a_result_are_shown_as_amounts
     decision = decided(tmp_path, {"total": "sum(fees)", "deep": "[[[1 CNY, 2.5 CNY]]]"},
                        extra='parameters:\n  fees: {type: "list[money]", '
                              'value: [100 CNY, 2.5 CNY]}\n')
-    found = decision.to_json()
+    found = decision.to_dict()
     assert found["result"] == {"total": "102.50", "deep": [[["1.00", "2.50"]]]}
     assert found["trace"][0]["parameters"][0]["value"] == ["100.00", "2.50"]

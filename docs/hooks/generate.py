@@ -674,7 +674,7 @@ def _examples(policies, query: str) -> list[str]:
         if result.error is not None:
             shown["error"] = {"code": result.error.code, "message": result.error.message}
         else:
-            shown["result"] = result.decision.to_json()["result"]
+            shown["result"] = result.decision.to_dict()["result"]
         lines += [f"<p><strong>{html.escape(_said(result.case.name))}</strong></p>",
                   "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
                   + "</code></pre>"]
@@ -1254,12 +1254,12 @@ def json_page(policies) -> str:
                           "responded_at": "2026-03-07T23:10:00+08:00"}}
     try:
         decision = policies.decide("support.sla", facts, at="2026-03-08T01:00:00+08:00")
-        sample = json.dumps(decision.to_json(), indent=2, ensure_ascii=False)
+        sample = json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)
     except PolicyError as error:
-        sample = json.dumps({"error": error.to_json()}, indent=2)
+        sample = json.dumps({"error": error.to_dict()}, indent=2)
     return "\n".join([
         "# Decision JSON", "",
-        "`neocrm-policy eval QUERY --format json` and `Decision.to_json()` give one object, "
+        "`neocrm-policy eval QUERY --format json` and `Decision.to_dict()` give one object, "
         "whose JSON Schema `neocrm-policy schema decision` prints (the tests check every "
         "decision of the policy tests against it):", "",
         "| Key | What it holds |", "| --- | --- |",

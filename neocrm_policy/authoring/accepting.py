@@ -61,7 +61,7 @@ class Move:
     def __str__(self) -> str:
         return f"{Path(self.file).name}:{self.line} {self.result}: {self.change}"
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "case": self.case,
                 "result": self.result, "old": _json_value(self.old),
                 "new": _json_value(self.new), "change": self.change}
@@ -93,7 +93,7 @@ class NotAccepted:
         what = f" case {json.dumps(self.case, ensure_ascii=False)}" if self.case else ""
         return f"{where}{what} not accepted: {self.reason}"
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "case": self.case,
                 "reason": self.reason}
 

@@ -38,5 +38,5 @@ def evaluate(expressions: list[str], at: str = "2026-03-07T12:00:00+08:00",
         (root / "examples.yaml").write_text(
             "policy: docs.examples\ntitle: examples\nclauses: ['x']\nsummary: examples\n"
             f"{SAMPLE_PARAMETERS}decisions:\n{decisions}\n", encoding="utf-8")
-        result = PolicySet.from_folder(root).decide("docs.examples", {}, at=at).to_json()
+        result = PolicySet.from_folder(root).decide("docs.examples", {}, at=at).to_dict()
     return [result["result"][f"e{n}"] for n in range(len(expressions))]

@@ -40,7 +40,7 @@ class Change:
     new: Any = None
     since: str | None = None
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         data = asdict(self)
         return {k: v for k, v in data.items() if v is not None or k in ("old", "new")}
 
@@ -423,7 +423,7 @@ def impact(old: PolicySet, new: PolicySet, paths: list[Path]) -> list[Impact]:
             for policies in (old, new):
                 try:
                     sides.append(policies.decide(example.query, example.facts,
-                                                 at=example.at).to_json()["result"])
+                                                 at=example.at).to_dict()["result"])
                 except PolicyError as error:
                     sides.append(f"error {error.code}: {error.message}")
             before, after = sides

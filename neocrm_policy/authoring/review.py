@@ -48,7 +48,7 @@ class TermReview:
         return (f"{self.query}: {self.term}{words}: review by "
                 f"{self.review_by.date().isoformat()} ({when}){owner}")
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"query": self.query, "term": self.term, "words": self.words,
                 "review_by": self.review_by.date().isoformat(), "owner": self.owner,
                 "days_left": self.days_left, "overdue": self.overdue,

@@ -249,7 +249,7 @@ def run_case(policies: PolicySet, case: Case) -> CaseResult:
         return CaseResult(case, not problems, problems, error=error)
     if case.expect_error is not None:
         return CaseResult(case, False, ["expected an error, but the query answered "
-                                        + json.dumps(decision.to_json()["result"])], decision)
+                                        + json.dumps(decision.to_dict()["result"])], decision)
     problems = []
     types = decision.decision_types
     for name, expected in case.expect.items():

@@ -31,7 +31,7 @@ class Finding:
     def render(self) -> str:
         return self.text
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return self.json
 
 
@@ -101,7 +101,7 @@ def _judge(folder: Path, key: str | None):
     warnings = warnings_of(policies)
     now = datetime.now(AGREEMENT_ZONE)
     found = Validation(folder, list(policies.queries),
-                       [Finding(w.render(), w.to_json()) for w in warnings])
+                       [Finding(w.render(), w.to_dict()) for w in warnings])
     if key is not None:
         until = policies.next_change(now)
         agreement = agreement_file(folder)
@@ -112,7 +112,7 @@ def _judge(folder: Path, key: str | None):
             "agreement": [str(agreement), _file_digest(agreement)] if agreement else None,
             "sources": _sources(policies),
         })
-        cache.write(_parsed_name(folder), key, found_parsed.to_json())
+        cache.write(_parsed_name(folder), key, found_parsed.to_dict())
     return found, policies
 
 

@@ -89,7 +89,7 @@ class Decider:
         """Facts → the result's JSON (or, with a trace, the decision's), at `at`."""
         if self.trace:
             policies, query = self.policies, self.query
-            return lambda facts: policies.decide(query, facts, at=at).to_json()
+            return lambda facts: policies.decide(query, facts, at=at).to_dict()
         prepared = self.policies.prepare(self.query, at)
         encode = self.encode
         if encode is None:

@@ -61,7 +61,7 @@ class ReloadOutcome:
     error: dict | None = None
     trigger: str = "start"
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"status": self.status, "revision": self.revision, "at": self.at,
                 "trigger": self.trigger, "error": self.error}
 
@@ -69,7 +69,7 @@ class ReloadOutcome:
 def first_error(error: PolicyError) -> dict:
     """The first of an error's problems, as JSON, with its place in words."""
     one = error.errors[0] if isinstance(error, PolicyErrors) and error.errors else error
-    data = one.to_json()
+    data = one.to_dict()
     data["location"] = str(one.location) if one.location else None
     if isinstance(error, PolicyErrors):
         data["problems"] = len(error.errors)

@@ -14,6 +14,7 @@ that part as it is and works out only the JSON of the values and facts of the ca
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -51,7 +52,7 @@ class ParameterUse:
     """Its value as the editor wrote it ("9 natural days"), for the memo; JSON keeps the
     value's machine form."""
 
-    def to_json(self, type_=None) -> dict:
+    def to_dict(self, type_=None) -> dict:
         if self.has_key and type_ is not None and type_.name == "map":
             type_ = type_.item
         return {"name": self.name, **({"entry": to_json(self.key)} if self.has_key else {}),
@@ -80,7 +81,7 @@ class TraceEntry:
 
 
 class Decision:
-    """The answer to one query: `.result` (Python values), `.trace`, `.to_json()`,
+    """The answer to one query: `.result` (Python values), `.trace`, `.to_dict()`,
     `.explain()`."""
 
     __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "customer",
@@ -149,7 +150,7 @@ class Decision:
             index = rules[position]
             yield position, name, steps.get((name, index)) or steps.build(name, index)
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
         steps = _steps(self._compiled, self._snapshot)
         missing = self.missing
@@ -194,10 +195,17 @@ class Decision:
                         "description": inputs[path].description} for path in paths]
                 for name, paths in (self.missing or {}).items()}
 
+    def to_json(self, indent: int | None = None) -> str:
+        """The decision as JSON text (`to_dict()` written out): compact, or indented by
+        `indent` spaces (2 is what `json.dumps(..., indent=2, ensure_ascii=False)` writes,
+        byte for byte)."""
+        return json_text(self.to_dict(), indent)
+
     def to_json_text(self, indent: int | None = None) -> str:
-        """`to_json()` as text: compact, or indented by `indent` spaces (2 is what
-        `json.dumps(..., indent=2, ensure_ascii=False)` writes, byte for byte)."""
-        return json_text(self.to_json(), indent)
+        """The text form's name before 0.2, when `to_json` gave the dict; kept for one release."""
+        warnings.warn("Decision.to_json_text() is now Decision.to_json()",
+                      DeprecationWarning, stacklevel=2)
+        return self.to_json(indent)
 
     def explain(self) -> str:
         """The decision as a short memo: each value, why, and which clause says so."""
@@ -257,7 +265,7 @@ class _Step:
         if found is None:
             uses = _parameter_uses(steps.compiled, steps.snapshot, self.names, self.lookups,
                                    facts, result)
-            found = _Looked(uses, tuple(u.to_json(steps.parameter_types.get(u.name))
+            found = _Looked(uses, tuple(u.to_dict(steps.parameter_types.get(u.name))
                                         for u in uses))
             if marked is not None and len(self._by_key) < _KEYS_KEPT:
                 self._by_key[marked] = found
@@ -352,7 +360,7 @@ class _Steps(dict):
                          for n in step.names)
         step.uses = _parameter_uses(self.compiled, self.snapshot, step.names, step.lookups,
                                     {}, {}) if known_keys else None
-        step.parameters = tuple(u.to_json(self.parameter_types.get(u.name))
+        step.parameters = tuple(u.to_dict(self.parameter_types.get(u.name))
                                 for u in step.uses) if step.uses is not None else None
         """The parameters' JSON when it is the same whatever the facts (None otherwise)."""
         step._by_key = {}

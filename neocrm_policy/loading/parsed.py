@@ -41,7 +41,7 @@ class Recording:
         self.documents = documents.Shelf({}, recording=True)
         self.trees = documents.Shelf({}, recording=True)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"yaml": dict(self.documents.new), "expressions": trees.entries(self.trees)}
 
 

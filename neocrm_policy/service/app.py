@@ -66,7 +66,7 @@ class ServiceError(Exception):
         self.status, self.code, self.message, self.hint = status, code, message, hint
         self.headers = headers
 
-    def to_json(self) -> dict:
+    def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "location": None,
                 "file": None, "line": None, "column": None, "hint": self.hint}
 
@@ -84,7 +84,7 @@ SERVICE_CODES = {
 def error_json(error: PolicyError) -> dict:
     """An error as JSON: its code, message, location (in words too), hint and fact;
     an error holding several problems lists each the same way under `errors`."""
-    data = error.to_json()
+    data = error.to_dict()
     data["location"] = str(error.location) if error.location else None
     if data.get("line") == 0:    # a place in no line (the request as a whole)
         data["line"] = data["column"] = None
@@ -314,7 +314,7 @@ class Service:
             facts, at, customer = _request_parts(request, within)
             decision = served.policies.decide(query, facts, at=at)
             data = {"decision_id": decision_id(), "revision": served.revision,
-                    **decision.to_json()}
+                    **decision.to_dict()}
             if explain:
                 data["memo"] = decision.explain()
             if explain == "words":
@@ -502,7 +502,7 @@ def endpoint(route: str, service: Service, handler: Handler):
         try:
             response = await handler(service, request)
         except ServiceError as error:
-            response = _error(error.status, error.to_json(), error.headers)
+            response = _error(error.status, error.to_dict(), error.headers)
         except PolicyError as error:
             response = _error(status_of(error), error_json(error))
         metrics.request(route, request.method, response.status_code,
@@ -617,8 +617,8 @@ async def ready(service: Service, request: Request) -> Response:
     return _json({
         "ready": True, "revision": served.revision, "loaded_at": served.loaded_at,
         "folder": str(store.folder), "queries": len(served.policies.queries),
-        "last_reload": store.last.to_json(),
-        "refused": store.refused.to_json() if store.refused else None,
+        "last_reload": store.last.to_dict(),
+        "refused": store.refused.to_dict() if store.refused else None,
     })
 
 
@@ -673,7 +673,7 @@ async def openapi(service: Service, request: Request) -> Response:
 async def reload(service: Service, request: Request) -> Response:
     _authorise(service, request)
     outcome = await service.store.reload("admin")
-    return _json(outcome.to_json(), 200 if outcome.status != "refused" else 422)
+    return _json(outcome.to_dict(), 200 if outcome.status != "refused" else 422)
 
 
 def _authorise(service: Service, request: Request) -> None:

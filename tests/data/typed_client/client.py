@@ -19,7 +19,7 @@ def resolution_due(policies: neocrm_policy.PolicySet, reported_at: str) -> datet
     result = cast(SupportSlaResult, decision.result)
     if result["resolution_breached"]:
         print(decision.explain())
-    shown: dict[str, object] = decision.to_json()
+    shown: dict[str, object] = decision.to_dict()
     print(json.dumps(shown["result"]), decision.to_json_text(indent=2))
     for entry in decision.trace:
         print(entry.rule, entry.clause)
@@ -36,7 +36,7 @@ def capped(policies: neocrm_policy.PolicySet, damages: str) -> Decimal | None:
         print(error.code, error.message, error.hint, [p.fact for p in problems])
         return None
     except neocrm_policy.PolicyError as error:
-        print(json.dumps({"error": error.to_json()}))
+        print(json.dumps({"error": error.to_dict()}))
         return None
     return cast(LiabilityDataSecurityResult, decision.result)["liability_cap"]
 
