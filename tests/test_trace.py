@@ -47,7 +47,7 @@ def test_the_decision_reads_as_recorded(decided, case):
 # --------------------------------------------------------------------------------------
 # The quick writers against the plain definitions, on decisions of any facts
 #
-# `to_json()` runs code generated per combination of rules (or per rule, past
+# `to_dict()` runs code generated per combination of rules (or per rule, past
 # `_PLANS_KEPT` combinations and for results not settled yet), and `explain()` fills a memo
 # written once per rule and terms in force. What they must give is defined plainly below,
 # from `decision.trace`, as the code before them wrote it.

@@ -6,7 +6,7 @@ for nothing else. `explain()` writes it as a short legal memo.
 
 What a trace entry says whatever the facts are (the rule and clause, the condition, the
 note, the parameters used and their JSON) is worked out once per rule and terms in force.
-`to_json()` runs a function generated for the combination of rules that gave the values
+`to_dict()` runs a function generated for the combination of rules that gave the values
 (one per combination seen, up to `_PLANS_KEPT`; past them, one per rule), which holds
 that part as it is and works out only the JSON of the values and facts of the call.
 """
@@ -164,7 +164,7 @@ class Decision:
         return self._to_json_by_entry(steps)
 
     def _to_json_by_entry(self, steps: _Steps) -> dict:
-        """`to_json()` written entry by entry: with results not settled yet, or past the
+        """`to_dict()` written entry by entry: with results not settled yet, or past the
         combinations of rules that have a writer of their own."""
         values, facts, result, rules = self._values, self._facts, self.result, self._rules
         shown, out = (steps.head or steps.make_head())(values, facts, self.at, self.customer)
@@ -284,7 +284,7 @@ class _Looked:
                         for v in item.values())
 
     def fresh(self) -> list[dict]:
-        """The parameters' JSON, a fresh copy each time: the caller owns what `to_json()`
+        """The parameters' JSON, a fresh copy each time: the caller owns what `to_dict()`
         returns."""
         if self.flat:
             return list(map(dict.copy, self.items))

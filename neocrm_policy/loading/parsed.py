@@ -35,7 +35,7 @@ from ..source import record as documents
 
 
 class Recording:
-    """What was parsed inside `recording()`; `to_json()` is the record."""
+    """What was parsed inside `recording()`; `to_dict()` is the record."""
 
     def __init__(self) -> None:
         self.documents = documents.Shelf({}, recording=True)
