@@ -329,6 +329,8 @@ def main() -> int:
         generate(source, args.records)
         ceiling = hand_file(source, work / "hand.jsonl")
         one, _rss, one_cpu = command(source, work / "one.jsonl")
+        from neocrm_policy.batch.running import plan_workers
+        workers = plan_workers(2)            # what `--jobs 2` does on this machine now
         two, _rss, two_cpu = command(source, work / "two.jsonl", "--jobs", "2")
         hand_bytes = (work / "hand.jsonl").read_bytes()
         same = (work / "one.jsonl").read_bytes() == hand_bytes == \
@@ -347,7 +349,8 @@ def main() -> int:
               f"ratio {one / ceiling:.2f}; CPU {one_cpu:.2f} s, {n / one_cpu:,.0f}/s of CPU")
         print(f"  eval --batch --jobs 2 (end to end): {two:.2f} s, {n / two:,.0f}/s, "
               f"ratio {two / ceiling:.2f}, {one / two:.2f}x one process; CPU {two_cpu:.2f} s "
-              "(both workers and the reading process)")
+              "(both workers and the reading process)"
+              + (f"; {workers.why_fewer}" if workers.why_fewer else ""))
         split_figures(source, work)
         for path in (source, work / "hand.jsonl", work / "one.jsonl", work / "two.jsonl",
                      work / "split-out.jsonl"):

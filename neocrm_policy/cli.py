@@ -228,7 +228,8 @@ def _batch_arguments(evaluate) -> None:
                             "(incident.ticket), as a dotted CSV or Parquet column")
     batch.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="worker processes (default: 1); each loads the policies once. "
-                            "At most the cores this run may use")
+                            "At most the cores this run may use, and only those idle when "
+                            "it starts: with fewer than two idle, one process decides")
     batch.add_argument("--trace", action="store_true",
                        help="write each decision's JSON (result and trace), not the result "
                             "alone")
@@ -522,16 +523,16 @@ def cmd_eval_batch(args) -> int:
             raise
         raise UsageError(f"--batch needs {exc.name}, which is not installed", None,
                          "pip install 'neocrm-policy[batch]'") from None
-    from .batch.running import check_not_input, worker_count
+    from .batch.running import check_not_input, plan_workers
     if args.summary_out:
         check_not_input(args.batch, args.summary_out, "--summary-out")
         if args.out != "-" and os.path.abspath(args.out) == os.path.abspath(args.summary_out):
             raise UsageError(f"--out and --summary-out are both {args.out}", None,
                              "give the summary page another file")
-    jobs = worker_count(args.jobs)
-    if jobs < args.jobs and not args.quiet:
-        print(f"--jobs {args.jobs}: this run has {jobs} core{'s' if jobs > 1 else ''}, so "
-              f"{jobs} worker process{'es' if jobs > 1 else ''}", file=sys.stderr)
+    workers = plan_workers(args.jobs)
+    jobs = workers.count
+    if workers.why_fewer and not args.quiet:
+        print(f"--jobs {args.jobs}: {workers.why_fewer}", file=sys.stderr)
     shown = not args.quiet and sys.stderr.isatty() and args.out != "-"
     existed = args.out != "-" and os.path.lexists(args.out)
     try:

@@ -269,6 +269,7 @@ def test_a_dead_worker_ends_the_batch_with_a_clear_error_not_a_hang(policies, tm
         "import sys, os\n"
         "os.sched_getaffinity = lambda pid: {0, 1}\n"
         "from neocrm_policy.batch import running\n"
+        "running.free_cores = lambda sample=0.1: 2.0\n"
         "import tests.test_outputs as here\n"
         "running._worker_chunk = here.die_in_worker\n"
         "from neocrm_policy.cli import main\n"
@@ -289,6 +290,40 @@ def test_a_dead_worker_ends_the_batch_with_a_clear_error_not_a_hang(policies, tm
     assert "a worker process ended before deciding its records" in err
     assert "Traceback" not in err
     assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_jobs_on_a_busy_machine_decide_in_one_process_and_say_so(policies, tmp_path,
+                                                                  monkeypatch, capsys):
+    from neocrm_policy.batch import running
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(running, "free_cores", lambda sample=0.1: 0.4)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started on a busy machine")
+    monkeypatch.setattr(running, "ProcessPoolExecutor", no_pool)
+    out = tmp_path / "out.jsonl"
+    assert main(["eval", "support.sla", "--policies", str(policies), "--at", AT, "--id",
+                 "id", "--batch", str(DATA / "incidents.jsonl"), "--out", str(out),
+                 "--jobs", "2"]) == 1
+    assert "--jobs 2: 0.4 of 2 cores are idle now, so the batch is decided in this " \
+        "process" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8").count("\n") == 9
+    monkeypatch.setattr(running, "free_cores", lambda sample=0.1: 1.9)
+    assert running.plan_workers(2).count == 1           # one idle core: no gain from two
+    monkeypatch.setattr(running, "free_cores", lambda sample=0.1: 2.0)
+    assert running.plan_workers(2) == running.Workers(2, None)
+    monkeypatch.setattr(running, "free_cores", lambda sample=0.1: None)   # nothing to read
+    assert running.plan_workers(2) == running.Workers(2, None)
+
+
+def test_idle_cores_are_measured_from_the_kernels_counters():
+    from neocrm_policy.batch import running
+    free = running.free_cores(0.05)
+    if not Path("/proc/stat").exists():
+        assert free is None
+    else:
+        assert free is not None and 0 <= free <= running.cores()
 
 
 def test_jobs_below_one_is_a_usage_error():

@@ -199,6 +199,55 @@ def worker_count(asked: int) -> int:
     return min(asked, cores())
 
 
+def free_cores(sample: float = 0.1) -> float | None:
+    """The cores idle right now, measured from the kernel's counters over `sample`
+    seconds (None where there are none to read): a worker started on a busy machine only
+    takes turns with the work already there, and makes the run slower, not faster."""
+    def counters() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as stat_file:
+            ticks = [int(n) for n in stat_file.readline().split()[1:]]
+        return sum(ticks[3:5]), sum(ticks)                  # idle and waiting, all
+    try:
+        idle, total = counters()
+        time.sleep(sample)
+        idle_after, total_after = counters()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total_after <= total:
+        return None
+    share = (idle_after - idle) / (total_after - total)
+    return min(share * (os.cpu_count() or 1), cores())
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How many processes decide a batch, and why not as many as asked."""
+    count: int
+    why_fewer: str | None = None
+
+
+def plan_workers(asked: int) -> Workers:
+    """`--jobs asked` as a run can use it: no more workers than cores, and none at all
+    (the batch decided in this process) when fewer than two cores are idle, since with
+    no free core more processes only make the run slower."""
+    count = worker_count(asked)
+    if count < asked:
+        why = (f"this run has {count} core{'s' if count > 1 else ''}, so {count} worker "
+               f"process{'es' if count > 1 else ''}")
+    else:
+        why = None
+    if count > 1:
+        free = free_cores()
+        if free is not None and free < count:
+            idle = max(int(free), 1)
+            count = idle if idle > 1 else 1
+            why = (f"{free:.1f} of {cores()} cores are idle now, so "
+                   + (f"{count} worker processes" if count > 1 else
+                      "the batch is decided in this process (more would only take turns "
+                      "with the work already running)"))
+    return Workers(count, why)
+
+
 def _identity(name: str, descriptor: int) -> os.stat_result | None:
     """The file behind a name, or behind a standard stream for `-`."""
     try:
