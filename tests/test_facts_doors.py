@@ -57,6 +57,29 @@ def test_a_thousand_unknown_facts_list_the_first_few_and_count_the_rest(policies
     assert error.render().splitlines()[-1] == error.message
 
 
+def _past_the_cap(**rest) -> dict:
+    """A document whose first `MAX_FACT_PROBLEMS` keys are unknown, then `rest`."""
+    return {**{f"k{i:04d}": i for i in range(MAX_FACT_PROBLEMS)}, **rest}
+
+
+@pytest.mark.parametrize(("query", "facts", "more"), [
+    # each problem past the cap is counted once, wherever it is found: a value not
+    # allowed (not counted again as missing), a key inside the same object after it, a
+    # fact of the wrong type, an object given as a number, and a key after each of those
+    ("support.sla", _past_the_cap(incident={"level": 9, "extra": 1}, zz=1), 4),
+    ("ip.use", _past_the_cap(use={"action": "lend", "written_permit": False}), 1),
+    ("support.sla", _past_the_cap(incident={"reported_at": "soon", "extra": 1}, zz=1), 3),
+    ("support.sla", _past_the_cap(incident=5, zz=1), 2),
+    # every required fact missing after the cap is counted, not only the first
+    ("acceptance", _past_the_cap(), 4),
+])
+def test_problems_past_the_cap_are_each_counted_once(policies, query, facts, more):
+    with pytest.raises(FactErrors) as caught:
+        policies.decide(query, facts, at=AT)
+    assert len(caught.value.errors) == MAX_FACT_PROBLEMS
+    assert caught.value.more == more
+
+
 def test_a_few_problems_are_all_listed_with_nothing_more_counted(policies):
     error = _refused(policies, {"incident": INCIDENT, "a": 1, "b": 2})
     assert [e.fact for e in error.errors] == ["a", "b"] and error.more == 0

@@ -543,7 +543,6 @@ class FactReader:
                                     f"fact {child.path!r} has {_show(one)}, which is not "
                                     "allowed", child.item.location, _allowed_hint(child.item),
                                     fact=child.path))
-                                refused.add(child.path)
                                 break
                         else:
                             out[child.path] = read
