@@ -333,3 +333,71 @@ def test_readers_generated_while_other_threads_parse_python_all_work():
         gc.set_threshold(*threshold)
         gc.callbacks.remove(collected)
     assert failures == []
+
+
+class _SpoiltParses:
+    """`ast.parse` failing its first `spoilt` calls as a parse overlapping another
+    thread's fails in CPython 3.11 (or with another SystemError), then parsing."""
+
+    def __init__(self, spoilt: int, message: str = "AST constructor recursion depth mismatch "
+                                                   "(before=2, after=3)") -> None:
+        import ast
+        self.parse, self.spoilt, self.message, self.calls = ast.parse, spoilt, message, []
+
+    def __call__(self, text, *args, **kwargs):
+        self.calls.append(text)
+        if len(self.calls) <= self.spoilt:
+            raise SystemError(self.message)
+        return self.parse(text, *args, **kwargs)
+
+
+@pytest.mark.parametrize("spoilt", [0, 1, "all but the last try"])
+def test_a_template_spoilt_by_another_threads_parse_is_parsed_again(monkeypatch, spoilt):
+    import ast
+    import gc
+
+    from neocrm_policy.language import fact_plan
+    if spoilt == "all but the last try":
+        spoilt = fact_plan._PARSE_TRIES - 1
+    parses = _SpoiltParses(spoilt)
+    monkeypatch.setattr(ast, "parse", parses)
+    tree = fact_plan.parse_template("x = 1")
+    assert isinstance(tree, ast.Module) and ast.unparse(tree) == "x = 1"
+    assert parses.calls == ["x = 1"] * (spoilt + 1)
+    assert gc.isenabled()                   # the collector runs again after the parse
+
+
+def test_a_template_spoilt_every_time_fails_after_the_last_try(monkeypatch):
+    import ast
+    import gc
+
+    from neocrm_policy.language import fact_plan
+    parses = _SpoiltParses(fact_plan._PARSE_TRIES)
+    monkeypatch.setattr(ast, "parse", parses)
+    with pytest.raises(SystemError, match="recursion depth mismatch"):
+        fact_plan.parse_template("x = 1")
+    assert len(parses.calls) == fact_plan._PARSE_TRIES
+    assert gc.isenabled()
+
+
+def test_another_system_error_in_a_parse_is_not_tried_again(monkeypatch):
+    import ast
+
+    from neocrm_policy.language import fact_plan
+    parses = _SpoiltParses(1, "unknown opcode")
+    monkeypatch.setattr(ast, "parse", parses)
+    with pytest.raises(SystemError, match="unknown opcode"):
+        fact_plan.parse_template("x = 1")
+    assert len(parses.calls) == 1
+
+
+def test_a_paused_collector_stays_paused_after_a_parse(monkeypatch):
+    import gc
+
+    from neocrm_policy.language import fact_plan
+    gc.disable()
+    try:
+        fact_plan.parse_template("x = 1")
+        assert not gc.isenabled()           # the caller's choice is kept
+    finally:
+        gc.enable()
