@@ -401,3 +401,17 @@ def test_a_paused_collector_stays_paused_after_a_parse(monkeypatch):
         assert not gc.isenabled()           # the caller's choice is kept
     finally:
         gc.enable()
+
+
+def test_a_reader_knowing_no_customers_reads_a_customer_in_the_fast_path(readers):
+    """Only a customer whose own terms must be looked up leaves the fast path; a reader
+    made without the folder's customers (the compiler's own) has none to look up."""
+    from neocrm_policy.language.facts import FactReader
+    reader = FactReader(readers["support.sla"].policy)
+    assert reader.customers is None
+    facts = {"incident": {"level": 4, "reported_at": "2026-03-07T10:00:00+08:00"},
+             "customer": {"id": "acme"}}
+    calls = _careful_calls(reader)
+    read = fast_reader(reader)(facts)
+    assert calls == [] and read["customer.id"] == "acme"
+    assert read == reader.read(facts)
