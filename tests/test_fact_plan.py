@@ -415,3 +415,27 @@ def test_a_reader_knowing_no_customers_reads_a_customer_in_the_fast_path(readers
     read = fast_reader(reader)(facts)
     assert calls == [] and read["customer.id"] == "acme"
     assert read == reader.read(facts)
+
+
+@pytest.mark.parametrize(("query", "facts", "converted"), [
+    # the least whole number of eighteen digits, with no least value declared, is read
+    # inline
+    ("bounded", {"order": {"count": 1, "items": {"size": -(10 ** 18 - 1)}}}, []),
+    # a list of allowed choices spelt otherwise than as a list (a tuple, from Python) is
+    # converted alone, then its items checked against the choices (not the tuple as one)
+    ("support.sla", {"incident": {"symptoms": ("login_failure", "total_outage"),
+                                  "reported_at": "2026-03-07T10:00:00+08:00"}},
+     [("incident.symptoms", ("login_failure", "total_outage"))]),
+])
+def test_the_edges_of_the_common_spellings_stay_in_the_fast_path(readers, query, facts,
+                                                                  converted):
+    reader = readers[query]
+    expected = reader._read(facts, None)
+    calls = _careful_calls(reader)
+    try:
+        assert fast_reader(reader)(facts) == expected
+        assert calls == converted           # never the whole document read carefully
+    finally:
+        del reader._read
+        for leaf in reader.leaves:
+            object.__setattr__(leaf, "convert", leaf.convert.__defaults__[0])
