@@ -421,6 +421,11 @@ def test_a_reader_knowing_no_customers_reads_a_customer_in_the_fast_path(readers
     # the least whole number of eighteen digits, with no least value declared, is read
     # inline
     ("bounded", {"order": {"count": 1, "items": {"size": -(10 ** 18 - 1)}}}, []),
+    ("typed", {"count": {"items": 10 ** 18 - 1}}, []),          # and the greatest,
+    ("typed", {"count": {"most": 10 ** 18 - 1}}, []),   # also under a greater maximum
+    # allowed whole numbers at the least and the greatest declared
+    ("bounded", {"order": {"count": 1, "rank": 2}}, []),
+    ("bounded", {"order": {"count": 1, "rank": 6}}, []),
     # a list of allowed choices spelt otherwise than as a list (a tuple, from Python) is
     # converted alone, then its items checked against the choices (not the tuple as one)
     ("support.sla", {"incident": {"symptoms": ("login_failure", "total_outage"),
