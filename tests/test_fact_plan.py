@@ -423,6 +423,7 @@ def test_a_reader_knowing_no_customers_reads_a_customer_in_the_fast_path(readers
     ("bounded", {"order": {"count": 1, "items": {"size": -(10 ** 18 - 1)}}}, []),
     ("typed", {"count": {"items": 10 ** 18 - 1}}, []),          # and the greatest,
     ("typed", {"count": {"most": 10 ** 18 - 1}}, []),   # also under a greater maximum
+    ("typed", {"count": {"least": -(10 ** 18 - 1)}}, []),   # and above a lesser minimum
     # allowed whole numbers at the least and the greatest declared
     ("bounded", {"order": {"count": 1, "rank": 2}}, []),
     ("bounded", {"order": {"count": 1, "rank": 6}}, []),
