@@ -81,7 +81,7 @@ class Snapshot:
             tree = tree.get(key) if isinstance(tree, dict) else None
         if value is None and name in self.absent:
             return self.absent[name]
-        if isinstance(value, str) or not hasattr(tree, "text"):
+        if isinstance(value, str) or tree is None or not hasattr(tree, "text"):
             return to_words(value)
         return " ".join(tree.text.split())
 
@@ -114,7 +114,8 @@ def _in_force(begun: list[_Candidate], values: Mapping[str, Any]):
     (or the table entries) it gives; a new version of the agreement prevails over them
     only for the terms, or entries, whose value it changes from the agreement's previous
     version. Returns the value, its latest instrument and, for tables, each entry's."""
-    value, latest, entries, previous = _UNSET, None, {}, _UNSET
+    value, latest, previous = _UNSET, None, _UNSET
+    entries: dict[Any, _Candidate] = {}
     for candidate in sorted(begun, key=lambda c: (c.since or _EPOCH, c.rank)):
         new = _computed(candidate, values)
         if candidate.rank == 0 and previous is not _UNSET and value is not _UNSET:
@@ -489,8 +490,10 @@ class PolicySet:
         if at is None or (len(items) == 1 and items[0].checked.policy.since is None):
             return items[-1]
         index = bisect.bisect_right(self._starts[query], at) - 1
+        first = items[0].checked.policy
         if index < 0:
-            first = items[0].checked.policy
+            if first.since is None:   # an undated first version is in force from the start
+                return items[0]
             raise EvaluationError(
                 f"policy {query!r} is not in force at {at.isoformat()}", first.location,
                 f"its first version applies from {first.since.date()}")
@@ -541,10 +544,11 @@ class PolicySet:
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]
+            begins = f"its first version applies from {first.since.date()}; " \
+                if first.since is not None else ""
             raise EvaluationError(
                 f"parameter {name!r} of {query!r} has no value in force at {now.isoformat()}",
-                first.location, f"its first version applies from {first.since.date()}; "
-                "give an earlier version or evaluate at a later time")
+                first.location, begins + "give an earlier version or evaluate at a later time")
         if not absent:
             result, values, rules = compiled.function(known, snapshot.values, now)
             return Decision(compiled, now, known, snapshot, result, values, rules, customer,

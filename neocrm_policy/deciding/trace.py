@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from ..language.compiler import CompiledPolicy
     from ..language.values import Type
 
+    _Marked = tuple[tuple[type, Any], ...]
+    """A table key as `looked_up` keeps it: by type and value, so 4 and 4.0 stay apart."""
+
 
 @dataclass(frozen=True)
 class ParameterUse:
@@ -123,17 +126,20 @@ class Decision:
     @cached_property
     def trace(self) -> list[TraceEntry]:
         steps = _steps(self._compiled, self._snapshot)
-        everything = None
+        everything: dict[str, Any] | None = None
         entries = []
         for position, name, step in self._steps_taken(steps):
-            if step.decisions and everything is None:
-                everything = dict(zip(self._compiled.decisions, self._values, strict=True))
+            relied_on: dict[str, Any] = {}
+            if step.decisions:
+                if everything is None:
+                    everything = dict(zip(self._compiled.decisions, self._values, strict=True))
+                relied_on = {d: everything[d] for d in step.decisions}
             entries.append(TraceEntry(
                 name, self._values[position], step.rule, step.clause, step.condition,
                 step.expression, {p: self._facts.get(p) for p in step.facts},
                 step.uses if step.uses is not None else
                 step.looked_up(steps, self._facts, self.result).uses,
-                step.note, {d: everything[d] for d in step.decisions}, step.words))
+                step.note, relied_on, step.words))
         return entries
 
     def _trace_steps(self) -> _Steps:
@@ -189,9 +195,10 @@ class Decision:
         """Each result not yet settled → the facts to ask for, each with its type, allowed
         values and description, so a service can build the questions from it."""
         inputs = self._compiled.checked.policy.inputs
+        def allowed(values: tuple | None) -> list | None:
+            return [to_json(v) for v in values] if values is not None else None
         return {name: [{"fact": path, "type": str(inputs[path].type.not_null()),
-                        "allowed": [to_json(v) for v in inputs[path].allowed]
-                        if inputs[path].allowed is not None else None,
+                        "allowed": allowed(inputs[path].allowed),
                         "description": inputs[path].description} for path in paths]
                 for name, paths in (self.missing or {}).items()}
 
@@ -247,9 +254,28 @@ class _Step:
     __slots__ = ("rule", "clause", "condition", "expression", "facts", "decisions", "names",
                  "lookups", "uses", "parameters", "note", "words", "type", "_by_key", "_one")
 
+    # declared for the type checker only: `__slots__` holds the values
+    rule: str
+    clause: str | None
+    condition: str | None
+    expression: str
+    facts: tuple[str, ...]
+    decisions: tuple[str, ...]
+    names: tuple[str, ...]
+    lookups: dict[str, tuple[str, Any]]
+    """Each table the rule looks up → how (`"constant"`, `"fact"`, `"decision"`) and by what."""
+    uses: tuple[ParameterUse, ...] | None
+    parameters: tuple[dict, ...] | None
+    note: str | None
+    words: str | None
+    type: Type | None
+    _by_key: dict[_Marked, _Looked]
+    _one: tuple[bool, Any] | None
+
     def looked_up(self, steps: _Steps, facts: dict, result: dict) -> _Looked:
         """The parameters of a rule that looks a table up by a fact or a decision, kept
         for each key seen (by type and value, so 4 and 4.0 stay apart)."""
+        marked: _Marked | None
         if self._one is not None:   # one table, looked up by one fact or decision
             by_fact, ref = self._one
             key = (facts if by_fact else result).get(ref, _UNKNOWN)
@@ -343,7 +369,7 @@ class _Steps(dict):
             step.facts, step.decisions = (), ()
             step.names = tuple(ast.names_in([decision.default.node], policy.parameters)) \
                 if decision.default else ()
-            step.lookups = None
+            step.lookups = {}
             step.note = "no rule applied, so the decision's default is used"
         else:
             step.rule, step.clause = rule.path, rule.clause or _first_clause(policy, decision)
@@ -356,7 +382,7 @@ class _Steps(dict):
             step.names = tuple(checked.rule_parameters.get(rule.path, ()))
             step.lookups = checked.rule_lookups.get(rule.path, {})
             step.note = say_in_force(rule.note, self.snapshot)
-        known_keys = all((step.lookups or {}).get(n, (None, None))[0] in (None, "constant")
+        known_keys = all(step.lookups.get(n, (None, None))[0] in (None, "constant")
                          for n in step.names)
         step.uses = _parameter_uses(self.compiled, self.snapshot, step.names, step.lookups,
                                     {}, {}) if known_keys else None
@@ -364,7 +390,7 @@ class _Steps(dict):
                                 for u in step.uses) if step.uses is not None else None
         """The parameters' JSON when it is the same whatever the facts (None otherwise)."""
         step._by_key = {}
-        kind, ref = (step.lookups or {}).get(step.names[0], (None, None)) \
+        kind, ref = step.lookups.get(step.names[0], (None, None)) \
             if len(step.names) == 1 else (None, None)
         step._one = (kind == "fact", ref) if kind in ("fact", "decision") else None
         self[(name, index)] = step
@@ -415,7 +441,9 @@ class _Steps(dict):
         return self.entries.setdefault(key, code.function("entry", "V, F, R, J"))
 
     def _slot_line(self, code: _Code, k: int) -> str:
-        kind, name, type_ = self.slots[k]
+        slot = self.slots[k]
+        assert slot is not None, "only the values worked out once per call are written here"
+        kind, name, type_ = slot
         read = f"V[{k}]" if kind == "decision" else f"F.get({code.constant(name)})"
         return f"x = {read}; j{k} = {code.json_of('x', type_)}"
 
