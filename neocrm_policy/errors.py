@@ -12,7 +12,9 @@ import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,7 @@ class PolicyErrors(PolicyError):
     code = "NP001"
     title = "several errors"
 
-    def __init__(self, errors: list[PolicyError]) -> None:
+    def __init__(self, errors: Sequence[PolicyError]) -> None:
         self.errors = sorted(errors, key=_order)
         n = len(self.errors)
         super().__init__(f"{n} error{'s' if n != 1 else ''} found", None,
@@ -399,8 +401,8 @@ class FactErrors(FactError):
         return "\n".join(e.render() for e in self._problems) + f"\n{self.message}"
 
     def to_dict(self) -> dict:
-        data = {"code": self.code, "message": self.message, "hint": self.hint,
-                "errors": [e.to_dict() for e in self._problems]}
+        data: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint,
+                                "errors": [e.to_dict() for e in self._problems]}
         if self.more:
             data["more"] = self.more
         return data
