@@ -71,7 +71,7 @@ class BatchReport:
     at: datetime | str
     records: int = 0
     decided: int = 0
-    failed: Counter = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
     counts: Counter = field(default_factory=Counter)
     fields: tuple[str, ...] = ()
     seconds: float = 0.0
@@ -137,7 +137,8 @@ class _Work:
         decider, decoding, encode = self.decider, self.decoding, self.encoding.encode
         position, id_column = self.plan.position, self.plan.id_column
         add = tally.add if tally is not None else None
-        pieces, count, failed = [], 0, Counter()
+        pieces, count = [], 0
+        failed: Counter[str] = Counter()
         for piece in chunk.slices(SLICE):
             if decoding.fmt == "jsonl":
                 records, bad = decider.decide_json_lines(piece, decoding, position,
