@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from ..language.calendars import HOLIDAY_REGIONS, Calendar
 from ..language.checker import check
@@ -376,6 +376,12 @@ class PolicySet:
         problems.raise_any()
         return loaded
 
+    @overload
+    def say(self, text: str, query: str | None = None, at: datetime | None = None,
+            customer: str | None = None) -> str: ...
+    @overload
+    def say(self, text: None, query: str | None = None, at: datetime | None = None,
+            customer: str | None = None) -> None: ...
     def say(self, text: str | None, query: str | None = None, at: datetime | None = None,
             customer: str | None = None) -> str | None:
         """Prose with each term it names (`{export_window}`) given as the value in force
