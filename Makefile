@@ -1,6 +1,7 @@
 # Two entry points, both safe on a fresh machine with only Python 3.11+ and make:
 #   make run    set up, validate the bundled policies and evaluate the example facts
-#   make test   set up, run every test (pytest, the YAML policy tests, the docs build)
+#   make test   set up, run every test (pytest, the YAML policy tests, the import contract,
+#               the type check, the docs build)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -37,6 +38,7 @@ run: $(STAMP) $(PARSER)
 test: $(TESTED) $(PARSER)
 	$(BIN)/python -m pytest -q -n $(JOBS) --durations=15
 	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy
 	$(BIN)/neocrm-policy validate --strict policies
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
@@ -120,4 +122,4 @@ spark-test: $(TESTED) $(PARSER)
 	$(BIN)/python -m pytest -q -rs -p no:cacheprovider tests/test_batch.py tests/test_docs.py -k "spark or batch.md"
 
 clean:
-	rm -rf $(VENV) site build dist .pytest_cache
+	rm -rf $(VENV) site build dist .pytest_cache .mypy_cache

@@ -10,7 +10,7 @@ Services use a small API::
 Every error the package raises on purpose is a `PolicyError`.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import (ConflictError, FactError, FactErrors, FactNotAllowed, FactOutOfRange,
                      FactTypeError, MissingFact, PolicyError, PolicyErrors, QueryError,
@@ -32,7 +32,7 @@ __version__ = "0.2.0"
 _LAZY = {"PolicySet": "deciding.engine", "load": "deciding.engine", "Decision": "deciding.trace"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """The engine is imported on first use, not with the package: a command that only
     reads a cached verdict (or prints its version) never pays for the parser and checker."""
     if name in _LAZY:

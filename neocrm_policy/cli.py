@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from collections.abc import Sequence
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from . import __version__
 from .errors import FactError, Location, PolicyError, UsageError
@@ -482,7 +482,8 @@ def cmd_eval(args) -> int:
                          f"{args.policies}", None, "give the folder once")
     policies = load_for(policy_folder(args.folder or args.policies), args.query)
     text, name = read_facts_text(args.input) if args.input is not None else ("{}", "facts")
-    facts, at, within = parse_facts_json(text, name), args.at, ()
+    facts, at = parse_facts_json(text, name), args.at
+    within: tuple[str, ...] = ()
     if _is_example(facts):   # an example of examples/: its facts, at its time
         if facts["query"] != args.query:
             raise UsageError(f"{name} is an example of {facts['query']}, not {args.query}",
@@ -568,9 +569,19 @@ def cmd_eval_batch(args) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+class _Listed(TypedDict):
+    """One query as `list` shows it (its JSON, with --format json)."""
+
+    query: str
+    title: str
+    clauses: list[str]
+    inputs: dict[str, str]
+    results: dict[str, str]
+
+
 def cmd_list(args) -> int:
     policies = _policy_set(args.policies)
-    rows = []
+    rows: list[_Listed] = []
     for query in policies.queries:
         policy = policies.policies[query]
         compiled = policies.compiled(query)

@@ -12,7 +12,9 @@ import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,7 @@ class PolicyError(Exception):
         `--format json` prints it)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON error format as a dict, for a service that adds to it."""
         loc = self.location
         return {
@@ -181,7 +183,7 @@ class PolicyErrors(PolicyError):
     code = "NP001"
     title = "several errors"
 
-    def __init__(self, errors: list[PolicyError]) -> None:
+    def __init__(self, errors: Sequence[PolicyError]) -> None:
         self.errors = sorted(errors, key=_order)
         n = len(self.errors)
         super().__init__(f"{n} error{'s' if n != 1 else ''} found", None,
@@ -191,7 +193,7 @@ class PolicyErrors(PolicyError):
         body = "\n".join(e.render() for e in self.errors)
         return f"{body}\n{self.message}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message,
                 "errors": [e.to_dict() for e in self.errors]}
 
@@ -213,7 +215,7 @@ class Problems:
             raise PolicyErrors(self.items) if len(self.items) > 1 else self.items[0]
 
 
-def _order(error: PolicyError) -> tuple:
+def _order(error: PolicyError) -> tuple[str, int, int]:
     loc = error.location
     return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
 
@@ -354,7 +356,7 @@ class FactError(PolicyError):
 
     def __init__(self, message: str, location: Location | None = None,
                  hint: str | None = None, *, fact: str | None = None,
-                 at: str = "value", keys: tuple[str, ...] | None = None, **kwargs) -> None:
+                 at: str = "value", keys: tuple[str, ...] | None = None, **kwargs: Any) -> None:
         super().__init__(message, location, hint, **kwargs)
         self.fact = fact
         """The dotted path of the fact at fault, when one is."""
@@ -371,7 +373,7 @@ class FactError(PolicyError):
         so a service handles one bad fact and many alike."""
         return [self]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "fact": self.fact}
 
 
@@ -398,9 +400,9 @@ class FactErrors(FactError):
     def render(self) -> str:
         return "\n".join(e.render() for e in self._problems) + f"\n{self.message}"
 
-    def to_dict(self) -> dict:
-        data = {"code": self.code, "message": self.message, "hint": self.hint,
-                "errors": [e.to_dict() for e in self._problems]}
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message, "hint": self.hint,
+                                "errors": [e.to_dict() for e in self._problems]}
         if self.more:
             data["more"] = self.more
         return data

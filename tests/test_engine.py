@@ -69,6 +69,20 @@ def test_a_whole_policy_version_applies_from_its_date(policies_copy):
         "policy_version"] is None
 
 
+def test_an_undated_first_version_is_in_force_from_the_start(policies_copy):
+    """A policy written once undated and once from a date: asked which version is in
+    force before the first day a decision may be asked for, the undated one; it used to
+    fail with an AttributeError, the first version's missing date read as a date."""
+    text = (policies_copy / "data-retention.yaml").read_text(encoding="utf-8")
+    newer = text.replace("summary: >", "since: 2028-01-01\nsummary: >", 1)
+    (policies_copy / "data-retention-2028.yaml").write_text(newer, encoding="utf-8")
+    policies = neocrm_policy.load(policies_copy)
+    first_day = datetime(1, 1, 1, 12, tzinfo=AGREEMENT_ZONE)
+    assert policies.compiled("data.retention", first_day).checked.policy.since is None
+    assert policies.compiled("data.retention", datetime(2028, 1, 2, tzinfo=AGREEMENT_ZONE)
+                             ).checked.policy.since is not None
+
+
 def test_an_overlay_applies_to_its_customer_from_its_date():
     policies = neocrm_policy.load(REFERENCE)
     acme = {"customer": {"id": "acme"}, **ENDED}

@@ -161,17 +161,17 @@ def _file_refused(error: PolicyError, folder: Path) -> NotAccepted:
 def _not_a_move(result: CaseResult) -> str | None:
     """Why a failing case cannot be accepted by moving values, or None when it can."""
     case, error = result.case, result.error
-    if case.expect_error is not None and error is None:
-        return ("an error was expected, but the query now answers; write what it "
-                "should answer (expect:) by hand")
     if case.expect_error is not None:
+        if error is None:
+            return ("an error was expected, but the query now answers; write what it "
+                    "should answer (expect:) by hand")
         return (f"the error is now {error.code} {error.message}; correct expect_error "
                 "by hand")
     if error is not None:
         return (f"the query now gives an error instead of results ({error.code} "
                 f"{error.message}); check the facts or write expect_error by hand")
     results = result.decision.result
-    for name in case.expect:
+    for name in case.expect or {}:
         if name not in results:
             return (f"it expects {name!r}, which {case.query} does not give; "
                     + suggestion(name, results) + "results: " + ", ".join(results))
@@ -207,7 +207,7 @@ def _rewrite(path: Path, results: list[CaseResult], folder: Path | None = None
         data = handler.load(text)
     except RoundTripError as exc:
         return refuse_all(f"the file cannot be rewritten: {getattr(exc, 'problem', exc)}")
-    specs = {spec.get("name"): spec for spec in _cases_of(data)}
+    specs: dict[Any, Any] = {spec.get("name"): spec for spec in _cases_of(data)}
     planned = []
     for result in results:
         case, decision = result.case, result.decision
@@ -215,7 +215,7 @@ def _rewrite(path: Path, results: list[CaseResult], folder: Path | None = None
         if not isinstance(expect, CommentedMap):
             return refuse_all("the file changed while its cases ran; run the command again")
         flow = expect.fa.flow_style()
-        for name, expected in case.expect.items():
+        for name, expected in (case.expect or {}).items():
             actual, type_ = decision.result[name], decision.decision_types.get(name)
             if same_value(expected, actual, type_):
                 continue
@@ -372,8 +372,8 @@ def _written(value: Any, type_: Type | None, before: Any) -> Any:
         return [_written(v, item, befores[min(i, len(befores) - 1)])
                 for i, v in enumerate(value)]
     if isinstance(value, dict):
-        befores = before if isinstance(before, dict) else {}
-        return {str(k): _written(v, item, befores.get(str(k))) for k, v in value.items()}
+        by_key = before if isinstance(before, dict) else {}
+        return {str(k): _written(v, item, by_key.get(str(k))) for k, v in value.items()}
     return to_json(value, type_)
 
 

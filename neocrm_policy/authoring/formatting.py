@@ -100,11 +100,12 @@ def _top_level_in_order(text: str) -> str:
     lines = re.findall(r"[^\n]*\n|[^\n]+$", text)   # a U+2028 in quotes ends no line
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    starts = [i for i, line in enumerate(lines) if _TOP_KEY.match(line)]
+    top_keys = [(i, found) for i, line in enumerate(lines) if (found := _TOP_KEY.match(line))]
+    starts = [i for i, _ in top_keys]
     if not starts or any(line[:1] not in ("", " ", "\t", "#", "\n", "\r")
                          for i, line in enumerate(lines) if i not in starts):
         return text
-    keys = [_TOP_KEY.match(lines[i]).group(0).split(":")[0].strip() for i in starts]
+    keys = [found.group(0).split(":")[0].strip() for _, found in top_keys]
     if len(set(keys)) != len(keys):
         return text   # a repeated key is `validate`'s to report
     begins = []

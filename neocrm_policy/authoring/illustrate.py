@@ -241,14 +241,14 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
                        "branches", dec_w, size, _DECISION, "bold")[0]
         body += _lines(term_x, size.line, "Terms", term_w, size, _TERM, "bold")[0]
         heads: dict[str, float] = {}
-        y = top
+        y: float = top
         for decision in decisions:
             heads[decision.name] = y
             y = decision_box(size, dec_x, dec_w, y, decision, body) + 18
         bottom = y
 
         def column(names: list[str], x: float, w: float, colour: str, side: str) -> float:
-            placed = top
+            placed: float = top
             for name in names:
                 wanted = min(heads[d] for d, r in reads.items() if name in r)
                 fy = max(wanted, placed)

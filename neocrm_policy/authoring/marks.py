@@ -133,6 +133,7 @@ def confirm(policies, chosen: Iterable[str], folder: Path | None = None) -> list
     record = read_record(folder) or {}
     kept: dict[str, dict[str, Any]] = {}
     confirmed = []
+    meaning: dict[str, str] | None
     for piece in everything:
         if "all" in chosen or piece.id in chosen:
             meaning = piece.meaning
@@ -331,8 +332,9 @@ def _policy_pieces(policy) -> list[Piece]:
     query = policy.id
     meaning = _Meaning(policy)
 
-    def piece(*args) -> list[Piece]:
-        return _piece(*args, named=meaning.named)
+    def piece(group: str, key: str, words: str, text: str | None, location: Location | None,
+              part: dict[str, str]) -> list[Piece]:
+        return _piece(group, key, words, text, location, part, named=meaning.named)
 
     def at(*path) -> Location | None:
         return (locate(raw, path) if raw is not None else None) or policy.location

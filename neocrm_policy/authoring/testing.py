@@ -162,7 +162,8 @@ def _load_file(path: Path, queries: Collection[str] | None = None,
         raise QueryError(f"unknown query {query!r}", data.where("query"),
                          suggestion(query, queries) + "queries: " + ", ".join(sorted(queries)),
                          width=len(str(query)))
-    cases, seen = [], {}
+    cases: list[Case] = []
+    seen: dict[str, Location] = {}
     for i, spec in enumerate(data["cases"]):
         where = data["cases"].where(i)
         if spec["name"] in seen:
@@ -195,7 +196,8 @@ def all_rules(policies: PolicySet) -> dict[tuple[str, str], Location]:
                     out.setdefault((query, rule.path), rule.location)
                 if decision.has_default:
                     out.setdefault((query, f"{decision.name}.default"),
-                                   decision.default.location or decision.location)
+                                   (decision.default.location if decision.default else None)
+                                   or decision.location)
     return out
 
 
@@ -252,7 +254,7 @@ def run_case(policies: PolicySet, case: Case) -> CaseResult:
                                         + json.dumps(decision.to_dict()["result"])], decision)
     problems = []
     types = decision.decision_types
-    for name, expected in case.expect.items():
+    for name, expected in (case.expect or {}).items():
         if name not in decision.result:
             problems.append(f"{name!r} is not a result of {case.query}: "
                             + suggestion(name, decision.result) + "results: "

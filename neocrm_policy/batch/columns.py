@@ -245,7 +245,7 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def flattened(table):
+def flattened(table: Any) -> Any:
     """An Arrow table with its struct columns spelt as dotted columns (`incident.level`),
     as fact paths name them."""
     import pyarrow as pa

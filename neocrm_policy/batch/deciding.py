@@ -70,7 +70,7 @@ class ChunkDone:
 
     output: Any
     records: int = 0
-    failed: Counter = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
     tally: Counter | None = None
     size: int = 0
 

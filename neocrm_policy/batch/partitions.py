@@ -20,8 +20,8 @@ from .columns import (FactColumns, ResultColumns, arrow_rows, check_reserved,
 from .deciding import Decider
 
 _served: dict[str, Served] = {}
-_deciders: dict[tuple, Decider] = {}
-_plans: dict[tuple, FactColumns] = {}
+_deciders: dict[tuple[Any, ...], Decider] = {}
+_plans: dict[tuple[Any, ...], FactColumns] = {}
 
 
 def served_folder(policies: Path | str) -> Served:

@@ -131,7 +131,8 @@ class JsonLinesSource(Source):
         self.total = _size(self.handle) if path != "-" else None
 
     def chunks(self) -> Iterator[Chunk]:
-        read, first, pending, rest = self.handle.read, 1, [], b""
+        read, first, rest = self.handle.read, 1, b""
+        pending: list[bytes] = []
         while True:
             block = read(BLOCK)
             if not block:
@@ -227,6 +228,7 @@ class CsvSource(Source):
         position = self.handle.tell if self.total else None
         start = position() if position else 0
         while True:
+            cells: list[str] | csv.Error | None
             try:
                 cells = next(reader, None)
             except csv.Error as exc:
@@ -456,6 +458,7 @@ class Decoding:
 
     def _csv(self, chunk: Chunk) -> Iterator[tuple[int, Any, Any, Any]]:
         plan = self.plan
+        assert plan is not None, "CSV is read by its columns' plan"
         width = len(plan.columns)
         for line, cells in chunk.items:
             if isinstance(cells, csv.Error):
@@ -472,6 +475,7 @@ class Decoding:
         import pyarrow as pa
         table = flattened(pa.Table.from_batches([chunk.items]))
         plan = self.plan
+        assert plan is not None, "Parquet is read by its columns' plan"
         if table.column_names != list(plan.columns):
             raise UsageError("the Parquet file's columns change between row groups", None,
                              "write the file with one schema")

@@ -14,7 +14,8 @@ import os
 import signal
 import stat
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Generator, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -71,8 +72,9 @@ class BatchReport:
     at: datetime | str
     records: int = 0
     decided: int = 0
-    failed: Counter = field(default_factory=Counter)
-    counts: Counter = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    counts: Counter[tuple[Any, str, Any]] = field(default_factory=Counter)
+    """(the --by group, a result's name, its value) → records."""
     fields: tuple[str, ...] = ()
     seconds: float = 0.0
     jobs: int = 1
@@ -137,7 +139,8 @@ class _Work:
         decider, decoding, encode = self.decider, self.decoding, self.encoding.encode
         position, id_column = self.plan.position, self.plan.id_column
         add = tally.add if tally is not None else None
-        pieces, count, failed = [], 0, Counter()
+        pieces, count = [], 0
+        failed: Counter[str] = Counter()
         for piece in chunk.slices(SLICE):
             if decoding.fmt == "jsonl":
                 records, bad = decider.decide_json_lines(piece, decoding, position,
@@ -170,7 +173,8 @@ def _worker_chunk(plan: _Plan, chunk: Chunk) -> ChunkDone:
     return _worker.run(chunk)
 
 
-def _progress(options: BatchOptions, total: int | None, by_records: bool):
+def _progress(options: BatchOptions, total: int | None, by_records: bool) -> Any:
+    """tqdm's progress bar, or None when not asked for."""
     if not options.progress:
         return None
     from tqdm import tqdm
@@ -341,7 +345,8 @@ def _worker_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _decided(work: _Work, plan: _Plan, chunks, jobs: int):
+def _decided(work: _Work, plan: _Plan, chunks: Iterable[Chunk], jobs: int
+             ) -> Generator[ChunkDone, None, None]:
     """Decided chunks in input order: here, or by `jobs` worker processes that each hold
     a few chunks at most."""
     if jobs == 1:
@@ -351,7 +356,7 @@ def _decided(work: _Work, plan: _Plan, chunks, jobs: int):
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_start)
     try:
-        pending: deque = deque()
+        pending: deque[Future[ChunkDone]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_worker_chunk, plan, chunk))
             if len(pending) >= jobs * IN_FLIGHT:

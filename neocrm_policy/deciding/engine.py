@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, overload
 
 from ..language.calendars import HOLIDAY_REGIONS, Calendar
 from ..language.checker import check
@@ -27,7 +27,7 @@ from ..errors import (EvaluationError, InvariantError, Location, PolicyError, Po
                       Problems, QueryError, SchemaError, UnknownCustomer, UnknownNameError,
                       UsageError)
 from ..loading.loader import load_folder
-from ..language.model import Input, Overlay, ParameterVersion, Policy
+from ..language.model import Input, Invariant, Overlay, ParameterVersion, Policy
 from ..source.text import bundled
 from .prose import check_references, say
 from ..suggest import suggestion
@@ -81,7 +81,7 @@ class Snapshot:
             tree = tree.get(key) if isinstance(tree, dict) else None
         if value is None and name in self.absent:
             return self.absent[name]
-        if isinstance(value, str) or not hasattr(tree, "text"):
+        if isinstance(value, str) or tree is None or not hasattr(tree, "text"):
             return to_words(value)
         return " ".join(tree.text.split())
 
@@ -107,14 +107,19 @@ class _Candidate:
 
 _UNSET = object()
 
+_Reads = tuple[frozenset[str], frozenset[str]]
+"""The facts and the decisions a condition or a value reads."""
 
-def _in_force(begun: list[_Candidate], values: Mapping[str, Any]):
+
+def _in_force(begun: list[_Candidate], values: Mapping[str, Any]
+              ) -> tuple[Any, _Candidate | None, dict[Any, _Candidate]]:
     """Apply every instrument that has begun, oldest first, as clause 12 reads: a later
     instrument prevails where it changes a term. A customer's instrument sets the terms
     (or the table entries) it gives; a new version of the agreement prevails over them
     only for the terms, or entries, whose value it changes from the agreement's previous
     version. Returns the value, its latest instrument and, for tables, each entry's."""
-    value, latest, entries, previous = _UNSET, None, {}, _UNSET
+    value, latest, previous = _UNSET, None, _UNSET
+    entries: dict[Any, _Candidate] = {}
     for candidate in sorted(begun, key=lambda c: (c.since or _EPOCH, c.rank)):
         new = _computed(candidate, values)
         if candidate.rank == 0 and previous is not _UNSET and value is not _UNSET:
@@ -194,7 +199,7 @@ def _timeline(compiled: CompiledPolicy, overlays: list[Overlay]) -> list[Snapsho
                 value, latest, by_entry = _in_force(begun, values)
             except KeyError:
                 value = _UNSET
-            if value is _UNSET:
+            if value is _UNSET or latest is None:   # a value always has its instrument
                 missing.append(name)
                 continue
             values[name], origins[name] = value, latest.origin
@@ -254,7 +259,7 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
     return errors
 
 
-def _terms_read(invariant, policy: Policy) -> list[str]:
+def _terms_read(invariant: Invariant, policy: Policy) -> list[str]:
     """The parameters an invariant reads, in the order the policy declares them."""
     named = ast.names_in([invariant.check.node], policy.parameters)
     return [name for name in policy.parameters if name in named]
@@ -273,12 +278,17 @@ def _values_used(terms: list[str], snapshot: Snapshot, key: Any) -> str:
     return "values used: " + ", ".join(shown)
 
 
-def _collector_paused(load: Callable) -> Callable:
+_Loaded = TypeVar("_Loaded")
+_LoadArguments = ParamSpec("_LoadArguments")
+
+
+def _collector_paused(load: Callable[_LoadArguments, _Loaded]
+                      ) -> Callable[_LoadArguments, _Loaded]:
     """Loading makes many objects and frees few, so the cyclic garbage collector, run
     every few hundred allocations, finds nothing to free and takes a third of a large
     set's load time (issue 11). It is paused while a set loads, then restored."""
     @functools.wraps(load)
-    def paused(*args, **kwargs):
+    def paused(*args: _LoadArguments.args, **kwargs: _LoadArguments.kwargs) -> _Loaded:
         if not gc.isenabled():
             return load(*args, **kwargs)
         gc.disable()
@@ -296,8 +306,8 @@ class PolicySet:
                  compiled: list[CompiledPolicy], overlays: list[Overlay]) -> None:
         self.folder = folder
         self.calendars = MappingProxyType(calendars)
-        self._holiday_variants: dict[tuple, PolicySet] = {}
-        self._term_variants: dict[tuple, PolicySet] = {}
+        self._holiday_variants: dict[tuple[tuple[str, str], ...], PolicySet] = {}
+        self._term_variants: dict[tuple[Any, ...], PolicySet] = {}
         self.overlays = tuple(sorted(overlays, key=lambda o: (o.customer, o.begins, o.signed)))
         versions: dict[str, list[CompiledPolicy]] = {}
         for item in compiled:
@@ -316,13 +326,17 @@ class PolicySet:
         """When each customer's own terms begin: before, it is under the standard terms."""
         """The customers with signed terms of their own: a `customer.id` must name one,
         unless the facts state the customer has the standard terms."""
-        self._makers: dict[int, Callable | None] = {}
+        self._makers: dict[int, Callable[[Callable[[Mapping[str, Any]], dict[str, Any]],
+                                          datetime, Mapping[str, Any]],
+                                         Callable[[Any], dict[str, Any]] | None] | None] = {}
         """prepare()'s generated function maker of each compiled policy, made at first need."""
         self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers))
                          for item in compiled}
-        self._reads: dict = {}
+        self._fact_reads_of: dict[int, dict[str, frozenset[str]]] = {}
+        self._rule_reads_of: dict[int, dict[str, tuple[_Reads, _Reads]]] = {}
         """Per compiled policy, what each decision and rule reads (for partial facts)."""
-        self._timelines: dict[tuple[int, str | None], tuple[list, list]] = {}
+        self._timelines: dict[tuple[int, str | None],
+                              tuple[list[datetime], list[Snapshot]]] = {}
         errors: list[PolicyError] = []
         for item in compiled:
             for customer in [None] + customers:
@@ -333,7 +347,7 @@ class PolicySet:
                 snapshots = _timeline(item, mine)
                 errors += _check_invariants(item, snapshots, customer)
                 self._timelines[(id(item), customer)] = (
-                    [s.since for s in snapshots[1:]], snapshots)
+                    [s.since for s in snapshots[1:] if s.since is not None], snapshots)
         if errors:
             raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
         self._fixed: dict[str, tuple[CompiledPolicy, Snapshot]] = {}
@@ -375,6 +389,12 @@ class PolicySet:
         problems.raise_any()
         return loaded
 
+    @overload
+    def say(self, text: str, query: str | None = None, at: datetime | None = None,
+            customer: str | None = None) -> str: ...
+    @overload
+    def say(self, text: None, query: str | None = None, at: datetime | None = None,
+            customer: str | None = None) -> None: ...
     def say(self, text: str | None, query: str | None = None, at: datetime | None = None,
             customer: str | None = None) -> str | None:
         """Prose with each term it names (`{export_window}`) given as the value in force
@@ -453,12 +473,14 @@ class PolicySet:
         for reader in self._readers.values():
             reader.generated()
 
-    def _on_standard_terms(self, compiled: CompiledPolicy, customer: str, now: datetime):
-        """None (the standard terms, as the facts state) for a customer whose own terms
-        have not begun at `now`; once they have, the facts contradict them."""
+    def _on_standard_terms(self, compiled: CompiledPolicy, customer: str,
+                           now: datetime) -> None:
+        """Nothing for a customer whose own terms have not begun at `now` (it is under
+        the standard terms, as the facts state); once they have, the facts contradict
+        them."""
         begins = self._own_terms_from[customer]
         if now < begins:
-            return None
+            return
         raise UnknownCustomer(
             f"customer {customer!r} has signed terms of its own, so "
             "customer.standard_terms cannot be true", compiled.checked.policy.location,
@@ -489,8 +511,10 @@ class PolicySet:
         if at is None or (len(items) == 1 and items[0].checked.policy.since is None):
             return items[-1]
         index = bisect.bisect_right(self._starts[query], at) - 1
+        first = items[0].checked.policy
         if index < 0:
-            first = items[0].checked.policy
+            if first.since is None:   # an undated first version is in force from the start
+                return items[0]
             raise EvaluationError(
                 f"policy {query!r} is not in force at {at.isoformat()}", first.location,
                 f"its first version applies from {first.since.date()}")
@@ -535,16 +559,18 @@ class PolicySet:
             known, absent = reader.fast(facts), ()
         customer = known["customer.id"]
         if customer is not None and known.get("customer.standard_terms"):
-            customer = self._on_standard_terms(compiled, customer, now)
+            self._on_standard_terms(compiled, customer, now)   # or refused
+            customer = None   # under the standard terms, as the facts state
         if snapshot is None or customer is not None:
             snapshot = self.terms_at(compiled, now, customer)
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]
+            begins = f"its first version applies from {first.since.date()}; " \
+                if first.since is not None else ""
             raise EvaluationError(
                 f"parameter {name!r} of {query!r} has no value in force at {now.isoformat()}",
-                first.location, f"its first version applies from {first.since.date()}; "
-                "give an earlier version or evaluate at a later time")
+                first.location, begins + "give an earlier version or evaluate at a later time")
         if not absent:
             result, values, rules = compiled.function(known, snapshot.values, now)
             return Decision(compiled, now, known, snapshot, result, values, rules, customer,
@@ -559,7 +585,7 @@ class PolicySet:
                         missing=missing)
 
     def _unsettled(self, compiled: CompiledPolicy, absent: frozenset[str],
-                   rules: tuple) -> dict[str, set[str]]:
+                   rules: tuple[int, ...]) -> dict[str, set[str]]:
         """The decisions the absent facts leave open, each with the facts that would
         settle it. A decision is settled when no rule's condition reads an absent fact or
         an open decision (so the same rule applies whatever they are) and the value of the
@@ -586,20 +612,20 @@ class PolicySet:
                 open_[name] = needed
         return open_
 
-    def _rule_reads(self, compiled: CompiledPolicy) -> dict[str, tuple]:
+    def _rule_reads(self, compiled: CompiledPolicy) -> dict[str, tuple[_Reads, _Reads]]:
         """For each rule (and default) of a policy: the facts and decisions its condition
         reads, and those its value reads."""
-        key = ("rules", id(compiled))
-        found = self._reads.get(key)
+        found = self._rule_reads_of.get(id(compiled))
         if found is not None:
             return found
         policy = compiled.checked.policy
         inputs, decisions = policy.inputs, policy.decisions
 
-        def names(node) -> tuple[frozenset, frozenset]:
+        def names(node: ast.Node | None) -> _Reads:
             if node is None:
                 return frozenset(), frozenset()
-            facts, used = set(), set()
+            facts: set[str] = set()
+            used: set[str] = set()
             for current in ast.walk(node):
                 path = ast.path_of(current)
                 if path in inputs:
@@ -608,19 +634,19 @@ class PolicySet:
                     used.add(current.name)
             return frozenset(facts), frozenset(used)
 
-        parts = {}
+        parts: dict[str, tuple[_Reads, _Reads]] = {}
         for name, decision in decisions.items():
             for rule in decision.all_rules():
                 parts[rule.path] = (names(rule.when.node if rule.when else None),
                                     names(rule.value.node))
             parts[f"{name}.default"] = (names(None), names(
                 decision.default.node if decision.default is not None else None))
-        return self._reads.setdefault(key, parts)
+        return self._rule_reads_of.setdefault(id(compiled), parts)
 
     def _fact_reads(self, compiled: CompiledPolicy) -> dict[str, frozenset[str]]:
         """For each decision, every fact it reads, itself or through the decisions it
         uses: a result none of whose facts is missing is settled."""
-        found = self._reads.get(id(compiled))
+        found = self._fact_reads_of.get(id(compiled))
         if found is not None:
             return found
         checked = compiled.checked
@@ -641,9 +667,10 @@ class PolicySet:
             for used in uses:
                 facts.update(reads.get(used, ()))
             reads[name] = frozenset(facts)
-        return self._reads.setdefault(id(compiled), reads)
+        return self._fact_reads_of.setdefault(id(compiled), reads)
 
-    def prepare(self, query: str, at: datetime | str) -> Callable[[Mapping], dict]:
+    def prepare(self, query: str, at: datetime | str
+                ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         """Prepare once, decide many: a function from facts to the result alone, for a
         fixed evaluation time. It skips the trace; call `decide()` for the explanation.
         Customer overlays still apply to facts that name a customer."""
@@ -659,7 +686,7 @@ class PolicySet:
         customers = any(c for (key, c) in self._timelines if key == id(compiled))
         now = in_agreement_zone(now)   # the zone object facts are read in: quick comparisons
 
-        def decide_result(facts: Mapping) -> dict:
+        def decide_result(facts: Mapping[str, Any]) -> dict[str, Any]:
             """Read carefully and decide; a customer with own terms is decided in full."""
             known = reader._read(facts, None)
             customer = known["customer.id"]
@@ -667,7 +694,8 @@ class PolicySet:
                 self._on_standard_terms(compiled, customer, now)   # as decide() refuses it
             if customers and customer is not None:
                 return self.decide(query, facts, now).result
-            return function(known, values, now)[0]
+            result: dict[str, Any] = function(known, values, now)[0]
+            return result
         if id(compiled) not in self._makers:
             from .prepared import fused
             self._makers[id(compiled)] = fused(compiled, reader)

@@ -10,9 +10,14 @@ import re
 import textwrap
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .prose import say_in_force
 from ..language.values import date_words, to_words
+
+if TYPE_CHECKING:
+    from ..language.model import Input
+    from ..language.values import Type
 
 
 def memo(decision) -> str:
@@ -142,6 +147,16 @@ class _Piece:
     """What the memo says of one rule's value whatever the facts are."""
 
     __slots__ = ("opening", "why", "terms", "based", "facts", "note")
+
+    # declared for the type checker only: `__slots__` holds the values
+    opening: str
+    why: str
+    terms: tuple[str, ...] | None
+    based: tuple[tuple[str, int, Type | None, str], ...]
+    """Each decision the rule relied on: its words, its place among the values, its type
+    and its name."""
+    facts: tuple[tuple[str, str, Input | None], ...]
+    note: tuple[str, ...]
 
 
 def _piece(steps, step, name: str) -> _Piece:

@@ -33,7 +33,8 @@ _READER_BUILTINS = {one.__name__: one for one in (type, dict, list, str, int, bo
 
 
 def fused(compiled: CompiledPolicy, reader: FactReader
-          ) -> Callable[[Callable, datetime, Mapping[str, Any]], Callable[[Any], dict]] | None:
+          ) -> Callable[[Callable, datetime, Mapping[str, Any]], Callable[[Any], dict] | None
+                        ] | None:
     """A maker of one function from facts to the result, given `slow`, the evaluation time
     and the terms in force; or None when the decision's code uses its facts or terms in a
     way this does not rewrite (then `prepare()` keeps the two steps). The code is made
@@ -68,7 +69,8 @@ def fused(compiled: CompiledPolicy, reader: FactReader
     exec(code, names)  # noqa: S102 - code built from our templates and ast nodes
     make = names["make"]
 
-    def made(slow: Callable, now: datetime, values: Mapping[str, Any]) -> Callable | None:
+    def made(slow: Callable, now: datetime, values: Mapping[str, Any]
+             ) -> Callable[[Any], dict] | None:
         if not all(name in values for name in terms):
             return None
         return make(slow, now, *(values[name] for name in terms))

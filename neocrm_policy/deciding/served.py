@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .engine import PolicySet, load
 from ..errors import PolicyError, PolicyErrors, SourceError
@@ -58,15 +59,15 @@ class ReloadOutcome:
     status: str            # "loaded", "unchanged" or "refused"
     revision: str
     at: str
-    error: dict | None = None
+    error: dict[str, Any] | None = None
     trigger: str = "start"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "revision": self.revision, "at": self.at,
                 "trigger": self.trigger, "error": self.error}
 
 
-def first_error(error: PolicyError) -> dict:
+def first_error(error: PolicyError) -> dict[str, Any]:
     """The first of an error's problems, as JSON, with its place in words."""
     one = error.errors[0] if isinstance(error, PolicyErrors) and error.errors else error
     data = one.to_dict()

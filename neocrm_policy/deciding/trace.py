@@ -28,10 +28,15 @@ from ..language.values import AGREEMENT_ZONE, to_json, to_words
 from .wording import in_words
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
+    from .engine import Snapshot
     from ..language.compiler import CompiledPolicy
+    from ..language.model import Decision as Declared, Policy
     from ..language.values import Type
+
+    _Marked = tuple[tuple[type, Any], ...]
+    """A table key as `looked_up` keeps it: by type and value, so 4 and 4.0 stay apart."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class ParameterUse:
     """Its value as the editor wrote it ("9 natural days"), for the memo; JSON keeps the
     value's machine form."""
 
-    def to_dict(self, type_=None) -> dict:
+    def to_dict(self, type_: Type | None = None) -> dict[str, Any]:
         if self.has_key and type_ is not None and type_.name == "map":
             type_ = type_.item
         return {"name": self.name, **({"entry": to_json(self.key)} if self.has_key else {}),
@@ -71,10 +76,10 @@ class TraceEntry:
     clause: str | None
     condition: str | None
     expression: str
-    facts: dict
+    facts: dict[str, Any]
     parameters: tuple[ParameterUse, ...]
     note: str | None
-    decisions: dict = field(default_factory=dict)
+    decisions: dict[str, Any] = field(default_factory=dict)
     """Other decisions the rule relied on, with their values."""
     condition_words: str | None = None
     """The rule's condition in words, for the memo."""
@@ -87,9 +92,10 @@ class Decision:
     __slots__ = ("_compiled", "at", "_facts", "_snapshot", "_values", "_rules", "customer",
                  "result", "missing", "__dict__")
 
-    def __init__(self, compiled: CompiledPolicy, at: datetime, facts: dict, snapshot,
-                 result: dict, values: tuple, rules: tuple,
-                 customer: str | None = None, missing: dict | None = None) -> None:
+    def __init__(self, compiled: CompiledPolicy, at: datetime, facts: Mapping[str, Any],
+                 snapshot: Snapshot, result: dict[str, Any], values: tuple[Any, ...],
+                 rules: tuple[int, ...], customer: str | None = None,
+                 missing: dict[str, tuple[str, ...]] | None = None) -> None:
         self.result: dict[str, Any] = result
         """Decision name → value (Python values: datetime, Decimal, bool, list…)."""
         self.missing: dict[str, tuple[str, ...]] | None = missing
@@ -123,17 +129,20 @@ class Decision:
     @cached_property
     def trace(self) -> list[TraceEntry]:
         steps = _steps(self._compiled, self._snapshot)
-        everything = None
+        everything: dict[str, Any] | None = None
         entries = []
         for position, name, step in self._steps_taken(steps):
-            if step.decisions and everything is None:
-                everything = dict(zip(self._compiled.decisions, self._values, strict=True))
+            relied_on: dict[str, Any] = {}
+            if step.decisions:
+                if everything is None:
+                    everything = dict(zip(self._compiled.decisions, self._values, strict=True))
+                relied_on = {d: everything[d] for d in step.decisions}
             entries.append(TraceEntry(
                 name, self._values[position], step.rule, step.clause, step.condition,
                 step.expression, {p: self._facts.get(p) for p in step.facts},
                 step.uses if step.uses is not None else
                 step.looked_up(steps, self._facts, self.result).uses,
-                step.note, {d: everything[d] for d in step.decisions}, step.words))
+                step.note, relied_on, step.words))
         return entries
 
     def _trace_steps(self) -> _Steps:
@@ -150,23 +159,25 @@ class Decision:
             index = rules[position]
             yield position, name, steps.get((name, index)) or steps.build(name, index)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
         steps = _steps(self._compiled, self._snapshot)
         missing = self.missing
         if not missing:
             plan = steps.plans.get(self._rules) or steps.make_plan(self._rules)
             if plan is not None:
-                out = plan(self._values, self._facts, self.result, self.at, self.customer)
+                out: dict[str, Any] = plan(self._values, self._facts, self.result, self.at,
+                                           self.customer)
                 if missing is not None:
                     out["missing"] = {}
                 return out
         return self._to_json_by_entry(steps)
 
-    def _to_json_by_entry(self, steps: _Steps) -> dict:
+    def _to_json_by_entry(self, steps: _Steps) -> dict[str, Any]:
         """`to_dict()` written entry by entry: with results not settled yet, or past the
         combinations of rules that have a writer of their own."""
         values, facts, result, rules = self._values, self._facts, self.result, self._rules
+        out: dict[str, Any]
         shown, out = (steps.head or steps.make_head())(values, facts, self.at, self.customer)
         missing = self.missing
         if missing:
@@ -185,13 +196,14 @@ class Decision:
             out["missing"] = self.missing_json()
         return out
 
-    def missing_json(self) -> dict[str, list[dict]]:
+    def missing_json(self) -> dict[str, list[dict[str, Any]]]:
         """Each result not yet settled → the facts to ask for, each with its type, allowed
         values and description, so a service can build the questions from it."""
         inputs = self._compiled.checked.policy.inputs
+        def allowed(values: tuple[Any, ...] | None) -> list[Any] | None:
+            return [to_json(v) for v in values] if values is not None else None
         return {name: [{"fact": path, "type": str(inputs[path].type.not_null()),
-                        "allowed": [to_json(v) for v in inputs[path].allowed]
-                        if inputs[path].allowed is not None else None,
+                        "allowed": allowed(inputs[path].allowed),
                         "description": inputs[path].description} for path in paths]
                 for name, paths in (self.missing or {}).items()}
 
@@ -219,16 +231,16 @@ class Decision:
         return since.date().isoformat() if since else None
 
     @property
-    def policy(self):
+    def policy(self) -> Policy:
         return self._compiled.checked.policy
 
     @property
-    def terms(self):
+    def terms(self) -> Snapshot:
         """The terms in force for this decision (values, origins, the editor's words)."""
         return self._snapshot
 
     @property
-    def decision_types(self):
+    def decision_types(self) -> dict[str, Type]:
         return self._compiled.checked.decision_types
 
     def __repr__(self) -> str:
@@ -247,9 +259,29 @@ class _Step:
     __slots__ = ("rule", "clause", "condition", "expression", "facts", "decisions", "names",
                  "lookups", "uses", "parameters", "note", "words", "type", "_by_key", "_one")
 
-    def looked_up(self, steps: _Steps, facts: dict, result: dict) -> _Looked:
+    # declared for the type checker only: `__slots__` holds the values
+    rule: str
+    clause: str | None
+    condition: str | None
+    expression: str
+    facts: tuple[str, ...]
+    decisions: tuple[str, ...]
+    names: tuple[str, ...]
+    lookups: dict[str, tuple[str, Any]]
+    """Each table the rule looks up → how (`"constant"`, `"fact"`, `"decision"`) and by what."""
+    uses: tuple[ParameterUse, ...] | None
+    parameters: tuple[dict[str, Any], ...] | None
+    note: str | None
+    words: str | None
+    type: Type | None
+    _by_key: dict[_Marked, _Looked]
+    _one: tuple[bool, Any] | None
+
+    def looked_up(self, steps: _Steps, facts: Mapping[str, Any],
+                  result: Mapping[str, Any]) -> _Looked:
         """The parameters of a rule that looks a table up by a fact or a decision, kept
         for each key seen (by type and value, so 4 and 4.0 stay apart)."""
+        marked: _Marked | None
         if self._one is not None:   # one table, looked up by one fact or decision
             by_fact, ref = self._one
             key = (facts if by_fact else result).get(ref, _UNKNOWN)
@@ -278,24 +310,27 @@ class _Looked:
 
     __slots__ = ("uses", "items", "flat", "lines")
 
-    def __init__(self, uses: tuple[ParameterUse, ...], items: tuple[dict, ...]) -> None:
-        self.uses, self.items, self.lines = uses, items, None
+    def __init__(self, uses: tuple[ParameterUse, ...],
+                 items: tuple[dict[str, Any], ...]) -> None:
+        self.uses, self.items = uses, items
+        self.lines: Any = None
         self.flat = all(not isinstance(v, (list, dict)) for item in items
                         for v in item.values())
 
-    def fresh(self) -> list[dict]:
+    def fresh(self) -> list[dict[str, Any]]:
         """The parameters' JSON, a fresh copy each time: the caller owns what `to_dict()`
         returns."""
         if self.flat:
             return list(map(dict.copy, self.items))
-        return _copy_json(self.items)
+        copied: list[dict[str, Any]] = _copy_json(self.items)
+        return copied
 
 
-class _Steps(dict):
+class _Steps(dict[tuple[str, int], _Step]):
     """The `_Step`s of one compiled policy under one snapshot of its terms, by (decision,
     rule index), filled as rules decide; with the JSON writers generated for them."""
 
-    def __init__(self, compiled: CompiledPolicy, snapshot) -> None:
+    def __init__(self, compiled: CompiledPolicy, snapshot: Snapshot) -> None:
         super().__init__()
         checked = compiled.checked
         self.compiled, self.snapshot = compiled, snapshot
@@ -307,11 +342,11 @@ class _Steps(dict):
                            if name in self.outputs)
         """(position among the values, name) of each result, in decision order."""
         self.position = {name: n for n, name in enumerate(compiled.decisions)}
-        self.plans: dict[tuple, Callable] = {}
+        self.plans: dict[tuple[int, ...], Callable[..., dict[str, Any]]] = {}
         """The rule index of each decision → the function writing the decision JSON."""
-        self.entries: dict[tuple[str, int], Callable] = {}
+        self.entries: dict[tuple[str, int], Callable[..., dict[str, Any]]] = {}
         """(decision, rule index) → the function writing that trace entry's JSON."""
-        self.head: Callable | None = None
+        self.head: Callable[..., Any] | None = None
         """See `make_head`."""
         self.slots: list[tuple[str, Any, Type | None] | None] = []
         """What the writers work out once per call: the JSON of each value, by its
@@ -327,7 +362,7 @@ class _Steps(dict):
                 self.fact_slot[path] = len(self.slots)
                 self.slots.append(("fact", path, self.fact_types.get(path)))
         self.memo_head: Any = None
-        self.memo_pieces: dict = {}
+        self.memo_pieces: dict[_Step, Any] = {}
         """What the memo says whatever the facts are, kept here by `explain`."""
 
     def build(self, name: str, index: int) -> _Step:
@@ -343,7 +378,7 @@ class _Steps(dict):
             step.facts, step.decisions = (), ()
             step.names = tuple(ast.names_in([decision.default.node], policy.parameters)) \
                 if decision.default else ()
-            step.lookups = None
+            step.lookups = {}
             step.note = "no rule applied, so the decision's default is used"
         else:
             step.rule, step.clause = rule.path, rule.clause or _first_clause(policy, decision)
@@ -356,7 +391,7 @@ class _Steps(dict):
             step.names = tuple(checked.rule_parameters.get(rule.path, ()))
             step.lookups = checked.rule_lookups.get(rule.path, {})
             step.note = say_in_force(rule.note, self.snapshot)
-        known_keys = all((step.lookups or {}).get(n, (None, None))[0] in (None, "constant")
+        known_keys = all(step.lookups.get(n, (None, None))[0] in (None, "constant")
                          for n in step.names)
         step.uses = _parameter_uses(self.compiled, self.snapshot, step.names, step.lookups,
                                     {}, {}) if known_keys else None
@@ -364,13 +399,13 @@ class _Steps(dict):
                                 for u in step.uses) if step.uses is not None else None
         """The parameters' JSON when it is the same whatever the facts (None otherwise)."""
         step._by_key = {}
-        kind, ref = (step.lookups or {}).get(step.names[0], (None, None)) \
+        kind, ref = step.lookups.get(step.names[0], (None, None)) \
             if len(step.names) == 1 else (None, None)
         step._one = (kind == "fact", ref) if kind in ("fact", "decision") else None
         self[(name, index)] = step
         return step
 
-    def make_plan(self, rules: tuple) -> Callable | None:
+    def make_plan(self, rules: tuple[int, ...]) -> Callable[..., dict[str, Any]] | None:
         """The function writing the whole decision JSON when these rules gave the values
         (one index per decision): (values, facts, result, at, customer) → the JSON. None
         once `_PLANS_KEPT` combinations are kept: each entry is then written on its own."""
@@ -392,7 +427,7 @@ class _Steps(dict):
         return self.plans.setdefault(rules, code.function("decision_json",
                                                           "V, F, R, at, customer"))
 
-    def make_head(self) -> Callable:
+    def make_head(self) -> Callable[..., Any]:
         """The function writing what every decision JSON of this policy has, for a
         decision written entry by entry: (values, facts, at, customer) → (the JSON of
         each value and of each single-valued fact a rule cites, see `slots`; the top
@@ -407,7 +442,7 @@ class _Steps(dict):
         self.head = code.function("head", "V, F, at, customer")
         return self.head
 
-    def make_entry(self, key: tuple[str, int]) -> Callable:
+    def make_entry(self, key: tuple[str, int]) -> Callable[..., dict[str, Any]]:
         """The function writing one trace entry's JSON: (values, facts, result, the head's
         JSON of each value and fact) → the entry, its keys in their order."""
         code = _Code(f"<decision JSON of {self.compiled.checked.policy.id}>")
@@ -415,7 +450,9 @@ class _Steps(dict):
         return self.entries.setdefault(key, code.function("entry", "V, F, R, J"))
 
     def _slot_line(self, code: _Code, k: int) -> str:
-        kind, name, type_ = self.slots[k]
+        slot = self.slots[k]
+        assert slot is not None, "only the values worked out once per call are written here"
+        kind, name, type_ = slot
         read = f"V[{k}]" if kind == "decision" else f"F.get({code.constant(name)})"
         return f"x = {read}; j{k} = {code.json_of('x', type_)}"
 
@@ -429,7 +466,8 @@ class _Steps(dict):
                "customer": "customer", "result": "{" + result + "}", "trace": trace}
         return "{" + ", ".join(f"{k!r}: {v}" for k, v in top.items()) + "}"
 
-    def _entry_text(self, code: _Code, key: tuple[str, int], slot: Callable) -> str:
+    def _entry_text(self, code: _Code, key: tuple[str, int],
+                    slot: Callable[[int], str]) -> str:
         """One trace entry as an expression; `slot(k)` reads what is worked out once per
         call (see `slots`)."""
         name, index = key
@@ -528,11 +566,12 @@ class _Code:
                     f"{variable}] if {variable}.__class__ in _SEQUENCES else {slow}")
         return f"({variable} if {variable}.__class__ in _PLAIN else {slow})"
 
-    def function(self, name: str, arguments: str) -> Callable:
+    def function(self, name: str, arguments: str) -> Callable[..., Any]:
         text = f"def {name}({arguments}):\n" + "".join(f"    {line}\n" for line in self.lines)
         namespace = dict(self.names)
         exec(compile(text, self.filename, "exec"), namespace)  # noqa: S102 - see _Code
-        return namespace[name]
+        written: Callable[..., Any] = namespace[name]
+        return written
 
 
 _PLAIN = frozenset({type(None), bool, int, str})
@@ -544,20 +583,21 @@ _EIGHT = timezone(timedelta(hours=8))
 """Equal to any fixed +08:00 zone (the facts reader's): Asia/Shanghai's offset since 1992."""
 
 
-def _steps(compiled: CompiledPolicy, snapshot) -> _Steps:
+def _steps(compiled: CompiledPolicy, snapshot: Snapshot) -> _Steps:
     """The steps of a compiled policy under a snapshot, kept on the compiled policy (as a
     cached property keeps its value) and so freed with it."""
     by_snapshot = compiled.__dict__.get("_trace_steps")
     if by_snapshot is None:
         by_snapshot = compiled.__dict__.setdefault("_trace_steps", {})
-    steps = by_snapshot.get(id(snapshot))
+    steps: _Steps | None = by_snapshot.get(id(snapshot))
     if steps is None or steps.snapshot is not snapshot:
         steps = by_snapshot[id(snapshot)] = _Steps(compiled, snapshot)
     return steps
 
 
-def _parameter_uses(compiled, snapshot, names, lookups, facts, result
-                    ) -> tuple[ParameterUse, ...]:
+def _parameter_uses(compiled: CompiledPolicy, snapshot: Snapshot, names: tuple[str, ...],
+                    lookups: Mapping[str, tuple[str, Any]] | None, facts: Mapping[str, Any],
+                    result: Mapping[str, Any]) -> tuple[ParameterUse, ...]:
     params = compiled.checked.policy.parameters
     uses = []
     for name in names:
@@ -576,7 +616,8 @@ def _parameter_uses(compiled, snapshot, names, lookups, facts, result
     return tuple(uses)
 
 
-def _as_written(snapshot, name: str, key: Any = None, has_key: bool = False) -> str | None:
+def _as_written(snapshot: Snapshot, name: str, key: Any = None,
+                has_key: bool = False) -> str | None:
     """A term (or one entry) as its editor wrote it, where it was written as one value
     ("9 natural days", "CNY 200,000.00"); None for a whole table or a computed term."""
     value = snapshot.values.get(name)
@@ -590,7 +631,8 @@ def _as_written(snapshot, name: str, key: Any = None, has_key: bool = False) -> 
         return None
 
 
-def _lookup_key(facts, result, kind: str | None, ref: Any) -> Any:
+def _lookup_key(facts: Mapping[str, Any], result: Mapping[str, Any], kind: str | None,
+                ref: Any) -> Any:
     """The key a rule looked a table up with, when it is known after the decision."""
     if kind == "constant":
         return ref
@@ -626,7 +668,7 @@ def json_text(data: Any, indent: int | None = None) -> str:
                       separators=(",", ":") if indent is None else None)
 
 
-def _first_clause(policy, decision) -> str | None:
+def _first_clause(policy: Policy, decision: Declared) -> str | None:
     return policy.clauses[0] if policy.clauses else None
 
 

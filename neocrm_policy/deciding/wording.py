@@ -117,8 +117,8 @@ class _Wording:
         args = [self.say(a, "call") for a in node.args]
         name = node.function
         if name == "each" and isinstance(node.args[0], ast.Name) and \
-                self.label(node.args[0].name):
-            args[0] = self.label(node.args[0].name)
+                (label := self.label(node.args[0].name)):
+            args[0] = label
         if name in ("min", "max"):
             most = "smallest" if name == "min" else "largest"
             if len(args) == 2:

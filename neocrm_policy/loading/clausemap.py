@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import overload
 from pathlib import Path
 
 from ..errors import (AgreementChanged, AgreementMissing, Location, PolicyError, PolicyErrors,
@@ -90,7 +91,8 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
     if not isinstance(data, YMap) or not isinstance(data.get("clauses"), list):
         raise SchemaError("the clause map needs a `clauses:` list", Location(str(path), 1, 1),
                           "each item: {clause, title, policies, reason}")
-    entries, errors = [], []
+    entries: list[ClauseEntry] = []
+    errors: list[PolicyError] = []
     for i, item in enumerate(data["clauses"]):
         where = data["clauses"].where(i)
         if not isinstance(item, YMap) or not {"clause", "title", "policies"} <= set(item):
@@ -122,7 +124,7 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
     return entries
 
 
-def _table_shape(item: YMap, errors: list) -> TableShape | None:
+def _table_shape(item: YMap, errors: list[PolicyError]) -> TableShape | None:
     """An entry's `table:` (how its passage reads as a table), or None; a shape that
     cannot be read is an error located at it."""
     table = item.get("table")
@@ -159,6 +161,7 @@ def read_table(entry: ClauseEntry, text: str) -> Table | PolicyError:
     the last place one of its `cells_start:` words begins, and the second column keeps the
     rest. Text that does not fit is an error naming the clause, as a changed wording is."""
     shape = entry.table
+    assert shape is not None, "read only for an entry that gives its `table:`"
     named = f"the table of clause {entry.clause} ({entry.title!r})"
     hint = ("read the table's new wording; update the policies it affects and the entry's "
             "`table:`, `starts:`, `ends:` and `sha256:`")
@@ -191,14 +194,14 @@ def read_table(entry: ClauseEntry, text: str) -> Table | PolicyError:
         cells: list[str] = []
         for column in reversed(shape.columns[2:]):
             pattern = "|".join(re.escape(w) for w in column.cells_start)
-            found = [m.start() for m in re.finditer(rf"(?:^|(?<=\s))(?:{pattern})\b", body)]
-            if not found or not body[:found[-1]].strip():
+            begins = [m.start() for m in re.finditer(rf"(?:^|(?<=\s))(?:{pattern})\b", body)]
+            if not begins or not body[:begins[-1]].strip():
                 return AgreementChanged(
                     f"{named}: the row of {key} {shape.mark} has no cell under "
                     f"{column.heading!r} beginning with "
                     + " or ".join(repr(w) for w in column.cells_start), entry.location, hint)
-            cells.insert(0, body[found[-1]:].strip())
-            body = body[:found[-1]]
+            cells.insert(0, body[begins[-1]:].strip())
+            body = body[:begins[-1]]
         rows.append(TableRow(key, (shape.mark * key, body.strip(), *cells)))
     return Table(shape, headings, tuple(rows))
 
@@ -258,7 +261,11 @@ def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
 
 
-def _words(text) -> str | None:
+@overload
+def _words(text: None) -> None: ...
+@overload
+def _words(text: object) -> str: ...
+def _words(text: object) -> str | None:
     return " ".join(str(text).split()) if text is not None else None
 
 
@@ -347,7 +354,8 @@ def read_agreement(folder: Path) -> Agreement | None:
     text = read_text(path)
     words, offsets = _normalised(text)
     entries = load_clause_map(folder)
-    passages, errors = [], []
+    passages: list[Passage] = []
+    errors: list[PolicyError] = []
     for entry in entries:
         found = _locate(entry, words, offsets, text)
         if isinstance(found, PolicyError):
@@ -362,7 +370,8 @@ def read_agreement(folder: Path) -> Agreement | None:
 def _normalised(text: str) -> tuple[str, list[int]]:
     """The text's words joined by single spaces, and for each character of that the
     offset of the character it came from (a joining space: the end of the word before)."""
-    words, offsets = [], []
+    words: list[str] = []
+    offsets: list[int] = []
     for match in re.finditer(r"\S+", text):
         if words:
             words.append(" ")

@@ -19,7 +19,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import cache, schema_match
 from ..language.calendars import Calendar, build_calendar
@@ -116,7 +116,7 @@ def misplaced(folder: Path) -> list[PolicyError]:
             said = f"{path.relative_to(folder)} is read by no command"
             if looks is not None:
                 home = f"{looks[1]}/" if looks[1] else "the policy folder itself"
-                if read:
+                if read and known is not None:
                     said = f"{path.relative_to(folder)} looks like {looks[0]}, not like " \
                            f"{known[0]}"
                 problems.append(MisplacedFile(f"{said}", where,
@@ -291,7 +291,8 @@ file stays within seconds. Checked before anything is parsed."""
 
 
 def _within_text_budget(data: YMap) -> None:
-    left, stack = MAX_TEXT_PER_FILE, [data]
+    left = MAX_TEXT_PER_FILE
+    stack: list[YMap | YList] = [data]
     while stack:
         node = stack.pop()
         items = node.items() if isinstance(node, dict) else enumerate(node)
@@ -304,7 +305,7 @@ def _within_text_budget(data: YMap) -> None:
                         "characters", node.where(key),
                         "no policy of the agreement needs so much text; split the terms "
                         "over several policies")
-            elif isinstance(value, (dict, list)):
+            elif isinstance(value, (YMap, YList)):   # as the YAML reader gives them
                 stack.append(value)
 
 
@@ -498,7 +499,8 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         if isinstance(key, (int, Decimal)) and not isinstance(key, bool):
             # `{value: CNY 200,000.00}`: inside braces a comma separates entries
             line = where.source_line() or ""
-            written = re.match(r"[^:,}\s]*", line[where.column - 1:])[0] or as_written(key)
+            written = re.split(r"[:,}\s]", line[where.column - 1:], maxsplit=1)[0] \
+                or as_written(key)
             return SchemaError(f"a comma inside {{…}} split a value, leaving `{written}` "
                                f"as a key of {at}", where,
                                "inside `{…}` a comma separates entries: put a value "
@@ -564,17 +566,17 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
                            where,
                            schema.get("description") or f"it must match {schema['pattern']}")
     if validator == "enum":
-        allowed = " or ".join(f"`{as_written(v).strip(chr(39))}`" for v in schema["enum"])
+        one_of = " or ".join(f"`{as_written(v).strip(chr(39))}`" for v in schema["enum"])
         instance = problem.instance
         if isinstance(instance, (list, dict)):
             kind = "a list" if isinstance(instance, list) else "a mapping"
             return SchemaError(f"{at} is {kind} here, but takes one value", where,
-                               f"write one of {allowed}: `{path[-1]}: "
+                               f"write one of {one_of}: `{path[-1]}: "
                                f"{as_written(schema['enum'][0]).strip(chr(39))}`"
-                               if path else f"write one of {allowed}")
+                               if path else f"write one of {one_of}")
         return SchemaError(f"{at}: {as_written(instance)} is not allowed", where,
                            suggestion(str(instance), [str(v) for v in schema["enum"]])
-                           + f"write one of {allowed}")
+                           + f"write one of {one_of}")
     return SchemaError(f"{at}: {problem.message}", where, schema.get("description"))
 
 
@@ -734,7 +736,7 @@ the model, each with its own location; the whole document was half the memory of
 large set (issue 11)."""
 
 
-def _outline(node: Any, keep: dict | bool) -> Any:
+def _outline(node: Any, keep: dict | Literal[True]) -> Any:
     if keep is True or not isinstance(node, YMap):
         return node
     kept = YMap()
@@ -848,6 +850,7 @@ def _holds_text(type_) -> bool:
 def _build_parameter(name: str, spec: YMap) -> Parameter:
     declared = _type(spec)
     literal = _holds_text(declared)
+    versions: tuple[ParameterVersion, ...]
     if "value" in spec:
         versions = (ParameterVersion(None, _param_tree(
             spec["value"], spec.where("value"), spec.value_styles.get("value"), literal),

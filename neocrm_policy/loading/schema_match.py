@@ -54,6 +54,12 @@ _TYPES: dict[str, Check] = {
 }
 
 
+def _compiling(value: Any) -> bool:
+    """The place of a `$ref` while its schema is compiled: never called, since a check is
+    only run once the whole schema is compiled."""
+    raise AssertionError("a $ref was checked before its schema was compiled")
+
+
 class _Compiler:
     def __init__(self, root: dict) -> None:
         self.root = root
@@ -90,7 +96,7 @@ class _Compiler:
         if not ref.startswith("#/"):
             raise Unsupported(ref)
         if ref not in self.refs:
-            self.refs[ref] = None       # compiled below; a recursive use waits for it
+            self.refs[ref] = _compiling   # compiled below; a recursive use waits for it
             target: Any = self.root
             for part in ref[2:].split("/"):
                 part = part.replace("~1", "/").replace("~0", "~")

@@ -13,8 +13,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import PolicyError
+
+if TYPE_CHECKING:
+    from ..deciding.engine import PolicySet
 
 _SUBFOLDERS = ("customers", "tests", "clause-map", "review")
 
@@ -41,7 +45,7 @@ class Checked:
     files named in the scratch copy `copy`, read back with `real`)."""
 
     problems: list[Problem]
-    policies: object | None
+    policies: PolicySet | None
     folder: Path
     copy: Path
 
@@ -85,8 +89,8 @@ def check(folder: Path, unsaved: dict[Path, str]) -> Checked:
             found = warnings_of(policies)
         except PolicyError as error:
             found = [error]
-        for error in found:
-            for one in getattr(error, "errors", None) or [error]:
+        for each in found:
+            for one in getattr(each, "errors", None) or [each]:
                 problems.append(_problem(one, copy, folder))
         return Checked(problems, policies, folder, copy)
 

@@ -164,8 +164,8 @@ def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
 def _about(found: Checked, policy, word: str) -> str | None:
     """What a name means, in words: a term, a fact, a decision, a function or a unit."""
     from ..language.checker import FUNCTIONS
-    policies = found.policies
-    if policy is not None and word in policy.parameters:
+    policies = found.policies   # never None when there is a policy: it is one of them
+    if policy is not None and policies is not None and word in policy.parameters:
         term = policy.parameters[word]
         compiled = policies.compiled(policy.id, datetime.now().astimezone())
         snapshot = policies.terms_at(compiled, datetime.now().astimezone())

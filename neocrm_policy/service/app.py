@@ -17,10 +17,10 @@ import os
 import re
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -41,6 +41,9 @@ from .describe import describe, schemas
 from .jsonio import dumps
 from .metrics import Metrics
 from ..deciding.served import PolicyStore, Served, load_served
+
+if TYPE_CHECKING:
+    from ..language.model import Input
 
 logger = logging.getLogger("neocrm_policy.service")
 
@@ -103,14 +106,14 @@ PUBLIC_ADVICE = ("the agreement's rules give no answer for these facts",
 applies, two rules conflict, an evaluation fails): not the engine's advice."""
 
 
-def public_error_json(error: PolicyError, facts: dict | None = None) -> dict:
+def public_error_json(error: PolicyError, facts: Mapping[str, Input] | None = None) -> dict:
     """An error as the ask page shows it to the public (`?explain=words`): its code,
     message, hint and fact, without the service's file paths, and without advice meant
     for the rules' editors ("add a rule or a `default:`") in place of a fix the person
     asking can make, nor the names of the customers with terms of their own. A problem of
     the facts or of the request keeps its own words, each fact named by its description
     (`facts`: the query's declared facts) as the page's labels name it, not by its path."""
-    data = {"code": error.code, "message": _named(error.message, facts),
+    data: dict[str, Any] = {"code": error.code, "message": _named(error.message, facts),
             "hint": _named(error.hint, facts, "it"),
             "location": None, "file": None, "line": None, "column": None}
     if isinstance(error, FactError) and error.fact:
@@ -135,7 +138,8 @@ def public_error_json(error: PolicyError, facts: dict | None = None) -> dict:
 _FACT_PATH = re.compile(r"(missing )?(?:fact )?'?\b([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\b'?")
 
 
-def _named(text: str | None, facts: dict | None, pronoun: str | None = None) -> str | None:
+def _named(text: str | None, facts: Mapping[str, Input] | None,
+           pronoun: str | None = None) -> str | None:
     """`text` with each declared fact's path ("fact 'incident.reported_at'") written as
     its description in quotes ("“when the failure was reported”"), or as `pronoun` (a
     hint, which follows the message that named the fact). The customer's facts keep
@@ -174,12 +178,12 @@ def decision_id() -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
-def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(dumps(data, decimals="number"), status, headers,
                     media_type="application/json")
 
 
-def _error(status: int, data: dict, headers: dict | None = None) -> Response:
+def _error(status: int, data: dict, headers: Mapping[str, str] | None = None) -> Response:
     return _json({"error": data}, status, headers)
 
 
@@ -194,7 +198,7 @@ class Service:
         self.token = config.admin_token()
         self.log: DecisionLog | None = None
         if config.decision_log:
-            self.log = DecisionLog(log_path(config), config.log_max_bytes,
+            self.log = DecisionLog(log_path(config, config.decision_log), config.log_max_bytes,
                                    config.log_backups, config.log_queue, config.mask)
         self.executor = ThreadPoolExecutor(config.threads, thread_name_prefix="decide")
         self.costly = ThreadPoolExecutor(1, thread_name_prefix="decide-costly")
@@ -306,7 +310,7 @@ class Service:
         return data
 
     def decide_one(self, served: Served, query: str, request: dict, text: str,
-                   within: tuple[str, ...], explain: str | None) -> tuple[int, dict]:
+                   within: tuple[str | int, ...], explain: str | None) -> tuple[int, dict]:
         """One decision as (status, JSON): the decision, or the error. Not logged here:
         `remember` does that, after any time limit is off. `explain`: None, "memo" (the
         memo added) or "words" (the memo and the words, errors for the public)."""
@@ -324,11 +328,13 @@ class Service:
                                          for c in sorted(clauses - {None})}
         except PolicyError as error:
             if explain == "words":
-                facts = served.policies.facts_read(query) \
+                declared = served.policies.facts_read(query) \
                     if query in served.policies.policies else None
-                return status_of(error), {"error": public_error_json(error, facts)}
+                return status_of(error), {"error": public_error_json(error, declared)}
             if len(text) <= POINT_LIMIT:
-                error = in_input(error, text, BODY, (*within, "facts"),
+                # an item's place in `items` is a list position: in_input finds those
+                # too, though its annotation (in language/) names keys only
+                error = in_input(error, text, BODY, (*within, "facts"),  # type: ignore[arg-type]
                                  declared=self.declared_in)
             return status_of(error), {"error": self._within_folder(error_json(error))}
         return 200, data
@@ -364,16 +370,17 @@ class Service:
         return status, data
 
 
-def log_path(config: ServiceConfig) -> Path:
-    """The decision log file of this process: with several workers, each writes its
-    own (the worker's process id before the suffix), so no two rotate one file."""
-    path = Path(config.decision_log)
+def log_path(config: ServiceConfig, asked: str) -> Path:
+    """The decision log file of this process (`asked`: --decision-log): with several
+    workers, each writes its own (the worker's process id before the suffix), so no two
+    rotate one file."""
+    path = Path(asked)
     if config.workers > 1:
         path = path.with_name(f"{path.stem}.{os.getpid()}{path.suffix}")
     return path
 
 
-def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, Any]:
+def _request_parts(request: Any, within: tuple[str | int, ...]) -> tuple[dict, Any, Any]:
     """The facts, `at` and customer of one request object, checked for shape."""
     where = Location(BODY + "".join(f"[{p}]" for p in within))
     if type(request) is not dict:

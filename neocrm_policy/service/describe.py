@@ -32,13 +32,14 @@ def type_schema(type_: Type, allowed: tuple | None = None, *, result: bool = Fal
     """The JSON Schema of a value of `type_`; for a fact, with its declared bounds and
     precision (on each item of a list or map)."""
     table = _RESULT_TYPES if result else _FACT_TYPES
-    if type_.name == "list":
+    item = type_.item   # a list's or a map's
+    if type_.name == "list" and item is not None:
         schema: dict[str, Any] = {"type": "array", "items": type_schema(
-            type_.item, allowed, result=result, fact=fact)}
+            item, allowed, result=result, fact=fact)}
         allowed = None
-    elif type_.name == "map":
+    elif type_.name == "map" and item is not None:
         schema = {"type": "object",
-                  "additionalProperties": type_schema(type_.item, result=result, fact=fact)}
+                  "additionalProperties": type_schema(item, result=result, fact=fact)}
     else:
         schema = dict(table.get(type_.name, {}))
         if fact is not None and type_.name in ("int", "decimal", "money"):

@@ -8,8 +8,10 @@ the environment; each has its own policy set, metrics and decision log file.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -17,10 +19,13 @@ from .app import create_app
 from .config import ENVIRONMENT, ServiceConfig
 from ..deciding.served import Served
 
-try:       # the C parser, when installed (the `serve` extra has it)
+if TYPE_CHECKING:   # either class: what is used here they both have
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Protocol
-except ImportError:   # pragma: no cover - h11 is always there
-    from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol
+else:
+    try:       # the C parser, when installed (the `serve` extra has it)
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Protocol
+    except ImportError:   # pragma: no cover - h11 is always there
+        from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol
 
 
 class NoDelayProtocol(_Protocol):
@@ -60,6 +65,8 @@ class TimedProtocol(NoDelayProtocol):
 
     header_timeout: float = 10.0
     """Set from --header-timeout by `configure` in each process that serves."""
+    _head_timer: asyncio.TimerHandle | None
+    _heard: bool
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -131,12 +138,14 @@ def run(config: ServiceConfig, served: Served | None = None) -> None:
     # what the stock asyncio loop needs; granian 1.48-1.75 and hypercorn 2.2-2.5 times
     # uvicorn's. Requests/s, on a machine shared with other work, did not rank them.
     configure(config)
-    common = dict(host=config.host, port=config.port, loop=LOOP, http=TimedProtocol,
-                  log_level="warning", access_log=False, server_header=False,
-                  date_header=False, timeout_graceful_shutdown=5)
+
+    def serve(app: Any, **how: Any) -> None:
+        uvicorn.run(app, host=config.host, port=config.port, loop=LOOP, http=TimedProtocol,
+                    log_level="warning", access_log=False, server_header=False,
+                    date_header=False, timeout_graceful_shutdown=5, **how)
     if config.workers == 1:
-        uvicorn.run(create_app(config, served), **common)
+        serve(create_app(config, served))
         return
     os.environ[ENVIRONMENT] = config.to_environment()
-    uvicorn.run("neocrm_policy.service.server:app_from_environment", factory=True,
-                workers=config.workers, **common)
+    serve("neocrm_policy.service.server:app_from_environment", factory=True,
+          workers=config.workers)

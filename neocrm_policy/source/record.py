@@ -195,16 +195,16 @@ def _document(data: Any, file: str) -> Any:
                 result.value_styles[key] = style(entry[4])
             return result
         if type(item) is dict and set(item) == {"l", "i"} and type(item["i"]) is list:
-            result = YList()
-            result.loc = place(item["l"])
-            result.item_locs, result.item_styles = [], []
+            items = YList()
+            items.loc = place(item["l"])
+            items.item_locs, items.item_styles = [], []
             for entry in item["i"]:
                 if type(entry) is not list or len(entry) != 3:
                     raise ValueError("not an item")
-                result.append(node(entry[0]))
-                result.item_locs.append(place(entry[1]))
-                result.item_styles.append(style(entry[2]))
-            return result
+                items.append(node(entry[0]))
+                items.item_locs.append(place(entry[1]))
+                items.item_styles.append(style(entry[2]))
+            return items
         value = scalar(item)
         if type(value) not in _YAML_SCALARS:
             raise ValueError("not a YAML scalar")

@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import yaml
 
@@ -35,6 +35,10 @@ def _other_breaks(text: str) -> tuple[int, ...]:
     return tuple(m.start() for m in _OTHER_BREAKS.finditer(text))
 
 
+@overload
+def _as_an_editor_counts(mark: None, text: str) -> None: ...
+@overload
+def _as_an_editor_counts(mark: yaml.Mark, text: str) -> yaml.Mark: ...
 def _as_an_editor_counts(mark: yaml.Mark | None, text: str) -> yaml.Mark | None:
     """A mark with its line and column (from 0) as an editor counts them, at line feeds
     and carriage returns only: PyYAML also counts a U+2028 inside quoted text as a new
@@ -251,7 +255,10 @@ _Loader.add_constructor("tag:yaml.org,2002:bool", _read_bool)
 _Loader.add_constructor(_AMBIGUOUS, _refuse_ambiguous)
 
 
-_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:   # either class: they have the same interface
+    from yaml import SafeLoader as _COMPOSER
+else:
+    _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it (several times faster), else the pure-Python one."""
 
 
