@@ -850,8 +850,9 @@ def test_an_unknown_fact_lists_every_fact_the_query_reads(typed):
     error = _refused(typed, "typed", {"fe": {"paid": 1}})
     assert type(error) is UnknownFact and (error.fact, error.at) == ("fe", "key")
     assert error.hint == (
-        "this query reads: count.flag, count.items, customer.id, customer.standard_terms, "
-        "fee.cap, fee.paid, fee.rate, span.day, span.end, span.note, span.start, span.wait")
+        "this query reads: count.flag, count.items, count.least, count.most, customer.id, "
+        "customer.standard_terms, fee.cap, fee.paid, fee.rate, span.day, span.end, "
+        "span.note, span.start, span.wait")
 
 
 def test_a_value_where_an_object_of_facts_belongs_is_refused_once(typed, bounded, kinds):
