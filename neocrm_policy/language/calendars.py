@@ -102,9 +102,10 @@ def _offset_pieces(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime,
 def _offset(zone: ZoneInfo, moment: datetime) -> timedelta:
     """The zone's offset from UTC at a real moment."""
     try:
-        return moment.astimezone(zone).utcoffset()
+        return moment.astimezone(zone).utcoffset()  # type: ignore[return-value]  # aware: set
     except OverflowError:   # at the very ends of the years a datetime holds
-        return zone.utcoffset(moment.replace(tzinfo=None))
+        return zone.utcoffset(moment.replace(tzinfo=None))  # type: ignore[return-value]  # a
+        # ZoneInfo gives every wall-clock time an offset (never None, unlike tzinfo's)
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,8 @@ class Calendar:
         second 01:30 of a night the clock falls back stays the second, and equals the
         same instant written in any other zone."""
         local = moment.astimezone(self.zone)
-        return local.replace(tzinfo=timezone(local.utcoffset()), fold=0)
+        return local.replace(tzinfo=timezone(local.utcoffset()),  # type: ignore[arg-type]
+                             fold=0)   # an aware time's offset is never None
 
     def _stretches_from(self, moment: datetime):
         """The open stretches that end after `moment`, in order, for a hundred years ahead."""
@@ -299,10 +301,10 @@ class Calendar:
             text += (f", closed on {HOLIDAY_REGIONS[self.holiday_region]} and open on their "
                      "make-up working days")
         for opened, said in ((False, "closed"), (True, "open")):
-            days = [f"{_day_words(day)} ({note})" if note else _day_words(day)
-                    for day, is_open, note in self.own_days if is_open == opened]
-            if days:
-                text += f"; {said} on " + ", ".join(days)
+            listed = [f"{_day_words(day)} ({note})" if note else _day_words(day)
+                      for day, is_open, note in self.own_days if is_open == opened]
+            if listed:
+                text += f"; {said} on " + ", ".join(listed)
         return text
 
     def __str__(self) -> str:

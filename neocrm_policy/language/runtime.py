@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
 from ..errors import EvaluationError, LimitError, Location
 from .values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
@@ -121,7 +121,11 @@ def _by_zero():
     raise EvaluationError("division by zero", None, "make sure the divisor cannot be 0")
 
 
-def scale(duration: timedelta, factor: Any) -> timedelta:
+@overload
+def scale(duration: timedelta, factor: Any) -> timedelta: ...
+@overload
+def scale(duration: CalendarDuration, factor: Any) -> CalendarDuration: ...
+def scale(duration: timedelta | CalendarDuration, factor: Any) -> timedelta | CalendarDuration:
     """A duration times a number, kept to the microsecond."""
     if isinstance(duration, CalendarDuration):
         return CalendarDuration(duration.amount * factor, duration.unit, duration.calendar)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..calendars import COUNTABLE_YEARS, Calendar
 from ...errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
@@ -734,7 +734,7 @@ def _may_be_text(root: ast.Node, node: ast.Node) -> bool:
     return False
 
 
-def _is_number(node: ast.Node) -> bool:
+def _is_number(node: ast.Node) -> TypeGuard[ast.Literal]:
     return isinstance(node, ast.Literal) and node.kind in ("int", "decimal")
 
 
