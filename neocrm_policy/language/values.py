@@ -194,13 +194,13 @@ def unify(a: Type, b: Type) -> Type | None:
     if a.numeric and b.numeric:
         return DECIMAL.or_null() if nullable else DECIMAL
     if a.name == b.name == "list":
-        a_item, b_item = _item(a), _item(b)
+        a_item, b_item = item_of(a), item_of(b)
         item = unify(a_item, b_item) if a_item.name != "any" else b_item
         if b_item.name == "any":
             item = a_item
         return None if item is None else Type("list", item=item, nullable=nullable)
     if a.name == b.name == "map":
-        key, item = unify(_key(a), _key(b)), unify(_item(a), _item(b))
+        key, item = unify(key_of(a), key_of(b)), unify(item_of(a), item_of(b))
         if key is None or item is None:
             return None
         return Type("map", item=item, key=key, nullable=nullable)
@@ -218,19 +218,20 @@ def accepts(expected: Type, actual: Type) -> bool:
     if expected.name != actual.name or (actual.on_calendar and not expected.on_calendar):
         return False
     if expected.name == "list":
-        return _item(actual).name == "any" or accepts(_item(expected), _item(actual))
+        return item_of(actual).name == "any" or accepts(item_of(expected), item_of(actual))
     if expected.name == "map":
-        return accepts(_key(expected), _key(actual)) and accepts(_item(expected), _item(actual))
+        return accepts(key_of(expected), key_of(actual)) \
+            and accepts(item_of(expected), item_of(actual))
     return True
 
 
-def _item(type_: Type) -> Type:
+def item_of(type_: Type) -> Type:
     """The item type of a list or map type, which every list and map type has."""
     assert type_.item is not None, f"{type_.name} without an item type"
     return type_.item
 
 
-def _key(type_: Type) -> Type:
+def key_of(type_: Type) -> Type:
     """The key type of a map type, which every map type has."""
     assert type_.key is not None, f"{type_.name} without a key type"
     return type_.key
@@ -435,7 +436,7 @@ def read_fact(value: Any, type_: Type) -> Any:
             raise ValueError("expected a list")
         if len(value) > MAX_LIST_ITEMS:
             raise ValueError(f"a list may hold at most {MAX_LIST_ITEMS} items")
-        item_type = _item(type_)
+        item_type = item_of(type_)
         return tuple(read_fact(item, item_type) for item in value)
     raise ValueError(f"facts of type {type_} are not supported")
 

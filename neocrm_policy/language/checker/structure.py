@@ -6,6 +6,7 @@ the conflicts room (`conflicts`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,8 @@ from ...errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError
 from ..model import Decision, Expr, Parameter, Policy, Rule
 from ...suggest import suggestion
 from ..syntax import ast
-from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, list_of,
-                      map_of, on_calendar, read_fact, type_of_value, unify)
+from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, item_of,
+                      key_of, list_of, map_of, on_calendar, read_fact, type_of_value, unify)
 from .conflicts import ConflictChecker
 from .types import (BUILT_IN_NAMES, FUNCTIONS, TypeChecker, _constant_truth, _is_number, _narrowing,
                     _quoted_line, _Scope, _unit_of_node, _write_duration)
@@ -116,9 +117,10 @@ class Checker(TypeChecker, ConflictChecker):
                     f"which is {table}, not a table", invariant.location,
                     "for_each_key_of names a table such as response_time"))
                 return
-            scope.bound = {"key": table.key}
+            scope.bound = {"key": key_of(table)}
         for node in ast.walk(expr.node):   # outer nodes first: a fact's whole path
-            path, root = [], node
+            path: list[str] = []
+            root = node
             while isinstance(root, ast.Attribute):
                 path.insert(0, root.name)
                 root = root.subject
@@ -196,6 +198,7 @@ class Checker(TypeChecker, ConflictChecker):
         self.scope = _Scope(item.policy, self.calendars)
         self.scope.parameter_types = item.parameter_types
         if isinstance(tree, dict) and base.name == "map":
+            entry = item_of(base)
             keys = {k for v in parameter.versions if isinstance(v.value, dict) for k in v.value}
             for key, leaf in tree.items():
                 if key not in keys:
@@ -205,14 +208,14 @@ class Checker(TypeChecker, ConflictChecker):
                         "entries: " + ", ".join(map(str, sorted(keys)))))
                     continue
                 found = self._param_tree_type(leaf, parameter)
-                if found is not ANY and _newly_on_calendar(base.item, found):
+                if found is not ANY and _newly_on_calendar(entry, found):
                     self._error(_calendar_overlay(overlay, f"{name}[{as_written(key)}]", leaf,
                                                   where))
-                elif found is not ANY and not accepts(base.item, found):
+                elif found is not ANY and not accepts(entry, found):
                     self._error(OverlayError(
                         f"overlay {overlay.instrument!r} gives {name}[{as_written(key)}] "
-                        f"{a_or_an(found)}, but the table holds {base.item}", where,
-                        f"give {a_or_an(base.item)}, like the policy's own entries"))
+                        f"{a_or_an(found)}, but the table holds {entry}", where,
+                        f"give {a_or_an(entry)}, like the policy's own entries"))
             return
         found = self._param_tree_type(tree, parameter)
         if found.name == "duration" and base.numeric \
@@ -228,7 +231,8 @@ class Checker(TypeChecker, ConflictChecker):
 
     def _check_names_unique(self, policy: Policy) -> None:
         seen: dict[str, str] = {}
-        kinds = [("parameter", policy.parameters), ("decision", policy.decisions)]
+        kinds: list[tuple[str, Mapping[str, Parameter | Decision]]] = [
+            ("parameter", policy.parameters), ("decision", policy.decisions)]
         for kind, table in kinds:
             for name, item in table.items():
                 if name in seen:
@@ -265,7 +269,7 @@ class Checker(TypeChecker, ConflictChecker):
                 self._error(DuplicateError(
                     f"input {item.path!r} is both a fact and a group of facts",
                     item.location, "rename one of them"))
-            item_type = item.type.item if item.type.name == "list" else item.type
+            item_type = item_of(item.type) if item.type.name == "list" else item.type
             for value in item.allowed or ():
                 try:
                     read_fact(value, item_type)
@@ -325,7 +329,8 @@ class Checker(TypeChecker, ConflictChecker):
                     found = ANY
                     continue
                 merged = vtype if found is None else unify(found, vtype)
-                if merged is None and bare and {found.name, vtype.name} & {"duration"} \
+                if merged is None and found is not None and bare \
+                        and {found.name, vtype.name} & {"duration"} \
                         and (found.numeric or vtype.numeric):
                     self._unitless(policy, name, "its other versions are durations",
                                    _unit_of(next(v.value for v in parameter.versions
@@ -398,6 +403,7 @@ class Checker(TypeChecker, ConflictChecker):
                     f"the keys of parameter {parameter.name!r} mix kinds", parameter.location,
                     "use only whole numbers or only names as keys of one table"))
             item = self._common_type(tree.values(), parameter, "values of table")
+            assert item is not None, "a table with entries has a type for them"
             return ANY if item is ANY else map_of(type_of_value(next(iter(tree))), item)
         item = self._common_type(tree, parameter, "items of list")
         return ANY if item is ANY else list_of(item or ANY)
@@ -563,6 +569,7 @@ class Checker(TypeChecker, ConflictChecker):
             found = merged
         if decision.default is not None:
             dtype = self._infer(decision.default, decision.default.node, frozenset())
+            assert found is not None, "the schema gives every decision a rule at least"
             if found is not ANY and dtype is not ANY:
                 merged = unify(found, dtype)
                 if merged is None:
