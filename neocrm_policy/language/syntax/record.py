@@ -12,9 +12,12 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...source.record import UNREADABLE, Shelf, entry_text, read_entry, scalar, scalar_json
+
+if TYPE_CHECKING:
+    from . import ast
 
 TREES: ContextVar[Shelf | None] = ContextVar("neocrm_policy_trees", default=None)
 
@@ -114,10 +117,10 @@ _LITERAL_TYPES = {"int": int, "decimal": Decimal, "money": Decimal, "string": st
                   "time": time, "duration": timedelta}
 """The `kind` of a `Literal` and the type of its value, as the parser builds them."""
 
-_classes: dict[str, tuple[type, tuple[str, ...]]] = {}
+_classes: dict[str, tuple[type[ast.Node], tuple[str, ...]]] = {}
 
 
-def _node_classes() -> dict[str, tuple[type, tuple[str, ...]]]:
+def _node_classes() -> dict[str, tuple[type[ast.Node], tuple[str, ...]]]:
     """Each node class of `syntax.ast` by name, with the kind of each field after `pos`
     (a class with a field of another kind is left out: its nodes are parsed every time)."""
     if not _classes:
@@ -126,8 +129,9 @@ def _node_classes() -> dict[str, tuple[type, tuple[str, ...]]]:
         from . import ast
         for cls in vars(ast).values():
             if isinstance(cls, type) and issubclass(cls, ast.Node) and cls is not ast.Node:
-                kinds = tuple(_FIELD_KINDS.get(str(f.type)) for f in fields(cls)[1:])
-                if None not in kinds:
+                found = [_FIELD_KINDS.get(str(f.type)) for f in fields(cls)[1:]]
+                kinds = tuple(kind for kind in found if kind is not None)
+                if len(kinds) == len(found):
                     _classes[cls.__name__] = (cls, kinds)
     return _classes
 
