@@ -148,7 +148,7 @@ def _prevailing(begun: list[_Instrument], values: dict, calendars) -> Any:
     for instrument in sorted(begun, key=lambda i: (i.since or earliest, i.rank)):
         new = within_bounds(_term_value(instrument.tree, values, calendars))
         if instrument.rank == 0 and previous is not _UNSET and value is not _UNSET:
-            if all(isinstance(v, dict) for v in (new, previous, value)):
+            if isinstance(new, dict) and isinstance(previous, dict) and isinstance(value, dict):
                 changed = {k: v for k, v in new.items()
                            if k not in previous or not same(previous[k], v)}
                 value = {k: v for k, v in {**value, **changed}.items() if k in new}
@@ -181,7 +181,7 @@ def _decision(policy: Policy, name: str, scope: Scope) -> Any:
         found = _level(decision.rules, scope)
         if found is not None:
             return within_bounds(found.value)
-        if decision.has_default:
+        if decision.default is not None:   # has_default: `default:` is written
             return within_bounds(evaluate(decision.default.node, scope,
                                           decision.default.source))
         raise NoRuleApplies(f"no rule of decision {name!r} applies to these facts",
@@ -249,9 +249,11 @@ def _rule(rule: Rule, scope: Scope) -> _Outcome | None:
         exception = _level(rule.exceptions, scope)
         if exception is not None:
             return exception
-    if rule.since is not None and not scope.now >= rule.since:
+    now = scope.now
+    assert now is not None, "decisions are made at a time"
+    if rule.since is not None and not now >= rule.since:
         return None
-    if rule.until is not None and not scope.now < rule.until:
+    if rule.until is not None and not now < rule.until:
         return None
     if rule.when is not None and not evaluate(rule.when.node, scope, rule.when.source):
         return None
