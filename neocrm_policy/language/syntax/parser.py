@@ -256,7 +256,9 @@ def _wrong_unit(source: ExprSource, number: str, unit: tuple[str, int]) -> Synta
     units = ", ".join(DURATION_UNITS)
     span = _calendar_span(word)
     if span:
-        days = _number(number) * _CALENDAR_SPANS[span]
+        # the number as written, unbounded: the hint names the days meant, and a number
+        # past the digit limit is told so where it is written with a unit the language has
+        days = (Decimal(number) if "." in number else int(number)) * _CALENDAR_SPANS[span]
         return _unit_problem(
             source, unit, f"calendar {span}s cannot be written: a duration is counted in "
             f"{units}", f"write the days the agreement means, such as `{days} days` "
@@ -353,13 +355,14 @@ class _LiteralOutOfBounds(ValueError):
         self.hint, self.pos = hint, pos
 
 
-def _number(text: str, token: Token | None = None) -> int | Decimal:
+def _number(text: str, token: Token) -> int | Decimal:
+    """A number literal, refused past the digit limit at its token's place."""
     digits = len(text) - text.count(".")
     if digits > MAX_LITERAL_DIGITS:
         raise _LiteralOutOfBounds(
             f"a number of {digits} digits, over the {MAX_LITERAL_DIGITS}-digit limit",
             "no term of the agreement needs so many digits; check the number",
-            _token_pos(token) if token is not None else None)
+            _token_pos(token))
     return Decimal(text) if "." in text else int(text)
 
 
@@ -505,7 +508,7 @@ class _Build:
     def calendar_duration(self, meta, children):
         amount, calendar, unit = children
         _within_days(_number(amount, amount), str(unit), meta)
-        return ast.CalendarSpan(_pos(meta), _number(amount), str(calendar), str(unit))
+        return ast.CalendarSpan(_pos(meta), _number(amount, amount), str(calendar), str(unit))
 
     def money(self, meta, children):
         return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0]))),
