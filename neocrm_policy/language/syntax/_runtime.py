@@ -5,6 +5,8 @@ stand-alone one spares a command importing Lark and building the tables."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .generate import OPTIONS, grammar_text, stamp
 
 
@@ -24,7 +26,13 @@ def _standalone():
 
 STANDALONE = _standalone()
 
-if STANDALONE is not None:
+if TYPE_CHECKING:   # the stand-alone module is Lark's own code, copied: typed as Lark's
+    from lark import (Lark, Token, Transformer, Tree, UnexpectedCharacters,  # noqa: F401
+                      UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args)
+    from lark.exceptions import VisitError  # noqa: F401
+
+    def build_parser(grammar: str) -> Lark: ...
+elif STANDALONE is not None:
     Lark = STANDALONE.Lark
     Token, Transformer, Tree = STANDALONE.Token, STANDALONE.Transformer, STANDALONE.Tree
     UnexpectedCharacters = STANDALONE.UnexpectedCharacters

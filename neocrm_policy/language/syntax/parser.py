@@ -23,7 +23,8 @@ from . import record
 from . import ast, notation
 
 if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
-    from ._runtime import Lark, Token, Tree, UnexpectedInput
+    from ._runtime import (Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF,
+                           UnexpectedInput, UnexpectedToken)
 
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
@@ -63,14 +64,14 @@ class ExprSource:
         if base is None or pos is None:
             return base
         if self.style in ("", ">"):
-            folded = self._unfold(pos)
+            folded = self._unfold(base, pos)
             if folded is not None:
                 return folded
         if self.style in ("|", ">"):
             line = base.line + pos.line
             return Location(base.file, line, _indent(base.file, line) + pos.column)
         if pos.line == 1:
-            quoted = self._unquote(pos.column) if self._escaped(pos.column) else None
+            quoted = self._unquote(base, pos.column) if self._escaped(pos.column) else None
             if quoted is not None:
                 return Location(base.file, base.line, quoted)
             quote = 1 if self.style in ("'", '"') else 0
@@ -87,11 +88,10 @@ class ExprSource:
         return self.style == '"' and any(c in '"\\' or not (c.isascii() and c.isprintable())
                                          for c in before)
 
-    def _unquote(self, column: int) -> int | None:
+    def _unquote(self, base: Location, column: int) -> int | None:
         """The file's column of the text's `column`th character in a quoted value, where
         an escape (`\\"`, `\\u00e9`, or `''` in single quotes) writes one character
         with several. None where the line is not there to read."""
-        base = self.location
         written = base.source_line()
         if written is None:
             return None
@@ -105,12 +105,12 @@ class ExprSource:
                 at += 2 if self.style == "'" and written[at:at + 2] == "''" else 1
         return at + 1
 
-    def _unfold(self, pos: ast.Pos) -> Location | None:
+    def _unfold(self, base: Location, pos: ast.Pos) -> Location | None:
         """Where `pos` stands in a plain or `>` value that YAML folded from several lines
         of the file into one: the file's lines are matched against the text one by one
         (a folded line break is a space, a blank line a newline). None where they do not
         match as written, e.g. a comment after a plain value."""
-        base, text = self.location, self.text
+        text = self.text
         lines = text.split("\n")
         if pos.line > len(lines):
             return None
@@ -280,7 +280,7 @@ def _unit_problem(source: ExprSource, token: tuple[str, int], message: str,
                          source_line=source.source_line(pos), width=len(word))
 
 
-def _syntax_error(exc: UnexpectedInput, source: ExprSource,
+def _syntax_error(exc: UnexpectedCharacters | UnexpectedEOF | UnexpectedToken, source: ExprSource,
                   whole: notation.Reading | notation.Mistake | None = None) -> SyntaxProblem:
     """`whole`: the text read as a contract's notation (`notation.read_whole`), already
     worked out by the caller; a notation written wrongly is said before any grammar word."""
@@ -299,21 +299,24 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource,
         pos = ast.Pos(len(lines), len(lines[-1]) + 1, 0, 0)
         found = "it ends too early"
     elif isinstance(exc, UnexpectedCharacters):
-        found = f"the character `{source.text[exc.pos_in_stream]}` has no meaning here"
+        # Lark declares `pos_in_stream` None on the base class; this kind sets the offset
+        character = source.text[exc.pos_in_stream]  # type: ignore[index]
+        found = f"the character `{character}` has no meaning here"
     else:
         found = f"it cannot go on with {_the(exc.token.type, str(exc.token))} here"
+    hint: str | None
     if isinstance(exc, UnexpectedCharacters):
-        hint = _CHARACTER_HINTS.get(source.text[exc.pos_in_stream],
-                                    "this character has no meaning in an expression; "
-                                    "put text in quotes, like \"hotline\"")
+        hint = _CHARACTER_HINTS.get(character, "this character has no meaning in an "
+                                    "expression; put text in quotes, like \"hotline\"")
     else:
         hint = _match_known(exc, source.text)
-    if hint is None:
-        expected = sorted({_describe(t) for t in (exc.expected or ()) if not t.startswith("_")})
-        if 0 < len(expected) <= 8:
-            hint = "what may come here: " + ", ".join(expected)
-        else:
-            hint = "see the language reference for what an expression may contain"
+        if hint is None:
+            expected = sorted({_describe(t) for t in (exc.expected or ())
+                               if not t.startswith("_")})
+            if 0 < len(expected) <= 8:
+                hint = "what may come here: " + ", ".join(expected)
+            else:
+                hint = "see the language reference for what an expression may contain"
     return SyntaxProblem(f"this expression cannot be read: {found}", source.locate(pos), hint,
                          source_line=source.source_line(pos))
 
@@ -343,7 +346,10 @@ def _pos(meta) -> ast.Pos:
 
 
 def _token_pos(token: Token) -> ast.Pos:
-    return ast.Pos(token.line, token.column, token.end_line, token.end_column)
+    # Lark types a token's place Optional (a token made by hand has none); the lexer's
+    # tokens, all the parser gives, have theirs
+    return ast.Pos(token.line, token.column,  # type: ignore[arg-type]
+                   token.end_line, token.end_column)  # type: ignore[arg-type]
 
 
 class _LiteralOutOfBounds(ValueError):
@@ -410,13 +416,14 @@ def _unescape(raw: str, token: Token) -> str:
     for match in _ESCAPE.finditer(raw):
         if match.group(1) not in ESCAPES:
             escaped = match.group(1)
-            column = token.column + 1 + match.start()
+            column = token.column + 1 + match.start()  # type: ignore[operator]  # a lexer
+            # token has its place (see _token_pos)
             raise _BadEscape(
                 f"`\\{escaped}` in quoted text is not an escape the language knows",
                 "in quotes a backslash escapes only a quote or another backslash "
                 f"(`\\\"`, `\\'`, `\\\\`); write `\\\\{escaped}` for a backslash followed by "
                 f"{escaped!r}",
-                ast.Pos(token.line, column, token.line, column + 2))
+                ast.Pos(token.line, column, token.line, column + 2))  # type: ignore[arg-type]
     return _ESCAPE.sub(lambda m: m.group(1), raw)
 
 
@@ -576,14 +583,14 @@ def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
 
 
 def _parse_cached(text: str, source: ExprSource) -> ast.Node:
-    from ._runtime import UnexpectedInput, VisitError
+    from ._runtime import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
     # only a date with slashes parses (as a division); every other notation fails to parse
     mistake = notation.find_full_width(text) or notation.find_slashed_date(text)
     if mistake is not None:
         raise notation_problem(mistake, source)
     try:
         tree = _lark_parse(text)
-    except UnexpectedInput as exc:
+    except (UnexpectedCharacters, UnexpectedEOF, UnexpectedToken) as exc:   # all Lark raises
         whole = notation.read_whole(text)
         if isinstance(whole, notation.Reading):
             return _written_whole(whole, text, source)
