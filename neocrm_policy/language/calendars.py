@@ -10,6 +10,7 @@ This room only answers questions about time; it parses no expressions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -230,7 +231,7 @@ class Calendar:
         return local.replace(tzinfo=timezone(local.utcoffset()),  # type: ignore[arg-type]
                              fold=0)   # an aware time's offset is never None
 
-    def _stretches_from(self, moment: datetime):
+    def _stretches_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open stretches that end after `moment`, in order, for a hundred years ahead."""
         day = moment.astimezone(self.zone).date() - timedelta(days=1)
         for _ in range(MAX_DAYS_SCANNED + 1):
@@ -239,7 +240,7 @@ class Calendar:
                     yield max(begin, moment), finish
             day += timedelta(days=1)
 
-    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
+    def _add_seconds(self, local: datetime, remaining: float) -> datetime:
         moment = local.astimezone(UTC)
         for begin, finish in self._stretches_from(moment):
             available = (finish - begin).total_seconds()
@@ -328,7 +329,7 @@ def _span_text(span: tuple[int, int]) -> str:
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
-def _where(spec: Any, key: str | None = None):
+def _where(spec: Any, key: str | None = None) -> Location | None:
     where = getattr(spec, "where", None)
     return where(key) if where else None
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, DecimalException
-from typing import Any
+from typing import Any, NoReturn
 
 from ...errors import EvaluationError
 from ..syntax import ast
@@ -81,7 +81,7 @@ class _OutOfRange(Exception):
         self.node = node
 
 
-def fail(message: str, hint: str = "check the facts and the rule's arithmetic"):
+def fail(message: str, hint: str = "check the facts and the rule's arithmetic") -> NoReturn:
     raise EvaluationError(message, None, hint)
 
 

@@ -5,18 +5,19 @@ stand-alone one spares a command importing Lark and building the tables."""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from .generate import OPTIONS, grammar_text, stamp
 
 
-def usable(module) -> bool:
+def usable(module: ModuleType) -> bool:
     """A generated module is used only if it was made from the grammar as it is now."""
     return getattr(module, "GRAMMAR_STAMP", None) == \
         stamp(grammar_text(), getattr(module, "__version__", ""))
 
 
-def _standalone():
+def _standalone() -> ModuleType | None:
     try:
         from . import _standalone as module
     except ImportError:   # not generated here (a checkout before `make`): Lark builds it

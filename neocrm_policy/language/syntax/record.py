@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 TREES: ContextVar[Shelf | None] = ContextVar("neocrm_policy_trees", default=None)
 
 
-def recall_tree(text: str):
+def recall_tree(text: str) -> ast.Node | None:
     """The tree of an expression from the record being replayed, or None."""
     shelf = TREES.get()
     if shelf is None:
@@ -36,7 +36,7 @@ def recall_tree(text: str):
         return None
 
 
-def note_tree(text: str, node) -> None:
+def note_tree(text: str, node: ast.Node) -> None:
     """An expression just parsed, kept when a record is being made."""
     shelf = TREES.get()
     if shelf is not None and shelf.recording:
@@ -157,7 +157,7 @@ def _field_json(kind: str, value: Any) -> Any:
     return _value_json(value)
 
 
-def _tree(data: Any):
+def _tree(data: Any) -> ast.Node:
     """The tree `_tree_json` wrote; ValueError (or TypeError, KeyError) for anything else."""
     from . import ast
     if type(data) is not dict or set(data) != {"n", "p", "f"}:
