@@ -26,7 +26,7 @@ from .checker import CheckedPolicy
 from .dispatch import DISPATCH_MIN_RULES, Dispatch
 from ..errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
 from .facts import FactReader
-from .model import Expr, Rule
+from .model import Expr, Policy, Rule
 from .syntax import ast
 from .syntax.parser import ExprSource
 from .values import CalendarDuration, as_written
@@ -621,7 +621,7 @@ _OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "USub": "neg", "Lt": "l
               "LtE": "le", "Gt": "gt", "GtE": "ge"}
 
 
-def _expressions(policy) -> list[Expr]:
+def _expressions(policy: Policy) -> list[Expr]:
     """Every expression of a policy: rules' conditions and values, defaults, terms and
     guard rails."""
     found: list[Expr] = []

@@ -6,15 +6,16 @@ the conflicts room (`conflicts`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..calendars import Calendar
-from ...errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError, PolicyError,
-                       PolicyErrors, TypeProblem, UnknownNameError)
-from ..model import Decision, Expr, Parameter, Policy, Rule
+from ...errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError, Location,
+                       PolicyError, PolicyErrors, TypeProblem, UnknownNameError)
+from ..model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParamTree, Policy,
+                     Rule)
 from ...suggest import suggestion
 from ..syntax import ast
 from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, item_of,
@@ -55,7 +56,7 @@ class Checker(TypeChecker, ConflictChecker):
         self._unitless_done: set[tuple[int, str]] = set()
 
     # Entry point --------------------------------------------------------------------
-    def check(self, overlays=()) -> list[CheckedPolicy]:
+    def check(self, overlays: Sequence[Overlay] = ()) -> list[CheckedPolicy]:
         checked = [self._check_policy(p) for p in self.policies]
         for overlay in overlays:
             self._check_overlay(overlay, checked)
@@ -99,7 +100,7 @@ class Checker(TypeChecker, ConflictChecker):
                              order, parameter_order, self.node_types, rule_parameters,
                              rule_facts, rule_lookups, rule_decisions)
 
-    def _invariant(self, invariant, scope: _Scope) -> None:
+    def _invariant(self, invariant: Invariant, scope: _Scope) -> None:
         expr = invariant.check
         scope.bound = {}
         if invariant.for_each_key_of is not None:
@@ -139,7 +140,7 @@ class Checker(TypeChecker, ConflictChecker):
         if found is not ANY:
             self._need_condition(expr, expr.node, found, f"invariant {invariant.id!r}")
 
-    def _overlay_conflicts(self, overlays) -> None:
+    def _overlay_conflicts(self, overlays: Sequence[Overlay]) -> None:
         """Two instruments of one customer, signed the same day, that set the same term
         differently: neither is later, so neither prevails (clause 12)."""
         from ...errors import OverlayError
@@ -163,7 +164,7 @@ class Checker(TypeChecker, ConflictChecker):
                                 f"one of them or its date (the other is {other.file})"))
                         seen.setdefault(slot, (text, overlay))
 
-    def _check_overlay(self, overlay, checked: list[CheckedPolicy]) -> None:
+    def _check_overlay(self, overlay: Overlay, checked: list[CheckedPolicy]) -> None:
         from ...errors import OverlayError
         by_id: dict[str, list[CheckedPolicy]] = {}
         for item in checked:
@@ -190,7 +191,8 @@ class Checker(TypeChecker, ConflictChecker):
                 for item in versions:
                     self._overlay_value(overlay, item, name, tree, where)
 
-    def _overlay_value(self, overlay, item: CheckedPolicy, name: str, tree, where) -> None:
+    def _overlay_value(self, overlay: Overlay, item: CheckedPolicy, name: str, tree: ParamTree,
+                       where: Location) -> None:
         from ...errors import OverlayError
         base = item.parameter_types.get(name, ANY)
         parameter = item.policy.parameters[name]
@@ -280,7 +282,7 @@ class Checker(TypeChecker, ConflictChecker):
                         "list only values of the input's type"))
             self._check_input_bounds(policy, item, item_type)
 
-    def _check_input_bounds(self, policy: Policy, item, item_type: Type) -> None:
+    def _check_input_bounds(self, policy: Policy, item: Input, item_type: Type) -> None:
         """Bounds and precision belong to numbers, `not_before` to another time fact."""
         number = item_type.name in ("int", "decimal", "money")
         for key, given in (("min", item.minimum is not None), ("max", item.maximum is not None),
@@ -363,7 +365,7 @@ class Checker(TypeChecker, ConflictChecker):
     def _param_exprs(self, parameter: Parameter) -> list[Expr]:
         out: list[Expr] = []
 
-        def collect(tree):
+        def collect(tree: ParamTree) -> None:
             if isinstance(tree, Expr):
                 out.append(tree)
             elif isinstance(tree, dict):
@@ -376,7 +378,7 @@ class Checker(TypeChecker, ConflictChecker):
             collect(version.value)
         return out
 
-    def _param_tree_type(self, tree, parameter: Parameter) -> Type:
+    def _param_tree_type(self, tree: ParamTree, parameter: Parameter) -> Type:
         if isinstance(tree, Expr):
             for node in ast.walk(tree.node):
                 if isinstance(node, ast.Name) and node.name not in self.scope.policy.parameters \
@@ -408,7 +410,8 @@ class Checker(TypeChecker, ConflictChecker):
         item = self._common_type(tree, parameter, "items of list")
         return ANY if item is ANY else list_of(item or ANY)
 
-    def _common_type(self, trees, parameter: Parameter, what: str) -> Type | None:
+    def _common_type(self, trees: Collection[ParamTree], parameter: Parameter,
+                     what: str) -> Type | None:
         """The one type of all entries of a table or list given in YAML."""
         item: Type | None = None
         for value in trees:
@@ -426,7 +429,7 @@ class Checker(TypeChecker, ConflictChecker):
             item = merged
         return item
 
-    def _unitless_entries(self, trees, parameter: Parameter) -> bool:
+    def _unitless_entries(self, trees: Iterable[ParamTree], parameter: Parameter) -> bool:
         """Entries of a table or list that are plain numbers among durations: each is
         reported where it stands, with its siblings' unit, and nothing else is."""
         trees = list(trees)
@@ -508,7 +511,7 @@ class Checker(TypeChecker, ConflictChecker):
         return order
 
     @staticmethod
-    def _referenced(exprs: list[Expr], names) -> tuple[str, ...]:
+    def _referenced(exprs: list[Expr], names: Container[str]) -> tuple[str, ...]:
         return ast.names_in([expr.node for expr in exprs], names)
 
     @staticmethod
@@ -653,7 +656,8 @@ def _newly_on_calendar(base: Type, found: Type) -> bool:
     return accepts(on_calendar(base), found) and not accepts(base, found)
 
 
-def _calendar_overlay(overlay, term: str, tree: Any, where) -> PolicyError:
+def _calendar_overlay(overlay: Overlay, term: str, tree: ParamTree,
+                      where: Location) -> PolicyError:
     from ...errors import OverlayError
     span = tree.node if isinstance(tree, Expr) else None
     elapsed = f"{span.amount} {span.unit}" if isinstance(span, ast.CalendarSpan) else "4 hours"
@@ -666,7 +670,7 @@ def _calendar_overlay(overlay, term: str, tree: Any, where) -> PolicyError:
 
 
 def check(policies: list[Policy], calendars: dict[str, Calendar],
-          overlays=()) -> list[CheckedPolicy]:
+          overlays: Sequence[Overlay] = ()) -> list[CheckedPolicy]:
     """Check a loaded policy set; raises PolicyError (or PolicyErrors) listing every problem."""
     return Checker(policies, calendars).check(overlays)
 

@@ -9,6 +9,7 @@ scope of the policy being checked.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -120,7 +121,7 @@ class TypeChecker:
         return result
 
     def _fail(self, expr: Expr, node: ast.Node, message: str, hint: str,
-              kind=TypeProblem) -> Type:
+              kind: type[PolicyError] = TypeProblem) -> Type:
         return self._error(kind(message, **self._at(expr, node), hint=hint))
 
     def _infer_node(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
@@ -223,7 +224,7 @@ class TypeChecker:
             return self._call(expr, node, narrowed)
         return self._fail(expr, node, "unsupported expression", "see the language reference")
 
-    def _need_condition(self, expr, node, found: Type, where: str) -> Type:
+    def _need_condition(self, expr: Expr, node: ast.Node, found: Type, where: str) -> Type:
         if found.name != "bool":
             return self._fail(expr, node, f"{where} needs a condition (true/false), not "
                               f"{a_or_an(found)}",
@@ -332,7 +333,7 @@ class TypeChecker:
             return BOOL
         return self._arithmetic(expr, node, left, right)
 
-    def _arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
+    def _arithmetic(self, expr: Expr, node: ast.Binary, left: Type, right: Type) -> Type:
         op = node.op
         if "null" in (left.name, right.name):
             return self._fail(expr, node, f"arithmetic `{op}` with null",
@@ -365,7 +366,7 @@ class TypeChecker:
                                       "or use a date and time (a datetime fact, or `now`)")
         return result.or_null() if nullable else result
 
-    def _spans_written(self, node: ast.Node):
+    def _spans_written(self, node: ast.Node) -> Iterator[tuple[timedelta, str]]:
         """The durations a side of `date + side` is written to be: its own, when written
         with durations and numbers only, or each version of the term it names whose value
         is so written (a customer's own value is checked with its instrument)."""
@@ -383,7 +384,8 @@ class TypeChecker:
                     since = f" from {version.since.date()}" if version.since else ""
                     yield span, f" (the term {node.name!r}{since})"
 
-    def _calendar_arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
+    def _calendar_arithmetic(self, expr: Expr, node: ast.Binary, left: Type,
+                             right: Type) -> Type:
         """What the language reference allows a duration on a calendar: added to a date or
         a time (either written first), multiplied by a number; nothing else."""
         op, names = node.op, (left.name, right.name)
@@ -406,7 +408,7 @@ class TypeChecker:
             return self._fail(expr, node, f"cannot {_VERB[op]} {sides}", _ON_CALENDAR)
         return found.or_null() if nullable else found
 
-    def _check_allowed(self, expr: Expr, fact_side, value_side) -> None:
+    def _check_allowed(self, expr: Expr, fact_side: ast.Node, value_side: ast.Node) -> None:
         """A comparison of a fact with allowed values against a value it can never take."""
         path = ast.path_of(fact_side)
         item = self.scope.inputs.get(path) if path else None
