@@ -31,6 +31,7 @@ if TYPE_CHECKING:   # the stand-alone module is Lark's own code, copied: typed a
     from lark import (Lark, Token, Transformer, Tree, UnexpectedCharacters,  # noqa: F401
                       UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args)
     from lark.exceptions import VisitError  # noqa: F401
+    from lark.tree import Meta  # noqa: F401
 
     def build_parser(grammar: str) -> Lark: ...
 elif STANDALONE is not None:
@@ -47,6 +48,7 @@ else:
     from lark import (Lark, Token, Transformer, Tree, UnexpectedCharacters,  # noqa: F401
                       UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args)
     from lark.exceptions import VisitError  # noqa: F401
+    from lark.tree import Meta  # noqa: F401
 
     def build_parser(grammar: str):
         return Lark(grammar, **OPTIONS)

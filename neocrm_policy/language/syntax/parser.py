@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...errors import Fix, LimitError, Location, SyntaxProblem
 from ...suggest import did_you_mean
@@ -23,8 +24,8 @@ from . import record
 from . import ast, notation
 
 if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
-    from ._runtime import (Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF,
-                           UnexpectedInput, UnexpectedToken)
+    from ._runtime import (Lark, Meta, Token, Transformer, Tree, UnexpectedCharacters,
+                           UnexpectedEOF, UnexpectedInput, UnexpectedToken)
 
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
@@ -341,7 +342,7 @@ def _depth(tree: Tree) -> int:
     return deepest
 
 
-def _pos(meta) -> ast.Pos:
+def _pos(meta: Meta) -> ast.Pos:
     return ast.Pos(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
@@ -385,7 +386,7 @@ def check_literal_digits(value: int | Decimal, source: ExprSource) -> None:
                          "no term of the agreement needs so many digits; check the number")
 
 
-def _within_days(amount: int | Decimal, unit: str, meta) -> None:
+def _within_days(amount: int | Decimal, unit: str, meta: Meta) -> None:
     from ..values import UNIT_SECONDS, unit_name
     days = amount * UNIT_SECONDS[unit_name(unit)] / 86_400
     if days > MAX_DURATION_DAYS:
@@ -431,45 +432,46 @@ class _Build:
     """One method per grammar rule, named after it, each returning an `ast` node (made a
     Lark Transformer by `_builder`, when the first expression is parsed)."""
 
-    def __default__(self, data, children, meta):  # pragma: no cover - grammar guard
+    def __default__(self, data: str, children: Sequence[Any],
+                    meta: Meta) -> NoReturn:  # pragma: no cover - grammar guard
         raise AssertionError(f"no builder for grammar rule {data}")
 
-    def _single(self, children):
+    def _single(self, children: Sequence[Any]) -> Any:
         return children[0] if len(children) == 1 else None
 
     # Structure -----------------------------------------------------------------------
-    def conditional(self, meta, children):
+    def conditional(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Conditional(_pos(meta), *children)
 
-    def default_chain(self, meta, children):
+    def default_chain(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return self._single(children) or ast.Otherwise(_pos(meta), tuple(children))
 
-    def any_of(self, meta, children):
+    def any_of(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return self._single(children) or ast.Logical(_pos(meta), "or", tuple(children))
 
-    def all_of(self, meta, children):
+    def all_of(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return self._single(children) or ast.Logical(_pos(meta), "and", tuple(children))
 
-    def negate(self, meta, children):
+    def negate(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Unary(_pos(meta), "not", children[0])
 
-    def compare(self, meta, children):
+    def compare(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         left, op, right = children
         return ast.Binary(_pos(meta), str(op), left, right)
 
-    def member(self, meta, children):
+    def member(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Binary(_pos(meta), "in", *children)
 
-    def not_member(self, meta, children):
+    def not_member(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Binary(_pos(meta), "not in", *children)
 
-    def is_set(self, meta, children):
+    def is_set(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.IsSet(_pos(meta), children[0], False)
 
-    def is_missing(self, meta, children):
+    def is_missing(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.IsSet(_pos(meta), children[0], True)
 
-    def arithmetic(self, meta, children):
+    def arithmetic(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         node = children[0]
         for i in range(1, len(children), 2):
             op, right = children[i], children[i + 1]
@@ -478,83 +480,83 @@ class _Build:
             node = ast.Binary(pos, str(op), node, right)
         return node
 
-    def group(self, meta, children):
+    def group(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         """`(x)`: x itself, placed with its parentheses, so that a part of an expression
         an error quotes or underlines never holds one parenthesis without the other."""
         return replace(children[1], pos=_pos(meta))
 
-    def negative(self, meta, children):
+    def negative(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Unary(_pos(meta), "-", children[0])
 
-    def attribute(self, meta, children):
+    def attribute(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Attribute(_pos(meta), children[0], str(children[1]))
 
-    def index(self, meta, children):
+    def index(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Index(_pos(meta), children[0], children[1])
 
-    def call(self, meta, children):
+    def call(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Call(_pos(meta), str(children[0]), tuple(children[1:]))
 
-    def name(self, meta, children):
+    def name(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Name(_pos(meta), str(children[0]))
 
-    def list(self, meta, children):
+    def list(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.ListOf(_pos(meta), tuple(children))
 
     # Literals ------------------------------------------------------------------------
-    def number(self, meta, children):
+    def number(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         value = _number(children[0], children[0])
         return ast.Literal(_pos(meta), value, "int" if isinstance(value, int) else "decimal")
 
-    def duration(self, meta, children):
+    def duration(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         from ..values import make_duration
         amount = _number(children[0], children[0])
         _within_days(amount, str(children[1]), meta)
         return ast.Literal(_pos(meta), make_duration(amount, str(children[1])), "duration")
 
-    def calendar_duration(self, meta, children):
+    def calendar_duration(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         amount, calendar, unit = children
         _within_days(_number(amount, amount), str(unit), meta)
         return ast.CalendarSpan(_pos(meta), _number(amount, amount), str(calendar), str(unit))
 
-    def money(self, meta, children):
+    def money(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0]))),
                            "money")
 
-    def percent(self, meta, children):
+    def percent(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         """`10 %` is the rate 0.10, exactly: a hundredth of the number written."""
         return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0])))
                            .scaleb(-2), "decimal")
 
-    def string(self, meta, children):
+    def string(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         token = children[0]
         return ast.Literal(_pos(meta), _unescape(str(token)[1:-1], token), "string")
 
-    def datetime(self, meta, children):
+    def datetime(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         moment = read_datetime(str(children[0]))
         if outside_years(moment):
             raise _LiteralOutOfBounds(
                 f"the time {children[0]} is outside the years evaluated", YEARS_HINT, _pos(meta))
         return ast.Literal(_pos(meta), moment, "datetime")
 
-    def date(self, meta, children):
+    def date(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), date.fromisoformat(str(children[0])), "date")
 
-    def time_of_day(self, meta, children):
+    def time_of_day(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), time.fromisoformat(str(children[0])), "time")
 
-    def true(self, meta, children):
+    def true(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), True, "bool")
 
-    def false(self, meta, children):
+    def false(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), False, "bool")
 
-    def null(self, meta, children):
+    def null(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), None, "null")
 
 
 @lru_cache(maxsize=1)
-def _builder():
+def _builder() -> Transformer:
     """The one builder (it keeps no state between expressions), its rule methods bound once:
     Lark's v_args wraps a method anew at every look-up, a third of the time spent building
     the nodes of the thousands of expressions of a large policy set (issue 11)."""
