@@ -31,7 +31,6 @@ if TYPE_CHECKING:   # the stand-alone module is Lark's own code, copied: typed a
     from lark import (Lark, Token, Transformer, Tree, UnexpectedCharacters,  # noqa: F401
                       UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args)
     from lark.exceptions import VisitError  # noqa: F401
-    from lark.tree import Meta  # noqa: F401
 
     def build_parser(grammar: str) -> Lark: ...
 elif STANDALONE is not None:
@@ -48,7 +47,11 @@ else:
     from lark import (Lark, Token, Transformer, Tree, UnexpectedCharacters,  # noqa: F401
                       UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args)
     from lark.exceptions import VisitError  # noqa: F401
-    from lark.tree import Meta  # noqa: F401
 
     def build_parser(grammar: str):
         return Lark(grammar, **OPTIONS)
+
+
+__all__ = ["Lark", "STANDALONE", "Token", "Transformer", "Tree", "UnexpectedCharacters",
+           "UnexpectedEOF", "UnexpectedInput", "UnexpectedToken", "VisitError", "build_parser",
+           "grammar_text", "usable", "v_args"]

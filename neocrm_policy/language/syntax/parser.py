@@ -24,8 +24,10 @@ from . import record
 from . import ast, notation
 
 if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
-    from ._runtime import (Lark, Meta, Token, Transformer, Tree, UnexpectedCharacters,
-                           UnexpectedEOF, UnexpectedInput, UnexpectedToken)
+    from lark.tree import Meta   # a rule's place (the stand-alone module's is Lark's own)
+
+    from ._runtime import (Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF,
+                           UnexpectedInput, UnexpectedToken)
 
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
