@@ -105,8 +105,8 @@ def _offset(zone: ZoneInfo, moment: datetime) -> timedelta:
     try:
         return moment.astimezone(zone).utcoffset()  # type: ignore[return-value]  # aware: set
     except OverflowError:   # at the very ends of the years a datetime holds
-        return zone.utcoffset(moment.replace(tzinfo=None))  # type: ignore[return-value]  # a
-        # ZoneInfo gives every wall-clock time an offset (never None, unlike tzinfo's)
+        # a ZoneInfo gives every wall-clock time an offset (never None, unlike tzinfo's)
+        return zone.utcoffset(moment.replace(tzinfo=None))  # type: ignore[return-value]  # set
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,8 @@ class Calendar:
         second 01:30 of a night the clock falls back stays the second, and equals the
         same instant written in any other zone."""
         local = moment.astimezone(self.zone)
-        return local.replace(tzinfo=timezone(local.utcoffset()),  # type: ignore[arg-type]
-                             fold=0)   # an aware time's offset is never None
+        offset: timedelta = local.utcoffset()  # type: ignore[assignment]  # aware: never None
+        return local.replace(tzinfo=timezone(offset), fold=0)
 
     def _stretches_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open stretches that end after `moment`, in order, for a hundred years ahead."""

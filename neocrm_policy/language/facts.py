@@ -205,7 +205,7 @@ def _digits(number: Decimal, item: Input) -> Decimal:
     places = _places(item)
     # the number is finite (every caller has checked), so its exponent is an int, not
     # the letter NaN or infinity has there
-    if exponent < -places and number:  # type: ignore[operator]
+    if exponent < -places and number:  # type: ignore[operator]  # finite: an int
         trailing = 0
         for digit in reversed(digits):
             if digit:
@@ -444,7 +444,7 @@ class FactReader:
         if "fast" not in self.__dict__:
             from .fact_plan import fast_reader
             # the instance's own `fast` stands in for the method from then on
-            self.fast = fast_reader(self)  # type: ignore[method-assign,assignment]
+            self.fast = fast_reader(self)  # type: ignore[method-assign,assignment]  # meant
         return self.fast
 
     @staticmethod

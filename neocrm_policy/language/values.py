@@ -450,7 +450,7 @@ def format_money(value: Decimal) -> str:
     shown as "-0.00" (a negative zero, written `-0` or computed `0 CNY * -1`, is 0.00)."""
     # A computed or read amount is finite (contexts trap overflow, facts are checked), so
     # its exponent is an int, never NaN's or infinity's letter.
-    if value.as_tuple().exponent > -2:  # type: ignore[operator]
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]  # finite: an int
         value = value.quantize(Decimal("0.01"))
     if value.is_zero() and value.is_signed():
         value = value.copy_abs()

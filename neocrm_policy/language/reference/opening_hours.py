@@ -126,8 +126,8 @@ def _fixed(calendar: Calendar, moment: datetime) -> datetime:
     """The moment in the calendar's zone on its fixed offset then (a wall-clock time in
     a zone compares unequal to every other zone's in a repeated hour)."""
     local = moment.astimezone(calendar.zone)
-    return local.replace(tzinfo=timezone(local.utcoffset()),  # type: ignore[arg-type]
-                         fold=0)   # an aware time's offset is never None
+    offset: timedelta = local.utcoffset()  # type: ignore[assignment]  # aware: never None
+    return local.replace(tzinfo=timezone(offset), fold=0)
 
 
 def _after_open_seconds(calendar: Calendar, moment: datetime, seconds: int) -> datetime:

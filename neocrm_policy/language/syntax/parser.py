@@ -303,7 +303,7 @@ def _syntax_error(exc: UnexpectedCharacters | UnexpectedEOF | UnexpectedToken, s
         found = "it ends too early"
     elif isinstance(exc, UnexpectedCharacters):
         # Lark declares `pos_in_stream` None on the base class; this kind sets the offset
-        character = source.text[exc.pos_in_stream]  # type: ignore[index]
+        character = source.text[exc.pos_in_stream]  # type: ignore[index]  # set: an int
         found = f"the character `{character}` has no meaning here"
     else:
         found = f"it cannot go on with {_the(exc.token.type, str(exc.token))} here"
@@ -351,8 +351,8 @@ def _pos(meta: Meta) -> ast.Pos:
 def _token_pos(token: Token) -> ast.Pos:
     # Lark types a token's place Optional (a token made by hand has none); the lexer's
     # tokens, all the parser gives, have theirs
-    return ast.Pos(token.line, token.column,  # type: ignore[arg-type]
-                   token.end_line, token.end_column)  # type: ignore[arg-type]
+    return ast.Pos(token.line, token.column,  # type: ignore[arg-type]  # a lexer token's
+                   token.end_line, token.end_column)  # type: ignore[arg-type]  # ditto
 
 
 class _LiteralOutOfBounds(ValueError):
@@ -418,15 +418,14 @@ def _unescape(raw: str, token: Token) -> str:
     stands for itself."""
     for match in _ESCAPE.finditer(raw):
         if match.group(1) not in ESCAPES:
-            escaped = match.group(1)
-            column = token.column + 1 + match.start()  # type: ignore[operator]  # a lexer
-            # token has its place (see _token_pos)
+            escaped, quoted = match.group(1), _token_pos(token)
+            column = quoted.column + 1 + match.start()
             raise _BadEscape(
                 f"`\\{escaped}` in quoted text is not an escape the language knows",
                 "in quotes a backslash escapes only a quote or another backslash "
                 f"(`\\\"`, `\\'`, `\\\\`); write `\\\\{escaped}` for a backslash followed by "
                 f"{escaped!r}",
-                ast.Pos(token.line, column, token.line, column + 2))  # type: ignore[arg-type]
+                ast.Pos(quoted.line, column, quoted.line, column + 2))
     return _ESCAPE.sub(lambda m: m.group(1), raw)
 
 
