@@ -170,6 +170,18 @@ def test_depth_and_length_are_bounded():
         parse_expression("1" * 5000)
 
 
+def test_a_number_past_the_digit_limit_before_a_calendar_span_is_a_located_error():
+    """`months` has no fixed length; the hint names the days meant, whatever the number's
+    length (it once raised an internal error for a number past the digit limit)."""
+    number = "1" * 31
+    source = ExprSource(f"start + {number} months", Location("p.yaml", 3, 12))
+    with pytest.raises(SyntaxProblem) as caught:
+        parse_expression(source.text, source)
+    assert caught.value.message.startswith("calendar months cannot be written")
+    assert f"`{int(number) * 30} days`" in caught.value.hint
+    assert caught.value.location == Location("p.yaml", 3, 12 + len(f"start + {number} "))
+
+
 # The generated stand-alone parser (neocrm_policy/language/syntax/generate.py) --------------
 
 def _expressions_of_the_reference() -> list[str]:

@@ -10,6 +10,7 @@ This room only answers questions about time; it parses no expressions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -102,9 +103,10 @@ def _offset_pieces(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime,
 def _offset(zone: ZoneInfo, moment: datetime) -> timedelta:
     """The zone's offset from UTC at a real moment."""
     try:
-        return moment.astimezone(zone).utcoffset()
+        return moment.astimezone(zone).utcoffset()  # type: ignore[return-value]  # aware: set
     except OverflowError:   # at the very ends of the years a datetime holds
-        return zone.utcoffset(moment.replace(tzinfo=None))
+        # a ZoneInfo gives every wall-clock time an offset (never None, unlike tzinfo's)
+        return zone.utcoffset(moment.replace(tzinfo=None))  # type: ignore[return-value]  # set
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,10 @@ class Calendar:
         second 01:30 of a night the clock falls back stays the second, and equals the
         same instant written in any other zone."""
         local = moment.astimezone(self.zone)
-        return local.replace(tzinfo=timezone(local.utcoffset()), fold=0)
+        offset: timedelta = local.utcoffset()  # type: ignore[assignment]  # aware: never None
+        return local.replace(tzinfo=timezone(offset), fold=0)
 
-    def _stretches_from(self, moment: datetime):
+    def _stretches_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open stretches that end after `moment`, in order, for a hundred years ahead."""
         day = moment.astimezone(self.zone).date() - timedelta(days=1)
         for _ in range(MAX_DAYS_SCANNED + 1):
@@ -237,7 +240,7 @@ class Calendar:
                     yield max(begin, moment), finish
             day += timedelta(days=1)
 
-    def _add_seconds(self, local: datetime, remaining: int) -> datetime:
+    def _add_seconds(self, local: datetime, remaining: float) -> datetime:
         moment = local.astimezone(UTC)
         for begin, finish in self._stretches_from(moment):
             available = (finish - begin).total_seconds()
@@ -299,10 +302,10 @@ class Calendar:
             text += (f", closed on {HOLIDAY_REGIONS[self.holiday_region]} and open on their "
                      "make-up working days")
         for opened, said in ((False, "closed"), (True, "open")):
-            days = [f"{_day_words(day)} ({note})" if note else _day_words(day)
-                    for day, is_open, note in self.own_days if is_open == opened]
-            if days:
-                text += f"; {said} on " + ", ".join(days)
+            listed = [f"{_day_words(day)} ({note})" if note else _day_words(day)
+                      for day, is_open, note in self.own_days if is_open == opened]
+            if listed:
+                text += f"; {said} on " + ", ".join(listed)
         return text
 
     def __str__(self) -> str:
@@ -326,7 +329,7 @@ def _span_text(span: tuple[int, int]) -> str:
     return f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
 
 
-def _where(spec: Any, key: str | None = None):
+def _where(spec: Any, key: str | None = None) -> Location | None:
     where = getattr(spec, "where", None)
     return where(key) if where else None
 

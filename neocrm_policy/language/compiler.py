@@ -14,9 +14,10 @@ from __future__ import annotations
 import ast as py
 import operator
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import InvalidOperation
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from . import dispatch, runtime
@@ -25,8 +26,9 @@ from .checker import CheckedPolicy
 from .dispatch import DISPATCH_MIN_RULES, Dispatch
 from ..errors import ConflictError, EvaluationError, NoRuleApplies, PolicyError
 from .facts import FactReader
-from .model import Expr, Rule
+from .model import Expr, Policy, Rule
 from .syntax import ast
+from .syntax.parser import ExprSource
 from .values import CalendarDuration, as_written
 
 RUNTIME_FAILURES = (TypeError, ValueError, ArithmeticError, OverflowError, InvalidOperation,
@@ -52,7 +54,7 @@ class CompiledPolicy:
     invariant_functions: dict[str, Callable]
     read_facts: Callable
     """Validated facts by dotted path, or a located FactError."""
-    calendars: dict = None
+    calendars: dict[str, Calendar] = field(default_factory=dict)
     tables_from: int = DISPATCH_MIN_RULES
     """The dispatch threshold the function was generated with, so that code generated for
     it later (`prepared.fused`) takes the same shape."""
@@ -93,7 +95,7 @@ class _Codegen(Dispatch):
                      "later", "bounded"):
             self.bind(f"_{name}", getattr(runtime, name))
         self.bind("_in_range", runtime.in_range)
-        self.sources: dict[int, Any] | None = None
+        self.sources: dict[int, ExprSource] | None = None
 
     # Names and constants --------------------------------------------------------------
     def bind(self, name: str, value: Any) -> py.Name:
@@ -174,6 +176,7 @@ class _Codegen(Dispatch):
 
     def _conflict(self, first: int, second: int, a: Any, b: Any) -> ConflictError:
         r1, r2 = self.rules[first], self.rules[second]
+        assert r1 is not None and r2 is not None, "only rules apply, not a default"
         return ConflictError(
             f"rules {r1.path!r} (clause {r1.clause or '?'}) and {r2.path!r} (clause "
             f"{r2.clause or '?'}) both apply, giving {as_written(a)} and {as_written(b)}",
@@ -224,10 +227,10 @@ class _Codegen(Dispatch):
             return py.BoolOp(op, [e(c) for c in node.operands])
         if isinstance(node, ast.IsSet):
             if isinstance(node.operand, (ast.Literal, ast.ListOf, ast.CalendarSpan)):
-                return py.Constant((node.operand == ast.Literal(None, None, "null"))
-                                   == node.negated)
-            op = py.Is() if node.negated else py.IsNot()
-            return py.Compare(e(node.operand), [op], [py.Constant(None)])
+                return py.Constant((node.operand == ast.Literal(node.pos, None, "null"))
+                                   == node.negated)   # a node's position is not compared
+            test = py.Is() if node.negated else py.IsNot()
+            return py.Compare(e(node.operand), [test], [py.Constant(None)])
         if isinstance(node, ast.Otherwise):
             result = e(node.options[-1])
             for option in reversed(node.options[:-1]):
@@ -265,6 +268,7 @@ class _Codegen(Dispatch):
     def in_range_call(self, where: py.Name, code: py.expr) -> py.expr:
         if isinstance(code, py.Call):
             return self.call("_in_range", where, code.func, *code.args)
+        operands: tuple[py.expr, ...]
         if isinstance(code, py.BinOp):
             operands = (code.left, code.right)
         elif isinstance(code, py.UnaryOp):
@@ -300,21 +304,25 @@ class _Codegen(Dispatch):
         return isinstance(node, ast.Call) and (
             node.function == "sum" or node.function in ("min", "max") and found.on_calendar)
 
-    def source_of(self, node: ast.Node) -> Any:
+    def source_of(self, node: ast.Node) -> ExprSource | None:
         """The `ExprSource` of the expression a node belongs to, to name and locate it."""
+        return self.all_sources().get(id(node))
+
+    def note_source(self, expr: Expr) -> None:
+        sources = self.all_sources()
+        for node in ast.walk(expr.node):
+            sources[id(node)] = expr.source
+
+    def all_sources(self) -> dict[int, ExprSource]:
+        """Each node's `ExprSource`, by id, for every expression of the policy (noted
+        the first time one is asked for) and any noted since."""
         if self.sources is None:
             self.sources = {}
             for expr in _expressions(self.policy):
                 self.note_source(expr)
-        return self.sources.get(id(node))
+        return self.sources
 
-    def note_source(self, expr: Expr) -> None:
-        if self.sources is None:
-            self.source_of(expr.node)
-        for node in ast.walk(expr.node):
-            self.sources[id(node)] = expr.source
-
-    def name(self, node: ast.Node) -> py.expr:
+    def name(self, node: ast.Name | ast.Attribute) -> py.expr:
         path = ast.path_of(node)
         if path in self.policy.inputs:
             return py.Subscript(py.Name("F", py.Load()), py.Constant(path), py.Load())
@@ -432,7 +440,7 @@ class _Codegen(Dispatch):
 
     def tests(self, rule: Rule) -> list[py.expr]:
         """What must hold for a rule to apply: its dates and its condition."""
-        tests = []
+        tests: list[py.expr] = []
         if rule.since is not None:
             tests.append(py.Compare(py.Name("now", py.Load()), [py.GtE()],
                                     [self.constant(rule.since)]))
@@ -477,12 +485,13 @@ class _Codegen(Dispatch):
         decision = self.policy.decisions[name]
         value, index = f"d_{name}", f"r_{name}"
         body = self.level(decision.rules, value, index)
-        bound = [py.Expr(self.call("_bounded", py.Name(value, py.Load())))] \
+        bound: list[py.stmt] = [py.Expr(self.call("_bounded", py.Name(value, py.Load())))] \
             if self.grows(name) else []
         if len(decision.rules) == 1 and self.unconditional(decision.rules[0]):
             return [py.Try(body + bound, self.handlers(name), [], [])]   # its one rule applies
         unset = py.Compare(py.Name(index, py.Load()), [py.Is()], [py.Constant(None)])
-        if decision.has_default:
+        fallback: list[py.stmt]
+        if decision.default is not None:   # has_default: `default:` is written
             fallback = [assign(value, self.expr(decision.default.node)),
                         assign(index, py.Constant(self.rule_index(None)))]
         else:
@@ -492,10 +501,10 @@ class _Codegen(Dispatch):
 
     def handlers(self, name: str) -> list[py.ExceptHandler]:
         """A failure while deciding `name` is reported as such, whatever raised it."""
-        failing = [py.Raise(self.call("_fail", py.Constant(name), py.Name("_e", py.Load())),
-                            None)]
-        missing = [py.Raise(self.call("_missing_entry", py.Constant(name),
-                                      py.Name("_e", py.Load())), None)]
+        failing: list[py.stmt] = [py.Raise(self.call("_fail", py.Constant(name),
+                                                     py.Name("_e", py.Load())), None)]
+        missing: list[py.stmt] = [py.Raise(self.call("_missing_entry", py.Constant(name),
+                                                     py.Name("_e", py.Load())), None)]
         return [py.ExceptHandler(self.bind("_policy_error", PolicyError), "_e", failing),
                 py.ExceptHandler(self.bind("_key_error", KeyError), "_e", missing),
                 py.ExceptHandler(py.Name("_runtime_failures", py.Load()), "_e", failing)]
@@ -527,7 +536,8 @@ class _Codegen(Dispatch):
         args = py.arguments(posonlyargs=[], args=[py.arg("F"), py.arg("P"), py.arg("now")],
                             kwonlyargs=[], kw_defaults=[], defaults=[])
         fn = py.FunctionDef(name="decide", args=args, body=body, decorator_list=[],
-                            returns=None, type_params=[])
+                            returns=None,
+                            type_params=[])  # type: ignore[call-arg]  # a field since 3.12
         module = py.Module([fn], [])
         _locate(module)
         return module, outputs
@@ -546,9 +556,10 @@ class _Codegen(Dispatch):
         """`parameter_function` of each tree, compiled together: one compile() for all of
         a policy's parameter versions instead of one each (issue 11: a large policy set
         made thousands of calls, each with its own fixed cost)."""
-        lambdas = [py.Lambda(py.arguments(posonlyargs=[], args=[py.arg("P")], kwonlyargs=[],
-                                          kw_defaults=[], defaults=[]), self.param_tree(tree))
-                   for tree in trees]
+        lambdas: list[py.expr] = [
+            py.Lambda(py.arguments(posonlyargs=[], args=[py.arg("P")], kwonlyargs=[],
+                                   kw_defaults=[], defaults=[]), self.param_tree(tree))
+            for tree in trees]
         together = py.Expression(py.Tuple(lambdas, py.Load()))
         _locate(together)
         code = _compile(together, f"<parameters of {self.policy.id}>", "eval")
@@ -598,7 +609,7 @@ def _locate(tree: py.AST) -> None:
                 push(value)
 
 
-def _compile(tree: py.AST, name: str, mode: str):
+def _compile(tree: py.Module | py.Expression, name: str, mode: str) -> CodeType:
     """compile() of generated code; Python's style warnings (`1 is not None`) are about
     source a person wrote, so they are not shown for ours."""
     with warnings.catch_warnings():
@@ -610,7 +621,7 @@ _OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "USub": "neg", "Lt": "l
               "LtE": "le", "Gt": "gt", "GtE": "ge"}
 
 
-def _expressions(policy) -> list[Expr]:
+def _expressions(policy: Policy) -> list[Expr]:
     """Every expression of a policy: rules' conditions and values, defaults, terms and
     guard rails."""
     found: list[Expr] = []

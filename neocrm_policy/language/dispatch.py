@@ -33,9 +33,9 @@ import ast as py
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import Expr, Rule
+from .model import Expr, Policy, Rule
 from .syntax import ast
 
 DISPATCH_MIN_RULES = 8
@@ -63,14 +63,29 @@ class _Key:
 class Dispatch:
     """The table half of `compiler._Codegen`."""
 
+    policy: Policy
+    tables_from: int
+    originals: dict[int, Rule]
+    kept: list[Rule]
+
+    if TYPE_CHECKING:   # given by `compiler._Codegen`
+        def rule_index(self, rule: Rule | None) -> int: ...
+        def level(self, rules: tuple[Rule, ...], value: str, index: str) -> list[py.stmt]: ...
+        def temp(self, stem: str) -> str: ...
+        def bind(self, name: str, value: Any) -> py.Name: ...
+        def call(self, function: str, *args: py.expr) -> py.expr: ...
+
     def keyed_test(self, node: ast.Node) -> tuple[str, tuple] | None:
         """(fact path, constants) when `node` is `fact == K`, `K == fact` or
         `fact in [K, …]` for a fact of a kind a table can key, or several of those on one
         fact joined by `or` (no test can fail or do anything, so `or` is `in`)."""
         if isinstance(node, ast.Logical) and node.op == "or":
-            tests = [self.keyed_test(operand) for operand in node.operands]
-            if any(t is None or t[0] != tests[0][0] for t in tests):
-                return None
+            tests: list[tuple[str, tuple]] = []
+            for operand in node.operands:
+                test = self.keyed_test(operand)
+                if test is None or (tests and test[0] != tests[0][0]):
+                    return None
+                tests.append(test)
             return tests[0][0], tuple(c for t in tests for c in t[1])
         if not isinstance(node, ast.Binary) or node.op not in ("==", "in"):
             return None
@@ -78,19 +93,24 @@ class Dispatch:
         if node.op == "==" and isinstance(subject, ast.Literal):
             subject, constant = constant, subject
         path = ast.path_of(subject)
-        declared = self.policy.inputs.get(path) if path is not None else None
+        if path is None:
+            return None
+        declared = self.policy.inputs.get(path)
         if declared is None or declared.type.name not in _KEY_TYPES:
             return None
+        items: tuple[ast.Node, ...]
         if node.op == "==":
             items = (constant,)
         elif isinstance(constant, ast.ListOf):
             items = constant.items
         else:
             return None
-        if not all(isinstance(item, ast.Literal) and type(item.value) in _KEY_VALUES
-                   for item in items):
-            return None
-        return path, tuple(item.value for item in items)
+        constants = []
+        for item in items:
+            if not isinstance(item, ast.Literal) or type(item.value) not in _KEY_VALUES:
+                return None
+            constants.append(item.value)
+        return path, tuple(constants)
 
     def rule_key(self, rule: Rule) -> _Key | None:
         """The rule's test of one fact against constants, when its condition starts
@@ -99,7 +119,8 @@ class Dispatch:
             return None
         node, rest = rule.when.node, None
         if isinstance(node, ast.Logical) and node.op == "and":
-            node, tail = node.operands[0], node.operands[1:]
+            tail = node.operands[1:]
+            node = node.operands[0]
             rest = tail[0] if len(tail) == 1 else ast.Logical(rule.when.node.pos, "and",
                                                               tuple(tail))
         found = self.keyed_test(node)
@@ -137,8 +158,8 @@ class Dispatch:
                 for constant in dict.fromkeys(keys[id(rule)].constants):
                     through.setdefault(constant, []).append(id(rule))
         cases: dict[tuple[int, ...], int] = {}
-        for ids in through.values():
-            cases.setdefault(tuple(ids), len(cases))
+        for passed in through.values():
+            cases.setdefault(tuple(passed), len(cases))
         cases.setdefault((), len(cases))       # a value no rule names
         # a rule of the level is in the cases where it or an exception passes, or in every
         # case when it or an exception tests something else
@@ -187,6 +208,7 @@ class Dispatch:
                                        for e in rule.exceptions) if s is not None)
         key, when = keys.get(id(rule)), rule.when
         if key is not None:
+            assert rule.when is not None, "a rule keyed on a fact tests it in its condition"
             if id(rule) in passing:
                 when = None if key.rest is None else Expr(key.rest, rule.when.source)
             elif not exceptions:

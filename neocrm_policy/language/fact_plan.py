@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .fact_values import _LIMIT, MAX_TEXT, CarefulReader, _Leaf, _Problem
-from .values import MAX_LIST_ITEMS
+from .values import MAX_LIST_ITEMS, item_of
 
 _DATETIME = re.compile(   # 1992 onwards: Shanghai's offset is +08:00 all year round; the
     # year 9999, whose end is out of bounds (values.LAST_INSTANT), is left to the careful reader
@@ -209,10 +209,10 @@ class _Plan:
                 "try:", f"    {v} = _date_from_iso({v})", "except ValueError:",
                 "    return careful(facts)",
                 *([f"if {v} not in {allowed}:", "    return careful(facts)"] if allowed else [])]
-        if kind == "list" and item.type.item.name == "string" and leaf.allowed is not None:
-            texts = self.constant(frozenset(_plain_texts(leaf.allowed)))
+        if kind == "list" and item_of(item.type).name == "string" and leaf.allowed is not None:
+            names = self.constant(frozenset(_plain_texts(leaf.allowed)))
             return (f"type({v}) is list and len({v}) <= {MAX_LIST_ITEMS} and "
-                    f"{{*map(type, {v})}} <= _str_only and {texts}.issuperset({v})"), [
+                    f"{{*map(type, {v})}} <= _str_only and {names}.issuperset({v})"), [
                 f"{v} = tuple({v})"]
         return None
 

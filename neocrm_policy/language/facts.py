@@ -23,7 +23,8 @@ from .model import Input, Policy
 from ..source.text import positions_in
 from ..suggest import suggestion
 from .values import (BOOL, FIRST_INSTANT, LAST_INSTANT, MAX_LIST_ITEMS, STRING, as_written,
-                     duration_iso, in_agreement_zone, make_duration, outside_years, to_json)
+                     duration_iso, in_agreement_zone, item_of, make_duration, outside_years,
+                     to_json)
 
 _TYPE_WORDS = {
     "datetime": "an ISO 8601 date and time, e.g. 2026-03-07T22:30:00+08:00",
@@ -202,13 +203,15 @@ def _digits(number: Decimal, item: Input) -> Decimal:
     if len(digits) > 2 * MAX_WHOLE_DIGITS or number.adjusted() >= MAX_WHOLE_DIGITS:
         raise _OutOfRange(f"more than {MAX_WHOLE_DIGITS} digits before the point")
     places = _places(item)
-    if exponent < -places and number:
+    # the number is finite (every caller has checked), so its exponent is an int, not
+    # the letter NaN or infinity has there
+    if exponent < -places and number:  # type: ignore[operator]  # finite: an int
         trailing = 0
         for digit in reversed(digits):
             if digit:
                 break
             trailing += 1
-        if exponent + trailing < -places:
+        if exponent + trailing < -places:  # type: ignore[operator]  # finite: an int
             unit = "fen (two decimals)" if item.type.name == "money" and places == 2 \
                 else f"{places} decimal{'s' if places != 1 else ''}"
             raise _OutOfRange(f"finer than {unit}")
@@ -363,7 +366,7 @@ def _reader_of(item: Input) -> Callable[[Any, Input], Any]:
     """The function reading one fact of `item`'s type (a list reads each of its items)."""
     type_ = item.type
     if type_.name == "list":
-        one = _READERS.get(type_.item.name)
+        one = _READERS.get(item_of(type_).name)
         if one is None:
             raise ValueError(f"facts of type {type_} are not supported")
 
@@ -440,7 +443,8 @@ class FactReader:
         pays for that query's alone), then the instance's own `fast`."""
         if "fast" not in self.__dict__:
             from .fact_plan import fast_reader
-            self.fast = fast_reader(self)
+            # the instance's own `fast` stands in for the method from then on
+            self.fast = fast_reader(self)  # type: ignore[method-assign,assignment]  # meant
         return self.fast
 
     @staticmethod
@@ -449,7 +453,7 @@ class FactReader:
         decimal, so that a fact is compared with a value of its own kind."""
         if item.allowed is None:
             return None
-        plain = replace(item, type=item.type.item if item.type.name == "list" else item.type,
+        plain = replace(item, type=item_of(item.type) if item.type.name == "list" else item.type,
                         minimum=None, maximum=None, decimals=MAX_DECIMALS, floats=True)
         one = _READERS.get(plain.type.name)
         values = set()
@@ -501,8 +505,9 @@ class FactReader:
                     f"fact {path!r} ({to_json(later_value)}) is before {earlier!r} "
                     f"({to_json(earlier_value)})", self.declared[path].location,
                     f"{path} cannot come before {earlier}; check both facts", fact=path))
-        if self.customers is not None and out["customer.id"] is not None:
-            self._check_customer(out, problems)
+        customers = self.customers
+        if customers is not None and out["customer.id"] is not None:
+            self._check_customer(out, problems, customers)
         if problems:
             raise problems.error()
         return out
@@ -593,9 +598,10 @@ class FactReader:
                 "bool": False, "string": "", "date": now.date(), "datetime": now,
                 "time": time(0), "duration": timedelta(0)}[kind]
 
-    def _check_customer(self, out: dict, problems: _Problems) -> None:
+    def _check_customer(self, out: dict, problems: _Problems,
+                        customers: frozenset[str]) -> None:
         customer, standard = out["customer.id"], out.get("customer.standard_terms")
-        if customer in self.customers:
+        if customer in customers:
             return   # on the standard terms too? Only before its own begin (the engine's)
         if standard:
             out["customer.id"] = None   # the standard terms, as the caller states
@@ -604,8 +610,8 @@ class FactReader:
             return
         problems.append(UnknownCustomer(
             f"no customer {customer!r} has signed terms of its own", self.policy.location,
-            suggestion(customer, self.customers)
-            + "customers with their own terms: " + (", ".join(sorted(self.customers))
+            suggestion(customer, customers)
+            + "customers with their own terms: " + (", ".join(sorted(customers))
                                                     or "none")
             + "; for a customer on the standard terms, give customer.standard_terms: true",
             fact="customer.id"))

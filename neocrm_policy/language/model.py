@@ -7,7 +7,7 @@ beyond small conveniences; every expression is already parsed (`Expr`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -128,7 +128,7 @@ class Rule:
     note: str | None
     location: Location
 
-    def all_rules(self):
+    def all_rules(self) -> Iterator[Rule]:
         yield self
         for exception in self.exceptions:
             yield from exception.all_rules()
@@ -162,7 +162,7 @@ class Decision:
     labels: Mapping[Any, str] | None = None
     """For a decision whose values are choices: each value's label in words."""
 
-    def all_rules(self):
+    def all_rules(self) -> Iterator[Rule]:
         for rule in self.rules:
             yield from rule.all_rules()
 

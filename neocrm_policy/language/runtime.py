@@ -7,13 +7,17 @@ Every failure here raises `EvaluationError`; nothing returns a silent default.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 from ..errors import EvaluationError, LimitError, Location
 from .values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
                      CalendarDuration, as_written, shown_in_the_agreement_zone)
+
+if TYPE_CHECKING:
+    from .calendars import Calendar
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -117,11 +121,15 @@ def divide(a: Any, b: Any) -> Any:
         return _by_zero()
 
 
-def _by_zero():
+def _by_zero() -> NoReturn:
     raise EvaluationError("division by zero", None, "make sure the divisor cannot be 0")
 
 
-def scale(duration: timedelta, factor: Any) -> timedelta:
+@overload
+def scale(duration: timedelta, factor: Any) -> timedelta: ...
+@overload
+def scale(duration: CalendarDuration, factor: Any) -> CalendarDuration: ...
+def scale(duration: timedelta | CalendarDuration, factor: Any) -> timedelta | CalendarDuration:
     """A duration times a number, kept to the microsecond."""
     if isinstance(duration, CalendarDuration):
         return CalendarDuration(duration.amount * factor, duration.unit, duration.calendar)
@@ -207,19 +215,19 @@ def f_max(*args: Any) -> Any:
     return max(items)
 
 
-def f_any(items) -> bool:
+def f_any(items: Iterable[Any]) -> bool:
     return any(items)
 
 
-def f_all(items) -> bool:
+def f_all(items: Iterable[Any]) -> bool:
     return all(items)
 
 
-def f_count(items) -> int:
+def f_count(items: Sized | None) -> int:
     return 0 if items is None else len(items)
 
 
-def f_sum(items) -> Any:
+def f_sum(items: Sequence[Any]) -> Any:
     if not items:
         raise EvaluationError("sum() of an empty list", None,
                               "make sure the list has items, or add a default")
@@ -229,7 +237,7 @@ def f_sum(items) -> Any:
     return total
 
 
-def f_each(table: dict, keys) -> tuple:
+def f_each(table: dict, keys: Sequence[Any]) -> tuple:
     if len(keys) > MAX_LIST_ITEMS:
         raise EvaluationError("each() over too long a list", None, "shorten the list")
     return tuple(look_up(table, key, "table") for key in keys)
@@ -239,7 +247,7 @@ def f_date_of(moment: datetime) -> date:
     return moment.astimezone(AGREEMENT_ZONE).date()
 
 
-def f_time_of(moment: datetime):
+def f_time_of(moment: datetime) -> time:
     return moment.astimezone(AGREEMENT_ZONE).time().replace(tzinfo=None)
 
 
@@ -255,13 +263,14 @@ def f_weekday(value: Any) -> str:
     return WEEKDAYS[_as_date(value).weekday()]
 
 
-def f_is_open(calendar, moment: datetime) -> bool:
+def f_is_open(calendar: Calendar, moment: datetime) -> bool:
     return calendar.is_open(moment)
 
 
-def make_open_at(calendars: dict):
+def make_open_at(calendars: Mapping[str, Calendar]
+                 ) -> Callable[[Iterable[str], datetime], tuple[str, ...]]:
     """open_at() bound to the policy set's calendars at load time."""
-    def f_open_at(names, moment: datetime) -> tuple:
+    def f_open_at(names: Iterable[str], moment: datetime) -> tuple[str, ...]:
         out = []
         for name in names:
             calendar = calendars.get(name)

@@ -71,7 +71,7 @@ def in_agreement_zone(moment: datetime) -> datetime:
         return moment if moment.tzinfo is SHANGHAI_SINCE_1992 else \
             datetime.combine(moment, moment.time(), SHANGHAI_SINCE_1992)
     local = moment.astimezone(AGREEMENT_ZONE)
-    offset = local.utcoffset()
+    offset: timedelta = local.utcoffset()  # type: ignore[assignment]  # aware: never None
     zone = _OFFSETS.get(offset)
     if zone is None:
         zone = _OFFSETS.setdefault(offset, timezone(offset))
@@ -194,12 +194,13 @@ def unify(a: Type, b: Type) -> Type | None:
     if a.numeric and b.numeric:
         return DECIMAL.or_null() if nullable else DECIMAL
     if a.name == b.name == "list":
-        item = unify(a.item, b.item) if a.item.name != "any" else b.item
-        if b.item.name == "any":
-            item = a.item
+        a_item, b_item = item_of(a), item_of(b)
+        item = unify(a_item, b_item) if a_item.name != "any" else b_item
+        if b_item.name == "any":
+            item = a_item
         return None if item is None else Type("list", item=item, nullable=nullable)
     if a.name == b.name == "map":
-        key, item = unify(a.key, b.key), unify(a.item, b.item)
+        key, item = unify(key_of(a), key_of(b)), unify(item_of(a), item_of(b))
         if key is None or item is None:
             return None
         return Type("map", item=item, key=key, nullable=nullable)
@@ -217,10 +218,23 @@ def accepts(expected: Type, actual: Type) -> bool:
     if expected.name != actual.name or (actual.on_calendar and not expected.on_calendar):
         return False
     if expected.name == "list":
-        return actual.item.name == "any" or accepts(expected.item, actual.item)
+        return item_of(actual).name == "any" or accepts(item_of(expected), item_of(actual))
     if expected.name == "map":
-        return accepts(expected.key, actual.key) and accepts(expected.item, actual.item)
+        return accepts(key_of(expected), key_of(actual)) \
+            and accepts(item_of(expected), item_of(actual))
     return True
+
+
+def item_of(type_: Type) -> Type:
+    """The item type of a list or map type, which every list and map type has."""
+    assert type_.item is not None, f"{type_.name} without an item type"
+    return type_.item
+
+
+def key_of(type_: Type) -> Type:
+    """The key type of a map type, which every map type has."""
+    assert type_.key is not None, f"{type_.name} without a key type"
+    return type_.key
 
 
 # ---------------------------------------------------------------------------------------
@@ -422,7 +436,8 @@ def read_fact(value: Any, type_: Type) -> Any:
             raise ValueError("expected a list")
         if len(value) > MAX_LIST_ITEMS:
             raise ValueError(f"a list may hold at most {MAX_LIST_ITEMS} items")
-        return tuple(read_fact(item, type_.item) for item in value)
+        item_type = item_of(type_)
+        return tuple(read_fact(item, item_type) for item in value)
     raise ValueError(f"facts of type {type_} are not supported")
 
 
@@ -433,7 +448,9 @@ def read_fact(value: Any, type_: Type) -> Any:
 def format_money(value: Decimal) -> str:
     """CNY as a decimal string with at least two decimals, never rounded; no amount is
     shown as "-0.00" (a negative zero, written `-0` or computed `0 CNY * -1`, is 0.00)."""
-    if value.as_tuple().exponent > -2:
+    # A computed or read amount is finite (contexts trap overflow, facts are checked), so
+    # its exponent is an int, never NaN's or infinity's letter.
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]  # finite: an int
         value = value.quantize(Decimal("0.01"))
     if value.is_zero() and value.is_signed():
         value = value.copy_abs()

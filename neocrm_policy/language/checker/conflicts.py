@@ -7,14 +7,17 @@ Mixed into `structure.Checker`, which gives it `_error`; it types nothing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...errors import ConflictError, DateOrderError
+from ...errors import ConflictError, DateOrderError, PolicyError
 from ..model import Rule
 
 
 class ConflictChecker:
     """The conflicts half of `structure.Checker`."""
+
+    if TYPE_CHECKING:   # given by `structure.Checker` (through `types.TypeChecker`)
+        def _error(self, error: PolicyError) -> object: ...
 
     def _dated_versions(self, decision: str, rules: tuple[Rule, ...]) -> None:
         """Sibling rules with the same condition and dates are versions of one rule:

@@ -6,18 +6,20 @@ the conflicts room (`conflicts`).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..calendars import Calendar
-from ...errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError, PolicyError,
-                       PolicyErrors, TypeProblem, UnknownNameError)
-from ..model import Decision, Expr, Parameter, Policy, Rule
+from ...errors import (CycleError, DateOrderError, DeadRuleError, DuplicateError, Location,
+                       PolicyError, PolicyErrors, TypeProblem, UnknownNameError)
+from ..model import (Decision, Expr, Input, Invariant, Overlay, Parameter, ParamTree, Policy,
+                     Rule)
 from ...suggest import suggestion
 from ..syntax import ast
-from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, list_of,
-                      map_of, on_calendar, read_fact, type_of_value, unify)
+from ..values import (ANY, DURATION, STRING, Type, a_or_an, accepts, as_written, item_of,
+                      key_of, list_of, map_of, on_calendar, read_fact, type_of_value, unify)
 from .conflicts import ConflictChecker
 from .types import (BUILT_IN_NAMES, FUNCTIONS, TypeChecker, _constant_truth, _is_number, _narrowing,
                     _quoted_line, _Scope, _unit_of_node, _write_duration)
@@ -54,7 +56,7 @@ class Checker(TypeChecker, ConflictChecker):
         self._unitless_done: set[tuple[int, str]] = set()
 
     # Entry point --------------------------------------------------------------------
-    def check(self, overlays=()) -> list[CheckedPolicy]:
+    def check(self, overlays: Sequence[Overlay] = ()) -> list[CheckedPolicy]:
         checked = [self._check_policy(p) for p in self.policies]
         for overlay in overlays:
             self._check_overlay(overlay, checked)
@@ -98,7 +100,7 @@ class Checker(TypeChecker, ConflictChecker):
                              order, parameter_order, self.node_types, rule_parameters,
                              rule_facts, rule_lookups, rule_decisions)
 
-    def _invariant(self, invariant, scope: _Scope) -> None:
+    def _invariant(self, invariant: Invariant, scope: _Scope) -> None:
         expr = invariant.check
         scope.bound = {}
         if invariant.for_each_key_of is not None:
@@ -116,9 +118,10 @@ class Checker(TypeChecker, ConflictChecker):
                     f"which is {table}, not a table", invariant.location,
                     "for_each_key_of names a table such as response_time"))
                 return
-            scope.bound = {"key": table.key}
+            scope.bound = {"key": key_of(table)}
         for node in ast.walk(expr.node):   # outer nodes first: a fact's whole path
-            path, root = [], node
+            path: list[str] = []
+            root = node
             while isinstance(root, ast.Attribute):
                 path.insert(0, root.name)
                 root = root.subject
@@ -137,7 +140,7 @@ class Checker(TypeChecker, ConflictChecker):
         if found is not ANY:
             self._need_condition(expr, expr.node, found, f"invariant {invariant.id!r}")
 
-    def _overlay_conflicts(self, overlays) -> None:
+    def _overlay_conflicts(self, overlays: Sequence[Overlay]) -> None:
         """Two instruments of one customer, signed the same day, that set the same term
         differently: neither is later, so neither prevails (clause 12)."""
         from ...errors import OverlayError
@@ -161,7 +164,7 @@ class Checker(TypeChecker, ConflictChecker):
                                 f"one of them or its date (the other is {other.file})"))
                         seen.setdefault(slot, (text, overlay))
 
-    def _check_overlay(self, overlay, checked: list[CheckedPolicy]) -> None:
+    def _check_overlay(self, overlay: Overlay, checked: list[CheckedPolicy]) -> None:
         from ...errors import OverlayError
         by_id: dict[str, list[CheckedPolicy]] = {}
         for item in checked:
@@ -188,7 +191,8 @@ class Checker(TypeChecker, ConflictChecker):
                 for item in versions:
                     self._overlay_value(overlay, item, name, tree, where)
 
-    def _overlay_value(self, overlay, item: CheckedPolicy, name: str, tree, where) -> None:
+    def _overlay_value(self, overlay: Overlay, item: CheckedPolicy, name: str, tree: ParamTree,
+                       where: Location) -> None:
         from ...errors import OverlayError
         base = item.parameter_types.get(name, ANY)
         parameter = item.policy.parameters[name]
@@ -196,6 +200,7 @@ class Checker(TypeChecker, ConflictChecker):
         self.scope = _Scope(item.policy, self.calendars)
         self.scope.parameter_types = item.parameter_types
         if isinstance(tree, dict) and base.name == "map":
+            entry = item_of(base)
             keys = {k for v in parameter.versions if isinstance(v.value, dict) for k in v.value}
             for key, leaf in tree.items():
                 if key not in keys:
@@ -205,14 +210,14 @@ class Checker(TypeChecker, ConflictChecker):
                         "entries: " + ", ".join(map(str, sorted(keys)))))
                     continue
                 found = self._param_tree_type(leaf, parameter)
-                if found is not ANY and _newly_on_calendar(base.item, found):
+                if found is not ANY and _newly_on_calendar(entry, found):
                     self._error(_calendar_overlay(overlay, f"{name}[{as_written(key)}]", leaf,
                                                   where))
-                elif found is not ANY and not accepts(base.item, found):
+                elif found is not ANY and not accepts(entry, found):
                     self._error(OverlayError(
                         f"overlay {overlay.instrument!r} gives {name}[{as_written(key)}] "
-                        f"{a_or_an(found)}, but the table holds {base.item}", where,
-                        f"give {a_or_an(base.item)}, like the policy's own entries"))
+                        f"{a_or_an(found)}, but the table holds {entry}", where,
+                        f"give {a_or_an(entry)}, like the policy's own entries"))
             return
         found = self._param_tree_type(tree, parameter)
         if found.name == "duration" and base.numeric \
@@ -228,7 +233,8 @@ class Checker(TypeChecker, ConflictChecker):
 
     def _check_names_unique(self, policy: Policy) -> None:
         seen: dict[str, str] = {}
-        kinds = [("parameter", policy.parameters), ("decision", policy.decisions)]
+        kinds: list[tuple[str, Mapping[str, Parameter | Decision]]] = [
+            ("parameter", policy.parameters), ("decision", policy.decisions)]
         for kind, table in kinds:
             for name, item in table.items():
                 if name in seen:
@@ -265,7 +271,7 @@ class Checker(TypeChecker, ConflictChecker):
                 self._error(DuplicateError(
                     f"input {item.path!r} is both a fact and a group of facts",
                     item.location, "rename one of them"))
-            item_type = item.type.item if item.type.name == "list" else item.type
+            item_type = item_of(item.type) if item.type.name == "list" else item.type
             for value in item.allowed or ():
                 try:
                     read_fact(value, item_type)
@@ -276,7 +282,7 @@ class Checker(TypeChecker, ConflictChecker):
                         "list only values of the input's type"))
             self._check_input_bounds(policy, item, item_type)
 
-    def _check_input_bounds(self, policy: Policy, item, item_type: Type) -> None:
+    def _check_input_bounds(self, policy: Policy, item: Input, item_type: Type) -> None:
         """Bounds and precision belong to numbers, `not_before` to another time fact."""
         number = item_type.name in ("int", "decimal", "money")
         for key, given in (("min", item.minimum is not None), ("max", item.maximum is not None),
@@ -325,7 +331,8 @@ class Checker(TypeChecker, ConflictChecker):
                     found = ANY
                     continue
                 merged = vtype if found is None else unify(found, vtype)
-                if merged is None and bare and {found.name, vtype.name} & {"duration"} \
+                if merged is None and found is not None and bare \
+                        and {found.name, vtype.name} & {"duration"} \
                         and (found.numeric or vtype.numeric):
                     self._unitless(policy, name, "its other versions are durations",
                                    _unit_of(next(v.value for v in parameter.versions
@@ -358,7 +365,7 @@ class Checker(TypeChecker, ConflictChecker):
     def _param_exprs(self, parameter: Parameter) -> list[Expr]:
         out: list[Expr] = []
 
-        def collect(tree):
+        def collect(tree: ParamTree) -> None:
             if isinstance(tree, Expr):
                 out.append(tree)
             elif isinstance(tree, dict):
@@ -371,7 +378,7 @@ class Checker(TypeChecker, ConflictChecker):
             collect(version.value)
         return out
 
-    def _param_tree_type(self, tree, parameter: Parameter) -> Type:
+    def _param_tree_type(self, tree: ParamTree, parameter: Parameter) -> Type:
         if isinstance(tree, Expr):
             for node in ast.walk(tree.node):
                 if isinstance(node, ast.Name) and node.name not in self.scope.policy.parameters \
@@ -398,11 +405,13 @@ class Checker(TypeChecker, ConflictChecker):
                     f"the keys of parameter {parameter.name!r} mix kinds", parameter.location,
                     "use only whole numbers or only names as keys of one table"))
             item = self._common_type(tree.values(), parameter, "values of table")
+            assert item is not None, "a table with entries has a type for them"
             return ANY if item is ANY else map_of(type_of_value(next(iter(tree))), item)
         item = self._common_type(tree, parameter, "items of list")
         return ANY if item is ANY else list_of(item or ANY)
 
-    def _common_type(self, trees, parameter: Parameter, what: str) -> Type | None:
+    def _common_type(self, trees: Collection[ParamTree], parameter: Parameter,
+                     what: str) -> Type | None:
         """The one type of all entries of a table or list given in YAML."""
         item: Type | None = None
         for value in trees:
@@ -420,7 +429,7 @@ class Checker(TypeChecker, ConflictChecker):
             item = merged
         return item
 
-    def _unitless_entries(self, trees, parameter: Parameter) -> bool:
+    def _unitless_entries(self, trees: Iterable[ParamTree], parameter: Parameter) -> bool:
         """Entries of a table or list that are plain numbers among durations: each is
         reported where it stands, with its siblings' unit, and nothing else is."""
         trees = list(trees)
@@ -502,7 +511,7 @@ class Checker(TypeChecker, ConflictChecker):
         return order
 
     @staticmethod
-    def _referenced(exprs: list[Expr], names) -> tuple[str, ...]:
+    def _referenced(exprs: list[Expr], names: Container[str]) -> tuple[str, ...]:
         return ast.names_in([expr.node for expr in exprs], names)
 
     @staticmethod
@@ -517,9 +526,11 @@ class Checker(TypeChecker, ConflictChecker):
         lookups: dict[str, tuple[str, Any]] = {}
         for expr in exprs:
             for node in ast.walk(expr.node):
+                # `type(node) is` once, not isinstance() per kind: twice as quick here, but
+                # mypy does not narrow through the type kept in `kind`, hence the ignores
                 kind = type(node)
                 if kind is ast.Name:
-                    name = node.name
+                    name: str = node.name  # type: ignore[attr-defined]  # an ast.Name
                     if name in policy.parameters:
                         parameters[name] = None
                     if name in policy.decisions:
@@ -530,9 +541,12 @@ class Checker(TypeChecker, ConflictChecker):
                     path = ast.path_of(node)
                     if path in policy.inputs:
                         facts[path] = None
-                elif kind is ast.Index and isinstance(node.subject, ast.Name) \
-                        and node.subject.name in policy.parameters:
-                    key = node.key
+                elif kind is ast.Index:
+                    index: ast.Index = node  # type: ignore[assignment]  # an ast.Index
+                    table = index.subject
+                    if not isinstance(table, ast.Name) or table.name not in policy.parameters:
+                        continue
+                    key = index.key
                     if isinstance(key, ast.Literal):
                         entry = ("constant", key.value)
                     elif ast.path_of(key) in policy.inputs:
@@ -541,8 +555,8 @@ class Checker(TypeChecker, ConflictChecker):
                         entry = ("decision", key.name)
                     else:
                         continue
-                    if lookups.setdefault(node.subject.name, entry) != entry:
-                        lookups[node.subject.name] = ("ambiguous", None)
+                    if lookups.setdefault(table.name, entry) != entry:
+                        lookups[table.name] = ("ambiguous", None)
         return (tuple(parameters), tuple(facts),
                 {k: v for k, v in lookups.items() if v[0] != "ambiguous"}, tuple(decisions))
 
@@ -563,6 +577,7 @@ class Checker(TypeChecker, ConflictChecker):
             found = merged
         if decision.default is not None:
             dtype = self._infer(decision.default, decision.default.node, frozenset())
+            assert found is not None, "the schema gives every decision a rule at least"
             if found is not ANY and dtype is not ANY:
                 merged = unify(found, dtype)
                 if merged is None:
@@ -641,7 +656,8 @@ def _newly_on_calendar(base: Type, found: Type) -> bool:
     return accepts(on_calendar(base), found) and not accepts(base, found)
 
 
-def _calendar_overlay(overlay, term: str, tree: Any, where) -> PolicyError:
+def _calendar_overlay(overlay: Overlay, term: str, tree: ParamTree,
+                      where: Location) -> PolicyError:
     from ...errors import OverlayError
     span = tree.node if isinstance(tree, Expr) else None
     elapsed = f"{span.amount} {span.unit}" if isinstance(span, ast.CalendarSpan) else "4 hours"
@@ -654,7 +670,7 @@ def _calendar_overlay(overlay, term: str, tree: Any, where) -> PolicyError:
 
 
 def check(policies: list[Policy], calendars: dict[str, Calendar],
-          overlays=()) -> list[CheckedPolicy]:
+          overlays: Sequence[Overlay] = ()) -> list[CheckedPolicy]:
     """Check a loaded policy set; raises PolicyError (or PolicyErrors) listing every problem."""
     return Checker(policies, calendars).check(overlays)
 

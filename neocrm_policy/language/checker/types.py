@@ -9,21 +9,23 @@ scope of the policy being checked.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ..calendars import COUNTABLE_YEARS, Calendar
 from ...errors import DeadRuleError, PolicyError, TypeProblem, UnknownNameError
-from ..model import Expr, Policy
+from ..model import Expr, Parameter, Policy
 from ..runtime import scale
 from ...suggest import suggestion
 from ..syntax import ast
 from ..syntax.parser import ExprSource
 from ..values import (ANY, BOOL, CALENDAR, CALENDAR_DURATION, DATE, DATETIME, DECIMAL, DURATION,
                       DURATION_UNITS, INT, MONEY, NULL, STRING, TIME, Type, a_or_an, accepts,
-                      as_written, duration_words, list_of, make_duration, unify, unit_name)
+                      as_written, duration_words, item_of, key_of, list_of, make_duration,
+                      unify, unit_name)
 
 BUILT_IN_NAMES = {"now": DATETIME, "today": DATE}
 """Names every expression may use: the evaluation time and its date in Asia/Shanghai."""
@@ -90,6 +92,17 @@ class TypeChecker:
     """The expression half of `structure.Checker`: it reads `self.scope`, `self.calendars`,
     records `self.node_types` and reports through `self._error`."""
 
+    scope: _Scope
+    calendars: dict[str, Calendar]
+    node_types: dict[int, Type]
+    errors: list[PolicyError]
+    _bare: dict[tuple[int, str], list[Expr]]
+
+    if TYPE_CHECKING:   # given by `structure.Checker`
+        def _param_exprs(self, parameter: Parameter) -> list[Expr]: ...
+        def _unitless(self, policy: Policy, name: str, evidence: str,
+                      unit: str | None) -> None: ...
+
     def _error(self, error: PolicyError) -> Type:
         self.errors.append(error)
         return ANY
@@ -108,7 +121,7 @@ class TypeChecker:
         return result
 
     def _fail(self, expr: Expr, node: ast.Node, message: str, hint: str,
-              kind=TypeProblem) -> Type:
+              kind: type[PolicyError] = TypeProblem) -> Type:
         return self._error(kind(message, **self._at(expr, node), hint=hint))
 
     def _infer_node(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
@@ -139,10 +152,11 @@ class TypeChecker:
                 return self._fail(expr, node, f"only a table can be looked up with [ ], not "
                                   f"{subject}", "look up a parameter that is a table, "
                                   "such as response_time[level]")
-            if not accepts(subject.key, key):
-                return self._fail(expr, node.key, f"the table's keys are {subject.key}, but the "
-                                  f"key given is {key}", f"look it up with {a_or_an(subject.key)}")
-            return subject.item.or_null() if subject.nullable else subject.item
+            table_key, table_item = key_of(subject), item_of(subject)
+            if not accepts(table_key, key):
+                return self._fail(expr, node.key, f"the table's keys are {table_key}, but the "
+                                  f"key given is {key}", f"look it up with {a_or_an(table_key)}")
+            return table_item.or_null() if subject.nullable else table_item
         if isinstance(node, ast.ListOf):
             item: Type | None = None
             for child in node.items:
@@ -191,6 +205,7 @@ class TypeChecker:
                     return self._fail(expr, child, f"`otherwise` joins {found} and {ct}",
                                       "both sides of `otherwise` must be the same type")
                 found = merged
+            assert found is not None, "the grammar gives `otherwise` two options at least"
             return found
         if isinstance(node, ast.Conditional):
             ct = infer(expr, node.condition, narrowed)
@@ -209,7 +224,7 @@ class TypeChecker:
             return self._call(expr, node, narrowed)
         return self._fail(expr, node, "unsupported expression", "see the language reference")
 
-    def _need_condition(self, expr, node, found: Type, where: str) -> Type:
+    def _need_condition(self, expr: Expr, node: ast.Node, found: Type, where: str) -> Type:
         if found.name != "bool":
             return self._fail(expr, node, f"{where} needs a condition (true/false), not "
                               f"{a_or_an(found)}",
@@ -219,7 +234,8 @@ class TypeChecker:
                               "test optional facts first: `x is set and …`")
         return BOOL
 
-    def _infer_path(self, expr: Expr, node: ast.Node, narrowed: frozenset) -> Type:
+    def _infer_path(self, expr: Expr, node: ast.Name | ast.Attribute,
+                    narrowed: frozenset) -> Type:
         scope = self.scope
         path = ast.path_of(node)
         if path is not None:
@@ -309,7 +325,7 @@ class TypeChecker:
                 return self._fail(expr, node.right, f"`{op}` needs a list or a table, not "
                                   f"{a_or_an(right)}",
                                   "write the choices as a list: x in [\"a\", \"b\"]")
-            item = right.item if right.name == "list" else right.key
+            item = item_of(right) if right.name == "list" else key_of(right)
             if item.name != "any" and unify(left, item) is None:
                 return self._fail(expr, node, f"cannot look for {left} in a list of {item}",
                                   "the value and the list items must be the same type")
@@ -317,7 +333,7 @@ class TypeChecker:
             return BOOL
         return self._arithmetic(expr, node, left, right)
 
-    def _arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
+    def _arithmetic(self, expr: Expr, node: ast.Binary, left: Type, right: Type) -> Type:
         op = node.op
         if "null" in (left.name, right.name):
             return self._fail(expr, node, f"arithmetic `{op}` with null",
@@ -350,7 +366,7 @@ class TypeChecker:
                                       "or use a date and time (a datetime fact, or `now`)")
         return result.or_null() if nullable else result
 
-    def _spans_written(self, node: ast.Node):
+    def _spans_written(self, node: ast.Node) -> Iterator[tuple[timedelta, str]]:
         """The durations a side of `date + side` is written to be: its own, when written
         with durations and numbers only, or each version of the term it names whose value
         is so written (a customer's own value is checked with its instrument)."""
@@ -358,8 +374,9 @@ class TypeChecker:
         if span is not None:
             yield span, ""
             return
-        parameter = self.scope.policy.parameters.get(node.name) \
-            if isinstance(node, ast.Name) else None
+        if not isinstance(node, ast.Name):
+            return
+        parameter = self.scope.policy.parameters.get(node.name)
         for version in parameter.versions if parameter is not None else ():
             if isinstance(version.value, Expr):
                 span = _constant_span(version.value.node)
@@ -367,7 +384,8 @@ class TypeChecker:
                     since = f" from {version.since.date()}" if version.since else ""
                     yield span, f" (the term {node.name!r}{since})"
 
-    def _calendar_arithmetic(self, expr, node: ast.Binary, left: Type, right: Type) -> Type:
+    def _calendar_arithmetic(self, expr: Expr, node: ast.Binary, left: Type,
+                             right: Type) -> Type:
         """What the language reference allows a duration on a calendar: added to a date or
         a time (either written first), multiplied by a number; nothing else."""
         op, names = node.op, (left.name, right.name)
@@ -390,7 +408,7 @@ class TypeChecker:
             return self._fail(expr, node, f"cannot {_VERB[op]} {sides}", _ON_CALENDAR)
         return found.or_null() if nullable else found
 
-    def _check_allowed(self, expr: Expr, fact_side, value_side) -> None:
+    def _check_allowed(self, expr: Expr, fact_side: ast.Node, value_side: ast.Node) -> None:
         """A comparison of a fact with allowed values against a value it can never take."""
         path = ast.path_of(fact_side)
         item = self.scope.inputs.get(path) if path else None
@@ -445,7 +463,7 @@ class TypeChecker:
                 if args[0].name != "list":
                     return self._fail(expr, node, f"{name}() of one value needs a list",
                                       f"for example {FUNCTIONS[name].example}")
-                item = args[0].item
+                item = item_of(args[0])
             else:
                 item = args[0]
                 for arg, t in zip(node.args[1:], args[1:], strict=True):
@@ -461,7 +479,7 @@ class TypeChecker:
         if name in ("any", "all"):
             if arity(1) or need(0, "list"):
                 return ANY
-            if args[0].item.name not in ("bool", "any"):
+            if item_of(args[0]).name not in ("bool", "any"):
                 return self._fail(expr, node.args[0], f"{name}() needs a list of conditions",
                                   f"for example {FUNCTIONS[name].example}")
             return BOOL
@@ -470,7 +488,7 @@ class TypeChecker:
         if name == "sum":
             if arity(1) or need(0, "list"):
                 return ANY
-            item = args[0].item
+            item = item_of(args[0])
             if item.on_calendar:
                 return self._fail(expr, node.args[0], "sum() cannot add up durations on a calendar",
                                   _ON_CALENDAR)
@@ -481,10 +499,11 @@ class TypeChecker:
         if name == "each":
             if arity(2) or need(0, "map") or need(1, "list"):
                 return ANY
-            if not accepts(args[0].key, args[1].item) and args[1].item.name != "any":
-                return self._fail(expr, node.args[1], f"each() looks up {args[1].item} in a "
-                                  f"table keyed by {args[0].key}", "use keys of the table's type")
-            return list_of(args[0].item)
+            table, keys = args[0], item_of(args[1])
+            if not accepts(key_of(table), keys) and keys.name != "any":
+                return self._fail(expr, node.args[1], f"each() looks up {keys} in a "
+                                  f"table keyed by {key_of(table)}", "use keys of the table's type")
+            return list_of(item_of(table))
         if name in ("date_of", "time_of"):
             if arity(1) or need(0, "datetime"):
                 return ANY
@@ -502,7 +521,7 @@ class TypeChecker:
         if name == "open_at":
             if arity(2) or need(0, "list") or need(1, "datetime"):
                 return ANY
-            if args[0].item.name not in ("string", "any"):
+            if item_of(args[0]).name not in ("string", "any"):
                 return self._fail(expr, node.args[0], "open_at() needs a list of calendar names",
                                   "for example [\"hotline\", \"email\"]")
             self._check_calendar_names(expr, node.args[0])
@@ -734,7 +753,7 @@ def _may_be_text(root: ast.Node, node: ast.Node) -> bool:
     return False
 
 
-def _is_number(node: ast.Node) -> bool:
+def _is_number(node: ast.Node) -> TypeGuard[ast.Literal]:
     return isinstance(node, ast.Literal) and node.kind in ("int", "decimal")
 
 

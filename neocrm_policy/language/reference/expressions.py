@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, DecimalException
-from typing import Any
+from typing import Any, NoReturn
 
 from ...errors import EvaluationError
 from ..syntax import ast
@@ -81,7 +81,7 @@ class _OutOfRange(Exception):
         self.node = node
 
 
-def fail(message: str, hint: str = "check the facts and the rule's arithmetic"):
+def fail(message: str, hint: str = "check the facts and the rule's arithmetic") -> NoReturn:
     raise EvaluationError(message, None, hint)
 
 
@@ -146,10 +146,10 @@ def _node(node: ast.Node, scope: Scope) -> Any:
     raise AssertionError(f"the reference has no meaning for {type(node).__name__}")
 
 
-def _name(node: ast.Node, scope: Scope) -> Any:
+def _name(node: ast.Name | ast.Attribute, scope: Scope) -> Any:
     """Names: a fact, a bound name, another decision, a parameter, a calendar, now, today."""
     path = ast.path_of(node)
-    if path in scope.facts:
+    if path is not None and path in scope.facts:
         return scope.facts[path]
     name = node.name
     if name in scope.bound:
@@ -163,6 +163,7 @@ def _name(node: ast.Node, scope: Scope) -> Any:
     if name == "now":
         return scope.now
     if name == "today":
+        assert scope.now is not None, "the checker lets only rules name `today`; they have a now"
         return date_of(scope.now)
     raise MissingParameter(name)
 

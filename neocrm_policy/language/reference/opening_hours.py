@@ -18,8 +18,10 @@ language reference says so). The result is given in the calendar's zone.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ..calendars import Calendar
 from ...errors import EvaluationError
@@ -46,11 +48,11 @@ def is_open(calendar: Calendar, moment: datetime) -> bool:
     return any(start <= local < end for start, end in open_spans(calendar, local.date()))
 
 
-def _real(zone, wall: datetime, fold: int) -> datetime:
+def _real(zone: ZoneInfo, wall: datetime, fold: int) -> datetime:
     return wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
 
 
-def _shown(zone, moment: datetime) -> datetime:
+def _shown(zone: ZoneInfo, moment: datetime) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
@@ -85,7 +87,8 @@ def real_spans(calendar: Calendar, day: date) -> list[tuple[datetime, datetime]]
     return merged
 
 
-def count_open_time(calendar: Calendar, start: datetime, amount, unit: str) -> datetime:
+def count_open_time(calendar: Calendar, start: datetime, amount: int | Decimal,
+                    unit: str) -> datetime:
     """The moment `amount` units of the calendar's open time after `start`."""
     unit = unit[:-1] if unit.endswith("s") else unit
     if amount < 0:
@@ -101,7 +104,7 @@ def count_open_time(calendar: Calendar, start: datetime, amount, unit: str) -> d
     return _after_open_days(calendar, start.astimezone(UTC), int(days))
 
 
-def _open_after(calendar: Calendar, moment: datetime):
+def _open_after(calendar: Calendar, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Each stretch of open time after `moment` (UTC), in order, for a hundred years ahead. The
     day before the moment's own is looked at too: its repeated hour may still run."""
     day = _shown(calendar.zone, moment).date() - timedelta(days=1)
@@ -123,7 +126,8 @@ def _fixed(calendar: Calendar, moment: datetime) -> datetime:
     """The moment in the calendar's zone on its fixed offset then (a wall-clock time in
     a zone compares unequal to every other zone's in a repeated hour)."""
     local = moment.astimezone(calendar.zone)
-    return local.replace(tzinfo=timezone(local.utcoffset()), fold=0)
+    offset: timedelta = local.utcoffset()  # type: ignore[assignment]  # aware: never None
+    return local.replace(tzinfo=timezone(offset), fold=0)
 
 
 def _after_open_seconds(calendar: Calendar, moment: datetime, seconds: int) -> datetime:

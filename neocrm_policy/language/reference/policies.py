@@ -20,20 +20,38 @@ Silent in the reference, chosen here as the compiler does:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import ConflictError, EvaluationError, LimitError, NoRuleApplies, PolicyError
 from ..facts import FactReader
-from ..model import Expr, Policy, Rule
+from ..model import Expr, Overlay, Policy, Rule
 from ..values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
                       read_datetime)
 from .expressions import MissingParameter, Scope, evaluate, same
 
+if TYPE_CHECKING:
+    from ..calendars import Calendar
+    from ..checker import CheckedPolicy
+    from ..compiler import CompiledPolicy
+
 _UNSET = object()
+
+
+class PolicySource(Protocol):
+    """What the reference reads of a loaded `PolicySet`: its policies' checked versions,
+    its calendars and its customers' overlays (and `customers`, where it lists them)."""
+
+    @property
+    def calendars(self) -> Mapping[str, Calendar]: ...
+
+    @property
+    def overlays(self) -> Sequence[Overlay]: ...
+
+    def versions(self, query: str) -> Sequence[CompiledPolicy]: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +60,7 @@ class _Outcome:
     rule: Rule
 
 
-def decide(policies, query: str, facts: Mapping | None = None,
+def decide(policies: PolicySource, query: str, facts: Mapping | None = None,
            at: datetime | str | None = None) -> dict[str, Any]:
     """The result mapping `PolicySet.decide(query, facts, at).result` should give."""
     now = _instant(at)
@@ -69,19 +87,20 @@ def _instant(at: datetime | str | None) -> datetime:
     return read_datetime(text if "T" in text or " " in text else text + "T00:00:00")
 
 
-def _version_in_force(policies, query: str, now: datetime):
+def _version_in_force(policies: PolicySource, query: str, now: datetime) -> CheckedPolicy:
     """The latest version of the query's policy that has begun at `now`."""
     versions = [item.checked for item in policies.versions(query)]
     begun = [c for c in versions if c.policy.since is None or c.policy.since <= now]
-    if not begun:
-        first = min(versions, key=lambda c: c.policy.since).policy
+    if not begun:   # so every version begins on a date, after `now`
+        since, first = min(((c.policy.since, c.policy) for c in versions
+                            if c.policy.since is not None), key=lambda pair: pair[0])
         raise EvaluationError(f"policy {query!r} is not in force at {now.isoformat()}",
                               first.location, f"its first version applies from "
-                              f"{first.since.date()}")
+                              f"{since.date()}")
     return max(begun, key=lambda c: c.policy.since or datetime.min.replace(tzinfo=AGREEMENT_ZONE))
 
 
-def _read_facts(policies, policy: Policy, facts: Mapping) -> dict[str, Any]:
+def _read_facts(policies: PolicySource, policy: Policy, facts: Mapping) -> dict[str, Any]:
     """The facts by dotted path, read and checked by the one fact reader, told which
     customers have terms of their own where the policy set lists them."""
     customers = getattr(policies, "customers", None)
@@ -90,7 +109,7 @@ def _read_facts(policies, policy: Policy, facts: Mapping) -> dict[str, Any]:
     return FactReader(policy, frozenset(customers)).read(facts)
 
 
-def _overlays_of(policies, customer: Any, facts: Any) -> list:
+def _overlays_of(policies: PolicySource, customer: Any, facts: Any) -> list[Overlay]:
     """The customer's own instruments, when the facts name a customer that has some."""
     if customer is _UNSET:          # a reader that does not give customer.id
         group = facts.get("customer") if type(facts) is dict else None
@@ -114,8 +133,8 @@ class _Instrument:
     partial: bool           # a customer's change to some entries of a table
 
 
-def terms_in_force(policy: Policy, order: list[str], overlays: list, calendars,
-                   now: datetime) -> dict[str, Any]:
+def terms_in_force(policy: Policy, order: list[str], overlays: Sequence[Overlay],
+                   calendars: Mapping[str, Calendar], now: datetime) -> dict[str, Any]:
     """Every parameter's value at `now`; a parameter with no value in force is an error."""
     values: dict[str, Any] = {}
     for name in order:
@@ -141,14 +160,15 @@ def terms_in_force(policy: Policy, order: list[str], overlays: list, calendars,
     return values
 
 
-def _prevailing(begun: list[_Instrument], values: dict, calendars) -> Any:
+def _prevailing(begun: list[_Instrument], values: dict,
+                calendars: Mapping[str, Calendar]) -> Any:
     """Apply the instruments oldest first; the later prevails where it changes a term."""
     value, previous = _UNSET, _UNSET
     earliest = datetime.min.replace(tzinfo=AGREEMENT_ZONE)
     for instrument in sorted(begun, key=lambda i: (i.since or earliest, i.rank)):
         new = within_bounds(_term_value(instrument.tree, values, calendars))
         if instrument.rank == 0 and previous is not _UNSET and value is not _UNSET:
-            if all(isinstance(v, dict) for v in (new, previous, value)):
+            if isinstance(new, dict) and isinstance(previous, dict) and isinstance(value, dict):
                 changed = {k: v for k, v in new.items()
                            if k not in previous or not same(previous[k], v)}
                 value = {k: v for k, v in {**value, **changed}.items() if k in new}
@@ -163,7 +183,7 @@ def _prevailing(begun: list[_Instrument], values: dict, calendars) -> Any:
     return value
 
 
-def _term_value(tree: Any, values: dict, calendars) -> Any:
+def _term_value(tree: Any, values: dict, calendars: Mapping[str, Calendar]) -> Any:
     if isinstance(tree, Expr):
         return evaluate(tree.node, Scope(parameters=values, calendars=calendars), tree.source)
     if isinstance(tree, dict):
@@ -181,7 +201,7 @@ def _decision(policy: Policy, name: str, scope: Scope) -> Any:
         found = _level(decision.rules, scope)
         if found is not None:
             return within_bounds(found.value)
-        if decision.has_default:
+        if decision.default is not None:   # has_default: `default:` is written
             return within_bounds(evaluate(decision.default.node, scope,
                                           decision.default.source))
         raise NoRuleApplies(f"no rule of decision {name!r} applies to these facts",
@@ -249,9 +269,11 @@ def _rule(rule: Rule, scope: Scope) -> _Outcome | None:
         exception = _level(rule.exceptions, scope)
         if exception is not None:
             return exception
-    if rule.since is not None and not scope.now >= rule.since:
+    now = scope.now
+    assert now is not None, "decisions are made at a time"
+    if rule.since is not None and not now >= rule.since:
         return None
-    if rule.until is not None and not scope.now < rule.until:
+    if rule.until is not None and not now < rule.until:
         return None
     if rule.when is not None and not evaluate(rule.when.node, scope, rule.when.source):
         return None

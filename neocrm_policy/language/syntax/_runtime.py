@@ -5,16 +5,19 @@ stand-alone one spares a command importing Lark and building the tables."""
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import TYPE_CHECKING
+
 from .generate import OPTIONS, grammar_text, stamp
 
 
-def usable(module) -> bool:
+def usable(module: ModuleType) -> bool:
     """A generated module is used only if it was made from the grammar as it is now."""
     return getattr(module, "GRAMMAR_STAMP", None) == \
         stamp(grammar_text(), getattr(module, "__version__", ""))
 
 
-def _standalone():
+def _standalone() -> ModuleType | None:
     try:
         from . import _standalone as module
     except ImportError:   # not generated here (a checkout before `make`): Lark builds it
@@ -24,7 +27,13 @@ def _standalone():
 
 STANDALONE = _standalone()
 
-if STANDALONE is not None:
+if TYPE_CHECKING:   # the stand-alone module is Lark's own code, copied: typed as Lark's
+    from lark import (Lark, Token, Transformer, Tree, UnexpectedCharacters,  # noqa: F401
+                      UnexpectedEOF, UnexpectedInput, UnexpectedToken, v_args)
+    from lark.exceptions import VisitError  # noqa: F401
+
+    def build_parser(grammar: str) -> Lark: ...
+elif STANDALONE is not None:
     Lark = STANDALONE.Lark
     Token, Transformer, Tree = STANDALONE.Token, STANDALONE.Transformer, STANDALONE.Tree
     UnexpectedCharacters = STANDALONE.UnexpectedCharacters
@@ -41,3 +50,8 @@ else:
 
     def build_parser(grammar: str):
         return Lark(grammar, **OPTIONS)
+
+
+__all__ = ["Lark", "STANDALONE", "Token", "Transformer", "Tree", "UnexpectedCharacters",
+           "UnexpectedEOF", "UnexpectedInput", "UnexpectedToken", "VisitError", "build_parser",
+           "grammar_text", "usable", "v_args"]

@@ -8,7 +8,7 @@ Positions are relative to the expression (line 1, column 1 is its first characte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
 from typing import Any
 
 
@@ -60,7 +60,7 @@ class Attribute(Node):
     subject: Node
     name: str
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.subject,)
 
 
@@ -69,7 +69,7 @@ class Index(Node):
     subject: Node
     key: Node
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.subject, self.key)
 
 
@@ -78,7 +78,7 @@ class Call(Node):
     function: str
     args: tuple[Node, ...]
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return self.args
 
 
@@ -86,7 +86,7 @@ class Call(Node):
 class ListOf(Node):
     items: tuple[Node, ...]
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return self.items
 
 
@@ -95,7 +95,7 @@ class Unary(Node):
     op: str  # "-" or "not"
     operand: Node
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.operand,)
 
 
@@ -107,7 +107,7 @@ class Binary(Node):
     left: Node
     right: Node
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)
 
 
@@ -116,7 +116,7 @@ class Logical(Node):
     op: str  # "and" or "or"
     operands: tuple[Node, ...]
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return self.operands
 
 
@@ -127,7 +127,7 @@ class IsSet(Node):
     operand: Node
     negated: bool
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.operand,)
 
 
@@ -137,7 +137,7 @@ class Otherwise(Node):
 
     options: tuple[Node, ...]
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return self.options
 
 
@@ -147,11 +147,11 @@ class Conditional(Node):
     then: Node
     otherwise: Node
 
-    def children(self):
+    def children(self) -> tuple[Node, ...]:
         return (self.condition, self.then, self.otherwise)
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Every node below and including `node`, without recursion."""
     stack = [node]
     while stack:
@@ -183,7 +183,7 @@ def names_in(nodes: Iterable[Node], names: Container[str]) -> tuple[str, ...]:
 
 def path_of(node: Node) -> str | None:
     """`incident.level` for a chain of names and attributes; None for anything else."""
-    parts = []
+    parts: list[str] = []
     while isinstance(node, Attribute):
         parts.append(node.name)
         node = node.subject

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...errors import Fix, LimitError, Location, SyntaxProblem
 from ...suggest import did_you_mean
@@ -23,7 +24,10 @@ from . import record
 from . import ast, notation
 
 if TYPE_CHECKING:   # the Lark runtime (`_runtime`) is imported when an expression is parsed
-    from ._runtime import Lark, Token, Tree, UnexpectedInput
+    from lark.tree import Meta   # a rule's place (the stand-alone module's is Lark's own)
+
+    from ._runtime import (Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedEOF,
+                           UnexpectedInput, UnexpectedToken)
 
 MAX_EXPRESSION_CHARS = 4_000
 MAX_DEPTH = 64
@@ -63,14 +67,14 @@ class ExprSource:
         if base is None or pos is None:
             return base
         if self.style in ("", ">"):
-            folded = self._unfold(pos)
+            folded = self._unfold(base, pos)
             if folded is not None:
                 return folded
         if self.style in ("|", ">"):
             line = base.line + pos.line
             return Location(base.file, line, _indent(base.file, line) + pos.column)
         if pos.line == 1:
-            quoted = self._unquote(pos.column) if self._escaped(pos.column) else None
+            quoted = self._unquote(base, pos.column) if self._escaped(pos.column) else None
             if quoted is not None:
                 return Location(base.file, base.line, quoted)
             quote = 1 if self.style in ("'", '"') else 0
@@ -87,11 +91,10 @@ class ExprSource:
         return self.style == '"' and any(c in '"\\' or not (c.isascii() and c.isprintable())
                                          for c in before)
 
-    def _unquote(self, column: int) -> int | None:
+    def _unquote(self, base: Location, column: int) -> int | None:
         """The file's column of the text's `column`th character in a quoted value, where
         an escape (`\\"`, `\\u00e9`, or `''` in single quotes) writes one character
         with several. None where the line is not there to read."""
-        base = self.location
         written = base.source_line()
         if written is None:
             return None
@@ -105,12 +108,12 @@ class ExprSource:
                 at += 2 if self.style == "'" and written[at:at + 2] == "''" else 1
         return at + 1
 
-    def _unfold(self, pos: ast.Pos) -> Location | None:
+    def _unfold(self, base: Location, pos: ast.Pos) -> Location | None:
         """Where `pos` stands in a plain or `>` value that YAML folded from several lines
         of the file into one: the file's lines are matched against the text one by one
         (a folded line break is a space, a blank line a newline). None where they do not
         match as written, e.g. a comment after a plain value."""
-        base, text = self.location, self.text
+        text = self.text
         lines = text.split("\n")
         if pos.line > len(lines):
             return None
@@ -256,7 +259,9 @@ def _wrong_unit(source: ExprSource, number: str, unit: tuple[str, int]) -> Synta
     units = ", ".join(DURATION_UNITS)
     span = _calendar_span(word)
     if span:
-        days = _number(number) * _CALENDAR_SPANS[span]
+        # the number as written, unbounded: the hint names the days meant, and a number
+        # past the digit limit is told so where it is written with a unit the language has
+        days = (Decimal(number) if "." in number else int(number)) * _CALENDAR_SPANS[span]
         return _unit_problem(
             source, unit, f"calendar {span}s cannot be written: a duration is counted in "
             f"{units}", f"write the days the agreement means, such as `{days} days` "
@@ -278,7 +283,7 @@ def _unit_problem(source: ExprSource, token: tuple[str, int], message: str,
                          source_line=source.source_line(pos), width=len(word))
 
 
-def _syntax_error(exc: UnexpectedInput, source: ExprSource,
+def _syntax_error(exc: UnexpectedCharacters | UnexpectedEOF | UnexpectedToken, source: ExprSource,
                   whole: notation.Reading | notation.Mistake | None = None) -> SyntaxProblem:
     """`whole`: the text read as a contract's notation (`notation.read_whole`), already
     worked out by the caller; a notation written wrongly is said before any grammar word."""
@@ -297,21 +302,24 @@ def _syntax_error(exc: UnexpectedInput, source: ExprSource,
         pos = ast.Pos(len(lines), len(lines[-1]) + 1, 0, 0)
         found = "it ends too early"
     elif isinstance(exc, UnexpectedCharacters):
-        found = f"the character `{source.text[exc.pos_in_stream]}` has no meaning here"
+        # Lark declares `pos_in_stream` None on the base class; this kind sets the offset
+        character = source.text[exc.pos_in_stream]  # type: ignore[index]  # set: an int
+        found = f"the character `{character}` has no meaning here"
     else:
         found = f"it cannot go on with {_the(exc.token.type, str(exc.token))} here"
+    hint: str | None
     if isinstance(exc, UnexpectedCharacters):
-        hint = _CHARACTER_HINTS.get(source.text[exc.pos_in_stream],
-                                    "this character has no meaning in an expression; "
-                                    "put text in quotes, like \"hotline\"")
+        hint = _CHARACTER_HINTS.get(character, "this character has no meaning in an "
+                                    "expression; put text in quotes, like \"hotline\"")
     else:
         hint = _match_known(exc, source.text)
-    if hint is None:
-        expected = sorted({_describe(t) for t in (exc.expected or ()) if not t.startswith("_")})
-        if 0 < len(expected) <= 8:
-            hint = "what may come here: " + ", ".join(expected)
-        else:
-            hint = "see the language reference for what an expression may contain"
+        if hint is None:
+            expected = sorted({_describe(t) for t in (exc.expected or ())
+                               if not t.startswith("_")})
+            if 0 < len(expected) <= 8:
+                hint = "what may come here: " + ", ".join(expected)
+            else:
+                hint = "see the language reference for what an expression may contain"
     return SyntaxProblem(f"this expression cannot be read: {found}", source.locate(pos), hint,
                          source_line=source.source_line(pos))
 
@@ -336,12 +344,15 @@ def _depth(tree: Tree) -> int:
     return deepest
 
 
-def _pos(meta) -> ast.Pos:
+def _pos(meta: Meta) -> ast.Pos:
     return ast.Pos(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
 def _token_pos(token: Token) -> ast.Pos:
-    return ast.Pos(token.line, token.column, token.end_line, token.end_column)
+    # Lark types a token's place Optional (a token made by hand has none); the lexer's
+    # tokens, all the parser gives, have theirs
+    return ast.Pos(token.line, token.column,  # type: ignore[arg-type]  # a lexer token's
+                   token.end_line, token.end_column)  # type: ignore[arg-type]  # ditto
 
 
 class _LiteralOutOfBounds(ValueError):
@@ -353,13 +364,14 @@ class _LiteralOutOfBounds(ValueError):
         self.hint, self.pos = hint, pos
 
 
-def _number(text: str, token: Token | None = None) -> int | Decimal:
+def _number(text: str, token: Token) -> int | Decimal:
+    """A number literal, refused past the digit limit at its token's place."""
     digits = len(text) - text.count(".")
     if digits > MAX_LITERAL_DIGITS:
         raise _LiteralOutOfBounds(
             f"a number of {digits} digits, over the {MAX_LITERAL_DIGITS}-digit limit",
             "no term of the agreement needs so many digits; check the number",
-            _token_pos(token) if token is not None else None)
+            _token_pos(token))
     return Decimal(text) if "." in text else int(text)
 
 
@@ -376,7 +388,7 @@ def check_literal_digits(value: int | Decimal, source: ExprSource) -> None:
                          "no term of the agreement needs so many digits; check the number")
 
 
-def _within_days(amount: int | Decimal, unit: str, meta) -> None:
+def _within_days(amount: int | Decimal, unit: str, meta: Meta) -> None:
     from ..values import UNIT_SECONDS, unit_name
     days = amount * UNIT_SECONDS[unit_name(unit)] / 86_400
     if days > MAX_DURATION_DAYS:
@@ -406,14 +418,14 @@ def _unescape(raw: str, token: Token) -> str:
     stands for itself."""
     for match in _ESCAPE.finditer(raw):
         if match.group(1) not in ESCAPES:
-            escaped = match.group(1)
-            column = token.column + 1 + match.start()
+            escaped, quoted = match.group(1), _token_pos(token)
+            column = quoted.column + 1 + match.start()
             raise _BadEscape(
                 f"`\\{escaped}` in quoted text is not an escape the language knows",
                 "in quotes a backslash escapes only a quote or another backslash "
                 f"(`\\\"`, `\\'`, `\\\\`); write `\\\\{escaped}` for a backslash followed by "
                 f"{escaped!r}",
-                ast.Pos(token.line, column, token.line, column + 2))
+                ast.Pos(quoted.line, column, quoted.line, column + 2))
     return _ESCAPE.sub(lambda m: m.group(1), raw)
 
 
@@ -421,45 +433,46 @@ class _Build:
     """One method per grammar rule, named after it, each returning an `ast` node (made a
     Lark Transformer by `_builder`, when the first expression is parsed)."""
 
-    def __default__(self, data, children, meta):  # pragma: no cover - grammar guard
+    def __default__(self, data: str, children: Sequence[Any],
+                    meta: Meta) -> NoReturn:  # pragma: no cover - grammar guard
         raise AssertionError(f"no builder for grammar rule {data}")
 
-    def _single(self, children):
+    def _single(self, children: Sequence[Any]) -> Any:
         return children[0] if len(children) == 1 else None
 
     # Structure -----------------------------------------------------------------------
-    def conditional(self, meta, children):
+    def conditional(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Conditional(_pos(meta), *children)
 
-    def default_chain(self, meta, children):
+    def default_chain(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return self._single(children) or ast.Otherwise(_pos(meta), tuple(children))
 
-    def any_of(self, meta, children):
+    def any_of(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return self._single(children) or ast.Logical(_pos(meta), "or", tuple(children))
 
-    def all_of(self, meta, children):
+    def all_of(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return self._single(children) or ast.Logical(_pos(meta), "and", tuple(children))
 
-    def negate(self, meta, children):
+    def negate(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Unary(_pos(meta), "not", children[0])
 
-    def compare(self, meta, children):
+    def compare(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         left, op, right = children
         return ast.Binary(_pos(meta), str(op), left, right)
 
-    def member(self, meta, children):
+    def member(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Binary(_pos(meta), "in", *children)
 
-    def not_member(self, meta, children):
+    def not_member(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Binary(_pos(meta), "not in", *children)
 
-    def is_set(self, meta, children):
+    def is_set(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.IsSet(_pos(meta), children[0], False)
 
-    def is_missing(self, meta, children):
+    def is_missing(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.IsSet(_pos(meta), children[0], True)
 
-    def arithmetic(self, meta, children):
+    def arithmetic(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         node = children[0]
         for i in range(1, len(children), 2):
             op, right = children[i], children[i + 1]
@@ -468,83 +481,83 @@ class _Build:
             node = ast.Binary(pos, str(op), node, right)
         return node
 
-    def group(self, meta, children):
+    def group(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         """`(x)`: x itself, placed with its parentheses, so that a part of an expression
         an error quotes or underlines never holds one parenthesis without the other."""
         return replace(children[1], pos=_pos(meta))
 
-    def negative(self, meta, children):
+    def negative(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Unary(_pos(meta), "-", children[0])
 
-    def attribute(self, meta, children):
+    def attribute(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Attribute(_pos(meta), children[0], str(children[1]))
 
-    def index(self, meta, children):
+    def index(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Index(_pos(meta), children[0], children[1])
 
-    def call(self, meta, children):
+    def call(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Call(_pos(meta), str(children[0]), tuple(children[1:]))
 
-    def name(self, meta, children):
+    def name(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Name(_pos(meta), str(children[0]))
 
-    def list(self, meta, children):
+    def list(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.ListOf(_pos(meta), tuple(children))
 
     # Literals ------------------------------------------------------------------------
-    def number(self, meta, children):
+    def number(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         value = _number(children[0], children[0])
         return ast.Literal(_pos(meta), value, "int" if isinstance(value, int) else "decimal")
 
-    def duration(self, meta, children):
+    def duration(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         from ..values import make_duration
         amount = _number(children[0], children[0])
         _within_days(amount, str(children[1]), meta)
         return ast.Literal(_pos(meta), make_duration(amount, str(children[1])), "duration")
 
-    def calendar_duration(self, meta, children):
+    def calendar_duration(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         amount, calendar, unit = children
         _within_days(_number(amount, amount), str(unit), meta)
-        return ast.CalendarSpan(_pos(meta), _number(amount), str(calendar), str(unit))
+        return ast.CalendarSpan(_pos(meta), _number(amount, amount), str(calendar), str(unit))
 
-    def money(self, meta, children):
+    def money(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0]))),
                            "money")
 
-    def percent(self, meta, children):
+    def percent(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         """`10 %` is the rate 0.10, exactly: a hundredth of the number written."""
         return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0])))
                            .scaleb(-2), "decimal")
 
-    def string(self, meta, children):
+    def string(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         token = children[0]
         return ast.Literal(_pos(meta), _unescape(str(token)[1:-1], token), "string")
 
-    def datetime(self, meta, children):
+    def datetime(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         moment = read_datetime(str(children[0]))
         if outside_years(moment):
             raise _LiteralOutOfBounds(
                 f"the time {children[0]} is outside the years evaluated", YEARS_HINT, _pos(meta))
         return ast.Literal(_pos(meta), moment, "datetime")
 
-    def date(self, meta, children):
+    def date(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), date.fromisoformat(str(children[0])), "date")
 
-    def time_of_day(self, meta, children):
+    def time_of_day(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), time.fromisoformat(str(children[0])), "time")
 
-    def true(self, meta, children):
+    def true(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), True, "bool")
 
-    def false(self, meta, children):
+    def false(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), False, "bool")
 
-    def null(self, meta, children):
+    def null(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         return ast.Literal(_pos(meta), None, "null")
 
 
 @lru_cache(maxsize=1)
-def _builder():
+def _builder() -> Transformer:
     """The one builder (it keeps no state between expressions), its rule methods bound once:
     Lark's v_args wraps a method anew at every look-up, a third of the time spent building
     the nodes of the thousands of expressions of a large policy set (issue 11)."""
@@ -573,14 +586,14 @@ def parse_expression(text: str, source: ExprSource | None = None) -> ast.Node:
 
 
 def _parse_cached(text: str, source: ExprSource) -> ast.Node:
-    from ._runtime import UnexpectedInput, VisitError
+    from ._runtime import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
     # only a date with slashes parses (as a division); every other notation fails to parse
     mistake = notation.find_full_width(text) or notation.find_slashed_date(text)
     if mistake is not None:
         raise notation_problem(mistake, source)
     try:
         tree = _lark_parse(text)
-    except UnexpectedInput as exc:
+    except (UnexpectedCharacters, UnexpectedEOF, UnexpectedToken) as exc:   # all Lark raises
         whole = notation.read_whole(text)
         if isinstance(whole, notation.Reading):
             return _written_whole(whole, text, source)

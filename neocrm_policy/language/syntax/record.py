@@ -12,14 +12,17 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...source.record import UNREADABLE, Shelf, entry_text, read_entry, scalar, scalar_json
+
+if TYPE_CHECKING:
+    from . import ast
 
 TREES: ContextVar[Shelf | None] = ContextVar("neocrm_policy_trees", default=None)
 
 
-def recall_tree(text: str):
+def recall_tree(text: str) -> ast.Node | None:
     """The tree of an expression from the record being replayed, or None."""
     shelf = TREES.get()
     if shelf is None:
@@ -33,7 +36,7 @@ def recall_tree(text: str):
         return None
 
 
-def note_tree(text: str, node) -> None:
+def note_tree(text: str, node: ast.Node) -> None:
     """An expression just parsed, kept when a record is being made."""
     shelf = TREES.get()
     if shelf is not None and shelf.recording:
@@ -114,10 +117,10 @@ _LITERAL_TYPES = {"int": int, "decimal": Decimal, "money": Decimal, "string": st
                   "time": time, "duration": timedelta}
 """The `kind` of a `Literal` and the type of its value, as the parser builds them."""
 
-_classes: dict[str, tuple[type, tuple[str, ...]]] = {}
+_classes: dict[str, tuple[type[ast.Node], tuple[str, ...]]] = {}
 
 
-def _node_classes() -> dict[str, tuple[type, tuple[str, ...]]]:
+def _node_classes() -> dict[str, tuple[type[ast.Node], tuple[str, ...]]]:
     """Each node class of `syntax.ast` by name, with the kind of each field after `pos`
     (a class with a field of another kind is left out: its nodes are parsed every time)."""
     if not _classes:
@@ -126,8 +129,9 @@ def _node_classes() -> dict[str, tuple[type, tuple[str, ...]]]:
         from . import ast
         for cls in vars(ast).values():
             if isinstance(cls, type) and issubclass(cls, ast.Node) and cls is not ast.Node:
-                kinds = tuple(_FIELD_KINDS.get(str(f.type)) for f in fields(cls)[1:])
-                if None not in kinds:
+                found = [_FIELD_KINDS.get(str(f.type)) for f in fields(cls)[1:]]
+                kinds = tuple(kind for kind in found if kind is not None)
+                if len(kinds) == len(found):
                     _classes[cls.__name__] = (cls, kinds)
     return _classes
 
@@ -153,7 +157,7 @@ def _field_json(kind: str, value: Any) -> Any:
     return _value_json(value)
 
 
-def _tree(data: Any):
+def _tree(data: Any) -> ast.Node:
     """The tree `_tree_json` wrote; ValueError (or TypeError, KeyError) for anything else."""
     from . import ast
     if type(data) is not dict or set(data) != {"n", "p", "f"}:
