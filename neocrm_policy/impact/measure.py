@@ -169,6 +169,8 @@ class QueryImpact:
     (old error code or None, new error code or None) → move."""
     unreadable: Counter = field(default_factory=Counter)
     """Records that could not be read, by error code."""
+    failed: Counter = field(default_factory=Counter)
+    """Records whose decision fails the same way under both versions, by error code."""
     masked: Counter = field(default_factory=Counter)
     """Records not decided again because the log masked facts the query reads, by the
     masked facts."""
@@ -295,6 +297,7 @@ def measure_impact(old: PolicySet, new: PolicySet, changes: list[Change],
             else:
                 key = (a.code if a_failed else None, b.code if b_failed else None)
                 if a_failed and b_failed and key[0] == key[1]:
+                    impact.failed[key[0]] += 1
                     continue
                 causes = attribute(when, facts, a, None)
                 impact.failures.setdefault(key, Move()).add(item.ident, customer,

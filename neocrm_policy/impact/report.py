@@ -105,7 +105,7 @@ def summary_line(report: ImpactReport) -> str:
         line += " (" + ", ".join(parts) + ")"
     if skipped:
         line += f"; {skipped:,} not decided again (no change touches their query)"
-    held = sum(sum(q.masked.values()) + sum(q.unreadable.values())
+    held = sum(sum(q.masked.values()) + sum(q.unreadable.values()) + sum(q.failed.values())
                for q in report.queries.values())
     if held:
         line += f"; {held:,} could not be decided"
@@ -142,6 +142,8 @@ def _held(impact: QueryImpact) -> list[str]:
     out = []
     for code, n in sorted(impact.unreadable.items()):
         out.append(f"{_n(n)} could not be read ({code})")
+    for code, n in sorted(impact.failed.items()):
+        out.append(f"{_n(n)} could not be decided under either version ({code})")
     for facts, n in sorted(impact.masked.items()):
         out.append(f"{_n(n)} not decided again: the log masked facts the query reads "
                    f"({facts})")
@@ -259,6 +261,7 @@ def _query_json(impact: QueryImpact) -> dict:
         "customers": [{"customer": c, "records": n, "changed": impact.customers_moved[c]}
                       for c, n in impact.customers.most_common()],
         "unreadable": dict(impact.unreadable),
+        "failed": dict(impact.failed),
         "masked": [{"facts": f, "records": n} for f, n in impact.masked.items()],
     }
 

@@ -1,0 +1,298 @@
+"""`diff OLD NEW --impact DATA`: what a change of terms moves over real records, checked
+against counts made here from the facts directly (never through the engine).
+
+The records are generated (seeded) SLA incidents; the rules are the tests' own fixture
+folder (tests/data/policies) and a copy with an edited term."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from neocrm_policy.cli import main
+from tests.helpers import REFERENCE, copy_policies, edit
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+ZONE = datetime.fromisoformat("2026-03-01T00:00:00+08:00").tzinfo
+START = datetime(2026, 3, 1, tzinfo=ZONE)
+SYMPTOM_LEVEL = {"total_outage": 4, "login_failure": 4, "function_abnormal": 3,
+                 "non_core_failure": 2, "experience_request": 1}
+"""The fixture's levels of the symptoms generated (tests/data/policies/support-sla.yaml)."""
+HOURS = timedelta(hours=1)
+RESPONSE = {4: 1 * HOURS, 3: 4 * HOURS, 2: 24 * HOURS, 1: 168 * HOURS}
+"""The fixture's response times."""
+
+
+def incidents(count: int, seed: int = 28) -> list[dict]:
+    """Flat records: id, at, customer.id, and the incident's facts."""
+    pick = random.Random(seed)
+    out = []
+    for n in range(count):
+        reported = START + timedelta(minutes=pick.randrange(0, 20 * 24 * 60))
+        record = {"id": f"INC-{n + 1}", "reported": reported,
+                  "at": reported + timedelta(minutes=pick.randrange(0, 12 * 60)),
+                  "customer": "acme" if pick.random() < 0.3 else None,
+                  "level": None, "symptoms": None, "responded": None, "resolved": None}
+        if pick.random() < 0.7:
+            record["level"] = pick.choice([1, 2, 3, 4])
+        else:
+            record["symptoms"] = pick.sample(sorted(SYMPTOM_LEVEL), pick.choice([1, 2]))
+        if pick.random() < 0.6:
+            record["responded"] = reported + timedelta(minutes=pick.randrange(0, 10 * 60))
+        if pick.random() < 0.4:
+            record["resolved"] = reported + timedelta(minutes=pick.randrange(0, 60 * 60))
+        out.append(record)
+    return out
+
+
+def level(record: dict) -> int:
+    if record["level"] is not None:
+        return record["level"]
+    return max(SYMPTOM_LEVEL[s] for s in record["symptoms"])
+
+
+def answered_after(record: dict) -> timedelta:
+    """How long after the report the response came: the response, else the solution
+    (the fixture counts a solution as the response), else the evaluation time."""
+    moment = record["responded"] or record["resolved"] or record["at"]
+    return moment - record["reported"]
+
+
+def write_parquet(records: list[dict], path: Path) -> Path:
+    table = pa.table({
+        "id": [r["id"] for r in records],
+        "at": pa.array([r["at"] for r in records], pa.timestamp("s", tz="Asia/Shanghai")),
+        "customer.id": [r["customer"] for r in records],
+        "incident.level": pa.array([r["level"] for r in records], pa.int64()),
+        "incident.symptoms": pa.array([r["symptoms"] for r in records], pa.list_(pa.string())),
+        "incident.reported_at": pa.array([r["reported"] for r in records],
+                                         pa.timestamp("s", tz="Asia/Shanghai")),
+        "incident.responded_at": pa.array([r["responded"] for r in records],
+                                          pa.timestamp("s", tz="Asia/Shanghai")),
+        "incident.resolved_at": pa.array([r["resolved"] for r in records],
+                                         pa.timestamp("s", tz="Asia/Shanghai")),
+    })
+    pq.write_table(table, path, row_group_size=700)
+    return path
+
+
+def write_jsonl(records: list[dict], path: Path) -> Path:
+    lines = []
+    for r in records:
+        incident = {"reported_at": r["reported"].isoformat()}
+        for key, name in (("level", "level"), ("symptoms", "symptoms"),
+                          ("responded", "responded_at"), ("resolved", "resolved_at")):
+            if r[key] is not None:
+                value = r[key]
+                incident[name] = value.isoformat() if isinstance(value, datetime) else value
+        line = {"id": r["id"], "at": r["at"].isoformat(), "incident": incident}
+        if r["customer"]:
+            line["customer"] = {"id": r["customer"]}
+        lines.append(json.dumps(line))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def impact(capsys, new: Path, data: Path, *extra: str) -> tuple[int, dict]:
+    status = main(["diff", str(REFERENCE), str(new), "--impact", str(data),
+                   "--format", "json", *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return status, json.loads(out)
+
+
+def moves(report: dict, result: str) -> dict:
+    """The moves of one result of support.sla, by direction (or "from → to")."""
+    [query] = [q for q in report["impact"]["queries"] if q["query"] == "support.sla"]
+    found = {}
+    for move in query["moves"]:
+        if move["result"] == result:
+            key = move.get("direction") or f"{json.dumps(move['from'])} → {json.dumps(move['to'])}"
+            found[key] = move
+    return found
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return incidents(3000)
+
+
+@pytest.fixture()
+def slower_three_star(tmp_path) -> Path:
+    new = copy_policies(tmp_path / "new")
+    edit(new / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    return new
+
+
+def test_a_three_star_response_time_edit_moves_what_a_hand_count_says(
+        tmp_path, capsys, records, slower_three_star):
+    data = write_parquet(records, tmp_path / "incidents.parquet")
+    status, report = impact(capsys, slower_three_star, data, "--query", "support.sla",
+                            "--id", "id")
+    assert status == 0
+    three = [r for r in records if level(r) == 3]
+    freed = [r for r in three if 4 * HOURS < answered_after(r) <= 6 * HOURS]
+    assert 50 < len(freed) < len(three)            # the file exercises the change
+
+    due = moves(report, "response_due")
+    assert set(due) == {"later"}
+    assert due["later"]["records"] == len(three)
+    assert due["later"]["size"]["sum"] == f"P{len(three) * 2 // 24}DT{len(three) * 2 % 24}H" \
+        if len(three) * 2 % 24 else f"P{len(three) * 2 // 24}D"
+    assert due["later"]["size"]["min"] == due["later"]["size"]["max"] == "PT2H"
+    assert due["later"]["size"]["histogram"] == [
+        {"from": "PT2H", "to": "PT2H", "records": len(three)}]
+
+    breached = moves(report, "response_breached")
+    assert set(breached) == {"true → false"}
+    assert breached["true → false"]["records"] == len(freed)
+    assert breached["true → false"]["examples"] == [r["id"] for r in freed[:3]]
+    by_customer = {c["customer"]: c["records"] for c in breached["true → false"]["customers"]}
+    assert by_customer == {
+        customer: n for customer, n in
+        {"acme": sum(r["customer"] == "acme" for r in freed),
+         None: sum(r["customer"] is None for r in freed)}.items() if n}
+
+    [query] = report["impact"]["queries"]
+    assert query["records"] == query["decided"] == len(records)
+    assert query["changed"] == len(three)
+    assert {c["customer"]: c["changed"] for c in query["customers"]} == {
+        "acme": sum(r["customer"] == "acme" for r in three),
+        None: sum(r["customer"] is None for r in three)}
+    assert report["impact"]["summary"] == \
+        f"impact: {len(three):,} of {len(records):,} records change (support.sla {len(three):,})"
+
+
+def test_the_same_file_as_json_lines_gives_the_same_counts(tmp_path, capsys, records,
+                                                           slower_three_star):
+    data = write_jsonl(records, tmp_path / "incidents.jsonl")
+    _, report = impact(capsys, slower_three_star, data, "--id", "id")  # the one query touched
+    freed = [r for r in records if level(r) == 3 and 4 * HOURS < answered_after(r) <= 6 * HOURS]
+    assert moves(report, "response_breached")["true → false"]["records"] == len(freed)
+
+
+def test_each_of_two_changes_is_credited_with_the_records_it_moves_alone(
+        tmp_path, capsys, records):
+    new = copy_policies(tmp_path / "new")
+    edit(new / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    edit(new / "support-sla.yaml", "      4: 1 hour", "      4: 2 hours")
+    data = write_parquet(records, tmp_path / "incidents.parquet")
+    _, report = impact(capsys, new, data, "--query", "support.sla", "--id", "id")
+    freed = {n: sum(1 for r in records if level(r) == n
+                    and RESPONSE[n] < answered_after(r) <= RESPONSE[n] + 2 * HOURS * (n == 3)
+                    + HOURS * (n == 4)) for n in (3, 4)}
+    [query] = report["impact"]["queries"]
+    labels = [c["change"] for c in query["changes"]]
+    assert len(labels) == 2 and all(c["tried_alone"] for c in query["changes"])
+    three = next(label for label in labels if label.startswith("3-star"))
+    four = next(label for label in labels if label.startswith("4-star"))
+    causes = {c["change"]: c["records"]
+              for c in moves(report, "response_breached")["true → false"]["causes"]}
+    assert causes == {three: freed[3], four: freed[4]}
+    due = {c["change"]: c["records"] for c in moves(report, "response_due")["later"]["causes"]}
+    assert due == {three: sum(level(r) == 3 for r in records),
+                   four: sum(level(r) == 4 for r in records)}
+
+
+def test_fail_if_changed_gates_on_records_that_move(tmp_path, capsys, records,
+                                                   slower_three_star):
+    data = write_jsonl(records[:200], tmp_path / "incidents.jsonl")
+    base = ["diff", str(REFERENCE)]
+    assert main([*base, str(slower_three_star), "--impact", str(data), "--id", "id",
+                 "--summary", "--fail-if-changed"]) == 1
+    line = capsys.readouterr().out
+    assert line.startswith("impact: ") and "of 200 records change (support.sla " in line
+    # a change no record reaches: the 1-star response time, no 1-star record in the file
+    quiet = copy_policies(tmp_path / "quiet")
+    edit(quiet / "support-sla.yaml", "      1: 1 week", "      1: 2 weeks")
+    kept = [r for r in records[:200] if level(r) != 1]
+    write_jsonl(kept, data)
+    assert main([*base, str(quiet), "--impact", str(data), "--query", "support.sla",
+                 "--id", "id", "--summary", "--fail-if-changed"]) == 0
+    assert capsys.readouterr().out == f"impact: 0 of {len(kept)} records change\n"
+
+
+def test_the_report_in_words_names_results_values_and_sizes_in_words(
+        tmp_path, capsys, records, slower_three_star):
+    data = write_jsonl(records[:400], tmp_path / "incidents.jsonl")
+    assert main(["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
+                 "--id", "id"]) == 0
+    out = capsys.readouterr().out
+    three = sum(level(r) == 3 for r in records[:400])
+    assert f"response due: later for {three:,} records, by 2 hours each" in out
+    assert "response breached: yes → no for " in out
+    assert "response_breached" not in out and "true" not in out
+    assert main(["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
+                 "--id", "id", "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("<!doctype html>") and "<svg" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert main(["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
+                 "--id", "id", "--format", "markdown"]) == 0
+    assert "## support.sla: " in capsys.readouterr().out
+
+
+def test_the_decision_log_is_decided_again_and_masked_facts_are_named(
+        tmp_path, capsys, slower_three_star):
+    from neocrm_policy.service.decision_log import DecisionLog
+    log = DecisionLog(tmp_path / "decisions.log", 1 << 20, 1, 100,
+                      mask=["incident.responded_at"])
+    log.start()
+    facts = {"incident": {"level": 3, "reported_at": "2026-03-02T09:00:00+08:00"}}
+    log.record("d-1", "support.sla", "2026-03-02T14:00:00+08:00", None, "r1", facts,
+               {}, 0.001)
+    log.record("d-2", "support.sla", "2026-03-02T14:00:00+08:00", None, "r1",
+               {"incident": {**facts["incident"],
+                             "responded_at": "2026-03-02T10:00:00+08:00"}}, {}, 0.001)
+    log.close()
+    _, report = impact(capsys, slower_three_star, tmp_path / "decisions.log")
+    [query] = report["impact"]["queries"]
+    assert query["records"] == 2 and query["decided"] == 1
+    assert query["masked"] == [{"facts": "incident.responded_at", "records": 1}]
+    assert moves(report, "response_breached")["true → false"]["examples"] == ["d-1"]
+
+
+@pytest.mark.parametrize("data, extra, message", [
+    ("missing.parquet", [], "there is no such file or folder"),
+    ("empty", [], "no example files"),
+    ("not-parquet.parquet", ["--query", "support.sla"], "cannot read"),
+    ("bad-column.csv", ["--query", "support.sla"], "is not a fact of support.sla"),
+    ("records.jsonl", ["--query", "no.such"], "unknown query"),
+])
+def test_bad_data_is_one_message_not_a_traceback(tmp_path, capsys, slower_three_star, data,
+                                                 extra, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "not-parquet.parquet").write_text("hello", encoding="utf-8")
+    (tmp_path / "bad-column.csv").write_text("incident.levle\n3\n", encoding="utf-8")
+    (tmp_path / "records.jsonl").write_text("{}\n", encoding="utf-8")
+    status = main(["diff", str(REFERENCE), str(slower_three_star), "--impact",
+                   str(tmp_path / data), *extra])
+    out, err = capsys.readouterr()
+    assert status != 0 and "Traceback" not in out + err
+    assert message in err
+
+
+def test_records_of_several_queries_need_the_query_named(tmp_path, capsys):
+    new = copy_policies(tmp_path / "new")
+    edit(new / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    edit(new / "customers" / "acme.yaml", "export_window: 90 days", "export_window: 120 days")
+    data = tmp_path / "records.jsonl"
+    data.write_text("{}\n", encoding="utf-8")
+    assert main(["diff", str(REFERENCE), str(new), "--impact", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "do not say which query they are for" in err and "--query" in err
+
+
+def test_records_that_fail_under_both_versions_are_counted_not_hidden(
+        tmp_path, capsys, records, slower_three_star):
+    data = write_jsonl(records[:50], tmp_path / "incidents.jsonl")    # `id` read as a fact
+    assert main(["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
+                 "--summary"]) == 0
+    assert capsys.readouterr().out == \
+        "impact: 0 of 50 records change; 50 could not be decided\n"
