@@ -73,7 +73,7 @@ def _size_json(size: Any, type_: Type | None) -> Any:
 
 
 def _customer(customer: Any) -> str:
-    return "no customer named" if customer is None else f"customer {customer}"
+    return "no customer named" if customer is None else str(customer)
 
 
 def _ident(ident: Any) -> str:
@@ -179,7 +179,7 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
             causes = _causes(impact, move)
             if causes:
                 details.append("because of: " + "; ".join(causes))
-            details.append("customers: " + "; ".join(
+            details.append("by customer: " + "; ".join(
                 f"{_customer(c)} {n:,}" for c, n in move.customers.most_common(10))
                 + ("; …" if len(move.customers) > 10 else ""))
             details.append("for example: " + ", ".join(map(_ident, move.examples[:EXAMPLES])))
@@ -196,9 +196,10 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
         if impact.touched and not impact.moved:
             lines.append("  no record changes" if not markdown else "No record changes.")
         if impact.moved and len(impact.customers) > 1:
-            whose = "; ".join(f"{_customer(c)}, {impact.customers_moved[c]:,} of {n:,}"
+            whose = "; ".join(f"{_customer(c)} {impact.customers_moved[c]:,} of {n:,}"
                               for c, n in impact.customers.most_common(20))
-            lines.append(("" if markdown else "  ") + "by customer: " + whose)
+            lines.append(("" if markdown else "  ") + "records that change, by customer: "
+                         + whose)
         for held in _held(impact):
             lines.append(("- " if markdown else "  ") + held)
         if markdown:
@@ -320,7 +321,7 @@ def html_report(report: ImpactReport) -> str:
             causes = _causes(impact, move)
             if causes:
                 body.append(f"<li>because of: {e('; '.join(causes))}</li>")
-            body.append("<li>customers: " + e("; ".join(
+            body.append("<li>by customer: " + e("; ".join(
                 f"{_customer(c)} {n:,}" for c, n in move.customers.most_common(10))) + "</li>")
             body.append("<li>for example: " + e(", ".join(map(_ident, move.examples)))
                         + "</li></ul>")
