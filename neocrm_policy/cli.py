@@ -310,6 +310,31 @@ def _serve_parser(sub) -> None:
                              "against the rules as they are now")
     review.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people (default) or json for tools")
+    replay = sub.add_parser(
+        "replay", help="decide the service's logged decisions again and report drift",
+        description="Decide each decision of the service's decision log again, with its "
+                    "facts at the time it was decided, under the policies now, and report "
+                    "where the result now differs from the one logged: per query, result, "
+                    "direction and customer, as `diff --impact` does. A record whose "
+                    "masked facts its query reads is not decided again; the report names "
+                    "the masked facts.",
+        epilog="examples:\n  neocrm-policy replay decisions.jsonl\n"
+               "  neocrm-policy replay decisions.jsonl --policies policies/ "
+               "--fail-if-changed --summary",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    replay.add_argument("log", nargs="+", metavar="LOG",
+                        help="decision log files, as `serve --decision-log` writes them "
+                             "(rotated files too)")
+    replay.add_argument("--policies", metavar="DIR", help=FOLDER_HELP)
+    replay.add_argument("--format", choices=("text", "markdown", "json", "html"),
+                        default="text",
+                        help="text for people (default), markdown, json for tools, or an "
+                             "html page with bar charts")
+    replay.add_argument("--summary", action="store_true",
+                        help="print only the one-line summary")
+    replay.add_argument("--fail-if-changed", action="store_true",
+                        help="exit with status 1 when any logged decision is decided "
+                             "differently now")
     outdated = sub.add_parser(
         "outdated", help="list the terms past or near their review date (review_by)",
         description="List the terms in force whose `review_by:` date has passed or falls "
@@ -832,6 +857,29 @@ def _impact(args, old, new, changes):
     return measure_impact(old, new, changes, chunks(), at, list(args.impact))
 
 
+def cmd_replay(args) -> int:
+    from .impact.measure import measure_replay
+    from .impact.records import read_items
+    from .impact.report import html_report, json_report, summary_line, text_report
+    folder = policy_folder(args.policies)
+    current = _policy_set(str(folder))
+
+    def chunks():
+        for path in args.log:
+            yield from read_items(Path(path), "log", current, None, None)
+    from .deciding.engine import evaluation_time
+    report = measure_replay(current, chunks(), evaluation_time(None), list(args.log))
+    if args.summary:
+        print(summary_line(report))
+    elif args.format == "json":
+        print(json.dumps(json_report(report), indent=2, ensure_ascii=False, default=str))
+    elif args.format == "html":
+        print(html_report(report), end="")
+    else:
+        print(text_report(report, args.format == "markdown"), end="")
+    return EXIT_FAILED if args.fail_if_changed and report.changed else EXIT_OK
+
+
 def _changes_html(changes, heading) -> str:
     import html
     items = "".join(f"<li>{html.escape(c.text)}</li>" for c in changes) or \
@@ -918,7 +966,7 @@ def cmd_serve(args) -> int:
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
             "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "review": cmd_review,
-            "types": cmd_types, "lsp": cmd_lsp, "serve": cmd_serve}
+            "types": cmd_types, "lsp": cmd_lsp, "serve": cmd_serve, "replay": cmd_replay}
 
 
 if __name__ == "__main__":  # pragma: no cover

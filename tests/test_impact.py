@@ -296,3 +296,54 @@ def test_records_that_fail_under_both_versions_are_counted_not_hidden(
                  "--summary"]) == 0
     assert capsys.readouterr().out == \
         "impact: 0 of 50 records change; 50 could not be decided\n"
+
+
+def test_replay_of_a_log_written_by_serve_finds_no_drift_then_the_exact_drift(
+        tmp_path, capsys, records):
+    pytest.importorskip("starlette")
+    pytest.importorskip("uvicorn")
+    from tests.test_service import Server
+    folder = copy_policies(tmp_path / "policies")
+    log = tmp_path / "log" / "decisions.jsonl"
+    asked = records[:60]
+    server = Server(folder, "--decision-log", str(log), "--mask", "incident.resolved_at")
+    try:
+        for record in asked:
+            incident = {"reported_at": record["reported"].isoformat()}
+            for key, name in (("level", "level"), ("symptoms", "symptoms"),
+                              ("responded", "responded_at"), ("resolved", "resolved_at")):
+                if record[key] is not None:
+                    value = record[key]
+                    incident[name] = value.isoformat() if isinstance(value, datetime) \
+                        else value
+            facts = {"incident": incident}
+            if record["customer"]:
+                facts["customer"] = {"id": record["customer"]}
+            status, _ = server.json("POST", "/v1/decisions/support.sla",
+                                    {"facts": facts, "at": record["at"].isoformat()})
+            assert status == 200
+    finally:
+        server.stop()
+    masked = [r for r in asked if r["resolved"] is not None]
+    assert main(["replay", str(log), "--policies", str(folder), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    [query] = report["queries"]
+    assert query["records"] == len(asked) and query["changed"] == 0
+    assert query["decided"] == len(asked) - len(masked)
+    assert query["masked"] == [{"facts": "incident.resolved_at", "records": len(masked)}]
+    assert list(query["revisions"]) and sum(query["revisions"].values()) == len(asked)
+
+    edit(folder / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    assert main(["replay", str(log), "--policies", str(folder), "--format", "json",
+                 "--fail-if-changed"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    kept = [r for r in asked if r["resolved"] is None]
+    three = [r for r in kept if level(r) == 3]
+    freed = [r for r in three if 4 * HOURS < answered_after(r) <= 6 * HOURS]
+    [query] = report["queries"]
+    assert query["changed"] == len(three)
+    moved = {m["result"]: m for m in query["moves"]}
+    assert moved["response_due"]["direction"] == "later"
+    assert moved["response_due"]["records"] == len(three)
+    assert sum(m["records"] for m in query["moves"] if m["result"] == "response_breached") \
+        == len(freed)

@@ -176,6 +176,8 @@ class QueryImpact:
     masked facts."""
     customers: Counter = field(default_factory=Counter)
     customers_moved: Counter = field(default_factory=Counter)
+    revisions: Counter = field(default_factory=Counter)
+    """Logged records by the policy revision that decided them (replay)."""
     units: list[Unit] = field(default_factory=list)
     decisions: dict = field(default_factory=dict)
     """The query's decisions (the new version's, else the old's), for their labels."""
@@ -186,6 +188,8 @@ class ImpactReport:
     data: list[str]
     queries: dict[str, QueryImpact]
     at: str
+    kind: str = "impact"
+    """`impact` (two versions of the rules) or `replay` (the log against the rules now)."""
 
     @property
     def records(self) -> int:
@@ -250,17 +254,30 @@ def measure_impact(old: PolicySet, new: PolicySet, changes: list[Change],
                    data: list[str]) -> ImpactReport:
     """Decide every record under both versions, and count what moved."""
     touched = touched_queries(changes, old, new)
+
+    def opened(query: str) -> tuple[QueryImpact, tuple | None]:
+        impact = QueryImpact(query, query in touched)
+        return impact, (_state(impact, old, new, changes) if impact.touched else None)
+    return _measure(chunks, at, data, opened)
+
+
+def _measure(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],
+             opened: Callable[[str], tuple[QueryImpact, tuple | None]]) -> ImpactReport:
+    """The loop both `measure_impact` and `measure_replay` run: `opened(query)` gives a
+    query's count and how to decide its records before and after (None: not decided)."""
     queries: dict[str, QueryImpact] = {}
-    state: dict[str, tuple] = {}
+    state: dict[str, tuple | None] = {}
     default_at = at
     for chunk in chunks:
         for item in chunk:
             query = item.query
             impact = queries.get(query)
             if impact is None:
-                impact = queries[query] = QueryImpact(query, query in touched)
-                state[query] = _state(impact, old, new, changes) if impact.touched else None
+                impact, state[query] = opened(query)
+                queries[query] = impact
             impact.records += 1
+            if item.revision is not None:
+                impact.revisions[item.revision] += 1
             facts = item.facts
             if type(facts) is not dict:
                 impact.unreadable[getattr(facts, "code", "error")] += 1
@@ -278,7 +295,7 @@ def measure_impact(old: PolicySet, new: PolicySet, changes: list[Change],
                     continue
             when = item.at if item.at is not None else default_at
             impact.decided += 1
-            a = _decided(before.at(when), facts)
+            a = before(item, when)
             b = _decided(after.at(when), facts)
             if a == b:
                 continue
@@ -322,8 +339,69 @@ def _state(impact: QueryImpact, old: PolicySet, new: PolicySet, changes: list[Ch
     for policies in (old, new):
         if query in policies.queries:
             impact.decisions = dict(policies.policies[query].decisions)
-    return (_Side(old, query), _Side(new, query), reads, types,
-            _attribution(impact.units, query))
+    side = _Side(old, query)
+
+    def before(item: Item, when: Any) -> Any:
+        return _decided(side.at(when), item.facts)
+    return (before, _Side(new, query), reads, types, _attribution(impact.units, query))
+
+
+def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetime | str,
+                   data: list[str]) -> ImpactReport:
+    """Decide each decision-log record again under `current`, at the time it was decided,
+    and count where the result now differs from the one logged (drift)."""
+    def opened(query: str) -> tuple[QueryImpact, tuple | None]:
+        impact = QueryImpact(query, True)
+        if query not in current.queries:
+            impact.touched = False
+            return impact, None
+        types = declared_results(current, query)
+        impact.decisions = dict(current.policies[query].decisions)
+
+        def logged(item: Item, when: Any) -> Any:
+            return _from_log(item.logged, types)
+        return impact, (logged, _AsLogged(current, query, types),
+                        set(current.facts_read(query)), types,
+                        lambda when, facts, old, moved: {})
+    report = _measure(chunks, at, data, opened)
+    report.kind = "replay"
+    return report
+
+
+class _AsLogged(_Side):
+    """Decisions made now, written as the log writes results and read back as the logged
+    ones are: both sides of a replay in one form (lists as lists, times with offsets)."""
+
+    def __init__(self, policies: PolicySet, query: str, types: dict[str, Type]) -> None:
+        super().__init__(policies, query)
+        self.types = types
+
+    def at(self, when: Any) -> Any:
+        function = super().at(when)
+        if isinstance(function, PolicyError):
+            return function
+        types = self.types
+        return lambda facts: _from_log({name: to_json(value, types.get(name))
+                                        for name, value in function(facts).items()}, types)
+
+
+def _from_log(result: Any, types: dict[str, Type]) -> Any:
+    """A logged result (JSON) as the engine's values, so that it compares with a decision
+    made now: times, amounts and durations read back from their JSON text."""
+    from ..language.values import read_fact
+    if type(result) is not dict:
+        return result
+    out = {}
+    for name, value in result.items():
+        type_ = types.get(name)
+        if value is not None and type_ is not None and \
+                type_.not_null().name in ("datetime", "date", "money", "duration", "decimal"):
+            try:
+                value = read_fact(value, type_.not_null())
+            except (ValueError, TypeError, ArithmeticError, PolicyError):
+                pass
+        out[name] = value
+    return out
 
 
 def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict

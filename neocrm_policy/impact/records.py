@@ -38,6 +38,10 @@ class Item(NamedTuple):
     masked: tuple[str, ...] = ()
     """Fact paths the decision log left out (`masked`): the record cannot be decided
     again when its query reads one of them, and the report says so rather than guess."""
+    logged: Any = None
+    """The result the log kept (JSON), for `replay`."""
+    revision: str | None = None
+    """The policy revision that decided a logged record."""
 
 
 def data_format(path: Path, given: str | None) -> str:
@@ -209,4 +213,5 @@ def _log_item(text: bytes, number: int, path: Path) -> Item | None:
     if facts is None:
         facts = {}
     return Item(query, ident, record.get("at"), facts,
-                tuple(str(m) for m in masked) if type(masked) is list else ())
+                tuple(str(m) for m in masked) if type(masked) is list else (),
+                record.get("result"), record.get("revision"))

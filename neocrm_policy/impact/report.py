@@ -100,11 +100,17 @@ def sizes_words(sizes: Sizes, type_: Type | None, kind: str) -> str:
 def summary_line(report: ImpactReport) -> str:
     parts = [f"{q.query} {q.moved:,}" for q in report.queries.values() if q.moved]
     skipped = sum(q.records for q in report.queries.values() if not q.touched)
-    line = f"impact: {report.moved:,} of {_n(report.records)} change"
+    if report.kind == "replay":
+        line = f"drift: {report.moved:,} of {_n(report.records, 'logged decision')} " \
+            "decided differently now"
+    else:
+        line = f"impact: {report.moved:,} of {_n(report.records)} change"
     if parts:
         line += " (" + ", ".join(parts) + ")"
     if skipped:
-        line += f"; {skipped:,} not decided again (no change touches their query)"
+        line += f"; {skipped:,} not decided again (" + (
+            "the policies now have no such query)" if report.kind == "replay"
+            else "no change touches their query)")
     held = sum(sum(q.masked.values()) + sum(q.unreadable.values()) + sum(q.failed.values())
                for q in report.queries.values())
     if held:
@@ -150,18 +156,36 @@ def _held(impact: QueryImpact) -> list[str]:
     return out
 
 
+def _title(report: ImpactReport) -> str:
+    data = ", ".join(report.data)
+    if report.kind == "replay":
+        return f"Decisions of {data} decided again under the policies now"
+    return f"Impact of the change on {data}"
+
+
+def _revisions(impact: QueryImpact) -> str | None:
+    if not impact.revisions:
+        return None
+    return "logged under policy revision " + "; ".join(
+        f"{revision} ({n:,})" for revision, n in impact.revisions.most_common(5)) + \
+        ("; …" if len(impact.revisions) > 5 else "")
+
+
 def text_report(report: ImpactReport, markdown: bool = False) -> str:
     lines: list[str] = []
-    data = ", ".join(report.data)
+    title = _title(report)
     if markdown:
-        lines += [f"# Impact of the change on {data}", "", summary_line(report), ""]
+        lines += [f"# {title}", "", summary_line(report), ""]
     else:
-        lines += [f"impact of the change on {data}:"]
+        lines += [f"{title[0].lower()}{title[1:]}:"]
     for impact in report.queries.values():
         if not impact.touched:
             continue
         head = f"{impact.query}: {impact.moved:,} of {_n(impact.records)} change"
         lines += [f"## {head}", ""] if markdown else ["", head]
+        revisions = _revisions(impact)
+        if revisions:
+            lines.append(revisions if markdown else f"  {revisions}")
         if impact.touched and impact.units and len(impact.units) > 1:
             changes = [u.label + (f" (not tried alone: {u.why_not})" if u.why_not else "")
                        for u in impact.units]
@@ -206,7 +230,9 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
             lines.append("")
     untouched = [q for q in report.queries.values() if not q.touched]
     if untouched:
-        lines += ["", "Not decided again, as no change touches their query: "
+        lines += ["", ("Not decided again, as the policies now have no such query: "
+                       if report.kind == "replay" else
+                       "Not decided again, as no change touches their query: ")
                   + ", ".join(f"{_n(q.records)} of {q.query}" for q in untouched) + "."]
     if not markdown:
         lines += ["", summary_line(report)]
@@ -218,7 +244,8 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
 
 
 def json_report(report: ImpactReport) -> dict:
-    return {"data": report.data, "at": report.at, "records": report.records,
+    return {"kind": report.kind, "data": report.data, "at": report.at,
+            "records": report.records,
             "changed": report.moved, "summary": summary_line(report),
             "queries": [_query_json(q) for q in report.queries.values()]}
 
@@ -263,6 +290,7 @@ def _query_json(impact: QueryImpact) -> dict:
                       for c, n in impact.customers.most_common()],
         "unreadable": dict(impact.unreadable),
         "failed": dict(impact.failed),
+        "revisions": dict(impact.revisions),
         "masked": [{"facts": f, "records": n} for f, n in impact.masked.items()],
     }
 
@@ -298,7 +326,7 @@ def html_report(report: ImpactReport) -> str:
     """A self-contained page (no script, no request out): the summary, then per query a
     chart of the moves and, for sized moves, a histogram of how much."""
     e = html.escape
-    title = f"Impact of the change on {', '.join(report.data)}"
+    title = _title(report)
     body = [f"<h1>{e(title)}</h1>", f"<p>{e(summary_line(report))}</p>"]
     for impact in report.queries.values():
         body.append(f"<h2>{e(impact.query)}</h2>")
