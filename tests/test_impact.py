@@ -347,3 +347,29 @@ def test_replay_of_a_log_written_by_serve_finds_no_drift_then_the_exact_drift(
     assert moved["response_due"]["records"] == len(three)
     assert sum(m["records"] for m in query["moves"] if m["result"] == "response_breached") \
         == len(freed)
+
+
+def test_a_rule_change_and_a_term_change_are_each_credited(tmp_path, capsys, records):
+    new = copy_policies(tmp_path / "new")
+    edit(new / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    edit(new / "support-sla.yaml", "then incident.responded_at > response_due",
+         "then incident.responded_at >= response_due")      # done at the due time is late
+    on_time = [dict(r) for r in records[:1500]]
+    for record in on_time[::3]:          # a third answered exactly at the (old) due time
+        if record["responded"] is not None:
+            record["responded"] = record["reported"] + RESPONSE[level(record)]
+    data = write_jsonl(on_time, tmp_path / "incidents.jsonl")
+    _, report = impact(capsys, new, data, "--id", "id")
+    [query] = report["impact"]["queries"]
+    rule = next(c["change"] for c in query["changes"] if c["change"].startswith("rule "))
+    term = next(c["change"] for c in query["changes"] if c["change"].startswith("3-star"))
+    late = [r for r in on_time if r["responded"] is not None and level(r) != 3
+            and r["responded"] - r["reported"] == RESPONSE[level(r)]]
+    freed = [r for r in on_time if level(r) == 3 and 4 * HOURS < answered_after(r) and (
+        answered_after(r) < 6 * HOURS if r["responded"] is not None      # now `>=`
+        else answered_after(r) <= 6 * HOURS)]
+    breached = moves(report, "response_breached")
+    assert {c["change"]: c["records"] for c in breached["false → true"]["causes"]} == \
+        {rule: len(late)}
+    assert {c["change"]: c["records"] for c in breached["true → false"]["causes"]} == \
+        {term: len(freed)}

@@ -77,7 +77,7 @@ def units_of(query: str, changes: list[Change], old: PolicySet, new: PolicySet
         return [Unit(query, c.text, None, "a whole policy added or removed")
                 for c in others if c.policy == query]
     for key, group in grouped.items():
-        label = "; ".join(_short(c.text, query) for c in group)
+        label = "; ".join(_label(c, query) for c in group)
         try:
             variant = _variant(query, key, old, new)
         except _Alone as reason:
@@ -92,6 +92,17 @@ def units_of(query: str, changes: list[Change], old: PolicySet, new: PolicySet
         units.append(Unit(query, _short(change.text, query), None,
                           "a change of this kind is not tried alone"))
     return units
+
+
+def _label(change: Change, query: str) -> str:
+    """A change as a report names it as a cause: a term's change in full ("3-star
+    response time changed from 4 hours to 6 hours"), a rule's by its name (the redline
+    above the report quotes its old and new text)."""
+    if change.subject == "parameter":
+        return _short(change.text, query)
+    kind = "exception" if change.subject == "rule" and change.name.count(".") > 1 \
+        else change.subject
+    return f"{kind} {change.name} {change.kind}"
 
 
 def _short(text: str, query: str) -> str:

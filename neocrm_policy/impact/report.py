@@ -9,6 +9,7 @@ separators. JSON keeps machine forms (ISO 8601 durations, money as decimal text)
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from ..language.values import Type, duration_words, money_words, to_json, to_words
@@ -64,7 +65,7 @@ def _size(size: Any, type_: Type | None) -> str:
     if type_ is not None and type_.name == "money":
         return money_words(size)
     if hasattr(size, "total_seconds"):
-        return duration_words(size)
+        return re.sub(r"\d{4,}", lambda m: f"{int(m[0]):,}", duration_words(size))
     return to_words(size, type_)
 
 
