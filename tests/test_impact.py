@@ -373,3 +373,52 @@ def test_a_rule_change_and_a_term_change_are_each_credited(tmp_path, capsys, rec
         {rule: len(late)}
     assert {c["change"]: c["records"] for c in breached["true → false"]["causes"]} == \
         {term: len(freed)}
+
+
+def test_a_fixed_liability_cap_moves_amounts_counted_and_summed_in_cny(tmp_path, capsys):
+    from decimal import Decimal
+    new = copy_policies(tmp_path / "new")
+    edit(new / "liability-data-security.yaml", "    value: the annual fee paid",
+         "    value: a fixed amount")
+    edit(new / "liability-data-security.yaml", "    value: none", "    value: 200000 CNY")
+    pick = random.Random(5)
+    breaches = []
+    for n in range(600):
+        breaches.append({"id": f"B-{n}", "cause": pick.choice(["gross_negligence", "intent",
+                                                               "virus"]),
+                         "damages": Decimal(pick.randrange(100_000, 50_000_000)) / 100,
+                         "fee": Decimal(pick.randrange(5_000_000, 40_000_000)) / 100})
+    data = tmp_path / "breaches.jsonl"
+    data.write_text("".join(json.dumps(
+        {"id": b["id"], "at": "2026-06-01T10:00:00+08:00",
+         "breach": {"cause": b["cause"], "damages": f"{b['damages']:.2f}"},
+         "contract": {"annual_fee_paid": f"{b['fee']:.2f}"}}) + "\n" for b in breaches),
+        encoding="utf-8")
+    _, report = impact(capsys, new, data, "--id", "id")
+    fixed = Decimal("200000.00")
+    negligent = [b for b in breaches if b["cause"] == "gross_negligence"]
+    raised = [fixed - b["fee"] for b in negligent if b["fee"] < fixed]
+    lowered = [b["fee"] - fixed for b in negligent if b["fee"] > fixed]
+    paid = [min(b["damages"], fixed) - min(b["damages"], b["fee"]) for b in negligent]
+    [query] = [q for q in report["impact"]["queries"]
+               if q["query"] == "liability.data_security"]
+    cap = {m["direction"]: m for m in query["moves"] if m["result"] == "liability_cap"}
+    assert cap["more"]["records"] == len(raised)
+    assert cap["more"]["size"]["sum"] == f"{sum(raised):.2f}"
+    assert cap["more"]["size"]["max"] == f"{max(raised):.2f}"
+    assert cap["less"]["records"] == len(lowered)
+    assert cap["less"]["size"]["sum"] == f"{sum(lowered):.2f}"
+    compensation = {m["direction"]: m for m in query["moves"] if m["result"] == "compensation"}
+    assert compensation["more"]["records"] == sum(1 for p in paid if p > 0)
+    assert compensation["less"]["records"] == sum(1 for p in paid if p < 0)
+    assert compensation["more"]["size"]["sum"] == f"{sum(p for p in paid if p > 0):.2f}"
+    # alone, the basis fails its guard rail (a fixed basis needs the amount), and the
+    # amount alone changes nothing: no single change is credited, and the report says so
+    assert [c["tried_alone"] for c in query["changes"]].count(False) == 1
+    assert {c["change"] for c in cap["more"]["causes"]} == {
+        "a change that could not be tried alone, or the changes together"}
+    assert main(["diff", str(REFERENCE), str(new), "--impact", str(data), "--id",
+                 "id"]) == 0
+    out = capsys.readouterr().out
+    assert f"liability cap: higher for {len(raised):,} records, by CNY {sum(raised):,.2f} in " \
+        "all" in out

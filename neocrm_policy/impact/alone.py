@@ -84,8 +84,8 @@ def units_of(query: str, changes: list[Change], old: PolicySet, new: PolicySet
             units.append(Unit(query, label, None, str(reason)))
             continue
         except PolicyError as error:
-            units.append(Unit(query, label, None, "alone, the rules do not check: "
-                              + error.message))
+            units.append(Unit(query, label, None, "alone, the rules fail a check: "
+                              + error.message.split(";")[0]))
             continue
         units.append(Unit(query, label, variant))
     for change in others:

@@ -56,6 +56,10 @@ def _json_words(value: Any, type_: Type) -> str:
 
 def _kind_words(kind: tuple, result: ResultImpact, impact: QueryImpact) -> str:
     if len(kind) == 1:
+        if kind[0] in ("more", "less") and result.type is not None:
+            durations = result.type.name == "duration"
+            return {("more", True): "longer", ("less", True): "shorter",
+                    ("more", False): "higher", ("less", False): "lower"}[(kind[0], durations)]
         return MOVES_IN_WORDS[kind[0]]
     before, after = kind
     return f"{_value(before, result, impact)} → {_value(after, result, impact)}"
