@@ -324,6 +324,9 @@ def test_replay_of_a_log_written_by_serve_finds_no_drift_then_the_exact_drift(
             assert status == 200
     finally:
         server.stop()
+    from neocrm_policy.impact.records import HIDDEN
+    from neocrm_policy.service.decision_log import HIDDEN as WRITTEN
+    assert HIDDEN == WRITTEN        # what the log writes for a masked value, read as such
     masked = [r for r in asked if r["resolved"] is not None]
     assert main(["replay", str(log), "--policies", str(folder), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)

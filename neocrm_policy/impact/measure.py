@@ -24,7 +24,7 @@ from ..deciding.engine import PolicySet
 from ..errors import PolicyError, UsageError
 from ..language.values import Type, to_json
 from .alone import Unit, deciders, touched_queries, units_of
-from .records import Item
+from .records import HIDDEN, Item
 
 EXAMPLES = 3
 """Example record ids kept for each kind of move."""
@@ -362,7 +362,7 @@ def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetim
         impact.decisions = dict(current.policies[query].decisions)
 
         def logged(item: Item, when: Any) -> Any:
-            return _from_log(item.logged, types)
+            return _from_log(item.logged, types, logged=True)
         return impact, (logged, _AsLogged(current, query, types),
                         set(current.facts_read(query)), types,
                         lambda when, facts, old, moved: {})
@@ -388,7 +388,20 @@ class _AsLogged(_Side):
                                         for name, value in function(facts).items()}, types)
 
 
-def _from_log(result: Any, types: dict[str, Type]) -> Any:
+class _Masked:
+    """A result value the log hid (`(masked)`, a masked fact's value): unknown, so equal
+    to whatever is decided now, and never counted as drift."""
+
+    __hash__ = None     # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+MASKED_VALUE = _Masked()
+
+
+def _from_log(result: Any, types: dict[str, Type], logged: bool = False) -> Any:
     """A logged result (JSON) as the engine's values, so that it compares with a decision
     made now: times, amounts and durations read back from their JSON text."""
     from ..language.values import read_fact
@@ -396,6 +409,9 @@ def _from_log(result: Any, types: dict[str, Type]) -> Any:
         return result
     out = {}
     for name, value in result.items():
+        if logged and value == HIDDEN:
+            out[name] = MASKED_VALUE
+            continue
         type_ = types.get(name)
         if value is not None and type_ is not None and \
                 type_.not_null().name in ("datetime", "date", "money", "duration", "decimal"):

@@ -24,6 +24,9 @@ from ..errors import FactError, Location, PolicyError, UsageError
 from ..language.facts import parse_facts_json
 
 DATA_FORMATS = ("examples", "jsonl", "csv", "parquet", "log")
+HIDDEN = "(masked)"
+"""What the decision log writes in place of a masked value outside `facts`
+(`service.decision_log.HIDDEN`; this room does not import the service)."""
 CHUNK = 2000
 
 
