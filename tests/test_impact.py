@@ -425,3 +425,27 @@ def test_a_fixed_liability_cap_moves_amounts_counted_and_summed_in_cny(tmp_path,
     out = capsys.readouterr().out
     assert f"liability cap: higher for {len(raised):,} records, by CNY {sum(raised):,.2f} in " \
         "all" in out
+
+
+def test_parquet_times_written_as_text_by_arrow_are_the_same_instants():
+    from neocrm_policy.impact.records import times_as_text
+    moments = [datetime(2026, 3, 29, 1, 59, 59, 250000, tzinfo=ZONE),
+               datetime(2026, 3, 1, 8, 0, tzinfo=ZONE), None]
+    columns = {f"{zone}-{unit}": pa.array(moments, pa.timestamp(unit, tz=zone))
+               for zone in ("Asia/Shanghai", "Europe/Paris", "America/New_York")
+               for unit in ("s", "ms", "us", "ns")}
+    columns["naive"] = pa.array([m.replace(tzinfo=None) if m else None for m in moments],
+                                pa.timestamp("us"))
+    batch = pa.RecordBatch.from_pydict(columns)
+    written = times_as_text(batch)
+    for name in columns:
+        before, after = batch.column(name).to_pylist(), written.column(name).to_pylist()
+        for old, new in zip(before, after, strict=True):
+            if old is None or not isinstance(new, str):
+                assert new == old                   # nulls, and what is left as it was
+                continue
+            if name.endswith("-s"):
+                old = old.replace(microsecond=0)
+            assert datetime.fromisoformat(new) == old, (name, new)
+            assert new[-6] in "+-" and new[-3] == ":"     # an offset as facts write it
+    assert written.column("naive").type == pa.timestamp("us")
