@@ -449,3 +449,72 @@ def test_parquet_times_written_as_text_by_arrow_are_the_same_instants():
             assert datetime.fromisoformat(new) == old, (name, new)
             assert new[-6] in "+-" and new[-3] == ":"     # an offset as facts write it
     assert written.column("naive").type == pa.timestamp("us")
+
+
+def test_the_regions_stated_hold_exactly_the_records_that_move(records):
+    """Every record that moves lies in a stated region, and every record inside one moves
+    (the regions are computed from the rules, the moves by deciding)."""
+    import neocrm_policy
+    from neocrm_policy.authoring.redline import redline
+    from neocrm_policy.impact.measure import QueryImpact, _state
+    from neocrm_policy.impact.regions import scope_of
+    old = neocrm_policy.load(REFERENCE)
+    folder = copy_policies(Path(__import__("tempfile").mkdtemp()) / "new")
+    edit(folder / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    new = neocrm_policy.load(folder)
+    impact = QueryImpact("support.sla", True)
+    _state(impact, old, new, redline(old, new))
+    [found] = impact.regions
+    assert set(found.regions) == {"response_due", "response_breached"}
+    assert "level is 3" in found.regions["response_breached"][0].words()
+    edges = [4 * HOURS, 6 * HOURS, 4 * HOURS + timedelta(seconds=1),
+             6 * HOURS + timedelta(seconds=1), 6 * HOURS - timedelta(seconds=1)]
+    pick = random.Random(7)
+    boundary = []          # answered (or judged) exactly at and next to the two due times
+    for record in records[:600]:
+        gap = pick.choice(edges)
+        moved = dict(record)
+        branch = pick.choice(["responded", "resolved", "at"])
+        moved["responded"] = record["reported"] + gap if branch == "responded" else None
+        moved["resolved"] = record["reported"] + gap if branch == "resolved" else None
+        moved["at"] = record["reported"] + (gap if branch == "at" else 12 * HOURS)
+        boundary.append(moved)
+    inside = {"response_due": 0, "response_breached": 0}
+    for record in records + boundary:
+        facts = {"incident": {"reported_at": record["reported"].isoformat()}}
+        for key, name in (("level", "level"), ("symptoms", "symptoms"),
+                          ("responded", "responded_at"), ("resolved", "resolved_at")):
+            if record[key] is not None:
+                value = record[key]
+                facts["incident"][name] = value.isoformat() if isinstance(value, datetime) \
+                    else value
+        before = old.decide("support.sla", facts, at=record["at"])
+        after = new.decide("support.sla", facts, at=record["at"]).result
+        by_path = {"incident.level": record["level"],
+                   "incident.symptoms": tuple(record["symptoms"] or ()) or None,
+                   "incident.reported_at": record["reported"],
+                   "incident.responded_at": record["responded"],
+                   "incident.resolved_at": record["resolved"],
+                   "incident.new_time_limit": None, "customer.id": record["customer"]}
+        terms = old.terms_at(old.compiled("support.sla"), record["at"]).values
+        scope = scope_of(by_path, dict(terms), dict(before.result), record["at"])
+        for result, regions in found.regions.items():
+            moved = before.result[result] != after[result]
+            within = any(region.contains(scope) for region in regions)
+            assert moved == within, (record["id"], result, moved)
+            inside[result] += within
+    assert inside["response_breached"] > 50 and inside["response_due"] > 500
+
+
+def test_where_the_reasoning_stops_the_report_says_so(tmp_path, capsys, records):
+    new = copy_policies(tmp_path / "new")
+    edit(new / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    edit(new / "support-sla.yaml", "      3: 48 hours", "      3: 50 hours")
+    data = write_jsonl(records[:100], tmp_path / "incidents.jsonl")
+    assert main(["diff", str(REFERENCE), str(new), "--impact", str(data), "--id", "id"]) == 0
+    out = capsys.readouterr().out
+    assert ("with “3-star response time changed from 4 hours to 6 hours” alone, response due "
+            "moves exactly where level is 3\n") in out
+    # the solution time is read by a rule with an exception: not followed, and said so
+    assert ("with “3-star solution time changed from 48 hours to 50 hours” alone, where "
+            "resolution due moves is not stated: ") in out

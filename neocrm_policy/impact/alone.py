@@ -36,6 +36,9 @@ class Unit:
     policies: PolicySet | None = None
     """The old rules with this change alone; None when it cannot be tried alone."""
     why_not: str | None = None
+    term: tuple | None = None
+    """(name, entry, has entry) of a term changed from the start (no dated version), for
+    stating where the versions disagree (`regions.py`)."""
 
 
 def touched_queries(changes: list[Change], old: PolicySet, new: PolicySet) -> set[str]:
@@ -87,11 +90,18 @@ def units_of(query: str, changes: list[Change], old: PolicySet, new: PolicySet
             units.append(Unit(query, label, None, "alone, the rules fail a check: "
                               + error.message.split(";")[0]))
             continue
-        units.append(Unit(query, label, variant))
+        term = (key[1], group[0].entry, _entry_of(group)) \
+            if key[0] == "parameter" and key[3] is None and len(group) == 1 else None
+        units.append(Unit(query, label, variant, term=term))
     for change in others:
         units.append(Unit(query, _short(change.text, query), None,
                           "a change of this kind is not tried alone"))
     return units
+
+
+def _entry_of(group: list[Change]) -> bool:
+    """Whether a term's change is one entry of a table (else the whole term)."""
+    return group[0].entry is not None
 
 
 def _label(change: Change, query: str) -> str:

@@ -181,6 +181,8 @@ class QueryImpact:
     customers_moved: Counter = field(default_factory=Counter)
     revisions: Counter = field(default_factory=Counter)
     """Logged records by the policy revision that decided them (replay)."""
+    regions: list = field(default_factory=list)
+    """Where each term changed alone makes the versions disagree (`regions.Regions`)."""
     units: list[Unit] = field(default_factory=list)
     decisions: dict = field(default_factory=dict)
     """The query's decisions (the new version's, else the old's), for their labels."""
@@ -339,6 +341,8 @@ def _state(impact: QueryImpact, old: PolicySet, new: PolicySet, changes: list[Ch
             types.update(declared_results(policies, query))
             reads.update(policies.facts_read(query))
     impact.units = units_of(query, changes, old, new)
+    impact.regions = [found for unit in impact.units
+                      if (found := _regions(old, query, unit)) is not None]
     for policies in (old, new):
         if query in policies.queries:
             impact.decisions = dict(policies.policies[query].decisions)
@@ -347,6 +351,40 @@ def _state(impact: QueryImpact, old: PolicySet, new: PolicySet, changes: list[Ch
     def before(item: Item, when: Any) -> Any:
         return _decided(side.at(when), item.facts)
     return (before, _Side(new, query), reads, types, _attribution(impact.units, query))
+
+
+def _regions(old: PolicySet, query: str, unit: Unit):
+    """The regions of a term changed alone from the start, or None (see `regions.py`)."""
+    from .regions import regions_of
+    if unit.term is None or unit.policies is None:
+        return None
+    name, entry, has_entry = unit.term
+    before = old.policies[query].parameters.get(name)
+    after = unit.policies.policies[query].parameters.get(name)
+    if before is None or after is None or len(before.versions) != 1 \
+            or len(after.versions) != 1:
+        return None
+    own = sorted({overlay.customer for overlay in old.overlays
+                  if name in overlay.changes.get(query, {})})
+    now = datetime.now().astimezone()
+    a = old.terms_at(old.compiled(query), now).values.get(name)
+    b = unit.policies.terms_at(unit.policies.compiled(query), now).values.get(name)
+    if has_entry:
+        a = a.get(entry) if isinstance(a, dict) else None
+        b = b.get(entry) if isinstance(b, dict) else None
+    if a is None or b is None:
+        return None
+    try:
+        found = regions_of(old, query, name, entry, has_entry, a, b, unit.label)
+    except TypeError:          # values that do not order (text, lists): nothing stated
+        return None
+    if own:                    # a customer's own value of the term: not followed here
+        for result in list(found.regions):
+            del found.regions[result]
+            found.not_covered[result] = ("the terms of " + ", ".join(own) + " give this "
+                                         "term values of their own, which this reasoning "
+                                         "does not follow")
+    return found
 
 
 def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetime | str,

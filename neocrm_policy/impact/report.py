@@ -176,6 +176,20 @@ def _revisions(impact: QueryImpact) -> str | None:
         ("; …" if len(impact.revisions) > 5 else "")
 
 
+def _region_lines(impact: QueryImpact) -> list[str]:
+    """Where each term changed alone can move each result, in words."""
+    out = []
+    for found in impact.regions:
+        for result, regions in found.regions.items():
+            where = "; or ".join(r.words() for r in regions)
+            out.append(f"with “{found.change}” alone, {_name(result)} moves exactly where "
+                       f"{where}")
+        for result, why in found.not_covered.items():
+            out.append(f"with “{found.change}” alone, where {_name(result)} moves is not "
+                       f"stated: {why}")
+    return out
+
+
 def text_report(report: ImpactReport, markdown: bool = False) -> str:
     lines: list[str] = []
     title = _title(report)
@@ -200,6 +214,8 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
             else:
                 lines.append("  changes, each tried alone to see which moved a record:")
                 lines += [f"    - {c}" for c in changes]
+        for line in _region_lines(impact):
+            lines.append(f"- {line}" if markdown else f"  {line}")
         for heading, result, kind, move in _moves(impact):
             sentence = f"{heading} for {_n(move.count)}"
             if move.sizes is not None and move.sizes.count:
@@ -289,6 +305,12 @@ def _query_json(impact: QueryImpact) -> dict:
         "changes": [{"change": u.label, "tried_alone": u.policies is not None,
                      **({"why_not": u.why_not} if u.why_not else {})} for u in impact.units],
         "moves": results,
+        "regions": [{"change": found.change, "result": result,
+                     "where": [r.words() for r in regions]}
+                    for found in impact.regions for result, regions in found.regions.items()],
+        "not_covered": [{"change": found.change, "result": result, "why": why}
+                        for found in impact.regions
+                        for result, why in found.not_covered.items()],
         "failures": [{"old_error": a, "new_error": b, **_move_json(m, None)}
                      for (a, b), m in impact.failures.items()],
         "customers": [{"customer": c, "records": n, "changed": impact.customers_moved[c]}
@@ -343,6 +365,9 @@ def html_report(report: ImpactReport) -> str:
         if len(impact.units) > 1:
             body.append("<p>Changes, each tried alone:</p><ul>" + "".join(
                 f"<li>{e(u.label)}</li>" for u in impact.units) + "</ul>")
+        regions = _region_lines(impact)
+        if regions:
+            body.append("<ul>" + "".join(f"<li>{e(r)}</li>" for r in regions) + "</ul>")
         moves = list(_moves(impact))
         body.append(_svg_bars([(h, m.count) for h, _, _, m in moves],
                               f"records that change in {impact.query}"))
