@@ -161,7 +161,11 @@ def _parser() -> argparse.ArgumentParser:
                     "terms (entry by entry, with the date each takes effect), rules and "
                     "exceptions, decisions, facts read, readings, guard rails, calendars "
                     "and customer instruments. OLD and NEW are policy folders or git "
-                    "revisions of the repository in the current directory.",
+                    "revisions of the repository in the current directory. With --impact, "
+                    "records are also decided under both versions and the report says how "
+                    "many move in each result, in which direction and by how much, whose "
+                    "they are, which change moved them and, for a term changed alone, "
+                    "where in the facts the results move.",
         epilog="examples:\n"
                "  neocrm-policy diff            # your uncommitted edits, in words\n"
                "  neocrm-policy diff old-policies/ policies/\n"

@@ -12,6 +12,7 @@ import html
 import re
 from typing import Any
 
+from ..errors import PolicyError
 from ..language.values import Type, duration_words, money_words, to_json, to_words
 from .measure import (EXAMPLES, ImpactReport, Move, QueryImpact, ResultImpact, Sizes,
                       NOT_ALONE, TOGETHER)
@@ -50,7 +51,7 @@ def _json_words(value: Any, type_: Type) -> str:
     from ..language.values import read_fact
     try:
         return to_words(read_fact(value, type_.not_null()), type_)
-    except (ValueError, TypeError, ArithmeticError, Exception):   # noqa: BLE001 - words only
+    except (ValueError, TypeError, ArithmeticError, PolicyError):
         return str(value)
 
 
