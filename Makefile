@@ -11,7 +11,7 @@ PARSER  = neocrm_policy/language/syntax/_standalone.py
 # pytest's workers: one per core (pytest-xdist); JOBS=1 runs the suite in one process
 JOBS   ?= auto
 
-.PHONY: run test bench bench-serve bench-batch docs clean validate policy-test accept editor-change
+.PHONY: run test bench bench-serve bench-batch bench-impact docs clean validate policy-test accept editor-change
 
 # What running needs (make run, validate, accept): the package and its dependencies only.
 $(STAMP): pyproject.toml
@@ -112,6 +112,11 @@ bench-serve: $(TESTED)
 # 2-million-line input, each beside hand-written Python (several minutes; --quick: one).
 bench-batch: $(TESTED)
 	$(BIN)/python benchmarks/bench_batch.py
+
+# Not a test: `diff --impact` over 10^6 generated support.sla records for a one-term change,
+# beside a hand-written loop in the same run, and its peak memory (BENCH_ARGS=--quick: 10^5).
+bench-impact: $(TESTED) $(PARSER)
+	$(BIN)/python benchmarks/bench_impact.py $(BENCH_ARGS)
 
 # The docs' Spark recipe and the Spark tests, which `make test` skips, saying why, where
 # PySpark is not installed: adds the `spark` extra to the venv (about 520 MB and a minute;

@@ -161,12 +161,20 @@ def _parser() -> argparse.ArgumentParser:
                     "terms (entry by entry, with the date each takes effect), rules and "
                     "exceptions, decisions, facts read, readings, guard rails, calendars "
                     "and customer instruments. OLD and NEW are policy folders or git "
-                    "revisions of the repository in the current directory.",
+                    "revisions of the repository in the current directory. With --impact, "
+                    "records are also decided under both versions and the report says how "
+                    "many move in each result, in which direction and by how much, whose "
+                    "they are, which change moved them and, for a term changed alone, "
+                    "where in the facts the results move.",
         epilog="examples:\n"
                "  neocrm-policy diff            # your uncommitted edits, in words\n"
                "  neocrm-policy diff old-policies/ policies/\n"
                "  neocrm-policy diff HEAD~1 HEAD --folder policies\n"
-               "  neocrm-policy diff v1.0 HEAD --impact examples/ --format json",
+               "  neocrm-policy diff v1.0 HEAD --impact examples/ --format json\n"
+               "  neocrm-policy diff old/ policies/ --impact incidents.parquet "
+               "--query support.sla\n"
+               "  neocrm-policy diff HEAD policies --impact decisions.log "
+               "--fail-if-changed --summary",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     diff.add_argument("old", metavar="OLD", nargs="?",
                       help="policy folder or git revision (default: the last commit, HEAD)")
@@ -176,13 +184,34 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--folder", default="policies",
                       help="the policy folder inside the repository, for revisions "
                            "(default: policies)")
-    diff.add_argument("--impact", nargs="+", metavar="FACTS",
-                      help="example files (or folders of them) whose decisions to compare")
-    diff.add_argument("--format", choices=("text", "json"), default="text",
-                      help="text: one line in words per change (default); json: the "
-                           "changes with old and new values, for tools")
+    diff.add_argument("--impact", nargs="+", metavar="DATA",
+                      help="records to decide under both versions, counting what moves: a "
+                           "folder of example files (or one), a JSON Lines, CSV or Parquet "
+                           "file as `eval --batch` reads it (with --query), or the "
+                           "service's decision log")
+    diff.add_argument("--query", metavar="QUERY",
+                      help="the query of a JSON Lines, CSV or Parquet file's records "
+                           "(default: the one query the changes touch)")
+    diff.add_argument("--id", dest="id_column", metavar="COLUMN",
+                      help="the column (or JSON key) naming each record, shown as examples "
+                           "(default: its line or row)")
+    diff.add_argument("--data-format", choices=("examples", "jsonl", "csv", "parquet", "log"),
+                      help="the form of DATA (default: from its name and first line)")
+    diff.add_argument("--at", metavar="TIME",
+                      help="evaluation time of records that give none (default: now)")
+    diff.add_argument("--format", choices=("text", "markdown", "json", "html"),
+                      default="text",
+                      help="text: one line in words per change, then the impact (default); "
+                           "markdown: the same for a document; json: the changes with old "
+                           "and new values and the impact's counts, for tools; html: a page "
+                           "with bar charts")
+    diff.add_argument("--summary", action="store_true",
+                      help="with --impact, print only the one-line summary of the impact")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit with status 1 when there are changes, like git diff")
+    diff.add_argument("--fail-if-changed", action="store_true",
+                      help="with --impact, exit with status 1 when any record's decision "
+                           "moves (to gate a change in CI)")
     fmt = sub.add_parser(
         "fmt", help="put rule files in one canonical layout, keeping comments",
         description="Rewrite rule, test and overlay files in one canonical layout "
@@ -286,6 +315,31 @@ def _serve_parser(sub) -> None:
                              "against the rules as they are now")
     review.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people (default) or json for tools")
+    replay = sub.add_parser(
+        "replay", help="decide the service's logged decisions again and report drift",
+        description="Decide each decision of the service's decision log again, with its "
+                    "facts at the time it was decided, under the policies now, and report "
+                    "where the result now differs from the one logged: per query, result, "
+                    "direction and customer, as `diff --impact` does. A record whose "
+                    "masked facts its query reads is not decided again; the report names "
+                    "the masked facts.",
+        epilog="examples:\n  neocrm-policy replay decisions.jsonl\n"
+               "  neocrm-policy replay decisions.jsonl --policies policies/ "
+               "--fail-if-changed --summary",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    replay.add_argument("log", nargs="+", metavar="LOG",
+                        help="decision log files, as `serve --decision-log` writes them "
+                             "(rotated files too)")
+    replay.add_argument("--policies", metavar="DIR", help=FOLDER_HELP)
+    replay.add_argument("--format", choices=("text", "markdown", "json", "html"),
+                        default="text",
+                        help="text for people (default), markdown, json for tools, or an "
+                             "html page with bar charts")
+    replay.add_argument("--summary", action="store_true",
+                        help="print only the one-line summary")
+    replay.add_argument("--fail-if-changed", action="store_true",
+                        help="exit with status 1 when any logged decision is decided "
+                             "differently now")
     outdated = sub.add_parser(
         "outdated", help="list the terms past or near their review date (review_by)",
         description="List the terms in force whose `review_by:` date has passed or falls "
@@ -744,7 +798,7 @@ def cmd_examples(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .authoring.redline import impact, load_side, redline
+    from .authoring.redline import load_side, redline
     heading = None
     if args.old is None or args.new is None:
         folder = policy_folder(None)
@@ -760,24 +814,96 @@ def cmd_diff(args) -> int:
     else:
         old, new = load_side(args.old, args.folder), load_side(args.new, args.folder)
     changes = redline(old, new)
-    effects = impact(old, new, [Path(p) for p in args.impact]) if args.impact else []
-    if args.format == "json":
+    report = _impact(args, old, new, changes) if args.impact else None
+    if report is not None and args.summary:
+        from .impact.report import summary_line
+        print(summary_line(report))
+    elif args.format == "json":
+        from .impact.report import json_report
         print(json.dumps({"changes": [c.to_dict() for c in changes],
-                          **({"impact": [e.__dict__ for e in effects]} if args.impact else {})},
+                          **({"impact": json_report(report)} if report else {})},
                          indent=2, ensure_ascii=False, default=str))
+    elif args.format == "html":
+        from .impact.report import html_report
+        print(html_report(report) if report else _changes_html(changes, heading), end="")
     else:
+        markdown = args.format == "markdown"
         if heading:
-            print(heading)
+            print(f"# {heading}\n" if markdown else heading)
         for change in changes:
-            print(f"{_MARK[change.kind]} {change.text}")
+            print(f"{'- ' if markdown else ''}{_MARK[change.kind]} {change.text}")
         if not changes:
             print("no changes")
-        for effect in effects:
-            print(f"\n{effect.file} ({effect.query}):")
-            for line in effect.lines:
-                print(f"  {line}")
-    changed = bool(changes) or any(e.changed for e in effects)
+        if report is not None:
+            from .impact.report import text_report
+            print()
+            print(text_report(report, markdown), end="")
+    if args.fail_if_changed and report is not None and report.changed:
+        return EXIT_FAILED
+    changed = bool(changes) or bool(report and report.changed)
     return EXIT_FAILED if args.exit_code and changed else EXIT_OK
+
+
+def _impact(args, old, new, changes):
+    """`diff --impact`: the records of each DATA decided under both versions."""
+    from .impact import measure_impact
+    from .impact.alone import touched_queries
+    from .impact.records import data_format, read_items
+    from .deciding.engine import evaluation_time
+    at = evaluation_time(args.at)
+    query = args.query
+    if query is None:
+        touched = sorted(touched_queries(changes, old, new))
+        query = touched[0] if len(touched) == 1 else None
+    elif query not in old.queries and query not in new.queries:
+        old.versions(query)          # an unknown query, told with the queries there are
+
+    def chunks():
+        for path in args.impact:
+            where = Path(path)
+            fmt = data_format(where, args.data_format)
+            if fmt in ("jsonl", "csv", "parquet") and query is None:
+                raise UsageError(
+                    f"the records of {path} do not say which query they are for, and the "
+                    "changes touch " + (", ".join(sorted(touched_queries(changes, old, new)))
+                                        or "no query"), Location(path),
+                    "give --query, e.g. --query support.sla")
+            yield from read_items(where, fmt, old if query in old.queries else new, query,
+                                  args.id_column)
+    return measure_impact(old, new, changes, chunks(), at, list(args.impact))
+
+
+def cmd_replay(args) -> int:
+    from .impact.measure import measure_replay
+    from .impact.records import read_items
+    from .impact.report import html_report, json_report, summary_line, text_report
+    folder = policy_folder(args.policies)
+    current = _policy_set(str(folder))
+
+    def chunks():
+        for path in args.log:
+            yield from read_items(Path(path), "log", current, None, None)
+    from .deciding.engine import evaluation_time
+    report = measure_replay(current, chunks(), evaluation_time(None), list(args.log))
+    if args.summary:
+        print(summary_line(report))
+    elif args.format == "json":
+        print(json.dumps(json_report(report), indent=2, ensure_ascii=False, default=str))
+    elif args.format == "html":
+        print(html_report(report), end="")
+    else:
+        print(text_report(report, args.format == "markdown"), end="")
+    return EXIT_FAILED if args.fail_if_changed and report.changed else EXIT_OK
+
+
+def _changes_html(changes, heading) -> str:
+    import html
+    items = "".join(f"<li>{html.escape(c.text)}</li>" for c in changes) or \
+        "<li>no changes</li>"
+    title = html.escape(heading or "What changed")
+    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{title}</title></head><body>\n<h1>{title}</h1>\n<ul>{items}</ul>\n"
+            "</body></html>\n")
 
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
@@ -856,7 +982,7 @@ def cmd_serve(args) -> int:
 COMMANDS = {"validate": cmd_validate, "eval": cmd_eval, "list": cmd_list,
             "schema": cmd_schema, "test": cmd_test, "examples": cmd_examples,
             "diff": cmd_diff, "fmt": cmd_fmt, "outdated": cmd_outdated, "review": cmd_review,
-            "types": cmd_types, "lsp": cmd_lsp, "serve": cmd_serve}
+            "types": cmd_types, "lsp": cmd_lsp, "serve": cmd_serve, "replay": cmd_replay}
 
 
 if __name__ == "__main__":  # pragma: no cover

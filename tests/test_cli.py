@@ -99,8 +99,8 @@ def test_money_comes_back_as_a_decimal_string(capsys, monkeypatch):
     (["eval", "support.sla", "-i", "/no/such/file.json"], None, 2, "cannot read facts"),
     (["validate", "/no/such/folder"], None, 1, "is not a folder"),
     (["examples", "tests"], None, 1, "no example files (*.json) in tests"),
-    (["diff", "policies", "policies", "--impact", "/no/such/file.json"], None, 1,
-     "is neither an example file nor a folder"),
+    (["diff", "policies", "policies", "--impact", "/no/such/file.json"], None, 2,
+     "there is no such file or folder"),
 ])
 def test_errors_are_one_message_and_a_status(argv, stdin, status, message, capsys,
                                              monkeypatch):

@@ -90,6 +90,8 @@ def on_page_markdown(markdown, page, config, files):
     for warning in stated_in_page(policies, markdown, page.file.src_uri):
         log.warning(warning.render())
     markdown = markdown.replace(NOTATION_MARK, notation_table())
+    if IMPACT_MARK in markdown:
+        markdown = markdown.replace(IMPACT_MARK, impact_example(_folder()))
     return _CODE.sub(lambda m: m[0] if m[0].startswith("`")
                      else policies.say(m[0], at=_now()), markdown)
 
@@ -1288,3 +1290,50 @@ def json_page(policies) -> str:
         "A real decision, generated when the site was built:", "",
         "```json", sample, "```", ""])
 
+
+
+IMPACT_MARK = "<!-- the impact of an edit -->"
+IMPACT_EDITS = (("resolution_time", 4), ("response_time", 3))
+"""The entries of support.sla's tables the editors' guide lengthens by two hours, to show
+`diff --impact` on the bundled examples: whatever the terms are, the page shows what the
+command prints for them."""
+
+
+def impact_example(folder: Path) -> str:
+    """`neocrm-policy diff` with `--impact` on the bundled examples, run at build time on a
+    copy of the policy folder whose two table entries are two hours longer."""
+    import shutil
+    import tempfile
+    from datetime import timedelta
+    from ruamel.yaml import YAML
+    from neocrm_policy.language.values import duration_words
+    policies = _loaded(folder)
+    terms = policies.terms_at(policies.compiled("support.sla"), _now()).values
+    work = Path(tempfile.mkdtemp(prefix="neocrm-docs-impact-"))
+    try:
+        edited = work / "edited"
+        shutil.copytree(folder, edited)
+        agreement = agreement_file(folder)
+        clause_map = edited / "clause-map" / "clause-map.yaml"
+        if agreement is not None and clause_map.exists():   # its path is relative
+            clause_map.write_text(re.sub(r"(?m)^agreement: .*$", f"agreement: {agreement}",
+                                         clause_map.read_text(encoding="utf-8"), count=1),
+                                  encoding="utf-8")
+        rule_file = edited / Path(policies.policies["support.sla"].file).name
+        yaml_rt = YAML()
+        document = yaml_rt.load(rule_file.read_text(encoding="utf-8"))
+        for name, key in IMPACT_EDITS:
+            term = document["parameters"][name]
+            table = term["value"] if "value" in term else term["versions"][-1]["value"]
+            table[key] = duration_words(terms[name][key] + timedelta(hours=2))
+        with rule_file.open("w", encoding="utf-8") as out:
+            yaml_rt.dump(document, out)
+        examples = bundled("examples")
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            status = cli.main(["diff", str(folder), str(edited), "--impact", str(examples)])
+        if status != 0:
+            raise PluginError(f"diff --impact on the bundled examples failed: {shown.getvalue()}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return shown.getvalue().replace(str(examples), "examples")
