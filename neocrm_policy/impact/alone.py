@@ -71,6 +71,7 @@ def units_of(query: str, changes: list[Change], old: PolicySet, new: PolicySet
     units: list[Unit] = []
     grouped: dict[tuple, list[Change]] = {}
     for change in mine:
+        key: tuple[Any, ...]
         if change.subject == "parameter":
             key = ("parameter", change.name, _hashable(change.entry), change.since)
         else:   # rules and defaults: a decision's rules are tried together

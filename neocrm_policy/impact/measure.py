@@ -96,7 +96,8 @@ class Sizes:
         if isinstance(low, timedelta):
             edges = [timedelta(seconds=round(e.total_seconds())) for e in edges]
         elif isinstance(low, Decimal):     # amounts to the cent (or as the data gives)
-            places = Decimal(1).scaleb(min(low.as_tuple().exponent, -2))
+            exponent = low.as_tuple().exponent     # an int: the amounts are finite
+            places = Decimal(1).scaleb(min(exponent, -2) if isinstance(exponent, int) else -2)
             edges = [e.quantize(places) for e in edges]
         return [(edges[i], edges[i + 1], counts[i]) for i in range(bars)]
 

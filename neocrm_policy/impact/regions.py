@@ -53,6 +53,7 @@ class Condition:
                 return bool(evaluate(self.node, scope)) != self.negated
             if self.subject is not None:
                 return evaluate(self.subject, scope) == self.value
+            assert self.later is not None and self.earlier is not None   # a time's window
             later, earlier = evaluate(self.later, scope), evaluate(self.earlier, scope)
         except (MissingParameter, PolicyError, TypeError):
             return False
@@ -186,9 +187,9 @@ def _branches(value: ast.Node, term: str, shifts: dict[str, _Shift], moving: set
         if isinstance(node, ast.Conditional):
             if _reads(node.condition, {term} | moving):
                 return None
-            leaf, condition = node.then, node.condition
+            leaf, condition, following = node.then, node.condition, node.otherwise
         else:
-            leaf, condition = node, None
+            leaf, condition, following = node, None, None
         if condition is not None:
             here = [*before, Condition(_say(condition), node=condition)]
         else:
@@ -204,7 +205,8 @@ def _branches(value: ast.Node, term: str, shifts: dict[str, _Shift], moving: set
         opposite = ast.IsSet(condition.pos, condition.operand, not condition.negated) \
             if isinstance(condition, ast.IsSet) else ast.Unary(condition.pos, "not", condition)
         before.append(Condition(_say(opposite), node=condition, negated=True))
-        node = node.otherwise
+        assert following is not None          # a condition is an if's, which has an else
+        node = following
 
 
 def _compared(leaf: ast.Node, shifts: dict[str, _Shift], term: str, moving: set[str]

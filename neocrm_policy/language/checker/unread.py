@@ -5,16 +5,12 @@ of each rule's reads, over every dated version of a policy."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ...errors import UnreadFactWarning
 from ..syntax import ast
-
-if TYPE_CHECKING:
-    from ...deciding.engine import PolicySet
+from .versions import PolicyVersions
 
 
-def unread_facts(policies: PolicySet) -> list[UnreadFactWarning]:
+def unread_facts(policies: PolicyVersions) -> list[UnreadFactWarning]:
     """A warning at each declared fact that no rule, default or other fact's `not_before`
     of its policy reads (a fact read by some dated version is read)."""
     warnings = []

@@ -36,7 +36,7 @@ from .expressions import MissingParameter, Scope, evaluate, same
 if TYPE_CHECKING:
     from ..calendars import Calendar
     from ..checker import CheckedPolicy
-    from ..compiler import CompiledPolicy
+    from ..checker.versions import CheckedVersion
 
 _UNSET = object()
 
@@ -51,7 +51,7 @@ class PolicySource(Protocol):
     @property
     def overlays(self) -> Sequence[Overlay]: ...
 
-    def versions(self, query: str) -> Sequence[CompiledPolicy]: ...
+    def versions(self, query: str) -> Sequence[CheckedVersion]: ...
 
 
 @dataclass(frozen=True)
