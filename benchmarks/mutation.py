@@ -26,7 +26,8 @@ WORK = ROOT / "build" / "mutation"
 ROOMS = ["neocrm_policy/language/checker/", "neocrm_policy/language/compiler.py",
          "neocrm_policy/language/facts.py", "neocrm_policy/language/fact_plan.py",
          "neocrm_policy/loading/loader.py", "neocrm_policy/language/calendars.py",
-         "neocrm_policy/language/values.py", "neocrm_policy/deciding/engine.py"]
+         "neocrm_policy/language/values.py", "neocrm_policy/deciding/engine.py",
+         "neocrm_policy/language/runtime.py"]
 TESTS = {   # the tests that speak for each room: a surviving mutant runs all of them, so a
     # room's list leaves out slow tests of other rooms (`--all-tests` gives every room's)
     "checker/": ["test_checker", "test_type_messages", "test_structure_messages",
@@ -48,6 +49,9 @@ TESTS = {   # the tests that speak for each room: a surviving mutant runs all of
                   "test_type_messages", "test_structure_messages", "test_checker"],
     "engine.py": ["test_engine", "test_prepared", "test_missing", "test_readings",
                   "test_compiler", "test_what_if", "test_policy_cases", "test_engine_mutants"],
+    "runtime.py": ["test_runtime_errors", "test_compiler", "test_engine", "test_reference",
+                   "test_readings", "test_bounds", "test_calendars", "test_values",
+                   "test_prepared", "test_trace"],
     "loader.py": ["test_schema_messages", "test_checker", "test_source", "test_front_door",
                   "test_bounds", "test_readings", "test_engine", "test_parsed",
                   "test_schema_match", "test_fact_messages", "test_review", "test_cache"],
