@@ -97,35 +97,39 @@ def test_a_rules_note_stands_on_its_own_line(site):
 
 
 def test_every_clause_citation_links_to_its_passage(site):
-    """"(clause 5)" after a rule, "clause 5" in a reading, the clauses a page cites and
-    a clause in an editor's summary: each a link to the passage on the agreement page."""
+    """"clause 8" in a reading and in a term's description, the clauses a page cites and
+    a clause in an editor's summary: each a link to the passage on the agreement page
+    (a rule's own clause, test_site_agreement)."""
+    outage = (site / "terms/outage-responsibility/index.html").read_text(encoding="utf-8")
+    assert re.search(r'<strong>Which causes excuse the Company</strong>: Every cause '
+                     r'<a class="np-clause" href="\.\./agreement/#clause-8">clause 8</a> lists',
+                     outage)
     page = (site / "terms/liability-data-security/index.html").read_text(encoding="utf-8")
-    rule = re.search(r"<li><strong>Rule</strong> <code>no_liability_for_internet_risks</code>"
-                     r" \((.*?)\)", page)[1]
-    assert rule == '<a class="np-clause" href="../agreement/#clause-5">clause 5</a>'
     header = re.search(r"Query <code>liability.data_security</code> · (.*?) · rule", page)[1]
     assert header == ('clauses <a href="../agreement/#clause-5">5</a>, '
                       '<a href="../agreement/#clause-8">8</a>')
     customers = (site / "terms/customers/index.html").read_text(encoding="utf-8")
     assert '<a class="np-clause" href="../agreement/#clause-12">clause 12</a>' in customers
     text = _visible(site, "terms/liability-data-security")
-    assert "clause 5" in text   # the words read as before
+    assert "Clause 5: Internet data risks accepted by the customer" in text
     agreement = (site / "terms/agreement/index.html").read_text(encoding="utf-8")
-    for anchor in set(re.findall(r'href="\.\./agreement/#([^"]+)"', page + customers)):
+    cited = page + customers + outage
+    for anchor in set(re.findall(r'href="\.\./agreement/#([^"]+)"', cited)):
         assert f'id="{anchor}"' in agreement, anchor
     assert not re.search(r"<h\d[^>]*>[^<]*<a class=\"np-clause\"", page)   # not in headings
 
 
 def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(site):
     page = (site / "terms/support-sla/index.html").read_text(encoding="utf-8")
-    rule = re.search(r"<li><strong>Rule</strong> <code>response_due</code>.*?</li>", page,
-                     re.S)[0]
+    rule = re.search(r'<li><span id="rule-response_due-response_due"></span><strong>Rule'
+                     r"</strong> <code>response_due</code>.*?</li>", page, re.S)[0]
     assert ('gives <a href="#fact-incident-reported-at"><code>incident.reported_at</code></a>'
             ' plus the response time for <a href="#decision-level"><code>level</code></a>'
             in rule)
     assert ('As written: <code>incident.reported_at + response_time[level]</code>'
             in rule)
-    for anchor in set(re.findall(r'href="#((?:fact|term|decision)-[^"]+)"', page)):
+    for anchor in set(re.findall(r'href="#((?:fact|term|decision|rule|reading|history)-[^"]+)"',
+                                 page)):
         assert f'id="{anchor}"' in page, anchor
     assert 'href="#term-new_time_limit_for_one_star"' in page
     assert 'set by <a href="#term-solution_counts_as_response"><code>' in page   # a reading
