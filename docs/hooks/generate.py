@@ -105,8 +105,9 @@ _TAG = re.compile(r"(<[^>]*>)")
 def on_page_content(content, page, config, files):
     """Every citation of a clause on every page ("clause 3", "(clauses 5 and 8)") becomes a
     link to its passage on the agreement page, wherever it comes from: rules, readings,
-    summaries or the docs' own words. Text already in a link, code, a heading or a
-    picture is left as it is. Every table's cells are labelled with their headings."""
+    summaries, the docs' own words, or a memo shown as `eval` prints it (a ```memo
+    block). Text already in a link, other code, a heading or a picture is left as it is.
+    Every table's cells are labelled with their headings."""
     content = _labelled_tables(content)
     anchors = _Speaker.anchors   # found once per build, in on_files
     if not anchors:
@@ -122,6 +123,8 @@ def on_page_content(content, page, config, files):
             return f'<a class="np-clause" href="{to}#{anchors[match[3]]}">{match[0]}</a>'
         linked = re.sub(_CLAUSE, lambda m: link(m[0]), match[3])
         return f"{match[1]}{match[2]}{linked}"
+    content = _MEMO.sub(lambda m: m[1] + _CITATION.sub(cite, m[2]) + m[3],
+                        content)   # a memo shown as `eval` prints it
     out, inside = [], []
     for part in _TAG.split(content):
         if part.startswith("<"):
@@ -139,6 +142,8 @@ def on_page_content(content, page, config, files):
 
 
 _TABLE = re.compile(r"<table>.*?</table>", re.S)
+_MEMO = re.compile(r'(<pre><code class="language-memo">)(.*?)(</code></pre>)', re.S)
+"""A memo as `eval` prints it, shown in the docs as a ```memo block: its clauses link."""
 
 
 def _labelled_tables(content: str) -> str:
@@ -637,8 +642,9 @@ def _history(policies, query: str, policy) -> list[str]:
                          else "")
                 old = _written(before, name, *([key] if key is not None else []))
                 new = _written(after, name, *([key] if key is not None else []))
+                under = f", under clause {_prose(overlay.clause)}" if overlay.clause else ""
                 out.append(f"- for customer {_code(overlay.customer)} "
-                           f"({_prose(overlay.instrument)}), from "
+                           f"({_prose(overlay.instrument)}{under}), from "
                            f"{date_words(begins.date())}: {entry}{old} → {new}")
         out.append("")
     return out
