@@ -123,15 +123,17 @@ def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(
     page = (site / "terms/support-sla/index.html").read_text(encoding="utf-8")
     rule = re.search(r'<li><span id="rule-response_due-response_due"></span><strong>Rule'
                      r"</strong> <code>response_due</code>.*?</li>", page, re.S)[0]
-    assert ('gives <a href="#fact-incident-reported-at"><code>incident.reported_at</code></a>'
-            ' plus the response time for <a href="#decision-level"><code>level</code></a>'
-            in rule)
+    # each name in words, a link to its definition; the rule file's names as written
+    assert ('gives <a href="#fact-incident-reported-at">incident reported at</a>'
+            ' plus the response time for <a href="#decision-level">level</a>' in rule)
     assert ('As written: <code>incident.reported_at + response_time[level]</code>'
             in rule)
     for anchor in set(re.findall(r'href="#((?:fact|term|decision|rule|reading|history)-[^"]+)"',
                                  page)):
         assert f'id="{anchor}"' in page, anchor
-    assert 'href="#term-new_time_limit_for_one_star"' in page
+    assert ('<a href="#term-new_time_limit_for_one_star">an agreed new time limit applies to '
+            "one-star requests</a>") in page
+    assert re.search(r'<h3 id="decision-level">Level \(<code>level</code>\)', page)
     assert 'set by <a href="#term-solution_counts_as_response"><code>' in page   # a reading
     assert re.search(r'<h3 id="decision-response_due">Response due '
                      r'\(<code>response_due</code>\)', page)

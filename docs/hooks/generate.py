@@ -401,8 +401,7 @@ def policy_page(policies, query: str, agreement=None) -> str:
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
         words_of = name_in_words(name)
-        shown = f"{_prose(words_of[:1].upper() + words_of[1:])} ({_code(name)})" \
-            if words_of != name else _code(name)
+        shown = f"{_prose(words_of[:1].upper() + words_of[1:])} ({_code(name)})"
         out += [f"### {shown}{internal} {{ #decision-{name} }}", ""]
         if decision.description:
             out += [_prose(decision.description) + waiting(f"decision {name}: description"),
@@ -694,16 +693,18 @@ class _Words:
         self.policy = checked.policy
 
     def link(self, text: str) -> str:
-        """A fact, term or decision named in a rule: as code, a link to where the page
-        defines it (the facts' table, the terms' table, the decision's heading)."""
+        """A fact, term or decision named in a rule: in words (a term by its label, a fact
+        or decision by its name in words), a link to where the page defines it (the facts'
+        table, the term's row, the decision's heading); its name in the rule file is in
+        the "As written" line beside it."""
         policy = self.policy
         if text in policy.inputs:
-            return f"[{_code(text)}](#{_fact_anchor(text)})"
+            return f"[{_prose(name_in_words(text))}](#{_fact_anchor(text)})"
         if text in policy.parameters:
-            return f"[{_code(text)}](#term-{text})"
+            return f"[{_prose(policy.parameters[text].in_words())}](#term-{text})"
         if text in policy.decisions:
-            return f"[{_code(text)}](#decision-{text})"
-        return _code(text)
+            return f"[{_prose(name_in_words(text))}](#decision-{text})"
+        return _prose(name_in_words(text))
 
     def condition(self, expr) -> str:
         return self.say(expr.node)
