@@ -134,7 +134,11 @@ def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(
     assert ('<a href="#term-new_time_limit_for_one_star">an agreed new time limit applies to '
             "one-star requests</a>") in page
     assert re.search(r'<h3 id="decision-level">Level \(<code>level</code>\)', page)
-    assert 'set by <a href="#term-solution_counts_as_response"><code>' in page   # a reading
+    assert ('set by the term <a href="#term-solution_counts_as_response">a solution counts as '
+            "the response</a>") in page   # a reading
+    assert re.search(r'<strong>Rule</strong> <code>no_solution_time</code>: applies when '
+                     r'<a href="#decision-resolution_due">resolution due</a> is not given; '
+                     r"gives no\s*<br>", page)   # yes or no, never true or false
     assert re.search(r'<h3 id="decision-response_due">Response due '
                      r'\(<code>response_due</code>\)', page)
 

@@ -548,7 +548,8 @@ def _parts(policies, query, policy, terms, words, placed, waiting, group,
             if reading.clause and reading.clause != clause:
                 extra.append(f"clause {_prose(reading.clause)}")
             if reading.parameter in policy.parameters:   # to the term's row, in force
-                extra.append(f"set by [{_code(reading.parameter)}](#term-{reading.parameter})")
+                extra.append(f"set by the term [{_prose(words.link_text(reading.parameter))}]"
+                             f"(#term-{reading.parameter})")
             elif reading.parameter:
                 extra.append(f"set by {_code(reading.parameter)}")
             tail = f" ({'; '.join(extra)})" if extra else ""
@@ -699,12 +700,17 @@ class _Words:
         the "As written" line beside it."""
         policy = self.policy
         if text in policy.inputs:
-            return f"[{_prose(name_in_words(text))}](#{_fact_anchor(text)})"
+            return f"[{_prose(self.link_text(text))}](#{_fact_anchor(text)})"
         if text in policy.parameters:
-            return f"[{_prose(policy.parameters[text].in_words())}](#term-{text})"
+            return f"[{_prose(self.link_text(text))}](#term-{text})"
         if text in policy.decisions:
             return f"[{_prose(name_in_words(text))}](#decision-{text})"
         return _prose(name_in_words(text))
+
+    def link_text(self, text: str) -> str:
+        """A name of the rule file as a reader says it: a term by its label."""
+        term = self.policy.parameters.get(text)
+        return term.in_words() if term is not None else name_in_words(text)
 
     def condition(self, expr) -> str:
         return self.say(expr.node)
@@ -730,6 +736,8 @@ class _Words:
         as the decision says it; another plain value (true, an amount) as written."""
         node, kind = expr.node, self.types.get(id(expr.node))
         if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
+            if isinstance(node, ast.Literal) and isinstance(node.value, bool):
+                return "yes" if node.value else "no"
             if isinstance(node, ast.Literal) and not (
                     node.kind == "string" and decision is not None and
                     self.policy.choice_of(decision, node.value) is not None):
