@@ -86,6 +86,11 @@ def test_pictures_say_everything_in_words_never_in_names_from_the_rule_files():
     drawn = " ".join(re.findall(r"<text [^>]*>([^<]*)</text>", svg))
     assert ">Response due</text>" in svg and ">solution time</text>" in svg
     assert "gives incident reported at plus the response time for level" in drawn
+    liability = policies.compiled("liability.data_security").checked
+    drawn = re.findall(r"<text [^>]*>([^<]*)</text>",
+                       decision_diagram(liability.policy, liability.node_types))
+    assert "gives yes" in drawn and "gives no" in drawn
+    assert "gives true" not in drawn and "gives false" not in drawn
     versions = versions_timeline("export window", [(at("2020-01-01T00:00:00+08:00"), "60 days")],
                                  at("2026-11-24T00:00:00+08:00"))
     assert "from 1 January 2020: 60 days</text>" in versions

@@ -181,6 +181,8 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions",
         exprs = [e for rule in decision.rules for e in _expressions(rule)]
         reads[decision.name] = names_read([*exprs, decision.default])
         def gives(expr, decision=decision.name) -> str:
+            if isinstance(expr.node, ast.Literal) and isinstance(expr.node.value, bool):
+                return "yes" if expr.node.value else "no"   # as the answers say it
             return policy.value_in_words(decision, words(expr), expr.node)
         listed = [row for rule in decision.rules
                   for row in _rule_rows(rule, 0, words, gives)]
