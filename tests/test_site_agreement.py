@@ -264,3 +264,10 @@ def test_a_part_citing_a_clause_the_page_does_not_quote_stands_after_with_its_cl
                      apart)
     assert 'id="rule-company_liable-no_liability_for_internet_risks-intent"' not in \
         _between(page, 'id="agreement"', 'id="other-parts"')
+
+
+def test_an_amount_in_an_example_is_never_split_from_its_currency(site):
+    page = _html(site, "terms/liability-data-security")
+    examples = _between(page, 'id="examples"', "<details")
+    assert "compensation: CNY\u00a030,000.00" in examples
+    assert not re.search(r"CNY \d", examples)

@@ -842,7 +842,8 @@ def _examples(policies, query: str) -> list[str]:
         ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
                "Ask this on the ask page<span class=\"np-unseen\"> "
                f"(“{_prose(case.name)}”)</span></a>")
-        lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
+        lines.append(f"| {_prose(case.name)}{asked}{ask} | {_unbroken(facts)} | "
+                     f"{_unbroken(outcome)} |")
     lines.append("")
     worked = _worked_example(results)
     if worked:
@@ -859,6 +860,12 @@ def _examples(policies, query: str) -> list[str]:
                   "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
                   + "</code></pre>"]
     return lines + ["", "</details>", ""]
+
+
+def _unbroken(text: str) -> str:
+    """An amount is read whole: "CNY" never ends a line of a narrow column apart from its
+    figure."""
+    return re.sub(r"\bCNY (?=[-\d])", "CNY\u00a0", text)
 
 
 ASK_VARIABLE = "NEOCRM_ASK_URL"
