@@ -308,6 +308,12 @@ function withClauseLinks(text, words) {
   let at = 0;
   for (const citation of text.matchAll(CITATION)) {
     parts.push(text.slice(at, citation.index));
+    const one = citation[0].match(new RegExp(String.raw`\s(${CLAUSE})$`));
+    if (one && words.clause_links[one[1]] && !/,|\sand\s/.test(citation[0])) {   // "clause 3": all of it
+      parts.push(el("a", { href: words.clause_links[one[1]], text: citation[0] }));
+      at = citation.index + citation[0].length;
+      continue;
+    }
     let inner = 0;
     for (const number of citation[0].matchAll(new RegExp(CLAUSE, "g"))) {
       const href = words.clause_links[number[0]];
