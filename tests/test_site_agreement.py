@@ -241,6 +241,9 @@ def test_each_policy_page_interleaves_the_law_with_what_applies_it(site):
     assert 'href="#rule-resolution_due-solution_time_of_level-agreed_new_time_limit"' \
         in decisions and "<li><span id=\"rule-" not in decisions
     liability = _html(site, "terms/liability-data-security")
+    prompt = _between(liability, 'id="clause-preamble-2"', 'id="clause-5"')
+    assert "<em>A promise about presentation: policies flagged" in prompt   # the map's note
+    assert "No term, reading or rule of this policy stands under this passage" in prompt
     first = _between(liability, 'id="clause-5"', 'id="clause-5-2"')
     second = _between(liability, 'id="clause-5-2"', 'id="clause-8"')
     assert 'id="rule-company_liable-no_liability_for_internet_risks"' in first

@@ -509,9 +509,12 @@ def _law_and_rules(policies, query: str, passages, placed, compiled, waiting) ->
             whole = _clause_name(entry)
             out += [f"[{whole[0].upper()}{whole[1:]}, in the whole agreement]"
                     f"(agreement.md#{anchor})", ""]
+        if entry.note:   # how the policies apply it, in the clause map's words
+            out += [f"*{_prose(entry.note)}*", ""]
         shown = parts(groups.get(n), entry.clause)
-        out += shown or ["*Nothing in this policy turns on this passage alone; the passages "
-                         "around it carry its terms and rules.*", ""]
+        out += shown or ["*No term, reading or rule of this policy stands under this passage "
+                         "alone; it is applied with the passages of its clause around it.*",
+                         ""]
     if groups.get(None):
         out += ["### Parts citing no passage quoted here { #other-parts }", ""]
         out += parts(groups[None], None)
