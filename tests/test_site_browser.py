@@ -114,3 +114,13 @@ def test_the_site_opened_from_disk_follows_its_links_to_pages(browser, served):
     home.click()
     assert browser.current_url == (site / "index.html").as_uri()
     assert "Index of" not in browser.title and browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_the_agreements_words_read_as_strongly_as_the_rules_under_them(browser, served):
+    site, address = served
+    browser.set_window_size(390, 900)
+    browser.get(address + "terms/support-sla/")
+    quote, text = browser.execute_script(
+        "const style = (s) => getComputedStyle(document.querySelector(s)).color;"
+        "return [style('.md-content blockquote'), style('.md-content article > p')];")
+    assert quote == text
