@@ -157,3 +157,17 @@ def test_error_sections_are_unique_and_policy_pages_follow_the_agreement(site):
     assert listed.index("data-retention") < listed.index("support-channels") \
         < listed.index("support-sla") < listed.index("ip-use") \
         < listed.index("confidentiality-disclosure") < listed.index("disputes-resolution")
+
+
+def test_the_facts_a_policy_reads_are_listed_in_words(site):
+    """Each fact by its name in words beside its field name, its kind as a reader says it
+    ("a date and time", not `datetime`), its allowed values by their words."""
+    def section(page: str) -> str:
+        text = (site / page / "index.html").read_text(encoding="utf-8")
+        text = text[text.index('id="facts-it-reads"'):text.index('id="decisions"')]
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+    facts = section("terms/support-sla")
+    assert "incident reported at ( incident.reported_at ) a date and time yes" in facts
+    assert "a list of texts" in facts and "total outage ( total_outage )" in facts
+    assert not re.search(r"\b(datetime|int|list of string)\b", facts)
+    assert "an amount in CNY" in section("terms/liability-data-security")

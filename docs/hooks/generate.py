@@ -381,12 +381,15 @@ def policy_page(policies, query: str, agreement=None) -> str:
     out += _law_and_rules(policies, query, passages, placed, compiled, waiting)
     out += _history(policies, query, policy)
     if policy.inputs:
-        out += ["## Facts it reads", "", "| Fact | Type | Required | Allowed values | Meaning |",
+        out += ["## Facts it reads", "", "| Fact | Kind | Required | Allowed values | Meaning |",
                 "| --- | --- | --- | --- | --- |"]
         for path, item in policy.inputs.items():
-            allowed = ", ".join(_code(v) for v in item.allowed) if item.allowed else ""
-            out.append(f'| <span id="{_fact_anchor(path)}"></span>`{path}` | '
-                       f"{item.type.not_null()} | "
+            allowed = "; ".join(f"{_prose(item.in_words(v))} ({_code(v)})"
+                                if item.in_words(v) != str(v) else _code(v)
+                                for v in item.allowed) if item.allowed else ""
+            out.append(f'| <span id="{_fact_anchor(path)}"></span>'
+                       f"{_prose(name_in_words(path))} (`{path}`) | "
+                       f"{_kind_in_words(item.type.not_null())} | "
                        f"{'no' if item.optional else 'yes'} | {allowed} | "
                        f"{_prose(item.description or '')} |")
         out.append("")
@@ -601,6 +604,21 @@ def _where_its_rules_are(decision, placed) -> list[str]:
 def _has_history(policies, query: str, parameter) -> bool:
     return parameter.dated or any(parameter.name in o.changes.get(query, {})
                                   for o in policies.overlays)
+
+
+_KINDS = {"int": ("a whole number", "whole numbers"), "decimal": ("a number", "numbers"),
+          "money": ("an amount in CNY", "amounts in CNY"), "string": ("text", "texts"),
+          "bool": ("yes or no", "yeses or noes"), "date": ("a date", "dates"),
+          "datetime": ("a date and time", "dates and times"),
+          "time": ("a time of day", "times of day"),
+          "duration": ("a length of time", "lengths of time")}
+
+
+def _kind_in_words(type_) -> str:
+    """A fact's type as a reader says it: "a date and time", "a list of texts"."""
+    if type_.name == "list" and type_.item is not None and type_.item.name in _KINDS:
+        return "a list of " + _KINDS[type_.item.name][1]
+    return _KINDS[type_.name][0] if type_.name in _KINDS else str(type_)
 
 
 def _history(policies, query: str, policy) -> list[str]:
