@@ -171,3 +171,11 @@ def test_the_facts_a_policy_reads_are_listed_in_words(site):
     assert "a list of texts" in facts and "total outage ( total_outage )" in facts
     assert not re.search(r"\b(datetime|int|list of string)\b", facts)
     assert "an amount in CNY" in section("terms/liability-data-security")
+
+
+def test_a_terms_value_in_force_reads_in_words(site):
+    page = (site / "terms/support-sla/index.html").read_text(encoding="utf-8")
+    row = lambda term: re.search(rf'<span id="term-{term}"></span>.*?</tr>', page, re.S)[0]
+    assert '<td data-label="Value in force">yes</td>' in row("solution_counts_as_response")
+    assert "total outage: 4<br>login failure: 4" in row("symptom_level")
+    assert "total_outage" not in row("symptom_level").split("</td>")[1]

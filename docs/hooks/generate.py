@@ -811,9 +811,17 @@ def _value_words(terms, name: str) -> str:
     to a line, so that entries that are sentences keep their own full stops."""
     value = terms.values.get(name)
     if isinstance(value, dict):
-        return "<br>".join(f"{_prose(to_words(key))}: {_written(terms, name, key)}"
+        return "<br>".join(f"{_prose(_key_words(key))}: {_written(terms, name, key)}"
                            for key in value)
+    if isinstance(value, bool):   # as every answer says it
+        return "yes" if value else "no"
     return _written(terms, name)
+
+
+def _key_words(key) -> str:
+    """A table's key as a reader says it: a name in words ("total outage")."""
+    return name_in_words(key) if isinstance(key, str) and key.isidentifier() \
+        else to_words(key)
 
 
 def _written(terms, name: str, *key) -> str:
