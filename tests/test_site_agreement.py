@@ -274,3 +274,17 @@ def test_an_amount_in_an_example_is_never_split_from_its_currency(site):
     examples = _between(page, 'id="examples"', "<details")
     assert "compensation: CNY\u00a030,000.00" in examples
     assert not re.search(r"CNY \d", examples)
+
+
+def test_the_agreement_page_names_under_each_passage_what_applies_it_in_words(site):
+    """Under each passage, each policy's terms, readings and rules that stand under it on
+    the policy's page, in words, each linked to it there: the note under clause 3's table
+    names the agreed new time limit, not the table's clocks."""
+    page = _html(site, "terms/agreement")
+    note = _between(page, 'id="clause-3-3"', 'id="clause-4"')
+    assert ('<a href="../support-sla/#rule-resolution_due-solution_time_of_level-agreed_new_'
+            'time_limit">agreed new time limit</a>') in note
+    assert "#term-response_time" not in note and "#term-response_time" in \
+        _between(page, 'id="clause-3-2"', 'id="clause-3-3"')
+    assert '<a href="../support-sla/#clause-3-3">Response and solution times' in note
+    assert not re.search(r"<code>[a-z_]+\.[a-z_.]+</code>", note)   # no rule paths

@@ -474,13 +474,11 @@ def _rule_anchor(rule) -> str:
     return "rule-" + re.sub(r"[^a-z0-9_]+", "-", rule.path.lower())
 
 
-def _law_and_rules(policies, query: str, passages, placed, compiled, waiting) -> list[str]:
-    """The law and the rules paragraph by paragraph: each passage of the agreement the
-    policy enforces, quoted from the agreement's file at build time, then the terms,
-    readings, rules and guard rails that enforce it; then any that cite no passage."""
-    policy = compiled.checked.policy
-    terms = policies.terms_at(compiled, _now())
-    entries = [entry for entry, _, _ in passages]
+def _groups(policy, entries, placed) -> dict[int | None, dict[str, list]]:
+    """The passage (its index in `entries`, None for none) each part of a policy stands
+    under: "terms" (names), "readings" ((number, reading)), "rules" ((decision, rule, the
+    rule it is an exception to, when that stands elsewhere or is the same passage's)) and
+    "guard rails"."""
     groups: dict[int | None, dict[str, list]] = {}
 
     def put(where, kind, item) -> None:
@@ -495,6 +493,16 @@ def _law_and_rules(policies, query: str, passages, placed, compiled, waiting) ->
         for rule, parent in _each_rule(decision):
             if parent is None or placed[parent.path] != placed[rule.path]:
                 put(placed[rule.path], "rules", (name, rule, parent))
+    return groups
+
+
+def _law_and_rules(policies, query: str, passages, placed, compiled, waiting) -> list[str]:
+    """The law and the rules paragraph by paragraph: each passage of the agreement the
+    policy enforces, quoted from the agreement's file at build time, then the terms,
+    readings, rules and guard rails that enforce it; then any that cite no passage."""
+    policy = compiled.checked.policy
+    terms = policies.terms_at(compiled, _now())
+    groups = _groups(policy, [entry for entry, _, _ in passages], placed)
     words = _Words(compiled.checked)
     parts = partial(_parts, policies, query, policy, terms, words, placed, waiting)
     if not passages:
@@ -1246,7 +1254,8 @@ def agreement_page(policies, agreement) -> str:
         out += _passage(policies, passage) + [""]
         if entry.policies:
             out += ["Enforced by:", ""]
-            out += [_enforcement(policies, query, entry.clause) for query in entry.policies]
+            out += [_enforcement(policies, query, agreement, anchors[id(passage)])
+                    for query in entry.policies]
             if entry.note:
                 out += ["", f"*{_prose(entry.note)}*"]
         else:
@@ -1256,21 +1265,27 @@ def agreement_page(policies, agreement) -> str:
     return "\n".join(out)
 
 
-def _enforcement(policies, query: str, clause: str) -> str:
-    """One policy's part in a clause: its rules, terms and readings that cite it."""
+def _enforcement(policies, query: str, agreement, anchor: str) -> str:
+    """One policy's part in a passage: the terms, readings and rules its page shows under
+    that passage, in words, each a link to it there."""
     policy = policies.compiled(query, _now()).checked.policy
+    passages = _passages_of(agreement, policies.folder, query)
+    entries = [entry for entry, _, _ in passages]
+    placed = _placed_rules(policy, entries)
+    here = next((n for n, (_, _, a) in enumerate(passages) if a == anchor), -1)
+    group = _groups(policy, entries, placed).get(here, {})
     page = f"{_slug(query)}.md"
-    rules = [f"[{_code(rule.path)}]({page}#{_rule_anchor(rule)})"
+    terms = [f"[{_prose(policy.parameters[name].in_words())}]({page}#term-{name})"
+             for name in group.get("terms", ())]
+    readings = [f"[{_prose(r.topic)}]({page}#reading-{n})" for n, r in group.get("readings", ())]
+    rules = [f"[{_prose(name_in_words(rule.id))}]({page}#{_rule_anchor(rule)})"
              for decision in policy.decisions.values()
-             for rule in decision.all_rules() if rule.clause == clause]
-    terms = [f"[{_code(name)}]({page}#term-{name})" for name, parameter in
-             policy.parameters.items() if parameter.clause == clause]
-    readings = [f"[{_prose(r.topic)}]({page}#reading-{n})"
-                for n, r in enumerate(policy.readings, start=1) if r.clause == clause]
+             for rule, _ in _each_rule(decision) if placed[rule.path] == here]
     parts = [f"{label}: {', '.join(items)}" for label, items in
-             (("rules", rules), ("terms", terms), ("readings", readings)) if items]
-    return (f"- [{_prose(policy.title)}]({page}) ({_code(query)})"
-            + (" — " + "; ".join(parts) if parts else ""))
+             (("terms", terms), ("readings", readings), ("rules", rules)) if items]
+    shown = f"[{_prose(policy.title)}]({page}#{anchor})"
+    return f"- {shown}" + (" — " + "; ".join(parts) if parts else
+                           " (applied with the passages of its clause around it)")
 
 
 def _unnumbered_note(clauses: list[str]) -> str:
