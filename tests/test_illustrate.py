@@ -91,6 +91,11 @@ def test_pictures_say_everything_in_words_never_in_names_from_the_rule_files():
                        decision_diagram(liability.policy, liability.node_types))
     assert "gives yes" in drawn and "gives no" in drawn
     assert "gives true" not in drawn and "gives false" not in drawn
+    retention = policies.compiled("data.retention").checked
+    drawn = " ".join(re.findall(r"<text [^>]*>([^<]*)</text>",
+                                decision_diagram(retention.policy, retention.node_types)))
+    assert "where that is not given, no" in drawn and "false" not in drawn
+    assert "gives whether the evaluation date is on or before export deadline" in drawn
     versions = versions_timeline("export window", [(at("2020-01-01T00:00:00+08:00"), "60 days")],
                                  at("2026-11-24T00:00:00+08:00"))
     assert "from 1 January 2020: 60 days</text>" in versions

@@ -753,7 +753,7 @@ class _Words:
         def name(text: str) -> str:
             names.append(text)
             return f"\ue000{len(names) - 1}\ue001"
-        said = in_words(node, self.types, self.label, name, self.policy.choice_of)
+        said = in_words(node, self.types, self.label, name, self.policy.choice_of, True)
         if decision is not None:
             said = self.policy.value_in_words(decision, said, node)
         words = _prose(said)

@@ -172,7 +172,7 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions",
         return name_in_words(name)
 
     def words(expr) -> str:
-        return in_words(expr.node, node_types, policy.label_of, said, policy.choice_of)
+        return in_words(expr.node, node_types, policy.label_of, said, policy.choice_of, True)
 
     decisions = list(policy.decisions.values())
     reads: dict[str, set[str]] = {}
@@ -183,7 +183,12 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions",
         def gives(expr, decision=decision.name) -> str:
             if isinstance(expr.node, ast.Literal) and isinstance(expr.node.value, bool):
                 return "yes" if expr.node.value else "no"   # as the answers say it
-            return policy.value_in_words(decision, words(expr), expr.node)
+            said = policy.value_in_words(decision, words(expr), expr.node)
+            kind = node_types.get(id(expr.node))
+            if kind is not None and kind.name == "bool" and \
+                    not isinstance(expr.node, ast.Conditional):
+                return f"whether {said}"   # a yes or no: whether the condition holds
+            return said
         listed = [row for rule in decision.rules
                   for row in _rule_rows(rule, 0, words, gives)]
         if decision.has_default:

@@ -26,14 +26,18 @@ _SPECIAL_NAMES = {"now": "the evaluation time", "today": "the evaluation date"}
 def in_words(node: ast.Node, types: Mapping[int, Type] | None = None,
              label: Callable[[str], str | None] | None = None,
              name: Callable[[str], str] = lambda text: f"`{text}`",
-             choice: Callable[[str, Any], str | None] | None = None) -> str:
+             choice: Callable[[str, Any], str | None] | None = None,
+             yes_no: bool = False) -> str:
     """`node` in words. `types` are the checker's node types (comparisons of times read
     "before"/"after"); `label` gives a term's words ("solution time") for table lookups;
     `name` writes a fact, term or decision name (as code on the site, plain in a memo);
     `choice` gives the words of a fact's or decision's value compared with it ("the
-    Company's gross negligence" for "gross_negligence"), or None to quote it as written."""
-    return _Wording(types or {}, label or (lambda term: None), name,
-                    choice or (lambda name, value: None)).say(node)
+    Company's gross negligence" for "gross_negligence"), or None to quote it as written;
+    `yes_no` says true and false as the answers do (yes, no)."""
+    wording = _Wording(types or {}, label or (lambda term: None), name,
+                       choice or (lambda name, value: None))
+    wording.truth = ("yes", "no") if yes_no else ("true", "false")
+    return wording.say(node)
 
 
 class _Wording:
@@ -43,6 +47,7 @@ class _Wording:
         self.label = label
         self.name = name
         self.choice = choice
+        self.truth = ("true", "false")
 
     def chosen(self, named: ast.Node, value: ast.Node) -> str | None:
         """A value compared with a fact or decision (or a list of them) in the words the
@@ -73,7 +78,7 @@ class _Wording:
         if node.kind == "string":
             return f"“{node.value}”"
         if isinstance(node.value, bool):
-            return "true" if node.value else "false"
+            return self.truth[0] if node.value else self.truth[1]
         return "none" if node.value is None else str(to_words(node.value))
 
     def CalendarSpan(self, node: ast.CalendarSpan) -> str:  # noqa: N802
