@@ -501,6 +501,18 @@ class ProseToReviewWarning(PolicyError):
     warning = True
 
 
+class UnshownPartWarning(PolicyError):
+    """A clause-map entry's `shows:` names something that is no term, reading, decision,
+    rule or guard rail of its policies citing its clause: misspelt, renamed, deleted, or
+    citing another clause. The site shows each part of a policy under the passage of the
+    agreement it applies; this one would stand under its clause's first passage instead.
+    A warning: `validate` reports it, `validate --strict` and the site's build fail on it."""
+
+    code = "NP064"
+    title = "a passage shows a part its policies do not have"
+    warning = True
+
+
 class QueryError(PolicyError):
     """A query name that the policy set does not answer."""
 

@@ -20,7 +20,7 @@ from tests.test_service import AT, INCIDENT, SLA, Server, conforms
 pytest.importorskip("starlette")
 
 from neocrm_policy.errors import Location, NoRuleApplies  # noqa: E402
-from neocrm_policy.service.app import clause_link, public_error_json  # noqa: E402
+from neocrm_policy.service.app import cited_in, clause_link, public_error_json  # noqa: E402,E501
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = "https://docs.example/neocrm/"
@@ -219,6 +219,10 @@ def test_the_page_asks_in_the_readers_words(page, asked):
     link = find(By.CSS_SELECTOR, "#result-response_due .clause a")
     assert link.text == "clause 3"
     assert link.get_attribute("href") == DOCS + "terms/agreement/#clause-3"
+    memo = [(a.get_attribute("textContent"), a.get_attribute("href")) for a in
+            page.find_elements(By.CSS_SELECTOR, "#memo a")]   # the memo's clauses linked
+    assert len(memo) >= 2 and set(memo) == {("clause 3", DOCS + "terms/agreement/#clause-3")}
+    assert "(support.sla; clause 3)" in find(By.ID, "memo").get_attribute("textContent")
     assert "T23:30" not in find(By.ID, "results").text and "true" not in find(
         By.ID, "results").text
     assert find(By.ID, "trace-details").get_attribute("open") is None
@@ -241,7 +245,18 @@ def test_money_reads_as_money_on_the_page(page, asked):
     find(By.ID, "submit").click()
     wait_for_answer(page)
     assert find(By.CSS_SELECTOR, "#result-compensation .value").text == "CNY 30,000.00"
+    links = {a.get_attribute("textContent"): a.get_attribute("href")
+             for a in page.find_elements(By.CSS_SELECTOR, "#memo a")}   # "clauses 5, 8"
+    assert links == {"5": DOCS + "terms/agreement/#clause-5",
+                     "8": DOCS + "terms/agreement/#clause-8",
+                     "clause 5": DOCS + "terms/agreement/#clause-5"}
     assert too_wide(page) == []
+
+
+def test_every_clause_a_memo_cites_gets_its_link():
+    assert cited_in("Liability (liability.data_security; clauses 5, 8)\n    clause 5\n"
+                    "under clauses 7.3(a) and 7.4; the agreement preamble") == \
+        {"5", "8", "7.3(a)", "7.4"}
 
 
 def test_two_bad_fields_each_show_their_error_beside_them(page, asked):

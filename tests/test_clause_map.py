@@ -12,6 +12,7 @@ import neocrm_policy
 from neocrm_policy.loading.clausemap import agreement_file, check_agreement, load_clause_map
 from neocrm_policy.loading.clausemap import digest, read_agreement
 from neocrm_policy.cli import main
+from neocrm_policy.authoring.validation import warnings_of
 from neocrm_policy.errors import PolicyError
 from tests.helpers import edit
 
@@ -216,3 +217,20 @@ def test_a_table_column_names_a_term_of_its_policies(policies_copy):
          "term: respond_time")
     with pytest.raises(PolicyError, match="shows term 'respond_time' under 'Response'"):
         neocrm_policy.load(policies_copy)
+
+
+def test_a_passage_showing_a_part_its_policies_lack_is_a_located_warning(policies_copy):
+    """`shows:` places a policy's parts under a later passage of their clause on the site;
+    a name that is no such part (misspelt, deleted, or citing another clause) is a
+    warning located at the entry, so `validate --strict` and the site's build fail."""
+    edit(policies_copy / "clause-map" / "clause-map.yaml", "      - new_time_limit_for_one_star\n",
+         "      - new_time_limit_for_1_star\n")
+    warnings = [w for w in warnings_of(neocrm_policy.load(policies_copy)) if w.code == "NP064"]
+    assert [w.message for w in warnings] == [
+        "clause 3 ('Note: reboots at night; temporary solutions; a new time limit by "
+        "consultation') shows 'new_time_limit_for_1_star', which is no term, reading, "
+        "decision, rule or guard rail of maintenance.reboot, support.sla citing clause 3"]
+    assert warnings[0].location.file.endswith("clause-map.yaml")
+    assert warnings[0].hint.startswith("name a term, a decision, a rule (by its id)")
+    assert main(["validate", "--strict", str(policies_copy)]) != 0
+    assert not [w for w in warnings_of(POLICIES) if w.code == "NP064"]

@@ -58,6 +58,6 @@ def test_a_review_date_must_be_a_date(policies_copy):
 def test_the_site_marks_a_term_due_for_review(reviewed, tmp_path):
     site = build_site(tmp_path, reviewed)   # as on 2026-11-24
     page = " ".join(page_text(site, "terms/data-retention").split())
-    assert "Review due soon: review by 2026-12-01, owner Legal team" in page
+    assert "Review due soon: review by 1 December 2026, owner Legal team" in page
     index = " ".join(page_text(site, "terms").split())
     assert "Terms to review" in index and "review by 2026-12-01 (in 7 days)" in index

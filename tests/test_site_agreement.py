@@ -89,9 +89,12 @@ def test_the_agreement_page_shows_the_whole_text_with_every_clause_linked(site):
     assert len(ids) == len(ENTRIES_OF_REFERENCE) and len(set(ids)) == len(ids)
     assert ids[:5] == ["clause-preamble", "clause-preamble-2", "clause-preamble-3",
                        "clause-preamble-4", "clause-1"]
-    assert 'href="../support-sla/#decision-' in page   # rules, linked to their decision
-    assert 'href="../data-retention/#terms"' in page
-    assert 'href="../data-retention/#readings"' in page
+    # each rule, term and reading linked to where it stands on its policy's page
+    assert 'href="../support-sla/#rule-response_due-response_due"' in page
+    assert 'href="../data-retention/#term-export_window"' in page
+    assert 'href="../data-retention/#reading-1"' in page
+    for policy, anchor in set(re.findall(r'href="\.\./([a-z-]+)/#([^"]+)"', page)):
+        assert f'id="{anchor}"' in _html(site, f"terms/{policy}"), (policy, anchor)
     assert "No decision turns on this clause" in text
     assert "Refers to the separate Neocrm privacy statement" in text
     assert "The agreement gives clause 2 and clause 8 no number" in text
@@ -111,8 +114,9 @@ def test_each_policy_page_has_its_diagram_inline(site):
             svg = re.search(rf'<svg [^>]*class="np-picture np-diagram np-{size}".*?</svg>',
                             page, re.S)
             assert svg, (query, size)
-            for name in POLICIES.policies[query].decisions:
-                assert f">{name}" in svg[0], (query, name)
+            for name in POLICIES.policies[query].decisions:   # by its name in words
+                words = name.replace("_", " ")
+                assert f">{words[0].upper()}{words[1:]}" in svg[0], (query, name)
             assert "<script" not in svg[0] and "href=" not in svg[0], query
 
 
@@ -134,25 +138,30 @@ def test_a_dated_term_has_a_timeline_of_its_versions(policies_copy, tmp_path):
     page = _html(build_site(tmp_path, policies_copy), "terms/data-retention")
     svg = re.search(r'<svg [^>]*class="np-picture np-versions np-narrow".*?</svg>', page,
                     re.S)[0]
-    assert "from 2020-01-01: 60 days</text>" in svg
-    assert "from 2027-01-01: 90 days</text>" in svg
-    assert "shown as on 2026-11-24</text>" in svg
+    assert "from 1 January 2020: 60 days</text>" in svg
+    assert "from 1 January 2027: 90 days</text>" in svg
+    assert "shown as on 24 November 2026</text>" in svg
     history = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
-                                                    page.index('id="facts-it-reads"')]).split())
-    assert "from 2020-01-01: 60 days from 2027-01-01: 90 days" in history
+                                                    page.index('id="facts-it-reads"')]).split()
+                       ).replace(" )", ")")   # a link's tag stripped leaves a space
+    assert "from 1 January 2020: 60 days from 1 January 2027: 90 days" in history
     # acme's own 90 days (signed 2026-12-01) replaced the 60 days in force then
-    assert ("for customer acme (Acme supplementary service agreement), from 2026-12-01: "
-            "60 days → 90 days") in history
+    assert ("for customer acme (Acme supplementary service agreement, under clause 12), from "
+            "1 December 2026: 60 days → 90 days") in history
 
 
 def test_a_customers_own_entry_of_a_table_reads_as_old_to_new(site):
     page = _html(site, "terms/support-sla")
     history = " ".join(re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
-                                                    page.index('id="facts-it-reads"')]).split())
+                                                    page.index('id="facts-it-reads"')]).split()
+                       ).replace(" )", ")")   # a link's tag stripped leaves a space
     assert ("from the start: 4-star solution time: 2 hours; 3-star solution time: 48 hours; "
             in history)
-    assert ("for customer acme (Acme supplementary service agreement), from 2026-12-01: "
-            "4-star solution time: 2 hours → 4 hours") in history
+    assert ("for customer acme (Acme supplementary service agreement, under clause 12), from "
+            "1 December 2026: 4-star solution time: 2 hours → 4 hours") in history
+    # the clause an instrument is made under links to its passage
+    assert re.search(r'Acme supplementary service agreement, under <a class="np-clause" '
+                     r'href="\.\./agreement/#clause-12">clause 12</a>\)', page)
 
 
 def test_examples_read_in_words_and_local_times_with_the_json_folded(site):
@@ -196,3 +205,86 @@ def test_a_worked_example_is_drawn_or_left_out_never_empty(site):
             assert svg.count("<circle") >= 2, query
             drawn.append(query)
     assert {"support.sla", "data.retention"} <= set(drawn)
+
+
+def _between(page: str, start: str, end: str | None) -> str:
+    return page[page.index(start):page.index(end) if end else None]
+
+
+def test_each_policy_page_interleaves_the_law_with_what_applies_it(site):
+    """Passage, then the terms, readings, rules and guard rails that apply it, then the
+    next passage: clause 3's table carries the service-level terms and clocks, the note
+    under it the agreed new time limit (the clause map's `shows:`); a rule not named
+    there stands under its clause's first passage (liability's clause 5)."""
+    sla = _html(site, "terms/support-sla")
+    intro = _between(sla, 'id="clause-3"', 'id="clause-3-2"')
+    table = _between(sla, 'id="clause-3-2"', 'id="clause-3-3"')
+    note = _between(sla, 'id="clause-3-3"', 'id="history"')
+    assert "Technical Support and Maintenance" in intro and 'id="rule-' not in intro
+    assert "<table>" in table and "Within one hour" in table
+    for anchor in ("term-response_time", "term-resolution_time", "reading-1",
+                   "rule-response_due-response_due", "rule-resolution_due-solution_time_of_level",
+                   "rule-resolution_breached-solved_late"):
+        assert f'id="{anchor}"' in table, anchor
+    assert table.index("Within one hour") < table.index('id="term-response_time"') \
+        < table.index("Readings adopted") < table.index("Rules deciding") \
+        < table.index("Guard rails")
+    assert "Note: For the reason of public cloud" in note
+    for anchor in ("term-new_time_limit_for_one_star",
+                   "rule-resolution_due-solution_time_of_level-agreed_new_time_limit"):
+        assert f'id="{anchor}"' in note, anchor
+    # an exception standing apart from its rule links back to it
+    assert re.search(r'overrides <a href="#rule-resolution_due-solution_time_of_level">'
+                     r"<code>solution_time_of_level</code></a>", note)
+    assert ">clause 3</a>)" not in sla   # a part does not repeat the clause it stands under
+    decisions = _between(sla, 'id="decisions"', 'id="examples"')
+    assert 'href="#rule-resolution_due-solution_time_of_level-agreed_new_time_limit"' \
+        in decisions and "<li><span id=\"rule-" not in decisions
+    liability = _html(site, "terms/liability-data-security")
+    prompt = _between(liability, 'id="clause-preamble-2"', 'id="clause-5"')
+    assert "<em>A promise about presentation: policies flagged" in prompt   # the map's note
+    assert "No term, reading or rule of this policy stands under this passage" in prompt
+    first = _between(liability, 'id="clause-5"', 'id="clause-5-2"')
+    second = _between(liability, 'id="clause-5-2"', 'id="clause-8"')
+    assert 'id="rule-company_liable-no_liability_for_internet_risks"' in first
+    assert 'id="rule-company_liable-no_liability_for_internet_risks-gross_negligence"' \
+        in second and 'id="term-cap_multiple"' in second
+
+
+def test_a_part_citing_a_clause_the_page_does_not_quote_stands_after_with_its_clause_linked(
+        policies_copy, tmp_path):
+    rules = policies_copy / "liability-data-security.yaml"
+    text = rules.read_text(encoding="utf-8")
+    at = text.index("- id: intent")
+    cited = text.index('clause: "5"', at)
+    rules.write_text(text[:cited] + 'clause: "9"' + text[cited + len('clause: "5"'):],
+                     encoding="utf-8")
+    page = _html(build_site(tmp_path, policies_copy), "terms/liability-data-security")
+    apart = _between(page, 'id="other-parts"', 'id="facts-it-reads"')
+    assert re.search(r'<span id="rule-company_liable-no_liability_for_internet_risks-intent">'
+                     r'</span><strong>Exception</strong> <code>intent</code> \('
+                     r'<a class="np-clause" href="\.\./agreement/#clause-9">clause 9</a>\)',
+                     apart)
+    assert 'id="rule-company_liable-no_liability_for_internet_risks-intent"' not in \
+        _between(page, 'id="agreement"', 'id="other-parts"')
+
+
+def test_an_amount_in_an_example_is_never_split_from_its_currency(site):
+    page = _html(site, "terms/liability-data-security")
+    examples = _between(page, 'id="examples"', "<details")
+    assert "compensation: CNY\u00a030,000.00" in examples
+    assert not re.search(r"CNY \d", examples)
+
+
+def test_the_agreement_page_names_under_each_passage_what_applies_it_in_words(site):
+    """Under each passage, each policy's terms, readings and rules that stand under it on
+    the policy's page, in words, each linked to it there: the note under clause 3's table
+    names the agreed new time limit, not the table's clocks."""
+    page = _html(site, "terms/agreement")
+    note = _between(page, 'id="clause-3-3"', 'id="clause-4"')
+    assert ('<a href="../support-sla/#rule-resolution_due-solution_time_of_level-agreed_new_'
+            'time_limit">agreed new time limit</a>') in note
+    assert "#term-response_time" not in note and "#term-response_time" in \
+        _between(page, 'id="clause-3-2"', 'id="clause-3-3"')
+    assert '<a href="../support-sla/#clause-3-3">Response and solution times' in note
+    assert not re.search(r"<code>[a-z_]+\.[a-z_.]+</code>", note)   # no rule paths

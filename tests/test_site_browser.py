@@ -93,3 +93,34 @@ def test_every_page_reads_at_a_desktops_and_a_phones_width(browser, served, widt
             problems[page or "home"] = found
     assert problems == {}
     assert pictures > 100   # the pictures were measured, not missed
+
+
+def test_the_site_opened_from_disk_follows_its_links_to_pages(browser, served):
+    """Opened from disk (file://), with no server to pick a folder's index.html: a clause's
+    link and a link of the navigation each open the page, never a folder's listing."""
+    from selenium.webdriver.common.by import By
+    site, _ = served
+    browser.set_window_size(1280, 900)
+    browser.get((site / "terms" / "support-sla" / "index.html").as_uri())
+    link = browser.find_element(By.CSS_SELECTOR, '.md-content a[href*="agreement/"]'
+                                                 '[href$="#clause-3-2"]')
+    assert link.get_attribute("href").endswith("/terms/agreement/index.html#clause-3-2")
+    link.click()
+    assert browser.current_url == (site / "terms" / "agreement" / "index.html").as_uri() \
+        + "#clause-3-2"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "The agreement"
+    home = browser.find_element(By.CSS_SELECTOR, ".md-header a.md-logo, .md-header__button"
+                                                 ".md-logo")
+    home.click()
+    assert browser.current_url == (site / "index.html").as_uri()
+    assert "Index of" not in browser.title and browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_the_agreements_words_read_as_strongly_as_the_rules_under_them(browser, served):
+    site, address = served
+    browser.set_window_size(390, 900)
+    browser.get(address + "terms/support-sla/")
+    quote, text = browser.execute_script(
+        "const style = (s) => getComputedStyle(document.querySelector(s)).color;"
+        "return [style('.md-content blockquote'), style('.md-content article > p')];")
+    assert quote == text

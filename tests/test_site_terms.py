@@ -97,38 +97,48 @@ def test_a_rules_note_stands_on_its_own_line(site):
 
 
 def test_every_clause_citation_links_to_its_passage(site):
-    """"(clause 5)" after a rule, "clause 5" in a reading, the clauses a page cites and
-    a clause in an editor's summary: each a link to the passage on the agreement page."""
+    """"clause 8" in a reading and in a term's description, the clauses a page cites and
+    a clause in an editor's summary: each a link to the passage on the agreement page
+    (a rule's own clause, test_site_agreement)."""
+    outage = (site / "terms/outage-responsibility/index.html").read_text(encoding="utf-8")
+    assert re.search(r'<strong>Which causes excuse the Company</strong>: Every cause '
+                     r'<a class="np-clause" href="\.\./agreement/#clause-8">clause 8</a> lists',
+                     outage)
     page = (site / "terms/liability-data-security/index.html").read_text(encoding="utf-8")
-    rule = re.search(r"<li><strong>Rule</strong> <code>no_liability_for_internet_risks</code>"
-                     r" \((.*?)\)", page)[1]
-    assert rule == '<a class="np-clause" href="../agreement/#clause-5">clause 5</a>'
     header = re.search(r"Query <code>liability.data_security</code> · (.*?) · rule", page)[1]
     assert header == ('clauses <a href="../agreement/#clause-5">5</a>, '
                       '<a href="../agreement/#clause-8">8</a>')
     customers = (site / "terms/customers/index.html").read_text(encoding="utf-8")
     assert '<a class="np-clause" href="../agreement/#clause-12">clause 12</a>' in customers
     text = _visible(site, "terms/liability-data-security")
-    assert "clause 5" in text   # the words read as before
+    assert "Clause 5: Internet data risks accepted by the customer" in text
     agreement = (site / "terms/agreement/index.html").read_text(encoding="utf-8")
-    for anchor in set(re.findall(r'href="\.\./agreement/#([^"]+)"', page + customers)):
+    cited = page + customers + outage
+    for anchor in set(re.findall(r'href="\.\./agreement/#([^"]+)"', cited)):
         assert f'id="{anchor}"' in agreement, anchor
     assert not re.search(r"<h\d[^>]*>[^<]*<a class=\"np-clause\"", page)   # not in headings
 
 
 def test_names_in_a_rule_link_to_their_definitions_and_each_rule_reads_in_words(site):
     page = (site / "terms/support-sla/index.html").read_text(encoding="utf-8")
-    rule = re.search(r"<li><strong>Rule</strong> <code>response_due</code>.*?</li>", page,
-                     re.S)[0]
-    assert ('gives <a href="#fact-incident-reported-at"><code>incident.reported_at</code></a>'
-            ' plus the response time for <a href="#decision-level"><code>level</code></a>'
-            in rule)
+    rule = re.search(r'<li><span id="rule-response_due-response_due"></span><strong>Rule'
+                     r"</strong> <code>response_due</code>.*?</li>", page, re.S)[0]
+    # each name in words, a link to its definition; the rule file's names as written
+    assert ('gives <a href="#fact-incident-reported-at">incident reported at</a>'
+            ' plus the response time for <a href="#decision-level">level</a>' in rule)
     assert ('As written: <code>incident.reported_at + response_time[level]</code>'
             in rule)
-    for anchor in set(re.findall(r'href="#((?:fact|term|decision)-[^"]+)"', page)):
+    for anchor in set(re.findall(r'href="#((?:fact|term|decision|rule|reading|history)-[^"]+)"',
+                                 page)):
         assert f'id="{anchor}"' in page, anchor
-    assert 'href="#term-new_time_limit_for_one_star"' in page
-    assert 'set by <a href="#term-solution_counts_as_response"><code>' in page   # a reading
+    assert ('<a href="#term-new_time_limit_for_one_star">an agreed new time limit applies to '
+            "one-star requests</a>") in page
+    assert re.search(r'<h3 id="decision-level">Level \(<code>level</code>\)', page)
+    assert ('set by the term <a href="#term-solution_counts_as_response">a solution counts as '
+            "the response</a>") in page   # a reading
+    assert re.search(r'<strong>Rule</strong> <code>no_solution_time</code>: applies when '
+                     r'<a href="#decision-resolution_due">resolution due</a> is not given; '
+                     r"gives no\s*<br>", page)   # yes or no, never true or false
     assert re.search(r'<h3 id="decision-response_due">Response due '
                      r'\(<code>response_due</code>\)', page)
 
@@ -147,3 +157,25 @@ def test_error_sections_are_unique_and_policy_pages_follow_the_agreement(site):
     assert listed.index("data-retention") < listed.index("support-channels") \
         < listed.index("support-sla") < listed.index("ip-use") \
         < listed.index("confidentiality-disclosure") < listed.index("disputes-resolution")
+
+
+def test_the_facts_a_policy_reads_are_listed_in_words(site):
+    """Each fact by its name in words beside its field name, its kind as a reader says it
+    ("a date and time", not `datetime`), its allowed values by their words."""
+    def section(page: str) -> str:
+        text = (site / page / "index.html").read_text(encoding="utf-8")
+        text = text[text.index('id="facts-it-reads"'):text.index('id="decisions"')]
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+    facts = section("terms/support-sla")
+    assert "incident reported at ( incident.reported_at ) a date and time yes" in facts
+    assert "a list of texts" in facts and "total outage ( total_outage )" in facts
+    assert not re.search(r"\b(datetime|int|list of string)\b", facts)
+    assert "an amount in CNY" in section("terms/liability-data-security")
+
+
+def test_a_terms_value_in_force_reads_in_words(site):
+    page = (site / "terms/support-sla/index.html").read_text(encoding="utf-8")
+    row = lambda term: re.search(rf'<span id="term-{term}"></span>.*?</tr>', page, re.S)[0]
+    assert '<td data-label="Value in force">yes</td>' in row("solution_counts_as_response")
+    assert "total outage: 4<br>login failure: 4" in row("symptom_level")
+    assert "total_outage" not in row("symptom_level").split("</td>")[1]

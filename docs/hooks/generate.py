@@ -30,7 +30,7 @@ import neocrm_policy
 from neocrm_policy import cli
 from neocrm_policy.language.checker import FUNCTIONS
 from neocrm_policy.loading.clausemap import (agreement_file, load_clause_map,
-                                             read_agreement)
+                                             read_agreement, unshown_parts)
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.authoring.illustrate import (as_time, decision_diagram, flatten, name_in_words,
                                                 versions_timeline, when_in_words, worked_timeline)
@@ -43,7 +43,7 @@ from neocrm_policy.authoring.review import terms_to_review
 from neocrm_policy.source.text import bundled
 from neocrm_policy.language.syntax import ast
 from neocrm_policy.authoring.testing import load_cases, run_case
-from neocrm_policy.language.values import AGREEMENT_ZONE, read_fact, to_words
+from neocrm_policy.language.values import AGREEMENT_ZONE, date_words, read_fact, to_words
 from neocrm_policy.deciding.wording import in_words
 
 DOCS = Path(__file__).resolve().parent.parent
@@ -107,8 +107,9 @@ _TAG = re.compile(r"(<[^>]*>)")
 def on_page_content(content, page, config, files):
     """Every citation of a clause on every page ("clause 3", "(clauses 5 and 8)") becomes a
     link to its passage on the agreement page, wherever it comes from: rules, readings,
-    summaries or the docs' own words. Text already in a link, code, a heading or a
-    picture is left as it is. Every table's cells are labelled with their headings."""
+    summaries, the docs' own words, or a memo shown as `eval` prints it (a ```memo
+    block). Text already in a link, other code, a heading or a picture is left as it is.
+    Every table's cells are labelled with their headings."""
     content = _labelled_tables(content)
     anchors = _Speaker.anchors   # found once per build, in on_files
     if not anchors:
@@ -124,6 +125,8 @@ def on_page_content(content, page, config, files):
             return f'<a class="np-clause" href="{to}#{anchors[match[3]]}">{match[0]}</a>'
         linked = re.sub(_CLAUSE, lambda m: link(m[0]), match[3])
         return f"{match[1]}{match[2]}{linked}"
+    content = _MEMO.sub(lambda m: m[1] + _CITATION.sub(cite, m[2]) + m[3],
+                        content)   # a memo shown as `eval` prints it
     out, inside = [], []
     for part in _TAG.split(content):
         if part.startswith("<"):
@@ -141,6 +144,8 @@ def on_page_content(content, page, config, files):
 
 
 _TABLE = re.compile(r"<table>.*?</table>", re.S)
+_MEMO = re.compile(r'(<pre><code class="language-memo">)(.*?)(</code></pre>)', re.S)
+"""A memo as `eval` prints it, shown in the docs as a ```memo block: its clauses link."""
 
 
 def _labelled_tables(content: str) -> str:
@@ -207,6 +212,8 @@ def on_files(files, config):
     policies = _loaded(_folder())
     agreement = _agreement(policies.folder)
     _Speaker.anchors = _clause_anchors(policies.folder)
+    for warning in unshown_parts(policies.folder, policies.policies):   # a part shown under the wrong passage
+        log.warning(warning.render())
     with _terms_of(policies):
         pages = {"terms/index.md": terms_index(policies),
                  "terms/service-levels.md": service_levels(policies),
@@ -327,9 +334,10 @@ def terms_index(policies) -> str:
     reviews = terms_to_review(policies, _now())
     lines += ["", "## Terms to review { #review }", "",
               f"Terms past their review date (`review_by:`), or within 30 days of it, on "
-              f"{_now().date().isoformat()}; `neocrm-policy outdated` lists them too.", ""]
+              f"{date_words(_now().date())}; `neocrm-policy outdated` lists them too.", ""]
     lines += [f"- {'**⚠ past** ' if r.overdue else ''}[{_code(r.query)}]"
-              f"({_slug(r.query)}.md#terms): {_prose(r.describe())}" for r in reviews] \
+              f"({_slug(r.query)}.md#term-{r.term}): {_prose(r.describe())}"
+              for r in reviews] \
         or ["None."]
     return "\n".join(lines) + "\n"
 
@@ -356,7 +364,6 @@ def _awaiting_review(policies, query: str):
 def policy_page(policies, query: str, agreement=None) -> str:
     compiled = policies.compiled(query, _now())
     policy = compiled.checked.policy
-    terms = policies.terms_at(compiled, _now())
     title = _nav_title(policies.say(policy.title, query, _now()))   # as in the nav
     out = ["---", f"title: {json.dumps(title)}", "---", "",
            f"# {_prose(policy.title)}", "",
@@ -371,80 +378,257 @@ def policy_page(policies, query: str, agreement=None) -> str:
                 f"**{_prose(policy.summary)}**{waiting('summary')}", ""]
     else:
         out += [_prose(policy.summary) + waiting("summary"), ""]
-    out += _clause_text(agreement, query, policies)
-    if policy.readings:
-        out += ["## Readings adopted { #readings }", "",
-                "Where the agreement is vague, these readings are in force; an editor "
-                "changes them in the rule file, not in code.", ""]
-        for n, reading in enumerate(policy.readings, start=1):
-            extra = []
-            if reading.clause:
-                extra.append(f"clause {_prose(reading.clause)}")
-            if reading.parameter in policy.parameters:   # to the term's row, in force
-                extra.append(f"set by [{_code(reading.parameter)}](#term-{reading.parameter})")
-            elif reading.parameter:
-                extra.append(f"set by {_code(reading.parameter)}")
-            tail = f" ({'; '.join(extra)})" if extra else ""
-            out.append(f"- **{_prose(reading.topic)}**: {_prose(reading.reading)}{tail}"
-                       f"{waiting(f'reading {n}')}")
-        out.append("")
-    if policy.parameters:
-        out += ["## Terms an editor can change { #terms }", "",
-                f"Values in force on {_now().date().isoformat()}.", "",
-                "| Term | Value in force | Since | What it is |", "| --- | --- | --- | --- |"]
-        reviews = {r.term: r for r in terms_to_review(policies, _now()) if r.query == query}
-        for name, parameter in policy.parameters.items():
-            since = terms.origin(name).since
-            out.append(f'| <span id="term-{name}"></span>{_term(parameter)} | '
-                       f"{_value_words(terms, name)} | "
-                       f"{since.date().isoformat() if since else 'from the start'} | "
-                       f"{_prose(parameter.description or '')}"
-                       f"{waiting(f'term {name}: description') if parameter.description else ''}"
-                       f"{_review_note(parameter, reviews.get(name))} |")
-        out.append("")
-        out += _history(policies, query, policy)
+    passages = _passages_of(agreement, policies.folder, query)
+    placed = _placed_rules(policy, [entry for entry, _, _ in passages])
+    out += _law_and_rules(policies, query, passages, placed, compiled, waiting)
+    out += _history(policies, query, policy)
     if policy.inputs:
-        out += ["## Facts it reads", "", "| Fact | Type | Required | Allowed values | Meaning |",
+        out += ["## Facts it reads", "", "| Fact | Kind | Required | Allowed values | Meaning |",
                 "| --- | --- | --- | --- | --- |"]
         for path, item in policy.inputs.items():
-            allowed = ", ".join(_code(v) for v in item.allowed) if item.allowed else ""
-            out.append(f'| <span id="{_fact_anchor(path)}"></span>`{path}` | '
-                       f"{item.type.not_null()} | "
+            allowed = "; ".join(f"{_prose(item.in_words(v))} ({_code(v)})"
+                                if item.in_words(v) != str(v) else _code(v)
+                                for v in item.allowed) if item.allowed else ""
+            out.append(f'| <span id="{_fact_anchor(path)}"></span>'
+                       f"{_prose(name_in_words(path))} (`{path}`) | "
+                       f"{_kind_in_words(item.type.not_null())} | "
                        f"{'no' if item.optional else 'yes'} | {allowed} | "
                        f"{_prose(item.description or '')} |")
         out.append("")
     out += ["## Decisions", "",
             "How the decisions below are reached: each decision's rules, each rule's "
             "exceptions as branches off it, and the facts and terms each decision reads. "
-            "The same is said in words under each decision below.", "",
-            _figure(decision_diagram(policy, compiled.checked.node_types)), ""]
+            "Each rule is said in words under the passage of the agreement it enforces, "
+            "above; each decision below links to its rules.", "",
+            _figure(decision_diagram(policy, compiled.checked.node_types,
+                                     title=_said(policy.title))), ""]
     words = _Words(compiled.checked)
     for name, decision in policy.decisions.items():
         internal = " (a step used by the others)" if decision.internal else ""
         words_of = name_in_words(name)
-        shown = f"{_prose(words_of[:1].upper() + words_of[1:])} ({_code(name)})" \
-            if words_of != name else _code(name)
+        shown = f"{_prose(words_of[:1].upper() + words_of[1:])} ({_code(name)})"
         out += [f"### {shown}{internal} {{ #decision-{name} }}", ""]
         if decision.description:
             out += [_prose(decision.description) + waiting(f"decision {name}: description"),
                     ""]
-        for rule in decision.rules:
-            out += _rule_lines(rule, 0, None, words)
+        out += _where_its_rules_are(decision, placed)
         if decision.has_default:
-            out.append(f"- **Otherwise** (no rule applies): {_code(decision.default.text)}")
-        out.append("")
-    if policy.invariants:
-        out += ["## Guard rails", "",
-                "Checked by `neocrm-policy validate` for every dated version and every "
-                "customer overlay.", ""]
-        for invariant in policy.invariants:
-            each = (f" for every entry of {_code(invariant.for_each_key_of)} (as `key`)"
-                    if invariant.for_each_key_of else "")
-            out.append(f"- **{_prose(invariant.id)}**{each}: {_code(invariant.check.text)}"
-                       + (f" — {_prose(invariant.message)}" if invariant.message else ""))
+            out.append(f"- **Otherwise** (no rule applies): gives "
+                       f"{words.value(decision.default, name)}"
+                       f'<br><span class="np-written">As written: '
+                       f"{_code(decision.default.text)}</span>")
         out.append("")
     out += _examples(policies, query)
     return "\n".join(out) + "\n"
+
+
+def _passages_of(agreement, folder, query: str) -> list[tuple]:
+    """The passages of the agreement a policy enforces, in the agreement's order: each as
+    (its clause-map entry, its text or None where the map names no text, its anchor on the
+    agreement page)."""
+    if agreement is not None:
+        entries = [p.entry for p in agreement.passages]
+        return [(p.entry, p, anchor) for p, anchor in
+                zip(agreement.passages, _anchors(entries), strict=True)
+                if query in p.entry.policies]
+    entries = load_clause_map(folder)
+    return [(entry, None, anchor) for entry, anchor in zip(entries, _anchors(entries),
+                                                           strict=True)
+            if query in entry.policies]
+
+
+def _place(entries, clause, *names) -> int | None:
+    """Which passage a part citing `clause` stands under: the passage of that clause whose
+    clause-map entry `shows:` one of its names (the most particular names first: a rule's
+    own before its decision's), else the clause's first passage; None when the page
+    quotes no passage of it."""
+    candidates = [n for n, entry in enumerate(entries) if entry.clause == clause]
+    for group in names:
+        for n in candidates:
+            if set(group) & set(entries[n].shows):
+                return n
+    return candidates[0] if candidates else None
+
+
+def _each_rule(decision):
+    """Every rule of a decision with the rule it is an exception to (None at the top)."""
+    stack = [(rule, None) for rule in reversed(decision.rules)]
+    while stack:
+        rule, parent = stack.pop()
+        yield rule, parent
+        stack += [(exception, rule) for exception in reversed(rule.exceptions)]
+
+
+def _placed_rules(policy, entries) -> dict[str, int | None]:
+    """Rule path → the passage it stands under; a rule citing no clause stands with the
+    rule it is an exception to."""
+    placed: dict[str, int | None] = {}
+    for name, decision in policy.decisions.items():
+        for rule, parent in _each_rule(decision):
+            if rule.clause is None and parent is not None:
+                placed[rule.path] = placed[parent.path]
+            else:
+                placed[rule.path] = _place(entries, rule.clause, (rule.path, rule.id), (name,))
+    return placed
+
+
+def _rule_anchor(rule) -> str:
+    return "rule-" + re.sub(r"[^a-z0-9_]+", "-", rule.path.lower())
+
+
+def _groups(policy, entries, placed) -> dict[int | None, dict[str, list]]:
+    """The passage (its index in `entries`, None for none) each part of a policy stands
+    under: "terms" (names), "readings" ((number, reading)), "rules" ((decision, rule, the
+    rule it is an exception to, when that stands elsewhere or is the same passage's)) and
+    "guard rails"."""
+    groups: dict[int | None, dict[str, list]] = {}
+
+    def put(where, kind, item) -> None:
+        groups.setdefault(where, {}).setdefault(kind, []).append(item)
+    for name, parameter in policy.parameters.items():
+        put(_place(entries, parameter.clause, (name,)), "terms", name)
+    for n, reading in enumerate(policy.readings, start=1):
+        put(_place(entries, reading.clause, (reading.topic,)), "readings", (n, reading))
+    for invariant in policy.invariants:
+        put(_place(entries, invariant.clause, (invariant.id,)), "guard rails", invariant)
+    for name, decision in policy.decisions.items():
+        for rule, parent in _each_rule(decision):
+            if parent is None or placed[parent.path] != placed[rule.path]:
+                put(placed[rule.path], "rules", (name, rule, parent))
+    return groups
+
+
+def _law_and_rules(policies, query: str, passages, placed, compiled, waiting) -> list[str]:
+    """The law and the rules paragraph by paragraph: each passage of the agreement the
+    policy enforces, quoted from the agreement's file at build time, then the terms,
+    readings, rules and guard rails that enforce it; then any that cite no passage."""
+    policy = compiled.checked.policy
+    terms = policies.terms_at(compiled, _now())
+    groups = _groups(policy, [entry for entry, _, _ in passages], placed)
+    words = _Words(compiled.checked)
+    parts = partial(_parts, policies, query, policy, terms, words, placed, waiting)
+    if not passages:
+        return ["## Terms, readings and rules { #agreement }", ""] + parts(groups.get(None),
+                                                                           None)
+    out = ["## The agreement, and the rules that enforce it { #agreement }", "",
+           "Each passage of the agreement this policy applies, in the agreement's own words "
+           "(quoted from its text when the site was built), followed by the terms, readings "
+           "and rules that apply it.", ""]
+    for n, (entry, passage, anchor) in enumerate(passages):
+        name = _clause_name(entry, short=True)
+        out += [f"### {name[0].upper()}{name[1:]}: {_prose(entry.title)} {{ #{anchor} }}", ""]
+        if passage is not None:
+            out += _passage(policies, passage) + [""]
+            whole = _clause_name(entry)
+            out += [f"[{whole[0].upper()}{whole[1:]}, in the whole agreement]"
+                    f"(agreement.md#{anchor})", ""]
+        if entry.note:   # how the policies apply it, in the clause map's words
+            out += [f"*{_prose(entry.note)}*", ""]
+        shown = parts(groups.get(n), entry.clause)
+        out += shown or ["*No term, reading or rule of this policy stands under this passage "
+                         "alone; it is applied with the passages of its clause around it.*",
+                         ""]
+    if groups.get(None):
+        out += ["### Parts citing no passage quoted here { #other-parts }", ""]
+        out += parts(groups[None], None)
+    return out
+
+
+def _parts(policies, query, policy, terms, words, placed, waiting, group,
+           clause) -> list[str]:
+    """One passage's terms, readings, rules and guard rails, in that order."""
+    if not group:
+        return []
+    out: list[str] = []
+    if group.get("terms"):
+        out += [f"**Terms it sets**, in force on {date_words(_now().date())}:", "",
+                "| Term | Value in force | Since | What it is |", "| --- | --- | --- | --- |"]
+        reviews = {r.term: r for r in terms_to_review(policies, _now()) if r.query == query}
+        for name in group["terms"]:
+            parameter = policy.parameters[name]
+            since = terms.origin(name).since
+            history = (f' <a class="np-history" href="#history-{name}">(its history)</a>'
+                       if _has_history(policies, query, parameter) else "")
+            out.append(f'| <span id="term-{name}"></span>{_term(parameter)}{history} | '
+                       f"{_value_words(terms, name)} | "
+                       f"{date_words(since.date()) if since else 'from the start'} | "
+                       f"{_prose(parameter.description or '')}"
+                       f"{waiting(f'term {name}: description') if parameter.description else ''}"
+                       f"{_review_note(parameter, reviews.get(name))} |")
+        out.append("")
+    if group.get("readings"):
+        out += ["**Readings adopted** where the words are vague (an editor changes them in "
+                "the rule file, not in code):", ""]
+        for n, reading in group["readings"]:
+            extra = []
+            if reading.clause and reading.clause != clause:
+                extra.append(f"clause {_prose(reading.clause)}")
+            if reading.parameter in policy.parameters:   # to the term's row, in force
+                extra.append(f"set by the term [{_prose(words.link_text(reading.parameter))}]"
+                             f"(#term-{reading.parameter})")
+            elif reading.parameter:
+                extra.append(f"set by {_code(reading.parameter)}")
+            tail = f" ({'; '.join(extra)})" if extra else ""
+            out.append(f'- <span id="reading-{n}"></span>**{_prose(reading.topic)}**: '
+                       f"{_prose(reading.reading)}{tail}{waiting(f'reading {n}')}")
+        out.append("")
+    decided = None
+    for name, rule, parent in group.get("rules", ()):
+        if name != decided:
+            if decided is not None:
+                out.append("")
+            decided = name
+            words_of = name_in_words(name)
+            out += [f"**Rules deciding [{_prose(words_of)}](#decision-{name})**:", ""]
+        out += _rule_lines(rule, 0, parent, words, clause,
+                           lambda r, here=placed[rule.path]: placed[r.path] == here)
+    if decided is not None:
+        out.append("")
+    if group.get("guard rails"):
+        out += ["**Guard rails**, checked by `neocrm-policy validate` for every dated version "
+                "and every customer overlay:", ""]
+        for invariant in group["guard rails"]:
+            each = (f" for every entry of {_code(invariant.for_each_key_of)} (as `key`)"
+                    if invariant.for_each_key_of else "")
+            cited = (f" (clause {_prose(invariant.clause)})"
+                     if invariant.clause and invariant.clause != clause else "")
+            said = _prose(invariant.message) if invariant.message else \
+                _prose(name_in_words(invariant.id))
+            out.append(f"- {said}{cited}{each}<br>"
+                       f'<span class="np-written">Checked as: '
+                       f"{_code(invariant.check.text)}</span>")
+        out.append("")
+    return out
+
+
+def _where_its_rules_are(decision, placed) -> list[str]:
+    """A decision's rules in order, each a link to where it stands under its passage."""
+    links = [f"[{_code(rule.id)}](#{_rule_anchor(rule)})"
+             for rule, _ in _each_rule(decision)]
+    if not links:
+        return []
+    return [f"Its rules, in the order they are tried: {', '.join(links)} (each stands above, "
+            "under the passage of the agreement it applies).", ""]
+
+
+def _has_history(policies, query: str, parameter) -> bool:
+    return parameter.dated or any(parameter.name in o.changes.get(query, {})
+                                  for o in policies.overlays)
+
+
+_KINDS = {"int": ("a whole number", "whole numbers"), "decimal": ("a number", "numbers"),
+          "money": ("an amount in CNY", "amounts in CNY"), "string": ("text", "texts"),
+          "bool": ("yes or no", "yeses or noes"), "date": ("a date", "dates"),
+          "datetime": ("a date and time", "dates and times"),
+          "time": ("a time of day", "times of day"),
+          "duration": ("a length of time", "lengths of time")}
+
+
+def _kind_in_words(type_) -> str:
+    """A fact's type as a reader says it: "a date and time", "a list of texts"."""
+    if type_.name == "list" and type_.item is not None and type_.item.name in _KINDS:
+        return "a list of " + _KINDS[type_.item.name][1]
+    return _KINDS[type_.name][0] if type_.name in _KINDS else str(type_)
 
 
 def _history(policies, query: str, policy) -> list[str]:
@@ -456,7 +640,7 @@ def _history(policies, query: str, policy) -> list[str]:
                if p.dated or any(name in changes for _, changes in overlays)]
     if not changed:
         return []
-    out = ["### History of the terms { #history }", "",
+    out = ["## History of the terms { #history }", "",
            "Every dated version of a term, from the date it took effect, and every "
            "customer's own value as the value it replaced → the customer's.", ""]
     for parameter in changed:
@@ -468,7 +652,7 @@ def _history(policies, query: str, policy) -> list[str]:
                 [(v.since, _version_text(v.value, parameter)) for v in parameter.versions
                  if v.since is not None], _now())), ""]
         for version in parameter.versions:
-            since = (f"from {version.since.date().isoformat()}" if version.since
+            since = (f"from {date_words(version.since.date())}" if version.since
                      else "from the start")
             out.append(f"- {since}: {_prose(_version_text(version.value, parameter))}"
                        + (f" ({_prose(version.note)})" if version.note else ""))
@@ -489,9 +673,10 @@ def _history(policies, query: str, policy) -> list[str]:
                          else "")
                 old = _written(before, name, *([key] if key is not None else []))
                 new = _written(after, name, *([key] if key is not None else []))
+                under = f", under clause {_prose(overlay.clause)}" if overlay.clause else ""
                 out.append(f"- for customer {_code(overlay.customer)} "
-                           f"({_prose(overlay.instrument)}), from "
-                           f"{begins.date().isoformat()}: {entry}{old} → {new}")
+                           f"({_prose(overlay.instrument)}{under}), from "
+                           f"{date_words(begins.date())}: {entry}{old} → {new}")
         out.append("")
     return out
 
@@ -511,7 +696,7 @@ def _review_note(parameter, review) -> str:
     if parameter.review_by is None:
         return ""
     owner = f", owner {_prose(parameter.owner)}" if parameter.owner else ""
-    note = f"review by {parameter.review_by.date().isoformat()}{owner}"
+    note = f"review by {date_words(parameter.review_by.date())}{owner}"
     if review is not None and review.overdue:
         return f"<br>**⚠ Past its review date:** {note}"
     if review is not None:
@@ -540,38 +725,55 @@ class _Words:
         self.policy = checked.policy
 
     def link(self, text: str) -> str:
-        """A fact, term or decision named in a rule: as code, a link to where the page
-        defines it (the facts' table, the terms' table, the decision's heading)."""
+        """A fact, term or decision named in a rule: in words (a term by its label, a fact
+        or decision by its name in words), a link to where the page defines it (the facts'
+        table, the term's row, the decision's heading); its name in the rule file is in
+        the "As written" line beside it."""
         policy = self.policy
         if text in policy.inputs:
-            return f"[{_code(text)}](#{_fact_anchor(text)})"
+            return f"[{_prose(self.link_text(text))}](#{_fact_anchor(text)})"
         if text in policy.parameters:
-            return f"[{_code(text)}](#term-{text})"
+            return f"[{_prose(self.link_text(text))}](#term-{text})"
         if text in policy.decisions:
-            return f"[{_code(text)}](#decision-{text})"
-        return _code(text)
+            return f"[{_prose(name_in_words(text))}](#decision-{text})"
+        return _prose(name_in_words(text))
+
+    def link_text(self, text: str) -> str:
+        """A name of the rule file as a reader says it: a term by its label."""
+        term = self.policy.parameters.get(text)
+        return term.in_words() if term is not None else name_in_words(text)
 
     def condition(self, expr) -> str:
         return self.say(expr.node)
 
-    def say(self, node) -> str:
+    def say(self, node, decision: str | None = None) -> str:
         """The words as prose (labels and quoted text are the editor's), each name of a
-        fact, term or decision as code: names are held aside while the words are escaped."""
+        fact, term or decision as code: names are held aside while the words are escaped.
+        In a value of `decision`, the choices it gives are said as the decision says them."""
         names: list[str] = []
 
         def name(text: str) -> str:
             names.append(text)
             return f"\ue000{len(names) - 1}\ue001"
-        words = _prose(in_words(node, self.types, self.label, name))
+        said = in_words(node, self.types, self.label, name, self.policy.choice_of, True)
+        if decision is not None:
+            said = self.policy.value_in_words(decision, said, node)
+        words = _prose(said)
         return re.sub("\ue000(\\d+)\ue001", lambda m: self.link(names[int(m.group(1))]),
                       words)
 
-    def value(self, expr) -> str:
-        """A rule's value in words: "whether ..." for a condition; a plain value (true,
-        a quoted choice) as written."""
+    def value(self, expr, decision: str | None = None) -> str:
+        """A rule's value in words: "whether ..." for a condition; a choice of the decision
+        as the decision says it; another plain value (true, an amount) as written."""
         node, kind = expr.node, self.types.get(id(expr.node))
         if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
-            return _code(expr.text) if isinstance(node, ast.Literal) else self.say(node)
+            if isinstance(node, ast.Literal) and isinstance(node.value, bool):
+                return "yes" if node.value else "no"
+            if isinstance(node, ast.Literal) and not (
+                    node.kind == "string" and decision is not None and
+                    self.policy.choice_of(decision, node.value) is not None):
+                return _code(expr.text)
+            return self.say(node, decision)
         say = self.say
         if isinstance(node, ast.Conditional):
             return (f"if {say(node.condition)}, whether {say(node.then)}; otherwise "
@@ -579,27 +781,34 @@ class _Words:
         return f"whether {say(node)}"
 
 
-def _rule_lines(rule, depth: int, parent, words: _Words) -> list[str]:
+def _rule_lines(rule, depth: int, parent, words: _Words, clause=None,
+                here=lambda rule: True) -> list[str]:
+    """A rule in words, its expression as written below, and its exceptions that stand
+    under the same passage (`here`) as branches off it. Its clause is said only where it
+    is not the passage's (`clause`)."""
     pad = "    " * depth
     kind = "Exception" if parent else "Rule"
-    clause = f" (clause {_prose(rule.clause)})" if rule.clause else ""
+    cited = f" (clause {_prose(rule.clause)})" if rule.clause and rule.clause != clause else ""
     when = f"applies when {words.condition(rule.when)}; " if rule.when else "applies always; "
     dates = ""
     if rule.since:
-        dates += f" from {rule.since.date().isoformat()}"
+        dates += f" from {date_words(rule.since.date())}"
     if rule.until:
-        dates += f" until {rule.until.date().isoformat()}"
-    over = f"; overrides {_code(parent)}" if parent else ""
-    lines = [f"{pad}- **{kind}** {_code(rule.id)}{clause}{dates}: {when}gives "
-             f"{words.value(rule.value)}{over}"]
-    if not isinstance(rule.value.node, ast.Literal) or rule.when:   # the words' source
+        dates += f" until {date_words(rule.until.date())}"
+    over = f"; overrides [{_code(parent.id)}](#{_rule_anchor(parent)})" if parent else ""
+    lines = [f'{pad}- <span id="{_rule_anchor(rule)}"></span>**{kind}** {_code(rule.id)}'
+             f"{cited}{dates}: {when}gives {words.value(rule.value, rule.path.split('.')[0])}"
+             f"{over}"]
+    literal = rule.value.node if isinstance(rule.value.node, ast.Literal) else None
+    if literal is None or rule.when or literal.kind == "string":   # the words' source
         written = (f"when {_code(rule.when.text)}, " if rule.when else "") + \
             f"{_code(rule.value.text)}"
         lines.append(f'{pad}    <br><span class="np-written">As written: {written}</span>')
     if rule.note:   # on its own line, not run on into the rule's sentence
         lines.append(f"{pad}    <br>*{_prose(rule.note)}*")
     for exception in rule.exceptions:
-        lines += _rule_lines(exception, depth + 1, rule.id, words)
+        if here(exception):
+            lines += _rule_lines(exception, depth + 1, rule, words, clause, here)
     return lines
 
 
@@ -612,9 +821,17 @@ def _value_words(terms, name: str) -> str:
     to a line, so that entries that are sentences keep their own full stops."""
     value = terms.values.get(name)
     if isinstance(value, dict):
-        return "<br>".join(f"{_prose(to_words(key))}: {_written(terms, name, key)}"
+        return "<br>".join(f"{_prose(_key_words(key))}: {_written(terms, name, key)}"
                            for key in value)
+    if isinstance(value, bool):   # as every answer says it
+        return "yes" if value else "no"
     return _written(terms, name)
+
+
+def _key_words(key) -> str:
+    """A table's key as a reader says it: a name in words ("total outage")."""
+    return name_in_words(key) if isinstance(key, str) and key.isidentifier() \
+        else to_words(key)
 
 
 def _written(terms, name: str, *key) -> str:
@@ -664,7 +881,8 @@ def _examples(policies, query: str) -> list[str]:
         ask = (f'<br><a class="np-ask" href="{html.escape(_ask_address(query, case))}">'
                "Ask this on the ask page<span class=\"np-unseen\"> "
                f"(“{_prose(case.name)}”)</span></a>")
-        lines.append(f"| {_prose(case.name)}{asked}{ask} | {facts} | {outcome} |")
+        lines.append(f"| {_prose(case.name)}{asked}{ask} | {_unbroken(facts)} | "
+                     f"{_unbroken(outcome)} |")
     lines.append("")
     worked = _worked_example(results)
     if worked:
@@ -681,6 +899,12 @@ def _examples(policies, query: str) -> list[str]:
                   "<pre><code>" + html.escape(json.dumps(shown, ensure_ascii=False))
                   + "</code></pre>"]
     return lines + ["", "</details>", ""]
+
+
+def _unbroken(text: str) -> str:
+    """An amount is read whole: "CNY" never ends a line of a narrow column apart from its
+    figure."""
+    return re.sub(r"\bCNY (?=[-\d])", "CNY\u00a0", text)
 
 
 ASK_VARIABLE = "NEOCRM_ASK_URL"
@@ -787,7 +1011,7 @@ def service_levels(policies) -> str:
         resolution = terms.get("resolution_time", {})
         described = terms.get("level_descriptions", {})
         out += ["The table of clause 3, regenerated from the parameters of `support.sla` in "
-                f"force on {_now().date().isoformat()}. Times run from the report.", "",
+                f"force on {date_words(_now().date())}. Times run from the report.", "",
                 "| Service response level | Description of failures | Response time | "
                 "Solution time |", "| --- | --- | --- | --- |"]
         def within(term: str, level) -> str:
@@ -898,8 +1122,8 @@ def customers_page(policies) -> str:
     for overlay in policies.overlays:
         out += [f"## {_prose(overlay.instrument)}", "",
                 f"Customer {_code(overlay.customer)} · signed "
-                f"{overlay.signed.date().isoformat()}"
-                + (f" · in effect from {overlay.effective.date().isoformat()}"
+                f"{date_words(overlay.signed.date())}"
+                + (f" · in effect from {date_words(overlay.effective.date())}"
                    if overlay.effective and overlay.effective != overlay.signed else "")
                 + (f" · clause {_prose(overlay.clause)}" if overlay.clause else ""), ""]
         if overlay.summary:   # the customer's own terms, as they are once signed
@@ -994,7 +1218,7 @@ def _agreement_table(policies, entry, table) -> list[str]:
             cells.append(cell)
         out.append("| " + " | ".join(cells) + " |")
     return out + ["", f"*The table as the agreement gives it; under each time, the term in "
-                  f"force on {_now().date().isoformat()}.*"]
+                  f"force on {date_words(_now().date())}.*"]
 
 
 def _clause_name(entry, short: bool = False) -> str:
@@ -1003,27 +1227,6 @@ def _clause_name(entry, short: bool = False) -> str:
         return clause
     return clause + (" (unnumbered)" if short else
                      " (a paragraph the agreement does not number; the site names it)")
-
-
-def _clause_text(agreement, query: str, policies=None) -> list[str]:
-    """The passages of the agreement this policy encodes, quoted from the agreement's
-    file at build time, each linked to its place on the agreement page."""
-    if agreement is None:
-        return []
-    anchors = _anchors([p.entry for p in agreement.passages])
-    out = ["## What the agreement says { #agreement }", "",
-           "The agreement's own words, quoted from its text when the site was built; the "
-           "readings and rules below are how they are applied.", ""]
-    found = False
-    for passage, anchor in zip(agreement.passages, anchors, strict=True):
-        if query not in passage.entry.policies:
-            continue
-        found = True
-        name = _clause_name(passage.entry)
-        out += [f"**{name[0].upper()}{name[1:]}**: {_prose(passage.entry.title)} "
-                f"([in the full text](agreement.md#{anchor}))", ""]
-        out += _passage(policies, passage) + [""]
-    return out if found else []
 
 
 def agreement_page(policies, agreement) -> str:
@@ -1053,7 +1256,8 @@ def agreement_page(policies, agreement) -> str:
         out += _passage(policies, passage) + [""]
         if entry.policies:
             out += ["Enforced by:", ""]
-            out += [_enforcement(policies, query, entry.clause) for query in entry.policies]
+            out += [_enforcement(policies, query, agreement, anchors[id(passage)])
+                    for query in entry.policies]
             if entry.note:
                 out += ["", f"*{_prose(entry.note)}*"]
         else:
@@ -1063,21 +1267,27 @@ def agreement_page(policies, agreement) -> str:
     return "\n".join(out)
 
 
-def _enforcement(policies, query: str, clause: str) -> str:
-    """One policy's part in a clause: its rules, terms and readings that cite it."""
+def _enforcement(policies, query: str, agreement, anchor: str) -> str:
+    """One policy's part in a passage: the terms, readings and rules its page shows under
+    that passage, in words, each a link to it there."""
     policy = policies.compiled(query, _now()).checked.policy
+    passages = _passages_of(agreement, policies.folder, query)
+    entries = [entry for entry, _, _ in passages]
+    placed = _placed_rules(policy, entries)
+    here = next((n for n, (_, _, a) in enumerate(passages) if a == anchor), -1)
+    group = _groups(policy, entries, placed).get(here, {})
     page = f"{_slug(query)}.md"
-    rules = [f"[{_code(rule.path)}]({page}#decision-{name})"
-             for name, decision in policy.decisions.items()
-             for rule in decision.all_rules() if rule.clause == clause]
-    terms = [f"[{_code(name)}]({page}#terms)" for name, parameter in
-             policy.parameters.items() if parameter.clause == clause]
-    readings = [f"[{_prose(r.topic)}]({page}#readings)" for r in policy.readings
-                if r.clause == clause]
+    terms = [f"[{_prose(policy.parameters[name].in_words())}]({page}#term-{name})"
+             for name in group.get("terms", ())]
+    readings = [f"[{_prose(r.topic)}]({page}#reading-{n})" for n, r in group.get("readings", ())]
+    rules = [f"[{_prose(name_in_words(rule.id))}]({page}#{_rule_anchor(rule)})"
+             for decision in policy.decisions.values()
+             for rule, _ in _each_rule(decision) if placed[rule.path] == here]
     parts = [f"{label}: {', '.join(items)}" for label, items in
-             (("rules", rules), ("terms", terms), ("readings", readings)) if items]
-    return (f"- [{_prose(policy.title)}]({page}) ({_code(query)})"
-            + (" — " + "; ".join(parts) if parts else ""))
+             (("terms", terms), ("readings", readings), ("rules", rules)) if items]
+    shown = f"[{_prose(policy.title)}]({page}#{anchor})"
+    return f"- {shown}" + (" — " + "; ".join(parts) if parts else
+                           " (applied with the passages of its clause around it)")
 
 
 def _unnumbered_note(clauses: list[str]) -> str:

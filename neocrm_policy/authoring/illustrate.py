@@ -148,22 +148,31 @@ def _wrap(text: str, width: float, size: _Size) -> list[str]:
     return lines + [line] if line or not lines else lines
 
 
-def _rule_rows(rule: Rule, depth: int, words) -> list[_Row]:
+def _rule_rows(rule: Rule, depth: int, words, gives) -> list[_Row]:
     when = f"when {words(rule.when)}" if rule.when is not None else "always"
     head = "except" if depth else "rule"
-    rows = [_Row(depth, f"{head} {rule.id}: {when}", f"gives {words(rule.value)}")]
+    rows = [_Row(depth, f"{head} “{name_in_words(rule.id)}”: {when}",
+                 f"gives {gives(rule.value)}")]
     for exception in rule.exceptions:
-        rows += _rule_rows(exception, depth + 1, words)
+        rows += _rule_rows(exception, depth + 1, words, gives)
     return rows
 
 
-def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str:
+def decision_diagram(policy: Policy, node_types, kind: str = "decisions",
+                     title: str | None = None) -> str:
     """The policy's decisions as boxes holding their rules in words, each rule's exceptions
     drawn as branches off it. Wide: the facts it reads on the left, its terms on the
     right, a line from each to the decisions that read it, and an arrow where a decision
-    reads another. Narrow: each decision's box says what it reads and uses."""
+    reads another. Narrow: each decision's box says what it reads and uses. Every label
+    is in words (a term by its label, a fact or decision by its name in words), never a
+    name from the rule file; `title` is the policy's title as the page shows it."""
+    def said(name: str) -> str:
+        if name in policy.parameters:
+            return policy.parameters[name].in_words()
+        return name_in_words(name)
+
     def words(expr) -> str:
-        return in_words(expr.node, node_types, policy.label_of, lambda text: text)
+        return in_words(expr.node, node_types, policy.label_of, said, policy.choice_of, True)
 
     decisions = list(policy.decisions.values())
     reads: dict[str, set[str]] = {}
@@ -171,22 +180,33 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
     for decision in decisions:
         exprs = [e for rule in decision.rules for e in _expressions(rule)]
         reads[decision.name] = names_read([*exprs, decision.default])
-        listed = [row for rule in decision.rules for row in _rule_rows(rule, 0, words)]
+        def gives(expr, decision=decision.name) -> str:
+            if isinstance(expr.node, ast.Literal) and isinstance(expr.node.value, bool):
+                return "yes" if expr.node.value else "no"   # as the answers say it
+            said = policy.value_in_words(decision, words(expr), expr.node)
+            kind = node_types.get(id(expr.node))
+            if kind is not None and kind.name == "bool" and \
+                    not isinstance(expr.node, ast.Conditional):
+                return f"whether {said}"   # a yes or no: whether the condition holds
+            return said
+        listed = [row for rule in decision.rules
+                  for row in _rule_rows(rule, 0, words, gives)]
         if decision.has_default:
             listed.append(_Row(0, "otherwise (no rule applies)",
-                               f"gives {words(decision.default)}"))
+                               f"gives {gives(decision.default)}"))
         rows[decision.name] = listed
     facts = [p for p in policy.inputs if any(p in r for r in reads.values())]
     terms = [t for t in policy.parameters if any(t in r for r in reads.values())]
-    title = (f"How {policy.id} decides: its decisions, the facts and terms they read, and "
-             "exceptions as branches")
+    title = (f"How “{title or policy.title}” is decided: its decisions, the facts and terms "
+             "they read, and exceptions as branches")
 
     def decision_box(size: _Size, x: float, w: float, y: float, decision, body) -> float:
         """One decision's box at `y`, its rules inside; the y below it."""
         inner: list[str] = []
         step = " (a step the others use)" if decision.internal else ""
-        text, row_y = _lines(x + 10, y + size.line, decision.name + step, w - 20, size,
-                             _DECISION, "bold")
+        heading = said(decision.name)
+        text, row_y = _lines(x + 10, y + size.line, heading[:1].upper() + heading[1:] + step,
+                             w - 20, size, _DECISION, "bold")
         inner += text
         row_y += 6
         for row in rows[decision.name]:
@@ -211,7 +231,8 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
                     ("uses", [d.name for d in decisions
                               if d.name != decision.name and d.name in read], _DECISION)):
                 if names:
-                    text, row_y = _lines(x + 12, row_y, f"{label}: {', '.join(names)}",
+                    names = [said(n) for n in names]
+                    text, row_y = _lines(x + 12, row_y, f"{label}: {'; '.join(names)}",
                                          w - 24, size, colour)
                     inner += text
             row_y += 4
@@ -252,7 +273,8 @@ def decision_diagram(policy: Policy, node_types, kind: str = "decisions") -> str
             for name in names:
                 wanted = min(heads[d] for d, r in reads.items() if name in r)
                 fy = max(wanted, placed)
-                text, below = _lines(x + 8, fy + size.line, name, w - 16, size, colour)
+                text, below = _lines(x + 8, fy + size.line, said(name), w - 16, size,
+                                     colour)
                 height = below - fy - size.font / 2 + 4
                 body.append(_box(x, fy, w, height, colour))
                 body.extend(text)
@@ -327,11 +349,11 @@ def versions_timeline(title: str, versions: Sequence[tuple[datetime, str]],
     marked = False
     for since, text in versions:
         if not marked and since > today:
-            points.append((f"shown as on {today.date().isoformat()}", "", None, _DECISION))
+            points.append((f"shown as on {date_words(today.date())}", "", None, _DECISION))
             marked = True
-        points.append((f"from {since.date().isoformat()}: {text}", "", None, _TERM))
+        points.append((f"from {date_words(since.date())}: {text}", "", None, _TERM))
     if not marked:
-        points.append((f"shown as on {today.date().isoformat()}", "", None, _DECISION))
+        points.append((f"shown as on {date_words(today.date())}", "", None, _DECISION))
     return _both(lambda size: _column_of_moments(size, title, _TERM, points, (),
                                                  "versions"))
 

@@ -119,13 +119,14 @@ def _judge(folder: Path, key: str | None):
 def warnings_of(policies) -> list:
     """Every warning `validate` reports on a loaded policy set: values stated by hand
     (NP060), the agreement's text missing or changed (NP061, NP013), facts no rule reads
-    (NP062), prose to re-read after a change (NP063)."""
+    (NP062), prose to re-read after a change (NP063), a passage showing a part its
+    policies do not have (NP064)."""
     from ..deciding.prose import stated_values
     from ..language.checker.unread import unread_facts
-    from ..loading.clausemap import check_agreement
+    from ..loading.clausemap import check_agreement, unshown_parts
     from .marks import warnings as prose_to_review
     return stated_values(policies) + unread_facts(policies) + \
-        check_agreement(policies.folder) + prose_to_review(policies)
+        check_agreement(policies.folder) + prose_to_review(policies) + unshown_parts(policies.folder, policies.policies)
 
 
 def _sources(policies) -> dict[str, list[str]]:

@@ -25,19 +25,43 @@ _SPECIAL_NAMES = {"now": "the evaluation time", "today": "the evaluation date"}
 
 def in_words(node: ast.Node, types: Mapping[int, Type] | None = None,
              label: Callable[[str], str | None] | None = None,
-             name: Callable[[str], str] = lambda text: f"`{text}`") -> str:
+             name: Callable[[str], str] = lambda text: f"`{text}`",
+             choice: Callable[[str, Any], str | None] | None = None,
+             yes_no: bool = False) -> str:
     """`node` in words. `types` are the checker's node types (comparisons of times read
     "before"/"after"); `label` gives a term's words ("solution time") for table lookups;
-    `name` writes a fact, term or decision name (as code on the site, plain in a memo)."""
-    return _Wording(types or {}, label or (lambda term: None), name).say(node)
+    `name` writes a fact, term or decision name (as code on the site, plain in a memo);
+    `choice` gives the words of a fact's or decision's value compared with it ("the
+    Company's gross negligence" for "gross_negligence"), or None to quote it as written;
+    `yes_no` says true and false as the answers do (yes, no)."""
+    wording = _Wording(types or {}, label or (lambda term: None), name,
+                       choice or (lambda name, value: None))
+    wording.truth = ("yes", "no") if yes_no else ("true", "false")
+    return wording.say(node)
 
 
 class _Wording:
     def __init__(self, types: Mapping[int, Type], label: Callable[[str], str | None],
-                 name: Callable[[str], str]):
+                 name: Callable[[str], str], choice: Callable[[str, Any], str | None]):
         self.types = types
         self.label = label
         self.name = name
+        self.choice = choice
+        self.truth = ("true", "false")
+
+    def chosen(self, named: ast.Node, value: ast.Node) -> str | None:
+        """A value compared with a fact or decision (or a list of them) in the words the
+        policy gives its choices; None where it names none of them."""
+        path = named.name if isinstance(named, ast.Name) else \
+            ast.path_of(named) if isinstance(named, ast.Attribute) else None
+        if path and isinstance(value, ast.Literal) and value.kind == "string":
+            return self.choice(path, value.value)
+        if path and isinstance(value, ast.ListOf) and value.items:
+            items = [self.chosen(named, item) for item in value.items]
+            said = [item for item in items if item is not None]
+            if len(said) == len(items):
+                return _series(said, "and")
+        return None
 
     def say(self, node: ast.Node, inside: str | None = None) -> str:
         method: Callable[[Any], str] = getattr(self, type(node).__name__)
@@ -55,7 +79,7 @@ class _Wording:
         if node.kind == "string":
             return f"“{node.value}”"
         if isinstance(node.value, bool):
-            return "true" if node.value else "false"
+            return self.truth[0] if node.value else self.truth[1]
         return "none" if node.value is None else str(to_words(node.value))
 
     def CalendarSpan(self, node: ast.CalendarSpan) -> str:  # noqa: N802
@@ -87,6 +111,8 @@ class _Wording:
 
     def Binary(self, node: ast.Binary) -> str:  # noqa: N802
         left, right = self.say(node.left, node.op), self.say(node.right, node.op)
+        if node.op in ("==", "!=", "in", "not in"):
+            right = self.chosen(node.left, node.right) or right
         if node.op == "==":
             return f"{left} is {right}"
         if node.op == "!=":

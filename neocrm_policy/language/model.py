@@ -242,6 +242,28 @@ class Policy:
     invariants: tuple[Invariant, ...] = ()
     raw: Any = field(default=None, compare=False, repr=False)
 
+    def choice_of(self, name: str, value: Any) -> str | None:
+        """A value of a fact or decision of this policy in words, where the policy names
+        its choices (`allowed:` of a fact, `labels:` of a decision); else None."""
+        fact = self.inputs.get(name)
+        if fact is not None and fact.allowed is not None and value in fact.allowed:
+            return fact.in_words(value)
+        decision = self.decisions.get(name)
+        if decision is not None and isinstance(value, str) and \
+                (value in (decision.labels or {}) or value.isidentifier()):
+            return decision.in_words(value)
+        return None
+
+    def value_in_words(self, decision: str, words: str, node) -> str:
+        """A rule's value in words (`words`) with each choice it gives the decision said
+        as the decision says it ("forbidden purpose" for "forbidden_purpose")."""
+        for part in ast.walk(node):
+            if isinstance(part, ast.Literal) and part.kind == "string":
+                said = self.choice_of(decision, part.value)
+                if said is not None:
+                    words = words.replace(f"“{part.value}”", said)
+        return words
+
     def label_of(self, name: str) -> str | None:
         """The label of a term of this policy; None for a name that is not a term or has
         no label (so wording falls back to the name)."""

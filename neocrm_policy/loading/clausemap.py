@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import overload
 from pathlib import Path
 
 from ..errors import (AgreementChanged, AgreementMissing, Location, PolicyError, PolicyErrors,
-                      SchemaError, UnknownNameError)
+                      SchemaError, UnknownNameError, UnshownPartWarning)
 from ..language.model import Overlay, Policy
 from ..source.text import load_yaml, read_text
 from ..source.documents import YList, YMap
@@ -43,6 +44,7 @@ class ClauseEntry:
     sha256: str | None = None
     unnumbered: bool = False   # the agreement gives the clause no number; the map names it
     table: TableShape | None = None   # the passage is a table, read as the map says
+    shows: tuple[str, ...] = ()   # what a policy page shows under this passage, not the first
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,20 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
                 errors.append(UnknownNameError(
                     f"clause {item['clause']} names unknown policy {name!r}", where,
                     suggestion(name, queries) + "policies: " + ", ".join(queries)))
+        shows = item.get("shows")
+        if shows is not None and not (isinstance(shows, list) and
+                                      all(isinstance(n, str) for n in shows)):
+            errors.append(SchemaError(
+                f"clause {item['clause']}: `shows:` is not a list of names",
+                item.where_key("shows"), "write `shows: [a_term, a_decision, \"A reading's "
+                "topic\"]`: the parts of its policies shown under this passage"))
+            shows = None
         entries.append(ClauseEntry(
             str(item["clause"]), item["title"], policies, item.get("reason"), where,
             item.get("note"), _words(item.get("starts")), _words(item.get("ends")),
             str(item["sha256"]) if item.get("sha256") is not None else None,
-            bool(item.get("unnumbered")), _table_shape(item, errors)))
+            bool(item.get("unnumbered")), _table_shape(item, errors),
+            tuple(shows or ())))
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
     return entries
@@ -259,6 +270,46 @@ def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay
                     entry.location, "name a term of a policy the entry lists in `term:`"))
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
+
+
+def unshown_parts(folder: Path, policies: Mapping[str, Policy]) -> list[PolicyError]:
+    """A warning for each name an entry's `shows:` gives that is no part of its policies
+    (each query's latest version) citing its clause (misspelt, renamed, deleted, or citing another clause): the site
+    would show that part under the clause's first passage instead. A warning, so that an
+    editor who removes a rule is not stopped by where the site shows it."""
+    found: list[PolicyError] = []
+    try:
+        entries = load_clause_map(folder)
+    except PolicyError:
+        return []   # the map's own errors are reported when the folder loads
+    for entry in entries:
+        parts = set().union(*(cites_under(policies[q], entry.clause)
+                              for q in entry.policies if q in policies))
+        for name in entry.shows:
+            if name not in parts:
+                found.append(UnshownPartWarning(
+                    f"clause {entry.clause} ({entry.title!r}) shows {name!r}, which is no "
+                    f"term, reading, decision, rule or guard rail of "
+                    f"{', '.join(entry.policies) or 'its policies'} citing clause "
+                    f"{entry.clause}", entry.location,
+                    "name a term, a decision, a rule (by its id), a reading (by its topic) "
+                    "or a guard rail (by its id) whose `clause:` is this entry's clause, or "
+                    "take the name out of `shows:`"))
+    return found
+
+
+def cites_under(policy: Policy, clause: str) -> set[str]:
+    """The names by which a clause-map entry's `shows:` may place a policy's parts citing
+    `clause` under its passage: terms, readings (by topic), decisions with a rule citing
+    it, rules (by id or path) and guard rails."""
+    names = {name for name, p in policy.parameters.items() if p.clause == clause}
+    names |= {reading.topic for reading in policy.readings if reading.clause == clause}
+    names |= {invariant.id for invariant in policy.invariants if invariant.clause == clause}
+    for name, decision in policy.decisions.items():
+        for rule in decision.all_rules():
+            if rule.clause == clause:
+                names |= {name, rule.id, rule.path}
+    return names
 
 
 @overload

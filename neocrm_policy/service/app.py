@@ -156,6 +156,16 @@ def _named(text: str | None, facts: Mapping[str, Input] | None,
     return _FACT_PATH.sub(said, text)
 
 
+_CLAUSE = r"\d+(?:\.\d+)*(?:\([a-z]\))?"
+_CITATION = re.compile(rf"\bclauses?\s+{_CLAUSE}(?:(?:,\s*|\s+and\s+){_CLAUSE})*")
+
+
+def cited_in(text: str) -> set[str]:
+    """Every clause a memo cites ("clause 3", "clauses 5, 8"): the page links each."""
+    return {number for citation in _CITATION.finditer(text)
+            for number in re.findall(_CLAUSE, citation[0])}
+
+
 def clause_link(docs_url: str, clause: str) -> str:
     """Where the agreement's passage of a clause is on the documentation site: its
     anchor on the agreement page (`terms/agreement/#clause-3`, as the site writes it)."""
@@ -323,7 +333,8 @@ class Service:
                 data["memo"] = decision.explain()
             if explain == "words":
                 words = data["words"] = in_words(decision)
-                clauses = {*words["clauses"], *(r["clause"] for r in words["results"])}
+                clauses = {*words["clauses"], *(r["clause"] for r in words["results"]),
+                           *cited_in(data.get("memo") or "")}
                 words["clause_links"] = {c: clause_link(self.config.docs_url, c)
                                          for c in sorted(clauses - {None})}
         except PolicyError as error:

@@ -298,6 +298,37 @@ function clauseLink(words, clause) {
   return href ? el("a", { href, text: "clause " + clause }) : document.createTextNode("clause " + clause);
 }
 
+// "clause 3", "clauses 5, 8", "clauses 5 and 8" in a line of the memo: each clause a link
+// to its passage on the documentation site, where the answer gives one.
+const CLAUSE = String.raw`\d+(?:\.\d+)*(?:\([a-z]\))?`;
+const CITATION = new RegExp(String.raw`\bclauses?\s+${CLAUSE}(?:(?:,\s*|\s+and\s+)${CLAUSE})*`, "g");
+
+function withClauseLinks(text, words) {
+  const parts = [];
+  let at = 0;
+  for (const citation of text.matchAll(CITATION)) {
+    parts.push(text.slice(at, citation.index));
+    const one = citation[0].match(new RegExp(String.raw`\s(${CLAUSE})$`));
+    if (one && words.clause_links[one[1]] && !/,|\sand\s/.test(citation[0])) {   // "clause 3": all of it
+      parts.push(el("a", { href: words.clause_links[one[1]], text: citation[0] }));
+      at = citation.index + citation[0].length;
+      continue;
+    }
+    let inner = 0;
+    for (const number of citation[0].matchAll(new RegExp(CLAUSE, "g"))) {
+      const href = words.clause_links[number[0]];
+      if (!href) continue;
+      parts.push(citation[0].slice(inner, number.index));
+      parts.push(el("a", { href, text: number[0] }));
+      inner = number.index + number[0].length;
+    }
+    parts.push(citation[0].slice(inner));
+    at = citation.index + citation[0].length;
+  }
+  parts.push(text.slice(at));
+  return parts.filter((part) => part !== "");
+}
+
 function showAnswer(decision) {
   const words = decision.words;
   document.getElementById("decided").textContent = words.decided;
@@ -314,11 +345,12 @@ function showAnswer(decision) {
                    ...(result.clause ? ["Under ", clauseLink(words, result.clause), "."]
                                      : ["No clause is cited."])));
     if (result.steps.length) {
-      item.append(el("ul", { class: "steps" }, ...result.steps.map((step) => el("li", { text: step }))));
+      item.append(el("ul", { class: "steps" },
+                     ...result.steps.map((step) => el("li", {}, ...withClauseLinks(step, words)))));
     }
     return item;
   }));
-  document.getElementById("memo").textContent = decision.memo;
+  document.getElementById("memo").replaceChildren(...withClauseLinks(decision.memo, words));
   document.getElementById("trace").textContent = JSON.stringify(decision.trace, null, 2);
   document.getElementById("trace-details").open = false;
   document.getElementById("meta").textContent =
