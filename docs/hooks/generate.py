@@ -212,7 +212,8 @@ def on_files(files, config):
     policies = _loaded(_folder())
     agreement = _agreement(policies.folder)
     _Speaker.anchors = _clause_anchors(policies.folder)
-    for warning in unshown_parts(policies.folder, policies.policies):   # a part shown under the wrong passage
+    # a part shown under the wrong passage
+    for warning in unshown_parts(policies.folder, policies.policies):
         log.warning(warning.render())
     with _terms_of(policies):
         pages = {"terms/index.md": terms_index(policies),

@@ -126,7 +126,8 @@ def warnings_of(policies) -> list:
     from ..loading.clausemap import check_agreement, unshown_parts
     from .marks import warnings as prose_to_review
     return stated_values(policies) + unread_facts(policies) + \
-        check_agreement(policies.folder) + prose_to_review(policies) + unshown_parts(policies.folder, policies.policies)
+        check_agreement(policies.folder) + prose_to_review(policies) + \
+        unshown_parts(policies.folder, policies.policies)
 
 
 def _sources(policies) -> dict[str, list[str]]:

@@ -274,9 +274,10 @@ def check_citations(folder: Path, policies: list[Policy], overlays: list[Overlay
 
 def unshown_parts(folder: Path, policies: Mapping[str, Policy]) -> list[PolicyError]:
     """A warning for each name an entry's `shows:` gives that is no part of its policies
-    (each query's latest version) citing its clause (misspelt, renamed, deleted, or citing another clause): the site
-    would show that part under the clause's first passage instead. A warning, so that an
-    editor who removes a rule is not stopped by where the site shows it."""
+    (each query's latest version) citing its clause (misspelt, renamed, deleted, or
+    citing another clause): the site would show that part under the clause's first
+    passage instead. A warning, so that an editor who removes a rule is not stopped by
+    where the site shows it."""
     found: list[PolicyError] = []
     try:
         entries = load_clause_map(folder)
