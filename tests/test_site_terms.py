@@ -179,3 +179,10 @@ def test_a_terms_value_in_force_reads_in_words(site):
     assert '<td data-label="Value in force">yes</td>' in row("solution_counts_as_response")
     assert "total outage: 4<br>login failure: 4" in row("symptom_level")
     assert "total_outage" not in row("symptom_level").split("</td>")[1]
+
+
+def test_a_rule_giving_no_value_or_an_amount_says_so_in_words(site):
+    page = _visible(site, "terms/liability-data-security")
+    assert re.search(r"Rule no_cap_stated ?: applies always; gives no value", page)
+    assert re.search(r"Rule nothing_owed ?: applies always; gives CNY 0\.00", page)
+    assert "gives null" not in page and "gives 0 CNY" not in page

@@ -770,6 +770,10 @@ class _Words:
         if kind is None or kind.name != "bool" or isinstance(node, ast.Literal):
             if isinstance(node, ast.Literal) and isinstance(node.value, bool):
                 return "yes" if node.value else "no"
+            if isinstance(node, ast.Literal) and node.value is None:
+                return "no value"
+            if isinstance(node, ast.Literal) and node.kind == "money":
+                return self.say(node, decision)            # CNY 0.00, as amounts read
             if isinstance(node, ast.Literal) and not (
                     node.kind == "string" and decision is not None and
                     self.policy.choice_of(decision, node.value) is not None):

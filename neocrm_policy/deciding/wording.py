@@ -11,10 +11,11 @@ anything; the expression itself stays beside the words.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ..language.syntax import ast
-from ..language.values import Type, to_words
+from ..language.values import Type, money_words, to_words
 
 _ORDER = {"<": ("less than", "before"), "<=": ("at most", "on or before"),
           ">": ("more than", "after"), ">=": ("at least", "on or after")}
@@ -80,6 +81,8 @@ class _Wording:
             return f"“{node.value}”"
         if isinstance(node.value, bool):
             return self.truth[0] if node.value else self.truth[1]
+        if node.kind == "money" and isinstance(node.value, Decimal):
+            return money_words(node.value)           # CNY 0.00, as amounts read
         return "none" if node.value is None else str(to_words(node.value))
 
     def CalendarSpan(self, node: ast.CalendarSpan) -> str:  # noqa: N802
