@@ -612,3 +612,121 @@ def test_the_memo_names_the_holiday_that_moved_a_deadline_counted_on_a_calendar(
     assert decision.result["call_back_by"] == at("2026-03-11T11:00")
     assert "- Tuesday 10 March 2026 (company anniversary): closed on the working calendar" \
         in decision.explain()
+
+
+# A calendar's own dates: each mistake placed, worded and hinted (issue 22, mutation) -------
+
+def _own_dates_error(tmp_path, added: str) -> dict:
+    """The error `load` gives when `added` is written at the top of online_im's calendar."""
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "calendars.yaml", "  online_im:\n", "  online_im:\n" + added)
+    with pytest.raises(SchemaError) as caught:
+        neocrm_policy.load(folder)
+    found = caught.value.to_dict()
+    assert found.pop("file").endswith("calendars.yaml")
+    return found
+
+
+def test_a_date_of_its_own_that_is_no_date_is_placed_at_its_key(tmp_path):
+    # the second date is wrong: the place is its key, not the first line of the list
+    assert _own_dates_error(tmp_path, "    closed_on:\n      2026-03-09: a\n"
+                                      "      2026-02-30: b\n") == {
+        "code": "NP012", "message": "calendar 'online_im': '2026-02-30' is not a date",
+        "line": 15, "column": 7, "hint": "write the date as 2026-06-18"}
+
+
+def test_a_date_of_its_own_written_as_a_number_is_no_date(tmp_path):
+    # YAML reads 20260309 as a number; it was taken as 9 March 2026, and with 2026-03-09
+    # also listed the error said "listed under both `closed_on:` and `closed_on:`"
+    assert _own_dates_error(tmp_path, "    closed_on:\n      2026-03-09: a\n"
+                                      "      20260309: b\n") == {
+        "code": "NP012", "message": "calendar 'online_im': 20260309 is not a date",
+        "line": 15, "column": 7, "hint": "write the date as 2026-06-18"}
+    with pytest.raises(SchemaError, match="'2026-W11-1' is not a date"):   # a week date
+        build_calendar("office", {"hours": {"monday": "09:00-18:00"},
+                                  "open_on": {"2026-W11-1": "a"}})
+
+
+def test_a_date_both_closed_and_open_is_placed_at_its_second_listing(tmp_path):
+    assert _own_dates_error(tmp_path, "    closed_on:\n      2026-03-09: a\n    open_on:\n"
+                                      "      2026-03-08: b\n      2026-03-09: c\n") == {
+        "code": "NP012",
+        "message": "calendar 'online_im': 2026-03-09 is listed under both `closed_on:` and "
+                   "`open_on:`",
+        "line": 17, "column": 7,
+        "hint": "a day is either closed or open: keep it under one of them"}
+
+
+def test_a_date_a_program_lists_twice_under_one_key_is_told_so():
+    from datetime import date
+    with pytest.raises(SchemaError) as caught:
+        build_calendar("office", {"hours": {"monday": "09:00-18:00"},
+                                  "open_on": {date(2026, 6, 17): "a", "2026-06-17": "b"}})
+    assert (caught.value.message, caught.value.hint) == (
+        "calendar 'office': 2026-06-17 is listed twice under `open_on:`", "list each date once")
+
+
+def test_own_dates_mistakes_only_a_program_can_make_are_placed_where_the_mapping_says():
+    from neocrm_policy.source.text import parse_yaml
+    hours = 'hours: {monday: "09:00-18:00"}\n'
+    with pytest.raises(SchemaError) as listed:
+        build_calendar("office", parse_yaml(hours + "closed_on:\n  - 2026-06-17\n", "cal.yaml"))
+    assert (listed.value.message, listed.value.location.line, listed.value.location.column,
+            listed.value.hint) == (
+        "calendar 'office': `closed_on:` must list dates, each with a note", 3, 3,
+        "write e.g. `closed_on:` then `  2026-06-18: company anniversary` on the next line")
+    with pytest.raises(SchemaError) as note:
+        build_calendar("office", parse_yaml(hours + "open_on:\n  2026-06-16: a\n"
+                                            "  2026-06-17: 5\n", "cal.yaml"))
+    assert (note.value.message, note.value.location.line, note.value.location.column,
+            note.value.hint) == (
+        "calendar 'office': the note of 2026-06-17 is not text", 4, 3,
+        "write what the day is, e.g. company anniversary")
+
+
+def test_a_mistake_in_own_dates_given_without_places_is_shown_without_one():
+    with pytest.raises(SchemaError) as caught:
+        build_calendar("office", {"hours": {"monday": "09:00-18:00"},
+                                  "closed_on": {"17 June 2026": "a"}})
+    assert caught.value.location is None
+    assert str(caught.value) == ("NP012 calendar 'office': '17 June 2026' is not a date\n"
+                                 "  hint: write the date as 2026-06-18")
+
+
+def test_a_calendar_lists_at_most_a_thousand_dates_of_its_own():
+    from neocrm_policy.language.calendars import MAX_OWN_DAYS
+    from neocrm_policy.source.text import parse_yaml
+    first = at("2000-01-03T00:00").date()
+    days = [first + timedelta(days=n) for n in range(MAX_OWN_DAYS + 1)]
+    most = build_calendar("office", {"hours": {"monday": "09:00-18:00"},
+                                     "closed_on": {str(d): "" for d in days[:-1]}})
+    assert len(most.own_days) == 1000 and not most.is_open(at("2000-01-03T10:00"))
+    text = ('hours: {monday: "09:00-18:00"}\nclosed_on:\n'
+            + "".join(f"  {d}: staff day\n" for d in days))
+    with pytest.raises(SchemaError) as caught:
+        build_calendar("office", parse_yaml(text, "cal.yaml"))
+    assert (caught.value.message, caught.value.location.line, caught.value.location.column,
+            caught.value.hint) == (
+        "calendar 'office' lists 1001 dates of its own", 1, 1, "at most 1000")
+
+
+def test_the_memo_says_a_date_of_its_own_without_a_note_plainly(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "calendars.yaml", "  online_im:\n", "  online_im:\n    open_on:\n"
+         "      2026-03-08:\n")
+    decision = neocrm_policy.load(folder).decide("support.channels", {},
+                                                 at="2026-03-08T10:00:00+08:00")   # a Sunday
+    assert decision.explain().endswith(   # once "Sunday 8 March 2026 (): open on …"
+        "- Sunday 8 March 2026: open on the online im calendar")
+
+
+def test_the_memo_names_a_make_up_working_day_that_opened_a_channel(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "calendars.yaml", "  online_im:\n", "  online_im:\n"
+         "    holidays: mainland_china\n")
+    decision = neocrm_policy.load(folder).decide("support.channels", {},
+                                                 at="2026-02-14T10:00:00+08:00")   # Saturday
+    assert "online_im" in decision.result["open"]
+    assert decision.explain().endswith(
+        "- Saturday 14 February 2026 (a mainland-China make-up working day): open on the "
+        "online im calendar")

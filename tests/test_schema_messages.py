@@ -69,6 +69,12 @@ RULE_FILES = [
         HEADER + "decisions:\n  Due: {value: 1}\n",
         [("'Due' is not a valid name under decisions", 6, 3, NAME_HINT)],
         id="name-in-capitals"),
+    pytest.param(   # once "is not a valid name", with the hint about names
+        HEADER + "calendars:\n  office:\n    hours: {monday: \"09:00-18:00\"}\n"
+        "    closed_on:\n      2026-03-02: a\n      2026-3-9: b\ndecisions: {due: {value: 1}}\n",
+        [("'2026-3-9' is not a date under calendars.office.closed_on", 10, 7,
+          "write the date as 2026-06-18")],
+        id="calendar-date-of-its-own-in-another-form"),
     pytest.param(
         HEADER + "decisions:\n  due:\n    rules:\n      - value: 1\n",
         [("decisions.due.rule 1 is missing 'id'", 8, 9, "add 'id'")],

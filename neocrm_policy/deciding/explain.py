@@ -71,7 +71,8 @@ def calendar_day_lines(decision) -> list[str]:
         for (opened, why), names in kept.items():
             which = names[0] if len(names) == 1 else \
                 ", ".join(names[:-1]) + f" and {names[-1]}"
-            found.append(f"- {_day(day)} ({why}): {'open' if opened else 'closed'} on the "
+            said = f" ({why})" if why else ""   # a date of its own may come without a note
+            found.append(f"- {_day(day)}{said}: {'open' if opened else 'closed'} on the "
                          f"{which} calendar{'s' if len(names) > 1 else ''}")
         day += timedelta(days=1)
     if not found:

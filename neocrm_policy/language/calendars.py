@@ -411,6 +411,8 @@ def build_calendar(name: str, spec: Any) -> Calendar:
                     make_up, own, _where(spec, "summary"))
 
 
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
 MAX_OWN_DAYS = 1000
 """Dates of its own one calendar may list (a company's holidays for decades)."""
 
@@ -428,21 +430,34 @@ def _own_days(name: str, spec: Any) -> tuple[tuple[date, bool, str], ...]:
                               "`  2026-06-18: company anniversary` on the next line")
         for day_text, note in listed.items():
             where = getattr(listed, "where_key", lambda _k: None)(day_text)
-            try:
-                day = date.fromisoformat(str(day_text))
-            except ValueError:
+            day = _own_date(day_text)
+            if day is None:
                 raise SchemaError(f"calendar {name!r}: {day_text!r} is not a date",
-                                  where, "write the date as 2026-06-18") from None
+                                  where, "write the date as 2026-06-18")
             if note is not None and not isinstance(note, str):
                 raise SchemaError(f"calendar {name!r}: the note of {day} is not text",
                                   where, "write what the day is, e.g. company anniversary")
-            if day in found:
-                other = "closed_on" if not found[day][0] else "open_on"
+            if day in found:   # under the other key, or twice in a mapping a program made
+                first = found[day][2]
                 raise SchemaError(
-                    f"calendar {name!r}: {day} is listed under both `{other}:` and `{key}:`",
-                    where, "a day is either closed or open: keep it under one of them")
+                    f"calendar {name!r}: {day} is listed under both `{first}:` and `{key}:`"
+                    if first != key else f"calendar {name!r}: {day} is listed twice under "
+                    f"`{key}:`", where,
+                    "a day is either closed or open: keep it under one of them"
+                    if first != key else "list each date once")
             found[day] = (opened, note or "", key)
     if len(found) > MAX_OWN_DAYS:
         raise SchemaError(f"calendar {name!r} lists {len(found)} dates of its own",
                           _where(spec), f"at most {MAX_OWN_DAYS}")
     return tuple(sorted((day, opened, note) for day, (opened, note, _) in found.items()))
+
+
+def _own_date(key: Any) -> date | None:
+    """A date of its own as written, 2026-06-18, or None: YAML reads `20260618` as a
+    number and Python's reader takes week dates (`2026-W25-4`), neither a date here."""
+    if not isinstance(key, (str, date)) or not _DATE_TEXT.fullmatch(str(key)):
+        return None
+    try:
+        return date.fromisoformat(str(key))
+    except ValueError:   # 2026-02-30
+        return None

@@ -476,6 +476,10 @@ def _and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+DATE_KEY = r"^\d{4}-\d{2}-\d{2}$"
+"""The schema's pattern for a key that is a date (a calendar's `closed_on:`, `open_on:`)."""
+
+
 def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) -> SchemaError:
     path = list(problem.absolute_path)
     where = locate(data, path) or Location(file, 1, 1)
@@ -486,6 +490,9 @@ def _schema_error(problem: jsonschema.ValidationError, data: YMap, file: str) ->
         key = problem.instance
         if isinstance(node, YMap) and key in node:
             where = node.where_key(key)
+        if problem.schema.get("pattern") == DATE_KEY:   # a calendar's closed_on:, open_on:
+            return SchemaError(f"{as_written(key)} is not a date under {at}", where,
+                               "write the date as 2026-06-18")
         return SchemaError(f"{as_written(key)} is not a valid name under {at}", where,
                            "names are lower-case words joined by '_' (dots between the "
                            "parts of a fact's path), such as resolution_time")
