@@ -374,3 +374,24 @@ def test_code_lenses_run_a_case_accept_it_and_decide_with_the_examples(tmp_path)
             await editor.stop()
 
     run(session)
+
+
+def test_the_agreement_named_relative_to_the_clause_map_is_found_from_the_scratch_copy(
+        tmp_path):
+    """The editor's check reads a copy of the folder elsewhere: the clause map's path to
+    the agreement, relative to the map, still leads to the text (no warning that it is
+    missing, as `validate` gives none)."""
+    import shutil
+
+    from neocrm_policy.loading.clausemap import agreement_file
+    from neocrm_policy.lsp.folder import check
+    from tests.helpers import edit
+    folder = copy_policies(tmp_path / "policies")
+    named = agreement_file(folder)
+    (tmp_path / "shared").mkdir()
+    shutil.copy(named, tmp_path / "shared" / "agreement.txt")
+    edit(folder / "clause-map" / "clause-map.yaml", f"agreement: {named}",
+         "agreement: ../../shared/agreement.txt")
+    found = check(folder, {})
+    assert found.policies is not None
+    assert not [p for p in found.problems if p.code == "NP061"]
