@@ -3,9 +3,12 @@ calendars and the clause map (`neocrm-policy lsp`).
 
 Diagnostics come from `folder.check` a moment after the last keystroke (so a burst of
 typing costs one check), on the file that causes each problem, with `validate`'s code,
-message and hint. Hover, go to definition and completion read the last policy set that
-loaded: a term is shown with its value in force and its clause, a fact with its
-declaration, a function with what it does.
+message and hint. Hover, go to definition, references, rename, completion and the code
+lenses read the last policy set that loaded (and where each name is written in it,
+`index`): a term is shown with its value in force and its clause, a fact with its
+declaration, a function with what it does, a clause with the agreement's passage, a
+customer with its instrument, a decision with its rules in words (`answers`). A request
+that comes while a check is under way waits for it, so it answers from the edited text.
 """
 
 from __future__ import annotations
