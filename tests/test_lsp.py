@@ -143,6 +143,7 @@ def test_an_editor_sees_problems_as_typed_and_asks_about_names(tmp_path):
             labels = {item.label for item in completions.items}
             assert {"response_time", "incident.reported_at", "days_between",
                     "hours", "hotline"} <= labels
+            assert {"acme", "3", "preamble"} <= labels   # customers, clauses of the map
         finally:
             await editor.stop()
 

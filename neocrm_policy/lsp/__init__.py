@@ -18,9 +18,9 @@ rooms:
 - `server.py`: the Language Server Protocol over stdio (pygls): diagnostics as you type,
   hover (a term's value in force and clause, a fact's declaration, a function's use, a
   clause, a customer, a decision), go to definition, find references, rename a term,
-  completion of terms, facts, decisions, functions and units, quick fixes from the
-  errors' own mechanical fixes, formatting in `fmt`'s layout, and code lenses to run a
-  policy test's case, accept it, and decide a decision with the examples.
+  completion of terms, facts, decisions, functions, units, customers and clauses, quick
+  fixes from the errors' own mechanical fixes, formatting in `fmt`'s layout, and code
+  lenses to run a policy test's case, accept it, and decide a decision with the examples.
 
 It needs the `lsp` extra: ``pip install 'neocrm-policy[lsp]'``.
 """

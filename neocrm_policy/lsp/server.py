@@ -314,6 +314,12 @@ def completion(ls: PolicyServer, params: types.CompletionParams) -> types.Comple
     if found is not None and found.policies is not None:
         for name in found.policies.calendars:
             add(name, kinds.Module, "calendar")
+        for overlay in found.policies.overlays:
+            add(overlay.customer, kinds.Value, f"customer: {overlay.instrument}")
+        clauses = dict.fromkeys(m.key[0] for m in found.mentions
+                                if m.kind == CLAUSE and m.defines)
+        for clause in clauses:
+            add(clause, kinds.Reference, "a clause of the agreement")
     return types.CompletionList(is_incomplete=False, items=items)
 
 
