@@ -103,7 +103,10 @@ def check(folder: Path, unsaved: dict[Path, str],
         if problems_found is not None:
             problems_found(checked)
         if policies is not None:
-            checked.mentions = mentions(policies, copy, checked.real)
+            try:
+                checked.mentions = mentions(policies, copy, checked.real)
+            except (PolicyError, OSError, ValueError):   # references unknown, not fatal
+                checked.mentions = []
         return checked
 
 
