@@ -41,6 +41,12 @@ class PolicyServer(LanguageServer):
         """The last check of each policy folder the editor has a file of open."""
         self.published: dict[Path, set[Path]] = {}
         self._pending: dict[Path, asyncio.Task] = {}
+        """The check of each folder waiting for the typing to pause."""
+        self._running: dict[Path, set[asyncio.Task]] = {}
+        self._started: dict[Path, int] = {}
+        self._recorded: dict[Path, int] = {}
+        self._shown: dict[Path, int] = {}
+        """The number of each folder's latest check started, recorded, and published."""
         self.runs: dict[tuple, tuple[str, bool]] = {}
         """What a code lens's command found, by (folder, file, case or decision name),
         shown as the lens's title until the folder is checked again."""
@@ -54,7 +60,8 @@ class PolicyServer(LanguageServer):
         return texts
 
     def soon(self, folder: Path) -> None:
-        """Check `folder` after `DEBOUNCE` seconds without another change."""
+        """Check `folder` after `DEBOUNCE` seconds without another change. A change
+        during a check lets it finish (its answers stand until the next one's)."""
         task = self._pending.pop(folder, None)
         if task is not None:
             task.cancel()
@@ -62,10 +69,22 @@ class PolicyServer(LanguageServer):
 
     async def _later(self, folder: Path) -> None:
         await asyncio.sleep(DEBOUNCE)
+        me = asyncio.current_task()
+        if self._pending.get(folder) is me:
+            del self._pending[folder]
+        self._running.setdefault(folder, set()).add(me)
+        number = self._started[folder] = self._started.get(folder, 0) + 1
         loop = asyncio.get_running_loop()
-        found = await asyncio.to_thread(
-            check, folder, self.unsaved(folder),
-            lambda first: loop.call_soon_threadsafe(self.publish, folder, first))
+        try:
+            found = await asyncio.to_thread(
+                check, folder, self.unsaved(folder),
+                lambda first: loop.call_soon_threadsafe(self._publish_latest, folder,
+                                                        number, first))
+        finally:
+            self._running[folder].discard(me)
+        if number < self._recorded.get(folder, 0):
+            return   # a later check has already answered
+        self._recorded[folder] = number
         if found.policies is not None or folder not in self.checked:
             self.checked[folder] = found
         else:   # keep the last set that loaded for hover and completion; new problems
@@ -73,6 +92,11 @@ class PolicyServer(LanguageServer):
             self.checked[folder] = Checked(found.problems, last.policies, folder, last.copy,
                                            last.mentions, last.cases)
         self.runs = {k: v for k, v in self.runs.items() if k[0] != folder}
+
+    def _publish_latest(self, folder: Path, number: int, found: Checked) -> None:
+        if number >= self._shown.get(folder, 0):
+            self._shown[folder] = number
+            self.publish(folder, found)
 
     def publish(self, folder: Path, found: Checked) -> None:
         by_file: dict[Path, list[types.Diagnostic]] = {}
@@ -87,9 +111,12 @@ class PolicyServer(LanguageServer):
         """The check of the folder of `uri` once any check under way has finished (a
         request right after an edit answers from the edited text)."""
         folder = policy_folder(Path(to_fs_path(uri) or ""))
-        while (task := self._pending.get(folder)) is not None and not task.done():
-            await asyncio.wait({task})
-        return self.checked.get(folder)
+        while True:
+            waiting = {t for t in (self._pending.get(folder), *self._running.get(folder, ()))
+                       if t is not None and not t.done()}
+            if not waiting:
+                return self.checked.get(folder)
+            await asyncio.wait(waiting)
 
     # What the cursor is on ------------------------------------------------------------
     def mention_at(self, uri: str, position: types.Position):
