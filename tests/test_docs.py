@@ -185,6 +185,10 @@ def test_yaml_and_json_examples_are_real(text, policies_copy):
     elif "repos" in data:
         hooks = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
         assert {h["id"] for repo in data["repos"] for h in repo["hooks"]} <= hooks
+    elif any(key.startswith("glspc.") for key in data):   # VS Code's generic LSP client
+        _starts_the_language_server([data["glspc.server.command"],
+                                     *data["glspc.server.commandArguments"]])
+        assert data["glspc.server.languageId"] == ["yaml"]
     elif "yaml.schemas" in data:
         for schema, files in data["yaml.schemas"].items():
             assert (ROOT / schema).is_file(), schema
@@ -215,6 +219,32 @@ def test_yaml_and_json_examples_are_real(text, policies_copy):
         assert set(data) <= {"parameters", "decisions", "invariants"}, set(data)
         _put_fragment(_policy_file_declaring(policies_copy, data), data)
         neocrm_policy.load(policies_copy)
+
+
+def _starts_the_language_server(command: list[str]) -> None:
+    """An editor's setting starts `neocrm-policy lsp`, a command the CLI has."""
+    from neocrm_policy.cli import main
+    assert command == ["neocrm-policy", "lsp"], command
+    assert main([command[1], "--help"]) == 0
+
+
+@pytest.mark.parametrize("text", list(blocks("toml")))
+def test_helix_settings_start_the_language_server_for_yaml(text):
+    import tomllib
+    data = tomllib.loads(text)
+    server = data["language-server"]["neocrm-policy"]
+    _starts_the_language_server([server["command"], *server["args"]])
+    yaml_language = next(x for x in data["language"] if x["name"] == "yaml")
+    assert "neocrm-policy" in yaml_language["language-servers"]
+
+
+@pytest.mark.parametrize("text", list(blocks("lua")))
+def test_neovim_settings_start_the_language_server_for_yaml(text):
+    named = re.search(r'vim\.lsp\.config\("(\w+)", \{(.*?)\n\}\)', text, re.S)
+    assert named and f'vim.lsp.enable("{named[1]}")' in text
+    command = re.search(r"cmd = \{ (.*?) \}", named[2])[1]
+    _starts_the_language_server([part.strip(' "') for part in command.split(",")])
+    assert 'filetypes = { "yaml" }' in named[2]
 
 
 @pytest.mark.parametrize("kind", ["policy", "overlay", "tests", "decision"])

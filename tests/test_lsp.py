@@ -1,6 +1,9 @@
 """The language server (issue 29), driven by a real LSP client over stdio: a rule file
 opened with a mistake gets `validate`'s error at its place, fixing it clears it; hover,
-go to definition and completion answer from the checked rules."""
+go to definition and completion answer from the checked rules; references and rename
+reach every file of the folder; hover on a clause, a customer and a decision says what
+they are in words; formatting gives `fmt`'s layout; code lenses run a case, accept it,
+and decide with the examples."""
 
 from __future__ import annotations
 
@@ -26,6 +29,17 @@ class Editor:
         self.client = LanguageClient("test-editor", "1")
         self.diagnostics: dict[str, list[types.Diagnostic]] = {}
         self.arrived = asyncio.Event()
+        self.applied: list[types.WorkspaceEdit] = []
+        self.messages: list[str] = []
+
+        @self.client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            self.applied.append(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def shown(params: types.ShowMessageParams) -> None:
+            self.messages.append(params.message)
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def published(params: types.PublishDiagnosticsParams) -> None:
@@ -49,6 +63,19 @@ class Editor:
                 self.arrived.clear()
                 await self.arrived.wait()
         return await asyncio.wait_for(wait(), seconds)
+
+    def open(self, path: Path, text: str | None = None) -> str:
+        uri = from_fs_path(str(path))
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri, "yaml", 1, path.read_text(encoding="utf-8")
+                                   if text is None else text)))
+        return uri
+
+    async def references(self, uri: str, at: types.Position, declared: bool
+                         ) -> list[types.Location]:
+        return await self.client.text_document_references_async(types.ReferenceParams(
+            text_document=types.TextDocumentIdentifier(uri), position=at,
+            context=types.ReferenceContext(include_declaration=declared)))
 
     async def stop(self) -> None:
         await self.client.shutdown_async(None)
@@ -116,7 +143,256 @@ def test_an_editor_sees_problems_as_typed_and_asks_about_names(tmp_path):
             labels = {item.label for item in completions.items}
             assert {"response_time", "incident.reported_at", "days_between",
                     "hours", "hotline"} <= labels
+            assert {"acme", "3", "preamble"} <= labels   # customers, clauses of the map
         finally:
             await editor.stop()
 
     asyncio.run(session())
+
+
+def applied(text: str, edits: list[types.TextEdit]) -> str:
+    """`text` with an editor's text edits made (from the last, so places stay true)."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                       reverse=True):
+        start = offsets[edit.range.start.line] + edit.range.start.character
+        end = offsets[edit.range.end.line] + edit.range.end.character
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+def place(text: str, line_has: str, word: str) -> types.Position:
+    """Where `word` is written on the first line containing `line_has`."""
+    n = next(n for n, line in enumerate(text.splitlines()) if line_has in line)
+    return types.Position(n, text.splitlines()[n].index(word) + 1)
+
+
+def run(session, seconds: float = 240) -> None:
+    """Drive an editor's session, failing (not hanging) when an answer never comes."""
+    asyncio.run(asyncio.wait_for(session(), seconds))
+
+
+def test_references_reach_every_file_and_a_rename_is_made_everywhere(tmp_path):
+    from neocrm_policy.authoring.testing import run_tests
+    folder = copy_policies(tmp_path / "policies")
+    liability = folder / "liability-data-security.yaml"
+    sla = folder / "support-sla.yaml"
+    text, sla_text = (liability.read_text(encoding="utf-8"),
+                      sla.read_text(encoding="utf-8"))
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri, sla_uri = editor.open(liability), editor.open(sla)
+            # a term: its declaration, the rules, and the tests' `terms:`
+            at = place(text, "fixed_cap:", "fixed_cap")
+            found = await editor.references(uri, at, True)
+            files = {Path(f.uri).name for f in found}
+            assert {"liability-data-security.yaml", "liability_cap_lesser.yaml",
+                    "liability_cap_fixed.yaml", "liability_cap_greater.yaml"} <= files
+            used = place(text, "value: fixed_cap", "fixed_cap")
+            assert any(f.uri == uri and f.range.start.line == used.line for f in found)
+            # a term named in prose: its `{term}` is a reference too
+            at = place(sla_text, "new_time_limit_for_one_star:", "new_time")
+            found = await editor.references(sla_uri, at, False)
+            prose = place(sla_text, "{new_time_limit_for_one_star}", "{new_time").line
+            assert {f.range.start.line for f in found} >= {
+                prose, place(sla_text, "parameter: new_time_limit_for_one_star", "new").line,
+                place(sla_text, "or new_time_limit_for_one_star)", "new_time").line}
+            assert at.line not in {f.range.start.line for f in found}   # no declaration
+            # a decision: its uses in rules and the tests' expectations
+            at = place(sla_text, "value: incident.reported_at + response_time[level]",
+                       "level")
+            found = await editor.references(sla_uri, at, True)
+            assert "support_sla.yaml" in {Path(f.uri).name for f in found}
+            assert place(sla_text, "  level:", "level").line in {
+                f.range.start.line for f in found if f.uri == sla_uri}
+            # a clause: every citation and its entries in the clause map
+            at = place(sla_text, 'clauses: ["3"]', "3")
+            found = await editor.references(sla_uri, at, True)
+            names = [Path(f.uri).name for f in found]
+            assert "clause-map.yaml" in names and "maintenance-reboot.yaml" in names
+            # a customer: its instrument and the cases that name it
+            acme_test = folder / "tests" / "data_retention.yaml"
+            test_uri = editor.open(acme_test)
+            at = place(acme_test.read_text(encoding="utf-8"), "id: acme", "acme")
+            found = await editor.references(test_uri, at, True)
+            assert {"acme.yaml", "data_retention.yaml"} <= {Path(f.uri).name for f in found}
+
+            # a rename to a name taken, or not a name, is refused in words
+            at = place(text, "fixed_cap:", "fixed_cap")
+            for bad, said in (("cap_basis", "already has a term named cap_basis"),
+                              ("Fixed Cap", "cannot name a term"),
+                              ("contract", "already has facts named contract")):
+                with pytest.raises(Exception, match=said):
+                    await editor.client.text_document_rename_async(types.RenameParams(
+                        text_document=types.TextDocumentIdentifier(uri), position=at,
+                        new_name=bad))
+            renamed = await editor.client.text_document_rename_async(types.RenameParams(
+                text_document=types.TextDocumentIdentifier(uri), position=at,
+                new_name="agreed_cap"))
+            at = place(sla_text, "new_time_limit_for_one_star:", "new_time")
+            also = await editor.client.text_document_rename_async(types.RenameParams(
+                text_document=types.TextDocumentIdentifier(sla_uri), position=at,
+                new_name="one_star_gets_new_limit"))
+        finally:
+            await editor.stop()
+        for edit in (renamed, also):
+            for uri, edits in edit.changes.items():
+                path = Path(from_fs_path(uri) and uri.removeprefix("file://"))
+                path.write_text(applied(path.read_text(encoding="utf-8"), edits),
+                                encoding="utf-8")
+
+    run(session)
+    # the folder still loads and every policy test still passes under the new names
+    report = run_tests(folder)
+    assert report.failed == 0 and report.passed > 0
+    assert "{one_star_gets_new_limit}" in sla.read_text(encoding="utf-8")
+    for name in ("liability_cap_lesser", "liability_cap_fixed", "liability_cap_greater"):
+        written = (folder / "tests" / f"{name}.yaml").read_text(encoding="utf-8")
+        assert "  agreed_cap: CNY 200,000.00" in written
+    assert "fixed_cap" not in liability.read_text(encoding="utf-8").replace(
+        "(fixed_cap)", "")   # a message's plain words are not a reference
+
+
+def test_hover_says_what_a_clause_a_customer_and_a_decision_are(tmp_path):
+    from neocrm_policy.loading.clausemap import read_agreement
+    folder = copy_policies(tmp_path / "policies")
+    sla = folder / "support-sla.yaml"
+    text = sla.read_text(encoding="utf-8")
+    retention_test = folder / "tests" / "data_retention.yaml"
+    passage = next(p for p in read_agreement(folder).passages if p.entry.clause == "3")
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = editor.open(sla)
+
+            async def hover(uri: str, at: types.Position) -> str:
+                shown = await editor.client.text_document_hover_async(types.HoverParams(
+                    types.TextDocumentIdentifier(uri), at))
+                assert shown is not None
+                return shown.contents.value
+            said = await hover(uri, place(text, 'clauses: ["3"]', "3"))
+            first_words = " ".join(passage.text.split()[:3])
+            assert "Clause 3" in said and first_words in " ".join(
+                said.replace("\\", "").split())
+            assert "Response and solution times" in said   # the policy that enforces it
+            said = await hover(uri, place(text, "  level:", "level"))
+            assert "The incident's service level in stars." in said
+            assert "rule `level_as_reported` (clause 3): applies when" in said
+            assert "Name(" not in said and "Expr(" not in said
+            test_uri = editor.open(retention_test)
+            said = await hover(test_uri, place(retention_test.read_text(encoding="utf-8"),
+                                               "id: acme", "acme"))
+            assert "Acme supplementary service agreement" in said
+            assert "2026-12-01" in said and "90 days" in said and "4 hours" in said
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_formatting_gives_the_layout_of_fmt(tmp_path):
+    data = Path(__file__).parent / "data" / "fmt"
+    messy = tmp_path / "messy" / "messy.yaml"
+    messy.parent.mkdir()
+    text = (data / "messy.yaml").read_text(encoding="utf-8")
+    messy.write_text(text, encoding="utf-8")
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(messy.parent)
+        try:
+            uri = editor.open(messy)
+            edits = await editor.client.text_document_formatting_async(
+                types.DocumentFormattingParams(types.TextDocumentIdentifier(uri),
+                                               types.FormattingOptions(2, True)))
+            assert applied(text, edits) == (data / "messy.expected.yaml").read_text(
+                encoding="utf-8")
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_code_lenses_run_a_case_accept_it_and_decide_with_the_examples(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    tests = folder / "tests" / "support_sla.yaml"
+    good = tests.read_text(encoding="utf-8")
+    moved = good.replace("expect: {level: 4, response_due", "expect: {level: 3, response_due",
+                         1)
+    assert moved != good
+    sla = folder / "support-sla.yaml"
+    name = "4 stars, responded and solved exactly on time"
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = editor.open(tests, moved)
+
+            async def lenses(uri: str) -> list[types.CodeLens]:
+                return await editor.client.text_document_code_lens_async(
+                    types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+            found = await lenses(uri)
+            line = place(moved, name, name).line
+            assert [x.command.title for x in found if x.range.start.line == line] == \
+                ["run this case"]
+            assert len(found) == moved.count("- name:")
+            run_it = next(x for x in found if x.range.start.line == line).command
+            outcome = await editor.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(run_it.command, run_it.arguments))
+            assert outcome["can_accept"] is True
+            titles = [x.command.title for x in await lenses(uri)
+                      if x.range.start.line == line]
+            assert titles[0] == "fails: level: expected 3, got 4"
+            accept = next(x for x in await lenses(uri) if x.range.start.line == line
+                          and x.command.title.startswith("accept")).command
+            answer = await editor.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(accept.command, accept.arguments))
+            assert answer["accepted"] is True
+            assert applied(moved, editor.applied[-1].changes[uri]) == good
+            # a decision of a rule file, decided with the examples (here the tests' cases)
+            sla_uri = editor.open(sla)
+            text = sla.read_text(encoding="utf-8")
+            level = place(text, "  level:", "level").line
+            decide = next(x for x in await lenses(sla_uri)
+                          if x.range.start.line == level).command
+            assert decide.title == "decide with the examples"
+            answer = await editor.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(decide.command, decide.arguments))
+            assert any(line.endswith(": 4") for line in answer["examples"])
+            title = next(x for x in await lenses(sla_uri)
+                         if x.range.start.line == level).command.title
+            assert title.startswith("with the ") and "examples: 4" in title
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_the_agreement_named_relative_to_the_clause_map_is_found_from_the_scratch_copy(
+        tmp_path):
+    """The editor's check reads a copy of the folder elsewhere: the clause map's path to
+    the agreement, relative to the map, still leads to the text (no warning that it is
+    missing, as `validate` gives none)."""
+    import shutil
+
+    from neocrm_policy.loading.clausemap import agreement_file
+    from neocrm_policy.lsp.folder import check
+    from tests.helpers import edit
+    folder = copy_policies(tmp_path / "policies")
+    named = agreement_file(folder)
+    (tmp_path / "shared").mkdir()
+    shutil.copy(named, tmp_path / "shared" / "agreement.txt")
+    edit(folder / "clause-map" / "clause-map.yaml", f"agreement: {named}",
+         "agreement: ../../shared/agreement.txt")
+    found = check(folder, {})
+    assert found.policies is not None
+    assert not [p for p in found.problems if p.code == "NP061"]

@@ -130,7 +130,7 @@ def accept(folder: Path | str | None = None, policies: PolicySet | None = None) 
     for result in (run_case(policies, case) for case in cases):
         if result.passed:
             continue
-        reason = _not_a_move(result)
+        reason = not_a_move(result)
         if reason is None:
             to_move.setdefault(result.case.file, []).append(result)
         else:
@@ -158,7 +158,7 @@ def _file_refused(error: PolicyError, folder: Path) -> NotAccepted:
                        f"the file does not load: {error.code} {error.message}{hint}")
 
 
-def _not_a_move(result: CaseResult) -> str | None:
+def not_a_move(result: CaseResult) -> str | None:
     """Why a failing case cannot be accepted by moving values, or None when it can."""
     case, error = result.case, result.error
     if case.expect_error is not None:
@@ -196,11 +196,22 @@ def _rewrite(path: Path, results: list[CaseResult], folder: Path | None = None
              ) -> tuple[list[Move], list[NotAccepted]]:
     """Move the failing values of one file's cases and write the file once; the file is
     read again only from the policy folder it was loaded from."""
-    def refuse_all(reason: str) -> tuple[list[Move], list[NotAccepted]]:
-        return [], [NotAccepted(str(path), r.case.location.line, r.case.name, reason)
-                    for r in results]
-
     text = read_text(path, folder)
+    rewritten, moves, refused = accepted_text(text, path, results)
+    if rewritten != text:
+        write_atomically(path, rewritten)
+    return moves, refused
+
+
+def accepted_text(text: str, path: Path, results: list[CaseResult]
+                  ) -> tuple[str, list[Move], list[NotAccepted]]:
+    """The text of a test file (`path`) with the moved values of its failing cases'
+    `results` written as the file writes them, what moved, and what cannot be moved (then
+    the text is left as it is). Writes nothing: the editor's "accept" applies it."""
+    def refuse_all(reason: str) -> tuple[str, list[Move], list[NotAccepted]]:
+        return text, [], [NotAccepted(str(path), r.case.location.line, r.case.name, reason)
+                          for r in results]
+
     handler = round_trip_yaml()
     handler.Representer = _Representer
     try:
@@ -235,9 +246,7 @@ def _rewrite(path: Path, results: list[CaseResult], folder: Path | None = None
                               f"as {to_words(actual, type_)}; write it by hand")
         moves.append(Move(str(path), written[case.name].where(name).line, case.name, name,
                           expected, now, _change(expected, actual, type_)))
-    if rewritten != text:
-        write_atomically(path, rewritten)
-    return moves, []
+    return rewritten, moves, []
 
 
 def _cases_of(data: Any) -> list[CommentedMap]:
@@ -452,4 +461,4 @@ def _words(value: Any, type_: Type | None) -> str:
     return to_words(value, type_)
 
 
-__all__ = ["Acceptance", "Move", "NotAccepted", "accept"]
+__all__ = ["accepted_text", "not_a_move", "Acceptance", "Move", "NotAccepted", "accept"]

@@ -8,10 +8,19 @@ rooms:
 - `folder.py`: a policy folder as the editor has it (its open documents' unsaved text
   over the files on disk), checked as `validate` checks it; every problem and warning
   as a diagnostic of the file that causes it.
+- `index.py`: where each term, fact, decision, customer and clause is written in every
+  file of the folder, from the parsed expressions and the located YAML (references,
+  rename, and what the cursor is on).
+- `answers.py`: what the server says, in words: a clause's passage of the agreement (the
+  clause map's own reader), a customer's instrument and own terms, a decision's rules in
+  words (the memo's wording), why a new name is refused, a case's outcome, a decision
+  with the examples.
 - `server.py`: the Language Server Protocol over stdio (pygls): diagnostics as you type,
-  hover (a term's value in force and clause, a fact's declaration, a function's use),
-  go to definition, completion of terms, facts, decisions, functions and units, and
-  quick fixes from the errors' own mechanical fixes.
+  hover (a term's value in force and clause, a fact's declaration, a function's use, a
+  clause, a customer, a decision), go to definition, find references, rename a term,
+  completion of terms, facts, decisions, functions, units, customers and clauses, quick
+  fixes from the errors' own mechanical fixes, formatting in `fmt`'s layout, and code
+  lenses to run a policy test's case, accept it, and decide a decision with the examples.
 
 It needs the `lsp` extra: ``pip install 'neocrm-policy[lsp]'``.
 """

@@ -9,13 +9,16 @@ causes it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import PolicyError
+from .index import mentions
 
 if TYPE_CHECKING:
     from ..deciding.engine import PolicySet
@@ -48,6 +51,10 @@ class Checked:
     policies: PolicySet | None
     folder: Path
     copy: Path
+    mentions: list = field(default_factory=list)
+    """Where each term, fact, decision, customer and clause is written (`index.Mention`)."""
+    cases: list = field(default_factory=list)
+    """The policy tests' cases (`testing.Case`), their files named in the scratch copy."""
 
     def real(self, file: str | Path) -> Path:
         """A file of the scratch copy as the file of the real folder it stands for."""
@@ -64,8 +71,11 @@ def policy_folder(file: Path) -> Path:
     return parent.parent if parent.name in _SUBFOLDERS else parent
 
 
-def check(folder: Path, unsaved: dict[Path, str]) -> Checked:
-    """Load and check `folder` with `unsaved` (path → text) laid over its files."""
+def check(folder: Path, unsaved: dict[Path, str],
+          problems_found: Callable[[Checked], None] | None = None) -> Checked:
+    """Load and check `folder` with `unsaved` (path → text) laid over its files.
+    `problems_found` is given the check as soon as its problems are known, before the
+    names are indexed, so the editor's diagnostics wait for nothing else."""
     from ..authoring.testing import load_cases
     from ..authoring.validation import warnings_of
     from ..deciding.engine import load
@@ -81,18 +91,47 @@ def check(folder: Path, unsaved: dict[Path, str]) -> Checked:
                 continue
             (copy / inside).parent.mkdir(parents=True, exist_ok=True)
             (copy / inside).write_text(text, encoding="utf-8")
+        _agreement_where_it_is(copy, folder)
         problems: list[Problem] = []
-        policies = None
+        policies, cases = None, []
         try:
             policies = load(copy)
-            load_cases(copy, policies.queries)
+            cases = load_cases(copy, policies.queries)
             found = warnings_of(policies)
         except PolicyError as error:
             found = [error]
         for each in found:
             for one in getattr(each, "errors", None) or [each]:
                 problems.append(_problem(one, copy, folder))
-        return Checked(problems, policies, folder, copy)
+        checked = Checked(problems, policies, folder, copy, cases=cases)
+        if problems_found is not None:
+            problems_found(checked)
+        if policies is not None:
+            try:
+                checked.mentions = mentions(policies, copy, checked.real)
+            except (PolicyError, OSError, ValueError):   # references unknown, not fatal
+                checked.mentions = []
+        return checked
+
+
+def _agreement_where_it_is(copy: Path, folder: Path) -> None:
+    """The copy's clause map names the agreement's text where the real map finds it (its
+    path is relative to the map, which the copy moved), so the copy reads the same text."""
+    from ..loading.clausemap import CLAUSE_MAP
+    from ..source.text import read_text
+    clause_map = copy / CLAUSE_MAP
+    if not clause_map.is_file():
+        return
+    try:
+        text = read_text(clause_map)
+    except PolicyError:
+        return
+    named = re.search(r"(?m)^agreement:[ \t]*(?P<path>[^#\n]*?)[ \t]*(#.*)?$", text)
+    if named is None or not named["path"] or named["path"][0] in "\"'|>&*!{[":
+        return   # not a plain path: the loader reports what is wrong with it
+    real = ((folder / CLAUSE_MAP).parent / named["path"]).resolve()
+    clause_map.write_text(text[:named.start("path")] + str(real) + text[named.end("path"):],
+                          encoding="utf-8")
 
 
 def _problem(error: PolicyError, copy: Path, folder: Path) -> Problem:

@@ -3,9 +3,12 @@ calendars and the clause map (`neocrm-policy lsp`).
 
 Diagnostics come from `folder.check` a moment after the last keystroke (so a burst of
 typing costs one check), on the file that causes each problem, with `validate`'s code,
-message and hint. Hover, go to definition and completion read the last policy set that
-loaded: a term is shown with its value in force and its clause, a fact with its
-declaration, a function with what it does.
+message and hint. Hover, go to definition, references, rename, completion and the code
+lenses read the last policy set that loaded (and where each name is written in it,
+`index`): a term is shown with its value in force and its clause, a fact with its
+declaration, a function with what it does, a clause with the agreement's passage, a
+customer with its instrument, a decision with its rules in words (`answers`). A request
+that comes while a check is under way waits for it, so it answers from the edited text.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
+from .answers import (case_outcome, clause_words, customer_words, decided_with_examples,
+                      decision_words, refused_name)
 from .folder import Checked, check, policy_folder
+from .index import CLAUSE, CUSTOMER, DECISION, FACT, TERM
 
 DEBOUNCE = 0.3
 """Seconds after the last change before a folder is checked again."""
@@ -35,6 +41,15 @@ class PolicyServer(LanguageServer):
         """The last check of each policy folder the editor has a file of open."""
         self.published: dict[Path, set[Path]] = {}
         self._pending: dict[Path, asyncio.Task] = {}
+        """The check of each folder waiting for the typing to pause."""
+        self._running: dict[Path, set[asyncio.Task]] = {}
+        self._started: dict[Path, int] = {}
+        self._recorded: dict[Path, int] = {}
+        self._shown: dict[Path, int] = {}
+        """The number of each folder's latest check started, recorded, and published."""
+        self.runs: dict[tuple, tuple[str, bool]] = {}
+        """What a code lens's command found, by (folder, file, case or decision name),
+        shown as the lens's title until the folder is checked again."""
 
     def unsaved(self, folder: Path) -> dict[Path, str]:
         texts = {}
@@ -45,7 +60,8 @@ class PolicyServer(LanguageServer):
         return texts
 
     def soon(self, folder: Path) -> None:
-        """Check `folder` after `DEBOUNCE` seconds without another change."""
+        """Check `folder` after `DEBOUNCE` seconds without another change. A change
+        during a check lets it finish (its answers stand until the next one's)."""
         task = self._pending.pop(folder, None)
         if task is not None:
             task.cancel()
@@ -53,13 +69,34 @@ class PolicyServer(LanguageServer):
 
     async def _later(self, folder: Path) -> None:
         await asyncio.sleep(DEBOUNCE)
-        found = await asyncio.to_thread(check, folder, self.unsaved(folder))
+        me = asyncio.current_task()
+        if self._pending.get(folder) is me:
+            del self._pending[folder]
+        self._running.setdefault(folder, set()).add(me)
+        number = self._started[folder] = self._started.get(folder, 0) + 1
+        loop = asyncio.get_running_loop()
+        try:
+            found = await asyncio.to_thread(
+                check, folder, self.unsaved(folder),
+                lambda first: loop.call_soon_threadsafe(self._publish_latest, folder,
+                                                        number, first))
+        finally:
+            self._running[folder].discard(me)
+        if number < self._recorded.get(folder, 0):
+            return   # a later check has already answered
+        self._recorded[folder] = number
         if found.policies is not None or folder not in self.checked:
             self.checked[folder] = found
         else:   # keep the last set that loaded for hover and completion; new problems
-            self.checked[folder] = Checked(found.problems, self.checked[folder].policies,
-                                           folder, self.checked[folder].copy)
-        self.publish(folder, found)
+            last = self.checked[folder]
+            self.checked[folder] = Checked(found.problems, last.policies, folder, last.copy,
+                                           last.mentions, last.cases)
+        self.runs = {k: v for k, v in self.runs.items() if k[0] != folder}
+
+    def _publish_latest(self, folder: Path, number: int, found: Checked) -> None:
+        if number >= self._shown.get(folder, 0):
+            self._shown[folder] = number
+            self.publish(folder, found)
 
     def publish(self, folder: Path, found: Checked) -> None:
         by_file: dict[Path, list[types.Diagnostic]] = {}
@@ -70,7 +107,28 @@ class PolicyServer(LanguageServer):
                 uri=from_fs_path(str(file)) or str(file), diagnostics=by_file.get(file, [])))
         self.published[folder] = set(by_file)
 
+    async def ready(self, uri: str) -> Checked | None:
+        """The check of the folder of `uri` once any check under way has finished (a
+        request right after an edit answers from the edited text)."""
+        folder = policy_folder(Path(to_fs_path(uri) or ""))
+        while True:
+            waiting = {t for t in (self._pending.get(folder), *self._running.get(folder, ()))
+                       if t is not None and not t.done()}
+            if not waiting:
+                return self.checked.get(folder)
+            await asyncio.wait(waiting)
+
     # What the cursor is on ------------------------------------------------------------
+    def mention_at(self, uri: str, position: types.Position):
+        """The name written where the cursor is (an `index.Mention`), or None."""
+        path = Path(to_fs_path(uri) or "").resolve()
+        found = self.checked.get(policy_folder(path))
+        line, column = position.line + 1, position.character + 1
+        for mention in found.mentions if found is not None else ():
+            if mention.covers(path, line, column):
+                return mention
+        return None
+
     def policy_of(self, uri: str):
         """(the last good check, the policy of this rule file) or (check, None)."""
         path = Path(to_fs_path(uri) or "").resolve()
@@ -126,11 +184,12 @@ async def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
     code_action_kinds=[types.CodeActionKind.QuickFix]))
-def code_action(ls: PolicyServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_action(ls: PolicyServer, params: types.CodeActionParams
+                      ) -> list[types.CodeAction]:
     """A mistake with a mechanical fix (a full-width digit, money grouped wrongly, a
     date written otherwise) offers it: the text to write, at its place."""
     path = Path(to_fs_path(params.text_document.uri) or "").resolve()
-    found = ls.checked.get(policy_folder(path))
+    found = await ls.ready(params.text_document.uri)
     actions = []
     for problem in found.problems if found is not None else ():
         if problem.fix is None or problem.file != path:
@@ -150,15 +209,33 @@ def code_action(ls: PolicyServer, params: types.CodeActionParams) -> list[types.
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
-def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
+async def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
+    await ls.ready(params.text_document.uri)
     word = ls.word_at(params.text_document.uri, params.position)
     found, policy = ls.policy_of(params.text_document.uri)
-    if word is None or found is None or found.policies is None:
+    if found is None or found.policies is None:
         return None
-    text = _about(found, policy, word)
+    mention = ls.mention_at(params.text_document.uri, params.position)
+    text = _about_mention(found, mention) if mention is not None else None
+    if text is None and mention is not None and mention.kind in (TERM, FACT, DECISION):
+        policy = found.policies.versions(mention.key[0])[-1].checked.policy
+        word = mention.key[1]
+    if text is None and word is not None:
+        text = _about(found, policy, word)
     if text is None:
         return None
     return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, text))
+
+
+def _about_mention(found: Checked, mention) -> str | None:
+    """What a clause, a customer or a decision is, wherever it is written."""
+    if mention.kind == CLAUSE:
+        return clause_words(found, mention.key[0])
+    if mention.kind == CUSTOMER:
+        return customer_words(found.policies, mention.key[0])
+    if mention.kind == DECISION:
+        return decision_words(found.policies, *mention.key)
+    return None
 
 
 def _about(found: Checked, policy, word: str) -> str | None:
@@ -194,7 +271,16 @@ def _about(found: Checked, policy, word: str) -> str | None:
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-def definition(ls: PolicyServer, params: types.DefinitionParams) -> types.Location | None:
+async def definition(ls: PolicyServer, params: types.DefinitionParams
+                     ) -> types.Location | list[types.Location] | None:
+    await ls.ready(params.text_document.uri)
+    mention = ls.mention_at(params.text_document.uri, params.position)
+    if mention is not None:
+        found = ls.checked[policy_folder(mention.file)]
+        declared = [_location(m) for m in found.mentions
+                    if m.defines and (m.kind, m.key) == (mention.kind, mention.key)]
+        if declared:
+            return declared[0] if len(declared) == 1 else declared
     word = ls.word_at(params.text_document.uri, params.position)
     found, policy = ls.policy_of(params.text_document.uri)
     if word is None or policy is None:
@@ -255,7 +341,198 @@ def completion(ls: PolicyServer, params: types.CompletionParams) -> types.Comple
     if found is not None and found.policies is not None:
         for name in found.policies.calendars:
             add(name, kinds.Module, "calendar")
+        for overlay in found.policies.overlays:
+            add(overlay.customer, kinds.Value, f"customer: {overlay.instrument}")
+        clauses = dict.fromkeys(m.key[0] for m in found.mentions
+                                if m.kind == CLAUSE and m.defines)
+        for clause in clauses:
+            add(clause, kinds.Reference, "a clause of the agreement")
     return types.CompletionList(is_incomplete=False, items=items)
+
+
+def _location(mention) -> types.Location:
+    start = types.Position(mention.line - 1, mention.column - 1)
+    end = types.Position(mention.line - 1, mention.column - 1 + mention.width)
+    return types.Location(uri=from_fs_path(str(mention.file)) or str(mention.file),
+                          range=types.Range(start, end))
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+async def references(ls: PolicyServer, params: types.ReferenceParams
+                     ) -> list[types.Location] | None:
+    """Every place the term, fact, decision, customer or clause under the cursor is
+    written, in every file of the folder (a clause: its entries in the clause map too)."""
+    await ls.ready(params.text_document.uri)
+    mention = ls.mention_at(params.text_document.uri, params.position)
+    if mention is None:
+        return None
+    found = ls.checked[policy_folder(mention.file)]
+    return [_location(m) for m in found.mentions
+            if (m.kind, m.key) == (mention.kind, mention.key)
+            and (params.context.include_declaration or not m.defines)]
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+async def rename(ls: PolicyServer, params: types.RenameParams) -> types.WorkspaceEdit:
+    """A term renamed everywhere it is written: its declaration, the rules, the prose's
+    `{term}`, readings, customers' instruments, the clause map and the policy tests."""
+    from pygls.exceptions import JsonRpcInvalidParams
+    await ls.ready(params.text_document.uri)
+    mention = ls.mention_at(params.text_document.uri, params.position)
+    if mention is None or mention.kind != TERM:
+        raise JsonRpcInvalidParams("only a term can be renamed: put the cursor on a term's "
+                                   "name where it is declared or used")
+    found = ls.checked[policy_folder(mention.file)]
+    query, old = mention.key
+    refused = refused_name(found.policies, query, old, params.new_name)
+    if refused is not None:
+        raise JsonRpcInvalidParams(f"cannot rename {old}: {refused}")
+    changes: dict[str, list[types.TextEdit]] = {}
+    for m in found.mentions:
+        if (m.kind, m.key) == (TERM, mention.key):
+            place = _location(m)
+            changes.setdefault(place.uri, []).append(
+                types.TextEdit(place.range, params.new_name))
+    return types.WorkspaceEdit(changes=changes)
+
+
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: PolicyServer, params: types.DocumentFormattingParams
+               ) -> list[types.TextEdit] | None:
+    """The document in `fmt`'s layout, as one edit of the whole text (none when it is
+    already so); a file that cannot be formatted is left as it is, saying why."""
+    from ..authoring.formatting import format_text
+    from ..errors import PolicyError
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    path = to_fs_path(params.text_document.uri) or params.text_document.uri
+    try:
+        result = format_text(document.source, path)
+    except PolicyError as error:
+        ls.window_show_message(types.ShowMessageParams(
+            types.MessageType.Warning, error.message
+            + (f" ({error.hint})" if error.hint else "")))
+        return None
+    if result == document.source:
+        return []
+    lines = document.source.split("\n")
+    end = types.Position(len(lines) - 1, len(lines[-1]))
+    return [types.TextEdit(types.Range(types.Position(0, 0), end), result)]
+
+
+RUN_CASE, ACCEPT_CASE, DECIDE = ("neocrm-policy.runCase", "neocrm-policy.acceptCase",
+                                 "neocrm-policy.decideWithExamples")
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+async def code_lens(ls: PolicyServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    """"run this case" above each case of a policy test (then its outcome, and "accept"
+    when only the decided values moved); "decide with the examples" above each
+    decision of a rule file (then what it decides with each)."""
+    found = await ls.ready(params.text_document.uri)
+    uri = params.text_document.uri
+    path = Path(to_fs_path(uri) or "").resolve()
+    if found is None or found.policies is None:
+        return []
+    lenses = []
+
+    def lens(line: int, title: str, command: str, *arguments) -> None:
+        at = types.Range(types.Position(line, 0), types.Position(line, 0))
+        lenses.append(types.CodeLens(at, types.Command(
+            title, command, arguments=[uri, *arguments])))
+    for case in found.cases:
+        if found.real(case.file) != path:
+            continue
+        line = (case.location.line or 1) - 1
+        ran = ls.runs.get((found.folder, path, case.name))
+        lens(line, ran[0] if ran else "run this case", RUN_CASE, case.name)
+        if ran and ran[1]:
+            lens(line, "accept what the rules now decide", ACCEPT_CASE, case.name)
+    _, policy = ls.policy_of(uri)
+    for mention in found.mentions if policy is not None else ():
+        if mention.kind == DECISION and mention.defines and mention.file == path:
+            ran = ls.runs.get((found.folder, path, mention.key[1]))
+            lens(mention.line - 1, ran[0] if ran else "decide with the examples", DECIDE,
+                 mention.key[1])
+    return lenses
+
+
+def _case(ls: PolicyServer, uri: str, name: str):
+    path = Path(to_fs_path(uri) or "").resolve()
+    found = ls.checked.get(policy_folder(path))
+    for case in found.cases if found is not None and found.policies is not None else ():
+        if found.real(case.file) == path and case.name == name:
+            return found, path, case
+    return found, path, None
+
+
+def _refresh(ls: PolicyServer) -> None:
+    lens = ls.client_capabilities.workspace and ls.client_capabilities.workspace.code_lens
+    if lens and lens.refresh_support:
+        ls.workspace_code_lens_refresh(None)
+
+
+@server.command(RUN_CASE)
+async def run_case(ls: PolicyServer, uri: str, name: str) -> dict:
+    """Run one case of a policy test; its outcome becomes its lens's title."""
+    await ls.ready(uri)
+    found, path, case = _case(ls, uri, name)
+    if case is None:
+        return {"case": name, "outcome": "the case is not in the checked file"}
+    outcome, movable = await asyncio.to_thread(case_outcome, found.policies, case)
+    ls.runs[(found.folder, path, name)] = (outcome, movable)
+    _refresh(ls)
+    return {"case": name, "outcome": outcome, "can_accept": movable}
+
+
+@server.command(ACCEPT_CASE)
+async def accept_case(ls: PolicyServer, uri: str, name: str) -> dict:
+    """Write what the rules now decide into one case's `expect:` (as `test --accept`
+    writes it), as an edit the editor applies to the unsaved text."""
+    from ..authoring.accepting import accepted_text
+    from ..authoring.testing import run_case as run
+    from ..errors import PolicyError
+    await ls.ready(uri)
+    found, path, case = _case(ls, uri, name)
+    if case is None:
+        return {"case": name, "accepted": False,
+                "reason": "the case is not in the checked file"}
+    document = ls.workspace.get_text_document(uri)
+    try:
+        text, moves, refused = accepted_text(document.source, path,
+                                             [run(found.policies, case)])
+    except PolicyError as error:
+        text, moves, refused = document.source, [], [error.message]
+    if refused or not moves:
+        reason = "; ".join(getattr(r, "reason", str(r)) for r in refused) or \
+            "nothing moved"
+        ls.window_show_message(types.ShowMessageParams(
+            types.MessageType.Warning, f"“{name}” not accepted: {reason}"))
+        return {"case": name, "accepted": False, "reason": reason}
+    lines = document.source.split("\n")
+    end = types.Position(len(lines) - 1, len(lines[-1]))
+    edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(
+        types.Range(types.Position(0, 0), end), text)]})
+    await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+        edit, label=f"accept what the rules now decide for “{name}”"))
+    ls.runs.pop((found.folder, path, name), None)
+    return {"case": name, "accepted": True, "moved": [str(m.change) for m in moves]}
+
+
+@server.command(DECIDE)
+async def decide_with_examples(ls: PolicyServer, uri: str, name: str) -> dict:
+    """Decide a decision with the examples; a summary becomes its lens's title, and each
+    example's answer is shown."""
+    await ls.ready(uri)
+    found, policy = ls.policy_of(uri)
+    if policy is None or name not in policy.decisions:
+        return {"decision": name, "examples": []}
+    title, lines = await asyncio.to_thread(decided_with_examples, found, policy.id, name)
+    path = Path(to_fs_path(uri) or "").resolve()
+    ls.runs[(found.folder, path, name)] = (title, False)
+    ls.window_show_message(types.ShowMessageParams(
+        types.MessageType.Info, f"{name}, {title}" + "".join(f"\n{x}" for x in lines)))
+    _refresh(ls)
+    return {"decision": name, "examples": lines}
 
 
 def main() -> None:

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""How soon the language server shows the problems of an edited rule file, and how much
+memory it holds, with the bundled policy folder open (issue 29).
+
+The server is started as an editor starts it (`python -m neocrm_policy lsp`, over
+stdio, driven by pygls's client). `support-sla.yaml` of the bundled folder is opened,
+then edited again and again, unsaved: a mistake typed, then taken back. Each edit's
+time runs from the change sent to its diagnostics received, and is given in two parts:
+the pause the server waits after the last keystroke (`server.DEBOUNCE`, so a burst of
+typing costs one check) and the rest, the check itself. The same check (`folder.check`,
+the edited text laid over the folder, and the names indexed, which the server does after
+sending the diagnostics) is also timed in this process beside the baseline, a plain
+`validate` of the same folder in this process with its cache off. Half the edits take
+the mistake back and half type it; their figures are also given apart. The memory is
+the server process's resident set once the folder is checked.
+
+Not a test: it prints figures and the goals (≤ 100 ms, ≤ 150 MB). Needs the `lsp` extra.
+
+    python benchmarks/bench_lsp.py [--edits 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER = ROOT / "policies"
+FILE = FOLDER / "support-sla.yaml"
+GOOD, BAD = "4: 1 hour", "4: 1 hourz"
+LATENCY_GOAL_MS, MEMORY_GOAL_MB = 100, 150
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def in_process(edits: int) -> tuple[list[float], list[float]]:
+    """The editor's check of each edit (ms), and a plain validate beside each."""
+    from neocrm_policy.authoring.validation import validate
+    from neocrm_policy.lsp.folder import check
+    good = FILE.read_text(encoding="utf-8")
+    texts = [good if n % 2 == 0 else good.replace(GOOD, BAD, 1) for n in range(edits)]
+    check(FOLDER, {FILE: texts[0]})   # imports and first parse out of the way
+    validate(FOLDER)
+    checks, validates, kept = [], [], []
+    for text in texts:   # interleaved, so both meet the same machine
+        started = time.perf_counter()
+        kept = [check(FOLDER, {FILE: text})]   # the server keeps its last check too
+        checks.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        validate(FOLDER)
+        validates.append((time.perf_counter() - started) * 1000)
+    del kept
+    return checks, validates
+
+
+async def served(edits: int) -> tuple[list[float], float]:
+    """Each edit's time from change to diagnostics (ms), and the server's memory (MB)."""
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+    from pygls.uris import from_fs_path
+    client = LanguageClient("bench-editor", "1")
+    arrived: asyncio.Queue = asyncio.Queue()
+    uri = from_fs_path(str(FILE))
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def published(params: types.PublishDiagnosticsParams) -> None:
+        if params.uri == uri:
+            arrived.put_nowait((time.perf_counter(), params.diagnostics))
+
+    async def shown(error: bool) -> float:
+        while True:
+            when, found = await asyncio.wait_for(arrived.get(), 120)
+            if any(d.severity == types.DiagnosticSeverity.Error for d in found) == error:
+                return when
+
+    await client.start_io(sys.executable, "-m", "neocrm_policy", "lsp")
+    try:
+        await client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(ROOT))))
+        client.initialized(types.InitializedParams())
+        good = FILE.read_text(encoding="utf-8")
+        bad = good.replace(GOOD, BAD, 1)
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri, "yaml", 1, bad)))
+        await shown(True)   # the whole folder loaded and checked once
+        memory = rss_mb(client._server.pid)
+        times = []
+        for n in range(edits):   # as in_process: even edits take the mistake back
+            error = n % 2 == 1
+            started = time.perf_counter()
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=n + 2, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(bad if error else good)]))
+            times.append((await shown(error) - started) * 1000)
+        memory = max(memory, rss_mb(client._server.pid))
+        await client.shutdown_async(None)
+        client.exit(None)
+    finally:
+        await client.stop()
+    return times, memory
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--edits", type=int, default=11, help="edits timed (default 11)")
+    args = parser.parse_args()
+    os.environ["NEOCRM_POLICY_CACHE"] = "off"   # validate judges the folder every time
+    from neocrm_policy.lsp.server import DEBOUNCE
+    checks, validates = in_process(args.edits)
+    times, memory = asyncio.run(served(args.edits))
+    validated = statistics.median(validates)
+    pause = DEBOUNCE * 1000
+
+    def kinds(figures: list[float]) -> str:
+        """The median of the edits that take a mistake back (the folder loads again)
+        and of those that type one (its loading stops at the mistake)."""
+        return (f"taking a mistake back {statistics.median(figures[0::2]):7.1f} ms, "
+                f"typing one {statistics.median(figures[1::2]):7.1f} ms")
+    print(f"bundled folder {FOLDER} ({len(list(FOLDER.rglob('*.yaml')))} YAML files), "
+          f"{args.edits} edits of {FILE.name}")
+    print(f"baseline: plain validate in process (cache off): median {validated:.1f} ms")
+    checked = statistics.median(checks)
+    print(f"the editor's check in process: median {checked:.1f} ms "
+          f"({checked / validated:.2f}x validate); {kinds(checks)}")
+    median = statistics.median(times)
+    print(f"server, change -> diagnostics over stdio: median {median:.1f} ms "
+          f"(min {min(times):.1f}, max {max(times):.1f}); {kinds(times)}")
+    after = median - pause
+    print(f"  less the pause after the last keystroke ({pause:.0f} ms): {after:.1f} ms "
+          f"({after / validated:.2f}x validate); goal <= {LATENCY_GOAL_MS} ms: "
+          f"{'met' if after <= LATENCY_GOAL_MS else 'not met'}")
+    print(f"server memory (RSS) with the folder open: {memory:.1f} MB; goal <= "
+          f"{MEMORY_GOAL_MB} MB: {'met' if memory <= MEMORY_GOAL_MB else 'not met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
