@@ -235,15 +235,17 @@ def _test_mentions(finder: _Finder, file: str) -> None:
     query = data["query"]
     policy = finder.policy(query)
     terms = data.get("terms")
-    for name in terms if isinstance(terms, YMap) else ():
-        finder.add(TERM, (query, str(name)), terms.where_key(name), str(name))
+    if isinstance(terms, YMap):
+        for name in terms:
+            finder.add(TERM, (query, str(name)), terms.where_key(name), str(name))
     for case in data.get("cases") or ():
         if not isinstance(case, YMap):
             continue
         expect = case.get("expect")
-        for name in expect if isinstance(expect, YMap) else ():
-            if name in policy.decisions:
-                finder.add(DECISION, (query, name), expect.where_key(name), name)
+        if isinstance(expect, YMap):
+            for name in expect:
+                if name in policy.decisions:
+                    finder.add(DECISION, (query, name), expect.where_key(name), name)
         _facts(finder, query, policy, case.get("facts"), "")
 
 

@@ -70,6 +70,7 @@ class PolicyServer(LanguageServer):
     async def _later(self, folder: Path) -> None:
         await asyncio.sleep(DEBOUNCE)
         me = asyncio.current_task()
+        assert me is not None                    # a coroutine run as a task
         if self._pending.get(folder) is me:
             del self._pending[folder]
         self._running.setdefault(folder, set()).add(me)
@@ -78,8 +79,8 @@ class PolicyServer(LanguageServer):
         try:
             found = await asyncio.to_thread(
                 check, folder, self.unsaved(folder),
-                lambda first: loop.call_soon_threadsafe(self._publish_latest, folder,
-                                                        number, first))
+                lambda first: (loop.call_soon_threadsafe(self._publish_latest, folder,
+                                                         number, first), None)[1])
         finally:
             self._running[folder].discard(me)
         if number < self._recorded.get(folder, 0):
@@ -459,7 +460,9 @@ async def code_lens(ls: PolicyServer, params: types.CodeLensParams) -> list[type
 def _case(ls: PolicyServer, uri: str, name: str):
     path = Path(to_fs_path(uri) or "").resolve()
     found = ls.checked.get(policy_folder(path))
-    for case in found.cases if found is not None and found.policies is not None else ():
+    if found is None or found.policies is None:
+        return found, path, None
+    for case in found.cases:
         if found.real(case.file) == path and case.name == name:
             return found, path, case
     return found, path, None
@@ -500,11 +503,11 @@ async def accept_case(ls: PolicyServer, uri: str, name: str) -> dict:
     try:
         text, moves, refused = accepted_text(document.source, path,
                                              [run(found.policies, case)])
+        reasons = [r.reason for r in refused]
     except PolicyError as error:
-        text, moves, refused = document.source, [], [error.message]
-    if refused or not moves:
-        reason = "; ".join(getattr(r, "reason", str(r)) for r in refused) or \
-            "nothing moved"
+        text, moves, reasons = document.source, [], [error.message]
+    if reasons or not moves:
+        reason = "; ".join(reasons) or "nothing moved"
         ls.window_show_message(types.ShowMessageParams(
             types.MessageType.Warning, f"“{name}” not accepted: {reason}"))
         return {"case": name, "accepted": False, "reason": reason}
