@@ -1,24 +1,38 @@
 #!/usr/bin/env python3
-"""How fast the decision service answers, over loopback, beside the embedded decide().
+"""How fast the decision service answers, as ratios to a minimal Starlette app measured
+in the same run.
 
-For `support.sla` with the full decision JSON (result and trace), against the tests'
-own policies: requests/s at saturation (`wrk`), and p50/p99 latency at a fixed
-1,000 requests/s (`hey`, 10 workers at 100 requests/s each), with the decision log off
-and on, for each server configuration asked for. Every run is bounded in time; the
-server binds to 127.0.0.1 only. Not a test: it prints figures.
+The limit: a Starlette app with one route that reads the same JSON body with orjson,
+decides support.sla by hand (bench_decide.hand_sla) and writes the result with orjson,
+on the same uvicorn settings (httptools with Nagle off, uvloop, no access log). Every
+figure is printed beside it and as a ratio to it:
+
+1. In process, no socket (the ASGI application called directly, interleaved rounds,
+   median with the spread): CPU µs a request of the service (log off and on) and of the
+   limit, and the service's own work beyond the decision: (service − limit) −
+   (decision − hand-written decision), each measured alone in the same run. The batch
+   endpoint (100 items a request) against the limit's batch route, CPU µs an item.
+2. Over loopback (`wrk` at saturation, `hey` at a fixed 1,000 requests/s), for each
+   worker count asked for, log off and on: requests/s, the server's CPU a request (from
+   /proc: what a loaded machine skews least) and p99; the batch endpoint's decisions/s.
+
+support.sla against the tests' own policies, the answer as the service gives it by
+default (the result with each value's clause). Every run is bounded in time; servers
+bind to 127.0.0.1 only. Not a test: it prints figures.
 
     python benchmarks/bench_serve.py [--seconds 8] [--workers 1 2] [--quick]
+    python benchmarks/bench_serve.py --in-process-only [--rounds 7]
     python benchmarks/bench_serve.py --variants-only [--rounds 2] [--quick]
 
 `--variants` (or `--variants-only`) first compares ASGI servers running the same
 application, one worker, decision log off: uvicorn (h11 or httptools, asyncio or uvloop),
 granian (its ASGI interface, asyncio or uvloop) and hypercorn (asyncio or uvloop), each
-at saturation and at 1,000 requests/s. The machine is shared, so the variants are run in
-interleaved rounds and each figure is also given as a ratio to uvicorn httptools/asyncio
-of the same round; a server that is not installed is skipped, saying so.
+at saturation and at 1,000 requests/s, in interleaved rounds, each figure also as a ratio
+to uvicorn httptools/asyncio of the same round; a server not installed is skipped.
 
-Needs `wrk` and `hey` (Debian: apt-get install wrk hey) and the `serve` extra; granian
-and hypercorn only for their variants (pip install granian hypercorn).
+The loopback figures need `wrk` and `hey` (Debian: apt-get install wrk hey); without
+them only the in-process figures are printed, saying so. granian and hypercorn only for
+their variants (pip install granian hypercorn).
 """
 
 from __future__ import annotations
@@ -32,10 +46,12 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +61,162 @@ BODY = {"facts": {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+0
 PATH = "/v1/decisions/support.sla"
 ENVIRONMENT = "NEOCRM_SERVICE_CONFIG"
 """How the service's factory gets its configuration (neocrm_policy.service.config)."""
+
+
+BATCH = {"at": BODY["at"], "items": [{"facts": BODY["facts"]}] * 100}
+"""A batch of 100 items, each the single request's facts."""
+HERE = Path(__file__).resolve().parent
+
+
+# The limit: a minimal Starlette app doing the same work by hand -----------------------
+def minimal_app():
+    """The limit: Starlette routing, the body read with orjson, support.sla decided by
+    hand (bench_decide.hand_sla, the same result), the result written with orjson; a
+    batch route doing the same for each item."""
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from bench_decide import hand_sla
+
+    async def decide(request):
+        body = orjson.loads(await request.body())
+        result = hand_sla(body["facts"], datetime.fromisoformat(body["at"]))
+        return Response(orjson.dumps(result), media_type="application/json")
+
+    async def batch(request):
+        body = orjson.loads(await request.body())
+        at = datetime.fromisoformat(body["at"])
+        results = [{"status": 200, "result": hand_sla(item["facts"], at)}
+                   for item in body["items"]]
+        return Response(orjson.dumps({"results": results}), media_type="application/json")
+    return Starlette(routes=[Route("/v1/decisions/{query}", decide, methods=["POST"]),
+                             Route("/v1/decisions/{query}/batch", batch, methods=["POST"])])
+
+
+# In process: the application called without a socket ----------------------------------
+def _scope(path: str, body: bytes) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1", "method": "POST", "scheme": "http", "path": path,
+            "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8181"), (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())],
+            "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8181)}
+
+
+async def _asked(app, path: str, body: bytes, count: int) -> None:
+    """`count` requests to `app`, each answered 200 (the ASGI calls a server makes)."""
+    scope = _scope(path, body)
+    message = {"type": "http.request", "body": body, "more_body": False}
+    statuses: list[int] = []
+
+    async def receive() -> dict:
+        return message
+
+    async def send(reply: dict) -> None:
+        if reply["type"] == "http.response.start":
+            statuses.append(reply["status"])
+    for _ in range(count):
+        await app(dict(scope), receive, send)
+    if set(statuses) != {200}:
+        raise SystemExit(f"in process: answers {sorted(set(statuses))}, not all 200")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def alone_us(rounds: int, count: int = 20000) -> dict[str, list[float]]:
+    """CPU µs of the decision alone (decide + its JSON as answered + orjson) and of the
+    hand-written decision alone (orjson in, hand_sla, orjson out), interleaved."""
+    import orjson
+
+    import neocrm_policy
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from bench_decide import hand_sla
+    policies = neocrm_policy.load(POLICIES)
+    policies.generate_readers()
+    text = json.dumps(BODY).encode()
+    facts, at = BODY["facts"], BODY["at"]
+    work = {
+        "decision": lambda: orjson.dumps(
+            policies.decide("support.sla", facts, at=at).to_dict(trace=False)),
+        "hand": lambda: orjson.dumps(hand_sla(orjson.loads(text)["facts"],
+                                              datetime.fromisoformat(at))),
+    }
+    times: dict[str, list[float]] = {name: [] for name in work}
+    for _ in range(rounds):
+        for name, one in work.items():
+            started = time.process_time()
+            for _ in range(count):
+                one()
+            times[name].append((time.process_time() - started) / count * 1e6)
+    return times
+
+
+def in_process(rounds: int, count: int) -> dict:
+    """CPU µs a request (and a batch item) of the service and of the limit, called in
+    this process without a socket, in interleaved rounds; prints them with ratios."""
+    import asyncio
+
+    from neocrm_policy.service import ServiceConfig, create_app
+    single, batch = json.dumps(BODY).encode(), json.dumps(BATCH).encode()
+    items = len(BATCH["items"])
+
+    async def measure() -> dict[str, list[float]]:
+        with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
+            limit = minimal_app()
+            off = create_app(ServiceConfig(policies=str(POLICIES)))
+            on = create_app(ServiceConfig(policies=str(POLICIES), log_max_bytes=1 << 34,
+                                          decision_log=str(Path(scratch) / "d.jsonl")))
+            log = on.state.service.log
+            runs = {"limit": (limit, PATH, single, 1), "log off": (off, PATH, single, 1),
+                    "log on": (on, PATH, single, 1),
+                    "limit batch": (limit, PATH + "/batch", batch, items),
+                    "batch log off": (off, PATH + "/batch", batch, items),
+                    "batch log on": (on, PATH + "/batch", batch, items)}
+            times: dict[str, list[float]] = {name: [] for name in runs}
+            async with off.router.lifespan_context(off), on.router.lifespan_context(on):
+                for app, path, body, _ in runs.values():
+                    await _asked(app, path, body, 50)
+                for _ in range(rounds):
+                    for name, (app, path, body, per) in runs.items():
+                        requests = max(1, count // per)
+                        before, started = log.written, time.process_time()
+                        await _asked(app, path, body, requests)
+                        if app is on:    # the writer's CPU counts: wait until it wrote
+                            while log.written < before + requests * per:
+                                await asyncio.sleep(0.002)
+                        times[name].append((time.process_time() - started)
+                                           / (requests * per) * 1e6)
+                if log.dropped:
+                    raise SystemExit(f"in process: the log dropped {log.dropped} records")
+            return times
+    times = asyncio.run(measure())
+    alone = alone_us(rounds)
+    rows = []
+    for name, base in (("log off", "limit"), ("log on", "limit"),
+                       ("batch log off", "limit batch"), ("batch log on", "limit batch")):
+        ratios = [a / b for a, b in zip(times[name], times[base], strict=True)]
+        rows.append((name, times[name], times[base], ratios))
+    own = {name: [(s - lim) - (d - h) for s, lim, d, h in zip(
+        times[name], times["limit"], alone["decision"], alone["hand"], strict=True)]
+        for name in ("log off", "log on")}
+    print(f"in process, no socket: CPU µs a request (batch: an item), median of {rounds} "
+          "interleaved rounds (min–max)")
+    print(f"  {'':<14} {'service µs':>20} {'limit µs':>20} {'ratio':>20}")
+    for name, ours, theirs, ratios in rows:
+        print(f"  {name:<14} {_spread(ours):>20} {_spread(theirs):>20} "
+              f"{_spread(ratios):>20}")
+    print(f"  decision alone (decide + its JSON + orjson): {_spread(alone['decision'])} µs; "
+          f"hand-written alone: {_spread(alone['hand'])} µs")
+    for name, values in own.items():
+        print(f"  the service's own work beyond the decision, {name}: {_spread(values)} µs "
+              "(goal: under 10)")
+    return {"times": times, "alone": alone, "own": own}
 
 
 def free_port() -> int:

@@ -138,9 +138,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+_SECOND = [-1, ""]
+"""The last whole second written, and its text (the writer's thread alone uses it)."""
+
+
 def _when(seconds: float) -> str:
-    """A time.time() as the log writes it (UTC, to the microsecond)."""
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
+    """A time.time() as the log writes it (UTC, to the microsecond): the date and time
+    of day written once a second, the microseconds each time (a third of the cost)."""
+    whole = int(seconds)
+    if whole != _SECOND[0]:
+        _SECOND[:] = whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_SECOND[1]}.{min(999999, round((seconds - whole) * 1e6)):06d}+00:00"
 
 
 _STOP = object()
@@ -232,6 +240,12 @@ class DecisionLog:
     def _line(self, item: tuple) -> bytes:
         (decision_id, when, query, at, customer, revision, facts, result, duration,
          result_json) = item
+        if not self.mask:          # nothing to take out or hide: the record as it came
+            return dumps({"kind": "decision", "decision_id": decision_id, "time": _when(when),
+                          "query": query, "at": at, "customer": customer,
+                          "revision": revision, "facts": facts,
+                          "result": result if result_json is None else Written(result_json),
+                          "duration_ms": round(duration * 1e3, 3)}, decimals="text") + b"\n"
         facts, masked, values = _without(facts, self.mask)
         if customer is not None:          # the request's `customer` is customer.id
             for parts in self.mask:
