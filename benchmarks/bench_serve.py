@@ -267,7 +267,8 @@ class Server:
     """`neocrm-policy serve` with `options`, or the same application on the server
     `variant` names (see VARIANTS)."""
 
-    def __init__(self, *options: str, variant: str | None = None) -> None:
+    def __init__(self, *options: str, variant: str | None = None,
+                 limit_workers: int = 0) -> None:
         self.port = free_port()
         command = [sys.executable, "-m", "neocrm_policy", "serve", "--policies",
                    str(POLICIES), "--host", "127.0.0.1", "--port", str(self.port), *options]
@@ -275,6 +276,9 @@ class Server:
         if variant:
             command = variant_command(variant, self.port)
             env[ENVIRONMENT] = json.dumps({"policies": str(POLICIES)})
+        if limit_workers:
+            command = [sys.executable, "-c", LIMIT, str(self.port), str(limit_workers),
+                       str(HERE)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True, env=env)
         deadline = time.monotonic() + 90     # a loaded machine starts slowly
@@ -299,6 +303,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+LIMIT = """import sys, uvicorn
+sys.path.insert(0, sys.argv[3])
+from neocrm_policy.service.server import LOOP, TimedProtocol
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+common = dict(host="127.0.0.1", port=port, loop=LOOP, http=TimedProtocol, log_level="warning",
+              access_log=False, server_header=False, date_header=False)
+if workers == 1:
+    from bench_serve import minimal_app
+    uvicorn.run(minimal_app(), **common)
+else:
+    uvicorn.run("bench_serve:minimal_app", factory=True, workers=workers,
+                app_dir=sys.argv[3], **common)
+"""
+"""The limit served on the service's own uvicorn settings (`server.run`'s)."""
 
 
 LUA = """wrk.method = "POST"
@@ -330,15 +350,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def saturation(server: Server, seconds: int, connections: int = 64) -> tuple[float, float]:
+def saturation(server: Server, seconds: int, connections: int = 64, body: dict = BODY,
+               path: str = PATH) -> tuple[float, float]:
     """Requests/s with `wrk`, and the server's CPU milliseconds per request meanwhile."""
     port = server.port
     before = cpu_seconds(server.process.pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % json.dumps(BODY))
+        script.write(LUA % json.dumps(body))
     try:
         done = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
-                               "-s", script.name, f"http://127.0.0.1:{port}{PATH}"],
+                               "-s", script.name, f"http://127.0.0.1:{port}{path}"],
                               capture_output=True, text=True, timeout=seconds + 30)
     finally:
         os.unlink(script.name)
@@ -363,19 +384,6 @@ def at_rate(port: int, seconds: int, rate: int = 1000, workers: int = 10) -> dic
         return float(re.search(rf"{q}%% in ([\d.]+) secs".replace("%%", "%"), out).group(1))
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50_ms": quantile(50) * 1e3, "p99_ms": quantile(99) * 1e3}
-
-
-def embedded(seconds: float = 2.0) -> float:
-    """decide() + to_json() + json.dumps in this process, single thread: decisions/s."""
-    import neocrm_policy
-    policies = neocrm_policy.load(POLICIES)
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for _ in range(200):
-            json.dumps(policies.decide("support.sla", BODY["facts"],
-                                       at=BODY["at"]).to_dict())
-        count += 200
-    return count / (time.perf_counter() - started)
 
 
 def compare_variants(seconds: int, rounds: int) -> None:
@@ -409,50 +417,90 @@ def compare_variants(seconds: int, rounds: int) -> None:
                   f"{os.getloadavg()[0]:>5.2f}", flush=True)
 
 
+def over_loopback(seconds: int, workers: list[int], rounds: int) -> None:
+    """Each worker count: the limit, the service with the log off and on, at saturation
+    (`wrk`) and at 1,000 requests/s (`hey`), then the batch endpoint at saturation; in
+    interleaved rounds, each figure with its ratio to the limit of the same round."""
+    print(f"over loopback: {seconds} s runs, {rounds} interleaved round(s); ratios to the "
+          "limit of the same round (CPU: the server's, from /proc)")
+    print(f"{'round':>5} {'workers':>7} {'server':<14} {'req/s':>8} {'ratio':>6} "
+          f"{'CPU µs/req':>10} {'ratio':>6} {'p99 ms':>7} {'ratio':>6} {'load':>5}")
+    with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
+        for round_ in range(1, rounds + 1):
+            for count in workers:
+                limit = None
+                for name in ("limit", "log off", "log on"):
+                    options = ["--workers", str(count)]
+                    if name == "log on":
+                        options += ["--decision-log", str(Path(scratch) / "d.jsonl"),
+                                    "--log-max-bytes", str(200 * 1024 * 1024)]
+                    server = Server(*options, limit_workers=count if name == "limit" else 0)
+                    try:
+                        rate, cpu = saturation(server, seconds)
+                        time.sleep(0.5)
+                        paced = at_rate(server.port, seconds)
+                    finally:
+                        server.stop()
+                    cpu *= 1e3
+                    if limit is None:
+                        limit = (rate, cpu, paced["p99_ms"])
+                    print(f"{round_:>5} {count:>7} {name:<14} {rate:>8,.0f} "
+                          f"{rate / limit[0]:>6.2f} {cpu:>10.1f} {cpu / limit[1]:>6.2f} "
+                          f"{paced['p99_ms']:>7.2f} {paced['p99_ms'] / limit[2]:>6.2f} "
+                          f"{os.getloadavg()[0]:>5.2f}", flush=True)
+            items = len(BATCH["items"])
+            limit = None
+            for name in ("limit batch", "batch log off"):
+                server = Server("--workers", "1", limit_workers=1 if name == "limit batch" else 0)
+                try:
+                    rate, cpu = saturation(server, seconds, 16, BATCH, PATH + "/batch")
+                finally:
+                    server.stop()
+                rate, cpu = rate * items, cpu * 1e3 / items
+                if limit is None:
+                    limit = (rate, cpu)
+                print(f"{round_:>5} {1:>7} {name:<14} {rate:>8,.0f} {rate / limit[0]:>6.2f} "
+                      f"{cpu:>10.1f} {cpu / limit[1]:>6.2f} {'':>7} {'':>6} "
+                      f"{os.getloadavg()[0]:>5.2f}  (decisions/s; CPU µs an item)",
+                      flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--quick", action="store_true", help="3-second runs")
+    parser.add_argument("--quick", action="store_true", help="3-second runs, fewer rounds")
     parser.add_argument("--variants", action="store_true",
                         help="first compare ASGI servers and their HTTP parsers and event "
                              "loops (one worker, log off)")
     parser.add_argument("--variants-only", action="store_true",
                         help="compare the server variants, nothing else")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="interleaved rounds of the variant comparison")
+    parser.add_argument("--in-process-only", action="store_true",
+                        help="the in-process figures only (no socket, no wrk or hey)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="interleaved rounds (in process: 7, over loopback: 2, "
+                             "variants: 2)")
     args = parser.parse_args()
     seconds = 3 if args.quick else args.seconds
-    for tool in ("wrk", "hey"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is not installed (apt-get install wrk hey)")
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine "
-          "skews every figure)")
-    print(f"embedded decide()+to_json()+dumps: {embedded():,.0f} decisions/s (one thread)")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+          "(other work on the machine skews every figure; read the ratios)")
+    if not args.variants_only:
+        in_process(args.rounds or (3 if args.quick else 7), 2000 if args.quick else 5000)
+        if args.in_process_only:
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            return
+    missing = [tool for tool in ("wrk", "hey") if shutil.which(tool) is None]
+    if missing:
+        print(f"over loopback: skipped, {' and '.join(missing)} not installed "
+              "(apt-get install wrk hey)")
+        return
     if args.variants or args.variants_only:
-        compare_variants(seconds, args.rounds)
+        compare_variants(seconds, args.rounds or 2)
         if args.variants_only:
             print(f"load average after: {os.getloadavg()[0]:.2f}")
             return
-    print(f"{'workers':>7} {'log':>4} {'saturation req/s':>17} {'CPU ms/req':>10} "
-          f"{'at 1000/s: req/s':>17} {'p50 ms':>7} {'p99 ms':>7} {'load':>5}")
-    with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
-        for workers in args.workers:
-            for log in (False, True):
-                options = ["--workers", str(workers)]
-                if log:
-                    options += ["--decision-log", str(Path(scratch) / "decisions.jsonl"),
-                                "--log-max-bytes", str(200 * 1024 * 1024)]
-                server = Server(*options)
-                try:
-                    saturated, cpu = saturation(server, seconds)
-                    time.sleep(0.5)
-                    paced = at_rate(server.port, seconds)
-                finally:
-                    server.stop()
-                print(f"{workers:>7} {'on' if log else 'off':>4} {saturated:>17,.0f} "
-                      f"{cpu:>10.3f} {paced['rps']:>17,.0f} {paced['p50_ms']:>7.2f} "
-                      f"{paced['p99_ms']:>7.2f} {os.getloadavg()[0]:>5.2f}", flush=True)
+    over_loopback(seconds, args.workers, args.rounds or (1 if args.quick else 2))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -501,6 +501,52 @@ def test_the_log_has_one_masked_line_per_decision_and_rotates(served):
     assert "decisions.jsonl.3" not in sizes, sizes
 
 
+@pytest.mark.parametrize("query, items", [
+    ("support.sla", [
+        {"facts": INCIDENT, "at": AT},
+        {"facts": {"incident": {"level": 3, "reported_at": "2026-03-07T14:30:00Z"}},
+         "at": AT},
+        {"facts": {"incident": {"symptoms": ["login_failure", "non_core_failure"],
+                                "reported_at": "2026-03-07T22:30:00"}}, "at": "2026-03-09"},
+        {"facts": INCIDENT, "at": AT, "customer": "acme"},
+        {"facts": {"incident": {"level": 9, "reported_at": "2026-03-07T22:30:00"}}, "at": AT},
+        {"facts": INCIDENT, "at": "yesterday"},
+        {"facts": {"incident": {"level": 4}}, "at": AT},
+        {"facts": {"incident": {"level": 2, "reported_at": "1985-03-07T22:30:00+08:00"}},
+         "at": "1985-03-08T01:00:00+08:00"},
+    ]),
+    ("liability.data_security", [
+        {"facts": {"breach": {"cause": "gross_negligence", "damages": "50000"},
+                   "contract": {"annual_fee_paid": 30000.5}}, "at": AT},
+        {"facts": {"breach": {"cause": "gross_negligence", "damages": 12.345},
+                   "contract": {"annual_fee_paid": 30000}}, "at": AT},
+    ]),
+    ("data.retention", [
+        {"facts": {"subscription": {"ends_on": "2027-01-10"}}, "at": "2027-01-11",
+         "customer": "acme"},
+        {"facts": {"subscription": {"ends_on": "2027-01-10"}, "customer": {"id": "acme"}},
+         "at": "2027-01-11"},
+    ]),
+])
+def test_each_batch_item_is_answered_as_the_same_request_alone(served, query, items):
+    """The batch decides its usual answers by one prepared function per time, not by a
+    request's path per item: each item still gets what the same request alone gets (an
+    error: the same code, message and fact; its place is in another body)."""
+    path = f"/v1/decisions/{query}"
+    status, batch = served.json("POST", path + "/batch", {"items": items})
+    assert status == 200, batch
+    for item, answer in zip(items, batch["results"], strict=True):
+        status, alone = served.json("POST", path, item)
+        assert answer["status"] == status, (item, answer, alone)
+        if status == 200:
+            del answer["decision"]["decision_id"], alone["decision_id"]
+            assert answer["decision"] == alone, item
+        else:
+            keys = ("code", "message", "fact")
+            assert [answer["error"].get(k) for k in keys] == \
+                [alone["error"].get(k) for k in keys], item
+
+
 def test_a_full_queue_drops_records_and_says_so(tight):
     """The tight server logs to a pipe nobody reads yet, so its writer is stuck: the
     queue (one record) fills, the rest are dropped, counted, and reported in the log."""

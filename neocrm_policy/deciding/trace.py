@@ -590,6 +590,14 @@ _EIGHT = timezone(timedelta(hours=8))
 """Equal to any fixed +08:00 zone (the facts reader's): Asia/Shanghai's offset since 1992."""
 
 
+def moment_json(at: datetime) -> str:
+    """An evaluation time as the decision JSON writes it (`at`, in the agreement's zone),
+    as `_Code.json_of` writes it in the generated writers."""
+    if (at.tzinfo == _EIGHT or at.tzinfo is AGREEMENT_ZONE) and at.year > 1991:
+        return orjson.dumps(at)[1:-1].decode()
+    return at.astimezone(AGREEMENT_ZONE).isoformat()
+
+
 def _steps(compiled: CompiledPolicy, snapshot) -> _Steps:
     """The steps of a compiled policy under a snapshot, kept on the compiled policy (as a
     cached property keeps its value) and so freed with it."""

@@ -347,16 +347,20 @@ class Service:
                 words["clause_links"] = {c: clause_link(self.config.docs_url, c)
                                          for c in sorted(clauses - {None})}
         except PolicyError as error:
-            if explain == "words":
-                facts = served.policies.facts_read(query) \
-                    if query in served.policies.policies else None
-                return status_of(error), {"error": public_error_json(error, facts)}, None
-            if len(text) <= POINT_LIMIT:
-                error = in_input(error, text, BODY, (*within, "facts"),
-                                 declared=self.declared_in)
-            return (status_of(error), {"error": self._within_folder(error_json(error))},
-                    None)
+            return *self.refused(served, query, error, text, within, explain), None
         return 200, data, result
+
+    def refused(self, served: Served, query: str, error: PolicyError, text: str,
+                within: tuple[str, ...], explain: str | None) -> tuple[int, dict]:
+        """A decision's error as (status, JSON): for the public with `explain=words`,
+        else pointed at the fact in the body (a small one) and named within the folder."""
+        if explain == "words":
+            facts = served.policies.facts_read(query) \
+                if query in served.policies.policies else None
+            return status_of(error), {"error": public_error_json(error, facts)}
+        if len(text) <= POINT_LIMIT:
+            error = in_input(error, text, BODY, (*within, "facts"), declared=self.declared_in)
+        return status_of(error), {"error": self._within_folder(error_json(error))}
 
     def remember(self, served: Served, query: str, request: Any, data: dict, result: dict,
                  seconds: float) -> None:
@@ -396,7 +400,14 @@ class Service:
                    explain: str | None, trace: bool) -> tuple[list, list, Counter]:
         """A batch's items decided in one loop: each its own result or error, in order;
         the decided ones (item, answer, result, seconds) for the log; the count of each
-        status. Only deciding, which may be stopped at any point: logging comes after."""
+        status. Only deciding, which may be stopped at any point: logging comes after.
+
+        The usual answer (each value's clause, no memo) is made as `eval --batch` makes
+        its records: one prepared function per evaluation time (`prepare_clauses`: the
+        facts read and decided in one generated function), not a decision and its JSON
+        per item; the others take `decide_one`, as a single request does."""
+        if not explain and not trace:
+            return self._decide_prepared(served, query, items, shared, text)
         results: list[dict] = []
         decided: list[tuple] = []
         statuses: Counter = Counter()
@@ -413,6 +424,38 @@ class Service:
                 results.append({"status": 200, "decision": data})
             else:
                 results.append({"status": status, **data})
+        return results, decided, statuses
+
+    def _decide_prepared(self, served: Served, query: str, items: list, shared: dict,
+                         text: str) -> tuple[list, list, Counter]:
+        """`decide_all` for the usual answer, by one prepared function per time."""
+        results: list[dict] = []
+        decided: list[tuple] = []
+        statuses: Counter = Counter()
+        policies, revision, clock = served.policies, served.revision, time.perf_counter
+        by_time: dict = {}
+        for n, item in enumerate(items):
+            if shared and type(item) is dict:
+                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
+            started = clock()
+            try:
+                facts, at, _ = _request_parts(item, ("items", n))
+                made = by_time.get(at)
+                if made is None:
+                    made = by_time[at] = policies.prepare_clauses(query, at)
+                head, answer = made
+                result, clauses, customer = answer(facts)
+            except PolicyError as error:
+                status, data = self.refused(served, query, error, text, ("items", n), None)
+                statuses[status] += 1
+                results.append({"status": status, **data})
+                continue
+            data = {"decision_id": decision_id(), "revision": revision, **head,
+                    "customer": customer, "result": Written(dumps(result)),
+                    "clauses": dict(clauses)}
+            statuses[200] += 1
+            decided.append((item, data, result, clock() - started))
+            results.append({"status": 200, "decision": data})
         return results, decided, statuses
 
     async def decide_many(self, served: Served, query: str, items: list, shared: dict,
