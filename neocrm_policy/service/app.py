@@ -50,6 +50,7 @@ logger = logging.getLogger("neocrm_policy.service")
 BODY = "request body"
 """How errors name the request body as a place."""
 REQUEST_KEYS = ("facts", "at", "customer")
+_REQUEST_KEYS = frozenset(REQUEST_KEYS)
 LOOP_SLICE = 0.01
 """Seconds a decision may hold the event loop before it is moved to a worker thread.
 A decision takes about 0.15 ms (1 ms with its memo): only costly input, such as a body
@@ -489,40 +490,44 @@ def log_path(config: ServiceConfig) -> Path:
 
 def _request_parts(request: Any, within: tuple[str, ...]) -> tuple[dict, Any, Any]:
     """The facts, `at` and customer of one request object, checked for shape."""
-    where = Location(BODY + "".join(f"[{p}]" for p in within))
     if type(request) is not dict:
-        raise UsageError("a decision request is a JSON object", where,
+        raise UsageError("a decision request is a JSON object", _place(within),
                          'send {"facts": {...}, "at": "...", "customer": "..."}')
-    extra = sorted(set(request) - set(REQUEST_KEYS))
+    extra = () if request.keys() <= _REQUEST_KEYS else sorted(set(request) - _REQUEST_KEYS)
     if extra:
-        raise UsageError(f"unknown key {extra[0]!r} in the decision request", where,
+        raise UsageError(f"unknown key {extra[0]!r} in the decision request", _place(within),
                          suggestion(extra[0], REQUEST_KEYS) + "keys: " + ", ".join(REQUEST_KEYS))
     facts = request.get("facts")
     facts = {} if facts is None else facts
     if type(facts) is not dict:      # as the fact reader says it, for every door
-        raise FactTypeError("facts must be one JSON object", where,
+        raise FactTypeError("facts must be one JSON object", _place(within),
                             "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
     at = request.get("at")
     if at is not None and type(at) is not str:
-        raise UsageError("`at` must be ISO 8601 text or null", where,
+        raise UsageError("`at` must be ISO 8601 text or null", _place(within),
                          "write it as 2026-03-07T22:30:00+08:00")
     customer = request.get("customer")
     if customer is not None:
         if type(customer) is not str:
-            raise UsageError("`customer` must be a customer id (text) or null", where,
+            raise UsageError("`customer` must be a customer id (text) or null", _place(within),
                              "give the customer.id whose instruments apply")
         group = facts.get("customer")
         if group is None:
             group = {}
         if type(group) is not dict:
-            raise FactError("fact 'customer' should be an object with id", where,
+            raise FactError("fact 'customer' should be an object with id", _place(within),
                             "give the customer as \"customer\": \"acme\" beside the facts",
                             fact="customer")
         if group.get("id") not in (None, customer):
-            raise UsageError("`customer` and the fact customer.id differ", where,
+            raise UsageError("`customer` and the fact customer.id differ", _place(within),
                              "give the customer once")
         facts = {**facts, "customer": {**group, "id": customer}}
     return facts, at, customer
+
+
+def _place(within: tuple[str, ...]) -> Location:
+    """Where in the body a request object is (`request body[items][3]`), for its errors."""
+    return Location(BODY + "".join(f"[{p}]" for p in within))
 
 
 def _json_media_type(given: bytes | None) -> None:
