@@ -325,8 +325,8 @@ class Service:
     def decide_one(self, served: Served, query: str, request: dict, text: str,
                    within: tuple[str, ...], explain: str | None,
                    trace: bool = False) -> tuple[int, dict, dict | None]:
-        """One decision as (status, JSON, result): the decision, or the error. Not logged here:
-        `remember` does that, after any time limit is off. `explain`: None, "memo" (the
+        """One decision as (status, JSON, result): the decision, or the error. Not logged
+        here: `remember` does that, after any time limit is off. `explain`: None, "memo" (the
         memo added) or "words" (the memo and the words, errors for the public); `trace`:
         the whole trace instead of each result's clause.
 
@@ -395,7 +395,6 @@ class Service:
             self.remember(served, query, request, data, result,
                           time.perf_counter() - started)
         return status, data
-
 
     def decide_all(self, served: Served, query: str, items: list, shared: dict, text: str,
                    explain: str | None, trace: bool) -> tuple[list, list, Counter]:
