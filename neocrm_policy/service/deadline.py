@@ -3,17 +3,18 @@
 Handing each decision to a worker thread and waiting for it costs more than the decision
 itself (two hand-offs of the interpreter lock: about 0.3 ms against about 0.15 ms of
 work, measured in-process). So single decisions run on the main thread, under an
-interval timer: its SIGALRM handler raises `Overrun` in the middle of work that is past
-its time, which becomes a 503. The timer repeats every `TICK` while decisions come (it
-stops after `IDLE_TICKS` without one): setting and clearing a timer for each decision
-took two system calls, about 2 µs of the service's own work a request. `Overrun` is a
-BaseException, so no `except Exception` on the way can take it for an ordinary failure.
-Where signals cannot be used (not the main thread, not POSIX), `usable` stays False and
-callers use a thread and a timeout.
+interval timer: when it expires, its SIGALRM handler raises `Overrun` in the middle of
+the work, which becomes a 503. Each decision sets the timer, which replaces the last
+one, and leaves it set when it ends: clearing it took a second system call a request,
+and a timer that expires after its work ended is ignored (at most one, when decisions
+stop coming for longer than their limit). `Overrun` is a BaseException, so no `except
+Exception` on the way can take it for an ordinary failure. Where signals cannot be used
+(not the main thread, not POSIX), `usable` stays False and callers use a thread and a
+timeout.
 
 The work under the timer must not hold state shared with other requests half-changed:
 deciding reads an immutable policy set and builds new objects; the decision log is
-written after the timer is off.
+written after the work under the timer has ended.
 
 On the event loop the limit is short (`Service.decide_now` gives it a slice): a decision
 that needs longer is started again in a worker thread, so one costly request cannot hold
@@ -27,7 +28,6 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,20 +36,10 @@ class Overrun(BaseException):
     """The work took longer than its limit."""
 
 
-TICK = 0.002
-"""Seconds between checks of the work's time: work is stopped at most this long after
-its limit (a decision on the event loop has 10 ms, see `app.LOOP_SLICE`)."""
-IDLE_TICKS = 50
-"""Checks without work after which the timer stops (a tenth of a second)."""
-
-
 class Deadline:
     def __init__(self) -> None:
         self.usable = False
         self._armed = False
-        self._until = 0.0
-        self._ticking = False
-        self._idle = 0
         self._previous: Any = None
 
     def install(self) -> None:
@@ -63,29 +53,18 @@ class Deadline:
     def uninstall(self) -> None:
         if self.usable:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            self._ticking = False
             signal.signal(signal.SIGALRM, self._previous or signal.SIG_DFL)
             self.usable = False
 
     def _expired(self, signum, frame) -> None:
-        if self._armed:
-            if time.monotonic() >= self._until:
-                self._armed = False
-                raise Overrun
-            return
-        self._idle += 1
-        if self._idle >= IDLE_TICKS and self._ticking:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            self._ticking = False
+        if self._armed:               # else the timer of work that has ended: ignored
+            self._armed = False
+            raise Overrun
 
     def run(self, work: Callable[[], Any], seconds: float) -> Any:
-        """`work()`, or `Overrun` once `seconds` have passed (within a `TICK`)."""
-        self._until = time.monotonic() + seconds
-        self._idle = 0
+        """`work()`, or `Overrun` once `seconds` have passed."""
         self._armed = True
-        if not self._ticking or seconds < TICK:     # a shorter limit: its own first check
-            self._ticking = True
-            signal.setitimer(signal.ITIMER_REAL, min(seconds, TICK), TICK)
+        signal.setitimer(signal.ITIMER_REAL, seconds)     # replaces the last one
         try:
             return work()
         finally:
