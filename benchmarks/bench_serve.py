@@ -1,24 +1,38 @@
 #!/usr/bin/env python3
-"""How fast the decision service answers, over loopback, beside the embedded decide().
+"""How fast the decision service answers, as ratios to a minimal Starlette app measured
+in the same run.
 
-For `support.sla` with the full decision JSON (result and trace), against the tests'
-own policies: requests/s at saturation (`wrk`), and p50/p99 latency at a fixed
-1,000 requests/s (`hey`, 10 workers at 100 requests/s each), with the decision log off
-and on, for each server configuration asked for. Every run is bounded in time; the
-server binds to 127.0.0.1 only. Not a test: it prints figures.
+The limit: a Starlette app with one route that reads the same JSON body with orjson,
+decides support.sla by hand (bench_decide.hand_sla) and writes the result with orjson,
+on the same uvicorn settings (httptools with Nagle off, uvloop, no access log). Every
+figure is printed beside it and as a ratio to it:
+
+1. In process, no socket (the ASGI application called directly, interleaved rounds,
+   median with the spread): CPU µs a request of the service (log off and on) and of the
+   limit, and the service's own work beyond the decision: (service − limit) −
+   (decision − hand-written decision), each measured alone in the same run. The batch
+   endpoint (100 items a request) against the limit's batch route, CPU µs an item.
+2. Over loopback (`wrk` at saturation, `hey` at a fixed 1,000 requests/s), for each
+   worker count asked for, log off and on: requests/s, the server's CPU a request (from
+   /proc: what a loaded machine skews least) and p99; the batch endpoint's decisions/s.
+
+support.sla against the tests' own policies, the answer as the service gives it by
+default (the result with each value's clause). Every run is bounded in time; servers
+bind to 127.0.0.1 only. Not a test: it prints figures.
 
     python benchmarks/bench_serve.py [--seconds 8] [--workers 1 2] [--quick]
+    python benchmarks/bench_serve.py --in-process-only [--rounds 7]
     python benchmarks/bench_serve.py --variants-only [--rounds 2] [--quick]
 
 `--variants` (or `--variants-only`) first compares ASGI servers running the same
 application, one worker, decision log off: uvicorn (h11 or httptools, asyncio or uvloop),
 granian (its ASGI interface, asyncio or uvloop) and hypercorn (asyncio or uvloop), each
-at saturation and at 1,000 requests/s. The machine is shared, so the variants are run in
-interleaved rounds and each figure is also given as a ratio to uvicorn httptools/asyncio
-of the same round; a server that is not installed is skipped, saying so.
+at saturation and at 1,000 requests/s, in interleaved rounds, each figure also as a ratio
+to uvicorn httptools/asyncio of the same round; a server not installed is skipped.
 
-Needs `wrk` and `hey` (Debian: apt-get install wrk hey) and the `serve` extra; granian
-and hypercorn only for their variants (pip install granian hypercorn).
+The loopback figures need `wrk` and `hey` (Debian: apt-get install wrk hey); without
+them only the in-process figures are printed, saying so. granian and hypercorn only for
+their variants (pip install granian hypercorn).
 """
 
 from __future__ import annotations
@@ -32,10 +46,12 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +61,162 @@ BODY = {"facts": {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+0
 PATH = "/v1/decisions/support.sla"
 ENVIRONMENT = "NEOCRM_SERVICE_CONFIG"
 """How the service's factory gets its configuration (neocrm_policy.service.config)."""
+
+
+BATCH = {"at": BODY["at"], "items": [{"facts": BODY["facts"]}] * 100}
+"""A batch of 100 items, each the single request's facts."""
+HERE = Path(__file__).resolve().parent
+
+
+# The limit: a minimal Starlette app doing the same work by hand -----------------------
+def minimal_app():
+    """The limit: Starlette routing, the body read with orjson, support.sla decided by
+    hand (bench_decide.hand_sla, the same result), the result written with orjson; a
+    batch route doing the same for each item."""
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from bench_decide import hand_sla
+
+    async def decide(request):
+        body = orjson.loads(await request.body())
+        result = hand_sla(body["facts"], datetime.fromisoformat(body["at"]))
+        return Response(orjson.dumps(result), media_type="application/json")
+
+    async def batch(request):
+        body = orjson.loads(await request.body())
+        at = datetime.fromisoformat(body["at"])
+        results = [{"status": 200, "result": hand_sla(item["facts"], at)}
+                   for item in body["items"]]
+        return Response(orjson.dumps({"results": results}), media_type="application/json")
+    return Starlette(routes=[Route("/v1/decisions/{query}", decide, methods=["POST"]),
+                             Route("/v1/decisions/{query}/batch", batch, methods=["POST"])])
+
+
+# In process: the application called without a socket ----------------------------------
+def _scope(path: str, body: bytes) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1", "method": "POST", "scheme": "http", "path": path,
+            "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8181"), (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())],
+            "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8181)}
+
+
+async def _asked(app, path: str, body: bytes, count: int) -> None:
+    """`count` requests to `app`, each answered 200 (the ASGI calls a server makes)."""
+    scope = _scope(path, body)
+    message = {"type": "http.request", "body": body, "more_body": False}
+    statuses: list[int] = []
+
+    async def receive() -> dict:
+        return message
+
+    async def send(reply: dict) -> None:
+        if reply["type"] == "http.response.start":
+            statuses.append(reply["status"])
+    for _ in range(count):
+        await app(dict(scope), receive, send)
+    if set(statuses) != {200}:
+        raise SystemExit(f"in process: answers {sorted(set(statuses))}, not all 200")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def alone_us(rounds: int, count: int = 20000) -> dict[str, list[float]]:
+    """CPU µs of the decision alone (decide + its JSON as answered + orjson) and of the
+    hand-written decision alone (orjson in, hand_sla, orjson out), interleaved."""
+    import orjson
+
+    import neocrm_policy
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from bench_decide import hand_sla
+    policies = neocrm_policy.load(POLICIES)
+    policies.generate_readers()
+    text = json.dumps(BODY).encode()
+    facts, at = BODY["facts"], BODY["at"]
+    work = {
+        "decision": lambda: orjson.dumps(
+            policies.decide("support.sla", facts, at=at).to_dict(trace=False)),
+        "hand": lambda: orjson.dumps(hand_sla(orjson.loads(text)["facts"],
+                                              datetime.fromisoformat(at))),
+    }
+    times: dict[str, list[float]] = {name: [] for name in work}
+    for _ in range(rounds):
+        for name, one in work.items():
+            started = time.process_time()
+            for _ in range(count):
+                one()
+            times[name].append((time.process_time() - started) / count * 1e6)
+    return times
+
+
+def in_process(rounds: int, count: int) -> dict:
+    """CPU µs a request (and a batch item) of the service and of the limit, called in
+    this process without a socket, in interleaved rounds; prints them with ratios."""
+    import asyncio
+
+    from neocrm_policy.service import ServiceConfig, create_app
+    single, batch = json.dumps(BODY).encode(), json.dumps(BATCH).encode()
+    items = len(BATCH["items"])
+
+    async def measure() -> dict[str, list[float]]:
+        with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
+            limit = minimal_app()
+            off = create_app(ServiceConfig(policies=str(POLICIES)))
+            on = create_app(ServiceConfig(policies=str(POLICIES), log_max_bytes=1 << 34,
+                                          decision_log=str(Path(scratch) / "d.jsonl")))
+            log = on.state.service.log
+            runs = {"limit": (limit, PATH, single, 1), "log off": (off, PATH, single, 1),
+                    "log on": (on, PATH, single, 1),
+                    "limit batch": (limit, PATH + "/batch", batch, items),
+                    "batch log off": (off, PATH + "/batch", batch, items),
+                    "batch log on": (on, PATH + "/batch", batch, items)}
+            times: dict[str, list[float]] = {name: [] for name in runs}
+            async with off.router.lifespan_context(off), on.router.lifespan_context(on):
+                for app, path, body, _ in runs.values():
+                    await _asked(app, path, body, 50)
+                for _ in range(rounds):
+                    for name, (app, path, body, per) in runs.items():
+                        requests = max(1, count // per)
+                        before, started = log.written, time.process_time()
+                        await _asked(app, path, body, requests)
+                        if app is on:    # the writer's CPU counts: wait until it wrote
+                            while log.written < before + requests * per:
+                                await asyncio.sleep(0.002)
+                        times[name].append((time.process_time() - started)
+                                           / (requests * per) * 1e6)
+                if log.dropped:
+                    raise SystemExit(f"in process: the log dropped {log.dropped} records")
+            return times
+    times = asyncio.run(measure())
+    alone = alone_us(rounds)
+    rows = []
+    for name, base in (("log off", "limit"), ("log on", "limit"),
+                       ("batch log off", "limit batch"), ("batch log on", "limit batch")):
+        ratios = [a / b for a, b in zip(times[name], times[base], strict=True)]
+        rows.append((name, times[name], times[base], ratios))
+    own = {name: [(s - lim) - (d - h) for s, lim, d, h in zip(
+        times[name], times["limit"], alone["decision"], alone["hand"], strict=True)]
+        for name in ("log off", "log on")}
+    print(f"in process, no socket: CPU µs a request (batch: an item), median of {rounds} "
+          "interleaved rounds (min–max)")
+    print(f"  {'':<14} {'service µs':>20} {'limit µs':>20} {'ratio':>20}")
+    for name, ours, theirs, ratios in rows:
+        print(f"  {name:<14} {_spread(ours):>20} {_spread(theirs):>20} "
+              f"{_spread(ratios):>20}")
+    print(f"  decision alone (decide + its JSON + orjson): {_spread(alone['decision'])} µs; "
+          f"hand-written alone: {_spread(alone['hand'])} µs")
+    for name, values in own.items():
+        print(f"  the service's own work beyond the decision, {name}: {_spread(values)} µs "
+              "(goal: under 10)")
+    return {"times": times, "alone": alone, "own": own}
 
 
 def free_port() -> int:
@@ -95,7 +267,8 @@ class Server:
     """`neocrm-policy serve` with `options`, or the same application on the server
     `variant` names (see VARIANTS)."""
 
-    def __init__(self, *options: str, variant: str | None = None) -> None:
+    def __init__(self, *options: str, variant: str | None = None,
+                 limit_workers: int = 0) -> None:
         self.port = free_port()
         command = [sys.executable, "-m", "neocrm_policy", "serve", "--policies",
                    str(POLICIES), "--host", "127.0.0.1", "--port", str(self.port), *options]
@@ -103,6 +276,9 @@ class Server:
         if variant:
             command = variant_command(variant, self.port)
             env[ENVIRONMENT] = json.dumps({"policies": str(POLICIES)})
+        if limit_workers:
+            command = [sys.executable, "-c", LIMIT, str(self.port), str(limit_workers),
+                       str(HERE)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True, env=env)
         deadline = time.monotonic() + 90     # a loaded machine starts slowly
@@ -127,6 +303,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+LIMIT = """import sys, uvicorn
+sys.path.insert(0, sys.argv[3])
+from neocrm_policy.service.server import LOOP, TimedProtocol
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+common = dict(host="127.0.0.1", port=port, loop=LOOP, http=TimedProtocol, log_level="warning",
+              access_log=False, server_header=False, date_header=False)
+if workers == 1:
+    from bench_serve import minimal_app
+    uvicorn.run(minimal_app(), **common)
+else:
+    uvicorn.run("bench_serve:minimal_app", factory=True, workers=workers,
+                app_dir=sys.argv[3], **common)
+"""
+"""The limit served on the service's own uvicorn settings (`server.run`'s)."""
 
 
 LUA = """wrk.method = "POST"
@@ -158,15 +350,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def saturation(server: Server, seconds: int, connections: int = 64) -> tuple[float, float]:
+def saturation(server: Server, seconds: int, connections: int = 64, body: dict = BODY,
+               path: str = PATH) -> tuple[float, float]:
     """Requests/s with `wrk`, and the server's CPU milliseconds per request meanwhile."""
     port = server.port
     before = cpu_seconds(server.process.pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % json.dumps(BODY))
+        script.write(LUA % json.dumps(body))
     try:
         done = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
-                               "-s", script.name, f"http://127.0.0.1:{port}{PATH}"],
+                               "-s", script.name, f"http://127.0.0.1:{port}{path}"],
                               capture_output=True, text=True, timeout=seconds + 30)
     finally:
         os.unlink(script.name)
@@ -191,19 +384,6 @@ def at_rate(port: int, seconds: int, rate: int = 1000, workers: int = 10) -> dic
         return float(re.search(rf"{q}%% in ([\d.]+) secs".replace("%%", "%"), out).group(1))
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50_ms": quantile(50) * 1e3, "p99_ms": quantile(99) * 1e3}
-
-
-def embedded(seconds: float = 2.0) -> float:
-    """decide() + to_json() + json.dumps in this process, single thread: decisions/s."""
-    import neocrm_policy
-    policies = neocrm_policy.load(POLICIES)
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for _ in range(200):
-            json.dumps(policies.decide("support.sla", BODY["facts"],
-                                       at=BODY["at"]).to_dict())
-        count += 200
-    return count / (time.perf_counter() - started)
 
 
 def compare_variants(seconds: int, rounds: int) -> None:
@@ -237,50 +417,90 @@ def compare_variants(seconds: int, rounds: int) -> None:
                   f"{os.getloadavg()[0]:>5.2f}", flush=True)
 
 
+def over_loopback(seconds: int, workers: list[int], rounds: int) -> None:
+    """Each worker count: the limit, the service with the log off and on, at saturation
+    (`wrk`) and at 1,000 requests/s (`hey`), then the batch endpoint at saturation; in
+    interleaved rounds, each figure with its ratio to the limit of the same round."""
+    print(f"over loopback: {seconds} s runs, {rounds} interleaved round(s); ratios to the "
+          "limit of the same round (CPU: the server's, from /proc)")
+    print(f"{'round':>5} {'workers':>7} {'server':<14} {'req/s':>8} {'ratio':>6} "
+          f"{'CPU µs/req':>10} {'ratio':>6} {'p99 ms':>7} {'ratio':>6} {'load':>5}")
+    with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
+        for round_ in range(1, rounds + 1):
+            for count in workers:
+                limit = None
+                for name in ("limit", "log off", "log on"):
+                    options = ["--workers", str(count)]
+                    if name == "log on":
+                        options += ["--decision-log", str(Path(scratch) / "d.jsonl"),
+                                    "--log-max-bytes", str(200 * 1024 * 1024)]
+                    server = Server(*options, limit_workers=count if name == "limit" else 0)
+                    try:
+                        rate, cpu = saturation(server, seconds)
+                        time.sleep(0.5)
+                        paced = at_rate(server.port, seconds)
+                    finally:
+                        server.stop()
+                    cpu *= 1e3
+                    if limit is None:
+                        limit = (rate, cpu, paced["p99_ms"])
+                    print(f"{round_:>5} {count:>7} {name:<14} {rate:>8,.0f} "
+                          f"{rate / limit[0]:>6.2f} {cpu:>10.1f} {cpu / limit[1]:>6.2f} "
+                          f"{paced['p99_ms']:>7.2f} {paced['p99_ms'] / limit[2]:>6.2f} "
+                          f"{os.getloadavg()[0]:>5.2f}", flush=True)
+            items = len(BATCH["items"])
+            limit = None
+            for name in ("limit batch", "batch log off"):
+                server = Server("--workers", "1", limit_workers=1 if name == "limit batch" else 0)
+                try:
+                    rate, cpu = saturation(server, seconds, 16, BATCH, PATH + "/batch")
+                finally:
+                    server.stop()
+                rate, cpu = rate * items, cpu * 1e3 / items
+                if limit is None:
+                    limit = (rate, cpu)
+                print(f"{round_:>5} {1:>7} {name:<14} {rate:>8,.0f} {rate / limit[0]:>6.2f} "
+                      f"{cpu:>10.1f} {cpu / limit[1]:>6.2f} {'':>7} {'':>6} "
+                      f"{os.getloadavg()[0]:>5.2f}  (decisions/s; CPU µs an item)",
+                      flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--quick", action="store_true", help="3-second runs")
+    parser.add_argument("--quick", action="store_true", help="3-second runs, fewer rounds")
     parser.add_argument("--variants", action="store_true",
                         help="first compare ASGI servers and their HTTP parsers and event "
                              "loops (one worker, log off)")
     parser.add_argument("--variants-only", action="store_true",
                         help="compare the server variants, nothing else")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="interleaved rounds of the variant comparison")
+    parser.add_argument("--in-process-only", action="store_true",
+                        help="the in-process figures only (no socket, no wrk or hey)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="interleaved rounds (in process: 7, over loopback: 2, "
+                             "variants: 2)")
     args = parser.parse_args()
     seconds = 3 if args.quick else args.seconds
-    for tool in ("wrk", "hey"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is not installed (apt-get install wrk hey)")
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine "
-          "skews every figure)")
-    print(f"embedded decide()+to_json()+dumps: {embedded():,.0f} decisions/s (one thread)")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+          "(other work on the machine skews every figure; read the ratios)")
+    if not args.variants_only:
+        in_process(args.rounds or (3 if args.quick else 7), 2000 if args.quick else 5000)
+        if args.in_process_only:
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            return
+    missing = [tool for tool in ("wrk", "hey") if shutil.which(tool) is None]
+    if missing:
+        print(f"over loopback: skipped, {' and '.join(missing)} not installed "
+              "(apt-get install wrk hey)")
+        return
     if args.variants or args.variants_only:
-        compare_variants(seconds, args.rounds)
+        compare_variants(seconds, args.rounds or 2)
         if args.variants_only:
             print(f"load average after: {os.getloadavg()[0]:.2f}")
             return
-    print(f"{'workers':>7} {'log':>4} {'saturation req/s':>17} {'CPU ms/req':>10} "
-          f"{'at 1000/s: req/s':>17} {'p50 ms':>7} {'p99 ms':>7} {'load':>5}")
-    with tempfile.TemporaryDirectory(prefix="neocrm-bench-") as scratch:
-        for workers in args.workers:
-            for log in (False, True):
-                options = ["--workers", str(workers)]
-                if log:
-                    options += ["--decision-log", str(Path(scratch) / "decisions.jsonl"),
-                                "--log-max-bytes", str(200 * 1024 * 1024)]
-                server = Server(*options)
-                try:
-                    saturated, cpu = saturation(server, seconds)
-                    time.sleep(0.5)
-                    paced = at_rate(server.port, seconds)
-                finally:
-                    server.stop()
-                print(f"{workers:>7} {'on' if log else 'off':>4} {saturated:>17,.0f} "
-                      f"{cpu:>10.3f} {paced['rps']:>17,.0f} {paced['p50_ms']:>7.2f} "
-                      f"{paced['p99_ms']:>7.2f} {os.getloadavg()[0]:>5.2f}", flush=True)
+    over_loopback(seconds, args.workers, args.rounds or (1 if args.quick else 2))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

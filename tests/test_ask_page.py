@@ -227,6 +227,8 @@ def test_the_page_asks_in_the_readers_words(page, asked):
         By.ID, "results").text
     assert find(By.ID, "trace-details").get_attribute("open") is None
     assert not find(By.ID, "trace").is_displayed()          # the JSON behind a toggle
+    trace = json.loads(find(By.ID, "trace").get_attribute("textContent"))
+    assert [entry["clause"] for entry in trace] == ["3"] * 5   # the page asks for it
     assert page.switch_to.active_element.get_attribute("id") == "answer"
     assert "Response due: 23:30 on Saturday" in find(By.ID, "status").get_attribute(
         "textContent")

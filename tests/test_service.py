@@ -5,6 +5,7 @@ drops), and reloads good and bad under concurrent requests that must all succeed
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -157,23 +158,46 @@ def conforms(document: dict, path: str, method: str, status: int, body) -> None:
 
 
 # Decisions ------------------------------------------------------------------------------
-def test_a_decision_is_the_cli_json_with_an_id_and_the_revision(served, openapi):
+def test_a_decision_is_the_result_with_each_clause_an_id_and_the_revision(served, openapi):
     status, decision = served.json("POST", SLA, {"facts": INCIDENT, "at": AT})
     assert status == 200, decision
     assert decision["result"]["resolution_due"] == "2026-03-08T00:30:00+08:00"
     assert decision["result"]["resolution_breached"] is True
-    assert decision["trace"][2]["clause"] == "3"
+    assert decision["clauses"] == {name: "3" for name in decision["result"]}
+    assert "trace" not in decision and "memo" not in decision
     assert len(decision["revision"]) == 16 and len(decision["decision_id"]) == 36
-    assert "memo" not in decision
+    conforms(openapi, "/v1/decisions/{query}", "post", 200, decision)
+    from neocrm_policy import load
+    expected = load(REFERENCE).decide("support.sla", INCIDENT, at=AT)
+    assert {k: v for k, v in decision.items() if k not in ("decision_id", "revision")} \
+        == expected.to_dict(trace=False)
+
+    status, with_memo = served.json("POST", SLA + "?explain=memo", {"facts": INCIDENT, "at": AT})
+    assert status == 200 and "clause 3" in with_memo["memo"]
+    conforms(openapi, "/v1/decisions/{query}", "post", 200, with_memo)
+
+
+def test_trace_true_answers_with_the_cli_json_and_its_trace(served, openapi):
+    status, decision = served.json("POST", SLA + "?trace=true", {"facts": INCIDENT, "at": AT})
+    assert status == 200, decision
+    assert decision["trace"][2]["clause"] == "3" and "clauses" not in decision
     conforms(openapi, "/v1/decisions/{query}", "post", 200, decision)
     from neocrm_policy import load
     expected = load(REFERENCE).decide("support.sla", INCIDENT, at=AT).to_dict()
     assert {k: v for k, v in decision.items() if k not in ("decision_id", "revision")} \
         == expected
-
-    status, with_memo = served.json("POST", SLA + "?explain=memo", {"facts": INCIDENT, "at": AT})
-    assert status == 200 and "clause 3" in with_memo["memo"]
-    conforms(openapi, "/v1/decisions/{query}", "post", 200, with_memo)
+    status, both = served.json("POST", SLA + "?trace=true&explain=words",
+                               {"facts": INCIDENT, "at": AT})
+    assert status == 200 and both["trace"] == decision["trace"] and both["words"]["results"]
+    status, batch = served.json("POST", SLA + "/batch?trace=true",
+                                {"items": [{"facts": INCIDENT, "at": AT}]})
+    assert status == 200 and batch["results"][0]["decision"]["trace"] == decision["trace"]
+    status, plain = served.json("POST", SLA + "?trace=false", {"facts": INCIDENT, "at": AT})
+    assert status == 200 and "trace" not in plain and plain["clauses"]
+    status, error = served.json("POST", SLA + "?trace=yes", {"facts": INCIDENT, "at": AT})
+    assert status == 400 and error["error"]["code"] == "NS400"
+    assert "unknown trace='yes'" in error["error"]["message"]
+    conforms(openapi, "/v1/decisions/{query}", "post", 400, error)
 
 
 def test_customer_applies_its_own_instrument(served):
@@ -477,6 +501,52 @@ def test_the_log_has_one_masked_line_per_decision_and_rotates(served):
     assert "decisions.jsonl.3" not in sizes, sizes
 
 
+@pytest.mark.parametrize("query, items", [
+    ("support.sla", [
+        {"facts": INCIDENT, "at": AT},
+        {"facts": {"incident": {"level": 3, "reported_at": "2026-03-07T14:30:00Z"}},
+         "at": AT},
+        {"facts": {"incident": {"symptoms": ["login_failure", "non_core_failure"],
+                                "reported_at": "2026-03-07T22:30:00"}}, "at": "2026-03-09"},
+        {"facts": INCIDENT, "at": AT, "customer": "acme"},
+        {"facts": {"incident": {"level": 9, "reported_at": "2026-03-07T22:30:00"}}, "at": AT},
+        {"facts": INCIDENT, "at": "yesterday"},
+        {"facts": {"incident": {"level": 4}}, "at": AT},
+        {"facts": {"incident": {"level": 2, "reported_at": "1985-03-07T22:30:00+08:00"}},
+         "at": "1985-03-08T01:00:00+08:00"},
+    ]),
+    ("liability.data_security", [
+        {"facts": {"breach": {"cause": "gross_negligence", "damages": "50000"},
+                   "contract": {"annual_fee_paid": 30000.5}}, "at": AT},
+        {"facts": {"breach": {"cause": "gross_negligence", "damages": 12.345},
+                   "contract": {"annual_fee_paid": 30000}}, "at": AT},
+    ]),
+    ("data.retention", [
+        {"facts": {"subscription": {"ends_on": "2027-01-10"}}, "at": "2027-01-11",
+         "customer": "acme"},
+        {"facts": {"subscription": {"ends_on": "2027-01-10"}, "customer": {"id": "acme"}},
+         "at": "2027-01-11"},
+    ]),
+])
+def test_each_batch_item_is_answered_as_the_same_request_alone(served, query, items):
+    """The batch decides its usual answers by one prepared function per time, not by a
+    request's path per item: each item still gets what the same request alone gets (an
+    error: the same code, message and fact; its place is in another body)."""
+    path = f"/v1/decisions/{query}"
+    status, batch = served.json("POST", path + "/batch", {"items": items})
+    assert status == 200, batch
+    for item, answer in zip(items, batch["results"], strict=True):
+        status, alone = served.json("POST", path, item)
+        assert answer["status"] == status, (item, answer, alone)
+        if status == 200:
+            del answer["decision"]["decision_id"], alone["decision_id"]
+            assert answer["decision"] == alone, item
+        else:
+            keys = ("code", "message", "fact")
+            assert [answer["error"].get(k) for k in keys] == \
+                [alone["error"].get(k) for k in keys], item
+
+
 def test_a_full_queue_drops_records_and_says_so(tight):
     """The tight server logs to a pipe nobody reads yet, so its writer is stuck: the
     queue (one record) fills, the rest are dropped, counted, and reported in the log."""
@@ -565,6 +635,65 @@ def test_decision_ids_are_random_uuid4_text():
     for text in list(ids)[:500]:
         parsed = uuid.UUID(text)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def asked_in_process(app, path: str, body: bytes, query: bytes = b"") -> tuple[int, bytes]:
+    """One request to the application itself, without a socket (an ASGI call)."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": query, "root_path": "", "client": ("127.0.0.1", 40000),
+             "server": ("127.0.0.1", 8181),
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+    answer: dict = {"body": b""}
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        else:
+            answer["body"] += message.get("body", b"")
+
+    async def ask() -> None:
+        async with app.router.lifespan_context(app):      # the log written, then closed
+            await app(scope, receive, send)
+    asyncio.run(ask())
+    return answer["status"], answer["body"]
+
+
+def test_the_result_is_written_once_for_the_answer_and_its_log_line(tmp_path, monkeypatch):
+    """The decision log line holds the result's JSON as the answer wrote it, bytes for
+    bytes, instead of writing it again from its values."""
+    import orjson
+
+    from neocrm_policy.service import ServiceConfig, create_app
+    log = tmp_path / "decisions.jsonl"
+    app = create_app(ServiceConfig(policies=str(REFERENCE), decision_log=str(log)))
+    written: list = []
+    real = orjson.dumps
+
+    def spy(data, *args, **kwargs):
+        written.append(data)
+        return real(data, *args, **kwargs)
+    monkeypatch.setattr(orjson, "dumps", spy)
+    status, body = asked_in_process(app, SLA, json.dumps({"facts": INCIDENT, "at": AT}).encode())
+    monkeypatch.undo()
+    assert status == 200, body
+    result = json.loads(body)["result"]
+
+    def holds(data) -> bool:
+        if data == result:
+            return True
+        inside = data.values() if isinstance(data, dict) else \
+            data if isinstance(data, list) else ()
+        return any(holds(item) for item in inside)
+    assert sum(map(holds, written)) == 1          # the answer's and the line's, together
+    line = log.read_bytes()
+    assert json.loads(line)["decision_id"] == json.loads(body)["decision_id"]
+    result_json = real(result)
+    assert b'"result":' + result_json in body and b'"result":' + result_json in line
 
 
 # Reload ---------------------------------------------------------------------------------

@@ -304,3 +304,24 @@ def test_to_json_gives_text_and_to_dict_the_object_for_decisions_and_errors(tmp_
         policies.decide("support.sla", {"incident": {"levle": 4}})
     assert json.loads(caught.value.to_json()) == caught.value.to_dict()
     assert caught.value.to_dict()["code"] == "NP050"
+
+
+def test_without_the_trace_each_result_has_the_clause_its_trace_entry_cites():
+    """`to_dict(trace=False)` (the service's default answer) is `to_dict()` with
+    `clauses`, each result's clause as its trace entry gives it, in place of the trace;
+    on every policy case, whole and without its first fact (results not settled yet)."""
+    from neocrm_policy.authoring.testing import load_cases
+    checked = 0
+    for case in load_cases(REFERENCE):
+        for facts, partial in ((case.facts, False), ({}, True)):
+            try:
+                decision = POLICIES.decide(case.query, facts, at=case.at or
+                                           "2026-11-24T12:00:00+08:00", partial=partial)
+            except PolicyError:
+                continue
+            whole, short = decision.to_dict(), decision.to_dict(trace=False)
+            assert {k: v for k, v in short.items() if k != "clauses"} == \
+                {k: v for k, v in whole.items() if k != "trace"}
+            assert short["clauses"] == {e["decision"]: e["clause"] for e in whole["trace"]}
+            checked += 1
+    assert checked > 20

@@ -17,37 +17,14 @@ from typing import Any
 
 import orjson
 
-from ..deciding.engine import PolicySet
+from ..deciding.engine import PolicySet, result_encoder
 from ..errors import FactError, FactErrors, PolicyError, UsageError
-from ..language.values import Type, to_json
 from .columns import AT_COLUMN, declared_results
 from .readers import read_as_written
 
 MAX_PREPARED = 4096
 """Prepared functions kept per batch; past this (a distinct `at` on nearly every record)
 the cache starts again, so memory stays flat."""
-
-_AS_ORJSON_WRITES = frozenset({"bool", "int", "string", "datetime", "date", "null"})
-"""Types whose Python values orjson writes exactly as `to_json` does (times in ISO 8601
-with their offset, tuples as arrays)."""
-
-
-def _plain(type_: Type) -> bool:
-    if type_.name == "list":
-        return type_.item is not None and _plain(type_.item)
-    return type_.name in _AS_ORJSON_WRITES
-
-
-def result_encoder(results: dict[str, Type]) -> Callable[[dict], dict] | None:
-    """Results as JSON values (money as a decimal string, durations in ISO 8601), or None
-    when every result of the query is already written that way."""
-    if all(_plain(t) for t in results.values()):
-        return None
-
-    def encode(result: dict) -> dict:
-        return {name: to_json(value, results.get(name)) for name, value in result.items()}
-    return encode
-
 
 def error_json(error: PolicyError) -> dict:
     """What an output record says of its failure. Several problems with one record's

@@ -32,10 +32,11 @@ from ..source.text import bundled
 from .prose import check_references, say
 from ..suggest import suggestion
 from ..language.syntax import ast
-from .trace import Decision
+from .trace import Decision, moment_json, _steps as trace_steps
 from ..language.runtime import bounded
-from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, as_written, date_words,
-                               in_agreement_zone, outside_years, read_datetime, to_words)
+from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, Type, as_written, date_words,
+                               in_agreement_zone, outside_years, read_datetime, to_json,
+                               to_words)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ class _Candidate:
 
 
 _UNSET = object()
+
+_Maker = Callable[[Callable[..., Any], datetime, Mapping[str, Any]], Callable[[Any], Any] | None]
+"""prepare()'s generated function maker: (the careful way, the time, the terms) → the
+decision's one function from facts, or None."""
+_Answer = tuple[dict[str, Any], dict[str, str | None], str | None]
+"""An answer of `prepare_clauses`: the result as JSON values, each result's clause, and
+the customer whose terms applied."""
 
 _Reads = tuple[frozenset[str], frozenset[str]]
 """The facts and the decisions a condition or a value reads."""
@@ -326,9 +334,7 @@ class PolicySet:
         """When each customer's own terms begin: before, it is under the standard terms."""
         """The customers with signed terms of their own: a `customer.id` must name one,
         unless the facts state the customer has the standard terms."""
-        self._makers: dict[int, Callable[[Callable[[Mapping[str, Any]], dict[str, Any]],
-                                          datetime, Mapping[str, Any]],
-                                         Callable[[Any], dict[str, Any]] | None] | None] = {}
+        self._makers: dict[int | tuple[int, str], _Maker | None] = {}
         """prepare()'s generated function maker of each compiled policy, made at first need."""
         self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers))
                          for item in compiled}
@@ -701,6 +707,82 @@ class PolicySet:
             self._makers[id(compiled)] = fused(compiled, reader)
         make = self._makers[id(compiled)]
         return (make and make(decide_result, now, values)) or decide_result
+
+
+    def prepare_clauses(self, query: str, at: datetime | str | None
+                        ) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], _Answer]]:
+        """`prepare()` for answers that give each value's clause, as the service's batch
+        endpoint does: what every answer at `at` shares (query, at and policy_version as
+        JSON), and a function from facts to (the result as JSON values, each result's
+        clause, the customer whose terms applied): together what
+        `decide(query, facts, at).to_dict(trace=False)` says, without the Decision. The
+        clauses are shared between calls: copy them to change them."""
+        now = _instant(at)
+        if outside_years(now):
+            raise _outside_years(now)
+        compiled = self.compiled(query, now)
+        terms = self.terms_at(compiled, now)
+        now = in_agreement_zone(now)
+        since = compiled.checked.policy.since
+        head = {"query": query, "at": moment_json(now),
+                "policy_version": since.date().isoformat() if since else None}
+        encode = result_encoder({name: compiled.checked.decision_types.get(name)
+                                 for name in compiled.outputs})
+        steps = trace_steps(compiled, terms)
+
+        def decided(facts: Mapping[str, Any]) -> _Answer:
+            """The careful way: decided in full (unusual spellings, problems, customers)."""
+            decision = self.decide(query, facts, now)
+            clauses = trace_steps(decision._compiled, decision.terms)
+            rules = decision._rules
+            return (encode(decision.result) if encode else decision.result,
+                    clauses.clauses.get(rules) or clauses.make_clauses(rules),
+                    decision.customer)
+        if terms.missing:
+            return head, decided
+        key = (id(compiled), "rules")
+        if key not in self._makers:
+            from .prepared import fused
+            self._makers[key] = fused(compiled, self._readers[id(compiled)], with_rules=True)
+        make = self._makers[key]
+        marker = object()
+        quick = make and make(lambda facts: marker, now, terms.values)
+        if not quick:
+            return head, decided
+        known = steps.clauses
+
+        def answer(facts: Mapping[str, Any]) -> _Answer:
+            found = quick(facts)
+            if found is marker:          # the fast path handed the facts on
+                return decided(facts)
+            result, rules = found
+            return (encode(result) if encode else result,
+                    known.get(rules) or steps.make_clauses(rules), None)
+        return head, answer
+
+
+def result_encoder(types: dict[str, Any]
+                   ) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """Results as JSON values (money as a decimal string, durations in ISO 8601), or
+    None when every result of these types (name → type) is already written that way by
+    orjson (the batch's output and the service's batch answers)."""
+    if all(type_ is not None and _plain(type_) for type_ in types.values()):
+        return None
+
+    def encode(result: dict[str, Any]) -> dict[str, Any]:
+        return {name: to_json(value, types.get(name)) for name, value in result.items()}
+    return encode
+
+
+_AS_ORJSON_WRITES = frozenset({"bool", "int", "string", "datetime", "date", "null"})
+"""Types whose Python values orjson writes exactly as `to_json` does (times in ISO 8601
+with their offset, tuples as arrays)."""
+
+
+def _plain(type_: Type) -> bool:
+    if type_.name == "list":
+        return type_.item is not None and _plain(type_.item)
+    return type_.name in _AS_ORJSON_WRITES
 
 
 def _overlays_of(overlays: list[Overlay], queries: set[str]) -> list[Overlay]:

@@ -32,15 +32,17 @@ _READER_BUILTINS = {one.__name__: one for one in (type, dict, list, str, int, bo
 """What the fast path's own statements call; the rules' code calls no built-in at all."""
 
 
-def fused(compiled: CompiledPolicy, reader: FactReader
-          ) -> Callable[[Callable, datetime, Mapping[str, Any]], Callable[[Any], dict] | None
-                        ] | None:
+def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False
+          ) -> Callable[[Callable[..., Any], datetime, Mapping[str, Any]],
+                        Callable[[Any], Any] | None] | None:
     """A maker of one function from facts to the result, given `slow`, the evaluation time
     and the terms in force; or None when the decision's code uses its facts or terms in a
     way this does not rewrite (then `prepare()` keeps the two steps). The code is made
     once per policy: a batch prepares once per distinct time, and generating it each
     time took milliseconds. Facts naming a customer go to `slow`, as the fast path sends
-    them to the careful reader: that customer's own terms, if any, are looked up there."""
+    them to the careful reader: that customer's own terms, if any, are looked up there.
+    `with_rules`: the function gives (result, the index of the rule that gave each
+    decision), for the clauses behind the values."""
     from ..language.compiler import _Codegen, _compile, _locate
     gen = _Codegen(compiled.checked, compiled.calendars, compiled.tables_from)
     module, _ = gen.function_tree()
@@ -58,7 +60,9 @@ def fused(compiled: CompiledPolicy, reader: FactReader
     maker = parse_template("\n".join(source + ["    return prepared"]))
     maker = _Constants(plan.constants).visit(maker)
     function = maker.body[0].body[0]
-    function.body += decide.body[:-1] + [py.Return(decide.body[-1].value.elts[0])]
+    returned = decide.body[-1].value.elts     # (result, values, rules)
+    function.body += decide.body[:-1] + [py.Return(
+        py.Tuple([returned[0], returned[2]], py.Load()) if with_rules else returned[0])]
     names = dict(gen.globals)
     if names.keys() & plan.names.keys():
         return None
@@ -69,8 +73,8 @@ def fused(compiled: CompiledPolicy, reader: FactReader
     exec(code, names)  # noqa: S102 - code built from our templates and ast nodes
     make = names["make"]
 
-    def made(slow: Callable, now: datetime, values: Mapping[str, Any]
-             ) -> Callable[[Any], dict] | None:
+    def made(slow: Callable[..., Any], now: datetime, values: Mapping[str, Any]
+             ) -> Callable[[Any], Any] | None:
         if not all(name in values for name in terms):
             return None
         return make(slow, now, *(values[name] for name in terms))

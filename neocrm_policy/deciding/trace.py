@@ -159,10 +159,14 @@ class Decision:
             index = rules[position]
             yield position, name, steps.get((name, index)) or steps.build(name, index)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The public JSON shape: query, at, result, trace (see docs/services/json.md)."""
+    def to_dict(self, trace: bool = True) -> dict[str, Any]:
+        """The public JSON shape: query, at, result, trace (see docs/services/json.md).
+        With `trace=False`, `clauses` (each result's clause) instead of the trace: what
+        the service answers by default, at a fraction of the trace's cost."""
         steps = _steps(self._compiled, self._snapshot)
         missing = self.missing
+        if not trace:
+            return self._to_json_with_clauses(steps)
         if not missing:
             plan = steps.plans.get(self._rules) or steps.make_plan(self._rules)
             if plan is not None:
@@ -172,6 +176,21 @@ class Decision:
                     out["missing"] = {}
                 return out
         return self._to_json_by_entry(steps)
+
+    def _to_json_with_clauses(self, steps: _Steps) -> dict[str, Any]:
+        """`to_dict(trace=False)`: the top of the decision JSON and each result's clause."""
+        out: dict[str, Any] = (steps.summary or steps.make_summary())(
+            self._values, self.at, self.customer)
+        clauses = steps.clauses.get(self._rules) or steps.make_clauses(self._rules)
+        out["clauses"] = dict(clauses)
+        missing = self.missing
+        if missing:
+            for name in missing:
+                out["result"].pop(name, None)
+                out["clauses"].pop(name, None)
+        if missing is not None:
+            out["missing"] = self.missing_json()
+        return out
 
     def _to_json_by_entry(self, steps: _Steps) -> dict[str, Any]:
         """`to_dict()` written entry by entry: with results not settled yet, or past the
@@ -348,6 +367,10 @@ class _Steps(dict[tuple[str, int], _Step]):
         """(decision, rule index) → the function writing that trace entry's JSON."""
         self.head: Callable[..., Any] | None = None
         """See `make_head`."""
+        self.summary: Callable[..., dict[str, Any]] | None = None
+        """See `make_summary`."""
+        self.clauses: dict[tuple[int, ...], dict[str, str | None]] = {}
+        """The rule index of each decision → each result's clause (see `make_clauses`)."""
         self.slots: list[tuple[str, Any, Type | None] | None] = []
         """What the writers work out once per call: the JSON of each value, by its
         position (a result, or a step whose JSON is a single value; None for the others),
@@ -442,6 +465,27 @@ class _Steps(dict[tuple[str, int], _Step]):
         self.head = code.function("head", "V, F, at, customer")
         return self.head
 
+    def make_summary(self) -> Callable[..., dict[str, Any]]:
+        """The function writing the decision JSON without its trace: (values, at,
+        customer) → query, at, policy version, customer and result."""
+        code = _Code(f"<decision JSON of {self.compiled.checked.policy.id}>")
+        for position, _ in self.shown:
+            code.line(self._slot_line(code, position))
+        code.line(f"return {self._top_text(code, None)}")
+        self.summary = code.function("summary", "V, at, customer")
+        return self.summary
+
+    def make_clauses(self, rules: tuple[int, ...]) -> dict[str, str | None]:
+        """Each result's clause when these rules gave the values, kept per combination
+        (up to `_PLANS_KEPT`, as the writers are)."""
+        clauses = {}
+        for position, name in self.shown:
+            key = (name, rules[position])
+            clauses[name] = (self.get(key) or self.build(*key)).clause
+        if len(self.clauses) < _PLANS_KEPT:
+            self.clauses[rules] = clauses
+        return clauses
+
     def make_entry(self, key: tuple[str, int]) -> Callable[..., dict[str, Any]]:
         """The function writing one trace entry's JSON: (values, facts, result, the head's
         JSON of each value and fact) → the entry, its keys in their order."""
@@ -456,14 +500,17 @@ class _Steps(dict[tuple[str, int], _Step]):
         read = f"V[{k}]" if kind == "decision" else f"F.get({code.constant(name)})"
         return f"x = {read}; j{k} = {code.json_of('x', type_)}"
 
-    def _top_text(self, code: _Code, trace: str) -> str:
+    def _top_text(self, code: _Code, trace: str | None) -> str:
+        """The top of the decision JSON as an expression; without `trace` when None."""
         policy = self.compiled.checked.policy
         result = ", ".join(f"{code.constant(name)}: j{position}"
                            for position, name in self.shown)
         top = {"query": code.constant(policy.id), "at": code.json_of("at", None, moment=True),
                "policy_version": code.constant(policy.since.date().isoformat()
                                                if policy.since else None),
-               "customer": "customer", "result": "{" + result + "}", "trace": trace}
+               "customer": "customer", "result": "{" + result + "}"}
+        if trace is not None:
+            top["trace"] = trace
         return "{" + ", ".join(f"{k!r}: {v}" for k, v in top.items()) + "}"
 
     def _entry_text(self, code: _Code, key: tuple[str, int],
@@ -581,6 +628,14 @@ _SEQUENCES = frozenset({list, tuple})
 
 _EIGHT = timezone(timedelta(hours=8))
 """Equal to any fixed +08:00 zone (the facts reader's): Asia/Shanghai's offset since 1992."""
+
+
+def moment_json(at: datetime) -> str:
+    """An evaluation time as the decision JSON writes it (`at`, in the agreement's zone),
+    as `_Code.json_of` writes it in the generated writers."""
+    if (at.tzinfo == _EIGHT or at.tzinfo is AGREEMENT_ZONE) and at.year > 1991:
+        return orjson.dumps(at)[1:-1].decode()
+    return at.astimezone(AGREEMENT_ZONE).isoformat()
 
 
 def _steps(compiled: CompiledPolicy, snapshot: Snapshot) -> _Steps:

@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
+
 from ..errors import (FactError, FactErrors, FactNotAllowed, FactOutOfRange, FactTypeError,
                       Location, MissingFact, PolicyError, UnknownCustomer, UnknownFact, file_lines)
 from .fact_values import MAX_TEXT, MAX_WHOLE_DIGITS, _LIMIT, _Leaf, _OutOfRange, _Problem
@@ -60,6 +62,28 @@ def parse_facts_json(text: str, name: str) -> Any:
     except InvalidOperation:  # an exponent past any decimal's, such as 1e999999999999999999
         raise FactError(f"{name} holds a number no decimal can hold", Location(name),
                         "write numbers in plain digits, such as 12000.50") from None
+
+
+def read_as_written(text: bytes, record: dict) -> bool:
+    """True when orjson's reading of JSON text (a batch's line, a request's body) is
+    `parse_facts_json`'s own (as `eval --input` and the service read facts): no float (a
+    number with a fraction or an exponent is an exact decimal there), and no key given
+    twice in one object (orjson keeps the last, silently). Cheap enough for every line
+    (about 0.4 µs): a line that orjson writes back as it was given, or with as many
+    quotes, lost no key to a repetition."""
+    if _has_float(record):
+        return False
+    written = orjson.dumps(record)
+    return written == text or (b"\\" not in text
+                               and text.count(b'"') == written.count(b'"'))
+
+
+def _has_float(node: dict | list) -> bool:
+    for value in (node.values() if type(node) is dict else node):
+        kind = type(value)
+        if kind is float or ((kind is dict or kind is list) and _has_float(value)):
+            return True
+    return False
 
 
 class _RepeatedKey(ValueError):
@@ -120,7 +144,7 @@ def _second(text: str, key: str) -> tuple[int, int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1, width
 
 
-def in_input(error: PolicyError, text: str, name: str, within: tuple[str, ...] = (),
+def in_input(error: PolicyError, text: str, name: str, within: tuple[str | int, ...] = (),
              declared: Callable[[Location], str] = str) -> PolicyError:
     """A fact error pointed at the fact in the input a service wrote (a JSON file, or
     standard input), where it can be fixed; the declaration it broke goes in the hint,
@@ -139,7 +163,7 @@ def in_input(error: PolicyError, text: str, name: str, within: tuple[str, ...] =
 
 
 def _pointed(error: FactError, find: Callable, lines: list[str], name: str,
-             within: tuple[str, ...], place: Callable[[Location], str] = str) -> FactError:
+             within: tuple[str | int, ...], place: Callable[[Location], str] = str) -> FactError:
     if not error.keys or error.at == "absent":
         return error
     found = find(within + error.keys, error.at == "key")

@@ -16,12 +16,15 @@ import logging
 import os
 import re
 import signal
+import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -32,13 +35,13 @@ from ..errors import (FactError, FactErrors, FactTypeError, Location, MissingFac
                       QueryError, UnknownCustomer, UsageError)
 from ..deciding.engine import evaluation_time
 from ..deciding.explain import in_words
-from ..language.facts import in_input, parse_facts_json
+from ..language.facts import in_input, parse_facts_json, read_as_written
 from ..suggest import suggestion
 from .config import ServiceConfig
 from .deadline import Deadline, Overrun, Stoppable
 from .decision_log import DecisionLog
 from .describe import describe, schemas
-from .jsonio import dumps
+from .jsonio import Written, dumps
 from .metrics import Metrics
 from ..deciding.served import PolicyStore, Served, load_served
 
@@ -50,6 +53,7 @@ logger = logging.getLogger("neocrm_policy.service")
 BODY = "request body"
 """How errors name the request body as a place."""
 REQUEST_KEYS = ("facts", "at", "customer")
+_REQUEST_KEYS = frozenset(REQUEST_KEYS)
 LOOP_SLICE = 0.01
 """Seconds a decision may hold the event loop before it is moved to a worker thread.
 A decision takes about 0.15 ms (1 ms with its memo): only costly input, such as a body
@@ -181,10 +185,21 @@ _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
+_RANDOM = threading.local()
+_IDS_A_READ = 256
+"""Decision ids whose random bytes are read from the system at once (one call instead
+of one a request; the bytes are the same os.urandom's, each used once)."""
+
+
 def decision_id() -> str:
-    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from the same
-    16 bytes of os.urandom in half the time (no UUID object on the way)."""
-    digits = f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from 16 bytes
+    of os.urandom (no UUID object on the way)."""
+    random = _RANDOM.__dict__
+    ids = random.get("ids")
+    if not ids:
+        block = os.urandom(16 * _IDS_A_READ)
+        ids = random["ids"] = [block[n:n + 16] for n in range(0, len(block), 16)]
+    digits = f"{int.from_bytes(ids.pop()) & _UUID4_CLEAR | _UUID4_SET:032x}"
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
@@ -221,6 +236,7 @@ class Service:
         self._folder = folder.resolve()
         self._watcher: asyncio.Task | None = None
         self.deadline = Deadline()
+        self.clock = BodyClock(config.body_timeout)
         self._stop_watching: asyncio.Event | None = None
         self._hangups: set[asyncio.Task] = set()
 
@@ -245,6 +261,7 @@ class Service:
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         self.deadline.uninstall()
+        self.clock.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.costly.shutdown(wait=False, cancel_futures=True)
         if self.log is not None:
@@ -320,15 +337,23 @@ class Service:
         return data
 
     def decide_one(self, served: Served, query: str, request: dict, text: str,
-                   within: tuple[str | int, ...], explain: str | None) -> tuple[int, dict]:
-        """One decision as (status, JSON): the decision, or the error. Not logged here:
-        `remember` does that, after any time limit is off. `explain`: None, "memo" (the
-        memo added) or "words" (the memo and the words, errors for the public)."""
+                   within: tuple[str | int, ...], explain: str | None,
+                   trace: bool = False) -> tuple[int, dict, dict | None]:
+        """One decision as (status, JSON, result): the decision, or the error. Not logged
+        here: `remember` does that, after any time limit is off. `explain`: None, "memo" (the
+        memo added) or "words" (the memo and the words, errors for the public); `trace`:
+        the whole trace instead of each result's clause.
+
+        The result is written as JSON once, here: the answer and the decision log line
+        both hold those bytes (`Written`); its values come back beside the answer, for
+        masking the log (None with an error)."""
         try:
             facts, at, customer = _request_parts(request, within)
             decision = served.policies.decide(query, facts, at=at)
             data = {"decision_id": decision_id(), "revision": served.revision,
-                    **decision.to_dict()}
+                    **decision.to_dict(trace)}
+            result = data["result"]
+            data["result"] = Written(dumps(result))
             if explain:
                 data["memo"] = decision.explain()
             if explain == "words":
@@ -338,47 +363,134 @@ class Service:
                 words["clause_links"] = {c: clause_link(self.config.docs_url, c)
                                          for c in sorted(clauses - {None})}
         except PolicyError as error:
-            if explain == "words":
-                declared = served.policies.facts_read(query) \
-                    if query in served.policies.policies else None
-                return status_of(error), {"error": public_error_json(error, declared)}
-            if len(text) <= POINT_LIMIT:
-                # an item's place in `items` is a list position: in_input finds those
-                # too, though its annotation (in language/) names keys only
-                error = in_input(error, text, BODY, (*within, "facts"),  # type: ignore[arg-type]
-                                 declared=self.declared_in)
-            return status_of(error), {"error": self._within_folder(error_json(error))}
-        return 200, data
+            return *self.refused(served, query, error, text, within, explain), None
+        return 200, data, result
 
-    def remember(self, served: Served, query: str, request: Any, data: dict,
+    def refused(self, served: Served, query: str, error: PolicyError, text: str,
+                within: tuple[str | int, ...], explain: str | None) -> tuple[int, dict]:
+        """A decision's error as (status, JSON): for the public with `explain=words`,
+        else pointed at the fact in the body (a small one) and named within the folder."""
+        if explain == "words":
+            facts = served.policies.facts_read(query) \
+                if query in served.policies.policies else None
+            return status_of(error), {"error": public_error_json(error, facts)}
+        if len(text) <= POINT_LIMIT:
+            error = in_input(error, text, BODY, (*within, "facts"), declared=self.declared_in)
+        return status_of(error), {"error": self._within_folder(error_json(error))}
+
+    def remember(self, served: Served, query: str, request: Any, data: dict, result: dict,
                  seconds: float) -> None:
-        """Queue a decision for the decision log (never waits)."""
+        """Queue a decision for the decision log (never waits): `data` its answer, `result`
+        the result's values."""
         if self.log is not None:
             self.log.record(data["decision_id"], query, data["at"], data["customer"],
-                            served.revision, request.get("facts"), data["result"], seconds)
+                            served.revision, request.get("facts"), result, seconds,
+                            data["result"].json)
 
     async def decide_now(self, served: Served, query: str, request: Any, text: str,
-                         explain: str | None) -> tuple[int, dict]:
+                         explain: str | None, trace: bool = False) -> tuple[int, dict]:
         """One decision: on this thread under the deadline for at most `LOOP_SLICE`
         (no hand-off to a thread: most decisions take well under a millisecond), then,
         if it needs longer, again in a worker thread for the rest of its time, so that
         the event loop goes on answering other requests meanwhile."""
         started = time.perf_counter()
-        work = lambda: self.decide_one(served, query, request, text, (), explain)
+        work = lambda: self.decide_one(served, query, request, text, (), explain, trace)
         limit = self.config.decision_timeout
         if self.deadline.usable:
             try:
-                status, data = self.deadline.run(work, min(limit, LOOP_SLICE))
+                status, data, result = self.deadline.run(work, min(limit, LOOP_SLICE))
             except Overrun:
                 left = limit - (time.perf_counter() - started)
                 if left <= 0:
                     raise self._overrun() from None
-                status, data = await self.in_thread(work, left, self.costly)
+                status, data, result = await self.in_thread(work, left, self.costly)
         else:
-            status, data = await self.in_thread(work)
+            status, data, result = await self.in_thread(work)
         if status == 200:
-            self.remember(served, query, request, data, time.perf_counter() - started)
+            self.remember(served, query, request, data, result,
+                          time.perf_counter() - started)
         return status, data
+
+    def decide_all(self, served: Served, query: str, items: list, shared: dict, text: str,
+                   explain: str | None, trace: bool) -> tuple[list, list, Counter]:
+        """A batch's items decided in one loop: each its own result or error, in order;
+        the decided ones (item, answer, result, seconds) for the log; the count of each
+        status. Only deciding, which may be stopped at any point: logging comes after.
+
+        The usual answer (each value's clause, no memo) is made as `eval --batch` makes
+        its records: one prepared function per evaluation time (`prepare_clauses`: the
+        facts read and decided in one generated function), not a decision and its JSON
+        per item; the others take `decide_one`, as a single request does."""
+        if not explain and not trace:
+            return self._decide_prepared(served, query, items, shared, text)
+        results: list[dict] = []
+        decided: list[tuple] = []
+        statuses: Counter = Counter()
+        decide_one, clock = self.decide_one, time.perf_counter
+        for n, item in enumerate(items):
+            if shared and type(item) is dict:
+                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
+            started = clock()
+            status, data, result = decide_one(served, query, item, text, ("items", n),
+                                              explain, trace)
+            statuses[status] += 1
+            if status == 200:
+                decided.append((item, data, result, clock() - started))
+                results.append({"status": 200, "decision": data})
+            else:
+                results.append({"status": status, **data})
+        return results, decided, statuses
+
+    def _decide_prepared(self, served: Served, query: str, items: list, shared: dict,
+                         text: str) -> tuple[list, list, Counter]:
+        """`decide_all` for the usual answer, by one prepared function per time."""
+        results: list[dict] = []
+        decided: list[tuple] = []
+        statuses: Counter = Counter()
+        policies, revision, clock = served.policies, served.revision, time.perf_counter
+        by_time: dict = {}
+        for n, item in enumerate(items):
+            if shared and type(item) is dict:
+                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
+            started = clock()
+            try:
+                facts, at, _ = _request_parts(item, ("items", n))
+                made = by_time.get(at)
+                if made is None:
+                    made = by_time[at] = policies.prepare_clauses(query, at)
+                head, answer = made
+                result, clauses, customer = answer(facts)
+            except PolicyError as error:
+                status, data = self.refused(served, query, error, text, ("items", n), None)
+                statuses[status] += 1
+                results.append({"status": status, **data})
+                continue
+            data = {"decision_id": decision_id(), "revision": revision, **head,
+                    "customer": customer, "result": Written(dumps(result)),
+                    "clauses": dict(clauses)}
+            statuses[200] += 1
+            decided.append((item, data, result, clock() - started))
+            results.append({"status": 200, "decision": data})
+        return results, decided, statuses
+
+    async def decide_many(self, served: Served, query: str, items: list, shared: dict,
+                          text: str, explain: str | None, trace: bool
+                          ) -> tuple[list, list, Counter]:
+        """`decide_all` as `decide_now` runs one decision: on this thread for at most
+        `LOOP_SLICE` (a hundred items take about a millisecond; a hand-off to a thread
+        cost about 3 µs an item of such a batch), else again in a worker thread."""
+        work = lambda: self.decide_all(served, query, items, shared, text, explain, trace)
+        started = time.perf_counter()
+        limit = self.config.decision_timeout
+        if self.deadline.usable:
+            try:
+                return self.deadline.run(work, min(limit, LOOP_SLICE))
+            except Overrun:
+                left = limit - (time.perf_counter() - started)
+                if left <= 0:
+                    raise self._overrun() from None
+                return await self.in_thread(work, left, self.costly)
+        return await self.in_thread(work)
 
 
 def log_path(config: ServiceConfig, asked: str) -> Path:
@@ -393,49 +505,52 @@ def log_path(config: ServiceConfig, asked: str) -> Path:
 
 def _request_parts(request: Any, within: tuple[str | int, ...]) -> tuple[dict, Any, Any]:
     """The facts, `at` and customer of one request object, checked for shape."""
-    where = Location(BODY + "".join(f"[{p}]" for p in within))
     if type(request) is not dict:
-        raise UsageError("a decision request is a JSON object", where,
+        raise UsageError("a decision request is a JSON object", _place(within),
                          'send {"facts": {...}, "at": "...", "customer": "..."}')
-    extra = sorted(set(request) - set(REQUEST_KEYS))
+    extra = () if request.keys() <= _REQUEST_KEYS else sorted(set(request) - _REQUEST_KEYS)
     if extra:
-        raise UsageError(f"unknown key {extra[0]!r} in the decision request", where,
+        raise UsageError(f"unknown key {extra[0]!r} in the decision request", _place(within),
                          suggestion(extra[0], REQUEST_KEYS) + "keys: " + ", ".join(REQUEST_KEYS))
     facts = request.get("facts")
     facts = {} if facts is None else facts
     if type(facts) is not dict:      # as the fact reader says it, for every door
-        raise FactTypeError("facts must be one JSON object", where,
+        raise FactTypeError("facts must be one JSON object", _place(within),
                             "wrap the facts in { }, e.g. {\"incident\": {\"level\": 4}}")
     at = request.get("at")
     if at is not None and type(at) is not str:
-        raise UsageError("`at` must be ISO 8601 text or null", where,
+        raise UsageError("`at` must be ISO 8601 text or null", _place(within),
                          "write it as 2026-03-07T22:30:00+08:00")
     customer = request.get("customer")
     if customer is not None:
         if type(customer) is not str:
-            raise UsageError("`customer` must be a customer id (text) or null", where,
+            raise UsageError("`customer` must be a customer id (text) or null", _place(within),
                              "give the customer.id whose instruments apply")
         group = facts.get("customer")
         if group is None:
             group = {}
         if type(group) is not dict:
-            raise FactError("fact 'customer' should be an object with id", where,
+            raise FactError("fact 'customer' should be an object with id", _place(within),
                             "give the customer as \"customer\": \"acme\" beside the facts",
                             fact="customer")
         if group.get("id") not in (None, customer):
-            raise UsageError("`customer` and the fact customer.id differ", where,
+            raise UsageError("`customer` and the fact customer.id differ", _place(within),
                              "give the customer once")
         facts = {**facts, "customer": {**group, "id": customer}}
     return facts, at, customer
 
 
-def _json_media_type(request: Request) -> None:
+def _place(within: tuple[str | int, ...]) -> Location:
+    """Where in the body a request object is (`request body[items][3]`), for its errors."""
+    return Location(BODY + "".join(f"[{p}]" for p in within))
+
+
+def _json_media_type(given: bytes | None) -> None:
     """A body sent as another media type than JSON is refused (415); a request that names
     none is read as JSON."""
-    given = request.headers.get("content-type")
-    if given is None:
+    if given is None or given == b"application/json":
         return
-    media = given.split(";", 1)[0].strip().lower()
+    media = given.decode("latin-1").split(";", 1)[0].strip().lower()
     if media == "application/json" or (media.startswith("application/")
                                         and media.endswith("+json")):
         return
@@ -444,30 +559,111 @@ def _json_media_type(request: Request) -> None:
                        "(curl --json does)")
 
 
-async def read_json(request: Request, limit: int, seconds: float,
-                    single: bool = True) -> tuple[Any, str]:
-    """The body as JSON (numbers with a fraction as exact decimals) and its text; a body
-    not all there within `seconds` (a client sending it a byte at a time) is a 408."""
-    _json_media_type(request)
-    length = request.headers.get("content-length")
+class BodyClock:
+    """The time limit on reading request bodies, kept by one check a tenth of the limit
+    apart instead of a timer a request: `asyncio.timeout` cost about 3 µs of CPU a
+    request, most of the service's own work. A body that arrives with its headers (most
+    do) is read before any check runs; a read still waiting at a check past its limit is
+    cancelled, and `read_body` turns that into a 408."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.reading: dict[asyncio.Task, float] = {}
+        self.late: set[asyncio.Task] = set()
+        self._check: asyncio.TimerHandle | None = None
+
+    def start(self, task: asyncio.Task) -> None:
+        self.reading[task] = time.monotonic() + self.seconds
+        if self._check is None:
+            self._check = asyncio.get_running_loop().call_later(self._every(), self._sweep)
+
+    def _every(self) -> float:
+        return min(1.0, max(0.01, self.seconds / 10))
+
+    def _sweep(self) -> None:
+        self._check = None
+        now = time.monotonic()
+        for task, until in list(self.reading.items()):
+            if now >= until:
+                del self.reading[task]
+                self.late.add(task)
+                task.cancel()
+        if self.reading:
+            self._check = asyncio.get_running_loop().call_later(self._every(), self._sweep)
+
+    def stop(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
+
+
+async def read_body(request: Request, limit: int, clock: BodyClock,
+                    single: bool = True) -> bytes:
+    """The request body, refused as the service refuses it: another media type than JSON
+    (415), over `limit` bytes (413), not all there within the clock's limit (a client
+    sending it a byte at a time: 408)."""
+    media = length = None
+    for key, value in request.scope["headers"]:     # names are lower case in ASGI
+        if key == b"content-type":
+            if media is None:
+                media = value
+        elif key == b"content-length" and length is None:
+            length = value
+    _json_media_type(media)
     if length is not None and (not length.isdigit() or int(length) > limit):
         if not length.isdigit():
             raise ServiceError(400, "NS400", "bad Content-Length header")
         raise _too_large(limit, single)
-    chunks, size = [], 0
+    receive = request.receive
+    task = asyncio.current_task()
+    assert task is not None                   # a request is handled in a task
+    clock.start(task)
     try:
-        async with asyncio.timeout(seconds):
-            async for chunk in request.stream():
-                size += len(chunk)
+        message = await receive()
+        body = message.get("body", b"")
+        if message.get("more_body", False):
+            chunks, size = [body], len(body)
+            while message.get("more_body", False):
                 if size > limit:
                     raise _too_large(limit, single)
+                message = await receive()
+                chunk = message.get("body", b"")
+                size += len(chunk)
                 chunks.append(chunk)
-    except TimeoutError:
+            body = b"".join(chunks)
+        if message["type"] == "http.disconnect":
+            raise ServiceError(400, "NS400", "the client went away before its request "
+                               "body was all sent", "send the whole request at once")
+    except asyncio.CancelledError:
+        if task not in clock.late:
+            raise
+        clock.late.discard(task)
+        task.uncancel()
         raise ServiceError(408, "NS408", "the request body did not arrive within "
-                           f"{seconds:g} s", "send the whole request at once",
+                           f"{clock.seconds:g} s", "send the whole request at once",
                            {"Connection": "close"}) from None
+    finally:
+        clock.reading.pop(task, None)
+    if len(body) > limit:
+        raise _too_large(limit, single)
+    return body
+
+
+async def read_json(request: Request, limit: int, clock: BodyClock,
+                    single: bool = True) -> tuple[Any, str]:
+    """The body as JSON (numbers with a fraction as exact decimals) and its text. Read by
+    orjson, and taken as it reads it when that is what `parse_facts_json` reads (as a
+    batch's lines are); otherwise, and for every error, by `parse_facts_json`."""
+    raw = await read_body(request, limit, clock, single)
+    if len(raw) <= POINT_LIMIT:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = None
+        if type(body) is dict and read_as_written(raw, body):
+            return body, raw.decode("utf-8")
     try:
-        text = b"".join(chunks).decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ServiceError(400, "NS400", "the request body is not UTF-8 text",
                            "send JSON encoded as UTF-8") from None
@@ -494,18 +690,23 @@ def _too_large(limit: int, single: bool) -> ServiceError:
                         + ", or ask the operator to raise --max-body-bytes")
 
 
-def _explain(request: Request) -> str | None:
-    """`?explain=`: None, "memo" or "words"."""
+def _asked(request: Request) -> tuple[str | None, bool]:
+    """`?explain=` (None, "memo" or "words") and `?trace=` (false unless "true")."""
     if not request.scope.get("query_string"):
-        return None                        # most requests: no query string to parse
-    value = request.query_params.get("explain")
-    if value is None:
-        return None
-    if value not in ("memo", "words"):
+        return None, False                 # most requests: no query string to parse
+    params = request.query_params
+    value = params.get("explain")
+    if value is not None and value not in ("memo", "words"):
         raise ServiceError(400, "NS400", f"unknown explain={value!r}",
                            "explain=memo adds the decision's memo; explain=words adds "
                            "the memo and the decision in words, for a page")
-    return value
+    trace = params.get("trace")
+    if trace is not None and trace not in ("true", "false"):
+        raise ServiceError(400, "NS400", f"unknown trace={trace!r}",
+                           "trace=true adds the whole trace (the rule, clause, facts and "
+                           "terms behind each value); without it each value's clause is "
+                           "given")
+    return value, trace == "true"
 
 
 Handler = Callable[[Service, Request], Awaitable[Response]]
@@ -523,7 +724,7 @@ def endpoint(route: str, service: Service, handler: Handler):
             response = _error(error.status, error.to_dict(), error.headers)
         except PolicyError as error:
             response = _error(status_of(error), error_json(error))
-        metrics.request(route, request.method, response.status_code,
+        metrics.request(route, request.scope["method"], response.status_code,
                         time.perf_counter() - started)
         return response
     return respond
@@ -533,11 +734,10 @@ def endpoint(route: str, service: Service, handler: Handler):
 async def decide(service: Service, request: Request) -> Response:
     served = service.store.current
     query = request.path_params["query"]
-    explain = _explain(request)
+    explain, trace = _asked(request)
     served.policies.versions(query)          # unknown query: 404 before reading the body
     try:
-        body, text = await read_json(request, service.config.max_body_bytes,
-                                       service.config.body_timeout)
+        body, text = await read_json(request, service.config.max_body_bytes, service.clock)
     except ServiceError as error:
         service.metrics.decision(query, error.status)
         raise
@@ -545,7 +745,7 @@ async def decide(service: Service, request: Request) -> Response:
         service.metrics.decision(query, 400)
         raise
     try:
-        status, data = await service.decide_now(served, query, body, text, explain)
+        status, data = await service.decide_now(served, query, body, text, explain, trace)
     except ServiceError as error:
         service.metrics.decision(query, error.status)
         raise
@@ -556,10 +756,10 @@ async def decide(service: Service, request: Request) -> Response:
 async def decide_batch(service: Service, request: Request) -> Response:
     served = service.store.current
     query = request.path_params["query"]
-    explain = _explain(request)
+    explain, trace = _asked(request)
     served.policies.versions(query)
-    body, text = await read_json(request, service.config.max_body_bytes,
-                                 service.config.body_timeout, single=False)
+    body, text = await read_json(request, service.config.max_body_bytes, service.clock,
+                                 single=False)
     if type(body) is not dict or set(body) - {"items", "at", "customer"} \
             or type(body.get("items")) is not list:
         raise UsageError("a batch is a JSON object with a list of `items`", Location(BODY),
@@ -583,32 +783,16 @@ async def decide_batch(service: Service, request: Request) -> Response:
             except PolicyError as error:
                 error.location = Location(BODY + "[at]")
                 raise
-
-    decided: list[tuple] = []
-
-    def run_all() -> list[dict]:
-        """Only deciding, which may be stopped at any point: logging comes after."""
-        results = []
-        for n, item in enumerate(items):
-            if type(item) is dict and shared:
-                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
-            started = time.perf_counter()
-            status, data = service.decide_one(served, query, item, text, ("items", n),
-                                              explain)
-            if status == 200:
-                decided.append((item, data, time.perf_counter() - started))
-            results.append({"status": status, **({"decision": data} if status == 200
-                                                  else data)})
-        return results
     try:
-        results = await service.in_thread(run_all)
+        results, decided, statuses = await service.decide_many(
+            served, query, items, shared, text, explain, trace)
     except ServiceError as error:
         service.metrics.decision(query, error.status, max(1, len(items)))
         raise
-    for item, data, seconds in decided:
-        service.remember(served, query, item, data, seconds)
-    for result in results:
-        service.metrics.decision(query, result["status"])
+    for item, data, result, seconds in decided:
+        service.remember(served, query, item, data, result, seconds)
+    for status, count in statuses.items():
+        service.metrics.decision(query, status, count)
     return _json({"query": query, "revision": served.revision, "results": results})
 
 

@@ -4,13 +4,17 @@ Handing each decision to a worker thread and waiting for it costs more than the 
 itself (two hand-offs of the interpreter lock: about 0.3 ms against about 0.15 ms of
 work, measured in-process). So single decisions run on the main thread, under an
 interval timer: when it expires, its SIGALRM handler raises `Overrun` in the middle of
-the work, which becomes a 503. `Overrun` is a BaseException, so no `except Exception`
-on the way can take it for an ordinary failure. Where signals cannot be used (not the
-main thread, not POSIX), `usable` stays False and callers use a thread and a timeout.
+the work, which becomes a 503. Each decision sets the timer, which replaces the last
+one, and leaves it set when it ends: clearing it took a second system call a request,
+and a timer that expires after its work ended is ignored (at most one, when decisions
+stop coming for longer than their limit). `Overrun` is a BaseException, so no `except
+Exception` on the way can take it for an ordinary failure. Where signals cannot be used
+(not the main thread, not POSIX), `usable` stays False and callers use a thread and a
+timeout.
 
 The work under the timer must not hold state shared with other requests half-changed:
 deciding reads an immutable policy set and builds new objects; the decision log is
-written after the timer is off.
+written after the work under the timer has ended.
 
 On the event loop the limit is short (`Service.decide_now` gives it a slice): a decision
 that needs longer is started again in a worker thread, so one costly request cannot hold
@@ -53,18 +57,17 @@ class Deadline:
             self.usable = False
 
     def _expired(self, signum, frame) -> None:
-        if self._armed:
+        if self._armed:               # else the timer of work that has ended: ignored
             self._armed = False
             raise Overrun
 
     def run(self, work: Callable[[], Any], seconds: float) -> Any:
         """`work()`, or `Overrun` once `seconds` have passed."""
         self._armed = True
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        signal.setitimer(signal.ITIMER_REAL, seconds)     # replaces the last one
         try:
             return work()
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
             self._armed = False
 
 

@@ -12,7 +12,9 @@ four times slower to write, and the fallback writes such keys as `json` does.
 
 Exact decimals (Decimal) are written as `decimals` says: "text" as a string of their
 digits (the decision log's facts), "number" as a JSON number of exactly their digits
-(bounds in a query's schema); None refuses them, as `json` does.
+(bounds in a query's schema); None refuses them, as `json` does. `Written` holds JSON
+already written, put in as it is (a decision's result, shared by its answer and its log
+line).
 """
 
 from __future__ import annotations
@@ -24,9 +26,28 @@ from typing import Any, Literal
 import orjson
 
 
+class Written:
+    """JSON already written (bytes), to be put as it is inside other JSON: a decision's
+    result, written once for its answer and its decision log line."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: bytes) -> None:
+        self.json = json
+
+
+_FRAGMENT = getattr(orjson, "Fragment", None)     # raw JSON text: orjson 3.9.11 and later
+
+
+def _written(value: Written) -> Any:
+    return _FRAGMENT(value.json) if _FRAGMENT is not None else orjson.loads(value.json)
+
+
 def _as_text(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
+    if type(value) is Written:
+        return _written(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
@@ -35,19 +56,38 @@ def _as_float(value: Any) -> Any:
     as the nearest float (only when orjson refused something else in the same data)."""
     if isinstance(value, Decimal) and value.is_finite():
         return int(value) if value == value.to_integral_value() else float(value)
+    if type(value) is Written:
+        return json.loads(value.json)
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-_FRAGMENT = getattr(orjson, "Fragment", None)     # raw JSON text: orjson 3.9.11 and later
 
 
 def _as_number(value: Any) -> Any:
     if _FRAGMENT is not None and isinstance(value, Decimal) and value.is_finite():
         return _FRAGMENT(str(value))
+    if type(value) is Written:
+        return _written(value)
     return _as_float(value)
 
 
-_DEFAULTS = {None: (None, None), "text": (_as_text, _as_text),
+def _only_written(value: Any) -> Any:
+    if type(value) is Written:
+        return _written(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _only_written_slow(value: Any) -> Any:
+    if type(value) is Written:
+        return json.loads(value.json)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _as_text_slow(value: Any) -> Any:
+    if type(value) is Written:
+        return json.loads(value.json)
+    return _as_text(value)
+
+
+_DEFAULTS = {None: (_only_written, _only_written_slow), "text": (_as_text, _as_text_slow),
              "number": (_as_number, _as_float)}
 
 

@@ -74,6 +74,11 @@ _EXPLAIN = {"name": "explain", "in": "query", "required": False,
                            "memo and `words`, the decision in words for a page, and "
                            "writes errors for the public (no file paths, no advice "
                            "meant for the rules' editors)."}
+_TRACE = {"name": "trace", "in": "query", "required": False,
+          "schema": {"type": "string", "enum": ["true", "false"]},
+          "description": "`true` answers with the whole trace (for each value the rule, "
+                         "clause, facts and terms behind it: the decision JSON of `eval`) "
+                         "instead of `clauses`."}
 _WORDS = {
     "type": "object", "additionalProperties": False,
     "required": ["title", "clauses", "decided", "notes", "results", "clause_links"],
@@ -105,9 +110,20 @@ def document() -> dict:
     decision.pop("$schema", None)
     decision.pop("$id", None)
     decision["additionalProperties"] = False
-    decision["required"] = [*decision["required"], "decision_id", "revision"]
+    decision["required"] = [*(k for k in decision["required"] if k != "trace"),
+                            "decision_id", "revision"]
+    decision["description"] = (
+        "The decision: its result with each value's clause (`clauses`); with "
+        "?trace=true, the decision JSON of `neocrm-policy eval --format json` (its "
+        "`trace` in place of `clauses`). With the id of its decision log line and the "
+        "revision of the rules that decided.")
+    decision["oneOf"] = [{"required": ["clauses"], "not": {"required": ["trace"]}},
+                         {"required": ["trace"], "not": {"required": ["clauses"]}}]
     decision["properties"] = {
         **decision["properties"],
+        "clauses": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                    "description": "Each result → the clause the rule that gave it cites "
+                                   "(without ?trace=true)."},
         "decision_id": {"type": "string", "description": "Unique id, as in the decision log."},
         "revision": {"type": "string", "description": "Content hash of the rule files."},
         "memo": {"type": "string", "description": "With ?explain=memo or words: the memo."},
@@ -129,7 +145,7 @@ def document() -> dict:
         "paths": {
             "/v1/decisions/{query}": {"post": {
                 "summary": "Decide one query on one set of facts.",
-                "parameters": [_QUERY, _EXPLAIN],
+                "parameters": [_QUERY, _EXPLAIN, _TRACE],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("DecisionRequest")}}},
                 "description": "The facts each query reads, with their types and which are "
@@ -139,7 +155,7 @@ def document() -> dict:
                               **_errors(400, 404, 405, 408, 413, 415, 503)}}},
             "/v1/decisions/{query}/batch": {"post": {
                 "summary": "Decide one query on many fact sets: one result or error each.",
-                "parameters": [_QUERY, _EXPLAIN],
+                "parameters": [_QUERY, _EXPLAIN, _TRACE],
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("BatchRequest")}}},
                 "responses": {"200": _json(_ref("BatchResponse"), "One entry per item."),

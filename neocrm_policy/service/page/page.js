@@ -1,7 +1,8 @@
 // The page to ask the agreement: a form built from a query's declared facts, the answer
 // in the service's own words (`?explain=words`, the same pieces as the memo, so the page
-// never formats a value itself), each error beside its field and listed at the top, and
-// the question in the address so that it can be shared. Plain DOM, no build step; text
+// never formats a value itself) with the trace folded below (`trace=true`), each error
+// beside its field and listed at the top, and the question in the address so that it
+// can be shared. Plain DOM, no build step; text
 // from the service is only ever set as textContent.
 "use strict";
 
@@ -225,7 +226,7 @@ async function ask() {
   status.textContent = "Asking…";
   let response, data;
   try {
-    response = await fetch(`/v1/decisions/${encodeURIComponent(query.query)}?explain=words`, {
+    response = await fetch(`/v1/decisions/${encodeURIComponent(query.query)}?explain=words&trace=true`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     data = await response.json();
