@@ -119,6 +119,9 @@ def test_an_editor_sees_problems_as_typed_and_asks_about_names(tmp_path):
                 types.TextDocumentIdentifier(uri), at))
             assert hover is not None and "response time" in hover.contents.value
             assert "in force today" in hover.contents.value
+            # and the clause behind it, in the agreement's own words
+            assert "**Clause 3** of the agreement" in hover.contents.value
+            assert "> " in hover.contents.value
             where = await editor.client.text_document_definition_async(
                 types.DefinitionParams(types.TextDocumentIdentifier(uri), at))
             declared = next(n for n, text in enumerate(good.splitlines())

@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
+from ..language.values import date_words
 from .answers import (case_outcome, clause_words, customer_words, decided_with_examples,
                       decision_words, refused_name)
 from .folder import Checked, check, policy_folder
@@ -249,12 +250,13 @@ def _about(found: Checked, policy, word: str) -> str | None:
         snapshot = policies.terms_at(compiled, datetime.now().astimezone())
         value = snapshot.in_words(word) if word in snapshot.values else "no value in force"
         lines = [f"**{term.in_words()}** (term `{word}`) = {value}, in force today"]
-        if term.clause:
-            lines.append(f"clause {term.clause}")
         if term.description:
             lines.append(" ".join(term.description.split()))
         dated = [v for v in term.versions if v.since is not None]
-        lines += [f"- from {v.since.date().isoformat()}" for v in dated]
+        lines += [f"- a version from {date_words(v.since.date())}" for v in dated
+                  if v.since is not None]
+        if term.clause:           # the law behind the term, in the agreement's own words
+            lines.append(clause_words(found, term.clause) or f"clause {term.clause}")
         return "\n\n".join(lines)
     if policy is not None and word in policy.inputs:
         item = policy.inputs[word]
