@@ -125,7 +125,8 @@ def test_each_names_the_key_a_table_lacks_and_the_keys_it_has(rules):
     assert policies.decide("t.sums", {"levels": ["silver", "gold"]}, AT).result == {
         "times": (timedelta(hours=4), timedelta(hours=2))}
     assert error_of(policies, {"levels": ["gold", "bronze"]}) == [
-        "rules/sums.yaml:11:5: NP042 while deciding 'times': table has no entry for 'bronze'",
+        "rules/sums.yaml:11:5: NP042 while deciding 'times': the table has no entry for "
+        "'bronze'",
         "        value: each(response, levels)",
         "        ^",
         "  hint: its entries are: gold, silver"]
