@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import neocrm_policy
-from neocrm_policy.errors import EvaluationError
+from neocrm_policy.errors import EvaluationError, LimitError
 
 AT = "2026-06-01T00:00:00+08:00"
 HEADER = ('policy: t.sums\ntitle: Arithmetic of a contract\nclauses: ["5"]\n'
@@ -230,3 +230,72 @@ def test_the_least_and_greatest_of_an_empty_list_are_errors_with_a_hint(rules, f
         f"        value: {function}(fees)",
         "        ^",
         "  hint: make sure the list has items"]
+
+
+LIMIT_HINT = ("  hint: the rules multiply or join values that grow without end; check the "
+              "arithmetic and the facts it uses")
+
+
+@pytest.mark.parametrize(("value", "facts", "found"), [
+    ("0 - n * n * n * n", {"n": 10 ** 10}, "a number of more than 40 digits, over the limit"),
+    ("'[n * n * n * n]'", {"n": 10 ** 10}, "a number of more than 40 digits, over the limit"),
+    ("s + s", {"s": "x" * 6000}, "a text of 12,000 characters, over the 10,000-character "
+                                 "limit"),
+    ("'[xs, xs]'", {"xs": [1] * 6000}, "a list holding more than 10,000 items with those "
+                                       "of the lists inside it, over the 10,000-item limit"),
+], ids=["negative", "in-a-list", "text", "list-of-lists"])
+def test_a_value_past_the_bounds_is_refused_at_its_decision(rules, value, facts, found):
+    """A number at or below -10^40 as well as above, and a number inside a list."""
+    policies = rules("inputs:\n  n: {type: int, optional: true}\n"
+                     "  s: {type: string, optional: true}\n"
+                     "  xs: {type: 'list[int]', optional: true}\n"
+                     f"decisions:\n  grown:\n    value: {value}\n")
+    with pytest.raises(LimitError) as caught:
+        policies.decide("t.sums", facts, AT)
+    assert caught.value.render().splitlines() == [
+        f"rules/sums.yaml:11:5: NP021 while deciding 'grown': the value computed is {found}",
+        f"        value: {value}",
+        "        ^",
+        LIMIT_HINT]
+
+
+def test_a_table_whose_lists_hold_too_many_items_is_refused_when_loaded(rules):
+    """The items of the lists in a table's entries count, not only its keys."""
+    items = "[" + ", ".join(["1"] * 6000) + "]"
+    with pytest.raises(LimitError) as caught:
+        rules("parameters:\n  batches: {value: {a: " + items + ", b: " + items + "}}\n"
+              "decisions:\n  first:\n    value: count(batches['a'])\n")
+    error = caught.value
+    assert (str(error.location), error.message, error.hint) == (
+        "rules/sums.yaml:6:20", "the value computed is a list holding more than 10,000 "
+        "items with those of the lists inside it, over the 10,000-item limit",
+        LIMIT_HINT.removeprefix("  hint: "))
+
+
+def test_a_date_moved_by_part_of_a_day_given_as_a_fact_is_refused_where_written(rules):
+    policies = rules("inputs:\n  signed: {type: date}\n  grace: {type: duration}\n"
+                     "decisions:\n  due:\n    value: signed + grace\n")
+    assert policies.decide("t.sums", {"signed": "2026-03-02", "grace": "2 days"},
+                           AT).result == {"due": date(2026, 3, 4)}
+    assert error_of(policies, {"signed": "2026-03-02", "grace": "2 hours"}) == [
+        "rules/sums.yaml:10:12: NP042 while deciding 'due': cannot move a date by 2 hours",
+        "        value: signed + grace",
+        "               ^",
+        "  hint: add whole days to a date, or use a date and time"]
+
+
+def test_open_at_names_a_calendar_the_policy_lacks_and_those_it_has(rules):
+    policies = rules("inputs:\n  teams: {type: 'list[string]'}\ncalendars:\n"
+                     "  hotline: {hours: {monday-friday: \"09:00-18:00\"}}\n"
+                     "  legal: {hours: {monday-friday: \"09:00-12:00\"}}\n"
+                     "decisions:\n  open:\n    value: open_at(teams, now)\n")
+    monday_ten = "2026-06-01T10:00:00+08:00"
+    assert policies.decide("t.sums", {"teams": ["legal", "hotline"]},
+                           monday_ten).result == {"open": ("legal", "hotline")}
+    with pytest.raises(EvaluationError) as caught:
+        policies.decide("t.sums", {"teams": ["hotline", "sales"]}, monday_ten)
+    assert caught.value.render().splitlines() == [
+        "rules/sums.yaml:12:12: NP042 while deciding 'open': no calendar is named 'sales'",
+        "        value: open_at(teams, now)",
+        "               ^",
+        "  hint: calendars: hotline, legal"]
