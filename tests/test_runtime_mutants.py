@@ -132,6 +132,14 @@ def test_each_names_the_key_a_table_lacks_and_the_keys_it_has(rules):
         "  hint: its entries are: gold, silver"]
 
 
+def test_each_over_a_table_without_entries_says_it_has_none(rules):
+    policies = rules("inputs:\n  levels: {type: 'list[string]'}\n"
+                     "parameters:\n  response: {value: {}}\n"
+                     "decisions:\n  times:\n    value: each(response, levels)\n")
+    assert policies.decide("t.sums", {"levels": []}, AT).result == {"times": ()}
+    assert error_of(policies, {"levels": ["gold"]})[-1] == "  hint: its entries are: none"
+
+
 def test_each_over_a_list_of_the_most_items_a_fact_holds_and_over_a_longer_one(rules):
     """A list fact holds at most 10,000 items, and `each` looks them all up; a list
     joined from two such facts is longer than `each` goes."""
