@@ -51,7 +51,7 @@ TESTS = {   # the tests that speak for each room: a surviving mutant runs all of
                   "test_compiler", "test_what_if", "test_policy_cases", "test_engine_mutants"],
     "runtime.py": ["test_runtime_errors", "test_compiler", "test_engine", "test_reference",
                    "test_readings", "test_bounds", "test_calendars", "test_values",
-                   "test_prepared", "test_trace"],
+                   "test_prepared", "test_trace", "test_runtime_mutants"],
     "loader.py": ["test_schema_messages", "test_checker", "test_source", "test_front_door",
                   "test_bounds", "test_readings", "test_engine", "test_parsed",
                   "test_schema_match", "test_fact_messages", "test_review", "test_cache"],

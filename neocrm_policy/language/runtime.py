@@ -240,7 +240,7 @@ def f_sum(items: Sequence[Any]) -> Any:
 def f_each(table: dict, keys: Sequence[Any]) -> tuple:
     if len(keys) > MAX_LIST_ITEMS:
         raise EvaluationError("each() over too long a list", None, "shorten the list")
-    return tuple(look_up(table, key, "table") for key in keys)
+    return tuple(look_up(table, key, "the table") for key in keys)
 
 
 def f_date_of(moment: datetime) -> date:
