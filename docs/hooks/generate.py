@@ -1068,7 +1068,7 @@ def _calendar_uses(policies) -> tuple[dict[str, list[str]], dict[str, list[str]]
     for query in policies.queries:
         compiled = policies.compiled(query, _now())
         values = policies.terms_at(compiled, _now()).values
-        for expr in _expressions(compiled.checked.policy):
+        for expr in compiled.checked.policy.expressions():
             for node in ast.walk(expr.node):
                 if isinstance(node, ast.CalendarSpan):
                     clocks.setdefault(node.calendar, []).append(query)
@@ -1092,26 +1092,6 @@ def _names_asked(node, values) -> list[str]:
             items = value if isinstance(value, (list, tuple)) else [value]
             found += [v for v in items if isinstance(v, str)]
     return found
-
-
-def _expressions(policy):
-    """Every expression of a policy: its rules, defaults, guard rails and terms."""
-    for decision in policy.decisions.values():
-        for rule in decision.all_rules():
-            yield from (e for e in (rule.when, rule.value) if e is not None)
-        if decision.has_default:
-            yield decision.default
-    for invariant in policy.invariants:
-        yield invariant.check
-    trees = [v.value for p in policy.parameters.values() for v in p.versions]
-    while trees:
-        tree = trees.pop()
-        if isinstance(tree, dict):
-            trees += tree.values()
-        elif isinstance(tree, (list, tuple)):
-            trees += tree
-        elif hasattr(tree, "node"):
-            yield tree
 
 
 def customers_page(policies) -> str:

@@ -242,6 +242,26 @@ class Policy:
     invariants: tuple[Invariant, ...] = ()
     raw: Any = field(default=None, compare=False, repr=False)
 
+    def expressions(self) -> Iterator[Expr]:
+        """Every expression of the policy: its rules, defaults, guard rails and terms
+        (each version's, inside tables and lists), for tools that read them all."""
+        for decision in self.decisions.values():
+            for rule in decision.all_rules():
+                yield from (e for e in (rule.when, rule.value) if e is not None)
+            if decision.has_default and decision.default is not None:
+                yield decision.default
+        for invariant in self.invariants:
+            yield invariant.check
+        trees: list[Any] = [v.value for p in self.parameters.values() for v in p.versions]
+        while trees:
+            tree = trees.pop()
+            if isinstance(tree, dict):
+                trees += tree.values()
+            elif isinstance(tree, (list, tuple)):
+                trees += tree
+            elif isinstance(tree, Expr):
+                yield tree
+
     def choice_of(self, name: str, value: Any) -> str | None:
         """A value of a fact or decision of this policy in words, where the policy names
         its choices (`allowed:` of a fact, `labels:` of a decision); else None."""

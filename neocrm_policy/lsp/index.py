@@ -152,29 +152,9 @@ def _policy_mentions(finder: _Finder, policy) -> None:
             name = invariant["for_each_key_of"]
             finder.add(TERM, (query, name), invariant.where("for_each_key_of"), name)
     _clauses(finder, data)
-    for expr in _expressions(policy):
+    for expr in policy.expressions():
         for node, name, kind in _names(expr.node, policy):
             finder.add(kind, (query, name), expr.source.locate(node.pos), name)
-
-
-def _expressions(policy) -> Iterator:
-    """Every expression of a policy: its rules, defaults, guard rails and terms."""
-    for decision in policy.decisions.values():
-        for rule in decision.all_rules():
-            yield from (e for e in (rule.when, rule.value) if e is not None)
-        if decision.has_default and decision.default is not None:
-            yield decision.default
-    for invariant in policy.invariants:
-        yield invariant.check
-    trees = [v.value for p in policy.parameters.values() for v in p.versions]
-    while trees:
-        tree = trees.pop()
-        if isinstance(tree, dict):
-            trees += tree.values()
-        elif isinstance(tree, (list, tuple)):
-            trees += tree
-        elif hasattr(tree, "node"):
-            yield tree
 
 
 def _names(node: ast.Node, policy) -> Iterator[tuple[ast.Node, str, str]]:
