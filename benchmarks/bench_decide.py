@@ -226,8 +226,8 @@ def issue_11_goals(policies, sla_hand_us: float, sla_prepared_us: float, runs: i
     decide = policies.decide
     per_call = interleaved_us({
         "result": lambda f: decide("support.sla", f, at=AT).result,
-        "to_json": lambda f: decide("support.sla", f, at=AT).to_dict(),
-        "text": lambda f: decide("support.sla", f, at=AT).to_json_text(),
+        "to_dict": lambda f: decide("support.sla", f, at=AT).to_dict(),
+        "text": lambda f: decide("support.sla", f, at=AT).to_json(),
         "explain": lambda f: decide("support.sla", f, at=AT).explain(),
     }, inputs, rounds)
     folder = str(neocrm_policy.load().folder)
@@ -241,9 +241,9 @@ def issue_11_goals(policies, sla_hand_us: float, sla_prepared_us: float, runs: i
     print("goals of issue 11 (support.sla; µs per call, medians of interleaved rounds; "
           "processes: median ms)")
     rows = [
-        ("decide().to_dict() ≤ 3× decide().result", f"{per_call['to_json']:.1f} µs",
-         per_call["to_json"] / base, 3),
-        ("decide().to_json_text() ≤ 4× decide().result", f"{per_call['text']:.1f} µs",
+        ("decide().to_dict() ≤ 3× decide().result", f"{per_call['to_dict']:.1f} µs",
+         per_call["to_dict"] / base, 3),
+        ("decide().to_json() (text) ≤ 4× decide().result", f"{per_call['text']:.1f} µs",
          per_call["text"] / base, 4),
         ("decide().explain() ≤ 50 µs", f"{per_call['explain']:.1f} µs "
          f"({per_call['explain'] / base:.1f}× the result)", per_call["explain"] / 50, 1),

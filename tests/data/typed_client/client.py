@@ -20,7 +20,7 @@ def resolution_due(policies: neocrm_policy.PolicySet, reported_at: str) -> datet
     if result["resolution_breached"]:
         print(decision.explain())
     shown: dict[str, object] = decision.to_dict()
-    print(json.dumps(shown["result"]), decision.to_json_text(indent=2))
+    print(json.dumps(shown["result"]), decision.to_json(indent=2))
     for entry in decision.trace:
         print(entry.rule, entry.clause)
     return result["resolution_due"]
