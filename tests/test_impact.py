@@ -467,6 +467,12 @@ def test_the_regions_stated_hold_exactly_the_records_that_move(records):
     [found] = impact.regions
     assert set(found.regions) == {"response_due", "response_breached"}
     assert "level is 3" in found.regions["response_breached"][0].words()
+    # facts and terms in words, as the memo says them, never as the rule file names them
+    said = " ".join(region.words() for region in found.regions["response_breached"])
+    assert "incident responded at comes more than 4 hours and at most 6 hours after " \
+        "incident reported at" in said
+    assert "a solution counts as the response" in said
+    assert "incident.responded_at" not in said and "solution_counts_as_response" not in said
     edges = [4 * HOURS, 6 * HOURS, 4 * HOURS + timedelta(seconds=1),
              6 * HOURS + timedelta(seconds=1), 6 * HOURS - timedelta(seconds=1)]
     pick = random.Random(7)

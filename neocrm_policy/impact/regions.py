@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from ..deciding.engine import PolicySet
 from ..deciding.wording import in_words
 from ..language.reference.expressions import MissingParameter, Scope, evaluate
+from ..language.model import Policy
 from ..language.syntax import ast
 from ..language.values import to_words
 from ..errors import PolicyError
@@ -89,12 +91,18 @@ class Regions:
     not_covered: dict[str, str] = field(default_factory=dict)
 
 
-def _plain(text: str) -> str:
-    return text
+def _speaker(policy: Policy) -> Callable[[ast.Node], str]:
+    """Expressions in words as the memo and the site say them: a term by its label, a
+    fact or decision by its name in words, a choice by the words the policy gives it."""
+    def name(text: str) -> str:
+        term = policy.parameters.get(text)
+        return term.in_words() if term is not None else \
+            text.replace(".", " ").replace("_", " ")
 
-
-def _say(node: ast.Node) -> str:
-    return in_words(node, name=_plain)
+    def say(node: ast.Node) -> str:
+        return in_words(node, label=policy.label_of, name=name, choice=policy.choice_of,
+                        yes_no=True)
+    return say
 
 
 def _reads(node: ast.Node | None, names: set[str]) -> bool:
@@ -121,6 +129,7 @@ def regions_of(policies: PolicySet, query: str, term: str, entry: Any, has_entry
     policy = policies.compiled(query).checked.policy
     checked = policies.compiled(query).checked
     out = Regions(change)
+    say = _speaker(policy)
     shifts: dict[str, _Shift] = {}
     moving: set[str] = set()
     outputs = set(policies.compiled(query).outputs)
@@ -137,13 +146,13 @@ def regions_of(policies: PolicySet, query: str, term: str, entry: Any, has_entry
         value = rules[0].value.node if single else None
         found = None
         if value is not None:
-            found = _shift(value, term, entry, has_entry, old, new, moving, policy)
+            found = _shift(value, term, entry, has_entry, old, new, moving, policy, say)
         if isinstance(found, _Shift):
             shifts[name] = found
             out.regions[name] = [Region(name, found.equals)]
             continue
         if value is not None:
-            branches = _branches(value, term, shifts, moving)
+            branches = _branches(value, term, shifts, moving, say)
             if branches is not None:
                 out.regions[name] = [Region(name, conds) for conds in branches]
                 continue
@@ -156,7 +165,8 @@ def regions_of(policies: PolicySet, query: str, term: str, entry: Any, has_entry
 
 
 def _shift(value: ast.Node, term: str, entry: Any, has_entry: bool, old: Any, new: Any,
-           moving: set[str], policy) -> _Shift | None:
+           moving: set[str], policy: Policy, say: Callable[[ast.Node], str]
+           ) -> _Shift | None:
     """`base + term[key]` (or `term[key] + base`, or the whole term) with nothing else of
     the change in `base`."""
     if not isinstance(value, ast.Binary) or value.op != "+":
@@ -167,17 +177,18 @@ def _shift(value: ast.Node, term: str, entry: Any, has_entry: bool, old: Any, ne
         if has_entry and isinstance(looked, ast.Index) and isinstance(looked.subject, ast.Name) \
                 and looked.subject.name == term and not _reads(looked.key, {term} | moving):
             subject = looked.key
-            decision = policy.decisions.get(getattr(subject, "name", None))
+            decision = policy.decisions.get(subject.name) \
+                if isinstance(subject, ast.Name) else None
             said = decision.in_words(entry) if decision is not None else to_words(entry)
-            words = f"{_say(subject)} is {said}"
+            words = f"{say(subject)} is {said}"
             return _Shift(base, old, new, (Condition(words, subject=subject, value=entry),))
         if not has_entry and isinstance(looked, ast.Name) and looked.name == term:
             return _Shift(base, old, new, ())
     return None
 
 
-def _branches(value: ast.Node, term: str, shifts: dict[str, _Shift], moving: set[str]
-              ) -> list[tuple[Condition, ...]] | None:
+def _branches(value: ast.Node, term: str, shifts: dict[str, _Shift], moving: set[str],
+              say: Callable[[ast.Node], str]) -> list[tuple[Condition, ...]] | None:
     """Regions of an `if … then … else` chain (or one comparison) whose moving leaves
     compare something with a shifted decision; None when it does anything else."""
     out: list[tuple[Condition, ...]] = []
@@ -191,11 +202,11 @@ def _branches(value: ast.Node, term: str, shifts: dict[str, _Shift], moving: set
         else:
             leaf, condition, following = node, None, None
         if condition is not None:
-            here = [*before, Condition(_say(condition), node=condition)]
+            here = [*before, Condition(say(condition), node=condition)]
         else:
             here = list(before)
         if _reads(leaf, {term} | moving):
-            found = _compared(leaf, shifts, term, moving)
+            found = _compared(leaf, shifts, term, moving, say)
             if found is None:
                 return None
             equals, between = found
@@ -204,12 +215,13 @@ def _branches(value: ast.Node, term: str, shifts: dict[str, _Shift], moving: set
             return out
         opposite = ast.IsSet(condition.pos, condition.operand, not condition.negated) \
             if isinstance(condition, ast.IsSet) else ast.Unary(condition.pos, "not", condition)
-        before.append(Condition(_say(opposite), node=condition, negated=True))
+        before.append(Condition(say(opposite), node=condition, negated=True))
         assert following is not None          # a condition is an if's, which has an else
         node = following
 
 
-def _compared(leaf: ast.Node, shifts: dict[str, _Shift], term: str, moving: set[str]
+def _compared(leaf: ast.Node, shifts: dict[str, _Shift], term: str, moving: set[str],
+              say: Callable[[ast.Node], str]
               ) -> tuple[tuple[Condition, ...], tuple[Condition, ...]] | None:
     """The shifted decision's conditions, and the gap in which the comparison flips."""
     if not isinstance(leaf, ast.Binary) or leaf.op not in COMPARISONS:
@@ -226,19 +238,19 @@ def _compared(leaf: ast.Node, shifts: dict[str, _Shift], term: str, moving: set[
             low_closed = op in (">=", "<")
             high_closed = op in (">", "<=")
             return shift.equals, (Condition(
-                _between(other, shift.base, low, high, low_closed, high_closed),
+                _between(other, shift.base, low, high, low_closed, high_closed, say),
                 later=other, earlier=shift.base, low=low, high=high, low_closed=low_closed,
                 high_closed=high_closed),)
     return None
 
 
 def _between(later: ast.Node, earlier: ast.Node, low: Any, high: Any, low_closed: bool,
-             high_closed: bool) -> str:
+             high_closed: bool, say: Callable[[ast.Node], str]) -> str:
     first = f"{'at least' if low_closed else 'more than'} {to_words(low)}"
     second = f"{'at most' if high_closed else 'less than'} {to_words(high)}"
     if isinstance(low, timedelta):
-        return f"{_say(later)} comes {first} and {second} after {_say(earlier)}"
-    return f"{_say(later)} exceeds {_say(earlier)} by {first} and {second}"
+        return f"{say(later)} comes {first} and {second} after {say(earlier)}"
+    return f"{say(later)} exceeds {say(earlier)} by {first} and {second}"
 
 
 def scope_of(facts: dict[str, Any], terms: dict[str, Any], decisions: dict[str, Any],
