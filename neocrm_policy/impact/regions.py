@@ -5,8 +5,8 @@ rules are followed from the term to the results: a decision that adds the term t
 fact (`incident.reported_at + response_time[level]`) moves by the change exactly where
 the table's key is the changed entry ("where level is 3"); a result that compares a fact
 or the evaluation time with such a decision flips exactly where the fact falls between
-the old and the new value ("incident.responded_at comes more than 4 hours and at most 6
-hours after incident.reported_at"), in the branch of its `if … then … else` that
+the old and the new value ("incident responded at comes more than 4 hours and at most 6
+hours after incident reported at": names in words, terms by their labels), in the branch of its `if … then … else` that
 compares it. Whatever the rules do beyond these forms (several rules reading the change,
 a condition on it, arithmetic other than adding it) is named as not covered, never
 guessed: a stated region is exact, so a record moves if and only if it lies in one.
