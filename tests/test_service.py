@@ -98,6 +98,8 @@ class Server:
         return self.call("GET", "/metrics")[2].decode()
 
     def stop(self) -> str:
+        """Stop the server and give what it wrote on standard error (the same text if
+        asked again); its pipes are closed, so none is left open to the end of the run."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -105,7 +107,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-        return self.process.stderr.read()
+        if not self.process.stderr.closed:
+            self._said = self.process.stderr.read()
+            self.process.stderr.close()
+            self.process.stdout.close()
+        return self._said
 
 
 def metric(text: str, name: str, **labels: str) -> float:
