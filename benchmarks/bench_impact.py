@@ -41,6 +41,8 @@ NEW_RESPONSE = {**OLD_RESPONSE, 3: 6 * HOUR}
 SOLUTION = {4: 2 * HOUR, 3: 48 * HOUR, 2: 9 * 24 * HOUR, 1: None}
 """The fixture's tables (tests/data/policies/support-sla.yaml), for the hand-written loop."""
 
+from bench_batch import PEAK  # noqa: E402  (the command, reporting its own peak RSS)
+
 
 def generate(path: Path, count: int, seed: int = 28, customers: float = 0.0) -> None:
     """Incidents over a year: every level, some responded to, some solved, a share of
@@ -144,19 +146,6 @@ def ours(path: Path, new: Path) -> tuple[Counter, int, float]:
                 f"{str(kind[1]).lower()}"
             moves[(result.name, words)] = move.count
     return moves, query.records, seconds
-
-
-PEAK = """
-import runpy, sys
-sys.argv = ["neocrm-policy", *sys.argv[1:]]
-try:
-    runpy.run_module("neocrm_policy", run_name="__main__")
-finally:
-    with open("/proc/self/status") as status:
-        sys.stderr.write(next(line for line in status if line.startswith("VmHWM")))
-"""
-"""Runs the command and reports its own peak RSS (a child's rusage would also count the
-parent's pages from before exec)."""
 
 
 def peak(path: Path, new: Path) -> int:
