@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import REFERENCE, copy_policies
+from tests.helpers import REFERENCE, copy_policies, edit
 from neocrm_policy.cli import main
 
 BROKEN = Path(__file__).parent / "data" / "broken"
@@ -69,6 +69,28 @@ def test_eval_text_memo(tmp_path, capsys):
     for internal in ("resolution_time[", "level_as_reported", "incident.level", " is given",
                      "computed as", "rule "):
         assert internal not in out, internal
+
+
+def test_a_memo_says_the_codes_a_term_holds_in_the_policys_words(tmp_path, capsys):
+    """A term that is a list or table of codes is said as the facts and decisions say
+    those choices: by a decision's labels, else a fact's allowed values with spaces."""
+    folder = copy_policies(tmp_path / "policies")
+    edit(folder / "support-channels.yaml", "  open:\n",
+         "  open:\n    labels:\n      hotline: the support hotline\n"
+         "      online_im: online IM support\n")
+    status, out, _ = run(["eval", "support.channels", "--policies", str(folder),
+                          "--at", "2026-03-09T10:00:00+08:00"], capsys)
+    assert status == 0
+    assert "term used: support channels = the support hotline, online IM support, email, " \
+           "remote" in out
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"incident": {"symptoms": ["total_outage"], '
+                     '"reported_at": "2026-03-07T22:30:00+08:00"}}')
+    status, out, _ = run(["eval", "support.sla", "--input", str(facts), *POLICIES,
+                          "--at", "2026-03-08T01:00:00+08:00"], capsys)
+    assert status == 0
+    assert "= total outage: 4; login failure: 4;" in " ".join(out.split())
+    assert "total_outage" not in out and "online_im" not in out
 
 
 def test_eval_json_from_stdin(capsys, monkeypatch):

@@ -152,7 +152,7 @@ def test_a_guard_rail_broken_by_a_later_version_is_told_in_full(tmp_path):
     file = folder / "p0.yaml"
     assert caught.value.message == (
         "invariant 'window_over_floor' of t.floor fails in the terms in force from "
-        f"2027-01-01; values used: window = 2 weeks (set at {file}:10:12), "
+        f"1 January 2027; values used: window = 2 weeks (set at {file}:10:12), "
         f"floor = 20 days (set at {file}:15:9)")
     assert str(caught.value.location) == f"{file}:18:5"
     assert caught.value.hint == ("the guard rail must hold; change the parameter values of "
@@ -243,12 +243,14 @@ def test_a_customer_guard_rail_failure_names_the_level_and_the_instruments(tmp_p
                            folder / "customers" / "acme-2.yaml")
     assert [e.message for e in caught.value.errors] == [
         "invariant 'solution_after_response' of t.levels fails for response[2] in the terms "
-        "in force from 2026-12-01 under Acme first terms (customer acme, from 2026-12-01); "
+        "in force from 1 December 2026 under Acme first terms (customer acme, from "
+        "1 December 2026); "
         f"values used: response[2] = 24 hours (set at {base}:11:7), solution[2] = 20 hours "
         f"(set at {first}:6:5), cap = 30 days (set at {base}:20:12)",
         "invariant 'solution_after_response' of t.levels fails for response[2] in the terms "
-        "in force from 2027-01-01 under Acme first terms (customer acme, from 2026-12-01); "
-        "Acme second terms (customer acme, from 2027-01-01); values used: response[2] = "
+        "in force from 1 January 2027 under Acme first terms (customer acme, from "
+        "1 December 2026); "
+        "Acme second terms (customer acme, from 1 January 2027); values used: response[2] = "
         f"24 hours (set at {base}:11:7), solution[2] = 20 hours (set at {first}:6:5), "
         f"cap = 15 hours (set at {second}:8:5)"]
     assert {str(e.location) for e in caught.value.errors} == {f"{base}:22:5"}
@@ -439,7 +441,7 @@ def test_a_partial_decision_keeps_its_terms_and_customer(tmp_path):
     assert [f["fact"] for f in shown["missing"]["deadline"]] == ["case.ended"]
     [span] = [step for step in shown["trace"] if step["decision"] == "span"]
     assert [(p["name"], p["instrument"]) for p in span["parameters"]] == [
-        ("window", "Acme terms (customer acme, from 2026-12-01)"),
+        ("window", "Acme terms (customer acme, from 1 December 2026)"),
         ("floor", "the agreement")]
 
 
@@ -692,7 +694,7 @@ changes:
             "parameters"]
         return used["value"], used["in_force_since"], used["instrument"]
     assert cited(4) == ("PT1H", "2030-01-01", "the agreement")
-    assert cited(3) == ("PT10H", "2031-01-01", "Acme terms (customer acme, from 2031-01-01)")
+    assert cited(3) == ("PT10H", "2031-01-01", "Acme terms (customer acme, from 1 January 2031)")
 
 
 def test_a_term_computed_past_the_bounds_is_told_where_it_is_written(tmp_path):

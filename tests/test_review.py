@@ -28,7 +28,7 @@ def test_a_term_near_or_past_its_review_date_is_listed(reviewed):
         ("data.retention", "export_window", "Legal team", 7)
     assert not near.overdue
     assert near.describe() == ("data.retention: export_window (export window): review by "
-                               "2026-12-01 (in 7 days), owner: Legal team")
+                               "1 December 2026 (in 7 days), owner: Legal team")
     assert near.location.file.endswith("data-retention.yaml")
     [past] = terms_to_review(policies, "2026-12-03")
     assert past.overdue and past.describe().endswith("(2 days past), owner: Legal team")
@@ -40,7 +40,7 @@ def test_outdated_prints_each_term_and_fails_when_one_is_past(reviewed, capsys):
     assert main(["outdated", str(reviewed), "--at", "2026-11-24"]) == 0
     out = capsys.readouterr().out
     assert "data-retention.yaml:" in out and out.rstrip().endswith(
-        "data.retention: export_window (export window): review by 2026-12-01 (in 7 days), "
+        "data.retention: export_window (export window): review by 1 December 2026 (in 7 days), "
         "owner: Legal team")
     assert main(["outdated", str(reviewed), "--at", "2026-12-01", "--format", "json"]) == 1
     assert '"overdue": true' in capsys.readouterr().out
@@ -60,4 +60,4 @@ def test_the_site_marks_a_term_due_for_review(reviewed, tmp_path):
     page = " ".join(page_text(site, "terms/data-retention").split())
     assert "Review due soon: review by 1 December 2026, owner Legal team" in page
     index = " ".join(page_text(site, "terms").split())
-    assert "Terms to review" in index and "review by 2026-12-01 (in 7 days)" in index
+    assert "Terms to review" in index and "review by 1 December 2026 (in 7 days)" in index

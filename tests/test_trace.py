@@ -86,6 +86,25 @@ def plain_json(decision) -> dict:
     return out
 
 
+def plain_term(value, policy) -> str:
+    """A term's value by its definition: each code in it said as a decision's or a fact's
+    label gives it, else as one of a fact's allowed values, else with spaces if a name."""
+    def said(item):
+        if not isinstance(item, str):
+            return to_words(item)
+        for labels in [d.labels for d in policy.decisions.values()] + \
+                [f.labels for f in policy.inputs.values()]:
+            if labels and item in labels:
+                return labels[item]
+        named = re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", item)
+        return item.replace("_", " ") if named else item
+    if isinstance(value, dict):
+        return "; ".join(f"{said(k)}: {said(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(said(v) for v in value) if value else "none"
+    return said(value)
+
+
 def plain_memo(decision) -> str:
     """The memo by its definition, from the trace, wrapped by textwrap itself."""
     def fill(text):
@@ -114,7 +133,7 @@ def plain_memo(decision) -> str:
                 use.instrument != "the agreement" else ""
             named = use.term if use.term and use.term != use.name else \
                 use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
-            shown = use.written or to_words(use.value)
+            shown = use.written or plain_term(use.value, policy)
             lines.append(fill(f"term used: {named} = {shown}{since}{source}"))
         if entry.decisions:
             lines.append(fill("based on: " + ", ".join(

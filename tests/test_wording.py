@@ -51,3 +51,17 @@ def test_a_table_lookup_is_named_by_the_terms_label():
     assert in_words(due, checked.node_types, labels.get) == \
         "`incident.reported_at` plus the solution time for `level`"
     assert in_words(due) == "`incident.reported_at` plus `resolution_time` for `level`"
+
+
+def test_a_decision_hover_says_yes_no_and_choices_as_the_site_does():
+    """The language server's words for a decision's rules read as the site's: yes and
+    no, not true and false; a choice by its words, not its code in quotes."""
+    from neocrm_policy.lsp.answers import decision_words
+    policies = neocrm_policy.load(REFERENCE)
+    said = decision_words(policies, "liability.data_security", "company_liable")
+    assert "applies when `breach.cause` is gross negligence; gives yes" in said
+    assert "applies always; gives no" in said
+    reasons = decision_words(policies, "access.permitted", "reasons")
+    assert "forbidden purpose" in reasons
+    for code in ("true", "false", "“gross_negligence”", "“forbidden_purpose”"):
+        assert code not in said + reasons, code

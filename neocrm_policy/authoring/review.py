@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ..deciding.engine import _instant
 from ..errors import Location
-from ..language.values import AGREEMENT_ZONE
+from ..language.values import AGREEMENT_ZONE, date_words
 
 NEAR_DAYS = 30
 """How many days ahead a review date counts as near, unless asked otherwise."""
@@ -46,7 +46,7 @@ class TermReview:
         words = f" ({self.words})" if self.words != self.term else ""
         owner = f", owner: {self.owner}" if self.owner else ", no owner named"
         return (f"{self.query}: {self.term}{words}: review by "
-                f"{self.review_by.date().isoformat()} ({when}){owner}")
+                f"{date_words(self.review_by.date())} ({when}){owner}")
 
     def to_dict(self) -> dict:
         return {"query": self.query, "term": self.term, "words": self.words,

@@ -253,7 +253,7 @@ def _check_invariants(compiled: CompiledPolicy, snapshots: list[Snapshot],
                     note = ""
                 if holds:
                     continue
-                when = (f"in the terms in force from {snapshot.since.date()}"
+                when = (f"in the terms in force from {date_words(snapshot.since.date())}"
                         if snapshot.since else "in the terms in force from the start")
                 whom = f" under {'; '.join(overlay_terms)}" if customer else ""
                 which = f" for {invariant.for_each_key_of}[{as_written(key)}]" \

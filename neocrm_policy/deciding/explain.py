@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .prose import say_in_force
+from ..language.model import choice_in_words
 from ..language.values import date_words, to_words
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def _piece(steps, step, name: str) -> _Piece:
     why = ["no rule applied, so the default applies"] if default else []
     why.append(f"clause {step.clause}" if step.clause else "no clause cited")
     piece.why = _fill("; ".join(why))
-    piece.terms = _term_lines(step.uses) if step.uses is not None else None
+    piece.terms = _term_lines(step.uses, policy) if step.uses is not None else None
     piece.based = tuple((f"{_decision_words(policy, d)} = ", steps.position[d], types.get(d), d)
                         for d in dict.fromkeys(step.decisions))
     piece.facts = tuple((f"{_fact_words(policy, path)} = ", path, policy.inputs.get(path))
@@ -179,7 +180,7 @@ def _piece(steps, step, name: str) -> _Piece:
     return steps.memo_pieces.setdefault(step, piece)
 
 
-def _term_lines(uses) -> tuple[str, ...]:
+def _term_lines(uses, policy) -> tuple[str, ...]:
     lines = []
     for use in uses:
         since = f", in force since {date_words(use.since.date())}" if use.since else ""
@@ -187,9 +188,23 @@ def _term_lines(uses) -> tuple[str, ...]:
                   use.instrument != "the agreement" else "")
         named = use.term if use.term and use.term != use.name else \
             use.name.replace("_", " ") + (f" for {to_words(use.key)}" if use.has_key else "")
-        shown = use.written or to_words(use.value)
+        shown = use.written or _term_words(use.value, policy)
         lines.append(_fill(f"term used: {named} = {shown}{since}{source}"))
     return tuple(lines)
+
+
+def _term_words(value, policy) -> str:
+    """A term's value in words, each code it holds (a table's key, a list's item) said
+    as the policy's facts and decisions say that choice: "online IM support" for
+    `online_im`, "total outage: 4" for `total_outage: 4`."""
+    def said(item) -> str:
+        return (policy.code_in_words(item) or choice_in_words(item, None)) \
+            if isinstance(item, str) else to_words(item)
+    if isinstance(value, dict):
+        return "; ".join(f"{said(key)}: {said(item)}" for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(said(item) for item in value) if value else "none"
+    return said(value)
 
 
 def _words(value, type_=None) -> str:
@@ -280,7 +295,7 @@ def _behind(decision, steps, step, piece) -> list[str]:
     else:
         looked = step.looked_up(steps, facts, decision.result)
         if looked.lines is None:
-            looked.lines = _term_lines(looked.uses)
+            looked.lines = _term_lines(looked.uses, steps.compiled.checked.policy)
         lines += looked.lines
     if piece.based:
         lines.append(_fill("based on: " + ", ".join(

@@ -678,7 +678,7 @@ def _as_written(snapshot: Snapshot, name: str, key: Any = None,
     value = snapshot.values.get(name)
     if has_key:
         value = value.get(key) if isinstance(value, dict) else None
-    if isinstance(value, (dict, list, str, bool)) or value is None:
+    if isinstance(value, (dict, list, tuple, str, bool)) or value is None:
         return None   # yes/no, text and tables are said in words, not as written
     try:
         return snapshot.in_words(name, key, has_key)

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import Location
 from .syntax import ExprSource
 from .syntax import ast
-from .values import Type, to_words
+from .values import Type, date_words, to_words
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,8 @@ class Overlay:
 
     @property
     def label(self) -> str:
-        return f"{self.instrument} (customer {self.customer}, from {self.begins.date()})"
+        return f"{self.instrument} (customer {self.customer}, from " \
+               f"{date_words(self.begins.date())})"
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,22 @@ class Policy:
         if decision is not None and isinstance(value, str) and \
                 (value in (decision.labels or {}) or value.isidentifier()):
             return decision.in_words(value)
+        return None
+
+    def code_in_words(self, value: Any) -> str | None:
+        """A code a term holds ("online_im", "total_outage") in the words the policy
+        gives it as a fact's or a decision's choice ("online IM support", "total
+        outage"); None where no fact or decision of the policy offers it."""
+        if not isinstance(value, str):
+            return None
+        given = [d.labels for d in self.decisions.values()] + \
+            [f.labels for f in self.inputs.values()]
+        for labels in given:
+            if labels and value in labels:
+                return labels[value]               # words the editor gave it first
+        for fact in self.inputs.values():
+            if fact.allowed is not None and value in fact.allowed:
+                return choice_in_words(value, None)
         return None
 
     def value_in_words(self, decision: str, words: str, node) -> str:

@@ -134,8 +134,12 @@ def decision_words(policies, query: str, name: str) -> str | None:
     if decision is None:
         return None
 
-    def words(expr) -> str:
-        return in_words(expr.node, checked.node_types, policy.label_of)
+    def words(expr, gives: bool = False) -> str:
+        """As the site says it: yes and no, choices in their words (a value the decision
+        gives, by the decision's own labels)."""
+        said = in_words(expr.node, checked.node_types, policy.label_of,
+                        choice=policy.choice_of, yes_no=True)
+        return policy.value_in_words(name, said, expr.node) if gives else said
 
     lines = [f"**Decision `{name}`** of {_plain(policy.title)}"]
     if decision.description:
@@ -152,14 +156,14 @@ def decision_words(policies, query: str, name: str) -> str | None:
         when = f"applies when {words(rule.when)}" if rule.when is not None \
             else "applies always"
         rules.append(f"{'  ' * depth}- {kind} `{rule.id}`{clause}: {when}; gives "
-                     f"{words(rule.value)}")
+                     f"{words(rule.value, True)}")
         for exception in rule.exceptions:
             rule_lines(exception, depth + 1)
 
     for rule in decision.rules:
         rule_lines(rule, 0)
     if decision.has_default and decision.default is not None:
-        rules.append(f"- otherwise (no rule applies): gives {words(decision.default)}")
+        rules.append(f"- otherwise (no rule applies): gives {words(decision.default, True)}")
     if rules:
         lines.append("\n".join(rules))
     return "\n\n".join(lines)
