@@ -285,9 +285,9 @@ def test_a_term_not_yet_in_force_leaves_the_terms_computed_from_it_without_value
     with pytest.raises(EvaluationError) as caught:
         policies.decide("t.later", facts, at="2026-12-31T23:00:00+08:00")
     assert caught.value.message == ("parameter 'base' of 't.later' has no value in force at "
-                                    "2026-12-31T23:00:00+08:00")
+                                    "23:00 on Thursday 31 December 2026 (Shanghai time)")
     assert str(caught.value.location) == f"{folder / 'p0.yaml'}:11:9"
-    assert caught.value.hint == ("its first version applies from 2027-01-01; give an earlier "
+    assert caught.value.hint == ("its first version applies from 1 January 2027; give an earlier "
                                  "version or evaluate at a later time")
     assert str(policies.decide("t.later", facts, at="2027-01-01").result["deadline"]) \
         == "2027-03-21"
@@ -331,9 +331,9 @@ def test_a_policy_is_decided_only_from_its_first_version(tmp_path):
     with pytest.raises(EvaluationError) as caught:
         policies.decide("t.new", facts, at="2026-12-31T23:59:59+08:00")
     assert caught.value.message == ("policy 't.new' is not in force at "
-                                    "2026-12-31T23:59:59+08:00")
+                                    "23:59:59 on Thursday 31 December 2026 (Shanghai time)")
     assert caught.value.location.file == str(folder / "p0.yaml")
-    assert caught.value.hint == "its first version applies from 2027-01-01"
+    assert caught.value.hint == "its first version applies from 1 January 2027"
     assert str(policies.decide("t.new", facts, at="2027-01-01").result["deadline"]) \
         == "2027-03-02"
     # a query's latest version says which facts it reads

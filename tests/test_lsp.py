@@ -294,7 +294,7 @@ def test_hover_says_what_a_clause_a_customer_and_a_decision_are(tmp_path):
             said = await hover(test_uri, place(retention_test.read_text(encoding="utf-8"),
                                                "id: acme", "acme"))
             assert "Acme supplementary service agreement" in said
-            assert "2026-12-01" in said and "90 days" in said and "4 hours" in said
+            assert "Signed 1 December 2026" in said and "90 days" in said and "4 hours" in said
         finally:
             await editor.stop()
 

@@ -35,8 +35,8 @@ from ..language.syntax import ast
 from .trace import Decision, moment_json, _steps as trace_steps
 from ..language.runtime import bounded
 from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, Type, as_written, date_words,
-                               in_agreement_zone, outside_years, read_datetime, to_json,
-                               to_words)
+                               in_agreement_zone, outside_years, read_datetime, time_words,
+                               to_json, to_words)
 
 
 @dataclass(frozen=True)
@@ -522,8 +522,8 @@ class PolicySet:
             if first.since is None:   # an undated first version is in force from the start
                 return items[0]
             raise EvaluationError(
-                f"policy {query!r} is not in force at {at.isoformat()}", first.location,
-                f"its first version applies from {first.since.date()}")
+                f"policy {query!r} is not in force at {time_words(at)}", first.location,
+                f"its first version applies from {date_words(first.since.date())}")
         return items[index]
 
     def next_change(self, after: datetime) -> datetime | None:
@@ -572,10 +572,10 @@ class PolicySet:
         if snapshot.missing:
             name = snapshot.missing[0]
             first = compiled.checked.policy.parameters[name].versions[0]
-            begins = f"its first version applies from {first.since.date()}; " \
+            begins = f"its first version applies from {date_words(first.since.date())}; " \
                 if first.since is not None else ""
             raise EvaluationError(
-                f"parameter {name!r} of {query!r} has no value in force at {now.isoformat()}",
+                f"parameter {name!r} of {query!r} has no value in force at {time_words(now)}",
                 first.location, begins + "give an earlier version or evaluate at a later time")
         if not absent:
             result, values, rules = compiled.function(known, snapshot.values, now)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PolicyError
+from ..language.values import date_words
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 """What a term's name may be (the rule files' schema: `name`)."""
@@ -94,8 +95,8 @@ def customer_words(policies, customer: str) -> str | None:
     lines = []
     for overlay in overlays:
         lines.append(f"**{_plain(overlay.instrument)}** (customer `{customer}`)")
-        dates = f"Signed {overlay.signed.date().isoformat()}"
-        dates += f"; its terms apply from {overlay.begins.date().isoformat()}"
+        dates = f"Signed {date_words(overlay.signed.date())}"
+        dates += f"; its terms apply from {date_words(overlay.begins.date())}"
         if overlay.clause:
             dates += f"; it rests on {_clause_name(overlay.clause)}"
         lines.append(dates + ".")

@@ -30,7 +30,7 @@ from ...errors import ConflictError, EvaluationError, LimitError, NoRuleApplies,
 from ..facts import FactReader
 from ..model import Expr, Overlay, Policy, Rule
 from ..values import (AGREEMENT_ZONE, MAX_LIST_ITEMS, MAX_RESULT_CHARS, MAX_RESULT_DIGITS,
-                      read_datetime)
+                      date_words, read_datetime, time_words)
 from .expressions import MissingParameter, Scope, evaluate, same
 
 if TYPE_CHECKING:
@@ -94,9 +94,9 @@ def _version_in_force(policies: PolicySource, query: str, now: datetime) -> Chec
     if not begun:   # so every version begins on a date, after `now`
         since, first = min(((c.policy.since, c.policy) for c in versions
                             if c.policy.since is not None), key=lambda pair: pair[0])
-        raise EvaluationError(f"policy {query!r} is not in force at {now.isoformat()}",
+        raise EvaluationError(f"policy {query!r} is not in force at {time_words(now)}",
                               first.location, f"its first version applies from "
-                              f"{since.date()}")
+                              f"{date_words(since.date())}")
     return max(begun, key=lambda c: c.policy.since or datetime.min.replace(tzinfo=AGREEMENT_ZONE))
 
 
@@ -154,7 +154,7 @@ def terms_in_force(policy: Policy, order: list[str], overlays: Sequence[Overlay]
             first = policy.parameters[name].versions[0]
             raise EvaluationError(
                 f"parameter {name!r} of {policy.id!r} has no value in force at "
-                f"{now.isoformat()}", first.location, "give an earlier version or evaluate "
+                f"{time_words(now)}", first.location, "give an earlier version or evaluate "
                 "at a later time")
         values[name] = value
     return values
