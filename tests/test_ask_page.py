@@ -242,7 +242,8 @@ def test_money_reads_as_money_on_the_page(page, asked):
     find = page.find_element
     Select(find(By.ID, "field-breach-cause")).select_by_visible_text(
         "gross negligence")
-    find(By.ID, "field-breach-damages").send_keys("50000")
+    # amounts as a contract writes them, or as a service sends them
+    find(By.ID, "field-breach-damages").send_keys("CNY 50,000.00")
     find(By.ID, "field-contract-annual_fee_paid").send_keys("30000")
     find(By.ID, "submit").click()
     wait_for_answer(page)

@@ -15,7 +15,7 @@ const FORM_HELP = {
   datetime: "A date and time, such as 2026-03-07T22:30 (Shanghai time unless an offset " +
             "such as +08:00 is given).",
   date: "A date, such as 2026-03-07.",
-  money: "An amount in CNY, such as 50000.00.",
+  money: "An amount in CNY, such as CNY 50,000.00 or 50000.",
   int: "A whole number.",
   decimal: "A number, such as 1.5.",
   duration: "A length of time, such as 4 hours.",
@@ -133,6 +133,14 @@ function controls(name) {
   return node.tagName === "FIELDSET" ? [...node.querySelectorAll("input")] : [node];
 }
 
+// An amount as a contract writes it ("CNY 50,000.00", "50,000") as the decimal text the
+// service reads ("50000.00"); anything else as typed, for the service to say what is wrong.
+const AMOUNT = /^(?:CNY|RMB|¥)?\s*(-?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$/u;
+function amount(text) {
+  const match = AMOUNT.exec(text);
+  return match ? match[1] + match[2].replaceAll(",", "") + (match[3] || "") : text;
+}
+
 // What the form says, as the request's facts and as the address's parameters.
 function readForm() {
   const facts = {}, address = new URLSearchParams({ query: state.current.query });
@@ -159,7 +167,8 @@ function readForm() {
       const text = input.value.trim();
       if (text === "") continue;
       const item = list ? fact.type.slice("list of ".length) : fact.type;
-      const read = (one) => (item === "int" && /^-?\d+$/.test(one) ? Number(one) : one);
+      const read = (one) => (item === "int" && /^-?\d+$/.test(one) ? Number(one)
+                             : item === "money" ? amount(one) : one);
       put(path, list ? text.split("\n").map((line) => line.trim()).filter(Boolean).map(read)
                      : read(text));   // anything else goes as written: the service says what is wrong
       address.set(path, text);
