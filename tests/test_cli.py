@@ -153,8 +153,11 @@ def test_policy_tests_pass_and_fail(tmp_path, capsys):
     status, out, _ = run(["test", str(folder)], capsys)
     assert status == 1
     assert "FAILED support.sla: 4 stars, responded and solved exactly on time" in out
-    assert 'resolution_due: expected "2026-03-08T00:30:00+08:00", got ' \
-           '"2026-03-08T01:30:00+08:00"' in out
+    # in words, then as the test writes it (for the editor to find and fix)
+    assert ("    resolution_due: expected 00:30 on Sunday 8 March 2026 (Shanghai time), got "
+            "01:30 on Sunday 8 March 2026 (Shanghai time)\n"
+            '      as the test writes it: expected "2026-03-08T00:30:00+08:00", got '
+            '"2026-03-08T01:30:00+08:00"\n') in out
 
 
 def test_examples(capsys):

@@ -303,8 +303,9 @@ def test_policy_tests_show_a_dated_change_from_its_date_only(policies_copy):
     # the one bundled case evaluated in 2027 now sees the new window, and says so
     [failed] = [r for r in report.results if not r.passed]
     assert failed.case.name == "another customer keeps the agreement's 60 days"
-    assert failed.problems == ['export_deadline: expected "2026-12-09", got "2027-01-08"',
-                               'data_retained: expected false, got true']
+    assert failed.problems == ['export_deadline: expected 9 December 2026, got 8 January 2027'
+                               '\n  as the test writes it: expected "2026-12-09", got '
+                               '"2027-01-08"', 'data_retained: expected no, got yes']
 
 
 def _export_window_versions(folder: Path, *versions: tuple[str, str]) -> None:
@@ -383,3 +384,27 @@ def test_a_guard_rail_message_written_on_several_lines_reads_as_one_hint(policie
                          for hint in hints), hints
     assert any(hint.endswith('or "the greater of the two"; change the parameter values of '
                              "that version or overlay") for hint in hints), hints
+
+
+def test_a_failed_case_says_money_and_choices_in_words_and_its_notation_only_where_it_differs(
+        policies_copy):
+    """Money the test writes as a contract does needs no second line; money written as
+    decimal text and a list of codes get one, the codes said as the decision says them."""
+    from neocrm_policy.authoring.testing import run_tests
+    edit(policies_copy / "tests" / "liability_cap_fee.yaml",
+         "      liability_cap: CNY 50,000.00", "      liability_cap: CNY 40,000.00")
+    edit(policies_copy / "tests" / "liability_cap_fee.yaml",
+         "      compensation: CNY 50,000.00", '      compensation: "40000"')
+    edit(policies_copy / "tests" / "access_permitted.yaml",
+         "purpose: monitoring_availability}}\n    expect: {permitted: false, reasons: "
+         "[forbidden_purpose]}",
+         "purpose: monitoring_availability}}\n    expect: {permitted: false, reasons: []}")
+    report = run_tests(policies_copy)
+    problems = {r.case.name: r.problems for r in report.results if not r.passed}
+    assert problems["the annual fee paid caps gross negligence"] == [
+        "liability_cap: expected CNY 40,000.00, got CNY 50,000.00",
+        "compensation: expected CNY 40,000.00, got CNY 50,000.00\n"
+        '  as the test writes it: expected "40000", got "50000.00"']
+    assert problems["monitoring availability is denied"] == [
+        "reasons: expected none, got forbidden purpose\n"
+        '  as the test writes it: expected [], got ["forbidden_purpose"]']

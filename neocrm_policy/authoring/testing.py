@@ -261,10 +261,49 @@ def run_case(policies: PolicySet, case: Case) -> CaseResult:
                             + ", ".join(decision.result))
             continue
         actual = decision.result[name]
-        if not same_value(expected, actual, types.get(name)):
-            problems.append(f"{name}: expected {_show(expected)}, got "
-                            f"{_show(to_json(actual, types.get(name)))}")
+        type_ = types.get(name)
+        if not same_value(expected, actual, type_):
+            problems.append(_moved(name, expected, actual, type_,
+                                   decision.policy.decisions.get(name)))
     return CaseResult(case, not problems, problems, decision)
+
+
+def _moved(name: str, expected: Any, actual: Any, type_: Type | None, said: Any) -> str:
+    """A result that differs from the test, in words ("expected 14:00 on Saturday 7 March
+    2026 (Shanghai time), got 16:00 …"), then, where the test writes its value otherwise
+    than in words (an ISO time), both values in that notation, for the editor to find
+    and fix."""
+    got = said.in_words(actual, type_) if said is not None else to_words(actual, type_)
+    wanted = _expected_in_words(expected, actual, type_, said)
+    line = f"{name}: expected {wanted}, got {got}"
+    written, new = _show(expected), _show(to_json(actual, type_))
+    if not isinstance(actual, bool) and written.strip('"') != wanted:
+        line += f"\n  as the test writes it: expected {written}, got {new}"
+    return line
+
+
+def _expected_in_words(expected: Any, actual: Any, type_: Type | None, said: Any) -> str:
+    """The test's value in words, read as the decided value is (a time as a time, money
+    as money); as the test writes it where it cannot be read so."""
+    try:
+        if expected is None or isinstance(expected, bool) or isinstance(actual, bool):
+            return to_words(expected)
+        if isinstance(actual, datetime):
+            return to_words(read_datetime(str(expected)))
+        if isinstance(actual, date):
+            return to_words(read_date(str(expected)))
+        if isinstance(actual, (int, Decimal)):
+            return to_words(read_decimal(amount_in(expected)), type_)
+        if isinstance(actual, timedelta):
+            return to_words(read_duration(expected))
+        if isinstance(actual, str) and isinstance(expected, str):
+            return said.in_words(expected, type_) if said is not None else expected
+        if isinstance(actual, (list, tuple)) and isinstance(expected, list) and \
+                all(isinstance(item, str) for item in expected) and said is not None:
+            return said.in_words(expected, type_) if expected else "none"
+    except (ValueError, TypeError):
+        pass
+    return _show(expected)
 
 
 def run_tests(folder: Path | str | None = None,
@@ -314,7 +353,7 @@ def render_failure(result: CaseResult) -> str:
     """A failed case as text: where, what was expected, what came, and the memo."""
     case = result.case
     lines = [f"{case.location}: FAILED {case.query}: {case.name}"]
-    lines += [f"    {p}" for p in result.problems]
+    lines += [f"    {line}" for p in result.problems for line in p.splitlines()]
     if result.decision is not None:
         lines.append("    the decision was:")
         lines += ["      " + line for line in result.decision.explain().splitlines()]
