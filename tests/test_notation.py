@@ -215,7 +215,7 @@ cases:
     from neocrm_policy.authoring.testing import run_tests
     report = run_tests(folder)
     assert [r.passed for r in report.results] == [True, True, False]
-    assert report.results[2].problems == ['compensation: expected "CNY 6.00", got "5.00"']
+    assert report.results[2].problems == ['compensation: expected CNY 6.00, got CNY 5.00']
 
 
 def test_memos_show_choices_by_their_labels_and_amounts_as_money(tmp_path):
