@@ -25,7 +25,10 @@ CURRENCY_WORDS = {"CNY": "CNY", "RMB": "CNY", "yuan": "CNY", "Yuan": "CNY", "元
                   "¥": "CNY", "￥": "CNY"}
 """Every way of naming the agreement's currency (Chinese yuan) that a value may use."""
 
-_AMOUNT = r"(?P<amount>\d[\d,]*(?:\.\d+)?)"
+_AMOUNT = r"(?P<amount>\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}|\d[\d,]*(?:\.\d+)?)"
+_POINTS_GROUP = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+"""`200.000,00`: thousands grouped by points, the fen after a comma, as some countries
+write amounts; read as the rules read numbers it would be a thousand times smaller."""
 _FOREIGN = r"[A-Z]{3}|US\$|HK\$|\$|€|£"
 _PREFIX = re.compile(rf"(?P<currency>CNY|RMB|¥|￥|{_FOREIGN})\s*{_AMOUNT}")
 _SUFFIX = re.compile(rf"{_AMOUNT}\s*(?P<currency>CNY|RMB|[Yy]uan|元|{_FOREIGN})")
@@ -95,12 +98,29 @@ def _money(match: re.Match, lead: int) -> Reading | Mistake:
                        "amounts are in Chinese yuan (CNY)",
                        "write the amount in yuan, such as `CNY 200,000.00`",
                        lead + match.start("currency"), lead + match.end("currency"))
+    if _POINTS_GROUP.fullmatch(amount) and ("," in amount or amount.count(".") > 1):
+        meant = group_digits(amount.replace(".", "").replace(",", "."))
+        return Mistake(f"`{amount}` groups thousands with points, which the rules read "
+                       "as a decimal point",
+                       f"write the amount with commas between thousands and a point before "
+                       f"the fen: `{meant}`", lead + match.start("amount"),
+                       lead + match.end("amount"), meant)
     if "," in amount and not _GROUPED.fullmatch(amount):
         regrouped = group_digits(amount.replace(",", ""))
         return Mistake(f"the digits of `{amount}` are grouped wrongly",
                        f"group the digits in threes from the right: write `{regrouped}`",
                        lead + match.start("amount"), lead + match.end("amount"), regrouped)
     digits = amount.replace(",", "")
+    fen = digits.partition(".")[2]
+    if len(fen) > 2:
+        thousands = group_digits(digits.replace(".", "")) \
+            if len(fen) == 3 and "," not in amount and len(digits) <= 7 else None
+        return Mistake(f"`{amount}` has {len(fen)} digits after the point, and an amount in "
+                       "yuan has at most two (fen)",
+                       (f"if the point groups thousands, write `{thousands}`; otherwise "
+                        if thousands else "") + "give the amount to the fen, such as "
+                       f"`{group_digits(digits.partition('.')[0] + '.00')}`",
+                       lead + match.start("amount"), lead + match.end("amount"))
     return Reading(Decimal(digits), "money", f"{digits} CNY")
 
 

@@ -521,8 +521,14 @@ class _Build:
         return ast.CalendarSpan(_pos(meta), _number(amount, amount), str(calendar), str(unit))
 
     def money(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
-        return ast.Literal(_pos(meta), Decimal(str(_number(children[0], children[0]))),
-                           "money")
+        amount = Decimal(str(_number(children[0], children[0])))
+        if -amount.as_tuple().exponent > 2:   # type: ignore[operator]  # finite here
+            raise _LiteralOutOfBounds(
+                f"the amount {children[0]} CNY has more than two digits after the point, "
+                "and an amount in yuan is counted to the fen (two)",
+                f"give it to the fen, such as `{amount.quantize(Decimal('0.01'))} CNY`",
+                _pos(meta))
+        return ast.Literal(_pos(meta), amount, "money")
 
     def percent(self, meta: Meta, children: Sequence[Any]) -> ast.Node:
         """`10 %` is the rate 0.10, exactly: a hundredth of the number written."""
