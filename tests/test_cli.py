@@ -293,3 +293,15 @@ def test_two_different_policy_folders_are_refused(capsys):
     status, _, err = run(["eval", "support.sla", str(REFERENCE), "--policies", "elsewhere"],
                          capsys)
     assert status == 2 and "two policy folders given" in err
+
+
+def test_a_memo_says_when_it_was_decided_to_the_second(capsys):
+    """A decision asked for now is decided at an instant with microseconds: its memo says
+    the time to the second, its JSON the exact instant."""
+    status, out, _ = run(["eval", "support.channels", *POLICIES,
+                          "--at", "2026-03-09T10:00:07.445826+08:00"], capsys)
+    assert status == 0
+    assert "Decided as at 10:00:07 on Monday 9 March 2026 (Shanghai time)." in out
+    status, out, _ = run(["eval", "support.channels", *POLICIES, "--format", "json",
+                          "--at", "2026-03-09T10:00:07.445826+08:00"], capsys)
+    assert json.loads(out)["at"] == "2026-03-09T10:00:07.445826+08:00"

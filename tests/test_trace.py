@@ -113,7 +113,7 @@ def plain_memo(decision) -> str:
     words = explain._decision_words
     lines = [f"{say_in_force(policy.title, decision.terms)} ({decision.query}; "
              f"clause{'s' if len(policy.clauses) > 1 else ''} {', '.join(policy.clauses)})",
-             f"Decided as at {to_words(decision.at)}"
+             f"Decided as at {to_words(decision.at.replace(microsecond=0))}"
              + (f", under the version of {decision.policy_version}"
                 if decision.policy_version else "")
              + (f", for customer {decision.customer}" if decision.customer else "") + "."]

@@ -280,7 +280,9 @@ def _fact_words(policy, path: str) -> str:
 
 
 def _decided(decision, head) -> str:
-    return (f"Decided as at {_words(decision.at)}{head[1]}"
+    """When it was decided, to the second: a decision asked for "now" says 22:14:38, not
+    22:14:38.445826 (its JSON keeps the exact instant)."""
+    return (f"Decided as at {_words(decision.at.replace(microsecond=0))}{head[1]}"
             + (f", for customer {decision.customer}" if decision.customer else "") + ".")
 
 
