@@ -413,6 +413,8 @@ EDITS = [   # (what the edit is, the text it replaces, the text typed); applied 
     ("a schema error as well", "decisions:", "decisionz:"),
     ("everything fixed, a value changed (prose to re-read)",
      None, lambda good: good.replace("4: 1 hour\n", "4: 2 hours\n", 1)),
+    ("a clause the clause map lacks", None,
+     lambda good: good.replace('clauses: ["3"]', 'clauses: ["3", "99"]', 1)),
     ("a term another file names renamed", None,
      lambda good: good.replace("resolution_time", "solution_time")),
     ("a term only the clause map shows renamed", None,
@@ -439,7 +441,7 @@ def test_an_edited_rule_file_is_checked_alone_as_validate_checks_the_folder(tmp_
     file, good = folder / name, (folder / name).read_text(encoding="utf-8")
     base = check(folder, {file: good})
     assert base.through
-    text, seen, elsewhere = good, set(), set()
+    text, seen, elsewhere, cited = good, set(), set(), set()
     for what, old, new in EDITS:
         if old is None:
             text = new(good)
@@ -462,10 +464,13 @@ def test_an_edited_rule_file_is_checked_alone_as_validate_checks_the_folder(tmp_
                 if s["file"] == str(written / name)]
         assert [(p.code, p.message, p.hint, p.line, p.column) for p in here] == said, what
         seen |= {p.code for p in here}
+        cited |= {p.line for p in here if "the clause map does not list" in p.message}
         elsewhere |= {(p.file.name, p.code) for p in found.problems if not p.warning
                       and p.file != file}
-    # the edits met a syntax error, an unknown name, a unit, the schema, prose to re-read
+    # the edits met a syntax error, an unknown name or clause, a unit, the schema, prose
+    # to re-read
     assert {"NP020", "NP030", "NP012", "NP063"} <= seen, seen
+    assert cited == {4}, cited   # the clause, on the line that cites it
     # and broke a customer's instrument and the clause map, which were told at once
     assert {("acme.yaml", "NP037"), ("clause-map.yaml", "NP030")} <= elsewhere, elsewhere
 
