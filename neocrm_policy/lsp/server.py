@@ -11,7 +11,8 @@ each name is written in it, `index`): a term is shown with its value in force an
 clause, a fact with its declaration, a function with what it does, a clause with the
 agreement's passage, a customer with its instrument, a decision with its rules in words
 (`answers`). A request that comes after an edit has the whole folder checked at once and
-waits for it, so it answers from the edited text.
+waits for it, so it answers from the edited text; a quick fix waits only for the edit's
+own check, whose problems carry their fixes.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class PolicyServer(LanguageServer):
         self._edits: dict[Path, Path] = {}
         """The rule file of each folder edited last and not yet checked."""
         self._checking_edits: dict[Path, asyncio.Task] = {}
+        self._pausing: dict[Path, bool] = {}
+        """Whether the pending whole check of each folder waits for the typing to pause
+        (rather than a moment, after an edit no quick check could answer)."""
+        self.shown: dict[Path, Checked] = {}
+        """The check whose problems each folder's files show."""
         self._started: dict[Path, int] = {}
         self._recorded: dict[Path, int] = {}
         self._shown: dict[Path, int] = {}
@@ -111,6 +117,7 @@ class PolicyServer(LanguageServer):
         task = self._pending.pop(folder, None)
         if task is not None:
             task.cancel()
+        self._pausing[folder] = pause >= self.whole_pause > BURST
         self._pending[folder] = asyncio.get_running_loop().create_task(
             self._later(folder, pause))
 
@@ -149,6 +156,7 @@ class PolicyServer(LanguageServer):
     def _publish_latest(self, folder: Path, number: int, found: Checked) -> None:
         if number >= self._shown.get(folder, 0):
             self._shown[folder] = number
+            self.shown[folder] = found
             self.publish(folder, found)
 
     def publish(self, folder: Path, found: Checked) -> None:
@@ -176,6 +184,22 @@ class PolicyServer(LanguageServer):
                        if t is not None and not t.done()}
             if not waiting:
                 return self.checked.get(folder)
+            await asyncio.wait(waiting)
+
+    async def problems(self, uri: str) -> Checked | None:
+        """The check whose problems the files of the folder of `uri` show, once the
+        checks of the text as it is now have answered: the quick check of an edit, and
+        a whole check under way or about to start (not one waiting for the typing to
+        pause, whose answer for the edited file would be the same)."""
+        folder = policy_folder(Path(to_fs_path(uri) or ""))
+        while True:
+            pending = self._pending.get(folder)
+            waiting = {t for t in (self._checking_edits.get(folder),
+                                   None if self._pausing.get(folder) else pending,
+                                   *self._running.get(folder, ()))
+                       if t is not None and not t.done()}
+            if not waiting:
+                return self.shown.get(folder)
             await asyncio.wait(waiting)
 
     # What the cursor is on ------------------------------------------------------------
@@ -267,7 +291,7 @@ async def code_action(ls: PolicyServer, params: types.CodeActionParams
     """A mistake with a mechanical fix (a full-width digit, money grouped wrongly, a
     date written otherwise) offers it: the text to write, at its place."""
     path = Path(to_fs_path(params.text_document.uri) or "").resolve()
-    found = await ls.ready(params.text_document.uri)
+    found = await ls.problems(params.text_document.uri)   # an edit's quick check will do
     actions = []
     for problem in found.problems if found is not None else ():
         if problem.fix is None or problem.file != path:
