@@ -8,6 +8,7 @@ and decide with the examples."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from pathlib import Path
 
@@ -399,3 +400,136 @@ def test_the_agreement_named_relative_to_the_clause_map_is_found_from_the_scratc
     found = check(folder, {})
     assert found.policies is not None
     assert not [p for p in found.problems if p.code == "NP061"]
+
+
+EDITS = [   # (what the edit is, the text it replaces, the text typed); applied in turn
+    ("a typo in an expression", "value: incident.reported_at + response_time[level]",
+     "value: incident.reported_at + * response_time[level]"),
+    ("the typo fixed", "value: incident.reported_at + * response_time[level]",
+     "value: incident.reported_at + response_time[level]"),
+    ("an unknown term", "value: incident.reported_at + response_time[level]",
+     "value: incident.reported_at + response_tme[level]"),
+    ("a bad unit and the unknown term", "4: 1 hour\n", "4: 1 hourz\n"),
+    ("a schema error as well", "decisions:", "decisionz:"),
+    ("everything fixed, a value changed (prose to re-read)",
+     None, lambda good: good.replace("4: 1 hour\n", "4: 2 hours\n", 1)),
+    ("a clause the clause map lacks", None,
+     lambda good: good.replace('clauses: ["3"]', 'clauses: ["3", "99"]', 1)),
+    ("a term another file names renamed", None,
+     lambda good: good.replace("resolution_time", "solution_time")),
+    ("a term only the clause map shows renamed", None,
+     lambda good: good.replace("level_descriptions", "descriptions_of_levels")),
+    ("back as it was", None, lambda good: good),
+]
+
+
+def test_an_edited_rule_file_is_checked_alone_as_validate_checks_the_folder(tmp_path):
+    """The editor's quick check of one edited rule file (`check_file`, against the folder
+    as last loaded) gives, at that file, what `validate` of the folder with the edit
+    written gives: the same errors and warnings, codes, messages, hints, lines and
+    columns; where the edit breaks another file, that file's errors too."""
+    from neocrm_policy.authoring.marks import confirm
+    from neocrm_policy.authoring.validation import validate
+    from neocrm_policy.deciding.engine import load
+    from neocrm_policy.errors import PolicyError
+    from neocrm_policy.lsp.folder import check, check_file
+    folder = copy_policies(tmp_path / "editor" / "policies")
+    confirm(load(folder), ["all"])     # prose is read again when its rules change (NP063)
+    written = tmp_path / "disk" / "policies"   # the same folder, each edit saved, for validate
+    shutil.copytree(folder, written)
+    name = "support-sla.yaml"
+    file, good = folder / name, (folder / name).read_text(encoding="utf-8")
+    base = check(folder, {file: good})
+    assert base.through
+    text, seen, elsewhere, cited = good, set(), set(), set()
+    for what, old, new in EDITS:
+        if old is None:
+            text = new(good)
+        else:
+            assert old in text, what
+            text = text.replace(old, new, 1)
+        (written / name).write_text(text, encoding="utf-8")
+        found = check_file(base, file, {file: text})
+        assert found is not None, what
+        whole = check(folder, {file: text})
+        here = [p for p in found.problems if p.file == file]
+        assert here == [p for p in whole.problems if p.file == file], what
+        if not found.through:   # an error anywhere: every file's errors, and no warnings
+            assert found.problems == whole.problems, what
+        try:
+            said = [w.to_dict() for w in validate(written).warnings]
+        except PolicyError as error:
+            said = [e.to_dict() for e in getattr(error, "errors", None) or [error]]
+        said = [(s["code"], s["message"], s["hint"], s["line"], s["column"]) for s in said
+                if s["file"] == str(written / name)]
+        assert [(p.code, p.message, p.hint, p.line, p.column) for p in here] == said, what
+        seen |= {p.code for p in here}
+        cited |= {p.line for p in here if "the clause map does not list" in p.message}
+        elsewhere |= {(p.file.name, p.code) for p in found.problems if not p.warning
+                      and p.file != file}
+    # the edits met a syntax error, an unknown name or clause, a unit, the schema, prose
+    # to re-read
+    assert {"NP020", "NP030", "NP012", "NP063"} <= seen, seen
+    assert cited == {4}, cited   # the clause, on the line that cites it
+    # and broke a customer's instrument and the clause map, which were told at once
+    assert {("acme.yaml", "NP037"), ("clause-map.yaml", "NP030")} <= elsewhere, elsewhere
+
+
+def test_an_edit_tells_the_files_it_breaks_at_once_and_leaves_none_stale(tmp_path):
+    """After an edit, the edited file's diagnostics and the errors it causes in other
+    files come from the quick check of that file, with no whole-folder check in between
+    (the editor asks for none within the test): a renamed term a customer's instrument
+    changes is an error there at once, and gone at once when the name is put back. A
+    warning it causes elsewhere (a part the clause map shows, gone) comes with the whole
+    check, on save."""
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "support-sla.yaml"
+    good = rule_file.read_text(encoding="utf-8")
+    uri = from_fs_path(str(rule_file))
+    acme = from_fs_path(str(folder / "customers" / "acme.yaml"))
+    clause_map = from_fs_path(str(folder / "clause-map" / "clause-map.yaml"))
+
+    def errors(found: list) -> list:
+        return [d for d in found if d.severity == types.DiagnosticSeverity.Error]
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.client.start_io(sys.executable, "-m", "neocrm_policy", "lsp")
+        await editor.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(folder)),
+            initialization_options={"wholeFolderPause": 3600}))
+        editor.client.initialized(types.InitializedParams())
+        try:
+            editor.open(rule_file)
+            for other in (acme, clause_map):   # the folder checked: their warnings
+                await editor.settled(other, lambda d: bool(d))
+            before = {u: list(d) for u, d in editor.diagnostics.items()}
+            assert not any(errors(d) for d in before.values())
+            renamed = good.replace("resolution_time", "solution_time")
+            editor.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(renamed)]))
+            found = await editor.settled(acme, lambda d: bool(errors(d)))
+            assert found[0].code == "NP037" and "resolution_time" in found[0].message
+            assert not errors(editor.diagnostics.get(uri, []))
+            # put back: the customer's error goes, its warnings are as before the edit
+            editor.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=3, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(good)]))
+            for other in (acme, clause_map):   # one after the other, from the same check
+                await editor.settled(other, lambda d, other=other: list(d) == before[other])
+            # a part the clause map shows, renamed: the map's warning comes on save
+            moved = good.replace("level_descriptions", "descriptions_of_levels")
+            editor.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=4, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(moved)]))
+            rule_file.write_text(moved, encoding="utf-8")
+            editor.client.text_document_did_save(types.DidSaveTextDocumentParams(
+                types.TextDocumentIdentifier(uri)))
+            found = await editor.settled(clause_map, lambda d: any(
+                x.code == "NP064" for x in d))
+            assert any("level_descriptions" in x.message for x in found)
+        finally:
+            await editor.stop()
+
+    run(session)

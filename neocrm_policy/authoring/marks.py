@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..errors import Location, PolicyError, ProseToReviewWarning
 from ..files import write_atomically
 from ..language.syntax import ast
 from ..source.documents import YMap, locate
-from ..source.text import load_yaml
+from ..source.text import parse_yaml, read_text
 from .redline import rule_text, span, tree_text
 
 RECORD = Path("review") / "marks.yaml"
@@ -83,36 +84,47 @@ class Mark:
             "better named, as {term})")
 
 
-def pieces(policies, folder: Path | None = None) -> list[Piece]:
+def pieces(policies, folder: Path | None = None, file: str | None = None) -> list[Piece]:
     """Every piece of prose of the policy set (the newest version of each policy), its
-    customers' instruments, the clause map and the policy tests."""
+    customers' instruments, the clause map and the policy tests; with `file`, a rule
+    file, only the pieces written in it (a policy's own prose: the other kinds live in
+    the customers' files, the clause map and the tests)."""
     folder = Path(folder if folder is not None else policies.folder)
     found: list[Piece] = []
     for query in policies.queries:
-        found += _policy_pieces(policies.versions(query)[-1].checked.policy)
+        policy = policies.versions(query)[-1].checked.policy
+        if file is None:
+            found += _policy_pieces(policy)
+        elif policy.file == file:
+            found += [p for p in _policy_pieces(policy)
+                      if p.location is not None and p.location.file == file]
+    if file is not None:
+        return found
     found += _overlay_pieces(policies, folder)
     found += _clause_map_pieces(policies, folder)
     found += _case_pieces(policies, folder)
     return found
 
 
-def marks(policies, folder: Path | None = None) -> list[Mark]:
-    """The prose awaiting review; none when the folder keeps no record of marks."""
+def marks(policies, folder: Path | None = None, file: str | None = None) -> list[Mark]:
+    """The prose awaiting review (with `file`, a rule file: only its own); none when the
+    folder keeps no record of marks."""
     folder = Path(folder if folder is not None else policies.folder)
     record = read_record(folder)
     if record is None:
         return []
     out = []
-    for piece in pieces(policies, folder):
+    for piece in pieces(policies, folder, file):
         old = record.get(piece.group, {}).get(piece.key)
         if old != piece.meaning:
             out.append(Mark(piece, old))
     return out
 
 
-def warnings(policies) -> list[PolicyError]:
-    """NP063 for each piece of prose awaiting review (for `validate`)."""
-    return [mark.warning() for mark in marks(policies)]
+def warnings(policies, file: str | None = None) -> list[PolicyError]:
+    """NP063 for each piece of prose awaiting review (for `validate`); with `file`, a rule
+    file, those of its own prose."""
+    return [mark.warning() for mark in marks(policies, file=file)]
 
 
 def confirm(policies, chosen: Iterable[str], folder: Path | None = None) -> list[Piece]:
@@ -156,15 +168,25 @@ def read_record(folder: Path) -> dict[str, dict[str, dict[str, str]]] | None:
     path = Path(folder) / RECORD
     if not path.is_file():
         return None
-    data = load_yaml(path, folder)
+    record = _record_in(read_text(path, folder), str(path))
+    return {group: {key: dict(meaning) for key, meaning in kept.items()}
+            for group, kept in record.items()}
+
+
+@lru_cache(maxsize=2)
+def _record_in(text: str, file: str) -> dict[str, dict[str, dict[str, str]]]:
+    """The marks a record's text holds. The record is the largest file of a folder and
+    the language server reads it again after each edit of a rule file: the same text is
+    parsed once (a failure, every time)."""
+    data = parse_yaml(text, file)
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(
             isinstance(group, dict) and all(isinstance(m, dict) for m in group.values())
             for group in data.values()):
         from ..errors import SchemaError
-        raise SchemaError(f"{path} is not a record of review marks",
-                          Location(str(path), 1, 1),
+        raise SchemaError(f"{file} is not a record of review marks",
+                          Location(file, 1, 1),
                           "it is written by `neocrm-policy review --confirm`: delete it "
                           "and confirm the prose again")
     return {str(g): {str(k): {str(i): str(t) for i, t in m.items()} for k, m in group.items()}

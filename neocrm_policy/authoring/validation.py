@@ -116,15 +116,21 @@ def _judge(folder: Path, key: str | None):
     return found, policies
 
 
-def warnings_of(policies) -> list:
+def warnings_of(policies, file: str | None = None) -> list:
     """Every warning `validate` reports on a loaded policy set: values stated by hand
     (NP060), the agreement's text missing or changed (NP061, NP013), facts no rule reads
     (NP062), prose to re-read after a change (NP063), a passage showing a part its
-    policies do not have (NP064)."""
+    policies do not have (NP064). With `file`, a rule file, only the warnings at it (the
+    language server's check of one edited file): those about the agreement and the
+    passages are the clause map's, and are not looked for."""
     from ..deciding.prose import stated_values
     from ..language.checker.unread import unread_facts
     from ..loading.clausemap import check_agreement, unshown_parts
     from .marks import warnings as prose_to_review
+    if file is not None:
+        return [w for w in stated_values(policies, file=file) + unread_facts(policies)
+                + prose_to_review(policies, file)
+                if w.location is not None and w.location.file == file]
     return stated_values(policies) + unread_facts(policies) + \
         check_agreement(policies.folder) + prose_to_review(policies) + \
         unshown_parts(policies.folder, policies.policies)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..errors import Location, PolicyError, SourceError, StatedValueWarning, UnknownNameError
@@ -101,24 +102,31 @@ def _policy_prose(policy) -> Iterator[Prose]:
         yield Prose(invariant.message, invariant.location, policy.id)
 
 
-def prose_of(policies) -> Iterator[Prose]:
+def prose_of(policies, file: str | None = None) -> Iterator[Prose]:
     """Every piece of prose of a policy set: policies (every version), customer
-    instruments, calendars and the clause map."""
-    from ..loading.clausemap import load_clause_map
+    instruments, calendars and the clause map; with `file`, only the prose written in
+    that file (the clause map is then read only when it is that file)."""
+    from ..loading.clausemap import CLAUSE_MAP, load_clause_map
+
+    def written_in(prose: Prose) -> bool:
+        return file is None or prose.location is not None and prose.location.file == file
     for query in policies.queries:
         for compiled in policies.versions(query):
-            yield from (p for p in _policy_prose(compiled.checked.policy) if p.text)
+            yield from (p for p in _policy_prose(compiled.checked.policy)
+                        if p.text and written_in(p))
     for overlay in policies.overlays:
         if overlay.summary:
-            yield Prose(overlay.summary, overlay.location, None, overlay.customer,
-                        overlay.begins)
+            yield from filter(written_in, [Prose(overlay.summary, overlay.location, None,
+                                                 overlay.customer, overlay.begins)])
     for calendar in policies.calendars.values():
         if calendar.summary:
-            yield Prose(calendar.summary, calendar.location)
+            yield from filter(written_in, [Prose(calendar.summary, calendar.location)])
+    if file is not None and Path(file) != Path(policies.folder) / CLAUSE_MAP:
+        return
     for entry in load_clause_map(policies.folder, policies.queries):
         for text in (entry.title, entry.reason, entry.note):
             if text:
-                yield Prose(text, entry.location)
+                yield from filter(written_in, [Prose(text, entry.location)])
 
 
 # --------------------------------------------------------------------------------------
@@ -238,20 +246,24 @@ def check_references(policies) -> list[PolicyError]:
 # Values stated by hand
 
 
-def stated_values(policies, at=None) -> list[StatedValueWarning]:
+def stated_values(policies, at=None, file: str | None = None) -> list[StatedValueWarning]:
     """Warnings where prose states a term's value in force in words instead of naming it
-    ("60 days" while `export_window` is 60 days), each with the reference to write."""
+    ("60 days" while `export_window` is 60 days), each with the reference to write; with
+    `file`, those of the prose written in that file."""
     at = at or _latest()
     warnings: dict[tuple, StatedValueWarning] = {}
-    everything = _phrases(policies, None, at)
-    for prose in prose_of(policies):
+    by_query: dict[str | None, list] = {}   # a policy's phrases, found once for its prose
+    for prose in prose_of(policies, file):
         if prose.customer is not None:
             phrases = _phrases(policies, None, max(at, prose.since), prose.customer)
         else:
-            phrases = _phrases(policies, prose.query, at) if prose.query else everything
+            if prose.query not in by_query:
+                by_query[prose.query] = _phrases(policies, prose.query, at)
+            phrases = by_query[prose.query]
         for warning in _find_stated(prose, phrases):
             warnings.setdefault((str(warning.location), warning.message), warning)
-    return list(warnings.values())
+    return [w for w in warnings.values()
+            if file is None or w.location is not None and w.location.file == file]
 
 
 def stated_in_page(policies, text: str, file: str, at=None) -> list[StatedValueWarning]:

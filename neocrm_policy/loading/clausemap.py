@@ -18,13 +18,14 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import overload
+from functools import lru_cache
+from typing import Any, overload
 from pathlib import Path
 
 from ..errors import (AgreementChanged, AgreementMissing, Location, PolicyError, PolicyErrors,
                       SchemaError, UnknownNameError, UnshownPartWarning)
 from ..language.model import Overlay, Policy
-from ..source.text import load_yaml, read_text
+from ..source.text import load_yaml, parse_yaml, read_text
 from ..source.documents import YList, YMap
 from ..suggest import suggestion
 
@@ -89,7 +90,7 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
     path = Path(folder) / CLAUSE_MAP
     if not path.exists() and not path.is_symlink():   # a broken link is reported
         return []
-    data = load_yaml(path, folder)
+    data = _document(read_text(path, folder), str(path))
     if not isinstance(data, YMap) or not isinstance(data.get("clauses"), list):
         raise SchemaError("the clause map needs a `clauses:` list", Location(str(path), 1, 1),
                           "each item: {clause, title, policies, reason}")
@@ -133,6 +134,14 @@ def load_clause_map(folder: Path, queries: list[str] | None = None) -> list[Clau
     if errors:
         raise errors[0] if len(errors) == 1 else PolicyErrors(errors)
     return entries
+
+
+@lru_cache(maxsize=4)
+def _document(text: str, file: str) -> Any:
+    """The clause map's YAML, parsed once for one text: a load reads the map for its
+    citations and again for its prose, and the language server loads after each edit.
+    Only read, never changed, by `load_clause_map`."""
+    return parse_yaml(text, file)
 
 
 def _table_shape(item: YMap, errors: list[PolicyError]) -> TableShape | None:

@@ -14,7 +14,9 @@ import os
 import re
 import stat
 from calendar import month_name, monthrange
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, time
 from decimal import Decimal
 from functools import lru_cache
@@ -191,9 +193,16 @@ def load_folder(folder: Path, only: frozenset[str] | None = None
     if not files:
         raise SourceError(f"no rule files (*.yaml) in folder {folder}", Location(str(folder)),
                           "point at the folder that holds the rule files")
+    built = _BUILT.get()
     for path in files:
         try:
-            data = load_rule_file(path, folder)
+            text = read_text(path, folder)
+            kept = built.get(str(path)) if built is not None else None
+            if kept is None or kept[0] != text:
+                kept = None
+                data = _rule_data(text, path)
+            else:
+                data = kept[1]
         except PolicyError as exc:
             errors.add(exc)
             continue
@@ -210,12 +219,17 @@ def load_folder(folder: Path, only: frozenset[str] | None = None
             except PolicyError as exc:
                 errors.add(exc)
         if "policy" not in data:
+            if built is not None:
+                built[str(path)] = (text, data, None)
             continue
         try:
-            policy = build_policy(data, str(path))
+            policy = kept[2] if kept is not None and kept[2] is not None \
+                else build_policy(data, str(path))
         except PolicyError as exc:
             errors.add(exc)
             continue
+        if built is not None:
+            built[str(path)] = (text, data, policy)
         key = (policy.id, policy.since)
         if key in seen:
             when = " with the same `since`" if policy.since else ""
@@ -240,10 +254,33 @@ def load_folder(folder: Path, only: frozenset[str] | None = None
     return policies, calendars, overlays
 
 
+Built = dict[str, tuple[str, YMap, Policy | None]]
+"""Rule files as a load last read them: path → (text, YAML mapping, its policy or None)."""
+_BUILT: ContextVar[Built | None] = ContextVar("neocrm_policy_built", default=None)
+
+
+@contextmanager
+def reusing(built: Built) -> Iterator[Built]:
+    """Inside, a folder's load takes a rule file whose text is the one `built` holds
+    for its path from there, instead of parsing and building it again, and keeps in
+    `built` every rule file it reads whole. The language server checks an edited file
+    this way against the rest of its folder as last read. The document and the policy
+    are what the same text gives, so the load's answer is the same; only a file that
+    loads is kept, and a failure is found again every time."""
+    token = _BUILT.set(built)
+    try:
+        yield built
+    finally:
+        _BUILT.reset(token)
+
+
 def load_rule_file(path: Path, inside: Path | None = None) -> YMap:
     """Read, parse and schema-check one file; returns its YAML mapping with positions.
     `inside` is the policy folder the file was found in: it is read only from there."""
-    text = read_text(path, inside)
+    return _rule_data(read_text(path, inside), path)
+
+
+def _rule_data(text: str, path: Path) -> YMap:
     data = parse_yaml(text, str(path))
     if not isinstance(data, YMap):
         raise SchemaError("a rule file must be a YAML mapping (key: value lines)",

@@ -7,7 +7,8 @@ rooms:
 
 - `folder.py`: a policy folder as the editor has it (its open documents' unsaved text
   over the files on disk), checked as `validate` checks it; every problem and warning
-  as a diagnostic of the file that causes it.
+  as a diagnostic of the file that causes it; an edited rule file checked alone against
+  the folder as last read.
 - `index.py`: where each term, fact, decision, customer and clause is written in every
   file of the folder, from the parsed expressions and the located YAML (references,
   rename, and what the cursor is on).
@@ -15,7 +16,8 @@ rooms:
   clause map's own reader), a customer's instrument and own terms, a decision's rules in
   words (the memo's wording), why a new name is refused, a case's outcome, a decision
   with the examples.
-- `server.py`: the Language Server Protocol over stdio (pygls): diagnostics as you type,
+- `server.py`: the Language Server Protocol over stdio (pygls): diagnostics as you type
+  (the edited file at once, the whole folder when the typing pauses),
   hover (a term's value in force and clause, a fact's declaration, a function's use, a
   clause, a customer, a decision), go to definition, find references, rename a term,
   completion of terms, facts, decisions, functions, units, customers and clauses, quick

@@ -5,23 +5,30 @@ folder, which is loaded, checked and compiled, its policy tests read, and its wa
 found, by the same code as `validate`: the editor shows the codes, messages and hints
 the command line prints. Each problem is given back at the file of the real folder that
 causes it.
+
+A check that goes through keeps its scratch copy and the rule files as it read them:
+`check_file` checks an edit of one rule file against them, reading only that file again
+(`loader.reusing`), so that the editor hears of a mistake within tens of milliseconds.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PolicyError
 from .index import mentions
 
 if TYPE_CHECKING:
     from ..deciding.engine import PolicySet
+    from ..loading.loader import Built
 
 _SUBFOLDERS = ("customers", "tests", "clause-map", "review")
 
@@ -55,6 +62,17 @@ class Checked:
     """Where each term, fact, decision, customer and clause is written (`index.Mention`)."""
     cases: list = field(default_factory=list)
     """The policy tests' cases (`testing.Case`), their files named in the scratch copy."""
+    through: bool = False
+    """The check went through to the warnings, as a `validate` that passes: the folder
+    loaded, its tests read, no error. Only such a check is a base for `check_file`."""
+    built: Built = field(default_factory=dict, repr=False)
+    """The rule files as this check read them (`loader.reusing`)."""
+    state: dict[str, tuple] | None = field(default=None, repr=False)
+    """What each file of the real folder held when it was checked (`folder_state`)."""
+    scratch: Any = field(default=None, repr=False)
+    """The scratch copy's temporary folder, kept while this check is a base."""
+    lock: Any = field(default_factory=threading.Lock, repr=False)
+    """Held while `check_file` writes and reads the scratch copy."""
 
     def real(self, file: str | Path) -> Path:
         """A file of the scratch copy as the file of the real folder it stands for."""
@@ -75,43 +93,128 @@ def check(folder: Path, unsaved: dict[Path, str],
           problems_found: Callable[[Checked], None] | None = None) -> Checked:
     """Load and check `folder` with `unsaved` (path → text) laid over its files.
     `problems_found` is given the check as soon as its problems are known, before the
-    names are indexed, so the editor's diagnostics wait for nothing else."""
+    names are indexed, so the editor's diagnostics wait for nothing else. A check that
+    goes through keeps its scratch copy and what it read, for `check_file`."""
+    folder = folder.resolve()
+    state = folder_state(folder, unsaved)
+    scratch = tempfile.TemporaryDirectory(prefix="neocrm-policy-lsp-")
+    copy = Path(scratch.name) / folder.name
+    shutil.copytree(folder, copy, symlinks=True,
+                    ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    for path, text in unsaved.items():
+        try:
+            inside = path.resolve().relative_to(folder)
+        except ValueError:
+            continue
+        (copy / inside).parent.mkdir(parents=True, exist_ok=True)
+        (copy / inside).write_text(text, encoding="utf-8")
+    _agreement_where_it_is(copy, folder)
+    built: Built = {}
+    checked = _judged(copy, folder, built)
+    checked.state, checked.scratch = state, scratch
+    if problems_found is not None:
+        problems_found(checked)
+    if checked.policies is not None:
+        try:
+            checked.mentions = mentions(checked.policies, copy, checked.real)
+        except (PolicyError, OSError, ValueError):   # references unknown, not fatal
+            checked.mentions = []
+    if not checked.through:
+        scratch.cleanup()   # no base: nothing reads the copy again
+        checked.scratch = None
+    return checked
+
+
+def check_file(base: Checked, file: Path, unsaved: dict[Path, str]) -> Checked | None:
+    """The folder checked again after an edit of one of its rule files, `file`, the rest
+    of it as `base` read it (the last whole check, which went through), or None when
+    that cannot answer as `validate` would: `base` did not go through, another file
+    changed since, or `file` is no rule file at the top of the folder (then the whole
+    folder is checked).
+
+    Only `file` is parsed and built again (`loader.reusing`); the set is checked, its
+    citations and prose judged, and compiled whole, as `validate` does (a few
+    milliseconds once the files are built), and the tests read again only when the
+    queries changed. So every error is the one `validate` reports, in every file it
+    reports it (another file that names a term the edit renamed is told at once), and
+    a folder with an error has no warnings, as `validate` gives none. When the folder
+    passes, the warnings are looked for at `file` alone: those of the other files are
+    `base`'s until the whole folder is checked again (a warning elsewhere may follow
+    from the edit: a value restated in a customer's summary, a passage's part)."""
+    file = file.resolve()
+    folder = base.folder
+    text = unsaved.get(file)
+    if not base.through or base.state is None or base.scratch is None or text is None \
+            or file.parent != folder or file.suffix not in (".yaml", ".yml"):
+        return None
+    state = folder_state(folder, unsaved)
+    if state is None or _except(state, file.name) != _except(base.state, file.name):
+        return None
+    with base.lock:
+        target = base.copy / file.name
+        target.write_text(text, encoding="utf-8")
+        queries = base.policies.queries if base.policies is not None else None
+        found = _judged(base.copy, folder, base.built, str(target),
+                        lambda now: base.cases if now == queries else None)
+    if found.through:   # the other files' warnings stand until the whole folder is read
+        found.problems += [p for p in base.problems if p.file != file]
+    found.cases, found.mentions = base.cases, base.mentions
+    return found
+
+
+def _judged(copy: Path, folder: Path, built: Built, file: str | None = None,
+            known_cases: Callable[[list[str]], list | None] | None = None) -> Checked:
+    """`validate`'s judgement of the scratch copy: its load, its tests and its warnings
+    (with `file`, those at that file only), each problem at the real folder's file."""
     from ..authoring.testing import load_cases
     from ..authoring.validation import warnings_of
     from ..deciding.engine import load
-    folder = folder.resolve()
-    with tempfile.TemporaryDirectory(prefix="neocrm-policy-lsp-") as scratch:
-        copy = Path(scratch) / folder.name
-        shutil.copytree(folder, copy, symlinks=True,
-                        ignore=shutil.ignore_patterns(".*", "__pycache__"))
-        for path, text in unsaved.items():
-            try:
-                inside = path.resolve().relative_to(folder)
-            except ValueError:
-                continue
-            (copy / inside).parent.mkdir(parents=True, exist_ok=True)
-            (copy / inside).write_text(text, encoding="utf-8")
-        _agreement_where_it_is(copy, folder)
-        problems: list[Problem] = []
-        policies, cases = None, []
-        try:
+    from ..loading.loader import reusing
+    problems: list[Problem] = []
+    policies: PolicySet | None = None
+    cases: list = []
+    through = False
+    try:
+        with reusing(built):
             policies = load(copy)
-            cases = load_cases(copy, policies.queries)
-            found = warnings_of(policies)
-        except PolicyError as error:
-            found = [error]
-        for each in found:
-            for one in getattr(each, "errors", None) or [each]:
-                problems.append(_problem(one, copy, folder))
-        checked = Checked(problems, policies, folder, copy, cases=cases)
-        if problems_found is not None:
-            problems_found(checked)
-        if policies is not None:
-            try:
-                checked.mentions = mentions(policies, copy, checked.real)
-            except (PolicyError, OSError, ValueError):   # references unknown, not fatal
-                checked.mentions = []
-        return checked
+        known = known_cases(policies.queries) if known_cases is not None else None
+        cases = known if known is not None else load_cases(copy, policies.queries)
+        found = warnings_of(policies, file)
+        through = True
+    except PolicyError as error:
+        found = [error]
+    for each in found:
+        for one in getattr(each, "errors", None) or [each]:
+            problems.append(_problem(one, copy, folder))
+    return Checked(problems, policies, folder, copy, cases=cases, through=through,
+                   built=built)
+
+
+def folder_state(folder: Path, unsaved: dict[Path, str]) -> dict[str, tuple] | None:
+    """What each file under `folder` holds as a check reads it, in brief: an unsaved
+    text by its hash, a file on disk by its size and time of change (None when the
+    folder cannot be read)."""
+    found: dict[str, tuple] = {}
+    try:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            for name in files:
+                if not name.startswith("."):
+                    info = os.lstat(os.path.join(root, name))
+                    found[os.path.relpath(os.path.join(root, name), folder)] = (
+                        info.st_mode, info.st_size, info.st_mtime_ns)
+    except OSError:
+        return None
+    for path, text in unsaved.items():
+        try:
+            found[str(path.resolve().relative_to(folder))] = ("unsaved", hash(text))
+        except ValueError:
+            continue
+    return found
+
+
+def _except(state: dict[str, tuple], name: str) -> dict[str, tuple]:
+    return {k: v for k, v in state.items() if k != name}
 
 
 def _agreement_where_it_is(copy: Path, folder: Path) -> None:
@@ -152,4 +255,4 @@ def _problem(error: PolicyError, copy: Path, folder: Path) -> Problem:
                    bool(getattr(error, "warning", False)), fix)
 
 
-__all__ = ["Checked", "Problem", "check", "policy_folder"]
+__all__ = ["Checked", "Problem", "check", "check_file", "folder_state", "policy_folder"]

@@ -1,19 +1,24 @@
 """The Language Server Protocol over stdio, for rule files, tests, customer instruments,
 calendars and the clause map (`neocrm-policy lsp`).
 
-Diagnostics come from `folder.check` a moment after the last keystroke (so a burst of
-typing costs one check), on the file that causes each problem, with `validate`'s code,
-message and hint. Hover, go to definition, references, rename, completion and the code
-lenses read the last policy set that loaded (and where each name is written in it,
-`index`): a term is shown with its value in force and its clause, a fact with its
-declaration, a function with what it does, a clause with the agreement's passage, a
-customer with its instrument, a decision with its rules in words (`answers`). A request
-that comes while a check is under way waits for it, so it answers from the edited text.
+Diagnostics come with `validate`'s code, message and hint, on the file that causes each
+problem. An edited rule file is checked at once against the folder as last read
+(`folder.check_file`: only that file is read again); the whole folder (`folder.check`)
+once the typing pauses (`WHOLE_PAUSE`, or the editor's `wholeFolderPause`), on save, on
+a question, and after an edit of any other file. Hover, go to definition, references,
+rename, completion and the code lenses read the last policy set that loaded (and where
+each name is written in it, `index`): a term is shown with its value in force and its
+clause, a fact with its declaration, a function with what it does, a clause with the
+agreement's passage, a customer with its instrument, a decision with its rules in words
+(`answers`). A request that comes after an edit has the whole folder checked at once and
+waits for it, so it answers from the edited text; a quick fix waits only for the edit's
+own check, whose problems carry their fixes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -27,11 +32,14 @@ from .. import __version__
 from ..language.values import date_words
 from .answers import (case_outcome, clause_words, customer_words, decided_with_examples,
                       decision_words, refused_name)
-from .folder import Checked, check, policy_folder
+from .folder import Checked, check, check_file, policy_folder
 from .index import CLAUSE, CUSTOMER, DECISION, FACT, TERM
 
-DEBOUNCE = 0.3
-"""Seconds after the last change before a folder is checked again."""
+WHOLE_PAUSE = 1.0
+"""Seconds without a change before the whole folder is checked again (its warnings, the
+names for hover and references), or at once on save or on a question."""
+BURST = 0.03
+"""Seconds a whole-folder check waits for more of a burst (files opened together)."""
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
@@ -40,10 +48,22 @@ class PolicyServer(LanguageServer):
         super().__init__("neocrm-policy", __version__)
         self.checked: dict[Path, Checked] = {}
         """The last check of each policy folder the editor has a file of open."""
-        self.published: dict[Path, set[Path]] = {}
+        self.base: dict[Path, Checked] = {}
+        """The last whole check of each folder that went through: what an edited rule
+        file is checked against (`folder.check_file`)."""
+        self.published: dict[Path, dict[Path, list[types.Diagnostic]]] = {}
+        """The diagnostics each file of each folder shows, as last sent."""
         self._pending: dict[Path, asyncio.Task] = {}
-        """The check of each folder waiting for the typing to pause."""
+        """The whole check of each folder waiting for the typing to pause."""
         self._running: dict[Path, set[asyncio.Task]] = {}
+        self._edits: dict[Path, Path] = {}
+        """The rule file of each folder edited last and not yet checked."""
+        self._checking_edits: dict[Path, asyncio.Task] = {}
+        self._pausing: dict[Path, bool] = {}
+        """Whether the pending whole check of each folder waits for the typing to pause
+        (rather than a moment, after an edit no quick check could answer)."""
+        self.shown: dict[Path, Checked] = {}
+        """The check whose problems each folder's files show."""
         self._started: dict[Path, int] = {}
         self._recorded: dict[Path, int] = {}
         self._shown: dict[Path, int] = {}
@@ -51,6 +71,8 @@ class PolicyServer(LanguageServer):
         self.runs: dict[tuple, tuple[str, bool]] = {}
         """What a code lens's command found, by (folder, file, case or decision name),
         shown as the lens's title until the folder is checked again."""
+        self.whole_pause = WHOLE_PAUSE
+        """The editor's `wholeFolderPause`, or `WHOLE_PAUSE`."""
 
     def unsaved(self, folder: Path) -> dict[Path, str]:
         texts = {}
@@ -60,16 +82,50 @@ class PolicyServer(LanguageServer):
                 texts[path.resolve()] = document.source
         return texts
 
-    def soon(self, folder: Path) -> None:
-        """Check `folder` after `DEBOUNCE` seconds without another change. A change
-        during a check lets it finish (its answers stand until the next one's)."""
+    def edited(self, file: Path) -> None:
+        """An edit: the edited file is checked at once against the rest of its folder
+        (`check_file`; an edit that comes during that check is checked next, and the
+        answer for the older text is not shown), and the whole folder once the typing
+        pauses for `whole_pause` seconds."""
+        folder = policy_folder(file)
+        self._edits[folder] = file.resolve()
+        self.soon(folder, self.whole_pause)
+        checking = self._checking_edits.get(folder)
+        if checking is None or checking.done():
+            self._checking_edits[folder] = asyncio.get_running_loop().create_task(
+                self._check_edits(folder))
+
+    async def _check_edits(self, folder: Path) -> None:
+        while folder in self._edits:
+            running = {t for t in self._running.get(folder, ()) if not t.done()}
+            if folder not in self.base and running:   # the first whole check: its base
+                await asyncio.wait(running)
+            file = self._edits.pop(folder)
+            base = self.base.get(folder)
+            number = self._started[folder] = self._started.get(folder, 0) + 1
+            found = None if base is None else await asyncio.to_thread(
+                check_file, base, file, self.unsaved(folder))
+            if found is None:   # no base yet, or more than this file changed
+                self.soon(folder, BURST)
+            elif folder not in self._edits:   # else a newer text is checked next
+                self._publish_latest(folder, number, found)
+
+    def soon(self, folder: Path, pause: float = BURST) -> None:
+        """Check the whole folder after `pause` seconds without another change, one
+        whole check at a time: a check asked for while one runs starts when it ends, and
+        reads the text as it is then."""
         task = self._pending.pop(folder, None)
         if task is not None:
             task.cancel()
-        self._pending[folder] = asyncio.get_running_loop().create_task(self._later(folder))
+        self._pausing[folder] = pause >= self.whole_pause > BURST
+        self._pending[folder] = asyncio.get_running_loop().create_task(
+            self._later(folder, pause))
 
-    async def _later(self, folder: Path) -> None:
-        await asyncio.sleep(DEBOUNCE)
+    async def _later(self, folder: Path, pause: float) -> None:
+        await asyncio.sleep(pause)
+        running = {t for t in self._running.get(folder, ()) if not t.done()}
+        if running:
+            await asyncio.wait(running)
         me = asyncio.current_task()
         assert me is not None                    # a coroutine run as a task
         if self._pending.get(folder) is me:
@@ -87,6 +143,8 @@ class PolicyServer(LanguageServer):
         if number < self._recorded.get(folder, 0):
             return   # a later check has already answered
         self._recorded[folder] = number
+        if found.through:
+            self.base[folder] = found
         if found.policies is not None or folder not in self.checked:
             self.checked[folder] = found
         else:   # keep the last set that loaded for hover and completion; new problems
@@ -98,26 +156,50 @@ class PolicyServer(LanguageServer):
     def _publish_latest(self, folder: Path, number: int, found: Checked) -> None:
         if number >= self._shown.get(folder, 0):
             self._shown[folder] = number
+            self.shown[folder] = found
             self.publish(folder, found)
 
     def publish(self, folder: Path, found: Checked) -> None:
+        """Each file's diagnostics, sent when they differ from those it shows (an edit's
+        check sends those of the edited file, and of the files whose errors it changed)."""
         by_file: dict[Path, list[types.Diagnostic]] = {}
         for problem in found.problems:
             by_file.setdefault(problem.file, []).append(_diagnostic(problem))
-        for file in self.published.get(folder, set()) | set(by_file):
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                uri=from_fs_path(str(file)) or str(file), diagnostics=by_file.get(file, [])))
-        self.published[folder] = set(by_file)
+        shown = self.published.get(folder, {})
+        for file in shown.keys() | by_file.keys():
+            if shown.get(file) != by_file.get(file):
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                    uri=from_fs_path(str(file)) or str(file),
+                    diagnostics=by_file.get(file, [])))
+        self.published[folder] = by_file
 
     async def ready(self, uri: str) -> Checked | None:
         """The check of the folder of `uri` once any check under way has finished (a
         request right after an edit answers from the edited text)."""
         folder = policy_folder(Path(to_fs_path(uri) or ""))
+        if folder in self._pending:   # the text changed: check the whole folder now
+            self.soon(folder, 0)
         while True:
             waiting = {t for t in (self._pending.get(folder), *self._running.get(folder, ()))
                        if t is not None and not t.done()}
             if not waiting:
                 return self.checked.get(folder)
+            await asyncio.wait(waiting)
+
+    async def problems(self, uri: str) -> Checked | None:
+        """The check whose problems the files of the folder of `uri` show, once the
+        checks of the text as it is now have answered: the quick check of an edit, and
+        a whole check under way or about to start (not one waiting for the typing to
+        pause, whose answer for the edited file would be the same)."""
+        folder = policy_folder(Path(to_fs_path(uri) or ""))
+        while True:
+            pending = self._pending.get(folder)
+            waiting = {t for t in (self._checking_edits.get(folder),
+                                   None if self._pausing.get(folder) else pending,
+                                   *self._running.get(folder, ()))
+                       if t is not None and not t.done()}
+            if not waiting:
+                return self.shown.get(folder)
             await asyncio.wait(waiting)
 
     # What the cursor is on ------------------------------------------------------------
@@ -169,6 +251,24 @@ def _diagnostic(problem) -> types.Diagnostic:
         else types.DiagnosticSeverity.Error)
 
 
+@server.feature(types.INITIALIZE)
+def initialize(ls: PolicyServer, params: types.InitializeParams) -> None:
+    """The editor's settings (`initializationOptions`): `wholeFolderPause`, the seconds
+    without a change before the whole folder is checked again."""
+    options = params.initialization_options
+    pause = options.get("wholeFolderPause") if isinstance(options, dict) else None
+    if pause is None:
+        return
+    if type(pause) in (int, float) and 0 <= pause <= 3600:
+        ls.whole_pause = float(pause)
+        return
+    ls.window_show_message(types.ShowMessageParams(
+        types.MessageType.Warning,
+        f"the setting wholeFolderPause is a number of seconds from 0 to 3600, not "
+        f"{json.dumps(pause)}: the whole folder is checked {WHOLE_PAUSE:g} second after "
+        "the typing pauses"))
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.soon(policy_folder(Path(to_fs_path(params.text_document.uri) or "")))
@@ -176,7 +276,7 @@ async def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 async def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.soon(policy_folder(Path(to_fs_path(params.text_document.uri) or "")))
+    ls.edited(Path(to_fs_path(params.text_document.uri) or ""))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -191,7 +291,7 @@ async def code_action(ls: PolicyServer, params: types.CodeActionParams
     """A mistake with a mechanical fix (a full-width digit, money grouped wrongly, a
     date written otherwise) offers it: the text to write, at its place."""
     path = Path(to_fs_path(params.text_document.uri) or "").resolve()
-    found = await ls.ready(params.text_document.uri)
+    found = await ls.problems(params.text_document.uri)   # an edit's quick check will do
     actions = []
     for problem in found.problems if found is not None else ():
         if problem.fix is None or problem.file != path:
