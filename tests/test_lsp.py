@@ -533,3 +533,25 @@ def test_an_edit_tells_the_files_it_breaks_at_once_and_leaves_none_stale(tmp_pat
             await editor.stop()
 
     run(session)
+
+
+def test_a_check_never_writes_through_a_link_to_the_editors_real_files(tmp_path):
+    """The scratch copy keeps the folder's links as links (so the loader refuses one
+    that leads out of the folder, as validate does); the copy's writes (the clause map's
+    agreement path, an open file's unsaved text) must never go through one into the
+    file it names. The problem names the editor's folder, never the scratch copy."""
+    from neocrm_policy.lsp.folder import check
+    folder = copy_policies(tmp_path / "policies")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.move(folder / "clause-map", outside / "clause-map")
+    (folder / "clause-map").symlink_to(outside / "clause-map")
+    shutil.move(folder / "ip-use.yaml", outside / "ip-use.yaml")
+    (folder / "ip-use.yaml").symlink_to(outside / "ip-use.yaml")
+    before = {path: path.read_bytes() for path in outside.rglob("*") if path.is_file()}
+    checked = check(folder, {folder / "ip-use.yaml": "policy: broken\n"})
+    assert {path: path.read_bytes() for path in outside.rglob("*") if path.is_file()} \
+        == before
+    linked = [p for p in checked.problems if p.code == "NP010"]
+    assert linked and all(str(p.file).startswith(str(folder)) for p in linked)
+    assert all("neocrm-policy-lsp-" not in p.message for p in checked.problems)

@@ -107,7 +107,7 @@ def check(folder: Path, unsaved: dict[Path, str],
         except ValueError:
             continue
         (copy / inside).parent.mkdir(parents=True, exist_ok=True)
-        (copy / inside).write_text(text, encoding="utf-8")
+        _write_in_copy(copy, copy / inside, text)
     _agreement_where_it_is(copy, folder)
     built: Built = {}
     checked = _judged(copy, folder, built)
@@ -152,7 +152,7 @@ def check_file(base: Checked, file: Path, unsaved: dict[Path, str]) -> Checked |
         return None
     with base.lock:
         target = base.copy / file.name
-        target.write_text(text, encoding="utf-8")
+        _write_in_copy(base.copy, target, text)
         queries = base.policies.queries if base.policies is not None else None
         found = _judged(base.copy, folder, base.built, str(target),
                         lambda now: base.cases if now == queries else None)
@@ -233,26 +233,41 @@ def _agreement_where_it_is(copy: Path, folder: Path) -> None:
     if named is None or not named["path"] or named["path"][0] in "\"'|>&*!{[":
         return   # not a plain path: the loader reports what is wrong with it
     real = ((folder / CLAUSE_MAP).parent / named["path"]).resolve()
-    clause_map.write_text(text[:named.start("path")] + str(real) + text[named.end("path"):],
-                          encoding="utf-8")
+    _write_in_copy(copy, clause_map,
+                   text[:named.start("path")] + str(real) + text[named.end("path"):])
+
+
+def _write_in_copy(copy: Path, path: Path, text: str) -> None:
+    """Write `text` at `path` of the scratch copy, unless `path` is a link (copied as a
+    link, so the loader refuses it as `validate` does) to a file outside the copy: a write
+    through it would change the editor's real file. The loader does not read such a file,
+    so what it would have held does not matter."""
+    if path.resolve().is_relative_to(copy.resolve()):
+        path.write_text(text, encoding="utf-8")
 
 
 def _problem(error: PolicyError, copy: Path, folder: Path) -> Problem:
     where = error.location
     file, line, column = folder, 1, 1
     if where is not None and where.file:
-        try:
-            file = folder / Path(where.file).resolve().relative_to(copy.resolve())
-        except ValueError:
-            file = Path(where.file)
+        named = Path(where.file)
+        for inside, root in ((named, copy), (named.resolve(), copy.resolve())):
+            if inside.is_relative_to(root):   # a link out of the copy is named as such
+                file = folder / inside.relative_to(root)
+                break
+        else:
+            file = named
         line, column = max(1, where.line or 1), max(1, where.column or 1)
     width = getattr(error, "width", None) or 1
     fix = None
     if error.fix is not None and error.fix.location.file == (where.file if where else None):
         fix = (error.fix.location.line, error.fix.location.column, error.fix.width,
                error.fix.replacement)
-    return Problem(file, line, column, width, error.code, error.message, error.hint,
-                   bool(getattr(error, "warning", False)), fix)
+    def real(text: str | None) -> str | None:
+        """A message naming a file of the scratch copy names the editor's file instead."""
+        return text.replace(str(copy), str(folder)) if text else text
+    return Problem(file, line, column, width, error.code, real(error.message) or "",
+                   real(error.hint), bool(getattr(error, "warning", False)), fix)
 
 
 __all__ = ["Checked", "Problem", "check", "check_file", "folder_state", "policy_folder"]
