@@ -208,6 +208,12 @@ def requests(pick: random.Random, count: int, edges: tuple) -> list[tuple[dict, 
              datetime(2026, 6, 1, 10, tzinfo=ZONE)) for _ in range(count)]
 
 
+def users(pick: random.Random, count: int, edges: tuple) -> list[tuple[dict, datetime]]:
+    return [({"user": {name: pick.random() < 0.3 for name in (
+        "clicked_agree", "executed_order", "used_free_services", "on_behalf_of_entity")}},
+        datetime(2026, 6, 1, 10, tzinfo=ZONE)) for _ in range(count)]
+
+
 # --------------------------------------------------------------------------------------
 # The shapes: a term, how a generated value is written, and the results stated
 
@@ -280,6 +286,11 @@ SHAPES = {
         st.lists(st.sampled_from(PURPOSES), unique=True).filter(
             lambda kept: sorted(kept) != sorted(PURPOSES)),
         requests, lambda kept: (), frozenset({"permitted", "reasons"})),
+    # a yes/no reading that an exception nested in another depends on
+    "nobody bound until accepted": Shape(
+        "acceptance", (), lambda yes: ("acceptance.yaml", "    clause: preamble\n    value: "
+                                       "true", f"    clause: preamble\n    value: {yes}"),
+        st.just("false"), users, lambda yes: (), frozenset({"bound_party"})),
 }
 
 
@@ -387,6 +398,13 @@ def test_a_choice_taken_off_a_list_switches_its_exception_off_for_that_choice():
     assert not_covered == {"reason_texts": "it uses the change in “the reasons in words of "
                                            "each of reasons”, which this reasoning does not "
                                            "follow"}
+
+
+def test_an_exception_switched_off_moves_where_what_applies_instead_differs():
+    stated, _ = said("acceptance", ("acceptance.yaml", "    clause: preamble\n    value: true",
+                                    "    clause: preamble\n    value: false"))
+    # without it the user or the entity is bound, either not none: which need not be said
+    assert stated == {"bound_party": ["not accepted"]}
 
 
 def test_where_the_change_picks_between_two_facts_it_is_not_stated():

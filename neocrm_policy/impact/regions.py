@@ -134,6 +134,13 @@ def regions_of(policies: PolicySet, query: str, term: str, entry: Any, has_entry
     for name in compiled.checked.order:
         try:
             cases = reasoning.decision(name)
+        except (PolicyError, TypeError, ValueError, ArithmeticError, LookupError):
+            # values this reasoning cannot order or compare: said, never guessed
+            reasoning.beyond[name] = "its values under the two versions could not be " \
+                "compared by this reasoning"
+            if name in outputs:
+                out.not_covered[name] = reasoning.beyond[name]
+            continue
         except _Beyond as beyond:
             reasoning.beyond[name] = str(beyond)
             if name in outputs:
@@ -234,39 +241,51 @@ class _Reasoning:
         unless = self.unless(list(rule.exceptions) + [r for level in above for r in level])
         if unless is None:
             return []
-        out: list[_Case] = []
+        # what applies where the rule does not: its parents' values in turn (the
+        # nearest whose condition holds), else the default; each with where it applies
         before: list[Condition] = []
-        instead: list[tuple[tuple[Condition, ...], ast.Node]] = []
+        instead: list[tuple[tuple[Condition, ...], ast.Node | None, Any]] = []
         for parent in reversed(parents):        # the nearest first
             if parent.since is not None or parent.until is not None:
                 raise _Beyond(f"its rule {_rule_words(parent)} is in force only between "
                               "dates")
             truth = None if parent.when is None else self.truth(parent.when.node)
-            if parent.when is None or truth is True:
-                instead.append((tuple(before), parent.value.node))
-                break
             if truth is False:
                 continue
+            if parent.when is None or truth is True:
+                instead.append((tuple(before), None, parent.value.node))
+                break
             node = parent.when.node
             instead.append((tuple(before) + (Condition(self.said(node), _test(node)),),
-                            parent.value.node))
-            before.append(Condition(self.say(_opposite(node)),
-                                    _test(_opposite(node))))
+                            node, parent.value.node))
+            before.append(Condition(self.say(_opposite(node)), _test(_opposite(node))))
         else:
             if decision.default is not None:
-                instead.append((tuple(before), decision.default.node))
-        for conditions, value in instead:
-            other = _fixed(value)
-            if other is _NOTHING:
-                raise _Beyond(beyond + ", and what applies without it is not a constant, "
-                              "which this reasoning does not follow")
-            if same(other, given):
+                instead.append((tuple(before), None, decision.default.node))
+        values = [_fixed(value) for _, _, value in instead]
+        if any(v is _NOTHING for v in values):
+            raise _Beyond(beyond + ", and what applies without it is not a constant, "
+                          "which this reasoning does not follow")
+        # the value where the rule does not apply, for what reads the decision
+        fallback: ast.Node = ast.Literal(rule.value.node.pos, None, "null")
+        for _, when, value in reversed(instead):
+            fallback = value if when is None else ast.Conditional(value.pos, when, value,
+                                                                  fallback)
+        exhaustive = bool(instead) and instead[-1][1] is None
+        if exhaustive and not any(same(v, given) for v in values):
+            # whichever applies instead differs from the rule's value: need not be said
+            instead = [((), None, fallback)]
+            values = [None]
+        out: list[_Case] = []
+        for (conditions, _, _), other in zip(instead, values, strict=True):
+            if other is not None and same(other, given):
                 continue
             for case in self.cases(rule.when.node):
                 out.append(_Case(unless + conditions + case.conditions,
-                                 ast.Conditional(value.pos, case.old, rule.value.node, value),
-                                 ast.Conditional(value.pos, case.new, rule.value.node,
-                                                 value)))
+                                 ast.Conditional(fallback.pos, case.old, rule.value.node,
+                                                 fallback),
+                                 ast.Conditional(fallback.pos, case.new, rule.value.node,
+                                                 fallback)))
         return out
 
     def in_force(self, rule: Rule, above: list[tuple[Rule, ...]]
