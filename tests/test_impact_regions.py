@@ -407,6 +407,25 @@ def test_an_exception_switched_off_moves_where_what_applies_instead_differs():
     assert stated == {"bound_party": ["not accepted"]}
 
 
+def test_a_policy_with_versions_from_different_dates_is_not_stated(tmp_path):
+    before = copy_policies(tmp_path / "old")
+    text = (before / "data-retention.yaml").read_text(encoding="utf-8")
+    (before / "data-retention-2028.yaml").write_text(
+        text.replace("summary: >", "since: 2028-01-01\nsummary: >", 1), encoding="utf-8")
+    after = copy_policies(tmp_path / "new")
+    (after / "data-retention-2028.yaml").write_text(
+        text.replace("summary: >", "since: 2028-01-01\nsummary: >", 1).replace(
+            "value: 60 days", "value: 90 days"), encoding="utf-8")
+    old, new = neocrm_policy.load(before), neocrm_policy.load(after)
+    impact = QueryImpact("data.retention", True)
+    _state(impact, old, new, redline(old, new))
+    [found] = impact.regions
+    assert found.regions == {}
+    assert found.not_covered["data_retained"] == (
+        "the policy has versions from different dates, and this reasoning follows only the "
+        "latest")
+
+
 def test_where_the_change_picks_between_two_facts_it_is_not_stated():
     _, not_covered = said("support.sla", (
         SLA, "    value: true\n  new_time_limit_for_one_star",

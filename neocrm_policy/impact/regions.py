@@ -152,6 +152,12 @@ def regions_of(policies: PolicySet, query: str, term: str, entry: Any, has_entry
                 out.regions[name] = [Region(name, _once(case.conditions +
                                                         reasoning.own_terms))
                                      for case in cases]
+    if len(policies.versions(query)) > 1:
+        # a record is decided by the version in force at its time; the regions follow one
+        for name in out.regions:
+            out.not_covered[name] = "the policy has versions from different dates, and " \
+                "this reasoning follows only the latest"
+        out.regions = {}
     return out
 
 
