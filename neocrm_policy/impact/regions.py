@@ -18,12 +18,15 @@ facts), and outside them the value stays as it was. The forms followed:
   `not` around such a comparison; `if … then … else` in the branch that reads it;
 - rules with exceptions: a rule's value counts only where the rule is in force, so its
   region says when, and "unless" an exception (or another rule of its level) applies;
-  a customer whose own terms set the term is left out the same way.
+  where the change decides whether an exception applies, the result moves where the
+  exception's value and what applies without it (constants both) differ ("not
+  accepted"); a customer whose own terms set the term is left out from the day they
+  apply ("unless the customer is acme (its own export window from 1 December 2026)").
 
-Whatever the rules do beyond these forms (a condition of the rules that the change moves,
-counting days to a moved date, two values the change moves meeting) is named as not
-covered, never guessed: a stated region is exact, so a record moves if and only if it
-lies in one.
+Whatever the rules do beyond these forms (counting days to a moved date, a branch the
+change picks between two facts, two values the change moves meeting, rules or whole
+versions of the policy dated) is named as not covered, in words, never guessed: a stated
+region is exact, so a record moves if and only if it lies in one.
 """
 
 from __future__ import annotations
