@@ -521,6 +521,20 @@ def test_where_the_reasoning_stops_the_report_says_so(tmp_path, capsys, records)
     out = capsys.readouterr().out
     assert ("with “3-star response time changed from 4 hours to 6 hours” alone, response due "
             "moves exactly where level is 3\n") in out
-    # the solution time is read by a rule with an exception: not followed, and said so
-    assert ("with “3-star solution time changed from 48 hours to 50 hours” alone, where "
-            "resolution due moves is not stated: ") in out
+    # the solution time is read by a rule with an exception: the exception is left out
+    assert ("with “3-star solution time changed from 48 hours to 50 hours” alone, resolution "
+            "due moves exactly where level is 3, unless incident new time limit is given and "
+            "(level is not 1 or an agreed new time limit applies to one-star requests)\n") in out
+    # days counted to a moved deadline are not followed, and the report says so
+    longer = copy_policies(tmp_path / "longer")
+    edit(longer / "data-retention.yaml", "value: 60 days", "value: 90 days")
+    ended = tmp_path / "ended.jsonl"
+    ended.write_text(json.dumps({"at": "2026-06-01T10:00:00+08:00",
+                                 "subscription": {"ends_on": "2026-04-01"}}) + "\n",
+                     encoding="utf-8")
+    assert main(["diff", str(REFERENCE), str(longer), "--impact", str(ended), "--query",
+                 "data.retention"]) == 0
+    out = capsys.readouterr().out
+    assert ("with “export window changed from 60 days to 90 days” alone, where days left "
+            "moves is not stated: it uses the change in “the number of days from the "
+            "evaluation date to export deadline”, which this reasoning does not follow\n") in out

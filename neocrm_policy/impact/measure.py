@@ -365,8 +365,6 @@ def _regions(old: PolicySet, query: str, unit: Unit):
     if before is None or after is None or len(before.versions) != 1 \
             or len(after.versions) != 1:
         return None
-    own = sorted({overlay.customer for overlay in old.overlays
-                  if name in overlay.changes.get(query, {})})
     now = datetime.now().astimezone()
     a = old.terms_at(old.compiled(query), now).values.get(name)
     b = unit.policies.terms_at(unit.policies.compiled(query), now).values.get(name)
@@ -379,13 +377,7 @@ def _regions(old: PolicySet, query: str, unit: Unit):
         found = regions_of(old, query, name, entry, has_entry, a, b, unit.label)
     except TypeError:          # values that do not order (text, lists): nothing stated
         return None
-    if own:                    # a customer's own value of the term: not followed here
-        for result in list(found.regions):
-            del found.regions[result]
-            found.not_covered[result] = ("the terms of " + ", ".join(own) + " give this "
-                                         "term values of their own, which this reasoning "
-                                         "does not follow")
-    return found
+    return found      # a customer's own value of the term is left out there
 
 
 def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetime | str,

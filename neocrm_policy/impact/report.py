@@ -183,6 +183,9 @@ def _region_lines(impact: QueryImpact) -> list[str]:
     for found in impact.regions:
         for result, regions in found.regions.items():
             where = "; or ".join(r.words() for r in regions)
+            if len(regions) == 1 and regions[0].everywhere:   # "for every record, unless …"
+                out.append(f"with “{found.change}” alone, {_name(result)} moves for {where}")
+                continue
             out.append(f"with “{found.change}” alone, {_name(result)} moves exactly where "
                        f"{where}")
         for result, why in found.not_covered.items():
