@@ -392,8 +392,9 @@ def test_a_choice_taken_off_a_list_switches_its_exception_off_for_that_choice():
     stated, not_covered = said("access.permitted", (
         "access-permitted.yaml", "value: [" + ", ".join(PURPOSES) + "]",
         "value: [" + ", ".join(PURPOSES[:3]) + "]"))
-    assert stated == {"permitted": ["requester purpose is competitive, unless competitor "
-                                    "denied"],
+    assert stated == {"permitted": ["requester purpose is competitive, unless access is "
+                                    "denied because the requester is a competitor without "
+                                    "consent"],
                       "reasons": ["requester purpose is competitive"]}
     assert not_covered == {"reason_texts": "it uses the change in “the reasons in words of "
                                            "each of reasons”, which this reasoning does not "

@@ -110,7 +110,7 @@ def plain_memo(decision) -> str:
     def fill(text):
         return textwrap.fill(text, 88, initial_indent="    ", subsequent_indent="      ")
     policy, types = decision.policy, decision.decision_types
-    words = explain._decision_words
+    words = explain.decision_words
     lines = [f"{say_in_force(policy.title, decision.terms)} ({decision.query}; "
              f"clause{'s' if len(policy.clauses) > 1 else ''} {', '.join(policy.clauses)})",
              f"Decided as at {to_words(decision.at.replace(microsecond=0))}"

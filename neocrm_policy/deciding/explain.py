@@ -37,7 +37,7 @@ def memo(decision) -> str:
     policy = steps.compiled.checked.policy
     for name, paths in (decision.missing or {}).items():
         asked = ", ".join(_fact_words(policy, path) for path in paths)
-        lines.append(f"- {_decision_words(policy, name)}: not settled yet")
+        lines.append(f"- {decision_words(policy, name)}: not settled yet")
         lines.append(_fill(f"to settle it, give: {asked}"))
     return "\n".join(lines)
 
@@ -166,12 +166,12 @@ def _piece(steps, step, name: str) -> _Piece:
     types = steps.types
     default = step.rule.endswith(".default")
     piece = _Piece()
-    piece.opening = f"- {_decision_words(policy, name)}: "
+    piece.opening = f"- {decision_words(policy, name)}: "
     why = ["no rule applied, so the default applies"] if default else []
     why.append(f"clause {step.clause}" if step.clause else "no clause cited")
     piece.why = _fill("; ".join(why))
     piece.terms = _term_lines(step.uses, policy) if step.uses is not None else None
-    piece.based = tuple((f"{_decision_words(policy, d)} = ", steps.position[d], types.get(d), d)
+    piece.based = tuple((f"{decision_words(policy, d)} = ", steps.position[d], types.get(d), d)
                         for d in dict.fromkeys(step.decisions))
     piece.facts = tuple((f"{_fact_words(policy, path)} = ", path, policy.inputs.get(path))
                         for path in dict.fromkeys(step.facts))
@@ -262,7 +262,7 @@ def _wrapped(text: str) -> str:
     return _WRAPPER.fill(text)
 
 
-def _decision_words(policy, name: str) -> str:
+def decision_words(policy, name: str) -> str:
     """A result by its public name in words ("export deadline"); a step the policy keeps
     to itself by its description, since its name is nobody's vocabulary but the file's."""
     item = policy.decisions.get(name)
@@ -327,7 +327,7 @@ def in_words(decision) -> dict:
             if step.rule.endswith(".default") else []     # the clause is given apart
         lines += _behind(decision, steps, step, piece)
         item = decisions.get(name)
-        label = _decision_words(policy, name)
+        label = decision_words(policy, name)
         results.append({
             "decision": name, "label": label[:1].upper() + label[1:],
             "description": " ".join(item.description.split()) if item is not None

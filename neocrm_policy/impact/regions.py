@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..deciding.engine import PolicySet
+from ..deciding.explain import decision_words
 from ..deciding.wording import in_words
 from ..errors import PolicyError
 from ..language.checker import CheckedPolicy
@@ -727,8 +728,12 @@ def _speaker(policy: Policy) -> Callable[[ast.Node], str]:
     fact or decision by its name in words, a choice by the words the policy gives it."""
     def name(text: str) -> str:
         term = policy.parameters.get(text)
-        return term.in_words() if term is not None else \
-            text.replace(".", " ").replace("_", " ")
+        if term is not None:
+            return term.in_words()
+        if text in policy.decisions:   # a step kept internal by its description, as memos
+            said = decision_words(policy, text)   # "whether access is denied …" as a
+            return said.removeprefix("whether ")   # condition: "access is denied …"
+        return text.replace(".", " ").replace("_", " ")
 
     def say(node: ast.Node) -> str:
         return in_words(node, label=policy.label_of, name=name, choice=policy.choice_of,
