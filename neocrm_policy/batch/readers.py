@@ -457,7 +457,16 @@ class Decoding:
         if table.column_names != list(plan.columns):
             raise UsageError("the Parquet file's columns change between row groups", None,
                              "write the file with one schema")
-        record = plan.record
-        for row, values in enumerate(zip(*(c.to_pylist() for c in table.columns),
-                                         strict=True), start=chunk.first):
-            yield row, *record(values)
+        rows = plan.records([c.to_pylist() for c in table.columns],
+                            [plain_arrow(c.type) for c in table.columns])
+        for row, (ident, at, facts) in enumerate(rows, start=chunk.first):
+            yield row, ident, at, facts
+
+
+def plain_arrow(kind: Any) -> bool:
+    """Whether an Arrow column's Python values are text, numbers or yes/no, which the
+    columns' conversions (of times, durations and tuples) leave as they are."""
+    import pyarrow as pa
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind) or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind) or pa.types.is_null(kind))
