@@ -14,7 +14,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -309,11 +309,14 @@ class ParquetSource(Source):
         self.columns = arrow_columns(self.file.schema_arrow)
         self.total = self.file.metadata.num_rows
 
-    def chunks(self) -> Iterator[Chunk]:
+    def chunks(self, row_groups: Sequence[int] | None = None, first: int = 1
+               ) -> Iterator[Chunk]:
         """Record batches in order; a damaged page (the index at the end may be sound
-        while the rows it points to are not) stops the batch with the rows it reached."""
+        while the rows it points to are not) stops the batch with the rows it reached.
+        `row_groups`: only these (a partition), whose first row is row `first` of the
+        file."""
         import pyarrow as pa
-        first, batches = 1, self.file.iter_batches(batch_size=self.records)
+        batches = self.file.iter_batches(batch_size=self.records, row_groups=row_groups)
         while True:
             try:
                 batch = next(batches, None)
@@ -326,6 +329,23 @@ class ParquetSource(Source):
                 return
             yield Chunk(first, batch, batch.num_rows)
             first += batch.num_rows
+
+    def parts(self, records: int) -> list[tuple[tuple[int, ...], int]]:
+        """The file cut into partitions of whole row groups, each of about `records`
+        rows or more: (its row groups, the number of its first row)."""
+        metadata = self.file.metadata
+        parts: list[tuple[tuple[int, ...], int]] = []
+        groups: list[int] = []
+        first = row = 1
+        for group in range(metadata.num_row_groups):
+            groups.append(group)
+            row += metadata.row_group(group).num_rows
+            if row - first >= records:
+                parts.append((tuple(groups), first))
+                groups, first = [], row
+        if groups:
+            parts.append((tuple(groups), first))
+        return parts
 
     def close(self) -> None:
         if self.spool is not None:

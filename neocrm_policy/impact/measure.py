@@ -83,6 +83,29 @@ class Sizes:
                 merged[_rounded(value)] += n
             self.values = merged
 
+    def merge(self, other: Sizes) -> None:
+        """Add sizes counted apart (after these): the sum, least and most as `add` would
+        have kept them, and the histogram rounded exactly when one loop would have (more
+        than `DISTINCT` sizes in all; rounding a rounded size leaves it as it is)."""
+        if not other.count:
+            return
+        self.count += other.count
+        if self.total is None:
+            self.total, self.least, self.most = other.total, other.least, other.most
+        else:
+            self.total += other.total
+            if other.least < self.least:
+                self.least = other.least
+            if other.most > self.most:
+                self.most = other.most
+        values = self.values
+        values.update(other.values)
+        if self.rounded or other.rounded or len(values) > DISTINCT:
+            merged: Counter = Counter()
+            for value, n in values.items():
+                merged[_rounded(value)] += n
+            self.values, self.rounded = merged, True
+
     def histogram(self, bars: int = 8) -> list[tuple[Any, Any, int]]:
         """(low, high, count) bars: one per size when there are few, else `bars` equal
         spans from the least to the most."""
@@ -351,7 +374,9 @@ def _count(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],
     number = first - 1
     last_when: Any = _nothing
     last_state: Any = None
-    decide_before = decide_after = _nothing
+    decide_before: Callable[[Any], Any] = _nothing
+    decide_after: Callable[[Any], Any] = _nothing
+    fold = not partial
     for chunk in chunks:
         for item in chunk:
             number += 1
@@ -398,7 +423,7 @@ def _count(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],
                 continue
             a_failed, b_failed = isinstance(a, PolicyError), isinstance(b, PolicyError)
             if not a_failed and not b_failed:
-                moved = _result_moves(impact, state.types, a, b)
+                moved = _result_moves(impact, state.types, a, b, fold)
                 if not moved:
                     continue
                 causes = state.attribute(when, facts, a, moved)
@@ -551,9 +576,11 @@ def _from_log(result: Any, types: dict[str, Type], logged: bool = False) -> Any:
     return out
 
 
-def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict
-                  ) -> list[tuple[str, tuple]]:
-    """(result, (kind, size)) for each result that differs; the kinds registered."""
+def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict,
+                  fold: bool = True) -> list[tuple[str, tuple]]:
+    """(result, (kind, size)) for each result that differs; the kinds registered. Past
+    `TRANSITIONS` kinds, a new one is counted as "other" (`fold`); a part counted apart
+    keeps every kind, as only the merge knows which kinds came first in all the data."""
     moved = []
     results = impact.results
     for name in list(a) + [n for n in b if n not in a]:
@@ -566,7 +593,7 @@ def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict
         if result is None:
             result = results[name] = ResultImpact(name, type_)
         if kind[0] not in result.moves:
-            if len(result.moves) >= TRANSITIONS and kind[1] is None:
+            if fold and len(result.moves) >= TRANSITIONS and kind[1] is None:
                 kind = (("other",), None)
             if kind[0] not in result.moves:
                 result.moves[kind[0]] = Move(sizes=Sizes() if kind[1] is not None else None)
@@ -632,3 +659,58 @@ def _attribution(units: list[Unit], query: str) -> Callable:
                     causes[name].append(label)
         return {name: tuple(found) or rest for name, found in causes.items()}
     return several
+
+
+# --------------------------------------------------------------------------------------
+# Counts made apart, merged
+
+
+def merge_reports(total: ImpactReport, part: ImpactReport,
+                  opened: Callable[[str], tuple[QueryImpact, Any]]) -> None:
+    """Add the counts of `part` (the records after those `total` holds, counted apart: a
+    partition measured on Dask) to `total`, as if one loop had counted both in turn: the
+    same counts, sums, least and most, histograms, first examples, and the same order of
+    queries, results and kinds of move. `opened(query)` gives a query not yet in `total`
+    its count (with the changes, regions and decisions the report names)."""
+    for query, counted in part.queries.items():
+        impact = total.queries.get(query)
+        if impact is None:
+            impact = total.queries[query] = opened(query)[0]
+        impact.records += counted.records
+        impact.decided += counted.decided
+        impact.moved += counted.moved
+        for name, result in counted.results.items():
+            into = impact.results.get(name)
+            if into is None:
+                into = impact.results[name] = ResultImpact(name, result.type)
+            for kind, move in result.moves.items():
+                if kind not in into.moves:
+                    if len(into.moves) >= TRANSITIONS and move.sizes is None:
+                        kind = ("other",)    # as `_result_moves` folds a kind seen late
+                    if kind not in into.moves:
+                        into.moves[kind] = Move(sizes=Sizes() if move.sizes is not None
+                                                else None)
+                _merge_move(into.moves[kind], move)
+        for key, move in counted.failures.items():
+            _merge_move(impact.failures.setdefault(key, Move()), move)
+        for mine, theirs in ((impact.unreadable, counted.unreadable),
+                             (impact.failed, counted.failed), (impact.masked, counted.masked),
+                             (impact.customers, counted.customers),
+                             (impact.customers_moved, counted.customers_moved),
+                             (impact.revisions, counted.revisions)):
+            mine.update(theirs)
+
+
+def _merge_move(move: Move, other: Move) -> None:
+    move.count += other.count
+    move.customers.update(other.customers)
+    move.causes.update(other.causes)
+    if len(move.examples) < EXAMPLES or other.places and other.places[0] < move.places[-1]:
+        first = sorted(zip(move.places + other.places, move.examples + other.examples,
+                           strict=True), key=lambda pair: pair[0])[:EXAMPLES]
+        move.places = [place for place, _ in first]
+        move.examples = [ident for _, ident in first]
+    if other.sizes is not None and other.sizes.count:
+        if move.sizes is None:
+            move.sizes = Sizes()
+        move.sizes.merge(other.sizes)

@@ -123,23 +123,55 @@ def _examples(path: Path) -> Iterator[list[Item]]:
 
 
 def _batch(path: Path, fmt: str, policies: PolicySet, query: str,
-           id_column: str | None) -> Iterator[list[Item]]:
-    inputs = declared_inputs(policies, query)
-    source = open_source(str(path), fmt, CHUNK)
+           id_column: str | None, part: tuple[tuple[int, ...], int] | None = None
+           ) -> Iterator[list[Item]]:
+    """A JSON Lines, CSV or Parquet file's records; `part`: only these row groups of a
+    Parquet file, and the number of their first row (a partition, `parquet_parts`)."""
+    source, decoding = _opened(path, fmt, policies, query, id_column)
     try:
-        try:
-            decoding = Decoding(fmt, query, inputs, id_column, source.columns)
-        except PolicyError as error:
-            error.location = error.location or Location(str(path))
-            raise
         place = source.position
-        for chunk in source.chunks():
+        chunks = source.chunks(*part) if part is not None else source.chunks()
+        for chunk in chunks:
             if fmt == "parquet":
                 chunk = Chunk(chunk.first, times_as_text(chunk.items), chunk.size)
             yield [Item(query, ident if ident is not None else f"{place} {where}", at, facts)
                    for where, ident, at, facts in decoding.items(chunk)]
     finally:
         source.close()
+
+
+def _opened(path: Path, fmt: str, policies: PolicySet, query: str,
+            id_column: str | None) -> tuple[Any, Decoding]:
+    """The file opened and its columns read as the query's facts: a column that is no
+    fact, or an id column that is not there, is refused here, before any record."""
+    inputs = declared_inputs(policies, query)
+    source = open_source(str(path), fmt, CHUNK)
+    try:
+        decoding = Decoding(fmt, query, inputs, id_column, source.columns)
+    except PolicyError as error:
+        source.close()
+        error.location = error.location or Location(str(path))
+        raise
+    return source, decoding
+
+
+def parquet_parts(path: Path, policies: PolicySet, query: str, id_column: str | None,
+                  pieces: int) -> tuple[int, list[tuple[tuple[int, ...], int]]]:
+    """A Parquet file's rows, and its partitions (about `pieces`, of whole row groups),
+    each as (its row groups, the number of its first row); the file and its columns
+    checked first, as reading it in one process does."""
+    source, _ = _opened(path, "parquet", policies, query, id_column)
+    try:
+        total = source.total
+        return total, source.parts(max(-(-total // max(pieces, 1)), 1))
+    finally:
+        source.close()
+
+
+def read_part(path: Path, policies: PolicySet, query: str, id_column: str | None,
+              part: tuple[tuple[int, ...], int]) -> Iterator[list[Item]]:
+    """The records of one partition of a Parquet file, as `read_items` gives them."""
+    return _batch(path, "parquet", policies, query, id_column, part)
 
 
 TEXT_TIME_UNITS = {"s": 1, "ms": 1000, "us": 1_000_000}
