@@ -174,23 +174,19 @@ def _cpu(client) -> float:
 def on_dask(path: Path, new: Path, workers: int, rounds: int) -> None:
     """`diff --impact --dask`'s measure and the hand-written loop, each a partition a
     task, on one LocalCluster; medians of `rounds`."""
-    import pyarrow.parquet as pq
     import neocrm_policy
     from neocrm_policy.authoring.redline import redline
     from neocrm_policy.batch.cluster import dask_client
     from neocrm_policy.impact import measure_impact
     from neocrm_policy.impact.parts import PARTS_PER_WORKER, measure_on_dask
-    from neocrm_policy.impact.records import read_items
+    from neocrm_policy.impact.records import parquet_parts, read_items
     from neocrm_policy.impact.report import json_report
     old_set, new_set = neocrm_policy.load(POLICIES), neocrm_policy.load(new)
     changes = redline(old_set, new_set)
     single = measure_impact(old_set, new_set, changes,
                             read_items(path, "parquet", old_set, "support.sla", "id"), AT,
                             [str(path)])
-    metadata = pq.ParquetFile(path).metadata
-    groups = list(range(metadata.num_row_groups))
-    step = max(len(groups) // (workers * PARTS_PER_WORKER), 1)
-    parts = [groups[i:i + step] for i in range(0, len(groups), step)]
+    _, parts = parquet_parts(path, old_set, "support.sla", "id", workers * PARTS_PER_WORKER)
     started = time.perf_counter()
     mine, theirs = [], []
     with dask_client(None, workers) as client:
@@ -205,9 +201,9 @@ def on_dask(path: Path, new: Path, workers: int, rounds: int) -> None:
             cpu, here, t0 = _cpu(client), time.process_time(), time.perf_counter()
             hand: Counter = Counter()
             records = 0
-            for moves, count, _ in client.gather([client.submit(hand_part, str(path), part,
-                                                                pure=False)
-                                                  for part in parts]):
+            for moves, count, _ in client.gather([client.submit(hand_part, str(path),
+                                                                list(groups), pure=False)
+                                                  for groups, _ in parts]):
                 hand.update(moves)
                 records += count
             theirs.append((time.perf_counter() - t0,
@@ -220,8 +216,8 @@ def on_dask(path: Path, new: Path, workers: int, rounds: int) -> None:
     hand_wall = statistics.median(w for w, _ in theirs)
     hand_cpu = statistics.median(c for _, c in theirs)
     print(f"dask: {records:,} records on a {workers}-worker LocalCluster (up in {up:.1f} s), "
-          f"{len(parts)} partitions; report identical to the single process's: {same}; "
-          "counts identical to the hand-written loop's")
+          f"{len(parts)} partitions (the same for both); report identical to the single "
+          f"process's: {same}; counts identical to the hand-written loop's")
     print(f"  diff --impact --dask (measure_on_dask): {wall:.1f} s wall, "
           f"{records / wall:,.0f} records/s; {cpu:.1f} s CPU, "
           f"{records / cpu:,.0f} records/s per core")

@@ -668,3 +668,36 @@ def test_dask_options_without_dask_or_impact_are_refused(tmp_path, capsys,
                              "--scheduler", "tcp://127.0.0.1:1"], "leave out one of")):
         status, _, err = _said(capsys, *base, *extra)
         assert status == 2 and message in err and "Traceback" not in err, extra
+
+
+def test_the_cycle_collector_is_given_back_as_it_was_after_a_count(tmp_path, records,
+                                                                  slower_three_star):
+    """The count runs with Python's cycle collector set aside (`few_collections`); after
+    it, and after a count that fails, the collector's settings are as they were."""
+    import gc
+
+    from neocrm_policy import PolicyError, load
+    from neocrm_policy.authoring.redline import redline
+    from neocrm_policy.impact.measure import measure_impact
+    from neocrm_policy.impact.records import read_items
+    old, new = load(REFERENCE), load(slower_three_star)
+    changes = redline(old, new)
+    data = write_jsonl(records[:100], tmp_path / "incidents.jsonl")
+    before = gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()
+
+    def chunks(fail: bool):
+        seen = []
+        for chunk in read_items(data, "jsonl", old, "support.sla", "id"):
+            seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+            yield chunk
+        if fail:
+            raise PolicyError("stopped", None, "none")
+        assert seen == [(20_000, True)]
+    report = measure_impact(old, new, changes, chunks(False), "2026-03-09T12:00:00+08:00",
+                            [str(data)])
+    assert report.records == 100
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
+    with pytest.raises(PolicyError, match="stopped"):
+        measure_impact(old, new, changes, chunks(True), "2026-03-09T12:00:00+08:00",
+                       [str(data)])
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before

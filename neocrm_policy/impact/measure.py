@@ -12,6 +12,7 @@ and a few example ids of each kind of move; so memory is flat in the number of r
 from __future__ import annotations
 
 import gc
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -336,18 +337,31 @@ def few_collections() -> Iterator[None]:
     """Python's cycle collector kept from walking, again and again, what was there before
     the count began (the rules, their compiled code, the modules), and run less often:
     each record makes a few short-lived dicts and no cycles, and the collector woken
-    every 700 of them took about a tenth of the time. Everything is given back after."""
-    threshold = gc.get_threshold()
-    freeze = gc.get_freeze_count() == 0        # not when someone else froze objects
-    if freeze:
-        gc.freeze()
-    gc.set_threshold(max(threshold[0], YOUNG), *threshold[1:])
+    every 700 of them took about a tenth of the time. Everything is given back when the
+    last count running in the process (a Dask worker may run several) ends."""
+    with _counting:
+        if not _saved:
+            _saved.append((gc.get_threshold(), gc.get_freeze_count() == 0))
+            threshold, freeze = _saved[0]
+            if freeze:                        # not when someone else froze objects
+                gc.freeze()
+            gc.set_threshold(max(threshold[0], YOUNG), *threshold[1:])
+        _saved.append(None)
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        if freeze:
-            gc.unfreeze()
+        with _counting:
+            _saved.pop()
+            if len(_saved) == 1:
+                threshold, freeze = _saved.pop()
+                gc.set_threshold(*threshold)
+                if freeze:
+                    gc.unfreeze()
+
+
+_counting = threading.Lock()
+_saved: list = []
+"""The collector's settings before the first count running, then one entry a count."""
 
 
 def _measure(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..authoring.redline import Change
 from ..deciding.engine import PolicySet
+from ..errors import PolicyError
 from .measure import ImpactReport, QueryImpact, _measure, merge_reports, opener
 from .records import Item, parquet_parts, read_items, read_part
 
@@ -137,9 +138,9 @@ def measure_on_dask(client: Any, old: PolicySet, new: PolicySet, changes: list[C
     for future in _parts(client, sent, old, new, sources, query, id_column, workers):
         pending.append(future)
         while len(pending) > workers * IN_FLIGHT:
-            merge_reports(report, pending.popleft().result(), opened)
+            merge_reports(report, _counted(pending.popleft()), opened)
     while pending:
-        merge_reports(report, pending.popleft().result(), opened)
+        merge_reports(report, _counted(pending.popleft()), opened)
     if not report.queries and not data:
         _measure([], at, data, opened)      # no records: refused as in one process
     return report
@@ -170,3 +171,17 @@ def _parts(client: Any, sent: Any, old: PolicySet, new: PolicySet,
         if items:
             yield client.submit(measure_items, sent, items, first, pure=False)
             first += len(items)
+
+
+def _counted(future: Any) -> ImpactReport:
+    """A part's counts; a worker lost on the way (killed, perhaps by the system when
+    memory ran out, or the cluster gone) is said as such, not as Dask's traceback."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+    try:
+        return future.result()
+    except (KilledWorker, CancelledError, OSError) as exc:    # not a PolicyError: ours
+        raise PolicyError("a Dask worker ended before measuring its part of the records "
+                          f"({type(exc).__name__}); nothing was reported", None,
+                          "run it again with fewer --workers, or without --dask") from None
