@@ -701,3 +701,20 @@ def test_the_cycle_collector_is_given_back_as_it_was_after_a_count(tmp_path, rec
         measure_impact(old, new, changes, chunks(True), "2026-03-09T12:00:00+08:00",
                        [str(data)])
     assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
+
+
+def test_counts_that_overlap_in_one_process_give_the_collector_back_when_the_last_ends():
+    """Two counts in one process (a Dask worker with threads), the first ending before
+    the second: the second still runs with the collector set aside, and when it ends the
+    settings are those from before the first, not the first's."""
+    import gc
+
+    from neocrm_policy.impact.measure import few_collections
+    before = gc.get_threshold(), gc.get_freeze_count()
+    first, second = few_collections(), few_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == 20_000 and gc.get_freeze_count() > 0
+    second.__exit__(None, None, None)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
