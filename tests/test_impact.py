@@ -7,6 +7,7 @@ folder (tests/data/policies) and a copy with an edited term."""
 from __future__ import annotations
 
 import json
+import os
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -585,11 +586,12 @@ def test_counts_made_apart_and_merged_are_the_report_of_one_loop(tmp_path, recor
 
 @pytest.fixture(scope="module")
 def scheduler():
-    """A Dask LocalCluster of two worker processes, for `--dask --scheduler`."""
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        yield cluster.scheduler_address
+    """A Dask LocalCluster of two worker processes (the one `--dask` starts), for
+    `--dask --scheduler`."""
+    pytest.importorskip("distributed")
+    from neocrm_policy.batch.cluster import dask_client
+    with dask_client(None, 2) as client:
+        yield client.scheduler.address
 
 
 def _said(capsys, *argv: str) -> tuple[int, str, str]:
@@ -718,3 +720,45 @@ def test_counts_that_overlap_in_one_process_give_the_collector_back_when_the_las
     assert gc.get_threshold()[0] == 20_000 and gc.get_freeze_count() > 0
     second.__exit__(None, None, None)
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def _damaged(path: Path, group: int) -> None:
+    """A Parquet file whose footer is sound but one of whose row groups is not."""
+    column = pq.ParquetFile(path).metadata.row_group(group).column(0)
+    data = bytearray(path.read_bytes())
+    for n in range(column.data_page_offset + 20,
+                   column.data_page_offset + column.total_compressed_size - 4):
+        data[n] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_row_group_read_by_a_dask_worker_is_the_one_process_error(
+        tmp_path, capsys, records, slower_three_star):
+    """The error a worker of `--dask`'s own LocalCluster meets reading its partition is
+    said as the one process says it, and nothing else is printed (no failed task logged
+    by Dask, no traceback): the rows are cut where they are cut in one process (never a
+    batch across two row groups), so both name the first row of the damaged group."""
+    pytest.importorskip("distributed")
+    data = write_parquet(records, tmp_path / "incidents.parquet")
+    _damaged(data, 2)                          # rows 1,401 to 2,100 (700 a group)
+    argv = ["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
+            "--query", "support.sla", "--id", "id"]
+    status, out, err = _said(capsys, *argv)
+    assert status == 2 and "cannot read rows 1,401 onwards" in err
+    import socket
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    taken = socket.socket()             # Dask's usual web port, taken (or already so):
+    try:                                # its warning must not reach the user either
+        taken.bind(("", 8787))
+        taken.listen()
+    except OSError:
+        pass
+    try:
+        done = subprocess.run([sys.executable, "-m", "neocrm_policy", *argv, "--dask",
+                               "--workers", "2"], capture_output=True, text=True, cwd=root,
+                              env={**os.environ, "PYTHONPATH": str(root)}, timeout=300)
+    finally:
+        taken.close()
+    assert (done.returncode, done.stdout, done.stderr) == (status, out, err)

@@ -2,7 +2,7 @@
 
 One place for what every `--dask` of the command line starts: a `LocalCluster` of one
 single-threaded worker process per core (the rules are Python, so threads would only take
-turns), listening on the loopback interface only and with no dashboard, or a client of
+turns), listening on the loopback interface only, with no dashboard, or a client of
 the scheduler at an address given. Dask's `distributed` is imported only here, and only
 when asked for.
 """
@@ -45,8 +45,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: at least one worker is needed", None,
                          "give --workers 1 or more")
+    # no dashboard; the scheduler's own web server (health, metrics) on the loopback
+    # interface at a free port, not on every interface at 8787, taken or not
     with distributed.LocalCluster(n_workers=workers or cores(), threads_per_worker=1,
                                   processes=True, host="127.0.0.1", dashboard_address=None,
+                                  scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                   silence_logs=logging.ERROR) as cluster, \
             distributed.Client(cluster) as client:
         yield client

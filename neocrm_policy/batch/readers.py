@@ -311,24 +311,25 @@ class ParquetSource(Source):
 
     def chunks(self, row_groups: Sequence[int] | None = None, first: int = 1
                ) -> Iterator[Chunk]:
-        """Record batches in order; a damaged page (the index at the end may be sound
-        while the rows it points to are not) stops the batch with the rows it reached.
-        `row_groups`: only these (a partition), whose first row is row `first` of the
-        file."""
+        """Record batches in order, none across two row groups, so that a run over some
+        row groups (a partition: `row_groups`, whose first row is row `first` of the
+        file) cuts them where a run over the whole file does; a damaged page (the index
+        at the end may be sound while the rows it points to are not) stops the batch with
+        the rows it reached."""
         import pyarrow as pa
-        batches = self.file.iter_batches(batch_size=self.records, row_groups=row_groups)
-        while True:
+        groups = range(self.file.metadata.num_row_groups) if row_groups is None \
+            else row_groups
+        for group in groups:
             try:
-                batch = next(batches, None)
+                batches = self.file.iter_batches(batch_size=self.records, row_groups=[group])
+                while (batch := next(batches, None)) is not None:
+                    yield Chunk(first, batch, batch.num_rows)
+                    first += batch.num_rows
             except (OSError, pa.ArrowException) as exc:
                 name = "standard input" if self.path == "-" else self.path
                 raise UsageError(f"cannot read rows {first:,} onwards of {name}: the Parquet "
                                  f"file is damaged there ({exc})", Location(name),
                                  "write the file again, or check how it was copied") from None
-            if batch is None:
-                return
-            yield Chunk(first, batch, batch.num_rows)
-            first += batch.num_rows
 
     def parts(self, records: int) -> list[tuple[tuple[int, ...], int]]:
         """The file cut into partitions of whole row groups, each of about `records`

@@ -108,19 +108,31 @@ def _lean(report: ImpactReport) -> ImpactReport:
 
 
 def measure_parquet_part(shared: Shared, path: str, query: str, id_column: str | None,
-                         part: tuple[tuple[int, ...], int], first: int) -> ImpactReport:
+                         part: tuple[tuple[int, ...], int], first: int
+                         ) -> ImpactReport | PolicyError:
     """In a worker: one partition of a Parquet file read and measured; `first` is the
-    number of its first record in all the data."""
-    worker = _worker(shared)
-    policies = worker.old if query in worker.old.queries else worker.new
-    items = read_part(Path(path), policies, query, id_column, part)
-    return _lean(_measure(items, shared.at, [], worker.opened, first=first, partial=True))
+    number of its first record in all the data. A PolicyError (a damaged row group) is
+    returned, not raised: Dask would log a failed task, with its traceback, on the
+    user's terminal before the process that merges says the error in words."""
+    try:
+        worker = _worker(shared)
+        policies = worker.old if query in worker.old.queries else worker.new
+        items = read_part(Path(path), policies, query, id_column, part)
+        return _lean(_measure(items, shared.at, [], worker.opened, first=first,
+                              partial=True))
+    except PolicyError as error:
+        return error
 
 
-def measure_items(shared: Shared, items: list[Item], first: int) -> ImpactReport:
-    """In a worker: records read by the process that merges, measured."""
-    return _lean(_measure([items], shared.at, [], _worker(shared).opened, first=first,
-                          partial=True))
+def measure_items(shared: Shared, items: list[Item], first: int
+                  ) -> ImpactReport | PolicyError:
+    """In a worker: records read by the process that merges, measured (a PolicyError
+    returned, as by `measure_parquet_part`)."""
+    try:
+        return _lean(_measure([items], shared.at, [], _worker(shared).opened, first=first,
+                              partial=True))
+    except PolicyError as error:
+        return error
 
 
 def measure_on_dask(client: Any, old: PolicySet, new: PolicySet, changes: list[Change],
@@ -180,8 +192,11 @@ def _counted(future: Any) -> ImpactReport:
 
     from distributed import KilledWorker
     try:
-        return future.result()
-    except (KilledWorker, CancelledError, OSError) as exc:    # not a PolicyError: ours
+        counted = future.result()
+    except (KilledWorker, CancelledError, OSError) as exc:
         raise PolicyError("a Dask worker ended before measuring its part of the records "
                           f"({type(exc).__name__}); nothing was reported", None,
                           "run it again with fewer --workers, or without --dask") from None
+    if isinstance(counted, PolicyError):
+        raise counted
+    return counted
