@@ -220,8 +220,8 @@ def _parser() -> argparse.ArgumentParser:
                            "--scheduler names; the report is the same, to the byte")
     diff.add_argument("--scheduler", metavar="ADDRESS",
                       help="with --dask, the running Dask scheduler to use, e.g. "
-                           "tcp://10.0.0.5:8786 (its workers must be able to read DATA "
-                           "at the same path)")
+                           "tcp://10.0.0.5:8786 (its workers need neocrm-policy installed "
+                           "and must be able to read DATA at the same path)")
     diff.add_argument("--workers", type=int, metavar="N",
                       help="with --dask and no --scheduler, the worker processes to start "
                            "on this machine (default: one per core)")
