@@ -114,7 +114,8 @@ bench-batch: $(TESTED)
 	$(BIN)/python benchmarks/bench_batch.py
 
 # Not a test: `diff --impact` over 10^6 generated support.sla records for a one-term change,
-# beside a hand-written loop in the same run, and its peak memory (BENCH_ARGS=--quick: 10^5).
+# in one process and with --dask on a two-worker LocalCluster, each beside a hand-written
+# loop in the same run, and its peak memory (BENCH_ARGS=--quick: 10^5; --no-dask).
 bench-impact: $(TESTED) $(PARSER)
 	$(BIN)/python benchmarks/bench_impact.py $(BENCH_ARGS)
 

@@ -174,7 +174,9 @@ def _parser() -> argparse.ArgumentParser:
                "  neocrm-policy diff old/ policies/ --impact incidents.parquet "
                "--query support.sla\n"
                "  neocrm-policy diff HEAD policies --impact decisions.log "
-               "--fail-if-changed --summary",
+               "--fail-if-changed --summary\n"
+               "  neocrm-policy diff old/ policies/ --impact incidents.parquet "
+               "--query support.sla --dask",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     diff.add_argument("old", metavar="OLD", nargs="?",
                       help="policy folder or git revision (default: the last commit, HEAD)")
@@ -212,6 +214,17 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--fail-if-changed", action="store_true",
                       help="with --impact, exit with status 1 when any record's decision "
                            "moves (to gate a change in CI)")
+    diff.add_argument("--dask", action="store_true",
+                      help="with --impact, measure in partitions on Dask (needs the `dask` "
+                           "extra): worker processes on this machine, or the scheduler "
+                           "--scheduler names; the report is the same, to the byte")
+    diff.add_argument("--scheduler", metavar="ADDRESS",
+                      help="with --dask, the running Dask scheduler to use, e.g. "
+                           "tcp://10.0.0.5:8786 (its workers need neocrm-policy installed "
+                           "and must be able to read DATA at the same path)")
+    diff.add_argument("--workers", type=int, metavar="N",
+                      help="with --dask and no --scheduler, the worker processes to start "
+                           "on this machine (default: one per core)")
     fmt = sub.add_parser(
         "fmt", help="put rule files in one canonical layout, keeping comments",
         description="Rewrite rule, test and overlay files in one canonical layout "
@@ -799,6 +812,9 @@ def cmd_examples(args) -> int:
 
 def cmd_diff(args) -> int:
     from .authoring.redline import load_side, redline
+    if not args.impact and (args.dask or args.scheduler or args.workers is not None):
+        raise UsageError("--dask measures the impact of the change on records", None,
+                         "give the records with --impact DATA")
     heading = None
     if args.old is None or args.new is None:
         folder = policy_folder(None)
@@ -858,7 +874,7 @@ def _impact(args, old, new, changes):
     elif query not in old.queries and query not in new.queries:
         old.versions(query)          # an unknown query, told with the queries there are
 
-    def chunks():
+    def sources():
         for path in args.impact:
             where = Path(path)
             fmt = data_format(where, args.data_format)
@@ -868,9 +884,32 @@ def _impact(args, old, new, changes):
                     "changes touch " + (", ".join(sorted(touched_queries(changes, old, new)))
                                         or "no query"), Location(path),
                     "give --query, e.g. --query support.sla")
+            yield where, fmt
+
+    if args.dask or args.scheduler is not None or args.workers is not None:
+        if not args.dask:
+            raise UsageError(f"{'--scheduler' if args.scheduler else '--workers'} is for "
+                             "measuring on Dask", None, "add --dask")
+        if args.scheduler is not None and args.workers is not None:
+            raise UsageError("--workers starts worker processes on this machine; a "
+                             "scheduler named by --scheduler has its own", None,
+                             "leave out one of --workers and --scheduler")
+        return _impact_on_dask(args, old, new, changes, list(sources()), query, at)
+
+    def chunks():
+        for where, fmt in sources():
             yield from read_items(where, fmt, old if query in old.queries else new, query,
                                   args.id_column)
     return measure_impact(old, new, changes, chunks(), at, list(args.impact))
+
+
+def _impact_on_dask(args, old, new, changes, sources, query, at):
+    """`diff --impact --dask`: the same report, measured in partitions on a Dask cluster."""
+    from .batch.cluster import dask_client
+    from .impact.parts import measure_on_dask
+    with dask_client(args.scheduler, args.workers) as client:
+        return measure_on_dask(client, old, new, changes, sources, query, args.id_column,
+                               at, list(args.impact))
 
 
 def cmd_replay(args) -> int:

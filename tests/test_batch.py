@@ -682,3 +682,32 @@ def test_a_csv_line_that_is_not_utf8_is_named_by_its_number(policies, tmp_path):
     assert caught.value.message == "line 3 is not UTF-8 text (byte 3 of the line)"
     assert caught.value.location.line == 3
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_columns_read_a_block_at_a_time_give_each_row_the_facts_read_row_by_row(policies):
+    """The column-wise reading of Parquet blocks (`FactColumns.records`) gives every row
+    what `record` gives it alone: the same facts with keys in the same order, missing
+    cells (null, empty text, NaN) left out, an object only where one of its facts is
+    given, times and durations converted, the id and `at` apart."""
+    from neocrm_policy.batch.columns import FactColumns, declared_inputs
+    inputs = declared_inputs(load(policies), "support.sla")
+    names = ("id", "customer.id", "incident.level", "incident.reported_at", "at",
+             "incident.responded_at")
+    when = datetime(2026, 3, 7, 22, 30, tzinfo=timezone(timedelta(hours=8)))
+    rows = [("A", None, 4, "2026-03-07T22:30:00+08:00", None, when),
+            ("B", "acme", None, "", "2026-03-08T01:00:00+08:00", None),
+            ("C", "", float("nan"), None, "", None),
+            ("D", "acme", 2, when, float("nan"), "2026-03-08T00:00:00+08:00"),
+            (None, None, None, None, None, None)]
+    plan = FactColumns(names, "support.sla", inputs, "id", text=False)
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    plain = [True, True, True, False, True, False]
+    block = plan.records(columns, plain)
+    alone = [plan.record(row) for row in rows]
+    assert block == alone
+    assert [list(facts) for _, _, facts in block] == [list(facts) for _, _, facts in alone]
+    assert [list(facts.get("incident", {})) for _, _, facts in block] == \
+        [["level", "reported_at", "responded_at"], [], [], ["level", "reported_at",
+                                                           "responded_at"], []]
+    assert block[2] == ("C", None, {})
+    assert block[3][2]["incident"]["reported_at"] == when.isoformat()

@@ -7,6 +7,7 @@ folder (tests/data/policies) and a copy with an edited term."""
 from __future__ import annotations
 
 import json
+import os
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -538,3 +539,240 @@ def test_where_the_reasoning_stops_the_report_says_so(tmp_path, capsys, records)
     assert ("with “export window changed from 60 days to 90 days” alone, where days left "
             "moves is not stated: it uses the change in “the number of days from the "
             "evaluation date to export deadline”, which this reasoning does not follow\n") in out
+
+
+# --------------------------------------------------------------------------------------
+# Counts made apart (Dask's partitions) and merged
+
+
+def _two_terms(tmp_path: Path) -> Path:
+    """3-star response 4 → 6 hours and 4-star 1 → 2 hours, 2-star 24 → 2 hours: moves
+    both ways, each credited to its change, and a customer with terms of its own."""
+    new = copy_policies(tmp_path / "new")
+    edit(new / "support-sla.yaml", "      3: 4 hours", "      3: 6 hours")
+    edit(new / "support-sla.yaml", "      4: 1 hour", "      4: 2 hours")
+    edit(new / "support-sla.yaml", "      2: 24 hours", "      2: 2 hours")
+    return new
+
+
+def test_counts_made_apart_and_merged_are_the_report_of_one_loop(tmp_path, records,
+                                                                monkeypatch):
+    """Records cut into parts at random, each part measured alone (as a Dask worker does,
+    with the rules sent as their model and rebuilt) and the parts merged in order, give
+    the report one loop gives, to the byte: counts, sums, examples, customers, causes, and
+    kinds of move folded past the limit (lowered here to one kind, and sizes rounded from
+    the first, so that folding and rounding happen inside the parts)."""
+    import pickle
+
+    from neocrm_policy import load
+    from neocrm_policy.authoring.redline import redline
+    from neocrm_policy.impact import measure as measuring
+    from neocrm_policy.impact.measure import ImpactReport, measure_impact, merge_reports, \
+        opener
+    from neocrm_policy.impact.parts import Rules, Shared, measure_items
+    from neocrm_policy.impact.records import read_items
+    from neocrm_policy.impact.report import html_report, json_report, text_report
+    monkeypatch.setattr(measuring, "TRANSITIONS", 1)
+    monkeypatch.setattr(measuring, "DISTINCT", 0)
+    old, new = load(REFERENCE), load(_two_terms(tmp_path))
+    changes = redline(old, new)
+    data = write_jsonl(records, tmp_path / "incidents.jsonl")
+    items = [item for chunk in read_items(data, "jsonl", old, "support.sla", "id")
+             for item in chunk]
+    items += [items[0]._replace(facts={"incident": {"level": 9}})]     # fails both ways
+    at = "2026-03-09T12:00:00+08:00"
+    whole = measure_impact(old, new, changes, [items], at, [str(data)])
+    shared = pickle.loads(pickle.dumps(Shared("t", Rules.of(old), Rules.of(new), changes, at)))
+    pick = random.Random(5)
+    cuts = sorted(pick.sample(range(1, len(items)), 12))
+    merged = ImpactReport([str(data)], {}, at)
+    for first, end in zip([0, *cuts], [*cuts, len(items)], strict=True):
+        part = pickle.loads(pickle.dumps(measure_items(shared, items[first:end], first)))
+        merge_reports(merged, part, opener(old, new, changes))
+    [query] = whole.queries.values()
+    folded = query.results["response_breached"].moves
+    assert ("other",) in folded and query.failed and len(query.units) == 3
+    assert text_report(merged) == text_report(whole)
+    assert json.dumps(json_report(merged), default=str) == \
+        json.dumps(json_report(whole), default=str)
+    assert html_report(merged) == html_report(whole)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A Dask LocalCluster of two worker processes (the one `--dask` starts), for
+    `--dask --scheduler`."""
+    pytest.importorskip("distributed")
+    from neocrm_policy.batch.cluster import dask_client
+    with dask_client(None, 2) as client:
+        yield client.scheduler.address
+
+
+def _said(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_on_a_dask_local_cluster_the_report_is_the_one_process_report(tmp_path, capsys,
+                                                                     records):
+    """`--dask` (its own LocalCluster of two worker processes) over a Parquet file of
+    several row groups: the JSON report is byte for byte the one process's, and its
+    counts are those counted here from the facts."""
+    pytest.importorskip("distributed")
+    new = _two_terms(tmp_path)
+    data = write_parquet(records, tmp_path / "incidents.parquet")
+    argv = ["diff", str(REFERENCE), str(new), "--impact", str(data), "--query",
+            "support.sla", "--id", "id", "--format", "json", "--at",
+            "2026-03-09T12:00:00+08:00"]
+    status, single, _ = _said(capsys, *argv)
+    assert status == 0
+    status, spread, err = _said(capsys, *argv, "--dask", "--workers", "2")
+    assert status == 0 and "Traceback" not in err
+    assert spread == single
+    report = json.loads(spread)
+    new_times = {**RESPONSE, 3: 6 * HOURS, 4: 2 * HOURS, 2: 2 * HOURS}
+    freed = [r for r in records if RESPONSE[level(r)] < answered_after(r) <= new_times[level(r)]]
+    caught = [r for r in records if new_times[level(r)] < answered_after(r) <= RESPONSE[level(r)]]
+    breached = moves(report, "response_breached")
+    assert breached["true → false"]["records"] == len(freed) > 50
+    assert breached["false → true"]["records"] == len(caught) > 50
+    assert breached["true → false"]["examples"] == [r["id"] for r in freed[:3]]
+    due = moves(report, "response_due")
+    assert due["later"]["records"] == sum(level(r) in (3, 4) for r in records)
+    assert due["earlier"]["records"] == sum(level(r) == 2 for r in records)
+    assert due["earlier"]["size"]["min"] == due["earlier"]["size"]["max"] == "PT22H"
+
+
+def test_a_scheduler_named_gets_the_same_report_in_words_and_the_same_errors(
+        tmp_path, capsys, records, slower_three_star, scheduler):
+    """`--dask --scheduler ADDRESS`: JSON Lines (read here, measured by the workers) and
+    Parquet give the one process's report in words; bad input is refused in the same
+    words and with the same status, never a traceback."""
+    parquet = write_parquet(records, tmp_path / "incidents.parquet")
+    lines = write_jsonl(records[:1000], tmp_path / "incidents.jsonl")
+    (tmp_path / "bad-column.csv").write_text("incident.levle\n3\n", encoding="utf-8")
+    pq.write_table(pa.table({"incident.level": [3], "ticket": ["T-1"]}),
+                   tmp_path / "bad-column.parquet")
+    base = ["diff", str(REFERENCE), str(slower_three_star), "--at",
+            "2026-03-09T12:00:00+08:00"]
+    dask = ["--dask", "--scheduler", scheduler]
+    for extra in (["--impact", str(parquet), "--query", "support.sla", "--id", "id",
+                   "--format", "markdown"],
+                  ["--impact", str(lines), "--id", "id"],
+                  ["--impact", str(tmp_path / "bad-column.parquet"), "--query",
+                   "support.sla"],
+                  ["--impact", str(tmp_path / "bad-column.csv"), "--query", "support.sla"],
+                  ["--impact", str(tmp_path / "missing.parquet")],
+                  ["--impact", str(lines), "--query", "no.such"]):
+        single = _said(capsys, *base, *extra)
+        spread = _said(capsys, *base, *extra, *dask)
+        assert spread == single, extra
+        assert "Traceback" not in single[1] + single[2]
+    assert single[0] != 0 and "unknown query" in single[2]
+
+
+def test_dask_options_without_dask_or_impact_are_refused(tmp_path, capsys,
+                                                        slower_three_star):
+    data = write_jsonl(incidents(5), tmp_path / "incidents.jsonl")
+    base = ["diff", str(REFERENCE), str(slower_three_star)]
+    for extra, message in ((["--dask"], "give the records with --impact"),
+                           (["--impact", str(data), "--workers", "2"], "add --dask"),
+                           (["--impact", str(data), "--dask", "--workers", "0"],
+                            "at least one worker"),
+                           (["--impact", str(data), "--dask", "--workers", "2",
+                             "--scheduler", "tcp://127.0.0.1:1"], "leave out one of")):
+        status, _, err = _said(capsys, *base, *extra)
+        assert status == 2 and message in err and "Traceback" not in err, extra
+
+
+def test_the_cycle_collector_is_given_back_as_it_was_after_a_count(tmp_path, records,
+                                                                  slower_three_star):
+    """The count runs with Python's cycle collector set aside (`few_collections`); after
+    it, and after a count that fails, the collector's settings are as they were."""
+    import gc
+
+    from neocrm_policy import PolicyError, load
+    from neocrm_policy.authoring.redline import redline
+    from neocrm_policy.impact.measure import measure_impact
+    from neocrm_policy.impact.records import read_items
+    old, new = load(REFERENCE), load(slower_three_star)
+    changes = redline(old, new)
+    data = write_jsonl(records[:100], tmp_path / "incidents.jsonl")
+    before = gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()
+
+    def chunks(fail: bool):
+        seen = []
+        for chunk in read_items(data, "jsonl", old, "support.sla", "id"):
+            seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+            yield chunk
+        if fail:
+            raise PolicyError("stopped", None, "none")
+        assert seen == [(20_000, True)]
+    report = measure_impact(old, new, changes, chunks(False), "2026-03-09T12:00:00+08:00",
+                            [str(data)])
+    assert report.records == 100
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
+    with pytest.raises(PolicyError, match="stopped"):
+        measure_impact(old, new, changes, chunks(True), "2026-03-09T12:00:00+08:00",
+                       [str(data)])
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
+
+
+def test_counts_that_overlap_in_one_process_give_the_collector_back_when_the_last_ends():
+    """Two counts in one process (a Dask worker with threads), the first ending before
+    the second: the second still runs with the collector set aside, and when it ends the
+    settings are those from before the first, not the first's."""
+    import gc
+
+    from neocrm_policy.impact.measure import few_collections
+    before = gc.get_threshold(), gc.get_freeze_count()
+    first, second = few_collections(), few_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == 20_000 and gc.get_freeze_count() > 0
+    second.__exit__(None, None, None)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def _damaged(path: Path, group: int) -> None:
+    """A Parquet file whose footer is sound but one of whose row groups is not."""
+    column = pq.ParquetFile(path).metadata.row_group(group).column(0)
+    data = bytearray(path.read_bytes())
+    for n in range(column.data_page_offset + 20,
+                   column.data_page_offset + column.total_compressed_size - 4):
+        data[n] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_row_group_read_by_a_dask_worker_is_the_one_process_error(
+        tmp_path, capsys, records, slower_three_star):
+    """The error a worker of `--dask`'s own LocalCluster meets reading its partition is
+    said as the one process says it, and nothing else is printed (no failed task logged
+    by Dask, no traceback): the rows are cut where they are cut in one process (never a
+    batch across two row groups), so both name the first row of the damaged group."""
+    pytest.importorskip("distributed")
+    data = write_parquet(records, tmp_path / "incidents.parquet")
+    _damaged(data, 2)                          # rows 1,401 to 2,100 (700 a group)
+    argv = ["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
+            "--query", "support.sla", "--id", "id"]
+    status, out, err = _said(capsys, *argv)
+    assert status == 2 and "cannot read rows 1,401 onwards" in err
+    import socket
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    taken = socket.socket()             # Dask's usual web port, taken (or already so):
+    try:                                # its warning must not reach the user either
+        taken.bind(("", 8787))
+        taken.listen()
+    except OSError:
+        pass
+    try:
+        done = subprocess.run([sys.executable, "-m", "neocrm_policy", *argv, "--dask",
+                               "--workers", "2"], capture_output=True, text=True, cwd=root,
+                              env={**os.environ, "PYTHONPATH": str(root)}, timeout=300)
+    finally:
+        taken.close()
+    assert (done.returncode, done.stdout, done.stderr) == (status, out, err)

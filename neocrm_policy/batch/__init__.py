@@ -15,6 +15,8 @@ orjson or Dask. Its rooms:
 - `summary.py`: counts and shares per result value, as a table and an HTML report.
 - `partitions.py`: `decide_partition`, the same decisions on a pandas or Arrow
   partition, for Dask and Spark.
+- `cluster.py`: the Dask cluster a `--dask` of the command line runs on (a local one of
+  worker processes, or a scheduler's).
 
 It needs the `batch` extra: ``pip install 'neocrm-policy[batch]'``.
 """

@@ -161,6 +161,43 @@ class FactColumns:
         ident = row[self.id_index] if self.id_index is not None else None
         return ident, (None if at == "" or at != at else at), facts
 
+    def records(self, columns: Sequence[list], plain: Sequence[bool]) -> list[tuple]:
+        """(id, at, facts) of every row of a block given column by column, as `record`
+        gives each: the same facts, keys in the same order, a fact's object made only
+        when one of its facts is given. A column at a time costs a fifth of a row at a
+        time (no walk down the path, no call per cell). `plain[i]`: column `i` holds
+        only text, numbers and yes/no, which no conversion changes."""
+        count = len(columns[0]) if columns else 0
+        facts: list[dict] = [{} for _ in range(count)]
+        for index, parts, convert in self.plan:
+            cells = columns[index]
+            given = [(n, v) for n, v in enumerate(cells)
+                     if v is not None and v != "" and v == v]   # NaN is a missing value
+            if not plain[index]:
+                given = [(n, convert(v)) for n, v in given]
+            last = parts[-1]
+            if len(parts) == 1:
+                for n, value in given:
+                    facts[n][last] = value
+            elif len(parts) == 2:
+                head = parts[0]
+                for n, value in given:
+                    record = facts[n]
+                    node = record.get(head)
+                    if node is None:
+                        node = record[head] = {}
+                    node[last] = value
+            else:
+                for n, value in given:
+                    node = facts[n]
+                    for part in parts[:-1]:
+                        node = node.setdefault(part, {})
+                    node[last] = value
+        ats = columns[self.at_index] if self.at_index is not None else [None] * count
+        idents = columns[self.id_index] if self.id_index is not None else [None] * count
+        return [(ident, None if at == "" or at != at else at, record)
+                for ident, at, record in zip(idents, ats, facts, strict=True)]
+
 
 # --------------------------------------------------------------------------------------
 # Columns out

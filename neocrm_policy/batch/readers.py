@@ -14,7 +14,7 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -309,23 +309,44 @@ class ParquetSource(Source):
         self.columns = arrow_columns(self.file.schema_arrow)
         self.total = self.file.metadata.num_rows
 
-    def chunks(self) -> Iterator[Chunk]:
-        """Record batches in order; a damaged page (the index at the end may be sound
-        while the rows it points to are not) stops the batch with the rows it reached."""
+    def chunks(self, row_groups: Sequence[int] | None = None, first: int = 1
+               ) -> Iterator[Chunk]:
+        """Record batches in order, none across two row groups, so that a run over some
+        row groups (a partition: `row_groups`, whose first row is row `first` of the
+        file) cuts them where a run over the whole file does; a damaged page (the index
+        at the end may be sound while the rows it points to are not) stops the batch with
+        the rows it reached."""
         import pyarrow as pa
-        first, batches = 1, self.file.iter_batches(batch_size=self.records)
-        while True:
+        groups = range(self.file.metadata.num_row_groups) if row_groups is None \
+            else row_groups
+        for group in groups:
             try:
-                batch = next(batches, None)
+                batches = self.file.iter_batches(batch_size=self.records, row_groups=[group])
+                while (batch := next(batches, None)) is not None:
+                    yield Chunk(first, batch, batch.num_rows)
+                    first += batch.num_rows
             except (OSError, pa.ArrowException) as exc:
                 name = "standard input" if self.path == "-" else self.path
                 raise UsageError(f"cannot read rows {first:,} onwards of {name}: the Parquet "
                                  f"file is damaged there ({exc})", Location(name),
                                  "write the file again, or check how it was copied") from None
-            if batch is None:
-                return
-            yield Chunk(first, batch, batch.num_rows)
-            first += batch.num_rows
+
+    def parts(self, records: int) -> list[tuple[tuple[int, ...], int]]:
+        """The file cut into partitions of whole row groups, each of about `records`
+        rows or more: (its row groups, the number of its first row)."""
+        metadata = self.file.metadata
+        parts: list[tuple[tuple[int, ...], int]] = []
+        groups: list[int] = []
+        first = row = 1
+        for group in range(metadata.num_row_groups):
+            groups.append(group)
+            row += metadata.row_group(group).num_rows
+            if row - first >= records:
+                parts.append((tuple(groups), first))
+                groups, first = [], row
+        if groups:
+            parts.append((tuple(groups), first))
+        return parts
 
     def close(self) -> None:
         if self.spool is not None:
@@ -457,7 +478,16 @@ class Decoding:
         if table.column_names != list(plan.columns):
             raise UsageError("the Parquet file's columns change between row groups", None,
                              "write the file with one schema")
-        record = plan.record
-        for row, values in enumerate(zip(*(c.to_pylist() for c in table.columns),
-                                         strict=True), start=chunk.first):
-            yield row, *record(values)
+        rows = plan.records([c.to_pylist() for c in table.columns],
+                            [plain_arrow(c.type) for c in table.columns])
+        for row, (ident, at, facts) in enumerate(rows, start=chunk.first):
+            yield row, ident, at, facts
+
+
+def plain_arrow(kind: Any) -> bool:
+    """Whether an Arrow column's Python values are text, numbers or yes/no, which the
+    columns' conversions (of times, durations and tuples) leave as they are."""
+    import pyarrow as pa
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind) or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind) or pa.types.is_null(kind))

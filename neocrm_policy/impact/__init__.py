@@ -13,6 +13,8 @@ versions of the rules, and counts what moved. Its rooms:
   with the size of each change (sum, least, most, a small histogram) and examples.
 - `report.py`: the count in words (text, Markdown), as JSON, as an HTML page with charts,
   and as one summary line.
+- `parts.py`: the same count on a Dask cluster (`--dask`), in partitions merged in the
+  data's order into the same report.
 
 Memory stays flat in the number of records: only counts, a bounded histogram and a few
 example ids are kept.

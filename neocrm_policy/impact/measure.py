@@ -11,8 +11,11 @@ and a few example ids of each kind of move; so memory is flat in the number of r
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -35,6 +38,8 @@ TRANSITIONS = 24
 """Distinct old → new pairs kept per result (text, numbers of stars); the rest counted
 together as "other changes"."""
 PREPARED = 4096
+YOUNG = 20_000
+"""Objects made between two collections of the youngest (Python's default is 700)."""
 
 SIZED = frozenset({"money", "duration", "decimal", "number"})
 TIMED = frozenset({"datetime", "date"})
@@ -78,6 +83,29 @@ class Sizes:
             for value, n in values.items():
                 merged[_rounded(value)] += n
             self.values = merged
+
+    def merge(self, other: Sizes) -> None:
+        """Add sizes counted apart (after these): the sum, least and most as `add` would
+        have kept them, and the histogram rounded exactly when one loop would have (more
+        than `DISTINCT` sizes in all; rounding a rounded size leaves it as it is)."""
+        if not other.count:
+            return
+        self.count += other.count
+        if self.total is None:
+            self.total, self.least, self.most = other.total, other.least, other.most
+        else:
+            self.total += other.total
+            if other.least < self.least:
+                self.least = other.least
+            if other.most > self.most:
+                self.most = other.most
+        values = self.values
+        values.update(other.values)
+        if self.rounded or other.rounded or len(values) > DISTINCT:
+            merged: Counter = Counter()
+            for value, n in values.items():
+                merged[_rounded(value)] += n
+            self.values, self.rounded = merged, True
 
     def histogram(self, bars: int = 8) -> list[tuple[Any, Any, int]]:
         """(low, high, count) bars: one per size when there are few, else `bars` equal
@@ -135,11 +163,15 @@ class Move:
     customers: Counter = field(default_factory=Counter)
     causes: Counter = field(default_factory=Counter)
     sizes: Sizes | None = None
+    places: list[int] = field(default_factory=list)
+    """Each example's number in the data, to keep the first ones when counts made apart
+    are merged (`merge_reports`)."""
 
-    def add(self, ident: Any, customer: Any, causes: Iterable[str]) -> None:
+    def add(self, ident: Any, customer: Any, causes: Iterable[str], number: int = 0) -> None:
         self.count += 1
         if len(self.examples) < EXAMPLES:
             self.examples.append(ident)
+            self.places.append(number)
         self.customers[customer] += 1
         for cause in causes:
             self.causes[cause] += 1
@@ -214,11 +246,6 @@ class ImpactReport:
 # Measuring
 
 
-def _customer(facts: dict) -> Any:
-    customer = facts.get("customer")
-    return customer.get("id") if type(customer) is dict else None
-
-
 def _reads_masked(masked: tuple[str, ...], reads: Iterable[str]) -> list[str]:
     return [m for m in masked if any(r == m or r.startswith(m + ".") or m.startswith(r + ".")
                                      for r in reads)]
@@ -259,27 +286,118 @@ def measure_impact(old: PolicySet, new: PolicySet, changes: list[Change],
                    chunks: Iterable[list[Item]], at: datetime | str,
                    data: list[str]) -> ImpactReport:
     """Decide every record under both versions, and count what moved."""
+    return _measure(chunks, at, data, opener(old, new, changes))
+
+
+def opener(old: PolicySet, new: PolicySet, changes: list[Change], regions: bool = True
+           ) -> Callable[[str], tuple[QueryImpact, _Deciding | None]]:
+    """`opened(query)` for an impact: the query's empty count, and how its records are
+    decided under both versions (None when no change touches the query). `regions`:
+    also state where each term changed alone moves the results (a partition measured
+    on Dask leaves that to the process that merges)."""
     touched = touched_queries(changes, old, new)
 
-    def opened(query: str) -> tuple[QueryImpact, tuple | None]:
+    def opened(query: str) -> tuple[QueryImpact, _Deciding | None]:
         impact = QueryImpact(query, query in touched)
-        return impact, (_state(impact, old, new, changes) if impact.touched else None)
-    return _measure(chunks, at, data, opened)
+        return impact, (_state(impact, old, new, changes, regions) if impact.touched
+                        else None)
+    return opened
+
+
+class _Deciding:
+    """How one query's records are decided before and after: by the old and the new
+    rules (an impact), or by the log and the rules now (a replay)."""
+
+    def __init__(self, before: _Side | None, after: _Side, reads: set[str],
+                 types: dict[str, Type], attribute: Callable,
+                 logged: Callable[[Item], Any] | None = None) -> None:
+        self.before, self.after, self.reads, self.types = before, after, reads, types
+        self.attribute, self.logged = attribute, logged
+
+    def pair(self, when: Any) -> tuple[Callable, Callable]:
+        """The functions deciding a record at `when` before and after: each gives the
+        result, or the error (never raises it) when the rules cannot be asked then."""
+        before = self.before
+        return (_never_raising(before.at(when)) if before is not None else _nothing,
+                _never_raising(self.after.at(when)))
+
+
+def _never_raising(function: Any) -> Callable:
+    if isinstance(function, PolicyError):
+        return lambda facts: function
+    return function
+
+
+def _nothing(facts: Any) -> None:
+    return None
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Python's cycle collector kept from walking, again and again, what was there before
+    the count began (the rules, their compiled code, the modules), and run less often:
+    each record makes a few short-lived dicts and no cycles, and the collector woken
+    every 700 of them took about a tenth of the time. Everything is given back when the
+    last count running in the process (a Dask worker may run several) ends."""
+    with _counting:
+        if not _saved:
+            _saved.append((gc.get_threshold(), gc.get_freeze_count() == 0))
+            threshold, freeze = _saved[0]
+            if freeze:                        # not when someone else froze objects
+                gc.freeze()
+            gc.set_threshold(max(threshold[0], YOUNG), *threshold[1:])
+        _saved.append(None)
+    try:
+        yield
+    finally:
+        with _counting:
+            _saved.pop()
+            if len(_saved) == 1:
+                threshold, freeze = _saved.pop()
+                gc.set_threshold(*threshold)
+                if freeze:
+                    gc.unfreeze()
+
+
+_counting = threading.Lock()
+_saved: list = []
+"""The collector's settings before the first count running, then one entry a count."""
 
 
 def _measure(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],
-             opened: Callable[[str], tuple[QueryImpact, tuple | None]]) -> ImpactReport:
+             opened: Callable[[str], tuple[QueryImpact, _Deciding | None]],
+             first: int = 0, partial: bool = False) -> ImpactReport:
+    """`_count` with few collections of cycles (`few_collections`)."""
+    with few_collections():
+        return _count(chunks, at, data, opened, first, partial)
+
+
+def _count(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],
+           opened: Callable[[str], tuple[QueryImpact, _Deciding | None]],
+           first: int = 0, partial: bool = False) -> ImpactReport:
     """The loop both `measure_impact` and `measure_replay` run: `opened(query)` gives a
-    query's count and how to decide its records before and after (None: not decided)."""
+    query's count and how to decide its records before and after (None: not decided).
+    `first`: the number of the first record in the whole data (a partition's place), by
+    which examples are kept in the data's order when partial counts are merged.
+
+    The hot loop: a record at the same time as the one before goes straight to that
+    time's two functions."""
     queries: dict[str, QueryImpact] = {}
-    state: dict[str, tuple | None] = {}
+    states: dict[str, _Deciding | None] = {}
     default_at = at
+    number = first - 1
+    last_when: Any = _nothing
+    last_state: Any = None
+    decide_before: Callable[[Any], Any] = _nothing
+    decide_after: Callable[[Any], Any] = _nothing
+    fold = not partial
     for chunk in chunks:
         for item in chunk:
+            number += 1
             query = item.query
             impact = queries.get(query)
             if impact is None:
-                impact, state[query] = opened(query)
+                impact, states[query] = opened(query)
                 queries[query] = impact
             impact.records += 1
             if item.revision is not None:
@@ -288,52 +406,64 @@ def _measure(chunks: Iterable[list[Item]], at: datetime | str, data: list[str],
             if type(facts) is not dict:
                 impact.unreadable[getattr(facts, "code", "error")] += 1
                 continue
-            customer = _customer(facts)
+            customer = facts.get("customer")
+            customer = customer.get("id") if type(customer) is dict else None
             impact.customers[customer] += 1
-            found = state[query]
-            if found is None:
+            state = states[query]
+            if state is None:
                 continue
-            before, after, reads, types, attribute = found
             if item.masked:
-                hidden = _reads_masked(item.masked, reads)
+                hidden = _reads_masked(item.masked, state.reads)
                 if hidden:
                     impact.masked[", ".join(hidden)] += 1
                     continue
             when = item.at if item.at is not None else default_at
+            if when is not last_when or state is not last_state:
+                decide_before, decide_after = state.pair(when)
+                last_when, last_state = when, state
             impact.decided += 1
-            a = before(item, when)
-            b = _decided(after.at(when), facts)
+            if state.logged is not None:
+                a = state.logged(item)
+            else:
+                try:
+                    a = decide_before(facts)
+                except PolicyError as error:
+                    a = error
+            try:
+                b = decide_after(facts)
+            except PolicyError as error:
+                b = error
             if a == b:
                 continue
             a_failed, b_failed = isinstance(a, PolicyError), isinstance(b, PolicyError)
             if not a_failed and not b_failed:
-                moved = _result_moves(impact, types, a, b)
+                moved = _result_moves(impact, state.types, a, b, fold)
                 if not moved:
                     continue
-                causes = attribute(when, facts, a, moved)
+                causes = state.attribute(when, facts, a, moved)
                 for name, kind in moved:
-                    impact.results[name].moves[kind[0]].add(item.ident, customer,
-                                                            causes.get(name, ()))
-                    sizes = impact.results[name].moves[kind[0]].sizes
-                    if sizes is not None:
-                        sizes.add(kind[1])
+                    move = impact.results[name].moves[kind[0]]
+                    move.add(item.ident, customer, causes.get(name, ()), number)
+                    if move.sizes is not None:
+                        move.sizes.add(kind[1])
             else:
                 key = (a.code if a_failed else None, b.code if b_failed else None)
                 if a_failed and b_failed and key[0] == key[1]:
                     impact.failed[key[0]] += 1
                     continue
-                causes = attribute(when, facts, a, None)
+                causes = state.attribute(when, facts, a, None)
                 impact.failures.setdefault(key, Move()).add(item.ident, customer,
-                                                            causes.get(None, ()))
+                                                            causes.get(None, ()), number)
             impact.moved += 1
             impact.customers_moved[customer] += 1
-    if not queries and not data:
+    if not queries and not data and not partial:
         raise UsageError("no records to measure the change on", None,
                          "give --impact a folder of example files, or a data file")
     return ImpactReport(data, queries, at.isoformat() if isinstance(at, datetime) else at)
 
 
-def _state(impact: QueryImpact, old: PolicySet, new: PolicySet, changes: list[Change]):
+def _state(impact: QueryImpact, old: PolicySet, new: PolicySet, changes: list[Change],
+           regions: bool = True) -> _Deciding:
     query = impact.query
     types: dict[str, Type] = {}
     reads: set[str] = set()
@@ -342,16 +472,14 @@ def _state(impact: QueryImpact, old: PolicySet, new: PolicySet, changes: list[Ch
             types.update(declared_results(policies, query))
             reads.update(policies.facts_read(query))
     impact.units = units_of(query, changes, old, new)
-    impact.regions = [found for unit in impact.units
-                      if (found := _regions(old, query, unit)) is not None]
+    if regions:
+        impact.regions = [found for unit in impact.units
+                          if (found := _regions(old, query, unit)) is not None]
     for policies in (old, new):
         if query in policies.queries:
             impact.decisions = dict(policies.policies[query].decisions)
-    side = _Side(old, query)
-
-    def before(item: Item, when: Any) -> Any:
-        return _decided(side.at(when), item.facts)
-    return (before, _Side(new, query), reads, types, _attribution(impact.units, query))
+    return _Deciding(_Side(old, query), _Side(new, query), reads, types,
+                     _attribution(impact.units, query))
 
 
 def _regions(old: PolicySet, query: str, unit: Unit):
@@ -384,7 +512,7 @@ def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetim
                    data: list[str]) -> ImpactReport:
     """Decide each decision-log record again under `current`, at the time it was decided,
     and count where the result now differs from the one logged (drift)."""
-    def opened(query: str) -> tuple[QueryImpact, tuple | None]:
+    def opened(query: str) -> tuple[QueryImpact, _Deciding | None]:
         impact = QueryImpact(query, True)
         if query not in current.queries:
             impact.touched = False
@@ -392,11 +520,11 @@ def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetim
         types = declared_results(current, query)
         impact.decisions = dict(current.policies[query].decisions)
 
-        def logged(item: Item, when: Any) -> Any:
+        def logged(item: Item) -> Any:
             return _from_log(item.logged, types, logged=True)
-        return impact, (logged, _AsLogged(current, query, types),
-                        set(current.facts_read(query)), types,
-                        lambda when, facts, old, moved: {})
+        return impact, _Deciding(None, _AsLogged(current, query, types),
+                                 set(current.facts_read(query)), types,
+                                 lambda when, facts, old, moved: {}, logged)
     report = _measure(chunks, at, data, opened)
     report.kind = "replay"
     return report
@@ -454,9 +582,11 @@ def _from_log(result: Any, types: dict[str, Type], logged: bool = False) -> Any:
     return out
 
 
-def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict
-                  ) -> list[tuple[str, tuple]]:
-    """(result, (kind, size)) for each result that differs; the kinds registered."""
+def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict,
+                  fold: bool = True) -> list[tuple[str, tuple]]:
+    """(result, (kind, size)) for each result that differs; the kinds registered. Past
+    `TRANSITIONS` kinds, a new one is counted as "other" (`fold`); a part counted apart
+    keeps every kind, as only the merge knows which kinds came first in all the data."""
     moved = []
     results = impact.results
     for name in list(a) + [n for n in b if n not in a]:
@@ -469,7 +599,7 @@ def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict
         if result is None:
             result = results[name] = ResultImpact(name, type_)
         if kind[0] not in result.moves:
-            if len(result.moves) >= TRANSITIONS and kind[1] is None:
+            if fold and len(result.moves) >= TRANSITIONS and kind[1] is None:
                 kind = (("other",), None)
             if kind[0] not in result.moves:
                 result.moves[kind[0]] = Move(sizes=Sizes() if kind[1] is not None else None)
@@ -535,3 +665,58 @@ def _attribution(units: list[Unit], query: str) -> Callable:
                     causes[name].append(label)
         return {name: tuple(found) or rest for name, found in causes.items()}
     return several
+
+
+# --------------------------------------------------------------------------------------
+# Counts made apart, merged
+
+
+def merge_reports(total: ImpactReport, part: ImpactReport,
+                  opened: Callable[[str], tuple[QueryImpact, Any]]) -> None:
+    """Add the counts of `part` (the records after those `total` holds, counted apart: a
+    partition measured on Dask) to `total`, as if one loop had counted both in turn: the
+    same counts, sums, least and most, histograms, first examples, and the same order of
+    queries, results and kinds of move. `opened(query)` gives a query not yet in `total`
+    its count (with the changes, regions and decisions the report names)."""
+    for query, counted in part.queries.items():
+        impact = total.queries.get(query)
+        if impact is None:
+            impact = total.queries[query] = opened(query)[0]
+        impact.records += counted.records
+        impact.decided += counted.decided
+        impact.moved += counted.moved
+        for name, result in counted.results.items():
+            into = impact.results.get(name)
+            if into is None:
+                into = impact.results[name] = ResultImpact(name, result.type)
+            for kind, move in result.moves.items():
+                if kind not in into.moves:
+                    if len(into.moves) >= TRANSITIONS and move.sizes is None:
+                        kind = ("other",)    # as `_result_moves` folds a kind seen late
+                    if kind not in into.moves:
+                        into.moves[kind] = Move(sizes=Sizes() if move.sizes is not None
+                                                else None)
+                _merge_move(into.moves[kind], move)
+        for key, move in counted.failures.items():
+            _merge_move(impact.failures.setdefault(key, Move()), move)
+        for mine, theirs in ((impact.unreadable, counted.unreadable),
+                             (impact.failed, counted.failed), (impact.masked, counted.masked),
+                             (impact.customers, counted.customers),
+                             (impact.customers_moved, counted.customers_moved),
+                             (impact.revisions, counted.revisions)):
+            mine.update(theirs)
+
+
+def _merge_move(move: Move, other: Move) -> None:
+    move.count += other.count
+    move.customers.update(other.customers)
+    move.causes.update(other.causes)
+    if len(move.examples) < EXAMPLES or other.places and other.places[0] < move.places[-1]:
+        first = sorted(zip(move.places + other.places, move.examples + other.examples,
+                           strict=True), key=lambda pair: pair[0])[:EXAMPLES]
+        move.places = [place for place, _ in first]
+        move.examples = [ident for _, ident in first]
+    if other.sizes is not None and other.sizes.count:
+        if move.sizes is None:
+            move.sizes = Sizes()
+        move.sizes.merge(other.sizes)

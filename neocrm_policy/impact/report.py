@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from typing import Any
 
 from ..errors import PolicyError
@@ -76,6 +77,13 @@ def _size(size: Any, type_: Type | None) -> str:
 
 def _size_json(size: Any, type_: Type | None) -> Any:
     return to_json(size, type_ if type_ is not None and type_.name == "money" else None)
+
+
+def _ranked(counter: Counter) -> list[tuple[Any, int]]:
+    """A move's customers or causes, most records first, and those with as many in the
+    order of their words: not in the order they were first met, which counts made apart
+    on Dask and merged do not keep when kinds of move are folded together."""
+    return sorted(counter.items(), key=lambda pair: (-pair[1], _customer(pair[0])))
 
 
 def _customer(customer: Any) -> str:
@@ -147,7 +155,7 @@ def _moves(impact: QueryImpact):
 def _causes(impact: QueryImpact, move: Move) -> list[str]:
     if len(impact.units) <= 1 and not set(move.causes) & {TOGETHER, NOT_ALONE}:
         return []
-    return [f"{cause} ({n:,})" for cause, n in move.causes.most_common()]
+    return [f"{cause} ({n:,})" for cause, n in _ranked(move.causes)]
 
 
 def _held(impact: QueryImpact) -> list[str]:
@@ -229,7 +237,7 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
             if causes:
                 details.append("because of: " + "; ".join(causes))
             details.append("by customer: " + "; ".join(
-                f"{_customer(c)} {n:,}" for c, n in move.customers.most_common(10))
+                f"{_customer(c)} {n:,}" for c, n in _ranked(move.customers)[:10])
                 + ("; …" if len(move.customers) > 10 else ""))
             details.append("for example: " + ", ".join(map(_ident, move.examples[:EXAMPLES])))
             bars = move.sizes.histogram() if move.sizes is not None else []
@@ -278,8 +286,8 @@ def json_report(report: ImpactReport) -> dict:
 def _move_json(move: Move, type_: Type | None) -> dict:
     out: dict[str, Any] = {
         "records": move.count, "examples": [to_json(e) for e in move.examples],
-        "customers": [{"customer": c, "records": n} for c, n in move.customers.most_common()],
-        "causes": [{"change": c, "records": n} for c, n in move.causes.most_common()]}
+        "customers": [{"customer": c, "records": n} for c, n in _ranked(move.customers)],
+        "causes": [{"change": c, "records": n} for c, n in _ranked(move.causes)]}
     sizes = move.sizes
     if sizes is not None and sizes.count:
         out["size"] = {"sum": _size_json(sizes.total, type_),
@@ -384,7 +392,7 @@ def html_report(report: ImpactReport) -> str:
             if causes:
                 body.append(f"<li>because of: {e('; '.join(causes))}</li>")
             body.append("<li>by customer: " + e("; ".join(
-                f"{_customer(c)} {n:,}" for c, n in move.customers.most_common(10))) + "</li>")
+                f"{_customer(c)} {n:,}" for c, n in _ranked(move.customers)[:10])) + "</li>")
             body.append("<li>for example: " + e(", ".join(map(_ident, move.examples)))
                         + "</li></ul>")
             bars = move.sizes.histogram() if move.sizes is not None else []
