@@ -669,6 +669,92 @@ def asked_in_process(app, path: str, body: bytes, query: bytes = b"") -> tuple[i
     return answer["status"], answer["body"]
 
 
+def test_the_decide_route_answers_as_starlettes_own_route(monkeypatch):
+    """A POST of one decision is answered in front of Starlette (`ServiceApp`): every
+    answer, error or not, has the status, headers and body that Starlette's route for it
+    gives, and is counted alike; an unexpected failure is the same 500, raised on to the
+    server. A path the route does not match still goes through Starlette (404)."""
+    from starlette.applications import Starlette
+
+    from neocrm_policy.service import ServiceConfig, create_app
+    from neocrm_policy.service.app import Service
+    app = create_app(ServiceConfig(policies=str(REFERENCE), max_body_bytes=2000))
+    good = json.dumps({"facts": INCIDENT, "at": AT}).encode()
+    sent_as_json = [(b"content-type", b"application/json")]
+    asks = [(SLA, b"", sent_as_json, [good]), (SLA, b"trace=true", [], [good]),
+            (SLA, b"explain=memo", sent_as_json, [good]),
+            (SLA, b"explain=words", sent_as_json, [good]),
+            (SLA, b"explain=poem", sent_as_json, [good]),
+            ("/v1/decisions/no.such", b"", sent_as_json, [good]),
+            (SLA, b"", [(b"content-type", b"text/plain")], [good]),
+            (SLA, b"", [(b"content-length", b"99999")], [good]),
+            (SLA, b"", [(b"content-length", b"12x")], [good]),
+            (SLA, b"", [], [b"x" * 1500, b"x" * 1500]),
+            (SLA, b"", [], [b'{"facts": {"incident": {"level": "four"}}}']),
+            (SLA, b"", [], [b"not json"]), (SLA, b"", [], [good[:9], good[9:]]),
+            (SLA, b"", [], [b'{"facts": {}, "customer": 5}']),
+            (SLA, b"", [], [b'{"facts": {}, "at": "2026-03-08T01:00:00+08:00"}']),
+            ("/v1/decisions/support.sla/", b"", [], [good])]
+
+    async def ask(call, path: str, query: bytes, headers: list, chunks: list) -> tuple:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": path,
+                 "raw_path": path.encode(), "query_string": query, "root_path": "",
+                 "headers": headers, "client": ("127.0.0.1", 4), "server": ("127.0.0.1", 8)}
+        messages = [{"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1}
+                    for n, chunk in enumerate(chunks)]
+        answer: list = []
+
+        async def receive() -> dict:
+            return messages.pop(0)
+
+        async def send(message: dict) -> None:
+            answer.append(message)
+        await call(scope, receive, send)
+        start, body = answer
+        return (start["status"], start["headers"],
+                re.sub(rb'"decision_id":"[^"]+"', b"", body["body"]))
+
+    async def both() -> list:
+        async with app.router.lifespan_context(app):
+            ours = [await ask(app, *one) for one in asks]
+            counted = (dict(app.state.service.metrics.requests),
+                       dict(app.state.service.metrics.decisions))
+            theirs = [await ask(lambda *asgi: Starlette.__call__(app, *asgi), *one)
+                      for one in asks]
+            assert ours == theirs
+            assert dict(app.state.service.metrics.requests) == \
+                {key: 2 * count for key, count in counted[0].items()}
+            assert dict(app.state.service.metrics.decisions) == \
+                {key: 2 * count for key, count in counted[1].items()}
+
+            def fails(*args, **kwargs):
+                raise RuntimeError("a failure no one foresaw")
+            monkeypatch.setattr(Service, "decide_now", fails)
+            failed = []
+            for call in (app, lambda *asgi: Starlette.__call__(app, *asgi)):
+                with pytest.raises(RuntimeError):
+                    await ask(call, *asks[0])
+                answered: list = []
+
+                async def send(message: dict, answered=answered) -> None:
+                    answered.append(message)
+                scope = {"type": "http", "method": "POST", "path": SLA, "root_path": "",
+                         "query_string": b"", "headers": []}
+                with pytest.raises(RuntimeError):
+                    await call(scope, lambda: asyncio.sleep(0, {"type": "http.request",
+                                                               "body": good}), send)
+                failed.append((answered[0]["status"], answered[0]["headers"],
+                               answered[1]["body"]))
+            assert failed[0] == failed[1] and failed[0][0] == 500
+            return ours
+    ours = asyncio.run(both())
+    assert [answer[0] for answer in ours] == [200, 200, 200, 200, 400, 404, 415, 413, 400,
+                                              413, 400, 400, 200, 400, 400, 404]
+    assert ours[0][1] == [(b"content-length", str(len(ours[0][2]) + 16 + 36).encode()),
+                          (b"content-type", b"application/json")]
+
+
 def test_the_result_is_written_once_for_the_answer_and_its_log_line(tmp_path, monkeypatch):
     """The decision log line holds the result's JSON as the answer wrote it, bytes for
     bytes, instead of writing it again from its values."""
