@@ -593,6 +593,39 @@ def test_mask_keeps_the_callers_facts(tmp_path):
     assert json.loads((tmp_path / "d.jsonl").read_text())["facts"] == {"amount": "1.50"}
 
 
+def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monkeypatch):
+    """With nothing masked, `record` writes the line itself and the writer only writes it
+    out: the same bytes, field for field, as the writer's own line for that record, and
+    facts only the standard library can write (a 30-digit number, a lone surrogate) still
+    written, by the writer."""
+    from decimal import Decimal
+
+    from neocrm_policy.service import decision_log
+    from neocrm_policy.service.jsonio import dumps
+    monkeypatch.setattr(decision_log.time, "time", lambda: 1_780_000_000.123456)
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10)
+    result = {"severity": "P1", "response_due": "2026-03-08T00:30:00+08:00", "credit": 10}
+    facts = ({"incident": {"level": 4, "note": "é \" \\"}}, {"amount": Decimal("1.50")},
+             {"amount": 10 ** 30}, {"note": "a\ud800b"}, None)
+    for n, fact in enumerate(facts):
+        log.record(f"id-{n}", "support.sla", "2026-03-08T01:00:00+08:00",
+                   "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
+    queued = list(log._queue)
+    assert [type(item) for item in queued] == [bytes, bytes, tuple, tuple, bytes]
+    for n, (fact, line) in enumerate(zip(facts, queued, strict=True)):
+        record = (f"id-{n}", 1_780_000_000.123456, "support.sla", "2026-03-08T01:00:00+08:00",
+                  "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
+        assert line in (record, log._line(record)), n
+    assert json.loads(queued[0])["time"] == "2026-05-28T20:26:40.123456+00:00"
+    monkeypatch.undo()
+    log.start()
+    log.close()
+    lines = (tmp_path / "d.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["facts"] for line in lines] == [
+        facts[0], {"amount": "1.50"}, {"amount": 10 ** 30}, {"note": "a\ud800b"}, None]
+    assert log.written == 5 and log.dropped == 0
+
+
 def test_what_orjson_refuses_is_written_by_json_to_the_same_content(tmp_path):
     """Answers and log lines are written by orjson; an integer past 64 bits, a key that
     is not text and a lone surrogate go through the standard library instead, which
