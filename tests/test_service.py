@@ -667,6 +667,7 @@ def test_a_lone_surrogate_in_a_key_is_a_400_not_a_500(served):
 
 def test_decision_ids_are_random_uuid4_text():
     import uuid
+    from collections import Counter
 
     from neocrm_policy.service.app import decision_id
     ids = {decision_id() for _ in range(5000)}
@@ -674,6 +675,30 @@ def test_decision_ids_are_random_uuid4_text():
     for text in list(ids)[:500]:
         parsed = uuid.UUID(text)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    # every random digit takes each of its values (none fixed, none left out): the third
+    # group's first digit is the version, the fourth's the variant (8, 9, a or b)
+    for place in (*range(8), 15, 20, 35):
+        seen = Counter(text[place] for text in ids)
+        assert set(seen) == set("0123456789abcdef"), (place, seen)
+    assert {text[19] for text in ids} == set("89ab")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_worker_gives_none_of_its_parents_decision_ids():
+    """Ids are made in advance: a process forked with some made must not give them too."""
+    import multiprocessing
+
+    from neocrm_policy.service.app import decision_id
+    decision_id()                               # the parent has ids waiting
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        theirs = set(pool.apply(_decision_ids, (200,)))
+    ours = set(_decision_ids(200))
+    assert len(theirs) == len(ours) == 200 and not theirs & ours
+
+
+def _decision_ids(count: int) -> list[str]:
+    from neocrm_policy.service.app import decision_id
+    return [decision_id() for _ in range(count)]
 
 
 def asked_in_process(app, path: str, body: bytes, query: bytes = b"") -> tuple[int, bytes]:

@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -183,26 +182,35 @@ def status_of(error: PolicyError) -> int:
     return 404 if isinstance(error, QueryError) else 400
 
 
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
-_RANDOM = threading.local()
 _IDS_A_READ = 256
-"""Decision ids whose random bytes are read from the system at once (one call instead
-of one a request; the bytes are the same os.urandom's, each used once)."""
+"""Decision ids whose random bytes are read from the system, and written as text, at
+once (one call and one loop instead of one a request; the bytes are os.urandom's)."""
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+"""The RFC 4122 variant's digit (binary 10xx) for a random hex digit: its two low bits."""
+_IDS: list[str] = []
+"""Ids made and not given yet: `pop` takes each once, from any thread."""
+
+
+def _more_ids() -> None:
+    digits = os.urandom(16 * _IDS_A_READ).hex()
+    _IDS.extend(f"{digits[n:n + 8]}-{digits[n + 8:n + 12]}-4{digits[n + 13:n + 16]}-"
+                f"{_VARIANT[digits[n + 16]]}{digits[n + 17:n + 20]}-{digits[n + 20:n + 32]}"
+                for n in range(0, len(digits), 32))
 
 
 def decision_id() -> str:
-    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from 16 bytes
-    of os.urandom (no UUID object on the way)."""
-    random = _RANDOM.__dict__
-    ids = random.get("ids")
-    if not ids:
-        block = os.urandom(16 * _IDS_A_READ)
-        ids = random["ids"] = [block[n:n + 16] for n in range(0, len(block), 16)]
-    digits = f"{int.from_bytes(ids.pop()) & _UUID4_CLEAR | _UUID4_SET:032x}"
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from
+    os.urandom's bytes (no UUID object on the way): 122 random bits, so ids say nothing
+    of how many decisions came before. Written 256 at a time, about half the cost."""
+    try:
+        return _IDS.pop()
+    except IndexError:
+        _more_ids()
+        return _IDS.pop()
+
+
+if hasattr(os, "register_at_fork"):      # a forked worker must not give its parent's ids
+    os.register_at_fork(after_in_child=_IDS.clear)
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
