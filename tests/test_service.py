@@ -553,6 +553,41 @@ def test_each_batch_item_is_answered_as_the_same_request_alone(served, query, it
                 [alone["error"].get(k) for k in keys], item
 
 
+def test_each_batch_items_log_line_says_what_its_answer_says(tmp_path):
+    """A batch's answer is written item by item around what the items share, and each
+    decided item's log line holds its facts, time, customer and result as its answer
+    gives them (the result's JSON the same bytes); an item refused has no line."""
+    from neocrm_policy.service import ServiceConfig, create_app
+    log = tmp_path / "decisions.jsonl"
+    app = create_app(ServiceConfig(policies=str(REFERENCE), decision_log=str(log)))
+    items = [{"facts": INCIDENT}, {"facts": INCIDENT, "at": "2026-03-07T23:00:00+08:00"},
+             {"facts": {"incident": {"level": 9}}}, {"facts": INCIDENT, "customer": "acme"},
+             {"facts": {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00"}},
+              "at": None}]
+    status, body = asked_in_process(app, SLA + "/batch",
+                                    json.dumps({"items": items, "at": AT}).encode())
+    assert status == 200, body
+    answers = json.loads(body)["results"]
+    assert [answer["status"] for answer in answers] == [200, 200, 400, 200, 200]
+    assert [answer["decision"]["customer"] for answer in answers if "decision" in answer] \
+        == [None, None, "acme", None]
+    lines = {line["decision_id"]: (line, raw) for raw in log.read_bytes().splitlines()
+             for line in [json.loads(raw)]}
+    assert len(lines) == 4
+    for item, answer in zip(items, answers, strict=True):
+        if answer["status"] != 200:
+            continue
+        decision = answer["decision"]
+        line, raw = lines[decision["decision_id"]]
+        assert (line["query"], line["facts"], line["at"], line["customer"], line["result"]) \
+            == ("support.sla", item["facts"], decision["at"], decision["customer"],
+                decision["result"])
+        written = json.dumps(decision["result"], separators=(",", ":"),
+                             ensure_ascii=False).encode()
+        assert b'"result":' + written + b',"clauses":' in body
+        assert b'"result":' + written + b',"duration_ms":' in raw
+
+
 def test_a_full_queue_drops_records_and_says_so(tight):
     """The tight server logs to a pipe nobody reads yet, so its writer is stuck: the
     queue (one record) fills, the rest are dropped, counted, and reported in the log."""

@@ -422,9 +422,10 @@ class Service:
         return status, data
 
     def decide_all(self, served: Served, query: str, items: list, shared: dict, text: str,
-                   explain: str | None, trace: bool) -> tuple[list, list, Counter]:
-        """A batch's items decided in one loop: each its own result or error, in order;
-        the decided ones (item, answer, result, seconds) for the log; the count of each
+                   explain: str | None, trace: bool) -> tuple[list[bytes], list, Counter]:
+        """A batch's items decided in one loop: each its answer's JSON (bytes), in order;
+        the decided ones (facts, decision id, `at`, customer, result, its JSON, seconds)
+        for the log (the usual answer's: only when there is one); the count of each
         status. Only deciding, which may be stopped at any point: logging comes after.
 
         The usual answer (each value's clause, no memo) is made as `eval --batch` makes
@@ -433,7 +434,7 @@ class Service:
         per item; the others take `decide_one`, as a single request does."""
         if not explain and not trace:
             return self._decide_prepared(served, query, items, shared, text)
-        results: list[dict] = []
+        results: list[bytes] = []
         decided: list[tuple] = []
         statuses: Counter = Counter()
         decide_one, clock = self.decide_one, time.perf_counter
@@ -445,42 +446,72 @@ class Service:
                                               explain, trace)
             statuses[status] += 1
             if status == 200:
-                decided.append((item, data, result, clock() - started))
-                results.append({"status": 200, "decision": data})
+                decided.append((item.get("facts"), data["decision_id"], data["at"],
+                                data["customer"], result, data["result"].json,
+                                clock() - started))
+                results.append(dumps({"status": 200, "decision": data}, decimals="number"))
             else:
-                results.append({"status": status, **data})
+                results.append(dumps({"status": status, **data}, decimals="number"))
         return results, decided, statuses
 
     def _decide_prepared(self, served: Served, query: str, items: list, shared: dict,
-                         text: str) -> tuple[list, list, Counter]:
-        """`decide_all` for the usual answer, by one prepared function per time."""
-        results: list[dict] = []
+                         text: str) -> tuple[list[bytes], list, Counter]:
+        """`decide_all` for the usual answer, by one prepared function per time, each
+        item's answer written as the batch engine writes its records: what every item
+        at a time shares (the revision, query, `at` and policy version) written once, the
+        clauses of each combination of rules once, and each item's result into them."""
+        results: list[bytes] = []
         decided: list[tuple] = []
         statuses: Counter = Counter()
-        policies, revision, clock = served.policies, served.revision, time.perf_counter
+        policies, clock = served.policies, time.perf_counter
+        revision = dumps(served.revision)
         by_time: dict = {}
+        clauses_written: dict[int, tuple[Any, bytes]] = {}
+        usual = "customer" not in shared   # else every item's facts get the customer
+        shared_at = shared.get("at")
+        logged, ok, started = self.log is not None, 0, 0.0
         for n, item in enumerate(items):
-            if shared and type(item) is dict:
-                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
-            started = clock()
+            if logged:
+                started = clock()
             try:
-                facts, at, _ = _request_parts(item, ("items", n))
+                given = facts = item.get("facts") if type(item) is dict else None
+                if usual and type(facts) is dict and len(item) == 1:
+                    at = shared_at         # only facts: what `_request_parts` would find
+                else:
+                    if shared and type(item) is dict:
+                        item = {**shared, **{k: v for k, v in item.items() if v is not None}}
+                    facts, at, _ = _request_parts(item, ("items", n))
                 made = by_time.get(at)
                 if made is None:
-                    made = by_time[at] = policies.prepare_clauses(query, at)
-                head, answer = made
+                    head, answer = policies.prepare_clauses(query, at)
+                    made = by_time[at] = (answer, head["at"], b"".join((
+                        b'","revision":', revision, b",", dumps(head)[1:-1],
+                        b',"customer":')))
+                answer, at_json, shared_json = made
                 result, clauses, customer = answer(facts)
             except PolicyError as error:
                 status, data = self.refused(served, query, error, text, ("items", n), None)
                 statuses[status] += 1
-                results.append({"status": status, **data})
+                results.append(dumps({"status": status, **data}, decimals="number"))
                 continue
-            data = {"decision_id": decision_id(), "revision": revision, **head,
-                    "customer": customer, "result": Written(dumps(result)),
-                    "clauses": dict(clauses)}
-            statuses[200] += 1
-            decided.append((item, data, result, clock() - started))
-            results.append({"status": 200, "decision": data})
+            known = clauses_written.get(id(clauses))
+            if known is None:          # the clauses object kept with it: its id stays its
+                known = clauses_written[id(clauses)] = (clauses, dumps(clauses))
+            try:
+                result_json = orjson.dumps(result)
+            except orjson.JSONEncodeError:     # what only the standard library writes
+                result_json = dumps(result)
+            ident = decision_id()
+            results.append(b"".join((
+                b'{"status":200,"decision":{"decision_id":"', ident.encode(), shared_json,
+                b"null" if customer is None else dumps(customer), b',"result":', result_json,
+                b',"clauses":', known[1], b"}}")))
+            ok += 1
+            if logged:
+                decided.append((given, ident, at_json, customer, result, result_json,
+                                clock() - started))    # the facts as sent, as alone
+        if ok:
+            statuses[200] += ok
         return results, decided, statuses
 
     async def decide_many(self, served: Served, query: str, items: list, shared: dict,
@@ -838,11 +869,16 @@ async def decide_batch(service: Service, request: Request) -> Response:
     except ServiceError as error:
         service.metrics.decision(query, error.status, max(1, len(items)))
         raise
-    for item, data, result, seconds in decided:
-        service.remember(served, query, item, data, result, seconds)
+    log = service.log
+    if log is not None:
+        for facts, ident, at, customer, result, result_json, seconds in decided:
+            log.record(ident, query, at, customer, served.revision, facts, result, seconds,
+                       result_json)
     for status, count in statuses.items():
         service.metrics.decision(query, status, count)
-    return _json({"query": query, "revision": served.revision, "results": results})
+    return Response(b"".join((b'{"query":', dumps(query), b',"revision":',
+                              dumps(served.revision), b',"results":[', b",".join(results),
+                              b"]}")), media_type="application/json")
 
 
 async def list_queries(service: Service, request: Request) -> Response:
