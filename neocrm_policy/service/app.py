@@ -1,4 +1,5 @@
-"""The HTTP API: routes, request reading and errors as JSON. Starlette, nothing else.
+"""The HTTP API: routes, request reading and errors as JSON. Starlette, nothing else;
+a POST of one decision is answered in front of it (`ServiceApp`), as its route would.
 
 A decision runs in a worker thread with a time limit, so a slow one answers 503 instead
 of holding the event loop; the request keeps the policy set it started with even if a
