@@ -842,6 +842,23 @@ def test_the_decide_route_answers_as_starlettes_own_route(monkeypatch):
             assert failed[0] == failed[1] and failed[0][0] == 500
             return ours
     ours = asyncio.run(both())
+
+    class Seen:         # middleware an embedder adds sees the decide route's requests too
+        def __init__(self, app, paths: list) -> None:
+            self.app, self.paths = app, paths
+
+        async def __call__(self, scope, receive, send) -> None:
+            self.paths.append(scope.get("path"))
+            await self.app(scope, receive, send)
+    seen: list = []
+    monkeypatch.undo()
+    app = create_app(ServiceConfig(policies=str(REFERENCE)))
+    app.add_middleware(Seen, paths=seen)
+
+    async def through_middleware() -> tuple:
+        async with app.router.lifespan_context(app):
+            return await ask(app, *asks[0])
+    assert asyncio.run(through_middleware())[0] == 200 and SLA in seen
     assert [answer[0] for answer in ours] == [200, 200, 200, 200, 400, 404, 415, 413, 400,
                                               413, 400, 400, 200, 400, 400, 404]
     assert ours[0][1] == [(b"content-length", str(len(ours[0][2]) + 16 + 36).encode()),

@@ -1013,7 +1013,9 @@ class ServiceApp(Starlette):
     calls themselves, with the status, body and headers Starlette's route gives; every
     other request, and a 500, goes through Starlette as before. Starlette's routing,
     middleware and Request and Response objects cost about 7 µs of CPU a request, half
-    the service's own work (benchmarks/bench_serve.py)."""
+    the service's own work (benchmarks/bench_serve.py). Middleware added to the
+    application (`add_middleware`, by whoever embeds it) sees every request: the decide
+    route then goes through Starlette too."""
 
     def __init__(self, service: Service, internal_error: Callable[..., Awaitable[Response]],
                  **options: Any) -> None:
@@ -1023,7 +1025,7 @@ class ServiceApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" \
-                and not scope.get("root_path"):
+                and not scope.get("root_path") and not self.user_middleware:
             path: str = scope["path"]
             query = path[14:]                        # after "/v1/decisions/"
             if path.startswith(_DECIDING) and query and "/" not in query:
