@@ -553,6 +553,41 @@ def test_each_batch_item_is_answered_as_the_same_request_alone(served, query, it
                 [alone["error"].get(k) for k in keys], item
 
 
+def test_each_batch_items_log_line_says_what_its_answer_says(tmp_path):
+    """A batch's answer is written item by item around what the items share, and each
+    decided item's log line holds its facts, time, customer and result as its answer
+    gives them (the result's JSON the same bytes); an item refused has no line."""
+    from neocrm_policy.service import ServiceConfig, create_app
+    log = tmp_path / "decisions.jsonl"
+    app = create_app(ServiceConfig(policies=str(REFERENCE), decision_log=str(log)))
+    items = [{"facts": INCIDENT}, {"facts": INCIDENT, "at": "2026-03-07T23:00:00+08:00"},
+             {"facts": {"incident": {"level": 9}}}, {"facts": INCIDENT, "customer": "acme"},
+             {"facts": {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00"}},
+              "at": None}]
+    status, body = asked_in_process(app, SLA + "/batch",
+                                    json.dumps({"items": items, "at": AT}).encode())
+    assert status == 200, body
+    answers = json.loads(body)["results"]
+    assert [answer["status"] for answer in answers] == [200, 200, 400, 200, 200]
+    assert [answer["decision"]["customer"] for answer in answers if "decision" in answer] \
+        == [None, None, "acme", None]
+    lines = {line["decision_id"]: (line, raw) for raw in log.read_bytes().splitlines()
+             for line in [json.loads(raw)]}
+    assert len(lines) == 4
+    for item, answer in zip(items, answers, strict=True):
+        if answer["status"] != 200:
+            continue
+        decision = answer["decision"]
+        line, raw = lines[decision["decision_id"]]
+        assert (line["query"], line["facts"], line["at"], line["customer"], line["result"]) \
+            == ("support.sla", item["facts"], decision["at"], decision["customer"],
+                decision["result"])
+        written = json.dumps(decision["result"], separators=(",", ":"),
+                             ensure_ascii=False).encode()
+        assert b'"result":' + written + b',"clauses":' in body
+        assert b'"result":' + written + b',"duration_ms":' in raw
+
+
 def test_a_full_queue_drops_records_and_says_so(tight):
     """The tight server logs to a pipe nobody reads yet, so its writer is stuck: the
     queue (one record) fills, the rest are dropped, counted, and reported in the log."""
@@ -591,6 +626,39 @@ def test_mask_keeps_the_callers_facts(tmp_path):
                {}, 0.001)
     log.close()
     assert json.loads((tmp_path / "d.jsonl").read_text())["facts"] == {"amount": "1.50"}
+
+
+def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monkeypatch):
+    """With nothing masked, `record` writes the line itself and the writer only writes it
+    out: the same bytes, field for field, as the writer's own line for that record, and
+    facts only the standard library can write (a 30-digit number, a lone surrogate) still
+    written, by the writer."""
+    from decimal import Decimal
+
+    from neocrm_policy.service import decision_log
+    from neocrm_policy.service.jsonio import dumps
+    monkeypatch.setattr(decision_log.time, "time", lambda: 1_780_000_000.123456)
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10)
+    result = {"severity": "P1", "response_due": "2026-03-08T00:30:00+08:00", "credit": 10}
+    facts = ({"incident": {"level": 4, "note": "é \" \\"}}, {"amount": Decimal("1.50")},
+             {"amount": 10 ** 30}, {"note": "a\ud800b"}, None)
+    for n, fact in enumerate(facts):
+        log.record(f"id-{n}", "support.sla", "2026-03-08T01:00:00+08:00",
+                   "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
+    queued = list(log._queue)
+    assert [type(item) for item in queued] == [bytes, bytes, tuple, tuple, bytes]
+    for n, (fact, line) in enumerate(zip(facts, queued, strict=True)):
+        record = (f"id-{n}", 1_780_000_000.123456, "support.sla", "2026-03-08T01:00:00+08:00",
+                  "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
+        assert line in (record, log._line(record)), n
+    assert json.loads(queued[0])["time"] == "2026-05-28T20:26:40.123456+00:00"
+    monkeypatch.undo()
+    log.start()
+    log.close()
+    lines = (tmp_path / "d.jsonl").read_bytes().splitlines()
+    assert [json.loads(line)["facts"] for line in lines] == [
+        facts[0], {"amount": "1.50"}, {"amount": 10 ** 30}, {"note": "a\ud800b"}, None]
+    assert log.written == 5 and log.dropped == 0
 
 
 def test_what_orjson_refuses_is_written_by_json_to_the_same_content(tmp_path):
@@ -634,6 +702,7 @@ def test_a_lone_surrogate_in_a_key_is_a_400_not_a_500(served):
 
 def test_decision_ids_are_random_uuid4_text():
     import uuid
+    from collections import Counter
 
     from neocrm_policy.service.app import decision_id
     ids = {decision_id() for _ in range(5000)}
@@ -641,6 +710,30 @@ def test_decision_ids_are_random_uuid4_text():
     for text in list(ids)[:500]:
         parsed = uuid.UUID(text)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    # every random digit takes each of its values (none fixed, none left out): the third
+    # group's first digit is the version, the fourth's the variant (8, 9, a or b)
+    for place in (*range(8), 15, 20, 35):
+        seen = Counter(text[place] for text in ids)
+        assert set(seen) == set("0123456789abcdef"), (place, seen)
+    assert {text[19] for text in ids} == set("89ab")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_worker_gives_none_of_its_parents_decision_ids():
+    """Ids are made in advance: a process forked with some made must not give them too."""
+    import multiprocessing
+
+    from neocrm_policy.service.app import decision_id
+    decision_id()                               # the parent has ids waiting
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        theirs = set(pool.apply(_decision_ids, (200,)))
+    ours = set(_decision_ids(200))
+    assert len(theirs) == len(ours) == 200 and not theirs & ours
+
+
+def _decision_ids(count: int) -> list[str]:
+    from neocrm_policy.service.app import decision_id
+    return [decision_id() for _ in range(count)]
 
 
 def asked_in_process(app, path: str, body: bytes, query: bytes = b"") -> tuple[int, bytes]:
@@ -667,6 +760,109 @@ def asked_in_process(app, path: str, body: bytes, query: bytes = b"") -> tuple[i
             await app(scope, receive, send)
     asyncio.run(ask())
     return answer["status"], answer["body"]
+
+
+def test_the_decide_route_answers_as_starlettes_own_route(monkeypatch):
+    """A POST of one decision is answered in front of Starlette (`ServiceApp`): every
+    answer, error or not, has the status, headers and body that Starlette's route for it
+    gives, and is counted alike; an unexpected failure is the same 500, raised on to the
+    server. A path the route does not match still goes through Starlette (404)."""
+    from starlette.applications import Starlette
+
+    from neocrm_policy.service import ServiceConfig, create_app
+    from neocrm_policy.service.app import Service
+    app = create_app(ServiceConfig(policies=str(REFERENCE), max_body_bytes=2000))
+    good = json.dumps({"facts": INCIDENT, "at": AT}).encode()
+    sent_as_json = [(b"content-type", b"application/json")]
+    asks = [(SLA, b"", sent_as_json, [good]), (SLA, b"trace=true", [], [good]),
+            (SLA, b"explain=memo", sent_as_json, [good]),
+            (SLA, b"explain=words", sent_as_json, [good]),
+            (SLA, b"explain=poem", sent_as_json, [good]),
+            ("/v1/decisions/no.such", b"", sent_as_json, [good]),
+            (SLA, b"", [(b"content-type", b"text/plain")], [good]),
+            (SLA, b"", [(b"content-length", b"99999")], [good]),
+            (SLA, b"", [(b"content-length", b"12x")], [good]),
+            (SLA, b"", [], [b"x" * 1500, b"x" * 1500]),
+            (SLA, b"", [], [b'{"facts": {"incident": {"level": "four"}}}']),
+            (SLA, b"", [], [b"not json"]), (SLA, b"", [], [good[:9], good[9:]]),
+            (SLA, b"", [], [b'{"facts": {}, "customer": 5}']),
+            (SLA, b"", [], [b'{"facts": {}, "at": "2026-03-08T01:00:00+08:00"}']),
+            ("/v1/decisions/support.sla/", b"", [], [good])]
+
+    async def ask(call, path: str, query: bytes, headers: list, chunks: list) -> tuple:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": path,
+                 "raw_path": path.encode(), "query_string": query, "root_path": "",
+                 "headers": headers, "client": ("127.0.0.1", 4), "server": ("127.0.0.1", 8)}
+        messages = [{"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1}
+                    for n, chunk in enumerate(chunks)]
+        answer: list = []
+
+        async def receive() -> dict:
+            return messages.pop(0)
+
+        async def send(message: dict) -> None:
+            answer.append(message)
+        await call(scope, receive, send)
+        start, body = answer
+        return (start["status"], start["headers"],
+                re.sub(rb'"decision_id":"[^"]+"', b"", body["body"]))
+
+    async def both() -> list:
+        async with app.router.lifespan_context(app):
+            ours = [await ask(app, *one) for one in asks]
+            counted = (dict(app.state.service.metrics.requests),
+                       dict(app.state.service.metrics.decisions))
+            theirs = [await ask(lambda *asgi: Starlette.__call__(app, *asgi), *one)
+                      for one in asks]
+            assert ours == theirs
+            assert dict(app.state.service.metrics.requests) == \
+                {key: 2 * count for key, count in counted[0].items()}
+            assert dict(app.state.service.metrics.decisions) == \
+                {key: 2 * count for key, count in counted[1].items()}
+
+            def fails(*args, **kwargs):
+                raise RuntimeError("a failure no one foresaw")
+            monkeypatch.setattr(Service, "decide_now", fails)
+            failed = []
+            for call in (app, lambda *asgi: Starlette.__call__(app, *asgi)):
+                with pytest.raises(RuntimeError):
+                    await ask(call, *asks[0])
+                answered: list = []
+
+                async def send(message: dict, answered=answered) -> None:
+                    answered.append(message)
+                scope = {"type": "http", "method": "POST", "path": SLA, "root_path": "",
+                         "query_string": b"", "headers": []}
+                with pytest.raises(RuntimeError):
+                    await call(scope, lambda: asyncio.sleep(0, {"type": "http.request",
+                                                               "body": good}), send)
+                failed.append((answered[0]["status"], answered[0]["headers"],
+                               answered[1]["body"]))
+            assert failed[0] == failed[1] and failed[0][0] == 500
+            return ours
+    ours = asyncio.run(both())
+
+    class Seen:         # middleware an embedder adds sees the decide route's requests too
+        def __init__(self, app, paths: list) -> None:
+            self.app, self.paths = app, paths
+
+        async def __call__(self, scope, receive, send) -> None:
+            self.paths.append(scope.get("path"))
+            await self.app(scope, receive, send)
+    seen: list = []
+    monkeypatch.undo()
+    app = create_app(ServiceConfig(policies=str(REFERENCE)))
+    app.add_middleware(Seen, paths=seen)
+
+    async def through_middleware() -> tuple:
+        async with app.router.lifespan_context(app):
+            return await ask(app, *asks[0])
+    assert asyncio.run(through_middleware())[0] == 200 and SLA in seen
+    assert [answer[0] for answer in ours] == [200, 200, 200, 200, 400, 404, 415, 413, 400,
+                                              413, 400, 400, 200, 400, 400, 404]
+    assert ours[0][1] == [(b"content-length", str(len(ours[0][2]) + 16 + 36).encode()),
+                          (b"content-type", b"application/json")]
 
 
 def test_the_result_is_written_once_for_the_answer_and_its_log_line(tmp_path, monkeypatch):

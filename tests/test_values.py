@@ -552,3 +552,28 @@ def test_lists_of_amounts_in_the_trace_and_deep_in_a_result_are_shown_as_amounts
     found = decision.to_dict()
     assert found["result"] == {"total": "102.50", "deep": [[["1.00", "2.50"]]]}
     assert found["trace"][0]["parameters"][0]["value"] == ["100.00", "2.50"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+       st.one_of(st.none(), st.integers(-1439, 1439)))
+def test_outside_years_says_what_comparing_the_instants_says(moment, minutes):
+    """`outside_years` answers a time of the years 2 to 9998 at once, without comparing
+    through the zones: the same answer as the comparison, at any offset and none, at the
+    years' edges too."""
+    from datetime import UTC, timezone
+
+    from neocrm_policy.language.values import (AGREEMENT_ZONE, FIRST_INSTANT, LAST_INSTANT,
+                                               outside_years)
+    if minutes is not None:
+        moment = moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    full = moment if moment.tzinfo else moment.replace(tzinfo=AGREEMENT_ZONE)
+    assert outside_years(moment) is (not FIRST_INSTANT <= full <= LAST_INSTANT)
+    for edge in (datetime(2, 1, 1), datetime(9998, 12, 31, 23, 59, 59, 999999)):
+        for offset in (timedelta(hours=23, minutes=59), -timedelta(hours=23, minutes=59)):
+            assert not outside_years(edge.replace(tzinfo=timezone(offset)))
+    utc = UTC
+    assert [outside_years(m) for m in (
+        datetime(1, 1, 1), datetime(1, 1, 1, 23, tzinfo=utc), datetime(1, 1, 2, tzinfo=utc),
+        datetime(9999, 12, 30, tzinfo=utc), datetime(9999, 12, 30, 0, 1, tzinfo=utc),
+        datetime(9999, 12, 31))] == [True, True, False, False, True, True]

@@ -1,4 +1,5 @@
-"""The HTTP API: routes, request reading and errors as JSON. Starlette, nothing else.
+"""The HTTP API: routes, request reading and errors as JSON. Starlette, nothing else;
+a POST of one decision is answered in front of it (`ServiceApp`), as its route would.
 
 A decision runs in a worker thread with a time limit, so a slow one answers 503 instead
 of holding the event loop; the request keeps the policy set it started with even if a
@@ -16,7 +17,6 @@ import logging
 import os
 import re
 import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ..errors import (FactError, FactErrors, FactTypeError, Location, MissingFact, PolicyError,
                       QueryError, UnknownCustomer, UsageError)
@@ -181,26 +183,35 @@ def status_of(error: PolicyError) -> int:
     return 404 if isinstance(error, QueryError) else 400
 
 
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
-_RANDOM = threading.local()
 _IDS_A_READ = 256
-"""Decision ids whose random bytes are read from the system at once (one call instead
-of one a request; the bytes are the same os.urandom's, each used once)."""
+"""Decision ids whose random bytes are read from the system, and written as text, at
+once (one call and one loop instead of one a request; the bytes are os.urandom's)."""
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+"""The RFC 4122 variant's digit (binary 10xx) for a random hex digit: its two low bits."""
+_IDS: list[str] = []
+"""Ids made and not given yet: `pop` takes each once, from any thread."""
+
+
+def _more_ids() -> None:
+    digits = os.urandom(16 * _IDS_A_READ).hex()
+    _IDS.extend(f"{digits[n:n + 8]}-{digits[n + 8:n + 12]}-4{digits[n + 13:n + 16]}-"
+                f"{_VARIANT[digits[n + 16]]}{digits[n + 17:n + 20]}-{digits[n + 20:n + 32]}"
+                for n in range(0, len(digits), 32))
 
 
 def decision_id() -> str:
-    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from 16 bytes
-    of os.urandom (no UUID object on the way)."""
-    random = _RANDOM.__dict__
-    ids = random.get("ids")
-    if not ids:
-        block = os.urandom(16 * _IDS_A_READ)
-        ids = random["ids"] = [block[n:n + 16] for n in range(0, len(block), 16)]
-    digits = f"{int.from_bytes(ids.pop()) & _UUID4_CLEAR | _UUID4_SET:032x}"
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, from
+    os.urandom's bytes (no UUID object on the way): 122 random bits, so ids say nothing
+    of how many decisions came before. Written 256 at a time, about half the cost."""
+    try:
+        return _IDS.pop()
+    except IndexError:
+        _more_ids()
+        return _IDS.pop()
+
+
+if hasattr(os, "register_at_fork"):      # a forked worker must not give its parent's ids
+    os.register_at_fork(after_in_child=_IDS.clear)
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -412,9 +423,10 @@ class Service:
         return status, data
 
     def decide_all(self, served: Served, query: str, items: list, shared: dict, text: str,
-                   explain: str | None, trace: bool) -> tuple[list, list, Counter]:
-        """A batch's items decided in one loop: each its own result or error, in order;
-        the decided ones (item, answer, result, seconds) for the log; the count of each
+                   explain: str | None, trace: bool) -> tuple[list[bytes], list, Counter]:
+        """A batch's items decided in one loop: each its answer's JSON (bytes), in order;
+        the decided ones (facts, decision id, `at`, customer, result, its JSON, seconds)
+        for the log (the usual answer's: only when there is one); the count of each
         status. Only deciding, which may be stopped at any point: logging comes after.
 
         The usual answer (each value's clause, no memo) is made as `eval --batch` makes
@@ -423,7 +435,7 @@ class Service:
         per item; the others take `decide_one`, as a single request does."""
         if not explain and not trace:
             return self._decide_prepared(served, query, items, shared, text)
-        results: list[dict] = []
+        results: list[bytes] = []
         decided: list[tuple] = []
         statuses: Counter = Counter()
         decide_one, clock = self.decide_one, time.perf_counter
@@ -435,42 +447,72 @@ class Service:
                                               explain, trace)
             statuses[status] += 1
             if status == 200:
-                decided.append((item, data, result, clock() - started))
-                results.append({"status": 200, "decision": data})
+                decided.append((item.get("facts"), data["decision_id"], data["at"],
+                                data["customer"], result, data["result"].json,
+                                clock() - started))
+                results.append(dumps({"status": 200, "decision": data}, decimals="number"))
             else:
-                results.append({"status": status, **data})
+                results.append(dumps({"status": status, **data}, decimals="number"))
         return results, decided, statuses
 
     def _decide_prepared(self, served: Served, query: str, items: list, shared: dict,
-                         text: str) -> tuple[list, list, Counter]:
-        """`decide_all` for the usual answer, by one prepared function per time."""
-        results: list[dict] = []
+                         text: str) -> tuple[list[bytes], list, Counter]:
+        """`decide_all` for the usual answer, by one prepared function per time, each
+        item's answer written as the batch engine writes its records: what every item
+        at a time shares (the revision, query, `at` and policy version) written once, the
+        clauses of each combination of rules once, and each item's result into them."""
+        results: list[bytes] = []
         decided: list[tuple] = []
         statuses: Counter = Counter()
-        policies, revision, clock = served.policies, served.revision, time.perf_counter
+        policies, clock = served.policies, time.perf_counter
+        revision = dumps(served.revision)
         by_time: dict = {}
+        clauses_written: dict[int, tuple[Any, bytes]] = {}
+        usual = "customer" not in shared   # else every item's facts get the customer
+        shared_at = shared.get("at")
+        logged, ok, started = self.log is not None, 0, 0.0
         for n, item in enumerate(items):
-            if shared and type(item) is dict:
-                item = {**shared, **{k: v for k, v in item.items() if v is not None}}
-            started = clock()
+            if logged:
+                started = clock()
             try:
-                facts, at, _ = _request_parts(item, ("items", n))
+                given = facts = item.get("facts") if type(item) is dict else None
+                if usual and type(facts) is dict and len(item) == 1:
+                    at = shared_at         # only facts: what `_request_parts` would find
+                else:
+                    if shared and type(item) is dict:
+                        item = {**shared, **{k: v for k, v in item.items() if v is not None}}
+                    facts, at, _ = _request_parts(item, ("items", n))
                 made = by_time.get(at)
                 if made is None:
-                    made = by_time[at] = policies.prepare_clauses(query, at)
-                head, answer = made
+                    head, answer = policies.prepare_clauses(query, at)
+                    made = by_time[at] = (answer, head["at"], b"".join((
+                        b'","revision":', revision, b",", dumps(head)[1:-1],
+                        b',"customer":')))
+                answer, at_json, shared_json = made
                 result, clauses, customer = answer(facts)
             except PolicyError as error:
                 status, data = self.refused(served, query, error, text, ("items", n), None)
                 statuses[status] += 1
-                results.append({"status": status, **data})
+                results.append(dumps({"status": status, **data}, decimals="number"))
                 continue
-            data = {"decision_id": decision_id(), "revision": revision, **head,
-                    "customer": customer, "result": Written(dumps(result)),
-                    "clauses": dict(clauses)}
-            statuses[200] += 1
-            decided.append((item, data, result, clock() - started))
-            results.append({"status": 200, "decision": data})
+            known = clauses_written.get(id(clauses))
+            if known is None:          # the clauses object kept with it: its id stays its
+                known = clauses_written[id(clauses)] = (clauses, dumps(clauses))
+            try:
+                result_json = orjson.dumps(result)
+            except orjson.JSONEncodeError:     # what only the standard library writes
+                result_json = dumps(result)
+            ident = decision_id()
+            results.append(b"".join((
+                b'{"status":200,"decision":{"decision_id":"', ident.encode(), shared_json,
+                b"null" if customer is None else dumps(customer), b',"result":', result_json,
+                b',"clauses":', known[1], b"}}")))
+            ok += 1
+            if logged:
+                decided.append((given, ident, at_json, customer, result, result_json,
+                                clock() - started))    # the facts as sent, as alone
+        if ok:
+            statuses[200] += ok
         return results, decided, statuses
 
     async def decide_many(self, served: Served, query: str, items: list, shared: dict,
@@ -597,13 +639,14 @@ class BodyClock:
             self._check = None
 
 
-async def read_body(request: Request, limit: int, clock: BodyClock,
+async def read_body(scope: Scope, receive: Receive, limit: int, clock: BodyClock,
                     single: bool = True) -> bytes:
     """The request body, refused as the service refuses it: another media type than JSON
     (415), over `limit` bytes (413), not all there within the clock's limit (a client
-    sending it a byte at a time: 408)."""
+    sending it a byte at a time: 408). Read from the ASGI `receive` itself: the decide
+    route has no Request object."""
     media = length = None
-    for key, value in request.scope["headers"]:     # names are lower case in ASGI
+    for key, value in scope["headers"]:     # names are lower case in ASGI
         if key == b"content-type":
             if media is None:
                 media = value
@@ -614,7 +657,6 @@ async def read_body(request: Request, limit: int, clock: BodyClock,
         if not length.isdigit():
             raise ServiceError(400, "NS400", "bad Content-Length header")
         raise _too_large(limit, single)
-    receive = request.receive
     task = asyncio.current_task()
     assert task is not None                   # a request is handled in a task
     clock.start(task)
@@ -649,12 +691,12 @@ async def read_body(request: Request, limit: int, clock: BodyClock,
     return body
 
 
-async def read_json(request: Request, limit: int, clock: BodyClock,
+async def read_json(scope: Scope, receive: Receive, limit: int, clock: BodyClock,
                     single: bool = True) -> tuple[Any, str]:
     """The body as JSON (numbers with a fraction as exact decimals) and its text. Read by
     orjson, and taken as it reads it when that is what `parse_facts_json` reads (as a
     batch's lines are); otherwise, and for every error, by `parse_facts_json`."""
-    raw = await read_body(request, limit, clock, single)
+    raw = await read_body(scope, receive, limit, clock, single)
     if len(raw) <= POINT_LIMIT:
         try:
             body = orjson.loads(raw)
@@ -690,11 +732,12 @@ def _too_large(limit: int, single: bool) -> ServiceError:
                         + ", or ask the operator to raise --max-body-bytes")
 
 
-def _asked(request: Request) -> tuple[str | None, bool]:
+def _asked(scope: Scope) -> tuple[str | None, bool]:
     """`?explain=` (None, "memo" or "words") and `?trace=` (false unless "true")."""
-    if not request.scope.get("query_string"):
+    query_string = scope.get("query_string")
+    if not query_string:
         return None, False                 # most requests: no query string to parse
-    params = request.query_params
+    params = QueryParams(query_string)
     value = params.get("explain")
     if value is not None and value not in ("memo", "words"):
         raise ServiceError(400, "NS400", f"unknown explain={value!r}",
@@ -731,13 +774,20 @@ def endpoint(route: str, service: Service, handler: Handler):
 
 
 # Handlers -------------------------------------------------------------------------------
-async def decide(service: Service, request: Request) -> Response:
+DECIDE = "/v1/decisions/{query}"
+_DECIDING = "/v1/decisions/"
+
+
+async def decided(service: Service, scope: Scope, receive: Receive,
+                  query: str) -> tuple[int, dict]:
+    """One decision request's answer as (status, JSON); the service's errors raised.
+    Shared by the plain ASGI decide route (`answer_decision`) and Starlette's."""
     served = service.store.current
-    query = request.path_params["query"]
-    explain, trace = _asked(request)
+    explain, trace = _asked(scope)
     served.policies.versions(query)          # unknown query: 404 before reading the body
     try:
-        body, text = await read_json(request, service.config.max_body_bytes, service.clock)
+        body, text = await read_json(scope, receive, service.config.max_body_bytes,
+                                     service.clock)
     except ServiceError as error:
         service.metrics.decision(query, error.status)
         raise
@@ -750,16 +800,47 @@ async def decide(service: Service, request: Request) -> Response:
         service.metrics.decision(query, error.status)
         raise
     service.metrics.decision(query, status)
+    return status, data
+
+
+async def decide(service: Service, request: Request) -> Response:
+    status, data = await decided(service, request.scope, request.receive,
+                                 request.path_params["query"])
     return _json(data, status)
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+async def answer_decision(service: Service, scope: Scope, receive: Receive,
+                          query: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """The decide route's answer as `endpoint(DECIDE, service, decide)` gives it through
+    Starlette: its status, body and headers (Starlette's, in its order), the request
+    counted and timed; without the Request and Response objects, which were about a third
+    of the service's own work a request (benchmarks/bench_serve.py)."""
+    started = time.perf_counter()
+    headers = None
+    try:
+        status, data = await decided(service, scope, receive, query)
+    except ServiceError as error:
+        status, data, headers = error.status, {"error": error.to_dict()}, error.headers
+    except PolicyError as error:
+        status, data = status_of(error), {"error": error_json(error)}
+    body = dumps(data, decimals="number")
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+           for k, v in headers.items()] if headers else []
+    raw += ((b"content-length", str(len(body)).encode()), _JSON_TYPE)
+    service.metrics.request(DECIDE, "POST", status, time.perf_counter() - started)
+    return status, body, raw
 
 
 async def decide_batch(service: Service, request: Request) -> Response:
     served = service.store.current
     query = request.path_params["query"]
-    explain, trace = _asked(request)
+    explain, trace = _asked(request.scope)
     served.policies.versions(query)
-    body, text = await read_json(request, service.config.max_body_bytes, service.clock,
-                                 single=False)
+    body, text = await read_json(request.scope, request.receive,
+                                 service.config.max_body_bytes, service.clock, single=False)
     if type(body) is not dict or set(body) - {"items", "at", "customer"} \
             or type(body.get("items")) is not list:
         raise UsageError("a batch is a JSON object with a list of `items`", Location(BODY),
@@ -789,11 +870,16 @@ async def decide_batch(service: Service, request: Request) -> Response:
     except ServiceError as error:
         service.metrics.decision(query, error.status, max(1, len(items)))
         raise
-    for item, data, result, seconds in decided:
-        service.remember(served, query, item, data, result, seconds)
+    log = service.log
+    if log is not None:
+        for facts, ident, at, customer, result, result_json, seconds in decided:
+            log.record(ident, query, at, customer, served.revision, facts, result, seconds,
+                       result_json)
     for status, count in statuses.items():
         service.metrics.decision(query, status, count)
-    return _json({"query": query, "revision": served.revision, "results": results})
+    return Response(b"".join((b'{"query":', dumps(query), b',"revision":',
+                              dumps(served.revision), b',"results":[', b",".join(results),
+                              b"]}")), media_type="application/json")
 
 
 async def list_queries(service: Service, request: Request) -> Response:
@@ -907,7 +993,7 @@ async def page(service: Service, request: Request) -> Response:
 
 
 ROUTES: list[tuple[str, Handler, list[str]]] = [
-    ("/v1/decisions/{query}", decide, ["POST"]),
+    (DECIDE, decide, ["POST"]),       # POST is answered by ServiceApp before Starlette
     ("/v1/decisions/{query}/batch", decide_batch, ["POST"]),
     ("/v1/queries", list_queries, ["GET"]),
     ("/v1/queries/{query}/schema", query_schema, ["GET"]),
@@ -921,7 +1007,44 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
 ]
 
 
-def create_app(config: ServiceConfig, served: Served | None = None) -> Starlette:
+class ServiceApp(Starlette):
+    """The Starlette application, with the hot path in front of it: a POST of one
+    decision (`/v1/decisions/{query}`) is answered by `answer_decision` from the ASGI
+    calls themselves, with the status, body and headers Starlette's route gives; every
+    other request, and a 500, goes through Starlette as before. Starlette's routing,
+    middleware and Request and Response objects cost about 7 µs of CPU a request, half
+    the service's own work (benchmarks/bench_serve.py). Middleware added to the
+    application (`add_middleware`, by whoever embeds it) sees every request: the decide
+    route then goes through Starlette too."""
+
+    def __init__(self, service: Service, internal_error: Callable[..., Awaitable[Response]],
+                 **options: Any) -> None:
+        super().__init__(**options)
+        self.service = service
+        self._internal_error = internal_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" \
+                and not scope.get("root_path") and not self.user_middleware:
+            path: str = scope["path"]
+            query = path[14:]                        # after "/v1/decisions/"
+            if path.startswith(_DECIDING) and query and "/" not in query:
+                scope["app"] = self
+                try:
+                    status, body, headers = await answer_decision(self.service, scope,
+                                                                  receive, query)
+                except Exception as exc:    # as Starlette's ServerErrorMiddleware does
+                    response = await self._internal_error(Request(scope), exc)
+                    await response(scope, receive, send)
+                    raise
+                await send({"type": "http.response.start", "status": status,
+                            "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(config: ServiceConfig, served: Served | None = None) -> ServiceApp:
     service = Service(config, served)
 
     @contextlib.asynccontextmanager
@@ -952,8 +1075,9 @@ def create_app(config: ServiceConfig, served: Served | None = None) -> Starlette
 
     routes = [Route(path, endpoint(path, service, handler), methods=methods)
               for path, handler, methods in ROUTES]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HTTPException: http_error, Exception: internal_error})
+    app = ServiceApp(service, internal_error, routes=routes, lifespan=lifespan,
+                     exception_handlers={HTTPException: http_error,
+                                         Exception: internal_error})
     app.router.redirect_slashes = False   # `/v1/queries/` is no address (404), not a 307
     app.state.service = service
     return app

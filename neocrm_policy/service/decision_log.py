@@ -1,7 +1,8 @@
-"""The decision log: one JSON line per decision, off the request path.
+"""The decision log: one JSON line per decision, written off the request path.
 
-A request only puts a record on a bounded queue (never waits); a background thread
-writes what it finds there and rotates the file by size. When the queue is full the
+A request only puts its line (or, when facts are masked, its record) on a bounded queue
+(never waits); a background thread writes what it finds there and rotates the file by
+size. When the queue is full the
 record is dropped and counted; the writer then writes a `dropped` line with the count,
 so a gap in the log is always visible in the log itself and in /metrics. What is lost
 on a crash is at most what the queue held.
@@ -21,6 +22,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .jsonio import Written, dumps
 
@@ -138,17 +141,48 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-_SECOND = [-1, ""]
-"""The last whole second written, and its text (the writer's thread alone uses it)."""
+_SECOND = [(-1, "")]
+"""The last whole second written and its text, as one tuple (read and replaced whole:
+the requests' thread and the writer's both use it)."""
 
 
 def _when(seconds: float) -> str:
     """A time.time() as the log writes it (UTC, to the microsecond): the date and time
     of day written once a second, the microseconds each time (a third of the cost)."""
-    whole = int(seconds)
-    if whole != _SECOND[0]:
-        _SECOND[:] = whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{_SECOND[1]}.{min(999999, round((seconds - whole) * 1e6)):06d}+00:00"
+    whole, micro = divmod(round(seconds * 1e6), 1_000_000)
+    second = _SECOND[0]
+    if whole != second[0]:
+        second = _SECOND[0] = (
+            whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S."))
+    return f"{second[1]}{micro:06d}+00:00"
+
+
+_FRAGMENT = getattr(orjson, "Fragment", None)     # raw JSON text: orjson 3.9.11 and later
+_LINE = orjson.OPT_APPEND_NEWLINE
+
+
+def _decimal_as_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def plain_line(decision_id: str, when: float, query: str, at: str, customer: str | None,
+               revision: str, facts: Any, result_json: bytes, duration: float
+               ) -> bytes | None:
+    """A decision's line when nothing is masked: the record's fields written in one
+    call around the result's JSON as the answer wrote it (about 1.5 µs). None when
+    orjson cannot write the facts (a number past 64 bits): the writer's `_line` does."""
+    if _FRAGMENT is None:
+        return None
+    try:
+        return orjson.dumps({
+            "kind": "decision", "decision_id": decision_id, "time": _when(when),
+            "query": query, "at": at, "customer": customer, "revision": revision,
+            "facts": facts, "result": _FRAGMENT(result_json),
+            "duration_ms": round(duration * 1e3, 3)}, default=_decimal_as_text, option=_LINE)
+    except orjson.JSONEncodeError:
+        return None
 
 
 _STOP = object()
@@ -177,7 +211,7 @@ class DecisionLog:
         self.backups = backups
         self.mask = [tuple(p.split(".")) for p in mask]
         self.capacity = capacity
-        self._queue: deque[Any] = deque()     # records, and _STOP at the end
+        self._queue: deque[Any] = deque()     # lines, records, and _STOP at the end
         self._idle = False
         self._wake = threading.Event()
         self._linger = min(LINGER, capacity / 2 / FASTEST)
@@ -199,13 +233,28 @@ class DecisionLog:
                result_json: bytes | None = None) -> bool:
         """Queue one decision; False (and counted) when the queue is full. `result_json`:
         the result as the answer wrote it, put in the line as it is unless masking
-        changes it."""
+        changes it.
+
+        With nothing to mask, the line is written here, on the request's thread, and
+        the writer only writes it: formatting it in the writer's thread cost more (about
+        5 µs a record against 1.5, from the objects of the request read on another core
+        and the interpreter lock passed between the threads). A masked record is still
+        written by the writer, off the request path."""
         records = self._queue
         if len(records) >= self.capacity:
             with self._drop_lock:
                 self.dropped += 1
             return False
-        records.append((decision_id, time.time(), query, at, customer, revision, facts,
+        when = time.time()
+        if result_json is not None and not self.mask:
+            line = plain_line(decision_id, when, query, at, customer, revision, facts,
+                              result_json, duration)
+            if line is not None:
+                records.append(line)
+                if self._idle:
+                    self._wake.set()
+                return True
+        records.append((decision_id, when, query, at, customer, revision, facts,
                         result, duration, result_json))
         if self._idle:
             self._wake.set()
@@ -275,6 +324,9 @@ class DecisionLog:
         writer."""
         lines = []
         for item in items:
+            if type(item) is bytes:       # written by `record`
+                lines.append(item)
+                continue
             if item is _STOP:
                 continue
             try:
@@ -337,6 +389,9 @@ class DecisionLog:
                     self.reopened += 1
                 if handle is None:
                     handle, size, regular = self._open()
+                together = b"".join(lines)
+                if not regular or size + len(together) <= self.max_bytes:
+                    lines = [together]           # one write: no rotation on the way
                 for line in lines:
                     if regular and size and size + len(line) > self.max_bytes:
                         handle.close()
