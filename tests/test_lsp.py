@@ -620,6 +620,40 @@ def test_completion_offers_a_facts_allowed_choices_and_nothing_else(tmp_path):
     run(session)
 
 
+def test_completion_offers_a_decisions_labelled_choices_in_a_decision_being_written(
+        tmp_path):
+    from tests.helpers import edit
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "acceptance.yaml"
+    edit(rule_file, "    rules:\n      - id: user_is_bound",
+         "    labels:\n      user: the user\n      entity: the entity the user acted for\n"
+         "    rules:\n      - id: user_is_bound")
+    good = rule_file.read_text(encoding="utf-8")
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, rule_file)
+            typed = good + ("  entity_bound:\n    description: Whether an entity is bound.\n"
+                            '    value: bound_party == "')
+            items = await completed(editor, uri, typed, 2, 'bound_party == "')
+            said = {item.label: item.detail for item in items}
+            assert set(said) == {'"user"', '"entity"'}
+            assert "the entity the user acted for" in said['"entity"']
+            # in the new decision's condition, the yes-or-no names come first
+            items = await completed(editor, uri, typed.rsplit("\n", 1)[0]
+                                    + "\n    rules:\n      - id: x\n        when: ", 3,
+                                    "when: ", len(typed.split("\n")))
+            first = {i.label for i in items if i.sort_text.startswith("0")}
+            assert {"accepted", "user.clicked_agree", "nobody_bound_until_accepted"} <= first
+            assert "bound_party" not in first
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
 def test_completion_puts_what_fits_the_place_first_and_leaves_out_what_cannot(tmp_path):
     folder = copy_policies(tmp_path / "policies")
     rule_file = folder / "support-sla.yaml"
@@ -658,9 +692,13 @@ def test_completion_puts_what_fits_the_place_first_and_leaves_out_what_cannot(tm
             said = {item.label: item.detail for item in items}
             assert said["incident.reported_at"] == \
                 "fact: when the failure was reported (date and time)"
+            # after `is`: set or missing
+            items = await completed(editor, uri, good.replace(
+                typed, "when: resolution_due is ", 1), 4, "when: resolution_due is ")
+            assert [item.label for item in items] == ["missing", "set"]
             # after `max(`: what can be ordered, and no yes-or-no
             typed = "value: max(each(symptom_level, incident.symptoms))"
-            items = await completed(editor, uri, good.replace(typed, "value: max(", 1), 4,
+            items = await completed(editor, uri, good.replace(typed, "value: max(", 1), 5,
                                     "value: max(")
             labels = [item.label for item in items]
             assert not yes_no & set(labels) and "incident.reported_at" in labels
@@ -668,7 +706,7 @@ def test_completion_puts_what_fits_the_place_first_and_leaves_out_what_cannot(tm
             assert "response_due" not in labels   # it waits for the level
             # after a number: the units of time
             items = await completed(editor, uri, good.replace(
-                typed, "value: incident.reported_at + 4 ", 1), 5, "reported_at + 4 ")
+                typed, "value: incident.reported_at + 4 ", 1), 6, "reported_at + 4 ")
             labels = [item.label for item in items]
             assert labels[:4] == ["days", "hours", "minutes", "weeks"], labels
             assert "response_time" not in labels

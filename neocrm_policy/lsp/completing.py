@@ -97,9 +97,11 @@ def place_of(text: str, line: int, character: int) -> Place | None:
     else:
         indent = len(here) - len(here.lstrip(" -"))
         keys, value = [], None
-        if not here.strip(" -") and here.strip() != "-":
+        dashed = re.match(r"^\s*(?:-\s+)+", here)
+        if dashed is not None:   # an item of a list written as a block: its value
+            value, indent = here[dashed.end():], len(here) - len(here.lstrip(" "))
+        elif not here.strip(" -") and here.strip() != "-":
             indent = len(here)
-    start = line
     threshold = indent
     item = line
     for number in range(line - 1, -1, -1):
@@ -113,7 +115,7 @@ def place_of(text: str, line: int, character: int) -> Place | None:
             if column < threshold:
                 rest = above[found.end():].strip()
                 if key is None and not keys and value is None and (_BLOCK.match(rest) or (
-                        rest and not rest.startswith(("{", "[")) and start == line)):
+                        rest and not rest.startswith(("{", "[")))):
                     # a line of the value of the key above (a block, or a plain scalar
                     # folded onto more lines)
                     value = "\n".join([rest if not _BLOCK.match(rest) else ""]
@@ -212,15 +214,20 @@ class Offers:
         return types.CompletionList(is_incomplete=False, items=items)
 
 
-def term_detail(policies, policy, name: str) -> str:
-    """"term: response time — 4: 1 hour; 3: 4 hours; …" (its value in force today)."""
-    term = policy.parameters[name]
+def terms_today(policies, policy) -> Any:
+    """The policy's terms in force today (their values in words), or None."""
     try:
         now = datetime.now().astimezone()
-        snapshot = policies.terms_at(policies.compiled(policy.id, now), now)
-        value = snapshot.in_words(name) if name in snapshot.values else "no value in force"
+        return policies.terms_at(policies.compiled(policy.id, now), now)
     except PolicyError:
-        value = "no value in force"
+        return None
+
+
+def term_detail(policy, name: str, today: Any) -> str:
+    """"term: response time — 4: 1 hour; 3: 4 hours; …" (its value in force `today`)."""
+    term = policy.parameters[name]
+    value = today.in_words(name) if today is not None and name in today.values \
+        else "no value in force"
     if len(value) > LONGEST_VALUE:
         value = value[:LONGEST_VALUE].rstrip() + " …"
     return f"term: {term.in_words()} — {value}"
@@ -352,6 +359,10 @@ def expression_offers(offers: Offers, found, policy, expression: Expression,
     if _NUMBER_BEFORE.search(before) and not in_text:
         _unit_offers(offers, policies, before)
         return
+    if re.search(r"(?<![\w.])is\s+$", before) and not in_text:
+        offers.add(Offer("set", kinds.Keyword, "whether it has a value", 0))
+        offers.add(Offer("missing", kinds.Keyword, "whether it has no value", 0))
+        return
     node = None
     for tail in ("", " then null else null", " else null"):
         try:
@@ -371,8 +382,9 @@ def expression_offers(offers: Offers, found, policy, expression: Expression,
     if in_text:
         return   # text in quotes, and no choices known for it: no names fit there
     names: dict[str, tuple[Type, Any, str]] = {}
+    today = terms_today(policies, policy)
     for name, type_ in checked.parameter_types.items():
-        names[name] = (type_, kinds.Constant, term_detail(policies, policy, name))
+        names[name] = (type_, kinds.Constant, term_detail(policy, name, today))
     for path_, fact in policy.inputs.items():
         names[path_] = (fact.type, kinds.Field, fact_detail(fact))
     waiting = _using(policy, checked, expression.deciding) if expression.deciding else set()
@@ -500,4 +512,4 @@ def _unit_offers(offers: Offers, policies, before: str) -> None:
 
 __all__ = ["EXPRESSION_KEYS", "Expression", "Offers", "Place", "clause_offers",
            "customer_offers", "expression_offers", "fact_key_offers", "place_of",
-           "query_offers", "type_words", "typed_word"]
+           "query_offers", "term_detail", "terms_today", "type_words", "typed_word"]

@@ -526,7 +526,9 @@ def _expression_at(ls: PolicyServer, found: Checked, policy, uri: str, place):
             item.setdefault(found_key.group(1), found_key.group(2).strip().strip("\"'"))
     if keys[-1] in ("when", "check"):
         expression.result = BOOL
-    if keys[:1] == ["decisions"] and len(keys) > 1 and keys[1] in policy.decisions:
+    if keys[:1] == ["decisions"] and len(keys) > 1 and keys[1] not in policy.decisions:
+        return expression   # a decision written since the folder last loaded
+    if keys[:1] == ["decisions"] and len(keys) > 1:
         decision = policy.decisions[keys[1]]
         expression.deciding = keys[1]
         if keys[-1] in ("value", "default"):
@@ -547,14 +549,15 @@ def _everything(found: Checked, policy, offers) -> None:
     """Every name of the policy, function, unit, calendar, customer and clause."""
     from ..language.checker import FUNCTIONS
     from ..language.values import DURATION_UNITS
-    from .completing import Offer, decision_detail, fact_detail, term_detail
+    from .completing import Offer, decision_detail, fact_detail, term_detail, terms_today
     kinds = types.CompletionItemKind
     policies = found.policies
     assert policies is not None   # asked only of a folder that loaded
     if policy is not None:
         checked = policies.versions(policy.id)[-1].checked
+        today = terms_today(policies, policy)
         for name in policy.parameters:
-            offers.add(Offer(name, kinds.Constant, term_detail(policies, policy, name)))
+            offers.add(Offer(name, kinds.Constant, term_detail(policy, name, today)))
         for path, item in policy.inputs.items():
             offers.add(Offer(path, kinds.Field, fact_detail(item)))
         for name, decision in policy.decisions.items():
