@@ -758,3 +758,43 @@ def test_completion_offers_clauses_queries_customers_and_a_cases_facts(tmp_path)
             await editor.stop()
 
     run(session)
+
+
+def test_completion_in_a_customers_instrument_and_after_an_amount(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    acme = folder / "customers" / "acme.yaml"
+    written = acme.read_text(encoding="utf-8")
+    liability = folder / "liability-data-security.yaml"
+    rules = liability.read_text(encoding="utf-8")
+    sla_terms = {"response_time", "resolution_time", "level_descriptions", "symptom_level",
+                 "solution_counts_as_response", "new_time_limit_for_one_star",
+                 "new_time_limit_may_be_earlier"}
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, acme)
+            # under `changes:`, the queries; under a query, its terms; then units
+            items = await completed(editor, uri, written.replace("  support.sla:", "  sup", 1),
+                                    2, "  sup")
+            assert "support.sla" in {i.label for i in items}
+            assert not {i.label for i in items} & sla_terms
+            items = await completed(editor, uri, written.replace(
+                "    resolution_time:", "    res", 1), 3, "    res")
+            said = {i.label: i.detail for i in items}
+            assert set(said) == sla_terms
+            assert said["resolution_time"].startswith("term: solution time — 4: 2 hours")
+            items = await completed(editor, uri, written.replace("4: 4 hours", "4: 4 ", 1),
+                                    4, "4: 4 ")
+            assert [i.label for i in items][:4] == ["days", "hours", "minutes", "weeks"]
+            # after an amount compared with money: the currency first
+            rules_uri = editor.open(liability)
+            typed = "fixed_cap >= 0 CNY)"
+            items = await completed(editor, rules_uri, rules.replace(typed, "fixed_cap >= 0 ",
+                                                                      1), 2, "fixed_cap >= 0 ")
+            assert items[0].label == "CNY" and "money" in items[0].detail
+        finally:
+            await editor.stop()
+
+    run(session)

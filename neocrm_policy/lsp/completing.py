@@ -356,8 +356,17 @@ def expression_offers(offers: Offers, found, policy, expression: Expression,
     policies = found.policies
     checked = expression.checked
     closers, in_text = _closers(before)
-    if _NUMBER_BEFORE.search(before) and not in_text:
-        _unit_offers(offers, policies, before)
+    number = _NUMBER_BEFORE.search(before)
+    if number is not None and not in_text:
+        money = False
+        try:   # is an amount of money wanted there, rather than a length of time?
+            money = fitting(checked, policies.calendars,
+                            parse_expression(before[:number.start()] + HOLE + closers),
+                            (MONEY, DURATION), expression.bound, None,
+                            expression.known) == {MONEY}
+        except PolicyError:
+            pass
+        _unit_offers(offers, policies, before, money)
         return
     if re.search(r"(?<![\w.])is\s+$", before) and not in_text:
         offers.add(Offer("set", kinds.Keyword, "whether it has a value", 0))
@@ -496,17 +505,18 @@ def _choices(policy, path: list[ast.Node]):
     return None
 
 
-def _unit_offers(offers: Offers, policies, before: str) -> None:
+def _unit_offers(offers: Offers, policies, before: str, money: bool) -> None:
     """After a number: units of time (singular after 1), calendars (`8 hotline hours`),
-    money and percent."""
+    money and percent; money first where only an amount fits."""
     kinds = types.CompletionItemKind
     one = re.search(r"(?<![\w.])1\s+$", before) is not None
     for unit in DURATION_UNITS:
-        offers.add(Offer(unit[:-1] if one else unit, kinds.Unit, "unit of time", 0))
+        offers.add(Offer(unit[:-1] if one else unit, kinds.Unit, "unit of time",
+                         2 if money else 0))
     for name in policies.calendars:
         offers.add(Offer(name, kinds.Module, f"calendar: counts only its open hours "
                          f"(write `{before.strip().split()[-1]} {name} hours`)", 1))
-    offers.add(Offer("CNY", kinds.Unit, "yuan: an amount of money", 1))
+    offers.add(Offer("CNY", kinds.Unit, "yuan: an amount of money", 0 if money else 1))
     offers.add(Offer("%", kinds.Unit, "percent", 2))
 
 

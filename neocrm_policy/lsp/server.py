@@ -31,7 +31,7 @@ from .. import __version__
 from ..language.values import date_words
 from .answers import (case_outcome, clause_words, customer_words, decided_with_examples,
                       decision_words, refused_name)
-from .completing import Offers, place_of, typed_word
+from .completing import Offer, Offers, place_of, typed_word
 from .folder import Checked, check, check_file, policy_folder
 from .index import CLAUSE, CUSTOMER, DECISION, FACT, TERM
 
@@ -471,6 +471,8 @@ def _complete_place(ls: PolicyServer, found: Checked, policy, uri: str, place, o
         clause_offers(offers, found, quoted)
         return True
     path = Path(to_fs_path(uri) or "").resolve()
+    if path.parent.name == "customers" and policy is None and "changes" in keys:
+        return _complete_changes(found, place, offers, before)
     if path.parent.name == "tests" and policy is None:
         query = re.search(r"(?m)^query:\s*[\"']?([\w.]+)", ls.workspace.get_text_document(
             uri).source)
@@ -505,6 +507,35 @@ def _complete_place(ls: PolicyServer, found: Checked, policy, uri: str, place, o
         text = text[1:]    # a value in YAML's quotes: the expression is inside them
     word = typed_word(text)
     expression_offers(offers, found, policy, expression, text[:len(text) - len(word)], word)
+    return True
+
+
+def _complete_changes(found: Checked, place, offers, before: str) -> bool:
+    """In a customer's instrument, under `changes:`: the queries, then the terms of the
+    query, then what fits the term's value."""
+    from .completing import Expression, expression_offers, query_offers, term_detail, \
+        terms_today
+    policies = found.policies
+    assert policies is not None   # asked only of a folder that loaded
+    inner = place.keys[place.keys.index("changes") + 1:]
+    if place.value is None and not inner:
+        query_offers(offers, policies)
+        return True
+    if not inner or inner[0] not in policies.queries:
+        return False
+    checked = policies.versions(inner[0])[-1].checked
+    policy = checked.policy
+    if place.value is None and len(inner) == 1:
+        today = terms_today(policies, policy)
+        for name in policy.parameters:
+            offers.add(Offer(name, types.CompletionItemKind.Constant,
+                             term_detail(policy, name, today), 0))
+        return True
+    if place.value is None or len(inner) < 2 or inner[1] not in policy.parameters:
+        return False
+    word = typed_word(place.value)
+    expression_offers(offers, found, policy, Expression(checked),
+                      place.value[:len(place.value) - len(word)], word)
     return True
 
 
