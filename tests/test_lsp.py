@@ -742,6 +742,16 @@ def test_completion_offers_clauses_queries_customers_and_a_cases_facts(tmp_path)
                 assert {item.label for item in items} == clauses, partial
             said = {item.label: item.detail for item in items}
             assert said["3"].startswith("clause 3: ") and "response" in said["3"].lower()
+            # a space typed in prose asks for nothing; asking there offers every name
+            line = place(good, "During the licence period", "period").line
+            at = types.Position(line, good.splitlines()[line].index("period") + 7)
+            for kind, some in ((types.CompletionTriggerKind.TriggerCharacter, False),
+                               (types.CompletionTriggerKind.Invoked, True)):
+                found = await editor.client.text_document_completion_async(
+                    types.CompletionParams(types.TextDocumentIdentifier(uri), at,
+                                           types.CompletionContext(kind, " ")))
+                assert bool(found.items) == some and (
+                    not some or "response_time" in {i.label for i in found.items})
             test_uri = editor.open(retention)
             items = await completed(editor, test_uri, written.replace(
                 "query: data.retention", "query: ", 1), 2, "query: ")

@@ -193,9 +193,13 @@ class Offer:
 class Offers:
     """The items of one completion, each label once (its best tier kept)."""
 
-    def __init__(self, start: types.Position, end: types.Position) -> None:
+    def __init__(self, start: types.Position, end: types.Position,
+                 typed: bool = False) -> None:
         self.range = types.Range(start, end)
         self.items: dict[str, Offer] = {}
+        self.typed = typed
+        """Asked by a character typed (a space, a quote…), not by the user: only a place
+        known here is answered, never with every name."""
 
     def add(self, offer: Offer) -> None:
         known = self.items.get(offer.label)
@@ -350,8 +354,9 @@ def typed_word(text: str) -> str:
 
 
 def expression_offers(offers: Offers, found, policy, expression: Expression,
-                      before: str, word: str) -> None:
-    """What fits where `word` is typed after `before`, in the expression's policy."""
+                      before: str) -> None:
+    """What fits where a name is typed after `before` (the expression's text up to what
+    is being typed, `typed_word`), in the expression's policy."""
     kinds = types.CompletionItemKind
     policies = found.policies
     checked = expression.checked
@@ -379,6 +384,8 @@ def expression_offers(offers: Offers, found, policy, expression: Expression,
             break
         except PolicyError:
             continue
+    if node is None and offers.typed:
+        return   # a place the checker cannot read, and nobody asked
     path = hole_of(node) if node is not None else []
     choices = _choices(policy, path) if path else None
     if choices is not None:

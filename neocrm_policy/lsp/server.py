@@ -427,7 +427,8 @@ async def completion(ls: PolicyServer, params: types.CompletionParams
     """What fits where the cursor is (`completing`): in an expression, the allowed
     choices of the fact it is compared with, else the names whose type fits first; a
     clause number after `clause:`; a customer id, a query, a case's facts in a policy
-    test. Where nothing is known of the place, every name."""
+    test. Where nothing is known of the place, every name (when asked for: a character
+    typed that asks by itself, a space or a quote, gets nothing there)."""
     uri, at = params.text_document.uri, params.position
     found, policy = ls.policy_of(uri)
     if found is None:   # the folder not checked yet: once, wait for it
@@ -445,14 +446,17 @@ async def completion(ls: PolicyServer, params: types.CompletionParams
     after = lines[at.line][at.character:at.character + 1] if at.line < len(lines) else ""
     if word[:1] in ("'", '"') and after == word[:1]:
         end = types.Position(at.line, at.character + 1)   # the quote the editor closed
-    offers = Offers(start, end)
+    context = params.context
+    offers = Offers(start, end, context is not None and context.trigger_kind
+                    == types.CompletionTriggerKind.TriggerCharacter)
     if found is None or found.policies is None:
         return offers.completion()
     place = place_of(source, at.line, at.character)
     if place is not None and _complete_place(ls, found, policy, uri, place, offers,
                                              before[:start.character]):
         return offers.completion()
-    _everything(found, policy, offers)
+    if not offers.typed:
+        _everything(found, policy, offers)
     return offers.completion()
 
 
@@ -505,8 +509,8 @@ def _complete_place(ls: PolicyServer, found: Checked, policy, uri: str, place, o
     text = value
     if text[:1] in ("'", '"') and "\n" not in text:
         text = text[1:]    # a value in YAML's quotes: the expression is inside them
-    word = typed_word(text)
-    expression_offers(offers, found, policy, expression, text[:len(text) - len(word)], word)
+    expression_offers(offers, found, policy, expression,
+                      text[:len(text) - len(typed_word(text))])
     return True
 
 
@@ -533,9 +537,8 @@ def _complete_changes(found: Checked, place, offers, before: str) -> bool:
         return True
     if place.value is None or len(inner) < 2 or inner[1] not in policy.parameters:
         return False
-    word = typed_word(place.value)
     expression_offers(offers, found, policy, Expression(checked),
-                      place.value[:len(place.value) - len(word)], word)
+                      place.value[:len(place.value) - len(typed_word(place.value))])
     return True
 
 
