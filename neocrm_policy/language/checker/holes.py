@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ...errors import PolicyError
 from ..calendars import Calendar
 from ..model import Expr
 from ..syntax import ast
@@ -43,7 +44,10 @@ def fitting(checked: CheckedPolicy, calendars: Mapping[str, Calendar], node: ast
     for candidate in dict.fromkeys(candidates):
         checker.errors = []
         scope.bound = {**(bound or {}), HOLE: candidate}
-        found = checker._infer(expr, node, narrowed)
+        try:
+            found = checker._infer(expr, node, narrowed)
+        except PolicyError:   # a mistake the checker raises rather than records
+            continue
         if checker.errors:
             continue
         if result is None or found is ANY or candidate is ANY or accepts(result, found):
