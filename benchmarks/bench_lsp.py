@@ -14,6 +14,11 @@ in this process beside it. Half the edits take the mistake back and half type it
 figures are also given apart. The memory is the server process's resident set once the
 folder is checked, and again after the edits.
 
+Completion is timed in the same session, once the edits are done: the time from the
+request to the items, at three places being typed (after `incident.reported_at + `, an
+empty `when:`, a clause number in `clauses:`), each asked `--edits` times; its ratio is
+to the median time of an edit's diagnostics in the same run (both over stdio).
+
 Not a test: it prints figures and the goals (≤ 100 ms, ≤ 150 MB). Needs the `lsp` extra.
 
     python benchmarks/bench_lsp.py [--edits 11]
@@ -67,8 +72,16 @@ def in_process(edits: int) -> tuple[list[float], list[float], list[float]]:
     return alone, wholes, validates
 
 
-async def served(edits: int) -> tuple[list[float], float]:
-    """Each edit's time from change to diagnostics (ms), and the server's memory (MB)."""
+COMPLETED = (   # (the text it replaces, what is typed in its place)
+    ("value: incident.reported_at + response_time[level]", "value: incident.reported_at + "),
+    ("when: incident.level is set", "when: "),
+    ('clauses: ["3"]', 'clauses: ["3", "'),
+)
+
+
+async def served(edits: int) -> tuple[list[float], float, list[float]]:
+    """Each edit's time from change to diagnostics (ms), the server's memory (MB), and
+    each completion's time from request to items (ms)."""
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
     from pygls.uris import from_fs_path
@@ -107,11 +120,26 @@ async def served(edits: int) -> tuple[list[float], float]:
                 [types.TextDocumentContentChangeWholeDocument(bad if error else good)]))
             times.append((await shown(error) - started) * 1000)
         memory = max(memory, rss_mb(client._server.pid))
+        completions = []
+        for n, (old, new) in enumerate(COMPLETED):
+            text = good.replace(old, new, 1)
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=edits + n + 2, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(text)]))
+            lines = text.split("\n")
+            line = next(i for i, written in enumerate(lines) if written.endswith(new))
+            at = types.Position(line, len(lines[line]))
+            for _ in range(edits):
+                started = time.perf_counter()
+                found = await client.text_document_completion_async(types.CompletionParams(
+                    types.TextDocumentIdentifier(uri), at))
+                completions.append((time.perf_counter() - started) * 1000)
+                assert found is not None and found.items, new
         await client.shutdown_async(None)
         client.exit(None)
     finally:
         await client.stop()
-    return times, memory
+    return times, memory, completions
 
 
 def spread(figures: list[float]) -> str:
@@ -134,7 +162,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["NEOCRM_POLICY_CACHE"] = "off"   # validate judges the folder every time
     alone, wholes, validates = in_process(args.edits)
-    times, memory = asyncio.run(served(args.edits))
+    times, memory, completions = asyncio.run(served(args.edits))
     validated = statistics.median(validates)
     print(f"bundled folder {FOLDER} ({len(list(FOLDER.rglob('*.yaml')))} YAML files), "
           f"{args.edits} edits of {FILE.name}")
@@ -147,6 +175,8 @@ def main() -> int:
     print(f"server, change -> diagnostics over stdio: {spread(times)}; "
           f"{median / validated:.2f}x validate; {kinds(times)}")
     print(f"  goal <= {LATENCY_GOAL_MS} ms: {'met' if median <= LATENCY_GOAL_MS else 'not met'}")
+    print(f"server, completion request -> items over stdio: {spread(completions)}; "
+          f"{statistics.median(completions) / median:.2f}x an edit's diagnostics")
     print(f"server memory (RSS) with the folder open: {memory:.1f} MB; goal <= "
           f"{MEMORY_GOAL_MB} MB: {'met' if memory <= MEMORY_GOAL_MB else 'not met'}")
     return 0

@@ -145,9 +145,9 @@ def test_an_editor_sees_problems_as_typed_and_asks_about_names(tmp_path):
             completions = await editor.client.text_document_completion_async(
                 types.CompletionParams(types.TextDocumentIdentifier(uri), at))
             labels = {item.label for item in completions.items}
-            assert {"response_time", "incident.reported_at", "days_between",
-                    "hours", "hotline"} <= labels
-            assert {"acme", "3", "preamble"} <= labels   # customers, clauses of the map
+            # what may be added to a time (not another time)
+            assert {"response_time", "resolution_time", "days_between"} <= labels
+            assert "incident.reported_at" not in labels
         finally:
             await editor.stop()
 
@@ -555,3 +555,256 @@ def test_a_check_never_writes_through_a_link_to_the_editors_real_files(tmp_path)
     linked = [p for p in checked.problems if p.code == "NP010"]
     assert linked and all(str(p.file).startswith(str(folder)) for p in linked)
     assert all("neocrm-policy-lsp-" not in p.message for p in checked.problems)
+
+
+async def opened(editor: Editor, folder: Path, path: Path) -> str:
+    """`path` opened, once the folder as written has been checked (a customer's
+    instrument has warnings to show then)."""
+    uri = editor.open(path)
+    await editor.settled(from_fs_path(str(folder / "customers" / "acme.yaml")),
+                         lambda d: bool(d))
+    return uri
+
+
+async def completed(editor: Editor, uri: str, text: str, version: int, line_has: str,
+                    below: int = 0) -> list[types.CompletionItem]:
+    """The items offered with the document's text `text` (typed, not saved), the cursor
+    just after `line_has` on the first line containing it (from line `below`), in the
+    order the editor
+    shows them (by `sortText`)."""
+    editor.client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+        [types.TextDocumentContentChangeWholeDocument(text)]))
+    lines = text.split("\n")
+    line = next(n for n, written in enumerate(lines) if line_has in written and n >= below)
+    found = await editor.client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(uri),
+        types.Position(line, lines[line].index(line_has) + len(line_has))))
+    return sorted(found.items, key=lambda item: item.sort_text or item.label)
+
+
+def test_completion_offers_a_facts_allowed_choices_and_nothing_else(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "liability-data-security.yaml"
+    good = rule_file.read_text(encoding="utf-8")
+    causes = ["internet_risk", "hacker_attack", "virus", "force_majeure", "network_operator",
+              "third_party_provider", "government_regulation", "customer_fault",
+              "gross_negligence", "intent"]
+    quoted = {f'"{cause}"' for cause in causes}
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, rule_file)
+            typed = 'when: breach.cause == "gross_negligence"'
+            for version, partial in enumerate(('when: breach.cause == "',
+                                               "when: breach.cause != ",
+                                               'when: breach.cause in ["virus", ',
+                                               "when: breach.cause in ["), start=2):
+                items = await completed(editor, uri, good.replace(typed, partial, 1),
+                                        version, partial)
+                assert {item.label for item in items} == quoted, partial
+            # each with its words; written from the opening quote, in double quotes
+            items = await completed(editor, uri, good.replace(typed, 'when: breach.cause == "',
+                                                              1), 9, "breach.cause == \"")
+            said = {item.label: item for item in items}
+            assert "gross negligence" in said['"gross_negligence"'].detail
+            edit = said['"intent"'].text_edit
+            line = good.replace(typed, 'when: breach.cause == "', 1).splitlines()[
+                edit.range.start.line]
+            assert line[edit.range.start.character:] == '"' and edit.new_text == '"intent"'
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_completion_offers_a_decisions_labelled_choices_in_a_decision_being_written(
+        tmp_path):
+    from tests.helpers import edit
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "acceptance.yaml"
+    edit(rule_file, "    rules:\n      - id: user_is_bound",
+         "    labels:\n      user: the user\n      entity: the entity the user acted for\n"
+         "    rules:\n      - id: user_is_bound")
+    good = rule_file.read_text(encoding="utf-8")
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, rule_file)
+            typed = good + ("  entity_bound:\n    description: Whether an entity is bound.\n"
+                            '    value: bound_party == "')
+            items = await completed(editor, uri, typed, 2, 'bound_party == "')
+            said = {item.label: item.detail for item in items}
+            assert set(said) == {'"user"', '"entity"'}
+            assert "the entity the user acted for" in said['"entity"']
+            # in the new decision's condition, the yes-or-no names come first
+            items = await completed(editor, uri, typed.rsplit("\n", 1)[0]
+                                    + "\n    rules:\n      - id: x\n        when: ", 3,
+                                    "when: ", len(typed.split("\n")))
+            first = {i.label for i in items if i.sort_text.startswith("0")}
+            assert {"accepted", "user.clicked_agree", "nobody_bound_until_accepted"} <= first
+            assert "bound_party" not in first
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_completion_puts_what_fits_the_place_first_and_leaves_out_what_cannot(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "support-sla.yaml"
+    good = rule_file.read_text(encoding="utf-8")
+    yes_no = {"solution_counts_as_response", "new_time_limit_for_one_star",
+              "new_time_limit_may_be_earlier", "response_breached", "resolution_breached"}
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, rule_file)
+            # after a time and `+`: durations (and tables of them) first, no yes-or-no
+            typed = "value: incident.reported_at + response_time[level]"
+            items = await completed(editor, uri, good.replace(
+                typed, "value: incident.reported_at + ", 1), 2, "reported_at + ")
+            labels = [item.label for item in items]
+            assert not yes_no & set(labels), labels
+            assert set(labels[:3]) == {"response_time", "resolution_time", "1 hour"} or \
+                {"response_time", "resolution_time"} <= set(labels[:4]), labels
+            first = [i for i in items if i.sort_text.startswith("0")]
+            assert {i.label for i in first} == {"response_time", "resolution_time"}
+            assert "1 hour" in labels and "level" not in labels   # an int is no duration
+            said = {item.label: item.detail for item in items}
+            assert said["response_time"] == \
+                "term: response time — 4: 1 hour; 3: 4 hours; 2: 24 hours; 1: 1 week"
+            # in a rule's condition: the yes-or-no names first, then the rest; not the
+            # decision the rule is of (it would wait for itself)
+            typed = "when: resolution_due is set and incident.resolved_at is set"
+            items = await completed(editor, uri, good.replace(typed, "when: ", 1), 3,
+                                    "when: ", place(good, typed, "when").line)
+            labels = [item.label for item in items]
+            assert set(labels[:len(yes_no) - 1]) == yes_no - {"resolution_breached"}, labels
+            assert "resolution_breached" not in labels
+            assert "incident.level" in labels and "resolution_due" in labels   # to compare
+            said = {item.label: item.detail for item in items}
+            assert said["incident.reported_at"] == \
+                "fact: when the failure was reported (date and time)"
+            # after `is`: set or missing
+            items = await completed(editor, uri, good.replace(
+                typed, "when: resolution_due is ", 1), 4, "when: resolution_due is ")
+            assert [item.label for item in items] == ["missing", "set"]
+            # after `max(`: what can be ordered, and no yes-or-no
+            typed = "value: max(each(symptom_level, incident.symptoms))"
+            items = await completed(editor, uri, good.replace(typed, "value: max(", 1), 5,
+                                    "value: max(")
+            labels = [item.label for item in items]
+            assert not yes_no & set(labels) and "incident.reported_at" in labels
+            assert "each" in labels and "response_time" in labels
+            assert "response_due" not in labels   # it waits for the level
+            # after a number: the units of time
+            items = await completed(editor, uri, good.replace(
+                typed, "value: incident.reported_at + 4 ", 1), 6, "reported_at + 4 ")
+            labels = [item.label for item in items]
+            assert labels[:4] == ["days", "hours", "minutes", "weeks"], labels
+            assert "response_time" not in labels
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_completion_offers_clauses_queries_customers_and_a_cases_facts(tmp_path):
+    from neocrm_policy.loading.clausemap import load_clause_map
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "support-sla.yaml"
+    good = rule_file.read_text(encoding="utf-8")
+    retention = folder / "tests" / "data_retention.yaml"
+    written = retention.read_text(encoding="utf-8")
+    clauses = {str(entry.clause) for entry in load_clause_map(folder)}
+    queries = {path.read_text(encoding="utf-8").split("policy: ", 1)[1].split()[0]
+               for path in folder.glob("*.yaml") if "\npolicy: " in
+               path.read_text(encoding="utf-8")}
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, rule_file)
+            for version, (typed, partial) in enumerate(
+                    (('clauses: ["3"]', 'clauses: ["3", "'),
+                     ('        when: incident.level is set\n',
+                      '        when: incident.level is set\n        clause: "\n')), start=2):
+                items = await completed(editor, uri, good.replace(typed, partial, 1),
+                                        version, partial.strip().splitlines()[-1])
+                assert {item.label for item in items} == clauses, partial
+            said = {item.label: item.detail for item in items}
+            assert said["3"].startswith("clause 3: ") and "response" in said["3"].lower()
+            # a space typed in prose asks for nothing; asking there offers every name
+            line = place(good, "During the licence period", "period").line
+            at = types.Position(line, good.splitlines()[line].index("period") + 7)
+            for kind, some in ((types.CompletionTriggerKind.TriggerCharacter, False),
+                               (types.CompletionTriggerKind.Invoked, True)):
+                found = await editor.client.text_document_completion_async(
+                    types.CompletionParams(types.TextDocumentIdentifier(uri), at,
+                                           types.CompletionContext(kind, " ")))
+                assert bool(found.items) == some and (
+                    not some or "response_time" in {i.label for i in found.items})
+            test_uri = editor.open(retention)
+            items = await completed(editor, test_uri, written.replace(
+                "query: data.retention", "query: ", 1), 2, "query: ")
+            assert {item.label for item in items} == queries
+            typed = "facts: {customer: {id: acme}"
+            assert typed in written
+            items = await completed(editor, test_uri, written.replace(
+                typed, "facts: {customer: {id: ", 1), 3, "{customer: {id: ")
+            assert [item.label for item in items] == ["acme"]
+            items = await completed(editor, test_uri, written.replace(
+                typed, "facts: {subscription: {", 1), 4, "facts: {subscription: {")
+            assert {item.label for item in items} == {"ends_on", "renewed"}
+        finally:
+            await editor.stop()
+
+    run(session)
+
+
+def test_completion_in_a_customers_instrument_and_after_an_amount(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    acme = folder / "customers" / "acme.yaml"
+    written = acme.read_text(encoding="utf-8")
+    liability = folder / "liability-data-security.yaml"
+    rules = liability.read_text(encoding="utf-8")
+    sla_terms = {"response_time", "resolution_time", "level_descriptions", "symptom_level",
+                 "solution_counts_as_response", "new_time_limit_for_one_star",
+                 "new_time_limit_may_be_earlier"}
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = await opened(editor, folder, acme)
+            # under `changes:`, the queries; under a query, its terms; then units
+            items = await completed(editor, uri, written.replace("  support.sla:", "  sup", 1),
+                                    2, "  sup")
+            assert "support.sla" in {i.label for i in items}
+            assert not {i.label for i in items} & sla_terms
+            items = await completed(editor, uri, written.replace(
+                "    resolution_time:", "    res", 1), 3, "    res")
+            said = {i.label: i.detail for i in items}
+            assert set(said) == sla_terms
+            assert said["resolution_time"].startswith("term: solution time — 4: 2 hours")
+            items = await completed(editor, uri, written.replace("4: 4 hours", "4: 4 ", 1),
+                                    4, "4: 4 ")
+            assert [i.label for i in items][:4] == ["days", "hours", "minutes", "weeks"]
+            # after an amount compared with money: the currency first
+            rules_uri = editor.open(liability)
+            typed = "fixed_cap >= 0 CNY)"
+            items = await completed(editor, rules_uri, rules.replace(typed, "fixed_cap >= 0 ",
+                                                                      1), 2, "fixed_cap >= 0 ")
+            assert items[0].label == "CNY" and "money" in items[0].detail
+        finally:
+            await editor.stop()
+
+    run(session)

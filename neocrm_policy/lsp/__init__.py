@@ -16,11 +16,14 @@ rooms:
   clause map's own reader), a customer's instrument and own terms, a decision's rules in
   words (the memo's wording), why a new name is refused, a case's outcome, a decision
   with the examples.
+- `completing.py`: what completion offers where the cursor is: the keys above it, and in
+  an expression what the checker finds fits there (`language.checker.holes`), a fact's
+  allowed choices, clause numbers, queries, customer ids and a case's facts.
 - `server.py`: the Language Server Protocol over stdio (pygls): diagnostics as you type
   (the edited file at once, the whole folder when the typing pauses),
   hover (a term's value in force and clause, a fact's declaration, a function's use, a
   clause, a customer, a decision), go to definition, find references, rename a term,
-  completion of terms, facts, decisions, functions, units, customers and clauses, quick
+  completion of what fits where the cursor is (`completing`), quick
   fixes from the errors' own mechanical fixes, formatting in `fmt`'s layout, and code
   lenses to run a policy test's case, accept it, and decide a decision with the examples.
 

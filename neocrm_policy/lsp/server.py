@@ -22,7 +22,6 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -32,6 +31,7 @@ from .. import __version__
 from ..language.values import date_words
 from .answers import (case_outcome, clause_words, customer_words, decided_with_examples,
                       decision_words, refused_name)
+from .completing import Offer, Offers, place_of, typed_word
 from .folder import Checked, check, check_file, policy_folder
 from .index import CLAUSE, CUSTOMER, DECISION, FACT, TERM
 
@@ -420,37 +420,195 @@ def _key_line(ls: PolicyServer, file: Path, name: str, line: int, column: int,
     return line, column
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION)
-def completion(ls: PolicyServer, params: types.CompletionParams) -> types.CompletionList:
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(
+    trigger_characters=['"', "'", "[", "(", " ", ".", ","]))
+async def completion(ls: PolicyServer, params: types.CompletionParams
+                     ) -> types.CompletionList:
+    """What fits where the cursor is (`completing`): in an expression, the allowed
+    choices of the fact it is compared with, else the names whose type fits first; a
+    clause number after `clause:`; a customer id, a query, a case's facts in a policy
+    test. Where nothing is known of the place, every name (when asked for: a character
+    typed that asks by itself, a space or a quote, gets nothing there)."""
+    uri, at = params.text_document.uri, params.position
+    found, policy = ls.policy_of(uri)
+    if found is None:   # the folder not checked yet: once, wait for it
+        await ls.ready(uri)
+        found, policy = ls.policy_of(uri)
+    try:
+        source = ls.workspace.get_text_document(uri).source
+    except (OSError, ValueError):
+        source = ""
+    lines = source.split("\n")
+    before = lines[at.line][:at.character] if at.line < len(lines) else ""
+    word = typed_word(before)
+    start = types.Position(at.line, at.character - len(word))
+    end = at
+    after = lines[at.line][at.character:at.character + 1] if at.line < len(lines) else ""
+    if word[:1] in ("'", '"') and after == word[:1]:
+        end = types.Position(at.line, at.character + 1)   # the quote the editor closed
+    context = params.context
+    offers = Offers(start, end, context is not None and context.trigger_kind
+                    == types.CompletionTriggerKind.TriggerCharacter)
+    if found is None or found.policies is None:
+        return offers.completion()
+    place = place_of(source, at.line, at.character)
+    if place is not None and _complete_place(ls, found, policy, uri, place, offers,
+                                             before[:start.character]):
+        return offers.completion()
+    if not offers.typed:
+        _everything(found, policy, offers)
+    return offers.completion()
+
+
+def _complete_place(ls: PolicyServer, found: Checked, policy, uri: str, place, offers,
+                    before: str) -> bool:
+    """Offer what the place takes; False where the place is not one known here."""
+    from .completing import (EXPRESSION_KEYS, clause_offers, customer_offers,
+                             expression_offers, fact_key_offers, query_offers)
+    policies = found.policies
+    assert policies is not None   # asked only of a folder that loaded
+    keys, value = place.keys, place.value
+    last = keys[-1] if keys else None
+    quoted = before.rstrip()[-1:] in ("'", '"')
+    if value is not None and (last == "clause" or "clauses" in keys[-1:]) and \
+            not place.flow:
+        clause_offers(offers, found, quoted)
+        return True
+    path = Path(to_fs_path(uri) or "").resolve()
+    if path.parent.name == "customers" and policy is None and "changes" in keys:
+        return _complete_changes(found, place, offers, before)
+    if path.parent.name == "tests" and policy is None:
+        query = re.search(r"(?m)^query:\s*[\"']?([\w.]+)", ls.workspace.get_text_document(
+            uri).source)
+        tested = None
+        if query is not None and query.group(1) in policies.queries:
+            tested = policies.versions(query.group(1))[-1].checked.policy
+        if keys == ["query"] and value is not None:
+            query_offers(offers, policies)
+            return True
+        if "facts" in keys:
+            inner = keys[keys.index("facts") + 1:] + place.flow
+            if value is None and tested is not None:
+                fact_key_offers(offers, tested, "".join(k + "." for k in inner))
+                return True
+            if value is not None and ".".join(inner) == "customer.id":
+                customer_offers(offers, policies)
+                return True
+            return False
+        if last == "customer" and value is not None:
+            customer_offers(offers, policies)
+            return True
+        return False
+    in_a_term = keys[:1] == ["parameters"] and "value" in keys[2:]   # or an entry of it
+    if policy is None or value is None or place.flow or not (
+            last in EXPRESSION_KEYS or in_a_term):
+        return False
+    expression = _expression_at(ls, found, policy, uri, place)
+    if expression is None:
+        return False
+    text = value
+    if text[:1] in ("'", '"') and "\n" not in text:
+        text = text[1:]    # a value in YAML's quotes: the expression is inside them
+    expression_offers(offers, found, policy, expression,
+                      text[:len(text) - len(typed_word(text))])
+    return True
+
+
+def _complete_changes(found: Checked, place, offers, before: str) -> bool:
+    """In a customer's instrument, under `changes:`: the queries, then the terms of the
+    query, then what fits the term's value."""
+    from .completing import Expression, expression_offers, query_offers, term_detail, \
+        terms_today
+    policies = found.policies
+    assert policies is not None   # asked only of a folder that loaded
+    inner = place.keys[place.keys.index("changes") + 1:]
+    if place.value is None and not inner:
+        query_offers(offers, policies)
+        return True
+    if not inner or inner[0] not in policies.queries:
+        return False
+    checked = policies.versions(inner[0])[-1].checked
+    policy = checked.policy
+    if place.value is None and len(inner) == 1:
+        today = terms_today(policies, policy)
+        for name in policy.parameters:
+            offers.add(Offer(name, types.CompletionItemKind.Constant,
+                             term_detail(policy, name, today), 0))
+        return True
+    if place.value is None or len(inner) < 2 or inner[1] not in policy.parameters:
+        return False
+    expression_offers(offers, found, policy, Expression(checked),
+                      place.value[:len(place.value) - len(typed_word(place.value))])
+    return True
+
+
+def _expression_at(ls: PolicyServer, found: Checked, policy, uri: str, place):
+    """What the expression at `place` is for: its policy as checked, the type the place
+    needs (a condition; a decision's values) and its own names (an invariant's key)."""
+    from ..language.values import BOOL, key_of
+    from .completing import Expression
+    assert found.policies is not None   # a policy of this folder was found in them
+    checked = next(v.checked for v in found.policies.versions(policy.id)
+                   if v.checked.policy is policy)
+    keys = place.keys
+    expression = Expression(checked)
+    lines = ls.workspace.get_text_document(uri).source.split("\n")
+    item: dict[str, str] = {}
+    for text in lines[place.item:place.line + 1]:   # the keys of its list item so far
+        found_key = re.match(r"^\s*(?:-\s+)?(\w+):\s*(.*)$", text)
+        if found_key:
+            item.setdefault(found_key.group(1), found_key.group(2).strip().strip("\"'"))
+    if keys[-1] in ("when", "check"):
+        expression.result = BOOL
+    if keys[:1] == ["decisions"] and len(keys) > 1 and keys[1] not in policy.decisions:
+        return expression   # a decision written since the folder last loaded
+    if keys[:1] == ["decisions"] and len(keys) > 1:
+        decision = policy.decisions[keys[1]]
+        expression.deciding = keys[1]
+        if keys[-1] in ("value", "default"):
+            expression.result = checked.decision_types.get(keys[1])
+        rule = next((r for r in decision.all_rules() if r.id == item.get("id")), None)
+        if keys[-1] == "value" and rule is not None and rule.when is not None:
+            expression.known = rule.when.node
+    elif keys[:1] == ["invariants"]:
+        table = checked.parameter_types.get(item.get("for_each_key_of", ""))
+        if table is not None and table.name == "map":
+            expression.bound = {"key": key_of(table)}
+    elif keys[:1] != ["parameters"]:
+        return None
+    return expression
+
+
+def _everything(found: Checked, policy, offers) -> None:
+    """Every name of the policy, function, unit, calendar, customer and clause."""
     from ..language.checker import FUNCTIONS
     from ..language.values import DURATION_UNITS
-    found, policy = ls.policy_of(params.text_document.uri)
-    items: list[types.CompletionItem] = []
+    from .completing import Offer, decision_detail, fact_detail, term_detail, terms_today
     kinds = types.CompletionItemKind
-
-    def add(label: str, kind: Any, detail: str | None) -> None:
-        items.append(types.CompletionItem(label=label, kind=kind, detail=detail))
+    policies = found.policies
+    assert policies is not None   # asked only of a folder that loaded
     if policy is not None:
-        for name, term in policy.parameters.items():
-            add(name, kinds.Constant, f"term: {term.in_words()}")
+        checked = policies.versions(policy.id)[-1].checked
+        today = terms_today(policies, policy)
+        for name in policy.parameters:
+            offers.add(Offer(name, kinds.Constant, term_detail(policy, name, today)))
         for path, item in policy.inputs.items():
-            add(path, kinds.Field, f"fact: {item.type}")
-        for name in policy.decisions:
-            add(name, kinds.Variable, "decision")
+            offers.add(Offer(path, kinds.Field, fact_detail(item)))
+        for name, decision in policy.decisions.items():
+            offers.add(Offer(name, kinds.Variable,
+                             decision_detail(decision, checked.decision_types.get(name))))
     for name, function in FUNCTIONS.items():
-        add(name, kinds.Function, function.summary)
+        offers.add(Offer(name, kinds.Function, f"function: {function.summary}",
+                         documentation=f"for example {function.example}"))
     for unit in sorted(DURATION_UNITS):
-        add(unit, kinds.Unit, "unit of time")
-    if found is not None and found.policies is not None:
-        for name in found.policies.calendars:
-            add(name, kinds.Module, "calendar")
-        for overlay in found.policies.overlays:
-            add(overlay.customer, kinds.Value, f"customer: {overlay.instrument}")
-        clauses = dict.fromkeys(m.key[0] for m in found.mentions
-                                if m.kind == CLAUSE and m.defines)
-        for clause in clauses:
-            add(clause, kinds.Reference, "a clause of the agreement")
-    return types.CompletionList(is_incomplete=False, items=items)
+        offers.add(Offer(unit, kinds.Unit, "unit of time"))
+    for name in policies.calendars:
+        offers.add(Offer(name, kinds.Module, "calendar: its opening hours"))
+    for overlay in policies.overlays:
+        offers.add(Offer(overlay.customer, kinds.Value, f"customer: {overlay.instrument}"))
+    clauses = dict.fromkeys(m.key[0] for m in found.mentions if m.kind == CLAUSE and m.defines)
+    for clause in clauses:
+        offers.add(Offer(clause, kinds.Reference, "a clause of the agreement"))
 
 
 def _location(mention) -> types.Location:

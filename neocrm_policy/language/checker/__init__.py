@@ -7,8 +7,9 @@ together. What it proves lets the compiler emit plain Python operators and the e
 stay small: a checked policy cannot meet a type error at run time.
 
 The checker is three rooms: `structure` (what a policy declares and in which order),
-`types` (what an expression means) and `conflicts` (which rules can overlap). This front
-keeps the public names in one place.
+`types` (what an expression means) and `conflicts` (which rules can overlap); `holes`
+asks the typing room what may stand where an editor's cursor is. This front keeps the
+public names in one place.
 """
 
 from .structure import CheckedPolicy, check
