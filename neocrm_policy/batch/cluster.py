@@ -45,11 +45,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: at least one worker is needed", None,
                          "give --workers 1 or more")
-    # no dashboard; the scheduler's own web server (health, metrics) on the loopback
+    # Dask's own log lines (a heartbeat missed on a busy machine) are not the user's
+    # business: what goes wrong reaches the command as a value and is said in its words.
+    # No dashboard; the scheduler's own web server (health, metrics) on the loopback
     # interface at a free port, not on every interface at 8787, taken or not
     with distributed.LocalCluster(n_workers=workers or cores(), threads_per_worker=1,
                                   processes=True, host="127.0.0.1", dashboard_address=None,
                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                  silence_logs=logging.ERROR) as cluster, \
+                                  silence_logs=logging.CRITICAL) as cluster, \
             distributed.Client(cluster) as client:
         yield client
