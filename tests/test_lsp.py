@@ -808,3 +808,25 @@ def test_completion_in_a_customers_instrument_and_after_an_amount(tmp_path):
             await editor.stop()
 
     run(session)
+
+
+def test_a_file_closed_without_saving_leaves_no_problem_of_its_discarded_text(tmp_path):
+    folder = copy_policies(tmp_path / "policies")
+    rule_file = folder / "support-sla.yaml"
+    good = rule_file.read_text(encoding="utf-8")
+    bad = good.replace("4: 1 hour", "4: 1 hourz", 1)
+
+    async def session() -> None:
+        editor = Editor()
+        await editor.start(folder)
+        try:
+            uri = editor.open(rule_file, bad)
+            await editor.settled(uri, lambda d: any(
+                x.severity == types.DiagnosticSeverity.Error for x in d))
+            editor.client.text_document_did_close(types.DidCloseTextDocumentParams(
+                types.TextDocumentIdentifier(uri)))
+            await editor.settled(uri, lambda d: not any(
+                x.severity == types.DiagnosticSeverity.Error for x in d))
+        finally:
+            await editor.stop()
+    run(session, 120)

@@ -279,6 +279,13 @@ async def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams
     ls.edited(Path(to_fs_path(params.text_document.uri) or ""))
 
 
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+async def did_close(ls: PolicyServer, params: types.DidCloseTextDocumentParams) -> None:
+    """A file closed without saving leaves its unsaved text behind: the folder is read
+    again as it is on disk, so no problem of the discarded text stays shown."""
+    ls.soon(policy_folder(Path(to_fs_path(params.text_document.uri) or "")))
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: PolicyServer, params: types.DidSaveTextDocumentParams) -> None:
     ls.soon(policy_folder(Path(to_fs_path(params.text_document.uri) or "")))
