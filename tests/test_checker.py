@@ -186,3 +186,18 @@ def test_a_mechanical_fix_makes_the_folder_load(case, monkeypatch, tmp_path):
     (folder / "policy.yaml").write_text(error.fix.apply(policy), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     neocrm_policy.load(case)
+
+
+def test_an_empty_table_may_be_a_term_declared_a_table_of_any_type(tmp_path):
+    """`value: {}` under `type: map[string, duration]` is a table with no entries yet,
+    not a table of another type; its entries are still used as durations."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "p.yaml").write_text(
+        "policy: t.empty\ntitle: Empty table\nclauses: [\"3\"]\nsummary: No entries yet.\n"
+        "inputs:\n  x.at: {type: datetime}\n"
+        "parameters:\n  extra:\n    type: map[string, duration]\n    value: {}\n"
+        "decisions:\n  due:\n    value: x.at + extra[\"a\"]\n", encoding="utf-8")
+    policies = neocrm_policy.load(folder)
+    assert str(policies.compiled("t.empty", "2026-01-01").checked.decision_types["due"]) \
+        == "datetime"

@@ -223,9 +223,9 @@ def accepts(expected: Type, actual: Type) -> bool:
         return False
     if expected.name == "list":
         return item_of(actual).name == "any" or accepts(item_of(expected), item_of(actual))
-    if expected.name == "map":
-        return accepts(key_of(expected), key_of(actual)) \
-            and accepts(item_of(expected), item_of(actual))
+    if expected.name == "map":   # an empty table (`{}`) has entries of any type
+        return (key_of(actual).name == "any" or accepts(key_of(expected), key_of(actual))) \
+            and (item_of(actual).name == "any" or accepts(item_of(expected), item_of(actual)))
     return True
 
 
