@@ -170,7 +170,7 @@ class _Codegen(Dispatch):
         by its own handler, apart from the runtime failures no checked policy should
         meet."""
         return EvaluationError(
-            f"while deciding {decision!r}: a table has no entry for {exc.args[0]!r}",
+            f"while deciding {decision!r}: a table has no entry for {as_written(exc.args[0])}",
             self.policy.decisions[decision].location,
             "add the entry to the table, or check the fact used as its key")
 

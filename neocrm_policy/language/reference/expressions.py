@@ -221,7 +221,7 @@ def look_up(table: Any, key: Any) -> Any:
         if same(entry, key):
             return value
     entries = ", ".join(map(str, table)) or "none"
-    return fail(f"the table has no entry for {key!r}", f"its entries are: {entries}")
+    return fail(f"the table has no entry for {as_written(key)}", f"its entries are: {entries}")
 
 
 # ---------------------------------------------------------------------------------------
