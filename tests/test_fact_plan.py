@@ -5,7 +5,6 @@ spelt every way a caller might, right or wrong."""
 from __future__ import annotations
 
 import os
-import re
 from datetime import date, datetime, time, timedelta, timezone, UTC
 from decimal import Decimal
 from enum import StrEnum
@@ -20,6 +19,7 @@ import neocrm_policy
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.language.fact_plan import fast_reader
 from tests.helpers import REFERENCE
+from tests.time_spellings import canonical, time_texts
 
 TYPED = Path(__file__).parent / "data" / "fact_reading" / "typed"
 BOUNDED = Path(__file__).parent / "data" / "fact_reading" / "bounded"
@@ -448,49 +448,6 @@ def test_the_edges_of_the_common_spellings_stay_in_the_fast_path(readers, query,
             object.__setattr__(leaf, "convert", leaf.convert.__defaults__[0])
 
 
-_CANONICAL_TIME = re.compile(   # the spelling the fast path reads, as its first regular
-    # expression wrote it: 1992 to 9998, seconds, +08:00 or no offset, ASCII digits
-    r"(?:199[2-9]|[2-8][0-9]{3}|9(?!999)[0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"(?:\+08:00)?", re.ASCII)
-_MARKS = "0123456789-:T +Z.W,\u0661\uff10\x00\ud800a"
-
-
-@st.composite
-def near_times(draw):
-    """Texts near `2026-03-07T10:00:00+08:00`: a real time in the canonical spelling (years
-    around the fast path's edges), then now and then a character replaced, dropped or
-    added, the end cut or another ending given."""
-    moment = draw(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31),
-                               timezones=st.none())).replace(microsecond=0)
-    if draw(st.booleans()):
-        moment = moment.replace(year=draw(st.sampled_from([1991, 1992, 9998, 9999, 1, 999])),
-                                day=min(moment.day, 28))
-    text = moment.isoformat() + draw(st.sampled_from(["", "", "+08:00"]))
-    for _ in range(draw(st.integers(0, 2))):
-        where = draw(st.integers(0, len(text)))
-        mark = draw(st.sampled_from(_MARKS))
-        change = draw(st.sampled_from(["replace", "drop", "add", "cut"]))
-        if change == "replace":
-            text = text[:where] + mark + text[where + 1:]
-        elif change == "drop":
-            text = text[:where] + text[where + 1:]
-        elif change == "add":
-            text = text[:where] + mark + text[where:]
-        else:
-            text = text[:where]
-    ending = draw(st.sampled_from(["", "", "", "+08:00", "+0800", "+08", "Z", ".5",
-                                   "+08:00:00", "+09:00", "-08:00", " ", "\n"]))
-    return text + ending
-
-
-def _parses(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
 def watched_sla():
     """The SLA's fast path made with its careful reader watched: the calls list says
@@ -504,7 +461,7 @@ def watched_sla():
 
 
 @settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=st.one_of(near_times(), st.text(alphabet=_MARKS, min_size=17, max_size=27)))
+@given(text=time_texts())
 def test_the_fast_path_reads_exactly_the_canonical_time_spelling(watched_sla, text):
     """A time is read on the fast path exactly when it is spelt `YYYY-MM-DDTHH:MM:SS`
     (+08:00 or no offset, 1992 to 9998) and is a real time; every other text goes to
@@ -517,4 +474,4 @@ def test_the_fast_path_reads_exactly_the_canonical_time_spelling(watched_sla, te
     del calls[:]
     careful = _outcome(lambda f: reader._read(f, None), facts)
     assert fast_outcome == careful
-    assert took_fast_path == (_CANONICAL_TIME.fullmatch(text) is not None and _parses(text))
+    assert took_fast_path == (canonical(text))

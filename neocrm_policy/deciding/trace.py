@@ -24,7 +24,7 @@ import orjson
 
 from .prose import say_in_force
 from ..language.syntax import ast
-from ..language.values import AGREEMENT_ZONE, to_json, to_words
+from ..language.values import AGREEMENT_ZONE, SHANGHAI_SINCE_1992, to_json, to_words
 from .wording import in_words
 
 if TYPE_CHECKING:
@@ -572,6 +572,7 @@ class _Code:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"_PLAIN": _PLAIN, "_json": to_json,
                                       "_datetime": datetime, "_EIGHT": _EIGHT,
+                                      "_S": SHANGHAI_SINCE_1992,
                                       "_Z": AGREEMENT_ZONE, "_dumps": orjson.dumps,
                                       "_SEQUENCES": _SEQUENCES}
 
@@ -603,8 +604,9 @@ class _Code:
         if moment or (type_ is not None and type_.name == "datetime"):
             # a time on +08:00 after 1991 is already in the agreement's zone, and orjson
             # writes it as isoformat() does, three times as fast
-            slow = (f"(_dumps({variable})[1:-1].decode() if ({variable}.tzinfo == _EIGHT or "
-                    f"{variable}.tzinfo is _Z) and {variable}.year > 1991 else "
+            slow = (f"(_dumps({variable})[1:-1].decode() if ({variable}.tzinfo is _S or "
+                    f"{variable}.tzinfo == _EIGHT or {variable}.tzinfo is _Z) and "
+                    f"{variable}.year > 1991 else "
                     f"{variable}.astimezone(_Z).isoformat()) "
                     f"if {variable}.__class__ is _datetime else {slow}")
         elif type_ is not None and type_.name == "list" and depth < 2:

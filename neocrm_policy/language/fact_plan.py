@@ -23,17 +23,12 @@ from datetime import date, datetime
 from typing import Any
 
 from .fact_values import _LIMIT, MAX_TEXT, CarefulReader, _Leaf, _Problem
-from .values import MAX_LIST_ITEMS, item_of
+from .values import MAX_LIST_ITEMS, TIME_MARKS, item_of
 
-_DATETIME_MARKS = "--T::"
-"""The marks of `2026-03-07T10:00:00` at every third place from the fifth: a slice and a
-comparison, where a regular expression took twice as long. With the length (19, or 25
-ending in +08:00) and Python's parse, which reads two ASCII digits between those marks
-or fails, they accept exactly the spelling `YYYY-MM-DDTHH:MM:SS`, optionally followed by
-+08:00 (tests/test_fact_plan.py compares them with that pattern over near misses); the
-years before 1992 and the year 9999 are left to the careful reader after the parse (from
-1992 onwards Shanghai's offset is +08:00 all year round; the end of 9999 is out of bounds,
-values.LAST_INSTANT)."""
+# A time's common spelling is told by the marks of its shape, as `values.canonical_time`
+# tells it, written out here: 2026-03-07T10:00:00, +08:00 or no offset, in 1992 to 9998
+# (from 1992 Shanghai's offset is +08:00 all year round; the end of 9999 is out of bounds,
+# values.LAST_INSTANT). Any other time goes to the careful reader.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII).fullmatch
 
 
@@ -204,7 +199,7 @@ class _Plan:
                 return f"type({v}) is str and {v} in {self.constant(texts)}", []
             return f"type({v}) is str and {v}.isascii() and len({v}) <= {MAX_TEXT}", []
         if kind == "datetime":
-            return (f"type({v}) is str and {v}[4:19:3] == {_DATETIME_MARKS!r} and "
+            return (f"type({v}) is str and {v}[4:19:3] == {TIME_MARKS!r} and "
                     f"(len({v}) == 19 or {v}[19:] == '+08:00')"), [
                 "try:", f"    {v} = _from_iso({v})", "except ValueError:",
                 "    return careful(facts)",
