@@ -661,6 +661,21 @@ def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monk
     assert log.written == 5 and log.dropped == 0
 
 
+@settings(max_examples=500, deadline=None)
+@given(moments=st.lists(st.floats(min_value=0, max_value=4e9, allow_nan=False), min_size=1,
+                        max_size=5))
+def test_a_log_lines_time_is_the_utc_time_to_the_microsecond(moments):
+    """The time of a log line, written with the second remembered between lines, is the
+    UTC time rounded to the microsecond, for any time and in any order."""
+    from datetime import UTC, datetime
+
+    from neocrm_policy.service.decision_log import _when
+    for seconds in moments + moments[::-1]:
+        whole, micro = divmod(round(seconds * 1e6), 1_000_000)
+        assert _when(seconds) == \
+            f"{datetime.fromtimestamp(whole, UTC):%Y-%m-%dT%H:%M:%S}.{micro:06d}+00:00"
+
+
 def test_what_orjson_refuses_is_written_by_json_to_the_same_content(tmp_path):
     """Answers and log lines are written by orjson; an integer past 64 bits, a key that
     is not text and a lone surrogate go through the standard library instead, which
