@@ -604,11 +604,15 @@ class _Code:
         if moment or (type_ is not None and type_.name == "datetime"):
             # a time on +08:00 after 1991 is already in the agreement's zone, and orjson
             # writes it as isoformat() does, three times as fast
-            slow = (f"(_dumps({variable})[1:-1].decode() if ({variable}.tzinfo is _S or "
-                    f"{variable}.tzinfo == _EIGHT or {variable}.tzinfo is _Z) and "
-                    f"{variable}.year > 1991 else "
+            slow = (f"(_dumps({variable})[1:-1].decode() if ({variable}.tzinfo == _EIGHT or "
+                    f"{variable}.tzinfo is _Z) and {variable}.year > 1991 else "
                     f"{variable}.astimezone(_Z).isoformat()) "
                     f"if {variable}.__class__ is _datetime else {slow}")
+            # a time read or computed by the decision is on the readers' one zone object:
+            # tested first, before the plain values it is not one of
+            return (f"(_dumps({variable})[1:-1].decode() if {variable}.__class__ is _datetime "
+                    f"and {variable}.tzinfo is _S and {variable}.year > 1991 else "
+                    f"({variable} if {variable}.__class__ in _PLAIN else {slow}))")
         elif type_ is not None and type_.name == "list" and depth < 2:
             item = f"y{depth}"
             slow = (f"[{self.json_of(item, type_.item, depth=depth + 1)} for {item} in "
