@@ -164,6 +164,27 @@ def _when(seconds: float) -> str:
     return f"{second[1]}{_THREE[micro // 1000]}{_THREE[micro % 1000]}+00:00"
 
 
+def _milliseconds(seconds: float) -> float:
+    """`round(seconds * 1e3, 3)`, the float a line's `duration_ms` is, by float arithmetic
+    where it is sure to agree: `round` writes the value out in decimal and reads it back
+    (half a microsecond of each line among a request's other work). The microseconds as
+    a float are the exact product rounded, and a whole number and a half below 2^52 are
+    floats, so a fraction below (above) one half is one below (above) it exactly; the
+    whole microseconds divided by 1000 is then the nearest float to the rounded decimal,
+    as `round` gives it. A half exactly is left to `round` (tests/test_service.py
+    compares the two, beside halves too)."""
+    ms = seconds * 1e3
+    micro = ms * 1000.0
+    if 0.0 < micro < 1e15:
+        whole = int(micro)
+        part = micro - whole
+        if part < 0.5:
+            return whole / 1000
+        if part > 0.5:
+            return (whole + 1) / 1000
+    return round(ms, 3)
+
+
 _FRAGMENT = getattr(orjson, "Fragment", None)     # raw JSON text: orjson 3.9.11 and later
 _LINE = orjson.OPT_APPEND_NEWLINE
 
@@ -246,7 +267,7 @@ class DecisionLog:
                     "kind": "decision", "decision_id": decision_id, "time": _when(when),
                     "query": query, "at": at, "customer": customer, "revision": revision,
                     "facts": facts, "result": _FRAGMENT(result_json),
-                    "duration_ms": round(duration * 1e3, 3)},
+                    "duration_ms": _milliseconds(duration)},
                     default=_decimal_as_text, option=_LINE)
             except _CANNOT:   # a number past 64 bits, a lone surrogate: the writer writes it
                 pass
@@ -295,7 +316,7 @@ class DecisionLog:
                           "query": query, "at": at, "customer": customer,
                           "revision": revision, "facts": facts,
                           "result": result if result_json is None else Written(result_json),
-                          "duration_ms": round(duration * 1e3, 3)}, decimals="text") + b"\n"
+                          "duration_ms": _milliseconds(duration)}, decimals="text") + b"\n"
         facts, masked, values = _without(facts, self.mask)
         if customer is not None:          # the request's `customer` is customer.id
             for parts in self.mask:
@@ -314,7 +335,7 @@ class DecisionLog:
         record = {"kind": "decision", "decision_id": decision_id, "time": _when(when),
                   "query": query, "at": content["at"], "customer": content["customer"],
                   "revision": revision, "facts": content["facts"],
-                  "result": content["result"], "duration_ms": round(duration * 1e3, 3)}
+                  "result": content["result"], "duration_ms": _milliseconds(duration)}
         if masked:
             record[MASKED] = masked
         return dumps(record, decimals="text") + b"\n"
