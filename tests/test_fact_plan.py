@@ -19,6 +19,7 @@ import neocrm_policy
 from neocrm_policy.errors import PolicyError
 from neocrm_policy.language.fact_plan import fast_reader
 from tests.helpers import REFERENCE
+from tests.time_spellings import canonical, time_texts
 
 TYPED = Path(__file__).parent / "data" / "fact_reading" / "typed"
 BOUNDED = Path(__file__).parent / "data" / "fact_reading" / "bounded"
@@ -445,3 +446,32 @@ def test_the_edges_of_the_common_spellings_stay_in_the_fast_path(readers, query,
         del reader._read
         for leaf in reader.leaves:
             object.__setattr__(leaf, "convert", leaf.convert.__defaults__[0])
+
+
+@pytest.fixture(scope="module")
+def watched_sla():
+    """The SLA's fast path made with its careful reader watched: the calls list says
+    whether a document left the fast path."""
+    from neocrm_policy.language.facts import FactReader
+    policies = neocrm_policy.load(REFERENCE)
+    reader = next(r for r in policies._readers.values() if r.policy.id == "support.sla")
+    reader = FactReader(reader.policy)
+    calls = _careful_calls(reader)
+    return reader, fast_reader(reader), calls
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=time_texts())
+def test_the_fast_path_reads_exactly_the_canonical_time_spelling(watched_sla, text):
+    """A time is read on the fast path exactly when it is spelt `YYYY-MM-DDTHH:MM:SS`
+    (+08:00 or no offset, 1992 to 9998) and is a real time; every other text goes to
+    the careful reader, and both read every text alike."""
+    reader, fast, calls = watched_sla
+    facts = {"incident": {"level": 4, "reported_at": text}}
+    del calls[:]
+    fast_outcome = _outcome(fast, facts)
+    took_fast_path = calls == []
+    del calls[:]
+    careful = _outcome(lambda f: reader._read(f, None), facts)
+    assert fast_outcome == careful
+    assert took_fast_path == (canonical(text))

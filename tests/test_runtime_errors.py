@@ -5,14 +5,20 @@ decision, the rules or expression behind it, where they stand, and what to chang
 
 from __future__ import annotations
 
+import operator
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neocrm_policy
 from neocrm_policy.language.compiler import _Codegen
 from neocrm_policy.deciding.engine import _instant
 from neocrm_policy.errors import ConflictError, EvaluationError, NoRuleApplies
+from neocrm_policy.language.runtime import OutOfRange, add_in_range, in_range
+from neocrm_policy.language.values import SHANGHAI_SINCE_1992
 
 DATA = Path(__file__).parent / "data"
 AT = "2026-06-01T00:00:00+08:00"
@@ -136,3 +142,39 @@ def test_any_other_failure_that_escapes_is_located_at_its_decision(policies):
         "        rules:",
         "        ^",
         "  hint: check the facts and the rule's arithmetic"]
+
+
+_ZONES = [SHANGHAI_SINCE_1992, UTC, timezone(timedelta(hours=-12))]
+_INSTANTS = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31),
+                 timezones=st.sampled_from(_ZONES)),
+    st.builds(lambda day, zone: datetime.combine(day, datetime.min.time(), zone),
+              st.sampled_from([date(9999, 12, 31), date(9999, 12, 30), date(9999, 1, 1),
+                               date(1, 1, 1), date(1, 1, 2), date(2, 1, 1)]),
+              st.sampled_from(_ZONES)))
+_SPANS = st.one_of(st.timedeltas(), st.sampled_from([
+    timedelta(hours=1), timedelta(hours=18), timedelta(weeks=1), timedelta(days=-1),
+    timedelta(hours=-18), timedelta(days=400), timedelta(days=-400)]))
+
+
+def _sum_of(add, where, a, b):
+    try:
+        result = add(where, a, b)
+    except EvaluationError as error:
+        return ("error", str(error), error.location)
+    except Exception as error:   # noqa: BLE001 - compared, not hidden
+        return ("raised", type(error).__name__, str(error))
+    return ("value", type(result), result,
+            result.tzinfo if isinstance(result, datetime) else None)
+
+
+@settings(max_examples=600, deadline=None)
+@given(a=st.one_of(_INSTANTS, st.dates(), _SPANS, st.none(), st.integers()),
+       b=st.one_of(_SPANS, _INSTANTS, st.none()))
+def test_adding_in_range_written_out_is_the_general_path(a, b):
+    """`add_in_range`, which generated code calls for `+`, gives what `in_range` with
+    Python's addition gives: the same sum (on the same zone object), or the same error
+    naming the expression, for times near either end of the calendar too."""
+    where = OutOfRange("start + 1 hour", None)
+    assert _sum_of(add_in_range, where, a, b) == _sum_of(
+        lambda where, a, b: in_range(where, operator.add, a, b), where, a, b)

@@ -661,6 +661,44 @@ def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monk
     assert log.written == 5 and log.dropped == 0
 
 
+@settings(max_examples=500, deadline=None)
+@given(moments=st.lists(st.floats(min_value=0, max_value=4e9, allow_nan=False), min_size=1,
+                        max_size=5))
+def test_a_log_lines_time_is_the_utc_time_to_the_microsecond(moments):
+    """The time of a log line, written with the second remembered between lines, is the
+    UTC time rounded to the microsecond, for any time and in any order."""
+    from datetime import UTC, datetime
+
+    from neocrm_policy.service.decision_log import _when
+    for seconds in moments + moments[::-1]:
+        whole, micro = divmod(round(seconds * 1e6), 1_000_000)
+        assert _when(seconds) == \
+            f"{datetime.fromtimestamp(whole, UTC):%Y-%m-%dT%H:%M:%S}.{micro:06d}+00:00"
+
+
+def _near_halves():
+    """Durations whose milliseconds lie on, or a hair beside, a half of the third decimal."""
+    return st.builds(lambda micro, nudge: (micro + 0.5) / 1e6 + nudge,
+                     st.integers(0, 10 ** 9),
+                     st.sampled_from([0.0, 1e-12, -1e-12, 1e-10, -1e-10, 5e-11, 2e-13]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(seconds=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                         st.floats(min_value=0, max_value=10.0), _near_halves(),
+                         st.sampled_from([0.0, -0.0, 1e-7, 4.999e-7, 5e-7, 1e8, 1e8 + 0.5e-6])))
+def test_a_log_lines_duration_is_the_rounded_milliseconds(seconds):
+    """`duration_ms` is exactly the float `round(seconds * 1e3, 3)` gives (bit for bit,
+    so the line's bytes too), worked out by float arithmetic where that is sure."""
+    import math
+    import struct
+
+    from neocrm_policy.service.decision_log import _milliseconds
+    found, expected = _milliseconds(seconds), round(seconds * 1e3, 3)
+    assert struct.pack("<d", found) == struct.pack("<d", expected) or \
+        math.isnan(found) and math.isnan(expected)
+
+
 def test_what_orjson_refuses_is_written_by_json_to_the_same_content(tmp_path):
     """Answers and log lines are written by orjson; an integer past 64 bits, a key that
     is not text and a lone surrogate go through the standard library instead, which

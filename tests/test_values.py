@@ -23,6 +23,7 @@ from neocrm_policy.language.values import (MAX_LIST_ITEMS, SHANGHAI_SINCE_1992, 
                                            list_of, parse_type, read_decimal, read_duration,
                                            read_fact, to_json)
 from tests.helpers import REFERENCE
+from tests.time_spellings import canonical, time_texts
 
 AT = "2026-06-01T00:00:00+08:00"
 
@@ -577,3 +578,47 @@ def test_outside_years_says_what_comparing_the_instants_says(moment, minutes):
         datetime(1, 1, 1), datetime(1, 1, 1, 23, tzinfo=utc), datetime(1, 1, 2, tzinfo=utc),
         datetime(9999, 12, 30, tzinfo=utc), datetime(9999, 12, 30, 0, 1, tzinfo=utc),
         datetime(9999, 12, 31))] == [True, True, False, False, True, True]
+
+
+def _read_in_full(text):
+    """The reading `canonical_time` stands in for, as (what, instant, offset, zone)."""
+    try:
+        moment = values.in_agreement_zone(values.read_datetime(text))
+    except ValueError as error:
+        return ("refused", str(error))
+    return ("read", moment, moment.utcoffset(), moment.tzinfo)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=time_texts())
+def test_the_quick_reading_of_a_time_is_the_full_one_for_exactly_the_usual_spelling(text):
+    """`canonical_time` reads exactly the texts spelt 2026-03-07T10:00:00 (+08:00 or no
+    offset, 1992 to 9998) that name a real time, each as the full reading does (the same
+    instant on the same zone object); every other text it leaves to the full reading."""
+    quick = values.canonical_time(text)
+    assert (quick is not None) == canonical(text)
+    if quick is not None:
+        assert _read_in_full(text) == ("read", quick, quick.utcoffset(), SHANGHAI_SINCE_1992)
+        assert quick.tzinfo is SHANGHAI_SINCE_1992
+
+
+@pytest.mark.parametrize("at", ["2026-03-08T01:00:00+08:00", "2026-03-08T01:00:00",
+                                "1991-03-08T01:00:00", "2026-03-08T01:00:00Z",
+                                " 2026-03-08T01:00:00+08:00 ", "2026-03-08",
+                                "9999-12-30T00:00:00", "2026-02-30T01:00:00+08:00"])
+def test_decide_reads_its_evaluation_time_as_in_full(at):
+    """decide() reads `at` in the usual spelling the quick way: the same evaluation time,
+    on the same zone object, as the full reading; the same error for a time that is none."""
+    from neocrm_policy.deciding.engine import _instant
+    policies = neocrm_policy.load(REFERENCE)
+    facts = {"incident": {"level": 4, "reported_at": "2026-03-07T22:30:00+08:00"}}
+    try:
+        expected = values.in_agreement_zone(_instant(at))
+    except PolicyError as error:
+        with pytest.raises(type(error)) as caught:
+            policies.decide("support.sla", facts, at=at)
+        assert str(caught.value) == str(error)
+        return
+    decision = policies.decide("support.sla", facts, at=at)
+    assert decision.at == expected and decision.at.tzinfo is expected.tzinfo
+    assert decision.to_dict() == policies.decide("support.sla", facts, at=expected).to_dict()

@@ -34,9 +34,9 @@ from ..suggest import suggestion
 from ..language.syntax import ast
 from .trace import Decision, moment_json, _steps as trace_steps
 from ..language.runtime import bounded
-from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, Type, as_written, date_words,
-                               in_agreement_zone, outside_years, read_datetime, time_words,
-                               to_json, to_words)
+from ..language.values import (AGREEMENT_ZONE, YEARS_HINT, Type, as_written, canonical_time,
+                               date_words, in_agreement_zone, outside_years, read_datetime,
+                               time_words, to_json, to_words)
 
 
 @dataclass(frozen=True)
@@ -550,10 +550,12 @@ class PolicySet:
         With `partial=True`, required facts may be absent: the decision holds the results
         those facts do not settle, and `.missing` names, for each other result, the
         facts that would settle it, in the order the policy declares them."""
-        now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
-        if outside_years(now):
-            raise _outside_years(now)
-        now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
+        now = canonical_time(at) if type(at) is str else None   # the usual spelling
+        if now is None:
+            now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
+            if outside_years(now):
+                raise _outside_years(now)
+            now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
         fixed = self._fixed.get(query)
         compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:

@@ -24,7 +24,7 @@ import orjson
 
 from .prose import say_in_force
 from ..language.syntax import ast
-from ..language.values import AGREEMENT_ZONE, to_json, to_words
+from ..language.values import AGREEMENT_ZONE, SHANGHAI_SINCE_1992, to_json, to_words
 from .wording import in_words
 
 if TYPE_CHECKING:
@@ -572,6 +572,7 @@ class _Code:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"_PLAIN": _PLAIN, "_json": to_json,
                                       "_datetime": datetime, "_EIGHT": _EIGHT,
+                                      "_S": SHANGHAI_SINCE_1992,
                                       "_Z": AGREEMENT_ZONE, "_dumps": orjson.dumps,
                                       "_SEQUENCES": _SEQUENCES}
 
@@ -607,6 +608,11 @@ class _Code:
                     f"{variable}.tzinfo is _Z) and {variable}.year > 1991 else "
                     f"{variable}.astimezone(_Z).isoformat()) "
                     f"if {variable}.__class__ is _datetime else {slow}")
+            # a time read or computed by the decision is on the readers' one zone object:
+            # tested first, before the plain values it is not one of
+            return (f"(_dumps({variable})[1:-1].decode() if {variable}.__class__ is _datetime "
+                    f"and {variable}.tzinfo is _S and {variable}.year > 1991 else "
+                    f"({variable} if {variable}.__class__ in _PLAIN else {slow}))")
         elif type_ is not None and type_.name == "list" and depth < 2:
             item = f"y{depth}"
             slow = (f"[{self.json_of(item, type_.item, depth=depth + 1)} for {item} in "

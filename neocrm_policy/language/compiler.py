@@ -95,6 +95,7 @@ class _Codegen(Dispatch):
                      "later", "bounded"):
             self.bind(f"_{name}", getattr(runtime, name))
         self.bind("_in_range", runtime.in_range)
+        self.bind("_add_in_range", runtime.add_in_range)
         self.sources: dict[int, ExprSource] | None = None
 
     # Names and constants --------------------------------------------------------------
@@ -278,6 +279,8 @@ class _Codegen(Dispatch):
         else:
             return code
         kind = type(code.op if not isinstance(code, py.Compare) else code.ops[0]).__name__
+        if kind == "Add":
+            return self.call("_add_in_range", where, *operands)
         operate = self.bind(f"_operator_{kind}", getattr(operator, _OPERATORS[kind]))
         return self.call("_in_range", where, operate, *operands)
 

@@ -23,12 +23,12 @@ from datetime import date, datetime
 from typing import Any
 
 from .fact_values import _LIMIT, MAX_TEXT, CarefulReader, _Leaf, _Problem
-from .values import MAX_LIST_ITEMS, item_of
+from .values import MAX_LIST_ITEMS, TIME_MARKS, item_of
 
-_DATETIME = re.compile(   # 1992 onwards: Shanghai's offset is +08:00 all year round; the
-    # year 9999, whose end is out of bounds (values.LAST_INSTANT), is left to the careful reader
-    r"(?:199[2-9]|[2-8][0-9]{3}|9(?!999)[0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"(?:\+08:00)?", re.ASCII).fullmatch
+# A time's common spelling is told by the marks of its shape, as `values.canonical_time`
+# tells it, written out here: 2026-03-07T10:00:00, +08:00 or no offset, in 1992 to 9998
+# (from 1992 Shanghai's offset is +08:00 all year round; the end of 9999 is out of bounds,
+# values.LAST_INSTANT). Any other time goes to the careful reader.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII).fullmatch
 
 
@@ -83,7 +83,7 @@ class _Plan:
         self.constants: list[Any] = []
         self.names: dict[str, Any] = {
             "careful": lambda facts: reader._read(facts, None), "_Problem": _Problem,
-            "_datetime": _DATETIME, "_date": _DATE, "_from_iso": datetime.fromisoformat,
+            "_date": _DATE, "_from_iso": datetime.fromisoformat,
             "_combine": datetime.combine,
             "_date_from_iso": date.fromisoformat, "_str_only": frozenset({str}),
             "_shanghai": SHANGHAI_SINCE_1992}
@@ -199,9 +199,11 @@ class _Plan:
                 return f"type({v}) is str and {v} in {self.constant(texts)}", []
             return f"type({v}) is str and {v}.isascii() and len({v}) <= {MAX_TEXT}", []
         if kind == "datetime":
-            return f"type({v}) is str and _datetime({v}) is not None", [
-                "try:", f"    {v} = _from_iso({v}[:19])", "except ValueError:",
+            return (f"type({v}) is str and {v}[4:19:3] == {TIME_MARKS!r} and "
+                    f"(len({v}) == 19 or {v}[19:] == '+08:00')"), [
+                "try:", f"    {v} = _from_iso({v})", "except ValueError:",
                 "    return careful(facts)",
+                f"if not 1991 < {v}.year < 9999:", "    return careful(facts)",
                 f"{v} = _combine({v}, {v}.time(), _shanghai)",
                 *([f"if {v} not in {allowed}:", "    return careful(facts)"] if allowed else [])]
         if kind == "date":
