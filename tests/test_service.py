@@ -416,7 +416,7 @@ def test_a_body_over_the_limit_is_413(tight, openapi):
 def test_a_decision_over_the_time_limit_is_503(tmp_path, openapi):
     folder = tmp_path / "policies"
     shutil.copytree(REFERENCE, folder)
-    slow = Server(folder, "--decision-timeout", "0.00002", token=None)
+    slow = Server(folder, "--decision-timeout", "0.000001", token=None)
     try:
         # one decision on the event loop's thread, stopped by the interval timer
         status, headers, body = slow.call("POST", SLA + "?explain=memo",

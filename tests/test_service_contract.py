@@ -177,7 +177,7 @@ def test_a_batch_whose_answer_never_left_is_not_in_the_log(tmp_path):
     folder = tmp_path / "policies"
     shutil.copytree(REFERENCE, folder)
     log = tmp_path / "log" / "decisions.jsonl"
-    slow = Server(folder, "--decision-timeout", "0.00002", "--decision-log", str(log),
+    slow = Server(folder, "--decision-timeout", "0.000001", "--decision-log", str(log),
                   token=None)
     try:
         items = [{"facts": INCIDENT, "at": AT}] * 200
