@@ -236,7 +236,9 @@ def test_the_report_in_words_names_results_values_and_sizes_in_words(
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert main(["diff", str(REFERENCE), str(slower_three_star), "--impact", str(data),
                  "--id", "id", "--format", "markdown"]) == 0
-    assert "## support.sla: " in capsys.readouterr().out
+    # each query headed by its title, as the memo heads a decision
+    assert "## Response and solution times for support incidents (support.sla): " in \
+        capsys.readouterr().out
 
 
 def test_the_decision_log_is_decided_again_and_masked_facts_are_named(

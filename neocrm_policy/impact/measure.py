@@ -219,6 +219,21 @@ class QueryImpact:
     units: list[Unit] = field(default_factory=list)
     decisions: dict = field(default_factory=dict)
     """The query's decisions (the new version's, else the old's), for their labels."""
+    title: str | None = None
+    """The query's title in words (the new version's, else the old's), for headings."""
+
+
+def title_of(query: str, *versions: PolicySet) -> str | None:
+    """A query's title as its policy states it (terms named in it said by their value),
+    from the first of `versions` that has the query."""
+    for policies in versions:
+        if query in policies.queries:
+            title = policies.policies[query].title
+            try:
+                return policies.say(title, query)
+            except PolicyError:
+                return title
+    return None
 
 
 @dataclass
@@ -298,7 +313,7 @@ def opener(old: PolicySet, new: PolicySet, changes: list[Change], regions: bool 
     touched = touched_queries(changes, old, new)
 
     def opened(query: str) -> tuple[QueryImpact, _Deciding | None]:
-        impact = QueryImpact(query, query in touched)
+        impact = QueryImpact(query, query in touched, title=title_of(query, new, old))
         return impact, (_state(impact, old, new, changes, regions) if impact.touched
                         else None)
     return opened
@@ -513,7 +528,7 @@ def measure_replay(current: PolicySet, chunks: Iterable[list[Item]], at: datetim
     """Decide each decision-log record again under `current`, at the time it was decided,
     and count where the result now differs from the one logged (drift)."""
     def opened(query: str) -> tuple[QueryImpact, _Deciding | None]:
-        impact = QueryImpact(query, True)
+        impact = QueryImpact(query, True, title=title_of(query, current))
         if query not in current.queries:
             impact.touched = False
             return impact, None

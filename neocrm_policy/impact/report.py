@@ -86,6 +86,12 @@ def _ranked(counter: Counter) -> list[tuple[Any, int]]:
     return sorted(counter.items(), key=lambda pair: (-pair[1], _customer(pair[0])))
 
 
+def _named(impact: QueryImpact) -> str:
+    """A query by its title, as the memo heads a decision ("Response and solution times
+    for support incidents (support.sla)"); by its name alone when it has none."""
+    return f"{impact.title} ({impact.query})" if impact.title else impact.query
+
+
 def _customer(customer: Any) -> str:
     return "no customer named" if customer is None else str(customer)
 
@@ -212,7 +218,7 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
     for impact in report.queries.values():
         if not impact.touched:
             continue
-        head = f"{impact.query}: {impact.moved:,} of {_n(impact.records)} change"
+        head = f"{_named(impact)}: {impact.moved:,} of {_n(impact.records)} change"
         lines += [f"## {head}", ""] if markdown else ["", head]
         revisions = _revisions(impact)
         if revisions:
@@ -266,7 +272,7 @@ def text_report(report: ImpactReport, markdown: bool = False) -> str:
         lines += ["", ("Not decided again, as the policies now have no such query: "
                        if report.kind == "replay" else
                        "Not decided again, as no change touches their query: ")
-                  + ", ".join(f"{_n(q.records)} of {q.query}" for q in untouched) + "."]
+                  + "; ".join(f"{_n(q.records)} of {_named(q)}" for q in untouched) + "."]
     if not markdown:
         lines += ["", summary_line(report)]
     return "\n".join(lines).rstrip() + "\n"
@@ -368,7 +374,7 @@ def html_report(report: ImpactReport) -> str:
     title = _title(report)
     body = [f"<h1>{e(title)}</h1>", f"<p>{e(summary_line(report))}</p>"]
     for impact in report.queries.values():
-        body.append(f"<h2>{e(impact.query)}</h2>")
+        body.append(f"<h2>{e(_named(impact))}</h2>")
         if not impact.touched:
             body.append(f"<p>{e(_n(impact.records))}; no change touches this query, not "
                         "decided again.</p>")
@@ -382,7 +388,7 @@ def html_report(report: ImpactReport) -> str:
             body.append("<ul>" + "".join(f"<li>{e(r)}</li>" for r in regions) + "</ul>")
         moves = list(_moves(impact))
         body.append(_svg_bars([(h, m.count) for h, _, _, m in moves],
-                              f"records that change in {impact.query}"))
+                              f"records that change in {_named(impact)}"))
         for heading, result, kind, move in moves:
             sentence = f"{heading} for {_n(move.count)}"
             if move.sizes is not None and move.sizes.count:
