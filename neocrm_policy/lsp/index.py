@@ -56,13 +56,17 @@ class _Finder:
         self.found: dict[tuple, Mention] = {}
         self.lines: dict[str, list[str]] = {}
 
-    def line_of(self, file: str, line: int) -> str:
+    def lines_of(self, file: str) -> list[str]:
+        """The file's lines, read once (none when it cannot be read)."""
         if file not in self.lines:
             try:
                 self.lines[file] = Path(file).read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeError):
                 self.lines[file] = []
-        lines = self.lines[file]
+        return self.lines[file]
+
+    def line_of(self, file: str, line: int) -> str:
+        lines = self.lines_of(file)
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def add(self, kind: str, key: tuple, where: Location | None, name: str,
@@ -82,8 +86,7 @@ class _Finder:
 
     def prose(self, file: str, query: str | None) -> None:
         """Each `{term}` of the file's text that names a known term."""
-        for number in range(1, 1 + len(self._all_lines(file))):
-            text = self.line_of(file, number)
+        for number, text in enumerate(self.lines_of(file), 1):
             for match in REFERENCE.finditer(text):
                 if match["scope"] == "calendar":
                     continue
@@ -91,10 +94,6 @@ class _Finder:
                 if owner is not None:
                     self.add(TERM, (owner, match["name"]),
                              Location(file, number, match.start("name") + 1), match["name"])
-
-    def _all_lines(self, file: str) -> list[str]:
-        self.line_of(file, 1)
-        return self.lines[file]
 
     def owner(self, scope: str | None, name: str) -> str | None:
         """The query whose term `name` is: the scope's, else the only policy with it."""
