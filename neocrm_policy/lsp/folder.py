@@ -116,7 +116,7 @@ def check(folder: Path, unsaved: dict[Path, str],
         problems_found(checked)
     if checked.policies is not None:
         try:
-            checked.mentions = mentions(checked.policies, copy, checked.real)
+            checked.mentions = mentions(checked.policies, copy, checked.real, built)
         except (PolicyError, OSError, ValueError):   # references unknown, not fatal
             checked.mentions = []
     if not checked.through:

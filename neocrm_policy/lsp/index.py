@@ -3,8 +3,9 @@ clauses, in every file of the folder, for find references, rename and what the c
 
 Built from the loaded policy set while its scratch copy is still there: an expression's
 names from its parsed tree (placed by the tree's own positions, as the checker places its
-errors), the names written as YAML keys and values from the files' own located reading,
-and prose's `{term}` references by prose's own pattern. Nothing here parses a second way.
+errors), the names written as YAML keys and values from the files' own located reading
+(a rule file's as the load read it, `loader.reusing`), and prose's `{term}` references by
+prose's own pattern. Nothing here parses a second way.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..deciding.prose import REFERENCE
 from ..errors import Location, PolicyError
 from ..language.syntax import ast
 from ..source.documents import YList, YMap
 from ..source.text import load_yaml
+
+if TYPE_CHECKING:
+    from ..loading.loader import Built
 
 TERM, FACT, DECISION, CUSTOMER, CLAUSE = "term", "fact", "decision", "customer", "clause"
 
@@ -45,19 +49,24 @@ class Mention:
 
 
 class _Finder:
-    def __init__(self, policies, real: Callable[[str], Path]) -> None:
+    def __init__(self, policies, real: Callable[[str], Path], built: Built) -> None:
         self.policies = policies
         self.real = real
+        self.built = built
         self.found: dict[tuple, Mention] = {}
         self.lines: dict[str, list[str]] = {}
 
-    def line_of(self, file: str, line: int) -> str:
+    def lines_of(self, file: str) -> list[str]:
+        """The file's lines, read once (none when it cannot be read)."""
         if file not in self.lines:
             try:
                 self.lines[file] = Path(file).read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeError):
                 self.lines[file] = []
-        lines = self.lines[file]
+        return self.lines[file]
+
+    def line_of(self, file: str, line: int) -> str:
+        lines = self.lines_of(file)
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def add(self, kind: str, key: tuple, where: Location | None, name: str,
@@ -77,8 +86,7 @@ class _Finder:
 
     def prose(self, file: str, query: str | None) -> None:
         """Each `{term}` of the file's text that names a known term."""
-        for number in range(1, 1 + len(self._all_lines(file))):
-            text = self.line_of(file, number)
+        for number, text in enumerate(self.lines_of(file), 1):
             for match in REFERENCE.finditer(text):
                 if match["scope"] == "calendar":
                     continue
@@ -86,10 +94,6 @@ class _Finder:
                 if owner is not None:
                     self.add(TERM, (owner, match["name"]),
                              Location(file, number, match.start("name") + 1), match["name"])
-
-    def _all_lines(self, file: str) -> list[str]:
-        self.line_of(file, 1)
-        return self.lines[file]
 
     def owner(self, scope: str | None, name: str) -> str | None:
         """The query whose term `name` is: the scope's, else the only policy with it."""
@@ -103,10 +107,12 @@ class _Finder:
         return self.policies.versions(query)[-1].checked.policy
 
 
-def mentions(policies, copy: Path, real: Callable[[str], Path]) -> list[Mention]:
+def mentions(policies, copy: Path, real: Callable[[str], Path],
+             built: Built | None = None) -> list[Mention]:
     """Every mention of a name in the policy folder loaded from `copy` (its files named
-    by `real` as the real folder's)."""
-    finder = _Finder(policies, real)
+    by `real` as the real folder's); `built` holds the rule files as the load read them
+    (`loader.reusing`), so they are not parsed again."""
+    finder = _Finder(policies, real, built or {})
     for query in policies.queries:
         for compiled in policies.versions(query):
             _policy_mentions(finder, compiled.checked.policy)
@@ -130,7 +136,8 @@ def _read(file: str) -> Any:
 
 def _policy_mentions(finder: _Finder, policy) -> None:
     query = policy.id
-    data = _read(policy.file)
+    kept = finder.built.get(policy.file)
+    data = kept[1] if kept is not None else _read(policy.file)
     if not isinstance(data, YMap):
         return
     for kind, section in ((TERM, "parameters"), (FACT, "inputs"), (DECISION, "decisions")):

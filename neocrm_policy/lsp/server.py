@@ -682,9 +682,14 @@ def formatting(ls: PolicyServer, params: types.DocumentFormattingParams
         return None
     if result == document.source:
         return []
-    lines = document.source.split("\n")
+    return [_whole_text(document.source, result)]
+
+
+def _whole_text(source: str, text: str) -> types.TextEdit:
+    """An edit that replaces the whole of `source` with `text`."""
+    lines = source.split("\n")
     end = types.Position(len(lines) - 1, len(lines[-1]))
-    return [types.TextEdit(types.Range(types.Position(0, 0), end), result)]
+    return types.TextEdit(types.Range(types.Position(0, 0), end), text)
 
 
 RUN_CASE, ACCEPT_CASE, DECIDE = ("neocrm-policy.runCase", "neocrm-policy.acceptCase",
@@ -778,10 +783,7 @@ async def accept_case(ls: PolicyServer, uri: str, name: str) -> dict:
         ls.window_show_message(types.ShowMessageParams(
             types.MessageType.Warning, f"“{name}” not accepted: {reason}"))
         return {"case": name, "accepted": False, "reason": reason}
-    lines = document.source.split("\n")
-    end = types.Position(len(lines) - 1, len(lines[-1]))
-    edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(
-        types.Range(types.Position(0, 0), end), text)]})
+    edit = types.WorkspaceEdit(changes={uri: [_whole_text(document.source, text)]})
     await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
         edit, label=f"accept what the rules now decide for “{name}”"))
     ls.runs.pop((found.folder, path, name), None)
