@@ -190,6 +190,16 @@ class ResultImpact:
     def moved(self) -> int:
         return sum(m.count for m in self.moves.values())
 
+    def first_met(self, kind: tuple, sized: bool, fold: bool = True) -> tuple:
+        """Where a kind of move not counted yet is counted: past `TRANSITIONS` kinds, an
+        unsized one goes to "other" (unless `fold` is off: a part counted apart keeps
+        every kind, as only the merge knows which kinds came first in all the data)."""
+        if fold and len(self.moves) >= TRANSITIONS and not sized:
+            kind = ("other",)
+        if kind not in self.moves:
+            self.moves[kind] = Move(sizes=Sizes() if sized else None)
+        return kind
+
 
 @dataclass
 class QueryImpact:
@@ -599,10 +609,7 @@ def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict,
         if result is None:
             result = results[name] = ResultImpact(name, type_)
         if kind[0] not in result.moves:
-            if fold and len(result.moves) >= TRANSITIONS and kind[1] is None:
-                kind = (("other",), None)
-            if kind[0] not in result.moves:
-                result.moves[kind[0]] = Move(sizes=Sizes() if kind[1] is not None else None)
+            kind = (result.first_met(kind[0], kind[1] is not None, fold), kind[1])
         moved.append((name, kind))
     return moved
 
@@ -691,11 +698,7 @@ def merge_reports(total: ImpactReport, part: ImpactReport,
                 into = impact.results[name] = ResultImpact(name, result.type)
             for kind, move in result.moves.items():
                 if kind not in into.moves:
-                    if len(into.moves) >= TRANSITIONS and move.sizes is None:
-                        kind = ("other",)    # as `_result_moves` folds a kind seen late
-                    if kind not in into.moves:
-                        into.moves[kind] = Move(sizes=Sizes() if move.sizes is not None
-                                                else None)
+                    kind = into.first_met(kind, move.sizes is not None)
                 _merge_move(into.moves[kind], move)
         for key, move in counted.failures.items():
             _merge_move(impact.failures.setdefault(key, Move()), move)
