@@ -78,11 +78,7 @@ class Sizes:
             size = _rounded(size)
         values[size] += 1
         if len(values) > DISTINCT:
-            self.rounded = True
-            merged: Counter = Counter()
-            for value, n in values.items():
-                merged[_rounded(value)] += n
-            self.values = merged
+            self.values, self.rounded = _all_rounded(values), True
 
     def merge(self, other: Sizes) -> None:
         """Add sizes counted apart (after these): the sum, least and most as `add` would
@@ -102,10 +98,7 @@ class Sizes:
         values = self.values
         values.update(other.values)
         if self.rounded or other.rounded or len(values) > DISTINCT:
-            merged: Counter = Counter()
-            for value, n in values.items():
-                merged[_rounded(value)] += n
-            self.values, self.rounded = merged, True
+            self.values, self.rounded = _all_rounded(values), True
 
     def histogram(self, bars: int = 8) -> list[tuple[Any, Any, int]]:
         """(low, high, count) bars: one per size when there are few, else `bars` equal
@@ -140,6 +133,14 @@ def _rounded(size: Any) -> Any:
     if isinstance(size, int):
         return int(_two_figures(Decimal(size)))
     return size
+
+
+def _all_rounded(values: Counter) -> Counter:
+    """A histogram's sizes each rounded (`_rounded`), the counts of those that meet added."""
+    merged: Counter = Counter()
+    for value, n in values.items():
+        merged[_rounded(value)] += n
+    return merged
 
 
 def _two_figures(number: Decimal) -> Decimal:
