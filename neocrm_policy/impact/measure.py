@@ -78,11 +78,7 @@ class Sizes:
             size = _rounded(size)
         values[size] += 1
         if len(values) > DISTINCT:
-            self.rounded = True
-            merged: Counter = Counter()
-            for value, n in values.items():
-                merged[_rounded(value)] += n
-            self.values = merged
+            self.values, self.rounded = _all_rounded(values), True
 
     def merge(self, other: Sizes) -> None:
         """Add sizes counted apart (after these): the sum, least and most as `add` would
@@ -102,10 +98,7 @@ class Sizes:
         values = self.values
         values.update(other.values)
         if self.rounded or other.rounded or len(values) > DISTINCT:
-            merged: Counter = Counter()
-            for value, n in values.items():
-                merged[_rounded(value)] += n
-            self.values, self.rounded = merged, True
+            self.values, self.rounded = _all_rounded(values), True
 
     def histogram(self, bars: int = 8) -> list[tuple[Any, Any, int]]:
         """(low, high, count) bars: one per size when there are few, else `bars` equal
@@ -140,6 +133,14 @@ def _rounded(size: Any) -> Any:
     if isinstance(size, int):
         return int(_two_figures(Decimal(size)))
     return size
+
+
+def _all_rounded(values: Counter) -> Counter:
+    """A histogram's sizes each rounded (`_rounded`), the counts of those that meet added."""
+    merged: Counter = Counter()
+    for value, n in values.items():
+        merged[_rounded(value)] += n
+    return merged
 
 
 def _two_figures(number: Decimal) -> Decimal:
@@ -189,6 +190,16 @@ class ResultImpact:
     @property
     def moved(self) -> int:
         return sum(m.count for m in self.moves.values())
+
+    def first_met(self, kind: tuple, sized: bool, fold: bool = True) -> tuple:
+        """Where a kind of move not counted yet is counted: past `TRANSITIONS` kinds, an
+        unsized one goes to "other" (unless `fold` is off: a part counted apart keeps
+        every kind, as only the merge knows which kinds came first in all the data)."""
+        if fold and len(self.moves) >= TRANSITIONS and not sized:
+            kind = ("other",)
+        if kind not in self.moves:
+            self.moves[kind] = Move(sizes=Sizes() if sized else None)
+        return kind
 
 
 @dataclass
@@ -614,10 +625,7 @@ def _result_moves(impact: QueryImpact, types: dict[str, Type], a: dict, b: dict,
         if result is None:
             result = results[name] = ResultImpact(name, type_)
         if kind[0] not in result.moves:
-            if fold and len(result.moves) >= TRANSITIONS and kind[1] is None:
-                kind = (("other",), None)
-            if kind[0] not in result.moves:
-                result.moves[kind[0]] = Move(sizes=Sizes() if kind[1] is not None else None)
+            kind = (result.first_met(kind[0], kind[1] is not None, fold), kind[1])
         moved.append((name, kind))
     return moved
 
@@ -706,11 +714,7 @@ def merge_reports(total: ImpactReport, part: ImpactReport,
                 into = impact.results[name] = ResultImpact(name, result.type)
             for kind, move in result.moves.items():
                 if kind not in into.moves:
-                    if len(into.moves) >= TRANSITIONS and move.sizes is None:
-                        kind = ("other",)    # as `_result_moves` folds a kind seen late
-                    if kind not in into.moves:
-                        into.moves[kind] = Move(sizes=Sizes() if move.sizes is not None
-                                                else None)
+                    kind = into.first_met(kind, move.sizes is not None)
                 _merge_move(into.moves[kind], move)
         for key, move in counted.failures.items():
             _merge_move(impact.failures.setdefault(key, Move()), move)
