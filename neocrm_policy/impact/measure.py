@@ -341,8 +341,9 @@ class _Deciding:
         self.attribute, self.logged = attribute, logged
 
     def pair(self, when: Any) -> tuple[Callable, Callable]:
-        """The functions deciding a record at `when` before and after: each gives the
-        result, or the error (never raises it) when the rules cannot be asked then."""
+        """The functions deciding a record at `when` before and after. Where the rules
+        cannot be asked at `when` at all, the function gives that error (not raising it);
+        deciding one record may still raise, which the record loop catches."""
         before = self.before
         return (_never_raising(before.at(when)) if before is not None else _nothing,
                 _never_raising(self.after.at(when)))
