@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from .jsonio import Written, dumps
+from .jsonio import _FRAGMENT, Written, _as_text, dumps
 
 logger = logging.getLogger("neocrm_policy.service")
 
@@ -185,16 +185,7 @@ def _milliseconds(seconds: float) -> float:
     return round(ms, 3)
 
 
-_FRAGMENT = getattr(orjson, "Fragment", None)     # raw JSON text: orjson 3.9.11 and later
 _LINE = orjson.OPT_APPEND_NEWLINE
-
-
-def _decimal_as_text(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 _dumps = orjson.dumps
 _CANNOT = orjson.JSONEncodeError
 
@@ -268,7 +259,7 @@ class DecisionLog:
                     "query": query, "at": at, "customer": customer, "revision": revision,
                     "facts": facts, "result": _FRAGMENT(result_json),
                     "duration_ms": _milliseconds(duration)},
-                    default=_decimal_as_text, option=_LINE)
+                    default=_as_text, option=_LINE)
             except _CANNOT:   # a number past 64 bits, a lone surrogate: the writer writes it
                 pass
             else:
