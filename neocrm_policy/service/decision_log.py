@@ -302,12 +302,6 @@ class DecisionLog:
     def _line(self, item: tuple) -> bytes:
         (decision_id, when, query, at, customer, revision, facts, result, duration,
          result_json) = item
-        if not self.mask:          # nothing to take out or hide: the record as it came
-            return dumps({"kind": "decision", "decision_id": decision_id, "time": _when(when),
-                          "query": query, "at": at, "customer": customer,
-                          "revision": revision, "facts": facts,
-                          "result": result if result_json is None else Written(result_json),
-                          "duration_ms": _milliseconds(duration)}, decimals="text") + b"\n"
         facts, masked, values = _without(facts, self.mask)
         if customer is not None:          # the request's `customer` is customer.id
             for parts in self.mask:
