@@ -251,6 +251,7 @@ class DecisionLog:
                 self.dropped += 1
             return False
         when = time.time()
+        line = None
         if result_json is not None and _FRAGMENT is not None and not self.mask:
             try:       # the record's fields in one call around the result's JSON as the
                 # answer wrote it (about 1 µs); the writer's `_line` gives the same bytes
@@ -262,13 +263,9 @@ class DecisionLog:
                     default=_as_text, option=_LINE)
             except _CANNOT:   # a number past 64 bits, a lone surrogate: the writer writes it
                 pass
-            else:
-                records.append(line)
-                if self._idle:
-                    self._wake.set()
-                return True
-        records.append((decision_id, when, query, at, customer, revision, facts,
-                        result, duration, result_json))
+        records.append(line if line is not None else (
+            decision_id, when, query, at, customer, revision, facts, result, duration,
+            result_json))
         if self._idle:
             self._wake.set()
         return True
