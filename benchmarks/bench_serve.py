@@ -386,6 +386,16 @@ def at_rate(port: int, seconds: int, rate: int = 1000, workers: int = 10) -> dic
             "p50_ms": quantile(50) * 1e3, "p99_ms": quantile(99) * 1e3}
 
 
+def both_loads(server: Server, seconds: int) -> tuple[float, float, dict]:
+    """`saturation`, then `at_rate`, on one server, which is stopped after."""
+    try:
+        rate, cpu = saturation(server, seconds)
+        time.sleep(0.5)
+        return rate, cpu, at_rate(server.port, seconds)
+    finally:
+        server.stop()
+
+
 def compare_variants(seconds: int, rounds: int) -> None:
     """Each installed server variant at saturation and at 1,000 requests/s, in
     interleaved rounds, with ratios to the first variant of the same round."""
@@ -401,13 +411,7 @@ def compare_variants(seconds: int, rounds: int) -> None:
     for round_ in range(1, rounds + 1):
         reference = None
         for name in names:
-            server = Server(variant=name)
-            try:
-                saturated, cpu = saturation(server, seconds)
-                time.sleep(0.5)
-                paced = at_rate(server.port, seconds)
-            finally:
-                server.stop()
+            saturated, cpu, paced = both_loads(Server(variant=name), seconds)
             if reference is None:
                 reference = (saturated, paced["p99_ms"], cpu)
             print(f"{round_:>5} {name:<26} {saturated:>16,.0f} "
@@ -434,13 +438,9 @@ def over_loopback(seconds: int, workers: list[int], rounds: int) -> None:
                     if name == "log on":
                         options += ["--decision-log", str(Path(scratch) / "d.jsonl"),
                                     "--log-max-bytes", str(200 * 1024 * 1024)]
-                    server = Server(*options, limit_workers=count if name == "limit" else 0)
-                    try:
-                        rate, cpu = saturation(server, seconds)
-                        time.sleep(0.5)
-                        paced = at_rate(server.port, seconds)
-                    finally:
-                        server.stop()
+                    rate, cpu, paced = both_loads(
+                        Server(*options, limit_workers=count if name == "limit" else 0),
+                        seconds)
                     cpu *= 1e3
                     if limit is None:
                         limit = (rate, cpu, paced["p99_ms"])

@@ -704,12 +704,17 @@ class PolicySet:
                 return self.decide(query, facts, now).result
             result: dict[str, Any] = function(known, values, now)[0]
             return result
-        if id(compiled) not in self._makers:
-            from .prepared import fused
-            self._makers[id(compiled)] = fused(compiled, reader)
-        make = self._makers[id(compiled)]
+        make = self._maker(compiled)
         return (make and make(decide_result, now, values)) or decide_result
 
+    def _maker(self, compiled: CompiledPolicy, with_rules: bool = False) -> _Maker | None:
+        """prepare()'s generated function maker for a compiled policy (`fused`), made at
+        first need and kept; `with_rules`: its function also gives the rules behind."""
+        key: int | tuple[int, str] = (id(compiled), "rules") if with_rules else id(compiled)
+        if key not in self._makers:
+            from .prepared import fused
+            self._makers[key] = fused(compiled, self._readers[id(compiled)], with_rules)
+        return self._makers[key]
 
     def prepare_clauses(self, query: str, at: datetime | str | None
                         ) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], _Answer]]:
@@ -742,11 +747,7 @@ class PolicySet:
                     decision.customer)
         if terms.missing:
             return head, decided
-        key = (id(compiled), "rules")
-        if key not in self._makers:
-            from .prepared import fused
-            self._makers[key] = fused(compiled, self._readers[id(compiled)], with_rules=True)
-        make = self._makers[key]
+        make = self._maker(compiled, with_rules=True)
         marker = object()
         quick = make and make(lambda facts: marker, now, terms.values)
         if not quick:

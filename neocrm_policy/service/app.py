@@ -405,22 +405,28 @@ class Service:
         if it needs longer, again in a worker thread for the rest of its time, so that
         the event loop goes on answering other requests meanwhile."""
         started = time.perf_counter()
-        work = lambda: self.decide_one(served, query, request, text, (), explain, trace)
-        limit = self.config.decision_timeout
-        if self.deadline.usable:
-            try:
-                status, data, result = self.deadline.run(work, min(limit, LOOP_SLICE))
-            except Overrun:
-                left = limit - (time.perf_counter() - started)
-                if left <= 0:
-                    raise self._overrun() from None
-                status, data, result = await self.in_thread(work, left, self.costly)
-        else:
-            status, data, result = await self.in_thread(work)
+        status, data, result = await self.in_slice(
+            lambda: self.decide_one(served, query, request, text, (), explain, trace),
+            started)
         if status == 200:
             self.remember(served, query, request, data, result,
                           time.perf_counter() - started)
         return status, data
+
+    async def in_slice(self, work: Callable[[], Any], started: float) -> Any:
+        """`work()` on this thread under the deadline for at most `LOOP_SLICE`, then, if
+        it needs longer, again in a worker thread for what is left of the decision time
+        limit counted from `started` (the deadline unusable: in a worker thread)."""
+        limit = self.config.decision_timeout
+        if self.deadline.usable:
+            try:
+                return self.deadline.run(work, min(limit, LOOP_SLICE))
+            except Overrun:
+                left = limit - (time.perf_counter() - started)
+                if left <= 0:
+                    raise self._overrun() from None
+                return await self.in_thread(work, left, self.costly)
+        return await self.in_thread(work)
 
     def decide_all(self, served: Served, query: str, items: list, shared: dict, text: str,
                    explain: str | None, trace: bool) -> tuple[list[bytes], list, Counter]:
@@ -521,18 +527,9 @@ class Service:
         """`decide_all` as `decide_now` runs one decision: on this thread for at most
         `LOOP_SLICE` (a hundred items take about a millisecond; a hand-off to a thread
         cost about 3 µs an item of such a batch), else again in a worker thread."""
-        work = lambda: self.decide_all(served, query, items, shared, text, explain, trace)
-        started = time.perf_counter()
-        limit = self.config.decision_timeout
-        if self.deadline.usable:
-            try:
-                return self.deadline.run(work, min(limit, LOOP_SLICE))
-            except Overrun:
-                left = limit - (time.perf_counter() - started)
-                if left <= 0:
-                    raise self._overrun() from None
-                return await self.in_thread(work, left, self.costly)
-        return await self.in_thread(work)
+        return await self.in_slice(
+            lambda: self.decide_all(served, query, items, shared, text, explain, trace),
+            time.perf_counter())
 
 
 def log_path(config: ServiceConfig, asked: str) -> Path:

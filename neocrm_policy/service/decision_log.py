@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from .jsonio import Written, dumps
+from .jsonio import _FRAGMENT, Written, _as_text, dumps
 
 logger = logging.getLogger("neocrm_policy.service")
 
@@ -185,16 +185,7 @@ def _milliseconds(seconds: float) -> float:
     return round(ms, 3)
 
 
-_FRAGMENT = getattr(orjson, "Fragment", None)     # raw JSON text: orjson 3.9.11 and later
 _LINE = orjson.OPT_APPEND_NEWLINE
-
-
-def _decimal_as_text(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 _dumps = orjson.dumps
 _CANNOT = orjson.JSONEncodeError
 
@@ -260,6 +251,7 @@ class DecisionLog:
                 self.dropped += 1
             return False
         when = time.time()
+        line = None
         if result_json is not None and _FRAGMENT is not None and not self.mask:
             try:       # the record's fields in one call around the result's JSON as the
                 # answer wrote it (about 1 µs); the writer's `_line` gives the same bytes
@@ -268,16 +260,12 @@ class DecisionLog:
                     "query": query, "at": at, "customer": customer, "revision": revision,
                     "facts": facts, "result": _FRAGMENT(result_json),
                     "duration_ms": _milliseconds(duration)},
-                    default=_decimal_as_text, option=_LINE)
+                    default=_as_text, option=_LINE)
             except _CANNOT:   # a number past 64 bits, a lone surrogate: the writer writes it
                 pass
-            else:
-                records.append(line)
-                if self._idle:
-                    self._wake.set()
-                return True
-        records.append((decision_id, when, query, at, customer, revision, facts,
-                        result, duration, result_json))
+        records.append(line if line is not None else (
+            decision_id, when, query, at, customer, revision, facts, result, duration,
+            result_json))
         if self._idle:
             self._wake.set()
         return True
@@ -311,12 +299,6 @@ class DecisionLog:
     def _line(self, item: tuple) -> bytes:
         (decision_id, when, query, at, customer, revision, facts, result, duration,
          result_json) = item
-        if not self.mask:          # nothing to take out or hide: the record as it came
-            return dumps({"kind": "decision", "decision_id": decision_id, "time": _when(when),
-                          "query": query, "at": at, "customer": customer,
-                          "revision": revision, "facts": facts,
-                          "result": result if result_json is None else Written(result_json),
-                          "duration_ms": _milliseconds(duration)}, decimals="text") + b"\n"
         facts, masked, values = _without(facts, self.mask)
         if customer is not None:          # the request's `customer` is customer.id
             for parts in self.mask:
