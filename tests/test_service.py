@@ -629,10 +629,10 @@ def test_mask_keeps_the_callers_facts(tmp_path):
 
 
 def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monkeypatch):
-    """With nothing masked, `record` writes the line itself and the writer only writes it
-    out: the same bytes, field for field, as the writer's own line for that record, and
-    facts only the standard library can write (a 30-digit number, a lone surrogate) still
-    written, by the writer."""
+    """With nothing masked, `record` writes the line itself, into the buffer the writer
+    writes out: the same bytes, field for field, as the writer's own line for that
+    record, in the order recorded; facts only the standard library can write (a 30-digit
+    number, a lone surrogate) written by it, in their place."""
     from decimal import Decimal
 
     from neocrm_policy.service import decision_log
@@ -645,12 +645,12 @@ def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monk
     for n, fact in enumerate(facts):
         log.record(f"id-{n}", "support.sla", "2026-03-08T01:00:00+08:00",
                    "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
-    queued = list(log._queue)
-    assert [type(item) for item in queued] == [bytes, bytes, tuple, tuple, bytes]
+    assert log.waiting == 5 and not log._queue
+    queued = bytes(log._lines).splitlines(keepends=True)
     for n, (fact, line) in enumerate(zip(facts, queued, strict=True)):
         record = (f"id-{n}", 1_780_000_000.123456, "support.sla", "2026-03-08T01:00:00+08:00",
                   "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
-        assert line in (record, log._line(record)), n
+        assert line == log._line(record), n
     assert json.loads(queued[0])["time"] == "2026-05-28T20:26:40.123456+00:00"
     monkeypatch.undo()
     log.start()
@@ -659,6 +659,61 @@ def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monk
     assert [json.loads(line)["facts"] for line in lines] == [
         facts[0], {"amount": "1.50"}, {"amount": 10 ** 30}, {"note": "a\ud800b"}, None]
     assert log.written == 5 and log.dropped == 0
+
+
+def test_a_masked_time_is_hidden_in_a_result_that_holds_it_as_a_time(tmp_path):
+    """A decision's result may hold a time as a Python time where its answer wrote the
+    text (the service's usual answers and batch items): a masked fact with that time is
+    hidden in the result as the answer wrote it."""
+    from datetime import datetime, timedelta, timezone
+
+    from neocrm_policy.service.jsonio import dumps
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10,
+                      mask=["incident.reported_at"])
+    reported = "2026-03-07T22:30:00+08:00"
+    result = {"reported": datetime(2026, 3, 7, 22, 30, tzinfo=timezone(timedelta(hours=8))),
+              "credit": 10 ** 30}
+    log.record("id-1", "q", "at", None, "rev",
+               {"incident": {"reported_at": reported, "level": 4}}, result, 0.001,
+               dumps(result))
+    log.start()
+    log.close()
+    line = (tmp_path / "d.jsonl").read_text()
+    assert reported not in line, line
+    record = json.loads(line)
+    assert record["result"] == {"reported": "(masked)", "credit": 10 ** 30}
+    assert record["facts"] == {"incident": {"level": 4}}
+
+
+def test_a_record_json_cannot_hold_is_counted_as_dropped(tmp_path):
+    """A record no JSON writer can hold (a set among the facts) is dropped and counted,
+    and the lines around it are written in order; the request is not failed."""
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10)
+    for n, fact in enumerate(({"a": 1}, {"a": {1, 2}}, {"a": 3})):
+        log.record(f"id-{n}", "q", "at", None, "rev", fact, {}, 0.001, b"{}")
+    assert log.dropped == 1 and log.waiting == 2
+    log.start()
+    log.close()
+    lines = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert [line.get("decision_id") for line in lines] == [None, "id-0", "id-2"]
+    assert lines[0]["kind"] == "dropped" and lines[0]["dropped"] == 1
+
+
+def test_lines_written_together_still_rotate_between_lines(tmp_path):
+    """The buffer of a round's lines is written whole when it fits, else line by line,
+    each file ending on a whole line and none over the size limit."""
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=1000, backups=5, capacity=100)
+    for n in range(12):
+        log.record(f"id-{n:02d}", "q", "at", None, "rev", {"n": n}, {}, 0.001, b"{}")
+    log.start()
+    log.close()
+    files = sorted(tmp_path.glob("d.jsonl*"), key=lambda p: -int(p.suffix[1:] or 0)
+                   if p.suffix != ".jsonl" else 0)
+    texts = [p.read_bytes() for p in files]
+    assert log.rotations >= 1 and all(0 < len(t) <= 1000 and t.endswith(b"\n")
+                                      for t in texts)
+    ids = [json.loads(line)["decision_id"] for t in texts for line in t.splitlines()]
+    assert ids == [f"id-{n:02d}" for n in range(12)]
 
 
 @settings(max_examples=500, deadline=None)

@@ -11,6 +11,7 @@ on a crash is at most what the queue held.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import stat
@@ -205,9 +206,13 @@ queue takes to fill at this rate, so a small --log-queue is not made to drop."""
 class DecisionLog:
     """`record(...)` from any thread; `start()` once, `close()` on shutdown.
 
-    The queue is a deque: a request appends its record (a few tenths of a microsecond;
-    queue.Queue's locks and condition took over a microsecond) and wakes the writer only
-    when the writer sleeps for want of records."""
+    With nothing masked, a request appends its line to one buffer of bytes under a lock
+    (a few tenths of a microsecond) and the writer takes the whole buffer each round: a
+    line kept as its own bytes object until the writer's thread freed it cost about a
+    microsecond more a line (memory allocated on one thread and freed on another, and
+    hundreds of objects a round gone cold meanwhile; tests/test_service.py and
+    benchmarks/README.md). Masked records, formatted by the writer, wait in a deque. The
+    writer is woken only when it sleeps for want of records."""
 
     def __init__(self, path: Path, max_bytes: int, backups: int, capacity: int,
                  mask: Iterable[str] = ()) -> None:
@@ -216,7 +221,10 @@ class DecisionLog:
         self.backups = backups
         self.mask = [tuple(p.split(".")) for p in mask]
         self.capacity = capacity
-        self._queue: deque[Any] = deque()     # lines, records, and _STOP at the end
+        self._queue: deque[Any] = deque()     # masked records, and _STOP at the end
+        self._lines = bytearray()             # lines written by `record`, in order
+        self._count = 0                       # how many lines `_lines` holds
+        self._lines_lock = threading.Lock()
         self._idle = False
         self._wake = threading.Event()
         self._linger = min(LINGER, capacity / 2 / FASTEST)
@@ -236,39 +244,59 @@ class DecisionLog:
     def record(self, decision_id: str, query: str, at: str, customer: str | None,
                revision: str, facts: Any, result: dict, duration: float,
                result_json: bytes | None = None) -> bool:
-        """Queue one decision; False (and counted) when the queue is full. `result_json`:
-        the result as the answer wrote it, put in the line as it is unless masking
-        changes it.
+        """Queue one decision; False (and counted) when the queue is full, or when the
+        record cannot be written as JSON. `result_json`: the result as the answer wrote
+        it, put in the line as it is unless masking changes it.
 
         With nothing to mask, the line is written here, on the request's thread, and
         the writer only writes it: formatting it in the writer's thread cost more (about
         5 µs a record against 1.5, from the objects of the request read on another core
-        and the interpreter lock passed between the threads). A masked record is still
-        written by the writer, off the request path."""
-        records = self._queue
-        if len(records) >= self.capacity:
+        and the interpreter lock passed between the threads); what orjson cannot write,
+        the standard library writes, here too, so that the lines stay in order. A masked
+        record is still written by the writer, off the request path."""
+        if self._count + len(self._queue) >= self.capacity:
             with self._drop_lock:
                 self.dropped += 1
             return False
         when = time.time()
-        line = None
-        if result_json is not None and _FRAGMENT is not None and not self.mask:
-            try:       # the record's fields in one call around the result's JSON as the
-                # answer wrote it (about 1 µs); the writer's `_line` gives the same bytes
-                line = _dumps({
-                    "kind": "decision", "decision_id": decision_id, "time": _when(when),
-                    "query": query, "at": at, "customer": customer, "revision": revision,
-                    "facts": facts, "result": _FRAGMENT(result_json),
-                    "duration_ms": _milliseconds(duration)},
-                    default=_as_text, option=_LINE)
-            except _CANNOT:   # a number past 64 bits, a lone surrogate: the writer writes it
-                pass
-        records.append(line if line is not None else (
-            decision_id, when, query, at, customer, revision, facts, result, duration,
-            result_json))
+        if self.mask:
+            self._queue.append((decision_id, when, query, at, customer, revision, facts,
+                                result, duration, result_json))
+        else:
+            line = None
+            if result_json is not None and _FRAGMENT is not None:
+                try:       # the record's fields in one call around the result's JSON as
+                    # the answer wrote it (about 1 µs); `_line` gives the same bytes
+                    line = _dumps({
+                        "kind": "decision", "decision_id": decision_id,
+                        "time": _when(when), "query": query, "at": at,
+                        "customer": customer, "revision": revision, "facts": facts,
+                        "result": _FRAGMENT(result_json),
+                        "duration_ms": _milliseconds(duration)},
+                        default=_as_text, option=_LINE)
+                except _CANNOT:     # a number past 64 bits, a lone surrogate: below
+                    pass
+            if line is None:
+                try:
+                    line = self._line((decision_id, when, query, at, customer, revision,
+                                       facts, result, duration, result_json))
+                except (TypeError, ValueError, RecursionError) as error:
+                    self._unwritable(error)
+                    return False
+            with self._lines_lock:
+                self._lines += line
+                self._count += 1
         if self._idle:
             self._wake.set()
         return True
+
+    def _unwritable(self, error: Exception) -> None:
+        """A record JSON cannot hold (none is expected: facts come from JSON), counted
+        as dropped instead of stopping the writer or failing the request."""
+        with self._drop_lock:
+            self.dropped += 1
+        logger.warning("decision log %s: a record could not be written: %s", self.path,
+                       error)
 
     def reopen(self) -> None:
         """Ask the writer to open the file again by its path before its next lines (on
@@ -278,7 +306,7 @@ class DecisionLog:
 
     @property
     def waiting(self) -> int:
-        return len(self._queue)
+        return self._count + len(self._queue)
 
     # Writer side ---------------------------------------------------------------------
     def start(self) -> None:
@@ -311,8 +339,12 @@ class DecisionLog:
         content = {"at": at, "customer": customer, "facts": facts, "result": result}
         if values:
             hider = Hider(values)
-            if hider:
-                content["result"] = item[7]       # masked in its values, written again
+            if hider:     # the result masked in its values as the answer wrote them (the
+                # Python values may hold a time where the answer has its text), written
+                # again (read by the standard library: orjson reads a 30-digit integer
+                # as a float)
+                content["result"] = json.loads(result_json) if result_json is not None \
+                    else item[7]
                 content = hider.hide(content)
         record = {"kind": "decision", "decision_id": decision_id, "time": _when(when),
                   "query": query, "at": content["at"], "customer": content["customer"],
@@ -322,24 +354,16 @@ class DecisionLog:
             record[MASKED] = masked
         return dumps(record, decimals="text") + b"\n"
 
-    def _lines(self, items: list) -> list[bytes]:
-        """The lines of the records among `items`; a record JSON cannot hold (none is
-        expected: facts come from JSON) is counted as dropped instead of stopping the
-        writer."""
+    def _masked_lines(self, items: list) -> list[bytes]:
+        """The lines of the masked records among `items`."""
         lines = []
         for item in items:
-            if type(item) is bytes:       # written by `record`
-                lines.append(item)
-                continue
             if item is _STOP:
                 continue
             try:
                 lines.append(self._line(item))
             except (TypeError, ValueError, RecursionError) as error:
-                with self._drop_lock:
-                    self.dropped += 1
-                logger.warning("decision log %s: a record could not be written: %s",
-                               self.path, error)
+                self._unwritable(error)
         return lines
 
     def _drop_line(self) -> bytes | None:
@@ -351,21 +375,24 @@ class DecisionLog:
         return dumps({"kind": "dropped", "time": _now(), "dropped": new,
                       "dropped_total": total}) + b"\n"
 
-    def _take(self) -> list:
-        """What the queue holds, up to 1,000 records (waiting up to half a second for
-        the first)."""
+    def _take(self) -> tuple[bytearray, int, list]:
+        """The lines `record` wrote, how many, and up to 1,000 masked records (waiting
+        up to half a second for the first)."""
         records = self._queue
-        if not records:
+        if not records and not self._count:
             self._idle = True
-            if not records:       # a record appended before `_idle` was seen: no wait
+            if not records and not self._count:   # one come before `_idle` was seen
                 self._wake.wait(0.5)
             self._wake.clear()
             self._idle = False
+        with self._lines_lock:
+            lines, count = self._lines, self._count
+            self._lines, self._count = bytearray(), 0
         items: list[Any] = []
         take = records.popleft
         while records and len(items) < 1000:
             items.append(take())
-        return items
+        return lines, count, items
 
     def _write_loop(self) -> None:
         handle, size, regular = None, 0, True
@@ -376,10 +403,12 @@ class DecisionLog:
                     handle, size, regular = self._open()
                 except OSError as error:
                     logger.warning("decision log %s: %s", self.path, error)
-            items = self._take()
+            written, count, items = self._take()
             stop = _STOP in items
-            lines = self._lines(items)
-            records = len(lines)
+            lines: list = self._masked_lines(items)
+            records = count + len(lines)
+            if written:
+                lines.insert(0, written)
             dropped = self._drop_line()
             if dropped:
                 lines.insert(0, dropped)
@@ -393,9 +422,11 @@ class DecisionLog:
                     self.reopened += 1
                 if handle is None:
                     handle, size, regular = self._open()
-                together = b"".join(lines)
+                together = lines[0] if len(lines) == 1 else b"".join(lines)
                 if not regular or size + len(together) <= self.max_bytes:
                     lines = [together]           # one write: no rotation on the way
+                else:         # line by line, to rotate between two of them
+                    lines = together.splitlines(keepends=True)
                 for line in lines:
                     if regular and size and size + len(line) > self.max_bytes:
                         handle.close()

@@ -20,6 +20,7 @@ line).
 from __future__ import annotations
 
 import json
+from datetime import date, time
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -51,6 +52,14 @@ def _as_text(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def _time_text(value: Any) -> str:
+    """A date or time as orjson writes it (a result may hold times, which orjson writes
+    itself), for the standard library when orjson refused something else in the data."""
+    if isinstance(value, (date, time)):
+        return orjson.dumps(value)[1:-1].decode()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def _as_float(value: Any) -> Any:
     """The standard library's nearest to `_as_number`: a whole decimal exactly, another
     as the nearest float (only when orjson refused something else in the same data)."""
@@ -58,7 +67,7 @@ def _as_float(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if type(value) is Written:
         return json.loads(value.json)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return _time_text(value)
 
 
 def _as_number(value: Any) -> Any:
@@ -78,13 +87,15 @@ def _only_written(value: Any) -> Any:
 def _only_written_slow(value: Any) -> Any:
     if type(value) is Written:
         return json.loads(value.json)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return _time_text(value)
 
 
 def _as_text_slow(value: Any) -> Any:
     if type(value) is Written:
         return json.loads(value.json)
-    return _as_text(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return _time_text(value)
 
 
 _DEFAULTS = {None: (_only_written, _only_written_slow), "text": (_as_text, _as_text_slow),
