@@ -129,8 +129,9 @@ def _spread(values: list[float]) -> str:
 
 
 def alone_us(rounds: int, count: int = 20000) -> dict[str, list[float]]:
-    """CPU µs of the decision alone (decide + its JSON as answered + orjson) and of the
-    hand-written decision alone (orjson in, hand_sla, orjson out), interleaved."""
+    """CPU µs of the decision alone (its JSON as answered, `decision_json`, written by
+    orjson) and of the hand-written decision alone (orjson in, hand_sla, orjson out),
+    interleaved."""
     import orjson
 
     import neocrm_policy
@@ -142,8 +143,7 @@ def alone_us(rounds: int, count: int = 20000) -> dict[str, list[float]]:
     text = json.dumps(BODY).encode()
     facts, at = BODY["facts"], BODY["at"]
     work = {
-        "decision": lambda: orjson.dumps(
-            policies.decide("support.sla", facts, at=at).to_dict(trace=False)),
+        "decision": lambda: orjson.dumps(policies.decision_json("support.sla", facts, at)),
         "hand": lambda: orjson.dumps(hand_sla(orjson.loads(text)["facts"],
                                               datetime.fromisoformat(at))),
     }
@@ -211,7 +211,7 @@ def in_process(rounds: int, count: int) -> dict:
     for name, ours, theirs, ratios in rows:
         print(f"  {name:<14} {_spread(ours):>20} {_spread(theirs):>20} "
               f"{_spread(ratios):>20}")
-    print(f"  decision alone (decide + its JSON + orjson): {_spread(alone['decision'])} µs; "
+    print(f"  decision alone (decision_json + orjson): {_spread(alone['decision'])} µs; "
           f"hand-written alone: {_spread(alone['hand'])} µs")
     for name, values in own.items():
         print(f"  the service's own work beyond the decision, {name}: {_spread(values)} µs "

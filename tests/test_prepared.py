@@ -213,3 +213,88 @@ def test_a_customer_on_the_standard_terms_is_refused_alike_once_its_own_have_beg
     earlier = _instant("2026-11-01")
     assert policies.prepare(query, earlier)(facts) == policies.decide(query, facts,
                                                                       earlier).result
+
+
+# decision_json: the service's usual answer without the Decision ------------------------
+def json_outcome(answer, facts):
+    """The answer as the service writes it, or the error."""
+    from neocrm_policy.service.jsonio import dumps
+    try:
+        return ("decided", dumps(answer(facts), decimals="number"))
+    except PolicyError as error:
+        return ("error", type(error).__name__, error.render())
+
+
+def answers(policies, query, at):
+    """`decision_json` and `decide().to_dict(trace=False)` at one time."""
+    return (lambda facts: policies.decision_json(query, facts, at),
+            lambda facts: policies.decide(query, facts, at).to_dict(trace=False))
+
+
+@pytest.mark.parametrize("query", [q for _, q in QUERIES])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_decision_json_answers_as_decide(folders, query, data):
+    """The same JSON, byte for byte, or the same error, at any time (customers with own
+    terms among the facts the reader's documents hold)."""
+    policies = folders[query]
+    reader = policies._readers[id(policies.compiled(query, instant(TIMES[1])))]
+    at = data.draw(st.sampled_from(TIMES + [instant(TIMES[0])]))
+    facts = data.draw(documents(reader))
+    quick, full = answers(policies, query, at)
+    assert json_outcome(quick, facts) == json_outcome(full, facts)
+
+
+@pytest.mark.parametrize("query", [q for _, q in QUERIES])
+def test_decision_json_answers_each_fact_alone_as_decide(folders, query):
+    policies = folders[query]
+    at = TIMES[1]
+    reader = policies._readers[id(policies.compiled(query, instant(at)))]
+    quick, full = answers(policies, query, at)
+    base = _base(reader)
+    assert json_outcome(quick, base) == json_outcome(full, base)
+    for leaf in reader.leaves:
+        for value in [*_SPELLINGS, *_GOOD.get(leaf.item.type.name, ()),
+                      *(leaf.item.allowed or ())]:
+            facts = _with(base, leaf.path, value)
+            assert json_outcome(quick, facts) == json_outcome(full, facts), (leaf.path, value)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@given(folder=policy_folders(), cases=st.lists(st.tuples(generated_facts(), instants()),
+                                               min_size=3, max_size=3))
+def test_generated_policies_answer_as_decided(tmp_path_factory, folder, cases):
+    """Rules using every operator, built-in and unit the generator knows."""
+    root = tmp_path_factory.mktemp("gen")
+    folder.write(root)
+    try:
+        policies = neocrm_policy.load(root)
+    except PolicyError:
+        return
+    for facts, at in cases:
+        quick, full = answers(policies, "t.gen", at)
+        assert json_outcome(quick, facts) == json_outcome(full, facts)
+
+
+def test_decision_json_decides_common_facts_without_a_decision(monkeypatch):
+    """The usual facts are answered by the generated function, at any time given or
+    none (now), and its terms follow the time: a dated version of the terms applies
+    from its date. Only what the fast path hands on is decided in full."""
+    policies = neocrm_policy.load(REFERENCE)
+    incident = {"incident": {"level": 4, "reported_at": "2026-03-07T10:00:00+08:00"}}
+    expected = {at: policies.decide("support.sla", incident, at).to_dict(trace=False)
+                for at in TIMES[:2]}
+    assert expected[TIMES[0]]["result"] != expected[TIMES[1]]["result"]
+    full = []
+    decide = policies.decide
+    monkeypatch.setattr(policies, "decide", lambda *a, **k: full.append(a) or decide(*a, **k))
+    for at, answer in expected.items():
+        assert json_outcome(lambda f, at=at: policies.decision_json("support.sla", f, at),
+                            incident) == json_outcome(lambda f, a=answer: a, incident)
+    now = policies.decision_json("support.sla", incident)
+    assert now["result"]["response_breached"] is True and now["customer"] is None
+    assert full == []
+    acme = {**incident, "customer": {"id": "acme"}}    # a customer: own terms, if any
+    assert policies.decision_json("support.sla", acme, TIMES[2])["customer"] == "acme"
+    assert len(full) == 1

@@ -112,6 +112,36 @@ _Maker = Callable[[Callable[..., Any], datetime, Mapping[str, Any]], Callable[[A
 """prepare()'s generated function maker: (the careful way, the time, the terms) → the
 decision's one function from facts, or None."""
 _Answer = tuple[dict[str, Any], dict[str, str | None], str | None]
+
+
+@dataclass(frozen=True)
+class _Answering:
+    """`decision_json`'s generated function under one snapshot of terms, from facts and
+    the time to (result, rules) or `_CAREFUL`, and what writes its answer."""
+    quick: Callable[[Mapping[str, Any], datetime], Any]
+    encode: Callable[[dict[str, Any]], dict[str, Any]] | None
+    steps: Any
+    version: str | None
+
+
+_CAREFUL = object()
+"""What `decision_json`'s generated function gives for facts it leaves to `decide()`."""
+
+
+def _careful(facts: Any) -> object:
+    return _CAREFUL
+
+
+def _evaluation_time(at: datetime | str | None) -> datetime:
+    """`at` (None: now) as the decision reads it: in the agreement's zone, within the
+    years a time can have there."""
+    now = canonical_time(at) if type(at) is str else None   # the usual spelling
+    if now is None:
+        now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
+        if outside_years(now):
+            raise _outside_years(now)
+        now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
+    return now
 """An answer of `prepare_clauses`: the result as JSON values, each result's clause, and
 the customer whose terms applied."""
 
@@ -336,6 +366,9 @@ class PolicySet:
         unless the facts state the customer has the standard terms."""
         self._makers: dict[int | tuple[int, str], _Maker | None] = {}
         """prepare()'s generated function maker of each compiled policy, made at first need."""
+        self._answering: dict[int, _Answering | None] = {}
+        """`decision_json`'s way of answering under each snapshot of terms (by its id:
+        snapshots live as long as the set), made at first need; None: decided in full."""
         self._readers = {id(item): FactReader(item.checked.policy, frozenset(customers))
                          for item in compiled}
         self._fact_reads_of: dict[int, dict[str, frozenset[str]]] = {}
@@ -550,12 +583,7 @@ class PolicySet:
         With `partial=True`, required facts may be absent: the decision holds the results
         those facts do not settle, and `.missing` names, for each other result, the
         facts that would settle it, in the order the policy declares them."""
-        now = canonical_time(at) if type(at) is str else None   # the usual spelling
-        if now is None:
-            now = at if type(at) is datetime and at.tzinfo is not None else _instant(at)
-            if outside_years(now):
-                raise _outside_years(now)
-            now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
+        now = _evaluation_time(at)
         fixed = self._fixed.get(query)
         compiled, snapshot = fixed if fixed is not None else (self.compiled(query, now), None)
         if facts is None:
@@ -591,6 +619,56 @@ class PolicySet:
         settled = {name: value for name, value in result.items() if name not in missing}
         return Decision(compiled, now, known, snapshot, settled, values, rules, customer,
                         missing=missing)
+
+    def decision_json(self, query: str, facts: Mapping[str, Any] | None = None,
+                      at: datetime | str | None = None) -> dict[str, Any]:
+        """`decide(query, facts, at).to_dict(trace=False)` without the Decision: the
+        service's usual answer, the same once written as JSON (the result's times may be
+        left as times, which orjson writes as the decision JSON does). The facts most
+        requests send are read and decided by one generated function for the terms in
+        force, given the time (prepare()'s, made once per set of terms rather than per
+        time), and each combination of rules' clauses is written once; anything else (an
+        unusual spelling, a problem to report, a customer) is decided in full, so both
+        give the same answer or the same error (tests/test_prepared.py)."""
+        now = _evaluation_time(at)
+        if type(facts) is dict:
+            fixed = self._fixed.get(query)
+            if fixed is not None:
+                compiled, snapshot = fixed
+            else:       # as decide() finds them (its errors too)
+                compiled = self.compiled(query, now)
+                snapshot = self.terms_at(compiled, now)
+            if not snapshot.missing:
+                key = id(snapshot)
+                answering = self._answering[key] if key in self._answering \
+                    else self._answering_of(compiled, snapshot)
+                if answering is not None:
+                    found = answering.quick(facts, now)
+                    if found is not _CAREFUL:
+                        result, rules = found
+                        encode = answering.encode
+                        return {"query": query, "at": moment_json(now),
+                                "policy_version": answering.version, "customer": None,
+                                "result": encode(result) if encode else result,
+                                "clauses": dict(answering.steps.clauses.get(rules)
+                                                or answering.steps.make_clauses(rules))}
+        return self.decide(query, facts, now).to_dict(trace=False)
+
+    def _answering_of(self, compiled: CompiledPolicy, snapshot: Snapshot
+                      ) -> _Answering | None:
+        """What `decision_json` needs to answer under a snapshot of terms, kept."""
+        answering = None
+        made = self._maker(compiled, with_rules=True, timed=True)
+        quick = made and made(_careful, snapshot.values)
+        if quick:
+            since = compiled.checked.policy.since
+            answering = _Answering(
+                quick, result_encoder({name: compiled.checked.decision_types.get(name)
+                                       for name in compiled.outputs}),
+                trace_steps(compiled, snapshot),
+                since.date().isoformat() if since else None)
+        self._answering[id(snapshot)] = answering
+        return answering
 
     def _unsettled(self, compiled: CompiledPolicy, absent: frozenset[str],
                    rules: tuple[int, ...]) -> dict[str, set[str]]:
@@ -707,13 +785,17 @@ class PolicySet:
         make = self._maker(compiled)
         return (make and make(decide_result, now, values)) or decide_result
 
-    def _maker(self, compiled: CompiledPolicy, with_rules: bool = False) -> _Maker | None:
+    def _maker(self, compiled: CompiledPolicy, with_rules: bool = False,
+               timed: bool = False) -> Any:
         """prepare()'s generated function maker for a compiled policy (`fused`), made at
-        first need and kept; `with_rules`: its function also gives the rules behind."""
-        key: int | tuple[int, str] = (id(compiled), "rules") if with_rules else id(compiled)
+        first need and kept; `with_rules`: its function also gives the rules behind;
+        `timed`: its function is given the time with the facts."""
+        key: int | tuple[int, str] = (id(compiled), "rules" + "timed" * timed) \
+            if with_rules or timed else id(compiled)
         if key not in self._makers:
             from .prepared import fused
-            self._makers[key] = fused(compiled, self._readers[id(compiled)], with_rules)
+            self._makers[key] = fused(compiled, self._readers[id(compiled)], with_rules,
+                                      timed)
         return self._makers[key]
 
     def prepare_clauses(self, query: str, at: datetime | str | None

@@ -32,9 +32,8 @@ _READER_BUILTINS = {one.__name__: one for one in (type, dict, list, str, int, bo
 """What the fast path's own statements call; the rules' code calls no built-in at all."""
 
 
-def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False
-          ) -> Callable[[Callable[..., Any], datetime, Mapping[str, Any]],
-                        Callable[[Any], Any] | None] | None:
+def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False,
+          timed: bool = False) -> Callable[..., Callable[..., Any] | None] | None:
     """A maker of one function from facts to the result, given `slow`, the evaluation time
     and the terms in force; or None when the decision's code uses its facts or terms in a
     way this does not rewrite (then `prepare()` keeps the two steps). The code is made
@@ -42,7 +41,10 @@ def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False
     time took milliseconds. Facts naming a customer go to `slow`, as the fast path sends
     them to the careful reader: that customer's own terms, if any, are looked up there.
     `with_rules`: the function gives (result, the index of the rule that gave each
-    decision), for the clauses behind the values."""
+    decision), for the clauses behind the values. `timed`: the evaluation time is the
+    function's second argument instead of the maker's (`made(slow, terms)`), so that one
+    function serves every time under the same terms, as the service's single decisions
+    need (each at its own time)."""
     from ..language.compiler import _Codegen, _compile, _locate
     gen = _Codegen(compiled.checked, compiled.calendars, compiled.tables_from)
     module, _ = gen.function_tree()
@@ -55,8 +57,10 @@ def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False
     except _CannotInline:
         return None
     terms = list(deciding.bound)
-    source = [f"def make({', '.join(['careful', 'now', *deciding.bound.values()])}):",
-              "    def prepared(facts):"] + ["        " + line for line in body]
+    given = ["careful", *([] if timed else ["now"]), *deciding.bound.values()]
+    source = [f"def make({', '.join(given)}):",
+              f"    def prepared(facts{', now' if timed else ''}):"] + [
+                  "        " + line for line in body]
     maker = parse_template("\n".join(source + ["    return prepared"]))
     maker = _Constants(plan.constants).visit(maker)
     function = maker.body[0].body[0]
@@ -78,7 +82,13 @@ def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False
         if not all(name in values for name in terms):
             return None
         return make(slow, now, *(values[name] for name in terms))
-    return made
+
+    def made_timed(slow: Callable[..., Any], values: Mapping[str, Any]
+                   ) -> Callable[[Any, datetime], Any] | None:
+        if not all(name in values for name in terms):
+            return None
+        return make(slow, *(values[name] for name in terms))
+    return made_timed if timed else made
 
 
 class _CannotInline(Exception):
