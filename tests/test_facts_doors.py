@@ -519,3 +519,30 @@ def test_a_long_line_is_shown_around_the_place_not_whole(policies):
     at = caret.index("^")
     assert shown[at:at + last.width] == f'"k{MAX_FACT_PROBLEMS - 1:04d}"'
     assert last.location.column == text.index(f'"k{MAX_FACT_PROBLEMS - 1:04d}"') + 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10 ** 6, 10 ** 6)
+    | st.integers(-10 ** 30, 10 ** 30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.sampled_from("0123456789.eE:,[]-+ \"\\ab"), max_size=12),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text("ab:1.", max_size=3), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(facts=st.dictionaries(st.text("abc", max_size=3), json_values, max_size=4),
+       spaced=st.booleans())
+def test_a_body_with_a_number_orjson_reads_as_a_float_is_read_again(facts, spaced):
+    """A body holding a number orjson reads as a float (a fraction, an exponent, a whole
+    number past 64 bits) is never taken as orjson read it, whatever the strings hold
+    (digits, points, colons and brackets among them): it is read again as `eval
+    --input` reads it."""
+    import orjson
+
+    from neocrm_policy.language.facts import _has_float, read_as_written
+    text = json.dumps(facts, separators=(", ", ": ") if spaced else (",", ":")).encode()
+    record = orjson.loads(text)
+    if _has_float(record):
+        assert read_as_written(text, record) is False
