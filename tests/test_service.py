@@ -629,10 +629,10 @@ def test_mask_keeps_the_callers_facts(tmp_path):
 
 
 def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monkeypatch):
-    """With nothing masked, `record` writes the line itself, into the buffer the writer
-    writes out: the same bytes, field for field, as the writer's own line for that
-    record, in the order recorded; facts only the standard library can write (a 30-digit
-    number, a lone surrogate) written by it, in their place."""
+    """With nothing masked, the line is written on the requests' side, into the buffer
+    the writer writes out: the same bytes, field for field, as the writer's own line for
+    that record, in the order recorded; facts only the standard library can write (a
+    30-digit number, a lone surrogate) written by it, in their place."""
     from decimal import Decimal
 
     from neocrm_policy.service import decision_log
@@ -646,6 +646,8 @@ def test_a_line_written_on_the_requests_thread_is_the_writers_own(tmp_path, monk
         log.record(f"id-{n}", "support.sla", "2026-03-08T01:00:00+08:00",
                    "acme" if n % 2 else None, "rev", fact, result, 0.0012345, dumps(result))
     assert log.waiting == 5 and not log._queue
+    with log._lines_lock:
+        log._write_pending()         # as the writer does for the last few
     queued = bytes(log._lines).splitlines(keepends=True)
     for n, (fact, line) in enumerate(zip(facts, queued, strict=True)):
         record = (f"id-{n}", 1_780_000_000.123456, "support.sla", "2026-03-08T01:00:00+08:00",
@@ -690,13 +692,36 @@ def test_a_record_json_cannot_hold_is_counted_as_dropped(tmp_path):
     and the lines around it are written in order; the request is not failed."""
     log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**6, backups=1, capacity=10)
     for n, fact in enumerate(({"a": 1}, {"a": {1, 2}}, {"a": 3})):
-        log.record(f"id-{n}", "q", "at", None, "rev", fact, {}, 0.001, b"{}")
-    assert log.dropped == 1 and log.waiting == 2
+        assert log.record(f"id-{n}", "q", "at", None, "rev", fact, {}, 0.001, b"{}")
     log.start()
     log.close()
     lines = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
     assert [line.get("decision_id") for line in lines] == [None, "id-0", "id-2"]
     assert lines[0]["kind"] == "dropped" and lines[0]["dropped"] == 1
+    assert log.dropped == 1 and log.written == 2
+
+
+def test_a_requests_thread_writes_the_lines_of_the_last_few_records_together(tmp_path):
+    """Records wait until `WRITE_AT` of them are gathered, and the request that makes
+    them that many writes their lines in one loop, in order; the writer writes those
+    still waiting when it comes for them, so a quiet service loses none."""
+    from neocrm_policy.service.decision_log import WRITE_AT
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=10**7, backups=1, capacity=10**4)
+
+    def record(n: int) -> None:
+        log.record(f"id-{n}", "q", "at", None, "rev", {"n": n}, {}, 0.001, b"{}")
+    for n in range(WRITE_AT - 1):
+        record(n)
+    assert log._count == 0 and len(log._pending) == WRITE_AT - 1
+    record(WRITE_AT - 1)
+    assert log._count == WRITE_AT and not log._pending
+    record(WRITE_AT)                  # one more, waiting for the writer
+    log.start()
+    wait_for(lambda: log.written == WRITE_AT + 1, 10)
+    log.close()
+    ids = [json.loads(line)["decision_id"]
+           for line in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert ids == [f"id-{n}" for n in range(WRITE_AT + 1)]
 
 
 def test_lines_written_together_still_rotate_between_lines(tmp_path):

@@ -192,6 +192,8 @@ _CANNOT = orjson.JSONEncodeError
 
 
 _STOP = object()
+WRITE_AT = 64
+"""Records gathered before a request's thread writes their lines together."""
 LINGER = 0.02
 """Seconds the writer waits after a round before taking the next, so that records pile
 up and are taken together. Woken for each record, it took the interpreter lock from the
@@ -206,8 +208,8 @@ queue takes to fill at this rate, so a small --log-queue is not made to drop."""
 class DecisionLog:
     """`record(...)` from any thread; `start()` once, `close()` on shutdown.
 
-    With nothing masked, a request appends its line to one buffer of bytes under a lock
-    (a few tenths of a microsecond) and the writer takes the whole buffer each round: a
+    With nothing masked, lines are appended to one buffer of bytes under a lock (a few
+    tenths of a microsecond) and the writer takes the whole buffer each round: a
     line kept as its own bytes object until the writer's thread freed it cost about a
     microsecond more a line (memory allocated on one thread and freed on another, and
     hundreds of objects a round gone cold meanwhile; tests/test_service.py and
@@ -222,7 +224,8 @@ class DecisionLog:
         self.mask = [tuple(p.split(".")) for p in mask]
         self.capacity = capacity
         self._queue: deque[Any] = deque()     # masked records, and _STOP at the end
-        self._lines = bytearray()             # lines written by `record`, in order
+        self._pending: list[tuple] = []       # records whose lines are not written yet
+        self._lines = bytearray()             # their lines, written in order
         self._count = 0                       # how many lines `_lines` holds
         self._lines_lock = threading.Lock()
         self._idle = False
@@ -244,51 +247,64 @@ class DecisionLog:
     def record(self, decision_id: str, query: str, at: str, customer: str | None,
                revision: str, facts: Any, result: dict, duration: float,
                result_json: bytes | None = None) -> bool:
-        """Queue one decision; False (and counted) when the queue is full, or when the
-        record cannot be written as JSON. `result_json`: the result as the answer wrote
-        it, put in the line as it is unless masking changes it.
+        """Queue one decision; False (and counted) when the queue is full. `result_json`:
+        the result as the answer wrote it, put in the line as it is unless masking
+        changes it. A record JSON cannot hold is counted as dropped when its line is
+        written.
 
-        With nothing to mask, the line is written here, on the request's thread, and
-        the writer only writes it: formatting it in the writer's thread cost more (about
-        5 µs a record against 1.5, from the objects of the request read on another core
-        and the interpreter lock passed between the threads); what orjson cannot write,
-        the standard library writes, here too, so that the lines stay in order. A masked
-        record is still written by the writer, off the request path."""
-        if self._count + len(self._queue) >= self.capacity:
+        With nothing to mask, the record waits among the last few, and every
+        `WRITE_AT`-th request writes their lines, on its own thread, in one loop (the
+        writer writes the rest when it comes for them): written one a request, among
+        the request's other work, a line cost about twice as much CPU as in a loop
+        (benchmarks/README.md); formatted in the writer's thread it cost more again
+        (about 5 µs a record against 1.5, from the objects of the request read on
+        another core and the interpreter lock passed between the threads). A masked
+        record is written by the writer, off the request path."""
+        if self._count + len(self._pending) + len(self._queue) >= self.capacity:
             with self._drop_lock:
                 self.dropped += 1
             return False
-        when = time.time()
+        item = (decision_id, time.time(), query, at, customer, revision, facts, result,
+                duration, result_json)
         if self.mask:
-            self._queue.append((decision_id, when, query, at, customer, revision, facts,
-                                result, duration, result_json))
+            self._queue.append(item)
         else:
-            line = None
-            if result_json is not None and _FRAGMENT is not None:
-                try:       # the record's fields in one call around the result's JSON as
-                    # the answer wrote it (about 1 µs); `_line` gives the same bytes
-                    line = _dumps({
-                        "kind": "decision", "decision_id": decision_id,
-                        "time": _when(when), "query": query, "at": at,
-                        "customer": customer, "revision": revision, "facts": facts,
-                        "result": _FRAGMENT(result_json),
-                        "duration_ms": _milliseconds(duration)},
-                        default=_as_text, option=_LINE)
-                except _CANNOT:     # a number past 64 bits, a lone surrogate: below
-                    pass
-            if line is None:
-                try:
-                    line = self._line((decision_id, when, query, at, customer, revision,
-                                       facts, result, duration, result_json))
-                except (TypeError, ValueError, RecursionError) as error:
-                    self._unwritable(error)
-                    return False
             with self._lines_lock:
-                self._lines += line
-                self._count += 1
+                pending = self._pending
+                pending.append(item)
+                if len(pending) >= WRITE_AT:
+                    self._write_pending()
         if self._idle:
             self._wake.set()
         return True
+
+    def _write_pending(self) -> None:
+        """The lines of the records waiting, appended to the buffer in their order (call
+        with `_lines_lock` held): the record's fields in one orjson call around the
+        result's JSON as the answer wrote it; what orjson cannot write (a number past
+        64 bits, a lone surrogate), the standard library writes (`_line`, the same
+        bytes)."""
+        lines = []
+        for item in self._pending:
+            (decision_id, when, query, at, customer, revision, facts, _result, duration,
+             result_json) = item
+            try:
+                if result_json is None or _FRAGMENT is None:
+                    raise _CANNOT
+                lines.append(_dumps({
+                    "kind": "decision", "decision_id": decision_id, "time": _when(when),
+                    "query": query, "at": at, "customer": customer, "revision": revision,
+                    "facts": facts, "result": _FRAGMENT(result_json),
+                    "duration_ms": _milliseconds(duration)},
+                    default=_as_text, option=_LINE))
+            except _CANNOT:
+                try:
+                    lines.append(self._line(item))
+                except (TypeError, ValueError, RecursionError) as error:
+                    self._unwritable(error)
+        self._pending = []
+        self._lines += b"".join(lines)
+        self._count += len(lines)
 
     def _unwritable(self, error: Exception) -> None:
         """A record JSON cannot hold (none is expected: facts come from JSON), counted
@@ -306,7 +322,7 @@ class DecisionLog:
 
     @property
     def waiting(self) -> int:
-        return self._count + len(self._queue)
+        return self._count + len(self._pending) + len(self._queue)
 
     # Writer side ---------------------------------------------------------------------
     def start(self) -> None:
@@ -379,13 +395,15 @@ class DecisionLog:
         """The lines `record` wrote, how many, and up to 1,000 masked records (waiting
         up to half a second for the first)."""
         records = self._queue
-        if not records and not self._count:
+        if not records and not self._count and not self._pending:
             self._idle = True
-            if not records and not self._count:   # one come before `_idle` was seen
-                self._wake.wait(0.5)
+            if not records and not self._count and not self._pending:   # one come
+                self._wake.wait(0.5)                                     # meanwhile
             self._wake.clear()
             self._idle = False
         with self._lines_lock:
+            if self._pending:
+                self._write_pending()
             lines, count = self._lines, self._count
             self._lines, self._count = bytearray(), 0
         items: list[Any] = []
