@@ -483,6 +483,7 @@ class Service:
         usual = "customer" not in shared   # else every item's facts get the customer
         shared_at = shared.get("at")
         logged, ok, started = self.log is not None, 0, 0.0
+        append, written_of, next_id = results.append, clauses_written.get, decision_id
         for n, item in enumerate(items):
             if logged:
                 started = clock()
@@ -507,18 +508,17 @@ class Service:
                 statuses[status] += 1
                 results.append(dumps({"status": status, **data}, decimals="number"))
                 continue
-            known = clauses_written.get(id(clauses))
+            known = written_of(id(clauses))
             if known is None:          # the clauses object kept with it: its id stays its
                 known = clauses_written[id(clauses)] = (clauses, dumps(clauses))
             try:
-                result_json = orjson.dumps(result)
-            except orjson.JSONEncodeError:     # what only the standard library writes
+                result_json = _orjson_dumps(result)
+            except _CANNOT_WRITE:     # what only the standard library writes
                 result_json = dumps(result)
-            ident = decision_id()
-            results.append(b"".join((
-                b'{"status":200,"decision":{"decision_id":"', ident.encode(), shared_json,
-                b"null" if customer is None else dumps(customer), b',"result":', result_json,
-                b',"clauses":', known[1], b"}}")))
+            ident = next_id()
+            append(_ITEM % (ident.encode(), shared_json,
+                            b"null" if customer is None else dumps(customer), result_json,
+                            known[1]))
             ok += 1
             if logged:
                 decided.append((given, ident, at_json, customer, result, result_json,
@@ -813,6 +813,10 @@ async def decide(service: Service, request: Request) -> Response:
 
 
 _JSON_TYPE = (b"content-type", b"application/json")
+_ITEM = b'{"status":200,"decision":{"decision_id":"%b%b%b,"result":%b,"clauses":%b}}'
+"""A batch item's answer: its id, what the items at its time share, its customer, its
+result and its clauses, written in (one formatting, a tenth of the item's own work)."""
+_orjson_dumps, _CANNOT_WRITE = orjson.dumps, orjson.JSONEncodeError
 
 
 async def answer_decision(service: Service, scope: Scope, receive: Receive,
