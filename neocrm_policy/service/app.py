@@ -815,7 +815,7 @@ async def decide(service: Service, request: Request) -> Response:
 _JSON_TYPE = (b"content-type", b"application/json")
 _ITEM = b'{"status":200,"decision":{"decision_id":"%b%b%b,"result":%b,"clauses":%b}}'
 """A batch item's answer: its id, what the items at its time share, its customer, its
-result and its clauses, written in (one formatting, a tenth of the item's own work)."""
+result and its clauses, written in by one formatting."""
 _orjson_dumps, _CANNOT_WRITE = orjson.dumps, orjson.JSONEncodeError
 
 
