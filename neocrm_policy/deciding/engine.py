@@ -630,7 +630,13 @@ class PolicySet:
         time), and each combination of rules' clauses is written once; anything else (an
         unusual spelling, a problem to report, a customer) is decided in full, so both
         give the same answer or the same error (tests/test_prepared.py)."""
-        now = _evaluation_time(at)
+        now = at_json = None
+        if isinstance(at, str):       # the usual spelling is its own JSON, with +08:00
+            now = canonical_time(at)
+            if now is not None:
+                at_json = at if len(at) == 25 else at + "+08:00"
+        if now is None:
+            now = _evaluation_time(at)
         if type(facts) is dict:
             fixed = self._fixed.get(query)
             if fixed is not None:
@@ -647,7 +653,7 @@ class PolicySet:
                     if found is not _CAREFUL:
                         result, rules = found
                         encode = answering.encode
-                        return {"query": query, "at": moment_json(now),
+                        return {"query": query, "at": at_json or moment_json(now),
                                 "policy_version": answering.version, "customer": None,
                                 "result": encode(result) if encode else result,
                                 "clauses": dict(answering.steps.clauses.get(rules)
