@@ -5,14 +5,14 @@ itself (two hand-offs of the interpreter lock: about 0.3 ms against about 0.15 m
 work, measured in-process). So single decisions run on the main thread, under an
 interval timer: its SIGALRM handler raises `Overrun` in the middle of work that has run
 past its limit, which becomes a 503. Setting the timer for each decision was a system
-call a request (about 0.7 µs); instead, while decisions come, the timer ticks every half
-limit and the handler compares the clock with the start of the work under way (so work
-is stopped between its limit and one and a half times it), and it stops ticking after a
-tick with no work since the last. A limit under `SHORTEST_TICK` is set for each decision
-alone, as before. `Overrun` is a BaseException, so no `except Exception` on the way can
-take it for an ordinary failure. Where signals cannot be used
-(not the main thread, not POSIX), `usable` stays False and callers use a thread and a
-timeout.
+call a request (about 0.7 µs); instead a decision sets it only when none is set to go
+off by its own limit, and when it goes off during a later decision that still has time,
+the handler sets it again for that time. While decisions come, the timer goes off about
+once a limit (100 times a second with the service's 10 ms slice), each time on its own
+system call; after they stop, it goes off once more and is not set again. `Overrun` is
+a BaseException, so no `except Exception` on the way can take it for an ordinary
+failure. Where signals cannot be used (not the main thread, not POSIX), `usable` stays
+False and callers use a thread and a timeout.
 
 The work under the timer must not hold state shared with other requests half-changed:
 deciding reads an immutable policy set and builds new objects; the decision log is
@@ -34,8 +34,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-SHORTEST_TICK = 0.001
-"""Seconds: a limit whose half is shorter is timed by a timer of its own (tests use 1 µs)."""
+
+AGAIN = 0.001
+"""Seconds after which work past its limit is stopped again, if the first `Overrun`
+was ignored (raised inside a garbage collector's callback, which reports and drops it)."""
 
 
 class Overrun(BaseException):
@@ -48,8 +50,7 @@ class Deadline:
         self._armed = False
         self._started = 0.0
         self._seconds = 0.0
-        self._ticking = 0.0          # the period the timer ticks at; 0: not ticking
-        self._used = False           # work started since the last tick
+        self._goes_off: float | None = None     # when the timer set goes off, if any
         self._previous: Any = None
 
     def install(self) -> None:
@@ -63,35 +64,32 @@ class Deadline:
     def uninstall(self) -> None:
         if self.usable:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            self._ticking = 0.0
+            self._goes_off = None
             signal.signal(signal.SIGALRM, self._previous or signal.SIG_DFL)
             self.usable = False
 
     def _expired(self, signum, frame) -> None:
-        if self._armed:
-            if not self._ticking or \
-                    time.perf_counter() - self._started >= self._seconds:
-                self._armed = False
-                raise Overrun
-        elif self._ticking and not self._used:     # a whole tick with no work: stop
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            self._ticking = 0.0
-        self._used = False
+        self._goes_off = None
+        if self._armed:       # else work that has ended: nothing to stop, nor to time
+            left = self._seconds - (time.perf_counter() - self._started)
+            if left <= 0:     # raised where the work is, but where that is a callback
+                self._set(AGAIN)   # whose exceptions are ignored (a collector's), the
+                raise Overrun      # work goes on: the timer goes off again to stop it
+            self._set(left)
+
+    def _set(self, seconds: float) -> None:
+        self._goes_off = time.perf_counter() + seconds
+        signal.setitimer(signal.ITIMER_REAL, seconds)
 
     def run(self, work: Callable[[], Any], seconds: float) -> Any:
-        """`work()`, or `Overrun` once `seconds` have passed (at most half as long
-        again, unless the limit is under 2 ms)."""
-        self._started = time.perf_counter()
+        """`work()`, or `Overrun` once `seconds` have passed."""
+        self._started = started = time.perf_counter()
         self._seconds = seconds
-        self._used = self._armed = True
-        tick = seconds / 2
-        if tick < SHORTEST_TICK:
-            self._ticking = 0.0
-            signal.setitimer(signal.ITIMER_REAL, seconds)     # replaces any other
-        elif self._ticking != tick:
-            self._ticking = tick
-            signal.setitimer(signal.ITIMER_REAL, tick, tick)
-        try:
+        try:        # armed and set inside: an `Overrun` raised as soon as the timer is
+            self._armed = True     # set (a limit of a microsecond) still disarms it
+            goes_off = self._goes_off
+            if goes_off is None or goes_off > started + seconds:
+                self._set(seconds)
             return work()
         finally:
             self._armed = False
