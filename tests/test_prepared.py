@@ -98,20 +98,24 @@ def test_prepared_decides_as_decide(folders, query, data):
     assert outcome(prepared, facts) == outcome(decided, facts)
 
 
-@pytest.mark.parametrize("query", [q for _, q in QUERIES])
-def test_each_fact_alone_is_decided_as_decide(folders, query):
-    """Every fact, one at a time and in every spelling, beside valid required facts."""
-    policies = folders[query]
+def each_fact_alone(policies, query, pair, outcome_of) -> None:
+    """Every fact, one at a time and in every spelling, beside valid required facts: the
+    two functions `pair(policies, query, at)` gives have the same outcome."""
     at = TIMES[1]
     reader = policies._readers[id(policies.compiled(query, instant(at)))]
-    prepared, decided = both(policies, query, at)
+    quick, full = pair(policies, query, at)
     base = _base(reader)
-    assert outcome(prepared, base) == outcome(decided, base)
+    assert outcome_of(quick, base) == outcome_of(full, base)
     for leaf in reader.leaves:
         for value in [*_SPELLINGS, *_GOOD.get(leaf.item.type.name, ()),
                       *(leaf.item.allowed or ())]:
             facts = _with(base, leaf.path, value)
-            assert outcome(prepared, facts) == outcome(decided, facts), (leaf.path, value)
+            assert outcome_of(quick, facts) == outcome_of(full, facts), (leaf.path, value)
+
+
+@pytest.mark.parametrize("query", [q for _, q in QUERIES])
+def test_each_fact_alone_is_decided_as_decide(folders, query):
+    each_fact_alone(folders[query], query, both, outcome)
 
 
 def test_common_facts_are_decided_without_the_careful_reader():
@@ -164,7 +168,8 @@ def test_a_customer_with_own_terms_is_decided_on_them(folders):
 @given(folder=policy_folders(), cases=st.lists(st.tuples(generated_facts(), instants()),
                                                min_size=3, max_size=3))
 def test_generated_policies_are_prepared_as_decided(tmp_path_factory, folder, cases):
-    """Rules using every operator, built-in and unit the generator knows."""
+    """Rules using every operator, built-in and unit the generator knows: prepare() and
+    decision_json answer as decide() does."""
     root = tmp_path_factory.mktemp("gen")
     folder.write(root)
     try:
@@ -179,6 +184,8 @@ def test_generated_policies_are_prepared_as_decided(tmp_path_factory, folder, ca
         assert prepared.__code__.co_filename == "<prepared t.gen>" \
             or terms_missing(policies, "t.gen", at)
         assert outcome(prepared, facts) == outcome(decided, facts)
+        quick, full = answers(policies, "t.gen", at)      # decision_json too
+        assert json_outcome(quick, facts) == json_outcome(full, facts)
 
 
 def test_the_code_is_made_once_and_each_time_gets_its_own_function():
@@ -247,34 +254,7 @@ def test_decision_json_answers_as_decide(folders, query, data):
 
 @pytest.mark.parametrize("query", [q for _, q in QUERIES])
 def test_decision_json_answers_each_fact_alone_as_decide(folders, query):
-    policies = folders[query]
-    at = TIMES[1]
-    reader = policies._readers[id(policies.compiled(query, instant(at)))]
-    quick, full = answers(policies, query, at)
-    base = _base(reader)
-    assert json_outcome(quick, base) == json_outcome(full, base)
-    for leaf in reader.leaves:
-        for value in [*_SPELLINGS, *_GOOD.get(leaf.item.type.name, ()),
-                      *(leaf.item.allowed or ())]:
-            facts = _with(base, leaf.path, value)
-            assert json_outcome(quick, facts) == json_outcome(full, facts), (leaf.path, value)
-
-
-@settings(max_examples=30, deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-@given(folder=policy_folders(), cases=st.lists(st.tuples(generated_facts(), instants()),
-                                               min_size=3, max_size=3))
-def test_generated_policies_answer_as_decided(tmp_path_factory, folder, cases):
-    """Rules using every operator, built-in and unit the generator knows."""
-    root = tmp_path_factory.mktemp("gen")
-    folder.write(root)
-    try:
-        policies = neocrm_policy.load(root)
-    except PolicyError:
-        return
-    for facts, at in cases:
-        quick, full = answers(policies, "t.gen", at)
-        assert json_outcome(quick, facts) == json_outcome(full, facts)
+    each_fact_alone(folders[query], query, answers, json_outcome)
 
 
 def test_decision_json_decides_common_facts_without_a_decision(monkeypatch):
