@@ -1,11 +1,11 @@
-"""The decision log: one JSON line per decision, written off the request path.
+"""The decision log: one JSON line per decision, written to the file off the request path.
 
-A request only puts its line (or, when facts are masked, its record) on a bounded queue
-(never waits); a background thread writes what it finds there and rotates the file by
-size. When the queue is full the
-record is dropped and counted; the writer then writes a `dropped` line with the count,
-so a gap in the log is always visible in the log itself and in /metrics. What is lost
-on a crash is at most what the queue held.
+A request only puts its record on a bounded queue (never waits; every 64th request
+also writes the JSON lines of the records waiting); a background thread writes what it
+finds there to the file and rotates it by size. When the queue is full the record is
+dropped and counted; the writer then writes a `dropped` line with the count, so a gap in
+the log is always visible in the log itself and in /metrics. What is lost on a crash is
+at most what the queue held.
 """
 
 from __future__ import annotations
