@@ -11,8 +11,11 @@ the handler sets it again for that time. While decisions come, the timer goes of
 once a limit (100 times a second with the service's 10 ms slice), each time on its own
 system call; after they stop, it goes off once more and is not set again. `Overrun` is
 a BaseException, so no `except Exception` on the way can take it for an ordinary
-failure. Where signals cannot be used (not the main thread, not POSIX), `usable` stays
-False and callers use a thread and a timeout.
+failure; raised inside a callback whose exceptions Python reports and drops (a garbage
+collector's callback, which hypothesis keeps), it is lost and that work runs to its end.
+(Raising it again a moment later was tried: inside pytest's own hook for such reports,
+it failed the test instead.) Where signals cannot be used (not the main thread, not
+POSIX), `usable` stays False and callers use a thread and a timeout.
 
 The work under the timer must not hold state shared with other requests half-changed:
 deciding reads an immutable policy set and builds new objects; the decision log is
@@ -33,11 +36,6 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
-
-
-AGAIN = 0.001
-"""Seconds after which work past its limit is stopped again, if the first `Overrun`
-was ignored (raised inside a garbage collector's callback, which reports and drops it)."""
 
 
 class Overrun(BaseException):
@@ -72,9 +70,9 @@ class Deadline:
         self._goes_off = None
         if self._armed:       # else work that has ended: nothing to stop, nor to time
             left = self._seconds - (time.perf_counter() - self._started)
-            if left <= 0:     # raised where the work is, but where that is a callback
-                self._set(AGAIN)   # whose exceptions are ignored (a collector's), the
-                raise Overrun      # work goes on: the timer goes off again to stop it
+            if left <= 0:
+                self._armed = False
+                raise Overrun
             self._set(left)
 
     def _set(self, seconds: float) -> None:
@@ -85,8 +83,8 @@ class Deadline:
         """`work()`, or `Overrun` once `seconds` have passed."""
         self._started = started = time.perf_counter()
         self._seconds = seconds
-        try:        # armed and set inside: an `Overrun` raised as soon as the timer is
-            self._armed = True     # set (a limit of a microsecond) still disarms it
+        try:        # armed and set inside: whatever is raised as soon as the timer is
+            self._armed = True     # set (a limit of a microsecond), it is disarmed
             goes_off = self._goes_off
             if goes_off is None or goes_off > started + seconds:
                 self._set(seconds)
