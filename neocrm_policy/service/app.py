@@ -360,25 +360,23 @@ class Service:
         masking the log (None with an error)."""
         try:
             facts, at, customer = _request_parts(request, within)
+            decision = None
             if not explain and not trace:    # most requests: no Decision needed
-                data = {"decision_id": decision_id(), "revision": served.revision,
-                        **served.policies.decision_json(query, facts, at)}
-                result = data["result"]
-                data["result"] = Written(dumps(result))
-                return 200, data, result
-            decision = served.policies.decide(query, facts, at=at)
-            data = {"decision_id": decision_id(), "revision": served.revision,
-                    **decision.to_dict(trace)}
+                answer = served.policies.decision_json(query, facts, at)
+            else:
+                decision = served.policies.decide(query, facts, at=at)
+                answer = decision.to_dict(trace)
+            data = {"decision_id": decision_id(), "revision": served.revision, **answer}
             result = data["result"]
             data["result"] = Written(dumps(result))
-            if explain:
+            if explain and decision is not None:
                 data["memo"] = decision.explain()
-            if explain == "words":
-                words = data["words"] = in_words(decision)
-                clauses = {*words["clauses"], *(r["clause"] for r in words["results"]),
-                           *cited_in(data.get("memo") or "")}
-                words["clause_links"] = {c: clause_link(self.config.docs_url, c)
-                                         for c in sorted(clauses - {None})}
+                if explain == "words":
+                    words = data["words"] = in_words(decision)
+                    clauses = {*words["clauses"], *(r["clause"] for r in words["results"]),
+                               *cited_in(data.get("memo") or "")}
+                    words["clause_links"] = {c: clause_link(self.config.docs_url, c)
+                                             for c in sorted(clauses - {None})}
         except PolicyError as error:
             return *self.refused(served, query, error, text, within, explain), None
         return 200, data, result

@@ -395,10 +395,10 @@ class DecisionLog:
         """The lines `record` wrote, how many, and up to 1,000 masked records (waiting
         up to half a second for the first)."""
         records = self._queue
-        if not records and not self._count and not self._pending:
+        if not self.waiting:
             self._idle = True
-            if not records and not self._count and not self._pending:   # one come
-                self._wake.wait(0.5)                                     # meanwhile
+            if not self.waiting:       # one come before `_idle` was seen: no wait
+                self._wake.wait(0.5)
             self._wake.clear()
             self._idle = False
         with self._lines_lock:

@@ -49,7 +49,7 @@ def _as_text(value: Any) -> Any:
         return str(value)
     if type(value) is Written:
         return _written(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return _time_text(value)
 
 
 def _time_text(value: Any) -> str:
@@ -93,9 +93,7 @@ def _only_written_slow(value: Any) -> Any:
 def _as_text_slow(value: Any) -> Any:
     if type(value) is Written:
         return json.loads(value.json)
-    if isinstance(value, Decimal):
-        return str(value)
-    return _time_text(value)
+    return _as_text(value)
 
 
 _DEFAULTS = {None: (_only_written, _only_written_slow), "text": (_as_text, _as_text_slow),
