@@ -830,7 +830,7 @@ def test_decision_ids_are_random_uuid4_text():
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
     # every random digit takes each of its values (none fixed, none left out): the third
     # group's first digit is the version, the fourth's the variant (8, 9, a or b)
-    for place in (*range(8), 15, 20, 35):
+    for place in (p for p in range(36) if p not in (8, 13, 14, 18, 19, 23)):
         seen = Counter(text[place] for text in ids)
         assert set(seen) == set("0123456789abcdef"), (place, seen)
     assert {text[19] for text in ids} == set("89ab")
