@@ -103,8 +103,8 @@ docs: $(TESTED)
 bench: $(TESTED) $(PARSER)
 	$(BIN)/python benchmarks/bench_decide.py
 
-# The decision service under load (loopback only, bounded runs); needs wrk and hey
-# (apt-get install wrk hey).
+# The decision service under load (loopback only, bounded runs); needs wrk
+# (apt-get install wrk).
 bench-serve: $(TESTED)
 	$(BIN)/python benchmarks/bench_serve.py
 
