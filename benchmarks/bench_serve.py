@@ -352,23 +352,29 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def saturation(server: Server, seconds: int, connections: int = 64, body: dict = BODY,
-               path: str = PATH) -> tuple[float, float]:
-    """Requests/s with `wrk`, and the server's CPU milliseconds per request meanwhile."""
-    port = server.port
-    before = cpu_seconds(server.process.pid)
+def _wrk(script_text: str, port: int, path: str, seconds: int, connections: int) -> str:
+    """What `wrk` printed, with `script_text` as its Lua script; a failed answer stops
+    the benchmark."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % json.dumps(body))
+        script.write(script_text)
     try:
         done = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
                                "-s", script.name, f"http://127.0.0.1:{port}{path}"],
                               capture_output=True, text=True, timeout=seconds + 30)
     finally:
         os.unlink(script.name)
-    if re.search(r"Non-2xx or 3xx responses: \d+", done.stdout):
-        raise SystemExit("wrk saw failed responses:\n" + done.stdout)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
-    requests = int(re.search(r"(\d+) requests in", done.stdout).group(1))
+    if re.search(r"Non-2xx or 3xx responses: \d+", done.stdout) or done.returncode:
+        raise SystemExit("wrk saw failed responses:\n" + done.stdout + done.stderr)
+    return done.stdout
+
+
+def saturation(server: Server, seconds: int, connections: int = 64, body: dict = BODY,
+               path: str = PATH) -> tuple[float, float]:
+    """Requests/s with `wrk`, and the server's CPU milliseconds per request meanwhile."""
+    before = cpu_seconds(server.process.pid)
+    out = _wrk(LUA % json.dumps(body), server.port, path, seconds, connections)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return rate, (cpu_seconds(server.process.pid) - before) / requests * 1e3
 
 
@@ -401,18 +407,10 @@ def at_rate(port: int, seconds: int, rate: int = 1000, connections: int = 50) ->
     """About `rate` requests/s (`connections` each waiting `connections / rate` s on
     average after each answer: the answers' own time makes it a little less, which `rps`
     says), and the latency's median and 99th percentile."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(PACED % (json.dumps(BODY), round(connections / rate * 1000)))
-    try:
-        done = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
-                               "-s", script.name, f"http://127.0.0.1:{port}{PATH}"],
-                              capture_output=True, text=True, timeout=seconds + 30)
-    finally:
-        os.unlink(script.name)
-    found = re.search(r"paced (\d+) (\d+) (\d+) (\d+)", done.stdout)
-    if found is None or re.search(r"Non-2xx or 3xx responses: \d+", done.stdout):
-        raise SystemExit("wrk, paced, saw failed responses:\n" + done.stdout + done.stderr)
-    requests, microseconds, p50, p99 = map(int, found.groups())
+    out = _wrk(PACED % (json.dumps(BODY), round(connections / rate * 1000)), port, PATH,
+               seconds, connections)
+    requests, microseconds, p50, p99 = map(int, re.search(
+        r"paced (\d+) (\d+) (\d+) (\d+)", out).groups())
     return {"rps": requests / microseconds * 1e6, "p50_ms": p50 / 1e3, "p99_ms": p99 / 1e3}
 
 
