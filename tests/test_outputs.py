@@ -199,12 +199,19 @@ def test_a_cache_record_stays_private(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------
 # Interrupted: no file that looks complete, a word saying so, 130 or 143
 
-def _started(folder: Path, input_name: str, process: subprocess.Popen) -> None:
-    """Wait until the batch has written output (a file beside the input with bytes)."""
+def _started(folder: Path, input_name: str, out_name: str, process: subprocess.Popen
+             ) -> bool:
+    """Wait until the batch has written output (a file beside the input with bytes);
+    False when the batch finished first (its output in place: this test's process got no
+    turn on a loaded machine until then)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if any(p.name != input_name and p.stat().st_size > 0 for p in folder.iterdir()):
-            return
+        written = [p.name for p in folder.iterdir()
+                   if p.name != input_name and p.stat().st_size > 0]
+        if out_name in written:
+            return False
+        if written:
+            return True
         if process.poll() is not None:
             pytest.fail(f"the batch ended before it could be interrupted: {process.returncode}")
         time.sleep(0.02)
@@ -217,21 +224,28 @@ def _started(folder: Path, input_name: str, process: subprocess.Popen) -> None:
 ])
 def test_an_interrupted_batch_leaves_no_file_that_looks_complete(policies, tmp_path, sent,
                                                                 status, word, out_name):
+    """Interrupted while it writes. A batch that finished before the signal came (this
+    test's process starved of CPU while the batch ran) is run again, twice as long."""
     work = tmp_path / "work"
     work.mkdir()
-    source = incidents(work / "in.jsonl", 300_000)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "neocrm_policy", *batch(policies, "--batch", str(source),
-                                                        "--out", str(work / out_name))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        _started(work, source.name, process)
-        process.send_signal(sent)
-        _, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    for records in (300_000, 600_000, 1_200_000):
+        source = incidents(work / "in.jsonl", records)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "neocrm_policy", *batch(policies, "--batch", str(source),
+                                                            "--out", str(work / out_name))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            started = _started(work, source.name, out_name, process)
+            if started:
+                process.send_signal(sent)
+            _, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        if process.returncode != 0 or not (work / out_name).exists():
+            break
+        (work / out_name).unlink()       # it finished first: the signal came too late
     text = err.decode()
     assert process.returncode == status, text
     assert f"{word}: {work / out_name} not written" in text and "Traceback" not in text
