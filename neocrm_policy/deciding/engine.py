@@ -112,6 +112,8 @@ _Maker = Callable[[Callable[..., Any], datetime, Mapping[str, Any]], Callable[[A
 """prepare()'s generated function maker: (the careful way, the time, the terms) → the
 decision's one function from facts, or None."""
 _Answer = tuple[dict[str, Any], dict[str, str | None], str | None]
+"""An answer of `prepare_clauses`: the result as JSON values, each result's clause, and
+the customer whose terms applied."""
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,6 @@ def _evaluation_time(at: datetime | str | None) -> datetime:
             raise _outside_years(now)
         now = in_agreement_zone(now)   # elapsed-time arithmetic, in every year
     return now
-"""An answer of `prepare_clauses`: the result as JSON values, each result's clause, and
-the customer whose terms applied."""
 
 _Reads = tuple[frozenset[str], frozenset[str]]
 """The facts and the decisions a condition or a value reads."""
@@ -667,12 +667,7 @@ class PolicySet:
         made = self._maker(compiled, with_rules=True, timed=True)
         quick = made and made(_careful, snapshot.values)
         if quick:
-            since = compiled.checked.policy.since
-            answering = _Answering(
-                quick, result_encoder({name: compiled.checked.decision_types.get(name)
-                                       for name in compiled.outputs}),
-                trace_steps(compiled, snapshot),
-                since.date().isoformat() if since else None)
+            answering = _Answering(quick, *_answer_form(compiled, snapshot))
         self._answering[id(snapshot)] = answering
         return answering
 
@@ -818,12 +813,8 @@ class PolicySet:
         compiled = self.compiled(query, now)
         terms = self.terms_at(compiled, now)
         now = in_agreement_zone(now)
-        since = compiled.checked.policy.since
-        head = {"query": query, "at": moment_json(now),
-                "policy_version": since.date().isoformat() if since else None}
-        encode = result_encoder({name: compiled.checked.decision_types.get(name)
-                                 for name in compiled.outputs})
-        steps = trace_steps(compiled, terms)
+        encode, steps, version = _answer_form(compiled, terms)
+        head = {"query": query, "at": moment_json(now), "policy_version": version}
 
         def decided(facts: Mapping[str, Any]) -> _Answer:
             """The careful way: decided in full (unusual spellings, problems, customers)."""
@@ -850,6 +841,16 @@ class PolicySet:
             return (encode(result) if encode else result,
                     known.get(rules) or steps.make_clauses(rules), None)
         return head, answer
+
+
+def _answer_form(compiled: CompiledPolicy, terms: Snapshot) -> tuple[Any, Any, str | None]:
+    """What a policy's answers under some terms are written with: its results' encoder
+    (`result_encoder`), the clauses behind each combination of rules (`trace_steps`) and
+    the policy's version (the date it applies from)."""
+    since = compiled.checked.policy.since
+    return (result_encoder({name: compiled.checked.decision_types.get(name)
+                            for name in compiled.outputs}),
+            trace_steps(compiled, terms), since.date().isoformat() if since else None)
 
 
 def result_encoder(types: dict[str, Any]

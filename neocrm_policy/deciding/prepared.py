@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast as py
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..language.fact_plan import _Constants, _Plan, parse_template
@@ -77,18 +76,13 @@ def fused(compiled: CompiledPolicy, reader: FactReader, with_rules: bool = False
     exec(code, names)  # noqa: S102 - code built from our templates and ast nodes
     make = names["make"]
 
-    def made(slow: Callable[..., Any], now: datetime, values: Mapping[str, Any]
-             ) -> Callable[[Any], Any] | None:
+    def made(slow: Callable[..., Any], *given: Any) -> Callable[..., Any] | None:
+        """`made(slow, now, terms)`, or `made(slow, terms)` when `timed`."""
+        values: Mapping[str, Any] = given[-1]
         if not all(name in values for name in terms):
             return None
-        return make(slow, now, *(values[name] for name in terms))
-
-    def made_timed(slow: Callable[..., Any], values: Mapping[str, Any]
-                   ) -> Callable[[Any, datetime], Any] | None:
-        if not all(name in values for name in terms):
-            return None
-        return make(slow, *(values[name] for name in terms))
-    return made_timed if timed else made
+        return make(slow, *given[:-1], *(values[name] for name in terms))
+    return made
 
 
 class _CannotInline(Exception):

@@ -260,7 +260,7 @@ class DecisionLog:
         (about 5 µs a record against 1.5, from the objects of the request read on
         another core and the interpreter lock passed between the threads). A masked
         record is written by the writer, off the request path."""
-        if self._count + len(self._pending) + len(self._queue) >= self.capacity:
+        if self.waiting >= self.capacity:
             with self._drop_lock:
                 self.dropped += 1
             return False
